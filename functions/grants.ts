@@ -396,6 +396,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // carrier nor sends, and never creates or changes a code: it reads them (get), counts a try on the code's
   // own counter (conditional update `sms-try#`) and uses them up (conditional delete, with a put of the
   // used code's request time on `sms-used#` in the same transaction, so that no earlier job stores one).
+  // A sign-in under way too large for its cookie (shared/sso/interaction-cookies.ts): its seal put under
+  // `interaction-state#<uid>` (replaced at each step), read back by the request its cookie points from,
+  // deleted when the sign-in ends; no other function touches that prefix, and this one nothing more of it.
   oidc: {
     table: {
       items: {
@@ -410,6 +413,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.passkey,
           partitions.registryPerson,
           partitions.smsCode,
+          partitions.interactionState,
         ],
         // The code exchange reads the client-authentication counter, the code, its session, grant and
         // account together (oidc-adapter.ts, readAheadCodeExchange and readAheadForCode).
@@ -423,6 +427,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.passkeyChallenge,
           partitions.notices,
           partitions.smsUsed,
+          partitions.interactionState,
         ],
         UpdateItem: [
           partitions.oidc,
@@ -437,6 +442,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.passkeyChallenge,
           partitions.smsCode,
           partitions.passkey,
+          partitions.interactionState,
         ],
         BatchWriteItem: [partitions.oidc],
       },

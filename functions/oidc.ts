@@ -26,6 +26,7 @@ import {
   relayedAddresses,
   cookieSealer,
   scanLogins,
+  spilledInteractions,
   passkeys,
   smsCodes,
   smsJobs,
@@ -87,6 +88,7 @@ const dependencies = composition({
   relayedAddresses,
   cookieSealer,
   scanLogins,
+  spilledInteractions,
   passkeys,
   smsCodes,
   smsJobs,
@@ -110,7 +112,10 @@ type ServerlessHandler = (event: HttpEvent, context: object) => Promise<HttpResu
 interface Built {
   serve: ServerlessHandler;
   throttle: ClientAuthThrottleDependencies;
-  /** Where the sign-ins under way are kept: the browser's sealed cookies (shared/sso/interaction-cookies.ts). */
+  /**
+   * Where the sign-ins under way are kept: the browser's sealed cookies, and the table for one too large
+   * for its cookie (shared/sso/interaction-cookies.ts).
+   */
   interactions: InteractionCookies;
 }
 
@@ -165,6 +170,7 @@ async function build(deps: Dependencies): Promise<Built> {
   const interactions = new InteractionCookies(await interactionCookieKey(deps.interactionMac), {
     secure: servedOverHttps(deps.config.issuerUrl),
     paths: (uid) => [`/interaction/${uid}`, `${routes.authorization}/${uid}`],
+    spilled: deps.spilledInteractions,
   });
   return { serve, throttle, interactions };
 }

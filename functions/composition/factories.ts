@@ -36,6 +36,7 @@ import {
   dynamoPasskeyStore,
   dynamoRegistryStore,
   dynamoScanLoginStore,
+  dynamoSpilledInteractionStore,
   dynamoSessionRegistry,
   dynamoSignInRevocation,
   dynamoSharingGrants,
@@ -348,6 +349,7 @@ export const cookieSealer = (c: Needs<'webMac'>) =>
 export const relayedAddresses = (c: Needs<'cookieSealer'>) => new RelayedAddresses(c.cookieSealer, c.clock);
 export const webSessions = (c: Needs<'doc'>) => dynamoSessionRegistry(c.doc);
 export const scanLogins = (c: Needs<'doc'>) => dynamoScanLoginStore(c.doc);
+export const spilledInteractions = (c: Needs<'doc'>) => dynamoSpilledInteractionStore(c.doc);
 export const passkeys = (c: Needs<'doc'>) => dynamoPasskeyStore(c.doc);
 export const smsCodes = (c: Needs<'doc'>) => dynamoSmsCodeStore(c.doc);
 export const signIns = (c: Needs<'doc'>) => dynamoSignInRevocation(c.doc, c.clock);

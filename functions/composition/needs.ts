@@ -30,6 +30,7 @@ import type { SmsCodeStore } from '../../shared/identity/sms-code-store.js';
 import type { SmsJobQueue } from '../../shared/identity/sms-jobs.js';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
 import type { ScanLoginStore } from '../../shared/identity/scan-login.js';
+import type { SpilledInteractionStore } from '../../shared/sso/interaction-cookies.js';
 import type { IssuerStore } from '../../shared/issuers/issuer-store.js';
 import type { IdempotencyStore } from '../../shared/licence/idempotency-store.js';
 import type { LicenceStore } from '../../shared/licence/licence-store.js';
@@ -176,6 +177,8 @@ export interface Dependencies extends Connections {
   sms: SmsSender;
   /** Scan-to-login codes (扫码登录), stored by the hash of the code. */
   scanLogins: ScanLoginStore;
+  /** Sign-ins under way too large for their cookies, sealed (shared/sso/interaction-cookies.ts). */
+  spilledInteractions: SpilledInteractionStore;
   /** People's passkeys and the challenges of their WebAuthn ceremonies. */
   passkeys: PasskeyStore;
   /** Pending SMS codes (keyed hashes only). */

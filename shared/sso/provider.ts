@@ -35,7 +35,7 @@ import { cookieName, servedOverHttps } from '../web/kit/cookies.js';
 import { sessionIdFor } from './session-ids.js';
 import { personOfAccountId, type CodeIds } from './code-ids.js';
 import { licenceAccessRar, licenceAccessAsked } from './licence-access-rar.js';
-import { interactionBudgetProblem } from './interaction-budget.js';
+import { MAX_AUTHORIZATION_STATE_BYTES, sealedInteractionBytes } from './interaction-cookies.js';
 
 type AdapterConstructor = new (name: string) => Adapter;
 
@@ -792,19 +792,23 @@ export function providerAdapter(
 
     override async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       // An interaction first saved, at the authorization request: refused now (the platform gets
-      // `invalid_request` at its redirect URI) if the sign-in's later steps could not keep it in a cookie,
-      // rather than failing after the person typed their password (interaction-budget.ts).
+      // `invalid_request` at its redirect URI) past a quarter of the most a sign-in may keep, so that its
+      // later steps cannot reach that bound after the person typed their password (interaction-cookies.ts,
+      // MAX_AUTHORIZATION_STATE_BYTES). A state too large for its cookie is kept in the table: no estimate
+      // of the steps is needed below that bound.
       if (this.#model === 'Interaction' && Provider.ctx?.oidc?.route === 'authorization') {
-        const problem = interactionBudgetProblem(id, payload, Math.floor(Date.now() / 1000) + expiresIn, {
-          issuerUrl,
-          secure: servedOverHttps(issuerUrl),
-        });
-        if (problem) throw new errors.InvalidRequest(problem);
+        const bytes = sealedInteractionBytes(payload, Math.floor(Date.now() / 1000) + expiresIn);
+        if (bytes > MAX_AUTHORIZATION_STATE_BYTES) {
+          throw new errors.InvalidRequest(
+            `the authorization request is too large: its sign-in's state would take ${bytes} bytes, ` +
+              `more than ${MAX_AUTHORIZATION_STATE_BYTES} (docs/openid-connect.md, "How large a request may be")`,
+          );
+        }
       }
       try {
         await super.upsert(id, payload, expiresIn);
       } catch (error) {
-        // A sign-in whose state cannot be kept (too large for the browser's cookie) is refused, clearly.
+        // A sign-in whose state cannot be kept (past the hard bound) is refused, clearly.
         if (this.#model === 'Interaction' && error instanceof InvalidInputError) {
           throw new errors.InvalidRequest(error.message);
         }

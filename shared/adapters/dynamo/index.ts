@@ -10,6 +10,7 @@ import type { LoginAttemptStore } from '../../identity/login-throttle.js';
 import type { CarrierStore, RegistryStore } from '../../identity/registry.js';
 import type { Mac } from '../../crypto/mac.js';
 import type { ScanLoginStore } from '../../identity/scan-login.js';
+import type { SpilledInteractionStore } from '../../sso/interaction-cookies.js';
 import type { SmsCodeStore } from '../../identity/sms-code-store.js';
 import type { SignInRevocation } from '../../identity/sign-in-revocation.js';
 import type { IssuerStore } from '../../issuers/issuer-store.js';
@@ -54,6 +55,7 @@ import {
 } from './oidc-adapter.js';
 import { DynamoRegistry } from './registry.js';
 import { DynamoScanLoginStore } from './scan-login-store.js';
+import { DynamoSpilledInteractionStore } from './spilled-interaction-store.js';
 import { DynamoSessionRegistry } from './session-registry.js';
 import { DynamoSmsCodeStore } from './sms-code-store.js';
 import { endSignInsOf } from './oidc-adapter.js';
@@ -202,6 +204,9 @@ export const dynamoSessionRegistry = (table: TableConnection): SessionRegistry =
   new DynamoSessionRegistry(table, table.tableName);
 export const dynamoScanLoginStore = (table: TableConnection): ScanLoginStore =>
   new DynamoScanLoginStore(table, table.tableName);
+/** The sealed states of sign-ins under way too large for their cookies (`interaction-state#<uid>`). */
+export const dynamoSpilledInteractionStore = (table: TableConnection): SpilledInteractionStore =>
+  new DynamoSpilledInteractionStore(table, table.tableName);
 export const dynamoSmsCodeStore = (table: TableConnection): SmsCodeStore =>
   new DynamoSmsCodeStore(table, table.tableName);
 /** Ends a person's sign-ins: the provider's sessions and grants of the person, and every token of them. */

@@ -20,6 +20,7 @@ import type { ItemKey } from './conditional.js';
  * | access token of either kind, by id hash  | table  | `oidc#Bearer#<sha256>` (the item names its model) | `oidc` |
  * | OIDC Session by id `<uid>.<random>` or by uid | table | `oidc#Session#<uid>`     | `oidc`              |
  * | OIDC interaction resumed once (its mark; the interaction itself is in a cookie) | table | `oidc#InteractionUsed#<uid>` | `oidc` |
+ * | OIDC interaction too large for its cookie (TTL, the interaction's expiry): its seal, the cookie pointing at it | table | `interaction-state#<uid>` | `interaction-state` |
  * | OIDC Session of the provider's own id form, by uid | gsi1 | `oidc-uid#<uid>`     | `oidc`              |
  * | OIDC DeviceCode by user code             | gsi1   | `oidc-user-code#<userCode>`   | `oidc`              |
  * | OIDC tokens and codes by grant id        | gsi2   | `oidc-grant#<grantId>`        | `<Model>#<id>`      |
@@ -125,6 +126,11 @@ export const prefixes = {
   loginAttempts: 'login-attempts#',
   webSession: 'web-session#',
   scanLogin: 'scan-login#',
+  /**
+   * The sealed state of a sign-in under way too large for its cookie (shared/sso/interaction-cookies.ts):
+   * outside `oidc#`, so that a grant can name it alone (only the `oidc` function's, for these three calls).
+   */
+  interactionState: 'interaction-state#',
   passkey: 'passkey#',
   passkeysOf: 'passkeys-of#',
   passkeyChallenge: 'passkey-challenge#',
@@ -210,6 +216,7 @@ export const sortKeys = {
   loginAttempts: 'login-attempts',
   webSession: 'web-session',
   scanLogin: 'scan-login',
+  interactionState: 'interaction-state',
   passkey: 'passkey',
   passkeyChallenge: 'passkey-challenge',
   smsCode: 'sms-code',
@@ -357,6 +364,11 @@ export const keys = {
   scanLogin: (codeDigest: string): ItemKey => ({
     pk: `${prefixes.scanLogin}${codeDigest}`,
     sk: sortKeys.scanLogin,
+  }),
+  /** The sealed state of the interaction `uid` (the provider's id of a sign-in under way), spilled. */
+  interactionState: (uid: string): ItemKey => ({
+    pk: `${prefixes.interactionState}${uid}`,
+    sk: sortKeys.interactionState,
   }),
   passkey: (credentialId: string): ItemKey => ({
     pk: `${prefixes.passkey}${credentialId}`,

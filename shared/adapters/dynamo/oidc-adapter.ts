@@ -75,8 +75,9 @@ const HASHED_MODELS: ReadonlySet<string> = new Set([
  * pushed request object. Their payloads are sealed at rest (AES-256-GCM, bound to the item's key): the
  * login page still prefills the hint it was given, read back through the provider, but the table never
  * holds the number. `consumed` stays outside the seal, since `consume` is a conditional update of that one
- * attribute. The Interaction (the login prompt's details) is not here: it never reaches the table, and is
- * sealed in the browser's cookie instead (shared/sso/interaction-cookies.ts, {@link interactionJar}).
+ * attribute. The Interaction (the login prompt's details) is not here: it never reaches the table as a
+ * model, and is sealed in the browser's cookie instead, or, too large for one, sealed the same way (bound
+ * to the browser) under `interaction-state#<uid>` (shared/sso/interaction-cookies.ts, {@link interactionJar}).
  */
 const SEALED_MODELS: ReadonlySet<string> = new Set([
   'PushedAuthorizationRequest',
@@ -438,7 +439,8 @@ const requestScope = new AsyncLocalStorage<RequestScope>();
  * BatchWriteItem, before this resolves: if they cannot be written it rejects, so the answer that names
  * them (the redirect with the code) is never sent. With `interactions` (the browser's sealed interaction
  * cookies, shared/sso/interaction-cookies.ts) the provider's interactions are kept there for the request,
- * not in the table: read from the cookies, saved to them, and their end marked in the table once.
+ * not as the model's items: read from the cookies, saved to them (one too large for its cookie sealed
+ * under `interaction-state#<uid>`, which the jar reads and writes), and their end marked in the table once.
  *
  * @example
  * ```ts
@@ -773,9 +775,10 @@ class DynamoAdapter implements Adapter {
     const jar = interactionJar(this.model);
     if (jar === null) throw noInteractionJar();
     if (jar) {
-      // Kept in the browser, sealed: no table call (shared/sso/interaction-cookies.ts).
+      // Kept in the browser, sealed: no table call; one too large for its cookie in the table, sealed the
+      // same way, the cookie pointing at it (shared/sso/interaction-cookies.ts).
       const seconds = typeof expiresIn === 'number' && expiresIn > 0 ? expiresIn : INTERACTION_SECONDS;
-      jar.write(id, stored, epochSeconds(this.deps.clock) + seconds);
+      await jar.write(id, stored, epochSeconds(this.deps.clock) + seconds);
       return;
     }
 
@@ -849,11 +852,12 @@ class DynamoAdapter implements Adapter {
   async find(id: string): Promise<AdapterPayload | undefined> {
     await flushHeld();
     const jar = interactionJar(this.model);
-    // Only the browser's own sealed cookie: never the table, whose item (one stored before interactions
-    // moved to cookies, or put there by anyone) would open in any browser, whatever its binding. Fail
-    // closed: not found (the provider's SessionNotFound, 4xx), with no table call.
+    // Only the browser's own sealed cookie (or the seal it points at): never the model's item in the
+    // table, which (one stored before interactions moved to cookies, or put there by anyone) would open
+    // in any browser, whatever its binding. Fail closed: not found (the provider's SessionNotFound, 4xx),
+    // with no table call.
     if (jar === null) return undefined;
-    if (jar) return jar.read(id) as AdapterPayload | undefined;
+    if (jar) return (await jar.read(id)) as AdapterPayload | undefined;
     const payload = await findModel(this.deps, this.model, id);
     if (payload && this.model === 'AuthorizationCode') await readAheadForCode(this.deps, payload);
     if (payload && this.model === 'Session') await readAheadForSession(this.deps, payload);
@@ -869,7 +873,7 @@ class DynamoAdapter implements Adapter {
    */
   private async endInBrowser(jar: InteractionCookieJar, id: string): Promise<void> {
     if (!fits(id)) return;
-    const kept = jar.read(id);
+    const kept = await jar.read(id);
     const now = epochSeconds(this.deps.clock);
     const exp = typeof kept?.exp === 'number' && kept.exp > now ? kept.exp : now + INTERACTION_SECONDS;
     try {
@@ -883,15 +887,16 @@ class DynamoAdapter implements Adapter {
     } catch (error) {
       if (isConditionalCheckFailed(error)) {
         // Used already: the cookie can never resume again, so the browser may as well drop it.
-        jar.clear(id);
+        await jar.clear(id);
         throw new ConflictError('the sign-in was already resumed', 'already_consumed', { cause: error });
       }
       // Not marked (throttled, the network): no code is made, and the cookie stays, so that the person
       // can resume again (a reload) instead of starting over from the platform.
       throw error;
     }
-    // Cleared only once marked: until then the interaction is not used, and its cookie still counts.
-    jar.clear(id);
+    // Cleared only once marked: until then the interaction is not used, and its cookie still counts (and
+    // so does what the table keeps of a large one: cleared with it).
+    await jar.clear(id);
   }
 
   /** One read for a session whose id names its uid (stored under the uid); older sessions through gsi1. */

@@ -1,13 +1,20 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDependencies, type Dependencies } from '../../../functions/composition/dependencies.js';
 import { interactionCookieKey } from '../../../shared/sso/derived-secrets.js';
-import { InteractionCookies, MAX_INTERACTION_COOKIE_BYTES } from '../../../shared/sso/interaction-cookies.js';
-import { INTERACTION_COOKIE_MARGIN_BYTES } from '../../../shared/sso/interaction-budget.js';
+import { keys } from '../../../shared/adapters/dynamo/keys.js';
+import { maxQueryLength } from '../../../shared/http/edge.js';
+import {
+  InteractionCookies,
+  MAX_AUTHORIZATION_STATE_BYTES,
+  MAX_INTERACTION_COOKIE_BYTES,
+} from '../../../shared/sso/interaction-cookies.js';
 import {
   citizenAnswers,
   adminToken,
   authorizationRequest,
+  callbackOf,
   exchange,
   registerPlatform,
   runFlow,
@@ -19,9 +26,10 @@ import { parseForm, UserAgent } from '../../support/user-agent.js';
 
 /**
  * A sign-in under way (the provider's interaction) lives in the browser, in a sealed cookie per
- * interaction (shared/sso/interaction-cookies.ts), not in the table: what the browser sends back must
- * open under the service's key for that uid, unexpired, and its resume makes a code once
- * (`oidc#InteractionUsed#<uid>`, shared/adapters/dynamo/oidc-adapter.ts).
+ * interaction (shared/sso/interaction-cookies.ts), not in the table (but for a state too large for its
+ * cookie, kept under `interaction-state#<uid>`, the cookie pointing at it): what the browser sends back
+ * must open under the service's key for that uid and browser, unexpired, and its resume makes a code
+ * once (`oidc#InteractionUsed#<uid>`, shared/adapters/dynamo/oidc-adapter.ts).
  */
 
 let runtime: TestRuntime;
@@ -399,93 +407,216 @@ describe('the sign-in under way, in a sealed cookie', () => {
     }
   });
 
-  it('refuses a request too large to keep in a cookie, clearly, instead of losing it', async () => {
-    const ua = new UserAgent(runtime.baseUrl);
-    const request = await authorizationRequest(platform, { state: 's'.repeat(3500) });
-    const answer = await ua.request(request.url);
-    // No cookie a browser would drop, and the platform is told why.
-    for (const line of answer.headers.getSetCookie()) {
-      expect(line.split(';')[0]!.length).toBeLessThanOrEqual(MAX_INTERACTION_COOKIE_BYTES);
-    }
-    const location = new URL(answer.headers.get('location') ?? '', runtime.baseUrl);
-    expect(answer.status).toBe(303);
-    expect(location.href.startsWith(platform.redirectUri)).toBe(true);
-    expect(location.searchParams.get('error')).toBe('invalid_request');
-    expect(location.searchParams.get('error_description')).toMatch(/too large/);
-  });
-
-  describe('a request is admitted only if the sign-in’s steps will fit (R21)', () => {
+  describe('a sign-in too large for a cookie: kept in the table, the cookie pointing at it', () => {
     let sharing: RelyingParty;
-    /** A share of two licence types with a 50-character purpose, acting for the enterprise, and `state`. */
-    const request = (stateLength: number) =>
+    /** The contract's longest purpose (docs/sharing.md: 1 to 200 characters), in Chinese: 600 bytes. */
+    const purpose = '为办理营业执照变更登记核验'.repeat(16).slice(0, 200);
+    /** A share of two licence types with that purpose, acting for the enterprise. */
+    const request = (params: Record<string, string> = {}) =>
       authorizationRequest(sharing, {
         scope: 'openid profile entity',
-        state: 'S'.repeat(stateLength),
         authorization_details: JSON.stringify([
           {
             type: 'licence_access',
             licence_types: ['business-licence', 'production-operation-permit'],
-            purpose: '办'.repeat(50),
+            purpose,
           },
         ]),
+        ...params,
       });
-    /** Whether `/authorize` admits the request with a `state` this long (the sign-in page, not an error). */
-    const admits = async (stateLength: number) => {
-      const answer = await fetch((await request(stateLength)).url, { redirect: 'manual' });
-      return (answer.headers.get('location') ?? '').startsWith('/interaction/');
-    };
+    /** The item an interaction spilled to, as stored (absent: none, or deleted). */
+    const spilled = async (uid: string) =>
+      (
+        await deps.doc.send(
+          new GetCommand({
+            TableName: runtime.config.tableName,
+            Key: keys.interactionState(uid),
+            ConsistentRead: true,
+          }),
+        )
+      ).Item as { sealed?: string; expiresAt?: number } | undefined;
+    /** The uids of the interactions whose cookies an answer sets, with the length of each cookie. */
+    const interactionCookiesOf = (answer: Response) =>
+      answer.headers
+        .getSetCookie()
+        .map((line) => /^interaction-([^=]+)=([^;]*)/.exec(line))
+        .filter((match): match is RegExpExecArray => match !== null && match[2] !== '')
+        .map((match) => ({ uid: match[1]!, bytes: match[0].length }));
 
     beforeAll(async () => {
       sharing = await registerPlatform(runtime, await adminToken(runtime), {
         name: '企业授权 Enterprise sharing',
-        redirectUris: ['https://interaction-budget.example/cb'],
+        redirectUris: ['https://interaction-spill.example/cb'],
         scopes: ['openid', 'profile', 'entity'],
         authorizationDetailsTypes: ['licence_access'],
       });
     });
 
-    it('the largest admitted goes through password, enterprise, consent; one character more is refused at /authorize', async () => {
-      // The longest state admitted: admitted at 0, refused at 4,000, found by halving.
-      let [admitted, refused] = [0, 4000];
-      expect(await admits(admitted)).toBe(true);
-      expect(await admits(refused)).toBe(false);
-      while (refused - admitted > 1) {
-        const middle = Math.floor((admitted + refused) / 2);
-        if (await admits(middle)) admitted = middle;
-        else refused = middle;
-      }
-
-      // One more character: the platform is told at its redirect URI, before anyone signs in.
-      const tooLarge = await new UserAgent(runtime.baseUrl).request((await request(refused)).url);
-      expect(tooLarge.status).toBe(303);
-      const location = new URL(tooLarge.headers.get('location')!);
-      expect(location.href.startsWith(sharing.redirectUri)).toBe(true);
-      expect(location.searchParams.get('error')).toBe('invalid_request');
-      expect(location.searchParams.get('error_description')).toMatch(/too large/);
-      expect(tooLarge.headers.getSetCookie().filter((line) => line.startsWith('interaction-'))).toEqual([]);
-
-      // The longest admitted: every step's cookie fits, and the platform gets its code.
-      const largest: number[] = [];
+    it('a share with a 200-character Chinese purpose goes through password, enterprise, consent and the code exchange (openid-client)', async () => {
+      /** Each save of an interaction: where, its cookie (the name and value), and the seal it points at. */
+      const saves: Array<{ at: string; uid: string; bytes: number; sealed?: number }> = [];
       const ua = new UserAgent(runtime.baseUrl, [], async (input, init) => {
         const answer = await fetch(input, init);
-        for (const line of answer.headers.getSetCookie()) {
-          if (line.startsWith('interaction-')) largest.push(line.split(';')[0]!.length);
+        // Set for two paths: one save.
+        const set = new Map(interactionCookiesOf(answer).map((one) => [one.uid, one]));
+        for (const { uid, bytes } of set.values()) {
+          const at = `${init?.method ?? 'GET'} ${new URL(String(input)).pathname.replace(/\/[A-Za-z0-9_-]{20,}/g, '/<uid>')}`;
+          saves.push({
+            at,
+            uid,
+            bytes,
+            ...((await spilled(uid))?.sealed && { sealed: (await spilled(uid))!.sealed!.length }),
+          });
         }
         return answer;
       });
-      const asked = await request(admitted);
+      const asked = await request();
       const outcome = await runFlow(ua, asked.url, {
         ...citizen(),
         entity: runtime.credentials.entity.creditCode,
         consent: true,
       });
       expect(outcome.steps).toEqual(['login', 'entity', 'consent']);
-      expect(outcome.callback?.searchParams.get('error')).toBeNull();
-      expect(outcome.callback?.searchParams.has('code')).toBe(true);
-      // Within the margin kept: the projection at /authorize was an upper bound.
-      expect(Math.max(...largest)).toBeLessThanOrEqual(
-        MAX_INTERACTION_COOKIE_BYTES - INTERACTION_COOKIE_MARGIN_BYTES,
+      expect(outcome.callback?.searchParams.get('error'), outcome.callback?.href).toBeNull();
+      const tokens = await exchange(sharing, asked, outcome.callback!);
+      expect(tokens.claims()?.sub).toBeTypeOf('string');
+      expect(tokens.authorization_details).toEqual([
+        {
+          type: 'licence_access',
+          licence_types: ['business-licence', 'production-operation-permit'],
+          purpose,
+        },
+      ]);
+      // The steps that outgrew a cookie were kept in the table; every cookie is one a browser keeps.
+      const kept = saves.filter((save) => save.sealed !== undefined);
+      expect(kept.length).toBeGreaterThanOrEqual(1);
+      for (const { sealed } of kept) expect(sealed).toBeGreaterThan(MAX_INTERACTION_COOKIE_BYTES);
+      for (const { bytes } of saves) expect(bytes).toBeLessThanOrEqual(MAX_INTERACTION_COOKIE_BYTES);
+      console.info(
+        saves
+          .map(
+            ({ at, bytes, sealed }) =>
+              `${at}: cookie ${bytes} bytes${sealed ? `, sealed ${sealed} in the table` : ''}`,
+          )
+          .join('\n'),
       );
+      // The sign-in ended: nothing of it is left in the table.
+      for (const uid of new Set(saves.map(({ uid }) => uid))) expect(await spilled(uid)).toBeUndefined();
+    });
+
+    /** A browser at the resume of a spilled sign-in, its password typed: what it holds for the resume. */
+    async function atSpilledResume() {
+      const ua = new UserAgent(runtime.baseUrl);
+      // A `state` long enough that the request's own state outgrows a cookie at /authorize.
+      const shown = await signInPage(ua, await request({ state: 'S'.repeat(3000) }));
+      const stored = await spilled(shown.uid);
+      expect(stored?.sealed?.length).toBeGreaterThan(MAX_INTERACTION_COOKIE_BYTES);
+      expect(stored?.expiresAt).toBeGreaterThan(Math.floor(Date.now() / 1000) + 3000);
+      const resume = await passwordTyped(ua, shown);
+      return { ua, shown, resume, held: ua.cookieHeader(resume), name: sealing.nameOf(shown.uid) };
+    }
+
+    it('opens its pointer only in the browser it was made for: replayed elsewhere, no page, no code', async () => {
+      const { ua, shown, resume, held } = await atSpilledResume();
+      const withoutBinding = held
+        .split('; ')
+        .filter((pair) => !pair.startsWith(`${BROWSER_COOKIE}=`))
+        .join('; ');
+      const other = new UserAgent(runtime.baseUrl);
+      await signInPage(other);
+      const otherBinding = `${BROWSER_COOKIE}=${valueIn(other.cookieHeader(resume), BROWSER_COOKIE)}`;
+      for (const cookie of [withoutBinding, `${withoutBinding}; ${otherBinding}`]) {
+        const resumed = await getWith(resume, cookie);
+        expect(resumed.status).toBeGreaterThanOrEqual(400);
+        expect(resumed.status).toBeLessThan(500);
+        expect(codeIn(resumed)).toBeUndefined();
+        const page = await getWith(`/interaction/${shown.uid}`, cookie);
+        expect(page.status).toBeGreaterThanOrEqual(400);
+        expect(page.status).toBeLessThan(500);
+      }
+      // Only the binding made the difference: the browser it was made for goes on to the enterprise step.
+      const own = await ua.navigate(resume);
+      expect(own.page?.status).toBe(200);
+      expect(own.page?.html).toContain('/entity"');
+    });
+
+    it('opens nothing with one byte of its pointer changed', async () => {
+      const { ua, resume, held, name } = await atSpilledResume();
+      const pointer = valueIn(held, name)!;
+      expect(pointer.length).toBeLessThan(400);
+      const bytes = Buffer.from(pointer, 'base64url');
+      for (const at of [0, Math.floor(bytes.length / 2), bytes.length - 1]) {
+        const changed = Buffer.from(bytes);
+        changed[at]! ^= 0x01;
+        const resumed = await getWith(resume, withValue(held, name, changed.toString('base64url')));
+        expect(resumed.status).toBeGreaterThanOrEqual(400);
+        expect(resumed.status).toBeLessThan(500);
+        expect(codeIn(resumed)).toBeUndefined();
+      }
+      const own = await ua.navigate(resume);
+      expect(own.page?.html).toContain('/entity"');
+    });
+
+    it('is refused at /authorize past the hard bound, clearly, with nothing stored', async () => {
+      // A GET that API Gateway admits fits (10,240 bytes of request line and headers); a pushed request may
+      // be larger, up to the provider's 56 KB body. A long `nonce` (the error's redirect repeats `state`).
+      const pushed = (nonce: string) =>
+        client.buildAuthorizationUrlWithPAR(sharing.config, {
+          redirect_uri: sharing.redirectUri,
+          scope: 'openid profile',
+          code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+          code_challenge_method: 'S256',
+          nonce,
+        });
+      const answer = await new UserAgent(runtime.baseUrl).request(await pushed('S'.repeat(20_000)));
+      expect(answer.status).toBe(303);
+      const location = new URL(answer.headers.get('location')!);
+      expect(location.href.startsWith(sharing.redirectUri)).toBe(true);
+      expect(location.searchParams.get('error')).toBe('invalid_request');
+      expect(location.searchParams.get('error_description')).toMatch(/too large/);
+      expect(location.searchParams.get('error_description')).toContain(String(MAX_AUTHORIZATION_STATE_BYTES));
+      expect(answer.headers.getSetCookie().filter((line) => line.startsWith('interaction-'))).toEqual([]);
+      // Under the bound, the same pushed request is admitted, its state kept in the table; and so is a GET
+      // with the longest query the service reads (shared/http/edge.ts).
+      const admittedAt = async (url: URL) => {
+        const answer = await new UserAgent(runtime.baseUrl).request(url);
+        const uid = /^\/interaction\/([^/?]+)$/.exec(answer.headers.get('location') ?? '')?.[1];
+        expect(uid, answer.headers.get('location') ?? String(answer.status)).toBeTypeOf('string');
+        return (await spilled(uid!))?.sealed?.length;
+      };
+      expect(await admittedAt(await pushed('S'.repeat(9_000)))).toBeGreaterThan(9_000);
+      const get = (await request()).url;
+      get.searchParams.set('nonce', '');
+      get.searchParams.set('nonce', 'N'.repeat(maxQueryLength - get.search.length + 1));
+      expect(get.search.length - 1).toBe(maxQueryLength);
+      const sealedOfLongestGet = await admittedAt(get);
+      expect(sealedOfLongestGet).toBeLessThan(MAX_AUTHORIZATION_STATE_BYTES);
+      console.info(`the longest GET the service reads: its state sealed in ${sealedOfLongestGet} bytes`);
+    });
+  });
+
+  it('a sign-in that fits its cookie makes the same table calls as before the spill (none for its state)', async () => {
+    const flow = async () => {
+      const ua = new UserAgent(runtime.baseUrl);
+      const asked = await authorizationRequest(platform);
+      const { callback } = await callbackOf(ua, asked.url, citizen());
+      return exchange(platform, asked, callback);
+    };
+    await flow(); // warms every container on the way
+    runtime.dynamo!.resetStats();
+    await flow();
+    // As before a sign-in's state could be kept in the table (round-trips.test.ts names each call):
+    // authorize none, the sign-in page none; the password the throttle's 2 transactions, the ID number's
+    // claim and the account (2 gets); the resume the mark (a put), the account (a get) and the grant, code
+    // and session (one batch write); the token one batch get, the code consumed (an update), the access
+    // token put. No call for the state itself.
+    expect(runtime.dynamo!.stats()).toEqual({
+      BatchGetItem: 1,
+      BatchWriteItem: 1,
+      GetItem: 3,
+      PutItem: 2,
+      TransactWriteItems: 2,
+      UpdateItem: 1,
     });
   });
 });

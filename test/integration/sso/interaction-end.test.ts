@@ -66,7 +66,7 @@ async function resume(doc: DynamoDBDocumentClient, uid: string, cookie: string) 
     () => 'marked' as const,
     (error: unknown) => error,
   );
-  return { outcome, setCookies: jar.setCookies(), stillOpen: jar.read(uid) !== undefined };
+  return { outcome, setCookies: jar.setCookies(), stillOpen: (await jar.read(uid)) !== undefined };
 }
 
 const clearing = (setCookies: string[], uid: string) =>

@@ -49,6 +49,7 @@ describe('the table’s keys, as stored', () => {
       loginAttempts: 'login-attempts#',
       webSession: 'web-session#',
       scanLogin: 'scan-login#',
+      interactionState: 'interaction-state#',
       passkey: 'passkey#',
       passkeysOf: 'passkeys-of#',
       passkeyChallenge: 'passkey-challenge#',
@@ -95,6 +96,7 @@ describe('the table’s keys, as stored', () => {
       loginAttempts: 'login-attempts',
       webSession: 'web-session',
       scanLogin: 'scan-login',
+      interactionState: 'interaction-state',
       passkey: 'passkey',
       passkeyChallenge: 'passkey-challenge',
       smsCode: 'sms-code',
@@ -175,6 +177,10 @@ describe('the table’s keys, as stored', () => {
     });
     expect(keys.webSession('digest')).toEqual({ pk: 'web-session#digest', sk: 'web-session' });
     expect(keys.scanLogin('digest')).toEqual({ pk: 'scan-login#digest', sk: 'scan-login' });
+    expect(keys.interactionState('Vx3kq9ZyT1aB2cD3eF4gH')).toEqual({
+      pk: 'interaction-state#Vx3kq9ZyT1aB2cD3eF4gH',
+      sk: 'interaction-state',
+    });
     expect(keys.passkey('cred')).toEqual({ pk: 'passkey#cred', sk: 'passkey' });
     expect(keys.passkeyChallenge('ch')).toEqual({ pk: 'passkey-challenge#ch', sk: 'passkey-challenge' });
     expect(indexKeys.passkeysOf('acc_1')).toBe('passkeys-of#acc_1');
@@ -250,6 +256,10 @@ describe('the IAM LeadingKeys patterns, from the same prefixes', () => {
     expect(stringLike(leadingKeys.trustList, keys.trustList().pk)).toBe(true);
     expect(stringLike(leadingKeys.oidcModel('AccessToken'), keys.oidc('AccessToken', 'h').pk)).toBe(true);
     expect(stringLike(leadingKeys.oidcModel('Client'), keys.oidc('ClientCredentials', 'h').pk)).toBe(false);
+    // A spilled interaction's state is apart from every `oidc#` grant (`oidc#*` included), and they from it.
+    expect(stringLike(leadingKeys.interactionState, keys.interactionState('u').pk)).toBe(true);
+    expect(stringLike(leadingKeys.oidc, keys.interactionState('u').pk)).toBe(false);
+    expect(stringLike(leadingKeys.interactionState, keys.oidc('Interaction', 'u').pk)).toBe(false);
     expect(
       stringLike(leadingKeys.loginAttemptsOf('registration'), keys.loginAttempts('registration#d').pk),
     ).toBe(true);

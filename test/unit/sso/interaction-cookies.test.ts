@@ -3,9 +3,11 @@ import { describe, expect, it } from 'vitest';
 import {
   BROWSER_BINDING_SECONDS,
   InteractionCookies,
-  interactionCookieBytes,
   MAX_INTERACTION_COOKIE_BYTES,
+  MAX_INTERACTION_STATE_BYTES,
+  sealedInteractionBytes,
 } from '../../../shared/sso/interaction-cookies.js';
+import { InMemorySpilledInteractions } from '../../support/in-memory-spilled-interactions.js';
 
 const paths = (uid: string) => [`/interaction/${uid}`, `/authorize/${uid}`];
 const cookies = (secure = true, key = randomBytes(32)) => new InteractionCookies(key, { secure, paths });
@@ -47,11 +49,11 @@ describe('InteractionCookies', () => {
     expect(sealing.open(uid, '', now, browser)).toBeUndefined();
   });
 
-  it('sets one cookie per interaction for its pages and its resume, and clears it there', () => {
+  it('sets one cookie per interaction for its pages and its resume, and clears it there', async () => {
     const sealing = cookies();
     const jar = sealing.jar([], () => now);
-    jar.write(uid, { step: 1 }, now + 3600);
-    jar.write('OtherTab', { step: 1 }, now + 3600);
+    await jar.write(uid, { step: 1 }, now + 3600);
+    await jar.write('OtherTab', { step: 1 }, now + 3600);
     const set = jar.setCookies();
     // Two interactions, each for its two paths, and the browser's one binding.
     expect(set).toHaveLength(5);
@@ -61,19 +63,19 @@ describe('InteractionCookies', () => {
       expect(line).toMatch(/; Max-Age=3600; HttpOnly; SameSite=Lax; Secure$/);
     }
     // Read back within the request; the next request reads it from its cookie.
-    expect(jar.read(uid)).toEqual({ step: 1 });
+    expect(await jar.read(uid)).toEqual({ step: 1 });
     const value = mine[0]!.split(';')[0]!.slice(`__Secure-interaction-${uid}=`.length);
     const binding = set.find((line) => line.startsWith('__Host-sign-in-browser='))!.split(';')[0]!;
     const next = sealing.jar([`__Secure-interaction-${uid}=${value}`, binding], () => now + 10);
-    expect(next.read(uid)).toEqual({ step: 1 });
-    expect(next.read('OtherTab')).toBeUndefined();
-    next.clear(uid);
-    expect(next.read(uid)).toBeUndefined();
+    expect(await next.read(uid)).toEqual({ step: 1 });
+    expect(await next.read('OtherTab')).toBeUndefined();
+    await next.clear(uid);
+    expect(await next.read(uid)).toBeUndefined();
     // A clear alone neither issues nor renews the binding.
     expect(next.setCookies().every((line) => /=; Path=[^;]+; Max-Age=0;/.test(line))).toBe(true);
     // Plain http on loopback: neither `Secure` nor the prefix, which browsers refuse there.
     const local = cookies(false).jar([], () => now);
-    local.write(uid, {}, now + 60);
+    await local.write(uid, {}, now + 60);
     expect(local.setCookies()[0]).toMatch(new RegExp(`^interaction-${uid}=[^;]+; Path=/interaction/${uid};`));
     expect(local.setCookies()[0]).not.toMatch(/Secure/);
     expect(local.setCookies().at(-1)).toMatch(
@@ -81,10 +83,10 @@ describe('InteractionCookies', () => {
     );
   });
 
-  it("opens a state only in the browser it was sealed for: another's planted cookie opens nothing", () => {
+  it("opens a state only in the browser it was sealed for: another's planted cookie opens nothing", async () => {
     const sealing = cookies();
     const attackers = sealing.jar([], () => now);
-    attackers.write(uid, { result: { login: { accountId: 'attacker' } } }, now + 3600);
+    await attackers.write(uid, { result: { login: { accountId: 'attacker' } } }, now + 3600);
     const set = attackers.setCookies();
     const planted = set.find((line) => line.startsWith(`__Secure-interaction-${uid}=`))!.split(';')[0]!;
     const attackersBinding = set.find((line) => line.startsWith('__Host-sign-in-browser='))!;
@@ -95,24 +97,28 @@ describe('InteractionCookies', () => {
     expect(attackersBinding).not.toMatch(/Domain=/i);
 
     // The victim's browser: with no binding, with its own, with a malformed one: nothing opens.
-    expect(sealing.jar([planted], () => now).read(uid)).toBeUndefined();
-    expect(sealing.jar([planted, `__Host-sign-in-browser=${browser}`], () => now).read(uid)).toBeUndefined();
-    expect(sealing.jar([planted, '__Host-sign-in-browser=short'], () => now).read(uid)).toBeUndefined();
+    expect(await sealing.jar([planted], () => now).read(uid)).toBeUndefined();
+    expect(
+      await sealing.jar([planted, `__Host-sign-in-browser=${browser}`], () => now).read(uid),
+    ).toBeUndefined();
+    expect(await sealing.jar([planted, '__Host-sign-in-browser=short'], () => now).read(uid)).toBeUndefined();
     // Nor under the unprefixed name a sibling host could set.
     const binding = attackersBinding.split(';')[0]!;
-    expect(sealing.jar([planted, binding.slice('__Host-'.length)], () => now).read(uid)).toBeUndefined();
+    expect(
+      await sealing.jar([planted, binding.slice('__Host-'.length)], () => now).read(uid),
+    ).toBeUndefined();
     // The attacker's own browser opens it: only the binding made the difference.
-    expect(sealing.jar([planted, binding], () => now).read(uid)).toEqual({
+    expect(await sealing.jar([planted, binding], () => now).read(uid)).toEqual({
       result: { login: { accountId: 'attacker' } },
     });
   });
 
   describe('a binding planted by a sibling host under a look-alike or repeated name', () => {
     /** The attacker's sealed sign-in and binding, and the victim's own binding. */
-    function planted() {
+    async function planted() {
       const sealing = cookies();
       const attackers = sealing.jar([], () => now);
-      attackers.write(uid, { result: { login: { accountId: 'attacker' } } }, now + 3600);
+      await attackers.write(uid, { result: { login: { accountId: 'attacker' } } }, now + 3600);
       const set = attackers.setCookies();
       const interaction = set.find((line) => line.startsWith(`__Secure-interaction-${uid}=`))!.split(';')[0]!;
       const attackerBinding = set.find((line) => line.startsWith('__Host-sign-in-browser='))!.split(';')[0]!;
@@ -126,47 +132,52 @@ describe('InteractionCookies', () => {
       ['U+00A0', '\u00a0'],
       ['U+FEFF', '\ufeff'],
       ['U+2028', '\u2028'],
-    ])('a name starting with %s is not the binding: the planted sign-in opens nothing', (_what, space) => {
-      const { sealing, interaction, attackerBinding, victimBinding } = planted();
-      // Browsers apply the `__Host-` rules only to a name starting with it, so they take this one with
-      // Domain=<parent> from a sibling host; sent after the victim's own binding.
-      const header = `${victimBinding}; ${interaction}; ${space}${attackerBinding}`;
-      expect(jarOf(sealing, header).read(uid)).toBeUndefined();
-    });
+    ])(
+      'a name starting with %s is not the binding: the planted sign-in opens nothing',
+      async (_what, space) => {
+        const { sealing, interaction, attackerBinding, victimBinding } = await planted();
+        // Browsers apply the `__Host-` rules only to a name starting with it, so they take this one with
+        // Domain=<parent> from a sibling host; sent after the victim's own binding.
+        const header = `${victimBinding}; ${interaction}; ${space}${attackerBinding}`;
+        expect(await jarOf(sealing, header).read(uid)).toBeUndefined();
+      },
+    );
 
-    it('a binding sent twice is no binding: fail closed, whichever comes last', () => {
-      const { sealing, interaction, attackerBinding, victimBinding } = planted();
+    it('a binding sent twice is no binding: fail closed, whichever comes last', async () => {
+      const { sealing, interaction, attackerBinding, victimBinding } = await planted();
       expect(
-        jarOf(sealing, `${victimBinding}; ${interaction}; ${attackerBinding}`).read(uid),
+        await jarOf(sealing, `${victimBinding}; ${interaction}; ${attackerBinding}`).read(uid),
       ).toBeUndefined();
       expect(
-        jarOf(sealing, `${attackerBinding}; ${interaction}; ${victimBinding}`).read(uid),
+        await jarOf(sealing, `${attackerBinding}; ${interaction}; ${victimBinding}`).read(uid),
       ).toBeUndefined();
       // The attacker's binding alone opens it: only the duplicate made the difference.
-      expect(jarOf(sealing, `${interaction}; ${attackerBinding}`).read(uid)).toEqual({
+      expect(await jarOf(sealing, `${interaction}; ${attackerBinding}`).read(uid)).toEqual({
         result: { login: { accountId: 'attacker' } },
       });
     });
 
-    it('an interaction cookie sent twice is no interaction', () => {
-      const { sealing, interaction, attackerBinding } = planted();
-      expect(jarOf(sealing, `${interaction}; ${attackerBinding}; ${interaction}`).read(uid)).toBeUndefined();
+    it('an interaction cookie sent twice is no interaction', async () => {
+      const { sealing, interaction, attackerBinding } = await planted();
+      expect(
+        await jarOf(sealing, `${interaction}; ${attackerBinding}; ${interaction}`).read(uid),
+      ).toBeUndefined();
     });
 
-    it('still trims the spaces and tabs around a name and value (RFC 6265 OWS)', () => {
-      const { sealing, interaction, attackerBinding } = planted();
-      expect(jarOf(sealing, ` \t${interaction} ;\t${attackerBinding}\t `).read(uid)).toEqual({
+    it('still trims the spaces and tabs around a name and value (RFC 6265 OWS)', async () => {
+      const { sealing, interaction, attackerBinding } = await planted();
+      expect(await jarOf(sealing, ` \t${interaction} ;\t${attackerBinding}\t `).read(uid)).toEqual({
         result: { login: { accountId: 'attacker' } },
       });
     });
   });
 
-  it('keeps one binding per browser: a later interaction reuses and renews it', () => {
+  it('keeps one binding per browser: a later interaction reuses and renews it', async () => {
     const sealing = cookies();
     const binding = `__Host-sign-in-browser=${browser}`;
     const jar = sealing.jar([binding], () => now);
-    jar.write(uid, { step: 1 }, now + 3600);
-    jar.write('OtherTab', { step: 1 }, now + 3600);
+    await jar.write(uid, { step: 1 }, now + 3600);
+    await jar.write('OtherTab', { step: 1 }, now + 3600);
     const bindings = jar.setCookies().filter((line) => line.startsWith('__Host-sign-in-browser='));
     expect(bindings).toEqual([
       `${binding}; Path=/; Max-Age=${BROWSER_BINDING_SECONDS}; HttpOnly; SameSite=Lax; Secure`,
@@ -175,26 +186,155 @@ describe('InteractionCookies', () => {
     expect(BROWSER_BINDING_SECONDS).toBeGreaterThan(3600 * 2);
   });
 
-  it('refuses, clearly, a state a browser would drop', () => {
+  it('refuses, clearly, a state a browser would drop when there is no table to keep it', async () => {
     const jar = cookies().jar([], () => now);
-    expect(() => jar.write(uid, { state: 'x'.repeat(3000) }, now + 60)).toThrow(/too large/);
+    await expect(jar.write(uid, { state: 'x'.repeat(3000) }, now + 60)).rejects.toThrow(/too large/);
     expect(jar.setCookies()).toEqual([]);
-    jar.write(uid, { state: 'x'.repeat(2000) }, now + 60);
+    await jar.write(uid, { state: 'x'.repeat(2000) }, now + 60);
     for (const line of jar.setCookies()) {
       expect(line.split(';')[0]!.length).toBeLessThanOrEqual(MAX_INTERACTION_COOKIE_BYTES);
     }
   });
 
-  it('knows the size of a cookie without sealing it: the same as the cookie it sets', () => {
+  it('knows the size of a seal without sealing: the same as the value it sets', async () => {
     for (const secure of [true, false]) {
       // Every remainder of the base64 groups, and characters of three bytes.
       for (const state of ['', 'x', 'xy', 'xyz', '办'.repeat(101), 'S'.repeat(2500)]) {
         const payload = { returnTo: '/authorize/x', params: { state } };
         const jar = cookies(secure).jar([], () => now);
-        jar.write(uid, payload, now + 3600);
+        await jar.write(uid, payload, now + 3600);
         const set = jar.setCookies().find((line) => line.includes(`interaction-${uid}=`))!;
-        expect(interactionCookieBytes(uid, payload, now + 3600, { secure })).toBe(set.split(';')[0]!.length);
+        const value = set.split(';')[0]!.split('=')[1]!;
+        expect(sealedInteractionBytes(payload, now + 3600)).toBe(value.length);
       }
     }
+  });
+
+  describe('a state too large for its cookie, kept in the table', () => {
+    /** The contract's longest purpose (200 characters) in Chinese, in a share's request. */
+    const purpose = '为办理营业执照变更登记核验'.repeat(16).slice(0, 200);
+    const large = {
+      returnTo: `https://id.example.gov.cn/authorize/${uid}`,
+      params: {
+        authorization_details: JSON.stringify([
+          { type: 'licence_access', licence_types: ['business-licence'], purpose },
+        ]),
+        state: 'S'.repeat(3000),
+      },
+    };
+    /** Sealing with a store; the answer's interaction cookie and binding after `large` was written. */
+    async function spilled(secure = true) {
+      const store = new InMemorySpilledInteractions();
+      const sealing = new InteractionCookies(randomBytes(32), { secure, paths, spilled: store });
+      const jar = sealing.jar([], () => now);
+      await jar.write(uid, large, now + 3600);
+      const set = jar.setCookies();
+      const pointer = set.find((line) => line.includes(`interaction-${uid}=`))!.split(';')[0]!;
+      const binding = set.find((line) => line.includes('sign-in-browser='))!.split(';')[0]!;
+      return { store, sealing, pointer, binding };
+    }
+    const valueOf = (pair: string) => pair.slice(pair.indexOf('=') + 1);
+
+    it('keeps the seal in the table, its expiry the item’s, the cookie a short pointer; read back once a request', async () => {
+      const { store, sealing, pointer, binding } = await spilled();
+      const item = store.items.get(uid)!;
+      expect(item.expiresAt).toBe(now + 3600);
+      expect(item.sealed.length).toBe(sealedInteractionBytes(large, now + 3600));
+      expect(item.sealed.length).toBeGreaterThan(MAX_INTERACTION_COOKIE_BYTES);
+      expect(pointer.length).toBeLessThan(300);
+      // The item is the same seal a cookie would hold: opened by the same checks.
+      expect(sealing.open(uid, item.sealed, now, valueOf(binding))).toEqual(large);
+      const next = sealing.jar([pointer, binding], () => now + 10);
+      store.calls.length = 0;
+      expect(await next.read(uid)).toEqual(large);
+      expect(await next.read(uid)).toEqual(large);
+      expect(store.calls).toEqual([['get', uid]]);
+    });
+
+    it('opens nothing in another browser, with one byte of the pointer changed, or expired: no table call', async () => {
+      const { store, sealing, pointer, binding } = await spilled();
+      store.calls.length = 0;
+      const bytes = Buffer.from(valueOf(pointer), 'base64url');
+      for (let at = 0; at < bytes.length; at += 1) {
+        const changed = Buffer.from(bytes);
+        changed[at]! ^= 0x01;
+        const tampered = `${pointer.split('=')[0]}=${changed.toString('base64url')}`;
+        expect(await sealing.jar([tampered, binding], () => now).read(uid)).toBeUndefined();
+      }
+      expect(await sealing.jar([pointer], () => now).read(uid)).toBeUndefined();
+      expect(
+        await sealing.jar([pointer, `__Host-sign-in-browser=${browser}`], () => now).read(uid),
+      ).toBeUndefined();
+      expect(await sealing.jar([pointer, binding], () => now + 3600).read(uid)).toBeUndefined();
+      expect(store.calls).toEqual([]);
+      // Another interaction's pointer opens nothing for this uid either.
+      const other = sealing.jar([binding], () => now);
+      await other.write('OtherTab', large, now + 3600);
+      const otherPointer = other.setCookies()[0]!.split(';')[0]!;
+      const moved = `${pointer.split('=')[0]}=${valueOf(otherPointer)}`;
+      expect(await sealing.jar([moved, binding], () => now).read(uid)).toBeUndefined();
+      // Only those made the difference.
+      expect(await sealing.jar([pointer, binding], () => now).read(uid)).toEqual(large);
+    });
+
+    it('opens only the seal its pointer names: an item replaced, another browser’s, or gone opens nothing', async () => {
+      const { store, sealing, pointer, binding } = await spilled();
+      const kept = store.items.get(uid)!;
+      const read = () => sealing.jar([pointer, binding], () => now).read(uid);
+      // Another seal of the same uid for this browser (an older step, say), put in the item's place.
+      const browserValue = valueOf(binding);
+      store.items.set(uid, {
+        ...kept,
+        sealed: sealing.seal(uid, { ...large, result: {} }, now + 3600, browserValue),
+      });
+      expect(await read()).toBeUndefined();
+      // The same state sealed for another browser.
+      store.items.set(uid, { ...kept, sealed: sealing.seal(uid, large, now + 3600, browser) });
+      expect(await read()).toBeUndefined();
+      store.items.delete(uid);
+      expect(await read()).toBeUndefined();
+      store.items.set(uid, kept);
+      expect(await read()).toEqual(large);
+    });
+
+    it('deletes the item when the interaction ends, or when its state fits its cookie again', async () => {
+      const { store, sealing, pointer, binding } = await spilled();
+      const ending = sealing.jar([pointer, binding], () => now);
+      expect(await ending.read(uid)).toEqual(large);
+      await ending.clear(uid);
+      expect(store.items.has(uid)).toBe(false);
+      expect(ending.setCookies().every((line) => /=; Path=[^;]+; Max-Age=0;/.test(line))).toBe(true);
+
+      const again = await spilled();
+      const smaller = again.sealing.jar([again.pointer, again.binding], () => now);
+      await smaller.write(uid, { returnTo: large.returnTo }, now + 3600);
+      expect(again.store.items.has(uid)).toBe(false);
+      expect(await smaller.read(uid)).toEqual({ returnTo: large.returnTo });
+    });
+
+    it('a state that fits its cookie costs no call, and a clear of one none', async () => {
+      const store = new InMemorySpilledInteractions();
+      const sealing = new InteractionCookies(randomBytes(32), { secure: true, paths, spilled: store });
+      const jar = sealing.jar([], () => now);
+      await jar.write(uid, { step: 1 }, now + 3600);
+      const set = jar.setCookies().map((line) => line.split(';')[0]!);
+      const next = sealing.jar([set[0]!, set.at(-1)!], () => now);
+      expect(await next.read(uid)).toEqual({ step: 1 });
+      await next.write(uid, { step: 2 }, now + 3600);
+      await next.clear(uid);
+      expect(store.calls).toEqual([]);
+    });
+
+    it('refuses a state past the hard bound, clearly, keeping nothing', async () => {
+      const store = new InMemorySpilledInteractions();
+      const jar = new InteractionCookies(randomBytes(32), { secure: true, paths, spilled: store }).jar(
+        [],
+        () => now,
+      );
+      const huge = { params: { state: 'S'.repeat(MAX_INTERACTION_STATE_BYTES) } };
+      await expect(jar.write(uid, huge, now + 60)).rejects.toMatchObject({ code: 'interaction_too_large' });
+      expect(jar.setCookies()).toEqual([]);
+      expect(store.items.size).toBe(0);
+    });
   });
 });
