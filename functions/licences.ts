@@ -166,7 +166,9 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
         },
       );
     }
-    return key;
+    // One UUID in either case is one key (RFC 9562 §4: hex digits compare case-insensitively): a client
+    // that upper-cases its retry must get the first answer, not a second licence.
+    return key.data.toLowerCase();
   };
 
   /**
@@ -222,7 +224,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       // The job's insert starts its processing (the batch queue): this request only stores it.
       const { job } = await submitBatch(
         input,
-        { issuerId, clientId: caller.clientId, idempotencyKey: key.data, requestId },
+        { issuerId, clientId: caller.clientId, idempotencyKey: key, requestId },
         { ...deps, batchLimits: deps.config.batchLimits },
       );
       return json(202, batchView(job), { location: `/licences/batches/${job.id}` });
@@ -240,7 +242,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       const input = parseJsonBody(event, issueLicenceInput);
       const { licence, issuer, created } = await issueLicence(
         input,
-        { ...by, idempotencyKey: key.data },
+        { ...by, idempotencyKey: key },
         { ...deps, issuerUrl: deps.config.issuerUrl },
       );
       return json(created ? 201 : 200, licenceView(licence, issuer, now()), {

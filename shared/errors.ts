@@ -121,6 +121,11 @@ export interface ServiceErrorOptions {
    */
   fieldCode?: FieldErrorCode;
   fieldParams?: FieldError['params'];
+  /**
+   * For a refusal for now, not for good (too many requests, a concurrent request holding what this one
+   * needs, a dependency busy): when the client may try again, answered as `Retry-After` (seconds).
+   */
+  retryAfterSeconds?: number;
 }
 
 /** Kinds that are faults of ours or of a dependency, whose messages must not leave the service. */
@@ -142,17 +147,20 @@ export abstract class ServiceError extends Error {
   /** See {@link ServiceErrorOptions.fieldCode}. */
   readonly fieldCode?: FieldErrorCode;
   readonly fieldParams?: FieldError['params'];
+  /** See {@link ServiceErrorOptions.retryAfterSeconds}. */
+  readonly retryAfterSeconds?: number;
 
   constructor(
     readonly code: string,
     message: string,
-    { errors = [], cause, fieldCode, fieldParams }: ServiceErrorOptions = {},
+    { errors = [], cause, fieldCode, fieldParams, retryAfterSeconds }: ServiceErrorOptions = {},
   ) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'ServiceError';
     this.errors = errors;
     if (fieldCode) this.fieldCode = fieldCode;
     if (fieldParams) this.fieldParams = fieldParams;
+    if (retryAfterSeconds !== undefined) this.retryAfterSeconds = retryAfterSeconds;
   }
 
   /** Whether the message may leave the service: a refusal of the request, not a fault. */
@@ -267,12 +275,10 @@ export class TooManyRequestsError extends ServiceError {
   readonly kind = 'too_many_requests';
 
   /** `code` names which limit was reached (`too_many_batches`); `too_many_requests` when unnamed. */
-  constructor(
-    message: string,
-    readonly retryAfterSeconds: number,
-    code = 'too_many_requests',
-  ) {
-    super(code, message);
+  declare readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number, code = 'too_many_requests') {
+    super(code, message, { retryAfterSeconds });
     this.name = 'TooManyRequestsError';
   }
 }
@@ -300,17 +306,11 @@ export class DependencyError extends ServiceError {
 /** Busy for now (e.g. a contended write kept losing): the caller may retry shortly. */
 export class UnavailableError extends ServiceError {
   readonly kind = 'unavailable';
-  /** When given, the edge answers it as `Retry-After` (seconds). */
-  readonly retryAfterSeconds?: number;
 
-  constructor(
-    message: string,
-    code = 'temporarily_unavailable',
-    { retryAfterSeconds, ...options }: ServiceErrorOptions & { retryAfterSeconds?: number } = {},
-  ) {
+  /** With `retryAfterSeconds`, the edge answers `Retry-After`. */
+  constructor(message: string, code = 'temporarily_unavailable', options: ServiceErrorOptions = {}) {
     super(code, message, options);
     this.name = 'UnavailableError';
-    if (retryAfterSeconds !== undefined) this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

@@ -1,10 +1,4 @@
-import {
-  DependencyError,
-  ServiceError,
-  TooManyRequestsError,
-  UnavailableError,
-  type ErrorKind,
-} from '../errors.js';
+import { DependencyError, ServiceError, type ErrorKind } from '../errors.js';
 import { logger, withRequestLogKeys } from '../logger.js';
 import { checkRequestLine, withEdgeHeaders, type Edge } from './edge.js';
 import { httpStatusOf } from './error-mapping.js';
@@ -65,7 +59,7 @@ export function errorResult(error: unknown, requestId: string | undefined): Http
       },
       error instanceof AuthenticationError
         ? { 'www-authenticate': error.challenge }
-        : error instanceof TooManyRequestsError
+        : error.retryAfterSeconds !== undefined
           ? { 'retry-after': String(error.retryAfterSeconds) }
           : {},
     );
@@ -105,7 +99,7 @@ export function errorResult(error: unknown, requestId: string | undefined): Http
       requestId,
     },
     // Unavailable for a while we know (the list signer, shared/licence/list-signer.ts): when to retry.
-    error instanceof UnavailableError && error.retryAfterSeconds !== undefined
+    error instanceof ServiceError && error.retryAfterSeconds !== undefined
       ? { 'retry-after': String(error.retryAfterSeconds) }
       : {},
   );

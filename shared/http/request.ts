@@ -52,13 +52,23 @@ export function bodyBytes(event: HttpEvent): Buffer {
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
 }
 
-/** Turns zod issues into the `errors: [{ path, message, code }]` of our problem documents. */
-export function zodErrors(error: z.ZodError, input?: unknown): FieldError[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.length > 0 ? issue.path.join('.') : '(body)',
-    message: issue.message,
-    ...zodIssueCode(issue, input),
-  }));
+/**
+ * Turns zod issues into the `errors: [{ path, message, code }]` of our problem documents. An unknown
+ * member is named at its own path (`text`, `holder.nickname`), one entry per member, as docs/api.md
+ * promises of `path`; `root` names the whole input (`(body)`, `(query)`) for an issue about it alone.
+ */
+export function zodErrors(error: z.ZodError, input?: unknown, root = '(body)'): FieldError[] {
+  return error.issues.flatMap((issue) => {
+    const at = (path: readonly PropertyKey[]) => (path.length > 0 ? path.map(String).join('.') : root);
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({
+        path: at([...issue.path, key]),
+        message: 'unknown field',
+        ...zodIssueCode(issue, input),
+      }));
+    }
+    return [{ path: at(issue.path), message: issue.message, ...zodIssueCode(issue, input) }];
+  });
 }
 
 /**
@@ -127,7 +137,7 @@ export function parseQuery<S extends z.ZodType>(event: HttpEvent, schema: S): z.
   const query = event.queryStringParameters ?? {};
   const parsed = schema.safeParse(query);
   if (!parsed.success) {
-    const errors = zodErrors(parsed.error, query);
+    const errors = zodErrors(parsed.error, query, '(query)');
     throw invalidRequest(errors, 'Invalid query');
   }
   return parsed.data;

@@ -50,7 +50,15 @@ export const registerPersonInput = z.strictObject({
    * The person agrees to the privacy notice (`GET /register` shows it: what is collected, why, who
    * receives it, how long it is kept, their rights): must be `true`, or 400 naming `consent`.
    */
-  consent: z.boolean().optional(),
+  consent: z
+    .boolean()
+    .optional()
+    .meta({
+      description:
+        'Required in effect: must be true (the person agreed to the privacy notice GET /register shows); ' +
+        'missing or false is 400 consent_required naming consent. Optional in the shape only so that one ' +
+        'answer names every rule the request breaks.',
+    }),
 });
 export type RegisterPersonInput = z.output<typeof registerPersonInput>;
 

@@ -42,6 +42,8 @@ export const changeStatusInput = z
         code: 'custom',
         path: ['reason'],
         message: input.reasonCode === 'other' ? 'required with the reason code other' : 'required',
+        // The code clients translate from (docs/api.md), as for any other missing member.
+        params: { code: 'required' },
       });
     }
   });

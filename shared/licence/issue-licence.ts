@@ -248,9 +248,11 @@ export async function issueChecked(
     ...(context.retainIdempotencyUntil !== undefined && { retainUntil: context.retainIdempotencyUntil }),
   });
   if (!record) {
+    // Not for good: the other request ends within seconds, and this one's retry then gets its answer.
     throw new ConflictError(
       'Another request with this Idempotency-Key is in progress; retry shortly',
       'idempotency_key_in_use',
+      { retryAfterSeconds: 1 },
     );
   }
   try {

@@ -364,6 +364,10 @@ describe('POST /licences: Idempotency-Key', () => {
     expect((await expectJson<LicenceJson>(await issueLicence(runtime, token, body, key), 200)).id).toBe(
       first.id,
     );
+    // The same UUID in capitals is the same key (RFC 9562: hex digits compare case-insensitively): the
+    // same licence, not a second one.
+    const shouted = await issueLicence(runtime, token, body, key.toUpperCase());
+    expect((await expectJson<LicenceJson>(shouted, 200)).id).toBe(first.id);
   });
 
   it('is not consumed by a refused request', async () => {
@@ -468,6 +472,11 @@ describe('reading and changing licences that are not there, or not one’s own',
       const response = await postJson(runtime, `${licencePath(mine.id)}/status`, token, body);
       await expectProblem(response, 400, 'invalid_request');
     }
+    // A missing reason says `required`, the code clients translate (not the generic `invalid`).
+    const missing = await postJson(runtime, `${licencePath(mine.id)}/status`, token, { status: 'suspended' });
+    expect((await expectProblem(missing, 400, 'invalid_request')).errors).toContainEqual(
+      expect.objectContaining({ path: 'reason', code: 'required' }),
+    );
     const read = await expectJson<LicenceJson>(await getWithToken(runtime, licencePath(mine.id), token), 200);
     expect(read.status).toBe('valid');
   });

@@ -90,7 +90,7 @@ describe('the search by holder', () => {
       [{ holder: idNumber, limit: 101 }, 'limit'],
       [{ holder: idNumber, total: 'yes' }, 'total'],
       [{ holder: 42 }, 'holder'],
-      [{ holder: idNumber, colour: 'red' }, '(body)'],
+      [{ holder: idNumber, colour: 'red' }, 'colour'],
     ];
     for (const [body, path] of cases) {
       const response = await fetch(`${runtime.baseUrl}/licences/search`, {

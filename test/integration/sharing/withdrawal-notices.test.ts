@@ -282,7 +282,7 @@ describe('changing an events endpoint (PATCH /admin/clients/{id})', () => {
     [{ eventsUri: 'http://platform.example/events' }, 'eventsUri', 'must use https'],
     [{}, 'eventsUri', 'required'],
     // Only what may be changed: another member is refused (the strict body names it).
-    [{ eventsUri: 'https://platform.example/events', name: '改名' }, '(body)', 'name'],
+    [{ eventsUri: 'https://platform.example/events', name: '改名' }, 'name', 'unknown field'],
   ])('refuses %j, naming the field', async (body, path, message) => {
     const response = await patch(platform.clientId, body);
     const problem = await expectProblem(response, 400, 'invalid_request');

@@ -107,6 +107,17 @@ describe('the one mapping of error kinds to HTTP statuses', () => {
     });
   });
 
+  it('answers a request that holds the same Idempotency-Key with 409 and Retry-After (it ends within seconds)', () => {
+    const { status, headers, body } = answer(
+      new ConflictError('in progress', 'idempotency_key_in_use', { retryAfterSeconds: 1 }),
+    );
+    expect([status, headers['retry-after']]).toEqual([409, '1']);
+    expect(body).toMatchObject({ status: 409, code: 'idempotency_key_in_use' });
+    expect(answer(new ConflictError('for good', 'idempotency_key_reused')).headers).not.toHaveProperty(
+      'retry-after',
+    );
+  });
+
   it('answers too many requests with 429 and Retry-After', () => {
     const { status, headers, body } = answer(new TooManyRequestsError('slow down', 7));
     expect([status, headers['retry-after']]).toEqual([429, '7']);

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
 import { ServiceError } from '../../../shared/errors.js';
 import { httpStatusOf } from '../../../shared/http/error-mapping.js';
-import { maxBodyBytes, parseJsonBody } from '../../../shared/http/request.js';
+import { maxBodyBytes, parseJsonBody, parseQuery } from '../../../shared/http/request.js';
 import type { HttpEvent } from '../../../shared/http/types.js';
 
 const schema = z.strictObject({ name: z.string().min(2), count: z.number().int().optional() });
@@ -88,7 +88,24 @@ describe('parsing a JSON request body', () => {
   it('names each failing field, unknown ones included', () => {
     const error = refusal(event('{"name":"a","count":1.5,"extra":true}', 'application/json'));
     expect([httpStatusOf(error), error.code]).toEqual([400, 'invalid_request']);
-    expect(error.errors.map((e) => e.path).sort()).toEqual(['(body)', 'count', 'name']);
+    expect(error.errors.map((e) => e.path).sort()).toEqual(['count', 'extra', 'name']);
     expect(error.message).toContain('extra');
+  });
+});
+
+describe('parsing a query string', () => {
+  it('names an unknown parameter at its own path, never as the body', () => {
+    const query = z.strictObject({ limit: z.coerce.number().int().optional() });
+    let error: ServiceError | undefined;
+    try {
+      parseQuery({ queryStringParameters: { foo: '1', limit: 'x' } } as unknown as HttpEvent, query);
+    } catch (caught) {
+      error = caught as ServiceError;
+    }
+    expect(error?.errors.map((e) => [e.path, e.code]).sort()).toEqual([
+      ['foo', 'unknown_field'],
+      ['limit', 'invalid_type'],
+    ]);
+    expect(error?.message).not.toContain('(body)');
   });
 });

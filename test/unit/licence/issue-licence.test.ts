@@ -113,6 +113,9 @@ describe('issueLicence', () => {
     const inUse = await refusal(issue(drivingLicence(), context(held)));
     expect(inUse).toBeInstanceOf(ConflictError);
     expect(inUse.code).toBe('idempotency_key_in_use');
+    // Not for good: the edge answers it with Retry-After (test/unit/http/error-mapping.test.ts).
+    expect(inUse.retryAfterSeconds).toBe(1);
+    expect(reused.retryAfterSeconds).toBeUndefined();
   });
 
   it('gives each key its own serial, and a retry after a failed write the same serial and credential', async () => {

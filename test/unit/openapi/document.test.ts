@@ -119,6 +119,20 @@ describe('the OpenAPI document', () => {
     expect((document.components.schemas as Record<string, unknown>).IssueLicenceRequest).toEqual(expected);
   });
 
+  it('tells a generated client that registration needs consent: true, though the shape has it optional', () => {
+    const body = (document.paths['/accounts']!.post as unknown as { requestBody: unknown }).requestBody as {
+      content: Record<
+        string,
+        { schema: { $ref?: string; properties?: Record<string, { description?: string }> } }
+      >;
+    };
+    const schema = body.content['application/json']!.schema;
+    const resolved = schema.$ref
+      ? (document.components.schemas as Record<string, typeof schema>)[schema.$ref.split('/').pop()!]!
+      : schema;
+    expect(resolved.properties?.consent?.description).toMatch(/must be true.*consent_required/);
+  });
+
   it('has examples that validate against their own schemas (each schema’s and each problem’s)', () => {
     const check = compileDocument(document);
     let checked = 0;
