@@ -101,7 +101,8 @@ export const handler = apiHandler(async (event: HttpEvent) => {
 
   return served.dispatch(event, {
     'POST /admin/issuers': async () => {
-      const { issuer, clientSecret } = await createIssuer(parseJsonBody(event, catalogueIssuerInput), deps);
+      const input = parseJsonBody(event, catalogueIssuerInput);
+      const { issuer, clientSecret } = await createIssuer(input, context, deps);
       const answer: z.output<typeof createdIssuerAnswerSchema> = { ...issuerView(issuer), clientSecret };
       return json(201, answer, { location: `/admin/issuers/${issuer.id}` });
     },
@@ -137,7 +138,7 @@ export const handler = apiHandler(async (event: HttpEvent) => {
       } satisfies z.output<typeof auditTrailSchema>);
     },
     'POST /admin/clients': async () =>
-      json(201, await registerClient(parseJsonBody(event, registerClientInput), deps)),
+      json(201, await registerClient(parseJsonBody(event, registerClientInput), context, deps)),
     'PATCH /admin/clients/{id}': async () =>
       json(200, await updateClient(pathId, parseJsonBody(event, updateClientInput), context, deps)),
     'POST /admin/clients/{id}/secret': async () => json(200, await rotateClientSecret(pathId, context, deps)),

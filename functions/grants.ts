@@ -335,6 +335,13 @@ const operatorAudit = [partitions.pendingIssuerAudit];
  */
 const accountAudit = [partitions.pendingAccountAudit];
 /**
+ * The OpenID provider's changes (an account taken over or its password reset by a phone code), their
+ * audit entries saved as pending work (`pending-provider-audit#`): a partition apart from every other, so
+ * that `oidc`, granted these alone, touches no other function's pending work, and no other function can
+ * plant an entry of a takeover or a reset.
+ */
+const providerAudit = [partitions.pendingProviderAudit];
+/**
  * The audit puts of a licence change's pending work: its chained entry (`audit#`, a chain's registration
  * `audit-chain#` first) and, in the same TransactWriteItems, its key's mark (`audit-once#`), which makes a
  * second write of the entry a no-op (shared/adapters/dynamo/audit-trail.ts).
@@ -382,7 +389,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // ending its sign-ins (grants by person (gsi2, get), their tokens
   // batch-deleted, the grants' conditional deletes and each platform's withdrawal notice (put `notices`)
   // in one transaction, the pairwise subject from the lookup key's salt); a takeover and a password reset
-  // each write an audit entry (conditional put).
+  // save their audit entries with the account's versioned put, in one transaction with the put of its
+  // pending work (`pending-provider-audit#`, {@link providerAudit}), which is then released on a failure
+  // (update) and removed (conditional delete) once each entry is written once (its `audit-once#` mark
+  // with it).
   // It signs ID tokens with the platform key (and publishes those being retired), derives client secrets
   // with the client-secret key (those of clients registered before it, and the pairwise salt and lookup keys, with
   // the lookup key; its cookie keys with the interaction key), and decrypts ID numbers for the `id_number` claim with the PII key; the page clients'
@@ -428,6 +438,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.notices,
           partitions.smsUsed,
           partitions.interactionState,
+          partitions.pendingProviderAudit,
         ],
         UpdateItem: [
           partitions.oidc,
@@ -435,6 +446,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.scanLogin,
           partitions.passkey,
           partitions.smsTry,
+          partitions.pendingProviderAudit,
         ],
         DeleteItem: [
           partitions.oidc,
@@ -443,13 +455,14 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.smsCode,
           partitions.passkey,
           partitions.interactionState,
+          partitions.pendingProviderAudit,
         ],
         BatchWriteItem: [partitions.oidc],
       },
       queries: ['gsi1', 'gsi2'],
     },
-    // A takeover and a password reset each write an audit entry.
-    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
+    // A takeover's and a password reset's entries, written once under their keys ({@link pendingAuditWrites}).
+    auditTable: { items: { PutItem: pendingAuditWrites } },
     platformKey: 'sign',
     previousPlatformKeys: true,
     platformRsaKey: 'sign',
@@ -469,9 +482,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // writes audit entries (conditional put), derives client secrets (the client-secret key; rotates a
   // client onto it) and creates issuer keys. It never signs with the platform key. Onboarding makes
   // several calls in a row and undoes them on failure. An issuer's key rotated or withdrawn, or the issuer
-  // withdrawn, a client's members changed (its events endpoint, its secret rotated), a peer registered or
-  // removed, is one transaction of that write (the issuer's or the peer's versioned put, the client's
-  // conditional update, the peer's conditional delete) and the put of its audit entry's pending work
+  // withdrawn, an issuer activated at onboarding, a client registered or its members changed (its events
+  // endpoint, its secret rotated), a peer registered or removed, is one transaction of that write (the
+  // issuer's or the peer's versioned put, the client's conditional put or update, the peer's conditional
+  // delete) and the put of its audit entry's pending work
   // (`pending-issuer-audit#`, {@link operatorAudit}), which is then released on a failure (update) and
   // removed (conditional delete) once the entry is written once (its `audit-once#` mark with it).
   admin: {
@@ -727,7 +741,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // by representative and appointments by person), an entity's agents (gsi2, then get), entity accounts
   // and appointments written (conditional put; a withdrawal is a versioned put), an appointment and a
   // withdrawal each in one transaction with the put of its audit entry's pending work (as the
-  // registration's). That pending work is then released on a failure (update) and removed (conditional
+  // registration's), and so is the deletion of a closed account (below). That pending work is then released on a failure (update) and removed (conditional
   // delete) once its entry is written once (its `audit-once#` mark with it); other audit entries
   // (conditional put). A phone given at registration:
   // the local carrier registry (get, the phone digested with the MAC key), the phone encrypted with the PII
@@ -740,7 +754,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // The account read and closed (shared/identity/close-account.ts): its passkeys (gsi1, conditional
   // delete), the appointments naming the person withdrawn (versioned put), every sign-in ended (gsi2 by
   // person and by grant, then batch-deletes of the sessions, grants and what the grants hold), the
-  // account and its claim deleted (one transaction of conditional deletes), an audit entry; the password
+  // account and its claim deleted (one transaction of conditional deletes, with the put of the pending
+  // work that carries its `account.closed` entry, {@link accountAudit}); the password
   // typed again to close it, under the sign-in's throttle (its pair and account counters: get, conditional put, update and
   // delete). Closing withdraws the consents to platforms first, as the wallet does: the grants (get), each
   // platform's metadata (get `oidc#Client#`, granted with the access tokens), the grants' conditional
@@ -987,12 +1002,12 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     platformKey: 'sign',
   },
   // The reconciler (functions/pending-work-reconciler.ts, every minute): the pending work changes left undone
-  // (query of the `pending-work#`, `pending-audit#`, `pending-issuer-audit#` and `pending-account-audit#`
-  // shards; claimed, released by update, removed by conditional delete):
+  // (query of the `pending-work#`, `pending-audit#`, `pending-issuer-audit#`, `pending-account-audit#` and
+  // `pending-provider-audit#` shards; claimed, released by update, removed by conditional delete):
   // each licence (get; its marker cleared by update), its status list (get, versioned put) and its audit
-  // entries, or the audit entry a withdrawal's, an operator's change's or an account's change's pending
-  // work carries (in the query's answer), written once under their keys (a transaction's conditional puts,
-  // {@link pendingAuditWrites}).
+  // entries, or the audit entries a withdrawal's, an operator's change's, an account's change's or a
+  // phone proof's pending work carries (in the query's answer), written once under their keys (a
+  // transaction's conditional puts, {@link pendingAuditWrites}).
   // No key: it signs nothing.
   'pending-work-reconciler': {
     table: {
@@ -1005,10 +1020,17 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.pendingAudit,
           partitions.pendingIssuerAudit,
           partitions.pendingAccountAudit,
+          partitions.pendingProviderAudit,
         ],
-        DeleteItem: [...pendingWork, ...pendingAudit, ...operatorAudit, ...accountAudit],
+        DeleteItem: [...pendingWork, ...pendingAudit, ...operatorAudit, ...accountAudit, ...providerAudit],
       },
-      partitionQueries: [...pendingWork, ...pendingAudit, ...operatorAudit, ...accountAudit],
+      partitionQueries: [
+        ...pendingWork,
+        ...pendingAudit,
+        ...operatorAudit,
+        ...accountAudit,
+        ...providerAudit,
+      ],
     },
     auditTable: { items: { PutItem: pendingAuditWrites } },
   },

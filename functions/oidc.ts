@@ -37,6 +37,7 @@ import {
   clientReader,
   platformConsents,
   audit,
+  providerAudit,
 } from './composition/factories.js';
 import { errorResult } from '../shared/http/api-handler.js';
 import { checkRequestLine, withEdgeHeaders } from '../shared/http/edge.js';
@@ -100,6 +101,9 @@ const dependencies = composition({
   clientReader,
   platformConsents,
   audit,
+  // A takeover's or a password reset's audit entries saved until written: its own partition, no other
+  // pending work.
+  providerAudit,
 });
 type Dependencies = ReturnType<typeof dependencies>;
 const served = routesOf('oidc');

@@ -7,6 +7,7 @@ import {
   licences,
   pendingAudit,
   pendingWork,
+  providerAudit,
   statusLists,
 } from './composition/factories.js';
 import { reconcilePendingWork } from '../shared/reconciler/reconcile-pending-work.js';
@@ -22,6 +23,7 @@ const dependencies = composition({
   pendingAudit,
   operatorAudit,
   accountAudit,
+  providerAudit,
 });
 
 /** Pointers one run takes at most: a run stays well within its timeout; the next takes the rest. */
@@ -33,9 +35,11 @@ const PER_RUN = 500;
  * audit write that failed, a process gone between a change's write and its audit write): a licence's
  * `licence.issued`/status audit entry, once, and its status-list entry; a withdrawal's
  * `authorization.withdrawn` entry, once, saved by the withdrawal's own transaction; an operator's change's
- * (of an issuer: `issuer.key-rotated`, `issuer.key-withdrawn`, `issuer.withdrawn`; `client.updated`,
- * `client.secret_rotated`; `peer.registered`, `peer.removed`) and an account's change's
- * (`account.registered`, `agent.appointed`, `agent.withdrawn`), once, saved by the change's own write
+ * (of an issuer: `issuer.created`, `issuer.key-rotated`, `issuer.key-withdrawn`, `issuer.withdrawn`;
+ * `client.registered`, `client.updated`, `client.secret_rotated`; `peer.registered`, `peer.removed`),
+ * an account's change's
+ * (`account.registered`, `account.proven`, `account.closed`, `agent.appointed`, `agent.withdrawn`) and
+ * a phone proof's (`account.taken_over`, `account.password_reset`), once, saved by the change's own write
  * (shared/reconciler/reconcile-pending-work.ts). What fails again is logged (and alarmed, docs/operating.md) and stays
  * for the next run.
  */

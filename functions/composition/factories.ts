@@ -29,6 +29,7 @@ import {
   dynamoPendingAudit,
   dynamoOperatorAudit,
   dynamoAccountAudit,
+  dynamoProviderAudit,
   dynamoPendingWork,
   dynamoLoginAttemptStore,
   dynamoOidcAdapter,
@@ -248,10 +249,16 @@ export const pendingAudit = (c: Needs<'doc'>) => dynamoPendingAudit(c.doc);
  */
 export const operatorAudit = (c: Needs<'doc'>) => dynamoOperatorAudit(c.doc);
 /**
- * The accounts function's changes (an account registered, an entity's agent appointed or withdrawn), their
- * audit entries saved until written: a partition of their own, so that `accounts` is granted these alone.
+ * The accounts function's changes (an account registered, proven in person or closed, an entity's agent
+ * appointed or withdrawn), their audit entries saved until written: a partition of their own, so that
+ * `accounts` is granted these alone.
  */
 export const accountAudit = (c: Needs<'doc'>) => dynamoAccountAudit(c.doc);
+/**
+ * The OpenID provider's changes (an account taken over or its password reset by a phone code), their
+ * audit entries saved until written: a partition of their own, so that `oidc` is granted these alone.
+ */
+export const providerAudit = (c: Needs<'doc'>) => dynamoProviderAudit(c.doc);
 export const idempotency = (c: Needs<'doc'>) => dynamoIdempotencyStore(c.doc, c.clock);
 export const audit = (c: Needs<'doc'>) => dynamoAuditTrail(c.doc);
 /** `audit` with group commit (`POST /verify`): concurrent entries written together, each awaited. */

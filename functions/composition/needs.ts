@@ -130,10 +130,15 @@ export interface Dependencies extends Connections {
   /** Operators' changes (of issuers, clients, peers), their audit entries saved until written: a partition of their own. */
   operatorAudit: PendingWorkIndex;
   /**
-   * The accounts function's changes (an account registered, an entity's agent appointed or withdrawn),
-   * their audit entries saved until written: a partition of their own.
+   * The accounts function's changes (an account registered, proven in person or closed, an entity's agent
+   * appointed or withdrawn), their audit entries saved until written: a partition of their own.
    */
   accountAudit: PendingWorkIndex;
+  /**
+   * The OpenID provider's changes (an account taken over or its password reset by a phone code), their
+   * audit entries saved until written: a partition of their own.
+   */
+  providerAudit: PendingWorkIndex;
   idempotency: IdempotencyStore;
   audit: AuditTrail;
   /** A licence's audit entries a page at a time: what the API answers (never the whole trail). */

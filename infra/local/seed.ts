@@ -25,7 +25,7 @@ import {
   syntheticPeople,
   type SyntheticPerson,
 } from './demo-data.js';
-import { ensureEntityAccount } from '../../shared/identity/entities.js';
+import { appointWithTrace, ensureEntityAccount } from '../../shared/identity/entities.js';
 import { appointmentInForce } from '../../shared/identity/entity-account.js';
 import { randomId } from '../../shared/random-id.js';
 
@@ -118,6 +118,7 @@ export async function seedDemo(deps: Dependencies, baseUrl: string): Promise<Dem
           creditCode: parseCreditCode(demoIssuer.creditCode),
           licenceTypes: [...demoIssuer.licenceTypes],
         },
+        { clientId: 'seed' },
         deps,
       )
     ).issuer;
@@ -295,7 +296,8 @@ async function ensureProvenAccount(
  * The demo agency as the business registry (法人库) knows it, its head ({@link agencyHead}) its
  * representative, and {@link demoClerk} (an account proven in person, level 3) appointed its counter clerk
  * (经办人, `licences:issue`) for a year in that head's name, as `POST /me/entities/{creditCode}/agents` would
- * (written here: the head has no account): `npm start` then signs the clerk in to /console. An appointment
+ * (written here: the head has no account), with its audit entry as that route writes one (actor `seed`):
+ * `npm start` then signs the clerk in to /console. An appointment
  * in force is left alone; one withdrawn in the demo is made again at the next start, as the rest of the
  * demo is put back.
  */
@@ -316,7 +318,9 @@ async function ensureDemoClerk(deps: Dependencies, issuer: Issuer): Promise<void
   await ensureEntityAccount({ creditCode, name: issuer.name }, deps);
   const standing = await deps.entities.findAppointment(creditCode, clerkKey);
   if (standing && appointmentInForce(standing, today) && standing.appointedByLookupKey === headKey) return;
-  await deps.entities.appoint(
+  // Saved with its audit entry `agent.appointed` (actor `seed`), as a real appointment is: a clerk's right
+  // to issue is never in force untraced, the demo's included.
+  await appointWithTrace(
     {
       agentId: randomId('agt'),
       creditCode,
@@ -330,6 +334,7 @@ async function ensureDemoClerk(deps: Dependencies, issuer: Issuer): Promise<void
       appointedByLookupKey: headKey,
       version: 0,
     },
-    today,
+    { actor: 'seed' },
+    deps,
   );
 }

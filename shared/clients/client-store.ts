@@ -14,6 +14,12 @@ import type { Trace } from '../pending-work/pending-work.js';
 export interface ClientStore {
   save(metadata: ClientMetadata & { client_id: string }): Promise<void>;
   /**
+   * A new client (an operator's registration), written with the pointer that carries its audit entry
+   * (`trace`, in the index of operators' changes), all or nothing: no client is registered untraced. An id
+   * already registered is `ConflictError` `client_exists`, nothing written (ids are random: never in use).
+   */
+  register(metadata: ClientMetadata & { client_id: string }, trace: Trace): Promise<void>;
+  /**
    * Writes the change with the pointer that carries its audit entry (`trace`,
    * shared/pending-work/pending-work.ts, in the index of operators' changes), all or nothing: an
    * operator's change of a client is never made untraced. Another write of the client under way at that

@@ -1,5 +1,8 @@
 import type { ClientMetadata } from 'oidc-provider';
 import * as z from 'zod';
+import type { AuditTrail } from '../audit/audit-trail.js';
+import type { Clock } from '../clock.js';
+import { clientAuditPrefix, saveWithTrace, type PendingWorkIndex } from '../pending-work/pending-work.js';
 import { randomId } from '../random-id.js';
 import { onClientSecretKey, type ClientSecrets } from './client-secrets.js';
 import type { ClientStore } from './client-store.js';
@@ -203,28 +206,59 @@ export const registeredClientSchema = z
   });
 export type RegisteredClient = z.output<typeof registeredClientSchema>;
 
+/** What registering a client takes: its store and secrets, and where its audit entry is saved until written. */
+export interface RegisterClientDependencies {
+  clients: ClientStore;
+  secrets: ClientSecrets;
+  /** The pending work of operators' changes (`admin`'s own index). */
+  operatorAudit: PendingWorkIndex;
+  audit: AuditTrail;
+  clock: Clock;
+}
+
 /**
  * Registers a relying platform (authorization code + PKCE) or a verifier app (client credentials with
  * `licences:verify`), or one client that is both. Grant types follow from the scopes asked for.
  *
+ * 1. Derives its secret (shown once; from the client-secret key), before anything is written: nothing
+ *    fails after the client is registered.
+ * 2. Registers it (a new record, never over another) with its trace `client.registered` (the operator's
+ *    client, the client registered, its name and scopes: a platform that may sign people in or read
+ *    their licences), as one write ({@link saveWithTrace}, `client-changed#<client id>#registered`), then
+ *    writes the entry: never a client that works untraced. An entry that cannot be written at once is
+ *    written by the reconciler a minute later; the client stands and is answered with its secret, a
+ *    secret nobody held before (unlike a rotation's, it locks no one out).
+ *
  * @example
  * ```ts
- * await registerClient({ name: '政务服务网', redirectUris: ['https://gov.example/cb'], scopes: ['openid'] }, deps);
+ * await registerClient({ name: '政务服务网', redirectUris: ['https://gov.example/cb'], scopes: ['openid'] }, { clientId: 'cl_op' }, deps);
  * ```
  */
 export async function registerClient(
   input: RegisterClientInput,
-  deps: { clients: ClientStore; secrets: ClientSecrets },
+  context: { clientId: string; requestId?: string | undefined },
+  deps: RegisterClientDependencies,
 ): Promise<RegisteredClient> {
   const clientId = randomId('cl');
-  // Its secret derives from the client-secret key (the record says so; without the marker, the lookup key).
+  // 1. Its secret derives from the client-secret key (the record says so; without the marker, the lookup key).
   const markers = onClientSecretKey();
-  await deps.clients.save({ ...clientMetadata(clientId, input), ...markers });
   const hasSecret = input.tokenEndpointAuthMethod.startsWith('client_secret');
-  return {
-    clientId,
-    ...(hasSecret ? { clientSecret: await deps.secrets.secretFor(clientId, markers) } : {}),
-  };
+  const clientSecret = hasSecret ? await deps.secrets.secretFor(clientId, markers) : undefined;
+  // 2. The client and its trace, one write; then the entry.
+  await saveWithTrace(
+    `${clientAuditPrefix}${clientId}#registered`,
+    {
+      at: new Date(deps.clock.now()).toISOString(),
+      actor: context.clientId,
+      action: 'client.registered',
+      targetClientId: clientId,
+      reason: `${input.name}: scopes ${input.scopes.join(' ')}`,
+      ...(context.requestId !== undefined && { requestId: context.requestId }),
+    },
+    (trace) => deps.clients.register({ ...clientMetadata(clientId, input), ...markers }, trace),
+    { ...deps, pendingAudit: deps.operatorAudit },
+  );
+  return { clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) };
 }
 
 /** The provider's metadata for a client registered with `input`: grant types follow from the scopes. */

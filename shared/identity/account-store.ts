@@ -22,14 +22,22 @@ export interface AccountStore {
    * `UnavailableError` (ask again).
    */
   create(account: PersonAccount, trace?: Trace): Promise<PersonAccount>;
-  save(account: PersonAccount): Promise<PersonAccount>;
+  /**
+   * Given a `trace`, the account is saved with the pointer that carries the change's audit entries, all or
+   * nothing (in the index of the function whose change it is: the accounts function's, or the OpenID
+   * provider's for a phone proof, by the trace's group). A write of the account under way at that moment
+   * is refused as a stale version is (`account_changed`).
+   */
+  save(account: PersonAccount, trace?: Trace): Promise<PersonAccount>;
   findByLookupKey(lookupKey: string, options?: FindOptions): Promise<PersonAccount | undefined>;
   findById(id: string, options?: FindOptions): Promise<PersonAccount | undefined>;
   /**
    * Deletes the account and the claim of its ID number at once (closing an account, 注销). Only the claim
    * that names this account goes; one already gone (or taken by a later account) is `account_not_found`.
+   * Given a `trace`, the pointer that carries the closure's audit entry is written with them, all or
+   * nothing: no account is deleted untraced, and one deletion saves one entry.
    */
-  remove(account: Pick<PersonAccount, 'id' | 'lookupKey'>): Promise<void>;
+  remove(account: Pick<PersonAccount, 'id' | 'lookupKey'>, trace?: Trace): Promise<void>;
 }
 
 /** How an account is looked for. */

@@ -4,6 +4,7 @@ import { epochSeconds, type Clock } from '../clock.js';
 import type { Mac } from '../crypto/mac.js';
 import { ForbiddenError, NotFoundError, TooManyRequestsError } from '../errors.js';
 import { logger } from '../logger.js';
+import { closureAuditPrefix, saveWithTrace, type PendingWorkIndex } from '../pending-work/pending-work.js';
 import type { AccountStore } from './account-store.js';
 import { acrOf, assuranceLevelOf, signedInLevel } from './assurance.js';
 import { appointmentInForce } from './entity-account.js';
@@ -29,6 +30,11 @@ export interface CloseAccountDependencies {
   platformConsents: PlatformConsents;
   entities: EntityStore;
   audit: AuditTrail;
+  /**
+   * The pending work of the accounts function's changes: the account's deletion saves its `account.closed`
+   * entry there, in the same write, so that it is written once, and never lost.
+   */
+  accountAudit: PendingWorkIndex;
   clock: Clock;
   /** The password is checked again in the closing request, throttled as a password sign-in is. */
   passwords: PasswordHasher;
@@ -39,7 +45,7 @@ export interface CloseAccountDependencies {
 /** What {@link finishClosure} needs: no password (the closure was asked for with one already). */
 export type ClosureDependencies = Pick<
   CloseAccountDependencies,
-  'accounts' | 'passkeys' | 'signIns' | 'platformConsents' | 'entities' | 'audit' | 'clock'
+  'accounts' | 'passkeys' | 'signIns' | 'platformConsents' | 'entities' | 'audit' | 'accountAudit' | 'clock'
 >;
 
 /** The sign-in behind the caller's token: its `acr` and `auth_time` (epoch seconds), as the token carries them. */
@@ -136,8 +142,8 @@ async function requirePassword(account: PersonAccount, proof: ClosureProof, deps
  * 2. Checks the sign-in (403 `fresh_sign_in_required`) and the password (403 `wrong_password`, throttled).
  * 3. Marks it closing (`closingSince`, a write conditional on its version): from then on the account
  *    store answers it to no sign-in (password, passkey, scan, SMS), token refresh, consent or route.
- * 4. The rest, each step idempotent ({@link finishClosure}): passkeys, appointments, sign-ins, the trace,
- *    then the account and its ID-number claim.
+ * 4. The rest, each step idempotent ({@link finishClosure}): passkeys, appointments, sign-ins, then the
+ *    account and its ID-number claim with the trace.
  *
  * Licences stay with the agencies that issued them (their records), and so do the audit trail and usage
  * record (docs/accounts.md).
@@ -189,10 +195,13 @@ export async function closeAccount(
  *    withdrawal's notice queued in the write that deletes its grants, so a retry neither loses nor
  *    repeats one); then ends every sign-in: provider sessions, the service's own apps' grants, codes,
  *    access and refresh tokens, personal and acting for an entity (`SignInRevocation.endAll`).
- * 4. Writes `account.closed` (actor the closed account's opaque id; no number, name or phone), awaited,
- *    before the account goes: a closure is never without its trace (a retry may write a second one).
- * 5. Deletes the account and its ID-number claim together: the name, the encrypted ID number and phone,
+ * 4. Deletes the account and its ID-number claim together: the name, the encrypted ID number and phone,
  *    the password hash. The same number may then register again, as a new account.
+ * 5. With them, in the same write, its trace `account.closed` (actor the closed account's opaque id; no
+ *    number, name or phone), saved as pending work keyed by the account (`account-closed#<account id>`,
+ *    {@link saveWithTrace}), then written: a closure is never without its trace, and has one, however
+ *    often it was asked again after a failure part-way (only the deletion, which happens once, saves
+ *    it). An entry that cannot be written at once is written by the reconciler a minute later.
  *
  * The counts answered are what this attempt removed.
  */
@@ -230,17 +239,21 @@ export async function finishClosure(
   const platforms = await deps.platformConsents.withdrawAll(account.id);
   await deps.signIns.endAll(account.id);
 
-  // 4. The trace.
-  await deps.audit.record({
-    at: now.toISOString(),
-    actor: account.id,
-    action: 'account.closed',
-    reason: `passkeys ${passkeys.length}, appointments ${appointments.length}, platform consents ${platforms}`,
-    ...(context.requestId ? { requestId: context.requestId } : {}),
-  });
-
-  // 5. The account and its claim.
-  await deps.accounts.remove(account);
+  // 4, 5. The account and its claim, with the trace: saved by the deletion alone, so that a retry after a
+  //    failure before it (the counts are then the retry's) writes the one entry, and one after it finds
+  //    no account to close.
+  await saveWithTrace(
+    `${closureAuditPrefix}${account.id}`,
+    {
+      at: now.toISOString(),
+      actor: account.id,
+      action: 'account.closed',
+      reason: `passkeys ${passkeys.length}, appointments ${appointments.length}, platform consents ${platforms}`,
+      ...(context.requestId ? { requestId: context.requestId } : {}),
+    },
+    (trace) => deps.accounts.remove(account, trace),
+    { ...deps, pendingAudit: deps.accountAudit },
+  );
   logger.info('account closed', {
     accountId: account.id,
     passkeys: passkeys.length,

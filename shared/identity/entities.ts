@@ -473,17 +473,37 @@ export async function appointAgent(
     appointedByLookupKey: representative.lookupKey,
     version: 0,
   };
+  return appointWithTrace(appointment, { actor: representative.id, ...context }, deps);
+}
+
+/**
+ * Puts `appointment` in force (`EntityStore.appoint`: 409 `agent_exists` while one is) with its audit
+ * entry `agent.appointed` (`actor` who appointed: the representative's account, or `seed` for the local
+ * demo's clerk; the agent's masked number; the entity, scope and expiry), as one write
+ * ({@link saveAgentChange}): what {@link appointAgent} writes once it has checked everything, and the
+ * local seed for its demo clerk, so that no appointment is ever in force untraced.
+ *
+ * @example
+ * ```ts
+ * await appointWithTrace(appointment, { actor: 'seed' }, deps);
+ * ```
+ */
+export function appointWithTrace(
+  appointment: AgentAppointment,
+  context: { actor: string; requestId?: string },
+  deps: Pick<AgentDependencies, 'entities' | 'audit' | 'accountAudit' | 'clock'>,
+): Promise<AgentAppointment> {
   return saveAgentChange(
     appointment,
     {
       at: appointment.appointedAt,
-      actor: representative.id,
+      actor: context.actor,
       action: 'agent.appointed',
       holderMasked: appointment.masked,
-      reason: `${entity.creditCode} ${appointment.scope.join(' ')} until ${appointment.validUntil}`,
+      reason: `${appointment.creditCode} ${appointment.scope.join(' ')} until ${appointment.validUntil}`,
       ...(context.requestId ? { requestId: context.requestId } : {}),
     },
-    (trace) => deps.entities.appoint(appointment, now, trace),
+    (trace) => deps.entities.appoint(appointment, new Date(appointment.appointedAt), trace),
     deps,
   );
 }
@@ -552,7 +572,7 @@ function saveAgentChange(
   appointment: AgentAppointment,
   entry: AuditEntry,
   save: (trace: Trace) => Promise<AgentAppointment>,
-  deps: AgentDependencies,
+  deps: Pick<AgentDependencies, 'audit' | 'accountAudit' | 'clock'>,
 ): Promise<AgentAppointment> {
   return saveWithTrace(`${agentAuditPrefix}${appointment.agentId}#${appointment.version + 1}`, entry, save, {
     ...deps,

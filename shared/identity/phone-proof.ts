@@ -1,6 +1,7 @@
-import type { AuditTrail } from '../audit/audit-trail.js';
+import type { AuditEntry, AuditTrail } from '../audit/audit-trail.js';
 import type { IdNumber } from '../identifiers/id-number.js';
 import { logger } from '../logger.js';
+import { phoneProofAuditPrefix, saveWithTrace, type PendingWorkIndex } from '../pending-work/pending-work.js';
 import type { AccountStore } from './account-store.js';
 import { assuranceLevelOf } from './assurance.js';
 import type { PasskeyStore } from './passkeys.js';
@@ -47,6 +48,11 @@ export interface PhoneProofDependencies extends Omit<SmsCodeDependencies, 'sms'>
   pii: PiiCipher;
   /** Takeovers (`account.taken_over`) and password resets (`account.password_reset`) are recorded. */
   audit: AuditTrail;
+  /**
+   * The pending work of the OpenID provider's changes: a takeover or a reset is saved with its audit
+   * entries there, so that the account never changes hands untraced.
+   */
+  providerAudit: PendingWorkIndex;
 }
 
 /**
@@ -127,7 +133,9 @@ export type ProofOutcome =
  * to platforms are withdrawn first, each platform that registered an events endpoint told by a withdrawal
  * notice (`PlatformConsents.withdrawAll`, as the account's closure does). A reset on an account proven by another phone is `not_proven_phone`
  * once its code is checked (never before: a guess must tell nothing of the account). A takeover writes the audit entry `account.taken_over`, a reset
- * `account.password_reset` (actor the account, no phone or ID number).
+ * `account.password_reset` (actor the account, no phone or ID number): saved with the account's own
+ * write ({@link saveWithTrace}), so that the account never changes hands, nor its password, untraced;
+ * an entry that cannot be written at once is written by the reconciler a minute later.
  *
  * @example
  * ```ts
@@ -162,9 +170,10 @@ export async function completePhoneProof(
   // (`PlatformConsents.withdrawAll`, the same code): a platform whose grant a reset ended must not keep
   // what it copied under it unknowingly, nor find out only when its next refresh fails. Before the account
   // changes hands: once saved, a retry no longer sees a takeover.
-  const endsSignIns = tookOver || options.newPassword !== undefined;
+  const reset = options.newPassword !== undefined;
+  const endsSignIns = tookOver || reset;
   if (endsSignIns) await deps.platformConsents.withdrawAll(account.id);
-  const saved = await deps.accounts.save({
+  const proven: PersonAccount = {
     ...account,
     ...(registered
       ? { name: registered.name, assurance: 'possession-verified' as const }
@@ -180,19 +189,25 @@ export async function completePhoneProof(
     ...(options.newPassword !== undefined && {
       passwordHash: await deps.passwords.hash(options.newPassword),
     }),
-  });
+  };
+  // The account and the entries of what changed hands with it, one write (or none: then a retry with a
+  // new code does it all again); the entries are written at once, or by the reconciler.
+  const entries = proofEntries(account.id, subject.purpose, { tookOver, reset }, deps);
+  const saved =
+    entries.length > 0
+      ? await saveWithTrace(
+          `${phoneProofAuditPrefix}${account.id}#${account.version + 1}`,
+          entries as [AuditEntry, ...AuditEntry[]],
+          (trace) => deps.accounts.save(proven, trace),
+          { ...deps, pendingAudit: deps.providerAudit },
+        )
+      : await deps.accounts.save(proven);
   // Passkeys first, then sign-ins: a passkey sign-in in between would otherwise outlive the ending.
   if (tookOver) await removePasskeys(account.id, deps.passkeys);
   if (endsSignIns) {
     // A new password ends every other sign-in too: whoever knew the old one is out.
     await deps.signIns.endAll(account.id, { keepSession: options.keepSession });
   }
-  await recordAudit(
-    account.id,
-    subject.purpose,
-    { tookOver, reset: options.newPassword !== undefined },
-    deps,
-  );
   logger.info('level 3 proven by sms', { accountId: account.id, purpose: subject.purpose, tookOver });
   return { ok: true, account: saved, tookOver };
 }
@@ -215,20 +230,19 @@ async function removePasskeys(accountId: string, passkeys: PasskeyStore): Promis
 
 /**
  * The audit entries of a proof that changed who controls the account: the real owner taking it over
- * (`account.taken_over`, `reason` the purpose) and a password replaced (`account.password_reset`). The
- * actor is the account; no phone or ID number goes in. Awaited: the change is not answered before its
- * trace is written (an entry that cannot be written fails the request, the change stays).
+ * (`account.taken_over`, `reason` the purpose) and a password replaced (`account.password_reset`); none
+ * for a proof that changed neither. The actor is the account; no phone or ID number goes in (they are
+ * saved as pending work with the account's write, and nothing there may hold either).
  */
-async function recordAudit(
+function proofEntries(
   accountId: string,
   purpose: SmsCodeSubject['purpose'],
   what: { tookOver: boolean; reset: boolean },
-  deps: Pick<PhoneProofDependencies, 'audit' | 'clock'>,
-): Promise<void> {
+  deps: Pick<PhoneProofDependencies, 'clock'>,
+): AuditEntry[] {
   const at = new Date(deps.clock.now()).toISOString();
-  const entries = [
+  return [
     ...(what.tookOver ? [{ at, actor: accountId, action: 'account.taken_over', reason: purpose }] : []),
     ...(what.reset ? [{ at, actor: accountId, action: 'account.password_reset', reason: purpose }] : []),
   ];
-  await Promise.all(entries.map((entry) => deps.audit.record(entry)));
 }

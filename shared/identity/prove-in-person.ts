@@ -1,12 +1,22 @@
 import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import { NotFoundError } from '../errors.js';
+import {
+  inPersonProofAuditPrefix,
+  saveWithTrace,
+  type PendingWorkIndex,
+} from '../pending-work/pending-work.js';
 import type { AccountStore } from './account-store.js';
 import type { PersonAccount } from './person-account.js';
 
 export interface ProveInPersonDependencies {
   accounts: AccountStore;
   audit: AuditTrail;
+  /**
+   * The pending work of the accounts function's changes: the account's raise is saved with its audit
+   * entry there, so that no account reaches level 3 untraced.
+   */
+  accountAudit: PendingWorkIndex;
   clock: Clock;
 }
 
@@ -15,7 +25,9 @@ export interface ProveInPersonDependencies {
  * at a service counter, the clerk compared the person with their resident ID card. The local seed uses
  * it for the demo citizen, so the demo wallet has licences to show before the assurance issue brings
  * the online ways to level 3 (SMS, passkeys, scan-to-login); no HTTP route calls it yet. One conditional
- * write (the account's `version`), audited as `account.proven`.
+ * write (the account's `version`), with its audit entry `account.proven` saved in it
+ * ({@link saveWithTrace}, `in-person-proof#<account id>#<version written>`): written at once, or by the
+ * reconciler a minute later, never lost.
  *
  * @example
  * ```ts
@@ -30,14 +42,17 @@ export async function proveInPerson(
   const account = await deps.accounts.findByLookupKey(lookupKey);
   if (!account) throw new NotFoundError('No account has this ID number', 'account_not_found');
   if (account.assurance === 'in-person-verified') return account;
-  const saved = await deps.accounts.save({ ...account, assurance: 'in-person-verified' });
-  await deps.audit.record({
-    at: new Date(deps.clock.now()).toISOString(),
-    actor: context.actor,
-    action: 'account.proven',
-    holderMasked: saved.masked,
-    reason: 'in-person',
-    ...(context.requestId ? { requestId: context.requestId } : {}),
-  });
-  return saved;
+  return saveWithTrace(
+    `${inPersonProofAuditPrefix}${account.id}#${account.version + 1}`,
+    {
+      at: new Date(deps.clock.now()).toISOString(),
+      actor: context.actor,
+      action: 'account.proven',
+      holderMasked: account.masked,
+      reason: 'in-person',
+      ...(context.requestId ? { requestId: context.requestId } : {}),
+    },
+    (trace) => deps.accounts.save({ ...account, assurance: 'in-person-verified' }, trace),
+    { ...deps, pendingAudit: deps.accountAudit },
+  );
 }

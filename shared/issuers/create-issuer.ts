@@ -10,7 +10,7 @@ import { randomId } from '../random-id.js';
 import { onClientSecretKey, type ClientSecrets } from '../clients/client-secrets.js';
 import type { ClientStore } from '../clients/client-store.js';
 import type { Issuer } from './issuer.js';
-import type { IssuerStore } from './issuer-store.js';
+import { saveIssuerChange, type IssuerChangeDependencies } from './issuer-audit.js';
 
 const divisionCode = z.string().regex(/^[1-8]\d{5}$/, 'must be a six-digit administrative division code');
 
@@ -40,13 +40,22 @@ export const createIssuerInput = z.strictObject({
 });
 export type CreateIssuerInput = z.output<typeof createIssuerInput>;
 
-export interface CreateIssuerDependencies {
-  issuers: IssuerStore;
+/**
+ * What onboarding needs: the issuer's activation is saved with its audit entry (`issuer.created`) in the
+ * pending work of operators' changes (`operatorAudit`, {@link IssuerChangeDependencies}).
+ */
+export interface CreateIssuerDependencies extends IssuerChangeDependencies {
   keys: KeyManager;
   signerFor(keyId: string): Signer;
   clients: ClientStore;
   secrets: ClientSecrets;
   clock: Clock;
+}
+
+/** Who onboards an issuer: the operator's client, and the request (for the audit entry). */
+export interface OnboardingContext {
+  clientId: string;
+  requestId?: string | undefined;
 }
 
 /** What `POST /admin/issuers` answers: the issuer, and its client's secret (shown once). */
@@ -62,16 +71,24 @@ export interface CreatedIssuer {
 /**
  * Onboards an issuing agency: claims its credit code (one conditional write, so concurrent duplicates
  * yield exactly one issuer), creates its own KMS signing key and its OAuth client (scope
- * `licences:issue`), then activates it. If any step fails, what was created is undone and the credit
- * code released, so a retry starts clean.
+ * `licences:issue`), derives that client's secret, then activates it. If any step before the activation
+ * fails, what was created is undone and the credit code released, so a retry starts clean.
+ *
+ * The activation (the issuer in force: it signs licences from then on) is saved with its audit entry
+ * `issuer.created` (the operator's client, the issuer, its credit code, region and licence types) as one
+ * write ({@link saveIssuerChange}): never an issuer in force untraced. An entry that cannot be written
+ * at once is written by the reconciler a minute later; the issuer stands and is answered with its
+ * secret: it is the secret of a client nobody held before (unlike a rotation's, it locks no one out),
+ * and withholding it would leave an issuer whose credit code is taken and whose secret nobody was shown.
  *
  * @example
  * ```ts
- * const { issuer, clientSecret } = await createIssuer(input, deps);
+ * const { issuer, clientSecret } = await createIssuer(input, { clientId: 'cl_op' }, deps);
  * ```
  */
 export async function createIssuer(
   input: CreateIssuerInput,
+  context: OnboardingContext,
   deps: CreateIssuerDependencies,
 ): Promise<CreatedIssuer> {
   const claimed = await deps.issuers.claim({
@@ -113,8 +130,22 @@ export async function createIssuer(
       ...markers,
     });
 
-    const issuer = await deps.issuers.save({ ...claimed, status: 'active', keyId, kid, publicJwk, clientId });
-    return { issuer, clientSecret: await deps.secrets.secretFor(clientId, markers) };
+    // Derived before the activation: once the issuer is in force nothing is undone, so nothing may fail after.
+    const clientSecret = await deps.secrets.secretFor(clientId, markers);
+
+    const issuer = await saveIssuerChange(
+      { ...claimed, status: 'active', keyId, kid, publicJwk, clientId },
+      {
+        at: new Date(deps.clock.now()).toISOString(),
+        actor: context.clientId,
+        action: 'issuer.created',
+        issuerId: claimed.id,
+        reason: `${claimed.creditCode} region ${claimed.region}, licence types ${claimed.licenceTypes.join(' ')}`,
+        ...(context.requestId !== undefined && { requestId: context.requestId }),
+      },
+      deps,
+    );
+    return { issuer, clientSecret };
   } catch (error) {
     await undo(deps, claimed, keyId, clientId);
     throw error;

@@ -92,23 +92,72 @@ export const agentAuditPrefix = 'agent-changed#';
 export const registrationAuditPrefix = 'account-registered#';
 
 /**
+ * A person checked in person at a counter, their account raised to level 3
+ * (`in-person-proof#<account id>#<account version written>`: shared/identity/prove-in-person.ts).
+ */
+export const inPersonProofAuditPrefix = 'in-person-proof#';
+
+/** A person's account closed, deleted with its entry (`account-closed#<account id>`: shared/identity/close-account.ts). */
+export const closureAuditPrefix = 'account-closed#';
+
+/**
+ * An account taken over by the real owner of its number, or its password reset, by a code to a phone
+ * (`phone-proof#<account id>#<account version written>`: shared/identity/phone-proof.ts), in the OpenID
+ * provider.
+ */
+export const phoneProofAuditPrefix = 'phone-proof#';
+
+/**
  * The indexes of pointers that carry their own entries, each holding the changes of one function alone
  * (its own partition on DynamoDB, which IAM grants that function and the reconciler only), and the groups
  * of ids each may hold: the reconciler writes a pointer's entries only if its id starts with one of its
  * index's groups (shared/reconciler/reconcile-pending-work.ts).
  *
  * - `withdrawals`: a person's withdrawal of an authorization (`me`);
- * - `operators`: an operator's change of an issuer, a client or a peer platform (`admin`);
- * - `accounts`: an account registered, an entity's agent appointed or withdrawn (`accounts`).
+ * - `operators`: an operator's change of an issuer (created among them), a client (registered among them)
+ *   or a peer platform (`admin`);
+ * - `accounts`: an account registered, proven in person or closed, an entity's agent appointed or
+ *   withdrawn (`accounts`; the local seed's counter proofs and demo clerk as well);
+ * - `provider`: an account taken over or its password reset by a phone code (`oidc`, the OpenID provider).
  */
 export const carriedGroups = {
   withdrawals: [carriedAuditPrefix],
   operators: [issuerAuditPrefix, clientAuditPrefix, peerAuditPrefix],
-  accounts: [agentAuditPrefix, registrationAuditPrefix],
+  accounts: [agentAuditPrefix, registrationAuditPrefix, inPersonProofAuditPrefix, closureAuditPrefix],
+  provider: [phoneProofAuditPrefix],
 } as const satisfies Record<string, readonly string[]>;
 
 /** An index of pointers that carry their own entries ({@link carriedGroups}). */
 export type CarryingKind = keyof typeof carriedGroups;
+
+/**
+ * The index a carried pointer `id` belongs in: the kind whose groups ({@link carriedGroups}) one of its
+ * prefixes is; `undefined` for none. So that a store shared by several functions' changes (an account's)
+ * puts each change's pointer where the reconciler completes it, and nowhere else.
+ *
+ * @example
+ * ```ts
+ * carryingKindOf('phone-proof#acc_1#4'); // 'provider'
+ * ```
+ */
+export function carryingKindOf(id: string): CarryingKind | undefined {
+  const kinds = Object.keys(carriedGroups) as CarryingKind[];
+  return kinds.find((kind) => carriedGroups[kind].some((group) => id.startsWith(group)));
+}
+
+/**
+ * The key of the `index`th entry a carried pointer `id` holds: the first is the pointer's id, each further
+ * one `<id>#<n>` (n from 2), so that one change with two entries (a takeover that was a password reset)
+ * writes each once. The reconciler takes a pointer's entries only under exactly these keys.
+ *
+ * @example
+ * ```ts
+ * carriedEntryKey('phone-proof#acc_1#4', 1); // 'phone-proof#acc_1#4#2'
+ * ```
+ */
+export function carriedEntryKey(id: string, index: number): string {
+  return index === 0 ? id : `${id}#${index + 1}`;
+}
 
 /** An audit entry of a change, and the key it is written once under (a licence's: `<licenceId>#<version>#<index>`). */
 export interface PendingAuditEntry {
@@ -220,7 +269,9 @@ export interface Trace {
  * alarm's line) and stays saved: the change stands and is answered, and the reconciler writes it once the
  * claim has lapsed (shared/reconciler/reconcile-pending-work.ts). `key` names the change once (the same
  * change asked twice writes the same key, whose pointer is put only once), under a group of
- * {@link carriedGroups} of the index. `save` throws whenever it saved nothing (a change refused must not
+ * {@link carriedGroups} of the index. A change that makes two entries (an account taken over by a
+ * password reset) gives both: they are saved in the one pointer and each written once
+ * ({@link carriedEntryKey}). `save` throws whenever it saved nothing (a change refused must not
  * be answered as made, nor its entry written): what it throws is thrown. Answers what `save` answered.
  * With `discloses` (the answer hands out something the entry must record first, as a client's new
  * secret), an entry not written at once throws instead, once saved: the change stands and is traced,
@@ -234,13 +285,15 @@ export interface Trace {
  */
 export async function saveWithTrace<T>(
   key: string,
-  entry: AuditEntry,
+  entries: AuditEntry | readonly [AuditEntry, ...AuditEntry[]],
   save: (trace: Trace) => Promise<T>,
   deps: CarriedAuditDependencies,
   options: { discloses?: boolean } = {},
 ): Promise<T> {
+  const list = (Array.isArray(entries) ? entries : [entries]) as readonly [AuditEntry, ...AuditEntry[]];
+  const audit = list.map((entry, index) => ({ key: carriedEntryKey(key, index), entry }));
   const trace: Trace = {
-    carried: { id: key, owner: entry.actor, since: entry.at, audit: [{ key, entry }] },
+    carried: { id: key, owner: list[0].actor, since: list[0].at, audit },
     claim: randomUUID(),
     at: new Date(deps.clock.now()),
   };

@@ -1,6 +1,7 @@
 import { logger } from '../logger.js';
 import { leftPending, type PendingWorkDependencies } from '../licence/pending-work.js';
 import {
+  carriedEntryKey,
   carriedGroups,
   completeCarriedAudit,
   pendingWorkLogLines,
@@ -12,12 +13,14 @@ import {
 
 /**
  * The indexes of pointers that carry their own entries, by their kind ({@link carriedGroups}): withdrawals'
- * (`pendingAudit`), operators' changes' (`operatorAudit`), the accounts function's changes' (`accountAudit`).
+ * (`pendingAudit`), operators' changes' (`operatorAudit`), the accounts function's changes'
+ * (`accountAudit`), the OpenID provider's (`providerAudit`).
  */
 export interface CarriedIndexes {
   pendingAudit: PendingWorkIndex;
   operatorAudit: PendingWorkIndex;
   accountAudit: PendingWorkIndex;
+  providerAudit: PendingWorkIndex;
 }
 
 /** Which of {@link CarriedIndexes} holds each kind. */
@@ -25,18 +28,19 @@ const indexOf: Record<CarryingKind, keyof CarriedIndexes> = {
   withdrawals: 'pendingAudit',
   operators: 'operatorAudit',
   accounts: 'accountAudit',
+  provider: 'providerAudit',
 };
 
 /**
  * Finishes what changes left undone (a Lambda timeout, a `status_list_contended` 503, an audit write that
  * failed, a process gone between a change's write that saved its entry and its audit write): every pointer
  * older than `minAgeSeconds` (the requests' own completion had its chance), of every index, is claimed and
- * completed (a licence's work; the entries a withdrawal's, an operator's change's or an account's change's
- * pointer carries), or removed when its licence was never written or has nothing left. A pointer another
+ * completed (a licence's work; the entries a withdrawal's, an operator's change's, an account's change's or
+ * a phone proof's pointer carries), or removed when its licence was never written or has nothing left. A pointer another
  * completer holds is skipped (the next run sees it again). A pointer in an index of carried ones that is
  * none of that index's kinds ({@link carriedEntries}: a withdrawal's in `pendingAudit`; an issuer's, a
- * client's or a peer's change in `operatorAudit`; an agent's or a registration in `accountAudit`) is
- * logged and left: its entries are not trusted to be the work of any change. Answers what it did.
+ * client's or a peer's change in `operatorAudit`; an agent's, a registration, a proof in person or a
+ * closure in `accountAudit`; a phone proof's in `providerAudit`) is logged and left: its entries are not trusted to be the work of any change. Answers what it did.
  *
  * @example
  * ```ts
@@ -73,7 +77,7 @@ export async function reconcilePendingWork(
   // 1. Licences' pointers: their work is in the licence, whatever else a pointer holds.
   await sweep(deps.pendingWork, async ({ id }, claim) => !(await leftPending(id, claim, deps)));
   // 2. Pointers that carry their entries (put once, never rewritten: as listed), each index its own kinds:
-  //    withdrawals', operators' changes', the accounts function's changes'.
+  //    withdrawals', operators' changes', the accounts function's changes', the provider's.
   for (const kind of Object.keys(indexOf) as CarryingKind[]) {
     const index = deps[indexOf[kind]];
     await sweep(index, async ({ id, audit: listed }, claim) => {
@@ -92,8 +96,8 @@ export async function reconcilePendingWork(
 
 /**
  * The entries of a carried pointer, if it is of a kind its index holds: its id under one of `groups`
- * ({@link carriedGroups}), and each entry keyed by that id (the one entry the change's write saved); else
- * undefined.
+ * ({@link carriedGroups}), and its entries keyed as the change's write saved them (the first by that id,
+ * each further one after it: {@link carriedEntryKey}); else undefined.
  */
 function carriedEntries(
   id: string,
@@ -103,6 +107,6 @@ function carriedEntries(
   const own =
     groups.some((group) => id.startsWith(group)) &&
     audit.length > 0 &&
-    audit.every((item) => item.key === id);
+    audit.every((item, index) => item.key === carriedEntryKey(id, index));
   return own ? audit : undefined;
 }

@@ -1309,6 +1309,7 @@ describe('ElicenceStack', () => {
                           'pending-audit#*',
                           'pending-issuer-audit#*',
                           'pending-account-audit#*',
+                          'pending-provider-audit#*',
                         ],
                       },
                     },
@@ -1340,11 +1341,12 @@ describe('ElicenceStack', () => {
       expect(leading('notices', 'dynamodb:GetItem')).toEqual(['oidc#Client#*']);
     });
 
-    // Operators' changes (R20: issuers'; clients' and peers' since) are admin's; registrations' and
-    // agents' the accounts function's.
+    // Operators' changes (R20: issuers'; clients' and peers' since) are admin's; registrations', agents'
+    // and closures' the accounts function's; phone proofs' (a takeover, a reset) the OpenID provider's.
     for (const [partition, writer] of [
       ['pending-issuer-audit#*', 'admin'],
       ['pending-account-audit#*', 'accounts'],
+      ['pending-provider-audit#*', 'oidc'],
     ] as const) {
       it(`keeps ${partition} to ${writer} and the reconciler, and ${writer} to it alone`, () => {
         // The writer saves a change's audit entry with the change (a transaction's put), releases it
@@ -1354,6 +1356,7 @@ describe('ElicenceStack', () => {
           'pending-audit#*',
           'pending-issuer-audit#*',
           'pending-account-audit#*',
+          'pending-provider-audit#*',
         ];
         for (const action of ['PutItem', 'UpdateItem', 'DeleteItem']) {
           const granted = leading(writer, `dynamodb:${action}`);

@@ -25,12 +25,13 @@ function account(overrides: Partial<PersonAccount> = {}): PersonAccount {
 
 /**
  * The {@link AccountStore} contract: one account per lookup key (`account_exists`, also under
- * concurrency), found by id at once, saved under its version (`account_changed`); created with its trace,
- * both or neither (`accountAudit`, the index of the accounts function's changes, holds the traces).
+ * concurrency), found by id at once, saved under its version (`account_changed`); created, saved and
+ * removed with its trace, both or neither (`accountAudit`, the index of the accounts function's changes,
+ * holds their traces; `providerAudit`, the OpenID provider's, a phone proof's).
  */
 export function accountStoreContract(
   name: string,
-  make: Make<{ store: AccountStore; accountAudit: PendingWorkIndex }>,
+  make: Make<{ store: AccountStore; accountAudit: PendingWorkIndex; providerAudit: PendingWorkIndex }>,
 ): void {
   describe(`AccountStore contract: ${name}`, () => {
     let subject: Awaited<ReturnType<typeof make>>;
@@ -94,6 +95,41 @@ export function accountStoreContract(
       expect(error).toBeInstanceOf(ConflictError);
       expect(error).toMatchObject({ code: 'account_changed' });
       expect(await store.findByLookupKey(created.lookupKey)).toEqual(proven);
+    });
+
+    it('saves with the trace, both or neither, in the index of the function whose change it is', async () => {
+      const now = new Date();
+      const later = new Date(now.getTime() + 3_600_000);
+      const created = await store.create(account());
+      const inPerson = traceFor(`in-person-proof#${created.id}#2`, 'account.proven', now, 'clerk');
+      const proven = await store.save({ ...created, assurance: 'in-person-verified' }, inPerson);
+      expect(proven).toMatchObject({ assurance: 'in-person-verified', version: 2 });
+      expect(await subject.accountAudit.olderThan(later, 10)).toEqual([listedPointer(inPerson)]);
+      // A stale save: account_changed, neither the account nor its trace.
+      const stale = traceFor(`phone-proof#${created.id}#2`, 'account.taken_over', now, created.id);
+      expect(await rejection(store.save({ ...created, name: '李换' }, stale))).toMatchObject({
+        code: 'account_changed',
+      });
+      expect(await store.findById(created.id)).toEqual(proven);
+      expect(await subject.providerAudit.olderThan(later, 10)).not.toContainEqual(listedPointer(stale));
+      // A phone proof's, in the provider's index.
+      const byPhone = traceFor(`phone-proof#${created.id}#3`, 'account.taken_over', now, created.id);
+      await store.save({ ...proven, provenPhone: 'digest' }, byPhone);
+      expect(await subject.providerAudit.olderThan(later, 10)).toContainEqual(listedPointer(byPhone));
+      expect(await subject.accountAudit.claim(inPerson.carried.id, now)).toBeUndefined();
+    });
+
+    it('removes with the trace, both or neither: a removal asked again saves no second one', async () => {
+      const now = new Date();
+      const later = new Date(now.getTime() + 3_600_000);
+      const created = await store.create(account());
+      const closed = traceFor(`account-closed#${created.id}`, 'account.closed', now, created.id);
+      await store.remove(created, closed);
+      expect(await store.findById(created.id, { includeClosing: true })).toBeUndefined();
+      expect(await subject.accountAudit.olderThan(later, 10)).toEqual([listedPointer(closed)]);
+      const again = traceFor(`account-closed#${created.id}`, 'account.closed', later, created.id);
+      expect(await rejection(store.remove(created, again))).toMatchObject({ code: 'account_not_found' });
+      expect(await subject.accountAudit.olderThan(later, 10)).toEqual([listedPointer(closed)]);
     });
 
     it('removes the account and its claim together: gone by id and by number, which may register again', async () => {

@@ -10,7 +10,12 @@ const dynamo = useDynamo();
 
 accountStoreContract('InMemoryAccountStore', async () => {
   const store = new InMemoryAccountStore();
-  return { store, accountAudit: store.pendingAudit, cleanup: nothingToClean };
+  return {
+    store,
+    accountAudit: store.pendingAudit,
+    providerAudit: store.pendingAudit,
+    cleanup: nothingToClean,
+  };
 });
 
 accountStoreContract('DynamoAccountStore on dynalite', async () => {
@@ -18,6 +23,7 @@ accountStoreContract('DynamoAccountStore on dynalite', async () => {
   return {
     store: new DynamoAccountStore(doc, tableName),
     accountAudit: new DynamoPendingWork(doc, tableName, 'accounts'),
+    providerAudit: new DynamoPendingWork(doc, tableName, 'provider'),
     cleanup: nothingToClean,
   };
 });

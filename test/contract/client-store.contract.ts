@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ClientStore } from '../../shared/clients/client-store.js';
 import type { PendingWorkIndex } from '../../shared/pending-work/pending-work.js';
 import { listedPointer, traceFor } from '../support/traces.js';
-import type { Make } from './subject.js';
+import { rejection, type Make } from './subject.js';
 
 /**
  * A client store, what the provider would load for a client id (not part of the port), and the index of
@@ -21,8 +21,9 @@ const change = (clientId: string) =>
   traceFor(`client-changed#${clientId}#${randomUUID()}`, 'client.updated', new Date(), 'cl_operator');
 
 /**
- * The {@link ClientStore} contract: saved without any secret, replaced by a later save, changed member by
- * member by an update (with its trace, or neither), deleted for good.
+ * The {@link ClientStore} contract: saved without any secret, replaced by a later save, registered new
+ * with its trace (or neither), changed member by member by an update (with its trace, or neither),
+ * deleted for good.
  */
 export function clientStoreContract(name: string, make: Make<ObservedClientStore>): void {
   describe(`ClientStore contract: ${name}`, () => {
@@ -95,6 +96,33 @@ export function clientStoreContract(name: string, make: Make<ObservedClientStore
       ).toBe(false);
       expect(await subject.store.find(unknown)).toBeUndefined();
       expect(await subject.operatorAudit.olderThan(later, 10)).toHaveLength(3);
+    });
+
+    it('registers a new client with its trace, without its secret; an id taken registers neither', async () => {
+      const clientId = `cl_${randomUUID().slice(0, 8)}`;
+      const metadata = {
+        client_id: clientId,
+        client_secret: 'never-stored',
+        client_name: '政务服务网',
+        grant_types: ['authorization_code'],
+        response_types: ['code' as const],
+        redirect_uris: ['https://gov.example/cb'],
+        scope: 'openid profile',
+      };
+      const later = new Date(Date.now() + 3_600_000);
+      const registered = traceFor(`client-changed#${clientId}#registered`, 'client.registered', new Date());
+      await subject.store.register(metadata, registered);
+      const { client_secret: _secret, ...stored } = metadata;
+      expect(await subject.loaded(clientId)).toEqual(stored);
+      expect(await subject.store.find(clientId)).toEqual(stored);
+      expect(await subject.operatorAudit.olderThan(later, 10)).toEqual([listedPointer(registered)]);
+      // The id taken: client_exists, the record as it was and no second trace.
+      const again = traceFor(`client-changed#${clientId}#${randomUUID()}`, 'client.registered', new Date());
+      expect(await rejection(subject.store.register({ ...metadata, scope: 'openid' }, again))).toMatchObject({
+        code: 'client_exists',
+      });
+      expect(await subject.store.find(clientId)).toEqual(stored);
+      expect(await subject.operatorAudit.olderThan(later, 10)).toEqual([listedPointer(registered)]);
     });
 
     it('deletes a client, and deleting an unknown one is no error', async () => {

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { claimSeconds, DynamoPendingWork, pointerKey } from '../../shared/adapters/dynamo/pending-work.js';
+import {
+  claimSeconds,
+  DynamoPendingWork,
+  pointerKey,
+  type PointerKind,
+} from '../../shared/adapters/dynamo/pending-work.js';
 import { pendingWorkLogLines, type PendingWorkIndex } from '../../shared/pending-work/pending-work.js';
 import { reconcilePendingWork } from '../../shared/reconciler/reconcile-pending-work.js';
 import { InMemoryAudit, TestClock } from '../support/in-memory-identity.js';
@@ -92,10 +97,11 @@ describe('forged pointers on dynalite (review M1)', () => {
       pendingAudit: new DynamoPendingWork(doc, tableName, 'withdrawals'),
       operatorAudit: new DynamoPendingWork(doc, tableName, 'operators'),
       accountAudit: new DynamoPendingWork(doc, tableName, 'accounts'),
+      providerAudit: new DynamoPendingWork(doc, tableName, 'provider'),
       clock,
     };
     /** Sets attributes of a pointer's item directly, as a function with the item's grant could. */
-    const plant = (id: string, kind: 'licences' | 'withdrawals', values: Record<string, unknown>) =>
+    const plant = (id: string, kind: PointerKind, values: Record<string, unknown>) =>
       doc.send(
         new UpdateCommand({
           TableName: tableName,
@@ -172,5 +178,49 @@ describe('forged pointers on dynalite (review M1)', () => {
       true,
     );
     expect((await deps.pendingAudit.olderThan(at(1), 10)).map((pointer) => pointer.id)).toEqual([stray]);
+  });
+
+  it('writes each of a change’s entries under its own key, and only under the keys its write gives them', async () => {
+    const { deps, plant } = await world();
+    const since = new Date(t0 - 3_600_000).toISOString();
+    const takenOver = { at: since, actor: 'acc_p', action: 'account.taken_over', reason: 'reset' };
+    const reset = { at: since, actor: 'acc_p', action: 'account.password_reset', reason: 'reset' };
+    const own = 'phone-proof#acc_p#4';
+    const stray = 'phone-proof#acc_q#2';
+    // A takeover by a reset: two entries, the first under the pointer's id, the second after it.
+    await plant(own, 'provider', {
+      since,
+      marked: 'm',
+      ownedBy: 'acc_p',
+      audit: [
+        { key: own, entry: takenOver },
+        { key: `${own}#2`, entry: reset },
+      ],
+    });
+    // Its second entry keyed as its first (it would be written nowhere, or in another's place): left.
+    await plant(stray, 'provider', {
+      since,
+      marked: 'm',
+      ownedBy: 'acc_q',
+      audit: [
+        { key: stray, entry: { ...takenOver, actor: 'acc_q' } },
+        { key: stray, entry: { ...reset, actor: 'acc_q' } },
+      ],
+    });
+    const lines = await loggedLines(async () =>
+      expect(await reconcilePendingWork(deps, { minAgeSeconds: 60, limit: 10 })).toEqual({
+        completed: 1,
+        failed: 1,
+        skipped: 0,
+      }),
+    );
+    expect(deps.audit.entries).toEqual([takenOver, reset]);
+    expect(lines.some((line) => line.includes(pendingWorkLogLines.incomplete) && line.includes(stray))).toBe(
+      true,
+    );
+    expect((await deps.providerAudit.olderThan(at(1), 10)).map((pointer) => pointer.id)).toEqual([stray]);
+    // Run again: the one completed is gone, nothing is written twice.
+    await reconcilePendingWork(deps, { minAgeSeconds: 60, limit: 10 });
+    expect(deps.audit.entries).toEqual([takenOver, reset]);
   });
 });

@@ -332,6 +332,7 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
             pendingAudit: subject.pendingAudit,
             operatorAudit: new InMemoryPendingWork(),
             accountAudit: new InMemoryPendingWork(),
+            providerAudit: new InMemoryPendingWork(),
             clock,
           },
           { minAgeSeconds, limit: 10 },

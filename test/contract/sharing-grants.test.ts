@@ -182,6 +182,7 @@ describe('DynamoSharingGrants: a platform’s sign-ins past what one transaction
           pendingAudit,
           operatorAudit: new InMemoryPendingWork(),
           accountAudit: new InMemoryPendingWork(),
+          providerAudit: new InMemoryPendingWork(),
           clock,
         },
         { minAgeSeconds: 60, limit: 10 },

@@ -416,6 +416,7 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
       ['licences', 'pending-work'],
       ['withdrawals', 'pending-audit'],
       ['operators', 'pending-issuer-audit'],
+      ['provider', 'pending-provider-audit'],
     ] as const) {
       await expect(
         new DynamoPendingWork(clientsOf('accounts').doc, tableName, kind).claim(`${kind}#x#1`, now),
@@ -426,6 +427,49 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     // The reconciler finds them: one query, its partition has one shard.
     await clientsOf('accounts').doc.send(new PutCommand({ TableName: tableName, Item: pointer }));
     const reconciler = new DynamoPendingWork(clientsOf('pending-work-reconciler').doc, tableName, 'accounts');
+    expect(
+      (await reconciler.olderThan(new Date(now.getTime() + 60_000), 10)).map((found) => found.id),
+    ).toEqual([id]);
+    await reconciler.remove(id, (await reconciler.claim(id, now))!);
+  });
+
+  it('keeps a phone proof’s pending work to oidc and the reconciler, and oidc off the others', async () => {
+    const id = 'phone-proof#acc_trace#2';
+    const pointer = {
+      ...pointerKey(id, 'provider'),
+      since: new Date().toISOString(),
+      marked: 'm',
+      ownedBy: 'acc_trace',
+      audit: [{ key: id, entry: { action: 'account.taken_over' } }],
+    };
+    expect(pointer.pk).toBe('pending-provider-audit#0');
+    // No other function can plant a takeover's entry for the reconciler to write.
+    for (const name of ['me', 'admin', 'licences', 'accounts'] as const) {
+      await expect(
+        clientsOf(name).doc.send(new PutCommand({ TableName: tableName, Item: pointer })),
+      ).rejects.toThrow(LocalAccessDenied);
+    }
+    // The provider puts it (with the account, in one transaction), claims and removes it…
+    await clientsOf('oidc').doc.send(new PutCommand({ TableName: tableName, Item: pointer }));
+    const provider = new DynamoPendingWork(clientsOf('oidc').doc, tableName, 'provider');
+    const now = new Date();
+    await provider.remove(id, (await provider.claim(id, now))!);
+    // …and touches no other pending work.
+    for (const [kind, partition] of [
+      ['licences', 'pending-work'],
+      ['withdrawals', 'pending-audit'],
+      ['operators', 'pending-issuer-audit'],
+      ['accounts', 'pending-account-audit'],
+    ] as const) {
+      await expect(
+        new DynamoPendingWork(clientsOf('oidc').doc, tableName, kind).claim(`${kind}#x#1`, now),
+      ).rejects.toThrow(
+        new RegExp(`Function oidc is not granted dynamodb:UpdateItem on partition key ${partition}#\\d`),
+      );
+    }
+    // The reconciler finds them: one query, its partition has one shard.
+    await clientsOf('oidc').doc.send(new PutCommand({ TableName: tableName, Item: pointer }));
+    const reconciler = new DynamoPendingWork(clientsOf('pending-work-reconciler').doc, tableName, 'provider');
     expect(
       (await reconciler.olderThan(new Date(now.getTime() + 60_000), 10)).map((found) => found.id),
     ).toEqual([id]);

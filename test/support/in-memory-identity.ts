@@ -71,8 +71,9 @@ export function newIdNumber(): string {
 }
 
 /**
- * The {@link AccountStore} contract in memory; an account created with its trace keeps the pointer in
- * `pendingAudit` (the index of the accounts function's changes).
+ * The {@link AccountStore} contract in memory; an account created, saved or removed with its trace keeps
+ * the pointer in `pendingAudit` (the index of the function's changes: on DynamoDB the trace's group says
+ * which).
  */
 export class InMemoryAccountStore implements AccountStore {
   constructor(readonly pendingAudit = new InMemoryPendingWork()) {}
@@ -91,11 +92,13 @@ export class InMemoryAccountStore implements AccountStore {
     return created;
   }
 
-  async save(account: PersonAccount): Promise<PersonAccount> {
+  async save(account: PersonAccount, trace?: Trace): Promise<PersonAccount> {
     if (this.byLookupKey.get(account.lookupKey)?.version !== account.version)
       throw new ConflictError('The account changed meanwhile; try again', 'account_changed');
     const saved = { ...account, version: account.version + 1 };
     this.byLookupKey.set(account.lookupKey, saved);
+    // All or nothing, as one transaction: the pointer only with the account's write.
+    if (trace) this.pendingAudit.keepTrace(trace);
     return saved;
   }
 
@@ -110,11 +113,20 @@ export class InMemoryAccountStore implements AccountStore {
     return visible(account, options) ? account : undefined;
   }
 
-  async remove(account: Pick<PersonAccount, 'id' | 'lookupKey'>): Promise<void> {
+  /** Given, the next removal fails with it, nothing written (a transaction DynamoDB refused or never answered). */
+  failNextRemoval: Error | undefined;
+
+  async remove(account: Pick<PersonAccount, 'id' | 'lookupKey'>, trace?: Trace): Promise<void> {
+    if (this.failNextRemoval) {
+      const error = this.failNextRemoval;
+      this.failNextRemoval = undefined;
+      throw error;
+    }
     if (this.byLookupKey.get(account.lookupKey)?.id !== account.id) {
       throw new NotFoundError('The account no longer exists', 'account_not_found');
     }
     this.byLookupKey.delete(account.lookupKey);
+    if (trace) this.pendingAudit.keepTrace(trace);
   }
 }
 

@@ -108,6 +108,17 @@ export class InMemoryClientStore implements ClientStore {
     this.clients.set(metadata.client_id, stored);
   }
 
+  async register(metadata: ClientMetadata & { client_id: string }, trace: Trace): Promise<void> {
+    if (this.failNext) throw this.failNext;
+    if (this.clients.has(metadata.client_id)) {
+      throw new ConflictError(`Client ${metadata.client_id} is already registered`, 'client_exists');
+    }
+    const { client_secret: _secret, ...stored } = metadata;
+    this.clients.set(metadata.client_id, stored);
+    // All or nothing, as one transaction: the pointer only with the client's write.
+    this.pendingAudit.keepTrace(trace);
+  }
+
   async update(clientId: string, change: ClientChange, trace: Trace): Promise<boolean> {
     if (this.failNext) throw this.failNext;
     const stored = this.clients.get(clientId);

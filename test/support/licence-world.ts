@@ -59,6 +59,7 @@ export function licenceWorld() {
     pendingAudit: PendingWorkIndex;
     operatorAudit: PendingWorkIndex;
     accountAudit: PendingWorkIndex;
+    providerAudit: PendingWorkIndex;
   } = {
     licences,
     statusLists,
@@ -69,6 +70,8 @@ export function licenceWorld() {
     operatorAudit: issuers.pendingAudit,
     // The accounts function's changes: none in a licence world, swept all the same.
     accountAudit: new InMemoryPendingWork(),
+    // The provider's changes (phone proofs): none in a licence world either.
+    providerAudit: new InMemoryPendingWork(),
     clock,
   };
   const verifyDeps: VerifyScanDependencies = {

@@ -25,6 +25,7 @@ export function reconcileCarriedAt(
       pendingAudit: new InMemoryPendingWork(),
       operatorAudit: new InMemoryPendingWork(),
       accountAudit: new InMemoryPendingWork(),
+      providerAudit: new InMemoryPendingWork(),
       ...indexes,
       audit,
       clock: { now: () => at },

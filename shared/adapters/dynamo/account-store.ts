@@ -3,7 +3,7 @@ import { getItem, isConditionalCheckFailed, putNew, writeAllOrNothing, type Item
 import { ConflictError, NotFoundError, UnavailableError } from '../../errors.js';
 import { visible, type AccountStore, type FindOptions } from '../../identity/account-store.js';
 import type { PersonAccount } from '../../identity/person-account.js';
-import type { Trace } from '../../pending-work/pending-work.js';
+import { carryingKindOf, type CarryingKind, type Trace } from '../../pending-work/pending-work.js';
 import { indexKeys, keys, sortKeys } from './keys.js';
 import { takeRequestRead } from './oidc-adapter.js';
 import { writeWithTrace } from './pending-work.js';
@@ -21,6 +21,19 @@ function isLegacyAccount(item: Record<string, unknown>): boolean {
 }
 
 const changed = () => new ConflictError('The account changed meanwhile; try again', 'account_changed');
+
+/**
+ * The index a change's trace goes in: the accounts function's changes and the OpenID provider's (a phone
+ * proof) are written by one store, each in its own function's partition ({@link carryingKindOf}: the one
+ * the reconciler completes it from, and the one IAM grants that function).
+ */
+function kindOf(trace: Trace): CarryingKind {
+  const kind = carryingKindOf(trace.carried.id);
+  if (kind !== 'accounts' && kind !== 'provider') {
+    throw new Error(`an account's change is not traced under ${trace.carried.id}`);
+  }
+  return kind;
+}
 
 /**
  * {@link AccountStore} on the single table, two items per person:
@@ -60,7 +73,7 @@ export class DynamoAccountStore implements AccountStore {
       const put = {
         Put: { TableName: this.tableName, Item: claim, ConditionExpression: 'attribute_not_exists(pk)' },
       };
-      const outcome = await writeWithTrace(this.doc, this.tableName, put, trace, 'accounts');
+      const outcome = await writeWithTrace(this.doc, this.tableName, put, trace, kindOf(trace));
       if (outcome === 'refused') throw new ConflictError(exists.message, exists.code);
       // Another registration of the number at that very moment: either may have won; asking again tells.
       if (outcome === 'contended') {
@@ -81,22 +94,31 @@ export class DynamoAccountStore implements AccountStore {
     return created;
   }
 
-  async save(account: PersonAccount): Promise<PersonAccount> {
+  /**
+   * A versioned put of the account under its id; with a trace, in one transaction with the pointer that
+   * carries its audit entries (in the partition of the function whose change it is: {@link kindOf}).
+   */
+  async save(account: PersonAccount, trace?: Trace): Promise<PersonAccount> {
     const written = { ...account, version: account.version + 1 };
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...keys.accountById(account.id), ...written } satisfies Item,
-          // A missing item is an account still in the first layout (see the class): it moves now.
-          ConditionExpression: 'attribute_not_exists(pk) OR #version = :expected',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':expected': account.version },
-        }),
-      );
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) throw changed();
-      throw error;
+    const put = {
+      TableName: this.tableName,
+      Item: { ...keys.accountById(account.id), ...written } satisfies Item,
+      // A missing item is an account still in the first layout (see the class): it moves now.
+      ConditionExpression: 'attribute_not_exists(pk) OR #version = :expected',
+      ExpressionAttributeNames: { '#version': 'version' },
+      ExpressionAttributeValues: { ':expected': account.version },
+    };
+    if (trace) {
+      // Another write of the account under way at that moment: as a stale version, for the caller to read again.
+      const outcome = await writeWithTrace(this.doc, this.tableName, { Put: put }, trace, kindOf(trace));
+      if (outcome !== 'written') throw changed();
+    } else {
+      try {
+        await this.doc.send(new PutCommand(put));
+      } catch (error) {
+        if (isConditionalCheckFailed(error)) throw changed();
+        throw error;
+      }
     }
     await this.moveClaim(account);
     return written;
@@ -131,9 +153,10 @@ export class DynamoAccountStore implements AccountStore {
    * The claim (conditional on naming this account) and the account under its id, in one transaction: a
    * claim left behind would keep the number from registering again, an account left behind would still
    * be found by id. An account of the first layout has no item under its id; deleting none is harmless.
+   * With a trace, the pointer that carries the closure's audit entry is put in the same transaction.
    */
-  async remove(account: Pick<PersonAccount, 'id' | 'lookupKey'>): Promise<void> {
-    const outcome = await writeAllOrNothing(this.doc, [
+  async remove(account: Pick<PersonAccount, 'id' | 'lookupKey'>, trace?: Trace): Promise<void> {
+    const deletes = [
       {
         Delete: {
           TableName: this.tableName,
@@ -144,8 +167,15 @@ export class DynamoAccountStore implements AccountStore {
         },
       },
       { Delete: { TableName: this.tableName, Key: keys.accountById(account.id) } },
-    ]);
-    if (!outcome.written) throw new NotFoundError('The account no longer exists', 'account_not_found');
+    ];
+    const gone = () => new NotFoundError('The account no longer exists', 'account_not_found');
+    if (!trace) {
+      if (!(await writeAllOrNothing(this.doc, deletes)).written) throw gone();
+      return;
+    }
+    const outcome = await writeWithTrace(this.doc, this.tableName, deletes, trace, kindOf(trace));
+    if (outcome === 'refused') throw gone();
+    if (outcome === 'contended') throw changed();
   }
 
   /**

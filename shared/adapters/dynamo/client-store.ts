@@ -1,12 +1,13 @@
 import type { Adapter, ClientMetadata } from 'oidc-provider';
 import type { ClientChange, ClientStore } from '../../clients/client-store.js';
 import type { Trace } from '../../pending-work/pending-work.js';
-import { updateClientMembers, type DynamoAdapterDeps } from './oidc-adapter.js';
+import { putNewClient, updateClientMembers, type DynamoAdapterDeps } from './oidc-adapter.js';
 
 /**
  * {@link ClientStore} through the provider's own storage adapter, so the provider finds what we save; an
  * `update` is one transaction of an UpdateItem of the members changed, on the same item, and the put of
- * the pointer that carries its audit entry (`updateClientMembers`).
+ * the pointer that carries its audit entry (`updateClientMembers`); a `register` the same of a
+ * conditional put of the record as the adapter stores it (`putNewClient`).
  */
 export class DynamoClientStore implements ClientStore {
   readonly #clients: Adapter;
@@ -21,6 +22,11 @@ export class DynamoClientStore implements ClientStore {
   async save(metadata: ClientMetadata & { client_id: string }): Promise<void> {
     const { client_secret: _secret, ...stored } = metadata;
     await this.#clients.upsert(metadata.client_id, stored, 0);
+  }
+
+  register(metadata: ClientMetadata & { client_id: string }, trace: Trace): Promise<void> {
+    const { client_secret: _secret, ...stored } = metadata;
+    return putNewClient(this.table, metadata.client_id, stored, trace);
   }
 
   update(clientId: string, change: ClientChange, trace: Trace): Promise<boolean> {

@@ -170,11 +170,17 @@ export const dynamoPendingAudit = (table: TableConnection): PendingWorkIndex =>
 export const dynamoOperatorAudit = (table: TableConnection): PendingWorkIndex =>
   new DynamoPendingWork(table, table.tableName, 'operators');
 /**
- * The accounts function's changes (an account registered, an agent appointed or withdrawn: their audit
- * entries): a partition of their own (`pending-account-audit#`).
+ * The accounts function's changes (an account registered, proven in person or closed, an agent appointed
+ * or withdrawn: their audit entries): a partition of their own (`pending-account-audit#`).
  */
 export const dynamoAccountAudit = (table: TableConnection): PendingWorkIndex =>
   new DynamoPendingWork(table, table.tableName, 'accounts');
+/**
+ * The OpenID provider's changes (an account taken over or its password reset by a phone code: their audit
+ * entries): a partition of their own (`pending-provider-audit#`).
+ */
+export const dynamoProviderAudit = (table: TableConnection): PendingWorkIndex =>
+  new DynamoPendingWork(table, table.tableName, 'provider');
 export const dynamoIdempotencyStore = (table: TableConnection, clock: Clock): IdempotencyStore =>
   new DynamoIdempotencyStore(table, table.tableName, clock);
 // The audit trail, its chains and checkpoints, and the usage record (the holder's audit entries) are in

@@ -173,10 +173,15 @@ export const prefixes = {
   // withdrawals', so that `admin`, which puts and finishes these, touches neither, and `me` can plant no
   // operator's entry here.
   pendingIssuerAudit: 'pending-issuer-audit#',
-  // The `accounts` function's changes (an account registered, an entity's agent appointed or withdrawn),
+  // The `accounts` function's changes (an account registered, proven in person or closed, an entity's
+  // agent appointed or withdrawn),
   // their audit entries carried until written, in one shard: a partition apart from every other, so that
   // `accounts`, which puts and finishes these, touches no other function's pending work.
   pendingAccountAudit: 'pending-account-audit#',
+  // The OpenID provider's changes (an account taken over or its password reset by a phone code), their
+  // audit entries carried until written, in one shard: a partition apart from every other, so that `oidc`,
+  // which puts and finishes these, touches no other function's pending work, nor they its.
+  pendingProviderAudit: 'pending-provider-audit#',
 } as const;
 
 /** Partition keys that are whole values: one item (the trust list) or one index partition (every issuer). */
@@ -438,11 +443,22 @@ export const keys = {
   }),
   /**
    * A pointer carrying its own audit entry (an account registered, an entity's agent appointed or
-   * withdrawn: the `accounts` function's changes), in one shard (`0`: they are rare), sorted by its id
-   * (`account-registered#<account id>`, `agent-changed#<agent id>#<version>`).
+   * withdrawn, an account proven in person or closed: the `accounts` function's changes), in one shard
+   * (`0`: they are rare), sorted by its id (`account-registered#<account id>`,
+   * `agent-changed#<agent id>#<version>`, `in-person-proof#<account id>#<version>`,
+   * `account-closed#<account id>`).
    */
   pendingAccountAudit: (shard: number, id: string): ItemKey => ({
     pk: `${prefixes.pendingAccountAudit}${shard}`,
+    sk: id,
+  }),
+  /**
+   * A pointer carrying its own audit entries (an account taken over or its password reset: the `oidc`
+   * function's changes), in one shard (`0`: they are rare), sorted by its id
+   * (`phone-proof#<account id>#<version>`).
+   */
+  pendingProviderAudit: (shard: number, id: string): ItemKey => ({
+    pk: `${prefixes.pendingProviderAudit}${shard}`,
     sk: id,
   }),
 } as const;

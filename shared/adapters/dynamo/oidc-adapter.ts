@@ -344,6 +344,34 @@ export async function updateClientMembers(
   return updated;
 }
 
+/**
+ * Registers a client (an operator's registration) as the provider's `upsert` stores one (its metadata as
+ * the payload, JSON data), only where no client has the id, in one transaction with the put of the
+ * pointer that carries its audit entry (`writeWithTrace`, `pending-issuer-audit#`: an operator's change).
+ * An id taken is `ConflictError` `client_exists`; a write under way of the same item at that moment
+ * `client_changed` (nothing written either way). Forgets the client in this process's caches, as a save
+ * does.
+ */
+export async function putNewClient(
+  deps: Pick<DynamoAdapterDeps, 'doc' | 'tableName'>,
+  id: string,
+  metadata: Readonly<Record<string, unknown>>,
+  trace: Trace,
+): Promise<void> {
+  const key = oidcItemKey('Client', id);
+  if (!fits(id)) throw new Error('Client id is too long to store');
+  const put = {
+    TableName: deps.tableName,
+    Item: { ...key, payload: JSON.parse(JSON.stringify(metadata)) as AdapterPayload },
+    ConditionExpression: 'attribute_not_exists(pk)',
+  };
+  const outcome = await writeWithTrace(deps.doc, deps.tableName, { Put: put }, trace, 'operators');
+  forgetClient(deps, id);
+  if (outcome === 'refused') throw new ConflictError(`Client ${id} is already registered`, 'client_exists');
+  if (outcome === 'contended')
+    throw new ConflictError('The client changed meanwhile; try again', 'client_changed');
+}
+
 async function getLive(deps: DynamoAdapterDeps, key: ItemKey): Promise<OidcItem | undefined> {
   const { Item } = await deps.doc.send(
     new GetCommand({ TableName: deps.tableName, Key: key, ConsistentRead: true }),

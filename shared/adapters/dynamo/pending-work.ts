@@ -65,8 +65,11 @@ export function shardOfPointer(id: string): number {
  *   withdrawn, the issuer withdrawn; a client changed; a peer registered or removed), alike under
  *   `pending-issuer-audit#<shard>` (named for its first kind): `admin` is granted these alone, and no other
  *   function may put one;
- * - `accounts`: one carrying the audit entry of an account registered or an entity's agent appointed or
- *   withdrawn, under `pending-account-audit#0`: `accounts` is granted these alone.
+ * - `accounts`: one carrying the audit entry of an account registered, proven in person or closed, or an
+ *   entity's agent appointed or withdrawn, under `pending-account-audit#0`: `accounts` is granted these
+ *   alone;
+ * - `provider`: one carrying the audit entries of an account taken over or its password reset by a phone
+ *   code, under `pending-provider-audit#0`: `oidc` is granted these alone.
  */
 export type PointerKind = 'licences' | CarryingKind;
 
@@ -82,6 +85,7 @@ const partitionOf: Record<
   withdrawals: { prefix: prefixes.pendingAudit, shards: pendingWorkShards, key: keys.pendingAudit },
   operators: { prefix: prefixes.pendingIssuerAudit, shards: pendingWorkShards, key: keys.pendingIssuerAudit },
   accounts: { prefix: prefixes.pendingAccountAudit, shards: 1, key: keys.pendingAccountAudit },
+  provider: { prefix: prefixes.pendingProviderAudit, shards: 1, key: keys.pendingProviderAudit },
 };
 
 /** The group of a carried pointer: its id up to and with its last `#` (`authorization-withdrawn#<grant>#`). */
@@ -133,12 +137,13 @@ export function carriedAuditItem(
 export const carriedAuditCondition = 'attribute_not_exists(pk)';
 
 /**
- * Writes `change` (one conditional item of a transaction) and, in the same all-or-nothing write, the
- * pointer of kind `kind` that carries its audit entry ({@link carriedAuditItem}, claimed as `trace` says):
- * one TransactWriteItems of two items. Answers `written`; `refused` when `change`'s own condition failed
- * (nothing written); `contended` when another write of one of its items was under way at that moment
- * (nothing written: for the caller to answer as a change made meanwhile). A pointer already there is no
- * change's (its id names the change once): thrown, nothing written.
+ * Writes `change` (one conditional item of a transaction, or several: a change of two items, as an
+ * account's deletion with its claim's) and, in the same all-or-nothing write, the pointer of kind `kind`
+ * that carries its audit entry ({@link carriedAuditItem}, claimed as `trace` says): one TransactWriteItems.
+ * Answers `written`; `refused` when a condition of `change` failed (nothing written); `contended` when
+ * another write of one of its items was under way at that moment (nothing written: for the caller to
+ * answer as a change made meanwhile). A pointer already there is no change's (its id names the change
+ * once): thrown, nothing written.
  *
  * @example
  * ```ts
@@ -149,14 +154,15 @@ export const carriedAuditCondition = 'attribute_not_exists(pk)';
 export async function writeWithTrace(
   doc: DynamoDBDocumentClient,
   tableName: string,
-  change: TransactItem,
+  change: TransactItem | readonly TransactItem[],
   trace: Trace,
   kind: CarryingKind,
 ): Promise<'written' | 'refused' | 'contended'> {
+  const changes: readonly TransactItem[] = Array.isArray(change) ? change : [change as TransactItem];
   let outcome;
   try {
     outcome = await writeAllOrNothing(doc, [
-      change,
+      ...changes,
       {
         Put: {
           TableName: tableName,
@@ -170,7 +176,7 @@ export async function writeWithTrace(
     throw error;
   }
   if (outcome.written) return 'written';
-  if (outcome.failed.includes(0)) return 'refused';
+  if (outcome.failed.some((index) => index < changes.length)) return 'refused';
   throw new Error(`change not written: its audit pointer ${trace.carried.id} exists`);
 }
 

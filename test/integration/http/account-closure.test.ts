@@ -351,7 +351,9 @@ describe('a closure that fails part-way (review R10)', () => {
     expect(again.status, await again.clone().text()).toBe(201);
     expect(await accountIdOf({ ...person, password: 'Again-2026-pass' })).not.toBe(id);
     expect(await deps.accounts.findById(id, { includeClosing: true })).toBeUndefined();
+    // One entry, however often the closure was asked: the deletion alone saves it (a retry used to write
+    // a second one, the first attempt having written its entry before its deletion failed).
     const entries = await auditEntriesOf(deps.doc, runtime.config.auditTableName, id);
-    expect(entries.filter((entry) => entry.action === 'account.closed').length).toBeGreaterThan(0);
+    expect(entries.filter((entry) => entry.action === 'account.closed')).toHaveLength(1);
   });
 });

@@ -20,6 +20,7 @@ let meanwhile: (() => Promise<void>) | undefined;
 function interleaved(store: ClientStore): ClientStore {
   return {
     save: (metadata) => store.save(metadata),
+    register: (metadata, trace) => store.register(metadata, trace),
     update: (clientId, change, trace) => store.update(clientId, change, trace),
     delete: (clientId) => store.delete(clientId),
     find: async (clientId) => {

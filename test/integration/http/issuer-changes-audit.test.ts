@@ -75,12 +75,13 @@ describe('an issuer change whose audit entry fails to be written', () => {
     const withdrawn = await post(`/admin/issuers/${issuer.id}/withdraw`, { reason: '机构撤并' });
     expect(withdrawn.status, await withdrawn.clone().text()).toBe(200);
     expect(failures).toBe(0);
-    expect(await issuerEntries(issuer.id)).toEqual([]);
+    // Only its onboarding's, written before the failures.
+    expect(await issuerEntries(issuer.id)).toEqual(['issuer.created']);
     expect(await savedChanges()).toHaveLength(3);
 
     // Left to the requests for a minute: not yet.
     await runtime.runSchedule('pending-work-reconciler');
-    expect(await issuerEntries(issuer.id)).toEqual([]);
+    expect(await issuerEntries(issuer.id)).toEqual(['issuer.created']);
     // A minute on (the saved entries' time moved back, as the runtime's clock cannot be).
     const { doc, config } = dependencies();
     for (const saved of await savedChanges()) {
@@ -95,20 +96,25 @@ describe('an issuer change whose audit entry fails to be written', () => {
     }
     await runtime.runSchedule('pending-work-reconciler');
     expect((await issuerEntries(issuer.id)).sort()).toEqual([
+      'issuer.created',
       'issuer.key-rotated',
       'issuer.key-rotated.previous-withdrawn',
       'issuer.withdrawn',
     ]);
     expect(await savedChanges()).toEqual([]);
     await runtime.runSchedule('pending-work-reconciler');
-    expect(await issuerEntries(issuer.id)).toHaveLength(3);
+    expect(await issuerEntries(issuer.id)).toHaveLength(4);
   });
 
   it('written at once, leaves nothing saved behind', async () => {
     const issuer = await onboarded();
     expect((await post(`/admin/issuers/${issuer.id}/keys`, {})).status).toBe(201);
     expect((await post(`/admin/issuers/${issuer.id}/withdraw`, { reason: '机构撤并' })).status).toBe(200);
-    expect((await issuerEntries(issuer.id)).sort()).toEqual(['issuer.key-rotated', 'issuer.withdrawn']);
+    expect((await issuerEntries(issuer.id)).sort()).toEqual([
+      'issuer.created',
+      'issuer.key-rotated',
+      'issuer.withdrawn',
+    ]);
     expect(await savedChanges()).toEqual([]);
   });
 });

@@ -115,7 +115,11 @@ describe('H1: the licences scope is the service’s own apps’', () => {
       scopes: ['openid', 'profile', 'licences', 'offline_access'],
       firstParty: true,
     });
-    const { clientId, clientSecret } = await registerClient({ ...input, firstParty: false }, deps);
+    const { clientId, clientSecret } = await registerClient(
+      { ...input, firstParty: false },
+      { clientId: 'test-operator' },
+      deps,
+    );
     const earlier: RelyingParty = {
       clientId,
       clientSecret: clientSecret!,

@@ -58,6 +58,7 @@ describe('a pending audit entry finished after its day was checkpointed', () => 
       pendingAudit: new InMemoryPendingWork(),
       operatorAudit: new InMemoryPendingWork(),
       accountAudit: new InMemoryPendingWork(),
+      providerAudit: new InMemoryPendingWork(),
       statusLists: new InMemoryStatusListStore(),
       audit: reconciler,
       clock,

@@ -71,6 +71,7 @@ describe('the table’s keys, as stored', () => {
       pendingWork: 'pending-work#',
       pendingAudit: 'pending-audit#',
       pendingIssuerAudit: 'pending-issuer-audit#',
+      pendingProviderAudit: 'pending-provider-audit#',
       pendingAccountAudit: 'pending-account-audit#',
     });
     expect(fixedPartitions).toEqual({
@@ -151,6 +152,11 @@ describe('the table’s keys, as stored', () => {
     expect(keys.pendingAccountAudit(0, 'agent-changed#agt_1#2')).toEqual({
       pk: 'pending-account-audit#0',
       sk: 'agent-changed#agt_1#2',
+    });
+    // The OpenID provider's changes (a takeover or a reset by a phone code): one shard.
+    expect(keys.pendingProviderAudit(0, 'phone-proof#acc_1#4')).toEqual({
+      pk: 'pending-provider-audit#0',
+      sk: 'phone-proof#acc_1#4',
     });
     expect(keys.registryPerson('lk')).toEqual({ pk: 'registry-person#lk', sk: 'person' });
     expect(keys.registryEntity('cc')).toEqual({ pk: 'registry-entity#cc', sk: 'entity' });
@@ -234,19 +240,21 @@ describe('the IAM LeadingKeys patterns, from the same prefixes', () => {
     // `issuer#*` must not reach the issuer-id or issuer-licences partitions, nor `status-list#*` the counters.
     expect(stringLike(leadingKeys.issuer, indexKeys.issuerId('x'))).toBe(false);
     expect(stringLike(leadingKeys.statusList, keys.statusListCounter('iss_1').pk)).toBe(false);
-    // The four kinds of pending work: no grant of one reaches another's (admin's, me's, accounts', the
-    // licences').
+    // The five kinds of pending work: no grant of one reaches another's (admin's, me's, accounts', oidc's,
+    // the licences').
     const pendingKinds = [
       leadingKeys.pendingWork,
       leadingKeys.pendingAudit,
       leadingKeys.pendingIssuerAudit,
       leadingKeys.pendingAccountAudit,
+      leadingKeys.pendingProviderAudit,
     ];
     const pendingItems = [
       keys.pendingWork(0, 'l'),
       keys.pendingAudit(0, 'w'),
       keys.pendingIssuerAudit(0, 'i'),
       keys.pendingAccountAudit(0, 'a'),
+      keys.pendingProviderAudit(0, 'p'),
     ];
     pendingKinds.forEach((pattern, i) =>
       pendingItems.forEach((item, j) => expect(stringLike(pattern, item.pk)).toBe(i === j)),

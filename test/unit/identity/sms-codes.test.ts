@@ -20,7 +20,7 @@ import {
 import {
   FakePasswordHasher,
   FakePiiCipher,
-  InMemoryAudit,
+  FailingAudit,
   newIdNumber,
 } from '../../support/in-memory-identity.js';
 import { fakeMac } from '../../support/in-memory.js';
@@ -29,6 +29,7 @@ import type { IdNumber } from '../../../shared/identifiers/id-number.js';
 import { InMemoryPasskeyStore } from '../../support/in-memory-passkeys.js';
 import { filterPatternMatches, loggedLines } from '../../support/logged-lines.js';
 import { DependencyError } from '../../../shared/errors.js';
+import { reconcileCarriedAt } from '../../support/reconcile-carried.js';
 import type { StoredPasskey } from '../../../shared/identity/passkeys.js';
 import type { SmsJobDependencies } from '../../../shared/identity/sms-jobs.js';
 
@@ -45,7 +46,10 @@ function world() {
     platformConsents: signIns,
     passkeys: new InMemoryPasskeyStore(),
     pii: new FakePiiCipher(),
-    audit: new InMemoryAudit(),
+    // Writes as the audit table does, until a test makes its next writes fail.
+    audit: new FailingAudit(),
+    // A takeover's or a reset's entries saved with the account: the account store keeps the pointers.
+    providerAudit: base.accounts.pendingAudit,
   } satisfies PhoneProofDependencies & SmsJobDependencies;
   return { clock, deps };
 }
@@ -856,5 +860,31 @@ describe('takeovers and password resets are audited', () => {
     await requestAndSend(subject, source, w.deps);
     await completePhoneProof(subject, 'abcdef', { newPassword: 'owner-pass-1' }, w.deps);
     expect(w.deps.audit.entries).toHaveLength(0);
+  });
+
+  it('a takeover whose entries fail to be written stands; the reconciler writes both, once', async () => {
+    // The account used to change hands (its password replaced) and the request fail with no entry at all.
+    const subject = { purpose: 'reset' as const, lookupKey, phone };
+    await requestAndSend(subject, source, w.deps);
+    w.deps.audit.failures = 1;
+    const outcome = await completePhoneProof(subject, lastCode(), { newPassword: 'owner-pass-1' }, w.deps);
+    expect(outcome).toMatchObject({ ok: true, tookOver: true });
+    const account = (await w.deps.accounts.findByLookupKey(lookupKey))!;
+    expect(await w.deps.passwords.verify('owner-pass-1', account.passwordHash)).toBe(true);
+    expect(w.deps.signIns.ended).toEqual([{ personId: 'acc_audited' }]);
+    expect(w.deps.audit.entries).toEqual([]);
+    // Saved with the account's write: the entries, the account's id, and neither the phone nor the number.
+    const saved = await w.deps.providerAudit.olderThan(new Date(w.clock.now() + 600_000), 10);
+    expect(saved.map((pointer) => pointer.id)).toEqual([`phone-proof#acc_audited#${account.version}`]);
+    for (const personal of ['13800138000', idNumber, lookupKey]) {
+      expect(JSON.stringify(saved)).not.toContain(personal);
+    }
+    await reconcileCarriedAt(w.clock.now() + 120_000, { providerAudit: w.deps.providerAudit }, w.deps.audit);
+    await reconcileCarriedAt(w.clock.now() + 240_000, { providerAudit: w.deps.providerAudit }, w.deps.audit);
+    expect(w.deps.audit.entries.map((e) => [e.action, e.actor, e.reason])).toEqual([
+      ['account.taken_over', 'acc_audited', 'reset'],
+      ['account.password_reset', 'acc_audited', 'reset'],
+    ]);
+    expect(await w.deps.providerAudit.olderThan(new Date(w.clock.now() + 600_000), 10)).toEqual([]);
   });
 });

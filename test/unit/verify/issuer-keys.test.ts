@@ -57,6 +57,7 @@ const reconcile = () =>
       pendingWork: new InMemoryPendingWork(),
       pendingAudit: new InMemoryPendingWork(),
       accountAudit: new InMemoryPendingWork(),
+      providerAudit: new InMemoryPendingWork(),
     },
     { minAgeSeconds: 60, limit: 10 },
   );
