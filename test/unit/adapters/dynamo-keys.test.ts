@@ -49,6 +49,7 @@ describe('the table’s keys, as stored', () => {
       loginAttempts: 'login-attempts#',
       webSession: 'web-session#',
       scanLogin: 'scan-login#',
+      dpopProof: 'dpop-proof#',
       passkey: 'passkey#',
       passkeysOf: 'passkeys-of#',
       passkeyChallenge: 'passkey-challenge#',
@@ -95,6 +96,7 @@ describe('the table’s keys, as stored', () => {
       loginAttempts: 'login-attempts',
       webSession: 'web-session',
       scanLogin: 'scan-login',
+      dpopProof: 'dpop-proof',
       passkey: 'passkey',
       passkeyChallenge: 'passkey-challenge',
       smsCode: 'sms-code',
@@ -175,6 +177,7 @@ describe('the table’s keys, as stored', () => {
     });
     expect(keys.webSession('digest')).toEqual({ pk: 'web-session#digest', sk: 'web-session' });
     expect(keys.scanLogin('digest')).toEqual({ pk: 'scan-login#digest', sk: 'scan-login' });
+    expect(keys.dpopProof('digest')).toEqual({ pk: 'dpop-proof#digest', sk: 'dpop-proof' });
     expect(keys.passkey('cred')).toEqual({ pk: 'passkey#cred', sk: 'passkey' });
     expect(keys.passkeyChallenge('ch')).toEqual({ pk: 'passkey-challenge#ch', sk: 'passkey-challenge' });
     expect(indexKeys.passkeysOf('acc_1')).toBe('passkeys-of#acc_1');
