@@ -298,6 +298,14 @@ const accessTokens = [
 ];
 
 /**
+ * A DPoP proof accepted by our API is marked used, once (a conditional put of `dpop-proof#<digest>`, kept
+ * for the proof's `iat` window; shared/http/authenticate.ts, shared/adapters/dynamo/dpop-proof-ledger.ts),
+ * so that a copied proof is refused. Every function that authenticates access tokens puts these, and
+ * nothing reads them: a put whose condition fails is the answer.
+ */
+const dpopProofs = [partitions.dpopProof];
+
+/**
  * The password sign-in's throttle counters per pair and per number (login-throttle.ts `loginThrottleKeys`),
  * which closing an account counts its password under as well; not the per-address one (close-account.ts).
  */
@@ -494,6 +502,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
         GetItem: [...accessTokens, partitions.issuer, partitions.peers],
         BatchGetItem: sessionBoundTokens,
         PutItem: [
+          ...dpopProofs,
           partitions.issuer,
           partitions.oidcModel('Client'),
           partitions.peers,
@@ -544,7 +553,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.registryEntity,
         ],
         BatchGetItem: sessionBoundTokens,
-        PutItem: [partitions.licence, partitions.statusList, partitions.entityAccount],
+        PutItem: [...dpopProofs, partitions.licence, partitions.statusList, partitions.entityAccount],
         UpdateItem: issuanceUpdates,
         DeleteItem: pendingWork,
       },
@@ -636,7 +645,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     // The presentation keys' public keys (the retiring ones included), named in the list it signs.
     presentationKey: 'publicKey',
   },
-  // POST /verify (shared/verification/verify-scan.ts): an optional verifier's access token (get), the issuer by
+  // POST /verify (shared/verification/verify-scan.ts): an optional verifier's access token (get; with a DPoP
+  // proof, its mark put once, {@link dpopProofs}), the issuer by
   // id (gsi1, then get) or by credit code (get; kept per container for ISSUER_CACHE_SECONDS), the licence's
   // live status (get), one audit entry (conditional put; a chain's first entry with its chain's registration,
   // `audit-chain#`, shared/adapters/dynamo/audit-trail.ts). Reads issued together (the token and the
@@ -650,6 +660,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
       items: {
         GetItem: [...accessTokens, partitions.issuer, partitions.licence],
         BatchGetItem: [...accessTokens, partitions.issuer, partitions.licence],
+        PutItem: dpopProofs,
       },
       // Anonymous: an issuer's credit code by id, nothing else of the index.
       queries: [restricted('gsi1', 'issuerById')],
@@ -703,6 +714,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
         ],
         BatchGetItem: sessionBoundTokens,
         PutItem: [
+          ...dpopProofs,
           partitions.entityAccount,
           partitions.passkey,
           partitions.passkeyChallenge,
@@ -782,6 +794,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
         ],
         BatchGetItem: sessionBoundTokens,
         PutItem: [
+          ...dpopProofs,
           partitions.loginAttemptsOf('registration'),
           partitions.loginAttemptsOf('appointment'),
           ...closurePasswordCounters,
@@ -832,7 +845,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // conditional put `audit-checkpoint-heads#`). Also run daily by a schedule. An on-demand checkpoint first
   // claims the one limit item (conditional put; get when refused, to name when to retry).
   audit: {
-    table: { items: { GetItem: accessTokens, BatchGetItem: sessionBoundTokens } },
+    table: { items: { GetItem: accessTokens, BatchGetItem: sessionBoundTokens, PutItem: dpopProofs } },
     auditTable: {
       items: {
         GetItem: [partitions.auditCheckpointHeads, partitions.auditCheckpointLimit],
@@ -891,9 +904,13 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   },
   'demo-platform': { webMac: true },
   // The supervisor's API (电子监察, shared/supervision/): its access token (get), the counters of the days
-  // asked for (gsi1, a month's counters per shard) and the alerts (gsi1, a month's alerts). Reads only.
+  // asked for (gsi1, a month's counters per shard) and the alerts (gsi1, a month's alerts). Reads only,
+  // but for the mark of a DPoP proof it accepts ({@link dpopProofs}, as every function taking tokens).
   supervision: {
-    table: { items: { GetItem: accessTokens, BatchGetItem: sessionBoundTokens }, queries: ['gsi1'] },
+    table: {
+      items: { GetItem: accessTokens, BatchGetItem: sessionBoundTokens, PutItem: dpopProofs },
+      queries: ['gsi1'],
+    },
   },
   // The audit table stream's consumer (functions/supervision-events.ts): adds each batch's audit entries to the
   // counters (update, ADD), each with its entry's mark of being counted (conditional put, in the same

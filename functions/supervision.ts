@@ -1,6 +1,6 @@
 import { composition } from './composition/dependencies.js';
 import { routesOf } from './dispatch.js';
-import { accessTokens, alerts, doc, statistics } from './composition/factories.js';
+import { accessTokens, alerts, doc, dpopProofs, statistics } from './composition/factories.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticateBearer } from '../shared/http/authenticate.js';
 import { parseQuery } from '../shared/http/request.js';
@@ -10,7 +10,7 @@ import { alertsQuery, listAlerts } from '../shared/supervision/alert-rules.js';
 import { readStatistics, statisticsQuery } from '../shared/supervision/statistics.js';
 
 /** What this function's handler uses, built once per container. */
-const dependencies = composition({ doc, accessTokens, statistics, alerts });
+const dependencies = composition({ doc, accessTokens, dpopProofs, statistics, alerts });
 const served = routesOf('supervision');
 
 /**

@@ -4,6 +4,7 @@ import {
   kms,
   coalescingDoc,
   accessTokens,
+  dpopProofs,
   issuers,
   licences,
   groupCommitAudit,
@@ -32,6 +33,7 @@ const dependencies = composition({
   // Reads issued in the same tick go out as one BatchGetItem: the caller's token and the licence.
   doc: coalescingDoc,
   accessTokens,
+  dpopProofs,
   issuers,
   licences,
   // Entries of concurrent verifications written together, each answer released once its own is durable.

@@ -16,6 +16,7 @@ import {
   connectCoalescingTable,
   connectTable,
   dynamoAccessTokens,
+  dynamoDpopProofs,
   dynamoAccountStore,
   dynamoAuditTrail,
   dynamoAuditChainStore,
@@ -315,6 +316,11 @@ export const fingerprint = (c: Needs<'lookupMac'>) => keyedFingerprint(c.lookupM
  */
 export const accessTokens = (c: Needs<'doc'>) =>
   dynamoAccessTokens(c.doc, c.clock, builtInClientIds, c.config.clientCacheSeconds);
+/**
+ * The DPoP proofs our API accepted, each once (shared/http/authenticate.ts): composed by every function
+ * that authenticates access tokens, with them.
+ */
+export const dpopProofs = (c: Needs<'doc'>) => dynamoDpopProofs(c.doc);
 export const accounts = (c: Needs<'doc'>) => dynamoAccountStore(c.doc);
 export const entities = (c: Needs<'doc'>) => dynamoEntityStore(c.doc);
 export const loginAttempts = (c: Needs<'doc'>) => dynamoLoginAttemptStore(c.doc);

@@ -17,6 +17,7 @@ import type { KeyManager } from '../../shared/crypto/key-manager.js';
 import type { Mac } from '../../shared/crypto/mac.js';
 import type { KeyObjectSigner, RsaKeyObjectSigner, Signer } from '../../shared/crypto/signer.js';
 import type { AccessTokenLookup } from '../../shared/http/authenticate.js';
+import type { DpopProofLedger } from '../../shared/http/dpop.js';
 import type { AccountStore } from '../../shared/identity/account-store.js';
 import type { EntityStore } from '../../shared/identity/entity-store.js';
 import type { IdentityDirectory } from '../../shared/identity/identity-directory.js';
@@ -153,6 +154,8 @@ export interface Dependencies extends Connections {
   /** The client registry, read only (client names), without the provider's sealing key. */
   clientReader: Pick<ClientStore, 'find'>;
   accessTokens: AccessTokenLookup;
+  /** The DPoP proofs our API accepted, each marked once (RFC 9449 replay check). */
+  dpopProofs: DpopProofLedger;
   /** Keyed fingerprints of idempotent request bodies. */
   fingerprint(text: string): Promise<string>;
   /** People's accounts (by ID-number lookup key and by opaque id). */

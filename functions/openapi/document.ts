@@ -161,12 +161,12 @@ export function openApiDocument(
     let security: Json[] = [];
     const scope = typeof route.auth === 'object' ? route.auth.scope : operation.optionalScope;
     if (scope) {
-      security = [{ oauth2: [scope] }, { bearer: [scope] }];
+      security = [{ oauth2: [scope] }, { bearer: [scope] }, { dpop: [scope] }];
       // A route serving a second kind of caller (`GET /licences/{id}`: the issuer, or the holder).
       const also = typeof route.auth === 'object' ? route.auth.alsoScope : undefined;
-      if (also) security.push({ oauth2: [also] }, { bearer: [also] });
+      if (also) security.push({ oauth2: [also] }, { bearer: [also] }, { dpop: [also] });
       if (typeof route.auth !== 'object') security.unshift({});
-      can(401, 'invalid_request', 'invalid_token');
+      can(401, 'invalid_request', 'invalid_token', 'invalid_dpop_proof');
       can(403, 'insufficient_scope');
     }
 
@@ -288,6 +288,13 @@ export function openApiDocument(
           },
         },
         bearer: { type: 'http', scheme: 'bearer', description: 'An opaque access token of ours' },
+        dpop: {
+          type: 'http',
+          scheme: 'DPoP',
+          description:
+            'An access token bound to a key (RFC 9449), with a `DPoP` proof header for each request; a ' +
+            'token bound to a key is refused as Bearer (docs/integrating.md)',
+        },
       },
     },
   };

@@ -1,5 +1,6 @@
 import { DependencyError, ServiceError, type ErrorKind } from '../errors.js';
 import { logger, withRequestLogKeys } from '../logger.js';
+import { dpopSigningAlgs } from './dpop.js';
 import { checkRequestLine, withEdgeHeaders, type Edge } from './edge.js';
 import { httpStatusOf } from './error-mapping.js';
 import { problem } from './response.js';
@@ -124,24 +125,28 @@ function transientFailure(error: unknown): string | undefined {
 
 /**
  * A 401 or 403 that also tells the client how to authenticate (RFC 6750 §3): an error of the HTTP edge,
- * so it names its status, which must be the one its kind maps to.
+ * so it names its status, which must be the one its kind maps to. Its challenge is in the `DPoP` scheme
+ * for a request that used it or a token bound to a DPoP key, with the algorithms a proof may use (RFC 9449
+ * §7.1), in the `Bearer` scheme otherwise.
  */
 export class AuthenticationError extends ServiceError {
   readonly kind: ErrorKind;
   readonly challenge: string;
 
   constructor(
-    code: 'invalid_token' | 'insufficient_scope' | 'invalid_request',
+    code: 'invalid_token' | 'insufficient_scope' | 'invalid_request' | 'invalid_dpop_proof',
     readonly status: 401 | 403,
     message: string,
+    scheme: 'Bearer' | 'DPoP' = 'Bearer',
   ) {
     super(code, message);
     this.kind = status === 401 ? 'unauthenticated' : 'forbidden';
     this.name = 'AuthenticationError';
     const description = message.replace(/["\\]/g, '');
+    const algs = scheme === 'DPoP' ? `, algs="${dpopSigningAlgs.join(' ')}"` : '';
     this.challenge =
       code === 'invalid_request' && status === 401
-        ? 'Bearer'
-        : `Bearer error="${code}", error_description="${description}"`;
+        ? scheme
+        : `${scheme} error="${code}", error_description="${description}"${algs}`;
   }
 }

@@ -11,6 +11,7 @@ import Provider, {
 import type { ExternalSigningKey } from 'oidc-provider';
 import { ConflictError, InvalidInputError } from '../errors.js';
 import { logger } from '../logger.js';
+import { dpopSigningAlgs } from '../http/dpop.js';
 import { parseAccountId } from '../identifiers/account-id.js';
 import type { ClientSecrets } from '../clients/client-secrets.js';
 import { acrValuesSupported, levelOfAcr, requiredLevel } from '../identity/assurance.js';
@@ -163,6 +164,9 @@ export function createProvider(deps: ProviderDependencies): Provider {
       authorizationSigningAlgValues: ['ES256'],
       requestObjectSigningAlgValues: ['ES256'],
       clientAuthSigningAlgValues: ['ES256'],
+      // DPoP proofs (on by default in oidc-provider 9): the same list our API checks proofs against
+      // (shared/http/dpop.ts), so that discovery promises nothing a platform's API calls would be refused for.
+      dPoPSigningAlgValues: [...dpopSigningAlgs],
     },
     clientDefaults: {
       grant_types: ['authorization_code'],

@@ -1232,9 +1232,9 @@ describe('ElicenceStack', () => {
         'status-lists': { items: [get], queries: ['gsi1'] },
         'trust-list': { items: [get], queries: ['gsi1', 'gsi2'] },
         'list-signer': { items: [get, put, update], queries: ['gsi1', 'gsi2'] },
-        // Reads issued together go as one BatchGetItem; it writes nothing here (its audit entries go to
-        // the audit table, below).
-        verify: { items: [get, batchGet], queries: ['gsi1'] },
+        // Reads issued together go as one BatchGetItem; it writes here only the mark of a DPoP proof it
+        // accepted (its audit entries go to the audit table, below).
+        verify: { items: [get, batchGet, put], queries: ['gsi1'] },
         // Sharing (授权用证): lists a person's grants (gsi2), withdraws one with its tokens (batch delete);
         // the withdrawal's audit entry saved as pending work, claimed (update) and removed once written.
         me: { items: [get, batchGet, put, update, del, batchWrite], queries: ['gsi1', 'gsi2'] },
@@ -1252,10 +1252,11 @@ describe('ElicenceStack', () => {
         console: { items: [get, put, del], queries: [] },
         // 电子监察: reads counters and alerts; the stream consumer adds to counters and creates alerts,
         // and reads a licence a failed scan claims to be (only one on record counts).
-        supervision: { items: [get, batchGet], queries: ['gsi1'] },
+        // (and every function that authenticates access tokens: the mark of a DPoP proof, put once)
+        supervision: { items: [get, batchGet, put], queries: ['gsi1'] },
         'supervision-events': { items: [get, put, update], queries: ['gsi1'] },
         // Supervision: its access token; the audit trail is in the audit table (below).
-        audit: { items: [get, batchGet], queries: [] },
+        audit: { items: [get, batchGet, put], queries: [] },
         // Peer platforms (docs/peers.md): the peers' items (get, versioned put) and our issuers (gsi2).
         peers: { items: [get, put], queries: ['gsi2'] },
         // Withdrawal notices: the platform's metadata (get), a notice delivered (delete) or moved on.
@@ -1687,6 +1688,18 @@ describe('ElicenceStack', () => {
           'oidc#Session#*',
           'oidc#Grant#*',
         ]);
+      }
+      // A DPoP proof's mark (review R25) is put by each function that authenticates access tokens, the
+      // ones that read them, and by no other; nothing reads, updates or deletes one (a put on a condition).
+      const tokenReaders = readers('oidc#Bearer#').filter((n) => n !== 'oidc' && n !== 'wallet');
+      expect(writers('dpop-proof#')).toEqual(tokenReaders);
+      expect(tokenReaders.sort()).toEqual(
+        ['accounts', 'admin', 'audit', 'licences', 'me', 'supervision', 'verify'].sort(),
+      );
+      for (const name of functionNames) {
+        for (const [action, keys] of Object.entries(functionGrants[name].table?.items ?? {})) {
+          if (action !== 'PutItem') expect(keys, `${name} ${action}`).not.toContain('dpop-proof#*');
+        }
       }
       // Licences are written by the issuing API and its bulk jobs alone (and their pending-work marker
       // cleared by the reconciler); verification only reads them.

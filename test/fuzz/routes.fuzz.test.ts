@@ -430,8 +430,26 @@ function authorization(route: Route): string | undefined {
     `Basic ${Buffer.from('a:b').toString('base64')}`,
     'Bearer ÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿ',
     `Bearer ${tokens.licences}=`,
+    // DPoP (RFC 9449, review R25), with one of the hostile proofs below.
+    `DPoP ${tokens.admin}`,
+    `dpop ${pick(Object.values(tokens))}`,
   ]);
 }
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+/** DPoP headers no client would send: no JWT, no signature, a bad key, a private key, huge, two. */
+const hostileProofs = [
+  '',
+  'x',
+  'a.b.c',
+  `${b64({ alg: 'none', typ: 'dpop+jwt' })}.${b64({ htm: 'GET' })}.`,
+  `${b64({ alg: 'ES256', typ: 'dpop+jwt', jwk: { kty: 'EC', crv: 'P-256', x: 'AAAA', y: 'AAAA' } })}.${b64({})}.AAAA`,
+  `${b64({ alg: 'ES256', typ: 'dpop+jwt', jwk: { kty: 'EC', crv: 'P-256', d: 'AAAA' } })}.${b64({})}.AAAA`,
+  `${b64({ alg: 'EdDSA', typ: 'dpop+jwt', jwk: { kty: 'OKP', crv: 'X25519', x: 'AAAA' } })}.${b64({})}.AAAA`,
+  `${b64({ alg: 'ES256', typ: 'dpop+jwt', jwk: 'not an object' })}.${b64([])}.AAAA`,
+  `${'A'.repeat(5000)}.${'A'.repeat(10)}.AAAA`,
+  'a.b.c, d.e.f',
+];
 
 /**
  * Each route in turn; a route with an example body three times a turn, as most of what can go wrong
@@ -465,6 +483,7 @@ function fuzzRequest(n: number, turn: readonly Route[]): FuzzRequest {
   const headers: Record<string, string> = {};
   const auth = authorization(route);
   if (auth) headers.authorization = auth;
+  if (auth?.toLowerCase().startsWith('dpop') || chance(0.02)) headers.dpop = pick(hostileProofs);
   if (route.auth === 'session' || route.auth === 'oauth' || chance(0.1)) {
     const cookie = pick([
       cookies.console,

@@ -193,12 +193,40 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     await expect(attempt).rejects.toThrow(
       'Function accounts is not granted dynamodb:PutItem on partition key licence#lic_1',
     );
-    // verify writes nothing in the service table (its audit entries go to the audit table).
+    // verify writes nothing in the service table but a DPoP proof's mark (its audit entries go to the
+    // audit table).
     await expect(
       clientsOf('verify').doc.send(new PutCommand({ TableName: tableName, Item: licence })),
-    ).rejects.toThrow('Function verify is not granted dynamodb:PutItem (functions/grants.ts)');
+    ).rejects.toThrow('Function verify is not granted dynamodb:PutItem on partition key licence#lic_1');
     const after = await data.doc.send(new GetCommand({ TableName: tableName, Key: licence }));
     expect(after.Item?.status).toBe('valid');
+  });
+
+  it('lets the functions that authenticate access tokens mark a DPoP proof, and no other (review R25)', async () => {
+    const mark = (name: FunctionName) =>
+      clientsOf(name).doc.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...keys.dpopProof(`proof-${name}`), expiresAt: 1 },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    for (const name of ['verify', 'me', 'licences', 'admin', 'accounts', 'audit', 'supervision'] as const) {
+      await mark(name);
+    }
+    // The wallet reads its own session's token for scan-to-login, but authenticates no API request.
+    await expect(mark('wallet')).rejects.toThrow('Function wallet is not granted dynamodb:PutItem');
+    await expect(mark('oidc')).rejects.toThrow(
+      'Function oidc is not granted dynamodb:PutItem on partition key dpop-proof#proof-oidc',
+    );
+    // A mark is only ever put: nobody reads one.
+    await expect(
+      clientsOf('verify').doc.send(
+        new GetCommand({ TableName: tableName, Key: keys.dpopProof('proof-verify') }),
+      ),
+    ).rejects.toThrow(
+      'Function verify is not granted dynamodb:GetItem on partition key dpop-proof#proof-verify',
+    );
   });
 
   it('refuses a read of a partition the function was not granted (the console reads only its sessions)', async () => {
@@ -266,7 +294,9 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     // verify may not touch a counter, in a transaction or not.
     await expect(
       clientsOf('verify').doc.send(transaction({ Delete: { TableName: tableName, Key: counter('e') } })),
-    ).rejects.toThrow('Function verify is not granted dynamodb:PutItem (in a TransactWriteItems)');
+    ).rejects.toThrow(
+      'Function verify is not granted dynamodb:PutItem on partition key login-attempts#pair#a (in a TransactWriteItems)',
+    );
     const after = await data.doc.send(new GetCommand({ TableName: tableName, Key: licence }));
     expect(after.Item?.status).not.toBe('revoked');
   });

@@ -8,6 +8,7 @@ import type { IssuerStore } from '../../shared/issuers/issuer-store.js';
 import type { Trace } from '../../shared/pending-work/pending-work.js';
 import type { ClientChange, ClientStore } from '../../shared/clients/client-store.js';
 import type { SessionRegistry } from '../../shared/web/session-registry.js';
+import type { DpopProofLedger } from '../../shared/http/dpop.js';
 import { InMemoryPendingWork } from './in-memory-licence.js';
 import { LocalSigner } from './local-signer.js';
 
@@ -160,5 +161,18 @@ export class InMemorySessionRegistry implements SessionRegistry {
 
   async close(sessionId: string): Promise<void> {
     this.expiries.delete(sessionId);
+  }
+}
+
+/** The {@link DpopProofLedger} contract in memory: a proof is marked once, until its mark expires. */
+export class InMemoryDpopProofLedger implements DpopProofLedger {
+  readonly expiries = new Map<string, number>();
+
+  async markUsed(proofId: string, expiresAt: number, nowSeconds: number): Promise<boolean> {
+    // `DynamoDpopProofLedger.markUsed` is a put on the condition: absent, or its mark expired.
+    const marked = this.expiries.get(proofId);
+    if (marked !== undefined && marked > nowSeconds) return false;
+    this.expiries.set(proofId, expiresAt);
+    return true;
   }
 }

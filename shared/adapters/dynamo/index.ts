@@ -31,6 +31,7 @@ import type { PayloadSealer } from '../../sso/sealed-payloads.js';
 import type { ProviderReads } from '../../sso/client-auth-throttle.js';
 import { keys } from './keys.js';
 import type { SessionRegistry } from '../../web/session-registry.js';
+import type { DpopProofLedger } from '../../http/dpop.js';
 import { DynamoAccountStore } from './account-store.js';
 import { DynamoAuditTrail, DynamoLicenceAuditPages, GroupCommitAuditTrail } from './audit-trail.js';
 import { DynamoAuditChainStore } from './audit-chain-store.js';
@@ -57,6 +58,7 @@ import { DynamoRegistry } from './registry.js';
 import { DynamoScanLoginStore } from './scan-login-store.js';
 import { DynamoSpilledInteractionStore } from './spilled-interaction-store.js';
 import { DynamoSessionRegistry } from './session-registry.js';
+import { DynamoDpopProofLedger } from './dpop-proof-ledger.js';
 import { DynamoSmsCodeStore } from './sms-code-store.js';
 import { endSignInsOf } from './oidc-adapter.js';
 import { DynamoStatusListStore } from './status-list-store.js';
@@ -208,6 +210,9 @@ export const dynamoPasskeyStore = (table: TableConnection): PasskeyStore =>
   new DynamoPasskeyStore(table, table.tableName);
 export const dynamoSessionRegistry = (table: TableConnection): SessionRegistry =>
   new DynamoSessionRegistry(table, table.tableName);
+/** The DPoP proofs our API accepted, each marked once (a conditional put), kept for its window. */
+export const dynamoDpopProofs = (table: TableConnection): DpopProofLedger =>
+  new DynamoDpopProofLedger(table, table.tableName);
 export const dynamoScanLoginStore = (table: TableConnection): ScanLoginStore =>
   new DynamoScanLoginStore(table, table.tableName);
 /** The sealed states of sign-ins under way too large for their cookies (`interaction-state#<uid>`). */

@@ -63,6 +63,7 @@ import type { ItemKey } from './conditional.js';
  * | login throttle counter (TTL)             | table  | `login-attempts#<kind>#<key>`: kind `pair`, `account`, `source`, `registration` or `client`; addresses as keyed digests | `login-attempts` |
  * | open page session (TTL), by SHA-256 of its id | table | `web-session#<sha256>`   | `web-session`       |
  * | scan-to-login code (TTL), by SHA-256 of the code | table | `scan-login#<sha256>` | `scan-login`      |
+ * | DPoP proof accepted by our API (TTL, its `iat` window), by SHA-256 of its key's thumbprint and `jti` | table | `dpop-proof#<sha256>` | `dpop-proof` |
  * | passkey by credential id                 | table  | `passkey#<credentialId>`      | `passkey`           |
  * | passkeys of an account, oldest first     | gsi1   | `passkeys-of#<accountId>`     | `<createdAt>#<credentialId>` |
  * | passkey ceremony challenge (TTL, single use) | table | `passkey-challenge#<challenge>` | `passkey-challenge` |
@@ -131,6 +132,11 @@ export const prefixes = {
    * outside `oidc#`, so that a grant can name it alone (only the `oidc` function's, for these three calls).
    */
   interactionState: 'interaction-state#',
+  /**
+   * A DPoP proof our API accepted (shared/http/dpop.ts), kept for its `iat` window so that it is accepted
+   * once: written by every function that authenticates access tokens, read by none (a conditional put).
+   */
+  dpopProof: 'dpop-proof#',
   passkey: 'passkey#',
   passkeysOf: 'passkeys-of#',
   passkeyChallenge: 'passkey-challenge#',
@@ -222,6 +228,7 @@ export const sortKeys = {
   webSession: 'web-session',
   scanLogin: 'scan-login',
   interactionState: 'interaction-state',
+  dpopProof: 'dpop-proof',
   passkey: 'passkey',
   passkeyChallenge: 'passkey-challenge',
   smsCode: 'sms-code',
@@ -374,6 +381,11 @@ export const keys = {
   interactionState: (uid: string): ItemKey => ({
     pk: `${prefixes.interactionState}${uid}`,
     sk: sortKeys.interactionState,
+  }),
+  /** `proofDigest` is the SHA-256 of a DPoP proof's key thumbprint and `jti`: the table holds no proof. */
+  dpopProof: (proofDigest: string): ItemKey => ({
+    pk: `${prefixes.dpopProof}${proofDigest}`,
+    sk: sortKeys.dpopProof,
   }),
   passkey: (credentialId: string): ItemKey => ({
     pk: `${prefixes.passkey}${credentialId}`,

@@ -333,6 +333,7 @@ describe('an expired access token', () => {
         audience: config.issuerUrl,
         requiredScope: 'admin',
         nowSeconds,
+        dpop: { proofs: dependencies().dpopProofs, publicUrl: config.issuerUrl },
       });
 
     await expect(check(stored!.exp! - 1)).resolves.toMatchObject({ clientId: 'demo-admin' });

@@ -1,9 +1,17 @@
+import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { createPresentation } from '../../../shared/licence/presentation.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { postJson } from '../../support/http-api.js';
-import { demoTokens, issueDrivingLicence, verified, type IssuedLicence } from './helpers.js';
+import { discover } from '../../support/oidc-flows.js';
+import {
+  demoTokens,
+  issueDrivingLicence,
+  verified,
+  type IssuedLicence,
+  type VerifyAnswer,
+} from './helpers.js';
 
 /**
  * Issue 16: the DynamoDB calls one `POST /verify` makes, as the embedded DynamoDB counts them (counts, not
@@ -58,6 +66,34 @@ describe('POST /verify: table calls (issue 16)', () => {
     // that read and the licence's go out together.
     expect(stats, JSON.stringify(stats)).toEqual({ BatchGetItem: 1, PutItem: 1 });
     expect(total).toBeLessThanOrEqual(2);
+  });
+
+  it('with a DPoP-bound token: one write more, the proof’s mark (a Bearer token’s calls are as above)', async () => {
+    const keys = await client.randomDPoPKeyPair('ES256');
+    const config = await discover(runtime.baseUrl, runtime.credentials.verifier);
+    const dpop = client.getDPoPHandle(config, keys);
+    const { access_token } = await client.clientCredentialsGrant(
+      config,
+      { scope: 'licences:verify' },
+      { DPoP: dpop },
+    );
+    const post = () =>
+      client.fetchProtectedResource(
+        config,
+        access_token,
+        new URL(`${runtime.baseUrl}/verify`),
+        'POST',
+        JSON.stringify({ qr: licence.credential }),
+        new Headers({ 'content-type': 'application/json' }),
+        { DPoP: dpop },
+      );
+    expect((await post()).status).toBe(200);
+    runtime.dynamo!.resetStats();
+    const response = await post();
+    const stats = runtime.dynamo!.stats();
+    expect(((await response.json()) as VerifyAnswer).licence?.fields).toBeDefined();
+    // The token and the licence in one BatchGetItem; the proof's mark and the audit entry.
+    expect(stats, JSON.stringify(stats)).toEqual({ BatchGetItem: 1, PutItem: 2 });
   });
 
   it('a presentation, anonymous: the same 2', async () => {

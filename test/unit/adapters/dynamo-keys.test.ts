@@ -50,6 +50,7 @@ describe('the table’s keys, as stored', () => {
       webSession: 'web-session#',
       scanLogin: 'scan-login#',
       interactionState: 'interaction-state#',
+      dpopProof: 'dpop-proof#',
       passkey: 'passkey#',
       passkeysOf: 'passkeys-of#',
       passkeyChallenge: 'passkey-challenge#',
@@ -98,6 +99,7 @@ describe('the table’s keys, as stored', () => {
       webSession: 'web-session',
       scanLogin: 'scan-login',
       interactionState: 'interaction-state',
+      dpopProof: 'dpop-proof',
       passkey: 'passkey',
       passkeyChallenge: 'passkey-challenge',
       smsCode: 'sms-code',
@@ -187,6 +189,7 @@ describe('the table’s keys, as stored', () => {
       pk: 'interaction-state#Vx3kq9ZyT1aB2cD3eF4gH',
       sk: 'interaction-state',
     });
+    expect(keys.dpopProof('digest')).toEqual({ pk: 'dpop-proof#digest', sk: 'dpop-proof' });
     expect(keys.passkey('cred')).toEqual({ pk: 'passkey#cred', sk: 'passkey' });
     expect(keys.passkeyChallenge('ch')).toEqual({ pk: 'passkey-challenge#ch', sk: 'passkey-challenge' });
     expect(indexKeys.passkeysOf('acc_1')).toBe('passkeys-of#acc_1');

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { errorResult } from '../../../shared/http/api-handler.js';
 import { authenticateBearer, type AccessTokenRecord } from '../../../shared/http/authenticate.js';
 import type { HttpEvent } from '../../../shared/http/types.js';
+import { InMemoryDpopProofLedger } from '../../support/in-memory.js';
 
 /** The one bearer check of the API's functions: audience from ISSUER_URL, expiry at the given clock. */
 
@@ -19,6 +20,7 @@ const deps = (at: number, audience = issuerUrl) => ({
   accessTokens: async (presented: string) => (presented === token ? record : undefined),
   config: { issuerUrl: audience },
   clock: { now: () => at * 1000 },
+  dpopProofs: new InMemoryDpopProofLedger(),
 });
 const event = (authorization?: string) =>
   ({ headers: authorization ? { authorization } : {} }) as unknown as HttpEvent;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AuthenticationError } from '../../../shared/http/api-handler.js';
 import { authenticate, type AccessTokenRecord } from '../../../shared/http/authenticate.js';
 import type { HttpEvent } from '../../../shared/http/types.js';
+import { InMemoryDpopProofLedger } from '../../support/in-memory.js';
 
 const audience = 'https://id.gov.example';
 const now = 1_800_000_000;
@@ -15,6 +16,7 @@ const records = new Map<string, AccessTokenRecord>([
   ],
 ]);
 const lookup = async (t: string) => records.get(t);
+const dpop = { proofs: new InMemoryDpopProofLedger(), publicUrl: audience };
 
 const withAuthorization = (authorization?: string) =>
   ({ headers: authorization ? { authorization } : {} }) as unknown as HttpEvent;
@@ -24,6 +26,7 @@ async function refusal(authorization: string | undefined, requiredScope = 'admin
     audience,
     requiredScope,
     nowSeconds: now,
+    dpop,
   }).then(
     () => undefined,
     (e: unknown) => e,
@@ -38,6 +41,7 @@ describe('authenticating a bearer token for our API', () => {
       audience,
       requiredScope: 'admin',
       nowSeconds: now,
+      dpop,
     });
     expect(caller.clientId).toBe('cl_admin');
     expect([...caller.scopes]).toEqual(['admin', 'licences:verify']);
@@ -51,6 +55,7 @@ describe('authenticating a bearer token for our API', () => {
         audience,
         requiredScope: 'admin',
         nowSeconds: now,
+        dpop,
       });
       expect(caller.clientId).toBe('cl_admin');
     },

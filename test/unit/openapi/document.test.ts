@@ -20,7 +20,10 @@ const document = openApiDocument(routes, operations, { issuerUrl }) as {
       }
     >
   >;
-  components: { schemas: Record<string, { examples?: unknown[] }> };
+  components: {
+    schemas: Record<string, { examples?: unknown[] }>;
+    securitySchemes: Record<string, unknown>;
+  };
 };
 
 describe('the OpenAPI document', () => {
@@ -69,8 +72,10 @@ describe('the OpenAPI document', () => {
     expect(get.security).toEqual([
       { oauth2: ['licences:issue'] },
       { bearer: ['licences:issue'] },
+      { dpop: ['licences:issue'] },
       { oauth2: ['licences'] },
       { bearer: ['licences'] },
+      { dpop: ['licences'] },
     ]);
     expect(get.parameters).toEqual([
       expect.objectContaining({
@@ -86,7 +91,11 @@ describe('the OpenAPI document', () => {
       {},
       { oauth2: ['licences:verify'] },
       { bearer: ['licences:verify'] },
+      { dpop: ['licences:verify'] },
     ]);
+    // The DPoP scheme (RFC 9449) beside Bearer, and its refusal of a bad proof (review R25).
+    expect(document.components.securitySchemes.dpop).toMatchObject({ type: 'http', scheme: 'DPoP' });
+    expect(JSON.stringify(document.paths['/verify']!.post!.responses['401'])).toContain('invalid_dpop_proof');
     expect(document.paths['/healthz']!.get!.security).toEqual([]);
     const conflict = JSON.stringify(document.paths['/admin/issuers']!.post!.responses['409']);
     expect(conflict).toContain('"issuer_exists"');
@@ -107,6 +116,7 @@ describe('the OpenAPI document', () => {
     expect(document.paths['/licences/search']!.post!.security).toEqual([
       { oauth2: ['licences:issue'] },
       { bearer: ['licences:issue'] },
+      { dpop: ['licences:issue'] },
     ]);
   });
 
