@@ -20,6 +20,7 @@ import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { logger } from '../shared/logger.js';
 import { listAudit, supervisionAuditQuery } from '../shared/supervision/audit-chain-listing.js';
 import {
+  auditCheckpointLogLines,
   auditKeySet,
   checkpointHeadsQuery,
   checkpointInput,
@@ -102,11 +103,14 @@ const isScheduled = (event: unknown): event is ScheduledEvent =>
  * `GET /supervision/audit/checkpoints/heads` (the heads a checkpoint signs the digest of), and, public,
  * `GET /supervision/audit/keys` (every audit key that signs checkpoints, kept for ever).
  * The stack's daily schedule invokes the same function with a scheduled event: it signs a checkpoint of
- * yesterday's and today's chains, outside the on-demand limit (it runs once a day by the stack's own rule).
+ * yesterday's and today's chains, outside the on-demand limit (it runs once a day by the stack's own rule),
+ * and logs `audit checkpoint signed`, which the stack counts (no such line for 25 hours alarms). A closed
+ * day whose chains changed is refused (`audit_day_closed`) on both paths.
  */
 export async function handler(event: HttpEvent | ScheduledEvent): Promise<HttpResult | { at: string }> {
   if (!isScheduled(event)) return http(event);
   const { at, chains } = await signCheckpoint({}, checkpointDeps());
-  logger.info('audit checkpoint signed', { at, chains: chains.length });
+  // Counted by the stack: a day without this line (the run failed, was refused or never ran) alarms.
+  logger.info(auditCheckpointLogLines.signed, { at, chains: chains.length });
   return { at };
 }

@@ -776,6 +776,7 @@ export class ElicenceStack extends Stack {
         { label: 'Batch', table: batchJobs.table, declaration: table },
       ],
       auditCheck: functions['audit-check'],
+      auditCheckpoint: functions.audit,
       notices: functions.notices,
       peers: functions.peers,
       // The functions that check SMS codes: those allowed to count a try on one (`sms-try#`, which only

@@ -261,9 +261,9 @@ export const accountAudit = (c: Needs<'doc'>) => dynamoAccountAudit(c.doc);
  */
 export const providerAudit = (c: Needs<'doc'>) => dynamoProviderAudit(c.doc);
 export const idempotency = (c: Needs<'doc'>) => dynamoIdempotencyStore(c.doc, c.clock);
-export const audit = (c: Needs<'doc'>) => dynamoAuditTrail(c.doc);
+export const audit = (c: Needs<'doc'>) => dynamoAuditTrail(c.doc, c.clock);
 /** `audit` with group commit (`POST /verify`): concurrent entries written together, each awaited. */
-export const groupCommitAudit = (c: Needs<'doc'>) => dynamoGroupCommitAuditTrail(c.doc);
+export const groupCommitAudit = (c: Needs<'doc'>) => dynamoGroupCommitAuditTrail(c.doc, c.clock);
 export const clients = (c: Needs<'adapter' | 'doc'>) => dynamoClientStore(c.adapter, c.doc);
 export const usage = (c: Needs<'doc'>) => dynamoUsageRecord(c.doc);
 export const auditPages = (c: Needs<'doc'>) => dynamoLicenceAuditPages(c.doc);

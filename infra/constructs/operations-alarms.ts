@@ -7,6 +7,7 @@ import type { TableDeclaration } from '../../shared/adapters/dynamo/table.js';
 import { smsCheckCeilingLine, smsCodePolicy } from '../../shared/identity/sms-codes.js';
 import { peersRefreshedLine } from '../../shared/issuers/peers.js';
 import { auditCheckLogLines } from '../../shared/supervision/audit-chain-check.js';
+import { auditCheckpointLogLines } from '../../shared/supervision/checkpoints.js';
 import type { ServiceFunction } from './service-function.js';
 
 /**
@@ -38,6 +39,7 @@ export const noticeAbandonedLine = 'withdrawal notice abandoned';
 export const operationsFilterPatterns = {
   auditChainsIntact: logs.FilterPattern.stringValue('$.message', '=', auditCheckLogLines.intact),
   auditChainsBroken: logs.FilterPattern.stringValue('$.message', '=', auditCheckLogLines.broken),
+  auditCheckpointSigned: logs.FilterPattern.stringValue('$.message', '=', auditCheckpointLogLines.signed),
   noticesAbandoned: logs.FilterPattern.stringValue('$.message', '=', noticeAbandonedLine),
   peersRefreshed: logs.FilterPattern.stringValue('$.message', '=', peersRefreshedLine),
   smsCheckCeiling: logs.FilterPattern.stringValue('$.message', '=', smsCheckCeilingLine),
@@ -58,6 +60,8 @@ export interface OperationsAlarmsProps {
   tables: ReadonlyArray<{ label: string; table: dynamodb.Table; declaration: TableDeclaration }>;
   /** The daily audit-chain check (functions/audit-check.ts). */
   auditCheck: ServiceFunction;
+  /** The audit function, which signs the daily checkpoint (functions/audit.ts). */
+  auditCheckpoint: ServiceFunction;
   /** The withdrawal-notice rounds (functions/notices.ts). */
   notices: ServiceFunction;
   /** The peer-platform refresh (functions/peers.ts). */
@@ -121,6 +125,7 @@ export class OperationsAlarms extends NestedStack {
       );
     }
     this.auditCheckAlarms(props.auditCheck);
+    this.auditCheckpointAlarm(props.auditCheckpoint);
 
     // Every notice given up on: the platform was not told of a withdrawal (docs/integrating.md).
     const abandoned = props.notices.countLogLines('NoticesAbandoned', {
@@ -251,6 +256,32 @@ export class OperationsAlarms extends NestedStack {
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+
+  /**
+   * The daily checkpoint not signed for 25 hours (no `audit checkpoint signed` line, which only the
+   * scheduled run logs, in 25 one-hour periods; missing data breaches): it failed, was refused (a closed
+   * day changed) or never ran (the schedule disabled). Without it yesterday has no closing checkpoint, and
+   * its chains started after the last checkpoint can be cut whole unseen (R24 M1); the audit check faults
+   * that day too, but only when it runs itself.
+   */
+  private auditCheckpointAlarm(audit: ServiceFunction): void {
+    const signed = audit.countLogLines('AuditCheckpointSigned', {
+      pattern: operationsFilterPatterns.auditCheckpointSigned,
+      metricName: 'AuditCheckpointSigned',
+    });
+    this.alarms.push(
+      new cloudwatch.Alarm(this, 'AuditCheckpointMissingAlarm', {
+        alarmDescription:
+          'elicence audit: the daily audit checkpoint was not signed in 25 hours (it failed, was refused or did not run): yesterday has no closing checkpoint',
+        metric: signed.metric({ period: Duration.hours(1), statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 25,
+        datapointsToAlarm: 25,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       }),
     );
   }

@@ -1,10 +1,9 @@
-import { importJWK, jwtVerify, type JWK } from 'jose';
 import type { Clock } from '../clock.js';
 import type { Signer } from '../crypto/signer.js';
 import { forSupervisor, checkTrail, type ChainFault, type ChainHead } from './audit-chain.js';
 import type { AuditChainStore } from './audit-chain-store.js';
-import { signedHeads, unsignedDays, type VerifiedCheckpoint } from './audit-chain-verify.js';
-import { auditKeySet, checkpointTokenType, daysFrom } from './checkpoints.js';
+import { unsignedDays } from './audit-chain-verify.js';
+import { daysFrom, storedCheckpoints } from './checkpoints.js';
 
 /**
  * The lines the scheduled check logs, one per run: the stack counts each (metric filters on the
@@ -16,8 +15,6 @@ export const auditCheckLogLines = {
   broken: 'audit chains broken',
 } as const;
 
-/** How many checkpoints a page of the store lists while looking for those of the days checked. */
-const CHECKPOINTS_PER_PAGE = 50;
 /** How many entries one read of the store answers. */
 const ENTRIES_PER_PAGE = 1000;
 
@@ -54,8 +51,9 @@ export interface AuditCheckResult {
  * 3. every entry of those days, as a supervisor is answered it (`forSupervisor`: the holder commitment
  *    checked);
  * 4. every chain recomputed, every signed head reached, every chain of a closed day named by the
- *    checkpoint that closed it (`checkTrail`), and every day with chained entries covered by a verified
- *    checkpoint.
+ *    checkpoint that closed it and ending at the head it signs (`checkTrail`); a past day (yesterday, once
+ *    `closingMarginMs` past its end) with chained entries, or named by a checkpoint, closed by a verified
+ *    checkpoint, and today, if it has chained entries, covered by one (`unsignedDays`).
  *
  * What it does not do, and `audit:verify --archive` does: hold the checkpoints and keys to an archive kept
  * outside the service (a rewrite of the table and its checkpoints together, by whoever holds the audit
@@ -80,48 +78,18 @@ export async function checkAuditChains(
   const badCheckpoint = (at: string, problem: string) =>
     faults.push({ chain: '-', seq: 0, problem: `checkpoint of ${at}: ${problem}` });
 
-  // 1. The audit keys, by kid (each kid is its key's thumbprint: auditKeySet checks the shape).
-  const { set } = await auditKeySet(deps);
-  const keys = new Map<string, JWK>(set.keys.map((jwk) => [jwk.kid, jwk]));
-
-  // 2. The checkpoints signed since `from` began (newest first; none older can name a chain of those days).
-  const start = `${from}T00:00:00`;
-  const listed: Array<{ at: string; jws: string }> = [];
-  let cursor: string | undefined;
-  do {
-    const page = await deps.auditChains.checkpoints(CHECKPOINTS_PER_PAGE, cursor);
-    listed.push(...page.items.filter((one) => one.at >= start));
-    cursor = page.cursor;
-  } while (cursor && (listed.at(-1)?.at ?? '') >= start);
-  const checkpoints: VerifiedCheckpoint[] = [];
-  for (const { at, jws } of listed) {
-    try {
-      const { payload, protectedHeader } = await jwtVerify(
-        jws,
-        async (header) => {
-          const jwk = header.kid === undefined ? undefined : keys.get(header.kid);
-          if (!jwk) throw new Error(`no audit key has kid ${String(header.kid)}`);
-          return importJWK({ ...jwk, alg: 'ES256' }, 'ES256');
-        },
-        { typ: checkpointTokenType, algorithms: ['ES256'], issuer: deps.config.issuerUrl },
-      );
-      const signedDays = payload.days as string[];
-      if (!signedDays.some((day) => asked.has(day))) continue;
-      checkpoints.push({
-        iat: Number(payload.iat),
-        kid: String(protectedHeader.kid),
-        days: signedDays,
-        chains: await signedHeads(payload, (id, next) => deps.auditChains.checkpointHeads(id, next)),
-      });
-    } catch (error) {
-      badCheckpoint(at, (error as Error).message);
-    }
-  }
+  // 1.-2. The checkpoints signed since `from` began (none older can name a chain of those days), each
+  // verified with the audit keys (public keys of every generation) and its heads held to it.
+  const { checkpoints, bad } = await storedCheckpoints(
+    { ...deps, iss: deps.config.issuerUrl },
+    { since: `${from}T00:00:00`, days: [...asked] },
+  );
+  for (const { at, problem } of bad) badCheckpoint(at, problem);
 
   // 3. The entries, as answered to supervisors.
   const rule = { commitmentsSince: deps.config.auditHolderCommitmentsSince };
   const entries: object[] = [];
-  cursor = undefined;
+  let cursor: string | undefined;
   do {
     const page = await deps.auditChains.entries({
       from,
@@ -136,7 +104,10 @@ export async function checkAuditChains(
   // 4. Every chain recomputed against the verified checkpoints.
   const heads: ChainHead[] = checkpoints.flatMap((checkpoint) => checkpoint.chains);
   const check = checkTrail(entries, heads, { from, to }, { closing: checkpoints });
-  faults.push(...check.faults, ...unsignedDays(entries as Record<string, unknown>[], checkpoints));
+  faults.push(
+    ...check.faults,
+    ...unsignedDays(entries as Record<string, unknown>[], checkpoints, { now, days: [...asked] }),
+  );
   return {
     ok: faults.length === 0,
     from,

@@ -6,8 +6,10 @@ import {
   type JWK,
   type JWTPayload,
 } from 'jose';
-import { checkTrail, type ChainFault, type ChainHead } from './audit-chain.js';
-import { checkpointIdPattern, checkpointTokenType, daysFrom, headsDigest } from './checkpoints.js';
+import { checkTrail, closesDay, closingTime, type ChainFault, type ChainHead } from './audit-chain.js';
+import { checkpointTokenType, daysFrom, signedHeads, type VerifiedCheckpoint } from './checkpoints.js';
+
+export type { VerifiedCheckpoint } from './checkpoints.js';
 
 /** Where and as whom `npm run audit:verify` reads the trail. */
 export interface AuditVerifyOptions {
@@ -55,6 +57,11 @@ export interface AuditVerifyOptions {
    * (which checkpoints it lists, when this verifier first saw a key) may date the cut-over.
    */
   platformCheckpointsUntil?: string;
+  /**
+   * Epoch milliseconds: the verifier's time, which says which days are past (each needs a closing
+   * checkpoint, `unsignedDays`). Default: the clock of the machine running it.
+   */
+  now?: number;
   fetch?: typeof fetch;
 }
 
@@ -82,14 +89,6 @@ export interface ArchivedCheckpoint {
   at: string;
   jws: string;
   heads?: ChainHead[];
-}
-
-/** A checkpoint whose signature verified against the published JWKS. */
-export interface VerifiedCheckpoint {
-  iat: number;
-  kid: string;
-  days: string[];
-  chains: ChainHead[];
 }
 
 export interface AuditVerifyReport {
@@ -180,6 +179,7 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
   const token = options.accessToken ?? (await clientCredentialsToken(get, discovery.token_endpoint, options));
   const auth = { authorization: `Bearer ${token}` };
 
+  const refusedCheckpoint: ChainFault[] = [];
   if (options.checkpointFirst) {
     const sign = () =>
       call('/supervision/audit/checkpoints', {
@@ -188,14 +188,26 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
         body: JSON.stringify({ from: options.from, to: options.to }),
       });
     try {
-      await sign();
+      try {
+        await sign();
+      } catch (error) {
+        // Another on-demand checkpoint was signed within the platform's interval (429): wait as told, once,
+        // so that the checkpoint this run verifies against is signed after it began.
+        const wait = /: 429 /.test((error as Error).message) ? retryAfterSeconds() : undefined;
+        if (wait === undefined) throw error;
+        await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+        await sign();
+      }
     } catch (error) {
-      // Another on-demand checkpoint was signed within the platform's interval (429): wait as told, once,
-      // so that the checkpoint this run verifies against is signed after it began.
-      const wait = /: 429 /.test((error as Error).message) ? retryAfterSeconds() : undefined;
-      if (wait === undefined) throw error;
-      await new Promise((resolve) => setTimeout(resolve, wait * 1000));
-      await sign();
+      // A day asked for was closed, and its chains no longer end where its closing checkpoint says (409
+      // `audit_day_closed`): the service will not bless that. A finding, not a failure to run: the check
+      // goes on (it names the chain against the closing checkpoint) and fails.
+      if (!/: 409 /.test((error as Error).message)) throw error;
+      refusedCheckpoint.push({
+        chain: '-',
+        seq: 0,
+        problem: `the service refused to sign a checkpoint: ${(error as Error).message}`,
+      });
     }
   }
 
@@ -381,7 +393,12 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
       closing: [...checkpoints, ...archived],
     },
   );
-  if (!options.allowUnsigned) check.faults.push(...unsignedDays(entries, checkpoints));
+  if (!options.allowUnsigned) {
+    check.faults.push(
+      ...unsignedDays(entries, checkpoints, { now: options.now ?? Date.now(), days: [...asked] }),
+    );
+  }
+  check.faults.push(...refusedCheckpoint);
   check.faults.push(...archiveFaults, ...keyFaults);
   // Heads kept before and not read this time stay as they were (checked when next read).
   const kept = new Map<string, ArchivedCheckpoint>();
@@ -592,76 +609,57 @@ async function checkedKeys(
 }
 
 /**
- * The heads a verified checkpoint signs: in its payload (the first format), or read page by page (`read`:
- * `GET /supervision/audit/checkpoints/heads`, or the store itself) and trusted only if they are as many
- * as its `headCount` and hash to its `headsDigest`; `kept`, heads an archive kept, are held to the same.
- * A page altered or missing (or a set half written) throws: a bad checkpoint, never "ok".
+ * A fault for each day that is not signed as it must be (M1 of R24): recomputing its chains proves only
+ * that they are consistent, not that they were not rewritten, cut or removed whole.
+ *
+ * - A **past** day (its {@link closingTime}, the next 00:00 UTC plus `closingMarginMs`, at or before
+ *   `now`) that has chained entries, or that a verified checkpoint names (signing was running then: its
+ *   chains may all have been removed since), needs a **closing** checkpoint (signed at or after that
+ *   time, `closesDay`): one signed during the day (the 00:15 run signs the day it runs on) pins only the
+ *   chains started before it, and without the next day's run the rest can be cut whole.
+ * - Any other day (today) with chained entries needs a verified checkpoint that names it.
+ *
+ * `days`, when given, are the days asked for (a checkpoint names others too).
  *
  * @example
  * ```ts
- * const heads = await signedHeads(payload, (id, cursor) => auditChains.checkpointHeads(id, cursor));
+ * faults.push(...unsignedDays(entries, checkpoints, { now: Date.now(), days: ['2026-12-05'] }));
  * ```
- */
-export async function signedHeads(
-  payload: JWTPayload,
-  read: (checkpoint: string, cursor?: string) => Promise<{ items: ChainHead[]; cursor?: string }>,
-  kept?: readonly ChainHead[],
-): Promise<ChainHead[]> {
-  if (Array.isArray(payload.chains)) return payload.chains as ChainHead[];
-  const { jti, headCount, headsDigest: digest } = payload as Record<string, unknown>;
-  if (
-    typeof jti !== 'string' ||
-    !checkpointIdPattern.test(jti) ||
-    typeof digest !== 'string' ||
-    !Number.isSafeInteger(headCount)
-  ) {
-    throw new Error('its payload has neither heads nor an id, count and digest of them');
-  }
-  const count = headCount as number;
-  const heads: ChainHead[] = [];
-  if (kept) {
-    heads.push(...kept);
-  } else {
-    let next: string | undefined;
-    let pages = 0;
-    do {
-      const answer = await read(jti, next);
-      heads.push(...answer.items);
-      next = answer.cursor;
-      pages += 1;
-      // Never more pages than heads (each holds at least one): a listing that does not end is a fault.
-    } while (next && heads.length <= count && pages <= count);
-  }
-  if (heads.length !== count || headsDigest(heads) !== digest) {
-    throw new Error(
-      kept
-        ? `the heads kept with it do not match its headsDigest (${heads.length} kept of ${count} signed)`
-        : `its heads do not match its headsDigest (${heads.length} answered of ${count} signed: a page of them altered, missing or not yet written)`,
-    );
-  }
-  return heads.map(({ chain, seq, hash }) => ({ chain, seq, hash }));
-}
-
-/**
- * A fault for each UTC day with chained entries that no verified checkpoint covers: recomputing its
- * chains proves only that they are consistent, not that they were not rewritten whole.
  */
 export function unsignedDays(
   entries: readonly Record<string, unknown>[],
   checkpoints: readonly VerifiedCheckpoint[],
-) {
+  options: { now: number; days?: readonly string[] },
+): ChainFault[] {
+  const asked = options.days === undefined ? undefined : new Set(options.days);
   const covered = new Set(checkpoints.flatMap((checkpoint) => checkpoint.days));
-  const days = new Set(
+  const closed = new Set(
+    checkpoints.flatMap((checkpoint) => checkpoint.days.filter((day) => closesDay(checkpoint.iat, day))),
+  );
+  const withEntries = new Set(
     entries.flatMap((entry) => (typeof entry.chain === 'string' ? [entry.chain.slice(0, 10)] : [])),
   );
-  return [...days]
-    .filter((day) => !covered.has(day))
-    .sort()
-    .map((day): ChainFault => ({
-      chain: '-',
-      seq: 0,
-      problem: `no verified checkpoint covers ${day}: its entries are unsigned (sign one with --checkpoint, or pass --allow-unsigned)`,
-    }));
+  const days = new Set([...withEntries, ...[...covered].filter((day) => !asked || asked.has(day))]);
+  return [...days].sort().flatMap((day): ChainFault[] => {
+    if (closingTime(day) <= options.now) {
+      if (closed.has(day)) return [];
+      return [
+        {
+          chain: '-',
+          seq: 0,
+          problem: `no closing checkpoint for ${day}: no verified checkpoint signed after the day ended (${new Date(closingTime(day)).toISOString()} or later) names it, so its chains started after its last checkpoint could be cut or removed whole unseen (sign one: --checkpoint --from ${day} --to ${day}; docs/operating.md, "The audit trail's closing checkpoints")`,
+        },
+      ];
+    }
+    if (covered.has(day) || !withEntries.has(day)) return [];
+    return [
+      {
+        chain: '-',
+        seq: 0,
+        problem: `no verified checkpoint covers ${day}: its entries are unsigned (sign one with --checkpoint, or pass --allow-unsigned)`,
+      },
+    ];
+  });
 }
 
 /** A `supervision` token for the client of `options`, by the client-credentials grant. */

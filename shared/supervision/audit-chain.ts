@@ -336,6 +336,23 @@ export interface TrailCheck {
 }
 
 /**
+ * How long after a UTC day ends a checkpoint must be signed to **close** it (5 minutes): a write begun
+ * before midnight may land a moment after (an SDK retry, a batch's unprocessed items written again), so a
+ * checkpoint signed in that margin may not yet see the day's final heads. The scheduled checkpoint
+ * (00:15 UTC) is well past it. A day is closed by a checkpoint that names it and was signed at or after
+ * {@link closingTime}; a day whose closing time has passed is a past day, and needs one.
+ */
+export const closingMarginMs = 5 * 60_000;
+
+/** When a checkpoint of `day` (`YYYY-MM-DD`) starts closing it: the next 00:00 UTC plus {@link closingMarginMs}. */
+export function closingTime(day: string): number {
+  return Date.parse(`${day}T00:00:00Z`) + 86_400_000 + closingMarginMs;
+}
+
+/** Whether a checkpoint signed at `iat` (epoch seconds) that names `day` closes it. */
+export const closesDay = (iat: number, day: string): boolean => iat * 1000 >= closingTime(day);
+
+/**
  * Recomputes every chain in `entries` (any order, several chains mixed): per chain, the entries sorted by
  * `seq` must run 1, 2, … with no gap and no repeat, each `prevHash` must be the previous entry's `hash`
  * (the genesis hash for seq 1), and each `hash` must be the hash of the entry's content. `checkpoint`
@@ -344,8 +361,10 @@ export interface TrailCheck {
  * is outside `days` (when given) are skipped, since those entries were not asked for. An entry with no
  * chain fields is only acceptable before chains began: before `chainsSince` (a UTC day) when given, else
  * before the earliest chain day among `entries`; one dated on or after that day is a fault (chain `-`),
- * since removing its chain fields is how an edited entry would hide. A chain of a day that a `closing`
- * checkpoint (signed at or after the day's end) covers must be one such a checkpoint names.
+ * since removing its chain fields is how an edited entry would hide. A day that a `closing` checkpoint
+ * closes ({@link closesDay}) is final: each of its chains must be one the day's closing checkpoints name,
+ * and must end at the head the earliest of them signs (an entry past it was appended afterwards: no
+ * writer appends to a chain of a day that has ended).
  *
  * @example
  * ```ts
@@ -360,10 +379,12 @@ export function checkTrail(
   options: {
     chainsSince?: string;
     /**
-     * Verified checkpoints (`iat` in epoch seconds): one signed at or after the end of a UTC day it names
-     * closes that day, and every chain of a closed day among `entries` must then be among the heads the
-     * day's closing checkpoints sign (security review 22b M1: a chain added to a closed day, self-consistent
-     * from its genesis, is otherwise never compared with anything signed).
+     * Verified checkpoints (`iat` in epoch seconds): one signed at or after the end of a UTC day it names,
+     * plus {@link closingMarginMs}, closes that day. Every chain of a closed day among `entries` must then
+     * be among the heads the day's closing checkpoints sign (security review 22b M1: a chain added to a
+     * closed day, self-consistent from its genesis, is otherwise never compared with anything signed),
+     * and must end at the head the earliest of them signs (R24 H1: entries appended to a closed day's
+     * chain, back-dated, would otherwise pass as the unsigned tail of a signed chain).
      */
     closing?: ReadonlyArray<{ iat: number; days: readonly string[]; chains: readonly ChainHead[] }>;
   } = {},
@@ -402,26 +423,44 @@ export function checkTrail(
   }
   const reached = new Map(heads.map((head) => [head.chain, head]));
   const faulty = new Set(faults.map((fault) => fault.chain));
-  // The chains each closed day's closing checkpoints sign (a day closes at the next 00:00 UTC).
-  const closedDays = new Map<string, Set<string>>();
-  for (const closing of options.closing ?? []) {
+  // Each closed day's chains, each with the head its earliest closing checkpoint signs (the lowest seq
+  // any closing checkpoint signs: a later one signing more cannot bless what was appended in between).
+  const closedDays = new Map<string, Map<string, ChainHead>>();
+  for (const closing of [...(options.closing ?? [])].sort((a, b) => a.iat - b.iat)) {
     for (const day of closing.days) {
-      if (closing.iat * 1000 < Date.parse(`${day}T00:00:00Z`) + 86_400_000) continue;
-      const named = closedDays.get(day) ?? new Set<string>();
-      for (const head of closing.chains) named.add(head.chain);
+      if (!closesDay(closing.iat, day)) continue;
+      const named = closedDays.get(day) ?? new Map<string, ChainHead>();
+      for (const head of closing.chains) {
+        if (chainIdPattern.exec(head.chain)?.[1] !== day) continue;
+        const before = named.get(head.chain);
+        if (!before || head.seq < before.seq) named.set(head.chain, head);
+      }
       closedDays.set(day, named);
     }
   }
   for (const chain of chains.keys()) {
     const day = chainIdPattern.exec(chain)?.[1];
     const named = day === undefined ? undefined : closedDays.get(day);
-    if (!named || named.has(chain) || faulty.has(chain)) continue;
+    if (!named || faulty.has(chain)) continue;
     if (days && (day! < days.from || day! > days.to)) continue;
-    faults.push({
-      chain,
-      seq: 1,
-      problem: `chain not in the day's closing checkpoint: a checkpoint signed after ${day} ended names its chains, not this one (added afterwards)`,
-    });
+    const closingHead = named.get(chain);
+    if (!closingHead) {
+      faults.push({
+        chain,
+        seq: 1,
+        problem: `chain not in the day's closing checkpoint: a checkpoint signed after ${day} ended names its chains, not this one (added afterwards)`,
+      });
+      continue;
+    }
+    // Reported beside any fault at the head itself (a hash the checkpoint does not sign), lowest seq first.
+    const last = reached.get(chain)!.seq;
+    if (last > closingHead.seq) {
+      faults.push({
+        chain,
+        seq: closingHead.seq + 1,
+        problem: `appended after the day's closing checkpoint: the checkpoint that closed ${day} signs this chain up to seq ${closingHead.seq}, the entries go on to seq ${last} (no writer appends to a chain of a day that has ended)`,
+      });
+    }
   }
   for (const head of checkpoint) {
     const day = chainIdPattern.exec(head.chain)?.[1];

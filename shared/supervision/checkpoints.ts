@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
+import { importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import * as z from 'zod';
 import { canonicalJson } from '../canonical-json.js';
-import { InvalidInputError, TooManyRequestsError, UnavailableError } from '../errors.js';
+import { ConflictError, InvalidInputError, TooManyRequestsError, UnavailableError } from '../errors.js';
 import { logger } from '../logger.js';
 import type { Clock } from '../clock.js';
-import { epochSeconds } from '../clock.js';
 import { signCompactJws } from '../crypto/compact-jws.js';
 import type { Signer } from '../crypto/signer.js';
 import { randomId } from '../random-id.js';
-import type { AuditChainStore, NewCheckpoint } from './audit-chain-store.js';
-import type { ChainHead } from './audit-chain.js';
+import type { AuditChainStore, NewCheckpoint, StoredCheckpoint } from './audit-chain-store.js';
+import { chainIdPattern, closesDay, closingTime, type ChainHead } from './audit-chain.js';
 
 /** The JWS `typ` of an audit checkpoint. */
 export const checkpointTokenType = 'audit-checkpoint+jwt';
@@ -201,6 +201,15 @@ export async function claimOnDemand(deps: {
  * table (the chain's last entry), not from the writers' memory. The JWS signs their count and
  * {@link headsDigest}, so its size does not grow with the number of chains.
  *
+ * 1. The days, refused after today.
+ * 2. Each day's chains and their heads, as the table holds them now.
+ * 3. A day already closed (a verified checkpoint signed after it ended names it, `closesDay`) is signed
+ *    again only with the heads its earliest closing checkpoint signed: otherwise this refuses with
+ *    {@link ConflictError} `audit_day_closed`, naming the day and a chain (R24 H1). No writer appends to a
+ *    chain of a day that has ended, so different heads are entries appended, removed or a chain added since
+ *    the day was closed, and signing them would bless that.
+ * 4. The payload signed, and stored with its heads.
+ *
  * @example
  * ```ts
  * const { jws } = await signCheckpoint({}, { auditChains, auditSigner, clock, iss: config.issuerUrl });
@@ -208,12 +217,22 @@ export async function claimOnDemand(deps: {
  */
 export async function signCheckpoint(
   input: z.output<typeof checkpointInput>,
-  deps: { auditChains: AuditChainStore; auditSigner: Signer; clock: Clock; iss: string },
+  deps: {
+    auditChains: AuditChainStore;
+    auditSigner: Signer;
+    /** The earlier audit key generations, whose closing checkpoints step 3 verifies too. */
+    auditPreviousSigners?: ReadonlyArray<Signer & { keyId?: string }>;
+    clock: Clock;
+    iss: string;
+  },
 ): Promise<NewCheckpoint & { chains: ChainHead[] }> {
+  // 1.
   refuseFutureDays(input, deps.clock);
-  const today = new Date(deps.clock.now()).toISOString().slice(0, 10);
-  const yesterday = new Date(deps.clock.now() - 86_400_000).toISOString().slice(0, 10);
+  const now = deps.clock.now();
+  const today = new Date(now).toISOString().slice(0, 10);
+  const yesterday = new Date(now - 86_400_000).toISOString().slice(0, 10);
   const days = daysFrom(input.from ?? yesterday, input.to ?? today);
+  // 2.
   const chains = (
     await Promise.all(
       days.map(async (d) => {
@@ -225,7 +244,62 @@ export async function signCheckpoint(
     .flat()
     .filter((head): head is ChainHead => head !== undefined)
     .sort((a, b) => (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : 0));
-  const iat = epochSeconds(deps.clock);
+  // 3. Only the earliest closing checkpoint of each closed day is read whole (its heads): the one the
+  //    check holds the day to.
+  const closed = days.filter((day) => closingTime(day) <= now);
+  if (closed.length > 0) {
+    const earliest = (signed: ReadonlyArray<{ iat: number; days: readonly string[] }>, day: string) =>
+      signed.reduce<number | undefined>(
+        (found, one, index) =>
+          one.days.includes(day) &&
+          closesDay(one.iat, day) &&
+          (found === undefined || one.iat < signed[found]!.iat)
+            ? index
+            : found,
+        undefined,
+      );
+    /** Each closed day's earliest closing checkpoint among those whose signature verified: its `iat`. */
+    const byDay = new Map<string, number>();
+    const { checkpoints } = await storedCheckpoints(
+      { ...deps, auditPreviousSigners: deps.auditPreviousSigners ?? [] },
+      {
+        since: new Date(closingTime(closed[0]!)).toISOString(),
+        days: closed,
+        pick: (signed) => {
+          const picked = new Set<number>();
+          for (const day of closed) {
+            const index = earliest(signed, day);
+            if (index === undefined) continue;
+            picked.add(index);
+            byDay.set(day, signed[index]!.iat);
+          }
+          return picked;
+        },
+      },
+    );
+    for (const day of closed) {
+      const iat = byDay.get(day);
+      if (iat === undefined) continue;
+      const first = checkpoints.find((one) => one.iat === iat && one.days.includes(day));
+      // Its closing checkpoint's heads unreadable (a page altered or removed): fail closed, never sign
+      // over it.
+      const change = first
+        ? headsChange(ofDay(first.chains, day), ofDay(chains, day))
+        : {
+            chain: '-',
+            problem: "its closing checkpoint's heads do not match its digest (a page altered or removed)",
+          };
+      if (change) {
+        logger.error(auditCheckpointLogLines.refused, { day, chain: change.chain });
+        throw new ConflictError(
+          `${day} was closed${first ? ` by the checkpoint of ${new Date(first.iat * 1000).toISOString()}` : ''}, and its chains no longer end at the heads it signs (${change.chain}: ${change.problem}): not signed again (run npm run audit:verify for the day; docs/operating.md, "The audit trail's closing checkpoints")`,
+          'audit_day_closed',
+        );
+      }
+    }
+  }
+  // 4.
+  const iat = Math.floor(now / 1000);
   const id = randomId('cp');
   const payload = {
     iss: deps.iss,
@@ -239,6 +313,168 @@ export async function signCheckpoint(
   const checkpoint = { id, at: new Date(iat * 1000).toISOString(), jws };
   await deps.auditChains.saveCheckpoint(checkpoint, chains);
   return { ...checkpoint, chains };
+}
+
+/** The lines the audit function logs of checkpoints: the stack counts `signed` (a day without one alarms). */
+export const auditCheckpointLogLines = {
+  /** The daily scheduled checkpoint signed and stored. */
+  signed: 'audit checkpoint signed',
+  /** A checkpoint refused: a closed day's chains no longer end at its closing heads. */
+  refused: 'audit checkpoint refused: a closed day changed',
+} as const;
+
+const ofDay = (heads: readonly ChainHead[], day: string) =>
+  heads.filter((head) => chainIdPattern.exec(head.chain)?.[1] === day);
+
+/** The first chain whose head differs between `signed` and `now` (added, gone, or at another seq or hash). */
+function headsChange(
+  signed: readonly ChainHead[],
+  now: readonly ChainHead[],
+): { chain: string; problem: string } | undefined {
+  const before = new Map(signed.map((head) => [head.chain, head]));
+  const after = new Map(now.map((head) => [head.chain, head]));
+  for (const chain of [...new Set([...before.keys(), ...after.keys()])].sort()) {
+    const [was, is] = [before.get(chain), after.get(chain)];
+    if (!was) return { chain, problem: 'a chain the closing checkpoint does not name' };
+    if (!is) return { chain, problem: `signed up to seq ${was.seq}, now without a head` };
+    if (was.seq !== is.seq || was.hash !== is.hash) {
+      return { chain, problem: `signed up to seq ${was.seq}, now at seq ${is.seq}` };
+    }
+  }
+  return undefined;
+}
+
+/** A checkpoint whose signature verified (an audit key, `typ`, issuer) and whose heads are held to it. */
+export interface VerifiedCheckpoint {
+  iat: number;
+  kid: string;
+  days: string[];
+  chains: ChainHead[];
+}
+
+/** How many checkpoints a page of the store lists while looking for those of some days. */
+const CHECKPOINTS_PER_PAGE = 50;
+
+/**
+ * The checkpoints the store lists signed at or after `since` (RFC 3339) that name any of `days`, each
+ * verified with the audit key set (every generation: ES256, `typ`, issuer `iss`) and its heads read and
+ * held to its signed count and digest ({@link signedHeads}); those that do not verify (signature or heads)
+ * are answered apart (`bad`), never among `checkpoints`. Newest first, as listed. `pick`, given the
+ * checkpoints whose signature verified (newest first), chooses those whose heads to read (by index): the
+ * others are left out, unread. Read with the store's own read access: used by the daily check and by the
+ * signer (step 3 of {@link signCheckpoint}).
+ *
+ * @example
+ * ```ts
+ * const { checkpoints, bad } = await storedCheckpoints(deps, { since: '2026-12-05T00:00:00', days: ['2026-12-05'] });
+ * ```
+ */
+export async function storedCheckpoints(
+  deps: {
+    auditChains: AuditChainStore;
+    auditSigner: Signer;
+    auditPreviousSigners: ReadonlyArray<Signer & { keyId?: string }>;
+    iss: string;
+  },
+  range: {
+    since: string;
+    days: readonly string[];
+    pick?: (signed: ReadonlyArray<{ iat: number; days: readonly string[] }>) => ReadonlySet<number>;
+  },
+): Promise<{ checkpoints: VerifiedCheckpoint[]; bad: Array<{ at: string; problem: string }> }> {
+  const asked = new Set(range.days);
+  const { set } = await auditKeySet(deps);
+  const keys = new Map<string, JWK>(set.keys.map((jwk) => [jwk.kid, jwk]));
+  const listed: StoredCheckpoint[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.auditChains.checkpoints(CHECKPOINTS_PER_PAGE, cursor);
+    listed.push(...page.items.filter((one) => one.at >= range.since));
+    cursor = page.cursor;
+  } while (cursor && (listed.at(-1)?.at ?? '') >= range.since);
+  const signed: Array<{ at: string; iat: number; kid: string; days: string[]; payload: JWTPayload }> = [];
+  const bad: Array<{ at: string; problem: string }> = [];
+  for (const { at, jws } of listed) {
+    try {
+      const { payload, protectedHeader } = await jwtVerify(
+        jws,
+        async (header) => {
+          const jwk = header.kid === undefined ? undefined : keys.get(header.kid);
+          if (!jwk) throw new Error(`no audit key has kid ${String(header.kid)}`);
+          return importJWK({ ...jwk, alg: 'ES256' }, 'ES256');
+        },
+        { typ: checkpointTokenType, algorithms: ['ES256'], issuer: deps.iss },
+      );
+      const days = payload.days as string[];
+      if (!days.some((day) => asked.has(day))) continue;
+      signed.push({ at, iat: Number(payload.iat), kid: String(protectedHeader.kid), days, payload });
+    } catch (error) {
+      bad.push({ at, problem: (error as Error).message });
+    }
+  }
+  const picked = range.pick?.(signed);
+  const checkpoints: VerifiedCheckpoint[] = [];
+  for (const [index, { at, iat, kid, days, payload }] of signed.entries()) {
+    if (picked && !picked.has(index)) continue;
+    try {
+      const chains = await signedHeads(payload, (id, next) => deps.auditChains.checkpointHeads(id, next));
+      checkpoints.push({ iat, kid, days, chains });
+    } catch (error) {
+      bad.push({ at, problem: (error as Error).message });
+    }
+  }
+  return { checkpoints, bad };
+}
+
+/**
+ * The heads a verified checkpoint signs: in its payload (the first format), or read page by page (`read`:
+ * `GET /supervision/audit/checkpoints/heads`, or the store itself) and trusted only if they are as many
+ * as its `headCount` and hash to its `headsDigest`; `kept`, heads an archive kept, are held to the same.
+ * A page altered or missing (or a set half written) throws: a bad checkpoint, never "ok".
+ *
+ * @example
+ * ```ts
+ * const heads = await signedHeads(payload, (id, cursor) => auditChains.checkpointHeads(id, cursor));
+ * ```
+ */
+export async function signedHeads(
+  payload: JWTPayload,
+  read: (checkpoint: string, cursor?: string) => Promise<{ items: ChainHead[]; cursor?: string }>,
+  kept?: readonly ChainHead[],
+): Promise<ChainHead[]> {
+  if (Array.isArray(payload.chains)) return payload.chains as ChainHead[];
+  const { jti, headCount, headsDigest: digest } = payload as Record<string, unknown>;
+  if (
+    typeof jti !== 'string' ||
+    !checkpointIdPattern.test(jti) ||
+    typeof digest !== 'string' ||
+    !Number.isSafeInteger(headCount)
+  ) {
+    throw new Error('its payload has neither heads nor an id, count and digest of them');
+  }
+  const count = headCount as number;
+  const heads: ChainHead[] = [];
+  if (kept) {
+    heads.push(...kept);
+  } else {
+    let next: string | undefined;
+    let pages = 0;
+    do {
+      const answer = await read(jti, next);
+      heads.push(...answer.items);
+      next = answer.cursor;
+      pages += 1;
+      // Never more pages than heads (each holds at least one): a listing that does not end is a fault.
+    } while (next && heads.length <= count && pages <= count);
+  }
+  if (heads.length !== count || headsDigest(heads) !== digest) {
+    throw new Error(
+      kept
+        ? `the heads kept with it do not match its headsDigest (${heads.length} kept of ${count} signed)`
+        : `its heads do not match its headsDigest (${heads.length} answered of ${count} signed: a page of them altered, missing or not yet written)`,
+    );
+  }
+  return heads.map(({ chain, seq, hash }) => ({ chain, seq, hash }));
 }
 
 const auditKeySchema = z

@@ -551,8 +551,9 @@ describe('ElicenceStack', () => {
           MetricName: 'ThrottlingExceptions',
         });
       }
-      // And the on-call's (below): the audit check's two, abandoned notices, stale peers, 5xx by route.
-      const operations = 5;
+      // And the on-call's (below): the audit check's two, the daily checkpoint signed, abandoned notices,
+      // stale peers, 5xx by route.
+      const operations = 6;
       // And the SMS senders' texts not sent (test/cdk/sms-provider.test.ts).
       const smsSenders = functionNames.filter((name) => functionGrants[name].sms).length;
       // And the SMS code checks refused by their daily ceiling, in the two functions that check codes.
@@ -2501,6 +2502,25 @@ describe('ElicenceStack', () => {
         Period: 6 * 3600,
         EvaluationPeriods: 5,
         DatapointsToAlarm: 5,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+        AlarmActions: [{ Ref: logicalId(stack.alarmNotifications.topic) }],
+      });
+    });
+
+    it('alarms when the daily audit checkpoint has not been signed for 25 hours (R24 M1)', () => {
+      const logs = stack.functions.audit.logGroup;
+      expect(filterOn(logs, 'AuditCheckpointSigned').FilterPattern).toBe(
+        '{ $.message = "audit checkpoint signed" }',
+      );
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'Elicence/audit',
+        MetricName: 'AuditCheckpointSigned',
+        Statistic: 'Sum',
+        Period: 3600,
+        EvaluationPeriods: 25,
+        DatapointsToAlarm: 25,
+        Threshold: 1,
         ComparisonOperator: 'LessThanThreshold',
         TreatMissingData: 'breaching',
         AlarmActions: [{ Ref: logicalId(stack.alarmNotifications.topic) }],

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEntry, AuditTrail } from '../../shared/audit/audit-trail.js';
+import type { Clock } from '../../shared/clock.js';
 import { InvalidInputError } from '../../shared/errors.js';
 import { randomId } from '../../shared/random-id.js';
 import type { AuditChainStore } from '../../shared/supervision/audit-chain-store.js';
@@ -14,7 +15,7 @@ import { rejection, type Make } from './subject.js';
  */
 export function auditChainStoreContract(
   name: string,
-  make: Make<{ store: AuditChainStore; writer(): AuditTrail }>,
+  make: Make<{ store: AuditChainStore; writer(clock: Clock): AuditTrail }>,
 ): void {
   describe(`AuditChainStore contract: ${name}`, () => {
     let subject: Awaited<ReturnType<typeof make>>;
@@ -23,6 +24,21 @@ export function auditChainStoreContract(
     });
     afterEach(async () => {
       await subject.cleanup();
+    });
+    // The writers' clock: each entry written at its own time, unless a test moves it.
+    let now = 0;
+    const clock: Clock = { now: () => now };
+    const writer = () => {
+      const trail = subject.writer(clock);
+      return {
+        record: (one: AuditEntry) => {
+          now = Math.max(now, Date.parse(one.at));
+          return trail.record(one);
+        },
+      };
+    };
+    beforeEach(() => {
+      now = 0;
     });
     const entry = (at: string, issuerId: string): AuditEntry => ({
       at,
@@ -34,7 +50,7 @@ export function auditChainStoreContract(
     });
 
     it('lists the chains of a day with their heads, and each day range’s entries once, chain by chain in seq order', async () => {
-      const [a, b] = [subject.writer(), subject.writer()];
+      const [a, b] = [writer(), writer()];
       for (let i = 0; i < 4; i += 1) await a.record(entry(`2026-12-05T01:00:0${i}.000Z`, 'iss_a'));
       for (let i = 0; i < 3; i += 1) await b.record(entry(`2026-12-05T02:00:0${i}.000Z`, 'iss_b'));
       await a.record(entry('2026-12-06T00:00:00.000Z', 'iss_a'));
@@ -87,6 +103,20 @@ export function auditChainStoreContract(
       expect(one.cursor).toBeUndefined();
     });
 
+    it('puts an entry written after its day ended on a chain of the day it is written, never on the ended day’s (R24 H1)', async () => {
+      const trail = writer();
+      await trail.record(entry('2026-12-05T23:59:00.000Z', 'iss_a'));
+      // Stamped before midnight, written after it (a request in flight, a retry).
+      now = Date.parse('2026-12-06T00:00:00.200Z');
+      await trail.record(entry('2026-12-05T23:59:59.990Z', 'iss_a'));
+      const [closedDay] = await subject.store.chainsOf('2026-12-05');
+      expect(await subject.store.headOf(closedDay!)).toMatchObject({ seq: 1 });
+      const [written] = await subject.store.chainsOf('2026-12-06');
+      expect(written?.chain.slice(0, 10)).toBe('2026-12-06');
+      const { items } = await subject.store.entries({ from: '2026-12-06', to: '2026-12-06', limit: 10 });
+      expect(items.map(({ at, seq }) => ({ at, seq }))).toEqual([{ at: '2026-12-05T23:59:59.990Z', seq: 1 }]);
+    });
+
     it('refuses a cursor it did not make, naming it', async () => {
       const error = await rejection(
         subject.store.entries({ from: '2026-12-05', to: '2026-12-05', limit: 2, cursor: 'bm90LWEtY3Vyc29y' }),
@@ -102,7 +132,7 @@ export function auditChainStoreContract(
         action: 'licence.issued',
         issuerId: 'iss_a',
       });
-      const trail = subject.writer();
+      const trail = writer();
       for (let i = 0; i < 3; i += 1) await trail.record(entry(i));
       const first = await subject.store.entries({ from: '2026-12-05', to: '2026-12-05', limit: 1 });
       expect(first.cursor).toBeDefined();

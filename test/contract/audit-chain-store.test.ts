@@ -2,6 +2,7 @@ import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb
 import { describe, expect, it } from 'vitest';
 import { DynamoAuditChainStore, maxReadsPerPage } from '../../shared/adapters/dynamo/audit-chain-store.js';
 import { DynamoAuditTrail } from '../../shared/adapters/dynamo/audit-trail.js';
+import type { AuditEntry } from '../../shared/audit/audit-trail.js';
 import { InMemoryAuditChains } from '../support/in-memory-audit-chain.js';
 import { auditChainStoreContract } from './audit-chain-store.contract.js';
 import { nothingToClean, useDynamo } from './subject.js';
@@ -10,14 +11,14 @@ const dynamo = useDynamo();
 
 auditChainStoreContract('InMemoryAuditChains', async () => {
   const chains = new InMemoryAuditChains();
-  return { store: chains, writer: () => chains.writer(), cleanup: nothingToClean };
+  return { store: chains, writer: (clock) => chains.writer(clock), cleanup: nothingToClean };
 });
 
 auditChainStoreContract('DynamoAuditChainStore on dynalite', async () => {
   const { doc, tableName } = await dynamo.newTable();
   return {
     store: new DynamoAuditChainStore(doc, tableName),
-    writer: () => new DynamoAuditTrail(doc, tableName),
+    writer: (clock) => new DynamoAuditTrail(doc, tableName, clock),
     cleanup: nothingToClean,
   };
 });
@@ -33,16 +34,22 @@ describe('DynamoAuditChainStore: one page reads a bounded part of the range (SRE
       },
     } as unknown as DynamoDBDocumentClient;
     const store = new DynamoAuditChainStore(counting, tableName);
-    const trail = new DynamoAuditTrail(doc, tableName);
+    // Each entry written on its day.
+    let now = 0;
+    const trail = new DynamoAuditTrail(doc, tableName, { now: () => now });
+    const write = (entry: AuditEntry) => {
+      now = Date.parse(entry.at);
+      return trail.record(entry);
+    };
     // Three days, 48 partitions: the issuer asked for has one entry, on the last day.
     for (const day of ['2026-12-03', '2026-12-04'])
-      await trail.record({
+      await write({
         at: `${day}T09:00:00.000Z`,
         actor: 'cl_x',
         action: 'licence.verified',
         issuerId: 'iss_other',
       });
-    await trail.record({
+    await write({
       at: '2026-12-05T09:00:00.000Z',
       actor: 'cl_x',
       action: 'licence.verified',

@@ -21,10 +21,16 @@ auditTrailContract('InMemoryAudit', async () => {
   return { trail: audit, pages: audit, cleanup: nothingToClean };
 });
 
+/**
+ * The trails' clock: the contract's entries are of 2026-01-01 to 01-03, written (as far as the chains'
+ * days go, the later of `at` and the clock) on their own days.
+ */
+const contractClock = { now: () => Date.parse('2026-01-01T00:00:00.000Z') };
+
 auditTrailContract('DynamoAuditTrail on dynalite', async () => {
   const { doc, tableName } = await dynamo.newTable();
   return {
-    trail: new DynamoAuditTrail(doc, tableName),
+    trail: new DynamoAuditTrail(doc, tableName, contractClock),
     pages: new DynamoLicenceAuditPages(doc, tableName),
     cleanup: nothingToClean,
   };
@@ -33,7 +39,7 @@ auditTrailContract('DynamoAuditTrail on dynalite', async () => {
 auditTrailContract('GroupCommitAuditTrail on dynalite', async () => {
   const { doc, tableName } = await dynamo.newTable();
   return {
-    trail: new GroupCommitAuditTrail(doc, tableName),
+    trail: new GroupCommitAuditTrail(doc, tableName, contractClock),
     pages: new DynamoLicenceAuditPages(doc, tableName),
     cleanup: nothingToClean,
   };

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { listPlace, type AuditEntry, type AuditTrail } from '../../shared/audit/audit-trail.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
 import { InvalidInputError } from '../../shared/errors.js';
 import type {
   AuditChainStore,
@@ -33,20 +34,25 @@ export class InMemoryAuditChains implements AuditChainStore {
   /** `headsPerPage`: how many heads a stored page holds (the table's pages hold about 2,100 to 2,400). */
   constructor(private readonly headsPerPage = 1_000) {}
 
-  /** A trail of its own writer: a new chain per UTC day. */
   /** The keys entries were recorded once under. */
   readonly #onceKeys = new Set<string>();
 
-  writer(): AuditTrail {
+  /**
+   * A trail of its own writer: a new chain per UTC day. As `DynamoAuditTrail`, an entry goes on a chain of
+   * the later of its `at`'s day, the day it is written by `clock`, and a `RecordOnce`'s `writtenAt` day.
+   */
+  writer(clock: Clock = systemClock): AuditTrail {
     const writer = Array.from(randomBytes(12), (b) => 'abcdefghijklmnopqrstuvwxyz234567'[b & 31]).join('');
     let head: Chained | undefined;
     return {
       record: async (entry, once) => {
-        // As DynamoAuditTrail: once under a key, on a chain of the day written when later than `at`.
+        // As DynamoAuditTrail: once under a key, never on a chain of a day that has ended.
         if (once && this.#onceKeys.has(once.key)) return;
         if (once) this.#onceKeys.add(once.key);
-        const written = once?.writtenAt.slice(0, 10) ?? '';
-        const day = written > entry.at.slice(0, 10) ? written : entry.at.slice(0, 10);
+        const today = new Date(clock.now()).toISOString().slice(0, 10);
+        const day = [entry.at.slice(0, 10), once?.writtenAt.slice(0, 10) ?? '', today].reduce((later, one) =>
+          one > later ? one : later,
+        );
         const chain = `${day}.${writer}`;
         if (head?.chain !== chain) {
           head = undefined;

@@ -7,6 +7,7 @@ import {
   TransactWriteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { systemClock, type Clock } from '../../clock.js';
 import { isConditionalCheckFailed, putNew } from './conditional.js';
 import {
   entryCursor,
@@ -69,15 +70,17 @@ interface Waiting {
 type Stored = Record<string, unknown> & { pk: string; sk: string };
 
 /**
- * The UTC day of the chain an entry goes on: its `at`'s, or, for an entry written once after the fact
- * ({@link RecordOnce}), the day it is written if later. A checkpoint signed after a day ended names that
- * day's chains for good (`checkTrail`'s closing rule): a pending entry finished after midnight must not
- * open a chain on the day it happened.
+ * The UTC day of the chain an entry goes on: the later of its `at`'s and `today` (the day it is written,
+ * by the writer's clock), and for an entry written once after the fact ({@link RecordOnce}) of the day
+ * its completer wrote it. A checkpoint signed after a day ended names that day's chains and their heads for
+ * good (`checkTrail`'s closing rule): so no writer appends to a chain of a day that has ended, nor opens
+ * one on it. An entry stamped just before midnight and written just after (or a pending entry finished
+ * later) goes on a chain of the day it is written, keeping its `at`.
  */
-function chainDay({ entry, once }: Pick<Waiting, 'entry' | 'once'>): string {
+function chainDay({ entry, once }: Pick<Waiting, 'entry' | 'once'>, today: string): string {
   const day = entry.at.slice(0, 10);
-  const written = once?.writtenAt.slice(0, 10);
-  return written !== undefined && written > day ? written : day;
+  const written = once?.writtenAt.slice(0, 10) ?? '';
+  return [day, written, today].reduce((later, one) => (one > later ? one : later));
 }
 
 /** A chained entry as stored: its key (day, writer's shard, position) and its licence's and holder's index keys. */
@@ -177,7 +180,9 @@ function holderOfIndexKey(indexKey: unknown): string | undefined {
  * Each instance (one per Lambda container, one per function locally) appends to a chain of its own,
  * `<YYYY-MM-DD>.<writer>`, started on its first entry of a UTC day and registered before that entry is
  * written (`audit-chain#<day>`, so that checkpoints find it; a chain registered whose entry failed is an
- * empty chain, which checkpoints skip). It keeps the chain's head in memory: appending reads
+ * empty chain, which checkpoints skip). An entry goes on a chain of the later of its `at`'s day and the
+ * day it is written (`clock`): a chain of a day that has ended is never appended to, so the day's closing
+ * checkpoint signs its chains' final heads (R24 H1). It keeps the chain's head in memory: appending reads
  * nothing. Entries are stored under the day's partition and the writer's shard
  * (`audit#<day>#<shard>`, sort key `chain#<writer>#<seq>`), indexed by licence (gsi1) and holder (gsi2) in
  * time order.
@@ -187,15 +192,14 @@ function holderOfIndexKey(indexKey: unknown): string | undefined {
  * instead. An entry recorded with a key ({@link RecordOnce}: a licence change's pending entry) is written
  * alone, in one transaction with its key's mark (`audit-once#<key>`, kept {@link recordOnceSeconds} by the
  * table's TTL): under a key already marked nothing is written and the chain goes on from the same head,
- * so a repeated write neither duplicates nor forks; it goes on a chain of the day it is written when that
- * is later than its `at`. Each `record` resolves only once its entry is written. No gap: when a write fails or its outcome is unknown, its entries' records reject
+ * so a repeated write neither duplicates nor forks. Each `record` resolves only once its entry is written. No gap: when a write fails or its outcome is unknown, its entries' records reject
  * and the chain is closed; later entries start a new chain, so no entry is ever numbered after one that
  * may be missing. (A BatchWriteItem that still leaves an item unprocessed after its retries has written
  * the others: that chain then has a gap, which `npm run audit:verify` reports like a deletion.)
  *
  * @example
  * ```ts
- * const audit = new DynamoAuditTrail(doc, tableName);
+ * const audit = new DynamoAuditTrail(doc, tableName, clock);
  * await audit.record(entry); // written, chained, with the entries recorded alongside it
  * ```
  */
@@ -209,6 +213,8 @@ export class DynamoAuditTrail implements AuditTrail {
   constructor(
     protected readonly doc: DynamoDBDocumentClient,
     protected readonly tableName: string,
+    /** The wall clock: which UTC day it is when an entry is written ({@link chainDay}). */
+    private readonly clock: Clock = systemClock,
     private readonly writerId: () => string = newWriterId,
   ) {}
 
@@ -234,7 +240,10 @@ export class DynamoAuditTrail implements AuditTrail {
   }
 
   private async flush(): Promise<void> {
-    const day = chainDay(this.waiting[0]!);
+    // The day now, once for the group: a chain of an ended day is never appended to (chainFor then starts
+    // one of today), and a write begun before midnight that lands after it is within the closing margin.
+    const today = new Date(this.clock.now()).toISOString().slice(0, 10);
+    const day = chainDay(this.waiting[0]!, today);
     const chain = this.chainFor(day);
     const registers = chain.head === undefined;
     // One day's entries, in the order recorded; an entry written once goes alone (its own transaction).
@@ -243,7 +252,7 @@ export class DynamoAuditTrail implements AuditTrail {
     while (
       group.length < room &&
       this.waiting[0] !== undefined &&
-      chainDay(this.waiting[0]) === day &&
+      chainDay(this.waiting[0], today) === day &&
       (group.length === 0 || !this.waiting[0].once)
     ) {
       group.push(this.waiting.shift()!);

@@ -187,11 +187,12 @@ export const dynamoIdempotencyStore = (table: TableConnection, clock: Clock): Id
   new DynamoIdempotencyStore(table, table.tableName, clock);
 // The audit trail, its chains and checkpoints, and the usage record (the holder's audit entries) are in
 // the audit table.
-export const dynamoAuditTrail = (table: TableConnection): AuditTrail =>
-  new DynamoAuditTrail(table, table.auditTableName);
+// `clock` dates the chain an entry goes on (never one of a day that has ended).
+export const dynamoAuditTrail = (table: TableConnection, clock: Clock): AuditTrail =>
+  new DynamoAuditTrail(table, table.auditTableName, clock);
 /** The audit trail with group commit: concurrent entries in one BatchWriteItem, each awaited until written. */
-export const dynamoGroupCommitAuditTrail = (table: TableConnection): AuditTrail =>
-  new GroupCommitAuditTrail(table, table.auditTableName);
+export const dynamoGroupCommitAuditTrail = (table: TableConnection, clock: Clock): AuditTrail =>
+  new GroupCommitAuditTrail(table, table.auditTableName, clock);
 /** A licence's audit entries a page at a time (what the API answers of them). */
 export const dynamoLicenceAuditPages = (table: TableConnection): LicenceAuditPages =>
   new DynamoLicenceAuditPages(table, table.auditTableName);

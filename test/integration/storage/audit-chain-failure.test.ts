@@ -64,6 +64,8 @@ async function chainedOf(licenceId: string) {
   return Items;
 }
 
+const writtenOnTheDay = { now: () => Date.UTC(2026, 11, 5, 8) };
+
 describe.each([
   ['GroupCommitAuditTrail', GroupCommitAuditTrail],
   ['DynamoAuditTrail', DynamoAuditTrail],
@@ -82,7 +84,8 @@ describe.each([
     async (when) => {
       const licenceId = `lic-${randomUUID()}`;
       const { doc, state } = failingClient();
-      const trail = new Trail(doc, data.tableName);
+      // Written on the entries' day (the trail dates its chains by the later of `at` and its clock).
+      const trail = new Trail(doc, data.tableName, writtenOnTheDay);
       await Promise.all([0, 1, 2].map((i) => trail.record(entry(licenceId, i))));
       state.fail = when;
       const failed = await Promise.allSettled([3, 4].map((i) => trail.record(entry(licenceId, i))));

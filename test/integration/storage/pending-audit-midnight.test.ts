@@ -31,7 +31,7 @@ describe('a pending audit entry finished after its day was checkpointed', () => 
     const auditChains = new DynamoAuditChainStore(doc, tableName);
     const checkpointDeps = { auditChains, auditSigner: new LocalSigner(), clock, iss: 'https://id.example' };
     // The day's ordinary entries, by a writer of the day.
-    const day = new DynamoAuditTrail(doc, tableName);
+    const day = new DynamoAuditTrail(doc, tableName, clock);
     await day.record({
       at: '2026-03-01T10:00:00.000Z',
       actor: 'cl',
@@ -51,7 +51,7 @@ describe('a pending audit entry finished after its day was checkpointed', () => 
     now = Date.parse('2026-03-02T00:15:00Z');
     const closing = await signCheckpoint({}, checkpointDeps);
     now = Date.parse('2026-03-02T00:20:00Z');
-    const reconciler = new DynamoAuditTrail(doc, tableName);
+    const reconciler = new DynamoAuditTrail(doc, tableName, clock);
     const deps = {
       licences,
       pendingWork,

@@ -333,6 +333,30 @@ describe('checkpoints', () => {
     );
     expect(stdout).toContain('OK: every chain');
   }, 60_000);
+
+  it('goes on when the checkpoint asked for is refused as a closed day changed (409 audit_day_closed), and fails naming it', async () => {
+    // The service's answer when a day asked for was closed and its chains changed since (R24 H1).
+    const refusing: typeof fetch = async (input, init) =>
+      init?.method === 'POST' && String(input).endsWith('/supervision/audit/checkpoints')
+        ? new Response(JSON.stringify({ status: 409, code: 'audit_day_closed', detail: 'changed' }), {
+            status: 409,
+            headers: { 'content-type': 'application/problem+json' },
+          })
+        : fetch(input, init);
+    const report = await verifyAuditTrail({
+      base: runtime.baseUrl,
+      ...supervisor,
+      from: today,
+      to: today,
+      checkpointFirst: true,
+      fetch: refusing,
+    });
+    expect(report.ok).toBe(false);
+    expect(report.faults).toEqual([
+      { chain: '-', seq: 0, problem: expect.stringContaining('refused to sign a checkpoint') },
+    ]);
+    expect(report.faults[0]!.problem).toContain('audit_day_closed');
+  });
 });
 
 describe('checkpoints of the first format (heads inside the JWS)', () => {

@@ -1,8 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/audit.js';
+import { operationsFilterPatterns } from '../../../infra/constructs/operations-alarms.js';
+import { logger } from '../../../shared/logger.js';
 import { verifyAuditTrail } from '../../../shared/supervision/audit-chain-verify.js';
 import { postJson } from '../../support/http-api.js';
+import { filterPatternMatches, loggedLines } from '../../support/logged-lines.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
 /**
@@ -129,4 +132,23 @@ describe('POST /supervision/audit/checkpoints for a day after today (security re
     });
     expect(todays.status, await todays.text()).toBe(201);
   }, 30_000);
+});
+
+describe('the daily scheduled checkpoint', () => {
+  it('logs `audit checkpoint signed`, the line the stack counts (no such line for 25 hours alarms, R24 M1)', async () => {
+    const level = logger.getLevelName();
+    logger.setLogLevel('INFO');
+    try {
+      const lines = await loggedLines(async () => {
+        await handler({ 'detail-type': 'Scheduled Event' });
+      });
+      const counted = lines.filter((line) =>
+        filterPatternMatches(operationsFilterPatterns.auditCheckpointSigned.logPatternString, line),
+      );
+      expect(counted).toHaveLength(1);
+      expect(JSON.parse(counted[0]!)).toMatchObject({ at: expect.any(String), chains: expect.any(Number) });
+    } finally {
+      logger.setLogLevel(level);
+    }
+  });
 });

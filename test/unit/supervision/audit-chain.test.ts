@@ -13,7 +13,10 @@ import {
   holderCommitmentOf,
   link,
 } from '../../../shared/supervision/audit-chain.js';
+import { unsignedDays } from '../../../shared/supervision/audit-chain-verify.js';
 import { checkpointInput, headsDigest, signCheckpoint } from '../../../shared/supervision/checkpoints.js';
+import { ConflictError } from '../../../shared/errors.js';
+import { rejection } from '../../contract/subject.js';
 import { InMemoryAuditChains } from '../../support/in-memory-audit-chain.js';
 import { LocalSigner } from '../../support/local-signer.js';
 
@@ -258,15 +261,46 @@ describe('the chain arithmetic (docs/supervision.md)', () => {
     const other = '2026-12-05.zzzzzzzzzzzz';
     const added = link(entry(7), other);
     const head = { chain, seq: 2, hash: entries[1]!.hash };
-    const closing = { iat: Date.parse('2026-12-06T00:00:00Z') / 1000, days: ['2026-12-05'], chains: [head] };
+    // Signed 5 minutes after the day ended (closingMarginMs: writes begun before midnight have landed).
+    const closing = { iat: Date.parse('2026-12-06T00:05:00Z') / 1000, days: ['2026-12-05'], chains: [head] };
     expect(checkTrail([...entries, added], [head], undefined, { closing: [closing] }).faults).toEqual([
       { chain: other, seq: 1, problem: expect.stringContaining("chain not in the day's closing checkpoint") },
     ]);
-    // One second before the day ended does not close it; a day outside those asked is not checked.
+    // One second before the margin ended does not close it; a day outside those asked is not checked.
     const during = { ...closing, iat: closing.iat - 1 };
     expect(checkTrail([...entries, added], [head], undefined, { closing: [during] }).faults).toEqual([]);
     const range = { from: '2026-12-06', to: '2026-12-06' };
     expect(checkTrail([...entries, added], [head], range, { closing: [closing] }).faults).toEqual([]);
+  });
+
+  it('holds a closed day’s chains to the heads its closing checkpoint signs: an entry past them was appended afterwards (R24 H1)', () => {
+    const entries = chainOf(3);
+    const signedAt = (iso: string, seq: number) => ({
+      iat: Date.parse(iso) / 1000,
+      days: ['2026-12-05'],
+      chains: [{ chain, seq, hash: entries[seq - 1]!.hash }],
+    });
+    const closing = signedAt('2026-12-06T00:15:00Z', 2);
+    const appended = checkTrail(entries, closing.chains, undefined, { closing: [closing] });
+    expect(appended.faults).toEqual([
+      { chain, seq: 3, problem: expect.stringContaining("appended after the day's closing checkpoint") },
+    ]);
+    expect(appended.faults[0]!.problem).toContain('up to seq 2');
+    // Ending at the closing head: intact. Signed during the day, or within the margin, the same
+    // checkpoint closes nothing: the tail after it is the unsigned tail of an open day.
+    expect(checkTrail(entries.slice(0, 2), closing.chains, undefined, { closing: [closing] }).faults).toEqual(
+      [],
+    );
+    for (const open of [signedAt('2026-12-05T12:00:00Z', 2), signedAt('2026-12-06T00:04:59Z', 2)]) {
+      expect(checkTrail(entries, open.chains, undefined, { closing: [open] }).faults).toEqual([]);
+    }
+    // A later checkpoint signing more (the forgery re-signed) does not move the day's end: the earliest
+    // closing checkpoint's head holds, whichever order they come in.
+    const resigned = signedAt('2026-12-07T09:00:00Z', 3);
+    const both = checkTrail(entries, [...closing.chains, ...resigned.chains], undefined, {
+      closing: [resigned, closing],
+    });
+    expect(both.faults).toEqual([{ chain, seq: 3, problem: expect.stringContaining('appended after') }]);
   });
 
   it('answers entries not about a licence redacted, still verifiable; licence entries whole', () => {
@@ -334,12 +368,19 @@ describe('the chain arithmetic (docs/supervision.md)', () => {
 describe('signCheckpoint', () => {
   it('signs every chain head of yesterday and today with the audit signer, typ audit-checkpoint+jwt, and stores it', async () => {
     const chains = new InMemoryAuditChains();
-    const [a, b] = [chains.writer(), chains.writer()];
-    await a.record({ ...entry(0), at: '2026-12-04T23:00:00.000Z' });
-    await a.record(entry(1));
-    await b.record(entry(2));
-    await b.record(entry(3));
-    await b.record({ ...entry(4), at: '2026-12-01T00:00:00.000Z' });
+    // Each entry written at its own time.
+    let now = 0;
+    const writing = { now: () => now };
+    const [a, b] = [chains.writer(writing), chains.writer(writing)];
+    const record = (trail: typeof a, one: AuditEntry) => {
+      now = Date.parse(one.at);
+      return trail.record(one);
+    };
+    await record(b, { ...entry(4), at: '2026-12-01T00:00:00.000Z' });
+    await record(a, { ...entry(0), at: '2026-12-04T23:00:00.000Z' });
+    await record(a, entry(1));
+    await record(b, entry(2));
+    await record(b, entry(3));
     const signer = new LocalSigner();
     const clock = { now: () => Date.parse('2026-12-05T09:00:00.000Z') };
     const signed = await signCheckpoint(
@@ -363,10 +404,104 @@ describe('signCheckpoint', () => {
     expect(await chains.checkpointHeads(signed.id)).toEqual({ items: signed.chains });
   });
 
+  it('signs a closed day again only with the heads its closing checkpoint signed: else 409 audit_day_closed, nothing signed (R24 H1)', async () => {
+    const chains = new InMemoryAuditChains();
+    let now = Date.parse('2026-12-05T10:00:00.000Z');
+    const clock = { now: () => now };
+    const trail = chains.writer(clock);
+    await trail.record(entry(1));
+    const deps = { auditChains: chains, auditSigner: new LocalSigner(), clock, iss: 'https://x' };
+    now = Date.parse('2026-12-06T00:15:00.000Z');
+    const closing = await signCheckpoint({}, deps);
+    // The same heads: signed again (a supervisor's `--checkpoint --from 2026-12-05` days later).
+    now = Date.parse('2026-12-08T09:00:00.000Z');
+    const again = await signCheckpoint({ from: '2026-12-05', to: '2026-12-05' }, deps);
+    expect(again.chains).toEqual(closing.chains);
+    // An entry appended to the closed day's chain since (whoever can put audit# items, with its head).
+    const [head] = closing.chains;
+    chains.written.push(link({ ...entry(2), at: '2026-12-05T11:00:00.000Z' }, head!.chain, head));
+    const error = await rejection(signCheckpoint({ from: '2026-12-05', to: '2026-12-05' }, deps));
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).toMatchObject({ code: 'audit_day_closed', message: expect.stringContaining(head!.chain) });
+    expect((await chains.checkpoints(10)).items).toHaveLength(2);
+    // A day not yet closed, and today, are signed as they are.
+    now = Date.parse('2026-12-09T00:15:00.000Z');
+    expect((await signCheckpoint({}, deps)).chains).toEqual([]);
+  });
+
+  it('reads only the earliest closing checkpoint’s heads, and refuses when they do not match its digest', async () => {
+    const chains = new InMemoryAuditChains();
+    let now = Date.parse('2026-12-05T10:00:00.000Z');
+    const clock = { now: () => now };
+    await chains.writer(clock).record(entry(1));
+    const deps = { auditChains: chains, auditSigner: new LocalSigner(), clock, iss: 'https://x' };
+    const closings = [];
+    for (const at of ['2026-12-06T00:15:00.000Z', '2026-12-06T09:00:00.000Z', '2026-12-06T10:00:00.000Z']) {
+      now = Date.parse(at);
+      closings.push(await signCheckpoint({}, deps));
+    }
+    const read: string[] = [];
+    const heads = chains.checkpointHeads.bind(chains);
+    chains.checkpointHeads = (id, cursor) => {
+      read.push(id);
+      return heads(id, cursor);
+    };
+    now = Date.parse('2026-12-06T11:00:00.000Z');
+    await signCheckpoint({}, deps);
+    expect(read).toEqual([closings[0]!.id]);
+    // The earliest's heads page altered: not compared with anything, so not signed over (fail closed).
+    chains.heads.set(closings[0]!.id, [[{ ...closings[0]!.chains[0]!, seq: 9 }]]);
+    now = Date.parse('2026-12-06T12:00:00.000Z');
+    const error = await rejection(signCheckpoint({}, deps));
+    expect(error).toMatchObject({ code: 'audit_day_closed', message: expect.stringContaining('digest') });
+  });
+
   it('takes both days or neither, at most 31 days', () => {
     expect(checkpointInput.safeParse({ from: '2026-12-01' }).success).toBe(false);
     expect(checkpointInput.safeParse({ from: '2026-12-01', to: '2026-11-30' }).success).toBe(false);
     expect(checkpointInput.safeParse({ from: '2026-11-01', to: '2026-12-05' }).success).toBe(false);
     expect(checkpointInput.safeParse({ from: '2026-12-01', to: '2026-12-05' }).success).toBe(true);
+  });
+});
+
+describe('unsignedDays: a past day needs its closing checkpoint (R24 M1)', () => {
+  const checkpoint = (iso: string, days: string[]) => ({
+    iat: Date.parse(iso) / 1000,
+    kid: 'k',
+    days,
+    chains: [],
+  });
+  const entries = chainOf(2);
+  const problems = (checkpoints: ReturnType<typeof checkpoint>[], now: string, listed: object[] = entries) =>
+    unsignedDays(listed as Record<string, unknown>[], checkpoints, {
+      now: Date.parse(now),
+      days: ['2026-12-05', '2026-12-06'],
+    }).map((fault) => fault.problem);
+
+  it('faults a past day covered only by a checkpoint signed during it, with entries or not', () => {
+    // The 00:15 run of 12-05 signs 12-04 and 12-05; the one of 12-06 never ran.
+    const during = checkpoint('2026-12-05T00:15:00Z', ['2026-12-04', '2026-12-05']);
+    expect(problems([during], '2026-12-06T00:45:00Z')).toEqual([
+      expect.stringContaining('no closing checkpoint for 2026-12-05'),
+    ]);
+    // Its chains all removed since: the checkpoint that covered it still says it had to be closed.
+    expect(problems([during], '2026-12-06T00:45:00Z', [])).toEqual([
+      expect.stringContaining('no closing checkpoint for 2026-12-05'),
+    ]);
+    // Within the margin after midnight the day is not past yet: covered is enough.
+    expect(problems([during], '2026-12-06T00:04:00Z')).toEqual([]);
+  });
+
+  it('takes a checkpoint signed from 5 minutes after the day ended as closing it, and needs today covered only', () => {
+    const closing = checkpoint('2026-12-06T00:15:00Z', ['2026-12-05', '2026-12-06']);
+    expect(problems([closing], '2026-12-06T00:45:00Z')).toEqual([]);
+    const early = checkpoint('2026-12-06T00:04:59Z', ['2026-12-05', '2026-12-06']);
+    expect(problems([early], '2026-12-06T00:45:00Z')).toEqual([
+      expect.stringContaining('no closing checkpoint for 2026-12-05'),
+    ]);
+    // Today's entries with no checkpoint at all: unsigned, as before.
+    expect(problems([], '2026-12-05T12:00:00Z')).toEqual([
+      expect.stringContaining('no verified checkpoint covers 2026-12-05'),
+    ]);
   });
 });

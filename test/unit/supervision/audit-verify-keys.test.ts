@@ -69,8 +69,20 @@ function service(listed: ArchivedCheckpoint[], audit: Key[] = [auditA]): typeof 
   }) as typeof fetch;
 }
 
+/** The verifier's time: during the day, unless a test says otherwise (a past day needs its closing checkpoint). */
+const during = Date.parse(`${day}T18:00:00.000Z`);
+const afterClosing = Date.parse('2026-12-06T00:30:00.000Z');
+
 const verify = (listed: ArchivedCheckpoint[], more: Partial<AuditVerifyOptions> = {}, audit?: Key[]) =>
-  verifyAuditTrail({ base, accessToken: 't', from: day, to: day, fetch: service(listed, audit), ...more });
+  verifyAuditTrail({
+    base,
+    accessToken: 't',
+    from: day,
+    to: day,
+    fetch: service(listed, audit),
+    now: during,
+    ...more,
+  });
 
 describe('a checkpoint signed with the platform key (security review M1)', () => {
   it('is bad, naming its kid, when signed at or after the first audit-key checkpoint', async () => {
@@ -295,7 +307,7 @@ describe('a chain of a day its closing checkpoint does not name (security review
         return service(listed)(url);
       }) as typeof fetch;
     const closing = await checkpoint(auditA, '2026-12-06T00:05:00.000Z', [day, '2026-12-06']);
-    const report = await verify([closing], { fetch: withAdded([closing]) });
+    const report = await verify([closing], { fetch: withAdded([closing]), now: afterClosing });
     expect(report.ok).toBe(false);
     expect(report.faults).toEqual([
       {
@@ -304,13 +316,22 @@ describe('a chain of a day its closing checkpoint does not name (security review
         problem: expect.stringContaining("chain not in the day's closing checkpoint"),
       },
     ]);
-    // A checkpoint signed during the day does not close it: a chain started later is not named yet.
-    const during = await checkpoint(auditA, `${day}T01:30:00.000Z`);
-    const open = await verify([during], { fetch: withAdded([during]) });
+    // A checkpoint signed during the day does not close it: a chain started later is not named yet…
+    const signedDuring = await checkpoint(auditA, `${day}T01:30:00.000Z`);
+    const open = await verify([signedDuring], { fetch: withAdded([signedDuring]) });
     expect(open.faults).toEqual([]);
     expect(open.ok).toBe(true);
-    // No checkpoint at all: unsigned, as before.
+    // …but once the day is past, it needs its closing checkpoint (R24 M1).
+    const unclosed = await verify([signedDuring], { fetch: withAdded([signedDuring]), now: afterClosing });
+    expect(unclosed.faults).toEqual([
+      expect.objectContaining({ problem: expect.stringContaining(`no closing checkpoint for ${day}`) }),
+    ]);
+    // No checkpoint at all: unsigned, as before (not closed, once past).
     const none = await verify([], { fetch: withAdded([]) });
     expect(none.faults).toEqual([expect.objectContaining({ problem: expect.stringContaining('unsigned') })]);
+    const noneAfter = await verify([], { fetch: withAdded([]), now: afterClosing });
+    expect(noneAfter.faults).toEqual([
+      expect.objectContaining({ problem: expect.stringContaining(`no closing checkpoint for ${day}`) }),
+    ]);
   });
 });
