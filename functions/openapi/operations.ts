@@ -191,7 +191,9 @@ export const operations: Operations = {
     description:
       'Public. For an issuer of a registered peer platform (跨地区互认) the peer’s own token, relayed ' +
       'unchanged (signed by the peer issuer’s key); a peer that cannot be reached is a 502 ' +
-      '`peer_unreachable`, one that answers anything but that list `peer_bad_response`. Our own lists ' +
+      '`peer_unreachable`, one that answers anything but that list `peer_bad_response` (either, and a 404 ' +
+      'at the peer, kept a minute); a list number beyond the count the peer’s trust list gives the issuer ' +
+      'is a 404 without asking the peer. Our own lists ' +
       'are signed off the request path when stale; while one cannot be signed, the stored token is ' +
       'served until its `exp`, then a 503 `temporarily_unavailable` with `Retry-After`.',
     tag: 'Verification',
@@ -545,11 +547,18 @@ export const operations: Operations = {
     summary: 'Register a peer platform (跨地区互认) with its pinned public keys',
     description:
       'The peer’s `/trust-list` is fetched and must verify with the pinned keys (ES256, `typ: trust-list+jwt`, ' +
-      '`iss` its base URL); its active issuers within its region then appear in our trust list with `peer`.',
+      '`iss` its base URL); its active issuers within its region then appear in our trust list with `peer`. ' +
+      'A list over the limits of a peer’s list (docs/peers.md: 128 KiB, 200 issuers, …) is a 422 ' +
+      '`peer_trust_list_too_large`; one our trust list has no room for beside ours and the other peers’, a 409 ' +
+      '`trust_list_full`. Both name the limit.',
     tag: 'Admin',
     body: registerPeerInput,
     responses: { 201: { description: 'Registered', schema: z.object({ id: z.string() }) } },
-    problems: { 409: ['peer_exists'], 422: ['peer_untrusted'], 502: ['peer_unreachable'] },
+    problems: {
+      409: ['peer_exists', 'trust_list_full'],
+      422: ['peer_untrusted', 'peer_trust_list_too_large'],
+      502: ['peer_unreachable'],
+    },
   },
   'GET /admin/peers': {
     operationId: 'listPeers',

@@ -6,6 +6,7 @@
  */
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose';
 import * as z from 'zod';
+import { issuerUrlOf } from '../../packages/verifier/src/claims.js';
 import type { PublicJwk } from '../../packages/verifier/src/crypto.js';
 import {
   trustListPayload,
@@ -16,6 +17,8 @@ import {
 import type { AuditEntry, AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import { isHttpsOrLoopback } from '../config.js';
+import { readBoundedText } from '../http/bounded-body.js';
+import { parseCreditCode } from '../identifiers/credit-code.js';
 import {
   ConflictError,
   DependencyError,
@@ -31,8 +34,18 @@ import {
   type Trace,
 } from '../pending-work/pending-work.js';
 import { randomId } from '../random-id.js';
+import type { IssuerListing } from './issuer.js';
 import type { IssuerStore } from './issuer-store.js';
+import {
+  jsonBytes,
+  peersThatFit,
+  peerTrustListLimits,
+  peerTrustListOverLimit,
+  TRUST_LIST_MAX_CHARS,
+  TRUST_LIST_MAX_PAYLOAD_BYTES,
+} from './peer-limits.js';
 import type { PeerError, PeerIssuer, PeerRecord, PeerStore } from './peer-store.js';
+import { trustListIssuers } from './trust-list-entries.js';
 
 /** A P-256 public key as a peer pins it (public members only; anything else is refused). */
 const pinnedKey = z
@@ -99,7 +112,8 @@ export interface PeerDependencies {
    */
   operatorAudit: PendingWorkIndex;
   clock: Clock;
-  config: PeerSettings;
+  /** With our base URL (`ISSUER_URL`): the peers' entries in our trust list name it, and weigh with it. */
+  config: PeerSettings & { issuerUrl: string };
   /** The HTTP client peers are fetched with (`globalThis.fetch`; a fake in unit tests). */
   fetch?: typeof fetch;
 }
@@ -145,10 +159,20 @@ export function withinRegion(region: string, area: string): boolean {
  */
 export const PEER_CLOCK_SKEW_SECONDS = 300;
 
-/** Why a fetched list is refused. */
+/**
+ * Why a fetched list is refused: `too_large` when it breaks {@link peerTrustListLimits}, `trust_list_full`
+ * when our trust list would have no room for its issuers.
+ */
 class PeerFetchError extends Error {
   constructor(
-    readonly code: 'unreachable' | 'bad_response' | 'untrusted' | 'expired' | 'clock_skew',
+    readonly code:
+      | 'unreachable'
+      | 'bad_response'
+      | 'untrusted'
+      | 'expired'
+      | 'clock_skew'
+      | 'too_large'
+      | 'trust_list_full',
     message: string,
   ) {
     super(message);
@@ -157,9 +181,10 @@ class PeerFetchError extends Error {
 }
 
 /**
- * Fetches `<baseUrl>/trust-list` (one request, bounded by the timeout and in size) and verifies it with
- * the pinned keys only: ES256, `typ: trust-list+jwt`, `iss` the peer's base URL, not expired, claims
- * as the verifier package reads them.
+ * Fetches `<baseUrl>/trust-list` (one request, bounded by the timeout, read as a stream and given up on
+ * past {@link peerTrustListLimits}' bytes) and verifies it with the pinned keys only: ES256,
+ * `typ: trust-list+jwt`, `iss` the peer's base URL, not expired, claims as the verifier package reads
+ * them, within the limits of a peer's list (`too_large` otherwise).
  */
 async function fetchPeerTrustList(
   peer: Pick<PeerRecord, 'baseUrl' | 'jwks'>,
@@ -178,12 +203,18 @@ async function fetchPeerTrustList(
         response.status >= 500 ? 'unreachable' : 'bad_response',
         `HTTP ${response.status}`,
       );
-    text = (await response.text()).trim();
+    const body = await readBoundedText(response, peerTrustListLimits.bytes);
+    if (body === undefined) {
+      throw new PeerFetchError(
+        'too_large',
+        `its trust list is over ${peerTrustListLimits.bytes} bytes (the limit of a peer's list)`,
+      );
+    }
+    text = body.trim();
   } catch (error) {
     if (error instanceof PeerFetchError) throw error;
     throw new PeerFetchError('unreachable', String(error instanceof Error ? error.message : error));
   }
-  if (text.length > 4 * 1024 * 1024) throw new PeerFetchError('bad_response', 'trust list too large');
   let payload: unknown;
   try {
     ({ payload } = await jwtVerify(text, createLocalJWKSet(peer.jwks as JSONWebKeySet), {
@@ -202,6 +233,8 @@ async function fetchPeerTrustList(
   }
   const parsed = trustListPayload.safeParse(payload);
   if (!parsed.success) throw new PeerFetchError('bad_response', 'the trust list claims are malformed');
+  const over = peerTrustListOverLimit(parsed.data);
+  if (over) throw new PeerFetchError('too_large', `its trust list is over a limit of a peer's list: ${over}`);
   // jose checks a future `iat` only with `maxTokenAge`. A list signed ahead of our clock would, once held,
   // refuse every later list as older (`rolled_back`) until real time caught up: refused instead.
   const ahead = parsed.data.iat - Math.floor(deps.clock.now() / 1000);
@@ -214,41 +247,58 @@ async function fetchPeerTrustList(
   return { jws: text, payload: parsed.data };
 }
 
-/** Ids and credit codes already taken: our own issuers', and other peers' accepted ones. */
+/** Ids and credit codes of our own issuers: ours always win a clash with a peer's. */
 interface Taken {
   ids: Set<string>;
   creditCodes: Set<string>;
 }
 
-async function takenBy(
-  deps: Pick<PeerDependencies, 'issuers' | 'peers'>,
-  exceptPeer: string,
-): Promise<Taken> {
-  const [ours, peers] = await Promise.all([deps.issuers.listAll(), deps.peers.list()]);
-  const taken: Taken = { ids: new Set(), creditCodes: new Set() };
-  for (const issuer of ours) {
-    taken.ids.add(issuer.id);
-    taken.creditCodes.add(issuer.creditCode);
+function takenBy(ours: ReadonlyArray<{ id: string; creditCode: string }>): Taken {
+  return {
+    ids: new Set(ours.map((issuer) => issuer.id)),
+    creditCodes: new Set(ours.map((issuer) => issuer.creditCode)),
+  };
+}
+
+/**
+ * The administrative division (GB/T 2260) a unified social credit code was registered in: its
+ * characters 3 to 8 (GB 32100). `undefined` for anything that is not a valid credit code as written
+ * (check characters, upper case).
+ *
+ * @example
+ * ```ts
+ * creditCodeDivision('91330100716105852F'); // '330100'
+ * creditCodeDivision('CC_1'); // undefined
+ * ```
+ */
+export function creditCodeDivision(creditCode: string): string | undefined {
+  try {
+    return parseCreditCode(creditCode) === creditCode ? creditCode.slice(2, 8) : undefined;
+  } catch {
+    return undefined;
   }
-  for (const peer of peers) {
-    if (peer.id === exceptPeer) continue;
-    for (const issuer of peer.issuers) {
-      taken.ids.add(issuer.id);
-      taken.creditCodes.add(issuer.creditCode);
-    }
-  }
-  return taken;
+}
+
+/** A peer's entry clashing with another peer's accepted issuer: both are left out of our trust list. */
+export interface PeerCollision {
+  id: string;
+  creditCode: string;
+  /** The other peer. */
+  with: string;
 }
 
 /**
  * The entries of a peer's verified trust list we accept, each marked with the peer: only its own
  * (`peer` unset: trust is not transitive), active issuers, within the region the peer was registered
- * for and not within ours, whose id and credit code no issuer of ours, no other peer's and no earlier
- * entry of the same list has. Everything else is dropped and logged.
+ * for and not within ours, whose credit code is valid and was registered within the peer's region (its
+ * characters 3 to 8), and whose id and credit code no issuer of ours and no earlier entry of the same list
+ * has. Everything else is dropped and logged. An entry whose id or credit code another peer's accepted
+ * issuer has is accepted but reported as a collision (logged as an error): {@link peerTrustListIssuers}
+ * leaves both out of our trust list for as long as both peers list them (no first-come wins).
  *
  * @example
  * ```ts
- * const { accepted, dropped } = acceptPeerIssuers(payload.issuers, peer, '110000', taken);
+ * const { accepted, dropped, collisions } = acceptPeerIssuers(payload.issuers, peer, '110000', taken, others);
  * ```
  */
 export function acceptPeerIssuers(
@@ -256,12 +306,24 @@ export function acceptPeerIssuers(
   peer: Pick<PeerRecord, 'id' | 'region' | 'baseUrl'>,
   platformRegion: string,
   taken: Taken,
-): { accepted: PeerIssuer[]; dropped: Array<{ id: string; reason: string }> } {
+  others: ReadonlyArray<Pick<PeerRecord, 'id' | 'issuers'>> = [],
+): { accepted: PeerIssuer[]; dropped: Array<{ id: string; reason: string }>; collisions: PeerCollision[] } {
   const accepted: PeerIssuer[] = [];
   const dropped: Array<{ id: string; reason: string }> = [];
+  const collisions: PeerCollision[] = [];
   const ids = new Set(taken.ids);
   const creditCodes = new Set(taken.creditCodes);
+  const othersById = new Map<string, string>();
+  const othersByCreditCode = new Map<string, string>();
+  for (const other of others) {
+    if (other.id === peer.id) continue;
+    for (const issuer of other.issuers) {
+      othersById.set(issuer.id, other.id);
+      othersByCreditCode.set(issuer.creditCode, other.id);
+    }
+  }
   for (const entry of entries) {
+    const division = creditCodeDivision(entry.creditCode);
     const reason =
       entry.peer !== undefined || entry.statusBase !== undefined
         ? 'listed_by_peer_from_another_platform'
@@ -271,23 +333,39 @@ export function acceptPeerIssuers(
             ? 'claims_our_region'
             : !withinRegion(entry.region, peer.region)
               ? 'outside_peer_region'
-              : ids.has(entry.id)
-                ? 'issuer_id_taken'
-                : creditCodes.has(entry.creditCode)
-                  ? 'credit_code_taken'
-                  : undefined;
+              : division === undefined
+                ? 'credit_code_invalid'
+                : !withinRegion(division, peer.region)
+                  ? 'credit_code_outside_peer_region'
+                  : ids.has(entry.id)
+                    ? 'issuer_id_taken'
+                    : creditCodes.has(entry.creditCode)
+                      ? 'credit_code_taken'
+                      : undefined;
     if (reason) {
       dropped.push({ id: entry.id, reason });
       continue;
     }
     ids.add(entry.id);
     creditCodes.add(entry.creditCode);
-    const { peerFetchedAt: _fetched, ...own } = entry;
+    const other = othersById.get(entry.id) ?? othersByCreditCode.get(entry.creditCode);
+    if (other !== undefined) collisions.push({ id: entry.id, creditCode: entry.creditCode, with: other });
+    // Our own marks only: where its credentials come from is the peer's base URL, whatever the entry says.
+    const { peerFetchedAt: _fetched, issuerUrl: _url, ...own } = entry;
     accepted.push({ ...own, peer: peer.id, statusBase: peer.baseUrl });
   }
   if (dropped.length > 0) logger.warn('peer trust list entries dropped', { peer: peer.id, dropped });
-  return { accepted, dropped };
+  if (collisions.length > 0) {
+    logger.error(peerCollisionLine, { peer: peer.id, collisions });
+  }
+  return { accepted, dropped, collisions };
 }
+
+/**
+ * The line an accepted peer issuer clashing with another peer's is logged with (an error): both are out
+ * of our trust list until an operator removes the peer at fault (docs/peers.md).
+ */
+export const peerCollisionLine = 'peer issuers collide: left out at both peers';
 
 function errorOf(error: PeerFetchError | { code: string; message: string }, at: string): PeerError {
   return { at, code: error.code, detail: error.message.slice(0, 300) };
@@ -328,16 +406,20 @@ export async function registerPeer(
     if (error.code === 'untrusted' || error.code === 'expired') {
       throw new UnprocessableError(`The peer is not trusted: ${error.message}`, 'peer_untrusted');
     }
+    if (error.code === 'too_large') {
+      throw new UnprocessableError(`The peer cannot be taken: ${error.message}`, 'peer_trust_list_too_large');
+    }
     throw new DependencyError(`The peer could not be fetched: ${error.message}`, 'peer_unreachable');
   }
   const id = randomId('peer');
   const now = new Date(deps.clock.now()).toISOString();
-  const taken = await takenBy(deps, id);
+  const [ours, peers] = await Promise.all([deps.issuers.listAll(), deps.peers.list()]);
   const { accepted } = acceptPeerIssuers(
     fetched.payload.issuers,
     { ...input, id },
     deps.config.platformRegion,
-    taken,
+    takenBy(ours),
+    peers,
   );
   const peer = {
     id,
@@ -347,6 +429,9 @@ export async function registerPeer(
     trustList: { jws: fetched.jws, iat: fetched.payload.iat, exp: fetched.payload.exp },
     issuers: accepted,
   };
+  // Our trust list must still fit with its issuers, else every `GET /trust-list` would fail to store it.
+  const full = noRoomInTrustList({ ...peer, version: 0 }, ours, peers, deps);
+  if (full) throw new ConflictError(`The peer cannot be taken: ${full}`, 'trust_list_full');
   await savePeerChange(
     id,
     'registered',
@@ -400,10 +485,10 @@ export async function refreshPeer(
         ),
       };
     } else {
-      const taken = await takenBy(deps, peer.id);
+      const [ours, peers] = await Promise.all([deps.issuers.listAll(), deps.peers.list()]);
       const payload = fetched.payload.iat === peer.trustList.iat ? undefined : fetched.payload;
       const { lastError: _cleared, ...rest } = record;
-      next = {
+      const candidate = {
         ...rest,
         fetchedAt: now,
         ...(payload && {
@@ -414,9 +499,15 @@ export async function refreshPeer(
           (payload ?? fetched.payload).issuers,
           peer,
           deps.config.platformRegion,
-          taken,
+          takenBy(ours),
+          peers,
         ).accepted,
       };
+      // A list that would leave our trust list no room is refused as any bad list is: the copy stays.
+      const full = noRoomInTrustList({ ...candidate, version }, ours, peers, deps);
+      next = full
+        ? { ...record, lastError: errorOf({ code: 'trust_list_full', message: full }, now) }
+        : candidate;
     }
   } catch (error) {
     if (!(error instanceof PeerFetchError)) throw error;
@@ -566,10 +657,14 @@ export function peerUsable(peer: PeerRecord, now: number, config: PeerSettings):
 }
 
 /**
- * The peers' issuers our trust list names (and `/verify` trusts), each with `peer`, `peerFetchedAt` and
- * `statusBase`: those of every usable peer (oldest registration first), without any whose id or credit
- * code one of `ours` or an earlier peer's has (checked again here: an issuer of ours registered after
- * the peer's last refresh wins at once).
+ * The peers' issuers our trust list names (and `/verify` trusts), each with `peer`, `peerFetchedAt`,
+ * `statusBase` (the peer's base URL) and `issuerUrl` (the `iss` its credentials carry: the peer's base URL
+ * and `/issuers/<id>`, never another's): those of every usable peer (oldest registration first), without
+ * any whose id or credit code one of `ours` has (checked again here: an issuer of ours registered after
+ * the peer's last refresh wins at once), any in our region, any whose credit code was not registered
+ * within its peer's region (records accepted before that check), and **both** of any two peers' issuers
+ * that share an id or a credit code (neither peer can take the other's; {@link acceptPeerIssuers} logs
+ * it).
  *
  * @example
  * ```ts
@@ -581,22 +676,102 @@ export function peerTrustListIssuers(
   ours: ReadonlyArray<{ id: string; creditCode: string }>,
   now: number,
   config: PeerSettings,
-): Array<PeerIssuer & { peerFetchedAt: string }> {
-  const ids = new Set(ours.map((issuer) => issuer.id));
-  const creditCodes = new Set(ours.map((issuer) => issuer.creditCode));
-  const entries: Array<PeerIssuer & { peerFetchedAt: string }> = [];
+): Array<PeerIssuer & { peerFetchedAt: string; issuerUrl: string }> {
+  const taken = takenBy(ours);
   const ordered = [...peers].sort((a, b) =>
     a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1,
   );
+  // 1. Each usable peer's issuers that may be its own at all.
+  const candidates: Array<{ peer: PeerRecord; issuer: PeerIssuer }> = [];
   for (const peer of ordered) {
     if (!peerUsable(peer, now, config)) continue;
     for (const issuer of peer.issuers) {
-      if (ids.has(issuer.id) || creditCodes.has(issuer.creditCode)) continue;
+      if (taken.ids.has(issuer.id) || taken.creditCodes.has(issuer.creditCode)) continue;
       if (withinRegion(issuer.region, config.platformRegion)) continue;
-      ids.add(issuer.id);
-      creditCodes.add(issuer.creditCode);
-      entries.push({ ...issuer, peer: peer.id, statusBase: peer.baseUrl, peerFetchedAt: peer.fetchedAt });
+      const division = creditCodeDivision(issuer.creditCode);
+      if (division === undefined || !withinRegion(division, peer.region)) continue;
+      candidates.push({ peer, issuer });
     }
   }
+  // 2. An id or credit code two peers name is neither's.
+  const peersOf = new Map<string, Set<string>>();
+  const note = (key: string, peer: string) => peersOf.set(key, (peersOf.get(key) ?? new Set()).add(peer));
+  for (const { peer, issuer } of candidates) {
+    note(`id:${issuer.id}`, peer.id);
+    note(`cc:${issuer.creditCode}`, peer.id);
+  }
+  const clash = (key: string) => (peersOf.get(key)?.size ?? 0) > 1;
+  const entries: Array<PeerIssuer & { peerFetchedAt: string; issuerUrl: string }> = [];
+  const ids = new Set<string>();
+  const creditCodes = new Set<string>();
+  for (const { peer, issuer } of candidates) {
+    if (clash(`id:${issuer.id}`) || clash(`cc:${issuer.creditCode}`)) continue;
+    if (ids.has(issuer.id) || creditCodes.has(issuer.creditCode)) continue;
+    ids.add(issuer.id);
+    creditCodes.add(issuer.creditCode);
+    entries.push({
+      ...issuer,
+      peer: peer.id,
+      statusBase: peer.baseUrl,
+      issuerUrl: issuerUrlOf(peer.baseUrl, issuer.id),
+      peerFetchedAt: peer.fetchedAt,
+    });
+  }
   return entries;
+}
+
+/**
+ * The peers' issuers as our trust list names them ({@link peerTrustListIssuers}, oldest registration
+ * first), with `statusBase` our own base URL: their status lists are read from us (relayed unchanged,
+ * `functions/status-lists.ts`), since the verifier page may fetch from its own origin only and a peer
+ * need not be reachable by apps.
+ *
+ * @example
+ * ```ts
+ * const entries = listedPeerIssuers(peers, ours, Date.now(), { ...settings, issuerUrl });
+ * ```
+ */
+export function listedPeerIssuers(
+  peers: readonly PeerRecord[],
+  ours: ReadonlyArray<{ id: string; creditCode: string }>,
+  now: number,
+  config: PeerSettings & { issuerUrl: string },
+): Array<PeerIssuer & { peerFetchedAt: string; issuerUrl: string }> {
+  return peerTrustListIssuers(peers, ours, now, config).map((entry) => ({
+    ...entry,
+    statusBase: config.issuerUrl,
+  }));
+}
+
+/** Room for the presentation keys our trust list names (16 at most, about 190 bytes each). */
+const PRESENTATION_KEYS_RESERVE_BYTES = 4 * 1024;
+
+/**
+ * Why our trust list would have no room for `candidate`'s issuers beside our own and the other peers'
+ * (its signed JWS past {@link TRUST_LIST_MAX_CHARS}), in words; `undefined` when it fits. Weighed as
+ * `trust-list-token.ts` weighs it when signing ({@link peersThatFit}), with our issuers' status-list
+ * counts and type codes at their longest and room for the presentation keys, so that a peer taken here
+ * is never the one left out there.
+ */
+function noRoomInTrustList(
+  candidate: PeerRecord,
+  ours: readonly IssuerListing[],
+  peers: readonly PeerRecord[],
+  deps: Pick<PeerDependencies, 'clock' | 'config'>,
+): string | undefined {
+  const now = deps.clock.now();
+  const seconds = Math.floor(now / 1000);
+  const own = trustListIssuers(ours, new Map(ours.map((issuer) => [issuer.id, 10_000])), () => '000');
+  const ownBytes =
+    jsonBytes({ iss: deps.config.issuerUrl, iat: seconds, exp: seconds, ttl: 3600, issuers: own }) +
+    PRESENTATION_KEYS_RESERVE_BYTES;
+  const records = [...peers.filter((peer) => peer.id !== candidate.id), candidate];
+  const listed = listedPeerIssuers(records, ours, now, deps.config);
+  const { leftOut } = peersThatFit(listed, TRUST_LIST_MAX_PAYLOAD_BYTES - ownBytes);
+  const out = leftOut.find((peer) => peer.peer === candidate.id);
+  if (!out) return undefined;
+  return (
+    `our trust list has no room for its issuers (${out.bytes} bytes): with ours and the other peers' ` +
+    `it would pass its limit of ${TRUST_LIST_MAX_CHARS} characters (signed, it is stored as one item)`
+  );
 }

@@ -10,6 +10,7 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { statusListTokenClaims, statusListTokenType } from '../../packages/verifier/src/claims.js';
 import type { Clock } from '../clock.js';
 import { DependencyError, NotFoundError } from '../errors.js';
+import { readBoundedText } from '../http/bounded-body.js';
 import { parseListId, statusListUri } from './status-list-store.js';
 import { logger } from '../logger.js';
 import type { PeerIssuer, PeerStore } from '../issuers/peer-store.js';
@@ -22,8 +23,18 @@ import {
 
 /** How long a relayed token is kept per container: a revocation at the peer shows here within a minute. */
 export const PEER_STATUS_LIST_CACHE_SECONDS = 60;
-/** A status list token larger than this is no list of ours to relay (ours are a few KiB). */
-const MAX_TOKEN_CHARS = 4 * 1024 * 1024;
+/**
+ * How long a peer's 404, or its failure, is kept per container: an anonymous caller asking again (or for
+ * the same missing list) within it gets the same answer without our fetching from the peer again.
+ */
+export const PEER_STATUS_LIST_FAILURE_SECONDS = 60;
+/**
+ * A status list token larger than this is no list to relay (ours are a few KiB; a full list of 2^17
+ * two-bit entries that compress badly is 64 KiB, 86 KiB in base64url): read no further.
+ */
+const MAX_TOKEN_BYTES = 4 * 1024 * 1024;
+/** Lists remembered per container (tokens held, failures kept): bounded, whatever peers' lists say. */
+const MAX_LISTS_HELD = 10_000;
 
 export interface PeerStatusListDependencies {
   peers: Pick<PeerStore, 'list'>;
@@ -64,6 +75,8 @@ export class PeerStatusListRelay {
   private issuers: { until: number; byId: Map<string, PeerIssuer> } | undefined;
   private readonly held = new Map<string, Relayed>();
   private readonly inFlight = new Map<string, Promise<Relayed>>();
+  /** The peer's last 404 or failure per list, kept {@link PEER_STATUS_LIST_FAILURE_SECONDS}. */
+  private readonly failed = new Map<string, { error: NotFoundError | DependencyError; until: number }>();
 
   constructor(private readonly deps: PeerStatusListDependencies) {
     onPeerChange(this);
@@ -77,29 +90,30 @@ export class PeerStatusListRelay {
   invalidate(): void {
     this.issuers = undefined;
     for (const relayed of this.held.values()) relayed.keptUntil = 0;
+    this.failed.clear();
   }
 
   /**
    * The token of a peer issuer's list and the seconds a consumer may cache it; `undefined` when the list
-   * id names no usable peer's issuer. A peer's 404 is a `NotFoundError` (`status_list_not_found`); a
-   * peer that cannot be reached or answers anything but that list, a `DependencyError` (`peer_unreachable`,
-   * `peer_bad_response`: 502).
+   * id names no usable peer's issuer, or a list beyond the count the peer's signed trust list gives that
+   * issuer (`statusLists`; none when it gives none): nothing is fetched for those. A peer's 404 is a
+   * `NotFoundError` (`status_list_not_found`); a peer that cannot be reached or answers anything but that
+   * list, a `DependencyError` (`peer_unreachable`, `peer_bad_response`: 502). Either is kept
+   * {@link PEER_STATUS_LIST_FAILURE_SECONDS} and answered again without a fetch (with the last good token,
+   * when one is held, for a failure).
    */
   async token(listId: string): Promise<{ jws: string; ttl: number } | undefined> {
     const parsed = parseListId(listId);
     if (!parsed) return undefined;
     const issuer = (await this.peerIssuers()).get(parsed.issuerId);
     if (!issuer) return undefined;
+    // The peer's trust list says how many lists the issuer has: any other number is not asked of the peer.
+    if (parsed.list >= (issuer.statusLists ?? 0)) return undefined;
     const now = this.deps.clock.now();
     let relayed = this.held.get(listId);
     if (!relayed || relayed.keptUntil <= now) {
-      let pending = this.inFlight.get(listId);
-      if (!pending) {
-        pending = this.fetchToken(listId, issuer).finally(() => this.inFlight.delete(listId));
-        this.inFlight.set(listId, pending);
-      }
       try {
-        relayed = await pending;
+        relayed = await this.fetchOrRecall(listId, issuer, now);
       } catch (error) {
         const lastGood = this.held.get(listId);
         if (!(error instanceof DependencyError) || !lastGood || lastGood.expiresAt <= this.deps.clock.now()) {
@@ -114,12 +128,41 @@ export class PeerStatusListRelay {
         });
         return { jws: lastGood.jws, ttl: 0 };
       }
-      this.held.set(listId, relayed);
+      remember(this.held, listId, relayed);
     }
     return {
       jws: relayed.jws,
       ttl: Math.max(0, Math.floor((relayed.freshUntil - this.deps.clock.now()) / 1000)),
     };
+  }
+
+  /**
+   * The token fetched now (one fetch for concurrent callers), or the peer's 404 or failure of the last
+   * {@link PEER_STATUS_LIST_FAILURE_SECONDS} thrown again without a fetch.
+   */
+  private async fetchOrRecall(listId: string, issuer: PeerIssuer, now: number): Promise<Relayed> {
+    const failure = this.failed.get(listId);
+    if (failure && failure.until > now) throw failure.error;
+    let pending = this.inFlight.get(listId);
+    if (!pending) {
+      pending = this.fetchToken(listId, issuer)
+        .then(
+          (relayed) => {
+            this.failed.delete(listId);
+            return relayed;
+          },
+          (error: unknown) => {
+            if (error instanceof NotFoundError || error instanceof DependencyError) {
+              const until = this.deps.clock.now() + PEER_STATUS_LIST_FAILURE_SECONDS * 1000;
+              remember(this.failed, listId, { error, until });
+            }
+            throw error;
+          },
+        )
+        .finally(() => this.inFlight.delete(listId));
+      this.inFlight.set(listId, pending);
+    }
+    return pending;
   }
 
   private async peerIssuers(): Promise<Map<string, PeerIssuer>> {
@@ -154,7 +197,9 @@ export class PeerStatusListRelay {
         await response.body?.cancel();
         throw new DependencyError(`The peer answered HTTP ${response.status}`, 'peer_unreachable');
       }
-      text = (await response.text()).trim();
+      const body = await readBoundedText(response, MAX_TOKEN_BYTES);
+      if (body === undefined) throw badResponse('too large');
+      text = body.trim();
     } catch (error) {
       if (error instanceof NotFoundError || error instanceof DependencyError) throw error;
       logger.warn('peer status list not fetched', { peer: issuer.peer, listId, error: String(error) });
@@ -162,7 +207,6 @@ export class PeerStatusListRelay {
         cause: error,
       });
     }
-    if (text.length > MAX_TOKEN_CHARS) throw badResponse('too large');
     const now = this.deps.clock.now();
     let payload: unknown;
     try {
@@ -193,6 +237,16 @@ export class PeerStatusListRelay {
       expiresAt: claims.data.exp * 1000,
     };
   }
+}
+
+/** Sets `key` in `map`, forgetting the oldest entry first when the map is full. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  if (map.size >= MAX_LISTS_HELD) {
+    const oldest = map.keys().next();
+    if (!oldest.done) map.delete(oldest.value);
+  }
+  map.set(key, value);
 }
 
 const badResponse = (why: string) =>

@@ -5,12 +5,14 @@ import { signCompactJws } from '../crypto/compact-jws.js';
 import { InternalError } from '../errors.js';
 import type { Signer } from '../crypto/signer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
+import { jsonBytes, peersThatFit, TRUST_LIST_MAX_PAYLOAD_BYTES } from '../issuers/peer-limits.js';
 import type { PeerStore } from '../issuers/peer-store.js';
-import { peerTrustListIssuers, type PeerSettings } from '../issuers/peers.js';
+import { listedPeerIssuers, type PeerSettings } from '../issuers/peers.js';
+import { logger } from '../logger.js';
 import { findLicenceType } from './catalogue.js';
 import { canonicalJson, trustListIssuers } from './trust-list.js';
 import { LIST_SIZE, type StatusListStore } from './status-list-store.js';
-import type { TrustListStore } from './trust-list-store.js';
+import type { SignedTrustList, TrustListStore } from './trust-list-store.js';
 
 /** `ttl`: a new or withdrawn issuer reaches verifiers that follow it within the hour. */
 export const TRUST_LIST_TTL_SECONDS = 3_600;
@@ -58,6 +60,15 @@ export interface TrustListDependencies {
  * Answers the token, and `ttl`: the seconds a consumer may cache it (what is left of its `ttl` from its
  * `iat`).
  *
+ * The peers' issuers come after ours, each peer whole or not at all while the signed list stays within
+ * `TRUST_LIST_MAX_CHARS` (oldest registration first; a peer left out is logged when signing): the peers'
+ * registrations and refreshes keep to that room already, so this bites only when our own issuers grew
+ * since. A token signed but not stored (the table refused or failed the write) is answered all the same
+ * and kept by this container, which answers it again rather than signing anew while it would be served
+ * if stored: a store that keeps failing costs one signature per change of content per container and
+ * {@link TRUST_LIST_RESIGN_AGE_SECONDS}, never one per request (review R23: each anonymous
+ * `GET /trust-list` used to sign, then fail with a 503).
+ *
  * @example
  * ```ts
  * const { jws, ttl } = await trustListToken(dependencies());
@@ -78,49 +89,81 @@ export async function trustListToken(deps: TrustListDependencies): Promise<{ jws
     ),
   );
   const issuers = trustListIssuers(all, counts, (code) => findLicenceType(code)?.typeCode);
-  const { platformRegion, peers: peerSettings } = deps.config;
-  if (peers.length > 0 && platformRegion !== undefined && peerSettings !== undefined) {
-    // The peers' active issuers, after ours (docs/peers.md): a peer changing, or going stale past the
-    // hard maximum age, changes the content, so the list is signed again.
-    const now = deps.clock.now();
-    issuers.push(
-      ...peerTrustListIssuers(peers, all, now, { platformRegion, peers: peerSettings })
-        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-        // Their status lists are read from us (relayed unchanged, functions/status-lists.ts): the
-        // verifier page may fetch from its own origin only, and a peer need not be reachable by apps.
-        .map((entry) => ({ ...entry, statusBase: iss })),
-    );
-  }
   // The platform key's kid too: after a rotation the list is signed again by the new key.
   const [kid, presentationKeys] = await Promise.all([
     deps.platformSigner.kid(),
     presentationJwks([deps.presentationSigner, ...deps.presentationPreviousSigners]),
   ]);
+  const now = epochSeconds(deps.clock);
+  const exp = now + TRUST_LIST_LIFETIME_SECONDS;
+  const { platformRegion, peers: peerSettings } = deps.config;
+  let leftOut: Array<{ peer: string; bytes: number }> = [];
+  if (peers.length > 0 && platformRegion !== undefined && peerSettings !== undefined) {
+    // The peers' active issuers, after ours (docs/peers.md): a peer changing, or going stale past the
+    // hard maximum age, changes the content, so the list is signed again. Only as many peers as the
+    // stored item has room for (peer-limits.ts).
+    const listed = listedPeerIssuers(peers, all, deps.clock.now(), {
+      platformRegion,
+      peers: peerSettings,
+      issuerUrl: iss,
+    });
+    const ownBytes = jsonBytes({
+      iss,
+      iat: now,
+      exp,
+      ttl: TRUST_LIST_TTL_SECONDS,
+      issuers,
+      presentationKeys,
+    });
+    const fitting = peersThatFit(listed, TRUST_LIST_MAX_PAYLOAD_BYTES - ownBytes);
+    leftOut = fitting.leftOut;
+    issuers.push(...fitting.within.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
+  }
   const contentHash = createHash('sha256')
     .update(canonicalJson({ iss, kid, ttl: TRUST_LIST_TTL_SECONDS, issuers, presentationKeys }))
     .digest('base64url');
-  const now = epochSeconds(deps.clock);
+  /** Whether a token signed earlier says this content and is young enough to be served. */
+  const servable = (token: SignedTrustList): boolean =>
+    token.contentHash === contentHash &&
+    token.iat <= now &&
+    now - token.iat < TRUST_LIST_RESIGN_AGE_SECONDS &&
+    token.exp - now > TRUST_LIST_REFRESH_SECONDS;
 
   const cached = await deps.trustList.find();
-  if (
-    cached?.contentHash === contentHash &&
-    cached.iat <= now &&
-    now - cached.iat < TRUST_LIST_RESIGN_AGE_SECONDS &&
-    cached.exp - now > TRUST_LIST_REFRESH_SECONDS
-  ) {
-    // What is left of its ttl: no cache should hand out a list verifiers would find stale.
-    return { jws: cached.jws, ttl: cached.iat + TRUST_LIST_TTL_SECONDS - now };
-  }
+  // What is left of its ttl: no cache should hand out a list verifiers would find stale.
+  if (cached && servable(cached)) return { jws: cached.jws, ttl: cached.iat + TRUST_LIST_TTL_SECONDS - now };
+  const unsaved = unsavedTokens.get(deps.trustList);
+  if (unsaved && servable(unsaved))
+    return { jws: unsaved.jws, ttl: unsaved.iat + TRUST_LIST_TTL_SECONDS - now };
 
-  const exp = now + TRUST_LIST_LIFETIME_SECONDS;
+  if (leftOut.length > 0) {
+    logger.error('trust list full: peers left out', {
+      leftOut,
+      maxPayloadBytes: TRUST_LIST_MAX_PAYLOAD_BYTES,
+    });
+  }
   const jws = await signCompactJws(
     { typ: trustListTokenType },
     { iss, iat: now, exp, ttl: TRUST_LIST_TTL_SECONDS, issuers, presentationKeys },
     deps.platformSigner,
   );
-  await deps.trustList.save({ jws, contentHash, iat: now, exp }, cached?.version ?? 0);
+  const token = { jws, contentHash, iat: now, exp };
+  try {
+    await deps.trustList.save(token, cached?.version ?? 0);
+    unsavedTokens.delete(deps.trustList);
+  } catch (error) {
+    // Signed and good: answered, and kept here so that the next requests do not sign it again.
+    logger.error('trust list signed but not stored: this container answers it until it is due again', {
+      chars: jws.length,
+      error: { name: (error as Error).name, message: (error as Error).message },
+    });
+    unsavedTokens.set(deps.trustList, token);
+  }
   return { jws, ttl: TRUST_LIST_TTL_SECONDS };
 }
+
+/** Per store (one per container): the last token signed that could not be stored (see {@link trustListToken}). */
+const unsavedTokens = new WeakMap<TrustListStore, SignedTrustList>();
 
 /** The presentation keys as the list names them: public members only, a key given twice named once. */
 async function presentationJwks(

@@ -4,84 +4,18 @@
  *
  * @packageDocumentation
  */
-import type { JWK } from 'jose';
 import * as z from 'zod';
 import type { TrustListIssuer } from '../../packages/verifier/src/trust-list.js';
 import { NotFoundError } from '../errors.js';
-import type { IssuerListing } from '../issuers/issuer.js';
-import { publishedKeys } from '../issuers/issuer-keys.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
+import { trustListIssuers } from '../issuers/trust-list-entries.js';
 import { findLicenceType } from './catalogue.js';
+
+// Built in the issuers' area, so that a peer's registration can weigh our list too (docs/peers.md).
+export { trustListIssuers };
 
 /** The media type it is served with, after its `typ` (RFC 7515 §4.1.9). */
 export const trustListMediaType = 'application/trust-list+jwt';
-
-/** The public members of an issuer key, in a fixed order whatever order the store returned them in. */
-function publicMembers(jwk: JWK): TrustListIssuer['jwks']['keys'][number] {
-  return {
-    kty: 'EC',
-    crv: 'P-256',
-    x: String(jwk.x),
-    y: String(jwk.y),
-    kid: String(jwk.kid),
-    alg: 'ES256',
-    use: 'sig',
-  };
-}
-
-/**
- * The issuers a trust list names, sorted by id: every issuer that finished onboarding, the withdrawn ones
- * included (verdicts on what they issued must still be explainable), never one still `provisioning` or
- * without a key. Each with every key whose licences may still be valid: its current key and those
- * rotated out, not those withdrawn (`issuers/issuer-keys.ts`). Only public key members are copied. An
- * active issuer whose count is in `statusListCounts` also says how many status lists it has. Each says
- * the licence types it may issue with their type codes, from `typeCodeOf` (the catalogue, given by the
- * caller); a type without a code is left out, so a verifier refuses its licences rather than guess.
- *
- * @example
- * ```ts
- * const entries = trustListIssuers(await issuers.listAll(), counts, (code) => findLicenceType(code)?.typeCode);
- * ```
- */
-export function trustListIssuers(
-  issuers: readonly IssuerListing[],
-  statusListCounts: ReadonlyMap<string, number> = new Map(),
-  typeCodeOf: (code: string) => string | undefined = () => undefined,
-): TrustListIssuer[] {
-  return issuers
-    .filter(
-      (issuer): issuer is IssuerListing & { status: 'active' | 'withdrawn'; publicJwk: JWK } =>
-        issuer.status !== 'provisioning' && issuer.publicJwk !== undefined,
-    )
-    .map((issuer) => {
-      const statusLists = issuer.status === 'active' ? statusListCounts.get(issuer.id) : undefined;
-      return {
-        id: issuer.id,
-        name: issuer.name,
-        creditCode: issuer.creditCode,
-        region: issuer.region,
-        status: issuer.status,
-        jwks: { keys: publishedKeys(issuer).map(publicMembers) },
-        licenceTypes: issuer.licenceTypes.flatMap((code) => {
-          const typeCode = typeCodeOf(code);
-          return typeCode === undefined ? [] : [{ code, typeCode }];
-        }),
-        ...(statusLists !== undefined && { statusLists }),
-        // Certified batch keys (docs/batch-issuance.md), public halves only.
-        ...(issuer.batchKeys !== undefined &&
-          issuer.batchKeys.length > 0 && {
-            batchKeys: issuer.batchKeys.map((key) => ({
-              kid: key.kid,
-              jwk: publicMembers(key.publicJwk),
-              nbf: key.nbf,
-              exp: key.exp,
-              certificate: key.certificate,
-            })),
-          }),
-      };
-    })
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-}
 
 /**
  * JSON with object members in code-point order at every level, so that equal content always has equal

@@ -15,14 +15,20 @@ import type { IssuerStore } from '../issuers/issuer-store.js';
 import { findLicenceType } from '../licence/catalogue.js';
 import type { LicenceRecord } from '../licence/licence.js';
 import type { LicenceStore } from '../licence/licence-store.js';
+import { issuerUrlOf } from '../../packages/verifier/src/claims.js';
 import type { PublicJwk } from '../../packages/verifier/src/crypto.js';
 import type { StatusSource, TrustAnchors, TrustedIssuer } from '../../packages/verifier/src/trust.js';
 
-/** An issuer as the trust list would name it, or nothing while it is still being onboarded. */
-export function trustedIssuer(issuer: Issuer | undefined): TrustedIssuer | undefined {
+/**
+ * An issuer as the trust list would name it, or nothing while it is still being onboarded. Given our base
+ * URL, with the `iss` its credentials carry (`<baseUrl>/issuers/<id>`), which a credential must then
+ * name (or the bare id of the older ones).
+ */
+export function trustedIssuer(issuer: Issuer | undefined, baseUrl?: string): TrustedIssuer | undefined {
   if (!issuer || issuer.status === 'provisioning') return undefined;
   return {
     id: issuer.id,
+    ...(baseUrl !== undefined && { issuerUrl: issuerUrlOf(baseUrl, issuer.id) }),
     name: issuer.name,
     creditCode: issuer.creditCode,
     region: issuer.region,
@@ -72,6 +78,8 @@ export function storeTrust(deps: {
   presentationSigner: Pick<Signer, 'publicJwk'>;
   presentationPreviousSigners: ReadonlyArray<Pick<Signer, 'publicJwk'>>;
   cache?: IssuerCache;
+  /** Our base URL (`ISSUER_URL`): a credential of ours must name it in `iss` (or be of the older, bare form). */
+  issuerUrl?: string;
 }): TrustAnchors {
   const creditCodes = new Map<string, string>();
   const cache = deps.cache;
@@ -81,7 +89,7 @@ export function storeTrust(deps: {
     if (!issuer) return undefined;
     let trusted = views.get(issuer);
     if (!trusted) {
-      trusted = trustedIssuer(issuer);
+      trusted = trustedIssuer(issuer, deps.issuerUrl);
       if (!trusted) return undefined;
       views.set(issuer, trusted);
     }

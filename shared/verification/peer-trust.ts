@@ -102,6 +102,8 @@ export class PeerTrust implements StatusSource {
         ...(entry.statusLists !== undefined && { statusLists: entry.statusLists }),
         statusBase: entry.statusBase,
         peer: entry.peer,
+        // Its credentials name the peer's own URL: one naming another platform is not this issuer's.
+        issuerUrl: entry.issuerUrl,
       };
       byId.set(issuer.id, { issuer, peer });
       byCreditCode.set(issuer.creditCode, issuer);

@@ -46,7 +46,7 @@ export interface VerifyScanDependencies {
   audit: AuditTrail;
   clock: Clock;
   /** With it, issuer records are kept per container for `issuerCacheSeconds`; without, read each time. */
-  config?: Pick<Config, 'issuerCacheSeconds'> & Partial<PeerSettings>;
+  config?: Pick<Config, 'issuerCacheSeconds'> & Partial<PeerSettings> & Partial<Pick<Config, 'issuerUrl'>>;
   /** Peer platforms (跨地区互认): their issuers' licences verify too, statuses from their status lists. */
   peers?: Pick<PeerStore, 'list'>;
 }
@@ -157,6 +157,7 @@ function verifierFor(deps: VerifyScanDependencies): { verifier: Verifier; peers?
     const lifetime = (deps.config?.issuerCacheSeconds ?? 0) * 1000;
     const ours = storeTrust({
       ...deps,
+      ...(deps.config?.issuerUrl !== undefined && { issuerUrl: deps.config.issuerUrl }),
       ...(lifetime > 0 && { cache: new IssuerCache(lifetime, deps.clock) }),
     });
     const { platformRegion, peers: peerSettings } = deps.config ?? {};

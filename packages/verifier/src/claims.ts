@@ -43,9 +43,10 @@ const issuerUrlPattern = /^https?:\/\/[^/?#\s]+(?:\/[^?#\s]*)?\/issuers\/([^/?#\
 /**
  * The issuer id a credential's `iss` names: the last segment of an issuer URL
  * (`https://…/issuers/iss_8kq2`, the form since 2026-12), or the `iss` itself when it is no URL (the bare
- * id of older credentials, accepted until they expire). Undefined for a URL of any other shape. Whose URL
- * it is matters less than it seems: the id finds the issuer in the trust list, and only that issuer's
- * trusted keys can have signed the credential.
+ * id of older credentials, accepted until they expire). Undefined for a URL of any other shape. The id
+ * finds the issuer in the trust list; the verifier then checks the whole `iss` against the URL the trust
+ * source gives that issuer (`TrustedIssuer.issuerUrl`): a peer platform's issuer is named only by its own
+ * platform's URL, so a credential naming one platform cannot pass for another's.
  *
  * @example
  * ```ts
@@ -64,6 +65,19 @@ export function issuerIdOf(iss: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The `iss` an issuer's credentials carry: its URL at the platform that issues for it,
+ * `<baseUrl>/issuers/<issuer id>` (the id percent-encoded, as the service writes it).
+ *
+ * @example
+ * ```ts
+ * issuerUrlOf('https://elicence.example.gov.cn', 'iss_8kq2'); // 'https://elicence.example.gov.cn/issuers/iss_8kq2'
+ * ```
+ */
+export function issuerUrlOf(baseUrl: string, issuerId: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/issuers/${encodeURIComponent(issuerId)}`;
 }
 
 /** Non-empty and at most `max` UTF-16 units (not code points as {@link isString}: this check came first). */

@@ -55,7 +55,7 @@ export {
   type SyncReport,
 } from './offline-store.js';
 export { maxScanLength, readScan, verificationUrl, type Scan } from './input.js';
-export { issuerIdOf } from './claims.js';
+export { issuerIdOf, issuerUrlOf } from './claims.js';
 export {
   presentationPrefix,
   presentationLifetime,

@@ -32,7 +32,7 @@ import {
 import { streamCompression } from './status-list-streams.js';
 import { clockSkewSecondsOf } from './clock-skew.js';
 import { numberOption } from './number-option.js';
-import { statusListTokenClaims, statusListTokenType } from './claims.js';
+import { issuerUrlOf, statusListTokenClaims, statusListTokenType } from './claims.js';
 import type { Es256Verifier, PublicJwk } from './crypto.js';
 import { readCompactJws } from './jws.js';
 import { KeyCache } from './key-cache.js';
@@ -189,7 +189,13 @@ function answersPastExp(issuedAt: number, fetchedAt: number): Array<StatusAnswer
   );
 }
 
+/**
+ * The trust list's issuers as the verifier reads them. Each says the `iss` its credentials carry
+ * (`issuerUrl`): a peer platform's issuer as the list gives it (none given: it accepts no credential), the
+ * listing platform's own under the list's `iss`, the platform's base URL.
+ */
 function issuersOf(payload: TrustListPayload): TrustedIssuer[] {
+  const ownBase = /^https?:\/\//.test(payload.iss) ? payload.iss : undefined;
   return payload.issuers.map((entry) => ({
     id: entry.id,
     name: entry.name,
@@ -202,6 +208,9 @@ function issuersOf(payload: TrustListPayload): TrustedIssuer[] {
     ...(entry.statusLists !== undefined && { statusLists: entry.statusLists }),
     ...(entry.statusBase !== undefined && { statusBase: entry.statusBase }),
     ...(entry.peer !== undefined && { peer: entry.peer }),
+    ...(entry.peer !== undefined
+      ? entry.issuerUrl !== undefined && { issuerUrl: entry.issuerUrl }
+      : ownBase !== undefined && { issuerUrl: entry.issuerUrl ?? issuerUrlOf(ownBase, entry.id) }),
     ...(entry.batchKeys !== undefined && { batchKeys: entry.batchKeys }),
   }));
 }

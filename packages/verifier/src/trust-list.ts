@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { issuerIdOf, maxIssuerUrlLength } from './claims.js';
 import { guard, isInteger, isObject, isString, readArray } from './guard.js';
 
 /** The JOSE `typ` of the trust list. */
@@ -54,6 +55,14 @@ export interface TrustListIssuer {
    * the listing platform: a peer's issuer's lists stay at the peer.
    */
   statusBase?: string;
+  /**
+   * The `iss` its credentials carry (`<platform base URL>/issuers/<id>`), set on a peer platform's issuer
+   * (since 0.4.0): a verifier accepts a credential of that issuer only if its `iss` is exactly this URL,
+   * so a credential naming one platform's issuer cannot pass for another's. Absent on the listing
+   * platform's own issuers, whose URL is under the list's `iss` (`<iss>/issuers/<id>`); a peer's issuer
+   * without it (a list signed before) is refused: which platform it belongs to cannot be checked.
+   */
+  issuerUrl?: string;
   /**
    * Batch keys (存量证照电子化, docs/batch-issuance.md): short-lived keys a batch import signs credentials
    * with, each certified by one of this issuer's own keys (`certificate`, a `batch-key+jwt` over `{ iss,
@@ -171,6 +180,7 @@ function readIssuer(value: unknown): TrustListIssuer | undefined {
     batchKeys,
   } = value;
   const statusBase = readStatusBase(value.statusBase);
+  const issuerUrl = readIssuerUrl(value.issuerUrl, id);
   if (
     !isString(id, 1) ||
     !isString(name) ||
@@ -181,7 +191,8 @@ function readIssuer(value: unknown): TrustListIssuer | undefined {
     (statusLists !== undefined && !isInteger(statusLists, 0, 10_000)) ||
     (peer !== undefined && !isString(peer, 1, 100)) ||
     (peerFetchedAt !== undefined && !isString(peerFetchedAt, 1, 40)) ||
-    statusBase === null
+    statusBase === null ||
+    issuerUrl === null
   ) {
     return undefined;
   }
@@ -207,6 +218,7 @@ function readIssuer(value: unknown): TrustListIssuer | undefined {
     ...(peer !== undefined && { peer }),
     ...(peerFetchedAt !== undefined && { peerFetchedAt }),
     ...(statusBase !== undefined && { statusBase }),
+    ...(issuerUrl !== undefined && { issuerUrl }),
     ...(batch !== undefined && { batchKeys: batch }),
   };
 }
@@ -228,6 +240,17 @@ function readStatusBase(value: unknown): string | undefined | null {
   if (!(url.protocol === 'https:' || (url.protocol === 'http:' && loopback))) return null;
   if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') return null;
   return value.replace(/\/+$/, '');
+}
+
+/**
+ * An entry's `issuerUrl`: an absolute https URL (http only to this machine) naming the entry's own id
+ * (`…/issuers/<id>`), without query or fragment; `undefined` when absent, `null` when present but not one.
+ */
+function readIssuerUrl(value: unknown, id: unknown): string | undefined | null {
+  if (value === undefined) return undefined;
+  if (!isString(value, 1, maxIssuerUrlLength) || typeof id !== 'string' || issuerIdOf(value) !== id)
+    return null;
+  return readStatusBase(value) === value ? value : null;
 }
 
 /**

@@ -34,6 +34,15 @@ export interface TrustedIssuer {
   /** Set for an issuer of a peer platform: the peer's id at the listing platform. */
   peer?: string;
   /**
+   * The `iss` its credentials carry, `<its platform's base URL>/issuers/<id>` (since 0.4.0). When set, a
+   * credential naming this issuer is accepted only with exactly this `iss` (or, for an issuer without
+   * {@link peer}, the bare id of a credential issued before 2026-12); else it is `unknown_issuer`
+   * (`issuer_url_mismatch`). An issuer with {@link peer} and no `issuerUrl` accepts no credential (fail
+   * closed: which platform it belongs to cannot be checked); one without either is found by id alone, as
+   * before 0.4.0.
+   */
+  issuerUrl?: string;
+  /**
    * Its certified batch keys (docs/batch-issuance.md): each trusted only for credentials whose `iat` lies
    * in its window, and only once its certificate verifies with one of {@link keys}.
    */

@@ -42,7 +42,9 @@ export type Verdict = (typeof verdicts)[number];
  * - `invalid_signature`: `alg_not_allowed` (anything but ES256: `none`, HS256, …), `signature_high_s`
  *   (an ECDSA signature whose `s` is above n/2: the malleable twin of a valid one, never what we sign) or
  *   `signature_mismatch`;
- * - `unknown_issuer`: `issuer_not_trusted`, `issuer_withdrawn`, `key_not_trusted` (kid not published,
+ * - `unknown_issuer`: `issuer_not_trusted`, `issuer_url_mismatch` (a credential whose `iss` is not the
+ *   URL the trust list gives its issuer: another platform's URL, or a peer platform's issuer named by its
+ *   bare id), `issuer_withdrawn`, `key_not_trusted` (kid not published,
  *   e.g. a withdrawn key), `batch_key_window` (a batch key's credential whose `iat` is outside the key's
  *   window), `batch_key_not_certified` (a batch key whose certificate does not verify with the issuer's
  *   keys or does not match it; docs/batch-issuance.md); and a signer trusted, but not for this licence: `licence_type_not_allowed`
@@ -71,6 +73,7 @@ export type VerdictReason =
   | 'signature_high_s'
   | 'signature_mismatch'
   | 'issuer_not_trusted'
+  | 'issuer_url_mismatch'
   | 'issuer_withdrawn'
   | 'key_not_trusted'
   | 'batch_key_window'

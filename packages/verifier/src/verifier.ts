@@ -122,6 +122,21 @@ function checkAuthority(issuer: TrustedIssuer, type: string, id: string): void {
   if (parts[1] !== grant.typeCode) throw stop('unknown_issuer', 'licence_id_type_mismatch');
 }
 
+/**
+ * Whether a credential's `iss` names `issuer` the way its platform does: exactly the URL the trust source
+ * gives it, or, for one of the listing platform's own issuers, the bare id of a credential issued before
+ * 2026-12. The issuer is found by the id alone (the last segment of `iss`), so without this a platform
+ * could sign as `https://<another platform>/issuers/<id>` and the verdict would read as the other's. A
+ * peer's issuer whose URL the trust source does not say is refused (fail closed); an issuer of ours
+ * without one is found by id alone, as before 0.4.0.
+ */
+function issuerUrlHolds(issuer: TrustedIssuer, iss: string): boolean {
+  if (issuer.issuerUrl !== undefined) {
+    return iss === issuer.issuerUrl || (issuer.peer === undefined && iss === issuer.id);
+  }
+  return issuer.peer === undefined;
+}
+
 /** The key with this `kid`: a loop, not `find`, since this runs on every verification. */
 function keyWithKid(keys: readonly PublicJwk[], kid: string): PublicJwk | undefined {
   for (const key of keys) if (key.kid === kid) return key;
@@ -304,6 +319,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
     return then(trust.issuerById(issuerId), (found) => {
       const issuer = trustedIssuer(run, found);
+      if (!issuerUrlHolds(issuer, iss as string)) throw stop('unknown_issuer', 'issuer_url_mismatch');
       // An issuer key, else one of its certified batch keys (docs/batch-issuance.md).
       const jwk = keyWithKid(issuer.keys, kid) ?? batchKeyFor(issuer, kid, jws.payload.iat);
       return then(jwk, (key) => verifyCredentialWith(run, jws, issuer, key));

@@ -92,6 +92,8 @@ function trustMayHelp(result: VerificationResult, trust: Freshness | undefined, 
     trust.stale ||
     now - trust.fetchedAt > onlineTrustMaxAgeMs ||
     result.reason === 'issuer_not_trusted' ||
+    // A peer's issuer of a saved list signed before lists gave peers' issuers their URL.
+    result.reason === 'issuer_url_mismatch' ||
     result.reason === 'key_not_trusted' ||
     // A type given to the issuer since the saved list was signed (or a list from before types were listed).
     result.reason === 'licence_type_not_allowed'

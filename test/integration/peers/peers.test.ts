@@ -368,8 +368,8 @@ describe('peer platforms (跨地区互认)', () => {
     const peers = ((await listed.json()) as { items: Array<Record<string, unknown>> }).items;
     expect(peers.find((p) => p.id === peerB)).toMatchObject({ status: 'stale' });
     // Its status list, relayed by A before B went down, is served as the last good copy (not to be
-    // cached further) until the token's own exp; a list A never relayed cannot be: a 502 problem naming
-    // the peer as the dependency that failed (its message kept inside), no crash.
+    // cached further) until the token's own exp (a list A never relayed cannot be: a 502 problem naming
+    // the peer as the dependency that failed, test/unit/licence/peer-status-lists.test.ts).
     const listId = `${b.credentials.issuer.id}.0`;
     const lastGood = await fetch(`${a.baseUrl}/status-lists/${listId}`);
     expect(lastGood.status).toBe(200);
@@ -377,8 +377,9 @@ describe('peer platforms (跨地区互认)', () => {
     const claims = decodeJwt(await lastGood.text());
     expect(claims.iss).toBe(b.credentials.issuer.id);
     expect(claims.exp! * 1000).toBeGreaterThan(Date.now());
-    const neverRelayed = `${b.credentials.issuer.id}.7`;
-    await expectProblem(await fetch(`${a.baseUrl}/status-lists/${neverRelayed}`), 502, 'peer_unreachable');
+    // A list B's trust list does not count is not asked of B at all (R23 L1): a 404, as for an unknown id.
+    const uncounted = `${b.credentials.issuer.id}.7`;
+    await expectProblem(await fetch(`${a.baseUrl}/status-lists/${uncounted}`), 404, 'status_list_not_found');
     const own = await fetch(`${a.baseUrl}/status-lists/${a.credentials.issuer.id}.0`);
     expect(own.status).toBe(200);
   }, 60_000);

@@ -41,6 +41,7 @@ function world(fetch: typeof globalThis.fetch) {
     audit,
     clock: { now: () => now },
     config: {
+      issuerUrl: 'https://elicence.example.gov.cn',
       platformRegion: '110000',
       peers: { staleSeconds: 86_400, maxAgeSeconds: 604_800, fetchTimeoutMs: 5000 },
     },

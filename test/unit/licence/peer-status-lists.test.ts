@@ -5,6 +5,7 @@ import { DependencyError, NotFoundError } from '../../../shared/errors.js';
 import type { PeerRecord } from '../../../shared/issuers/peer-store.js';
 import {
   PEER_STATUS_LIST_CACHE_SECONDS,
+  PEER_STATUS_LIST_FAILURE_SECONDS,
   PeerStatusListRelay,
 } from '../../../shared/licence/peer-status-lists.js';
 
@@ -56,10 +57,11 @@ function peer(fetchedAt = new Date(now).toISOString()): PeerRecord {
       {
         id: 'iss_b',
         name: 'B issuer',
-        creditCode: 'CC_B',
+        creditCode: '11310000000000027U',
         region: '310000',
         status: 'active',
         jwks: { keys: [publicJwk] },
+        statusLists: 2,
         peer: 'peer_b',
         statusBase: base,
       },
@@ -157,6 +159,59 @@ describe('PeerStatusListRelay', () => {
       expect(error, body).toBeInstanceOf(DependencyError);
       expect((error as DependencyError).code).toBe('peer_bad_response');
     }
+  });
+
+  it('asks the peer for no list beyond the count its trust list gives the issuer (R23 L1)', async () => {
+    const { relay, requests } = relayFor(async () => ok(await token()));
+    for (const id of ['iss_b.2', 'iss_b.100000', 'iss_b.99999999'])
+      expect(await relay.token(id)).toBeUndefined();
+    expect(requests).toEqual([]);
+    const uncounted = relayFor(
+      async () => ok(await token()),
+      () => [{ ...peer(), issuers: peer().issuers.map(({ statusLists: _n, ...issuer }) => issuer) }],
+    );
+    expect(await uncounted.relay.token(listId)).toBeUndefined();
+    expect(uncounted.requests).toEqual([]);
+  });
+
+  it('keeps the peer’s 404 and its failure a minute: asked again meanwhile, it does not fetch (R23 L1)', async () => {
+    let status = 404;
+    const { relay, requests } = relayFor(async () => new Response('{}', { status }));
+    for (let i = 0; i < 5; i++) {
+      const error = await relay.token(listId).catch((e: unknown) => e);
+      expect((error as NotFoundError).code).toBe('status_list_not_found');
+    }
+    expect(requests).toHaveLength(1);
+    now += PEER_STATUS_LIST_FAILURE_SECONDS * 1000;
+    status = 503;
+    for (let i = 0; i < 5; i++) {
+      const error = await relay.token(listId).catch((e: unknown) => e);
+      expect((error as DependencyError).code).toBe('peer_unreachable');
+    }
+    expect(requests).toHaveLength(2);
+    // A refresh of the peer in this process asks again at once.
+    relay.invalidate();
+    await relay.token(listId).catch(() => undefined);
+    expect(requests).toHaveLength(3);
+  });
+
+  it('reads the peer’s answer as a stream and stops past the bound, whatever the peer sends (R23 H1)', async () => {
+    let pulled = 0;
+    const chunk = new Uint8Array(64 * 1024).fill(0x41);
+    const endless = () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            pulled += chunk.byteLength;
+            controller.enqueue(chunk);
+          },
+        }),
+        { status: 200 },
+      );
+    const { relay } = relayFor(async () => endless());
+    const error = await relay.token(listId).catch((e: unknown) => e);
+    expect((error as DependencyError).code).toBe('peer_bad_response');
+    expect(pulled).toBeLessThanOrEqual(4 * 1024 * 1024 + 3 * chunk.byteLength);
   });
 
   it('passes on the peer’s 404; a peer down or failing is a DependencyError (502 peer_unreachable)', async () => {

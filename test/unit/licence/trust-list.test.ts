@@ -1,7 +1,13 @@
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Signer } from '../../../shared/crypto/signer.js';
+import {
+  creditCodeCheckCharacter,
+  organisationCodeCheckCharacter,
+} from '../../../shared/identifiers/credit-code.js';
 import type { Issuer } from '../../../shared/issuers/issuer.js';
+import { TRUST_LIST_MAX_CHARS } from '../../../shared/issuers/peer-limits.js';
+import type { PeerRecord } from '../../../shared/issuers/peer-store.js';
 import { findLicenceType } from '../../../shared/licence/catalogue.js';
 import { LIST_SIZE } from '../../../shared/licence/status-list-store.js';
 import { trustListPayload } from '../../../packages/verifier/src/trust-list.js';
@@ -44,6 +50,13 @@ class InMemoryTrustListStore implements TrustListStore {
 }
 
 const start = Date.UTC(2025, 0, 1) / 1000;
+
+/** A valid government-agency credit code registered in `region` (GB 32100). */
+function creditCodeIn(region: string, n: number): string {
+  const body = String(n).padStart(8, '0');
+  const first17 = `11${region}${body}${organisationCodeCheckCharacter(body)}`;
+  return `${first17}${creditCodeCheckCharacter(first17)}`;
+}
 
 async function issuer(id: string, status: Issuer['status'], creditCode: string): Promise<Issuer> {
   const signer = new LocalSigner();
@@ -276,6 +289,75 @@ describe('trustListToken', () => {
       publicOnly(await presentationSigner.publicJwk()),
     ]);
     expect(platformSigner.signatures).toBe(3);
+  });
+
+  it('answers a token it signed but could not store, and signs again only when it is due (R23 H1)', async () => {
+    // The table refuses the item (too large, throttled): every request used to sign anew, then fail (503).
+    const refusing = new InMemoryTrustListStore();
+    refusing.save = () => Promise.reject(new Error('Item size has exceeded the maximum allowed size'));
+    const answers = [];
+    for (let i = 0; i < 5; i++) answers.push(await trustListToken({ ...deps(), trustList: refusing }));
+    expect(new Set(answers.map((answer) => answer.jws)).size).toBe(1);
+    expect(platformSigner.signatures).toBe(1);
+    now += 60;
+    expect((await trustListToken({ ...deps(), trustList: refusing })).ttl).toBe(TRUST_LIST_TTL_SECONDS - 60);
+    expect(platformSigner.signatures).toBe(1);
+    // Due by age: signed again (once), as a stored token would be.
+    now += TRUST_LIST_RESIGN_AGE_SECONDS;
+    await trustListToken({ ...deps(), trustList: refusing });
+    await trustListToken({ ...deps(), trustList: refusing });
+    expect(platformSigner.signatures).toBe(2);
+    // Its content changed: signed again.
+    await issuers.claim(await issuer('iss_two', 'active', '11310000000000010A'));
+    await trustListToken({ ...deps(), trustList: refusing });
+    expect(platformSigner.signatures).toBe(3);
+  });
+
+  it('takes peers whole, oldest first, while the signed list stays under its item limit (R23 H1)', async () => {
+    const fetchedAt = new Date(now * 1000).toISOString();
+    const types = Array.from({ length: 40 }, (_, i) => ({ code: `licence-type-${i}`, typeCode: '003' }));
+    const jwk = await new LocalSigner().publicJwk();
+    const key = { kty: 'EC' as const, crv: 'P-256' as const, x: jwk.x!, y: jwk.y!, kid: jwk.kid! };
+    const peer = (n: number, region: string): PeerRecord => ({
+      id: `peer_${n}`,
+      name: `peer ${n}`,
+      region,
+      baseUrl: `https://peer${n}.example.gov.cn`,
+      jwks: { keys: [key] },
+      createdAt: new Date((now - 1000 + n) * 1000).toISOString(),
+      fetchedAt,
+      trustList: { jws: 'x', iat: now - 60, exp: now + 86_400 },
+      issuers: Array.from({ length: 50 }, (_, i) => ({
+        id: `iss_p${n}_${i}`,
+        name: `peer ${n} agency ${i}`,
+        creditCode: creditCodeIn(region, n * 1000 + i),
+        region,
+        status: 'active' as const,
+        jwks: { keys: [key] },
+        licenceTypes: types,
+        statusLists: 1,
+        peer: `peer_${n}`,
+        statusBase: `https://peer${n}.example.gov.cn`,
+      })),
+      version: 1,
+    });
+    const records = [peer(3, '330000'), peer(1, '320000'), peer(2, '340000')];
+    const { jws } = await trustListToken({
+      ...deps(),
+      peers: { list: async () => records },
+      config: {
+        issuerUrl: 'https://id.example.gov.cn',
+        platformRegion: '110000',
+        peers: { staleSeconds: 86_400, maxAgeSeconds: 604_800, fetchTimeoutMs: 5000 },
+      },
+    });
+    expect(jws.length).toBeLessThanOrEqual(TRUST_LIST_MAX_CHARS);
+    const listed = trustListPayload.parse(decodeJwt(jws)).issuers;
+    expect(listed[0]?.id).toBe('iss_one');
+    expect([...new Set(listed.flatMap((entry) => (entry.peer ? [entry.peer] : [])))]).toEqual([
+      'peer_1',
+      'peer_2',
+    ]);
   });
 
   it('serves its own token when another request stored one first', async () => {

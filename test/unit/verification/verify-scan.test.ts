@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { signCompactJws } from '../../../shared/crypto/compact-jws.js';
 import { changeLicenceStatus } from '../../../shared/licence/change-status.js';
 import { issueLicence, issueLicenceInput } from '../../../shared/licence/issue-licence.js';
-import { licenceCredentialType } from '../../../packages/verifier/src/claims.js';
+import { issuerUrlOf, licenceCredentialType } from '../../../packages/verifier/src/claims.js';
 import {
   createStatusBytes,
   encodeStatusList,
@@ -16,10 +16,13 @@ import type { LicenceRecord } from '../../../shared/licence/licence.js';
 import type { PeerRecord } from '../../../shared/issuers/peer-store.js';
 import type { TrustListKey } from '../../../packages/verifier/src/trust-list.js';
 import { verifyScan, type VerifyScanDependencies } from '../../../shared/verification/verify-scan.js';
-import { createWorld, DAY, NOW } from '../../support/verifier-world.js';
+import { createWorld, DAY, licenceId, NOW } from '../../support/verifier-world.js';
 import { licenceWorld, type LicenceWorld } from '../../support/licence-world.js';
 import { drivingLicenceBody, newIdNumber } from '../../support/licences.js';
 import { switchablePeer } from '../../support/switchable-peer.js';
+
+/** A government agency's credit code registered in Shanghai (310000), valid by GB 32100. */
+const SH_CREDIT_CODE = '11310000000000027U';
 
 const verifier = { clientId: 'cl_verifier' };
 
@@ -160,7 +163,8 @@ describe('verifyScan (POST /verify), a peer’s licence whose status list cannot
         {
           id: peerWorld.issuer.id,
           name: peerWorld.issuer.name,
-          creditCode: peerWorld.issuer.creditCode,
+          // Registered in Shanghai (its characters 3 to 8), as a peer of 310000's issuer must be.
+          creditCode: SH_CREDIT_CODE,
           region: '310000',
           status: 'active' as const,
           jwks: { keys: peerWorld.issuer.keys as TrustListKey[] },
@@ -194,7 +198,14 @@ describe('verifyScan (POST /verify), a peer’s licence whose status list cannot
     };
     const listUri = `${baseUrl}/status-lists/${peerWorld.issuer.id}.0`;
     const credential = (idx: number) =>
-      peerWorld.credential({ claims: { status: { status_list: { idx, uri: listUri } } } });
+      peerWorld.credential({
+        claims: {
+          // Named by the peer's own URL, as the peer's credentials are.
+          iss: issuerUrlOf(baseUrl, peerWorld.issuer.id),
+          jti: licenceId(7, SH_CREDIT_CODE),
+          status: { status_list: { idx, uri: listUri } },
+        },
+      });
     /** The peer's status list token for `statuses`, signed by its issuer at `iat`, valid until `exp` (ttl 300). */
     const listToken = async (statuses: Uint8Array, exp: number, iat = NOW - 30) =>
       signCompactJws(

@@ -17,9 +17,11 @@ import {
 } from '../../../packages/verifier/src/offline-store.js';
 import { createVerifier } from '../../../packages/verifier/src/verifier.js';
 import { LocalSigner } from '../../support/local-signer.js';
-import { createWorld, NOW, type World } from '../../support/verifier-world.js';
+import { createWorld, FakeStatus, licenceId, NOW, type World } from '../../support/verifier-world.js';
 
 const BASE = 'https://elicence.test';
+/** A government agency's credit code registered in Shanghai (310000), valid by GB 32100. */
+const PEER_CREDIT_CODE = '11310000000000027U';
 
 /** The service as an offline verifier sees it: signed documents at paths, and a switch for the network. */
 class FakeService {
@@ -818,5 +820,104 @@ describe('OfflineTrustStore, refreshing one list or the trust list alone', () =>
     release();
     await syncing;
     expect((await verifierOf(slow).verify(await world.credential())).verdict).toBe('revoked');
+  });
+});
+
+describe('OfflineTrustStore, whose issuer a credential names (R23 H2)', () => {
+  const peerUrl = 'https://elicence.sh.example.gov.cn/issuers/iss_PeerIssuer000000';
+
+  /** Our trust list with our issuer and a peer platform's, as the service lists it since 0.4.0. */
+  async function publishWithPeer(peerSigner: LocalSigner, peerEntry: Record<string, unknown> = {}) {
+    const payload = {
+      iss: BASE,
+      iat: now,
+      exp: now + 7 * 86_400,
+      ttl: 3600,
+      issuers: [
+        {
+          id: world.issuer.id,
+          name: world.issuer.name,
+          creditCode: world.issuer.creditCode,
+          region: '110000',
+          status: 'active',
+          jwks: { keys: world.issuer.keys },
+          licenceTypes: world.issuer.licenceTypes,
+        },
+        {
+          id: 'iss_PeerIssuer000000',
+          name: '上海市测试局',
+          creditCode: PEER_CREDIT_CODE,
+          region: '310000',
+          status: 'active',
+          jwks: { keys: [await peerSigner.publicJwk()] },
+          licenceTypes: world.issuer.licenceTypes,
+          peer: 'peer_sh',
+          statusBase: BASE,
+          issuerUrl: peerUrl,
+          ...peerEntry,
+        },
+      ],
+    };
+    service.put(
+      '/trust-list',
+      await signCompactJws({ typ: 'trust-list+jwt' }, payload, world.platformSigner),
+    );
+  }
+
+  it('takes our issuers’ URL from the list’s iss and a peer’s from its entry; any other URL is refused', async () => {
+    const peerSigner = new LocalSigner();
+    await publishWithPeer(peerSigner);
+    const store = storeOf();
+    await store.sync();
+    expect(store.issuerById(world.issuer.id)?.issuerUrl).toBe(`${BASE}/issuers/${world.issuer.id}`);
+    expect(store.issuerById('iss_PeerIssuer000000')?.issuerUrl).toBe(peerUrl);
+    const status = new FakeStatus();
+    const verifier = createVerifier({ crypto: nodeEs256, trust: store, status, clock });
+    const ours = (iss: string) => world.credential({ claims: { iss } });
+    const theirs = (iss: string) =>
+      world.credential({ signer: peerSigner, claims: { iss, jti: licenceId(7, PEER_CREDIT_CODE) } });
+    status.statuses.set(world.credentialClaims().jti, 'valid');
+    status.statuses.set(licenceId(7, PEER_CREDIT_CODE), 'valid');
+    for (const credential of [
+      await ours(world.issuer.id),
+      await ours(`${BASE}/issuers/${world.issuer.id}`),
+      await theirs(peerUrl),
+    ]) {
+      expect((await verifier.verify(credential)).verdict).toBe('valid');
+    }
+    for (const credential of [
+      await ours(`https://elicence.sh.example.gov.cn/issuers/${world.issuer.id}`),
+      // Signed by the peer issuer's own key, but naming it under another platform, or by its bare id.
+      await theirs(`${BASE}/issuers/iss_PeerIssuer000000`),
+      await theirs('https://elicence.zj.example.gov.cn/issuers/iss_PeerIssuer000000'),
+      await theirs('iss_PeerIssuer000000'),
+    ]) {
+      expect(await verifier.verify(credential)).toMatchObject({
+        verdict: 'unknown_issuer',
+        reason: 'issuer_url_mismatch',
+      });
+    }
+  });
+
+  it('accepts no credential of a peer’s issuer the list gives no URL, and refuses a list whose URL names another id', async () => {
+    const peerSigner = new LocalSigner();
+    await publishWithPeer(peerSigner, { issuerUrl: undefined });
+    const store = storeOf();
+    await store.sync();
+    const status = new FakeStatus();
+    status.statuses.set(licenceId(7, PEER_CREDIT_CODE), 'valid');
+    const credential = await world.credential({
+      signer: peerSigner,
+      claims: { iss: peerUrl, jti: licenceId(7, PEER_CREDIT_CODE) },
+    });
+    expect(
+      await createVerifier({ crypto: nodeEs256, trust: store, status, clock }).verify(credential),
+    ).toMatchObject({
+      verdict: 'unknown_issuer',
+      reason: 'issuer_url_mismatch',
+    });
+    now += 1;
+    await publishWithPeer(peerSigner, { issuerUrl: 'https://elicence.sh.example.gov.cn/issuers/iss_Other' });
+    await expect(store.sync()).rejects.toMatchObject({ code: 'invalid_token' });
   });
 });

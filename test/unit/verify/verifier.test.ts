@@ -452,6 +452,41 @@ describe('credential conventions (API.md v2) and the older form', () => {
     });
   });
 
+  it('an issuer the trust source names by URL is the one of that URL only (R23 H2)', async () => {
+    const at = (host: string) => `https://${host}/issuers/${world.issuer.id}`;
+    // One of the listing platform's own: its URL, or the bare id of the older credentials.
+    world.trust.issuers.set(world.issuer.id, {
+      ...world.issuer,
+      issuerUrl: `${base}/issuers/${world.issuer.id}`,
+    });
+    expect((await verifierOf().verify(await v2())).verdict).toBe('valid');
+    expect((await verifierOf().verify(await world.credential())).verdict).toBe('valid');
+    expect(await verifierOf().verify(await v2({ iss: at('elicence.other.gov.cn') }))).toMatchObject({
+      verdict: 'unknown_issuer',
+      reason: 'issuer_url_mismatch',
+    });
+    // A peer platform's: its own platform's URL alone, never the bare id or another platform's URL.
+    const peerUrl = at('elicence.zj.example.gov.cn');
+    world.trust.issuers.set(world.issuer.id, { ...world.issuer, peer: 'peer_zj', issuerUrl: peerUrl });
+    expect((await verifierOf().verify(await v2({ iss: peerUrl }))).verdict).toBe('valid');
+    for (const iss of [
+      world.issuer.id,
+      at('elicence.js.example.gov.cn'),
+      `${base}/issuers/${world.issuer.id}`,
+    ]) {
+      expect(await verifierOf().verify(await v2({ iss })), iss).toMatchObject({
+        verdict: 'unknown_issuer',
+        reason: 'issuer_url_mismatch',
+      });
+    }
+    // A peer's issuer whose URL the trust source does not give: no credential of it (fail closed).
+    world.trust.issuers.set(world.issuer.id, { ...world.issuer, peer: 'peer_zj' });
+    expect(await verifierOf().verify(await v2({ iss: peerUrl }))).toMatchObject({
+      verdict: 'unknown_issuer',
+      reason: 'issuer_url_mismatch',
+    });
+  });
+
   it('a vct naming another type than lt is malformed (the grants are checked on lt)', async () => {
     const result = await verifierOf().verify(await v2({ vct: `${base}/licence-types/business-licence` }));
     expect(result).toMatchObject({ verdict: 'malformed', reason: 'invalid_claims' });
