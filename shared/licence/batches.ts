@@ -30,6 +30,7 @@ import {
   BATCH_CHUNK_SIZE,
   batchItemsContext,
   batchItemsRetentionSeconds,
+  chunkFinished,
   chunkSetOf,
   type BatchChunk,
   type BatchItemError,
@@ -403,6 +404,8 @@ export interface RunBatchDependencies extends IssueLicenceDependencies {
  * outcome is stored in the chunk first (the sealed items, ID numbers included, dropped from it), then
  * counted into the job, so a re-run after a crash at any point issues nothing twice and counts nothing
  * twice. A fault (the table, KMS) throws: the queue delivers the job again, and the re-run picks up there.
+ * Two runs of one job at once (a message delivered twice) never write over each other's chunk
+ * ({@link saveChunkOver}) nor count one twice (the job's `version`).
  *
  * However late the re-run (a message redriven from the dead-letter queue weeks on), an item issued before
  * is not issued again: the chunk under way keeps the ids of its items issued so far when a fault stops it
@@ -439,8 +442,9 @@ export async function runBatch(batchId: string, deps: RunBatchDependencies): Pro
     if (items && chunk.expiresAt !== undefined && chunk.expiresAt <= epochSeconds(deps.clock)) {
       throw new Error(`batch ${job.id}: chunk ${chunk.n}'s items expired before they were issued`);
     }
-    const done = items ? await processChunk(job, chunk, items, issueDeps, deps) : chunk;
-    if (items) await deps.batches.saveChunk(done);
+    const done = items
+      ? await saveChunkOver(chunk, await processChunk(job, chunk, items, issueDeps, deps), deps)
+      : chunk;
     const ids = done.licenceIds ?? [];
     const chunkErrors = done.errors ?? [];
     job = await deps.batches.saveJob({
@@ -459,6 +463,48 @@ export async function runBatch(batchId: string, deps: RunBatchDependencies): Pro
 /** A chunk's items; a chunk that does not open (altered, moved, another key) is a fault, never skipped. */
 async function openItems(chunk: BatchChunk, deps: Pick<RunBatchDependencies, 'batchItemsSealer'>) {
   return (await deps.batchItemsSealer.open(batchItemsContext(chunk), chunk.sealedItems!)) as BatchItems;
+}
+
+/** How many times {@link saveChunkOver} reads a chunk again after another run saved it, before giving up. */
+const CHUNK_SAVE_ATTEMPTS = 5;
+
+/**
+ * Saves `next` (a chunk's outcome, or its progress with its items kept) over the chunk as `read`, never
+ * over what another run saved meanwhile: SQS delivers a message at least once, and a redrive may overlap
+ * a run still going, so two runs of a job may process one chunk at once (review R23 M1: the slower
+ * run's progress used to replace the other's outcome, putting the sealed items back and half the licences
+ * out of the job's list). When the chunk changed since it was read, it is read again:
+ *
+ * 1. finished by the other run: its outcome stands and is answered (a chunk is never put back);
+ * 2. still under way (the other run saved progress): the licence ids of both runs are merged (the same
+ *    item's id is the same in both, through its idempotency key) and the write tried again over it.
+ *
+ * Answers the chunk as stored. A chunk that keeps changing is a fault (the queue delivers again).
+ */
+async function saveChunkOver(
+  read: BatchChunk,
+  next: BatchChunk,
+  deps: Pick<RunBatchDependencies, 'batches'>,
+): Promise<BatchChunk> {
+  let base = read;
+  let attempt = next;
+  for (let tries = 0; tries < CHUNK_SAVE_ATTEMPTS; tries += 1) {
+    const write = { ...attempt, version: base.version ?? 0 };
+    if (await deps.batches.saveChunk(write)) return { ...write, version: write.version + 1 };
+    const stored = await deps.batches.chunk(read.batchId, chunkSetOf(read), read.n);
+    if (!stored) throw new Error(`batch ${read.batchId}: chunk ${read.n} is missing`);
+    if (chunkFinished(stored)) return stored;
+    const licenceIds = (attempt.licenceIds ?? []).map(
+      (licenceId, position) => licenceId ?? stored.licenceIds?.[position] ?? null,
+    );
+    // An item the other run issued is no longer one this run refused.
+    const errors = attempt.errors?.filter((error) => licenceIds[error.index - read.first] === null);
+    base = stored;
+    attempt = chunkFinished(attempt)
+      ? { ...attempt, licenceIds, ...(errors && { errors }) }
+      : { ...stored, licenceIds };
+  }
+  throw new Error(`batch ${read.batchId}: chunk ${read.n} kept changing under another run`);
 }
 
 async function processChunk(
@@ -511,7 +557,8 @@ async function processChunk(
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
   if (fault) {
     // The items issued so far, in the chunk (its items kept): a re-run skips them, however late it comes.
-    await run.batches.saveChunk({ ...chunk, licenceIds }).catch((error: unknown) =>
+    // Over the chunk as read only: another delivery running at once may have finished it meanwhile.
+    await saveChunkOver(chunk, { ...chunk, licenceIds }, run).catch((error: unknown) =>
       logger.warn('batch chunk progress not saved; the items’ idempotency records stand in', {
         batchId: job.id,
         chunk: chunk.n,
