@@ -1,5 +1,6 @@
 import type * as z from 'zod';
 import {
+  explainUnionIssues,
   InvalidInputError,
   TooLargeError,
   UnsupportedMediaTypeError,
@@ -52,11 +53,15 @@ export function bodyBytes(event: HttpEvent): Buffer {
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
 }
 
-/** Turns zod issues into the `errors: [{ path, message, code }]` of our problem documents. */
+/**
+ * Turns zod issues into the `errors: [{ path, message, code }]` of our problem documents; a union's issue
+ * is said in its branches' terms ({@link explainUnionIssues}: `holder.idNumber: invalid_type`, not
+ * `holder: invalid_value`).
+ */
 export function zodErrors(error: z.ZodError, input?: unknown): FieldError[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.length > 0 ? issue.path.join('.') : '(body)',
-    message: issue.message,
+  return explainUnionIssues(error.issues, input).map((issue) => ({
+    path: issue.path && issue.path.length > 0 ? issue.path.map(String).join('.') : '(body)',
+    message: issue.message ?? '',
     ...zodIssueCode(issue, input),
   }));
 }

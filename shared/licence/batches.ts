@@ -12,6 +12,7 @@ import { canonicalJson } from '../canonical-json.js';
 import { epochSeconds, type Clock } from '../clock.js';
 import {
   ConflictError,
+  explainUnionIssues,
   InvalidInputError,
   NotFoundError,
   ServiceError,
@@ -40,6 +41,7 @@ import {
 } from './batch-store.js';
 import { findLicenceType, validateFields } from './catalogue.js';
 import {
+  assertHolderKind,
   issueLicence,
   issueLicenceInput,
   type IssueLicenceDependencies,
@@ -152,17 +154,23 @@ export async function submitBatch(
   const requestHash = await deps.fingerprint(canonicalJson({ batch: input.items }));
   const existing = await deps.batches.find(id);
   if (existing) return { job: sameRequest(existing, requestHash), created: false };
+  // Each item checked as `POST /licences` would; a refused one is reported by its index, not issued.
+  const errors: BatchItemError[] = [];
+  const sameAs: string[] = [];
+  const items: BatchItems = input.items.map((item, index): BatchItems[number] => {
+    const checked = checkItem(item);
+    if ('licence' in checked) {
+      sameAs[index] = checked.licence;
+      return item as IssueLicenceInput;
+    }
+    const invalid = { index, code: checked.code, detail: itemErrorDetail(checked.errors) };
+    errors.push(invalid);
+    return { invalid };
+  });
+  assertNoRepeatedItem(sameAs);
   // A new job takes one of the issuer's slots first (429 too_many_batches at the cap): see batch-slots.ts.
   await claimBatchSlot(context.issuerId, id, deps);
   try {
-    const errors: BatchItemError[] = [];
-    const items: BatchItems = input.items.map((item, index): BatchItems[number] => {
-      const refused = checkItem(item);
-      if (!refused) return item as IssueLicenceInput;
-      const invalid = { index, code: refused.code, detail: itemErrorDetail(refused.errors) };
-      errors.push(invalid);
-      return { invalid };
-    });
     // Sealed before they are stored: the items hold the holders' ID numbers, and wait in the table until
     // the job issues them (a job that fails every delivery keeps them). One data key per chunk.
     // This attempt's own set of chunks (batch-store.ts `chunkSet`): a concurrent submission of the same
@@ -235,24 +243,64 @@ async function releaseUnwrittenSlot(
 }
 
 /**
- * An item as `POST /licences` would check it before anything is reserved: its shape, its type in the
- * catalogue and its fields against the type's schema (so every value is bounded, and a chunk of items
- * is too). The holder's number, the issuer's rights and the credential's size are checked when the job
- * issues it. `undefined` when it passes.
+ * Refuses a request in which an item repeats an earlier one (`400 duplicate_item`, each repeat named by
+ * its index and the first it repeats): the job would issue both, two licences with a status slot each,
+ * for one row typed twice (review R23 L3). `sameAs[index]` is what makes two items the same licence
+ * ({@link checkItem}); refused items have none. Overlap between separate batches (each with its own
+ * `Idempotency-Key`) is the integrator's to avoid, as between two `POST /licences`.
  */
-function checkItem(item: unknown): { code: string; errors: readonly FieldError[] } | undefined {
+function assertNoRepeatedItem(sameAs: readonly (string | undefined)[]): void {
+  const first = new Map<string, number>();
+  const errors: FieldError[] = [];
+  sameAs.forEach((licence, index) => {
+    if (licence === undefined) return;
+    const earlier = first.get(licence);
+    if (earlier === undefined) first.set(licence, index);
+    else {
+      errors.push({
+        path: `items.${index}`,
+        message: `the same type, holder and fields as items.${earlier}`,
+        code: 'duplicate',
+        params: { first: earlier },
+      });
+    }
+  });
+  if (errors.length === 0) return;
+  const named = errors
+    .slice(0, 10)
+    .map((error) => `${error.path.slice('items.'.length)} repeats ${String(error.params?.first)}`);
+  throw new InvalidInputError(
+    `Items repeat earlier ones (the same type, holder and fields), by index: ${named.join(', ')}${errors.length > 10 ? `, and ${errors.length - 10} more` : ''}`,
+    'duplicate_item',
+    { errors },
+  );
+}
+
+/**
+ * An item as `POST /licences` would check it before anything is reserved: its shape, its type in the
+ * catalogue, its holder's kind and its fields against the type's schema (so every value is bounded, and
+ * a chunk of items is too). The holder's number, the issuer's rights and the credential's size are
+ * checked when the job issues it. When it passes, `licence` says which licence it asks for: its type, its
+ * holder's number and its fields as they will be issued (the numbers trimmed and in capitals, as their
+ * parsers read them; the fields as the type's schema normalises them), in canonical JSON. It holds an ID
+ * number: compared in memory, never stored, logged or answered.
+ */
+function checkItem(item: unknown): { licence: string } | { code: string; errors: readonly FieldError[] } {
   const parsed = issueLicenceInput.safeParse(item);
   if (!parsed.success) {
+    const pathOf = (path: readonly PropertyKey[] = []) => path.map(String).join('.');
     return {
       code: 'invalid_item',
-      errors: parsed.error.issues.flatMap((issue): FieldError[] =>
+      // The holder's union said in its branches' terms (`holder.idNumber: invalid_type`, `holder:
+      // exactly_one_of`), not zod's `holder: invalid_value` for every way it can be wrong.
+      errors: explainUnionIssues(parsed.error.issues, item).flatMap((issue): FieldError[] =>
         issue.code === 'unrecognized_keys'
-          ? issue.keys.map((key) => ({
-              path: [...issue.path, key].join('.'),
+          ? (issue.keys ?? []).map((key) => ({
+              path: pathOf([...(issue.path ?? []), key]),
               message: '',
               code: 'unknown_field',
             }))
-          : [{ path: issue.path.join('.'), message: issue.message, ...zodIssueCode(issue, item) }],
+          : [{ path: pathOf(issue.path), message: issue.message ?? '', ...zodIssueCode(issue, item) }],
       ),
     };
   }
@@ -264,8 +312,13 @@ function checkItem(item: unknown): { code: string; errors: readonly FieldError[]
         errors: [{ path: 'type', message: '', code: 'unknown_licence_type' }],
       };
     }
-    validateFields(type, parsed.data.fields);
-    return undefined;
+    // The holder's kind before the fields, as `POST /licences` checks it: a business licence for a person
+    // is `holder_kind_mismatch`, not six `fields.…: required`.
+    assertHolderKind(parsed.data.holder, type);
+    const fields = validateFields(type, parsed.data.fields);
+    const holder = parsed.data.holder;
+    const number = 'idNumber' in holder ? holder.idNumber : holder.creditCode;
+    return { licence: canonicalJson({ type: type.code, holder: number.trim().toUpperCase(), fields }) };
   } catch (error) {
     if (error instanceof InvalidInputError) return { code: error.code, errors: error.errors };
     throw error;
@@ -280,16 +333,23 @@ function checkItem(item: unknown): { code: string; errors: readonly FieldError[]
  * @example
  * ```ts
  * itemErrorDetail([{ path: 'fields.110105199003071239', message: '', code: 'unknown_field' }]); // 'fields.…: unknown_field'
+ * itemErrorDetail([{ path: 'holder', message: '', code: 'exactly_one_of', params: { keys: 'idNumber, creditCode' } }]);
+ * // 'holder: exactly_one_of(idNumber, creditCode)'
  * ```
  */
 export function itemErrorDetail(errors: readonly FieldError[]): string {
   if (errors.length === 0) return 'invalid';
   const safeSegment = (segment: string) => (/^([A-Za-z]{1,64}|\d{1,4})$/.test(segment) ? segment : '…');
+  // The keys of `exactly_one_of` are the schema's (`idNumber, creditCode`), never the issuer's.
+  const keysOf = (error: FieldError) =>
+    error.code === 'exactly_one_of' && typeof error.params?.keys === 'string'
+      ? `(${error.params.keys.split(', ').map(safeSegment).join(', ')})`
+      : '';
   return detailOf(
     errors
       .map(
         (error) =>
-          `${error.path.split('.').map(safeSegment).join('.') || '(item)'}: ${error.code ?? 'invalid'}`,
+          `${error.path.split('.').map(safeSegment).join('.') || '(item)'}: ${error.code ?? 'invalid'}${keysOf(error)}`,
       )
       .join('; '),
   );
@@ -451,7 +511,8 @@ export async function runBatch(batchId: string, deps: RunBatchDependencies): Pro
       ...job,
       issued: job.issued + ids.filter((licenceId) => licenceId !== null).length,
       failed: job.failed + chunkErrors.length,
-      errors: [...job.errors, ...chunkErrors],
+      // In index order: those refused at submission come first otherwise (review R23 L2).
+      errors: [...job.errors, ...chunkErrors].sort((a, b) => a.index - b.index),
       nextChunk: job.nextChunk + 1,
     });
   }

@@ -223,6 +223,12 @@ describe('POST /licences/batches', () => {
       'idempotency_key_required',
     );
     await expectProblem(await submit(items(1), 'abc'), 400, 'idempotency_key_invalid');
+    // A row repeated: refused whole, each repeat named by its index and the first (review R23 L3).
+    const [row, another] = items(2);
+    const repeated = await expectProblem(await submit([row, another, row]), 400, 'duplicate_item');
+    expect(repeated.errors).toEqual([
+      expect.objectContaining({ path: 'items.2', code: 'duplicate', params: { first: 0 } }),
+    ]);
     await expectProblem(await submit([]), 400);
     await expectProblem(await submit(new Array(1001).fill({})), 400);
     await expectProblem(

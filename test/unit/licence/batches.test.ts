@@ -1,6 +1,8 @@
 import { decodeProtectedHeader } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Signer } from '../../../shared/crypto/signer.js';
+import type { ServiceError } from '../../../shared/errors.js';
+import { httpStatusOf } from '../../../shared/http/error-mapping.js';
 import { BatchSigners } from '../../../shared/licence/batch-signer.js';
 import {
   BATCH_CHUNK_MAX_ITEM_BYTES,
@@ -129,6 +131,73 @@ describe('submitBatch', () => {
     expect(world.licences.byId.size).toBe(100);
     expect((await batches.find(job.id))?.nextChunk).toBe(1);
   });
+  it('says what is wrong with each refused item, in index order, and never its ID number (review R23 L2)', async () => {
+    const good = drivingLicenceBody(newIdNumber());
+    const idNumber = newIdNumber();
+    const badCheck = idNumber.slice(0, 17) + (idNumber[17] === '0' ? '1' : '0');
+    const job = await submitted(0, [
+      { ...good, holder: { idNumber: 110105 } },
+      { ...good, holder: 110105 },
+      { ...good, holder: {} },
+      { ...good, holder: { idNumber, creditCode: '91110000600000000X' } },
+      { ...good, holder: { idNumber: badCheck } }, // refused while issuing, not at submission
+      { ...good, type: 'business-licence', holder: { idNumber } },
+      { ...good, [idNumber]: 'x' },
+      good,
+    ]);
+    const done = await runBatch(job.id, deps());
+    expect(done?.errors).toEqual([
+      { index: 0, code: 'invalid_item', detail: 'holder.idNumber: invalid_type' },
+      { index: 1, code: 'invalid_item', detail: 'holder: invalid_type' },
+      { index: 2, code: 'invalid_item', detail: 'holder: exactly_one_of(idNumber, creditCode)' },
+      { index: 3, code: 'invalid_item', detail: 'holder: exactly_one_of(idNumber, creditCode)' },
+      { index: 4, code: 'invalid_id_number', detail: 'holder.idNumber: invalid_check_character' },
+      { index: 5, code: 'holder_kind_mismatch', detail: 'holder.creditCode: wrong_holder_kind' },
+      { index: 6, code: 'invalid_item', detail: '…: unknown_field' },
+    ]);
+    expect(done).toMatchObject({ status: 'done', issued: 1, failed: 7 });
+    const stored = JSON.stringify([done, ...batches.chunks.values()]);
+    expect(stored).not.toContain(idNumber);
+    expect(stored).not.toContain(badCheck.slice(0, 17));
+  });
+
+  it('refuses a request repeating an item (the same type, holder and fields): 400 duplicate_item by index (review R23 L3)', async () => {
+    const idNumber = newIdNumber();
+    const row = drivingLicenceBody(idNumber);
+    const { vehicleClass, firstIssuedOn, archiveNumber } = row.fields as Record<string, string>;
+    const rows = [
+      row,
+      drivingLicenceBody(newIdNumber()),
+      // The same licence: the number as its parser reads it (spaces trimmed), the fields in another order
+      // and another holder's name (a name is no part of what makes a licence the same).
+      { ...row, holder: { idNumber: ` ${idNumber} ` }, holderName: '李测式' },
+      { ...row, fields: { archiveNumber, firstIssuedOn, vehicleClass } },
+      // Not the same: another archive number; and a refused item, however often, is only refused.
+      drivingLicenceBody(idNumber, { fields: { ...(row.fields as object), archiveNumber: '110100654321' } }),
+      { ...row, holder: {} },
+      { ...row, holder: {} },
+    ];
+    const refusal = (await submitBatch(
+      { items: rows },
+      { issuerId, clientId: issuerId, idempotencyKey: crypto.randomUUID() },
+      { batches, batchItemsSealer, fingerprint: world.issueDeps.fingerprint, clock: world.clock },
+    ).catch((error: unknown) => error)) as ServiceError;
+    expect(refusal).toMatchObject({
+      code: 'duplicate_item',
+      message: expect.stringContaining('2 repeats 0, 3 repeats 0'),
+      errors: [
+        { path: 'items.2', code: 'duplicate', params: { first: 0 } },
+        { path: 'items.3', code: 'duplicate', params: { first: 0 } },
+      ],
+    });
+    expect(httpStatusOf(refusal)).toBe(400);
+    expect(`${refusal.message} ${JSON.stringify(refusal.errors)}`).not.toContain(idNumber);
+    // Nothing stored; without the repeats, the rows are a job.
+    expect(batches.jobs.size + batches.chunks.size).toBe(0);
+    const job = await submitted(0, [row, rows[1]!, rows[4]!]);
+    expect(await runBatch(job.id, deps())).toMatchObject({ status: 'done', issued: 3, failed: 0 });
+  });
+
   it('splits long items into chunks by size: every sealed chunk stays far within a DynamoDB item', async () => {
     // Every text at its catalogue maximum, in Chinese (3 UTF-8 bytes a character): ~2.5 KB an item.
     const longest = () =>
