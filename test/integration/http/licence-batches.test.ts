@@ -86,11 +86,11 @@ describe('POST /licences/batches', () => {
 
     const job = await finished(accepted.id);
     expect(job).toMatchObject({ id: accepted.id, status: 'done', total: 1000, issued: 997, failed: 3 });
-    // Refused at submission (3: not a body; 11: not a catalogue type) come first, then by the job.
+    // In index order, refused at submission (3: not a body; 11: not a catalogue type) or by the job (7).
     expect(job.errors?.map(({ index, code }) => ({ index, code }))).toEqual([
       { index: 3, code: 'invalid_item' },
-      { index: 11, code: 'unknown_licence_type' },
       { index: 7, code: 'invalid_id_number' },
+      { index: 11, code: 'unknown_licence_type' },
     ]);
     expect(job.errors?.[0]?.detail).toMatch(/holderName/);
     // The scale goal: one KMS signature for the whole batch (the batch key's certificate).
