@@ -82,11 +82,6 @@ export const fieldErrorCodes = [
    * Exactly one of the keys in `params.keys` (`idNumber, creditCode`) goes here: none or several were given.
    */
   'exactly_one_of',
-  /**
-   * The same as an earlier item of the request (`params.first`, its index): a bulk issuance item repeating
-   * another's type, holder and fields.
-   */
-  'duplicate',
   /** The licence type is not in the catalogue. */
   'unknown_licence_type',
   /** An end before its start (`validUntil`, `to`, `issuedTo`). */

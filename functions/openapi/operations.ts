@@ -276,8 +276,8 @@ export const operations: Operations = {
       'Each item is a `POST /licences` body. Accepted at once and issued asynchronously: read the job with ' +
       '`GET /licences/batches/{id}`. An item that is not a valid body is reported by its index at once; one ' +
       'refused while issuing (unknown type, bad number, outside the jurisdiction…) once the job reaches it; ' +
-      'the others are issued. An item repeating an earlier one (the same type, holder and fields) refuses ' +
-      'the request: 400 `duplicate_item`, each repeat named by its index and the first it repeats. ' +
+      'the others are issued. An item repeating an earlier one (the same type, holder and fields) is reported ' +
+      'by its index at once, code `duplicate_item`, and not issued (the first is). ' +
       'Idempotent by `Idempotency-Key`: the same key and body answer the same job. ' +
       'An issuer may have at most 3 jobs pending or running at once (`BATCH_MAX_OPEN_JOBS_PER_ISSUER`): one ' +
       'more is refused with 429 `too_many_batches` and `Retry-After` until one of them is done (the queue is ' +
@@ -293,7 +293,7 @@ export const operations: Operations = {
     problems: {
       ...issuerClientProblems,
       403: [...issuerClientProblems[403], 'clerk_not_allowed'],
-      400: ['idempotency_key_required', 'idempotency_key_invalid', 'duplicate_item'],
+      400: ['idempotency_key_required', 'idempotency_key_invalid'],
       409: ['idempotency_key_reused', 'idempotency_key_in_use'],
       429: ['too_many_batches'],
     },

@@ -107,12 +107,6 @@ const messages: Record<string, (t: Translate, params: Params | undefined) => str
       ? t(`以下各项须填写且只填写一项：${keys}。`, `Give exactly one of: ${keys}.`)
       : t('须填写且只填写其中一项。', 'Give exactly one of these.');
   },
-  duplicate: (t, p) => {
-    const first = param(p, 'first');
-    return first
-      ? t(`与序号 ${first} 的一项重复。`, `The same as item ${first}.`)
-      : t('与前面的一项重复。', 'The same as an earlier item.');
-  },
   unknown_licence_type: (t) => t('不在证照目录中。', 'Not a licence type of the catalogue.'),
   before_start: (t) => t('不能早于开始日期。', 'Must not be before the start.'),
   phone_required: (t) => t('获取验证码需填写手机号码', 'Needed to send a code.'),
