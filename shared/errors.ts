@@ -78,6 +78,10 @@ export const fieldErrorCodes = [
   'guardian_required',
   /** The holder is a person where the type is issued to an entity, or the other way round. */
   'wrong_holder_kind',
+  /**
+   * Exactly one of the keys in `params.keys` (`idNumber, creditCode`) goes here: none or several were given.
+   */
+  'exactly_one_of',
   /** The licence type is not in the catalogue. */
   'unknown_licence_type',
   /** An end before its start (`validUntil`, `to`, `issuedTo`). */
@@ -383,6 +387,89 @@ export interface ZodIssueLike {
   maximum?: number | bigint;
   inclusive?: boolean;
   params?: Record<string, unknown>;
+  /** `unrecognized_keys`: the keys the object does not have. */
+  keys?: readonly string[];
+  /** `invalid_union`: each branch's issues, their paths relative to the union's. */
+  errors?: ReadonlyArray<readonly ZodIssueLike[]>;
+}
+
+/**
+ * zod's issues with each `invalid_union` said in the terms of its branches, for a union of objects told
+ * apart by their keys (the holder: `{ idNumber }` or `{ creditCode }`). zod says only `Invalid input` at
+ * the union, which read `holder: invalid_value` whether the holder was a number, `{}`, both numbers or an
+ * ID number of the wrong type (review R23 L2). Instead:
+ *
+ * 1. a value no branch takes the type of (a number, null, an array, missing): that `invalid_type` at the
+ *    union (`required` when missing, as {@link zodIssueCode} says);
+ * 2. a value whose keys fit one branch only (leaving aside keys no branch has): that branch's issues
+ *    (`holder.idNumber: invalid_type`), unions in them explained in turn;
+ * 3. otherwise (none of the branches' keys given, or those of several): `exactly_one_of` at the union,
+ *    `params.keys` naming the key each branch is told by (`idNumber, creditCode`), and the keys no branch
+ *    has as `unrecognized_keys`.
+ *
+ * Any other issue is kept as it is.
+ *
+ * @example
+ * ```ts
+ * explainUnionIssues(holderSchema.safeParse({ holder: {} }).error!.issues, { holder: {} });
+ * // [{ code: 'custom', path: ['holder'], params: { code: 'exactly_one_of', fieldParams: { keys: 'idNumber, creditCode' } }, … }]
+ * ```
+ */
+export function explainUnionIssues(issues: readonly ZodIssueLike[], input: unknown): ZodIssueLike[] {
+  return issues.flatMap((issue) => explainUnion(issue, input));
+}
+
+function explainUnion(issue: ZodIssueLike, input: unknown): ZodIssueLike[] {
+  const branches = issue.errors ?? [];
+  if (issue.code !== 'invalid_union' || branches.length === 0) return [issue];
+  const base = issue.path ?? [];
+  const at = (inner: ZodIssueLike): ZodIssueLike => ({ ...inner, path: [...base, ...(inner.path ?? [])] });
+  const onTop = (inner: ZodIssueLike) => (inner.path ?? []).length === 0;
+  // 1. Not even of the branches' type.
+  if (
+    branches.every(
+      (branch) => branch.length > 0 && branch.every((i) => i.code === 'invalid_type' && onTop(i)),
+    )
+  ) {
+    return [at(branches[0]![0]!)];
+  }
+  // 2. The branch the value's keys were meant for.
+  const unknownIn = branches.map(
+    (branch) =>
+      new Set(branch.flatMap((i) => (i.code === 'unrecognized_keys' && onTop(i) ? (i.keys ?? []) : []))),
+  );
+  const nowhere = [...unknownIn[0]!].filter((key) => unknownIn.every((keys) => keys.has(key)));
+  const fitting = branches.filter((_, n) => [...unknownIn[n]!].every((key) => nowhere.includes(key)));
+  if (fitting.length === 1) return fitting[0]!.flatMap((inner) => explainUnion(at(inner), input));
+  // 3. The key each branch is told by: one it misses, or one it alone does not refuse.
+  const missing = (branch: readonly ZodIssueLike[]) =>
+    branch.flatMap((i) =>
+      i.code === 'invalid_type' && i.path?.length === 1 && valueAt(input, [...base, ...i.path]) === undefined
+        ? [String(i.path[0])]
+        : [],
+    );
+  const keys = [
+    ...new Set(
+      branches.flatMap((branch, n) => [
+        ...missing(branch),
+        ...unknownIn.flatMap((refused, other) =>
+          other === n ? [] : [...refused].filter((key) => !unknownIn[n]!.has(key)),
+        ),
+      ]),
+    ),
+  ];
+  if (keys.length < 2) return [issue];
+  return [
+    {
+      code: 'custom',
+      path: base,
+      message: `exactly one of ${keys.join(', ')}`,
+      params: { code: 'exactly_one_of', fieldParams: { keys: keys.join(', ') } },
+    },
+    ...(nowhere.length > 0
+      ? [{ code: 'unrecognized_keys', path: base, keys: nowhere, message: 'Unrecognized keys' }]
+      : []),
+  ];
 }
 
 /**

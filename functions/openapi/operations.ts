@@ -278,7 +278,9 @@ export const operations: Operations = {
       'Each item is a `POST /licences` body. Accepted at once and issued asynchronously: read the job with ' +
       '`GET /licences/batches/{id}`. An item that is not a valid body is reported by its index at once; one ' +
       'refused while issuing (unknown type, bad number, outside the jurisdiction…) once the job reaches it; ' +
-      'the others are issued. Idempotent by `Idempotency-Key`: the same key and body answer the same job. ' +
+      'the others are issued. An item repeating an earlier one (the same type, holder and fields) is reported ' +
+      'by its index at once, code `duplicate_item`, and not issued (the first is). ' +
+      'Idempotent by `Idempotency-Key`: the same key and body answer the same job. ' +
       'An issuer may have at most 3 jobs pending or running at once (`BATCH_MAX_OPEN_JOBS_PER_ISSUER`): one ' +
       'more is refused with 429 `too_many_batches` and `Retry-After` until one of them is done (the queue is ' +
       'shared by every agency). See docs/batch-issuance.md.',

@@ -1,5 +1,6 @@
 import type * as z from 'zod';
 import {
+  explainUnionIssues,
   InvalidInputError,
   TooLargeError,
   UnsupportedMediaTypeError,
@@ -53,21 +54,23 @@ export function bodyBytes(event: HttpEvent): Buffer {
 }
 
 /**
- * Turns zod issues into the `errors: [{ path, message, code }]` of our problem documents. An unknown
- * member is named at its own path (`text`, `holder.nickname`), one entry per member, as docs/api.md
- * promises of `path`; `root` names the whole input (`(body)`, `(query)`) for an issue about it alone.
+ * Turns zod issues into the `errors: [{ path, message, code }]` of our problem documents. A union's issue
+ * is said in its branches' terms ({@link explainUnionIssues}: `holder.idNumber: invalid_type`, not
+ * `holder: invalid_value`). An unknown member is named at its own path (`text`, `holder.nickname`), one
+ * entry per member, as docs/api.md promises of `path`; `root` names the whole input (`(body)`, `(query)`)
+ * for an issue about it alone.
  */
 export function zodErrors(error: z.ZodError, input?: unknown, root = '(body)'): FieldError[] {
-  return error.issues.flatMap((issue) => {
-    const at = (path: readonly PropertyKey[]) => (path.length > 0 ? path.map(String).join('.') : root);
+  return explainUnionIssues(error.issues, input).flatMap((issue) => {
+    const at = (path: readonly PropertyKey[] = []) => (path.length > 0 ? path.map(String).join('.') : root);
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({
-        path: at([...issue.path, key]),
+      return (issue.keys ?? []).map((key) => ({
+        path: at([...(issue.path ?? []), key]),
         message: 'unknown field',
         ...zodIssueCode(issue, input),
       }));
     }
-    return [{ path: at(issue.path), message: issue.message, ...zodIssueCode(issue, input) }];
+    return [{ path: at(issue.path), message: issue.message ?? '', ...zodIssueCode(issue, input) }];
   });
 }
 

@@ -80,7 +80,17 @@ export interface BatchChunk {
    * deleted rather than kept for ever. A processed chunk holds licence ids only and drops it.
    */
   expiresAt?: number;
+  /**
+   * How many times the chunk was saved since it was written (absent: never). {@link BatchStore.saveChunk}
+   * writes only over the version it was read at, so a run never overwrites what another delivery of the
+   * same job saved meanwhile (its outcome, or more progress).
+   */
+  version?: number;
 }
+
+/** A chunk processed: its outcome (`licenceIds`, `errors`) is all it holds, its items are gone. */
+export const chunkFinished = (chunk: BatchChunk): boolean =>
+  chunk.sealedItems === undefined && chunk.items === undefined;
 
 /**
  * How long a chunk's items may wait: 30 days, twice the 14 days a failed job's message stays in the
@@ -120,12 +130,14 @@ export const BATCH_CHUNK_MAX_SEALED_BYTES = 300_000;
  * be written, the chunks this call wrote are deleted unless the stored job names their set: chunks of a
  * set are never deleted from under a job that reads them. `saveJob` replaces under optimistic
  * concurrency (`ConflictError` when `version` moved on). `find` is strongly consistent. `chunk` takes the
- * job's {@link chunkSetOf}.
+ * job's {@link chunkSetOf}. `saveChunk` replaces an existing chunk only if its stored `version` is still
+ * the one it carries (absent: 0), writing `version + 1`; it answers `false` and writes nothing when the
+ * chunk changed since it was read (another delivery of the job saved it) or does not exist.
  */
 export interface BatchStore {
   create(job: BatchJob, chunks: BatchChunk[]): Promise<{ job: BatchJob; created: boolean }>;
   find(batchId: string): Promise<BatchJob | undefined>;
   saveJob(job: BatchJob): Promise<BatchJob>;
   chunk(batchId: string, chunkSet: string, n: number): Promise<BatchChunk | undefined>;
-  saveChunk(chunk: BatchChunk): Promise<void>;
+  saveChunk(chunk: BatchChunk): Promise<boolean>;
 }

@@ -12,6 +12,7 @@ import { canonicalJson } from '../canonical-json.js';
 import { epochSeconds, type Clock } from '../clock.js';
 import {
   ConflictError,
+  explainUnionIssues,
   InvalidInputError,
   NotFoundError,
   ServiceError,
@@ -30,6 +31,7 @@ import {
   BATCH_CHUNK_SIZE,
   batchItemsContext,
   batchItemsRetentionSeconds,
+  chunkFinished,
   chunkSetOf,
   type BatchChunk,
   type BatchItemError,
@@ -39,6 +41,7 @@ import {
 } from './batch-store.js';
 import { findLicenceType, validateFields } from './catalogue.js';
 import {
+  assertHolderKind,
   issueLicence,
   issueLicenceInput,
   type IssueLicenceDependencies,
@@ -151,17 +154,35 @@ export async function submitBatch(
   const requestHash = await deps.fingerprint(canonicalJson({ batch: input.items }));
   const existing = await deps.batches.find(id);
   if (existing) return { job: sameRequest(existing, requestHash), created: false };
+  // Each item checked as `POST /licences` would; a refused one is reported by its index, not issued.
+  const errors: BatchItemError[] = [];
+  // Which item first asked for each licence (its type, holder and fields: {@link checkItem}): a later
+  // item asking for the same one is reported by its index, `duplicate_item`, and not issued, as API.md
+  // reports any bad item; the first is issued (review R23 L3: a row typed twice made two licences).
+  const firstAsking = new Map<string, number>();
+  const items: BatchItems = input.items.map((item, index): BatchItems[number] => {
+    const checked = checkItem(item);
+    if ('licence' in checked) {
+      const earlier = firstAsking.get(checked.licence);
+      if (earlier === undefined) {
+        firstAsking.set(checked.licence, index);
+        return item as IssueLicenceInput;
+      }
+      const invalid = {
+        index,
+        code: 'duplicate_item',
+        detail: `repeats item ${earlier}: the same type, holder and fields`,
+      };
+      errors.push(invalid);
+      return { invalid };
+    }
+    const invalid = { index, code: checked.code, detail: itemErrorDetail(checked.errors) };
+    errors.push(invalid);
+    return { invalid };
+  });
   // A new job takes one of the issuer's slots first (429 too_many_batches at the cap): see batch-slots.ts.
   await claimBatchSlot(context.issuerId, id, deps);
   try {
-    const errors: BatchItemError[] = [];
-    const items: BatchItems = input.items.map((item, index): BatchItems[number] => {
-      const refused = checkItem(item);
-      if (!refused) return item as IssueLicenceInput;
-      const invalid = { index, code: refused.code, detail: itemErrorDetail(refused.errors) };
-      errors.push(invalid);
-      return { invalid };
-    });
     // Sealed before they are stored: the items hold the holders' ID numbers, and wait in the table until
     // the job issues them (a job that fails every delivery keeps them). One data key per chunk.
     // This attempt's own set of chunks (batch-store.ts `chunkSet`): a concurrent submission of the same
@@ -235,23 +256,29 @@ async function releaseUnwrittenSlot(
 
 /**
  * An item as `POST /licences` would check it before anything is reserved: its shape, its type in the
- * catalogue and its fields against the type's schema (so every value is bounded, and a chunk of items
- * is too). The holder's number, the issuer's rights and the credential's size are checked when the job
- * issues it. `undefined` when it passes.
+ * catalogue, its holder's kind and its fields against the type's schema (so every value is bounded, and
+ * a chunk of items is too). The holder's number, the issuer's rights and the credential's size are
+ * checked when the job issues it. When it passes, `licence` says which licence it asks for: its type, its
+ * holder's number and its fields as they will be issued (the numbers trimmed and in capitals, as their
+ * parsers read them; the fields as the type's schema normalises them), in canonical JSON. It holds an ID
+ * number: compared in memory, never stored, logged or answered.
  */
-function checkItem(item: unknown): { code: string; errors: readonly FieldError[] } | undefined {
+function checkItem(item: unknown): { licence: string } | { code: string; errors: readonly FieldError[] } {
   const parsed = issueLicenceInput.safeParse(item);
   if (!parsed.success) {
+    const pathOf = (path: readonly PropertyKey[] = []) => path.map(String).join('.');
     return {
       code: 'invalid_item',
-      errors: parsed.error.issues.flatMap((issue): FieldError[] =>
+      // The holder's union said in its branches' terms (`holder.idNumber: invalid_type`, `holder:
+      // exactly_one_of`), not zod's `holder: invalid_value` for every way it can be wrong.
+      errors: explainUnionIssues(parsed.error.issues, item).flatMap((issue): FieldError[] =>
         issue.code === 'unrecognized_keys'
-          ? issue.keys.map((key) => ({
-              path: [...issue.path, key].join('.'),
+          ? (issue.keys ?? []).map((key) => ({
+              path: pathOf([...(issue.path ?? []), key]),
               message: '',
               code: 'unknown_field',
             }))
-          : [{ path: issue.path.join('.'), message: issue.message, ...zodIssueCode(issue, item) }],
+          : [{ path: pathOf(issue.path), message: issue.message ?? '', ...zodIssueCode(issue, item) }],
       ),
     };
   }
@@ -263,8 +290,13 @@ function checkItem(item: unknown): { code: string; errors: readonly FieldError[]
         errors: [{ path: 'type', message: '', code: 'unknown_licence_type' }],
       };
     }
-    validateFields(type, parsed.data.fields);
-    return undefined;
+    // The holder's kind before the fields, as `POST /licences` checks it: a business licence for a person
+    // is `holder_kind_mismatch`, not six `fields.…: required`.
+    assertHolderKind(parsed.data.holder, type);
+    const fields = validateFields(type, parsed.data.fields);
+    const holder = parsed.data.holder;
+    const number = 'idNumber' in holder ? holder.idNumber : holder.creditCode;
+    return { licence: canonicalJson({ type: type.code, holder: number.trim().toUpperCase(), fields }) };
   } catch (error) {
     if (error instanceof InvalidInputError) return { code: error.code, errors: error.errors };
     throw error;
@@ -279,16 +311,23 @@ function checkItem(item: unknown): { code: string; errors: readonly FieldError[]
  * @example
  * ```ts
  * itemErrorDetail([{ path: 'fields.110105199003071239', message: '', code: 'unknown_field' }]); // 'fields.…: unknown_field'
+ * itemErrorDetail([{ path: 'holder', message: '', code: 'exactly_one_of', params: { keys: 'idNumber, creditCode' } }]);
+ * // 'holder: exactly_one_of(idNumber, creditCode)'
  * ```
  */
 export function itemErrorDetail(errors: readonly FieldError[]): string {
   if (errors.length === 0) return 'invalid';
   const safeSegment = (segment: string) => (/^([A-Za-z]{1,64}|\d{1,4})$/.test(segment) ? segment : '…');
+  // The keys of `exactly_one_of` are the schema's (`idNumber, creditCode`), never the issuer's.
+  const keysOf = (error: FieldError) =>
+    error.code === 'exactly_one_of' && typeof error.params?.keys === 'string'
+      ? `(${error.params.keys.split(', ').map(safeSegment).join(', ')})`
+      : '';
   return detailOf(
     errors
       .map(
         (error) =>
-          `${error.path.split('.').map(safeSegment).join('.') || '(item)'}: ${error.code ?? 'invalid'}`,
+          `${error.path.split('.').map(safeSegment).join('.') || '(item)'}: ${error.code ?? 'invalid'}${keysOf(error)}`,
       )
       .join('; '),
   );
@@ -403,6 +442,8 @@ export interface RunBatchDependencies extends IssueLicenceDependencies {
  * outcome is stored in the chunk first (the sealed items, ID numbers included, dropped from it), then
  * counted into the job, so a re-run after a crash at any point issues nothing twice and counts nothing
  * twice. A fault (the table, KMS) throws: the queue delivers the job again, and the re-run picks up there.
+ * Two runs of one job at once (a message delivered twice) never write over each other's chunk
+ * ({@link saveChunkOver}) nor count one twice (the job's `version`).
  *
  * However late the re-run (a message redriven from the dead-letter queue weeks on), an item issued before
  * is not issued again: the chunk under way keeps the ids of its items issued so far when a fault stops it
@@ -439,15 +480,17 @@ export async function runBatch(batchId: string, deps: RunBatchDependencies): Pro
     if (items && chunk.expiresAt !== undefined && chunk.expiresAt <= epochSeconds(deps.clock)) {
       throw new Error(`batch ${job.id}: chunk ${chunk.n}'s items expired before they were issued`);
     }
-    const done = items ? await processChunk(job, chunk, items, issueDeps, deps) : chunk;
-    if (items) await deps.batches.saveChunk(done);
+    const done = items
+      ? await saveChunkOver(chunk, await processChunk(job, chunk, items, issueDeps, deps), deps)
+      : chunk;
     const ids = done.licenceIds ?? [];
     const chunkErrors = done.errors ?? [];
     job = await deps.batches.saveJob({
       ...job,
       issued: job.issued + ids.filter((licenceId) => licenceId !== null).length,
       failed: job.failed + chunkErrors.length,
-      errors: [...job.errors, ...chunkErrors],
+      // In index order: those refused at submission come first otherwise (review R23 L2).
+      errors: [...job.errors, ...chunkErrors].sort((a, b) => a.index - b.index),
       nextChunk: job.nextChunk + 1,
     });
   }
@@ -459,6 +502,48 @@ export async function runBatch(batchId: string, deps: RunBatchDependencies): Pro
 /** A chunk's items; a chunk that does not open (altered, moved, another key) is a fault, never skipped. */
 async function openItems(chunk: BatchChunk, deps: Pick<RunBatchDependencies, 'batchItemsSealer'>) {
   return (await deps.batchItemsSealer.open(batchItemsContext(chunk), chunk.sealedItems!)) as BatchItems;
+}
+
+/** How many times {@link saveChunkOver} reads a chunk again after another run saved it, before giving up. */
+const CHUNK_SAVE_ATTEMPTS = 5;
+
+/**
+ * Saves `next` (a chunk's outcome, or its progress with its items kept) over the chunk as `read`, never
+ * over what another run saved meanwhile: SQS delivers a message at least once, and a redrive may overlap
+ * a run still going, so two runs of a job may process one chunk at once (review R23 M1: the slower
+ * run's progress used to replace the other's outcome, putting the sealed items back and half the licences
+ * out of the job's list). When the chunk changed since it was read, it is read again:
+ *
+ * 1. finished by the other run: its outcome stands and is answered (a chunk is never put back);
+ * 2. still under way (the other run saved progress): the licence ids of both runs are merged (the same
+ *    item's id is the same in both, through its idempotency key) and the write tried again over it.
+ *
+ * Answers the chunk as stored. A chunk that keeps changing is a fault (the queue delivers again).
+ */
+async function saveChunkOver(
+  read: BatchChunk,
+  next: BatchChunk,
+  deps: Pick<RunBatchDependencies, 'batches'>,
+): Promise<BatchChunk> {
+  let base = read;
+  let attempt = next;
+  for (let tries = 0; tries < CHUNK_SAVE_ATTEMPTS; tries += 1) {
+    const write = { ...attempt, version: base.version ?? 0 };
+    if (await deps.batches.saveChunk(write)) return { ...write, version: write.version + 1 };
+    const stored = await deps.batches.chunk(read.batchId, chunkSetOf(read), read.n);
+    if (!stored) throw new Error(`batch ${read.batchId}: chunk ${read.n} is missing`);
+    if (chunkFinished(stored)) return stored;
+    const licenceIds = (attempt.licenceIds ?? []).map(
+      (licenceId, position) => licenceId ?? stored.licenceIds?.[position] ?? null,
+    );
+    // An item the other run issued is no longer one this run refused.
+    const errors = attempt.errors?.filter((error) => licenceIds[error.index - read.first] === null);
+    base = stored;
+    attempt = chunkFinished(attempt)
+      ? { ...attempt, licenceIds, ...(errors && { errors }) }
+      : { ...stored, licenceIds };
+  }
+  throw new Error(`batch ${read.batchId}: chunk ${read.n} kept changing under another run`);
 }
 
 async function processChunk(
@@ -511,7 +596,8 @@ async function processChunk(
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
   if (fault) {
     // The items issued so far, in the chunk (its items kept): a re-run skips them, however late it comes.
-    await run.batches.saveChunk({ ...chunk, licenceIds }).catch((error: unknown) =>
+    // Over the chunk as read only: another delivery running at once may have finished it meanwhile.
+    await saveChunkOver(chunk, { ...chunk, licenceIds }, run).catch((error: unknown) =>
       logger.warn('batch chunk progress not saved; the items’ idempotency records stand in', {
         batchId: job.id,
         chunk: chunk.n,

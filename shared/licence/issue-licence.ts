@@ -536,12 +536,27 @@ type HolderNumber = { idNumber: IdNumber } | { creditCode: CreditCode };
 /** The holder's number, checked against its standard and against the kind of holder the type has. */
 function parseHolder(input: IssueLicenceInput, type: LicenceType, now: Date): HolderNumber {
   const given = input.holder;
+  assertHolderKind(given, type);
   if ('idNumber' in given) {
-    if (type.holderKind !== 'person') throw holderKindMismatch(type, 'holder.creditCode');
     return { idNumber: withPath('holder.idNumber', () => parseIdNumber(given.idNumber, now)) };
   }
-  if (type.holderKind !== 'entity') throw holderKindMismatch(type, 'holder.idNumber');
   return { creditCode: withPath('holder.creditCode', () => parseCreditCode(given.creditCode)) };
+}
+
+/**
+ * Refuses a holder of the other kind than the type's (`400 holder_kind_mismatch`, naming the number the
+ * type needs): a person's ID number for a business licence, a credit code for a driving licence. Checked
+ * before the fields, whose errors would otherwise hide it (bulk issuance checks it at submission too).
+ *
+ * @example
+ * ```ts
+ * assertHolderKind({ idNumber: '…' }, findLicenceType('business-licence')!); // throws holder_kind_mismatch
+ * ```
+ */
+export function assertHolderKind(holder: IssueLicenceInput['holder'], type: LicenceType): void {
+  if ('idNumber' in holder) {
+    if (type.holderKind !== 'person') throw holderKindMismatch(type, 'holder.creditCode');
+  } else if (type.holderKind !== 'entity') throw holderKindMismatch(type, 'holder.idNumber');
 }
 
 async function holderFor(number: HolderNumber, name: string, mac: Mac): Promise<Holder> {

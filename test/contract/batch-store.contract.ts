@@ -63,9 +63,33 @@ export function batchStoreContract(name: string, make: Make<{ store: BatchStore 
         ...processed,
         licenceIds: ['lic_1', null],
         errors: [],
+        version: 1,
       });
       await store.create(job('bat_1', 'h2'), [chunk('bat_1', 'h2')]);
       expect((await store.chunk('bat_1', 'h1', 0))?.licenceIds).toEqual(['lic_1', null]);
+    });
+
+    it('saves a chunk only over the version it read: another run’s outcome is never replaced (review R23 M1)', async () => {
+      await store.create(job('bat_1'), [chunk('bat_1')]);
+      const read = (await store.chunk('bat_1', 'h1', 0))!;
+      expect(read.version).toBeUndefined();
+      // Run A finishes the chunk: its items dropped, its outcome kept.
+      const { sealedItems: _items, ...rest } = read;
+      expect(await store.saveChunk({ ...rest, licenceIds: ['lic_1', 'lic_2'], errors: [] })).toBe(true);
+      const finished = { ...rest, licenceIds: ['lic_1', 'lic_2'], errors: [], version: 1 };
+      expect(await store.chunk('bat_1', 'h1', 0)).toEqual(finished);
+      // Run B, from the chunk as it read it before, saves its progress (items kept): refused, nothing written.
+      expect(await store.saveChunk({ ...read, licenceIds: ['lic_1', null] })).toBe(false);
+      expect(await store.chunk('bat_1', 'h1', 0)).toEqual(finished);
+      // Over the version it now reads, a save is made (and moves the version on).
+      expect(await store.saveChunk({ ...finished, errors: [{ index: 9, code: 'x', detail: 'x' }] })).toBe(
+        true,
+      );
+      expect(await store.chunk('bat_1', 'h1', 0)).toMatchObject({ version: 2, errors: [{ index: 9 }] });
+      expect(await store.saveChunk(finished)).toBe(false);
+      // A chunk that does not exist is not created by a save.
+      expect(await store.saveChunk({ ...read, n: 5 })).toBe(false);
+      expect(await store.chunk('bat_1', 'h1', 5)).toBeUndefined();
     });
 
     it('saves a job only over the version it read', async () => {

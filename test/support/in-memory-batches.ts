@@ -51,11 +51,12 @@ export class InMemoryBatchStore implements BatchStore {
     return chunk && structuredClone(chunk);
   }
 
-  async saveChunk(chunk: BatchChunk): Promise<void> {
-    this.chunks.set(
-      InMemoryBatchStore.chunkKey(chunk.batchId, chunkSetOf(chunk), chunk.n),
-      structuredClone(chunk),
-    );
+  async saveChunk(chunk: BatchChunk): Promise<boolean> {
+    const key = InMemoryBatchStore.chunkKey(chunk.batchId, chunkSetOf(chunk), chunk.n);
+    const stored = this.chunks.get(key);
+    if (!stored || (stored.version ?? 0) !== (chunk.version ?? 0)) return false;
+    this.chunks.set(key, { ...structuredClone(chunk), version: (chunk.version ?? 0) + 1 });
+    return true;
   }
 }
 

@@ -42,15 +42,24 @@ export interface CredentialClaims extends JWTPayload {
   status: { status_list: { idx: number; uri: string } };
 }
 
+const givenIdNumbers = new Set<string>();
+
 /**
  * A fresh, valid resident ID number (GB 11643): the given region, a random birth date between 1950 and
- * 2005, a random sequence, and its MOD 11-2 check character.
+ * 2005, a random sequence, and its MOD 11-2 check character; never one given before in this process.
  */
 export function newIdNumber(region = '110105'): string {
-  const birth = new Date(Date.UTC(1950, 0, 1) + randomInt(0, 55 * 365) * 86_400_000);
-  const date = birth.toISOString().slice(0, 10).replaceAll('-', '');
-  const first17 = `${region}${date}${String(randomInt(0, 1000)).padStart(3, '0')}`;
-  return `${first17}${idNumberCheckCharacter(first17)}`;
+  for (;;) {
+    const birth = new Date(Date.UTC(1950, 0, 1) + randomInt(0, 55 * 365) * 86_400_000);
+    const date = birth.toISOString().slice(0, 10).replaceAll('-', '');
+    const first17 = `${region}${date}${String(randomInt(0, 1000)).padStart(3, '0')}`;
+    const idNumber = `${first17}${idNumberCheckCharacter(first17)}`;
+    // Never the same twice in a test process: 1,000 random ones repeat one about once in 40 batches, and a
+    // batch refuses an item repeating another (duplicate_item).
+    if (givenIdNumbers.has(idNumber)) continue;
+    givenIdNumbers.add(idNumber);
+    return idNumber;
+  }
 }
 
 /** The display form the API must show: region code, eight stars, the last four characters. */

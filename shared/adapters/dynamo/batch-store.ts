@@ -2,7 +2,7 @@ import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import { logger } from '../../logger.js';
 import { chunkSetOf, type BatchChunk, type BatchJob, type BatchStore } from '../../licence/batch-store.js';
 import { ConflictError } from '../../errors.js';
-import { getItem, putNew, putVersioned } from './conditional.js';
+import { getItem, putNew, putVersioned, writeIf } from './conditional.js';
 import { keys } from './keys.js';
 
 /**
@@ -124,11 +124,30 @@ export class DynamoBatchStore implements BatchStore {
     return item && (strip(item) as unknown as BatchChunk);
   }
 
-  async saveChunk(chunk: BatchChunk): Promise<void> {
-    await this.doc.send(
+  async saveChunk(chunk: BatchChunk): Promise<boolean> {
+    // Only over the chunk as it was read: two deliveries of one job may run at once, and an unconditional
+    // put let the slower one's partial progress replace the other's outcome (putting the sealed items and
+    // their expiry back, and half the licences out of the job's list: review R23 M1).
+    const expected = chunk.version ?? 0;
+    return writeIf(
+      this.doc,
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...keys.batchChunk(chunk.batchId, chunkSetOf(chunk), chunk.n), ...chunk },
+        Item: {
+          ...keys.batchChunk(chunk.batchId, chunkSetOf(chunk), chunk.n),
+          ...chunk,
+          version: expected + 1,
+        },
+        ...(expected === 0
+          ? {
+              ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#version)',
+              ExpressionAttributeNames: { '#version': 'version' },
+            }
+          : {
+              ConditionExpression: '#version = :expected',
+              ExpressionAttributeNames: { '#version': 'version' },
+              ExpressionAttributeValues: { ':expected': expected },
+            }),
       }),
     );
   }

@@ -101,6 +101,12 @@ const messages: Record<string, (t: Translate, params: Params | undefined) => str
     ),
   wrong_holder_kind: (t) =>
     t('此类证照的持证者不是这一类（个人或单位）。', 'This licence type is issued to another kind of holder.'),
+  exactly_one_of: (t, p) => {
+    const keys = param(p, 'keys');
+    return keys
+      ? t(`以下各项须填写且只填写一项：${keys}。`, `Give exactly one of: ${keys}.`)
+      : t('须填写且只填写其中一项。', 'Give exactly one of these.');
+  },
   unknown_licence_type: (t) => t('不在证照目录中。', 'Not a licence type of the catalogue.'),
   before_start: (t) => t('不能早于开始日期。', 'Must not be before the start.'),
   phone_required: (t) => t('获取验证码需填写手机号码', 'Needed to send a code.'),

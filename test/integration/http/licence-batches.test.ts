@@ -86,11 +86,11 @@ describe('POST /licences/batches', () => {
 
     const job = await finished(accepted.id);
     expect(job).toMatchObject({ id: accepted.id, status: 'done', total: 1000, issued: 997, failed: 3 });
-    // Refused at submission (3: not a body; 11: not a catalogue type) come first, then by the job.
+    // In index order, refused at submission (3: not a body; 11: not a catalogue type) or by the job (7).
     expect(job.errors?.map(({ index, code }) => ({ index, code }))).toEqual([
       { index: 3, code: 'invalid_item' },
-      { index: 11, code: 'unknown_licence_type' },
       { index: 7, code: 'invalid_id_number' },
+      { index: 11, code: 'unknown_licence_type' },
     ]);
     expect(job.errors?.[0]?.detail).toMatch(/holderName/);
     // The scale goal: one KMS signature for the whole batch (the batch key's certificate).
@@ -223,6 +223,16 @@ describe('POST /licences/batches', () => {
       'idempotency_key_required',
     );
     await expectProblem(await submit(items(1), 'abc'), 400, 'idempotency_key_invalid');
+    // A row repeated: reported by its index, not issued; the others are (review R23 L3).
+    const [row, another] = items(2);
+    const repeated = await submit([row, another, row]);
+    expect(repeated.status).toBe(202);
+    const { id } = (await repeated.json()) as { id: string };
+    expect(await finished(id)).toMatchObject({
+      issued: 2,
+      failed: 1,
+      errors: [{ index: 2, code: 'duplicate_item' }],
+    });
     await expectProblem(await submit([]), 400);
     await expectProblem(await submit(new Array(1001).fill({})), 400);
     await expectProblem(

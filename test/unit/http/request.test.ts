@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ServiceError } from '../../../shared/errors.js';
 import { httpStatusOf } from '../../../shared/http/error-mapping.js';
 import { maxBodyBytes, parseJsonBody, parseQuery } from '../../../shared/http/request.js';
+import { issueLicenceInput } from '../../../shared/licence/issue-licence.js';
 import type { HttpEvent } from '../../../shared/http/types.js';
 
 const schema = z.strictObject({ name: z.string().min(2), count: z.number().int().optional() });
@@ -90,6 +91,37 @@ describe('parsing a JSON request body', () => {
     expect([httpStatusOf(error), error.code]).toEqual([400, 'invalid_request']);
     expect(error.errors.map((e) => e.path).sort()).toEqual(['count', 'extra', 'name']);
     expect(error.message).toContain('extra');
+  });
+
+  it('says what is wrong with a holder, a union of { idNumber } and { creditCode } (review R23 L2)', () => {
+    const body = { type: 'driving-licence', holderName: '李测试', fields: {} };
+    const errorsFor = (holder: unknown) => {
+      try {
+        parseJsonBody(event(JSON.stringify({ ...body, holder }), 'application/json'), issueLicenceInput);
+      } catch (error) {
+        return (error as ServiceError).errors.map(({ path, code, params }) => ({ path, code, params }));
+      }
+      throw new Error('expected a refusal');
+    };
+    const holder = (code: string) => [{ path: 'holder', code, params: undefined }];
+    expect(errorsFor(110105)).toEqual(holder('invalid_type'));
+    expect(errorsFor(null)).toEqual(holder('invalid_type'));
+    expect(errorsFor(undefined)).toEqual(holder('required'));
+    expect(errorsFor({ idNumber: 110105 })).toEqual([
+      { path: 'holder.idNumber', code: 'invalid_type', params: undefined },
+    ]);
+    expect(errorsFor({ creditCode: null })).toEqual([
+      { path: 'holder.creditCode', code: 'invalid_type', params: undefined },
+    ]);
+    const exactlyOne = { path: 'holder', code: 'exactly_one_of', params: { keys: 'idNumber, creditCode' } };
+    expect(errorsFor({})).toEqual([exactlyOne]);
+    expect(errorsFor({ idNumber: '110105199003071234', creditCode: '91110000600000000X' })).toEqual([
+      exactlyOne,
+    ]);
+    expect(errorsFor({ number: '1' })).toEqual([
+      exactlyOne,
+      { path: 'holder.number', code: 'unknown_field', params: undefined },
+    ]);
   });
 });
 

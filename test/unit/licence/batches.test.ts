@@ -8,8 +8,9 @@ import {
   batchItemsContext,
   batchItemsRetentionSeconds,
   chunkSetOf,
+  type BatchChunk,
 } from '../../../shared/licence/batch-store.js';
-import { chunkBounds, runBatch, submitBatch } from '../../../shared/licence/batches.js';
+import { batchLicences, chunkBounds, runBatch, submitBatch } from '../../../shared/licence/batches.js';
 import { maxScopeLength } from '../../../shared/licence/catalogue.js';
 import { newCreditCode } from '../../support/http-api.js';
 import { InMemoryBatchStore, InMemoryEnvelopeSealer } from '../../support/in-memory-batches.js';
@@ -85,6 +86,13 @@ function failLicenceWrites(fails: (write: number) => boolean): () => void {
   };
 }
 
+/** A promise and the function that settles it: to hold one run at a chosen point while another goes on. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
 beforeEach(async () => {
   world = licenceWorld();
   batches = new InMemoryBatchStore();
@@ -121,6 +129,64 @@ describe('submitBatch', () => {
     expect(world.licences.byId.size).toBe(100);
     expect((await batches.find(job.id))?.nextChunk).toBe(1);
   });
+  it('says what is wrong with each refused item, in index order, and never its ID number (review R23 L2)', async () => {
+    const good = drivingLicenceBody(newIdNumber());
+    const idNumber = newIdNumber();
+    const badCheck = idNumber.slice(0, 17) + (idNumber[17] === '0' ? '1' : '0');
+    const job = await submitted(0, [
+      { ...good, holder: { idNumber: 110105 } },
+      { ...good, holder: 110105 },
+      { ...good, holder: {} },
+      { ...good, holder: { idNumber, creditCode: '91110000600000000X' } },
+      { ...good, holder: { idNumber: badCheck } }, // refused while issuing, not at submission
+      { ...good, type: 'business-licence', holder: { idNumber } },
+      { ...good, [idNumber]: 'x' },
+      good,
+    ]);
+    const done = await runBatch(job.id, deps());
+    expect(done?.errors).toEqual([
+      { index: 0, code: 'invalid_item', detail: 'holder.idNumber: invalid_type' },
+      { index: 1, code: 'invalid_item', detail: 'holder: invalid_type' },
+      { index: 2, code: 'invalid_item', detail: 'holder: exactly_one_of(idNumber, creditCode)' },
+      { index: 3, code: 'invalid_item', detail: 'holder: exactly_one_of(idNumber, creditCode)' },
+      { index: 4, code: 'invalid_id_number', detail: 'holder.idNumber: invalid_check_character' },
+      { index: 5, code: 'holder_kind_mismatch', detail: 'holder.creditCode: wrong_holder_kind' },
+      { index: 6, code: 'invalid_item', detail: '…: unknown_field' },
+    ]);
+    expect(done).toMatchObject({ status: 'done', issued: 1, failed: 7 });
+    const stored = JSON.stringify([done, ...batches.chunks.values()]);
+    expect(stored).not.toContain(idNumber);
+    expect(stored).not.toContain(badCheck.slice(0, 17));
+  });
+
+  it('reports an item repeating an earlier one (the same type, holder and fields) by its index, duplicate_item, and issues the first (review R23 L3)', async () => {
+    const idNumber = newIdNumber();
+    const row = drivingLicenceBody(idNumber);
+    const { vehicleClass, firstIssuedOn, archiveNumber } = row.fields as Record<string, string>;
+    const rows = [
+      row,
+      drivingLicenceBody(newIdNumber()),
+      // The same licence: the number as its parser reads it (spaces trimmed), the fields in another order
+      // and another holder's name (a name is no part of what makes a licence the same).
+      { ...row, holder: { idNumber: ` ${idNumber} ` }, holderName: '李测式' },
+      { ...row, fields: { archiveNumber, firstIssuedOn, vehicleClass } },
+      // Not the same: another archive number; and a refused item, however often, is only refused.
+      drivingLicenceBody(idNumber, { fields: { ...(row.fields as object), archiveNumber: '110100654321' } }),
+      { ...row, holder: {} },
+      { ...row, holder: {} },
+    ];
+    const job = await submitted(0, rows);
+    const repeats = job.errors.filter((error) => error.code === 'duplicate_item');
+    expect(repeats).toEqual([
+      { index: 2, code: 'duplicate_item', detail: expect.stringContaining('repeats item 0') },
+      { index: 3, code: 'duplicate_item', detail: expect.stringContaining('repeats item 0') },
+    ]);
+    expect(JSON.stringify(job.errors)).not.toContain(idNumber);
+    // The first of them, the other holder's and the other archive number's are issued; the two refused
+    // holders are only refused (never counted as repeats).
+    expect(await runBatch(job.id, deps())).toMatchObject({ status: 'done', issued: 3, failed: 4 });
+  });
+
   it('splits long items into chunks by size: every sealed chunk stays far within a DynamoDB item', async () => {
     // Every text at its catalogue maximum, in Chinese (3 UTF-8 bytes a character): ~2.5 KB an item.
     const longest = () =>
@@ -248,6 +314,89 @@ describe('runBatch', () => {
     const done = await runBatch(job.id, deps());
     expect(done).toMatchObject({ status: 'done', issued: 150, failed: 0 });
     expect(world.licences.byId.size).toBe(150);
+  });
+
+  it('keeps a chunk another delivery finished: a run stopped part-way never puts its progress over it (review R23 M1)', async () => {
+    const job = await submitted(100);
+    // Delivery A stalls inside item 50 (its idempotency record held), as a slow KMS or table call would.
+    const aPaused = gate();
+    const aResume = gate();
+    const create = world.licences.create.bind(world.licences);
+    let creates = 0;
+    world.licences.create = async (licence) => {
+      creates += 1;
+      if (creates === 51) {
+        aPaused.open();
+        await aResume.opened;
+      }
+      return create(licence);
+    };
+    // Delivery B (SQS delivers at least once) stops at item 50, held by A; its progress save (the items
+    // kept) reaches the table only after A has stored the chunk's outcome.
+    const bSaving = gate();
+    const aDone = gate();
+    const saveChunk = batches.saveChunk.bind(batches);
+    batches.saveChunk = async (chunk: BatchChunk) => {
+      if (chunk.sealedItems !== undefined) {
+        bSaving.open();
+        await aDone.opened;
+      }
+      const saved = await saveChunk(chunk);
+      if (chunk.sealedItems === undefined) aDone.open();
+      return saved;
+    };
+    const a = runBatch(job.id, { ...deps(), concurrency: 1 });
+    await aPaused.opened;
+    const b = runBatch(job.id, { ...deps(), concurrency: 1 }).catch((error: unknown) => error);
+    await bSaving.opened;
+    aResume.open();
+    expect(await a).toMatchObject({ status: 'done', issued: 100, failed: 0 });
+    expect(await b).toMatchObject({ code: 'idempotency_key_in_use' });
+    // B's partial progress did not replace A's outcome: no sealed items (ID numbers) back, no expiry for
+    // the TTL to delete the job's list by, and all 100 licences listed.
+    const chunk = await batches.chunk(job.id, chunkSetOf(job), 0);
+    expect(chunk?.sealedItems).toBeUndefined();
+    expect(chunk?.expiresAt).toBeUndefined();
+    expect(chunk?.licenceIds?.filter((id) => id !== null)).toHaveLength(100);
+    await runBatch(job.id, deps()); // B delivered again: the job is done
+    const page = await batchLicences(job.id, issuerId, {}, { batches, licences: world.licences });
+    expect(page.items).toHaveLength(100);
+    expect(world.licences.byId.size).toBe(100);
+  });
+
+  it('merges the progress of two runs stopped part-way in one chunk, so a late re-run issues neither’s items again', async () => {
+    const job = await submitted(100);
+    // B reads the chunk, then waits while A issues items 0–29 and stops at 30 (saving that progress).
+    const bRead = gate();
+    const aStopped = gate();
+    const chunkOf = batches.chunk.bind(batches);
+    let reads = 0;
+    batches.chunk = async (...args) => {
+      const chunk = await chunkOf(...args);
+      reads += 1;
+      if (reads === 1) {
+        bRead.open();
+        await aStopped.opened;
+      }
+      return chunk;
+    };
+    // The 31st licence write fails (A at item 30); B, from the chunk as it first read it, answers 0–29
+    // from their idempotency records, issues 30–59 and fails at its 31st write (item 60).
+    const restore = failLicenceWrites((write) => write === 31 || write === 62);
+    const b = runBatch(job.id, { ...deps(), concurrency: 1 });
+    await bRead.opened;
+    await expect(runBatch(job.id, { ...deps(), concurrency: 1 })).rejects.toThrow('the table went away');
+    aStopped.open();
+    await expect(b).rejects.toThrow('the table went away');
+    restore();
+    batches.chunk = chunkOf;
+    const chunk = await batches.chunk(job.id, chunkSetOf(job), 0);
+    expect(chunk?.licenceIds?.filter((id) => id !== null)).toHaveLength(60);
+    expect(chunk?.version).toBe(2);
+    // Redriven once every idempotency record is gone: only the chunk's progress says what was issued.
+    world.idempotency.records.clear();
+    expect(await runBatch(job.id, deps())).toMatchObject({ status: 'done', issued: 100, failed: 0 });
+    expect(world.licences.byId.size).toBe(100);
   });
 
   it('refuses to issue a chunk whose items expired (the table’s TTL is late), and issues none of it', async () => {
