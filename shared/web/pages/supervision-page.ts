@@ -53,6 +53,10 @@ export function ruleLabel(rule: string, t: Translate): string {
     'scan-failures-licence': ['同一证照反复出现无效扫码', 'Repeated invalid scans of one licence'],
     'scan-failures-verifier': ['同一核验应用反复出现无效扫码', 'Repeated invalid scans by one verifier app'],
     'bulk-status-change': ['发证机关批量吊销或暂扣', 'An issuer revoking or suspending in bulk'],
+    'bulk-status-change-daily': [
+      '发证机关当日吊销或暂扣过多',
+      'An issuer revoking or suspending many in a day',
+    ],
     'issuance-volume': ['发证机关签发量异常', 'Issuance outside an issuer’s usual volume'],
     'revoked-verified': ['已吊销证照被核验', 'A revoked licence was verified'],
     'verification-flood-licence': ['同一证照短时间内被大量核验', 'One licence verified unusually often'],
