@@ -56,11 +56,22 @@ export interface AlertStore {
   /** Records that the alert `id` was published, or suppressed by the publishing cap. */
   settle(id: string, outcome: 'published' | 'suppressed'): Promise<void>;
   /**
-   * The alerts raised from `from` to `to` (RFC 3339 instants, `to` excluded), oldest first, at most
-   * `limit` of them; `after` (an alert's {@link alertPosition}) resumes after that alert. `more` says
-   * whether alerts may follow the last one answered.
+   * The alerts raised from `from` to `to` (RFC 3339 instants, `to` excluded), oldest first (newest first
+   * with `newestFirst`), of one `rule` if given, at most `limit` of them; `after` (an alert's
+   * {@link alertPosition}) resumes after that alert in the listing's order. `more` says whether alerts may
+   * follow the last one answered.
    */
-  list(query: { from: string; to: string; limit: number; after?: string }): Promise<AlertPage>;
+  list(query: AlertListQuery): Promise<AlertPage>;
+}
+
+/** What {@link AlertStore.list} is asked. */
+export interface AlertListQuery {
+  from: string;
+  to: string;
+  limit: number;
+  after?: string;
+  newestFirst?: boolean;
+  rule?: AlertRule;
 }
 
 /** One page of {@link AlertStore.list}: each alert with its position, which a next page resumes after. */
@@ -440,13 +451,18 @@ async function withinPublishingCap(
 
 /**
  * `GET /supervision/alerts?from=&to=`: China-time dates, both included (at most 366 days), paged:
- * `limit` alerts at most (default 100), and `cursor` from the previous page.
+ * `limit` alerts at most (default 100), and `cursor` from the previous page; `order=newest` lists newest
+ * first (default `oldest`), `rule=` only that rule's alerts.
  */
 export const alertsQuery = z.strictObject({
   from: chinaDate,
   to: chinaDate,
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z.string().min(1).max(400).optional(),
+  // Newest first and one rule at a time: what a reader of a flooded range needs (R24 M2), the newest
+  // alerts of every rule, however many of one rule a flood raised.
+  order: z.enum(['oldest', 'newest']).default('oldest'),
+  rule: z.enum(alertRules).optional(),
 });
 
 export const alertSchema = z
@@ -509,8 +525,9 @@ function decodeCursor(cursor: string, from: string, to: string): string {
 
 /**
  * The alerts raised on the China-time days `from` to `to` (both included; the range checked as the
- * statistics' is), oldest first, a page of at most `limit` at a time: `cursor` is present when more may
- * follow.
+ * statistics' is), oldest first or newest first (`order`), of every rule or one (`rule`), a page of at most
+ * `limit` at a time: `cursor` is present when more may follow (a cursor carries a position only: it is
+ * passed back with the same `order` and `rule`).
  *
  * @example
  * ```ts
@@ -525,7 +542,14 @@ export async function listAlerts(
   const from = new Date(chinaDayStart(query.from)).toISOString();
   const to = new Date(chinaDayStart(addDays(query.to, 1))).toISOString();
   const after = query.cursor ? decodeCursor(query.cursor, from, to) : undefined;
-  const page = await deps.alerts.list({ from, to, limit: query.limit, ...(after ? { after } : {}) });
+  const page = await deps.alerts.list({
+    from,
+    to,
+    limit: query.limit,
+    ...(after ? { after } : {}),
+    ...(query.order === 'newest' ? { newestFirst: true } : {}),
+    ...(query.rule ? { rule: query.rule } : {}),
+  });
   const last = page.items.at(-1);
   return {
     items: page.items.map(({ position: _position, ...alert }) => alert),

@@ -481,22 +481,34 @@ describe('the alert rules', () => {
     let cursor: string | undefined;
     do {
       const page = await listAlerts(
-        { from: '2026-03-01', to: '2026-03-01', limit: 2, ...(cursor ? { cursor } : {}) },
+        {
+          from: '2026-03-01',
+          to: '2026-03-01',
+          limit: 2,
+          order: 'oldest' as const,
+          ...(cursor ? { cursor } : {}),
+        },
         { alerts: w.alerts },
       );
       pages.push(page.items.map((a) => a.subject));
       cursor = page.cursor;
     } while (cursor);
     expect(pages).toEqual([['iss_0', 'iss_1'], ['iss_2', 'iss_3'], ['iss_4']]);
-    const first = await listAlerts({ from: '2026-03-01', to: '2026-03-01', limit: 2 }, { alerts: w.alerts });
+    const first = await listAlerts(
+      { from: '2026-03-01', to: '2026-03-01', limit: 2, order: 'oldest' as const },
+      { alerts: w.alerts },
+    );
     await expect(
       listAlerts(
-        { from: '2026-03-02', to: '2026-03-03', limit: 2, cursor: first.cursor! },
+        { from: '2026-03-02', to: '2026-03-03', limit: 2, order: 'oldest' as const, cursor: first.cursor! },
         { alerts: w.alerts },
       ),
     ).rejects.toMatchObject({ code: 'invalid_cursor' });
     await expect(
-      listAlerts({ from: '2026-03-01', to: '2026-03-01', limit: 2, cursor: 'garbage' }, { alerts: w.alerts }),
+      listAlerts(
+        { from: '2026-03-01', to: '2026-03-01', limit: 2, order: 'oldest' as const, cursor: 'garbage' },
+        { alerts: w.alerts },
+      ),
     ).rejects.toMatchObject({ code: 'invalid_cursor' });
   });
 
