@@ -189,6 +189,10 @@ const schema = z
     ALERT_SCAN_FAILURES_ANONYMOUS: z.coerce.number().int().min(1).max(1_000_000).default(200),
     ALERT_BULK_STATUS_WINDOW_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
     ALERT_BULK_STATUS_CHANGES: z.coerce.number().int().min(1).max(100_000).default(20),
+    // The same by China-time day: an issuer keeping under the hourly threshold all day (19 an hour is 456
+    // a day) still raises one. 200 a day is 8 an hour round the clock; a large issuer's routine
+    // revocations may need more (docs/supervision-statistics-and-alerts.md).
+    ALERT_BULK_STATUS_CHANGES_PER_DAY: z.coerce.number().int().min(1).max(1_000_000).default(200),
     ALERT_ISSUANCE_FACTOR: z.coerce.number().min(1).max(1000).default(3),
     ALERT_ISSUANCE_MINIMUM: z.coerce.number().int().min(1).max(1_000_000).default(50),
     // Verifications of one licence on record, any verdict: a flood of anonymous checks of a printed QR
@@ -261,6 +265,8 @@ export interface AlertThresholds {
   readonly bulkStatusWindowSeconds: number;
   /** Revocations and suspensions by one issuer in that window (`ALERT_BULK_STATUS_CHANGES`, 20). */
   readonly bulkStatusChanges: number;
+  /** The same by China-time day (`ALERT_BULK_STATUS_CHANGES_PER_DAY`, 200): rule `bulk-status-change-daily`. */
+  readonly bulkStatusChangesPerDay: number;
   /** Issued today above this many times the trailing 7-day daily mean (`ALERT_ISSUANCE_FACTOR`, 3)… */
   readonly issuanceFactor: number;
   /** …and at least this many (`ALERT_ISSUANCE_MINIMUM`, 50). */
@@ -642,6 +648,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       scanFailuresAnonymous: e.ALERT_SCAN_FAILURES_ANONYMOUS,
       bulkStatusWindowSeconds: e.ALERT_BULK_STATUS_WINDOW_SECONDS,
       bulkStatusChanges: e.ALERT_BULK_STATUS_CHANGES,
+      bulkStatusChangesPerDay: e.ALERT_BULK_STATUS_CHANGES_PER_DAY,
       issuanceFactor: e.ALERT_ISSUANCE_FACTOR,
       issuanceMinimum: e.ALERT_ISSUANCE_MINIMUM,
       verificationsWindowSeconds: e.ALERT_VERIFICATIONS_WINDOW_SECONDS,

@@ -25,9 +25,9 @@ export type StreamBatchInfo = z.output<typeof streamBatchInfo>;
 export const streamFailureRecord = z.object({ DDBStreamBatchInfo: streamBatchInfo });
 
 /**
- * How far an entry's `at` may lie before its stream record's arrival (it is stamped before its write, and
- * a group commit waits for the write before it) or after it (the stream's clock is approximate, to the
- * second): the window a replay reads is the batch's arrivals widened by this on both sides.
+ * How far the replay widens the batch's arrivals before choosing the days it reads: an entry is stamped
+ * before its write and the stream's clock is approximate (to the second), so a batch that arrived just
+ * after midnight may carry entries of the day before.
  */
 export const replayMarginMs = 5 * 60_000;
 
@@ -42,18 +42,22 @@ function utcDays(from: number, to: number): string[] {
 
 /**
  * Replays a stream batch that was given up (SRE review M6): the stream's records are gone after 24 hours,
- * so the audit entries are read again from the audit table itself, every entry of the batch's time window
- * (its first and last arrival, widened by {@link replayMarginMs}), and counted into the statistics once
- * (`addOnce`: entries the failed batch, or any other, did count already are skipped by their marks). A
- * window wider than the batch is harmless for that reason. Alerts are not raised again (an entry's window
+ * so the audit entries are read again from the audit table itself, every entry of the UTC days the batch
+ * arrived on (its first and last arrival, widened by {@link replayMarginMs}) in full, and counted into the
+ * statistics once (`addOnce`: entries the failed batch, or any other, did count already are skipped by
+ * their marks). Whole days, not the entries whose `at` lies near the arrivals: an entry written late (a
+ * pending change the reconciler finished, a retry) carries the `at` of its change, maybe hours before its
+ * write, but sits on the chain of the day it was written (`RecordOnce.writtenAt`), the day its stream
+ * record arrived: selecting by `at` skipped it for good (R24 L1). Reading more than the batch is harmless
+ * for the marks' reason. Alerts are not raised again (an entry's window
  * counter would count twice; a day-old alert helps no one): the statistics are what the replay restores.
  * Copies of history are skipped by the consumer's own rule (`withoutCopiedHistory`, with `historyBefore`,
  * `SUPERVISION_HISTORY_BEFORE`), as of the batch's arrival: a batch the consumer gave up during a move
  * of the audit trail is counted as it would have counted it, not twice.
  *
- * 1. the window, from the failure record's arrivals;
- * 2. the entries of its UTC days, page by page (the supervision listing's own read), those within it kept,
- *    less copies of history;
+ * 1. the days, from the failure record's arrivals;
+ * 2. every entry of those UTC days, page by page (the supervision listing's own read), less copies of
+ *    history;
  * 3. counted once.
  *
  * @example
@@ -85,13 +89,12 @@ export async function replayFailedBatch(
       ...(cursor ? { cursor } : {}),
     });
     cursor = page.cursor;
-    const inWindow = page.items.flatMap((item) => {
+    const ofDays = page.items.flatMap((item) => {
       // Read as the stream's records are: the same fields, so the same id.
       const entry = supervisedEntryOf(item as Record<string, unknown>);
-      const at = entry ? Date.parse(entry.at) : Number.NaN;
-      return entry && at >= from && at <= to ? [{ entry, chain: item.chain }] : [];
+      return entry ? [{ entry, chain: item.chain }] : [];
     });
-    const kept = withoutCopiedHistory(inWindow, ({ entry, chain }) => ({ at: entry.at, chain }), {
+    const kept = withoutCopiedHistory(ofDays, ({ entry, chain }) => ({ at: entry.at, chain }), {
       historyBefore: deps.historyBefore,
       now: Date.parse(batch.approximateArrivalOfLastRecord),
     });

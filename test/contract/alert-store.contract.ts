@@ -112,5 +112,42 @@ export function alertStoreContract(name: string, make: Make<{ store: AlertStore 
       }
       expect(seen).toEqual(times);
     });
+
+    it('lists newest first, of one rule if asked, a page at a time across months (R24 M2)', async () => {
+      const times = ['2026-10-31T23:00:00.000Z', '2026-11-01T01:00:00.000Z', '2026-11-02T00:00:00.000Z'];
+      for (const at of times) await subject.store.create(alert(at));
+      // A flood of another rule, newer and older than those: never in the way of a rule's listing.
+      for (const at of ['2026-10-15T00:00:00.000Z', '2026-11-01T00:30:00.000Z', '2026-11-03T00:00:00.000Z']) {
+        for (let i = 0; i < 3; i += 1) {
+          await subject.store.create({
+            ...alert(at, `scan-failures-licence#lic_${randomUUID()}#${at}`),
+            rule: 'scan-failures-licence',
+          });
+        }
+      }
+      const range = { from: '2026-10-01T00:00:00.000Z', to: '2026-12-01T00:00:00.000Z', limit: 2 };
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (let i = 0; i < 10; i += 1) {
+        const page = await subject.store.list({
+          ...range,
+          newestFirst: true,
+          rule: 'bulk-status-change',
+          ...(after ? { after } : {}),
+        });
+        expect(page.items.length).toBeLessThanOrEqual(2);
+        expect(page.items.every((a) => a.rule === 'bulk-status-change')).toBe(true);
+        seen.push(...page.items.map((a) => a.at));
+        if (!page.more) break;
+        after = page.items.at(-1)!.position;
+      }
+      expect(seen).toEqual(times.toReversed());
+      const newest = await subject.store.list({ ...range, newestFirst: true, limit: 4 });
+      expect(newest.items.map((a) => a.at)).toEqual([
+        ...Array<string>(3).fill('2026-11-03T00:00:00.000Z'),
+        '2026-11-02T00:00:00.000Z',
+      ]);
+      expect(newest.more).toBe(true);
+    });
   });
 }

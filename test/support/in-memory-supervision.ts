@@ -1,5 +1,6 @@
 import {
   alertPosition,
+  type AlertListQuery,
   type AlertPage,
   type AlertPublisher,
   type AlertStore,
@@ -91,12 +92,15 @@ export class InMemoryAlerts implements AlertStore {
     return Promise.resolve();
   }
 
-  list(query: { from: string; to: string; limit: number; after?: string }): Promise<AlertPage> {
+  list(query: AlertListQuery): Promise<AlertPage> {
+    const sign = query.newestFirst ? -1 : 1;
     const all = [...this.stored.values()]
       .filter((alert) => alert.at >= query.from && alert.at < query.to)
+      .filter((alert) => !query.rule || alert.rule === query.rule)
       .map(({ id, ...alert }) => ({ ...alert, position: alertPosition({ at: alert.at, id }) }))
-      .filter((alert) => !query.after || alert.position > query.after)
-      .sort((a, b) => (a.position < b.position ? -1 : 1));
+      .filter((alert) => !query.after || alert.position > query.after === !query.newestFirst)
+      .filter((alert) => alert.position !== query.after)
+      .sort((a, b) => (a.position < b.position ? -sign : sign));
     return Promise.resolve({ items: all.slice(0, query.limit), more: all.length > query.limit });
   }
 }

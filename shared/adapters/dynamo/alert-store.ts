@@ -8,6 +8,7 @@ import {
 import {
   alertPosition,
   type Alert,
+  type AlertListQuery,
   type AlertPage,
   type AlertStore,
   type StoredAlert,
@@ -95,12 +96,16 @@ export class DynamoAlertStore implements AlertStore {
     );
   }
 
-  async list(query: { from: string; to: string; limit: number; after?: string }): Promise<AlertPage> {
+  async list(query: AlertListQuery): Promise<AlertPage> {
     const items: AlertPage['items'] = [];
-    const start = query.after ?? query.from;
+    const newest = query.newestFirst === true;
+    // The part of the range still to read: after `after` in the listing's order.
+    const low = !newest && query.after ? query.after : query.from;
+    const high = newest && query.after ? query.after : query.to;
+    const months = monthsBetween(low, high);
     // Month by month in order, each page asking only for what is still missing: never more than
-    // `limit` + 1 items read, however many alerts the range holds.
-    for (const month of monthsBetween(start, query.to)) {
+    // `limit` + 1 items read, however many alerts the range holds (a rule's filter reads past the others).
+    for (const month of newest ? months.toReversed() : months) {
       let exclusiveStartKey: Record<string, unknown> | undefined;
       do {
         const page = await this.doc.send(
@@ -108,12 +113,16 @@ export class DynamoAlertStore implements AlertStore {
             TableName: this.tableName,
             IndexName: 'gsi1',
             // The sort key is the alert's position (`at#id`), so a page resumes right where the last ended.
-            KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :start AND :to',
+            KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :low AND :high',
+            ...(query.rule ? { FilterExpression: '#rule = :rule' } : {}),
             ExpressionAttributeValues: {
               ':pk': indexKeys.alertsMonth(month),
-              ':start': start,
-              ':to': query.to,
+              ':low': low,
+              ':high': high,
+              ...(query.rule ? { ':rule': query.rule } : {}),
             },
+            ...(query.rule ? { ExpressionAttributeNames: { '#rule': 'rule' } } : {}),
+            ScanIndexForward: !newest,
             Limit: query.limit + 1 - items.length,
             ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
           }),
@@ -121,7 +130,8 @@ export class DynamoAlertStore implements AlertStore {
         for (const item of page.Items ?? []) {
           const at = String(item.at);
           const position = alertPosition({ at, id: String(item.id) });
-          if (at < query.from || at >= query.to || (query.after && position <= query.after)) continue;
+          if (at < query.from || at >= query.to) continue;
+          if (query.after && (newest ? position >= query.after : position <= query.after)) continue;
           items.push({
             at,
             rule: item.rule as Alert['rule'],

@@ -3,7 +3,13 @@ import { attr, html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
 import { dateTime } from '../kit/china-time.js';
 import type { LicenceTypeEntry } from '../console/issuer-api.js';
-import type { Alert, IssuerChoice, StatsDay, TrailEntry } from '../supervision/supervision-api.js';
+import {
+  maxAlertsPerRule,
+  type Alert,
+  type IssuerChoice,
+  type StatsDay,
+  type TrailEntry,
+} from '../supervision/supervision-api.js';
 import { trendChart } from '../supervision/trend-chart.js';
 import type { TrailResult } from '../supervision/check-licence-trail.js';
 
@@ -53,6 +59,10 @@ export function ruleLabel(rule: string, t: Translate): string {
     'scan-failures-licence': ['同一证照反复出现无效扫码', 'Repeated invalid scans of one licence'],
     'scan-failures-verifier': ['同一核验应用反复出现无效扫码', 'Repeated invalid scans by one verifier app'],
     'bulk-status-change': ['发证机关批量吊销或暂扣', 'An issuer revoking or suspending in bulk'],
+    'bulk-status-change-daily': [
+      '发证机关当日吊销或暂扣过多',
+      'An issuer revoking or suspending many in a day',
+    ],
     'issuance-volume': ['发证机关签发量异常', 'Issuance outside an issuer’s usual volume'],
     'revoked-verified': ['已吊销证照被核验', 'A revoked licence was verified'],
     'verification-flood-licence': ['同一证照短时间内被大量核验', 'One licence verified unusually often'],
@@ -83,7 +93,10 @@ export interface SupervisionOverviewInput {
   today: string;
   /** The 30 days up to today, oldest first, of the filter's issuer and type. */
   days: readonly StatsDay[];
+  /** Newest first: each rule's newest (`SupervisionApi.alerts`). */
   alerts: readonly Alert[];
+  /** The rules of which older alerts are not shown (more than `maxAlertsPerRule` in the days). */
+  alertsCut: readonly string[];
   /** The days the alerts cover, for the heading. */
   alertDays: number;
   issuers: readonly IssuerChoice[];
@@ -221,6 +234,15 @@ export function supervisionOverviewBody(t: Translate, input: SupervisionOverview
       <h2 id="alerts-title">
         ${t(`预警（近 ${input.alertDays} 天）`, `Alerts (last ${input.alertDays} days)`)}
       </h2>
+      ${input.alertsCut.map(
+        (rule) =>
+          html`<p class="notice alerts-cut" role="status">
+            ${t(
+              `「${ruleLabel(rule, t)}」预警过多：只列出最新的 ${maxAlertsPerRule} 条，更早的未显示。`,
+              `Too many alerts of “${ruleLabel(rule, t)}”: only the newest ${maxAlertsPerRule} are listed; older ones are not shown.`,
+            )}
+          </p>`,
+      )}
       ${
         input.alerts.length === 0
           ? html`<p>${t('没有预警。', 'No alerts.')}</p>`

@@ -72,8 +72,34 @@ export type TrailPage = z.output<typeof trailPageSchema>;
  */
 export const trailPageSize = 500;
 
-/** The most alerts the overview lists, whatever the API's pages hold. */
-export const maxAlerts = 2000;
+/**
+ * The most alerts of one rule the overview lists, the newest: 8 rules of 250 keep the page near the 2,000
+ * it listed before, and a flood of one rule (forged scans) never pushes another rule's alert off it.
+ */
+export const maxAlertsPerRule = 250;
+
+/**
+ * The rules the overview asks for, one listing each (the API's `rule=`): those of
+ * `shared/supervision/alert-rules.ts`, named here so that the page's bundle does not import the rules.
+ */
+export const overviewAlertRules = [
+  'scan-failures-licence',
+  'scan-failures-verifier',
+  'bulk-status-change',
+  'bulk-status-change-daily',
+  'issuance-volume',
+  'revoked-verified',
+  'verification-flood-licence',
+  'bulk-export',
+] as const;
+
+/** The overview's alerts: each rule's newest, and the rules of which older ones are not shown. */
+export interface AlertOverview {
+  /** Newest first. */
+  items: Alert[];
+  /** Rules with more alerts in the range than the {@link maxAlertsPerRule} listed. */
+  cut: string[];
+}
 
 /** An issuer as the trust list names it, for the page's filter: only what the menu shows. */
 const trustListIssuers = z.object({
@@ -105,19 +131,34 @@ export class SupervisionApi {
     return answer.parse(await this.json(`/supervision/stats?${search(query)}`)).days;
   }
 
-  /** The alerts raised from `from` to `to` (dates), newest first: every page, up to {@link maxAlerts}. */
-  async alerts(query: { from: string; to: string }): Promise<Alert[]> {
+  /**
+   * The alerts raised from `from` to `to` (dates), newest first: of each rule its newest
+   * {@link maxAlertsPerRule} (the API's `order=newest&rule=`), and which rules had more (R24 M2: the
+   * oldest 2,000 of a flooded week, listed oldest first and cut, hid every newer alert, of any rule).
+   */
+  async alerts(query: { from: string; to: string }): Promise<AlertOverview> {
     const answer = z.object({ items: z.array(alertSchema), cursor: z.string().optional() });
-    const items: Alert[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = answer.parse(
-        await this.json(`/supervision/alerts?${search({ ...query, limit: '500', cursor })}`),
-      );
-      items.push(...page.items);
-      cursor = page.cursor;
-    } while (cursor && items.length < maxAlerts);
-    return items.slice(0, maxAlerts).toSorted((a, b) => b.at.localeCompare(a.at));
+    const perRule = await Promise.all(
+      overviewAlertRules.map(async (rule) => {
+        const items: Alert[] = [];
+        let cursor: string | undefined;
+        do {
+          const limit = String(Math.min(500, maxAlertsPerRule - items.length));
+          const page = answer.parse(
+            await this.json(
+              `/supervision/alerts?${search({ ...query, order: 'newest', rule, limit, cursor })}`,
+            ),
+          );
+          items.push(...page.items);
+          cursor = page.cursor;
+        } while (cursor && items.length < maxAlertsPerRule);
+        return { rule, items: items.slice(0, maxAlertsPerRule), cut: cursor !== undefined };
+      }),
+    );
+    return {
+      items: perRule.flatMap(({ items }) => items).toSorted((a, b) => b.at.localeCompare(a.at)),
+      cut: perRule.filter(({ cut }) => cut).map(({ rule }) => rule),
+    };
   }
 
   /**

@@ -19,6 +19,7 @@ const thresholds: AlertThresholds = {
   scanFailuresAnonymous: 200,
   bulkStatusWindowSeconds: 3600,
   bulkStatusChanges: 20,
+  bulkStatusChangesPerDay: 200,
   issuanceFactor: 3,
   issuanceMinimum: 50,
   verificationsWindowSeconds: 600,
@@ -194,6 +195,49 @@ describe('the alert rules', () => {
           subject: 'iss_bulk',
           severity: 'high',
           detail: '20 licences revoked or suspended by this issuer within 60 min (threshold 20)',
+        }),
+      ]);
+    });
+
+    it('judges a window with the one before: 38 in 2 minutes across a clock hour fire (R24 L3)', async () => {
+      const w = world();
+      await w.process(times(19, '2026-03-01T02:59:10.000Z').map((at) => change(at, 'licence.revoked')));
+      expect(await w.raised()).toEqual([]);
+      await w.process(times(19, '2026-03-01T03:00:30.000Z').map((at) => change(at, 'licence.revoked')));
+      // 19 + 19 × (1 − 48/3600), rounded down.
+      expect(await w.raised()).toEqual([
+        expect.objectContaining({
+          rule: 'bulk-status-change',
+          subject: 'iss_bulk',
+          detail:
+            'about 37 licences revoked or suspended by this issuer within the last 60 min (19 in this window, 19 in the one before, 99% of which still within 60 min; threshold 20)',
+        }),
+      ]);
+    });
+
+    it('leaves the same 19 alone when the one before lies a window back', async () => {
+      const w = world();
+      await w.process(times(19, '2026-03-01T02:00:00.000Z').map((at) => change(at, 'licence.revoked')));
+      await w.process(times(19, '2026-03-01T03:59:00.000Z').map((at) => change(at, 'licence.revoked')));
+      expect(await w.raised()).toEqual([]);
+    });
+
+    it('fires bulk-status-change-daily for an issuer keeping under the hourly threshold all day', async () => {
+      const w = world();
+      // 9 an hour, evenly, for a China-time day (16:00Z to 16:00Z): never 20 within an hour, 216 in the day.
+      const day = Array.from({ length: 24 * 9 }, (_, i) =>
+        change(
+          new Date(Date.parse('2026-03-01T16:00:00.000Z') + i * 400_000).toISOString(),
+          'licence.revoked',
+        ),
+      );
+      for (const entry of day) await w.process([entry]);
+      expect(await w.raised()).toEqual([
+        expect.objectContaining({
+          rule: 'bulk-status-change-daily',
+          subject: 'iss_bulk',
+          severity: 'high',
+          detail: '200 licences revoked or suspended by this issuer today, China time (threshold 200)',
         }),
       ]);
     });
@@ -437,22 +481,34 @@ describe('the alert rules', () => {
     let cursor: string | undefined;
     do {
       const page = await listAlerts(
-        { from: '2026-03-01', to: '2026-03-01', limit: 2, ...(cursor ? { cursor } : {}) },
+        {
+          from: '2026-03-01',
+          to: '2026-03-01',
+          limit: 2,
+          order: 'oldest' as const,
+          ...(cursor ? { cursor } : {}),
+        },
         { alerts: w.alerts },
       );
       pages.push(page.items.map((a) => a.subject));
       cursor = page.cursor;
     } while (cursor);
     expect(pages).toEqual([['iss_0', 'iss_1'], ['iss_2', 'iss_3'], ['iss_4']]);
-    const first = await listAlerts({ from: '2026-03-01', to: '2026-03-01', limit: 2 }, { alerts: w.alerts });
+    const first = await listAlerts(
+      { from: '2026-03-01', to: '2026-03-01', limit: 2, order: 'oldest' as const },
+      { alerts: w.alerts },
+    );
     await expect(
       listAlerts(
-        { from: '2026-03-02', to: '2026-03-03', limit: 2, cursor: first.cursor! },
+        { from: '2026-03-02', to: '2026-03-03', limit: 2, order: 'oldest' as const, cursor: first.cursor! },
         { alerts: w.alerts },
       ),
     ).rejects.toMatchObject({ code: 'invalid_cursor' });
     await expect(
-      listAlerts({ from: '2026-03-01', to: '2026-03-01', limit: 2, cursor: 'garbage' }, { alerts: w.alerts }),
+      listAlerts(
+        { from: '2026-03-01', to: '2026-03-01', limit: 2, order: 'oldest' as const, cursor: 'garbage' },
+        { alerts: w.alerts },
+      ),
     ).rejects.toMatchObject({ code: 'invalid_cursor' });
   });
 
@@ -501,6 +557,10 @@ describe('the alert rules', () => {
     expect(loadConfig({}).alertThresholds).toEqual(thresholds);
     expect(loadConfig({ ALERT_BULK_STATUS_CHANGES: '7' }).alertThresholds.bulkStatusChanges).toBe(7);
     expect(() => loadConfig({ ALERT_BULK_STATUS_CHANGES: '0' })).toThrow(/ALERT_BULK_STATUS_CHANGES/);
+    expect(loadConfig({}).alertThresholds.bulkStatusChangesPerDay).toBe(200);
+    expect(
+      loadConfig({ ALERT_BULK_STATUS_CHANGES_PER_DAY: '50' }).alertThresholds.bulkStatusChangesPerDay,
+    ).toBe(50);
     const flood = loadConfig({
       ALERT_VERIFICATIONS_WINDOW_SECONDS: '300',
       ALERT_VERIFICATIONS_PER_LICENCE: '40',
