@@ -2513,7 +2513,7 @@ describe('ElicenceStack', () => {
       expect(filterOn(logs, 'AuditCheckpointSigned').FilterPattern).toBe(
         '{ $.message = "audit checkpoint signed" }',
       );
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      alarmTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'Elicence/audit',
         MetricName: 'AuditCheckpointSigned',
         Statistic: 'Sum',

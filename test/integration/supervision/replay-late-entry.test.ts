@@ -15,7 +15,8 @@ const dynamo = useDynamo();
 describe('the replay of a batch holding a late-written entry', () => {
   it('counts the revocation whose entry was written 20 minutes after the change', async () => {
     const { doc, tableName } = await dynamo.newTable();
-    const trail = new DynamoAuditTrail(doc, tableName);
+    // Written at 10:20 that day: the writer's clock says which day's chain it joins (docs/supervision.md).
+    const trail = new DynamoAuditTrail(doc, tableName, { now: () => Date.parse('2026-03-01T10:20:00.000Z') });
     await trail.record(
       {
         at: '2026-03-01T10:00:00.000Z',
