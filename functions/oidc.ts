@@ -62,6 +62,7 @@ import {
   type ClientAuthThrottleDependencies,
 } from '../shared/sso/client-auth-throttle.js';
 import { createProvider } from '../shared/sso/provider.js';
+import { formPostedAsGet } from '../shared/sso/form-posted-request.js';
 import { ScanLogins } from '../shared/identity/scan-login.js';
 
 /** What this function's handler uses, built once per container. */
@@ -243,6 +244,13 @@ async function serveOidc(event: HttpEvent): Promise<HttpResult> {
   }
   try {
     checkRequestLine(event, served.edge.parametersOf(event.routeKey));
+    // A form-posted authorization or logout request goes back as the GET the provider serves with the
+    // session's SameSite=Lax cookie (shared/sso/form-posted-request.ts), before anything is built for it.
+    const asGet = formPostedAsGet(event, {
+      authorization: routes.authorization,
+      endSession: routes.end_session,
+    });
+    if (asGet) return withEdgeHeaders(asGet, served.edge.secure());
     const { serve, throttle, interactions } = await ready;
     // The provider reads the request's cookies as `sent`: each name once, trimmed of spaces and tabs only
     // (shared/http/cookies.ts). Its own parser would take the first of a name sent twice, an order a
