@@ -355,6 +355,12 @@ const providerAudit = [partitions.pendingProviderAudit];
  * second write of the entry a no-op (shared/adapters/dynamo/audit-trail.ts).
  */
 const pendingAuditWrites = [partitions.audit, partitions.auditChain, partitions.auditOnce];
+/**
+ * {@link pendingAuditWrites} for the internet-facing `oidc`: the marks of its own entries alone (a
+ * takeover's or a password reset's, `audit-once#phone-proof#`), never another function's: a mark planted
+ * under another change's key would have that entry taken as written and never written (review R26).
+ */
+const providerAuditWrites = [partitions.audit, partitions.auditChain, partitions.phoneProofOnce];
 
 /** What the provider stores under a grant and deletes with it (oidc-adapter.ts `GRANT_MODELS`). */
 const grantMembers = [
@@ -469,8 +475,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
       },
       queries: ['gsi1', 'gsi2'],
     },
-    // A takeover's and a password reset's entries, written once under their keys ({@link pendingAuditWrites}).
-    auditTable: { items: { PutItem: pendingAuditWrites } },
+    // A takeover's and a password reset's entries, written once under their keys, theirs alone
+    // ({@link providerAuditWrites}).
+    auditTable: { items: { PutItem: providerAuditWrites } },
     platformKey: 'sign',
     previousPlatformKeys: true,
     platformRsaKey: 'sign',

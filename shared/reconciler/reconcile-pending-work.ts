@@ -1,6 +1,7 @@
 import { logger } from '../logger.js';
 import { leftPending, type PendingWorkDependencies } from '../licence/pending-work.js';
 import {
+  carriedActions,
   carriedEntryKey,
   carriedGroups,
   completeCarriedAudit,
@@ -81,7 +82,7 @@ export async function reconcilePendingWork(
   for (const kind of Object.keys(indexOf) as CarryingKind[]) {
     const index = deps[indexOf[kind]];
     await sweep(index, async ({ id, audit: listed }, claim) => {
-      const audit = carriedEntries(id, listed ?? [], carriedGroups[kind]);
+      const audit = carriedEntries(id, listed ?? [], carriedGroups[kind], carriedActions[kind]);
       if (!audit) {
         logger.error(pendingWorkLogLines.incomplete, { pendingWorkId: id, reason: `not of ${kind}` });
         await index.release(id, claim).catch(() => undefined);
@@ -96,17 +97,22 @@ export async function reconcilePendingWork(
 
 /**
  * The entries of a carried pointer, if it is of a kind its index holds: its id under one of `groups`
- * ({@link carriedGroups}), and its entries keyed as the change's write saved them (the first by that id,
- * each further one after it: {@link carriedEntryKey}); else undefined.
+ * ({@link carriedGroups}), its entries keyed as the change's write saved them (the first by that id,
+ * each further one after it: {@link carriedEntryKey}) and, where the index names them
+ * ({@link carriedActions}), each of one of `actions`; else undefined.
  */
 function carriedEntries(
   id: string,
   audit: PendingAuditEntry[],
   groups: readonly string[],
+  actions: readonly string[] | undefined,
 ): PendingAuditEntry[] | undefined {
   const own =
     groups.some((group) => id.startsWith(group)) &&
     audit.length > 0 &&
-    audit.every((item, index) => item.key === carriedEntryKey(id, index));
+    audit.every(
+      (item, index) =>
+        item.key === carriedEntryKey(id, index) && (!actions || actions.includes(item.entry?.action)),
+    );
   return own ? audit : undefined;
 }

@@ -223,4 +223,31 @@ describe('forged pointers on dynalite (review M1)', () => {
     await reconcilePendingWork(deps, { minAgeSeconds: 60, limit: 10 });
     expect(deps.audit.entries).toEqual([takenOver, reset]);
   });
+
+  it('writes a phone proof’s pointer’s entries only if each is a takeover’s or a reset’s (review R26)', async () => {
+    const { deps, plant } = await world();
+    const since = new Date(t0 - 3_600_000).toISOString();
+    const forged = 'phone-proof#acc_r#2';
+    // Keyed as the provider's own, but another function's action: the provider writes none of these.
+    await plant(forged, 'provider', {
+      since,
+      marked: 'm',
+      ownedBy: 'acc_r',
+      audit: [
+        { key: forged, entry: { at: since, actor: 'acc_r', action: 'account.taken_over' } },
+        { key: `${forged}#2`, entry: { at: since, actor: 'adm_1', action: 'licence.revoked' } },
+      ],
+    });
+    const lines = await loggedLines(async () =>
+      expect(await reconcilePendingWork(deps, { minAgeSeconds: 60, limit: 10 })).toEqual({
+        completed: 0,
+        failed: 1,
+        skipped: 0,
+      }),
+    );
+    expect(deps.audit.entries).toEqual([]);
+    expect(lines.some((line) => line.includes(pendingWorkLogLines.incomplete) && line.includes(forged))).toBe(
+      true,
+    );
+  });
 });

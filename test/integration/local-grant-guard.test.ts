@@ -15,6 +15,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
   type QueryCommandInput,
@@ -31,6 +32,8 @@ import { createDynamoClient, documentClientFor } from '../../shared/adapters/dyn
 import { table } from '../../shared/adapters/dynamo/table.js';
 import { DynamoIssuerStore } from '../../shared/adapters/dynamo/issuer-store.js';
 import { DynamoPendingWork, pointerKey } from '../../shared/adapters/dynamo/pending-work.js';
+import { DynamoAuditTrail } from '../../shared/adapters/dynamo/audit-trail.js';
+import { carriedEntryKey } from '../../shared/pending-work/pending-work.js';
 import { keys } from '../../shared/adapters/dynamo/keys.js';
 import { DynamoSmsCodeStore } from '../../shared/adapters/dynamo/sms-code-store.js';
 import { projectionOf } from '../../shared/adapters/dynamo/projections.js';
@@ -504,6 +507,70 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
       (await reconciler.olderThan(new Date(now.getTime() + 60_000), 10)).map((found) => found.id),
     ).toEqual([id]);
     await reconciler.remove(id, (await reconciler.claim(id, now))!);
+  });
+
+  it('lets oidc mark its own entries written once, and never plant another function’s mark (review R26)', async () => {
+    // Its own: a takeover's two entries, each written once under its key (the mark `audit-once#phone-proof#…`).
+    const trail = new DynamoAuditTrail(clientsOf('oidc').doc, auditTableName);
+    const id = 'phone-proof#acc_once#3';
+    const at = new Date().toISOString();
+    for (let run = 0; run < 2; run += 1) {
+      await trail.record({ at, actor: 'acc_once', action: 'account.taken_over' }, { key: id, writtenAt: at });
+      await trail.record(
+        { at, actor: 'acc_once', action: 'account.password_reset' },
+        { key: carriedEntryKey(id, 1), writtenAt: at },
+      );
+    }
+    // Read as the operator (no function reads marks): both marks there, and each entry written once.
+    const reader = documentClientFor(
+      createDynamoClient({
+        region: config.region,
+        endpoint: data.endpoint,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+    );
+    made.push(reader);
+    for (const key of [id, `${id}#2`]) {
+      const mark = await reader.send(new GetCommand({ TableName: auditTableName, Key: keys.auditOnce(key) }));
+      expect(mark.Item, key).toBeDefined();
+    }
+    const written = await reader.send(
+      new ScanCommand({
+        TableName: auditTableName,
+        FilterExpression: 'actor = :actor AND begins_with(pk, :audit)',
+        ExpressionAttributeValues: { ':actor': 'acc_once', ':audit': 'audit#' },
+      }),
+    );
+    expect((written.Items ?? []).map((item) => item.action).sort()).toEqual([
+      'account.password_reset',
+      'account.taken_over',
+    ]);
+    // Another function's change (a closure, an operator's, a licence's): a mark planted first would have
+    // its entry taken as written and never written, so oidc may not put one, alone or in a transaction.
+    for (const key of ['account-closed#acc_victim', 'issuer-changed#iss_x#2', 'lic_x#2#0', 'phone-proof']) {
+      const item = { ...keys.auditOnce(key), writtenAt: at };
+      await expect(
+        clientsOf('oidc').doc.send(new PutCommand({ TableName: auditTableName, Item: item })),
+        key,
+      ).rejects.toThrow(`Function oidc is not granted dynamodb:PutItem on partition key audit-once#${key}`);
+      await expect(
+        clientsOf('oidc').doc.send(
+          new TransactWriteCommand({ TransactItems: [{ Put: { TableName: auditTableName, Item: item } }] }),
+        ),
+        key,
+      ).rejects.toThrow(LocalAccessDenied);
+    }
+    // The functions that write those changes' entries still may.
+    for (const [name, key] of [
+      ['accounts', 'account-closed#acc_victim'],
+      ['pending-work-reconciler', 'account-closed#acc_victim'],
+      ['admin', 'issuer-changed#iss_x#2'],
+      ['licences', 'lic_x#2#0'],
+    ] as const) {
+      await clientsOf(name).doc.send(
+        new PutCommand({ TableName: auditTableName, Item: { ...keys.auditOnce(key), writtenAt: at } }),
+      );
+    }
   });
 
   it('allows queries on granted indexes, and on the base table only on the partitions granted', async () => {

@@ -560,4 +560,12 @@ export const leadingKeys = {
    * `login-attempts#sms-check#person#*`.
    */
   smsPersonChecks: anyUnder(`${prefixes.loginAttempts}sms-check#person#` as const),
+  /**
+   * The once-marks of the OpenID provider's own entries alone, a takeover's or a password reset's
+   * (`audit-once#phone-proof#*`: the carried pointer's id, `phoneProofAuditPrefix` of
+   * shared/pending-work/pending-work.ts, and `<id>#2`), so that the internet-facing `oidc` cannot plant the
+   * mark of another function's entry (`audit-once#account-closed#<account>`, …), which would have that
+   * entry taken as written and never written (review R26).
+   */
+  phoneProofOnce: anyUnder(`${prefixes.auditOnce}phone-proof#` as const),
 } as const;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stringLike } from '../../../infra/local/grant-guard.js';
+import { carriedEntryKey, phoneProofAuditPrefix } from '../../../shared/pending-work/pending-work.js';
 import {
   fixedPartitions,
   indexKeys,
@@ -265,6 +266,14 @@ describe('the IAM LeadingKeys patterns, from the same prefixes', () => {
     expect(stringLike(leadingKeys.issuer, keys.pendingIssuerAudit(0, 'i').pk)).toBe(false);
     expect(stringLike(leadingKeys.account, keys.pendingAccountAudit(0, 'a').pk)).toBe(false);
     expect(stringLike(leadingKeys.trustList, keys.trustList().pk)).toBe(true);
+    // The provider's once-marks: a phone proof's entries (both keys of one), no other change's (R26).
+    expect(leadingKeys.phoneProofOnce).toBe(`audit-once#${phoneProofAuditPrefix}*`);
+    for (const own of ['phone-proof#acc_1#4', carriedEntryKey('phone-proof#acc_1#4', 1)]) {
+      expect(stringLike(leadingKeys.phoneProofOnce, keys.auditOnce(own).pk), own).toBe(true);
+    }
+    for (const other of ['account-closed#acc_1', 'issuer-changed#iss_1#2', 'lic_1#2#0', 'phone-proof']) {
+      expect(stringLike(leadingKeys.phoneProofOnce, keys.auditOnce(other).pk), other).toBe(false);
+    }
     expect(stringLike(leadingKeys.oidcModel('AccessToken'), keys.oidc('AccessToken', 'h').pk)).toBe(true);
     expect(stringLike(leadingKeys.oidcModel('Client'), keys.oidc('ClientCredentials', 'h').pk)).toBe(false);
     // A spilled interaction's state is apart from every `oidc#` grant (`oidc#*` included), and they from it.
