@@ -23,8 +23,9 @@ export interface InteractionCookieJar {
   read(uid: string): Promise<Record<string, unknown> | undefined>;
   /**
    * Seals `payload` for `uid`, to expire at `expiresAt` (epoch seconds): in its cookie, or in the table
-   * when the cookie could not hold it. Throws `InvalidInputError` `interaction_too_large` past
-   * {@link MAX_INTERACTION_STATE_BYTES} (or past the cookie's limit with no table to spill to).
+   * when the cookie could not hold it and it carries a signed-in account. Throws `InvalidInputError`
+   * `interaction_too_large` past {@link MAX_INTERACTION_STATE_BYTES}, or past the cookie's limit before
+   * the sign-in or with no table to spill to.
    */
   write(uid: string, payload: Record<string, unknown>, expiresAt: number): Promise<void>;
   /** Removes the cookie of `uid` (the interaction ended), and what the table kept of it. */
@@ -65,13 +66,14 @@ export const MAX_INTERACTION_COOKIE_BYTES = 4000;
  * `interaction_too_large`). Far above any sign-in a platform asks for (a share with the longest purpose
  * the contract allows, two licence types, acting for an enterprise, seals to 4,120 bytes at its largest
  * step, the consent: interaction-cookies.test.ts), and far below DynamoDB's 400 KB item limit, which
- * would otherwise fail the save with a 5xx. It also bounds what the state of one unauthenticated
- * `/authorize` can make the service write: one item, its TTL the interaction's hour.
+ * would otherwise fail the save with a 5xx. Only a state with a signed-in account is kept in the table
+ * ({@link carriesSignedInAccount}): an unauthenticated `/authorize` makes the service write nothing.
  */
 export const MAX_INTERACTION_STATE_BYTES = 64 * 1024;
 /**
- * The most the state of a new interaction may take when the authorization request first saves it
- * (shared/sso/provider.ts refuses a larger one with `invalid_request` at the platform's redirect URI):
+ * The most the state of a new interaction may take when the authorization request first saves it for a
+ * browser already signed in (before anyone signed in it must fit its cookie; shared/sso/provider.ts
+ * refuses a larger one with `invalid_request` at the platform's redirect URI):
  * a quarter of {@link MAX_INTERACTION_STATE_BYTES}, so that the sign-in's later steps, which add the
  * session and each step's result and repeat part of the request on the consent page (the scopes and
  * `authorization_details`, once), cannot reach the hard bound after the person typed their password: a
@@ -115,8 +117,9 @@ export const BROWSER_BINDING_SECONDS = 86_400;
  * that value: a sealed state opens only in the browser holding the value it was sealed for. One
  * cookie per browser, never one per interaction; no table call.
  *
- * Too large for a cookie (over {@link MAX_INTERACTION_COOKIE_BYTES} with its name: a share with a long
- * purpose, a long `state`), the same seal is kept in the table ({@link SpilledInteractionStore}, under
+ * Too large for a cookie (over {@link MAX_INTERACTION_COOKIE_BYTES} with its name: the consent of a share
+ * with a long purpose), once it carries a signed-in account ({@link carriesSignedInAccount}; before that
+ * it is refused, so anonymous requests cannot fill the table), the same seal is kept in the table ({@link SpilledInteractionStore}, under
  * the uid, its expiry the item's TTL) and the cookie holds a pointer instead: sealed the same way under a
  * label of its own ({@link InteractionCookies.pointTo}), bound to the uid, the browser and the expiry,
  * with the SHA-256 of the seal it points at. A pointer that does not open (altered, another browser,
@@ -337,13 +340,17 @@ export class RequestInteractionCookies implements InteractionCookieJar {
     const sealed = this.cookies.seal(uid, payload, expiresAt, browser);
     let value = sealed;
     if (Buffer.byteLength(name) + 1 + sealed.length > MAX_INTERACTION_COOKIE_BYTES) {
-      const spilled = this.options.spilled;
+      // Only a state with a signed-in account may spill: before the sign-in, anyone's cookieless GET
+      // /authorize (a public client_id and its redirect_uri suffice, no throttle) would write an item of
+      // up to ~10 KB kept for the interaction's hour, or up to 48 hours until DynamoDB's TTL deletes it
+      // (review R26). The sign-in itself is throttled per account and address.
+      const spilled = carriesSignedInAccount(payload) ? this.options.spilled : undefined;
       if (!spilled || sealed.length > MAX_INTERACTION_STATE_BYTES) {
         throw new InvalidInputError(
           `the sign-in's state would take ${sealed.length} bytes, more than ` +
             (spilled
               ? `a sign-in may keep (${MAX_INTERACTION_STATE_BYTES})`
-              : `a browser keeps in a cookie (${MAX_INTERACTION_COOKIE_BYTES})`) +
+              : `a browser keeps in a cookie (${MAX_INTERACTION_COOKIE_BYTES}) before the person signed in`) +
             ': the authorization request is too large',
           'interaction_too_large',
         );
@@ -472,6 +479,43 @@ export function sealedInteractionBytes(payload: Record<string, unknown>, expires
   const sealed = { exp: expiresAt, browser: 'x'.repeat(43), payload };
   const bytes = IV_BYTES + Buffer.byteLength(JSON.stringify(sealed), 'utf8') + TAG_BYTES;
   return Math.floor(bytes / 3) * 4 + [0, 2, 3][bytes % 3]!;
+}
+
+/**
+ * Whether an interaction's payload carries a signed-in account: the provider's session of one
+ * (`session.accountId`, set on every interaction made after the sign-in) or a sign-in's result on it
+ * (`result.login.accountId`, saved by the step that checked the password, passkey, SMS code or scan).
+ * Only such a state may be kept in the table ({@link RequestInteractionCookies.write}).
+ *
+ * @example
+ * ```ts
+ * carriesSignedInAccount({ params: { … } }); // false: the authorization request, before the sign-in
+ * carriesSignedInAccount({ params: { … }, result: { login: { accountId: 'person#…' } } }); // true
+ * ```
+ */
+export function carriesSignedInAccount(payload: Record<string, unknown>): boolean {
+  const accountOf = (holder: unknown): unknown =>
+    typeof holder === 'object' && holder !== null ? (holder as { accountId?: unknown }).accountId : undefined;
+  const signedIn = (accountId: unknown) => typeof accountId === 'string' && accountId !== '';
+  const result = payload.result;
+  const login =
+    typeof result === 'object' && result !== null ? (result as { login?: unknown }).login : undefined;
+  return signedIn(accountOf(payload.session)) || signedIn(accountOf(login));
+}
+
+/**
+ * The length of the cookie (name, `=` and seal) that would hold `payload` for `uid`, expiring at
+ * `expiresAt`, on https (`secure`) or loopback http: what {@link MAX_INTERACTION_COOKIE_BYTES} bounds.
+ */
+export function interactionCookieBytes(
+  uid: string,
+  payload: Record<string, unknown>,
+  expiresAt: number,
+  secure: boolean,
+): number {
+  return (
+    Buffer.byteLength(interactionCookieName(uid, secure)) + 1 + sealedInteractionBytes(payload, expiresAt)
+  );
 }
 
 /** What a seal holds of a browser's binding value: its SHA-256, base64url. */

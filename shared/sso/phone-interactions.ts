@@ -71,6 +71,15 @@ export interface StepUpContinuation {
  * way out when the person cannot (`/interaction/{uid}/unmet`: the platform gets
  * `unmet_authentication_requirements`).
  */
+/**
+ * The result of `/interaction/{uid}/unmet`: the longest a step saves before anyone signed in, for which
+ * the authorization request leaves room in its cookie (shared/sso/provider.ts).
+ */
+export const unmetResult = {
+  error: 'unmet_authentication_requirements',
+  error_description: 'the End-User could not reach the requested authentication level',
+} as const;
+
 export function phoneInteractions(
   provider: Provider,
   proofs: PhoneProofDependencies,
@@ -81,15 +90,7 @@ export function phoneInteractions(
 
   return {
     async unmet(ctx: KoaContextWithOIDC) {
-      return provider.interactionFinished(
-        ctx.req,
-        ctx.res,
-        {
-          error: 'unmet_authentication_requirements',
-          error_description: 'the End-User could not reach the requested authentication level',
-        },
-        { mergeWithLastSubmission: false },
-      );
+      return provider.interactionFinished(ctx.req, ctx.res, unmetResult, { mergeWithLastSubmission: false });
     },
 
     async stepUp(

@@ -16,7 +16,7 @@ import { parseAccountId } from '../identifiers/account-id.js';
 import type { ClientSecrets } from '../clients/client-secrets.js';
 import { acrValuesSupported, levelOfAcr, requiredLevel } from '../identity/assurance.js';
 import type { PhoneProofDependencies } from '../identity/phone-proof.js';
-import { stepUpReason } from './phone-interactions.js';
+import { stepUpReason, unmetResult } from './phone-interactions.js';
 import { entityAwaitingStepUp } from './entity-step-up.js';
 import { entitySignInLevel } from '../identity/entities.js';
 import { accountFinder } from './find-account.js';
@@ -36,7 +36,13 @@ import { cookieName, servedOverHttps } from '../web/kit/cookies.js';
 import { sessionIdFor } from './session-ids.js';
 import { personOfAccountId, type CodeIds } from './code-ids.js';
 import { licenceAccessRar, licenceAccessAsked } from './licence-access-rar.js';
-import { MAX_AUTHORIZATION_STATE_BYTES, sealedInteractionBytes } from './interaction-cookies.js';
+import {
+  carriesSignedInAccount,
+  interactionCookieBytes,
+  MAX_AUTHORIZATION_STATE_BYTES,
+  MAX_INTERACTION_COOKIE_BYTES,
+  sealedInteractionBytes,
+} from './interaction-cookies.js';
 
 type AdapterConstructor = new (name: string) => Adapter;
 
@@ -798,14 +804,32 @@ export function providerAdapter(
       // An interaction first saved, at the authorization request: refused now (the platform gets
       // `invalid_request` at its redirect URI) past a quarter of the most a sign-in may keep, so that its
       // later steps cannot reach that bound after the person typed their password (interaction-cookies.ts,
-      // MAX_AUTHORIZATION_STATE_BYTES). A state too large for its cookie is kept in the table: no estimate
-      // of the steps is needed below that bound.
+      // MAX_AUTHORIZATION_STATE_BYTES). A state too large for its cookie is kept in the table only once
+      // it carries a signed-in account (interaction-cookies.ts, review R26): before that it must fit its
+      // cookie, with room for the longest result a step saves before the sign-in (`unmet`), so that the
+      // person who gives up still goes back to the platform.
       if (this.#model === 'Interaction' && Provider.ctx?.oidc?.route === 'authorization') {
-        const bytes = sealedInteractionBytes(payload, Math.floor(Date.now() / 1000) + expiresIn);
+        const expiresAt = Math.floor(Date.now() / 1000) + expiresIn;
+        const bytes = sealedInteractionBytes(payload, expiresAt);
         if (bytes > MAX_AUTHORIZATION_STATE_BYTES) {
           throw new errors.InvalidRequest(
             `the authorization request is too large: its sign-in's state would take ${bytes} bytes, ` +
               `more than ${MAX_AUTHORIZATION_STATE_BYTES} (docs/openid-connect.md, "How large a request may be")`,
+          );
+        }
+        const cookie = carriesSignedInAccount(payload)
+          ? 0
+          : interactionCookieBytes(
+              id,
+              { ...payload, result: unmetResult },
+              expiresAt,
+              servedOverHttps(issuerUrl),
+            );
+        if (cookie > MAX_INTERACTION_COOKIE_BYTES) {
+          throw new errors.InvalidRequest(
+            `the authorization request is too large: its sign-in's state would take ${cookie} bytes of ` +
+              `its cookie, more than ${MAX_INTERACTION_COOKIE_BYTES} before the person signed in ` +
+              `(docs/openid-connect.md, "How large a request may be")`,
           );
         }
       }

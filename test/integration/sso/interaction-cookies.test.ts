@@ -1,11 +1,13 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDependencies, type Dependencies } from '../../../functions/composition/dependencies.js';
 import { interactionCookieKey } from '../../../shared/sso/derived-secrets.js';
 import { keys } from '../../../shared/adapters/dynamo/keys.js';
 import { maxQueryLength } from '../../../shared/http/edge.js';
+import { unmetResult } from '../../../shared/sso/phone-interactions.js';
 import {
+  interactionCookieBytes,
   InteractionCookies,
   MAX_AUTHORIZATION_STATE_BYTES,
   MAX_INTERACTION_COOKIE_BYTES,
@@ -504,17 +506,73 @@ describe('the sign-in under way, in a sealed cookie', () => {
       for (const uid of new Set(saves.map(({ uid }) => uid))) expect(await spilled(uid)).toBeUndefined();
     });
 
-    /** A browser at the resume of a spilled sign-in, its password typed: what it holds for the resume. */
+    /** The length of the interaction cookie /authorize sets for a request with `state`. */
+    const cookieAtAuthorize = async (state: string) => {
+      const answer = await new UserAgent(runtime.baseUrl).request((await request({ state })).url);
+      const [set] = interactionCookiesOf(answer);
+      expect(set, answer.headers.get('location') ?? String(answer.status)).toBeDefined();
+      return set!.bytes;
+    };
+
+    /**
+     * A browser at the resume of a spilled sign-in: its password typed, its enterprise chosen on a page
+     * whose state (the provider's session now in it) outgrew its cookie; what it holds for the resume.
+     */
     async function atSpilledResume() {
+      // A `state` (a character seals to 4/3 of a byte) that fills the cookie at /authorize to 200 bytes
+      // short of its limit: room for a result saved before the sign-in, none for the steps after it.
+      const probe = 1000;
+      const room = MAX_INTERACTION_COOKIE_BYTES - 200 - (await cookieAtAuthorize('S'.repeat(probe)));
+      const state = 'S'.repeat(probe + Math.floor((room * 3) / 4));
       const ua = new UserAgent(runtime.baseUrl);
-      // A `state` long enough that the request's own state outgrows a cookie at /authorize.
-      const shown = await signInPage(ua, await request({ state: 'S'.repeat(3000) }));
-      const stored = await spilled(shown.uid);
+      const shown = await signInPage(ua, await request({ state }));
+      expect(await spilled(shown.uid)).toBeUndefined();
+      const entityPage = (await ua.navigate(await passwordTyped(ua, shown))).page!;
+      const uid = /^\/interaction\/([^/]+)$/.exec(entityPage.url.pathname)![1]!;
+      const stored = await spilled(uid);
       expect(stored?.sealed?.length).toBeGreaterThan(MAX_INTERACTION_COOKIE_BYTES);
       expect(stored?.expiresAt).toBeGreaterThan(Math.floor(Date.now() / 1000) + 3000);
-      const resume = await passwordTyped(ua, shown);
-      return { ua, shown, resume, held: ua.cookieHeader(resume), name: sealing.nameOf(shown.uid) };
+      const form = parseForm(entityPage.html)!;
+      expect(form.action).toMatch(/\/entity$/);
+      const chosen = await ua.request(new URL(form.action, entityPage.url), {
+        form: { entity: runtime.credentials.entity.creditCode },
+      });
+      expect(chosen.status).toBe(303);
+      const resume = new URL(chosen.headers.get('location')!, runtime.baseUrl);
+      return { ua, shown: { uid }, resume, held: ua.cookieHeader(resume), name: sealing.nameOf(uid) };
     }
+
+    /** The number of states kept in the table, of every interaction. */
+    const spilledCount = async () =>
+      (
+        await deps.doc.send(
+          new ScanCommand({
+            TableName: runtime.config.tableName,
+            FilterExpression: 'begins_with(pk, :p)',
+            ExpressionAttributeValues: { ':p': keys.interactionState('x').pk.slice(0, -1) },
+          }),
+        )
+      ).Items?.length ?? 0;
+
+    it('keeps nothing before anyone signed in: 20 cookieless GETs with the longest query are refused at the platform (R26)', async () => {
+      // Review R26: each anonymous GET /authorize whose state outgrew its cookie wrote an item of ~11 KB to
+      // the table (one per request, no throttle, kept up to 48 hours by DynamoDB's TTL).
+      const before = await spilledCount();
+      const get = (await request()).url;
+      get.searchParams.set('state', '');
+      get.searchParams.set('state', 'A'.repeat(maxQueryLength - get.search.length + 1));
+      expect(get.search.length - 1).toBe(maxQueryLength);
+      for (let i = 0; i < 20; i += 1) {
+        const answer = await new UserAgent(runtime.baseUrl).request(get);
+        expect(answer.status).toBe(303);
+        const location = new URL(answer.headers.get('location')!);
+        expect(location.href.startsWith(sharing.redirectUri)).toBe(true);
+        expect(location.searchParams.get('error')).toBe('invalid_request');
+        expect(location.searchParams.get('error_description')).toMatch(/too large/);
+        expect(interactionCookiesOf(answer)).toEqual([]);
+      }
+      expect(await spilledCount()).toBe(before);
+    });
 
     it('opens its pointer only in the browser it was made for: replayed elsewhere, no page, no code', async () => {
       const { ua, shown, resume, held } = await atSpilledResume();
@@ -534,10 +592,10 @@ describe('the sign-in under way, in a sealed cookie', () => {
         expect(page.status).toBeGreaterThanOrEqual(400);
         expect(page.status).toBeLessThan(500);
       }
-      // Only the binding made the difference: the browser it was made for goes on to the enterprise step.
+      // Only the binding made the difference: the browser it was made for goes on to the consent.
       const own = await ua.navigate(resume);
       expect(own.page?.status).toBe(200);
-      expect(own.page?.html).toContain('/entity"');
+      expect(own.page?.html).toContain('/confirm"');
     });
 
     it('opens nothing with one byte of its pointer changed', async () => {
@@ -554,7 +612,30 @@ describe('the sign-in under way, in a sealed cookie', () => {
         expect(codeIn(resumed)).toBeUndefined();
       }
       const own = await ua.navigate(resume);
-      expect(own.page?.html).toContain('/entity"');
+      expect(own.page?.html).toContain('/confirm"');
+    });
+
+    it('leaves room at /authorize for the longest result saved before the sign-in: the person who cannot sign in goes back to the platform', async () => {
+      // What `unmet` adds to the cookie (give or take base64's rounding).
+      const extra =
+        interactionCookieBytes('u', { result: unmetResult }, 0, false) -
+        interactionCookieBytes('u', {}, 0, false);
+      const probe = 1000;
+      const stateFor = async (cookie: number) =>
+        'S'.repeat(probe + Math.floor(((cookie - (await cookieAtAuthorize('S'.repeat(probe)))) * 3) / 4));
+      const before = await spilledCount();
+      const refused = await new UserAgent(runtime.baseUrl).request(
+        (await request({ state: await stateFor(MAX_INTERACTION_COOKIE_BYTES - extra + 6) })).url,
+      );
+      expect(new URL(refused.headers.get('location')!).searchParams.get('error')).toBe('invalid_request');
+      const ua = new UserAgent(runtime.baseUrl);
+      const shown = await signInPage(
+        ua,
+        await request({ state: await stateFor(MAX_INTERACTION_COOKIE_BYTES - extra - 3) }),
+      );
+      const gaveUp = await ua.navigate(new URL(`/interaction/${shown.uid}/unmet`, runtime.baseUrl));
+      expect(gaveUp.leftTo?.searchParams.get('error')).toBe('unmet_authentication_requirements');
+      expect(await spilledCount()).toBe(before);
     });
 
     it('is refused at /authorize past the hard bound, clearly, with nothing stored', async () => {
@@ -576,22 +657,14 @@ describe('the sign-in under way, in a sealed cookie', () => {
       expect(location.searchParams.get('error_description')).toMatch(/too large/);
       expect(location.searchParams.get('error_description')).toContain(String(MAX_AUTHORIZATION_STATE_BYTES));
       expect(answer.headers.getSetCookie().filter((line) => line.startsWith('interaction-'))).toEqual([]);
-      // Under the bound, the same pushed request is admitted, its state kept in the table; and so is a GET
-      // with the longest query the service reads (shared/http/edge.ts).
-      const admittedAt = async (url: URL) => {
-        const answer = await new UserAgent(runtime.baseUrl).request(url);
-        const uid = /^\/interaction\/([^/?]+)$/.exec(answer.headers.get('location') ?? '')?.[1];
-        expect(uid, answer.headers.get('location') ?? String(answer.status)).toBeTypeOf('string');
-        return (await spilled(uid!))?.sealed?.length;
-      };
-      expect(await admittedAt(await pushed('S'.repeat(9_000)))).toBeGreaterThan(9_000);
-      const get = (await request()).url;
-      get.searchParams.set('nonce', '');
-      get.searchParams.set('nonce', 'N'.repeat(maxQueryLength - get.search.length + 1));
-      expect(get.search.length - 1).toBe(maxQueryLength);
-      const sealedOfLongestGet = await admittedAt(get);
-      expect(sealedOfLongestGet).toBeLessThan(MAX_AUTHORIZATION_STATE_BYTES);
-      console.info(`the longest GET the service reads: its state sealed in ${sealedOfLongestGet} bytes`);
+      // Under the bound, the same pushed request is refused too, before anyone signed in: its state does
+      // not fit its cookie, and nothing is kept in the table for it.
+      const before = await spilledCount();
+      const smaller = await new UserAgent(runtime.baseUrl).request(await pushed('S'.repeat(9_000)));
+      const refused = new URL(smaller.headers.get('location')!);
+      expect(refused.searchParams.get('error')).toBe('invalid_request');
+      expect(refused.searchParams.get('error_description')).toContain(String(MAX_INTERACTION_COOKIE_BYTES));
+      expect(await spilledCount()).toBe(before);
     });
   });
 

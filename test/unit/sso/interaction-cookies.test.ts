@@ -213,7 +213,9 @@ describe('InteractionCookies', () => {
   describe('a state too large for its cookie, kept in the table', () => {
     /** The contract's longest purpose (200 characters) in Chinese, in a share's request. */
     const purpose = '为办理营业执照变更登记核验'.repeat(16).slice(0, 200);
+    /** The step after the sign-in: the provider's session carries the signed-in account. */
     const large = {
+      session: { accountId: 'person#0b4c2f1e', uid: 'SessionUid', acr: 'urn:elicence:loa:2' },
       returnTo: `https://id.example.gov.cn/authorize/${uid}`,
       params: {
         authorization_details: JSON.stringify([
@@ -325,13 +327,38 @@ describe('InteractionCookies', () => {
       expect(store.calls).toEqual([]);
     });
 
+    it('refuses, keeping nothing, a state too large for its cookie before anyone signed in; a sign-in’s result may spill', async () => {
+      const store = new InMemorySpilledInteractions();
+      const sealing = new InteractionCookies(randomBytes(32), { secure: true, paths, spilled: store });
+      const { session, ...anonymous } = large;
+      expect(session.accountId).toBeTruthy();
+      // The authorization request's state, and a pre-sign-in step's (an error result, an empty session).
+      for (const payload of [
+        anonymous,
+        { ...anonymous, result: { error: 'access_denied' } },
+        { ...anonymous, session: { accountId: '' }, result: { login: {} } },
+      ]) {
+        const jar = sealing.jar([], () => now);
+        await expect(jar.write(uid, payload, now + 3600)).rejects.toMatchObject({
+          code: 'interaction_too_large',
+          message: expect.stringMatching(/before the person signed in/),
+        });
+        expect(jar.setCookies()).toEqual([]);
+      }
+      expect(store.calls).toEqual([]);
+      // The step that checked the password saves the sign-in's result: kept in the table.
+      const signedIn = { ...anonymous, result: { login: { accountId: 'person#0b4c2f1e', amr: ['pwd'] } } };
+      await sealing.jar([], () => now).write(uid, signedIn, now + 3600);
+      expect(store.calls).toEqual([['put', uid]]);
+    });
+
     it('refuses a state past the hard bound, clearly, keeping nothing', async () => {
       const store = new InMemorySpilledInteractions();
       const jar = new InteractionCookies(randomBytes(32), { secure: true, paths, spilled: store }).jar(
         [],
         () => now,
       );
-      const huge = { params: { state: 'S'.repeat(MAX_INTERACTION_STATE_BYTES) } };
+      const huge = { ...large, params: { state: 'S'.repeat(MAX_INTERACTION_STATE_BYTES) } };
       await expect(jar.write(uid, huge, now + 60)).rejects.toMatchObject({ code: 'interaction_too_large' });
       expect(jar.setCookies()).toEqual([]);
       expect(store.items.size).toBe(0);
