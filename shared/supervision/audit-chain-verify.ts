@@ -366,19 +366,25 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
     cursor = page.cursor;
   } while (cursor);
 
-  // Heads never go backwards: a listed checkpoint signing a chain lower than an archived one did.
-  const archivedHeads = new Map<string, ChainHead>();
-  for (const head of archived.flatMap((checkpoint) => checkpoint.chains)) {
-    if ((archivedHeads.get(head.chain)?.seq ?? 0) < head.seq) archivedHeads.set(head.chain, head);
-  }
-  for (const head of checkpoints.flatMap((checkpoint) => checkpoint.chains)) {
-    const before = archivedHeads.get(head.chain);
-    if (before && head.seq < before.seq) {
-      archiveFaults.push({
-        chain: head.chain,
-        seq: head.seq + 1,
-        problem: `a checkpoint signs this chain up to seq ${head.seq}, an archived one up to seq ${before.seq}`,
-      });
+  // Heads never go backwards: a listed checkpoint signing a chain lower than an archived one signed
+  // before it (an earlier signed `iat`) did. Only an earlier one: a chain still written grows between
+  // checkpoints, so a checkpoint older than an archived one rightly signs it lower (both listed, both kept).
+  // Two signed in the same second are not ordered by their `iat`, so neither is compared with the other.
+  for (const listed of checkpoints) {
+    for (const head of listed.chains) {
+      let before: ChainHead | undefined;
+      for (const older of archived) {
+        if (older.iat >= listed.iat) continue;
+        const theirs = older.chains.find((one) => one.chain === head.chain);
+        if (theirs && theirs.seq > (before?.seq ?? 0)) before = theirs;
+      }
+      if (before && head.seq < before.seq) {
+        archiveFaults.push({
+          chain: head.chain,
+          seq: head.seq + 1,
+          problem: `a checkpoint signs this chain up to seq ${head.seq}, an archived one signed before it up to seq ${before.seq}`,
+        });
+      }
     }
   }
   const heads = [...checkpoints, ...archived.filter((one) => one.days.some((day) => asked.has(day)))].flatMap(

@@ -428,6 +428,56 @@ describe('an archive of checkpoints (--archive)', () => {
   });
 });
 
+describe('an archive of checkpoints: heads going backwards', () => {
+  it('accepts a chain that grew between two archived checkpoints; names a newer checkpoint signing it lower than an older one did', async () => {
+    const options = { base: runtime.baseUrl, ...supervisor, from: today, to: today };
+    const sign = async () => {
+      // A checkpoint's `iat` is in seconds: each one here a second after the last, so they are ordered.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect((await postJson(runtime, '/supervision/audit/checkpoints', token, {})).status).toBe(201);
+    };
+    await sign();
+    const before = await chainedItems();
+    // An issuance appends to the licences function's chain, already signed by the checkpoint above.
+    await issueDrivingLicence(runtime, (await demoTokens(runtime)).issuer);
+    const after = await chainedItems();
+    const [chain, items] = [...after].find(
+      ([id, list]) => (before.get(id)?.length ?? 0) > 0 && list.length > before.get(id)!.length,
+    )!;
+    await sign();
+    const { archive } = await verifyAuditTrail(options);
+    // Both kept: the older one signs the chain lower than the newer, as a chain still written does.
+    const again = await verifyAuditTrail({ ...options, archive });
+    expect(again.faults).toEqual([]);
+    expect(again.ok).toBe(true);
+
+    // The chain's last entry removed, and a newer checkpoint signed over what is left: its head went back.
+    const last = items.at(-1)!;
+    const table = dependencies().config.auditTableName;
+    const key = (item: Record<string, unknown>) => `${String(item.pk)}\u0000${String(item.sk)}`;
+    const kept = new Set((await scanItems('audit-checkpoint')).map(key));
+    await doc().send(new DeleteCommand({ TableName: table, Key: { pk: last.pk, sk: last.sk } }));
+    try {
+      await sign();
+      const report = await verifyAuditTrail({ ...options, archive });
+      expect(report.ok).toBe(false);
+      expect(report.faults).toContainEqual({
+        chain,
+        seq: Number(last.seq),
+        problem: `a checkpoint signs this chain up to seq ${Number(last.seq) - 1}, an archived one signed before it up to seq ${Number(last.seq)}`,
+      });
+    } finally {
+      // Put back as it was: the entry, and no checkpoint signed over the cut chain (the tests after this
+      // one keep archives of their own).
+      await doc().send(new PutCommand({ TableName: table, Item: last }));
+      for (const item of await scanItems('audit-checkpoint')) {
+        if (kept.has(key(item))) continue;
+        await doc().send(new DeleteCommand({ TableName: table, Key: { pk: item.pk, sk: item.sk } }));
+      }
+    }
+  });
+});
+
 describe('an archive that proves its checkpoints’ heads alone', () => {
   it('keeps the heads it read with each checkpoint, uses them instead of the service’s, and refuses altered ones', async () => {
     const options = { base: runtime.baseUrl, ...supervisor, from: today, to: today };
