@@ -38,6 +38,16 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+const publicEcKey = z.object({
+  kty: z.literal('EC'),
+  crv: z.literal('P-256'),
+  x: z.string(),
+  y: z.string(),
+  kid: z.string(),
+  alg: z.literal('ES256').optional(),
+  use: z.literal('sig').optional(),
+});
+
 /** What `GET /issuers/{id}` answers (for the OpenAPI document; {@link issuerMetadata} builds it). */
 export const issuerMetadataSchema = z
   .object({
@@ -46,20 +56,25 @@ export const issuerMetadataSchema = z
     creditCode: z.string(),
     region: z.string(),
     status: z.enum(['active', 'withdrawn']),
-    jwks: z.object({
-      keys: z.array(
-        z.object({
-          kty: z.literal('EC'),
-          crv: z.literal('P-256'),
-          x: z.string(),
-          y: z.string(),
-          kid: z.string(),
-          alg: z.literal('ES256').optional(),
-          use: z.literal('sig').optional(),
-        }),
-      ),
-    }),
+    jwks: z.object({ keys: z.array(publicEcKey) }),
     licenceTypes: z.array(z.object({ code: z.string(), typeCode: z.string() })).optional(),
+    batchKeys: z
+      .array(
+        z.object({
+          kid: z.string(),
+          jwk: publicEcKey,
+          nbf: z.number().int().meta({ description: 'Start of its signing window (epoch seconds)' }),
+          exp: z.number().int().meta({ description: 'End of its signing window (epoch seconds)' }),
+          certificate: z.string().meta({
+            description:
+              'Compact JWS (typ batch-key+jwt) by one of the issuer’s keys over { iss, kid, jwk, nbf, exp }',
+          }),
+        }),
+      )
+      .optional()
+      .meta({
+        description: 'The certified batch keys of bulk issuance (docs/batch-issuance.md), public halves only',
+      }),
   })
   .meta({
     title: 'IssuerMetadata',
@@ -81,11 +96,25 @@ export const issuerMetadataSchema = z
 export async function issuerMetadata(
   id: string,
   deps: { issuers: Pick<IssuerStore, 'findById'> },
-): Promise<TrustListIssuer> {
+): Promise<z.output<typeof issuerMetadataSchema>> {
   const issuer = await deps.issuers.findById(id);
   const [entry] = issuer
     ? trustListIssuers([issuer], new Map(), (code) => findLicenceType(code)?.typeCode)
     : [];
   if (!entry) throw new NotFoundError(`No issuer ${id}`, 'issuer_not_found');
-  return entry;
+  // Member by member, typed by the schema the OpenAPI document serves (additionalProperties: false), so
+  // a member the trust list gains is not answered here until the schema says it (batchKeys was, unsaid).
+  const { name, creditCode, region, status, jwks, licenceTypes, batchKeys } = entry;
+  return {
+    id: entry.id,
+    name,
+    creditCode,
+    region,
+    status,
+    jwks: jwks as z.output<typeof issuerMetadataSchema>['jwks'],
+    ...(licenceTypes !== undefined && { licenceTypes }),
+    ...(batchKeys !== undefined && {
+      batchKeys: batchKeys as NonNullable<z.output<typeof issuerMetadataSchema>['batchKeys']>,
+    }),
+  };
 }

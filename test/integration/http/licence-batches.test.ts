@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { table } from '../../../shared/adapters/dynamo/table.js';
 import { qrVersion } from '../../../shared/licence/qr.js';
 import { expectProblem, onboardIssuer, postJson } from '../../support/http-api.js';
+import { answerErrors, compileDocument } from '../../support/openapi-responses.js';
 import {
   drivingLicenceBody,
   expectJson,
@@ -109,6 +110,15 @@ describe('POST /licences/batches', () => {
     const batchKey = entry.batchKeys?.find((key) => key.kid === batchKid);
     expect(batchKey).toBeDefined();
     expect(entry.jwks.keys.map((key) => key.kid)).not.toContain(batchKid);
+    // The document a credential's `iss` answers names it too, as its OpenAPI schema says (review R25 M1:
+    // it answered batchKeys, which the schema, additionalProperties false, did not have).
+    const issuerPath = `/issuers/${runtime.credentials.issuer.id}`;
+    const metadata = await fetch(`${runtime.baseUrl}${issuerPath}`);
+    const check = compileDocument(await (await fetch(`${runtime.baseUrl}/openapi.json`)).json());
+    expect(await answerErrors(check, 'GET', '/issuers/{id}', metadata)).toEqual([]);
+    expect(((await metadata.json()) as { batchKeys?: { kid: string }[] }).batchKeys).toContainEqual(
+      expect.objectContaining({ kid: batchKid }),
+    );
     for (const licence of licences) {
       const { iat } = decodeJwt(licence.credential);
       expect(iat).toBeGreaterThanOrEqual(batchKey!.nbf);
