@@ -5,7 +5,6 @@
  * @packageDocumentation
  */
 import * as z from 'zod';
-import type { TrustListIssuer } from '../../packages/verifier/src/trust-list.js';
 import { NotFoundError } from '../errors.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
 import { trustListIssuers } from '../issuers/trust-list-entries.js';
