@@ -83,7 +83,11 @@ export function formPostedAsGet(
   //    and turn broken UTF-8 into U+FFFD, a request other than the one sent).
   const pairs = formPairs(bytes);
 
-  // 6. A logout's ID token becomes the client it names, kept out of the URL.
+  // 6. A logout's ID token becomes the client it names, kept out of the URL. An authorization request's
+  //    hints of who is signing in (an ID number in `login_hint`, an ID token, a request object) would be
+  //    put in the URL by the 303 the platform posted to avoid: refused, with the way that keeps them out
+  //    (a pushed request) named (review R27).
+  if (path === paths.authorization) refuseHintsInUrl(pairs);
   const params = path === paths.endSession ? withoutIdTokenHint(pairs) : pairs;
 
   // 7. The same endpoint, the same parameters, as a GET; re-encoded, it is bounded again.
@@ -94,6 +98,29 @@ export function formPostedAsGet(
     headers: { location: query ? `${path}?${query}` : path, 'cache-control': 'no-store' },
     body: '',
   };
+}
+
+/**
+ * The authorization parameters that may name the person or carry a token (`login_hint` may be an ID
+ * number, docs/security.md): never copied from a form into a URL.
+ */
+const personalParameters = ['login_hint', 'login_hint_token', 'id_token_hint', 'request'] as const;
+
+function refuseHintsInUrl(pairs: readonly [string, string][]): void {
+  const named = personalParameters.filter((name) => pairs.some(([key]) => key === name));
+  if (named.length === 0) return;
+  throw new InvalidInputError(
+    `A form-posted authorization request becomes a GET, whose URL would carry ${named.join(', ')}: ` +
+      'send the request by PAR (POST /request, docs/sharing.md) to keep them out of every URL',
+    'invalid_request',
+    {
+      errors: named.map((name) => ({
+        path: name,
+        message: 'would be put in a URL: push the request (POST /request) instead',
+        code: 'invalid',
+      })),
+    },
+  );
 }
 
 function tooLong(): TooLargeError {

@@ -106,6 +106,26 @@ describe('POST /authorize', () => {
     expect(both.status).toBe(400);
     expect(await both.json()).toMatchObject({ code: 'invalid_request', errors: [{ path: '(query)' }] });
   });
+
+  it('refuses to carry a login_hint (an ID number), an ID token or a request object into a URL (400: push it)', async () => {
+    const request = await authorizationRequest(platform);
+    for (const [name, value] of [
+      ['login_hint', '110105199003071239'],
+      ['id_token_hint', 'eyJhbGciOiJSUzI1NiJ9.e30.sig'],
+      ['request', 'eyJhbGciOiJub25lIn0.e30.'],
+      ['login_hint_token', 'eyJhbGciOiJub25lIn0.e30.'],
+    ]) {
+      const params = new URLSearchParams(request.url.searchParams);
+      params.set(name!, value!);
+      const refused = await post('/authorize', params.toString());
+      expect(refused.status, name).toBe(400);
+      expect(refused.headers.get('location'), name).toBeNull();
+      const problem = (await refused.json()) as { code: string; detail: string; errors: { path: string }[] };
+      expect(problem).toMatchObject({ code: 'invalid_request', errors: [{ path: name }] });
+      expect(problem.detail).toContain('POST /request');
+      expect(JSON.stringify(problem)).not.toContain(value);
+    }
+  });
 });
 
 describe('POST /session/end', () => {
