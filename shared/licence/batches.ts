@@ -12,12 +12,10 @@ import { canonicalJson } from '../canonical-json.js';
 import { epochSeconds, type Clock } from '../clock.js';
 import {
   ConflictError,
-  explainUnionIssues,
   InvalidInputError,
   NotFoundError,
   ServiceError,
   TooLargeError,
-  zodIssueCode,
   type FieldError,
 } from '../errors.js';
 import type { EnvelopeSealer } from '../crypto/envelope-sealer.js';
@@ -39,6 +37,7 @@ import {
   type BatchJob,
   type BatchStore,
 } from './batch-store.js';
+import { zodErrors } from '../http/request.js';
 import { findLicenceType, validateFields } from './catalogue.js';
 import {
   assertHolderKind,
@@ -266,21 +265,9 @@ async function releaseUnwrittenSlot(
 function checkItem(item: unknown): { licence: string } | { code: string; errors: readonly FieldError[] } {
   const parsed = issueLicenceInput.safeParse(item);
   if (!parsed.success) {
-    const pathOf = (path: readonly PropertyKey[] = []) => path.map(String).join('.');
-    return {
-      code: 'invalid_item',
-      // The holder's union said in its branches' terms (`holder.idNumber: invalid_type`, `holder:
-      // exactly_one_of`), not zod's `holder: invalid_value` for every way it can be wrong.
-      errors: explainUnionIssues(parsed.error.issues, item).flatMap((issue): FieldError[] =>
-        issue.code === 'unrecognized_keys'
-          ? (issue.keys ?? []).map((key) => ({
-              path: pathOf([...(issue.path ?? []), key]),
-              message: '',
-              code: 'unknown_field',
-            }))
-          : [{ path: pathOf(issue.path), message: issue.message ?? '', ...zodIssueCode(issue, item) }],
-      ),
-    };
+    // As `POST /licences` says it (zodErrors: the holder's union in its branches' terms, each unknown
+    // member at its own path); the item as a whole has no path here: its detail names it `(item)`.
+    return { code: 'invalid_item', errors: zodErrors(parsed.error, item, '') };
   }
   try {
     const type = findLicenceType(parsed.data.type);
