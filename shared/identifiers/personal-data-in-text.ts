@@ -27,10 +27,10 @@ const longest = 18;
  *
  * - an ID number (GB 11643): 17 digits and a check character (`X` or `x` too) that
  *   {@link parseIdNumber} accepts: a province, a possible birth date, the right ISO 7064 MOD 11-2 check.
- *   A wrong check character passes: it is no one's number, and a clerk quoting a 18-digit file number
- *   is not refused for it but one time in eleven. Old 15-digit numbers (no check character) are not
- *   looked for: about one 15-digit number in ten would pass for one (order, waybill and IMEI numbers are
- *   15 digits), and first-generation cards have been void since 2013.
+ *   A wrong check character passes: it is no one's number (so an 18-digit file number that happens to
+ *   start with a region and a date is refused only one time in eleven). Old 15-digit numbers are not
+ *   looked for: with no check character, any 15 digits starting with a province and a date would pass
+ *   (order, waybill and IMEI numbers are 15 digits), and first-generation cards are void since 2013.
  * - a mobile number: eleven digits `1[3-9]…`, optionally after `+86`, `86` or `0086` (the forms the
  *   service's own phone parser takes).
  *
