@@ -411,7 +411,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // with the client-secret key (those of clients registered before it, and the pairwise salt and lookup keys, with
   // the lookup key; its cookie keys with the interaction key), and decrypts ID numbers for the `id_number` claim with the PII key; the page clients'
   // secrets come from the web key. Scan-to-login (shared/sso/scan-login.ts): the sign-in page stores a code
-  // (conditional put), the waiting page reads it and uses it up (get, conditional update). Passkey sign-in
+  // (conditional put, one item per sign-in, a newer code replacing the older), the waiting page reads it and uses it up (get, conditional update). Passkey sign-in
   // (shared/sso/passkey-interaction.ts): sign-in challenges stored (put) and taken (delete), the passkey
   // read (get) and its counter moved (conditional update). One-time codes by SMS (step-up, reset): it counts
   // the send limits and leaves one job per request in the batch table (conditional put `sms-job#`, the

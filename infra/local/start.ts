@@ -4,7 +4,8 @@ import { PortInUseError, startLocalRuntime } from './runtime.js';
 /** `npm start`: the whole service on this machine, no AWS account and no Docker. */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const runtime = await startLocalRuntime(config);
+  // The routes' own throttles, as API Gateway applies them (functions/routes.ts, `throttle`).
+  const runtime = await startLocalRuntime(config, process.env, { throttleRoutes: true });
   const c = runtime.credentials;
   console.log(
     [
