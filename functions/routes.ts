@@ -85,9 +85,7 @@ export interface Route {
    * This route's own API Gateway throttling (the stage's route settings), below the stage's: for public
    * routes whose every call writes (an audit entry, an account), so that a flood of them is refused with
    * 429 on that route before it takes the capacity sign-in and the rest need (docs/security.md,
-   * "Throttling"); and for the anonymous sign-in routes, each of which can make the table keep an item
-   * (review R27). Absent: the stage's limits. `npm start` throttles the same, in its one process
-   * (infra/local/route-throttles.ts); the test runtime does not.
+   * "Throttling"). Absent: the stage's limits. The local runtime does not throttle.
    */
   throttle?: RouteThrottle;
 }
@@ -101,7 +99,7 @@ export interface RouteThrottle {
 /** A route of the OpenID function, which hands every method of it to the provider. */
 function oidc<
   const Path extends string,
-  const Extra extends Pick<Route, 'parameters' | 'endpoint' | 'throttle'> = Record<never, never>,
+  const Extra extends Pick<Route, 'parameters' | 'endpoint'> = Record<never, never>,
 >(path: Path, extra?: Extra): { method: 'ANY'; path: Path; function: 'oidc'; auth: 'oauth' } & Extra {
   return { method: 'ANY', path, function: 'oidc', auth: 'oauth', ...(extra as Extra) };
 }
@@ -121,17 +119,6 @@ const agent = { agentId: 'agentId' } as const;
 const verifyThrottle = { rateLimit: 50, burstLimit: 100 } as const;
 const verifyPdfThrottle = { rateLimit: 10, burstLimit: 20 } as const;
 const registrationThrottle = { rateLimit: 10, burstLimit: 20 } as const;
-/**
- * The throttles of the sign-in routes anyone can call (security review R27, Low): each anonymous
- * `/authorize` opens a sign-in, whose QR code stores one scan-to-login item (kept an hour past its code),
- * and a browser signed in can make one interaction-state item per `/authorize`. No DynamoDB counter may
- * be added to that path (test/integration/sso/round-trips.test.ts), so API Gateway bounds it, per route,
- * below the stage's 200 rps: `/authorize` and the sign-in page 50 rps (burst 100); the page's steps (the
- * form post, the QR image, the waiting page, a passkey, a reset) and the token endpoint, which take
- * several calls per sign-in or serve every client's grants, 100 rps (burst 200).
- */
-const signInThrottle = { rateLimit: 50, burstLimit: 100 } as const;
-const signInStepThrottle = { rateLimit: 100, burstLimit: 200 } as const;
 
 /** The table with its literal types, from which route keys are derived ({@link RouteKey}). */
 const table = [
@@ -178,9 +165,9 @@ const table = [
   // RFC 8414 metadata: the discovery document again (shared/sso/provider.ts, authorizationServerMetadata).
   oidc('/.well-known/oauth-authorization-server'),
   oidc('/.well-known/jwks.json', { endpoint: 'jwks' }),
-  oidc('/authorize', { endpoint: 'authorization', throttle: signInThrottle }),
+  oidc('/authorize', { endpoint: 'authorization' }),
   oidc('/authorize/{uid}', { parameters: { uid: 'interactionUid' } }),
-  oidc('/token', { endpoint: 'token', throttle: signInStepThrottle }),
+  oidc('/token', { endpoint: 'token' }),
   oidc('/request', { endpoint: 'pushed_authorization_request' }),
   oidc('/token/introspection', { endpoint: 'introspection' }),
   oidc('/token/revocation', { endpoint: 'revocation' }),
@@ -188,11 +175,8 @@ const table = [
   oidc('/session/end', { endpoint: 'end_session' }),
   oidc('/session/end/confirm'),
   oidc('/session/end/success'),
-  oidc('/interaction/{uid}', { parameters: { uid: 'interactionUid' }, throttle: signInThrottle }),
-  oidc('/interaction/{uid}/{step}', {
-    parameters: { uid: 'interactionUid', step: 'interactionStep' },
-    throttle: signInStepThrottle,
-  }),
+  oidc('/interaction/{uid}', { parameters: { uid: 'interactionUid' } }),
+  oidc('/interaction/{uid}/{step}', { parameters: { uid: 'interactionUid', step: 'interactionStep' } }),
 
   { method: 'POST', path: '/licences', function: 'licences', auth: { scope: 'licences:issue' } },
   // Whom the caller acts as: its issuer and, for a clerk of the issuer console, the clerk's reference.

@@ -30,7 +30,6 @@ import { tapBatchQueue, type LocalQueue } from './queues.js';
 import { startNoticeRounds, type NoticeRound } from './notice-rounds.js';
 import { startSchedules } from './schedules.js';
 import { prefixes } from '../../shared/adapters/dynamo/keys.js';
-import { RouteThrottles } from './route-throttles.js';
 import { createLocalServer, importFunction, type HandlerLoader } from './server.js';
 
 export interface LocalRuntime {
@@ -165,12 +164,6 @@ export async function startLocalRuntime(
     replace?: Replacements;
     /** Where the embedded DynamoDB runs (`LocalDynamoOptions.thread`): `main` for a test that patches dynalite. */
     dynamoThread?: 'worker' | 'main';
-    /**
-     * Whether the routes' own throttles answer 429 past their limits, as API Gateway's route settings do
-     * (infra/local/route-throttles.ts): `npm start` does; tests and benchmarks, which send faster than
-     * people, do not unless they ask.
-     */
-    throttleRoutes?: boolean;
   } = {},
 ): Promise<LocalRuntime> {
   await mkdir(config.dataDir, { recursive: true });
@@ -212,11 +205,7 @@ export async function startLocalRuntime(
 
   let ready!: () => void;
   const readiness = new Promise<void>((resolve) => (ready = resolve));
-  const server = createLocalServer(routes, {
-    ready: readiness,
-    loadHandler: options.loadHandler,
-    ...(options.throttleRoutes && { throttles: new RouteThrottles(routes) }),
-  });
+  const server = createLocalServer(routes, { ready: readiness, loadHandler: options.loadHandler });
 
   /** A queue consumer's handler, imported at its first message (as Lambda loads it at a cold start). */
   const queueConsumer = (name: 'batches' | 'sms-codes') => async () => {

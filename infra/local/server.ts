@@ -5,7 +5,6 @@ import { logger } from '../../shared/logger.js';
 import { apiGatewayMaxBodyBytes, toApiGatewayEvent, writeResult } from './api-gateway.js';
 import { invocation } from './invocation.js';
 import { routeMatcher } from './route-matcher.js';
-import type { RouteThrottles } from './route-throttles.js';
 
 /** Loads the Lambda handler of a function: the same module Lambda runs. */
 export type HandlerLoader = (name: FunctionName) => Promise<HttpHandler>;
@@ -48,14 +47,13 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Buffe
 /**
  * The local stand-in for API Gateway (HTTP API): matches the route table as API Gateway does, turns the
  * request into a payload-format 2.0 event (once `ready` has resolved), calls the function's handler and writes its result. Answers
- * that API Gateway itself would give (no route, throttled, payload too large, function crashed) look like
- * its own. With `throttles`, a route's own throttle answers 429 past its limit, before the function runs.
+ * that API Gateway itself would give (no route, payload too large, function crashed) look like its own.
  */
 export function createLocalServer(
   routes: readonly Route[],
-  options: { loadHandler?: HandlerLoader; ready?: Promise<void>; throttles?: RouteThrottles } = {},
+  options: { loadHandler?: HandlerLoader; ready?: Promise<void> } = {},
 ): Server {
-  const { loadHandler = importHandler, ready = Promise.resolve(), throttles } = options;
+  const { loadHandler = importHandler, ready = Promise.resolve() } = options;
   const matchRoute = routeMatcher(routes);
   const handlers = new Map<FunctionName, Promise<HttpHandler>>();
   const handlerFor = (name: FunctionName) => {
@@ -73,11 +71,6 @@ export function createLocalServer(
     const matched = matchRoute(request.method ?? 'GET', url.pathname);
     if (!matched) {
       writeResult(response, gatewayError(404, 'Not Found'));
-      request.resume();
-      return;
-    }
-    if (throttles && !throttles.admit(matched.route)) {
-      writeResult(response, gatewayError(429, 'Too Many Requests'));
       request.resume();
       return;
     }

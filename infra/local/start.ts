@@ -4,8 +4,7 @@ import { PortInUseError, startLocalRuntime } from './runtime.js';
 /** `npm start`: the whole service on this machine, no AWS account and no Docker. */
 async function main(): Promise<void> {
   const config = loadConfig();
-  // The routes' own throttles, as API Gateway applies them (functions/routes.ts, `throttle`).
-  const runtime = await startLocalRuntime(config, process.env, { throttleRoutes: true });
+  const runtime = await startLocalRuntime(config);
   const c = runtime.credentials;
   console.log(
     [
