@@ -379,7 +379,8 @@ export class ElicenceStack extends Stack {
   readonly alertNotifications: AlarmNotifications;
   /**
    * Every alarm that pages and its metric filters, a nested stack (infra/constructs/operations-alarms.ts):
-   * its `alarms` are the on-call's own (DynamoDB, the audit check, abandoned notices, stale peers, SMS checks).
+   * its `alarms` are the on-call's own (DynamoDB, the audit check, abandoned notices, stale peers, peers'
+   * issuers colliding, SMS checks).
    */
   readonly operationsAlarms: OperationsAlarms;
   /** Runs the audit chains check daily, after the checkpoint (functions/audit-check.ts). */
@@ -779,6 +780,10 @@ export class ElicenceStack extends Stack {
       auditCheckpoint: functions.audit,
       notices: functions.notices,
       peers: functions.peers,
+      // The functions that accept peers' issuers and save them: those allowed to put a peer item.
+      peerSavers: functionNames
+        .filter((name) => functionGrants[name].table?.items.PutItem?.includes(leadingKeys.peers))
+        .map((name) => functions[name]),
       // The functions that check SMS codes: those allowed to count a try on one (`sms-try#`, which only
       // `checkSmsCode` writes).
       smsCodeCheckers: functionNames

@@ -558,9 +558,11 @@ describe('ElicenceStack', () => {
       const smsSenders = functionNames.filter((name) => functionGrants[name].sms).length;
       // And the SMS code checks refused by their daily ceiling, in the two functions that check codes.
       const smsCodeCheckers = 2;
+      // And two peers' issuers colliding, in the two functions that save peers (admin, peers).
+      const peerSavers = 2;
       alarmTemplate.resourceCountIs(
         'AWS::Logs::MetricFilter',
-        callKms.length + writeAfterChanges.length + operations + smsSenders + smsCodeCheckers,
+        callKms.length + writeAfterChanges.length + operations + smsSenders + smsCodeCheckers + peerSavers,
       );
     });
 
@@ -2627,6 +2629,54 @@ describe('ElicenceStack', () => {
           metric: `Elicence/${name}`,
           name: 'SmsCheckCeilingRefusals',
           period: 300,
+          stat: 'Sum',
+        })),
+      );
+    });
+
+    // Two peers listing one issuer id or credit code lose it both (docs/peers.md): their licences stop
+    // verifying here, which was only logged. The functions that save peers count the line, and the first
+    // pages.
+    it('alarms on two peers’ issuers colliding, counted where peers are saved (admin, peers)', () => {
+      const savers = ['admin', 'peers'] as const;
+      expect(
+        functionNames.filter((name) => functionGrants[name].table?.items.PutItem?.includes('peers')),
+      ).toEqual(savers);
+      for (const name of savers) {
+        const filter = filterOn(stack.functions[name].logGroup, 'PeerIssuerCollisions');
+        // The line of test/unit/infra/operations-filters.test.ts.
+        expect(filter.FilterPattern).toBe('{ $.message = "peer issuers collide: left out at both peers" }');
+        expect(filter.MetricTransformations[0]).toMatchObject({
+          MetricNamespace: `Elicence/${name}`,
+          MetricValue: '1',
+        });
+      }
+      const [alarm, ...others] = alarmsMatching(/two peer platforms list the same issuer/);
+      expect(others).toEqual([]);
+      expect(alarm).toMatchObject({
+        Threshold: 1,
+        EvaluationPeriods: 2,
+        DatapointsToAlarm: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: logicalId(stack.alarmNotifications.topic) }],
+      });
+      const metrics = alarm?.Metrics ?? [];
+      expect(metrics.find((m) => m.Expression)?.Expression).toBe('FILL(m0, 0) + FILL(m1, 0)');
+      expect(
+        metrics
+          .flatMap((m) => (m.MetricStat ? [m.MetricStat] : []))
+          .map((stat) => ({
+            metric: (stat.Metric as Json).Namespace,
+            name: (stat.Metric as Json).MetricName,
+            period: stat.Period,
+            stat: stat.Stat,
+          })),
+      ).toEqual(
+        savers.map((name) => ({
+          metric: `Elicence/${name}`,
+          name: 'PeerIssuerCollisions',
+          period: 900,
           stat: 'Sum',
         })),
       );
