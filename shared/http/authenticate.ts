@@ -184,7 +184,11 @@ export async function authenticate(
     throw new AuthenticationError(
       'insufficient_scope',
       403,
-      `The access token lacks the scope ${accepted.join(' or ')}`,
+      // A token with no scope at all was asked for none (a client-credentials request naming a
+      // `resource` but no `scope`): say what to ask for, not only what is missing.
+      scopes.size === 0
+        ? `The access token carries no scope: ask the token endpoint for scope=${accepted.join(' or scope=')}`
+        : `The access token lacks the scope ${accepted.join(' or ')}`,
       scheme,
     );
   }
