@@ -7,8 +7,12 @@ export type ApiScope = (typeof apiScopes)[number];
  * which stands for a signed-in person. A client-credentials request without `scope` gets those of them
  * the client is registered with (RFC 6749 §3.3's documented default; shared/sso/provider.ts).
  */
-export const machineScopes = ['admin', 'licences:issue', 'licences:verify', 'supervision'] as const satisfies
-  readonly ApiScope[];
+export const machineScopes = [
+  'admin',
+  'licences:issue',
+  'licences:verify',
+  'supervision',
+] as const satisfies readonly ApiScope[];
 
 /** OpenID scopes for people signing in to relying platforms. */
 export const identityScopes = ['openid', 'offline_access', 'profile', 'idcard', 'entity'] as const;

@@ -3,13 +3,7 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 import { createPublicKey } from 'node:crypto';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  emulatorKms,
-  expectProblem,
-  issuerBody,
-  postJson,
-  tokenRequest,
-} from '../../support/http-api.js';
+import { emulatorKms, expectProblem, issuerBody, postJson, tokenRequest } from '../../support/http-api.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
 let runtime: TestRuntime;
@@ -146,9 +140,7 @@ describe('client credentials through openid-client', () => {
     expect(issued.scope).toBeUndefined();
     const refused = await postJson(runtime, '/admin/issuers', issued.access_token, issuerBody());
     const problem = await expectProblem(refused, 403, 'insufficient_scope');
-    expect(problem.detail).toBe(
-      'The access token carries no scope: ask the token endpoint for scope=admin',
-    );
+    expect(problem.detail).toBe('The access token carries no scope: ask the token endpoint for scope=admin');
   });
 
   it('is refused invalid_scope for a scope the client does not hold', async () => {
