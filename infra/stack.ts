@@ -10,7 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { functionGrants, kmsActions, type FunctionGrants } from '../functions/grants.js';
-import { functionNames, routes, type FunctionName } from '../functions/routes.js';
+import { functionNames, gatewayRoutes, routes, type FunctionName } from '../functions/routes.js';
 import { AlarmNotifications } from './constructs/alarm-notifications.js';
 import { OperationsAlarms } from './constructs/operations-alarms.js';
 import { ServiceApi } from './constructs/http-api.js';
@@ -692,7 +692,7 @@ export class ElicenceStack extends Stack {
     for (const fn of [provisioner, ...withIssuerKeys('sign')])
       fn.function.node.addDependency(this.issuerKeys);
 
-    http.addRoutes(routes, aliases);
+    http.addRoutes(gatewayRoutes, aliases);
 
     // Audit entries reach the supervision consumer through the audit table's stream, never the request
     // path. The event source mapping reads the stream with the consumer's role, and a stream is granted
