@@ -1,5 +1,6 @@
 import type { AuditEntry, AuditTrail } from '../audit/audit-trail.js';
 import type { IdNumber } from '../identifiers/id-number.js';
+import { maskPhone, type PhoneNumber } from '../identifiers/phone.js';
 import { logger } from '../logger.js';
 import { phoneProofAuditPrefix, saveWithTrace, type PendingWorkIndex } from '../pending-work/pending-work.js';
 import type { AccountStore } from './account-store.js';
@@ -133,7 +134,8 @@ export type ProofOutcome =
  * to platforms are withdrawn first, each platform that registered an events endpoint told by a withdrawal
  * notice (`PlatformConsents.withdrawAll`, as the account's closure does). A reset on an account proven by another phone is `not_proven_phone`
  * once its code is checked (never before: a guess must tell nothing of the account). A takeover writes the audit entry `account.taken_over`, a reset
- * `account.password_reset` (actor the account, no phone or ID number): saved with the account's own
+ * `account.password_reset`, a proof that replaced the proven phone without a takeover `account.phone_changed`
+ * (actor the account, no ID number, the phone masked only): saved with the account's own
  * write ({@link saveWithTrace}), so that the account never changes hands, nor its password, untraced;
  * an entry that cannot be written at once is written by the reconciler a minute later.
  *
@@ -192,7 +194,15 @@ export async function completePhoneProof(
   };
   // The account and the entries of what changed hands with it, one write (or none: then a retry with a
   // new code does it all again); the entries are written at once, or by the reconciler.
-  const entries = proofEntries(account.id, subject.purpose, { tookOver, reset }, deps);
+  // The proven phone replaced (or first recorded) on an account already at level 3, without a takeover:
+  // whoever holds that phone now resets the password, so it is traced too (masked, never the number).
+  const phoneChanged = !tookOver && account.provenPhone !== provenPhone;
+  const entries = proofEntries(
+    account.id,
+    subject.purpose,
+    { tookOver, reset, ...(phoneChanged && { phoneMasked: maskPhone(subject.phone as PhoneNumber) }) },
+    deps,
+  );
   const saved =
     entries.length > 0
       ? await saveWithTrace(
@@ -230,19 +240,32 @@ async function removePasskeys(accountId: string, passkeys: PasskeyStore): Promis
 
 /**
  * The audit entries of a proof that changed who controls the account: the real owner taking it over
- * (`account.taken_over`, `reason` the purpose) and a password replaced (`account.password_reset`); none
- * for a proof that changed neither. The actor is the account; no phone or ID number goes in (they are
- * saved as pending work with the account's write, and nothing there may hold either).
+ * (`account.taken_over`, `reason` the purpose), a password replaced (`account.password_reset`), and the
+ * proven phone replaced without a takeover (`account.phone_changed`, `reason` the purpose and the new
+ * phone masked, `139****5678`: a level-3 step-up or reset proven by another phone, or the first phone of an
+ * account proven in person); none for a proof that changed none. The actor is the account; no phone in
+ * clear nor ID number goes in (they are saved as pending work with the account's write, and nothing there
+ * may hold either).
  */
 function proofEntries(
   accountId: string,
   purpose: SmsCodeSubject['purpose'],
-  what: { tookOver: boolean; reset: boolean },
+  what: { tookOver: boolean; reset: boolean; phoneMasked?: string },
   deps: Pick<PhoneProofDependencies, 'clock'>,
 ): AuditEntry[] {
   const at = new Date(deps.clock.now()).toISOString();
   return [
     ...(what.tookOver ? [{ at, actor: accountId, action: 'account.taken_over', reason: purpose }] : []),
     ...(what.reset ? [{ at, actor: accountId, action: 'account.password_reset', reason: purpose }] : []),
+    ...(what.phoneMasked
+      ? [
+          {
+            at,
+            actor: accountId,
+            action: 'account.phone_changed',
+            reason: `${purpose}, proven phone ${what.phoneMasked}`,
+          },
+        ]
+      : []),
   ];
 }

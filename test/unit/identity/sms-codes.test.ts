@@ -855,6 +855,54 @@ describe('takeovers and password resets are audited', () => {
     ]);
   });
 
+  it('a level-3 step-up proven by another phone writes account.phone_changed, the phone masked only', async () => {
+    // It used to replace the proven phone (the one a password reset then texts) with nothing in the trail.
+    const subject = { purpose: 'step-up' as const, lookupKey, phone };
+    await requestAndSend(subject, source, w.deps);
+    await completePhoneProof(subject, lastCode(), { keepSession: 's1' }, w.deps);
+    expect(w.deps.audit.entries.map((e) => e.action)).toEqual(['account.taken_over']);
+    const newPhone = '+8613912345678';
+    await w.deps.carrier.putSubscriber({ lookupKey, name: '王小明', phone: newPhone });
+    w.clock.advanceSeconds(60);
+    const other = { ...subject, phone: newPhone };
+    await requestAndSend(other, source, w.deps);
+    const outcome = await completePhoneProof(other, lastCode(), { keepSession: 's2' }, w.deps);
+    expect(outcome).toMatchObject({ ok: true, tookOver: false });
+    expect(w.deps.audit.entries.map((e) => [e.action, e.actor, e.reason])).toEqual([
+      ['account.taken_over', 'acc_audited', 'step-up'],
+      ['account.phone_changed', 'acc_audited', 'step-up, proven phone 139****5678'],
+    ]);
+    expect(JSON.stringify(w.deps.audit.entries)).not.toContain('13912345678');
+    // The same phone again changes nothing, and writes nothing.
+    w.clock.advanceSeconds(60);
+    await requestAndSend(other, source, w.deps);
+    await completePhoneProof(other, lastCode(), { keepSession: 's3' }, w.deps);
+    expect(w.deps.audit.entries).toHaveLength(2);
+  });
+
+  it('a phone change whose entry fails to be written stands; the reconciler writes it, once', async () => {
+    const subject = { purpose: 'step-up' as const, lookupKey, phone };
+    await requestAndSend(subject, source, w.deps);
+    await completePhoneProof(subject, lastCode(), { keepSession: 's1' }, w.deps);
+    const newPhone = '+8613912345678';
+    await w.deps.carrier.putSubscriber({ lookupKey, name: '王小明', phone: newPhone });
+    w.clock.advanceSeconds(60);
+    const other = { ...subject, phone: newPhone };
+    await requestAndSend(other, source, w.deps);
+    w.deps.audit.failures = 1;
+    expect(await completePhoneProof(other, lastCode(), { keepSession: 's2' }, w.deps)).toMatchObject({
+      ok: true,
+    });
+    expect(w.deps.audit.entries.map((e) => e.action)).toEqual(['account.taken_over']);
+    await reconcileCarriedAt(w.clock.now() + 120_000, { providerAudit: w.deps.providerAudit }, w.deps.audit);
+    await reconcileCarriedAt(w.clock.now() + 240_000, { providerAudit: w.deps.providerAudit }, w.deps.audit);
+    expect(w.deps.audit.entries.map((e) => e.action)).toEqual([
+      'account.taken_over',
+      'account.phone_changed',
+    ]);
+    expect(await w.deps.providerAudit.olderThan(new Date(w.clock.now() + 600_000), 10)).toEqual([]);
+  });
+
   it('a wrong code writes nothing', async () => {
     const subject = { purpose: 'reset' as const, lookupKey, phone };
     await requestAndSend(subject, source, w.deps);
