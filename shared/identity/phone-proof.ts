@@ -175,6 +175,17 @@ export async function completePhoneProof(
   const reset = options.newPassword !== undefined;
   const endsSignIns = tookOver || reset;
   if (endsSignIns) await deps.platformConsents.withdrawAll(account.id);
+  // What ends after the save (the squatter's passkeys, the sign-ins) is owed from that save on, and saved
+  // with it (`proofCleanup`): a proof that failed after the save (its code used up) leaves it owed, and the
+  // next proof of the account (a retry, with a new code) finishes it, though it no longer sees a takeover.
+  // A takeover owes the removal of every passkey enrolled until now; one owed from before, those enrolled
+  // until its takeover (the owner's since are theirs).
+  const owed = account.proofCleanup;
+  const passkeysBefore = tookOver ? new Date(deps.clock.now()).toISOString() : owed?.passkeysBefore;
+  const cleanup = {
+    passkeysBefore,
+    signIns: endsSignIns || owed !== undefined,
+  };
   const proven: PersonAccount = {
     ...account,
     ...(registered
@@ -191,11 +202,12 @@ export async function completePhoneProof(
     ...(options.newPassword !== undefined && {
       passwordHash: await deps.passwords.hash(options.newPassword),
     }),
+    ...(cleanup.signIns && { proofCleanup: passkeysBefore === undefined ? {} : { passkeysBefore } }),
   };
-  // The account and the entries of what changed hands with it, one write (or none: then a retry with a
-  // new code does it all again); the entries are written at once, or by the reconciler.
   // The proven phone replaced (or first recorded) on an account already at level 3, without a takeover:
   // whoever holds that phone now resets the password, so it is traced too (masked, never the number).
+  // The account and the entries of what changed hands with it, one write (or none: then a retry with a
+  // new code does it all again); the entries are written at once, or by the reconciler.
   const phoneChanged = !tookOver && account.provenPhone !== provenPhone;
   const entries = proofEntries(
     account.id,
@@ -214,12 +226,36 @@ export async function completePhoneProof(
       : await deps.accounts.save(proven);
   // Passkeys first, then sign-ins: a passkey sign-in in between would otherwise outlive the ending.
   if (tookOver) await removePasskeys(account.id, deps.passkeys);
-  if (endsSignIns) {
+  else if (passkeysBefore !== undefined) await removePasskeys(account.id, deps.passkeys, passkeysBefore);
+  if (cleanup.signIns) {
     // A new password ends every other sign-in too: whoever knew the old one is out.
     await deps.signIns.endAll(account.id, { keepSession: options.keepSession });
   }
+  const done = cleanup.signIns ? await cleanedUp(saved, deps) : saved;
   logger.info('level 3 proven by sms', { accountId: account.id, purpose: subject.purpose, tookOver });
-  return { ok: true, account: saved, tookOver };
+  return { ok: true, account: done, tookOver };
+}
+
+/**
+ * The account with its owed clean-up done: `proofCleanup` taken off (one more versioned write, after a
+ * takeover or a reset only). Not written (a concurrent change of the account, the table), it stays owed,
+ * and the next proof does the clean-up once more (the passkeys enrolled until the takeover, none of the
+ * owner's since; the sign-ins but that proof's own); the proof is answered all the same.
+ */
+async function cleanedUp(
+  account: PersonAccount,
+  deps: Pick<PhoneProofDependencies, 'accounts'>,
+): Promise<PersonAccount> {
+  const { proofCleanup: _done, ...rest } = account;
+  try {
+    return await deps.accounts.save(rest);
+  } catch (error) {
+    logger.warn('phone proof clean-up done, its mark not cleared', {
+      accountId: account.id,
+      error: String(error),
+    });
+    return account;
+  }
 }
 
 /** The registry's record of the account's person, asked by the ID number (the HTTP registries need it). */
@@ -230,9 +266,18 @@ async function registryPerson(
   return deps.registry.findPerson(account.lookupKey, await personIdNumber(account, deps));
 }
 
-/** Removes every passkey of an account taken over: none of them was enrolled by the real owner. */
-async function removePasskeys(accountId: string, passkeys: PasskeyStore): Promise<void> {
-  const held = await passkeys.listFor(accountId);
+/**
+ * Removes every passkey of an account taken over: none of them was enrolled by the real owner. With
+ * `enrolledUntil` (RFC 3339, a takeover's clean-up finished later), only those enrolled until then.
+ */
+async function removePasskeys(
+  accountId: string,
+  passkeys: PasskeyStore,
+  enrolledUntil?: string,
+): Promise<void> {
+  const held = (await passkeys.listFor(accountId)).filter(
+    (passkey) => enrolledUntil === undefined || passkey.createdAt <= enrolledUntil,
+  );
   await Promise.all(held.map((passkey) => passkeys.remove(accountId, passkey.id)));
   if (held.length > 0)
     logger.info('passkeys of a taken-over account removed', { accountId, count: held.length });
