@@ -206,8 +206,6 @@ export async function completePhoneProof(
   };
   // The proven phone replaced (or first recorded) on an account already at level 3, without a takeover:
   // whoever holds that phone now resets the password, so it is traced too (masked, never the number).
-  // The account and the entries of what changed hands with it, one write (or none: then a retry with a
-  // new code does it all again); the entries are written at once, or by the reconciler.
   const phoneChanged = !tookOver && account.provenPhone !== provenPhone;
   const entries = proofEntries(
     account.id,
@@ -215,6 +213,8 @@ export async function completePhoneProof(
     { tookOver, reset, ...(phoneChanged && { phoneMasked: maskPhone(subject.phone as PhoneNumber) }) },
     deps,
   );
+  // The account and the entries of what changed hands with it, one write (or none: then a retry with a
+  // new code does it all again); the entries are written at once, or by the reconciler.
   const saved =
     entries.length > 0
       ? await saveWithTrace(
