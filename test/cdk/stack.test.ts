@@ -1658,10 +1658,16 @@ describe('ElicenceStack', () => {
           for (const key of keys) expect(key, name).not.toMatch(/^audit/);
         }
       }
-      // The internet-facing provider marks its own entries written once (a phone proof's), no other
-      // function's: a mark planted under another change's key would keep that entry from being written (R26).
+      // The internet-facing provider marks its own entries written once (a phone proof's, a consent's), no
+      // other function's: a mark planted under another change's key would keep that entry from being
+      // written (R26).
       expect(leadingKeyGrants('oidc', stack.auditTrail.table)).toEqual({
-        'dynamodb:PutItem': ['audit#*', 'audit-chain#*', 'audit-once#phone-proof#*'],
+        'dynamodb:PutItem': [
+          'audit#*',
+          'audit-chain#*',
+          'audit-once#phone-proof#*',
+          'audit-once#authorization-granted#*',
+        ],
       });
     });
 

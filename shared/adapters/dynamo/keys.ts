@@ -571,4 +571,10 @@ export const leadingKeys = {
    * entry taken as written and never written (review R26).
    */
   phoneProofOnce: anyUnder(`${prefixes.auditOnce}phone-proof#` as const),
+  /**
+   * The once-marks of the OpenID provider's other entries, a consent's to share licences
+   * (`audit-once#authorization-granted#*`: `grantAuditPrefix` of shared/pending-work/pending-work.ts), for
+   * the same reason.
+   */
+  grantOnce: anyUnder(`${prefixes.auditOnce}authorization-granted#` as const),
 } as const;
