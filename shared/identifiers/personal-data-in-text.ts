@@ -5,8 +5,11 @@ import { isMobileNumber } from './phone.js';
 /** What a free text was found to hold: never the number itself, which must not be echoed or logged. */
 export type PersonalDataKind = 'id_number' | 'mobile';
 
-/** Between two groups of digits of one number as people type it: up to three spaces or hyphens/dashes. */
-const separator = /^[\s\-\u2010-\u2015\u2212]{1,3}$/u;
+/**
+ * Between two groups of digits of one number as people type it: up to three spaces, hyphens/dashes or
+ * dots (`138.0013.8000`; review R29 L2).
+ */
+const separator = /^[\s.\-\u2010-\u2015\u2212]{1,3}$/u;
 
 /**
  * A run of ASCII digits (NFKC has made full-width digits ASCII), and the `X` an ID number may end with.
@@ -21,7 +24,8 @@ const longest = 18;
  * Finds a resident ID number or a mainland mobile number in a free text a person typed (a status
  * change's reason, a share's purpose), for the fields that are kept for long or shown to others (the
  * audit chain cannot be erased). The text is NFKC-normalised first (full-width `１３８` is `138`), and
- * spaces or hyphens between groups of digits are ignored (`138 0013 8000`, `110105-19900307-1239`). A
+ * spaces, hyphens or dots between groups of digits are ignored (`138 0013 8000`, `138.0013.8000`,
+ * `110105-19900307-1239`). A
  * candidate starts and ends where a group does, never inside a longer run of digits (a 20-digit archive
  * or bank number holds no match), and is:
  *
@@ -79,7 +83,8 @@ function isIdNumber(candidate: string, today: Date): boolean {
 }
 
 function isMobile(candidate: string): boolean {
-  const national = /^(?:0086|86)?(1\d{10})$/.exec(candidate)?.[1];
+  // An X after the digits ends an ID number's run, and is no part of a phone's (`13800138000X先生`).
+  const national = /^(?:0086|86)?(1\d{10})[Xx]?$/.exec(candidate)?.[1];
   return national !== undefined && isMobileNumber(`+86${national}`);
 }
 

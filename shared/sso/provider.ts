@@ -439,7 +439,7 @@ function withinGrant(ctx: KoaContextWithOIDC | undefined, seconds: number): numb
 /**
  * A client-credentials request without `scope` asks for the API scopes the client is registered with
  * (RFC 6749 §3.3 lets a server process a request without `scope` with "a pre-defined default value" it
- * documents: docs/integrating.md). Without this the provider issued such a client a token with no scope
+ * documents: docs/api.md, "Machine clients"). Without this the provider issued such a client a token with no scope
  * and no audience, which every route of our API then refused as "not meant for this API" (review R25,
  * M2). Set on the request's parameters before the provider reads them: the provider's client-credentials
  * grant resolves the resource (this hook's caller) before it reads and checks the scopes, so the token

@@ -88,6 +88,11 @@ describe('findPersonalData: mobile numbers', () => {
     expect(find('联系 13800138000 2 次未接')).toBe('mobile');
   });
 
+  it('finds one typed with dots between its groups, or with an X right after it (review R29 L2)', () => {
+    expect(find('电话 138.0013.8000')).toBe('mobile');
+    expect(find('联系13800138000X先生')).toBe('mobile');
+  });
+
   it('lets through eleven digits that are not a mobile number', () => {
     expect(find('单号 12800138000')).toBeUndefined();
     expect(find('座机 010-6512-3456')).toBeUndefined();
@@ -105,6 +110,7 @@ describe('findPersonalData: what people write in reasons', () => {
     expect(find('2026年12月7日持证人申请注销')).toBeUndefined();
     expect(find('法院判决书（2026）京0105民初12345号')).toBeUndefined();
     expect(find('Court order 2026-12-07, case 12345')).toBeUndefined();
+    expect(find('2026.12.07 复核，证号 3101.0520.26')).toBeUndefined();
   });
 
   it('does not flag a 20-digit run, though it holds a valid ID number', () => {
