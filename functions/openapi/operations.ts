@@ -38,6 +38,7 @@ import {
 } from '../../shared/identity/entity-account.js';
 import {
   enrolPasskeyInput,
+  removePasskeyInput,
   passkeyCreationOptionsSchema,
   passkeyListSchema,
   passkeyViewSchema,
@@ -730,26 +731,54 @@ export const operations: Operations = {
   'POST /me/passkeys/options': {
     operationId: 'passkeyOptions',
     summary: 'Options to create a passkey (WebAuthn)',
+    description:
+      'With the wallet’s token of a sign-in at the account’s level made in the last ten minutes ' +
+      '(`acr_values` and `max_age=0`): otherwise 403 `fresh_sign_in_required`.',
     tag: 'Holder',
     responses: {
       200: { description: 'For navigator.credentials.create', schema: passkeyCreationOptionsSchema },
     },
-    problems: { ...passkeyProblems, 409: ['too_many_passkeys'] },
+    problems: {
+      ...passkeyProblems,
+      403: [...passkeyProblems[403], 'fresh_sign_in_required'],
+      409: ['too_many_passkeys'],
+    },
   },
   'POST /me/passkeys': {
     operationId: 'enrolPasskey',
     summary: 'Enrol a passkey: the authenticator’s answer to the options',
+    description:
+      'A fresh sign-in (as for the options) and the account’s password typed again in the body (a token ' +
+      'alone adds no way in): a wrong one is 403 `wrong_password` (throttled as a sign-in, then 429), and ' +
+      'leaves the challenge unspent. Recorded as `passkey.enrolled` in the audit trail. A password reset ' +
+      'removes every passkey.',
     tag: 'Holder',
     body: enrolPasskeyInput,
     responses: { 201: { description: 'Enrolled', schema: passkeyViewSchema } },
-    problems: { ...passkeyProblems, 400: ['invalid_passkey'] },
+    problems: {
+      ...passkeyProblems,
+      400: ['invalid_passkey'],
+      403: [...passkeyProblems[403], 'fresh_sign_in_required', 'wrong_password'],
+      429: ['too_many_requests'],
+    },
   },
   'DELETE /me/passkeys/{id}': {
     operationId: 'removePasskey',
     summary: 'Remove one of my passkeys',
+    description:
+      'A fresh sign-in and the account’s password typed again in the body, as to enrol one: none is 400 ' +
+      '`password_required`. Recorded as `passkey.removed`.',
     tag: 'Holder',
+    body: removePasskeyInput,
     responses: { 204: { description: 'Removed' } },
-    problems: passkeyProblems,
+    problems: {
+      ...passkeyProblems,
+      400: ['password_required'],
+      403: [...passkeyProblems[403], 'fresh_sign_in_required', 'wrong_password'],
+      404: ['passkey_not_found'],
+      409: ['passkey_changed'],
+      429: ['too_many_requests'],
+    },
   },
   'GET /me/account': {
     operationId: 'myAccount',

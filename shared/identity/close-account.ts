@@ -91,7 +91,13 @@ export type ClosedAccount = z.output<typeof closedAccountSchema>;
  * 403 `fresh_sign_in_required`, which says how to get one (`acr_values` and `max_age=0`: the provider then
  * asks for the password, and the step-up, again).
  */
-export function requireFreshSignIn(account: PersonAccount, proof: SignInProof, nowSeconds: number): void {
+export function requireFreshSignIn(
+  account: PersonAccount,
+  proof: SignInProof,
+  nowSeconds: number,
+  /** What the fresh sign-in is for, as the refusal names it. */
+  action = 'Closing the account',
+): void {
   const level = assuranceLevelOf(account);
   const fresh =
     proof.authTime !== undefined &&
@@ -99,12 +105,18 @@ export function requireFreshSignIn(account: PersonAccount, proof: SignInProof, n
     nowSeconds - proof.authTime <= closureFreshSeconds;
   if (!fresh || signedInLevel(account, proof.acr) < level) {
     throw new ForbiddenError(
-      `Closing the account needs a sign-in of the last ${closureFreshSeconds / 60} minutes at ${acrOf(level)}: ` +
+      `${action} needs a sign-in of the last ${closureFreshSeconds / 60} minutes at ${acrOf(level)}: ` +
         `sign in again with acr_values=${acrOf(level)} and max_age=0`,
       'fresh_sign_in_required',
     );
   }
 }
+
+/** What checking a password typed again needs: the hasher and the sign-in's throttle. */
+export type PasswordAgainDependencies = Pick<
+  CloseAccountDependencies,
+  'passwords' | 'loginAttempts' | 'lookupMac' | 'clock'
+>;
 
 /**
  * The password typed again, checked against the account's hash under the sign-in's own counters per number
@@ -112,9 +124,15 @@ export function requireFreshSignIn(account: PersonAccount, proof: SignInProof, n
  * guessing. Not the per-address counter: closures come from the wallet's servers, so that counter would be
  * one for every wallet user, and a few accounts of an attacker's failing on purpose would keep everyone
  * from closing theirs (review R12); a guess at a closure needs a fresh sign-in of that very account, so
- * no spray over many accounts is left for it to slow. Wrong: 403 `wrong_password`; too many: 429.
+ * no spray over many accounts is left for it to slow. Wrong: 403 `wrong_password` (`refusal` says what
+ * was not done); too many: 429. Closing an account and enrolling or removing a passkey ask it alike.
  */
-async function requirePassword(account: PersonAccount, proof: ClosureProof, deps: CloseAccountDependencies) {
+export async function requirePasswordAgain(
+  account: PersonAccount,
+  proof: { password: string; source: string },
+  deps: PasswordAgainDependencies,
+  refusal = 'nothing was closed',
+): Promise<void> {
   const throttle = new LoginThrottle(deps.loginAttempts, deps.clock);
   const keys = await loginThrottleKeys(deps.lookupMac, account.lookupKey, proof.source);
   const admission = await throttle.admit(keys.filter((key) => key.kind !== 'source'));
@@ -126,8 +144,8 @@ async function requirePassword(account: PersonAccount, proof: ClosureProof, deps
   }
   const long = [...proof.password].length > maxPasswordLength;
   if (long || !(await deps.passwords.verify(proof.password, account.passwordHash))) {
-    logger.info('account closure refused: wrong password', { accountId: account.id });
-    throw new ForbiddenError('The password is not the account’s: nothing was closed', 'wrong_password');
+    logger.info('password typed again refused', { accountId: account.id });
+    throw new ForbiddenError(`The password is not the account’s: ${refusal}`, 'wrong_password');
   }
   await throttle.succeeded(admission.keys, admission.counted);
 }
@@ -167,7 +185,7 @@ export async function closeAccount(
 
   // 2. A fresh sign-in at its level, and the password.
   requireFreshSignIn(account, proof, epochSeconds(deps.clock));
-  await requirePassword(account, proof, deps);
+  await requirePasswordAgain(account, proof, deps);
 
   // 3. The mark (a concurrent change of the account is 409 `account_changed`: ask again).
   const closing =

@@ -129,7 +129,7 @@ export type ProofOutcome =
  * frozen in its old state: every session, grant, refresh and access token of it ends at once (but
  * `keepSession`, the sign-in under way), and with `newPassword` (the reset) the password is replaced first,
  * so the old one opens nothing again; every passkey of it is removed too, so that no authenticator the
- * squatter kept opens it again. A reset ends every other sign-in as well. Either way the account's consents
+ * squatter kept opens it again. A reset ends every other sign-in and removes every passkey as well. Either way the account's consents
  * to platforms are withdrawn first, each platform that registered an events endpoint told by a withdrawal
  * notice (`PlatformConsents.withdrawAll`, as the account's closure does). A reset on an account proven by another phone is `not_proven_phone`
  * once its code is checked (never before: a guess must tell nothing of the account). A takeover writes the audit entry `account.taken_over`, a reset
@@ -202,8 +202,10 @@ export async function completePhoneProof(
           { ...deps, pendingAudit: deps.providerAudit },
         )
       : await deps.accounts.save(proven);
-  // Passkeys first, then sign-ins: a passkey sign-in in between would otherwise outlive the ending.
-  if (tookOver) await removePasskeys(account.id, deps.passkeys);
+  // Passkeys first, then sign-ins: a passkey sign-in in between would otherwise outlive the ending. A
+  // reset removes them too: one enrolled by whoever held a session the person now shuts out would open
+  // the account again (review R28 H1).
+  if (endsSignIns) await removePasskeys(account.id, deps.passkeys);
   if (endsSignIns) {
     // A new password ends every other sign-in too: whoever knew the old one is out.
     await deps.signIns.endAll(account.id, { keepSession: options.keepSession });
@@ -220,12 +222,15 @@ async function registryPerson(
   return deps.registry.findPerson(account.lookupKey, await personIdNumber(account, deps));
 }
 
-/** Removes every passkey of an account taken over: none of them was enrolled by the real owner. */
+/**
+ * Removes every passkey of an account taken over (none of them was enrolled by the real owner) or whose
+ * password was reset (any may be an intruder's).
+ */
 async function removePasskeys(accountId: string, passkeys: PasskeyStore): Promise<void> {
   const held = await passkeys.listFor(accountId);
   await Promise.all(held.map((passkey) => passkeys.remove(accountId, passkey.id)));
   if (held.length > 0)
-    logger.info('passkeys of a taken-over account removed', { accountId, count: held.length });
+    logger.info('passkeys removed with the takeover or reset', { accountId, count: held.length });
 }
 
 /**

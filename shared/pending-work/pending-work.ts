@@ -108,12 +108,19 @@ export const closureAuditPrefix = 'account-closed#';
 export const phoneProofAuditPrefix = 'phone-proof#';
 
 /**
+ * A passkey enrolled or removed by its person in the wallet
+ * (`passkey-changed#<account id>#<enrolled|removed>-<credential digest>`: shared/identity/passkeys.ts), in
+ * the index of the holder API's (`me`) changes.
+ */
+export const passkeyAuditPrefix = 'passkey-changed#';
+
+/**
  * The indexes of pointers that carry their own entries, each holding the changes of one function alone
  * (its own partition on DynamoDB, which IAM grants that function and the reconciler only), and the groups
  * of ids each may hold: the reconciler writes a pointer's entries only if its id starts with one of its
  * index's groups (shared/reconciler/reconcile-pending-work.ts).
  *
- * - `withdrawals`: a person's withdrawal of an authorization (`me`);
+ * - `withdrawals`: a person's withdrawal of an authorization, a passkey enrolled or removed (`me`);
  * - `operators`: an operator's change of an issuer (created among them), a client (registered among them)
  *   or a peer platform (`admin`);
  * - `accounts`: an account registered, proven in person or closed, an entity's agent appointed or
@@ -121,7 +128,7 @@ export const phoneProofAuditPrefix = 'phone-proof#';
  * - `provider`: an account taken over or its password reset by a phone code (`oidc`, the OpenID provider).
  */
 export const carriedGroups = {
-  withdrawals: [carriedAuditPrefix],
+  withdrawals: [carriedAuditPrefix, passkeyAuditPrefix],
   operators: [issuerAuditPrefix, clientAuditPrefix, peerAuditPrefix],
   accounts: [agentAuditPrefix, registrationAuditPrefix, inPersonProofAuditPrefix, closureAuditPrefix],
   provider: [phoneProofAuditPrefix],
