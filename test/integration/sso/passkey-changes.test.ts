@@ -144,6 +144,8 @@ describe('enrolling and removing a passkey (review R28 H1)', () => {
     const owner = new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/demo/callback`]);
     const atLogin = await runFlow(owner, (await authorizationRequest(platform)).url, {});
     const reset = new URL(`/interaction/${uidOf(atLogin.page!.html)}/reset`, runtime.baseUrl);
+    // The page says so before anything is reset.
+    expect(await (await owner.request(reset)).text()).toContain('已添加的通行密钥将全部删除');
     const sent = await owner.navigate(reset, { form: { idNumber, phone: citizenPhone, send: '1' } });
     expect(sent.page?.status).toBe(200);
     const code = (await outbox(runtime)).filter((m) => m.to === citizenPhone).at(-1)?.code;
