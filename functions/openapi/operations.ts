@@ -882,6 +882,11 @@ export const operations: Operations = {
   'POST /me/entities/{creditCode}/agents': {
     operationId: 'appointAgent',
     summary: 'Appoint an agent (经办人) of an entity I represent',
+    description:
+      'The agent’s ID number and name, both required: the name is checked against the population ' +
+      'registry for that number (400 `registry_mismatch` on `name`, the same for an unknown number; ' +
+      'counted per representative, then 429), so that a mistyped number appoints no stranger. No ' +
+      '`name` is 400 naming it.',
     tag: 'Entities',
     body: appointAgentInput,
     responses: { 201: { description: 'Appointed', schema: appointedAgentSchema, headers: location } },
@@ -889,6 +894,7 @@ export const operations: Operations = {
       400: ['self_appointment', 'registry_mismatch'],
       403: ['person_required', 'first_party_only', 'not_legal_representative', 'insufficient_assurance'],
       409: ['agent_exists'],
+      429: ['too_many_requests'],
     },
   },
   'DELETE /me/entities/{creditCode}/agents/{agentId}': {

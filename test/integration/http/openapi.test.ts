@@ -907,6 +907,7 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     const agents = `/me/entities/${entity.creditCode}/agents`;
     const appointment = {
       idNumber: people[1]!.idNumber,
+      name: people[1]!.name,
       scope: ['licences'],
       expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
     };
