@@ -29,7 +29,7 @@ import {
   requirePasswordAgain,
   type PasswordAgainDependencies,
   type SignInProof,
-} from './close-account.js';
+} from './fresh-sign-in.js';
 import type { PersonAccount } from './person-account.js';
 
 /**
