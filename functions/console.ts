@@ -40,6 +40,8 @@ import {
 import { pageRelyingParty, pendingLogin, type RelyingParty } from '../shared/web/relying-party.js';
 import { pendingLoginSeconds } from '../shared/web/wallet/session.js';
 import { consoleClientId } from '../shared/identifiers/client-ids.js';
+import { personalDataProblem } from '../shared/identifiers/personal-data-in-text.js';
+import { fieldErrorText } from '../shared/web/kit/field-messages.js';
 import { clerkAcr } from '../shared/clients/built-in-clients.js';
 import { logger } from '../shared/logger.js';
 import type { ConsoleWho } from '../shared/web/pages/console-common.js';
@@ -997,6 +999,9 @@ async function changeStatus(
   } else if (reasonCode === 'other' && !reason) {
     errors.reason = t('选择“其他”时请填写具体原因。', 'Give the reason in words when choosing “Other”.');
   }
+  // The reason goes into the audit chain for good and before supervisors: no ID number or mobile in it.
+  const personal = errors.reason ? undefined : personalDataProblem(reason);
+  if (personal) errors.reason = fieldErrorText(t, personal);
   if (status.data === 'revoked' && posted.confirm !== 'yes') {
     errors.confirm = t('吊销无法撤回，请勾选确认。', 'Revocation cannot be undone: tick the box to confirm.');
   }

@@ -1,5 +1,5 @@
 import { composition } from './composition/dependencies.js';
-import { routeKey, routes, type FunctionName, type RouteKey } from './routes.js';
+import { crossOriginMethods, gatewayRoutes, routeKey, type FunctionName, type RouteKey } from './routes.js';
 import { NotFoundError } from '../shared/errors.js';
 import type { Edge, ParameterKind } from '../shared/http/edge.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
@@ -56,13 +56,17 @@ const configuration = composition({});
  * ```
  */
 export function routesOf<F extends FunctionName>(fn: F): FunctionRoutes<F> {
+  // The table's routes and their preflights (an `OPTIONS` route has its path's parameters too).
   const kinds = new Map<string, Readonly<Record<string, ParameterKind>> | undefined>(
-    routes.filter((route) => route.function === fn).map((route) => [routeKey(route), route.parameters]),
+    gatewayRoutes
+      .filter((route) => route.function === fn)
+      .map((route) => [routeKey(route), route.parameters]),
   );
   return {
     edge: {
       parametersOf: (key) => kinds.get(key),
       secure: () => servedOverHttps(configuration().config.issuerUrl),
+      crossOriginMethods: (key) => (kinds.has(key) ? crossOriginMethods(key) : undefined),
     },
     is: (event, ...keys) => keys.some((key) => key === event.routeKey),
     dispatch: async (event, handlers) => {

@@ -357,10 +357,16 @@ const providerAudit = [partitions.pendingProviderAudit];
 const pendingAuditWrites = [partitions.audit, partitions.auditChain, partitions.auditOnce];
 /**
  * {@link pendingAuditWrites} for the internet-facing `oidc`: the marks of its own entries alone (a
- * takeover's or a password reset's, `audit-once#phone-proof#`), never another function's: a mark planted
+ * takeover's or a password reset's, `audit-once#phone-proof#`; a consent's,
+ * `audit-once#authorization-granted#`), never another function's: a mark planted
  * under another change's key would have that entry taken as written and never written (review R26).
  */
-const providerAuditWrites = [partitions.audit, partitions.auditChain, partitions.phoneProofOnce];
+const providerAuditWrites = [
+  partitions.audit,
+  partitions.auditChain,
+  partitions.phoneProofOnce,
+  partitions.grantOnce,
+];
 
 /** What the provider stores under a grant and deletes with it (oidc-adapter.ts `GRANT_MODELS`). */
 const grantMembers = [
@@ -406,12 +412,13 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // save their audit entries with the account's versioned put, in one transaction with the put of its
   // pending work (`pending-provider-audit#`, {@link providerAudit}), which is then released on a failure
   // (update) and removed (conditional delete) once each entry is written once (its `audit-once#` mark
-  // with it).
+  // with it). A consent to share licences puts its grant the same way, in one transaction with its
+  // pointer (`authorization-granted#<grant id>`), its mark `audit-once#authorization-granted#`.
   // It signs ID tokens with the platform key (and publishes those being retired), derives client secrets
   // with the client-secret key (those of clients registered before it, and the pairwise salt and lookup keys, with
   // the lookup key; its cookie keys with the interaction key), and decrypts ID numbers for the `id_number` claim with the PII key; the page clients'
   // secrets come from the web key. Scan-to-login (shared/sso/scan-login.ts): the sign-in page stores a code
-  // (conditional put), the waiting page reads it and uses it up (get, conditional update). Passkey sign-in
+  // (conditional put, one item per sign-in, a newer code replacing the older), the waiting page reads it and uses it up (get, conditional update). Passkey sign-in
   // (shared/sso/passkey-interaction.ts): sign-in challenges stored (put) and taken (delete), the passkey
   // read (get) and its counter moved (conditional update). One-time codes by SMS (step-up, reset): it counts
   // the send limits and leaves one job per request in the batch table (conditional put `sms-job#`, the
@@ -475,8 +482,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
       },
       queries: ['gsi1', 'gsi2'],
     },
-    // A takeover's and a password reset's entries, written once under their keys, theirs alone
-    // ({@link providerAuditWrites}).
+    // A takeover's, a password reset's, a phone change's and a consent's entries, written once under their
+    // keys, theirs alone ({@link providerAuditWrites}).
     auditTable: { items: { PutItem: providerAuditWrites } },
     platformKey: 'sign',
     previousPlatformKeys: true,

@@ -57,7 +57,8 @@ export const functionNames = [
 ] as const;
 export type FunctionName = (typeof functionNames)[number];
 
-export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'ANY';
+/** `OPTIONS` only for the preflight routes API Gateway gets beside the table's ({@link gatewayRoutes}). */
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS' | 'ANY';
 /**
  * `alsoScope`: a second kind of caller the route serves, with a token carrying that scope instead (the
  * function decides what each may see; `GET /licences/{id}`: the issuer, or the licence's holder).
@@ -88,6 +89,14 @@ export interface Route {
    * "Throttling"). Absent: the stage's limits. The local runtime does not throttle.
    */
   throttle?: RouteThrottle;
+  /**
+   * Open to web pages of any origin (CORS, docs/security.md "Cross-origin calls"): every answer carries
+   * `Access-Control-Allow-Origin: *`, never with credentials, and API Gateway gets an `OPTIONS` route for
+   * the path whose preflight the function answers ({@link gatewayRoutes}). Only for public routes that
+   * browser verifiers need: verification and what it reads (trust list, issuers, status lists, the
+   * catalogue) and the OpenAPI document; never a route of an operator, an issuer, a clerk or a holder.
+   */
+  cors?: true;
 }
 
 /** Steady-state requests per second and burst (API Gateway's token bucket), as for the stage. */
@@ -123,7 +132,7 @@ const registrationThrottle = { rateLimit: 10, burstLimit: 20 } as const;
 /** The table with its literal types, from which route keys are derived ({@link RouteKey}). */
 const table = [
   { method: 'GET', path: '/healthz', function: 'health', auth: 'public' },
-  { method: 'GET', path: '/licence-types', function: 'catalogue', auth: 'public' },
+  { method: 'GET', path: '/licence-types', function: 'catalogue', auth: 'public', cors: true },
   // A credential's `vct` (shared/licence/issue-licence.ts).
   {
     method: 'GET',
@@ -131,18 +140,27 @@ const table = [
     function: 'catalogue',
     auth: 'public',
     parameters: { code: 'licenceTypeCode' },
+    cors: true,
   },
   // The OpenAPI 3.1 document of every API route (functions/openapi/), built once per container.
-  { method: 'GET', path: '/openapi.json', function: 'catalogue', auth: 'public' },
-  { method: 'GET', path: '/trust-list', function: 'trust-list', auth: 'public' },
+  { method: 'GET', path: '/openapi.json', function: 'catalogue', auth: 'public', cors: true },
+  { method: 'GET', path: '/trust-list', function: 'trust-list', auth: 'public', cors: true },
   // A credential's `iss`: the issuer's public metadata and keys, as the trust list names it.
-  { method: 'GET', path: '/issuers/{id}', function: 'trust-list', auth: 'public', parameters: issuer },
+  {
+    method: 'GET',
+    path: '/issuers/{id}',
+    function: 'trust-list',
+    auth: 'public',
+    parameters: issuer,
+    cors: true,
+  },
   {
     method: 'GET',
     path: '/status-lists/{listId}',
     function: 'status-lists',
     auth: 'public',
     parameters: { listId: 'listId' },
+    cors: true,
   },
   // Public; a verifier client's token (scope licences:verify) also sees the disclosed fields.
   {
@@ -151,6 +169,7 @@ const table = [
     function: 'verify',
     auth: 'public',
     throttle: verifyThrottle,
+    cors: true,
   },
   // A printable licence's file checked against its detached signature (docs/printable-licence.md).
   {
@@ -159,6 +178,7 @@ const table = [
     function: 'verify',
     auth: 'public',
     throttle: verifyPdfThrottle,
+    cors: true,
   },
 
   oidc('/.well-known/openid-configuration'),
@@ -592,6 +612,46 @@ const table = [
 ] as const satisfies readonly Route[];
 
 export const routes: readonly Route[] = table;
+
+/**
+ * The preflight route (`OPTIONS`) of each path that has a `cors` route: to that route's function, which
+ * answers it itself (shared/http/cors.ts), so that the route table stays the one place that says which
+ * routes browsers of other origins may call. Not in {@link routes}: a preflight is no operation of the API
+ * (no handler, no OpenAPI entry), only what API Gateway and the local runtime must route.
+ */
+export function preflightRoutes(of: readonly Route[] = routes): Route[] {
+  const byPath = new Map<string, Route>();
+  for (const route of of) {
+    if (!route.cors || byPath.has(route.path)) continue;
+    byPath.set(route.path, {
+      method: 'OPTIONS',
+      path: route.path,
+      function: route.function,
+      auth: 'public',
+      ...(route.parameters && { parameters: route.parameters }),
+      cors: true,
+    });
+  }
+  return [...byPath.values()];
+}
+
+/** What API Gateway routes (and the local runtime, as it does): the table and its preflight routes. */
+export const gatewayRoutes: readonly Route[] = [...routes, ...preflightRoutes()];
+
+/**
+ * The methods browsers of any origin may call at a route key's path (`Access-Control-Allow-Methods`), for
+ * a `cors` route or its preflight; `undefined` for any other route key, whose answers carry no CORS header.
+ */
+export function crossOriginMethods(
+  key: string,
+  of: readonly Route[] = routes,
+): readonly string[] | undefined {
+  const path = key.startsWith('OPTIONS ')
+    ? key.slice('OPTIONS '.length)
+    : of.find((candidate) => candidate.cors && routeKey(candidate) === key)?.path;
+  const methods = of.filter((candidate) => candidate.cors && candidate.path === path);
+  return methods.length > 0 ? methods.map((candidate) => candidate.method) : undefined;
+}
 
 type TableRoute = (typeof table)[number];
 /** Each route's own key (distributed over the union, so that no method is paired with another's path). */

@@ -48,7 +48,6 @@ export const handler = apiHandler(async (event: HttpEvent) => {
     headers: {
       'content-type': statusListMediaType,
       'cache-control': `public, max-age=${token.ttl}`,
-      'access-control-allow-origin': '*',
       'x-content-type-options': 'nosniff',
     },
     body: token.jws,

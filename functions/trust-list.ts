@@ -55,7 +55,6 @@ export const handler = apiHandler(async (event: HttpEvent) => {
         headers: {
           'content-type': trustListMediaType,
           'cache-control': `public, max-age=${ttl}`,
-          'access-control-allow-origin': '*',
           'x-content-type-options': 'nosniff',
         },
         body: jws,
@@ -65,7 +64,6 @@ export const handler = apiHandler(async (event: HttpEvent) => {
       json(200, await issuerMetadata(event.pathParameters?.id ?? '', deps), {
         // As long as the trust list's ttl at most: a withdrawal or a new key shows within five minutes.
         'cache-control': 'public, max-age=300',
-        'access-control-allow-origin': '*',
       }),
   });
 }, served.edge);

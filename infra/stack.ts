@@ -10,7 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { functionGrants, kmsActions, type FunctionGrants } from '../functions/grants.js';
-import { functionNames, routes, type FunctionName } from '../functions/routes.js';
+import { functionNames, gatewayRoutes, routes, type FunctionName } from '../functions/routes.js';
 import { AlarmNotifications } from './constructs/alarm-notifications.js';
 import { OperationsAlarms } from './constructs/operations-alarms.js';
 import { ServiceApi } from './constructs/http-api.js';
@@ -379,7 +379,8 @@ export class ElicenceStack extends Stack {
   readonly alertNotifications: AlarmNotifications;
   /**
    * Every alarm that pages and its metric filters, a nested stack (infra/constructs/operations-alarms.ts):
-   * its `alarms` are the on-call's own (DynamoDB, the audit check, abandoned notices, stale peers, SMS checks).
+   * its `alarms` are the on-call's own (DynamoDB, the audit check, abandoned notices, stale peers, peers'
+   * issuers colliding, SMS checks).
    */
   readonly operationsAlarms: OperationsAlarms;
   /** Runs the audit chains check daily, after the checkpoint (functions/audit-check.ts). */
@@ -691,7 +692,7 @@ export class ElicenceStack extends Stack {
     for (const fn of [provisioner, ...withIssuerKeys('sign')])
       fn.function.node.addDependency(this.issuerKeys);
 
-    http.addRoutes(routes, aliases);
+    http.addRoutes(gatewayRoutes, aliases);
 
     // Audit entries reach the supervision consumer through the audit table's stream, never the request
     // path. The event source mapping reads the stream with the consumer's role, and a stream is granted
@@ -779,6 +780,10 @@ export class ElicenceStack extends Stack {
       auditCheckpoint: functions.audit,
       notices: functions.notices,
       peers: functions.peers,
+      // The functions that accept peers' issuers and save them: those allowed to put a peer item.
+      peerSavers: functionNames
+        .filter((name) => functionGrants[name].table?.items.PutItem?.includes(leadingKeys.peers))
+        .map((name) => functions[name]),
       // The functions that check SMS codes: those allowed to count a try on one (`sms-try#`, which only
       // `checkSmsCode` writes).
       smsCodeCheckers: functionNames

@@ -100,6 +100,11 @@ export const fieldErrorCodes = [
    * level M); named on the longest value.
    */
   'credential_too_large',
+  /**
+   * A free text kept or shown to others (a status change's reason, a share's purpose) holds a resident ID
+   * number or a mobile number (`params.kind`: `id_number` or `mobile`); the number is never echoed.
+   */
+  'personal_data_in_text',
   /** A reason not named by a more precise code: the page says the value is not accepted. */
   'invalid',
 ] as const;

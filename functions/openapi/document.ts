@@ -281,7 +281,11 @@ export function openApiDocument(
       securitySchemes: {
         oauth2: {
           type: 'oauth2',
-          description: 'Tokens from the OpenID provider (discovery: /.well-known/openid-configuration)',
+          description:
+            'Tokens from the OpenID provider (discovery: /.well-known/openid-configuration). A client-' +
+            'credentials request without `scope` gets every API scope the client is registered with ' +
+            '(`admin`, `licences:issue`, `licences:verify`, `supervision`: those it holds), as the token ' +
+            'response’s `scope` says; ask for fewer to narrow the token (docs/api.md, "Machine clients")',
           flows: {
             clientCredentials: { tokenUrl: `${base}/token`, scopes },
             authorizationCode: { authorizationUrl: `${base}/authorize`, tokenUrl: `${base}/token`, scopes },

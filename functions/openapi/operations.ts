@@ -838,8 +838,10 @@ export const operations: Operations = {
       'its credential. A granted type the person holds no licence of adds nothing. Each licence returned ' +
       'is recorded in the person’s usage record (用证记录). The `openid` scope below is not enough on its ' +
       'own: a sign-in token without `licence_access` is not meant for this API (`401 invalid_token`), and ' +
-      'an API token without it is `403 insufficient_authorization`. A platform gets a share that outlives ' +
-      'the person’s session by also asking for `offline_access` with `prompt=consent` (docs/sharing.md).',
+      'an API token without it is `403 insufficient_authorization`. A share outlives the person’s ' +
+      'session without `offline_access` or `prompt=consent` in the request: its code gets a refresh token ' +
+      '(for a platform registered with `offline_access`, which gives it the `refresh_token` grant), and ' +
+      'its tokens last until the share’s `expires_at` or its withdrawal (docs/sharing.md).',
     tag: 'Sharing',
     responses: { 200: { description: 'The shared licences', schema: sharedLicencesSchema } },
     problems: { 403: ['insufficient_authorization', 'account_not_found'] },

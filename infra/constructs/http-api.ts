@@ -116,6 +116,9 @@ const publicWriteReasons: Partial<Record<RouteKey, string>> = {
  */
 function unauthorizedRouteReason(route: Route): string | undefined {
   const { auth } = route;
+  if (route.method === 'OPTIONS') {
+    return `CORS preflight (${routeKey(route)}) of a public route the route table opens to pages of any origin (cors): the function answers it with the allowed methods and headers, reads nothing and writes nothing; never with credentials.`;
+  }
   if (auth === 'public') {
     return route.method === 'GET'
       ? `Public by design (${routeKey(route)}): read-only, published for anyone (verifiers, browsers, monitoring), and without personal data; the stage throttling bounds it.`
@@ -137,11 +140,15 @@ function unauthorizedRouteReason(route: Route): string | undefined {
  * issuer URL without it), access logs, the stage's throttling and the lower throttles of the routes that
  * declare their own (the route table's `throttle`), and a 5xx-rate alarm.
  *
- * No CORS configuration: API Gateway's would answer preflight requests for every route, the authorization
- * endpoint included, which a browser never calls cross-origin. The OpenID provider answers CORS itself on
+ * No CORS configuration: API Gateway's applies to every route of the API (it answers every preflight and
+ * overrides the functions' own headers), the admin, issuer and holder routes included, which no page of
+ * another origin may call. Instead the route table opens the public routes browser verifiers need
+ * (`cors`: POST /verify, the trust list, status lists, issuers, the catalogue, the OpenAPI document): each
+ * gets an `OPTIONS` route here ({@link gatewayRoutes}, passed to {@link addRoutes}) whose preflight its
+ * function answers, and its answers carry `Access-Control-Allow-Origin: *` (shared/http/cors.ts). Every
+ * other route has no `OPTIONS` route and sends no CORS header. The OpenID provider answers CORS itself on
  * the endpoints browsers call from other origins (discovery, JWKS, token, userinfo), since `ANY` routes pass
- * `OPTIONS` to it; the trust list and status lists are simple GETs that send `Access-Control-Allow-Origin`
- * themselves; the admin and issuer APIs are called server to server.
+ * `OPTIONS` to it.
  */
 export class ServiceApi extends Construct {
   readonly api: apigw.HttpApi;

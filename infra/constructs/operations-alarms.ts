@@ -5,7 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { TableDeclaration } from '../../shared/adapters/dynamo/table.js';
 import { smsCheckCeilingLine, smsCodePolicy } from '../../shared/identity/sms-codes.js';
-import { peersRefreshedLine } from '../../shared/issuers/peers.js';
+import { peerCollisionLine, peersRefreshedLine } from '../../shared/issuers/peers.js';
 import { auditCheckLogLines } from '../../shared/supervision/audit-chain-check.js';
 import { auditCheckpointLogLines } from '../../shared/supervision/checkpoints.js';
 import type { ServiceFunction } from './service-function.js';
@@ -42,6 +42,7 @@ export const operationsFilterPatterns = {
   auditCheckpointSigned: logs.FilterPattern.stringValue('$.message', '=', auditCheckpointLogLines.signed),
   noticesAbandoned: logs.FilterPattern.stringValue('$.message', '=', noticeAbandonedLine),
   peersRefreshed: logs.FilterPattern.stringValue('$.message', '=', peersRefreshedLine),
+  peerCollisions: logs.FilterPattern.stringValue('$.message', '=', peerCollisionLine),
   smsCheckCeiling: logs.FilterPattern.stringValue('$.message', '=', smsCheckCeilingLine),
 };
 
@@ -66,6 +67,11 @@ export interface OperationsAlarmsProps {
   notices: ServiceFunction;
   /** The peer-platform refresh (functions/peers.ts). */
   peers: ServiceFunction;
+  /**
+   * The functions that accept a peer's issuers and save them (those allowed to put a peer item: the
+   * schedule's `peers`, and `admin`'s registrations and refreshes), which log two peers' issuers colliding.
+   */
+  peerSavers: readonly ServiceFunction[];
   /** The functions that check SMS codes (the step-up and reset in `oidc`, `/register` in `accounts`). */
   smsCodeCheckers: readonly ServiceFunction[];
 }
@@ -75,7 +81,7 @@ export interface OperationsAlarmsProps {
  * (which the parent counts as one resource): each function's, the API's, the queues' and the stream's,
  * the SMS provider's and spend, and the on-call's own ({@link watch}: DynamoDB throttles and system errors
  * per table, the audit trail broken or not checked for a day, withdrawal notices given up on, peer copies
- * past their stale age, SMS code checks at their daily ceiling; SRE review M3). In the parent, their 94
+ * past their stale age, two peers' issuers colliding, SMS code checks at their daily ceiling; SRE review M3). In the parent, their 94
  * alarms and 33 filters took it to 468 of CloudFormation's 500 resources; it holds 342 without them. The
  * alarm topic stays in the parent: the key guard's EventBridge rule publishes to it too, the stack's
  * output `AlarmTopicArn` names it, and a topic made again here would lose its subscriptions.
@@ -150,6 +156,45 @@ export class OperationsAlarms extends NestedStack {
       'StalePeersAlarm',
       "elicence peers: a peer platform's trust list copy is older than PEER_STALE_SECONDS (served marked stale; its issuers are dropped at PEER_MAX_AGE_SECONDS)",
       stale.metric({ period: Duration.minutes(15), statistic: 'Maximum' }),
+    );
+
+    this.peerCollisionsAlarm(props.peerSavers);
+  }
+
+  /**
+   * Two peers' accepted issuers sharing an id or a credit code ({@link peerCollisionLine}, an error): both
+   * are left out of our trust list, and those licences stop verifying here, until an operator removes the
+   * peer at fault (docs/peers.md). One filter on each saving function's log group (a filter reads one
+   * group), summed. A peer's issuers are accepted again at every refresh, even from the same copy, so the
+   * 15-minute schedule logs the clash at each round while both peers list it: the alarm fires at the first
+   * line (a registration, a refresh) and holds in 1 of 2 fifteen-minute periods, clearing half an hour
+   * after the last round that saw it.
+   */
+  private peerCollisionsAlarm(savers: readonly ServiceFunction[]): void {
+    const period = Duration.minutes(15);
+    const collisions = Object.fromEntries(
+      savers.map((saver, i) => [
+        `m${i}`,
+        saver
+          .countLogLines('PeerIssuerCollisions', {
+            pattern: operationsFilterPatterns.peerCollisions,
+            metricName: 'PeerIssuerCollisions',
+          })
+          .metric({ period, statistic: 'Sum' }),
+      ]),
+    );
+    this.atLeastOne(
+      'PeerCollisionsAlarm',
+      'elicence peers: two peer platforms list the same issuer id or credit code: both issuers are left out of our trust list (their licences do not verify here) until the peer at fault is removed (docs/peers.md)',
+      new cloudwatch.MathExpression({
+        label: 'peer issuer collisions',
+        expression: Object.keys(collisions)
+          .map((m) => `FILL(${m}, 0)`)
+          .join(' + '),
+        usingMetrics: collisions,
+        period,
+      }),
+      { periods: 2, datapoints: 1 },
     );
   }
 

@@ -3,7 +3,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { functionGrants, type KeyRole } from '../../functions/grants.js';
-import { routes } from '../../functions/routes.js';
+import { gatewayRoutes } from '../../functions/routes.js';
 import type { Config } from '../../shared/config.js';
 import {
   buildDependencies,
@@ -205,7 +205,7 @@ export async function startLocalRuntime(
 
   let ready!: () => void;
   const readiness = new Promise<void>((resolve) => (ready = resolve));
-  const server = createLocalServer(routes, { ready: readiness, loadHandler: options.loadHandler });
+  const server = createLocalServer(gatewayRoutes, { ready: readiness, loadHandler: options.loadHandler });
 
   /** A queue consumer's handler, imported at its first message (as Lambda loads it at a cold start). */
   const queueConsumer = (name: 'batches' | 'sms-codes') => async () => {

@@ -1,6 +1,7 @@
 import { DependencyError, ServiceError, type ErrorKind } from '../errors.js';
 import { logger, withRequestLogKeys } from '../logger.js';
 import { dpopSigningAlgs } from './dpop.js';
+import { isPreflight, preflightAnswer, withCorsHeaders } from './cors.js';
 import { checkRequestLine, withEdgeHeaders, type Edge } from './edge.js';
 import { httpStatusOf } from './error-mapping.js';
 import { problem } from './response.js';
@@ -36,11 +37,17 @@ export const problemTitles: Readonly<Record<number, string>> = {
 export function apiHandler(handle: HttpHandler, edge: Edge): HttpHandler {
   return (event, context) =>
     withRequestLogKeys(event, context, async () => {
+      // A route open to pages of any origin (the table's `cors`): its preflight answered here, before
+      // any handler, and each of its answers readable cross-origin, refusals included (./cors.ts).
+      const crossOrigin = edge.crossOriginMethods?.(event.routeKey);
+      const answer = (result: HttpResult) =>
+        withEdgeHeaders(crossOrigin ? withCorsHeaders(result) : result, edge.secure());
       try {
         checkRequestLine(event, edge.parametersOf(event.routeKey));
-        return withEdgeHeaders(await handle(event), edge.secure());
+        if (crossOrigin && isPreflight(event)) return answer(preflightAnswer(crossOrigin));
+        return answer(await handle(event));
       } catch (error) {
-        return withEdgeHeaders(errorResult(error, event.requestContext?.requestId), edge.secure());
+        return answer(errorResult(error, event.requestContext?.requestId));
       }
     });
 }

@@ -68,6 +68,12 @@ export interface Caller {
  */
 const authorizationPattern = /^(Bearer|DPoP) +([A-Za-z0-9\-._~+/]{20,512}=*)$/i;
 
+/** The scheme of an `Authorization` header that names ours, whatever follows it. */
+const schemePattern = /^(Bearer|DPoP) +\S/i;
+
+/** What a token we cannot use is told, whether unknown, malformed, revoked or expired. */
+const unknownTokenMessage = 'The access token is unknown, revoked or expired';
+
 /** What {@link authenticate} needs for a DPoP request: where proofs are marked used, and our public URL. */
 export interface DpopCheck {
   proofs: DpopProofLedger;
@@ -121,10 +127,17 @@ export async function authenticate(
   }
   const match = authorizationPattern.exec(authorization);
   if (!match) {
+    // `Bearer bogus` is a Bearer token, only not one of ours: answered as an unknown token is (review
+    // R25, L7: it was told "not a Bearer token"), and with the same words, so that the answer tells no
+    // more of what our tokens look like. Only another scheme (`Basic …`) is told the header is wrong.
+    const scheme = schemePattern.exec(authorization)?.[1];
     throw new AuthenticationError(
       'invalid_token',
       401,
-      'The Authorization header is not a Bearer or DPoP token',
+      scheme
+        ? unknownTokenMessage
+        : 'The Authorization header is not of the Bearer or DPoP scheme: send Authorization: Bearer <token>',
+      scheme?.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer',
     );
   }
   const token = match[2]!;
@@ -158,12 +171,7 @@ export async function authenticate(
   // 4. The token: ours, live, sent as its binding says.
   const record = await found;
   if (!record || record.exp === undefined || record.exp <= options.nowSeconds) {
-    throw new AuthenticationError(
-      'invalid_token',
-      401,
-      'The access token is unknown, revoked or expired',
-      scheme,
-    );
+    throw new AuthenticationError('invalid_token', 401, unknownTokenMessage, scheme);
   }
   checkBinding(record, proof);
 
@@ -184,18 +192,17 @@ export async function authenticate(
     throw new AuthenticationError(
       'insufficient_scope',
       403,
-      `The access token lacks the scope ${accepted.join(' or ')}`,
+      // A token with no scope at all was asked for none (a client-credentials request naming a
+      // `resource` but no `scope`): say what to ask for, not only what is missing.
+      scopes.size === 0
+        ? `The access token carries no scope: ask the token endpoint for scope=${accepted.join(' or scope=')}`
+        : `The access token lacks the scope ${accepted.join(' or ')}`,
       scheme,
     );
   }
   // 6. Last, so that a token refused for its audience or scope costs no read of its session.
   if (!(await sessionStillHolds(record))) {
-    throw new AuthenticationError(
-      'invalid_token',
-      401,
-      'The access token is unknown, revoked or expired',
-      scheme,
-    );
+    throw new AuthenticationError('invalid_token', 401, unknownTokenMessage, scheme);
   }
   // 7. The proof used once: marked after every other check, so that a refused request writes nothing.
   if (proof) await markProofUsed(proof, options.dpop.proofs, options.nowSeconds);

@@ -43,6 +43,11 @@ export interface Edge {
   parametersOf(routeKey: string): Readonly<Record<string, ParameterKind>> | undefined;
   /** Whether the public origin (ISSUER_URL) is https. */
   secure(): boolean;
+  /**
+   * The methods open to pages of any origin at the route key's path (a `cors` route of the table, or its
+   * preflight: `./cors.ts`); `undefined` for every other route, whose answers carry no CORS header.
+   */
+  crossOriginMethods?(routeKey: string): readonly string[] | undefined;
 }
 
 /** Longest request path the service reads; each parameter in it is bounded far lower (below). */

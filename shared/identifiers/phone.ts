@@ -23,6 +23,11 @@ export const phoneNumber = z
   })
   .transform((value) => value as PhoneNumber);
 
+/** Whether `value` is a mainland mobile number in E.164 form (`+8613912345678`). */
+export function isMobileNumber(value: string): boolean {
+  return mobile.test(value);
+}
+
 /** The display form: the first three and the last four digits, e.g. `139****5678`. */
 export function maskPhone(phone: PhoneNumber): string {
   const national = phone.slice(3);

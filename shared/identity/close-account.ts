@@ -8,7 +8,8 @@ import { closureAuditPrefix, saveWithTrace, type PendingWorkIndex } from '../pen
 import { requireFreshSignIn, requirePasswordAgain, type SignInProof } from './fresh-sign-in.js';
 import type { AccountStore } from './account-store.js';
 import { acrOf, assuranceLevelOf } from './assurance.js';
-import { appointmentInForce } from './entity-account.js';
+import { appointmentInForce, type AgentAppointment } from './entity-account.js';
+import { saveAgentChange } from './entities.js';
 import type { EntityStore } from './entity-store.js';
 import type { LoginAttemptStore } from './login-throttle.js';
 import type { PasskeyStore } from './passkeys.js';
@@ -132,7 +133,9 @@ export async function closeAccount(
  *    by the ID number's lookup key, so they would otherwise come back with a new account of the same
  *    number. Only for an account at level 3: one below has not proved it is the number's person (a
  *    squatter's account), and its closing leaves the person's appointments alone. Appointments the person made as an entity's legal representative stay: they are the
- *    entity's acts, and count only while the business registry names the person representative.
+ *    entity's acts, and count only while the business registry names the person representative. Each
+ *    withdrawal is saved with its entry `agent.withdrawn` (actor the closing account, the agent's masked
+ *    number, the entity's credit code), as a representative's withdrawal is.
  * 3. Withdraws the platforms' consents and shares as the person would one by one, so that each platform
  *    that registered an events endpoint is told to delete its copies (`PlatformConsents.withdrawAll`: each
  *    withdrawal's notice queued in the write that deletes its grants, so a retry neither loses nor
@@ -169,13 +172,28 @@ export async function finishClosure(
       : (await deps.entities.appointmentsFor(account.lookupKey)).filter((appointment) =>
           appointmentInForce(appointment, now),
         );
+  //    Each withdrawal with its trace `agent.withdrawn` (actor the closing account), in its own write as a
+  //    representative's withdrawal is: a retry after a failure finds it withdrawn, and writes no second.
   for (const appointment of appointments) {
-    await deps.entities.saveAppointment({
+    const withdrawn: AgentAppointment = {
       ...appointment,
       status: 'withdrawn',
       withdrawnAt: now.toISOString(),
       withdrawnBy: account.id,
-    });
+    };
+    await saveAgentChange(
+      withdrawn,
+      {
+        at: now.toISOString(),
+        actor: account.id,
+        action: 'agent.withdrawn',
+        holderMasked: appointment.masked,
+        reason: `${appointment.creditCode} account closed`,
+        ...(context.requestId ? { requestId: context.requestId } : {}),
+      },
+      (trace) => deps.entities.saveAppointment(withdrawn, trace),
+      deps,
+    );
   }
 
   // 3. The platforms told (each its own withdrawal, notice included), then every sign-in ended.

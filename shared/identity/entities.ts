@@ -568,9 +568,10 @@ export async function listAgents(
  * the agent and the appointment's version written (`agent-changed#<agent id>#<version>`: each version is
  * written by one change only), so that no appointment (a clerk's right to issue among them) stands, nor
  * is withdrawn, untraced. An entry that cannot be written now stays saved and the change stands: the
- * reconciler writes it a minute later.
+ * reconciler writes it a minute later. The closure of an agent's account withdraws its appointments
+ * through it too (shared/identity/close-account.ts).
  */
-function saveAgentChange(
+export function saveAgentChange(
   appointment: AgentAppointment,
   entry: AuditEntry,
   save: (trace: Trace) => Promise<AgentAppointment>,

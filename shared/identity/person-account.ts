@@ -45,6 +45,13 @@ export interface PersonAccount {
    * what depends on it and finally deletes it (shared/identity/close-account.ts).
    */
   closingSince?: string;
+  /**
+   * Set by a phone proof that took the account over or reset its password, in the account's own write, and
+   * taken off once what it ends after that write has ended (shared/identity/phone-proof.ts): the sign-ins,
+   * and with `passkeysBefore` (a takeover's time, RFC 3339) the passkeys enrolled until then, the
+   * squatter's. Still set, the next proof of the account finishes it.
+   */
+  proofCleanup?: { passkeysBefore?: string };
   version: number;
 }
 

@@ -1,5 +1,6 @@
 import type { AuditEntry, AuditTrail } from '../audit/audit-trail.js';
 import type { IdNumber } from '../identifiers/id-number.js';
+import { maskPhone, type PhoneNumber } from '../identifiers/phone.js';
 import { logger } from '../logger.js';
 import { phoneProofAuditPrefix, saveWithTrace, type PendingWorkIndex } from '../pending-work/pending-work.js';
 import type { AccountStore } from './account-store.js';
@@ -133,7 +134,8 @@ export type ProofOutcome =
  * to platforms are withdrawn first, each platform that registered an events endpoint told by a withdrawal
  * notice (`PlatformConsents.withdrawAll`, as the account's closure does). A reset on an account proven by another phone is `not_proven_phone`
  * once its code is checked (never before: a guess must tell nothing of the account). A takeover writes the audit entry `account.taken_over`, a reset
- * `account.password_reset` (actor the account, no phone or ID number): saved with the account's own
+ * `account.password_reset`, a proof that replaced the proven phone without a takeover `account.phone_changed`
+ * (actor the account, no ID number, the phone masked only): saved with the account's own
  * write ({@link saveWithTrace}), so that the account never changes hands, nor its password, untraced;
  * an entry that cannot be written at once is written by the reconciler a minute later.
  *
@@ -173,6 +175,18 @@ export async function completePhoneProof(
   const reset = options.newPassword !== undefined;
   const endsSignIns = tookOver || reset;
   if (endsSignIns) await deps.platformConsents.withdrawAll(account.id);
+  // What ends after the save (the squatter's passkeys, the sign-ins) is owed from that save on, and saved
+  // with it (`proofCleanup`): a proof that failed after the save (its code used up) leaves it owed, and the
+  // next proof of the account (a retry, with a new code) finishes it, though it no longer sees a takeover.
+  // A takeover or a reset owes the removal of every passkey enrolled until now (a reset's: one may be an
+  // intruder's, enrolled from a session the person now shuts out, review R28 H1); one owed from before,
+  // those enrolled until its takeover or reset (the owner's since are theirs).
+  const owed = account.proofCleanup;
+  const passkeysBefore = endsSignIns ? new Date(deps.clock.now()).toISOString() : owed?.passkeysBefore;
+  const cleanup = {
+    passkeysBefore,
+    signIns: endsSignIns || owed !== undefined,
+  };
   const proven: PersonAccount = {
     ...account,
     ...(registered
@@ -189,10 +203,19 @@ export async function completePhoneProof(
     ...(options.newPassword !== undefined && {
       passwordHash: await deps.passwords.hash(options.newPassword),
     }),
+    ...(cleanup.signIns && { proofCleanup: passkeysBefore === undefined ? {} : { passkeysBefore } }),
   };
+  // The proven phone replaced (or first recorded) on an account already at level 3, without a takeover:
+  // whoever holds that phone now resets the password, so it is traced too (masked, never the number).
+  const phoneChanged = !tookOver && account.provenPhone !== provenPhone;
+  const entries = proofEntries(
+    account.id,
+    subject.purpose,
+    { tookOver, reset, ...(phoneChanged && { phoneMasked: maskPhone(subject.phone as PhoneNumber) }) },
+    deps,
+  );
   // The account and the entries of what changed hands with it, one write (or none: then a retry with a
   // new code does it all again); the entries are written at once, or by the reconciler.
-  const entries = proofEntries(account.id, subject.purpose, { tookOver, reset }, deps);
   const saved =
     entries.length > 0
       ? await saveWithTrace(
@@ -202,16 +225,38 @@ export async function completePhoneProof(
           { ...deps, pendingAudit: deps.providerAudit },
         )
       : await deps.accounts.save(proven);
-  // Passkeys first, then sign-ins: a passkey sign-in in between would otherwise outlive the ending. A
-  // reset removes them too: one enrolled by whoever held a session the person now shuts out would open
-  // the account again (review R28 H1).
-  if (endsSignIns) await removePasskeys(account.id, deps.passkeys);
-  if (endsSignIns) {
+  // Passkeys first, then sign-ins: a passkey sign-in in between would otherwise outlive the ending.
+  if (tookOver) await removePasskeys(account.id, deps.passkeys);
+  else if (passkeysBefore !== undefined) await removePasskeys(account.id, deps.passkeys, passkeysBefore);
+  if (cleanup.signIns) {
     // A new password ends every other sign-in too: whoever knew the old one is out.
     await deps.signIns.endAll(account.id, { keepSession: options.keepSession });
   }
+  const done = cleanup.signIns ? await cleanedUp(saved, deps) : saved;
   logger.info('level 3 proven by sms', { accountId: account.id, purpose: subject.purpose, tookOver });
-  return { ok: true, account: saved, tookOver };
+  return { ok: true, account: done, tookOver };
+}
+
+/**
+ * The account with its owed clean-up done: `proofCleanup` taken off (one more versioned write, after a
+ * takeover or a reset only). Not written (a concurrent change of the account, the table), it stays owed,
+ * and the next proof does the clean-up once more (the passkeys enrolled until the takeover, none of the
+ * owner's since; the sign-ins but that proof's own); the proof is answered all the same.
+ */
+async function cleanedUp(
+  account: PersonAccount,
+  deps: Pick<PhoneProofDependencies, 'accounts'>,
+): Promise<PersonAccount> {
+  const { proofCleanup: _done, ...rest } = account;
+  try {
+    return await deps.accounts.save(rest);
+  } catch (error) {
+    logger.warn('phone proof clean-up done, its mark not cleared', {
+      accountId: account.id,
+      error: String(error),
+    });
+    return account;
+  }
 }
 
 /** The registry's record of the account's person, asked by the ID number (the HTTP registries need it). */
@@ -224,30 +269,50 @@ async function registryPerson(
 
 /**
  * Removes every passkey of an account taken over (none of them was enrolled by the real owner) or whose
- * password was reset (any may be an intruder's).
+ * password was reset (any may be an intruder's). With `enrolledUntil` (RFC 3339, a reset's, or a
+ * takeover's clean-up finished later), only those enrolled until then.
  */
-async function removePasskeys(accountId: string, passkeys: PasskeyStore): Promise<void> {
-  const held = await passkeys.listFor(accountId);
+async function removePasskeys(
+  accountId: string,
+  passkeys: PasskeyStore,
+  enrolledUntil?: string,
+): Promise<void> {
+  const held = (await passkeys.listFor(accountId)).filter(
+    (passkey) => enrolledUntil === undefined || passkey.createdAt <= enrolledUntil,
+  );
   await Promise.all(held.map((passkey) => passkeys.remove(accountId, passkey.id)));
   if (held.length > 0)
-    logger.info('passkeys removed with the takeover or reset', { accountId, count: held.length });
+    logger.info('passkeys of a taken-over account removed', { accountId, count: held.length });
 }
 
 /**
  * The audit entries of a proof that changed who controls the account: the real owner taking it over
- * (`account.taken_over`, `reason` the purpose) and a password replaced (`account.password_reset`); none
- * for a proof that changed neither. The actor is the account; no phone or ID number goes in (they are
- * saved as pending work with the account's write, and nothing there may hold either).
+ * (`account.taken_over`, `reason` the purpose), a password replaced (`account.password_reset`), and the
+ * proven phone replaced without a takeover (`account.phone_changed`, `reason` the purpose and the new
+ * phone masked, `139****5678`: a level-3 step-up or reset proven by another phone, or the first phone of an
+ * account proven in person); none for a proof that changed none. The actor is the account; no phone in
+ * clear nor ID number goes in (they are saved as pending work with the account's write, and nothing there
+ * may hold either).
  */
 function proofEntries(
   accountId: string,
   purpose: SmsCodeSubject['purpose'],
-  what: { tookOver: boolean; reset: boolean },
+  what: { tookOver: boolean; reset: boolean; phoneMasked?: string },
   deps: Pick<PhoneProofDependencies, 'clock'>,
 ): AuditEntry[] {
   const at = new Date(deps.clock.now()).toISOString();
   return [
     ...(what.tookOver ? [{ at, actor: accountId, action: 'account.taken_over', reason: purpose }] : []),
     ...(what.reset ? [{ at, actor: accountId, action: 'account.password_reset', reason: purpose }] : []),
+    ...(what.phoneMasked
+      ? [
+          {
+            at,
+            actor: accountId,
+            action: 'account.phone_changed',
+            reason: `${purpose}, proven phone ${what.phoneMasked}`,
+          },
+        ]
+      : []),
   ];
 }

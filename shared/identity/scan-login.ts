@@ -8,10 +8,13 @@ import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
  * and a link; a person signed in to the wallet at level 3 opens it, reads which platform asks and from
  * which browser, and confirms; the page that showed the code then completes the sign-in at level 3.
  *
- * A code is 256 random bits, lives `lifetimeSeconds` (at most 120), is confirmed once and completes once.
- * It is bound to the browser that showed it by a second secret (the binding) that only that browser holds,
- * in a cookie: whoever learns the code (from the QR code, over a shoulder, relayed by an attacker) can
- * confirm it, but only that browser can complete it. The table holds the SHA-256 of both, never either.
+ * A code is 256 bits: 128 naming its sign-in (a hash of the interaction's uid: the code's _slot_) and 128
+ * random. It lives `lifetimeSeconds` (at most 120), is confirmed once and completes once. It is bound to
+ * the browser that showed it by a second secret (the binding) that only that browser holds, in a cookie:
+ * whoever learns the code (from the QR code, over a shoulder, relayed by an attacker) can confirm it, but
+ * only that browser can complete it. The table holds the SHA-256 of both, never either, in one record per
+ * sign-in (its slot): a newer code of the same sign-in replaces the record, so that however often a
+ * sign-in page is shown anew, its sign-in keeps one record (security review R27).
  */
 
 /** Where a code is: shown and waiting, confirmed in a wallet, refused there, or used up by its browser. */
@@ -26,7 +29,9 @@ export interface ScanLoginBrowser {
 }
 
 export interface ScanLoginRecord {
-  /** SHA-256 (base64url) of the code: the record's key. */
+  /** SHA-256 (base64url) of the code's slot (its first 128 bits, naming its sign-in): the record's key. */
+  slotHash: string;
+  /** SHA-256 (base64url) of the whole code: the slot's current code, the only one it answers for. */
   codeHash: string;
   /** SHA-256 (base64url) of the binding secret the showing browser holds in a cookie. */
   bindingHash: string;
@@ -46,20 +51,27 @@ export interface ScanLoginRecord {
 }
 
 /**
- * Storage of scan-to-login codes, by the hash of the code. Records outlive their code for a while (so a
- * late visitor is told the code expired rather than that it never existed), never for long.
+ * Storage of scan-to-login codes, one record per sign-in, by the hash of the code's slot. Records outlive
+ * their code for a while (so a late visitor is told the code expired rather than that it never existed),
+ * never for long.
  */
 export interface ScanLoginStore {
-  /** Stores a new record; a ConflictError if one exists under that hash. */
-  create(record: ScanLoginRecord): Promise<void>;
-  /** The record, its code expired or not, while it is kept; nothing once it is gone or never was. */
-  find(codeHash: string, nowSeconds: number): Promise<ScanLoginRecord | undefined>;
   /**
-   * Moves the record from `from` to `to` in one conditional write, only while its code is unexpired at
-   * `nowSeconds`, recording `personId` when given: the record as written, or nothing when it was not at
-   * `from` (already confirmed, cancelled, used) or has expired. Of two racing callers one wins.
+   * Stores the record in its slot, replacing the slot's record of another code unless that one was used
+   * (`completed`); a ConflictError (and nothing written) when the slot holds this same code already, or a
+   * used one. One conditional write: a sign-in has one record however many codes it was shown.
+   */
+  place(record: ScanLoginRecord, nowSeconds: number): Promise<void>;
+  /** The slot's record, its code expired or not, while it is kept; nothing once it is gone or never was. */
+  find(slotHash: string, nowSeconds: number): Promise<ScanLoginRecord | undefined>;
+  /**
+   * Moves the slot's record from `from` to `to` in one conditional write, only while it is still the
+   * record of the code `codeHash` and that code is unexpired at `nowSeconds`, recording `personId` when
+   * given: the record as written, or nothing when it was not at `from` (already confirmed, cancelled,
+   * used), has expired or was replaced. Of two racing callers one wins.
    */
   advance(
+    slotHash: string,
     codeHash: string,
     from: ScanLoginState,
     to: ScanLoginState,
@@ -74,7 +86,32 @@ export const maxScanLoginSeconds = 120;
 /** The shape of a code in a URL: 256 bits in base64url. */
 export const scanLoginCodePattern = /^[A-Za-z0-9_-]{43}$/;
 
-const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
+const digest = (value: string | Uint8Array) => createHash('sha256').update(value).digest('base64url');
+
+/** How many of a code's 32 bytes name its sign-in (its slot); the rest are random. */
+const slotBytes = 16;
+/** Bound into every slot's hash: a new way of deriving slots gets a new label. */
+const slotLabel = 'elicence/scan-login-slot/v1';
+
+/** The first bytes of every code of the sign-in `interactionUid`: a hash of its uid. */
+function slotOfSignIn(interactionUid: string): Buffer {
+  return createHash('sha256').update(`${slotLabel}\n${interactionUid}`).digest().subarray(0, slotBytes);
+}
+
+/** The key of a (well-formed) code's record: the SHA-256 of its slot bytes. */
+function slotHashOf(code: string): string {
+  return digest(Buffer.from(code, 'base64url').subarray(0, slotBytes));
+}
+
+/**
+ * Whether `code` (well-formed) is one of the sign-in `interactionUid`'s: its slot names that sign-in. A
+ * code of an older format, or of another sign-in, is not.
+ */
+export function codeOfSignIn(code: string, interactionUid: string): boolean {
+  if (!scanLoginCodePattern.test(code)) return false;
+  const slot = Buffer.from(code, 'base64url').subarray(0, slotBytes);
+  return slot.length === slotBytes && slot.equals(slotOfSignIn(interactionUid));
+}
 
 /** Why a code cannot be used: each gets its own clear page. */
 export type ScanLoginProblem = 'unknown' | 'expired' | 'used' | 'cancelled' | 'other_browser';
@@ -151,24 +188,28 @@ export class ScanLogins {
     clientName: string;
     browser: ScanLoginBrowser;
   }): Promise<ShownCode> {
-    const { code, binding } = this.fresh();
+    const { code, binding } = this.fresh(input.interactionUid);
     const { expiresAt } = await this.store({ code, binding, ...input });
     return { code, binding, expiresAt };
   }
 
   /**
-   * A new code and binding, stored nowhere yet: the sign-in page shows the code's link and sets the
-   * cookie; the code is stored ({@link store}) only when its QR code is fetched, so a sign-in page
-   * costs no table write for a way of signing in that most people do not use.
+   * A new code of the sign-in `interactionUid` (its slot, then 128 random bits) and a binding, stored
+   * nowhere yet: the sign-in page shows the code's link and sets the cookie; the code is stored
+   * ({@link store}) only when its QR code is fetched, so a sign-in page costs no table write for a way of
+   * signing in that most people do not use.
    */
-  fresh(): { code: string; binding: string } {
-    return { code: randomBytes(32).toString('base64url'), binding: randomBytes(32).toString('base64url') };
+  fresh(interactionUid: string): { code: string; binding: string } {
+    const code = Buffer.concat([slotOfSignIn(interactionUid), randomBytes(32 - slotBytes)]);
+    return { code: code.toString('base64url'), binding: randomBytes(32).toString('base64url') };
   }
 
   /**
-   * Stores a {@link fresh} code for the sign-in `interactionUid`, its lifetime starting now; the same code
-   * stored already for the same browser and sign-in (the QR code fetched again) is left as it is. A code
-   * stored for another binding or sign-in, used, refused or expired fails with its problem.
+   * Stores a {@link fresh} code for the sign-in `interactionUid`, its lifetime starting now, in that
+   * sign-in's one record (replacing an earlier code of it, which then neither confirms nor completes);
+   * the same code stored already for the same browser and sign-in (the QR code fetched again) is left as
+   * it is. A code of another sign-in, or stored for another binding, used, refused or expired fails with
+   * its problem.
    */
   async store(input: {
     code: string;
@@ -178,26 +219,30 @@ export class ScanLogins {
     clientName: string;
     browser: ScanLoginBrowser;
   }): Promise<{ state: 'pending' | 'confirmed'; expiresAt: number }> {
-    if (!scanLoginCodePattern.test(input.code) || !scanLoginCodePattern.test(input.binding)) {
+    if (!codeOfSignIn(input.code, input.interactionUid) || !scanLoginCodePattern.test(input.binding)) {
       throw scanLoginError('other_browser');
     }
     const now = epochSeconds(this.clock);
     const expiresAt = now + this.lifetimeSeconds;
     try {
-      await this.records.create({
-        codeHash: digest(input.code),
-        bindingHash: digest(input.binding),
-        interactionUid: input.interactionUid,
-        clientId: input.clientId,
-        clientName: input.clientName.slice(0, 200),
-        browser: {
-          userAgent: input.browser.userAgent.slice(0, 120),
-          ...(input.browser.address ? { address: input.browser.address.slice(0, 64) } : {}),
+      await this.records.place(
+        {
+          slotHash: slotHashOf(input.code),
+          codeHash: digest(input.code),
+          bindingHash: digest(input.binding),
+          interactionUid: input.interactionUid,
+          clientId: input.clientId,
+          clientName: input.clientName.slice(0, 200),
+          browser: {
+            userAgent: input.browser.userAgent.slice(0, 120),
+            ...(input.browser.address ? { address: input.browser.address.slice(0, 64) } : {}),
+          },
+          shownAt: now,
+          codeExpiresAt: expiresAt,
+          state: 'pending',
         },
-        shownAt: now,
-        codeExpiresAt: expiresAt,
-        state: 'pending',
-      });
+        now,
+      );
       return { state: 'pending', expiresAt };
     } catch (error) {
       if (!(error instanceof ConflictError) || scanLoginProblemOf(error)) throw error;
@@ -233,7 +278,13 @@ export class ScanLogins {
     const now = epochSeconds(this.clock);
     const record = await this.#held(input, now);
     if (record.state === 'pending') return { state: 'pending', expiresAt: record.codeExpiresAt };
-    const completed = await this.records.advance(record.codeHash, 'confirmed', 'completed', now);
+    const completed = await this.records.advance(
+      record.slotHash,
+      record.codeHash,
+      'confirmed',
+      'completed',
+      now,
+    );
     if (!completed?.personId) throw scanLoginError('used');
     return { state: 'confirmed', personId: completed.personId };
   }
@@ -271,15 +322,17 @@ export class ScanLogins {
 
   async #find(code: string, now: number): Promise<ScanLoginRecord> {
     if (!scanLoginCodePattern.test(code)) throw scanLoginError('unknown');
-    const record = await this.records.find(digest(code), now);
+    const record = await this.records.find(slotHashOf(code), now);
     if (!record) throw scanLoginError('unknown');
+    // The slot holds a newer code of the same sign-in (its page was shown anew): this one is over.
+    if (!constantTimeEqual(record.codeHash, digest(code))) throw scanLoginError('expired');
     return record;
   }
 
   async #advance(code: string, to: 'confirmed' | 'cancelled', personId?: string): Promise<ScanLoginRecord> {
     const now = epochSeconds(this.clock);
     const record = await this.pending(code);
-    const moved = await this.records.advance(record.codeHash, 'pending', to, now, personId);
+    const moved = await this.records.advance(record.slotHash, record.codeHash, 'pending', to, now, personId);
     if (moved) return moved;
     // Lost a race, or expired in between: say which.
     return Promise.reject(

@@ -72,7 +72,10 @@ export interface CreatedIssuer {
  * Onboards an issuing agency: claims its credit code (one conditional write, so concurrent duplicates
  * yield exactly one issuer), creates its own KMS signing key and its OAuth client (scope
  * `licences:issue`), derives that client's secret, then activates it. If any step before the activation
- * fails, what was created is undone and the credit code released, so a retry starts clean.
+ * fails, what was created is undone and the credit code released, so a retry starts clean. An activation
+ * that fails is read back first ({@link activationOutcome}): one written after all (its outcome was
+ * unknown) is answered as made, and one that cannot be read back is left as it is: an issuer in force
+ * never loses its key and client to a rollback.
  *
  * The activation (the issuer in force: it signs licences from then on) is saved with its audit entry
  * `issuer.created` (the operator's client, the issuer, its credit code, region and licence types) as one
@@ -105,6 +108,8 @@ export async function createIssuer(
 
   let keyId: string | undefined;
   let clientId: string | undefined;
+  let activated: Issuer;
+  let clientSecret: string;
   try {
     const key = await deps.keys.createSigningKey({
       description: `elicence issuer ${claimed.id} (${claimed.creditCode})`,
@@ -131,10 +136,16 @@ export async function createIssuer(
     });
 
     // Derived before the activation: once the issuer is in force nothing is undone, so nothing may fail after.
-    const clientSecret = await deps.secrets.secretFor(clientId, markers);
+    clientSecret = await deps.secrets.secretFor(clientId, markers);
+    activated = { ...claimed, status: 'active', keyId, kid, publicJwk, clientId };
+  } catch (error) {
+    await undo(deps, claimed, keyId, clientId);
+    throw error;
+  }
 
+  try {
     const issuer = await saveIssuerChange(
-      { ...claimed, status: 'active', keyId, kid, publicJwk, clientId },
+      activated,
       {
         at: new Date(deps.clock.now()).toISOString(),
         actor: context.clientId,
@@ -147,8 +158,51 @@ export async function createIssuer(
     );
     return { issuer, clientSecret };
   } catch (error) {
+    // The activation's outcome may be unknown (a timeout; or the SDK's retry of a write that had landed,
+    // refused as a stale version): the issuer is read again before anything is undone. One in force is
+    // answered as activated (its `issuer.created` entry was saved with it: the reconciler writes it).
+    const outcome = await activationOutcome(deps, activated);
+    if (outcome.activated) {
+      logger.warn('issuer activation answered an error but was written', {
+        issuerId: claimed.id,
+        error: String(error),
+      });
+      return { issuer: outcome.activated, clientSecret };
+    }
+    if (outcome.unknown) {
+      logger.error('issuer onboarding could not be undone', {
+        issuerId: claimed.id,
+        what: 'activation outcome unknown',
+        error: String(error),
+      });
+      throw error;
+    }
     await undo(deps, claimed, keyId, clientId);
     throw error;
+  }
+}
+
+/**
+ * Whether an activation that failed (or seemed to) was written after all: the issuer read again by its
+ * credit code, in force with this onboarding's key and client (`activated`: it signs licences, and its
+ * `issuer.created` entry was saved with it, for the reconciler to write). `unknown` when it cannot be read:
+ * then nothing is undone, for an issuer in force must never lose its key and client to a rollback (the
+ * claim stays, and the operator is told by the error and the alarm's log line).
+ */
+async function activationOutcome(
+  deps: CreateIssuerDependencies,
+  activated: Issuer,
+): Promise<{ activated?: Issuer; unknown?: true }> {
+  try {
+    const found = await deps.issuers.findByCreditCode(activated.creditCode);
+    const inForce =
+      found?.id === activated.id &&
+      found.status !== 'provisioning' &&
+      found.keyId === activated.keyId &&
+      found.clientId === activated.clientId;
+    return inForce ? { activated: found } : {};
+  } catch {
+    return { unknown: true };
   }
 }
 

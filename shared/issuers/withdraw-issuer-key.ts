@@ -4,9 +4,13 @@ import type { Issuer } from './issuer.js';
 import { saveIssuerChange, type IssuerChangeDependencies } from './issuer-audit.js';
 import { issuerKeyHistory } from './issuer-keys.js';
 import { rotationLockMs } from './rotate-issuer-key.js';
+import { refusePersonalData } from '../identifiers/personal-data-in-text.js';
 
 export const withdrawIssuerKeyInput = z.strictObject({
-  reason: z.string().trim().min(1).max(500).meta({ description: 'Why (the incident), for the audit trail' }),
+  reason: z.string().trim().min(1).max(500).superRefine(refusePersonalData).meta({
+    description:
+      'Why (the incident), for the audit trail (kept for good): text holding a resident ID number or a mobile number is refused (`personal_data_in_text`)',
+  }),
 });
 export type WithdrawIssuerKeyInput = z.output<typeof withdrawIssuerKeyInput>;
 

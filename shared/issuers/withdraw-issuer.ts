@@ -3,8 +3,14 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import type { Issuer } from './issuer.js';
 import { saveIssuerChange, type IssuerChangeDependencies } from './issuer-audit.js';
 import type { ClientStore } from '../clients/client-store.js';
+import { refusePersonalData } from '../identifiers/personal-data-in-text.js';
 
-export const withdrawIssuerInput = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+export const withdrawIssuerInput = z.strictObject({
+  reason: z.string().trim().min(1).max(500).superRefine(refusePersonalData).meta({
+    description:
+      'Why, for the audit trail (kept for good): text holding a resident ID number or a mobile number is refused (`personal_data_in_text`)',
+  }),
+});
 export type WithdrawIssuerInput = z.output<typeof withdrawIssuerInput>;
 
 export interface WithdrawIssuerDependencies extends IssuerChangeDependencies {

@@ -430,7 +430,8 @@ export interface RunBatchDependencies extends IssueLicenceDependencies {
  * counted into the job, so a re-run after a crash at any point issues nothing twice and counts nothing
  * twice. A fault (the table, KMS) throws: the queue delivers the job again, and the re-run picks up there.
  * Two runs of one job at once (a message delivered twice) never write over each other's chunk
- * ({@link saveChunkOver}) nor count one twice (the job's `version`).
+ * ({@link saveChunkOver}) nor count one twice (the job's `version`), and the slower one goes on from
+ * where the other left the job rather than failing ({@link saveJobOver}).
  *
  * However late the re-run (a message redriven from the dead-letter queue weeks on), an item issued before
  * is not issued again: the chunk under way keeps the ids of its items issued so far when a fault stops it
@@ -456,8 +457,10 @@ export async function runBatch(batchId: string, deps: RunBatchDependencies): Pro
   };
   while (job.status === 'running') {
     if (job.nextChunk >= job.chunks) {
-      job = await deps.batches.saveJob({ ...job, status: 'done' });
-      logger.info('batch done', { batchId, issued: job.issued, failed: job.failed });
+      const finished = await saveJobOver(job, (current) => ({ ...current, status: 'done' }), deps);
+      if (finished.saved)
+        logger.info('batch done', { batchId, issued: finished.job.issued, failed: finished.job.failed });
+      job = finished.job;
       break;
     }
     const chunk = await deps.batches.chunk(job.id, chunkSetOf(job), job.nextChunk);
@@ -472,18 +475,56 @@ export async function runBatch(batchId: string, deps: RunBatchDependencies): Pro
       : chunk;
     const ids = done.licenceIds ?? [];
     const chunkErrors = done.errors ?? [];
-    job = await deps.batches.saveJob({
-      ...job,
-      issued: job.issued + ids.filter((licenceId) => licenceId !== null).length,
-      failed: job.failed + chunkErrors.length,
-      // In index order: those refused at submission come first otherwise (review R23 L2).
-      errors: [...job.errors, ...chunkErrors].sort((a, b) => a.index - b.index),
-      nextChunk: job.nextChunk + 1,
-    });
+    ({ job } = await saveJobOver(
+      job,
+      (current) => ({
+        ...current,
+        issued: current.issued + ids.filter((licenceId) => licenceId !== null).length,
+        failed: current.failed + chunkErrors.length,
+        // In index order: those refused at submission come first otherwise (review R23 L2).
+        errors: [...current.errors, ...chunkErrors].sort((a, b) => a.index - b.index),
+        nextChunk: current.nextChunk + 1,
+      }),
+      deps,
+    ));
   }
   // Also on a re-run of a job already done: its release may have been lost in a crash.
   await releaseBatchSlot(job.issuerId, job.id, deps);
   return job;
+}
+
+/** How many times {@link saveJobOver} reads the job again after another run saved it, before giving up. */
+const JOB_SAVE_ATTEMPTS = 5;
+
+/**
+ * Saves `change(job)`, the job's next step (a chunk counted, or the job done), over the job as read. When
+ * another run of the job saved it meanwhile (`batch_changed`: two deliveries of one message, or a redrive
+ * overlapping a run, processed the same chunk), the job is read again: if the other run took that step
+ * already (moved past the chunk, or finished the job), its job stands and is answered (`saved: false`),
+ * this run going on from there; else the step is taken over the job as stored. The chunk's outcome both
+ * runs count is the one stored ({@link saveChunkOver}), so it is counted once either way. The slower run's
+ * delivery used to fail on the conflict, counting towards the dead-letter queue though nothing was wrong.
+ * A job that keeps changing without moving on is a fault (the queue delivers again).
+ */
+async function saveJobOver(
+  read: BatchJob,
+  change: (job: BatchJob) => BatchJob,
+  deps: Pick<RunBatchDependencies, 'batches'>,
+): Promise<{ job: BatchJob; saved: boolean }> {
+  const step = read.nextChunk;
+  let job = read;
+  for (let tries = 0; tries < JOB_SAVE_ATTEMPTS; tries += 1) {
+    try {
+      return { job: await deps.batches.saveJob(change(job)), saved: true };
+    } catch (error) {
+      if (!(error instanceof ConflictError) || error.code !== 'batch_changed') throw error;
+    }
+    const stored = await deps.batches.find(read.id);
+    if (!stored) throw new Error(`batch ${read.id} is missing`);
+    if (stored.status !== 'running' || stored.nextChunk > step) return { job: stored, saved: false };
+    job = stored;
+  }
+  throw new Error(`batch ${read.id} kept changing under another run`);
 }
 
 /** A chunk's items; a chunk that does not open (altered, moved, another key) is a fault, never skipped. */

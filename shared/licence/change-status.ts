@@ -13,6 +13,7 @@ import {
 } from './pending-work.js';
 import { reasonText, statusReason, statusReasonCodes } from './status-reasons.js';
 import { actedBy } from './issuer-actor.js';
+import { refusePersonalData } from '../identifiers/personal-data-in-text.js';
 
 /**
  * A status change: the status, and why: a preset `reasonCode` of that status (`statusReasons`), a free
@@ -25,8 +26,9 @@ export const changeStatusInput = z
     reasonCode: z.enum(statusReasonCodes).optional().meta({
       description: 'A preset reason of the target status (see docs/console.md); `other` needs `reason`',
     }),
-    reason: z.string().trim().min(1).max(500).optional().meta({
-      description: 'Free text: required without `reasonCode` or with `other`; a note to a preset otherwise',
+    reason: z.string().trim().min(1).max(500).superRefine(refusePersonalData).optional().meta({
+      description:
+        'Free text: required without `reasonCode` or with `other`; a note to a preset otherwise. Kept in the audit chain and shown to supervisors: text holding a resident ID number or a mobile number is refused (`personal_data_in_text`)',
     }),
   })
   .superRefine((input, context) => {

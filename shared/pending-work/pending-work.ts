@@ -115,6 +115,12 @@ export const phoneProofAuditPrefix = 'phone-proof#';
 export const passkeyAuditPrefix = 'passkey-changed#';
 
 /**
+ * A person's consent to share licences with a platform (授权用证), saved with its grant
+ * (`authorization-granted#<grant id>`: shared/sso/interactions.ts), in the OpenID provider.
+ */
+export const grantAuditPrefix = 'authorization-granted#';
+
+/**
  * The indexes of pointers that carry their own entries, each holding the changes of one function alone
  * (its own partition on DynamoDB, which IAM grants that function and the reconciler only), and the groups
  * of ids each may hold: the reconciler writes a pointer's entries only if its id starts with one of its
@@ -125,23 +131,30 @@ export const passkeyAuditPrefix = 'passkey-changed#';
  *   or a peer platform (`admin`);
  * - `accounts`: an account registered, proven in person or closed, an entity's agent appointed or
  *   withdrawn (`accounts`; the local seed's counter proofs and demo clerk as well);
- * - `provider`: an account taken over or its password reset by a phone code (`oidc`, the OpenID provider).
+ * - `provider`: an account taken over, its password reset or its proven phone replaced by a phone code, and
+ *   a consent to share licences (`oidc`, the OpenID provider).
  */
 export const carriedGroups = {
   withdrawals: [carriedAuditPrefix, passkeyAuditPrefix],
   operators: [issuerAuditPrefix, clientAuditPrefix, peerAuditPrefix],
   accounts: [agentAuditPrefix, registrationAuditPrefix, inPersonProofAuditPrefix, closureAuditPrefix],
-  provider: [phoneProofAuditPrefix],
+  provider: [phoneProofAuditPrefix, grantAuditPrefix],
 } as const satisfies Record<string, readonly string[]>;
 
 /**
  * The actions the entries of an index's pointers may be, for an index whose writer is the internet-facing
- * `oidc` (review R26): the reconciler writes a `provider` pointer's entries only if each is a takeover's or a
- * password reset's (shared/identity/phone-proof.ts), so that a compromised provider cannot have it write
+ * `oidc` (review R26): the reconciler writes a `provider` pointer's entries only if each is a takeover's, a
+ * password reset's or a proven phone's change (shared/identity/phone-proof.ts) or a consent's
+ * (shared/sso/interactions.ts), so that a compromised provider cannot have it write
  * entries of any other kind under its own keys. The other indexes are bounded by their groups alone.
  */
 export const carriedActions: Partial<Record<CarryingKind, readonly string[]>> = {
-  provider: ['account.taken_over', 'account.password_reset'],
+  provider: [
+    'account.taken_over',
+    'account.password_reset',
+    'account.phone_changed',
+    'authorization.granted',
+  ],
 };
 
 /** An index of pointers that carry their own entries ({@link carriedGroups}). */

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { AssuranceLevel } from '../identity/assurance.js';
+import { personalDataProblem } from '../identifiers/personal-data-in-text.js';
 import { findLicenceType, licenceTypes, minAssuranceOf, type LicenceType } from '../licence/catalogue.js';
 
 /** The Rich Authorization Request type (RFC 9396) a platform asks with to read a person's licences. */
@@ -20,7 +21,9 @@ export const maxAccessSeconds = 90 * 86_400;
  * `licence_types` are catalogue codes (1 to 8, each once), `purpose` the platform's own words that the
  * consent page shows, `actions` only `read`, and `expires_at` how long the platform wishes to keep the
  * access (at most {@link maxAccessSeconds}; {@link defaultAccessSeconds} without it). Any other member
- * is refused: what the person sees on the consent page must be all that the grant says.
+ * is refused: what the person sees on the consent page must be all that the grant says. A purpose holding
+ * a resident ID number or a mobile number is refused too, by {@link parseLicenceAccess} (not here: the
+ * grants already made are read with this schema, and must keep reading).
  */
 export const licenceAccessDetailSchema = z.strictObject({
   type: z.literal(licenceAccessType),
@@ -60,7 +63,9 @@ export class LicenceAccessProblem extends Error {
 
 /**
  * Checks one `licence_access` detail (the provider's RAR `validate` hook calls this): the schema above,
- * and an expiry wish in the future and within {@link maxAccessSeconds} of `now`.
+ * a purpose without a resident ID number or a mobile number in it (it is shown to the person, kept in the
+ * grant and in the audit trail: `purpose: personal_data_in_text: …`, never the number), and an expiry
+ * wish in the future and within {@link maxAccessSeconds} of `now`.
  *
  * @example
  * ```ts
@@ -80,6 +85,8 @@ export function parseLicenceAccess(detail: unknown, now: Date): LicenceAccessDet
     const unknown = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
     throw new LicenceAccessProblem(unknown ?? (field || 'authorization_details'), issue.message);
   }
+  const personal = personalDataProblem(parsed.data.purpose);
+  if (personal) throw new LicenceAccessProblem('purpose', `${personal.code}: ${personal.message}`);
   if (parsed.data.expires_at !== undefined) {
     const seconds = (Date.parse(parsed.data.expires_at) - now.getTime()) / 1000;
     if (seconds <= 60) throw new LicenceAccessProblem('expires_at', 'must be in the future');

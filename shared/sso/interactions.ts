@@ -38,6 +38,8 @@ import type { ScanLoginInteractions } from './scan-login.js';
 import type { PhoneProofDependencies } from '../identity/phone-proof.js';
 import { isStepUp, phoneInteractions } from './phone-interactions.js';
 import { servedOverHttps } from '../web/kit/cookies.js';
+import { grantAuditPrefix, saveWithTrace } from '../pending-work/pending-work.js';
+import { savedWithTrace } from './traced-grant.js';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 /** Answers with a page; `scripts` for the sign-in page, whose passkey button has a script. */
@@ -462,17 +464,25 @@ export function interactionRoutes(
     if (existing?.resources) grant.resources = structuredClone(existing.resources);
     addMissing(grant, details, form);
     for (const detail of sharing) grant.addRar(detail);
-    const grantId = await grant.save();
-    logger.info('licence access granted', { clientId, grantId });
     // A consent is a state change, and leaves its trace (security review): who let which platform read
-    // which licence types, why, under which grant (withdrawal writes `authorization.withdrawn`).
-    await proofs.audit.record({
-      at: new Date(proofs.clock.now()).toISOString(),
-      action: 'authorization.granted',
-      actor: session.accountId,
-      reason: `client ${clientId}, grant ${grantId}, types ${sharing.flatMap((d) => d.licence_types).join(' ')}`,
-      purpose: sharing.map((detail) => detail.purpose).join('；'),
-    });
+    // which licence types, why, under which grant (withdrawal writes `authorization.withdrawn`). Saved with
+    // the grant, one write (`authorization-granted#<grant id>`, the provider's pending work): a grant is
+    // never without its entry, which is written now or, if that fails, by the reconciler a minute later.
+    // The grant's id is chosen first, as its save would, so that the entry can name it.
+    grant.jti = (grant as unknown as { generateTokenId(): string }).generateTokenId();
+    const grantId = await saveWithTrace(
+      `${grantAuditPrefix}${grant.jti}`,
+      {
+        at: new Date(proofs.clock.now()).toISOString(),
+        action: 'authorization.granted',
+        actor: session.accountId,
+        reason: `client ${clientId}, grant ${grant.jti}, types ${sharing.flatMap((d) => d.licence_types).join(' ')}`,
+        purpose: sharing.map((detail) => detail.purpose).join('；'),
+      },
+      (trace) => savedWithTrace('Grant', grant.jti, trace, () => grant.save()),
+      { ...proofs, pendingAudit: proofs.providerAudit },
+    );
+    logger.info('licence access granted', { clientId, grantId });
     return provider.interactionFinished(
       ctx.req,
       ctx.res,

@@ -31,7 +31,7 @@ import { pageHeaders, pageLang, pageView, withLang, type PageView } from '../web
 import { errorPage, loggedOutPage, logoutPage } from '../web/pages/interaction-pages.js';
 import { idNumberScope } from '../web/pages/consent-words.js';
 import { pairwiseSubjects, sectorOf } from './pairwise.js';
-import { allScopes, apiScopes, identityScopes } from './scopes.js';
+import { allScopes, apiScopes, identityScopes, machineScopes } from './scopes.js';
 import { cookieName, servedOverHttps } from '../web/kit/cookies.js';
 import { sessionIdFor } from './session-ids.js';
 import { personOfAccountId, type CodeIds } from './code-ids.js';
@@ -311,8 +311,9 @@ export function createProvider(deps: ProviderDependencies): Provider {
         enabled: true,
         // Our API is the audience only when an API scope or licence access is asked for; otherwise the
         // access token is for userinfo, as OpenID Connect expects.
-        defaultResource: (ctx, _client, oneOf) => {
+        defaultResource: (ctx, client, oneOf) => {
           if (oneOf) return oneOf;
+          defaultMachineScope(ctx, client);
           const asked = String(ctx.oidc.params?.scope ?? '').split(' ');
           return asked.some((scope) => (apiScopes as readonly string[]).includes(scope)) ||
             ctx.oidc.params?.authorization_details !== undefined
@@ -433,6 +434,25 @@ function withinGrant(ctx: KoaContextWithOIDC | undefined, seconds: number): numb
   const exp = (ctx?.oidc?.entities?.Grant as { exp?: unknown } | undefined)?.exp;
   if (typeof exp !== 'number') return seconds;
   return Math.max(1, Math.min(seconds, exp - Math.floor(Date.now() / 1000)));
+}
+
+/**
+ * A client-credentials request without `scope` asks for the API scopes the client is registered with
+ * (RFC 6749 §3.3 lets a server process a request without `scope` with "a pre-defined default value" it
+ * documents: docs/integrating.md). Without this the provider issued such a client a token with no scope
+ * and no audience, which every route of our API then refused as "not meant for this API" (review R25,
+ * M2). Set on the request's parameters before the provider reads them: the provider's client-credentials
+ * grant resolves the resource (this hook's caller) before it reads and checks the scopes, so the token
+ * is issued, checked and answered (`scope` in the token response) exactly as if the client had asked for
+ * them. A request with `scope`, or with an explicit `resource`, is left as it is; so is any other grant.
+ */
+function defaultMachineScope(ctx: KoaContextWithOIDC, client: { scope?: string | undefined }): void {
+  const params = ctx.oidc?.params as { grant_type?: unknown; scope?: unknown } | undefined;
+  if (ctx.oidc?.route !== 'token' || params?.grant_type !== 'client_credentials') return;
+  if (params.scope !== undefined) return;
+  const registered = new Set((client.scope ?? '').split(' '));
+  const scope = machineScopes.filter((s) => registered.has(s)).join(' ');
+  if (scope) params.scope = scope;
 }
 
 /** Where RFC 8414 clients look for the metadata (`/.well-known/oauth-authorization-server`). */

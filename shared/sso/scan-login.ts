@@ -8,7 +8,7 @@ import { httpStatusOf } from '../http/error-mapping.js';
 import { acrOf } from '../identity/assurance.js';
 import type { IdentityDirectory } from '../identity/identity-directory.js';
 import type { ScanLogins } from '../identity/scan-login.js';
-import { scanLoginError, scanLoginProblemOf } from '../identity/scan-login.js';
+import { codeOfSignIn, scanLoginError, scanLoginProblemOf } from '../identity/scan-login.js';
 import { renderQrSvg } from '../licence/qr.js';
 import { logger } from '../logger.js';
 import { approximateAddress, userAgentSummary } from '../web/kit/browser-summary.js';
@@ -104,7 +104,7 @@ export class ScanLoginInteractions {
       // The same page shown again (a language switch, a reload) keeps its code while it has time left.
       const kept = await this.#stillShowable(ctx, step.uid);
       if (kept) return scanLoginSection(view, await this.#shown(step.uid, kept.code, kept.expiresAt));
-      const { code, binding } = this.#scan.fresh();
+      const { code, binding } = this.#scan.fresh(step.uid);
       ctx.append(
         'set-cookie',
         serializeCookie(this.#cookie, `${code}.${binding}.${this.#macOf(step.uid, code, binding)}`, {
@@ -127,7 +127,8 @@ export class ScanLoginInteractions {
   /**
    * `GET /interaction/{uid}/qr`: the QR code of this browser's code (its cookie) for this sign-in (its
    * interaction cookie), as an SVG image; the code is stored now, its lifetime starting now, with the
-   * platform and browser the wallet will show. Fetched again, the stored code is shown as it is.
+   * platform and browser the wallet will show, in the sign-in's one record (replacing an earlier code of
+   * the same sign-in). Fetched again, the stored code is shown as it is.
    */
   async qr(ctx: KoaContextWithOIDC, provider: Provider): Promise<void> {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
@@ -245,8 +246,9 @@ export class ScanLoginInteractions {
 
   /**
    * This browser's code and binding for the sign-in `uid`, from its cookie: only as this service set it
-   * for that sign-in (the MAC checked in constant time); nothing for a cookie altered, made up, of an
-   * older format or set for another sign-in.
+   * for that sign-in (the MAC checked in constant time) and only a code of that sign-in's slot (so that a
+   * sign-in stores one record, whatever it is shown); nothing for a cookie altered, made up, of an older
+   * format or set for another sign-in.
    */
   #held(ctx: KoaContextWithOIDC, uid: string): { code: string; binding: string } | undefined {
     const held = cookieValue.exec(ctx.cookies.get(this.#cookie, { signed: false }) ?? '');
@@ -254,7 +256,7 @@ export class ScanLoginInteractions {
     const [, code = '', binding = '', mac = ''] = held;
     const expected = Buffer.from(this.#macOf(uid, code, binding));
     const given = Buffer.from(mac);
-    return given.length === expected.length && timingSafeEqual(given, expected)
+    return given.length === expected.length && timingSafeEqual(given, expected) && codeOfSignIn(code, uid)
       ? { code, binding }
       : undefined;
   }

@@ -9,7 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { functionGrants, kmsActions } from '../../functions/grants.js';
-import { functionNames, routeKey, routes, type FunctionName } from '../../functions/routes.js';
+import { functionNames, gatewayRoutes, routeKey, routes, type FunctionName } from '../../functions/routes.js';
 import { requireBanner } from '../../infra/bundling.js';
 import { addComplianceChecks, ElicenceStack, type ElicenceStackProps } from '../../infra/stack.js';
 import { idNumberEncryptionContext, phoneEncryptionContext } from '../../shared/identity/person-account.js';
@@ -146,14 +146,14 @@ describe('ElicenceStack', () => {
       expect(Object.keys(template.toJSON().Resources as Json).length).toBeLessThan(400);
     });
 
-    it('has exactly the routes of the route table, each to the function it names', () => {
+    it('has exactly the routes of the route table and their preflights, each to the function it names', () => {
       const found = template.findResources('AWS::ApiGatewayV2::Route');
       const keys = Object.values(found).map((route) => (route as { Properties: Json }).Properties.RouteKey);
-      expect(new Set(keys)).toEqual(new Set(routes.map(routeKey)));
-      expect(keys).toHaveLength(routes.length);
+      expect(new Set(keys)).toEqual(new Set(gatewayRoutes.map(routeKey)));
+      expect(keys).toHaveLength(gatewayRoutes.length);
 
       const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
-      for (const route of routes) {
+      for (const route of gatewayRoutes) {
         const [, resource] = Object.entries(found).find(
           ([, r]) => (r as { Properties: Json }).Properties.RouteKey === routeKey(route),
         )!;
@@ -181,12 +181,14 @@ describe('ElicenceStack', () => {
           .map(([, reason]) => reason);
         reasons.set(key, acknowledged);
       }
-      expect(new Set(reasons.keys())).toEqual(new Set(routes.map(routeKey)));
-      for (const route of routes) {
+      expect(new Set(reasons.keys())).toEqual(new Set(gatewayRoutes.map(routeKey)));
+      for (const route of gatewayRoutes) {
         const [reason, ...more] = reasons.get(routeKey(route)) ?? [];
         expect(more, routeKey(route)).toEqual([]);
         expect(reason, routeKey(route)).toEqual(expect.any(String));
-        if (route.auth === 'public') {
+        if (route.method === 'OPTIONS') {
+          expect(reason, routeKey(route)).toMatch(/^CORS preflight \(OPTIONS .*never with credentials/);
+        } else if (route.auth === 'public') {
           expect(reason, routeKey(route)).toContain(`(${routeKey(route)})`);
           if (route.method === 'GET') expect(reason).toMatch(/read-only/);
           else expect(reason, routeKey(route)).not.toMatch(/read-only/);
@@ -329,11 +331,30 @@ describe('ElicenceStack', () => {
       });
     });
 
-    it('configures no CORS in API Gateway (the OpenID provider answers it itself)', () => {
+    it('configures no CORS in API Gateway, and a preflight route only for the public routes open cross-origin', () => {
+      // API Gateway's CORS would answer for every route (the OpenID provider answers its own); the route
+      // table's `cors` routes get their OPTIONS route instead (review R25, L7).
       template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
         ProtocolType: 'HTTP',
         CorsConfiguration: Match.absent(),
       });
+      const preflights = Object.values(template.findResources('AWS::ApiGatewayV2::Route'))
+        .map((route) => String((route as { Properties: Json }).Properties.RouteKey))
+        .filter((key) => key.startsWith('OPTIONS '))
+        .sort();
+      expect(preflights).toEqual(
+        [
+          'OPTIONS /issuers/{id}',
+          'OPTIONS /licence-types',
+          'OPTIONS /licence-types/{code}',
+          'OPTIONS /openapi.json',
+          'OPTIONS /status-lists/{listId}',
+          'OPTIONS /trust-list',
+          'OPTIONS /verify',
+          'OPTIONS /verify/pdf',
+        ].sort(),
+      );
+      for (const route of routes.filter((r) => r.cors)) expect(route.auth, routeKey(route)).toBe('public');
     });
 
     it('alarms on the 5xx rate and outputs the API and issuer URLs', () => {
@@ -558,9 +579,11 @@ describe('ElicenceStack', () => {
       const smsSenders = functionNames.filter((name) => functionGrants[name].sms).length;
       // And the SMS code checks refused by their daily ceiling, in the two functions that check codes.
       const smsCodeCheckers = 2;
+      // And two peers' issuers colliding, in the two functions that save peers (admin, peers).
+      const peerSavers = 2;
       alarmTemplate.resourceCountIs(
         'AWS::Logs::MetricFilter',
-        callKms.length + writeAfterChanges.length + operations + smsSenders + smsCodeCheckers,
+        callKms.length + writeAfterChanges.length + operations + smsSenders + smsCodeCheckers + peerSavers,
       );
     });
 
@@ -1635,10 +1658,16 @@ describe('ElicenceStack', () => {
           for (const key of keys) expect(key, name).not.toMatch(/^audit/);
         }
       }
-      // The internet-facing provider marks its own entries written once (a phone proof's), no other
-      // function's: a mark planted under another change's key would keep that entry from being written (R26).
+      // The internet-facing provider marks its own entries written once (a phone proof's, a consent's), no
+      // other function's: a mark planted under another change's key would keep that entry from being
+      // written (R26).
       expect(leadingKeyGrants('oidc', stack.auditTrail.table)).toEqual({
-        'dynamodb:PutItem': ['audit#*', 'audit-chain#*', 'audit-once#phone-proof#*'],
+        'dynamodb:PutItem': [
+          'audit#*',
+          'audit-chain#*',
+          'audit-once#phone-proof#*',
+          'audit-once#authorization-granted#*',
+        ],
       });
     });
 
@@ -2627,6 +2656,54 @@ describe('ElicenceStack', () => {
           metric: `Elicence/${name}`,
           name: 'SmsCheckCeilingRefusals',
           period: 300,
+          stat: 'Sum',
+        })),
+      );
+    });
+
+    // Two peers listing one issuer id or credit code lose it both (docs/peers.md): their licences stop
+    // verifying here, which was only logged. The functions that save peers count the line, and the first
+    // pages.
+    it('alarms on two peers’ issuers colliding, counted where peers are saved (admin, peers)', () => {
+      const savers = ['admin', 'peers'] as const;
+      expect(
+        functionNames.filter((name) => functionGrants[name].table?.items.PutItem?.includes('peers')),
+      ).toEqual(savers);
+      for (const name of savers) {
+        const filter = filterOn(stack.functions[name].logGroup, 'PeerIssuerCollisions');
+        // The line of test/unit/infra/operations-filters.test.ts.
+        expect(filter.FilterPattern).toBe('{ $.message = "peer issuers collide: left out at both peers" }');
+        expect(filter.MetricTransformations[0]).toMatchObject({
+          MetricNamespace: `Elicence/${name}`,
+          MetricValue: '1',
+        });
+      }
+      const [alarm, ...others] = alarmsMatching(/two peer platforms list the same issuer/);
+      expect(others).toEqual([]);
+      expect(alarm).toMatchObject({
+        Threshold: 1,
+        EvaluationPeriods: 2,
+        DatapointsToAlarm: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: logicalId(stack.alarmNotifications.topic) }],
+      });
+      const metrics = alarm?.Metrics ?? [];
+      expect(metrics.find((m) => m.Expression)?.Expression).toBe('FILL(m0, 0) + FILL(m1, 0)');
+      expect(
+        metrics
+          .flatMap((m) => (m.MetricStat ? [m.MetricStat] : []))
+          .map((stat) => ({
+            metric: (stat.Metric as Json).Namespace,
+            name: (stat.Metric as Json).MetricName,
+            period: stat.Period,
+            stat: stat.Stat,
+          })),
+      ).toEqual(
+        savers.map((name) => ({
+          metric: `Elicence/${name}`,
+          name: 'PeerIssuerCollisions',
+          period: 900,
           stat: 'Sum',
         })),
       );

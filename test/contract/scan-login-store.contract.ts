@@ -14,6 +14,7 @@ const now = 1_700_000_000;
 
 function record(overrides: Partial<ScanLoginRecord> = {}): ScanLoginRecord {
   return {
+    slotHash: randomBytes(32).toString('base64url'),
     codeHash: randomBytes(32).toString('base64url'),
     bindingHash: randomBytes(32).toString('base64url'),
     interactionUid: 'uid-1',
@@ -28,9 +29,10 @@ function record(overrides: Partial<ScanLoginRecord> = {}): ScanLoginRecord {
 }
 
 /**
- * The {@link ScanLoginStore} contract: records by the hash of their code, kept a while past the code's
- * expiry; each change of state is conditional on the state and on the code's expiry, so of two racing
- * confirmations (or completions) one wins; and the use cases over it (single use, binding, expiry).
+ * The {@link ScanLoginStore} contract: one record per sign-in (by the hash of its codes' slot), kept a
+ * while past the code's expiry, replaced by another code of the sign-in unless used; each change of state
+ * is conditional on the code, its state and expiry, so of two racing confirmations (or completions) one
+ * wins; and the use cases over it (single use, binding, expiry, one record per sign-in).
  */
 export function scanLoginStoreContract(name: string, make: Make<{ store: ScanLoginStore }>): void {
   describe(`ScanLoginStore contract: ${name}`, () => {
@@ -44,49 +46,67 @@ export function scanLoginStoreContract(name: string, make: Make<{ store: ScanLog
       await subject.cleanup();
     });
 
-    it('finds a record by its hash, also after its code expired, and nothing for another hash', async () => {
+    it('finds a record by its slot, also after its code expired, and nothing for another slot', async () => {
       const created = record();
-      await store.create(created);
-      expect(await store.find(created.codeHash, now)).toEqual(created);
-      expect(await store.find(created.codeHash, now + 600)).toEqual(created);
+      await store.place(created, now);
+      expect(await store.find(created.slotHash, now)).toEqual(created);
+      expect(await store.find(created.slotHash, now + 600)).toEqual(created);
       expect(await store.find(randomBytes(32).toString('base64url'), now)).toBeUndefined();
     });
 
-    it('refuses a second record under the same hash', async () => {
-      const created = record();
-      await store.create(created);
-      expect(await rejection(store.create({ ...created, interactionUid: 'uid-2' }))).toBeInstanceOf(
+    it('keeps one record per slot: another code replaces it, the same code or a used one does not', async () => {
+      const first = record();
+      await store.place(first, now);
+      expect(await rejection(store.place({ ...first, interactionUid: 'uid-2' }, now))).toBeInstanceOf(
         ConflictError,
       );
-      expect((await store.find(created.codeHash, now))?.interactionUid).toBe('uid-1');
+      expect((await store.find(first.slotHash, now))?.interactionUid).toBe('uid-1');
+      // A newer code of the same sign-in takes the slot; the earlier one no longer moves.
+      const second = record({ slotHash: first.slotHash, shownAt: now + 10, codeExpiresAt: now + 130 });
+      await store.place(second, now + 10);
+      expect(await store.find(first.slotHash, now + 10)).toEqual(second);
+      expect(
+        await store.advance(first.slotHash, first.codeHash, 'pending', 'confirmed', now + 11, 'person-1'),
+      ).toBeUndefined();
+      // Confirmed, it can still be replaced (only its own browser could complete it, and it lost it).
+      await store.advance(second.slotHash, second.codeHash, 'pending', 'confirmed', now + 12, 'person-1');
+      const third = record({ slotHash: first.slotHash, shownAt: now + 20, codeExpiresAt: now + 140 });
+      await store.place(third, now + 20);
+      // Used, it stays: a used code is reported used, not replaced.
+      await store.advance(third.slotHash, third.codeHash, 'pending', 'confirmed', now + 21, 'person-1');
+      await store.advance(third.slotHash, third.codeHash, 'confirmed', 'completed', now + 22);
+      const fourth = record({ slotHash: first.slotHash, shownAt: now + 30, codeExpiresAt: now + 150 });
+      expect(await rejection(store.place(fourth, now + 30))).toBeInstanceOf(ConflictError);
+      expect((await store.find(first.slotHash, now + 30))?.state).toBe('completed');
     });
 
     it('advances once from the expected state, recording the person, and never after expiry', async () => {
       const created = record();
-      await store.create(created);
-      const confirmed = await store.advance(created.codeHash, 'pending', 'confirmed', now + 5, 'person-1');
+      const { slotHash, codeHash } = created;
+      await store.place(created, now);
+      const confirmed = await store.advance(slotHash, codeHash, 'pending', 'confirmed', now + 5, 'person-1');
       expect(confirmed).toMatchObject({ state: 'confirmed', personId: 'person-1' });
       expect(
-        await store.advance(created.codeHash, 'pending', 'confirmed', now + 6, 'person-2'),
+        await store.advance(slotHash, codeHash, 'pending', 'confirmed', now + 6, 'person-2'),
       ).toBeUndefined();
-      expect((await store.find(created.codeHash, now + 6))?.personId).toBe('person-1');
-      expect(await store.advance(created.codeHash, 'confirmed', 'completed', now + 120)).toBeUndefined();
-      expect(await store.advance(created.codeHash, 'confirmed', 'completed', now + 119)).toMatchObject({
+      expect((await store.find(slotHash, now + 6))?.personId).toBe('person-1');
+      expect(await store.advance(slotHash, codeHash, 'confirmed', 'completed', now + 120)).toBeUndefined();
+      expect(await store.advance(slotHash, codeHash, 'confirmed', 'completed', now + 119)).toMatchObject({
         state: 'completed',
         personId: 'person-1',
       });
-      expect(await store.advance(created.codeHash, 'confirmed', 'completed', now + 119)).toBeUndefined();
+      expect(await store.advance(slotHash, codeHash, 'confirmed', 'completed', now + 119)).toBeUndefined();
       expect(
-        await store.advance(randomBytes(32).toString('base64url'), 'pending', 'confirmed', now),
+        await store.advance(randomBytes(32).toString('base64url'), codeHash, 'pending', 'confirmed', now),
       ).toBeUndefined();
     });
 
     it('lets exactly one of two racing confirmations win', async () => {
       const created = record();
-      await store.create(created);
+      await store.place(created, now);
       const outcomes = await Promise.all([
-        store.advance(created.codeHash, 'pending', 'confirmed', now, 'person-a'),
-        store.advance(created.codeHash, 'pending', 'confirmed', now, 'person-b'),
+        store.advance(created.slotHash, created.codeHash, 'pending', 'confirmed', now, 'person-a'),
+        store.advance(created.slotHash, created.codeHash, 'pending', 'confirmed', now, 'person-b'),
       ]);
       expect(outcomes.filter(Boolean)).toHaveLength(1);
     });
@@ -132,7 +152,7 @@ export function scanLoginStoreContract(name: string, make: Make<{ store: ScanLog
         const clock = new TestClock(now * 1000);
         const scan = new ScanLogins(store, clock, 120);
         const shown = await begin(scan);
-        const confirmedLate = await begin(scan);
+        const confirmedLate = await begin(scan, 'uid-2');
         await scan.confirm(confirmedLate.code, 'person-1');
         clock.advanceSeconds(120);
         expect(await problem(scan.confirm(shown.code, 'person-1'))).toBe('expired');
@@ -141,10 +161,39 @@ export function scanLoginStoreContract(name: string, make: Make<{ store: ScanLog
             scan.redeem({
               code: confirmedLate.code,
               binding: confirmedLate.binding,
-              interactionUid: 'uid-1',
+              interactionUid: 'uid-2',
             }),
           ),
         ).toBe('expired');
+      });
+
+      it('keeps one record per sign-in: a newer code of it replaces the earlier, which is then over', async () => {
+        const scan = new ScanLogins(store, new TestClock(now * 1000));
+        const first = await begin(scan);
+        const second = await begin(scan);
+        expect(second.code).not.toBe(first.code);
+        // Both name the sign-in in their first 128 bits; the rest is random.
+        expect(Buffer.from(second.code, 'base64url').subarray(0, 16)).toEqual(
+          Buffer.from(first.code, 'base64url').subarray(0, 16),
+        );
+        expect(await problem(scan.pending(first.code))).toBe('expired');
+        expect(await problem(scan.confirm(first.code, 'person-1'))).toBe('expired');
+        expect(await problem(scan.redeem({ ...first, interactionUid: 'uid-1' }))).toBe('expired');
+        await scan.confirm(second.code, 'person-1');
+        expect(await scan.redeem({ ...second, interactionUid: 'uid-1' })).toEqual({
+          state: 'confirmed',
+          personId: 'person-1',
+        });
+        // Another sign-in's code is refused for this one.
+        const other = scan.fresh('uid-2');
+        const stored = scan.store({
+          ...other,
+          interactionUid: 'uid-1',
+          clientId: 'demo',
+          clientName: '示例平台',
+          browser: { userAgent: 'Firefox 128 · Linux' },
+        });
+        expect(await problem(stored)).toBe('other_browser');
       });
 
       it('is dead once refused in the wallet, and unknown codes are unknown', async () => {

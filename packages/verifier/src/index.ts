@@ -46,7 +46,9 @@ export type {
   TrustedIssuer,
 } from './trust.js';
 export {
+  DEFAULT_MAX_TRUST_LIST_BYTES,
   OfflineTrustStore,
+  statusListTokenMaxBytes,
   SyncError,
   type OfflineSnapshot,
   type OfflineTrustStoreOptions,

@@ -30,6 +30,7 @@ import {
   type StatusBits,
 } from './status-list.js';
 import { streamCompression } from './status-list-streams.js';
+import { BodyReadError, readBoundedText } from './bounded-body.js';
 import { clockSkewSecondsOf } from './clock-skew.js';
 import { numberOption } from './number-option.js';
 import { issuerUrlOf, statusListTokenClaims, statusListTokenType } from './claims.js';
@@ -70,9 +71,18 @@ export interface OfflineTrustStoreOptions {
   platformKeys?: readonly PublicJwk[];
   /**
    * Bound on a decompressed status list, in bytes (1 MiB unless given; ours are 32 KiB): a whole number,
-   * 1 or more, else the store is not made (`RangeError`).
+   * 1 or more, else the store is not made (`RangeError`). It bounds the fetched token too: a status list
+   * answer is read no further than the token such a list makes at most ({@link statusListTokenMaxBytes}:
+   * about 4/3 of it and 16 KiB), and refused past it (`too_large`).
    */
   maxStatusListBytes?: number;
+  /**
+   * Bound on a fetched trust list, and on the platform keys (`/.well-known/jwks.json`), in bytes:
+   * {@link DEFAULT_MAX_TRUST_LIST_BYTES} (1 MiB) unless given (the service's is 350 KiB at most). The
+   * answer is read as a stream and given up past it (`too_large`), the held copy kept. A whole number, 1
+   * or more, else the store is not made (`RangeError`).
+   */
+  maxTrustListBytes?: number;
   /**
    * Lists fetched per issuer at most (each holds 131,072 licences; 64 unless given): a whole number, 1 or
    * more, else the store is not made (`RangeError`).
@@ -96,18 +106,48 @@ export interface SyncReport {
   failures: Array<{ url: string; code: SyncErrorCode }>;
 }
 
-/** Largest document a sync accepts. */
-const maxDocumentLength = 4 * 1024 * 1024;
+/**
+ * The bound on a fetched trust list and the platform keys unless `maxTrustListBytes` says another: 1 MiB.
+ * The service signs its trust list into one stored item, 350 KiB at most.
+ */
+export const DEFAULT_MAX_TRUST_LIST_BYTES = 1024 * 1024;
+
+/** Room in a status list token for all but its list: the JOSE header, the other claims, the signature. */
+const STATUS_LIST_TOKEN_FRAME_BYTES = 16 * 1024;
 
 /**
- * `rolled_back`: the token was signed before the copy already held (an older `iat`): refused, the held
- * copy kept. `expired_token`: the token is past its `exp` (fetched, or in a snapshot given to
+ * The largest status list token (bytes of its compact JWS) that can carry a list of `maxStatusListBytes`
+ * decompressed: the list ZLIB-compressed at worst (stored blocks: 5 bytes per 16 KiB block, and the header
+ * and checksum), in base64url, and {@link STATUS_LIST_TOKEN_FRAME_BYTES} for the rest. A fetched status list
+ * is read no further: anything longer could not decode within the bound anyway.
+ *
+ * @example
+ * ```ts
+ * statusListTokenMaxBytes(1024 * 1024); // 1,414,940: a list of 1 MiB, incompressible, and its frame
+ * ```
+ */
+export function statusListTokenMaxBytes(maxStatusListBytes: number): number {
+  const compressed = maxStatusListBytes + 5 * Math.ceil(maxStatusListBytes / 16_383) + 16;
+  return Math.ceil((compressed * 4) / 3) + STATUS_LIST_TOKEN_FRAME_BYTES;
+}
+
+/**
+ * `too_large`: the answer is larger than the store reads (`maxTrustListBytes` for the trust list and the
+ * platform keys, the token of a list of `maxStatusListBytes` for a status list): announced so
+ * (`Content-Length`) or found so while it streamed in; the store stopped reading it. `rolled_back`: the
+ * token was signed before the copy already held (an older `iat`): refused, the held copy kept. `expired_token`: the token is past its `exp` (fetched, or in a snapshot given to
  * {@link OfflineTrustStore.restore}). `clock_skew`: the token was signed (`iat`) further ahead of the
  * store's clock than its `clockSkewSeconds` (a signer's clock, or this device's, is wrong): refused, the
  * held copy kept.
  */
 export type SyncErrorCode =
-  'unreachable' | 'bad_response' | 'invalid_token' | 'expired_token' | 'rolled_back' | 'clock_skew';
+  | 'unreachable'
+  | 'bad_response'
+  | 'too_large'
+  | 'invalid_token'
+  | 'expired_token'
+  | 'rolled_back'
+  | 'clock_skew';
 
 /** A sync that could not get a usable trust list or platform keys; the store keeps what it had. */
 export class SyncError extends Error {
@@ -292,6 +332,7 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
   private readonly compression: Compression;
   private readonly keys: KeyCache;
   private readonly maxStatusListBytes: number;
+  private readonly maxTrustListBytes: number;
   private readonly maxListsPerIssuer: number;
   private readonly clockSkewSeconds: number;
   private platform: { keys: PublicJwk[]; fetchedAt: number } | undefined;
@@ -308,6 +349,12 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
       'maxStatusListBytes',
       options.maxStatusListBytes,
       DEFAULT_MAX_STATUS_LIST_BYTES / 4,
+      { min: 1, integer: true },
+    );
+    this.maxTrustListBytes = numberOption(
+      'maxTrustListBytes',
+      options.maxTrustListBytes,
+      DEFAULT_MAX_TRUST_LIST_BYTES,
       { min: 1, integer: true },
     );
     this.maxListsPerIssuer = numberOption('maxListsPerIssuer', options.maxListsPerIssuer, 64, {
@@ -590,9 +637,13 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     return undefined;
   }
 
-  /** The body at `path`; a 404 is `undefined` when `notFoundIsEnd`, any other failure a {@link SyncError}. */
+  /**
+   * The body at `path`, read no further than `maxBytes` (`too_large` past it); a 404 is `undefined` when
+   * `notFoundIsEnd`, any other failure a {@link SyncError}.
+   */
   private async fetchText(
     path: string,
+    maxBytes: number,
     notFoundIsEnd: boolean,
     init?: RefreshInit,
     base: string = this.baseUrl,
@@ -603,16 +654,24 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     } catch (error) {
       throw new SyncError('unreachable', `${path}: ${String(error)}`, { cause: error });
     }
-    if (notFoundIsEnd && response.status === 404) return undefined;
-    if (!response.ok) throw new SyncError('bad_response', `${path}: HTTP ${response.status}`);
-    const text = await response.text();
-    // Ours are far smaller (a status list token is ~45 KB at most): a larger answer is not one of them.
-    if (text.length > maxDocumentLength) throw new SyncError('bad_response', `${path}: answer too large`);
-    return text;
+    if (notFoundIsEnd && response.status === 404) {
+      await response.body?.cancel().catch(() => undefined);
+      return undefined;
+    }
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new SyncError('bad_response', `${path}: HTTP ${response.status}`);
+    }
+    try {
+      return await readBoundedText(response, maxBytes);
+    } catch (error) {
+      if (!(error instanceof BodyReadError)) throw error;
+      throw new SyncError(error.code, `${path}: ${error.message}`, { cause: error });
+    }
   }
 
   private async get(path: string, init?: RefreshInit): Promise<string> {
-    return (await this.fetchText(path, false, init)) ?? '';
+    return (await this.fetchText(path, this.maxTrustListBytes, false, init)) ?? '';
   }
 
   /** The platform keys (fetched unless pinned) and the trust list they sign, checked and not expired. */
@@ -649,6 +708,7 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     const base = trustList.byId.get(listId.slice(0, listId.lastIndexOf('.')))?.statusBase ?? this.baseUrl;
     const jws = await this.fetchText(
       `/status-lists/${encodeURIComponent(listId)}`,
+      statusListTokenMaxBytes(this.maxStatusListBytes),
       notFoundIsEnd,
       init,
       base,

@@ -62,7 +62,7 @@ import type { ItemKey } from './conditional.js';
  * | agent appointments of an entity          | gsi2   | `entity-agents#<creditCode>`  | `<lookupKey>`       |
  * | login throttle counter (TTL)             | table  | `login-attempts#<kind>#<key>`: kind `pair`, `account`, `source`, `registration` or `client`; addresses as keyed digests | `login-attempts` |
  * | open page session (TTL), by SHA-256 of its id | table | `web-session#<sha256>`   | `web-session`       |
- * | scan-to-login code (TTL), by SHA-256 of the code | table | `scan-login#<sha256>` | `scan-login`      |
+ * | scan-to-login code (TTL), one per sign-in, by SHA-256 of its codes' slot | table | `scan-login#<sha256>` | `scan-login` |
  * | DPoP proof accepted by our API (TTL, its `iat` window), by SHA-256 of its key's thumbprint and `jti` | table | `dpop-proof#<sha256>` | `dpop-proof` |
  * | passkey by credential id                 | table  | `passkey#<credentialId>`      | `passkey`           |
  * | passkeys of an account, oldest first     | gsi1   | `passkeys-of#<accountId>`     | `<createdAt>#<credentialId>` |
@@ -372,9 +372,12 @@ export const keys = {
     pk: `${prefixes.webSession}${sessionDigest}`,
     sk: sortKeys.webSession,
   }),
-  /** `codeDigest` is the SHA-256 of a scan-to-login code: the table never holds a usable code. */
-  scanLogin: (codeDigest: string): ItemKey => ({
-    pk: `${prefixes.scanLogin}${codeDigest}`,
+  /**
+   * `slotDigest` is the SHA-256 of a scan-to-login code's slot (its first 128 bits, naming its sign-in):
+   * one item per sign-in, and the table never holds a usable code (the item keeps the code's SHA-256).
+   */
+  scanLogin: (slotDigest: string): ItemKey => ({
+    pk: `${prefixes.scanLogin}${slotDigest}`,
     sk: sortKeys.scanLogin,
   }),
   /** The sealed state of the interaction `uid` (the provider's id of a sign-in under way), spilled. */
@@ -568,4 +571,10 @@ export const leadingKeys = {
    * entry taken as written and never written (review R26).
    */
   phoneProofOnce: anyUnder(`${prefixes.auditOnce}phone-proof#` as const),
+  /**
+   * The once-marks of the OpenID provider's other entries, a consent's to share licences
+   * (`audit-once#authorization-granted#*`: `grantAuditPrefix` of shared/pending-work/pending-work.ts), for
+   * the same reason.
+   */
+  grantOnce: anyUnder(`${prefixes.auditOnce}authorization-granted#` as const),
 } as const;

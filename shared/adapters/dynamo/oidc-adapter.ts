@@ -26,6 +26,7 @@ import { parseAccountId } from '../../identifiers/account-id.js';
 import { sameSessionId, uidOfSessionId } from '../../sso/session-ids.js';
 import type { CodeReadHints } from '../../sso/code-ids.js';
 import type { InteractionCookieJar } from '../../sso/interaction-cookies.js';
+import { traceOfPut } from '../../sso/traced-grant.js';
 import { canonicalJson } from '../../canonical-json.js';
 import { indexKeys, keys, prefixes, sortKeys } from './keys.js';
 import { writeWithTrace } from './pending-work.js';
@@ -849,6 +850,24 @@ class DynamoAdapter implements Adapter {
     const written = () => {
       if (this.model === 'Session') rememberSession(this.deps, itemKey.pk, stored, expiresAt);
     };
+    // A save whose change leaves a trace (a consent to share: shared/sso/traced-grant.ts): the put and the
+    // pointer that carries its audit entry, one transaction, never held.
+    const trace = traceOfPut(this.model, id);
+    if (trace) {
+      await flushHeld();
+      const outcome = await writeWithTrace(
+        this.deps.doc,
+        this.deps.tableName,
+        { Put: { TableName: this.deps.tableName, Item: item } },
+        trace,
+        'provider',
+      );
+      if (outcome !== 'written') {
+        throw new ConflictError(`${this.model} was being written meanwhile`);
+      }
+      written();
+      return;
+    }
     const scope = heldPut(this.model);
     if (scope) {
       scope.writes.set(readKey(this.deps.tableName, itemKey), { deps: this.deps, item, written });

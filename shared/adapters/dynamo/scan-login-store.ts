@@ -1,6 +1,7 @@
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConflictError } from '../../errors.js';
 import type { ScanLoginRecord, ScanLoginState, ScanLoginStore } from '../../identity/scan-login.js';
-import { getItem, isConditionalCheckFailed, putNew } from './conditional.js';
+import { getItem, isConditionalCheckFailed } from './conditional.js';
 import { keys } from './keys.js';
 
 /** How long a record outlives its code: a late visitor is told the code expired, not that it never was. */
@@ -15,14 +16,15 @@ function recordOf(item: Item): ScanLoginRecord {
 }
 
 /**
- * {@link ScanLoginStore} in the service's table: one item per code under the SHA-256 of the code
- * (`scan-login#<sha256>`), carrying the TTL attribute an hour past the code's own expiry. Each change of
- * state is one conditional update on the state and the code's expiry.
+ * {@link ScanLoginStore} in the service's table: one item per sign-in under the SHA-256 of its codes' slot
+ * (`scan-login#<sha256>`), carrying the TTL attribute an hour past the code's own expiry. A newer code of
+ * the sign-in replaces the item (a put conditional on the item being absent, gone by TTL, or of another
+ * code and not used). Each change of state is one conditional update on the code, its state and expiry.
  *
  * @example
  * ```ts
  * const store = new DynamoScanLoginStore(doc, 'elicence');
- * await store.advance(codeHash, 'pending', 'confirmed', now, personId);
+ * await store.advance(slotHash, codeHash, 'pending', 'confirmed', now, personId);
  * ```
  */
 export class DynamoScanLoginStore implements ScanLoginStore {
@@ -31,23 +33,43 @@ export class DynamoScanLoginStore implements ScanLoginStore {
     private readonly tableName: string,
   ) {}
 
-  async create(record: ScanLoginRecord): Promise<void> {
+  async place(record: ScanLoginRecord, nowSeconds: number): Promise<void> {
     const item: Item = {
-      ...keys.scanLogin(record.codeHash),
+      ...keys.scanLogin(record.slotHash),
       ...record,
       expiresAt: record.codeExpiresAt + scanLoginRetentionSeconds,
     };
-    await putNew(this.doc, this.tableName, item, {
-      conflict: { code: 'scan_login_exists', message: 'A scan-to-login code with this hash exists' },
-    });
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression:
+            'attribute_not_exists(pk) OR #expiresAt <= :now OR (#codeHash <> :codeHash AND #state <> :completed)',
+          ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#codeHash': 'codeHash', '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':now': nowSeconds,
+            ':codeHash': record.codeHash,
+            ':completed': 'completed',
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      throw new ConflictError(
+        'The sign-in holds this scan-to-login code, or a used one',
+        'scan_login_exists',
+      );
+    }
   }
 
-  async find(codeHash: string, nowSeconds: number): Promise<ScanLoginRecord | undefined> {
-    const item = await getItem<Item>(this.doc, this.tableName, keys.scanLogin(codeHash), nowSeconds);
+  async find(slotHash: string, nowSeconds: number): Promise<ScanLoginRecord | undefined> {
+    const item = await getItem<Item>(this.doc, this.tableName, keys.scanLogin(slotHash), nowSeconds);
     return item ? recordOf(item) : undefined;
   }
 
   async advance(
+    slotHash: string,
     codeHash: string,
     from: ScanLoginState,
     to: ScanLoginState,
@@ -58,15 +80,18 @@ export class DynamoScanLoginStore implements ScanLoginStore {
       const { Attributes } = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: keys.scanLogin(codeHash),
+          Key: keys.scanLogin(slotHash),
           UpdateExpression: personId ? 'SET #state = :to, #person = :person' : 'SET #state = :to',
-          ConditionExpression: 'attribute_exists(pk) AND #state = :from AND #codeExpiresAt > :now',
+          ConditionExpression:
+            'attribute_exists(pk) AND #codeHash = :codeHash AND #state = :from AND #codeExpiresAt > :now',
           ExpressionAttributeNames: {
+            '#codeHash': 'codeHash',
             '#state': 'state',
             '#codeExpiresAt': 'codeExpiresAt',
             ...(personId ? { '#person': 'personId' } : {}),
           },
           ExpressionAttributeValues: {
+            ':codeHash': codeHash,
             ':to': to,
             ':from': from,
             ':now': nowSeconds,

@@ -90,6 +90,19 @@ const messages: Record<string, (t: Translate, params: Params | undefined) => str
       '内容过长，证照二维码容纳不下：请缩短此项（最长的一项）或其他各项',
       'Too long for the licence’s QR code: shorten this value (the longest) or others.',
     ),
+  personal_data_in_text: (t, p) => {
+    const kind = param(p, 'kind');
+    const what =
+      kind === 'id_number'
+        ? t('身份证号码', 'a resident ID number')
+        : kind === 'mobile'
+          ? t('手机号码', 'a mobile phone number')
+          : t('身份证号码或手机号码', 'an ID number or a mobile phone number');
+    return t(
+      `请勿填写${what}：此处内容将长期留存并供他人查看，请删去号码后再提交。`,
+      `Must not contain ${what}: this text is kept and shown to others. Remove the number and submit again.`,
+    );
+  },
   contains_id_number: (t) => t('不得包含身份证号码', 'Must not contain your ID number.'),
   registry_mismatch: (t) => t('与人口信息登记不符。', 'Does not match the population registry.'),
   consent_required: (t) =>

@@ -188,6 +188,17 @@ describe('DELETE /me/account', () => {
     expect(response.status, await response.clone().text()).toBe(200);
     expect(await response.json()).toMatchObject({ appointmentsWithdrawn: 1 });
     expect(await statusOfAppointment()).toBe('withdrawn');
+    // Traced as a representative's withdrawal is (it used to leave the appointment withdrawn untraced):
+    // by the closing account, the agent's number masked, never whole.
+    const entries = await auditEntriesOf(dependencies().doc, runtime.config.auditTableName, id);
+    expect(entries.filter((entry) => entry.action === 'agent.withdrawn')).toEqual([
+      expect.objectContaining({
+        actor: id,
+        holderMasked: expect.stringMatching(/\*/),
+        reason: `${runtime.credentials.entity.creditCode} account closed`,
+      }),
+    ]);
+    expect(JSON.stringify(entries)).not.toContain(person.idNumber);
   });
 
   it('refuses a sign-in that is not fresh or below the account’s level: 403 fresh_sign_in_required', async () => {

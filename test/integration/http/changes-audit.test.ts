@@ -12,13 +12,15 @@ import { outbox } from '../../support/in-memory-sms.js';
 import {
   adminToken,
   authorizationRequest,
+  citizenAnswers,
   demoPlatform,
   registerPlatform,
   runFlow,
+  signIn,
   writtenAccessToken,
 } from '../../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { uidOf } from '../../support/sharing-flows.js';
+import { licenceAccess, uidOf } from '../../support/sharing-flows.js';
 import { UserAgent } from '../../support/user-agent.js';
 
 /**
@@ -42,6 +44,7 @@ const traced = [
   'issuer.created',
   'account.taken_over',
   'account.password_reset',
+  'authorization.granted',
 ];
 let failures = 0;
 
@@ -263,6 +266,56 @@ describe('changes that wrote no entry, or lost it', () => {
     await runtime.runSchedule('pending-work-reconciler');
     await runtime.runSchedule('pending-work-reconciler');
     expect((await entriesOf(accountId, takeover)).sort()).toEqual(takeover.sort());
+    expect(await saved()).toEqual([]);
+  });
+
+  it('a consent to share licences: saved with its grant, written by the reconciler when the write fails', async () => {
+    // The entry used to be written after the grant's save: its write failing (or the function dying in
+    // between) left a platform able to read the person's licences with no `authorization.granted` at all.
+    const platform = await registerPlatform(runtime, await adminToken(runtime), {
+      name: '授权留痕平台',
+      redirectUris: ['https://granted.example/callback'],
+      scopes: ['openid', 'profile'],
+      authorizationDetailsTypes: ['licence_access'],
+    });
+    const citizen = await signedIn(
+      runtime.credentials.citizen.idNumber,
+      runtime.credentials.citizen.password,
+    );
+    failures = 1;
+    const shared = await signIn(
+      platform,
+      new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/wallet/callback`]),
+      citizenAnswers(runtime),
+      {
+        scope: 'openid profile',
+        authorization_details: JSON.stringify([licenceAccess(['driving-licence'], '留痕测试业务')]),
+      },
+    );
+    expect(shared.tokens.access_token).toBeTruthy();
+    expect(failures).toBe(0);
+    const granted = ['authorization.granted'];
+    /** The citizen's consents to this platform (the citizen shared with others before). */
+    const theirs = async () =>
+      (await auditEntriesOf(dependencies().doc, runtime.config.auditTableName, citizen))
+        .filter((entry) => entry.action === 'authorization.granted')
+        .filter((entry) => String(entry.reason).includes(`client ${platform.clientId},`));
+    expect(await theirs()).toEqual([]);
+    const pending = await saved();
+    expect(pending).toEqual([['provider', expect.stringMatching(/^authorization-granted#/)]]);
+    const grantId = pending[0]![1].slice('authorization-granted#'.length);
+
+    await aMinuteLater();
+    await runtime.runSchedule('pending-work-reconciler');
+    await runtime.runSchedule('pending-work-reconciler');
+    expect(await theirs()).toEqual([
+      expect.objectContaining({
+        actor: citizen,
+        reason: `client ${platform.clientId}, grant ${grantId}, types driving-licence`,
+        purpose: '留痕测试业务',
+      }),
+    ]);
+    expect((await theirs()).map((entry) => entry.action)).toEqual(granted);
     expect(await saved()).toEqual([]);
   });
 

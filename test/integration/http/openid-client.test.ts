@@ -3,7 +3,7 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 import { createPublicKey } from 'node:crypto';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emulatorKms, expectProblem, issuerBody, postJson } from '../../support/http-api.js';
+import { emulatorKms, expectProblem, issuerBody, postJson, tokenRequest } from '../../support/http-api.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
 let runtime: TestRuntime;
@@ -108,6 +108,39 @@ describe('client credentials through openid-client', () => {
 
     const response = await postJson(runtime, '/admin/issuers', tokens.access_token, issuerBody());
     expect(response.status, await response.clone().text()).toBe(201);
+  });
+
+  it('without scope gets the API scopes the client is registered with, which our API accepts (review R25, M2)', async () => {
+    // RFC 6749 §3.3: a documented default. Was a token with no scope and no audience, refused at every route.
+    const tokens = await client.clientCredentialsGrant(admin);
+    expect(tokens).toMatchObject({ token_type: 'bearer', scope: 'admin' });
+    const response = await postJson(runtime, '/admin/issuers', tokens.access_token, issuerBody());
+    expect(response.status, await response.clone().text()).toBe(201);
+
+    // The same with a bare form post, as curl sends it: an issuing agency's client gets `licences:issue`.
+    const answer = await tokenRequest(runtime, runtime.credentials.issuer, {
+      grant_type: 'client_credentials',
+    });
+    const issued = (await answer.json()) as { access_token: string; scope?: string };
+    expect(answer.status).toBe(200);
+    expect(issued.scope).toBe('licences:issue');
+    const issuer = await fetch(`${runtime.baseUrl}/issuer`, {
+      headers: { authorization: `Bearer ${issued.access_token}` },
+    });
+    expect(issuer.status, await issuer.clone().text()).toBe(200);
+  });
+
+  it('with an explicit resource and no scope gets a token our API refuses 403, naming the scope to ask for', async () => {
+    const answer = await tokenRequest(runtime, runtime.credentials.admin, {
+      grant_type: 'client_credentials',
+      resource: runtime.baseUrl,
+    });
+    const issued = (await answer.json()) as { access_token: string; scope?: string };
+    expect(answer.status).toBe(200);
+    expect(issued.scope).toBeUndefined();
+    const refused = await postJson(runtime, '/admin/issuers', issued.access_token, issuerBody());
+    const problem = await expectProblem(refused, 403, 'insufficient_scope');
+    expect(problem.detail).toBe('The access token carries no scope: ask the token endpoint for scope=admin');
   });
 
   it('is refused invalid_scope for a scope the client does not hold', async () => {

@@ -16,6 +16,8 @@ import { ConflictError } from '../../../shared/errors.js';
 import { ClientSecrets } from '../../../shared/clients/client-secrets.js';
 import { providerAdapter } from '../../../shared/sso/provider.js';
 import { AesGcmPayloadSealer } from '../../../shared/sso/sealed-payloads.js';
+import { savedWithTrace } from '../../../shared/sso/traced-grant.js';
+import { traceFor } from '../../support/traces.js';
 
 const tableName = 'oidc-adapter';
 
@@ -198,6 +200,63 @@ describe('oidc-provider DynamoDB adapter', () => {
       expect(await adapter('Session').find(tokenId())).toBeUndefined();
       expect(await adapter('Client').find('x'.repeat(5000))).toBeUndefined();
       expect(await adapter('Session').findByUid('x'.repeat(5000))).toBeUndefined();
+    });
+  });
+
+  describe('a grant saved with its trace (a consent to share)', () => {
+    const grantOf = (id: string): AdapterPayload => ({
+      jti: id,
+      kind: 'Grant',
+      accountId: 'acc_traced',
+      clientId: 'rp',
+    });
+    const pointers = async () =>
+      (await scanAll()).filter((item) => String(item.pk).startsWith('pending-provider-audit#'));
+
+    it('writes the grant and the pointer carrying its entry together, already claimed', async () => {
+      const id = tokenId();
+      const trace = traceFor(`authorization-granted#${id}`, 'authorization.granted', new Date(clock.now()));
+      await savedWithTrace('Grant', id, trace, () => adapter('Grant').upsert(id, grantOf(id), 60));
+      expect(await adapter('Grant').find(id)).toMatchObject({ accountId: 'acc_traced' });
+      expect(await pointers()).toEqual([
+        expect.objectContaining({
+          pk: 'pending-provider-audit#0',
+          sk: `authorization-granted#${id}`,
+          claim: trace.claim,
+        }),
+      ]);
+      await doc.send(
+        new DeleteCommand({
+          TableName: tableName,
+          Key: { pk: 'pending-provider-audit#0', sk: `authorization-granted#${id}` },
+        }),
+      );
+    });
+
+    it('writes neither when the pointer cannot be put: no grant without its entry', async () => {
+      const id = tokenId();
+      const key = `authorization-granted#${id}`;
+      // A pointer already there under the key (no change's own): the transaction refuses it all.
+      await doc.send(
+        new PutCommand({ TableName: tableName, Item: { pk: 'pending-provider-audit#0', sk: key } }),
+      );
+      const trace = traceFor(key, 'authorization.granted', new Date(clock.now()));
+      await expect(
+        savedWithTrace('Grant', id, trace, () => adapter('Grant').upsert(id, grantOf(id), 60)),
+      ).rejects.toThrow('exists');
+      expect(await adapter('Grant').find(id)).toBeUndefined();
+      await doc.send(
+        new DeleteCommand({ TableName: tableName, Key: { pk: 'pending-provider-audit#0', sk: key } }),
+      );
+    });
+
+    it('refuses a save whose storage wrote no trace (another model, another id)', async () => {
+      const id = tokenId();
+      const trace = traceFor(`authorization-granted#${id}`, 'authorization.granted', new Date(clock.now()));
+      await expect(
+        savedWithTrace('Grant', 'another', trace, () => adapter('Grant').upsert(id, grantOf(id), 60)),
+      ).rejects.toThrow('without its trace');
+      expect(await pointers()).toEqual([]);
     });
   });
 

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../../infra/local/demo-data.js';
-import { postJson } from '../../support/http-api.js';
+import { postJson, scanItems } from '../../support/http-api.js';
 import {
   authorizationRequest,
   demoPlatform,
@@ -150,6 +150,32 @@ describe('scan-to-login', () => {
     expect((await browser.request(`/interaction/${uid}/qr`)).status).toBe(200);
     expect((await browser.request(`/interaction/${uid}/qr`)).status).toBe(200);
     expect(await (await wallet.request(pathOf(link))).text()).toContain('id="scan-login-confirm"');
+  });
+
+  it('keeps one stored code per sign-in, however often its page is shown anew and its QR code fetched (review R27)', async () => {
+    const shown = await showSignIn();
+    const storedFor = async (uid: string) =>
+      (await scanItems('scan-login#')).filter((item) => item.interactionUid === uid).length;
+    expect(await storedFor(shown.uid)).toBe(1);
+    // A browser that drops the code's cookie gets a new code each time it shows the page, and each QR
+    // fetch stores it: the sign-in's one record is replaced, no record is added.
+    const links = [shown.link];
+    for (let round = 0; round < 3; round++) {
+      shown.browser.forget(scanCookieName);
+      const page = await shown.browser.navigate(`/interaction/${shown.uid}`);
+      const link = /id="scan-login-link"[^>]*href="([^"]+)"/.exec(page.page!.html)?.[1] ?? '';
+      expect(links).not.toContain(link);
+      links.push(link);
+      expect((await shown.browser.request(`/interaction/${shown.uid}/qr`)).status).toBe(200);
+    }
+    expect(await storedFor(shown.uid)).toBe(1);
+    // The replaced codes are over; the newest one signs the browser in.
+    const replaced = await wallet.request(pathOf(links[0]!));
+    expect(replaced.status).toBe(409);
+    expect(await replaced.text()).toContain('已过期');
+    expect((await answer(wallet, links.at(-1)!, 'confirm')).html).toContain('id="scan-login-done"');
+    const done = await poll(shown);
+    expect(done.leftTo?.href.startsWith(rp.redirectUri)).toBe(true);
   });
 
   it('signs the showing browser in at level 3 (amr mca) once the wallet confirms, and not before', async () => {

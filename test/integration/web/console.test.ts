@@ -345,6 +345,39 @@ describe('the issuer console over HTTP', () => {
     expect(tooLate.status).toBe(409);
   });
 
+  it('refuses a reason holding an ID number or a mobile number, saying so in the page’s language', async () => {
+    const ua = await signedIn();
+    const issued = await ua.request('/console/licences', {
+      form: {
+        ...(await issueForm(ua, 'driving-licence')),
+        holderNumber: runtime.credentials.citizen.idNumber,
+        holderName: '王小明',
+        ...drivingFields,
+        'fields.archiveNumber': '110100777778',
+        step: 'confirm',
+      },
+    });
+    const path = issued.headers.get('location')!.split('?')[0]!;
+
+    const withIdNumber = await ua.request(`${path}/status`, {
+      form: { status: 'suspended', reasonCode: 'other', reason: '持证人 440304198512310011 申请暂扣' },
+    });
+    expect(withIdNumber.status).toBe(400);
+    const html = await withIdNumber.text();
+    expect(html).toMatch(/id="reason-suspended"[^>]*aria-invalid="true"/s);
+    expect(html).toContain('请勿填写身份证号码');
+    expect(html).toContain('badge valid');
+
+    const withPhone = await ua.request(`${path}/status?lang=en`, {
+      form: { status: 'suspended', reasonCode: 'holder-request', reason: '联系 +86 199 5551 2340' },
+    });
+    expect(withPhone.status).toBe(400);
+    expect(await withPhone.text()).toContain('Must not contain a mobile phone number');
+    const page = await (await ua.request(path)).text();
+    expect(page).toContain('badge valid');
+    expect(page).not.toContain('5551');
+  });
+
   it('re-issues a licence whose key was withdrawn from its page, landing on the new licence', async () => {
     const admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
     const agency = await onboardIssuer(runtime, admin, {

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { stringLike } from '../../../infra/local/grant-guard.js';
-import { carriedEntryKey, phoneProofAuditPrefix } from '../../../shared/pending-work/pending-work.js';
+import {
+  carriedEntryKey,
+  grantAuditPrefix,
+  phoneProofAuditPrefix,
+} from '../../../shared/pending-work/pending-work.js';
 import {
   fixedPartitions,
   indexKeys,
@@ -273,6 +277,12 @@ describe('the IAM LeadingKeys patterns, from the same prefixes', () => {
     }
     for (const other of ['account-closed#acc_1', 'issuer-changed#iss_1#2', 'lic_1#2#0', 'phone-proof']) {
       expect(stringLike(leadingKeys.phoneProofOnce, keys.auditOnce(other).pk), other).toBe(false);
+    }
+    // And a consent's to share (its grant's key), no withdrawal's nor any other change's.
+    expect(leadingKeys.grantOnce).toBe(`audit-once#${grantAuditPrefix}*`);
+    expect(stringLike(leadingKeys.grantOnce, keys.auditOnce(`${grantAuditPrefix}g_1`).pk)).toBe(true);
+    for (const other of ['authorization-withdrawn#g_1#1', 'phone-proof#acc_1#4', 'authorization-granted']) {
+      expect(stringLike(leadingKeys.grantOnce, keys.auditOnce(other).pk), other).toBe(false);
     }
     expect(stringLike(leadingKeys.oidcModel('AccessToken'), keys.oidc('AccessToken', 'h').pk)).toBe(true);
     expect(stringLike(leadingKeys.oidcModel('Client'), keys.oidc('ClientCredentials', 'h').pk)).toBe(false);

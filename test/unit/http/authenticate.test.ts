@@ -79,6 +79,32 @@ describe('authenticating a bearer token for our API', () => {
     expect(error.challenge).toMatch(/^Bearer error="invalid_token"/);
   });
 
+  // Review R25, L7: `Bearer bogus` was told "not a Bearer token"; it is one, only not valid.
+  it.each([
+    ['Bearer bogus', 'Bearer'],
+    ['bearer not-ours-but-long-enough-0123456789', 'Bearer'],
+    [`Bearer ${token}!`, 'Bearer'],
+    ['DPoP bogus', 'DPoP'],
+  ])(
+    'refuses the malformed token of %s as an invalid one, not as another scheme',
+    async (authorization, scheme) => {
+      const error = await refusal(authorization);
+      expect([error.status, error.code, error.message]).toEqual([
+        401,
+        'invalid_token',
+        'The access token is unknown, revoked or expired',
+      ]);
+      expect(error.challenge.startsWith(`${scheme} error="invalid_token"`)).toBe(true);
+    },
+  );
+
+  it('tells a header of another scheme to send a Bearer token', async () => {
+    const error = await refusal('Basic dXNlcjpwYXNz');
+    expect(error.message).toBe(
+      'The Authorization header is not of the Bearer or DPoP scheme: send Authorization: Bearer <token>',
+    );
+  });
+
   it('refuses a valid token without the scope as insufficient_scope (403)', async () => {
     const error = await refusal(`Bearer ${token}`, 'licences:issue');
     expect([error.status, error.code]).toEqual([403, 'insufficient_scope']);

@@ -505,6 +505,42 @@ describe('proving level 3 by phone, and the real owner winning', () => {
     expect((await w.deps.passkeys.listFor('acc_other')).map((p) => p.id)).toEqual(['cred-3']);
   });
 
+  it('a takeover that failed after the account was saved is finished by the next proof', async () => {
+    // It used not to be: the account saved as the owner's, the retry (a new code) saw no takeover, and
+    // the squatter's passkeys and sign-ins survived it.
+    await w.deps.passkeys.add(passkeyOf('acc_squatter', 'cred-1'));
+    const subject = { purpose: 'step-up' as const, lookupKey, phone };
+    await requestAndSend(subject, source, w.deps);
+    const listFor = w.deps.passkeys.listFor.bind(w.deps.passkeys);
+    w.deps.passkeys.listFor = async () => {
+      w.deps.passkeys.listFor = listFor;
+      throw new Error('injected: the passkeys could not be listed');
+    };
+    await expect(completePhoneProof(subject, lastCodeSent(), { keepSession: 's1' }, w.deps)).rejects.toThrow(
+      'injected',
+    );
+    expect((await w.deps.accounts.findByLookupKey(lookupKey))?.assurance).toBe('possession-verified');
+    expect(w.deps.signIns.ended).toEqual([]);
+    // The owner enrols a passkey meanwhile (at level 3 now): it is theirs, and stays.
+    w.clock.advanceSeconds(60);
+    await w.deps.passkeys.add({
+      ...passkeyOf('acc_squatter', 'owner-cred'),
+      createdAt: new Date(w.clock.now()).toISOString(),
+    });
+    await requestAndSend(subject, source, w.deps);
+    const retry = await completePhoneProof(subject, lastCodeSent(), { keepSession: 's2' }, w.deps);
+    expect(retry).toMatchObject({ ok: true, tookOver: false });
+    expect((await w.deps.passkeys.listFor('acc_squatter')).map((p) => p.id)).toEqual(['owner-cred']);
+    expect(w.deps.signIns.ended).toEqual([{ personId: 'acc_squatter', keepSession: 's2' }]);
+    expect(retry.ok && retry.account.proofCleanup).toBeUndefined();
+    // Finished: a later step-up ends nothing more.
+    w.clock.advanceSeconds(60);
+    await requestAndSend(subject, source, w.deps);
+    await completePhoneProof(subject, lastCodeSent(), { keepSession: 's3' }, w.deps);
+    expect(w.deps.signIns.ended).toHaveLength(1);
+    expect((await w.deps.passkeys.listFor('acc_squatter')).map((p) => p.id)).toEqual(['owner-cred']);
+  });
+
   it("a step-up on an account already at level 3 by this phone keeps its owner's passkeys; a reset removes them", async () => {
     const subject = { purpose: 'step-up' as const, lookupKey, phone };
     await requestAndSend(subject, source, w.deps);
@@ -878,6 +914,54 @@ describe('takeovers and password resets are audited', () => {
     ]);
   });
 
+  it('a level-3 step-up proven by another phone writes account.phone_changed, the phone masked only', async () => {
+    // It used to replace the proven phone (the one a password reset then texts) with nothing in the trail.
+    const subject = { purpose: 'step-up' as const, lookupKey, phone };
+    await requestAndSend(subject, source, w.deps);
+    await completePhoneProof(subject, lastCode(), { keepSession: 's1' }, w.deps);
+    expect(w.deps.audit.entries.map((e) => e.action)).toEqual(['account.taken_over']);
+    const newPhone = '+8613912345678';
+    await w.deps.carrier.putSubscriber({ lookupKey, name: '王小明', phone: newPhone });
+    w.clock.advanceSeconds(60);
+    const other = { ...subject, phone: newPhone };
+    await requestAndSend(other, source, w.deps);
+    const outcome = await completePhoneProof(other, lastCode(), { keepSession: 's2' }, w.deps);
+    expect(outcome).toMatchObject({ ok: true, tookOver: false });
+    expect(w.deps.audit.entries.map((e) => [e.action, e.actor, e.reason])).toEqual([
+      ['account.taken_over', 'acc_audited', 'step-up'],
+      ['account.phone_changed', 'acc_audited', 'step-up, proven phone 139****5678'],
+    ]);
+    expect(JSON.stringify(w.deps.audit.entries)).not.toContain('13912345678');
+    // The same phone again changes nothing, and writes nothing.
+    w.clock.advanceSeconds(60);
+    await requestAndSend(other, source, w.deps);
+    await completePhoneProof(other, lastCode(), { keepSession: 's3' }, w.deps);
+    expect(w.deps.audit.entries).toHaveLength(2);
+  });
+
+  it('a phone change whose entry fails to be written stands; the reconciler writes it, once', async () => {
+    const subject = { purpose: 'step-up' as const, lookupKey, phone };
+    await requestAndSend(subject, source, w.deps);
+    await completePhoneProof(subject, lastCode(), { keepSession: 's1' }, w.deps);
+    const newPhone = '+8613912345678';
+    await w.deps.carrier.putSubscriber({ lookupKey, name: '王小明', phone: newPhone });
+    w.clock.advanceSeconds(60);
+    const other = { ...subject, phone: newPhone };
+    await requestAndSend(other, source, w.deps);
+    w.deps.audit.failures = 1;
+    expect(await completePhoneProof(other, lastCode(), { keepSession: 's2' }, w.deps)).toMatchObject({
+      ok: true,
+    });
+    expect(w.deps.audit.entries.map((e) => e.action)).toEqual(['account.taken_over']);
+    await reconcileCarriedAt(w.clock.now() + 120_000, { providerAudit: w.deps.providerAudit }, w.deps.audit);
+    await reconcileCarriedAt(w.clock.now() + 240_000, { providerAudit: w.deps.providerAudit }, w.deps.audit);
+    expect(w.deps.audit.entries.map((e) => e.action)).toEqual([
+      'account.taken_over',
+      'account.phone_changed',
+    ]);
+    expect(await w.deps.providerAudit.olderThan(new Date(w.clock.now() + 600_000), 10)).toEqual([]);
+  });
+
   it('a wrong code writes nothing', async () => {
     const subject = { purpose: 'reset' as const, lookupKey, phone };
     await requestAndSend(subject, source, w.deps);
@@ -898,7 +982,9 @@ describe('takeovers and password resets are audited', () => {
     expect(w.deps.audit.entries).toEqual([]);
     // Saved with the account's write: the entries, the account's id, and neither the phone nor the number.
     const saved = await w.deps.providerAudit.olderThan(new Date(w.clock.now() + 600_000), 10);
-    expect(saved.map((pointer) => pointer.id)).toEqual([`phone-proof#acc_audited#${account.version}`]);
+    // Keyed by the version the proof wrote (the account was written once more since: its clean-up's mark
+    // taken off once the sign-ins had ended).
+    expect(saved.map((pointer) => pointer.id)).toEqual([`phone-proof#acc_audited#${account.version - 1}`]);
     for (const personal of ['13800138000', idNumber, lookupKey]) {
       expect(JSON.stringify(saved)).not.toContain(personal);
     }

@@ -131,6 +131,46 @@ describe('onboarding an issuer', () => {
     ]);
   });
 
+  it('an activation that timed out after it was written stands: nothing undone, answered, traced once', async () => {
+    // It used to be rolled back: its client deleted and its key scheduled for deletion, while the issuer
+    // stayed in force (the release spares an active issuer), unable to sign or authenticate.
+    const save = issuers.saveWithAudit.bind(issuers);
+    issuers.saveWithAudit = async (issuer, trace) => {
+      issuers.saveWithAudit = save;
+      await save(issuer, trace);
+      throw Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
+    };
+    const { issuer, clientSecret } = await createIssuer(input, operator, deps);
+    expect(issuer.status).toBe('active');
+    expect(issuers.byCreditCode.get(input.creditCode)).toMatchObject({ status: 'active', id: issuer.id });
+    expect(clients.clients.has(issuer.clientId ?? '')).toBe(true);
+    expect(keys.scheduledForDeletion.size).toBe(0);
+    expect(clientSecret).toBe(
+      await deps.secrets.secretFor(issuer.clientId ?? '', { secret_key: 'client-secret' }),
+    );
+    await reconcileCarriedAt(now + 120_000, { operatorAudit: issuers.pendingAudit }, audit);
+    await reconcileCarriedAt(now + 240_000, { operatorAudit: issuers.pendingAudit }, audit);
+    expect(audit.entries.map(({ action, issuerId }) => ({ action, issuerId }))).toEqual([
+      { action: 'issuer.created', issuerId: issuer.id },
+    ]);
+  });
+
+  it('an activation whose outcome cannot be read back undoes nothing and fails', async () => {
+    const save = issuers.saveWithAudit.bind(issuers);
+    issuers.saveWithAudit = async (issuer, trace) => {
+      issuers.saveWithAudit = save;
+      await save(issuer, trace);
+      throw new Error('socket timed out');
+    };
+    issuers.findByCreditCode = async () => {
+      throw new Error('table unavailable');
+    };
+    await expect(createIssuer(input, operator, deps)).rejects.toThrow('socket timed out');
+    expect(issuers.byCreditCode.get(input.creditCode)).toMatchObject({ status: 'active' });
+    expect(clients.clients.size).toBe(1);
+    expect(keys.scheduledForDeletion.size).toBe(0);
+  });
+
   it('an activation refused is undone and saves no entry', async () => {
     const save = issuers.saveWithAudit.bind(issuers);
     issuers.saveWithAudit = async () => {

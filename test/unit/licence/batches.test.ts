@@ -399,6 +399,63 @@ describe('runBatch', () => {
     expect(world.licences.byId.size).toBe(100);
   });
 
+  it('lets the slower of two runs of one chunk succeed, going on from the job the faster one saved, counting nothing twice', async () => {
+    const job = await submitted(150);
+    // B reads the job and chunk 0, then waits while A runs the whole job (both chunks) to its end.
+    const bRead = gate();
+    const aDone = gate();
+    const chunkOf = batches.chunk.bind(batches);
+    let reads = 0;
+    batches.chunk = async (...args) => {
+      const chunk = await chunkOf(...args);
+      reads += 1;
+      if (reads === 1) {
+        bRead.open();
+        await aDone.opened;
+      }
+      return chunk;
+    };
+    const b = runBatch(job.id, { ...deps(), concurrency: 1 });
+    await bRead.opened;
+    expect(await runBatch(job.id, deps())).toMatchObject({ status: 'done', issued: 150, failed: 0 });
+    aDone.open();
+    // B answers chunk 0's items from their idempotency records, finds the chunk finished, and its job save
+    // meets A's (batch_changed): it reads the job again and finds it done. Its delivery succeeds (it used
+    // to fail, counting towards the dead-letter queue with nothing wrong).
+    expect(await b).toMatchObject({ status: 'done', total: 150, issued: 150, failed: 0 });
+    expect(await batches.find(job.id)).toMatchObject({ status: 'done', issued: 150, nextChunk: 2 });
+    expect(world.licences.byId.size).toBe(150);
+    expect(world.audit.entries.filter((entry) => entry.action === 'licence.issued')).toHaveLength(150);
+  });
+
+  it('lets the slower run go on with the chunks after the one the faster run counted', async () => {
+    const job = await submitted(250);
+    // B waits after reading chunk 0 until A has counted chunk 0 and fails in chunk 1 (a fault of its own).
+    const bRead = gate();
+    const aStopped = gate();
+    const chunkOf = batches.chunk.bind(batches);
+    let reads = 0;
+    batches.chunk = async (...args) => {
+      const chunk = await chunkOf(...args);
+      reads += 1;
+      if (reads === 1) {
+        bRead.open();
+        await aStopped.opened;
+      }
+      return chunk;
+    };
+    const restore = failLicenceWrites((write) => write === 120);
+    const b = runBatch(job.id, { ...deps(), concurrency: 1 });
+    await bRead.opened;
+    await expect(runBatch(job.id, { ...deps(), concurrency: 1 })).rejects.toThrow('the table went away');
+    expect(await batches.find(job.id)).toMatchObject({ nextChunk: 1, issued: 100 });
+    restore();
+    aStopped.open();
+    // B's count of chunk 0 meets A's: it takes the job as A left it (chunk 0 counted) and runs the rest.
+    expect(await b).toMatchObject({ status: 'done', total: 250, issued: 250, failed: 0 });
+    expect(world.licences.byId.size).toBe(250);
+  });
+
   it('refuses to issue a chunk whose items expired (the table’s TTL is late), and issues none of it', async () => {
     const job = await submitted(3);
     world.clock.advanceSeconds(batchItemsRetentionSeconds);

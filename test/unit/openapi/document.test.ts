@@ -143,6 +143,15 @@ describe('the OpenAPI document', () => {
     expect(resolved.properties?.consent?.description).toMatch(/must be true.*consent_required/);
   });
 
+  it('tells a platform that a share lasts without offline_access, as the provider issues it (review R25, L5)', () => {
+    // shared/sso/provider.ts: a share's code gets a refresh token and session-free tokens whatever the
+    // request's scope (issueRefreshToken, expiresWithSession); docs/sharing.md says the same.
+    const description = (document.paths['/shared/licences']!.get as unknown as { description: string })
+      .description;
+    expect(description).toContain('without `offline_access` or `prompt=consent`');
+    expect(description).not.toMatch(/by also asking for `offline_access`/);
+  });
+
   it('has examples that validate against their own schemas (each schema’s and each problem’s)', () => {
     const check = compileDocument(document);
     let checked = 0;

@@ -1,0 +1,153 @@
+import * as z from 'zod';
+import { describe, expect, it } from 'vitest';
+import {
+  findPersonalData,
+  personalDataProblem,
+  refusePersonalData,
+} from '../../../shared/identifiers/personal-data-in-text.js';
+import { zodErrors } from '../../../shared/http/request.js';
+
+/** Synthetic numbers that pass GB 11643's rules (the demo citizen's, and two more). */
+const idNumber = '110105199003071239';
+const withX = '11010519491231002X';
+const leapDay = '320102200002290021';
+const today = new Date('2026-12-07T00:00:00Z');
+
+const find = (text: string) => findPersonalData(text, today);
+/** Full-width digits and letters, as a Chinese input method types them. */
+const fullWidth = (text: string) =>
+  text.replace(/[0-9A-Za-z+-]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
+
+describe('findPersonalData: resident ID numbers', () => {
+  it('finds a valid ID number inside Chinese text, with or without punctuation around it', () => {
+    expect(find(`持证人身份证号${idNumber}，已核实`)).toBe('id_number');
+    expect(find(`${idNumber}`)).toBe('id_number');
+    expect(find(`（证件号：${leapDay}）`)).toBe('id_number');
+    expect(find(`No.${idNumber}号`)).toBe('id_number');
+  });
+
+  it('finds one ending in X or x', () => {
+    expect(find(`身份证 ${withX} 的持证人`)).toBe('id_number');
+    expect(find(`身份证 ${withX.toLowerCase()} 的持证人`)).toBe('id_number');
+  });
+
+  it('finds one typed in full-width digits', () => {
+    expect(find(`身份证号${fullWidth(idNumber)}`)).toBe('id_number');
+    expect(find(`身份证号${fullWidth(withX)}`)).toBe('id_number');
+  });
+
+  it('finds one with spaces or hyphens between its groups of digits', () => {
+    expect(find('身份证号 110105 19900307 1239')).toBe('id_number');
+    expect(find('身份证号 110105-1990-0307-1239')).toBe('id_number');
+    expect(find('身份证号 110105\u300019900307\u30001239')).toBe('id_number');
+  });
+
+  it('lets through a number whose check character is wrong: it is no one’s', () => {
+    expect(find('证号 110105199003071238 已作废')).toBeUndefined();
+    expect(find('证号 11010519491231002 1')).toBeUndefined();
+  });
+
+  it('lets through 18 digits with no possible birth date or no province', () => {
+    expect(find('编号 110105199013071234')).toBeUndefined();
+    // A 17-digit body whose check character is right but whose birth date is in the future.
+    const future = '11010520990101001';
+    const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const sum = [...future].reduce((total, digit, i) => total + Number(digit) * weights[i]!, 0);
+    expect(find(`编号 ${future}${'10X98765432'[sum % 11]!}`)).toBeUndefined();
+  });
+
+  it('lets through a masked ID number, as the service writes them', () => {
+    expect(find('持证人 110105********1239')).toBeUndefined();
+  });
+
+  it('does not look for old 15-digit numbers', () => {
+    expect(find('旧证号 110105900307123')).toBeUndefined();
+  });
+});
+
+describe('findPersonalData: mobile numbers', () => {
+  it('finds an eleven-digit mobile number in Chinese text', () => {
+    expect(find('请联系持证人13800138000核实')).toBe('mobile');
+    expect(find('电话：19912345678')).toBe('mobile');
+  });
+
+  it('finds one after +86, 86 or 0086, with spaces or hyphens', () => {
+    expect(find('联系 +86 138 0013 8000')).toBe('mobile');
+    expect(find('联系 +86-138-0013-8000')).toBe('mobile');
+    expect(find('联系 +8613800138000')).toBe('mobile');
+    expect(find('联系 008613800138000')).toBe('mobile');
+    expect(find('联系 138-0013-8000')).toBe('mobile');
+  });
+
+  it('finds one in full-width digits and plus sign', () => {
+    expect(find(`联系${fullWidth('+86 138 0013 8000')}`)).toBe('mobile');
+    expect(find(`联系${fullWidth('13800138000')}`)).toBe('mobile');
+  });
+
+  it('finds one followed by another number', () => {
+    expect(find('联系 13800138000 2 次未接')).toBe('mobile');
+  });
+
+  it('lets through eleven digits that are not a mobile number', () => {
+    expect(find('单号 12800138000')).toBeUndefined();
+    expect(find('座机 010-6512-3456')).toBeUndefined();
+  });
+
+  it('does not flag a mobile number inside a longer run of digits', () => {
+    expect(find('流水号 12345678913800138000')).toBeUndefined();
+    expect(find('流水号 1380013800012345')).toBeUndefined();
+  });
+});
+
+describe('findPersonalData: what people write in reasons', () => {
+  it('lets through a 12-digit archive number, dates, counts and licence numbers', () => {
+    expect(find('档案号 202612070001，交通违法记满12分')).toBeUndefined();
+    expect(find('2026年12月7日持证人申请注销')).toBeUndefined();
+    expect(find('法院判决书（2026）京0105民初12345号')).toBeUndefined();
+    expect(find('Court order 2026-12-07, case 12345')).toBeUndefined();
+  });
+
+  it('does not flag a 20-digit run, though it holds a valid ID number', () => {
+    expect(find(`卡号 ${idNumber}12`)).toBeUndefined();
+    expect(find('卡号 12345678901234567890')).toBeUndefined();
+  });
+
+  it('answers nothing for empty text', () => {
+    expect(find('')).toBeUndefined();
+  });
+});
+
+describe('refusePersonalData, the zod refinement', () => {
+  const schema = z.strictObject({
+    reason: z.string().trim().min(1).max(500).superRefine(refusePersonalData),
+  });
+
+  it('refuses at the field’s path with the code personal_data_in_text, never echoing the number', () => {
+    const input = { reason: `持证人电话 13800138000，身份证 ${idNumber}` };
+    const parsed = schema.safeParse(input);
+    expect(parsed.success).toBe(false);
+    const errors = zodErrors(parsed.error!, input);
+    expect(errors).toEqual([
+      {
+        path: 'reason',
+        message: expect.any(String),
+        code: 'personal_data_in_text',
+        params: { kind: 'id_number' },
+      },
+    ]);
+    expect(JSON.stringify(errors)).not.toMatch(/13800138000|110105199003071239|\d{6,}/);
+  });
+
+  it('takes a reason without a number', () => {
+    expect(schema.parse({ reason: '交通违法记满12分' })).toEqual({ reason: '交通违法记满12分' });
+  });
+
+  it('says which kind it found, by hand too', () => {
+    expect(personalDataProblem('联系 13800138000')).toEqual({
+      message: expect.not.stringMatching(/\d{6,}/),
+      code: 'personal_data_in_text',
+      params: { kind: 'mobile' },
+    });
+    expect(personalDataProblem('交通违法记满12分')).toBeUndefined();
+  });
+});
