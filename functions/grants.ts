@@ -702,7 +702,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // presentation key's too. Never the platform key: it signs ID tokens, and this internet-facing API must
   // not be able to mint one (review R7 M1).
   // Passkeys (shared/identity/passkeys.ts): an account's passkeys (gsi1), a passkey enrolled (conditional
-  // put) or removed (conditional delete), enrolment challenges stored (put) and taken (delete).
+  // put) or removed (conditional delete), each in one transaction with the put of its audit entry's pending
+  // work (`pending-audit#`, as a withdrawal's, below), enrolment challenges stored (put) and taken
+  // (delete); the password typed again to enrol or remove one, under the sign-in's throttle (its pair and
+  // account counters: get, conditional put, update and delete), as closing the account does.
   // The usage record (GET /me/usage, shared/licence/usage.ts): the holder's audit entries (gsi2) and the
   // names of the clients in them (get `oidc#Client#`, granted with the access tokens).
   // Sharing (授权用证, shared/sharing/): a share is a provider grant, read by key (and listed per person
@@ -724,6 +727,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.registryEntity,
           partitions.issuer,
           partitions.licence,
+          // Enrolling or removing a passkey: the password typed again, under the sign-in's counters.
+          ...closurePasswordCounters,
           // The shares' grants too (oidc#Grant#, with the access tokens' partitions).
         ],
         BatchGetItem: sessionBoundTokens,
@@ -734,13 +739,15 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.passkeyChallenge,
           partitions.notices,
           partitions.pendingAudit,
+          ...closurePasswordCounters,
         ],
-        UpdateItem: pendingAudit,
+        UpdateItem: [...pendingAudit, ...closurePasswordCounters],
         DeleteItem: [
           partitions.passkey,
           partitions.passkeyChallenge,
           partitions.oidcModel('Grant'),
           partitions.pendingAudit,
+          ...closurePasswordCounters,
         ],
         BatchWriteItem: grantMembers,
       },

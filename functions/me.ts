@@ -21,8 +21,10 @@ import {
   clientNames,
   pdfSignatures,
   platformSubject,
+  passwords,
+  loginAttempts,
 } from './composition/factories.js';
-import { ForbiddenError } from '../shared/errors.js';
+import { ForbiddenError, InvalidInputError } from '../shared/errors.js';
 import { walletClientId } from '../shared/identifiers/client-ids.js';
 import { requireFirstParty, requireHolderApp } from '../shared/clients/first-party.js';
 import { apiHandler } from '../shared/http/api-handler.js';
@@ -47,7 +49,7 @@ import {
   printLicence,
 } from '../shared/licence/licence-pdf.js';
 import { readHeldLicence } from '../shared/licence/licence-reader.js';
-import { parseJsonBody, parseQuery } from '../shared/http/request.js';
+import { bodyBytes, parseJsonBody, parseQuery } from '../shared/http/request.js';
 import { usageOf, usageQuery } from '../shared/licence/usage.js';
 import { licenceView } from '../shared/licence/licence.js';
 import { parseAccountId } from '../shared/identifiers/account-id.js';
@@ -59,6 +61,7 @@ import {
   passkeyRegistrationOptions,
   relyingPartyOf,
   removePasskey,
+  removePasskeyInput,
   type PasskeyOwner,
 } from '../shared/identity/passkeys.js';
 import { findPersonById } from '../shared/identity/verify-password.js';
@@ -95,6 +98,10 @@ const dependencies = composition({
   // The pairwise `sub` of a withdrawal notice to a platform (queued with the withdrawal by `sharingGrants`;
   // the `notices` function signs and sends it).
   platformSubject,
+  // Enrolling or removing a passkey asks for the password again, under the sign-in's throttle (as closing
+  // the account does: shared/identity/close-account.ts).
+  passwords,
+  loginAttempts,
 });
 const served = routesOf('me');
 
@@ -136,7 +143,15 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     }
     const person = await findPersonById(subject.personId, deps);
     if (!person) throw new ForbiddenError('The signed-in account no longer exists', 'account_not_found');
-    return { accountId: person.id, name: person.name, level: reader.level };
+    return {
+      accountId: person.id,
+      name: person.name,
+      level: reader.level,
+      account: person,
+      signIn: { acr: caller.acr, authTime: caller.authTime },
+      source: event.requestContext.http.sourceIp,
+      requestId: event.requestContext.requestId,
+    };
   };
   const rp = relyingPartyOf(deps.config.issuerUrl);
   /**
@@ -178,7 +193,17 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       return json(201, await enrolPasskey(person, parseJsonBody(event, enrolPasskeyInput), rp, deps));
     },
     'DELETE /me/passkeys/{id}': async () => {
-      await removePasskey(await owner(), event.pathParameters?.id ?? '', deps);
+      const person = await owner();
+      // A token alone removes nothing (review R28 H1): the password comes typed again in the request.
+      if (bodyBytes(event).length === 0) {
+        throw new InvalidInputError(
+          'Removing a passkey needs the account’s password typed again: a JSON body {"password": "…"}',
+          'password_required',
+          { errors: [{ path: 'password', message: 'is required to remove a passkey', code: 'required' }] },
+        );
+      }
+      const { password } = parseJsonBody(event, removePasskeyInput);
+      await removePasskey(person, event.pathParameters?.id ?? '', password, deps);
       return { statusCode: 204, headers: { 'cache-control': 'no-store' } };
     },
     'GET /me/licences': async () => {

@@ -49,8 +49,18 @@ import {
 } from '../shared/web/wallet/disclose.js';
 import { relayDownload } from '../shared/web/api-request.js';
 import { HolderApi, SessionEndedError, walletUsageKinds } from '../shared/web/wallet/holder-api.js';
-import { PasskeyStepUpError, PasskeysApi } from '../shared/web/wallet/passkeys-api.js';
-import { passkeysBody, walletPasskeyScripts } from '../shared/web/pages/wallet-passkeys-page.js';
+import {
+  PasskeyPasswordRefusedError,
+  PasskeyStepUpError,
+  PasskeysApi,
+} from '../shared/web/wallet/passkeys-api.js';
+import {
+  passkeysBody,
+  passkeysFreshHref,
+  removePasskeyForm,
+  removePasskeyLabels,
+  walletPasskeyScripts,
+} from '../shared/web/pages/wallet-passkeys-page.js';
 import { usageBody } from '../shared/web/pages/wallet-usage-page.js';
 import { AuthorizationsApi } from '../shared/web/wallet/authorizations-api.js';
 import {
@@ -290,7 +300,12 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
       try {
         const passkeys = await passkeysApi(session).list();
         return show(
-          passkeysBody(t, { passkeys, added: query.has('added'), removed: query.has('removed') }),
+          passkeysBody(t, {
+            passkeys,
+            added: query.has('added'),
+            removed: query.has('removed'),
+            wrongPassword: query.has('wrong'),
+          }),
           walletPasskeyScripts,
         );
       } catch (error) {
@@ -328,14 +343,17 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
     },
 
     'POST /wallet/passkeys/{id}/remove': async () => {
-      if (!sameOrigin(event, deps.config.issuerUrl)) throw new CrossSiteError();
+      const { password } = parseForm(event, deps.config.issuerUrl, removePasskeyForm, removePasskeyLabels);
       const session = await requireSession();
       if (!('accessToken' in session)) return session;
       try {
-        await passkeysApi(session).remove(event.pathParameters?.id ?? '');
+        await passkeysApi(session).remove(event.pathParameters?.id ?? '', password ?? '');
         return redirect('/wallet/passkeys?removed=1');
       } catch (error) {
         if (error instanceof PasskeyStepUpError) return redirect('/wallet/passkeys');
+        // Removing needs a sign-in of the last ten minutes (review R28 H1): sign in again, then remove.
+        if (error instanceof FreshSignInRequiredError) return redirect(passkeysFreshHref);
+        if (error instanceof PasskeyPasswordRefusedError) return redirect('/wallet/passkeys?wrong=1');
         return ended(error);
       }
     },

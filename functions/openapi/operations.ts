@@ -38,6 +38,7 @@ import {
 } from '../../shared/identity/entity-account.js';
 import {
   enrolPasskeyInput,
+  removePasskeyInput,
   passkeyCreationOptionsSchema,
   passkeyListSchema,
   passkeyViewSchema,
@@ -730,26 +731,54 @@ export const operations: Operations = {
   'POST /me/passkeys/options': {
     operationId: 'passkeyOptions',
     summary: 'Options to create a passkey (WebAuthn)',
+    description:
+      'With the wallet’s token of a sign-in at the account’s level made in the last ten minutes ' +
+      '(`acr_values` and `max_age=0`): otherwise 403 `fresh_sign_in_required`.',
     tag: 'Holder',
     responses: {
       200: { description: 'For navigator.credentials.create', schema: passkeyCreationOptionsSchema },
     },
-    problems: { ...passkeyProblems, 409: ['too_many_passkeys'] },
+    problems: {
+      ...passkeyProblems,
+      403: [...passkeyProblems[403], 'fresh_sign_in_required'],
+      409: ['too_many_passkeys'],
+    },
   },
   'POST /me/passkeys': {
     operationId: 'enrolPasskey',
     summary: 'Enrol a passkey: the authenticator’s answer to the options',
+    description:
+      'A fresh sign-in (as for the options) and the account’s password typed again in the body (a token ' +
+      'alone adds no way in): a wrong one is 403 `wrong_password` (throttled as a sign-in, then 429), and ' +
+      'leaves the challenge unspent. Recorded as `passkey.enrolled` in the audit trail. A password reset ' +
+      'removes every passkey.',
     tag: 'Holder',
     body: enrolPasskeyInput,
     responses: { 201: { description: 'Enrolled', schema: passkeyViewSchema } },
-    problems: { ...passkeyProblems, 400: ['invalid_passkey'] },
+    problems: {
+      ...passkeyProblems,
+      400: ['invalid_passkey'],
+      403: [...passkeyProblems[403], 'fresh_sign_in_required', 'wrong_password'],
+      429: ['too_many_requests'],
+    },
   },
   'DELETE /me/passkeys/{id}': {
     operationId: 'removePasskey',
     summary: 'Remove one of my passkeys',
+    description:
+      'A fresh sign-in and the account’s password typed again in the body, as to enrol one: none is 400 ' +
+      '`password_required`. Recorded as `passkey.removed`.',
     tag: 'Holder',
+    body: removePasskeyInput,
     responses: { 204: { description: 'Removed' } },
-    problems: passkeyProblems,
+    problems: {
+      ...passkeyProblems,
+      400: ['password_required'],
+      403: [...passkeyProblems[403], 'fresh_sign_in_required', 'wrong_password'],
+      404: ['passkey_not_found'],
+      409: ['passkey_changed'],
+      429: ['too_many_requests'],
+    },
   },
   'GET /me/account': {
     operationId: 'myAccount',
@@ -855,6 +884,11 @@ export const operations: Operations = {
   'POST /me/entities/{creditCode}/agents': {
     operationId: 'appointAgent',
     summary: 'Appoint an agent (经办人) of an entity I represent',
+    description:
+      'The agent’s ID number and name, both required: the name is checked against the population ' +
+      'registry for that number (400 `registry_mismatch` on `name`, the same for an unknown number; ' +
+      'counted per representative, then 429), so that a mistyped number appoints no stranger. No ' +
+      '`name` is 400 naming it.',
     tag: 'Entities',
     body: appointAgentInput,
     responses: { 201: { description: 'Appointed', schema: appointedAgentSchema, headers: location } },
@@ -862,6 +896,7 @@ export const operations: Operations = {
       400: ['self_appointment', 'registry_mismatch'],
       403: ['person_required', 'first_party_only', 'not_legal_representative', 'insufficient_assurance'],
       409: ['agent_exists'],
+      429: ['too_many_requests'],
     },
   },
   'DELETE /me/entities/{creditCode}/agents/{agentId}': {

@@ -2,26 +2,22 @@ import * as z from 'zod';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { epochSeconds, type Clock } from '../clock.js';
 import type { Mac } from '../crypto/mac.js';
-import { ForbiddenError, NotFoundError, TooManyRequestsError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import { logger } from '../logger.js';
 import { closureAuditPrefix, saveWithTrace, type PendingWorkIndex } from '../pending-work/pending-work.js';
+import { requireFreshSignIn, requirePasswordAgain, type SignInProof } from './fresh-sign-in.js';
 import type { AccountStore } from './account-store.js';
-import { acrOf, assuranceLevelOf, signedInLevel } from './assurance.js';
+import { acrOf, assuranceLevelOf } from './assurance.js';
 import { appointmentInForce, type AgentAppointment } from './entity-account.js';
 import { saveAgentChange } from './entities.js';
 import type { EntityStore } from './entity-store.js';
-import { LoginThrottle, loginThrottleKeys, type LoginAttemptStore } from './login-throttle.js';
+import type { LoginAttemptStore } from './login-throttle.js';
 import type { PasskeyStore } from './passkeys.js';
-import { maxPasswordLength, type PasswordHasher } from './password-hasher.js';
+import type { PasswordHasher } from './password-hasher.js';
 import type { PersonAccount } from './person-account.js';
 import type { PlatformConsents, SignInRevocation } from './sign-in-revocation.js';
 
-/**
- * How recent the sign-in behind the token must be to close the account: ten minutes after `auth_time`,
- * time to read the confirmation page, not enough for a token left in a browser, a stolen refresh token
- * (a refreshed token keeps its sign-in's `auth_time`) or a session someone walked away from.
- */
-export const closureFreshSeconds = 600;
+export { closureFreshSeconds, requireFreshSignIn, type SignInProof } from './fresh-sign-in.js';
 
 export interface CloseAccountDependencies {
   accounts: AccountStore;
@@ -48,12 +44,6 @@ export type ClosureDependencies = Pick<
   CloseAccountDependencies,
   'accounts' | 'passkeys' | 'signIns' | 'platformConsents' | 'entities' | 'audit' | 'accountAudit' | 'clock'
 >;
-
-/** The sign-in behind the caller's token: its `acr` and `auth_time` (epoch seconds), as the token carries them. */
-export interface SignInProof {
-  acr: string | undefined;
-  authTime: number | undefined;
-}
 
 /**
  * The body of `DELETE /me/account`: the account's password, typed again in the closing request itself. A
@@ -85,53 +75,6 @@ export const closedAccountSchema = z
   })
   .meta({ title: 'ClosedAccount' });
 export type ClosedAccount = z.output<typeof closedAccountSchema>;
-
-/**
- * Whether `proof` is a fresh sign-in at the account's own level: `auth_time` within
- * {@link closureFreshSeconds}, and an `acr` at least the level the account reached. Anything less is
- * 403 `fresh_sign_in_required`, which says how to get one (`acr_values` and `max_age=0`: the provider then
- * asks for the password, and the step-up, again).
- */
-export function requireFreshSignIn(account: PersonAccount, proof: SignInProof, nowSeconds: number): void {
-  const level = assuranceLevelOf(account);
-  const fresh =
-    proof.authTime !== undefined &&
-    proof.authTime <= nowSeconds + 60 &&
-    nowSeconds - proof.authTime <= closureFreshSeconds;
-  if (!fresh || signedInLevel(account, proof.acr) < level) {
-    throw new ForbiddenError(
-      `Closing the account needs a sign-in of the last ${closureFreshSeconds / 60} minutes at ${acrOf(level)}: ` +
-        `sign in again with acr_values=${acrOf(level)} and max_age=0`,
-      'fresh_sign_in_required',
-    );
-  }
-}
-
-/**
- * The password typed again, checked against the account's hash under the sign-in's own counters per number
- * and per (number, address) pair: a stolen token must not become a way round the sign-in's limit on
- * guessing. Not the per-address counter: closures come from the wallet's servers, so that counter would be
- * one for every wallet user, and a few accounts of an attacker's failing on purpose would keep everyone
- * from closing theirs (review R12); a guess at a closure needs a fresh sign-in of that very account, so
- * no spray over many accounts is left for it to slow. Wrong: 403 `wrong_password`; too many: 429.
- */
-async function requirePassword(account: PersonAccount, proof: ClosureProof, deps: CloseAccountDependencies) {
-  const throttle = new LoginThrottle(deps.loginAttempts, deps.clock);
-  const keys = await loginThrottleKeys(deps.lookupMac, account.lookupKey, proof.source);
-  const admission = await throttle.admit(keys.filter((key) => key.kind !== 'source'));
-  if (!admission.admitted) {
-    throw new TooManyRequestsError(
-      `Too many wrong passwords; try again in ${admission.retryAfterSeconds} seconds`,
-      admission.retryAfterSeconds,
-    );
-  }
-  const long = [...proof.password].length > maxPasswordLength;
-  if (long || !(await deps.passwords.verify(proof.password, account.passwordHash))) {
-    logger.info('account closure refused: wrong password', { accountId: account.id });
-    throw new ForbiddenError('The password is not the account’s: nothing was closed', 'wrong_password');
-  }
-  await throttle.succeeded(admission.keys, admission.counted);
-}
 
 /**
  * Closes a person's account (注销, PIPL Art. 47; GB/T 35273 §8.5), the person asking with a fresh sign-in
@@ -168,7 +111,7 @@ export async function closeAccount(
 
   // 2. A fresh sign-in at its level, and the password.
   requireFreshSignIn(account, proof, epochSeconds(deps.clock));
-  await requirePassword(account, proof, deps);
+  await requirePasswordAgain(account, proof, deps);
 
   // 3. The mark (a concurrent change of the account is 409 `account_changed`: ask again).
   const closing =

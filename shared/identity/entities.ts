@@ -328,7 +328,11 @@ export const actForEntityInput = z.strictObject({ creditCode: z.string().max(64)
  */
 export const appointAgentInput = z.strictObject({
   idNumber: z.string().max(64),
-  name: z.string().min(1).max(100).optional(),
+  /**
+   * The agent's name as the population registry has it: required (review R28 L5), checked there, so that a
+   * mistyped number hands the entity to no stranger.
+   */
+  name: z.string().trim().min(1).max(100),
   scope: z
     .array(z.enum(agentScopes))
     .min(1)
@@ -347,7 +351,7 @@ export interface AgentDependencies extends EntityDependencies {
   accountAudit: PendingWorkIndex;
   /** The representative's counter of appointments checked against the registry (an oracle of names). */
   loginAttempts: LoginAttemptStore;
-  /** The population registry (人口库): the agent's name, when the representative gives it, is checked there. */
+  /** The population registry (人口库): the agent's name, which the representative must give, is checked there. */
   registry: EntityRegistry & PopulationRegistry;
 }
 
@@ -423,42 +427,40 @@ export async function appointAgent(
       errors: [{ path: 'idNumber', message: 'is the representative’s own' }],
     });
   }
-  if (input.name !== undefined) {
-    // A mistyped number would hand the entity to a stranger: with the name, the registry catches it. An
-    // unknown number and another person's name get one answer (fail closed, and no more said). Each
-    // answer says whether a name goes with a number: counted per representative before the registry is
-    // asked (`appointmentThrottle`), and a mismatch is audited.
-    const admission = await new LoginThrottle(deps.loginAttempts, deps.clock).admit([
-      { kind: 'appointment', key: representative.lookupKey },
-    ]);
-    if (!admission.admitted) {
-      throw new TooManyRequestsError(
-        `Too many appointments checked against the registry; try again in ${admission.retryAfterSeconds} seconds`,
-        admission.retryAfterSeconds,
-      );
-    }
-    const registered = await deps.registry.findPerson(agentKey, idNumber);
-    if (!registered || comparableName(registered.name) !== comparableName(input.name)) {
-      // Written, or no answer at all (review R12): an answer about a name that left no trace would be the
-      // oracle again.
-      await deps.audit.record({
-        at: now.toISOString(),
-        actor: representative.id,
-        action: 'agent.name_mismatch',
-        holderMasked: maskIdNumber(idNumber),
-        reason: entity.creditCode,
-        ...(context.requestId ? { requestId: context.requestId } : {}),
-      });
-      throw new InvalidInputError(
-        'The name does not match the population registry for this ID number',
-        'registry_mismatch',
-        {
-          errors: [
-            { path: 'name', message: 'does not match the population registry', code: 'registry_mismatch' },
-          ],
-        },
-      );
-    }
+  // A mistyped number would hand the entity to a stranger: with the name, the registry catches it. An
+  // unknown number and another person's name get one answer (fail closed, and no more said). Each
+  // answer says whether a name goes with a number: counted per representative before the registry is
+  // asked (`appointmentThrottle`), and a mismatch is audited.
+  const admission = await new LoginThrottle(deps.loginAttempts, deps.clock).admit([
+    { kind: 'appointment', key: representative.lookupKey },
+  ]);
+  if (!admission.admitted) {
+    throw new TooManyRequestsError(
+      `Too many appointments checked against the registry; try again in ${admission.retryAfterSeconds} seconds`,
+      admission.retryAfterSeconds,
+    );
+  }
+  const registered = await deps.registry.findPerson(agentKey, idNumber);
+  if (!registered || comparableName(registered.name) !== comparableName(input.name)) {
+    // Written, or no answer at all (review R12): an answer about a name that left no trace would be the
+    // oracle again.
+    await deps.audit.record({
+      at: now.toISOString(),
+      actor: representative.id,
+      action: 'agent.name_mismatch',
+      holderMasked: maskIdNumber(idNumber),
+      reason: entity.creditCode,
+      ...(context.requestId ? { requestId: context.requestId } : {}),
+    });
+    throw new InvalidInputError(
+      'The name does not match the population registry for this ID number',
+      'registry_mismatch',
+      {
+        errors: [
+          { path: 'name', message: 'does not match the population registry', code: 'registry_mismatch' },
+        ],
+      },
+    );
   }
   const appointment: AgentAppointment = {
     agentId: randomId('agt'),

@@ -5,7 +5,9 @@ import type {
   PublicKeyCredentialRequestOptionsJSON,
   RegistrationResponseJSON,
 } from '@simplewebauthn/server';
+import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import type { AuditEntry, AuditTrail } from '../audit/audit-trail.js';
 import { epochSeconds, type Clock } from '../clock.js';
 import {
   ConflictError,
@@ -15,7 +17,20 @@ import {
   UnauthenticatedError,
 } from '../errors.js';
 import { logger } from '../logger.js';
+import {
+  passkeyAuditPrefix,
+  saveWithTrace,
+  type PendingWorkIndex,
+  type Trace,
+} from '../pending-work/pending-work.js';
 import { acrOf, type AssuranceLevel } from './assurance.js';
+import {
+  requireFreshSignIn,
+  requirePasswordAgain,
+  type PasswordAgainDependencies,
+  type SignInProof,
+} from './fresh-sign-in.js';
+import type { PersonAccount } from './person-account.js';
 
 /**
  * Passkeys (通行密钥, WebAuthn discoverable credentials with user verification), API.md "Identity assurance
@@ -69,16 +84,17 @@ export interface PasskeyChallenge {
 /**
  * Where passkeys and ceremony challenges are kept. Contract: `add` refuses a credential id already stored
  * (ConflictError `passkey_exists`), whoever owns it; `remove` removes only the owner's and says whether it
- * did; `recordUse` writes the new counter only if the stored counter is still `previousCounter` and the
+ * did; with a `trace` (the person's own enrolment or removal: {@link saveWithTrace}), each puts the
+ * pointer that carries its audit entry in the same all-or-nothing write, and nothing when it wrote nothing; `recordUse` writes the new counter only if the stored counter is still `previousCounter` and the
  * passkey still exists (false otherwise: removed meanwhile, or a concurrent use won); `takeChallenge`
  * deletes and returns a challenge once, never an expired one, so that each challenge is answered at most
  * once, also under concurrency.
  */
 export interface PasskeyStore {
-  add(passkey: StoredPasskey): Promise<void>;
+  add(passkey: StoredPasskey, trace?: Trace): Promise<void>;
   find(credentialId: string): Promise<StoredPasskey | undefined>;
   listFor(accountId: string): Promise<StoredPasskey[]>;
-  remove(accountId: string, credentialId: string): Promise<boolean>;
+  remove(accountId: string, credentialId: string, trace?: Trace): Promise<boolean>;
   recordUse(
     credentialId: string,
     use: { previousCounter: number; counter: number; at: string },
@@ -105,6 +121,15 @@ export interface PasskeyDependencies {
   clock: Clock;
 }
 
+/**
+ * What enrolling or removing a passkey needs besides the store: the password typed again (checked under
+ * the sign-in's throttle, as a closure's), and the audit trail with the index of the `me` function's
+ * changes, where each enrolment and removal is saved with its entry (`passkey.enrolled`,
+ * `passkey.removed`).
+ */
+export type PasskeyChangeDependencies = PasskeyDependencies &
+  PasswordAgainDependencies & { audit: AuditTrail; pendingAudit: PendingWorkIndex };
+
 /** How long a person has to answer the authenticator's prompt (the challenge lives as long). */
 export const challengeSeconds = 300;
 /** At most this many passkeys per account: enough for every device a person has, bounded for the table. */
@@ -118,11 +143,52 @@ export function userHandleOf(accountId: string): string {
   return Buffer.from(accountId, 'utf8').toString('base64url');
 }
 
-/** The signed-in person managing their passkeys, at the level their sign-in reached (`signedInLevel`). */
+/**
+ * The signed-in person managing their passkeys, at the level their sign-in reached (`signedInLevel`): their
+ * account (its hash checks the password typed again) and the sign-in behind the token (`acr`,
+ * `auth_time`: enrolling and removing need it fresh, {@link requireFreshSignIn}).
+ */
 export interface PasskeyOwner {
   accountId: string;
   name: string;
   level: AssuranceLevel;
+  account: PersonAccount;
+  signIn: SignInProof;
+  /** The client's address, for the password's throttle. */
+  source: string;
+  requestId?: string;
+}
+
+/**
+ * Enrolling or removing a passkey opens or closes a way in at level 3: like closing the account, it needs
+ * a sign-in of the last ten minutes at the account's level (403 `fresh_sign_in_required`), so that
+ * whoever holds a wallet session left open or its refresh token cannot add a passkey of their own
+ * (review R28 H1).
+ */
+function requireFreshForPasskeys(owner: PasskeyOwner, deps: Pick<PasskeyDependencies, 'clock'>): void {
+  requireFreshSignIn(owner.account, owner.signIn, epochSeconds(deps.clock), 'Managing passkeys');
+}
+
+/** The key of a passkey change's audit entry: the credential id digested (it may be 1 KB long). */
+function passkeyAuditKey(accountId: string, change: 'enrolled' | 'removed', credentialId: string): string {
+  const digest = createHash('sha256').update(credentialId).digest('base64url').slice(0, 22);
+  return `${passkeyAuditPrefix}${accountId}#${change}-${digest}`;
+}
+
+/** The audit entry of a passkey enrolled or removed by its person: no name, key or credential id in it. */
+function passkeyEntry(
+  owner: PasskeyOwner,
+  action: string,
+  reason: string,
+  deps: PasskeyDependencies,
+): AuditEntry {
+  return {
+    at: new Date(deps.clock.now()).toISOString(),
+    actor: owner.accountId,
+    action,
+    reason,
+    ...(owner.requestId ? { requestId: owner.requestId } : {}),
+  };
 }
 
 function requireLevel3(owner: PasskeyOwner): void {
@@ -195,6 +261,7 @@ export async function passkeyRegistrationOptions(
   deps: PasskeyDependencies,
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
   requireLevel3(owner);
+  requireFreshForPasskeys(owner, deps);
   const existing = await deps.passkeys.listFor(owner.accountId);
   if (existing.length >= maxPasskeysPerAccount) {
     throw new ConflictError(`At most ${maxPasskeysPerAccount} passkeys per account`, 'too_many_passkeys');
@@ -224,9 +291,18 @@ export async function passkeyRegistrationOptions(
   return options;
 }
 
-/** The body of an enrolment: the browser's `RegistrationResponseJSON` and an optional label. */
+/**
+ * The account's password, typed again to enrol or remove a passkey (as to close the account): a token
+ * alone, from a wallet left open, changes no way in.
+ */
+const passwordAgain = z.string().min(1).max(1024).meta({
+  description: 'The account’s password, typed again to confirm the change',
+});
+
+/** The body of an enrolment: the browser's `RegistrationResponseJSON`, an optional label, and the password. */
 export const enrolPasskeyInput = z.strictObject({
   name: z.string().trim().max(40).optional(),
+  password: passwordAgain,
   response: z.looseObject({
     id: z.string().min(1).max(1024),
     rawId: z.string().min(1).max(1024),
@@ -238,6 +314,11 @@ export const enrolPasskeyInput = z.strictObject({
   }),
 });
 export type EnrolPasskeyInput = z.output<typeof enrolPasskeyInput>;
+
+/** The body of `DELETE /me/passkeys/{id}`: the account's password typed again. */
+export const removePasskeyInput = z
+  .strictObject({ password: passwordAgain })
+  .meta({ title: 'RemovePasskey' });
 
 /** A challenge check for `@simplewebauthn/server`: takes the challenge (once) and checks what it was for. */
 function challengeOf(
@@ -254,15 +335,24 @@ function challengeOf(
 
 /**
  * Verifies the authenticator's answer to {@link passkeyRegistrationOptions} and stores the passkey. The
- * challenge must be one issued to this account and unused; user verification is required.
+ * sign-in must be fresh and the password typed again right (before the challenge is taken: a typo does not
+ * spend it); the challenge must be one issued to this account and unused; user verification is required.
+ * The passkey is saved with its audit entry `passkey.enrolled` ({@link saveWithTrace}).
  */
 export async function enrolPasskey(
   owner: PasskeyOwner,
   input: EnrolPasskeyInput,
   rp: RelyingPartyIdentity,
-  deps: PasskeyDependencies,
+  deps: PasskeyChangeDependencies,
 ): Promise<PasskeyView> {
   requireLevel3(owner);
+  requireFreshForPasskeys(owner, deps);
+  await requirePasswordAgain(
+    owner.account,
+    { password: input.password, source: owner.source },
+    deps,
+    'no passkey was added',
+  );
   // Loaded before the check, so that a module that fails to load is a server error and not a refusal.
   const { verifyRegistrationResponse } = await webauthn();
   let verified;
@@ -298,20 +388,46 @@ export async function enrolPasskey(
     name: input.name || '通行密钥',
     createdAt: now,
   };
-  await deps.passkeys.add(passkey);
+  await saveWithTrace(
+    passkeyAuditKey(owner.accountId, 'enrolled', passkey.id),
+    passkeyEntry(owner, 'passkey.enrolled', passkey.backedUp ? 'synced' : 'device-bound', deps),
+    (trace) => deps.passkeys.add(passkey, trace),
+    deps,
+  );
+  logger.info('passkey enrolled', { accountId: owner.accountId });
   return passkeyView(passkey);
 }
 
-/** Removes one of the signed-in person's passkeys (level 3); another's, or an unknown one, is a 404. */
+/**
+ * Removes one of the signed-in person's passkeys (level 3, a fresh sign-in and the password typed again,
+ * as to enrol one); another's, or an unknown one, is a 404. Removed with its audit entry `passkey.removed`.
+ */
 export async function removePasskey(
   owner: PasskeyOwner,
   credentialId: string,
-  deps: PasskeyDependencies,
+  password: string,
+  deps: PasskeyChangeDependencies,
 ): Promise<void> {
   requireLevel3(owner);
-  if (!(await deps.passkeys.remove(owner.accountId, credentialId))) {
-    throw new NotFoundError('No such passkey among yours', 'passkey_not_found');
-  }
+  requireFreshForPasskeys(owner, deps);
+  await requirePasswordAgain(
+    owner.account,
+    { password, source: owner.source },
+    deps,
+    'no passkey was removed',
+  );
+  await saveWithTrace(
+    passkeyAuditKey(owner.accountId, 'removed', credentialId),
+    passkeyEntry(owner, 'passkey.removed', 'by its person', deps),
+    async (trace) => {
+      // Nothing removed, nothing saved: the entry is not written either.
+      if (!(await deps.passkeys.remove(owner.accountId, credentialId, trace))) {
+        throw new NotFoundError('No such passkey among yours', 'passkey_not_found');
+      }
+    },
+    deps,
+  );
+  logger.info('passkey removed', { accountId: owner.accountId });
 }
 
 /**

@@ -130,7 +130,7 @@ export type ProofOutcome =
  * frozen in its old state: every session, grant, refresh and access token of it ends at once (but
  * `keepSession`, the sign-in under way), and with `newPassword` (the reset) the password is replaced first,
  * so the old one opens nothing again; every passkey of it is removed too, so that no authenticator the
- * squatter kept opens it again. A reset ends every other sign-in as well. Either way the account's consents
+ * squatter kept opens it again. A reset ends every other sign-in and removes every passkey as well. Either way the account's consents
  * to platforms are withdrawn first, each platform that registered an events endpoint told by a withdrawal
  * notice (`PlatformConsents.withdrawAll`, as the account's closure does). A reset on an account proven by another phone is `not_proven_phone`
  * once its code is checked (never before: a guess must tell nothing of the account). A takeover writes the audit entry `account.taken_over`, a reset
@@ -178,10 +178,11 @@ export async function completePhoneProof(
   // What ends after the save (the squatter's passkeys, the sign-ins) is owed from that save on, and saved
   // with it (`proofCleanup`): a proof that failed after the save (its code used up) leaves it owed, and the
   // next proof of the account (a retry, with a new code) finishes it, though it no longer sees a takeover.
-  // A takeover owes the removal of every passkey enrolled until now; one owed from before, those enrolled
-  // until its takeover (the owner's since are theirs).
+  // A takeover or a reset owes the removal of every passkey enrolled until now (a reset's: one may be an
+  // intruder's, enrolled from a session the person now shuts out, review R28 H1); one owed from before,
+  // those enrolled until its takeover or reset (the owner's since are theirs).
   const owed = account.proofCleanup;
-  const passkeysBefore = tookOver ? new Date(deps.clock.now()).toISOString() : owed?.passkeysBefore;
+  const passkeysBefore = endsSignIns ? new Date(deps.clock.now()).toISOString() : owed?.passkeysBefore;
   const cleanup = {
     passkeysBefore,
     signIns: endsSignIns || owed !== undefined,
@@ -267,8 +268,9 @@ async function registryPerson(
 }
 
 /**
- * Removes every passkey of an account taken over: none of them was enrolled by the real owner. With
- * `enrolledUntil` (RFC 3339, a takeover's clean-up finished later), only those enrolled until then.
+ * Removes every passkey of an account taken over (none of them was enrolled by the real owner) or whose
+ * password was reset (any may be an intruder's). With `enrolledUntil` (RFC 3339, a reset's, or a
+ * takeover's clean-up finished later), only those enrolled until then.
  */
 async function removePasskeys(
   accountId: string,

@@ -76,12 +76,23 @@ export function normalisePhone(typed: string): string | undefined {
 const codeMinutes = smsCodePolicy.ttlSeconds / 60;
 
 /**
- * The text of a code, in Chinese, naming the service. A template provider's approved template must read
- * the same (docs/operating.md, "SMS in AWS China regions"): 【电子证照】 is its signature, and the code and
- * the minutes its parameters {1} and {2}.
+ * What a code is for, as its text names it: so that a person who did not ask (someone else resetting their
+ * password, signing in as them) sees what the code would do before passing it on (review R28 L4). At most
+ * six characters, a template variable's limit.
  */
-export function smsCodeText(code: string): string {
-  return `【电子证照】您的验证码是 ${code}，${codeMinutes} 分钟内有效。请勿告诉他人。`;
+export const smsCodeActions: Record<SmsCodePurpose, string> = {
+  'step-up': '登录验证',
+  reset: '重置密码',
+  register: '注册账号',
+};
+
+/**
+ * The text of a code, in Chinese, naming the service and what the code is for. A template provider's
+ * approved template must read the same (docs/operating.md, "SMS in AWS China regions"): 【电子证照】 is its
+ * signature, and the code, the action and the minutes its parameters {1}, {2} and {3}.
+ */
+export function smsCodeText(code: string, purpose: SmsCodePurpose): string {
+  return `【电子证照】您的验证码是 ${code}，用于${smsCodeActions[purpose]}，${codeMinutes} 分钟内有效。请勿告诉他人。`;
 }
 
 /**
@@ -90,15 +101,16 @@ export function smsCodeText(code: string): string {
  *
  * @example
  * ```ts
- * await sms.send(smsCodeMessage('+8613800138000', '123456'));
+ * await sms.send(smsCodeMessage('+8613800138000', '123456', 'reset'));
  * ```
  */
-export function smsCodeMessage(to: string, code: string): SmsMessage {
+export function smsCodeMessage(to: string, code: string, purpose: SmsCodePurpose): SmsMessage {
+  const action = smsCodeActions[purpose];
   return {
     to,
-    text: smsCodeText(code),
+    text: smsCodeText(code, purpose),
     code,
-    template: { name: 'one-time-code', params: { code, minutes: codeMinutes } },
+    template: { name: 'one-time-code', params: { code, action, minutes: codeMinutes } },
   };
 }
 
@@ -311,7 +323,9 @@ export async function textSmsCode(
 ): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    const sending = deps.sms.send(smsCodeMessage(prepared.subject.phone, prepared.code));
+    const sending = deps.sms.send(
+      smsCodeMessage(prepared.subject.phone, prepared.code, prepared.subject.purpose),
+    );
     // Past the deadline the send is left to finish or fail on its own: caught, so nothing rejects unheard.
     sending.catch(() => undefined);
     const deadline = new Promise<never>((_, reject) => {

@@ -2,9 +2,13 @@
  * The messages a template provider (a mainland SMS service, where every text is a template approved in
  * advance under a signature, 签名 and 模板) can send, each with the parameters its template takes, in the
  * order the template numbers them. The one-time code's template reads as {@link smsCodeText} does:
- * `您的验证码是{1}，{2}分钟内有效。请勿告诉他人。` with `{1}` the code and `{2}` the minutes.
+ * `您的验证码是{1}，用于{2}，{3}分钟内有效。请勿告诉他人。` with `{1}` the code, `{2}` what it is for
+ * (`smsCodeActions`: 登录验证, 重置密码, 注册账号) and `{3}` the minutes.
  */
-export type SmsTemplate = { name: 'one-time-code'; params: { code: string; minutes: number } };
+export type SmsTemplate = {
+  name: 'one-time-code';
+  params: { code: string; action: string; minutes: number };
+};
 
 /** One text message to one mobile number. */
 export interface SmsMessage {
@@ -30,7 +34,7 @@ export interface SmsMessage {
  *
  * @example
  * ```ts
- * await sms.send(smsCodeMessage('+8613800138000', '123456'));
+ * await sms.send(smsCodeMessage('+8613800138000', '123456', 'reset'));
  * ```
  */
 export interface SmsSender {

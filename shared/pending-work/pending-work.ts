@@ -108,6 +108,13 @@ export const closureAuditPrefix = 'account-closed#';
 export const phoneProofAuditPrefix = 'phone-proof#';
 
 /**
+ * A passkey enrolled or removed by its person in the wallet
+ * (`passkey-changed#<account id>#<enrolled|removed>-<credential digest>`: shared/identity/passkeys.ts), in
+ * the index of the holder API's (`me`) changes.
+ */
+export const passkeyAuditPrefix = 'passkey-changed#';
+
+/**
  * A person's consent to share licences with a platform (授权用证), saved with its grant
  * (`authorization-granted#<grant id>`: shared/sso/interactions.ts), in the OpenID provider.
  */
@@ -119,7 +126,7 @@ export const grantAuditPrefix = 'authorization-granted#';
  * of ids each may hold: the reconciler writes a pointer's entries only if its id starts with one of its
  * index's groups (shared/reconciler/reconcile-pending-work.ts).
  *
- * - `withdrawals`: a person's withdrawal of an authorization (`me`);
+ * - `withdrawals`: a person's withdrawal of an authorization, a passkey enrolled or removed (`me`);
  * - `operators`: an operator's change of an issuer (created among them), a client (registered among them)
  *   or a peer platform (`admin`);
  * - `accounts`: an account registered, proven in person or closed, an entity's agent appointed or
@@ -128,7 +135,7 @@ export const grantAuditPrefix = 'authorization-granted#';
  *   a consent to share licences (`oidc`, the OpenID provider).
  */
 export const carriedGroups = {
-  withdrawals: [carriedAuditPrefix],
+  withdrawals: [carriedAuditPrefix, passkeyAuditPrefix],
   operators: [issuerAuditPrefix, clientAuditPrefix, peerAuditPrefix],
   accounts: [agentAuditPrefix, registrationAuditPrefix, inPersonProofAuditPrefix, closureAuditPrefix],
   provider: [phoneProofAuditPrefix, grantAuditPrefix],

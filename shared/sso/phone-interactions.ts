@@ -3,7 +3,7 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { parseAccountId } from '../identifiers/account-id.js';
 import { parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
 import { personLookupKey } from '../identifiers/lookup-key.js';
-import { acrOf } from '../identity/assurance.js';
+import { acrOf, assuranceLevelOf } from '../identity/assurance.js';
 import { idNumberEncryptionContext, type PersonAccount } from '../identity/person-account.js';
 import { passwordRuleBroken } from '../identity/password-hasher.js';
 import { labelledFieldError } from '../web/kit/field-messages.js';
@@ -43,12 +43,20 @@ const scriptsOf = (message: PageMessage | undefined): { scripts?: PageScripts } 
 /** The check of the login prompt that asks for a step-up (`provider.ts`). */
 export const stepUpReason = 'acr_too_low';
 
-/** Whether the interaction is the step-up of a signed-in person rather than a sign-in. */
+/**
+ * Whether the interaction is the step-up of a signed-in person rather than a sign-in: the level is the
+ * only reason asked. Any other reason for the login prompt (`max_age` past, `prompt=login`, an
+ * `id_token_hint` of another person) asks for the sign-in itself first, the password page; the step-up
+ * follows if the level is still short (review R28 M3: `max_age=0` with `acr_values=loa:3` on a level-2
+ * session skipped the password).
+ */
 export function isStepUp(details: InteractionDetails): boolean {
+  const { reasons } = details.prompt;
   return (
     details.prompt.name === 'login' &&
     Boolean(details.session?.accountId) &&
-    details.prompt.reasons.includes(stepUpReason)
+    reasons.includes(stepUpReason) &&
+    reasons.every((reason) => reason === stepUpReason)
   );
 }
 
@@ -152,9 +160,12 @@ export function phoneInteractions(
       if (!outcome.ok) {
         return show(400, typedPhone, wrongOrExpiredCode(view.t));
       }
-      const amr = [...new Set([...(details.session.amr ?? ['pwd']), 'sms'])];
+      // What the session's sign-in did (nothing assumed when it says nothing), and the code.
+      const amr = [...new Set([...(details.session.amr ?? []), 'sms'])];
       const signedIn = continuation ? await continuation.accountAfter(details, accountId) : accountId;
-      return finish(ctx, { accountId: signedIn, acr: acrOf(3), amr });
+      // Never more than the account now stands at (a self-asserted one the registry no longer knows stays
+      // below level 3), as a passkey sign-in (review R28 L3).
+      return finish(ctx, { accountId: signedIn, acr: acrOf(assuranceLevelOf(outcome.account)), amr });
     },
 
     async reset(
@@ -240,7 +251,8 @@ export function phoneInteractions(
         }
         return show(400, fields, wrongOrExpiredCode(view.t));
       }
-      return finish(ctx, { accountId: outcome.account.id, acr: acrOf(3), amr: ['sms'] });
+      const acr = acrOf(assuranceLevelOf(outcome.account));
+      return finish(ctx, { accountId: outcome.account.id, acr, amr: ['sms'] });
     },
   };
 }

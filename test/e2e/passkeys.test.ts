@@ -65,6 +65,8 @@ describe('passkeys in a browser (Chromium’s virtual authenticator)', () => {
     await page.waitForURL('**/wallet/passkeys');
     await expect(page.locator('#passkeys-empty').count()).resolves.toBe(1);
     await page.getByLabel('名称（可选）').fill('测试手机');
+    // Adding a passkey asks for the password typed again (review R28 H1).
+    await page.locator('#passkey-password').fill(runtime.credentials.citizen.password);
     await page.getByRole('button', { name: '添加通行密钥' }).click();
     await page.waitForURL('**/wallet/passkeys?added=1');
     await expect(page.locator('article.passkey h3').allTextContents()).resolves.toEqual(['测试手机']);
@@ -123,6 +125,12 @@ describe('passkeys in a browser (Chromium’s virtual authenticator)', () => {
     // Managing passkeys needs level 3: the passkey sign-in reached it.
     await page.goto('/wallet/passkeys');
     await expect(page.locator('#passkeys-step-up').count()).resolves.toBe(0);
+    // A wrong password removes nothing; the right one, typed again, does (the passkey sign-in is fresh).
+    await page.locator('#passkey-remove-password-0').fill('not-the-password-1');
+    await page.getByRole('button', { name: '删除' }).click();
+    await page.waitForURL('**/wallet/passkeys?wrong=1');
+    await expect(page.locator('#passkeys-wrong-password').count()).resolves.toBe(1);
+    await page.locator('#passkey-remove-password-0').fill(runtime.credentials.citizen.password);
     await page.getByRole('button', { name: '删除' }).click();
     await page.waitForURL('**/wallet/passkeys?removed=1');
     await expect(page.locator('#passkeys-empty').count()).resolves.toBe(1);

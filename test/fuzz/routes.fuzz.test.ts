@@ -233,6 +233,7 @@ const jsonExamples: Record<string, () => unknown> = {
   'POST /me/entities': () => ({ creditCode: known.creditCode }),
   'POST /me/entities/{creditCode}/agents': () => ({
     idNumber: newIdNumber(),
+    name: '张测试',
     scope: ['licences'],
     expiresAt: '2027-06-01T00:00:00Z',
   }),

@@ -131,6 +131,7 @@ export async function appointClerk(
   const accountId = await provenAccount(runtime, { ...person, password });
   const response = await postJson(runtime, `/me/entities/${creditCode}/agents`, headToken, {
     idNumber: person.idNumber,
+    name: person.name,
     scope,
     expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
   });

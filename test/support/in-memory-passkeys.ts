@@ -1,16 +1,24 @@
 import { ConflictError } from '../../shared/errors.js';
 import type { PasskeyChallenge, PasskeyStore, StoredPasskey } from '../../shared/identity/passkeys.js';
+import type { Trace } from '../../shared/pending-work/pending-work.js';
+import { InMemoryPendingWork } from './in-memory-licence.js';
 
-/** {@link PasskeyStore} in memory, for unit tests; passes the same contract suite as the Dynamo adapter. */
+/**
+ * {@link PasskeyStore} in memory, for unit tests; passes the same contract suite as the Dynamo adapter. A
+ * passkey added or removed with its trace keeps the pointer in `pendingAudit` (all or nothing).
+ */
 export class InMemoryPasskeyStore implements PasskeyStore {
+  constructor(readonly pendingAudit = new InMemoryPendingWork()) {}
+
   readonly passkeys = new Map<string, StoredPasskey>();
   readonly challenges = new Map<string, PasskeyChallenge>();
 
-  async add(passkey: StoredPasskey): Promise<void> {
+  async add(passkey: StoredPasskey, trace?: Trace): Promise<void> {
     if (this.passkeys.has(passkey.id)) {
       throw new ConflictError('This passkey is already enrolled', 'passkey_exists');
     }
     this.passkeys.set(passkey.id, structuredClone(passkey));
+    if (trace) this.pendingAudit.keepTrace(trace);
   }
 
   async find(credentialId: string): Promise<StoredPasskey | undefined> {
@@ -25,9 +33,11 @@ export class InMemoryPasskeyStore implements PasskeyStore {
       .map((passkey) => structuredClone(passkey));
   }
 
-  async remove(accountId: string, credentialId: string): Promise<boolean> {
+  async remove(accountId: string, credentialId: string, trace?: Trace): Promise<boolean> {
     if (this.passkeys.get(credentialId)?.accountId !== accountId) return false;
-    return this.passkeys.delete(credentialId);
+    this.passkeys.delete(credentialId);
+    if (trace) this.pendingAudit.keepTrace(trace);
+    return true;
   }
 
   async recordUse(

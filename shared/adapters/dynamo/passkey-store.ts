@@ -1,5 +1,8 @@
 import { DeleteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConflictError } from '../../errors.js';
+import type { Trace } from '../../pending-work/pending-work.js';
 import { getItem, putNew, writeIf } from './conditional.js';
+import { writeWithTrace } from './pending-work.js';
 import { indexKeys, keys } from './keys.js';
 import { queryAll } from './query-all.js';
 import { isExpired } from './table.js';
@@ -29,7 +32,9 @@ function toPasskey(item: Record<string, unknown>): StoredPasskey {
  * {@link PasskeyStore} on the single table: a passkey is an item `passkey#<credentialId>` (so that the
  * credential id is unique across accounts, by the conditional put), indexed in gsi1 under its account; a
  * ceremony challenge is an item `passkey-challenge#<challenge>` with the TTL attribute, taken by a delete
- * that returns the old item, so that exactly one taker gets it.
+ * that returns the old item, so that exactly one taker gets it. An enrolment or removal with its trace is
+ * one transaction with the put of the pointer carrying its audit entry (`pending-audit#`, the `me`
+ * function's: `writeWithTrace`).
  */
 export class DynamoPasskeyStore implements PasskeyStore {
   constructor(
@@ -37,18 +42,21 @@ export class DynamoPasskeyStore implements PasskeyStore {
     private readonly tableName: string,
   ) {}
 
-  async add(passkey: StoredPasskey): Promise<void> {
-    await putNew(
-      this.doc,
-      this.tableName,
-      {
-        ...keys.passkey(passkey.id),
-        ...passkey,
-        gsi1pk: indexKeys.passkeysOf(passkey.accountId),
-        gsi1sk: indexKeys.passkeyOf(passkey.createdAt, passkey.id),
-      },
-      { conflict: { code: 'passkey_exists', message: 'This passkey is already enrolled' } },
-    );
+  async add(passkey: StoredPasskey, trace?: Trace): Promise<void> {
+    const item = {
+      ...keys.passkey(passkey.id),
+      ...passkey,
+      gsi1pk: indexKeys.passkeysOf(passkey.accountId),
+      gsi1sk: indexKeys.passkeyOf(passkey.createdAt, passkey.id),
+    };
+    const conflict = { code: 'passkey_exists', message: 'This passkey is already enrolled' };
+    if (!trace) {
+      await putNew(this.doc, this.tableName, item, { conflict });
+      return;
+    }
+    const put = { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' };
+    const outcome = await writeWithTrace(this.doc, this.tableName, { Put: put }, trace, 'withdrawals');
+    if (outcome !== 'written') throw new ConflictError(conflict.message, conflict.code);
   }
 
   async find(credentialId: string): Promise<StoredPasskey | undefined> {
@@ -68,16 +76,19 @@ export class DynamoPasskeyStore implements PasskeyStore {
     return items.map(toPasskey);
   }
 
-  async remove(accountId: string, credentialId: string): Promise<boolean> {
-    return writeIf(
-      this.doc,
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: keys.passkey(credentialId),
-        ConditionExpression: 'accountId = :account',
-        ExpressionAttributeValues: { ':account': accountId },
-      }),
-    );
+  async remove(accountId: string, credentialId: string, trace?: Trace): Promise<boolean> {
+    const remove = {
+      TableName: this.tableName,
+      Key: keys.passkey(credentialId),
+      ConditionExpression: 'accountId = :account',
+      ExpressionAttributeValues: { ':account': accountId },
+    };
+    if (!trace) return writeIf(this.doc, new DeleteCommand(remove));
+    const outcome = await writeWithTrace(this.doc, this.tableName, { Delete: remove }, trace, 'withdrawals');
+    if (outcome === 'contended') {
+      throw new ConflictError('The passkey changed meanwhile; try again', 'passkey_changed');
+    }
+    return outcome === 'written';
   }
 
   async recordUse(

@@ -40,7 +40,7 @@ interface SendSmsAnswer {
 function templateParams(template: SmsTemplate): string[] {
   switch (template.name) {
     case 'one-time-code':
-      return [template.params.code, String(template.params.minutes)];
+      return [template.params.code, template.params.action, String(template.params.minutes)];
   }
 }
 
@@ -62,7 +62,7 @@ function templateParams(template: SmsTemplate): string[] {
  * @example
  * ```ts
  * const sms = new TencentSmsSender(settings, new SecretsManagerTencentCredentials(client, arn), systemClock);
- * await sms.send(smsCodeMessage('+8613912345678', '483920'));
+ * await sms.send(smsCodeMessage('+8613912345678', '483920', 'step-up'));
  * ```
  */
 export class TencentSmsSender implements SmsSender {

@@ -281,7 +281,8 @@ export function stepUpPage(
 
 /**
  * Password reset (忘记密码): ID number and mobile number, a code to that phone, a new password. It proves
- * level 3 and signs the person in. The page says up front where the code goes (the account's verified
+ * level 3 and signs the person in. The page says up front what a reset ends (every other sign-in, every
+ * passkey, the platforms' authorizations: phone-proof.ts) and where the code goes (the account's verified
  * phone only): its answers never say whether the ID number has an account or which phone proved it.
  */
 export function resetPage(
@@ -297,6 +298,12 @@ export function resetPage(
         ${t(
           '输入身份证号和手机号，获取验证码后设置新密码。验证码只会发送到已验证的手机号：验证过您账号的手机号；账号尚未验证过手机号的，为运营商登记在您名下的号码。如已不再使用该手机号，请持身份证到政务服务窗口办理。',
           'Enter your ID number and mobile number, ask for a code, then set a new password. The code goes only to the verified number: the one that verified your account, or for an account no number has verified yet, one registered to you with its carrier. If you no longer have that number, bring your ID card to a service counter.',
+        )}
+      </p>
+      <p id="reset-consequences">
+        ${t(
+          '重设密码后，其他设备上的登录将全部退出，已添加的通行密钥将全部删除，各平台的授权将被撤回。',
+          'Resetting the password signs you out everywhere else, removes every passkey you added, and withdraws your authorizations to platforms.',
         )}
       </p>
       ${notice(input.message)}

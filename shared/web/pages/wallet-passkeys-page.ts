@@ -1,4 +1,6 @@
+import * as z from 'zod';
 import { calendarDate } from '../kit/china-time.js';
+import type { FieldLabels } from '../kit/form.js';
 import type { Translate } from '../kit/i18n.js';
 import { html, notice, type SafeHtml } from '../kit/layout.js';
 import type { WalletPasskey } from '../wallet/passkeys-api.js';
@@ -6,6 +8,20 @@ import { stepUpHref } from '../wallet/step-up.js';
 
 /** The passkeys page's script (`shared/web/browser/wallet-passkeys.ts`). */
 export const walletPasskeyScripts = ['wallet-passkeys.js'] as const;
+
+/**
+ * The sign-in that adding or removing a passkey needs (one made in the last ten minutes, at level 3): the
+ * wallet's login with `max_age=0`, back to this page.
+ */
+export const passkeysFreshHref = stepUpHref('/wallet/passkeys', { level: 3, fresh: true });
+
+/** A remove button's form as posted (`POST /wallet/passkeys/{id}/remove`): the password typed again. */
+export const removePasskeyForm = z.strictObject({ password: z.string().max(1024).optional() });
+
+/** The passkey forms' labels: rendered by {@link passkeysBody}, and what a refusal names. */
+export const removePasskeyLabels = {
+  password: (t: Translate) => t('登录密码', 'Your password'),
+} satisfies FieldLabels;
 
 /**
  * `/wallet/passkeys` (通行密钥): the person's passkeys, each with a remove button (a server-rendered form),
@@ -19,7 +35,13 @@ export const walletPasskeyScripts = ['wallet-passkeys.js'] as const;
  */
 export function passkeysBody(
   t: Translate,
-  input: { passkeys?: readonly WalletPasskey[]; stepUp?: boolean; added?: boolean; removed?: boolean },
+  input: {
+    passkeys?: readonly WalletPasskey[];
+    stepUp?: boolean;
+    added?: boolean;
+    removed?: boolean;
+    wrongPassword?: boolean;
+  },
 ): SafeHtml {
   const heading = html`<p><a href="/wallet">← ${t('返回我的证照', 'Back to my licences')}</a></p>
     <h1>${t('通行密钥', 'Passkeys')}</h1>
@@ -49,6 +71,24 @@ export function passkeysBody(
   return html`${heading}
     ${input.added ? notice('success', t('已添加通行密钥。', 'The passkey was added.'), 'passkeys-added') : html``}
     ${input.removed ? notice('success', t('已删除通行密钥。', 'The passkey was removed.'), 'passkeys-removed') : html``}
+    ${
+      input.wrongPassword
+        ? notice(
+            'error',
+            t(
+              '密码不正确（或错误次数过多），通行密钥未删除。',
+              'The password is not right (or too many were wrong): the passkey was not removed.',
+            ),
+            'passkeys-wrong-password',
+          )
+        : html``
+    }
+    <p class="muted" id="passkeys-password-note">
+      ${t(
+        '添加或删除通行密钥需在 10 分钟内登录过，并再次输入登录密码。重置密码会删除全部通行密钥。',
+        'Adding or removing a passkey needs a sign-in of the last 10 minutes and your password typed again. Resetting the password removes every passkey.',
+      )}
+    </p>
     <h2 id="passkeys-list">${t('已添加的通行密钥', 'Your passkeys')}</h2>
     ${
       passkeys.length === 0
@@ -78,6 +118,16 @@ export function passkeysBody(
                       action="/wallet/passkeys/${encodeURIComponent(passkey.id)}/remove"
                       class="inline"
                     >
+                      <label for="passkey-remove-password-${i}">${removePasskeyLabels.password(t)}</label>
+                      <input
+                        type="password"
+                        name="password"
+                        id="passkey-remove-password-${i}"
+                        autocomplete="current-password"
+                        required
+                        maxlength="1024"
+                        aria-describedby="passkey-${i}"
+                      />
                       <button type="submit" class="secondary" aria-describedby="passkey-${i}">
                         ${t('删除', 'Remove')}
                       </button>
@@ -94,11 +144,23 @@ export function passkeysBody(
       data-failed="${t('未能添加通行密钥，请重试。', 'The passkey could not be added: please try again.')}"
       data-cancelled="${t('已取消添加。', 'Adding the passkey was cancelled.')}"
       data-ended="${t('登录已结束，请重新登录。', 'Your sign-in has ended: please sign in again.')}"
+      data-password="${t('请输入登录密码。', 'Please type your password.')}"
+      data-wrong="${t('密码不正确（或错误次数过多），未添加通行密钥。', 'The password is not right (or too many were wrong): no passkey was added.')}"
+      data-fresh-href="${passkeysFreshHref}"
       aria-labelledby="passkey-enrol-heading"
     >
       <h2 id="passkey-enrol-heading">${t('添加通行密钥', 'Add a passkey')}</h2>
       <label for="passkey-name">${t('名称（可选）', 'Name (optional)')}</label>
       <input type="text" id="passkey-name" name="name" maxlength="40" autocomplete="off" />
+      <label for="passkey-password">${removePasskeyLabels.password(t)}</label>
+      <input
+        type="password"
+        id="passkey-password"
+        name="password"
+        maxlength="1024"
+        autocomplete="current-password"
+        required
+      />
       <p class="notice error" id="passkey-enrol-error" hidden></p>
       <button type="button" id="passkey-add">${t('添加通行密钥', 'Add a passkey')}</button>
     </section>`;

@@ -14,10 +14,13 @@ export const walletAccount = z.object({
 });
 export type WalletAccount = z.output<typeof walletAccount>;
 
-/** The API asked for a fresh sign-in at the account's level before closing it (403 `fresh_sign_in_required`). */
+/**
+ * The API asked for a fresh sign-in at the account's level before closing it, or enrolling or removing a
+ * passkey (403 `fresh_sign_in_required`).
+ */
 export class FreshSignInRequiredError extends Error {
   constructor() {
-    super('Closing the account needs a fresh sign-in');
+    super('This change needs a fresh sign-in');
     this.name = 'FreshSignInRequiredError';
   }
 }

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ForbiddenError } from '../../errors.js';
 import { readProblem } from '../api-request.js';
+import { FreshSignInRequiredError } from './account-api.js';
 import { answerOf, holderApiRequest, HolderApiUnavailableError, SessionEndedError } from './holder-api.js';
 
 /** A passkey as `GET /me/passkeys` lists it. */
@@ -28,6 +29,17 @@ export class PasskeyStepUpError extends ForbiddenError {
 }
 
 /**
+ * The API refused the password typed again to remove a passkey: none or a wrong one (400
+ * `password_required`, 403 `wrong_password`), or too many wrong ones (429).
+ */
+export class PasskeyPasswordRefusedError extends Error {
+  constructor() {
+    super('The password typed to remove the passkey was refused');
+    this.name = 'PasskeyPasswordRefusedError';
+  }
+}
+
+/**
  * The wallet's client of the holder API's passkey routes (`/me/passkeys`), with the person's access token,
  * as any platform would call them. Listing and removing become values or errors the page explains;
  * the two enrolment steps are relayed to the page script as the API answered them.
@@ -49,10 +61,15 @@ export class PasskeysApi {
     return (await answerOf(response, z.object({ items: z.array(walletPasskey) }), 'passkey list')).items;
   }
 
-  async remove(id: string): Promise<void> {
-    const response = await this.request('DELETE', `/me/passkeys/${encodeURIComponent(id)}`);
+  /**
+   * Removes a passkey with the account's password typed again: throws {@link FreshSignInRequiredError}
+   * when the sign-in is too old, {@link PasskeyPasswordRefusedError} when the password is refused.
+   */
+  async remove(id: string, password: string): Promise<void> {
+    const response = await this.request('DELETE', `/me/passkeys/${encodeURIComponent(id)}`, { password });
     // Already gone is what the person asked for.
     if (response.status === 204 || response.status === 404) return;
+    if (response.status === 400 || response.status === 429) throw new PasskeyPasswordRefusedError();
     throw await this.refusal(response);
   }
 
@@ -81,6 +98,10 @@ export class PasskeysApi {
     const problem = await readProblem(response);
     if (response.status === 403 && problem?.code === 'insufficient_assurance')
       return new PasskeyStepUpError();
+    if (response.status === 403 && problem?.code === 'fresh_sign_in_required')
+      return new FreshSignInRequiredError();
+    if (response.status === 403 && problem?.code === 'wrong_password')
+      return new PasskeyPasswordRefusedError();
     return new HolderApiUnavailableError(`The holder API answered ${response.status}`);
   }
 }

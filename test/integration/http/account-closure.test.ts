@@ -1,3 +1,4 @@
+import { putInRegistry } from '../../support/sharing-flows.js';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDependencies, dependencies } from '../../../functions/composition/dependencies.js';
@@ -135,7 +136,9 @@ describe('DELETE /me/account', () => {
   });
 
   /** An appointment of `person` as the demo entity's agent, by its representative (the demo citizen). */
-  async function appoint(person: { idNumber: string }) {
+  async function appoint(person: { idNumber: string; name: string }) {
+    // The agent named as the population registry has them (required: review R28 L5).
+    await putInRegistry(runtime, person.idNumber, person.name);
     const citizenId = await accountIdOf({
       idNumber: runtime.credentials.citizen.idNumber,
       password: runtime.credentials.citizen.password,
@@ -144,6 +147,7 @@ describe('DELETE /me/account', () => {
     const agentsPath = `/me/entities/${runtime.credentials.entity.creditCode}/agents`;
     const appointed = await postJson(runtime, agentsPath, representative, {
       idNumber: person.idNumber,
+      name: person.name,
       scope: ['licences'],
       expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
     });

@@ -36,13 +36,15 @@ const citizenId = () =>
   signedInAccountId(runtime.credentials.citizen.idNumber, runtime.credentials.citizen.password);
 
 /** Registers one of the seeded registry people and returns a token of theirs. */
-async function registeredPerson(index: number): Promise<{ idNumber: string; token: string; id: string }> {
+async function registeredPerson(
+  index: number,
+): Promise<{ idNumber: string; name: string; token: string; id: string }> {
   const person = registryPeople[index]!;
   const password = `Pass-${index}-2026`;
   const response = await postJson(runtime, '/accounts', undefined, { consent: true, ...person, password });
   expect(response.status, await response.clone().text()).toBe(201);
   const id = await signedInAccountId(person.idNumber, password);
-  return { idNumber: person.idNumber, id, token: await personToken(id) };
+  return { idNumber: person.idNumber, name: person.name, id, token: await personToken(id) };
 }
 
 const get = (path: string, token?: string) =>
@@ -84,6 +86,7 @@ describe('entities a person acts for, and their agents', () => {
 
     const response = await postJson(runtime, agentsPath(), citizenToken, {
       idNumber: agent.idNumber,
+      name: agent.name,
       scope: ['licences'],
       expiresAt,
     });
@@ -112,6 +115,7 @@ describe('entities a person acts for, and their agents', () => {
     await expectProblem(
       await postJson(runtime, agentsPath(), citizenToken, {
         idNumber: agent.idNumber,
+        name: agent.name,
         scope: ['licences'],
         expiresAt,
       }),
@@ -124,6 +128,7 @@ describe('entities a person acts for, and their agents', () => {
     await expectProblem(
       await postJson(runtime, agentsPath(), agent.token, {
         idNumber: other.idNumber,
+        name: other.name,
         scope: ['licences'],
         expiresAt,
       }),
@@ -156,6 +161,7 @@ describe('entities a person acts for, and their agents', () => {
     await expectProblem(
       await postJson(runtime, `/me/entities/${runtime.credentials.entity.creditCode}/agents`, token, {
         idNumber: registryPeople[9]!.idNumber,
+        name: registryPeople[9]!.name,
         scope: ['licences'],
         expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
       }),
@@ -168,6 +174,7 @@ describe('entities a person acts for, and their agents', () => {
     const problem = await expectProblem(
       await postJson(runtime, agentsPath(), citizenToken, {
         idNumber: registryPeople[7]!.idNumber,
+        name: registryPeople[7]!.name,
         scope: ['admin'],
         expiresAt: 'tomorrow',
       }),
@@ -175,9 +182,21 @@ describe('entities a person acts for, and their agents', () => {
       'invalid_request',
     );
     expect(problem.errors?.map((e) => e.path)).toEqual(['scope.0', 'expiresAt']);
+    // The name is required: the API checks it against the population registry (review R28 L5).
+    const nameless = await expectProblem(
+      await postJson(runtime, agentsPath(), citizenToken, {
+        idNumber: registryPeople[7]!.idNumber,
+        scope: ['licences'],
+        expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      }),
+      400,
+      'invalid_request',
+    );
+    expect(nameless.errors?.map((e) => e.path)).toEqual(['name']);
     await expectProblem(
       await postJson(runtime, '/me/entities/91110105MA01DEM070/agents', citizenToken, {
         idNumber: registryPeople[7]!.idNumber,
+        name: registryPeople[7]!.name,
         scope: ['licences'],
         expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
       }),
@@ -253,6 +272,7 @@ describe('entities a person acts for, and their agents', () => {
     );
     const appointment = {
       idNumber: registryPeople[9]!.idNumber,
+      name: registryPeople[9]!.name,
       scope: ['licences'],
       expiresAt: new Date(Date.now() + 5 * 86_400_000).toISOString(),
     };

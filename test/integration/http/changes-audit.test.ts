@@ -134,6 +134,7 @@ describe('changes whose audit entry fails to be written', () => {
     const agents = `/me/entities/${runtime.credentials.entity.creditCode}/agents`;
     const appointed = await postJson(runtime, agents, token, {
       idNumber: person.idNumber,
+      name: person.name,
       scope: ['licences'],
       expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
     });

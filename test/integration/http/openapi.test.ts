@@ -742,8 +742,16 @@ describe('the answers of every documented route match GET /openapi.json', () => 
 
     await expectStatus(await call('GET /me/passkeys', '/me/passkeys', { token: walletToken }), 200);
     await expectStatus(await call('GET /me/passkeys', '/me/passkeys', { token: platformToken }), 403);
+    // The seeded citizen's token says no sign-in time: not fresh enough to enrol a passkey (review R28 H1).
+    await expectStatus(
+      await call('POST /me/passkeys/options', '/me/passkeys/options', { token: walletToken, body: {} }),
+      403,
+    );
+    const freshWallet = await personToken(walletClientId, 'openid licences', {
+      extra: { acr: 'urn:elicence:loa:3', auth_time: Math.floor(Date.now() / 1000) },
+    });
     const options = await call('POST /me/passkeys/options', '/me/passkeys/options', {
-      token: walletToken,
+      token: freshWallet,
       body: {},
     });
     const optionsJson = (await (await expectStatus(options, 200)).json()) as Parameters<
@@ -754,18 +762,30 @@ describe('the answers of every documented route match GET /openapi.json', () => 
       403,
     );
     const authenticator = new SoftwareAuthenticator(new URL(runtime.baseUrl).origin);
-    const enrol = { name: 'OpenAPI key', response: authenticator.register(optionsJson) };
+    const { password } = runtime.credentials.citizen;
+    const enrol = { name: 'OpenAPI key', password, response: authenticator.register(optionsJson) };
     await expectStatus(
-      await call('POST /me/passkeys', '/me/passkeys', { token: walletToken, body: enrol }),
+      await call('POST /me/passkeys', '/me/passkeys', { token: freshWallet, body: enrol }),
       201,
     );
     await expectStatus(
-      await call('POST /me/passkeys', '/me/passkeys', { token: walletToken, body: { name: 'x' } }),
+      await call('POST /me/passkeys', '/me/passkeys', { token: freshWallet, body: { name: 'x' } }),
       400,
     );
     const passkey = `/me/passkeys/${authenticator.credentialId}`;
-    await expectStatus(await call('DELETE /me/passkeys/{id}', passkey, { token: walletToken }), 204);
-    await expectStatus(await call('DELETE /me/passkeys/{id}', passkey, { token: walletToken }), 404);
+    await expectStatus(await call('DELETE /me/passkeys/{id}', passkey, { token: freshWallet }), 400);
+    await expectStatus(
+      await call('DELETE /me/passkeys/{id}', passkey, { token: freshWallet, body: { password: 'Not-It-1' } }),
+      403,
+    );
+    await expectStatus(
+      await call('DELETE /me/passkeys/{id}', passkey, { token: freshWallet, body: { password } }),
+      204,
+    );
+    await expectStatus(
+      await call('DELETE /me/passkeys/{id}', passkey, { token: freshWallet, body: { password } }),
+      404,
+    );
   });
 
   it('the usage record (用证记录)', async () => {
@@ -887,6 +907,7 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     const agents = `/me/entities/${entity.creditCode}/agents`;
     const appointment = {
       idNumber: people[1]!.idNumber,
+      name: people[1]!.name,
       scope: ['licences'],
       expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
     };

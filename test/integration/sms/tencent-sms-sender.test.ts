@@ -147,7 +147,7 @@ const officialRequest = {
   SmsSdkAppId: settings.sdkAppId,
   SignName: settings.signName,
   TemplateId: settings.templateId,
-  TemplateParamSet: [code, '5'],
+  TemplateParamSet: [code, '登录验证', '5'],
 };
 
 function officialClient() {
@@ -183,7 +183,7 @@ describe('SMS_SENDER=tencent: the Tencent Cloud SMS adapter', () => {
       vi.useFakeTimers({ toFake: ['Date'], now: Date.parse(instant) });
       await officialClient().SendSms(officialRequest);
       const clock = new TestClock(Date.parse(instant));
-      await adapter({ clock }).send(smsCodeMessage(phone, code));
+      await adapter({ clock }).send(smsCodeMessage(phone, code, 'step-up'));
       expect(tencent.received).toHaveLength(2);
       const [official, ours] = tencent.received as [ReceivedRequest, ReceivedRequest];
 
@@ -199,7 +199,7 @@ describe('SMS_SENDER=tencent: the Tencent Cloud SMS adapter', () => {
         SmsSdkAppId: '1400006666',
         SignName: '电子证照',
         TemplateId: '1110',
-        TemplateParamSet: [code, '5'],
+        TemplateParamSet: [code, '登录验证', '5'],
       });
       for (const header of [
         'host',
@@ -233,10 +233,10 @@ describe('SMS_SENDER=tencent: the Tencent Cloud SMS adapter', () => {
   it('signs for a changed body or second differently, as Tencent would then refuse', async () => {
     tencent.answer(sendStatus('Ok'));
     const clock = new TestClock(Date.parse('2026-12-06T02:00:00Z'));
-    await adapter({ clock }).send(smsCodeMessage(phone, code));
-    await adapter({ clock }).send(smsCodeMessage(phone, '000000'));
+    await adapter({ clock }).send(smsCodeMessage(phone, code, 'step-up'));
+    await adapter({ clock }).send(smsCodeMessage(phone, '000000', 'step-up'));
     clock.advanceSeconds(1);
-    await adapter({ clock }).send(smsCodeMessage(phone, code));
+    await adapter({ clock }).send(smsCodeMessage(phone, code, 'step-up'));
     const signatures = tencent.received.map((request) => request.headers.authorization);
     expect(new Set(signatures).size).toBe(3);
     for (const request of tencent.received)
@@ -245,7 +245,7 @@ describe('SMS_SENDER=tencent: the Tencent Cloud SMS adapter', () => {
 
   it('resolves when Tencent answers Ok for the number', async () => {
     tencent.answer(sendStatus('Ok'));
-    await expect(adapter().send(smsCodeMessage(phone, code))).resolves.toBeUndefined();
+    await expect(adapter().send(smsCodeMessage(phone, code, 'step-up'))).resolves.toBeUndefined();
   });
 
   it('rejects sms_not_sent when Tencent refuses the number (daily limit), logging the reason and nothing personal', async () => {
@@ -259,7 +259,7 @@ describe('SMS_SENDER=tencent: the Tencent Cloud SMS adapter', () => {
     let failure: unknown;
     const lines = await loggedLines(() =>
       adapter()
-        .send(smsCodeMessage(phone, code))
+        .send(smsCodeMessage(phone, code, 'step-up'))
         .catch((error: unknown) => {
           failure = error;
         }),
@@ -283,7 +283,7 @@ describe('SMS_SENDER=tencent: the Tencent Cloud SMS adapter', () => {
       code: 'FailedOperation.TemplateIncorrectOrUnapproved',
     });
     const source = countingCredentials();
-    await expect(adapter({ source }).send(smsCodeMessage(phone, code))).rejects.toMatchObject({
+    await expect(adapter({ source }).send(smsCodeMessage(phone, code, 'step-up'))).rejects.toMatchObject({
       name: 'DependencyError',
       code: 'sms_not_sent',
       message: expect.stringContaining('FailedOperation.TemplateIncorrectOrUnapproved'),
@@ -295,7 +295,7 @@ describe('SMS_SENDER=tencent: the Tencent Cloud SMS adapter', () => {
   it('drops the kept key pair when Tencent refuses it, so that a replaced key is read again', async () => {
     tencent.answer(refusal('AuthFailure.SecretIdNotFound', 'The SecretId is not found'));
     const source = countingCredentials();
-    await expect(adapter({ source }).send(smsCodeMessage(phone, code))).rejects.toMatchObject({
+    await expect(adapter({ source }).send(smsCodeMessage(phone, code, 'step-up'))).rejects.toMatchObject({
       code: 'sms_not_sent',
     });
     expect(source.forgotten).toBe(1);
@@ -303,20 +303,24 @@ describe('SMS_SENDER=tencent: the Tencent Cloud SMS adapter', () => {
 
   it('rejects sms_not_sent on an HTTP error or an answer that is not Tencent’s', async () => {
     tencent.answer(jsonAnswer(502, { message: 'bad gateway' }));
-    await expect(adapter().send(smsCodeMessage(phone, code))).rejects.toMatchObject({
+    await expect(adapter().send(smsCodeMessage(phone, code, 'step-up'))).rejects.toMatchObject({
       code: 'sms_not_sent',
       message: expect.stringContaining('HTTP 502'),
     });
     tencent.answer((_, res) => {
       res.writeHead(200, { 'content-type': 'text/html' }).end('<html>portal</html>');
     });
-    await expect(adapter().send(smsCodeMessage(phone, code))).rejects.toMatchObject({ code: 'sms_not_sent' });
+    await expect(adapter().send(smsCodeMessage(phone, code, 'step-up'))).rejects.toMatchObject({
+      code: 'sms_not_sent',
+    });
   });
 
   it('gives up on a server that never answers after its time limit, with a TimeoutError (503, retry)', async () => {
     tencent.answer(() => undefined);
     const started = Date.now();
-    await expect(adapter({ timeoutMs: 300 }).send(smsCodeMessage(phone, code))).rejects.toMatchObject({
+    await expect(
+      adapter({ timeoutMs: 300 }).send(smsCodeMessage(phone, code, 'step-up')),
+    ).rejects.toMatchObject({
       name: 'TimeoutError',
     });
     expect(Date.now() - started).toBeLessThan(2_000);
@@ -325,7 +329,7 @@ describe('SMS_SENDER=tencent: the Tencent Cloud SMS adapter', () => {
 
   it('rejects sms_not_sent when the provider cannot be reached', async () => {
     await expect(
-      adapter({ endpoint: 'http://127.0.0.1:9' }).send(smsCodeMessage(phone, code)),
+      adapter({ endpoint: 'http://127.0.0.1:9' }).send(smsCodeMessage(phone, code, 'step-up')),
     ).rejects.toMatchObject({
       code: 'sms_not_sent',
     });
@@ -400,10 +404,10 @@ describe('SMS_SENDER=tencent: composed from the configuration, the key pair from
     tencent.answer(sendStatus('Ok'));
     const sender = composed();
     await Promise.all([
-      sender.send(smsCodeMessage(phone, code)),
-      sender.send(smsCodeMessage(phone, '111111')),
+      sender.send(smsCodeMessage(phone, code, 'step-up')),
+      sender.send(smsCodeMessage(phone, '111111', 'step-up')),
     ]);
-    await sender.send(smsCodeMessage(phone, '222222'));
+    await sender.send(smsCodeMessage(phone, '222222', 'step-up'));
     expect(secrets.received).toHaveLength(1);
     expect(secrets.received[0]!.headers.authorization).toMatch(
       /^AWS4-HMAC-SHA256 Credential=AKIDLOCALTEST\/\d{8}\/cn-north-1\/secretsmanager\//,
@@ -419,11 +423,13 @@ describe('SMS_SENDER=tencent: composed from the configuration, the key pair from
     secretString = 'r4nd0m-placeholder-the-stack-generated';
     tencent.answer(sendStatus('Ok'));
     const sender = composed();
-    await expect(sender.send(smsCodeMessage(phone, code))).rejects.toMatchObject({ code: 'sms_not_sent' });
+    await expect(sender.send(smsCodeMessage(phone, code, 'step-up'))).rejects.toMatchObject({
+      code: 'sms_not_sent',
+    });
     expect(tencent.received).toEqual([]);
     // The operator puts the pair: the same container uses it without a restart.
     secretString = JSON.stringify(credentials);
-    await sender.send(smsCodeMessage(phone, code));
+    await sender.send(smsCodeMessage(phone, code, 'step-up'));
     expect(secrets.received).toHaveLength(2);
     expect(tencent.received).toHaveLength(1);
   });
@@ -440,9 +446,11 @@ describe('SMS_SENDER=tencent: composed from the configuration, the key pair from
         res,
       );
     });
-    await expect(sender.send(smsCodeMessage(phone, code))).rejects.toMatchObject({ code: 'sms_not_sent' });
+    await expect(sender.send(smsCodeMessage(phone, code, 'step-up'))).rejects.toMatchObject({
+      code: 'sms_not_sent',
+    });
     secretString = JSON.stringify(credentials);
-    await sender.send(smsCodeMessage(phone, code));
+    await sender.send(smsCodeMessage(phone, code, 'step-up'));
     expect(secrets.received).toHaveLength(2);
   });
 });

@@ -166,6 +166,7 @@ describe('the legal representative acting for the entity', () => {
     await expectProblem(
       await postJson(runtime, agents, tokens.access_token, {
         idNumber: registryPeople[3]!.idNumber,
+        name: registryPeople[3]!.name,
         scope: ['licences'],
         expiresAt: new Date(Date.now() + 5 * 86_400_000).toISOString(),
       }),
@@ -219,6 +220,7 @@ describe('an agent appointed by the representative', () => {
   it('is appointed by the representative with scope licences', async () => {
     const response = await postJson(runtime, agentsPath(), repToken, {
       idNumber: agent.idNumber,
+      name: agent.name,
       scope: ['licences'],
       expiresAt: new Date(Date.now() + 7 * 86_400_000).toISOString(),
     });

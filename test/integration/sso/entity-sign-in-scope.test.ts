@@ -113,6 +113,7 @@ describe('an agent appointed to sign in for the enterprise (sign-in)', () => {
     await withdrawClerk(runtime, headToken, agent);
     const again = await postJson(runtime, `/me/entities/${agency()}/agents`, headToken, {
       idNumber: person.idNumber,
+      name: person.name,
       scope: ['licences'],
       expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
     });

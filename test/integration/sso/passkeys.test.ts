@@ -49,8 +49,13 @@ beforeAll(async () => {
 });
 afterAll(() => runtime?.close());
 
+/** A DELETE with the citizen's password typed again (removing a passkey asks for it, as enrolling does). */
 const del = (path: string, token: string) =>
-  fetch(`${runtime.baseUrl}${path}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+  fetch(`${runtime.baseUrl}${path}`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ password: runtime.credentials.citizen.password }),
+  });
 
 describe('/me/passkeys', () => {
   it('enrols a passkey for a person signed in at level 3, and lists it', async () => {
@@ -60,6 +65,7 @@ describe('/me/passkeys', () => {
     expect(optionsJson.rp.id).toBe('localhost');
     const enrolled = await postJson(runtime, '/me/passkeys', citizenToken, {
       name: '测试钥匙',
+      password: runtime.credentials.citizen.password,
       response: authenticator.register(optionsJson),
     });
     expect(enrolled.status).toBe(201);
@@ -74,6 +80,7 @@ describe('/me/passkeys', () => {
     expect(missing.status).toBe(400);
     expect(JSON.stringify(await missing.json())).toContain('response');
     const forged = await postJson(runtime, '/me/passkeys', citizenToken, {
+      password: runtime.credentials.citizen.password,
       response: {
         id: 'abc',
         rawId: 'abc',

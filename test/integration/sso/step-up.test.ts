@@ -157,7 +157,9 @@ describe('step-up by acr_values', () => {
     expect(atStepUp.page!.html).toContain('获取验证码');
     expect(atStepUp.page!.html).toContain('name="code"');
     const text = (await stepUp(ua, atStepUp.page!.html, p.phone)).page;
-    expect((await outbox(runtime)).at(-1)!.text).toMatch(/^【电子证照】您的验证码是 \d{6}，5 分钟内有效。/);
+    expect((await outbox(runtime)).at(-1)!.text).toMatch(
+      /^【电子证照】您的验证码是 \d{6}，用于登录验证，5 分钟内有效。/,
+    );
     const callback = await onToPlatform(ua, { page: text });
     const tokens = await exchange(platform, request, callback);
     const claims = tokens.claims()!;

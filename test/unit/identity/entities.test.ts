@@ -63,9 +63,12 @@ describe('entities, representatives and agents', () => {
   let stranger: TestPerson;
   let registered: string;
   const now = () => new Date(clock.now());
+  /** The agent's name, as the population registry has it (required: review R28 L5). */
+  const registryName = '钱经办';
   const appointInput = (idNumber: string, days = 30) =>
     appointAgentInput.parse({
       idNumber,
+      name: registryName,
       scope: ['licences', 'licences'],
       expiresAt: new Date(clock.now() + days * 86_400_000).toISOString(),
     });
@@ -122,6 +125,11 @@ describe('entities, representatives and agents', () => {
     };
     deps.issuers.issuers.set('iss_1', { id: 'iss_1', status: 'active' });
     [rep, agent, stranger] = await Promise.all([person('rep'), person('agent'), person('stranger')]);
+    // Everyone in the population registry under one name: appointments name the agent as it has them.
+    for (const someone of [rep, agent, stranger]) {
+      const masked = maskIdNumber(parseIdNumber(someone.idNumber, new Date()));
+      await deps.registry.putPerson({ lookupKey: someone.lookupKey, name: registryName, masked });
+    }
     registered = newCreditCode();
     deps.registry.entities.set(registered, {
       creditCode: registered,
@@ -236,6 +244,16 @@ describe('entities, representatives and agents', () => {
       }
     });
 
+    it('name the agent as the population registry has it: without a name the input is refused, naming it (review R28 L5)', () => {
+      const parsed = appointAgentInput.safeParse({
+        idNumber: agent.idNumber,
+        scope: ['licences'],
+        expiresAt: new Date(clock.now() + 86_400_000).toISOString(),
+      });
+      expect(parsed.success).toBe(false);
+      expect(parsed.error?.issues.map((issue) => issue.path.join('.'))).toEqual(['name']);
+    });
+
     it('need a valid ID number, an expiry in the future, and are not the representative', async () => {
       await expect(
         appointAgent(rep, registered, appointInput('110105199003071230'), deps),
@@ -320,6 +338,7 @@ describe('entities, representatives and agents', () => {
       const appointed = (idNumber: string, scope: string[]) =>
         appointAgentInput.parse({
           idNumber,
+          name: registryName,
           scope,
           expiresAt: new Date(clock.now() + 30 * 86_400_000).toISOString(),
         });

@@ -14,22 +14,66 @@ import {
   verifyPasskeySignIn,
   type PasskeyOwner,
 } from '../../../shared/identity/passkeys.js';
-import { TestClock } from '../../support/in-memory-identity.js';
+import type { PersonAccount } from '../../../shared/identity/person-account.js';
+import { fakeMac } from '../../support/in-memory.js';
+import {
+  FakePasswordHasher,
+  InMemoryAudit,
+  InMemoryLoginAttemptStore,
+  TestClock,
+} from '../../support/in-memory-identity.js';
 import { InMemoryPasskeyStore } from '../../support/in-memory-passkeys.js';
 import { SoftwareAuthenticator } from '../../support/software-authenticator.js';
 
 const rp = relyingPartyOf('https://id.example.gov.cn');
-const owner: PasskeyOwner = { accountId: 'acc_owner', name: '王小明', level: 3 };
+const password = 'Correct-Horse-1';
+const account: PersonAccount = {
+  id: 'acc_owner',
+  lookupKey: 'lk_owner',
+  masked: '1101**********1239',
+  idNumberEncrypted: 'enc',
+  name: '王小明',
+  passwordHash: `fake$2$${password}`,
+  assurance: 'possession-verified',
+  provenPhone: 'phone-digest',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  version: 1,
+};
+const signedInAt = Date.parse('2026-03-01T08:00:00Z') / 1000;
+/** A sign-in at level 3 made at the test clock's start (fresh for ten minutes). */
+const ownerOf = (accountId: string, over: Partial<PasskeyOwner> = {}): PasskeyOwner => ({
+  accountId,
+  name: '王小明',
+  level: 3,
+  account: { ...account, id: accountId },
+  signIn: { acr: 'urn:elicence:loa:3', authTime: signedInAt },
+  source: '203.0.113.9',
+  ...over,
+});
+const owner = ownerOf('acc_owner');
 
 describe('passkeys (use cases, with a software authenticator)', () => {
   let store: InMemoryPasskeyStore;
   let clock: TestClock;
-  let deps: { passkeys: InMemoryPasskeyStore; clock: TestClock };
+  let deps: {
+    passkeys: InMemoryPasskeyStore;
+    clock: TestClock;
+    passwords: FakePasswordHasher;
+    loginAttempts: InMemoryLoginAttemptStore;
+    lookupMac: typeof fakeMac;
+    audit: InMemoryAudit;
+    pendingAudit: InMemoryPasskeyStore['pendingAudit'];
+  };
   let authenticator: SoftwareAuthenticator;
 
   const enrol = async (who = owner, device = authenticator) => {
     const options = await passkeyRegistrationOptions(who, rp, deps);
-    return enrolPasskey(who, { name: '手机', response: device.register(options) as never }, rp, deps);
+    return enrolPasskey(
+      who,
+      { name: '手机', password, response: device.register(options) as never },
+      rp,
+      deps,
+    );
   };
   const signIn = async (uid = 'uid-1', device = authenticator) => {
     const options = await passkeySignInOptions(uid, rp, deps);
@@ -39,7 +83,15 @@ describe('passkeys (use cases, with a software authenticator)', () => {
   beforeEach(() => {
     store = new InMemoryPasskeyStore();
     clock = new TestClock();
-    deps = { passkeys: store, clock };
+    deps = {
+      passkeys: store,
+      clock,
+      passwords: new FakePasswordHasher(),
+      loginAttempts: new InMemoryLoginAttemptStore(),
+      lookupMac: fakeMac,
+      audit: new InMemoryAudit(),
+      pendingAudit: store.pendingAudit,
+    };
     authenticator = new SoftwareAuthenticator(rp.origin);
   });
 
@@ -76,7 +128,7 @@ describe('passkeys (use cases, with a software authenticator)', () => {
     for (const attempt of [
       passkeyRegistrationOptions(low, rp, deps),
       listPasskeys(low, deps),
-      removePasskey(low, 'x', deps),
+      removePasskey(low, 'x', password, deps),
     ]) {
       const error = await attempt.catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ForbiddenError);
@@ -85,23 +137,25 @@ describe('passkeys (use cases, with a software authenticator)', () => {
     // An answer to a level-3 challenge does not enrol once the sign-in is below level 3.
     const options = await passkeyRegistrationOptions(owner, rp, deps);
     await expect(
-      enrolPasskey(low, { response: authenticator.register(options) as never }, rp, deps),
+      enrolPasskey(low, { password, response: authenticator.register(options) as never }, rp, deps),
     ).rejects.toBeInstanceOf(ForbiddenError);
   });
 
   it('refuses an enrolment answering another account’s challenge, or one already used, or expired', async () => {
-    const options = await passkeyRegistrationOptions({ ...owner, accountId: 'acc_other' }, rp, deps);
+    const options = await passkeyRegistrationOptions(ownerOf('acc_other'), rp, deps);
     const response = authenticator.register(options) as never;
-    await expect(enrolPasskey(owner, { response }, rp, deps)).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(enrolPasskey(owner, { password, response }, rp, deps)).rejects.toBeInstanceOf(
+      InvalidInputError,
+    );
     // That attempt spent the challenge: not even its own account can use it now.
-    await expect(
-      enrolPasskey({ ...owner, accountId: 'acc_other' }, { response }, rp, deps),
-    ).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(enrolPasskey(ownerOf('acc_other'), { password, response }, rp, deps)).rejects.toBeInstanceOf(
+      InvalidInputError,
+    );
 
     const late = await passkeyRegistrationOptions(owner, rp, deps);
     clock.advanceSeconds(challengeSeconds);
     await expect(
-      enrolPasskey(owner, { response: authenticator.register(late) as never }, rp, deps),
+      enrolPasskey(owner, { password, response: authenticator.register(late) as never }, rp, deps),
     ).rejects.toBeInstanceOf(InvalidInputError);
     expect(await listPasskeys(owner, deps)).toEqual([]);
   });
@@ -113,7 +167,7 @@ describe('passkeys (use cases, with a software authenticator)', () => {
 
   it('refuses a credential already enrolled, by anyone', async () => {
     await enrol();
-    const again = await enrol({ ...owner, accountId: 'acc_other' }).catch((e: unknown) => e);
+    const again = await enrol(ownerOf('acc_other')).catch((e: unknown) => e);
     expect(again).toBeInstanceOf(ConflictError);
   });
 
@@ -191,9 +245,9 @@ describe('passkeys (use cases, with a software authenticator)', () => {
     ).rejects.toBeInstanceOf(PasskeySignInError);
 
     await expect(
-      removePasskey({ ...owner, accountId: 'acc_other' }, authenticator.credentialId, deps),
+      removePasskey(ownerOf('acc_other'), authenticator.credentialId, password, deps),
     ).rejects.toBeInstanceOf(NotFoundError);
-    await removePasskey(owner, authenticator.credentialId, deps);
+    await removePasskey(owner, authenticator.credentialId, password, deps);
     authenticator.userHandle = Buffer.from('acc_owner').toString('base64url');
     await expect(
       verifyPasskeySignIn('uid-2', (await signIn('uid-2')).assertion, rp, deps),
@@ -207,5 +261,70 @@ describe('passkeys (use cases, with a software authenticator)', () => {
     await expect(verifyPasskeySignIn('uid-1', assertion, rp, deps)).rejects.toBeInstanceOf(
       PasskeySignInError,
     );
+  });
+
+  describe('enrolling and removing need a fresh sign-in and the password (review R28 H1)', () => {
+    const refusal = async (attempt: Promise<unknown>) => {
+      const error = await attempt.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ForbiddenError);
+      return (error as ForbiddenError).code;
+    };
+
+    it('refuses a level-3 token whose sign-in is older than ten minutes (a wallet left open)', async () => {
+      const options = await passkeyRegistrationOptions(owner, rp, deps);
+      clock.advanceSeconds(601);
+      await expect(refusal(passkeyRegistrationOptions(owner, rp, deps))).resolves.toBe(
+        'fresh_sign_in_required',
+      );
+      const response = authenticator.register(options) as never;
+      await expect(refusal(enrolPasskey(owner, { password, response }, rp, deps))).resolves.toBe(
+        'fresh_sign_in_required',
+      );
+      expect(store.passkeys.size).toBe(0);
+    });
+
+    it('refuses a wrong password, adding nothing; the challenge is not spent by it', async () => {
+      const options = await passkeyRegistrationOptions(owner, rp, deps);
+      const response = authenticator.register(options) as never;
+      await expect(refusal(enrolPasskey(owner, { password: 'guessed-1', response }, rp, deps))).resolves.toBe(
+        'wrong_password',
+      );
+      expect(store.passkeys.size).toBe(0);
+      await enrolPasskey(owner, { password, response }, rp, deps);
+      expect(store.passkeys.size).toBe(1);
+    });
+
+    it('removes only with a fresh sign-in and the password', async () => {
+      await enrol();
+      await expect(
+        refusal(removePasskey(owner, authenticator.credentialId, 'guessed-1', deps)),
+      ).resolves.toBe('wrong_password');
+      clock.advanceSeconds(601);
+      await expect(refusal(removePasskey(owner, authenticator.credentialId, password, deps))).resolves.toBe(
+        'fresh_sign_in_required',
+      );
+      expect(store.passkeys.size).toBe(1);
+    });
+
+    it('records passkey.enrolled and passkey.removed, with no name or credential id in them', async () => {
+      await enrol();
+      await removePasskey(owner, authenticator.credentialId, password, deps);
+      expect(deps.audit.entries).toEqual([
+        expect.objectContaining({ action: 'passkey.enrolled', actor: 'acc_owner', reason: 'device-bound' }),
+        expect.objectContaining({ action: 'passkey.removed', actor: 'acc_owner' }),
+      ]);
+      expect(JSON.stringify(deps.audit.entries)).not.toContain(authenticator.credentialId);
+      expect(JSON.stringify(deps.audit.entries)).not.toContain('手机');
+      // Written at once: no pending work left.
+      expect(await store.pendingAudit.olderThan(new Date(clock.now() + 3_600_000), 10)).toEqual([]);
+    });
+
+    it('writes no entry for a passkey that is not the person’s to remove', async () => {
+      await enrol();
+      await expect(
+        removePasskey(ownerOf('acc_other'), authenticator.credentialId, password, deps),
+      ).rejects.toBeInstanceOf(NotFoundError);
+      expect(deps.audit.entries.map((entry) => entry.action)).toEqual(['passkey.enrolled']);
+    });
   });
 });

@@ -14,6 +14,7 @@ import {
   phoneDigest,
   sendSmsCode,
   smsCodePolicy,
+  smsCodeActions,
   smsCodeText,
   type SmsCodeSubject,
 } from '../../../shared/identity/sms-codes.js';
@@ -106,11 +107,31 @@ describe('SMS codes', () => {
     const message = w.deps.sms.sent[0]!;
     expect(message.to).toBe(phone);
     expect(message.code).toMatch(/^\d{6}$/);
-    expect(message.text).toBe(smsCodeText(message.code!));
+    expect(message.text).toBe(smsCodeText(message.code!, subject.purpose));
     expect(message.text).toContain('【电子证照】');
-    // The same message for a template provider: the approved template's parameters {1} and {2}.
-    expect(message.template).toEqual({ name: 'one-time-code', params: { code: message.code, minutes: 5 } });
-    expect(message.text).toBe(`【电子证照】您的验证码是 ${message.code}，5 分钟内有效。请勿告诉他人。`);
+    // The same message for a template provider: the approved template's parameters {1}, {2} and {3}.
+    expect(message.template).toEqual({
+      name: 'one-time-code',
+      params: { code: message.code, action: smsCodeActions[subject.purpose], minutes: 5 },
+    });
+  });
+
+  it('says what the code is for, and not to tell anyone, in one text (review R28 L4)', () => {
+    expect(smsCodeText('123456', 'reset')).toBe(
+      '【电子证照】您的验证码是 123456，用于重置密码，5 分钟内有效。请勿告诉他人。',
+    );
+    expect(smsCodeText('123456', 'step-up')).toContain('用于登录验证');
+    expect(smsCodeText('123456', 'register')).toContain('用于注册账号');
+    for (const purpose of ['step-up', 'reset', 'register'] as const) {
+      // One SMS segment (70 characters), and a template variable's six characters for the action.
+      expect([...smsCodeText('123456', purpose)].length).toBeLessThanOrEqual(70);
+      expect([...smsCodeActions[purpose]].length).toBeLessThanOrEqual(6);
+    }
+  });
+
+  it('stores only a keyed hash of the code', async () => {
+    await sendSmsCode(subject, w.deps);
+    const message = w.deps.sms.sent[0]!;
     const stored = JSON.stringify([...w.deps.smsCodes.codes]);
     expect(stored).not.toContain(message.code);
     expect(stored).not.toContain(phone);
@@ -520,11 +541,11 @@ describe('proving level 3 by phone, and the real owner winning', () => {
     expect((await w.deps.passkeys.listFor('acc_squatter')).map((p) => p.id)).toEqual(['owner-cred']);
   });
 
-  it("a step-up on an account already at level 3 by this phone keeps its owner's passkeys", async () => {
+  it("a step-up on an account already at level 3 by this phone keeps its owner's passkeys; a reset removes them", async () => {
     const subject = { purpose: 'step-up' as const, lookupKey, phone };
     await requestAndSend(subject, source, w.deps);
     await completePhoneProof(subject, lastCodeSent(), { keepSession: 's1' }, w.deps);
-    // Now the owner's: a passkey enrolled at level 3 survives a later step-up and a later reset.
+    // Now the owner's: a passkey enrolled at level 3 survives a later step-up.
     await w.deps.passkeys.add(passkeyOf('acc_squatter', 'owner-cred'));
     w.clock.advanceSeconds(60);
     await requestAndSend(subject, source, w.deps);
@@ -532,11 +553,13 @@ describe('proving level 3 by phone, and the real owner winning', () => {
       ok: true,
       tookOver: false,
     });
+    expect((await w.deps.passkeys.listFor('acc_squatter')).map((p) => p.id)).toEqual(['owner-cred']);
+    // A reset removes every passkey, the owner's too: one may be an intruder's (review R28 H1).
     w.clock.advanceSeconds(60);
     const reset = { purpose: 'reset' as const, lookupKey, phone };
     await requestAndSend(reset, source, w.deps);
     await completePhoneProof(reset, lastCodeSent(), { newPassword: 'owner-pass-2' }, w.deps);
-    expect((await w.deps.passkeys.listFor('acc_squatter')).map((p) => p.id)).toEqual(['owner-cred']);
+    expect(await w.deps.passkeys.listFor('acc_squatter')).toEqual([]);
   });
 
   it('a wrong code removes no passkey', async () => {

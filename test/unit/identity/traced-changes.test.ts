@@ -68,6 +68,12 @@ describe('an appointment or withdrawal of an agent whose audit entry fails to be
       representativeLookupKey: rep.lookupKey,
       representativeMasked: maskIdNumber(parseIdNumber(rep.idNumber, new Date())),
     });
+    // The clerk as the population registry has them: an appointment names them (review R28 L5).
+    await (deps.registry as InMemoryRegistry).putPerson({
+      lookupKey: clerk.lookupKey,
+      name: '孙书记',
+      masked: maskIdNumber(parseIdNumber(clerk.idNumber, new Date())),
+    });
     return { rep, clerk, agency };
   }
 
@@ -94,6 +100,7 @@ describe('an appointment or withdrawal of an agent whose audit entry fails to be
       agency,
       appointAgentInput.parse({
         idNumber: clerk.idNumber,
+        name: '孙书记',
         scope: ['licences:issue'],
         expiresAt: new Date(clock.now() + 30 * 86_400_000).toISOString(),
       }),
@@ -131,6 +138,7 @@ describe('an appointment or withdrawal of an agent whose audit entry fails to be
     const { rep, clerk, agency } = await agencyWithClerk();
     const input = appointAgentInput.parse({
       idNumber: clerk.idNumber,
+      name: '孙书记',
       scope: ['licences'],
       expiresAt: new Date(clock.now() + 30 * 86_400_000).toISOString(),
     });
