@@ -174,7 +174,9 @@ export async function completePhoneProof(
   // changes hands: once saved, a retry no longer sees a takeover.
   const reset = options.newPassword !== undefined;
   const endsSignIns = tookOver || reset;
-  if (endsSignIns) await deps.platformConsents.withdrawAll(account.id);
+  // An owed clean-up (below) ends the sign-ins, and with them the platforms' grants, so it tells the
+  // platforms too: never a grant ended silently (review R29 M1). `withdrawAll` is idempotent.
+  if (endsSignIns || account.proofCleanup !== undefined) await deps.platformConsents.withdrawAll(account.id);
   // What ends after the save (the squatter's passkeys, the sign-ins) is owed from that save on, and saved
   // with it (`proofCleanup`): a proof that failed after the save (its code used up) leaves it owed, and the
   // next proof of the account (a retry, with a new code) finishes it, though it no longer sees a takeover.
@@ -239,21 +241,39 @@ export async function completePhoneProof(
 
 /**
  * The account with its owed clean-up done: `proofCleanup` taken off (one more versioned write, after a
- * takeover or a reset only). Not written (a concurrent change of the account, the table), it stays owed,
- * and the next proof does the clean-up once more (the passkeys enrolled until the takeover, none of the
- * owner's since; the sign-ins but that proof's own); the proof is answered all the same.
+ * takeover or a reset only). A mark left behind makes the next proof, maybe weeks later, end the owner's
+ * sign-ins and shares again (review R29 M1), so a write that fails (a concurrent change of the account,
+ * the table) is tried once more over the account read again, while it still holds this same mark. Not
+ * written then either, it stays owed, and the next proof does the clean-up once more (the passkeys
+ * enrolled until the takeover, none of the owner's since; the sign-ins but that proof's own, the
+ * platforms told); the proof is answered all the same.
  */
 async function cleanedUp(
   account: PersonAccount,
   deps: Pick<PhoneProofDependencies, 'accounts'>,
 ): Promise<PersonAccount> {
-  const { proofCleanup: _done, ...rest } = account;
+  const unmarked = ({ proofCleanup: _done, ...rest }: PersonAccount): PersonAccount => rest;
   try {
-    return await deps.accounts.save(rest);
-  } catch (error) {
+    return await deps.accounts.save(unmarked(account));
+  } catch (first) {
+    try {
+      const now = await deps.accounts.findByLookupKey(account.lookupKey);
+      const sameMark =
+        now?.id === account.id &&
+        now.proofCleanup?.passkeysBefore === account.proofCleanup?.passkeysBefore &&
+        now.proofCleanup !== undefined;
+      if (sameMark) return await deps.accounts.save(unmarked(now));
+      if (now?.id === account.id && now.proofCleanup === undefined) return now;
+    } catch (error) {
+      logger.warn('phone proof clean-up done, its mark not cleared', {
+        accountId: account.id,
+        error: String(error),
+      });
+      return account;
+    }
     logger.warn('phone proof clean-up done, its mark not cleared', {
       accountId: account.id,
-      error: String(error),
+      error: String(first),
     });
     return account;
   }

@@ -532,13 +532,42 @@ describe('proving level 3 by phone, and the real owner winning', () => {
     expect(retry).toMatchObject({ ok: true, tookOver: false });
     expect((await w.deps.passkeys.listFor('acc_squatter')).map((p) => p.id)).toEqual(['owner-cred']);
     expect(w.deps.signIns.ended).toEqual([{ personId: 'acc_squatter', keepSession: 's2' }]);
+    // Ending the sign-ins ends the platforms' grants made meanwhile: they are told, never ended silently
+    // (review R29 M1: only the failed proof's withdrawal was made).
+    expect(w.deps.signIns.withdrawn).toEqual(['acc_squatter', 'acc_squatter']);
     expect(retry.ok && retry.account.proofCleanup).toBeUndefined();
     // Finished: a later step-up ends nothing more.
     w.clock.advanceSeconds(60);
     await requestAndSend(subject, source, w.deps);
     await completePhoneProof(subject, lastCodeSent(), { keepSession: 's3' }, w.deps);
     expect(w.deps.signIns.ended).toHaveLength(1);
+    expect(w.deps.signIns.withdrawn).toHaveLength(2);
     expect((await w.deps.passkeys.listFor('acc_squatter')).map((p) => p.id)).toEqual(['owner-cred']);
+  });
+
+  it('clears the clean-up mark over a write that failed once, so a later proof ends nothing (review R29 M1)', async () => {
+    const subject = { purpose: 'step-up' as const, lookupKey, phone };
+    await requestAndSend(subject, source, w.deps);
+    // The clean-up's own write (the account without its mark) fails once, as a concurrent change would.
+    const save = w.deps.accounts.save.bind(w.deps.accounts);
+    let failed = false;
+    w.deps.accounts.save = async (account, ...rest) => {
+      if (!failed && account.proofCleanup === undefined && account.assurance === 'possession-verified') {
+        failed = true;
+        throw new Error('injected: the account changed since it was read');
+      }
+      return save(account, ...rest);
+    };
+    const proof = await completePhoneProof(subject, lastCodeSent(), { keepSession: 's1' }, w.deps);
+    expect(proof).toMatchObject({ ok: true, tookOver: true });
+    expect(failed).toBe(true);
+    expect((await w.deps.accounts.findByLookupKey(lookupKey))?.proofCleanup).toBeUndefined();
+    // Weeks later, the owner's ordinary step-up ends none of their sign-ins or shares.
+    w.clock.advanceSeconds(30 * 86_400);
+    await requestAndSend(subject, source, w.deps);
+    await completePhoneProof(subject, lastCodeSent(), { keepSession: 's2' }, w.deps);
+    expect(w.deps.signIns.ended).toHaveLength(1);
+    expect(w.deps.signIns.withdrawn).toHaveLength(1);
   });
 
   it("a step-up on an account already at level 3 by this phone keeps its owner's passkeys; a reset removes them", async () => {
