@@ -560,6 +560,9 @@ const table = [
   { method: 'POST', path: '/console/logout', function: 'console', auth: 'session' },
   { method: 'GET', path: '/console/licences/new', function: 'console', auth: 'session' },
   { method: 'POST', path: '/console/licences', function: 'console', auth: 'session' },
+  // 当面核验: a clerk proves a person in person (the API's /counter/accounts/…, docs/console.md).
+  { method: 'GET', path: '/console/counter', function: 'console', auth: 'session' },
+  { method: 'POST', path: '/console/counter', function: 'console', auth: 'session' },
   {
     method: 'GET',
     path: '/console/licences/{id}',
