@@ -93,7 +93,10 @@ export async function issuerActor(
   // already; an issuer withdrawn before that (its client left in place) is refused here.
   if (caller.issuerId) {
     if (options.alsoScope) {
-      throw new ForbiddenError('Only a counter clerk signed in to the issuer console may do this', 'clerk_only');
+      throw new ForbiddenError(
+        'Only a counter clerk signed in to the issuer console may do this',
+        'clerk_only',
+      );
     }
     const issuer = await deps.issuers.findById(caller.issuerId);
     if (issuer?.status !== 'active') {
