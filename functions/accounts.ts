@@ -201,18 +201,19 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
 async function counterProof(event: HttpEvent, deps: Dependencies): Promise<HttpResult> {
   const caller = await authenticateBearer(event, 'licences:issue', deps);
   const actor = await issuerActor(caller, deps, { alsoScope: counterProofScope });
+  const clerk = { actor: caller.clientId, clerk: actor.clerk, requestId: event.requestContext.requestId };
   if (served.is(event, 'POST /counter/accounts/lookup')) {
     const input = parseJsonBody(event, counterLookupInput);
-    return json(200, (await counterLookup(input, deps)) satisfies z.output<typeof counterAccountSchema>, {
-      'cache-control': 'no-store',
-    });
+    return json(
+      200,
+      (await counterLookup(input, clerk, deps)) satisfies z.output<typeof counterAccountSchema>,
+      {
+        'cache-control': 'no-store',
+      },
+    );
   }
   const input = parseJsonBody(event, counterProofInput);
-  const proof = await proveAtCounter(
-    input,
-    { actor: caller.clientId, clerk: actor.clerk, requestId: event.requestContext.requestId },
-    deps,
-  );
+  const proof = await proveAtCounter(input, clerk, deps);
   return json(200, proof satisfies z.output<typeof counterProofSchema>, { 'cache-control': 'no-store' });
 }
 

@@ -128,14 +128,27 @@ export interface CounterClerk {
  *
  * @example
  * ```ts
- * const view = await counterLookup({ idNumber, name }, deps); // { masked: '110105********002X', … }
+ * const view = await counterLookup({ idNumber, name }, clerk, deps); // { masked: '110105********002X', … }
  * ```
  */
 export async function counterLookup(
   input: z.output<typeof counterLookupInput>,
-  deps: Pick<CounterProofDependencies, 'accounts' | 'registry' | 'lookupMac' | 'clock'>,
+  clerk: CounterClerk,
+  deps: Pick<CounterProofDependencies, 'accounts' | 'registry' | 'lookupMac' | 'clock' | 'audit'>,
 ): Promise<CounterAccount> {
-  return counterView((await checkedAccount(input, deps)).account);
+  const { account } = await checkedAccount(input, deps);
+  // A look at someone's account (whether it exists, its level, its proven phone masked) is traced to the
+  // clerk as well, so that looking people up at the counter without them leaves a trace.
+  await deps.audit.record({
+    at: new Date(deps.clock.now()).toISOString(),
+    actor: clerk.actor,
+    ...(clerk.clerk ? { clerk: clerk.clerk } : {}),
+    action: 'account.looked_up',
+    holderMasked: account.masked,
+    reason: 'in-person',
+    ...(clerk.requestId ? { requestId: clerk.requestId } : {}),
+  });
+  return counterView(account);
 }
 
 /**

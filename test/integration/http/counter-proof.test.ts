@@ -239,4 +239,21 @@ describe('a counter clerk proves a person in person', () => {
     expect(after.account.assurance).toBe('in-person-verified');
     expect(after.entries.map((e) => e.action)).toEqual(['account.proven']);
   });
+
+  it('a look at an account is traced to the clerk', async () => {
+    const p = await newPerson(runtime, carrier);
+    const found = await postJson(runtime, '/counter/accounts/lookup', counterToken, {
+      idNumber: p.idNumber,
+      name: p.name,
+    });
+    expect(found.status).toBe(200);
+    const { entries } = await stored(p.idNumber);
+    expect(entries).toEqual([
+      expect.objectContaining({
+        action: 'account.looked_up',
+        clerk: expect.any(String),
+        reason: 'in-person',
+      }),
+    ]);
+  });
 });
