@@ -24,6 +24,8 @@ import {
   platformSubject,
   platformConsents,
   accountAudit,
+  issuers,
+  clerkReference,
 } from './composition/factories.js';
 import { ForbiddenError, InvalidInputError, ServiceError, TooManyRequestsError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
@@ -64,6 +66,16 @@ import { registerPerson, registerPersonInput } from '../shared/identity/register
 import { registerWithPhoneCode, sendRegistrationCode } from '../shared/identity/register-phone-code.js';
 import { smsCodePolicy } from '../shared/identity/sms-codes.js';
 import { findPersonById } from '../shared/identity/verify-password.js';
+import {
+  counterLookup,
+  counterLookupInput,
+  counterProofInput,
+  counterProofScope,
+  proveAtCounter,
+  type counterAccountSchema,
+  type counterProofSchema,
+} from '../shared/identity/counter-proof.js';
+import { issuerActor } from '../shared/licence/issuer-actor.js';
 import { parseAccountId } from '../shared/identifiers/account-id.js';
 import { requireFirstParty } from '../shared/clients/first-party.js';
 import {
@@ -101,6 +113,9 @@ const dependencies = composition({
   platformConsents,
   // Registrations' and agents' audit entries saved until written: their own partition, no other pending work.
   accountAudit,
+  // A counter clerk's proofs (`/counter/accounts/…`): the clerk checked as the issuer API checks one.
+  issuers,
+  clerkReference,
 });
 type Dependencies = ReturnType<typeof dependencies>;
 const served = routesOf('accounts');
@@ -125,6 +140,8 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
   }
 
   if (served.is(event, 'GET /me/account', 'DELETE /me/account')) return ownAccount(event, deps);
+  if (served.is(event, 'POST /counter/accounts/lookup', 'POST /counter/accounts/prove'))
+    return counterProof(event, deps);
 
   const person = await signedInPerson(event, deps);
   const now = new Date(deps.clock.now());
@@ -135,6 +152,8 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
     'POST /register': handledAbove,
     'GET /me/account': handledAbove,
     'DELETE /me/account': handledAbove,
+    'POST /counter/accounts/lookup': handledAbove,
+    'POST /counter/accounts/prove': handledAbove,
     'GET /me/entities': async () =>
       json(200, {
         items: (await entitiesFor(person, now, deps)).map(authorityView),
@@ -172,6 +191,31 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
     },
   });
 }, served.edge);
+
+/**
+ * A counter clerk proving a person in person (当面核验, shared/identity/counter-proof.ts): the issuer
+ * console's token of a clerk whose appointment lists `accounts:prove-in-person` besides `licences:issue`,
+ * at level 3, for an active issuer (`issuerActor`, checked on every call). `lookup` shows the account,
+ * masked; `prove` raises it and keeps, sets or clears its proven phone, audited with the clerk's reference.
+ */
+async function counterProof(event: HttpEvent, deps: Dependencies): Promise<HttpResult> {
+  const caller = await authenticateBearer(event, 'licences:issue', deps);
+  const actor = await issuerActor(caller, deps, { alsoScope: counterProofScope });
+  const clerk = { actor: caller.clientId, clerk: actor.clerk, requestId: event.requestContext.requestId };
+  if (served.is(event, 'POST /counter/accounts/lookup')) {
+    const input = parseJsonBody(event, counterLookupInput);
+    return json(
+      200,
+      (await counterLookup(input, clerk, deps)) satisfies z.output<typeof counterAccountSchema>,
+      {
+        'cache-control': 'no-store',
+      },
+    );
+  }
+  const input = parseJsonBody(event, counterProofInput);
+  const proof = await proveAtCounter(input, clerk, deps);
+  return json(200, proof satisfies z.output<typeof counterProofSchema>, { 'cache-control': 'no-store' });
+}
 
 /** Registration's dependencies: with what completing a closure left part-way needs (register-person.ts). */
 function registering(deps: Dependencies) {

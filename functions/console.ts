@@ -63,6 +63,12 @@ import {
 import { actionsFor, licenceBody, type LicencePageInput } from '../shared/web/pages/console-licence-page.js';
 import { consoleListBody, dayFilterError } from '../shared/web/pages/console-list-page.js';
 import {
+  counterBody,
+  counterFieldMessage,
+  counterLabels,
+  type CounterPageInput,
+} from '../shared/web/pages/console-counter-page.js';
+import {
   dayFilters,
   readConsoleSearch,
   listQueryOf,
@@ -401,6 +407,14 @@ async function route(
       );
     },
     'POST /console/licences': () => issue(event, context, session, api),
+    'GET /console/counter': () =>
+      page(
+        context,
+        200,
+        t('当面核验', 'Prove in person'),
+        counterBody(t, { who: whoOf(session), values: {}, errors: {} }),
+      ),
+    'POST /console/counter': () => counter(event, context, session, api),
     'GET /console/licences/{id}': () => {
       const done = event.queryStringParameters?.done;
       return licencePage(context, session, api, id, 200, doneNotice(done, context));
@@ -485,6 +499,8 @@ async function supervisionRoute(
     'GET /console/licences/{id}': handledAbove,
     'POST /console/licences/{id}/status': handledAbove,
     'POST /console/licences/{id}/reissue': handledAbove,
+    'GET /console/counter': handledAbove,
+    'POST /console/counter': handledAbove,
     'GET /console/licences/{id}/pdf': handledAbove,
     'GET /console/licences/{id}/pdf.jws': handledAbove,
   });
@@ -1024,6 +1040,92 @@ async function changeStatus(
     );
   }
   return redirect(`/console/licences/${encodeURIComponent(id)}?done=${parsed.data.status}`);
+}
+
+/** The counter's forms (当面核验): find (ID number, name), then prove (docs/console.md, "At the counter"). */
+const counterForm = z.object({
+  step: z.enum(['find', 'prove']),
+  idNumber: z.string().trim().max(32).default(''),
+  name: z.string().trim().max(100).default(''),
+  checkedIdCard: z.string().optional(),
+  provenPhone: z.enum(['keep', 'set', 'clear']).default('keep'),
+  phone: z.string().trim().max(32).default(''),
+  password: z.string().max(1024).default(''),
+});
+
+/**
+ * `POST /console/counter`: finds the person's account (`POST /counter/accounts/lookup`), or proves them
+ * (`POST /counter/accounts/prove`); the API checks the clerk (appointed with `accounts:prove-in-person`),
+ * the ID number and the name, and every refusal is shown next to its field, in the page's language.
+ */
+async function counter(
+  event: HttpEvent,
+  context: PageContext,
+  session: ConsoleSession,
+  api: IssuerApi,
+): Promise<HttpResult> {
+  const { t } = context;
+  const title = t('当面核验', 'Prove in person');
+  const parsed = counterForm.safeParse(singleValues(readForm(event)));
+  if (!parsed.success) throw new InvalidInputError('The counter form is not one of ours', 'invalid_form');
+  const form = parsed.data;
+  const values = {
+    idNumber: form.idNumber,
+    name: form.name,
+    provenPhone: form.provenPhone,
+    phone: form.phone,
+  };
+  const show = (
+    status: number,
+    more: Omit<CounterPageInput, 'who' | 'values' | 'errors'> & { errors?: Record<string, string> },
+  ) => page(context, status, title, counterBody(t, { who: whoOf(session), values, errors: {}, ...more }));
+  const required: Record<string, string> = {};
+  if (!form.idNumber) required.idNumber = counterFieldMessage(t, 'idNumber', 'required');
+  if (!form.name) required.name = counterFieldMessage(t, 'name', 'required');
+  if (Object.keys(required).length > 0) return show(400, { errors: required });
+  const person = { idNumber: form.idNumber, name: form.name };
+  try {
+    if (form.step === 'find') return show(200, { account: await api.counterLookup(person) });
+    const proof = await api.counterProve({
+      ...person,
+      checkedIdCard: form.checkedIdCard === 'yes',
+      provenPhone: form.provenPhone,
+      ...(form.phone ? { phone: form.phone } : {}),
+      ...(form.password ? { password: form.password } : {}),
+    });
+    return show(200, { proof });
+  } catch (error) {
+    if (!(error instanceof ApiProblem) || error.status >= 500) throw error;
+    const errors: Record<string, string> = {};
+    for (const field of error.errors) {
+      const path = field.path === 'checkedIdCard' || field.path in counterLabels ? field.path : '';
+      if (path && !errors[path]) errors[path] = counterFieldMessage(t, path, field.code ?? error.code);
+    }
+    const refusal =
+      error.code === 'clerk_scope_missing'
+        ? t(
+            '您的委托不含“当面核验”，不能办理。请本机关负责人在“我的证照 › 经办人”中为您添加。',
+            'Your appointment does not include “Prove in person”: ask your agency’s head to add it (wallet › Agents).',
+          )
+        : error.code === 'account_not_found'
+          ? t(
+              '该身份证号尚未注册账号：请本人先注册。',
+              'No account has this ID number: the person registers first.',
+            )
+          : Object.keys(errors).length === 0
+            ? t(`无法办理：${error.message}`, `Could not be done: ${error.message}`)
+            : undefined;
+    // After a refused proof, the account is shown again with its form (the fields kept but the password).
+    const account =
+      form.step === 'prove' && Object.keys(errors).length > 0 && !errors.idNumber && !errors.name
+        ? await api.counterLookup(person).catch(() => undefined)
+        : undefined;
+    return show(error.status, {
+      errors,
+      ...(refusal ? { error: refusal } : {}),
+      ...(account ? { account } : {}),
+    });
+  }
 }
 
 /**

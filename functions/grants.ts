@@ -811,6 +811,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.smsSendLimits,
           partitions.smsCheckLimits,
           partitions.smsCode,
+          // A counter clerk's issuer, by the agency's credit code (`/counter/accounts/…`, issuer-actor.ts).
+          partitions.issuer,
           // The platforms' grants too, withdrawn at closing (oidc#Grant#, with the access tokens' partitions).
         ],
         BatchGetItem: sessionBoundTokens,

@@ -39,7 +39,7 @@ const PER_RUN = 500;
  * `client.registered`, `client.updated`, `client.secret_rotated`; `peer.registered`, `peer.removed`),
  * an account's change's
  * (`account.registered`, `account.proven`, `account.closed`, `agent.appointed`, `agent.withdrawn`) and
- * a phone proof's (`account.taken_over`, `account.password_reset`, `account.phone_changed`), once, saved by the change's own write
+ * a phone proof's (`account.taken_over`, `account.raised`, `account.password_reset`, `account.phone_changed`), once, saved by the change's own write
  * (shared/reconciler/reconcile-pending-work.ts). What fails again is logged (and alarmed, docs/operating.md) and stays
  * for the next run.
  */

@@ -373,6 +373,20 @@ const table = [
   // first-party app with a fresh sign-in at the account's level.
   { method: 'GET', path: '/me/account', function: 'accounts', auth: { scope: 'licences' } },
   { method: 'DELETE', path: '/me/account', function: 'accounts', auth: { scope: 'licences' } },
+  // A counter clerk proves a person in person (当面核验, shared/identity/counter-proof.ts): the issuer
+  // console's token, the appointment listing `accounts:prove-in-person` (checked in the function).
+  {
+    method: 'POST',
+    path: '/counter/accounts/lookup',
+    function: 'accounts',
+    auth: { scope: 'licences:issue' },
+  },
+  {
+    method: 'POST',
+    path: '/counter/accounts/prove',
+    function: 'accounts',
+    auth: { scope: 'licences:issue' },
+  },
   { method: 'GET', path: '/me/licences', function: 'me', auth: { scope: 'licences' } },
   // The usage record (用证记录): shares, verifications and presentations of the holder's licences.
   { method: 'GET', path: '/me/usage', function: 'me', auth: { scope: 'licences' } },
@@ -566,6 +580,9 @@ const table = [
   { method: 'POST', path: '/console/logout', function: 'console', auth: 'session' },
   { method: 'GET', path: '/console/licences/new', function: 'console', auth: 'session' },
   { method: 'POST', path: '/console/licences', function: 'console', auth: 'session' },
+  // 当面核验: a clerk proves a person in person (the API's /counter/accounts/…, docs/console.md).
+  { method: 'GET', path: '/console/counter', function: 'console', auth: 'session' },
+  { method: 'POST', path: '/console/counter', function: 'console', auth: 'session' },
   {
     method: 'GET',
     path: '/console/licences/{id}',

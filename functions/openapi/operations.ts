@@ -1,5 +1,11 @@
 import { batchLicencesQuery, batchViewSchema, submitBatchInput } from '../../shared/licence/batches.js';
 import {
+  counterAccountSchema,
+  counterLookupInput,
+  counterProofInput,
+  counterProofSchema,
+} from '../../shared/identity/counter-proof.js';
+import {
   accountHoldingsSchema,
   closeAccountInput,
   closedAccountSchema,
@@ -786,6 +792,43 @@ export const operations: Operations = {
     tag: 'Holder',
     responses: { 200: { description: 'My account', schema: accountHoldingsSchema } },
     problems: { 403: ['not_a_person', 'first_party_only'], 404: ['account_not_found'] },
+  },
+  'POST /counter/accounts/lookup': {
+    operationId: 'counterLookupAccount',
+    summary: 'A counter clerk finds a person’s account by ID number and name (当面核验), masked',
+    description:
+      'The issuer console’s token of a clerk appointed with `licences:issue` and `accounts:prove-in-person` ' +
+      '(403 `clerk_scope_missing` otherwise), at level 3, for an active issuer. The ID number is checked ' +
+      '(GB 11643) and the name against the population registry (400 `registry_mismatch` naming `name`). ' +
+      'Posted, so that the number stays out of URLs and logs.',
+    tag: 'Licences',
+    body: counterLookupInput,
+    responses: { 200: { description: 'The account, masked', schema: counterAccountSchema } },
+    problems: {
+      400: ['invalid_request', 'registry_mismatch'],
+      403: [...issuerClientProblems[403], 'clerk_scope_missing', 'clerk_only'],
+      404: ['account_not_found'],
+    },
+  },
+  'POST /counter/accounts/prove': {
+    operationId: 'counterProveAccount',
+    summary: 'A counter clerk proves a person in person: level 3, and keeps, sets or clears the proven phone',
+    description:
+      'As the lookup, with `checkedIdCard: true` (the clerk compared the person with their ID card). ' +
+      '`provenPhone: set` takes `phone`, the person’s own, which the carrier registry must confirm for ' +
+      'their number and name (400 `phone_not_confirmed`); no SMS code is sent at the counter. With the ' +
+      'account’s `password`, typed by the person (403 `wrong_password`), nothing else ends; without it a ' +
+      'new phone must be set (400 `password_or_new_phone_required`) and the account is taken back for the ' +
+      'person: its password replaced, every sign-in, passkey and platform consent ended; they set a password ' +
+      'with the reset and a code to the new phone. Audited with the clerk’s reference.',
+    tag: 'Licences',
+    body: counterProofInput,
+    responses: { 200: { description: 'What was done', schema: counterProofSchema } },
+    problems: {
+      400: ['invalid_request', 'registry_mismatch', 'phone_not_confirmed', 'password_or_new_phone_required'],
+      403: [...issuerClientProblems[403], 'clerk_scope_missing', 'clerk_only', 'wrong_password'],
+      404: ['account_not_found'],
+    },
   },
   'DELETE /me/account': {
     operationId: 'closeAccount',

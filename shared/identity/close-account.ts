@@ -235,6 +235,10 @@ export const accountHoldingsSchema = z
       .optional()
       .meta({ description: 'The phone the carrier confirmed, masked; absent when none is kept' }),
     phoneProven: z.boolean().meta({ description: 'Whether a code sent to a phone proved level 3' }),
+    provenPhoneMasked: z.string().optional().meta({
+      description:
+        'The phone that proved it, masked (`139****5678`): the only one that resets the password or steps up again; absent when none did, or it was proven before the mask was kept',
+    }),
     passkeys: z.number().int().nonnegative().meta({ description: 'How many (GET /me/passkeys lists them)' }),
     createdAt: z.string(),
   })
@@ -261,6 +265,9 @@ export async function accountHoldings(
       ? { phone: { masked: account.phone.masked, confirmedAt: account.phone.confirmedAt } }
       : {}),
     phoneProven: account.provenPhone !== undefined,
+    ...(account.provenPhone && account.provenPhoneMasked
+      ? { provenPhoneMasked: account.provenPhoneMasked }
+      : {}),
     passkeys: passkeys.length,
     createdAt: account.createdAt,
   };

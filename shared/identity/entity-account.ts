@@ -35,8 +35,12 @@ export interface EntityAccount {
  *   so any appointment in force signs in there ({@link platformSignInScope}, review R22). Appointments
  *   stored before this scope existed do not list it, so they do not cover it: the representative
  *   appoints again to give it.
+ * - `accounts:prove-in-person` (当面核验): a counter clerk (with `licences:issue`, which signs them in to the
+ *   console) who also proves people in person at the counter and sets or clears their proven phone
+ *   (shared/identity/counter-proof.ts). Appointed only, never the representative's by role: it raises
+ *   anyone to level 3 and chooses the phone that resets their password.
  */
-export const agentScopes = ['licences', 'licences:issue', 'sign-in'] as const;
+export const agentScopes = ['licences', 'licences:issue', 'sign-in', 'accounts:prove-in-person'] as const;
 export type AgentScope = (typeof agentScopes)[number];
 
 /** The scope an appointment needs to sign in as the entity at a platform (see {@link agentScopes}). */

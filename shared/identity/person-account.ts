@@ -33,6 +33,11 @@ export interface PersonAccount {
    */
   provenPhone?: string;
   /**
+   * The display form of that number (`139****5678`), so that the person can be told which phone is proven
+   * (`GET /me/account`, a step-up with another number); absent on accounts proven before it was kept.
+   */
+  provenPhoneMasked?: string;
+  /**
    * The mobile number the carrier registry confirmed for this ID number and name (三要素), when one was
    * given and confirmed: the one number one-time codes may go to. Absent when none was given or the
    * carrier did not confirm it (accepted as unconfirmed, and not kept).

@@ -47,7 +47,10 @@ export interface PhoneProofDependencies extends Omit<SmsCodeDependencies, 'sms'>
   passkeys: PasskeyStore;
   /** Reads the account's ID number back for the registries' HTTP services (the step-up knows no other). */
   pii: PiiCipher;
-  /** Takeovers (`account.taken_over`) and password resets (`account.password_reset`) are recorded. */
+  /**
+   * Takeovers (`account.taken_over`), raises (`account.raised`) and password resets
+   * (`account.password_reset`) are recorded.
+   */
   audit: AuditTrail;
   /**
    * The pending work of the OpenID provider's changes: a takeover or a reset is saved with its audit
@@ -118,26 +121,43 @@ export type ProofOutcome =
       /** True when the account had never reached level 3 under this phone: its old sign-ins were ended. */
       tookOver: boolean;
     }
-  | { ok: false; reason: 'wrong_or_expired_code' | 'no_account' | 'not_proven_phone' }
+  | { ok: false; reason: 'wrong_or_expired_code' | 'no_account' | 'no_proven_phone' }
+  | {
+      ok: false;
+      reason: 'not_proven_phone';
+      /** For a step-up (the person is signed in): the proven phone, masked, when the account kept it. */
+      provenPhoneMasked?: string;
+    }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
 /**
  * Completes a proof: checks the code ({@link checkSmsCode}: 5 tries, 5 minutes, once), then raises the
- * account of the number to level 3 by possession and records the phone's digest. An account below level
- * 3 takes its name and level from the population registry, read again (the phone proves the registry's
- * person, whatever name the account was registered under). The real owner wins: an
- * account that never reached level 3 under this phone (someone else may have registered the number) is
- * frozen in its old state: every session, grant, refresh and access token of it ends at once (but
- * `keepSession`, the sign-in under way), and with `newPassword` (the reset) the password is replaced first,
- * so the old one opens nothing again; every passkey of it is removed too, so that no authenticator the
- * squatter kept opens it again. A reset ends every other sign-in and removes every passkey as well. Either way the account's consents
- * to platforms are withdrawn first, each platform that registered an events endpoint told by a withdrawal
- * notice (`PlatformConsents.withdrawAll`, as the account's closure does). A reset on an account proven by another phone is `not_proven_phone`
- * once its code is checked (never before: a guess must tell nothing of the account). A takeover writes the audit entry `account.taken_over`, a reset
- * `account.password_reset`, a proof that replaced the proven phone without a takeover `account.phone_changed`
- * (actor the account, no ID number, the phone masked only): saved with the account's own
- * write ({@link saveWithTrace}), so that the account never changes hands, nor its password, untraced;
- * an entry that cannot be written at once is written by the reconciler a minute later.
+ * account of the number to level 3 by possession and records the phone's digest (and its mask, shown to the
+ * person). An account below level 3 takes its name and level from the population registry, read again (the
+ * phone proves the registry's person, whatever name the account was registered under).
+ *
+ * Once a phone proved the account, only that phone proves it again, for a reset and a step-up alike
+ * (`not_proven_phone`, once the code is checked: never before, so that a guess tells nothing of the
+ * account; a step-up's answer names the proven phone masked): a family SIM the carrier lists under the same
+ * person neither resets the account nor moves its proven phone (review R28 M1). A new phone is set at a
+ * service counter. An account proven in person that no phone proved is reset there too
+ * (`no_proven_phone`).
+ *
+ * The real owner wins: a reset of an account that never reached level 3 under this phone (someone else
+ * may have registered the number) is a takeover, the account frozen in its old state: every session, grant,
+ * refresh and access token of it ends at once (but `keepSession`, the sign-in under way), the password
+ * replaced first, so the old one opens nothing again; every passkey of it is removed too, so that no
+ * authenticator the squatter kept opens it again. Any reset ends every other sign-in as well. Either way
+ * the account's consents to platforms are withdrawn first, each platform that registered an events
+ * endpoint told by a withdrawal notice (`PlatformConsents.withdrawAll`, as the account's closure does). A
+ * step-up is never a takeover: it is proven in a sign-in of the account itself, so it is the holder raising
+ * their own account, and it ends and withdraws nothing (review R28 L1).
+ *
+ * A takeover writes the audit entry `account.taken_over`, a step-up that raised the account
+ * `account.raised`, a reset `account.password_reset`, the first proven phone of an account proven in
+ * person `account.phone_changed` (actor the account, no ID number, the phone masked only): saved with
+ * the account's own write ({@link saveWithTrace}), so that the account never changes hands, level or
+ * password untraced; an entry that cannot be written at once is written by the reconciler a minute later.
  *
  * @example
  * ```ts
@@ -157,11 +177,26 @@ export async function completePhoneProof(
   if (!checked.ok) return checked;
   const account = await deps.accounts.findByLookupKey(subject.lookupKey);
   if (!account) return { ok: false, reason: 'no_account' };
-  // The sender texts a reset's code to the proven phone alone (runSmsJob), but a code sent before that rule,
-  // or before another phone proved the account, must not count.
-  if (subject.purpose === 'reset' && account.provenPhone && account.provenPhone !== provenPhone)
-    return { ok: false, reason: 'not_proven_phone' };
-  const tookOver = assuranceLevelOf(account) < 3 && account.provenPhone !== provenPhone;
+  // Once a phone proved the account, only that phone proves it again (review R28 M1): a reset's code goes
+  // to it alone (runSmsJob), and a step-up with another number the carrier lists under the person (a
+  // family SIM) no longer moves the proven phone; a new one is set at a service counter
+  // (shared/identity/counter-proof.ts). A code sent before that rule, or before another phone proved the
+  // account, must not count either.
+  if (account.provenPhone && account.provenPhone !== provenPhone)
+    return subject.purpose === 'step-up' && account.provenPhoneMasked
+      ? { ok: false, reason: 'not_proven_phone', provenPhoneMasked: account.provenPhoneMasked }
+      : { ok: false, reason: 'not_proven_phone' };
+  // An account proven in person that no phone proved has no phone to reset it by: a number the carrier
+  // lists under the person (a family SIM) proves less than the counter did, so it must not take the account
+  // and become its reset channel (review R28 M1). The person goes to the counter.
+  if (subject.purpose === 'reset' && !account.provenPhone && assuranceLevelOf(account) === 3)
+    return { ok: false, reason: 'no_proven_phone' };
+  // A takeover is a reset alone: whoever resets need not know the password, so the account may have been
+  // someone else's (a squatter who registered the number). A step-up is proven in a sign-in of the
+  // account itself, by whoever holds its password (or passkey) and the phone: its holder raising their own
+  // account (`account.raised`), which ends nothing and withdraws nothing (review R28 L1).
+  const tookOver =
+    subject.purpose === 'reset' && assuranceLevelOf(account) < 3 && account.provenPhone !== provenPhone;
   // Below level 3, the phone proves the registry's person (the code went only to a phone the carrier
   // confirms for them): their name and level come from the registry, read again now, not from whoever
   // registered the number (a squatter's self-asserted name stayed on the account the owner took back:
@@ -202,18 +237,26 @@ export async function completePhoneProof(
               : account.assurance,
         }),
     provenPhone,
+    provenPhoneMasked: maskPhone(subject.phone as PhoneNumber),
     ...(options.newPassword !== undefined && {
       passwordHash: await deps.passwords.hash(options.newPassword),
     }),
     ...(cleanup.signIns && { proofCleanup: passkeysBefore === undefined ? {} : { passkeysBefore } }),
   };
-  // The proven phone replaced (or first recorded) on an account already at level 3, without a takeover:
-  // whoever holds that phone now resets the password, so it is traced too (masked, never the number).
-  const phoneChanged = !tookOver && account.provenPhone !== provenPhone;
+  // The proven phone first recorded on an account already at level 3 (proven in person), without a
+  // takeover: whoever holds that phone now resets the password, so it is traced too (masked, never the
+  // number). Another phone can no longer replace a proven one here (above): that is done at a counter.
+  const phoneChanged = !tookOver && assuranceLevelOf(account) === 3 && account.provenPhone !== provenPhone;
+  const raised = !tookOver && assuranceLevelOf(account) < 3 && assuranceLevelOf(proven) === 3;
   const entries = proofEntries(
     account.id,
     subject.purpose,
-    { tookOver, reset, ...(phoneChanged && { phoneMasked: maskPhone(subject.phone as PhoneNumber) }) },
+    {
+      tookOver,
+      raised,
+      reset,
+      ...(phoneChanged && { phoneMasked: maskPhone(subject.phone as PhoneNumber) }),
+    },
     deps,
   );
   // The account and the entries of what changed hands with it, one write (or none: then a retry with a
@@ -306,23 +349,24 @@ async function removePasskeys(
 }
 
 /**
- * The audit entries of a proof that changed who controls the account: the real owner taking it over
- * (`account.taken_over`, `reason` the purpose), a password replaced (`account.password_reset`), and the
- * proven phone replaced without a takeover (`account.phone_changed`, `reason` the purpose and the new
- * phone masked, `139****5678`: a level-3 step-up or reset proven by another phone, or the first phone of an
- * account proven in person); none for a proof that changed none. The actor is the account; no phone in
- * clear nor ID number goes in (they are saved as pending work with the account's write, and nothing there
- * may hold either).
+ * The audit entries of a proof that changed who controls the account or its level: the real owner taking
+ * it over (`account.taken_over`, `reason` the purpose), its holder raising it to level 3 (`account.raised`),
+ * a password replaced (`account.password_reset`) and the first proven phone of an account already at level
+ * 3 (proven in person) recorded (`account.phone_changed`, `reason` the purpose and the phone masked,
+ * `139****5678`); none for a proof that changed none of these. The actor is the account; no phone in clear
+ * nor ID number goes in (they are saved as pending work with the account's write, and nothing there may
+ * hold either).
  */
 function proofEntries(
   accountId: string,
   purpose: SmsCodeSubject['purpose'],
-  what: { tookOver: boolean; reset: boolean; phoneMasked?: string },
+  what: { tookOver: boolean; raised: boolean; reset: boolean; phoneMasked?: string },
   deps: Pick<PhoneProofDependencies, 'clock'>,
 ): AuditEntry[] {
   const at = new Date(deps.clock.now()).toISOString();
   return [
     ...(what.tookOver ? [{ at, actor: accountId, action: 'account.taken_over', reason: purpose }] : []),
+    ...(what.raised ? [{ at, actor: accountId, action: 'account.raised', reason: purpose }] : []),
     ...(what.reset ? [{ at, actor: accountId, action: 'account.password_reset', reason: purpose }] : []),
     ...(what.phoneMasked
       ? [

@@ -24,7 +24,8 @@ export interface ProveInPersonDependencies {
  * Records that the person behind an account was checked in person (level 3, `identity/assurance.ts`):
  * at a service counter, the clerk compared the person with their resident ID card. The local seed uses
  * it for the demo citizen, so the demo wallet has licences to show before the assurance issue brings
- * the online ways to level 3 (SMS, passkeys, scan-to-login); no HTTP route calls it yet. One conditional
+ * the online ways to level 3 (SMS, passkeys, scan-to-login). A clerk at a service counter proves a person
+ * through the issuer console (`counter-proof.ts`, which also sets or clears the proven phone). One conditional
  * write (the account's `version`), with its audit entry `account.proven` saved in it
  * ({@link saveWithTrace}, `in-person-proof#<account id>#<version written>`): written at once, or by the
  * reconciler a minute later, never lost.

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { epochSeconds } from '../clock.js';
 import type { EnvelopeSealer } from '../crypto/envelope-sealer.js';
+import { assuranceLevelOf } from './assurance.js';
 import { parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
 import { personLookupKey } from '../identifiers/lookup-key.js';
 import { logger } from '../logger.js';
@@ -160,6 +161,8 @@ export type SmsJobOutcome =
   | 'no_account'
   /** A reset asked with a phone other than the one that proved the account. */
   | 'not_proven_phone'
+  /** A reset of an account proven in person that no phone proved: at the counter only (review R28 M1). */
+  | 'no_proven_phone'
   /**
    * The person's wrong guesses at live codes of the purpose reached the daily cap today (any phone:
    * `smsPersonCapped`): no new code, so more phones give no more guesses.
@@ -282,14 +285,16 @@ const droppedLines = {
   not_confirmed: 'sms code not sent: phone not confirmed for the person',
   no_account: 'sms code not sent: reset of no account',
   not_proven_phone: 'sms code not sent: reset to not the proven phone',
+  no_proven_phone: 'sms code not sent: reset of an account proven in person, no phone proven (the counter)',
   person_capped: 'sms code not sent: the person’s wrong codes reached the daily cap',
 } as const;
 
 /**
  * Whether the phone may carry the code. A reset's goes only to an account's phone: none without an account
  * (nothing to reset), and only the proven phone of an account a phone proved (a family SIM the carrier
- * lists under the same person must not replace the password: review issue 13); an account no phone proved
- * yet keeps the carrier's answer alone, as step-up and registration codes do. The account is read before
+ * lists under the same person must not replace the password: review issue 13); none for an account proven
+ * in person that no phone proved (it is reset at a service counter: review R28 M1); an account below level
+ * 3 that no phone proved yet keeps the carrier's answer alone, as step-up and registration codes do. The account is read before
  * the registries, so a refused reset asks neither.
  */
 async function phoneConfirmed(
@@ -302,6 +307,9 @@ async function phoneConfirmed(
     if (!account) return 'no_account';
     if (account.provenPhone && account.provenPhone !== (await phoneDigest(deps.lookupMac, subject.phone)))
       return 'not_proven_phone';
+    // Proven in person and by no phone: no phone may reset it, a family SIM the carrier lists under the
+    // person included (review R28 M1); the person goes to a service counter.
+    if (!account.provenPhone && assuranceLevelOf(account) === 3) return 'no_proven_phone';
   }
   const person = await deps.registry.findPerson(subject.lookupKey, idNumber);
   const confirmed =

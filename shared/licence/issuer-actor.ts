@@ -5,6 +5,7 @@ import { parseAccountId } from '../identifiers/account-id.js';
 import { signedInLevel, type AssuranceLevel } from '../identity/assurance.js';
 import { canActFor, findEntityById, type EntityDependencies } from '../identity/entities.js';
 import type { AccountStore } from '../identity/account-store.js';
+import type { AgentScope } from '../identity/entity-account.js';
 import { findPersonById } from '../identity/verify-password.js';
 import type { Issuer } from '../issuers/issuer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
@@ -78,10 +79,25 @@ export const issuerActorSchema = z
  * const { issuer, clerk } = await issuerActor(caller, deps); // clerk: 'Qm3x…' for a clerk's token
  * ```
  */
-export async function issuerActor(caller: IssuerCaller, deps: IssuerActorDependencies): Promise<IssuerActor> {
+export async function issuerActor(
+  caller: IssuerCaller,
+  deps: IssuerActorDependencies,
+  /**
+   * A scope the clerk's appointment must list besides `licences:issue`: `accounts:prove-in-person` for a
+   * counter proof (shared/identity/counter-proof.ts). An agency's machine client is refused it
+   * (`clerk_only`): only a person, traced by name of office, proves another in person.
+   */
+  options: { alsoScope?: AgentScope } = {},
+): Promise<IssuerActor> {
   // 1. An agency's machine client. A withdrawn issuer's client is deleted with it, which ends its tokens
   // already; an issuer withdrawn before that (its client left in place) is refused here.
   if (caller.issuerId) {
+    if (options.alsoScope) {
+      throw new ForbiddenError(
+        'Only a counter clerk signed in to the issuer console may do this',
+        'clerk_only',
+      );
+    }
     const issuer = await deps.issuers.findById(caller.issuerId);
     if (issuer?.status !== 'active') {
       throw new ForbiddenError('This client’s issuer is withdrawn or does not exist', 'issuer_inactive');
@@ -118,6 +134,12 @@ export async function issuerActor(caller: IssuerCaller, deps: IssuerActorDepende
     throw new ForbiddenError(
       'The signed-in person is not an appointed clerk (agent with licences:issue) of this agency',
       'clerk_not_appointed',
+    );
+  }
+  if (options.alsoScope && !authority.scope.includes(options.alsoScope)) {
+    throw new ForbiddenError(
+      `The clerk's appointment does not list ${options.alsoScope}: the agency's head appoints it in the wallet (经办人)`,
+      'clerk_scope_missing',
     );
   }
   if (signedInLevel(person, caller.acr) < clerkLevel) {

@@ -143,14 +143,16 @@ export const carriedGroups = {
 
 /**
  * The actions the entries of an index's pointers may be, for an index whose writer is the internet-facing
- * `oidc` (review R26): the reconciler writes a `provider` pointer's entries only if each is a takeover's, a
- * password reset's or a proven phone's change (shared/identity/phone-proof.ts) or a consent's
- * (shared/sso/interactions.ts), so that a compromised provider cannot have it write
- * entries of any other kind under its own keys. The other indexes are bounded by their groups alone.
+ * `oidc` (review R26): the reconciler writes a `provider` pointer's entries only if each is a takeover's, an
+ * account's own raise to level 3 (`account.raised`), a password reset's or a proven phone's change
+ * (shared/identity/phone-proof.ts) or a consent's (shared/sso/interactions.ts), so that a compromised
+ * provider cannot have it write entries of any other kind under its own keys. The other indexes are
+ * bounded by their groups alone.
  */
 export const carriedActions: Partial<Record<CarryingKind, readonly string[]>> = {
   provider: [
     'account.taken_over',
+    'account.raised',
     'account.password_reset',
     'account.phone_changed',
     'authorization.granted',

@@ -12,17 +12,19 @@ import {
   requestPhoneProof,
   type PhoneProofDependencies,
 } from '../identity/phone-proof.js';
-import { normalisePhone, smsCodePolicy } from '../identity/sms-codes.js';
+import { normalisePhone, phoneDigest, smsCodePolicy } from '../identity/sms-codes.js';
 import type { PageScripts, PageView } from '../web/pages/interaction-html.js';
 import {
   checksThrottled,
   codeRequested,
   codeThrottled,
   fieldProblem,
+  noProvenPhone,
   notProvenPhone,
   resetCodeRequested,
   resetPage,
   smsCountdownPolicy,
+  stepUpNotProvenPhone,
   stepUpPage,
   wrongOrExpiredCode,
   type PageMessage,
@@ -137,6 +139,9 @@ export function phoneInteractions(
       const account = await proofs.accounts.findById(parseAccountId(accountId).personId);
       if (!account) throw new errors.SessionNotFound('the signed-in person is no longer known');
       const subject = { purpose: 'step-up' as const, lookupKey: account.lookupKey, phone };
+      // Once a phone proved the account, only it proves it again (review R28 M1): no code to another number.
+      if (account.provenPhone && account.provenPhone !== (await phoneDigest(proofs.lookupMac, phone)))
+        return show(400, typedPhone, stepUpNotProvenPhone(view.t, account.provenPhoneMasked));
       if (form.has('send')) {
         const idNumber = await accountIdNumber(account, proofs);
         const request = await requestPhoneProof(subject, sourceOf(ctx), proofs, idNumber);
@@ -156,6 +161,9 @@ export function phoneInteractions(
       if (!outcome.ok && outcome.reason === 'throttled') {
         ctx.set('retry-after', String(outcome.retryAfterSeconds));
         return show(429, typedPhone, checksThrottled(view.t, outcome.retryAfterSeconds));
+      }
+      if (!outcome.ok && outcome.reason === 'not_proven_phone') {
+        return show(400, typedPhone, stepUpNotProvenPhone(view.t, outcome.provenPhoneMasked));
       }
       if (!outcome.ok) {
         return show(400, typedPhone, wrongOrExpiredCode(view.t));
@@ -235,6 +243,9 @@ export function phoneInteractions(
       // Only after a right code (completePhoneProof checks the phone after it): a guess learns nothing.
       if (!outcome.ok && outcome.reason === 'not_proven_phone') {
         return show(400, fields, notProvenPhone(view.t));
+      }
+      if (!outcome.ok && outcome.reason === 'no_proven_phone') {
+        return show(400, fields, noProvenPhone(view.t));
       }
       if (!outcome.ok) {
         if (outcome.reason === 'no_account') {

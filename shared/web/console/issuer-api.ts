@@ -161,6 +161,36 @@ export class ApiProblem extends ServiceError {
   }
 }
 
+/** What `POST /counter/accounts/lookup` answers (shared/identity/counter-proof.ts): the account, masked. */
+const counterAccount = z.object({
+  masked: z.string(),
+  name: z.string(),
+  assurance: z.string(),
+  acr: z.string(),
+  phoneProven: z.boolean(),
+  provenPhoneMasked: z.string().optional(),
+});
+export type CounterAccount = z.output<typeof counterAccount>;
+
+/** What `POST /counter/accounts/prove` answers: what the counter proof did. */
+const counterProof = z.object({
+  account: counterAccount,
+  provenPhone: z.enum(['kept', 'set', 'cleared']),
+  phoneConfirmedBy: z.string().optional(),
+  tookOver: z.boolean(),
+});
+export type CounterProof = z.output<typeof counterProof>;
+
+/** What the clerk posts to prove a person in person (the API's `counterProofInput`). */
+export interface CounterProofRequest {
+  idNumber: string;
+  name: string;
+  checkedIdCard: boolean;
+  provenPhone: 'keep' | 'set' | 'clear';
+  phone?: string;
+  password?: string;
+}
+
 let catalogueCache: { baseUrl: string; types: Promise<LicenceTypeEntry[]> } | undefined;
 
 /**
@@ -184,6 +214,16 @@ export class IssuerApi {
   /** Whom the token acts as (`GET /issuer`): the issuer and, for a clerk, their reference. */
   async actingIssuer(): Promise<ActingIssuer> {
     return actingIssuerSchema.parse(await this.json('GET', '/issuer'));
+  }
+
+  /** A person's account, by ID number and name, masked (`POST /counter/accounts/lookup`: 当面核验). */
+  async counterLookup(person: { idNumber: string; name: string }): Promise<CounterAccount> {
+    return counterAccount.parse(await this.json('POST', '/counter/accounts/lookup', person));
+  }
+
+  /** Proves the person in person, the proven phone kept, set or cleared (`POST /counter/accounts/prove`). */
+  async counterProve(request: CounterProofRequest): Promise<CounterProof> {
+    return counterProof.parse(await this.json('POST', '/counter/accounts/prove', request));
   }
 
   /**

@@ -30,6 +30,7 @@ export function consoleBar(t: Translate, who: ConsoleWho): SafeHtml {
     <nav class="console-nav" aria-label="${t('控制台', 'Console')}">
       <a href="/console">${t('已签发证照', 'Issued licences')}</a>
       <a href="/console/licences/new">${t('签发新证照', 'Issue a licence')}</a>
+      <a href="/console/counter">${t('当面核验', 'Prove in person')}</a>
       <form method="post" action="/console/logout" class="inline">
         <button type="submit" class="secondary">${t('退出登录', 'Sign out')}</button>
       </form>

@@ -204,6 +204,38 @@ export const notProvenPhone = (t: Translate): PageMessage => ({
   error: true,
 });
 
+/**
+ * A step-up with a number other than the account's proven phone (review R28 M1): only the proven phone
+ * proves the account again; a new one is set at a service counter. The person is signed in, so the page
+ * names the proven phone, masked, when the account kept it.
+ */
+export const stepUpNotProvenPhone = (t: Translate, provenPhoneMasked: string | undefined): PageMessage => ({
+  text:
+    provenPhoneMasked === undefined
+      ? t(
+          '您的账号已由另一手机号验证，请使用该手机号获取验证码。如已不再使用该手机号，请持身份证到政务服务窗口更换。',
+          'Your account was proven by another mobile number: ask for the code with that number. If you no longer have it, bring your ID card to a service counter to change it.',
+        )
+      : t(
+          `您的账号已由手机号 ${provenPhoneMasked} 验证，请使用该手机号获取验证码。如已不再使用该手机号，请持身份证到政务服务窗口更换。`,
+          `Your account was proven by the mobile number ${provenPhoneMasked}: ask for the code with that number. If you no longer have it, bring your ID card to a service counter to change it.`,
+        ),
+  error: true,
+});
+
+/**
+ * A reset's right code for an account proven in person that no phone proved (review R28 M1): no phone
+ * resets it (a code sent before the rule); the person goes to a service counter. Shown only after a right
+ * code, as {@link notProvenPhone} is.
+ */
+export const noProvenPhone = (t: Translate): PageMessage => ({
+  text: t(
+    '该账号已在政务服务窗口当面核验，但尚未验证手机号，不能通过短信验证码重置密码。请持身份证到政务服务窗口办理。',
+    'This account was proven in person at a service counter and no mobile number has proven it: its password cannot be reset by text message. Bring your ID card to a service counter.',
+  ),
+  error: true,
+});
+
 export const fieldProblem = (text: string): PageMessage => ({ text, error: true });
 
 function phoneAndCode(t: Translate, phone: string | undefined, message: PageMessage | undefined) {
@@ -296,8 +328,14 @@ export function resetPage(
     html`<h1>${t('找回密码', 'Reset your password')}</h1>
       <p class="lead">
         ${t(
-          '输入身份证号和手机号，获取验证码后设置新密码。验证码只会发送到已验证的手机号：验证过您账号的手机号；账号尚未验证过手机号的，为运营商登记在您名下的号码。如已不再使用该手机号，请持身份证到政务服务窗口办理。',
-          'Enter your ID number and mobile number, ask for a code, then set a new password. The code goes only to the verified number: the one that verified your account, or for an account no number has verified yet, one registered to you with its carrier. If you no longer have that number, bring your ID card to a service counter.',
+          '输入身份证号和手机号，获取验证码后设置新密码。验证码只会发送到已验证的手机号：验证过您账号的手机号；账号尚未验证过手机号的，为运营商登记在您名下的号码（在政务服务窗口当面核验、尚未验证手机号的账号除外，请到窗口办理）。如已不再使用该手机号，请持身份证到政务服务窗口办理。',
+          'Enter your ID number and mobile number, ask for a code, then set a new password. The code goes only to the verified number: the one that verified your account, or for an account no number has verified yet, one registered to you with its carrier (except an account proven in person at a service counter: reset it there). If you no longer have that number, bring your ID card to a service counter.',
+        )}
+      </p>
+      <p id="reset-ends">
+        ${t(
+          '重设密码后，其他设备和浏览器上的登录将全部退出，您对各平台的授权将被撤回（各平台将收到通知，删除通过授权取得的信息）。',
+          'Resetting the password signs you out on every other device and browser and withdraws your authorizations of platforms (each is told to delete what it received).',
         )}
       </p>
       <p id="reset-consequences">

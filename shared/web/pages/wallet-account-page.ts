@@ -13,6 +13,17 @@ export function closeAccountHref(account: Pick<WalletAccount, 'acr'>): string {
   return stepUpHref('/wallet/account/close', { level: levelOfAcr(account.acr) ?? 3, fresh: true });
 }
 
+/**
+ * Which phone proved the account (review R28 M1), the one that alone resets its password or steps up: masked,
+ * or said in words when none did or it was proven before its mask was kept.
+ */
+function provenPhoneText(t: Translate, account: WalletAccount): string {
+  if (account.provenPhoneMasked) return account.provenPhoneMasked;
+  return account.phoneProven
+    ? t('已验证（号码未保存）', 'Proven (number not kept)')
+    : t('尚未验证', 'None yet');
+}
+
 /** What the account holds, as a list of fields (the account page and the confirmation both show it). */
 function holdings(t: Translate, account: WalletAccount): SafeHtml {
   return html`<dl class="fields" id="account-holdings">
@@ -24,6 +35,8 @@ function holdings(t: Translate, account: WalletAccount): SafeHtml {
     <dd id="account-level">${assuranceName(t, account.acr)}</dd>
     <dt>${t('手机号', 'Phone')}</dt>
     <dd>${account.phone ? account.phone.masked : t('未保存', 'None kept')}</dd>
+    <dt>${t('已验证手机号', 'Proven phone')}</dt>
+    <dd id="account-proven-phone">${provenPhoneText(t, account)}</dd>
     <dt>${t('通行密钥', 'Passkeys')}</dt>
     <dd>${String(account.passkeys)}</dd>
     <dt>${t('注册时间', 'Registered')}</dt>

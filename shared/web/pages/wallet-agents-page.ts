@@ -45,6 +45,14 @@ const scopeWords: Record<AgentScope, { label: (t: Translate) => string; name: (t
       t('办理发证（在发证机关的管理台签发和管理证照）', 'Issue licences (in the agency’s issuer console)'),
     name: (t) => t('办理发证', 'Issue licences'),
   },
+  'accounts:prove-in-person': {
+    label: (t) =>
+      t(
+        '当面核验（在发证机关的管理台为到窗口的群众当面核验身份、更换已验证手机号；仅限同时可签发证照的窗口经办人）',
+        'Prove people in person (in the agency’s issuer console: check a person at the counter, change their proven phone; only for a clerk who also issues)',
+      ),
+    name: (t) => t('当面核验', 'Prove in person'),
+  },
   'sign-in': {
     label: (t) =>
       t(

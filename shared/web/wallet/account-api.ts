@@ -9,6 +9,7 @@ export const walletAccount = z.object({
   acr: z.string(),
   phone: z.object({ masked: z.string(), confirmedAt: z.string() }).optional(),
   phoneProven: z.boolean(),
+  provenPhoneMasked: z.string().optional(),
   passkeys: z.number(),
   createdAt: z.string(),
 });

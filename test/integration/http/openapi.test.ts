@@ -6,6 +6,7 @@ import { isDocumented } from '../../../functions/openapi/document.js';
 import { routeKey, routes } from '../../../functions/routes.js';
 import { walletClientId } from '../../../shared/identifiers/client-ids.js';
 import { issuerBody, newCreditCode } from '../../support/http-api.js';
+import { agencyHeadToken, appointClerk, clerkToken } from '../../support/clerks.js';
 import { drivingLicenceBody, issued, licencePath, newIdNumber } from '../../support/licences.js';
 import { adminToken, writtenAccessToken } from '../../support/oidc-flows.js';
 import { answerErrors, compileDocument, type DocumentCheck } from '../../support/openapi-responses.js';
@@ -943,6 +944,52 @@ describe('the answers of every documented route match GET /openapi.json', () => 
         token: entityToken,
       }),
       404,
+    );
+  });
+
+  it('a counter clerk’s proof in person (当面核验)', async () => {
+    const head = await agencyHeadToken(runtime);
+    const clerk = await appointClerk(
+      runtime,
+      head,
+      runtime.credentials.issuer.creditCode,
+      { idNumber: newIdNumber(), name: '窗口丙', phone: '+8613766669001' },
+      ['licences:issue', 'accounts:prove-in-person'],
+    );
+    const { token } = await clerkToken(runtime, clerk);
+    const { citizen } = runtime.credentials;
+    const person = { idNumber: citizen.idNumber, name: citizen.name };
+    await expectStatus(
+      await call('POST /counter/accounts/lookup', '/counter/accounts/lookup', { token, body: person }),
+      200,
+    );
+    await expectStatus(
+      await call('POST /counter/accounts/lookup', '/counter/accounts/lookup', {
+        token,
+        body: { ...person, name: '别人' },
+      }),
+      400,
+    );
+    await expectStatus(
+      await call('POST /counter/accounts/lookup', '/counter/accounts/lookup', {
+        token: issuerToken,
+        body: person,
+      }),
+      403,
+    );
+    await expectStatus(
+      await call('POST /counter/accounts/prove', '/counter/accounts/prove', {
+        token,
+        body: { ...person, checkedIdCard: true, password: citizen.password },
+      }),
+      200,
+    );
+    await expectStatus(
+      await call('POST /counter/accounts/prove', '/counter/accounts/prove', {
+        token,
+        body: { ...person, checkedIdCard: true },
+      }),
+      400,
     );
   });
 

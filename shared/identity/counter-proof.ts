@@ -1,0 +1,337 @@
+import { randomBytes } from 'node:crypto';
+import * as z from 'zod';
+import type { AuditEntry, AuditTrail } from '../audit/audit-trail.js';
+import type { Clock } from '../clock.js';
+import type { Mac } from '../crypto/mac.js';
+import {
+  fieldErrorAt,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  type FieldError,
+} from '../errors.js';
+import { parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
+import { personLookupKey } from '../identifiers/lookup-key.js';
+import { maskPhone, phoneNumber, type PhoneNumber } from '../identifiers/phone.js';
+import { logger } from '../logger.js';
+import {
+  inPersonProofAuditPrefix,
+  saveWithTrace,
+  type PendingWorkIndex,
+} from '../pending-work/pending-work.js';
+import type { AccountStore } from './account-store.js';
+import { acrOf, assuranceLevelOf } from './assurance.js';
+import type { PasskeyStore } from './passkeys.js';
+import type { PasswordHasher } from './password-hasher.js';
+import { comparableName, type PersonAccount } from './person-account.js';
+import type { CarrierRegistry, PopulationRegistry, RegisteredPerson } from './registry.js';
+import type { PlatformConsents, SignInRevocation } from './sign-in-revocation.js';
+import { phoneDigest } from './sms-codes.js';
+
+/**
+ * A person proven at a service counter (当面核验) by an appointed clerk of an issuing agency, in the issuer
+ * console (docs/console.md, "At the counter"; review R28 M2): the clerk compares the person with their
+ * resident ID card, types its number and name (checked against the population registry, as registration
+ * does), sees the account masked, and proves it: level 3 in person (`in-person-verified`), and, as the
+ * person asks, a new proven phone (theirs, confirmed by the carrier registry for their number and name) or
+ * none. The proven phone is the one that alone resets the password or steps up again
+ * (`identity/phone-proof.ts`), so this is where a person who lost theirs gets a new one.
+ *
+ * Whoever holds the account's password need not be the person at the counter (a squatter may have
+ * registered their number), so the counter binds the account to the person in one of two ways:
+ *
+ * - the person types the account's password at the counter (`password`): they hold it; nothing else ends;
+ * - or they do not (forgotten, or never theirs): then a new proven phone is required, and the account is
+ *   taken back for them, as a reset by the real owner's phone does: the password replaced by one nobody
+ *   knows, every sign-in ended, every passkey removed, every platform's consent withdrawn (each told). The
+ *   person then sets a password with 找回密码 and a code to the new phone.
+ *
+ * The clerk's appointment must list {@link counterProofScope} (besides `licences:issue`, which signs
+ * them in to the console): raising anyone to level 3 and choosing their reset phone is more than issuing
+ * licences. Every change is audited with the clerk's reference (`account.proven`,
+ * `account.proven_phone_set`, `account.proven_phone_cleared`, `account.taken_over`, reason `in-person`),
+ * saved with the account's write ({@link saveWithTrace}); the ID number never goes in, only its mask.
+ */
+export const counterProofScope = 'accounts:prove-in-person' as const;
+
+/** `POST /counter/accounts/lookup`: the person's ID number and name, as on their ID card. */
+export const counterLookupInput = z.strictObject({
+  idNumber: z.string().max(64),
+  name: z.string().min(1).max(100),
+});
+
+/** `POST /counter/accounts/prove`: the lookup's fields, what to do with the proven phone, the password. */
+export const counterProofInput = counterLookupInput.extend({
+  /** The clerk compared the person with their resident ID card: must be `true`. */
+  checkedIdCard: z.literal(true, { error: 'must be true: compare the person with their resident ID card' }),
+  provenPhone: z.enum(['keep', 'set', 'clear']).default('keep'),
+  /** For `provenPhone: set`: the person's own mobile number, E.164. */
+  phone: z.string().max(64).optional(),
+  /** Typed by the person at the counter, when they know it: they hold the account, nothing else ends. */
+  password: z.string().max(1024).optional(),
+});
+export type CounterProofInput = z.output<typeof counterProofInput>;
+
+/** What the clerk sees of the account: masked, never the number. */
+export const counterAccountSchema = z
+  .object({
+    masked: z.string().meta({ description: 'The masked ID number' }),
+    name: z.string(),
+    assurance: z.enum(['self-asserted', 'registry-verified', 'in-person-verified', 'possession-verified']),
+    acr: z.string(),
+    phoneProven: z.boolean(),
+    provenPhoneMasked: z.string().optional(),
+  })
+  .meta({ title: 'CounterAccount' });
+export type CounterAccount = z.output<typeof counterAccountSchema>;
+
+/** What a counter proof did. */
+export const counterProofSchema = z
+  .object({
+    account: counterAccountSchema,
+    provenPhone: z.enum(['kept', 'set', 'cleared']),
+    phoneConfirmedBy: z.enum(['carrier']).optional().meta({
+      description:
+        'For a phone set: confirmed by the carrier registry for the person’s number and name (三要素), typed by the clerk; no SMS code was sent to it at the counter',
+    }),
+    tookOver: z
+      .boolean()
+      .meta({ description: 'The password was not typed: every sign-in, passkey and consent was ended' }),
+  })
+  .meta({ title: 'CounterProof' });
+export type CounterProof = z.output<typeof counterProofSchema>;
+
+export interface CounterProofDependencies {
+  accounts: AccountStore;
+  registry: PopulationRegistry;
+  carrier: CarrierRegistry;
+  lookupMac: Mac;
+  passwords: PasswordHasher;
+  signIns: SignInRevocation;
+  platformConsents: PlatformConsents;
+  passkeys: PasskeyStore;
+  audit: AuditTrail;
+  /** The accounts function's pending work: the proof is saved with its audit entries there. */
+  accountAudit: PendingWorkIndex;
+  clock: Clock;
+}
+
+/** Who acts: the console's client and the clerk's reference (`issuer-actor.ts`). */
+export interface CounterClerk {
+  actor: string;
+  clerk: string | undefined;
+  requestId?: string;
+}
+
+/**
+ * The account the ID number names, its person checked against the population registry by the name.
+ *
+ * @example
+ * ```ts
+ * const view = await counterLookup({ idNumber, name }, clerk, deps); // { masked: '110105********002X', … }
+ * ```
+ */
+export async function counterLookup(
+  input: z.output<typeof counterLookupInput>,
+  clerk: CounterClerk,
+  deps: Pick<CounterProofDependencies, 'accounts' | 'registry' | 'lookupMac' | 'clock' | 'audit'>,
+): Promise<CounterAccount> {
+  const { account } = await checkedAccount(input, deps);
+  // A look at someone's account (whether it exists, its level, its proven phone masked) is traced to the
+  // clerk as well, so that looking people up at the counter without them leaves a trace.
+  await deps.audit.record({
+    at: new Date(deps.clock.now()).toISOString(),
+    actor: clerk.actor,
+    ...(clerk.clerk ? { clerk: clerk.clerk } : {}),
+    action: 'account.looked_up',
+    holderMasked: account.masked,
+    reason: 'in-person',
+    ...(clerk.requestId ? { requestId: clerk.requestId } : {}),
+  });
+  return counterView(account);
+}
+
+/**
+ * Proves the person in person, and keeps, sets or clears the proven phone (see the module's comment).
+ *
+ * @example
+ * ```ts
+ * await proveAtCounter({ idNumber, name, checkedIdCard: true, provenPhone: 'set', phone, password }, clerk, deps);
+ * ```
+ */
+export async function proveAtCounter(
+  input: CounterProofInput,
+  clerk: CounterClerk,
+  deps: CounterProofDependencies,
+): Promise<CounterProof> {
+  const { account, idNumber, lookupKey, registered } = await checkedAccount(input, deps);
+  const phone = await newProvenPhone(input, { lookupKey, idNumber, registered }, deps);
+  const holds = input.password !== undefined && input.password !== '';
+  if (holds && !(await deps.passwords.verify(input.password!, account.passwordHash))) {
+    throw new ForbiddenError('The password typed is not the account’s', 'wrong_password', {
+      errors: [{ path: 'password', message: 'is not the account’s password', code: 'invalid' }],
+    });
+  }
+  if (!holds && !phone) {
+    throw new InvalidInputError(
+      'Without the account’s password, set a new proven phone: the person resets the password with it',
+      'password_or_new_phone_required',
+      {
+        errors: [
+          { path: 'password', message: 'is required unless a new proven phone is set', code: 'required' },
+          { path: 'provenPhone', message: 'must be set when the password is not typed', code: 'invalid' },
+        ],
+      },
+    );
+  }
+  const tookOver = !holds;
+  const at = new Date(deps.clock.now()).toISOString();
+  const by = {
+    at,
+    actor: clerk.actor,
+    ...(clerk.clerk ? { clerk: clerk.clerk } : {}),
+    holderMasked: account.masked,
+    reason: 'in-person',
+    ...(clerk.requestId ? { requestId: clerk.requestId } : {}),
+  };
+  const entries: AuditEntry[] = [
+    ...(account.assurance !== 'in-person-verified' ? [{ ...by, action: 'account.proven' }] : []),
+    ...(phone ? [{ ...by, action: 'account.proven_phone_set' }] : []),
+    ...(input.provenPhone === 'clear' && account.provenPhone
+      ? [{ ...by, action: 'account.proven_phone_cleared' }]
+      : []),
+    ...(tookOver ? [{ ...by, action: 'account.taken_over' }] : []),
+  ];
+  const { provenPhone: _digest, provenPhoneMasked: _mask, ...rest } = account;
+  const proven: PersonAccount = {
+    ...(input.provenPhone === 'clear' ? rest : account),
+    // The registry's person, as the card showed them: their name, whatever the account was registered under.
+    name: registered.name,
+    assurance: 'in-person-verified',
+    ...(phone ? { provenPhone: phone.digest, provenPhoneMasked: phone.masked } : {}),
+    // Nobody knows this one: the person sets theirs with 找回密码 and a code to the new phone.
+    ...(tookOver ? { passwordHash: await deps.passwords.hash(randomBytes(32).toString('base64url')) } : {}),
+  };
+  const outcome = {
+    provenPhone: phone
+      ? ('set' as const)
+      : input.provenPhone === 'clear'
+        ? ('cleared' as const)
+        : ('kept' as const),
+    ...(phone ? { phoneConfirmedBy: 'carrier' as const } : {}),
+    tookOver,
+  };
+  if (entries.length === 0) return { account: counterView(account), ...outcome };
+  // What others opened ends before the account changes hands: a retry still sees it to end.
+  if (tookOver) await deps.platformConsents.withdrawAll(account.id);
+  const saved = await saveWithTrace(
+    `${inPersonProofAuditPrefix}${account.id}#${account.version + 1}`,
+    entries as [AuditEntry, ...AuditEntry[]],
+    (trace) => deps.accounts.save(proven, trace),
+    { ...deps, pendingAudit: deps.accountAudit },
+  );
+  if (tookOver) {
+    const held = await deps.passkeys.listFor(account.id);
+    await Promise.all(held.map((passkey) => deps.passkeys.remove(account.id, passkey.id)));
+    await deps.signIns.endAll(account.id, {});
+  }
+  logger.info('account proven at a counter', {
+    accountId: account.id,
+    provenPhone: outcome.provenPhone,
+    tookOver,
+  });
+  return { account: counterView(saved), ...outcome };
+}
+
+function counterView(account: PersonAccount): CounterAccount {
+  return {
+    masked: account.masked,
+    name: account.name,
+    assurance: account.assurance,
+    acr: acrOf(assuranceLevelOf(account)),
+    phoneProven: account.provenPhone !== undefined,
+    ...(account.provenPhone && account.provenPhoneMasked
+      ? { provenPhoneMasked: account.provenPhoneMasked }
+      : {}),
+  };
+}
+
+/** The ID number (GB 11643) and name checked, the registry's person and the account. */
+async function checkedAccount(
+  input: z.output<typeof counterLookupInput>,
+  deps: Pick<CounterProofDependencies, 'accounts' | 'registry' | 'lookupMac' | 'clock'>,
+): Promise<{ account: PersonAccount; idNumber: IdNumber; lookupKey: string; registered: RegisteredPerson }> {
+  let idNumber: IdNumber;
+  try {
+    idNumber = parseIdNumber(input.idNumber, new Date(deps.clock.now()));
+  } catch (error) {
+    throw invalid([fieldErrorAt('idNumber', error as Error)]);
+  }
+  const lookupKey = await personLookupKey(deps.lookupMac, idNumber);
+  const registered = await deps.registry.findPerson(lookupKey, idNumber);
+  if (!registered || comparableName(registered.name) !== comparableName(input.name)) {
+    throw new InvalidInputError(
+      'The name does not match the population registry for this ID number',
+      'registry_mismatch',
+      {
+        errors: [
+          { path: 'name', message: 'does not match the population registry', code: 'registry_mismatch' },
+        ],
+      },
+    );
+  }
+  const account = await deps.accounts.findByLookupKey(lookupKey);
+  if (!account) {
+    throw new NotFoundError('No account has this ID number: the person registers first', 'account_not_found');
+  }
+  return { account, idNumber, lookupKey, registered };
+}
+
+/** The new proven phone of a `set`, checked: the person's own by the carrier registry (三要素). */
+async function newProvenPhone(
+  input: CounterProofInput,
+  person: { lookupKey: string; idNumber: IdNumber; registered: RegisteredPerson },
+  deps: Pick<CounterProofDependencies, 'carrier' | 'lookupMac'>,
+): Promise<{ digest: string; masked: string } | undefined> {
+  if (input.provenPhone !== 'set') return undefined;
+  const parsed = phoneNumber.safeParse(input.phone ?? '');
+  if (!parsed.success) {
+    throw invalid([
+      {
+        path: 'phone',
+        message:
+          input.phone === undefined || input.phone === ''
+            ? 'is required to set a new proven phone'
+            : 'must be a mainland mobile number in E.164 form, such as +8613912345678',
+        code: input.phone === undefined || input.phone === '' ? 'phone_required' : 'invalid',
+      },
+    ]);
+  }
+  const phone: PhoneNumber = parsed.data;
+  const confirmed = await deps.carrier.confirms({
+    lookupKey: person.lookupKey,
+    name: person.registered.name,
+    phone,
+    idNumber: person.idNumber,
+  });
+  if (!confirmed) {
+    throw new InvalidInputError(
+      'The carrier registry does not confirm this mobile number for the person',
+      'phone_not_confirmed',
+      {
+        errors: [
+          {
+            path: 'phone',
+            message: 'is not registered to this person with its carrier',
+            code: 'invalid',
+          },
+        ],
+      },
+    );
+  }
+  return { digest: await phoneDigest(deps.lookupMac, phone), masked: maskPhone(phone) };
+}
+
+function invalid(errors: FieldError[]): InvalidInputError {
+  return new InvalidInputError('The request is not valid: see errors', 'invalid_request', { errors });
+}

@@ -1,0 +1,264 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDependencies } from '../../../functions/composition/dependencies.js';
+import { consoleClientId } from '../../../shared/identifiers/client-ids.js';
+import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
+import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
+import { phoneDigest } from '../../../shared/identity/sms-codes.js';
+import { auditEntriesOf } from '../../support/audit-entries.js';
+import { agencyHeadToken, appointClerk, clerkToken } from '../../support/clerks.js';
+import { postJson } from '../../support/http-api.js';
+import { newIdNumber } from '../../support/in-memory-identity.js';
+import { CarrierOfNumbers, outbox } from '../../support/in-memory-sms.js';
+import { authorizationRequest, demoPlatform, runFlow, type RelyingParty } from '../../support/oidc-flows.js';
+import { newPerson, putInRegistry, startRuntimeWithCarrier, uidOf } from '../../support/sharing-flows.js';
+import type { TestRuntime } from '../../support/runtime.js';
+import { UserAgent } from '../../support/user-agent.js';
+
+/**
+ * A counter clerk proves a person in person (review R28 M2): `POST /counter/accounts/lookup` and
+ * `/prove` with the issuer console's token of a clerk appointed with `accounts:prove-in-person`, over HTTP.
+ * Before, `proveInPerson` had no route: the pages sent people to a counter that could do nothing.
+ */
+
+let runtime: TestRuntime;
+let platform: RelyingParty;
+let counterToken: string;
+let issueOnlyToken: string;
+const carrier = new CarrierOfNumbers();
+let seq = 0;
+
+const browser = () => new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/demo/callback`]);
+const lastCodeTo = async (phone: string) =>
+  (await outbox(runtime)).filter((m) => m.to === phone).at(-1)?.code;
+const newPhone = () => `+861376666${String(1000 + (seq += 1))}`;
+
+beforeAll(async () => {
+  runtime = await startRuntimeWithCarrier(carrier);
+  platform = await demoPlatform(runtime);
+  const head = await agencyHeadToken(runtime);
+  const creditCode = runtime.credentials.issuer.creditCode;
+  // Clerks the population registry knows (an appointment's name is checked against it).
+  const person = async (name: string) => {
+    const clerk = { idNumber: newIdNumber(), name, phone: newPhone() };
+    await putInRegistry(runtime, clerk.idNumber, clerk.name);
+    return clerk;
+  };
+  const counterClerk = await appointClerk(runtime, head, creditCode, await person('窗口甲'), [
+    'licences:issue',
+    'accounts:prove-in-person',
+  ]);
+  const issueOnly = await appointClerk(runtime, head, creditCode, await person('窗口乙'));
+  counterToken = (await clerkToken(runtime, counterClerk)).token;
+  issueOnlyToken = (await clerkToken(runtime, issueOnly)).token;
+});
+afterAll(() => runtime?.close());
+
+async function stored(idNumber: string) {
+  const deps = buildDependencies(runtime.config);
+  try {
+    const key = await personLookupKey(deps.lookupMac, parseIdNumber(idNumber, new Date()));
+    const account = (await deps.accounts.findByLookupKey(key))!;
+    const entries = (await auditEntriesOf(deps.doc, runtime.config.auditTableName, consoleClientId)).filter(
+      (e) => e.holderMasked === account.masked,
+    );
+    return { account, entries, digest: (phone: string) => phoneDigest(deps.lookupMac, phone) };
+  } finally {
+    deps.doc.destroy();
+    deps.kms.destroy();
+  }
+}
+
+/** Whether the sign-in form takes the password (it answers 401 to a wrong one). */
+async function signsIn(idNumber: string, password: string): Promise<boolean> {
+  const ua = browser();
+  const atLogin = await ua.navigate((await authorizationRequest(platform)).url);
+  const answered = await ua.navigate(
+    new URL(`/interaction/${uidOf(atLogin.page!.html)}/login`, runtime.baseUrl),
+    {
+      form: { username: idNumber, password },
+    },
+  );
+  return (answered.page?.status ?? 302) < 400;
+}
+
+describe('a counter clerk proves a person in person', () => {
+  it('refuses a clerk whose appointment does not list accounts:prove-in-person', async () => {
+    const p = await newPerson(runtime, carrier);
+    const response = await postJson(runtime, '/counter/accounts/lookup', issueOnlyToken, {
+      idNumber: p.idNumber,
+      name: p.name,
+    });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ code: 'clerk_scope_missing' });
+  });
+
+  it('checks the ID number and the name, naming the field, and shows the account masked', async () => {
+    const p = await newPerson(runtime, carrier);
+    const badNumber = await postJson(runtime, '/counter/accounts/lookup', counterToken, {
+      idNumber: `${p.idNumber.slice(0, 17)}${p.idNumber.endsWith('1') ? '2' : '1'}`,
+      name: p.name,
+    });
+    expect(badNumber.status).toBe(400);
+    expect(((await badNumber.json()) as { errors: Array<{ path: string }> }).errors[0]!.path).toBe(
+      'idNumber',
+    );
+    const wrongName = await postJson(runtime, '/counter/accounts/lookup', counterToken, {
+      idNumber: p.idNumber,
+      name: '别人',
+    });
+    expect(wrongName.status).toBe(400);
+    expect(await wrongName.json()).toMatchObject({ code: 'registry_mismatch', errors: [{ path: 'name' }] });
+    const found = await postJson(runtime, '/counter/accounts/lookup', counterToken, {
+      idNumber: p.idNumber,
+      name: p.name,
+    });
+    expect(found.status).toBe(200);
+    const text = await found.text();
+    expect(text).not.toContain(p.idNumber);
+    expect(JSON.parse(text)).toEqual({
+      masked: `${p.idNumber.slice(0, 6)}********${p.idNumber.slice(14)}`,
+      name: p.name,
+      assurance: 'registry-verified',
+      acr: 'urn:elicence:loa:2',
+      phoneProven: false,
+    });
+  });
+
+  it('a person who lost their phone and password: the clerk sets their new phone, takes the account back for them, and they reset online', async () => {
+    const p = await newPerson(runtime, carrier);
+    const lost = p.phone;
+    // Proven by the phone since lost (a step-up leaves it so): only it would reset the account.
+    const deps = buildDependencies(runtime.config);
+    try {
+      const key = await personLookupKey(deps.lookupMac, parseIdNumber(p.idNumber, new Date()));
+      const account = (await deps.accounts.findByLookupKey(key))!;
+      await deps.accounts.save({
+        ...account,
+        assurance: 'possession-verified',
+        provenPhone: await phoneDigest(deps.lookupMac, lost),
+      });
+    } finally {
+      deps.doc.destroy();
+      deps.kms.destroy();
+    }
+    const replacement = newPhone();
+    carrier.add({ ...p, phone: replacement });
+    const withoutPhone = await postJson(runtime, '/counter/accounts/prove', counterToken, {
+      idNumber: p.idNumber,
+      name: p.name,
+      checkedIdCard: true,
+    });
+    expect(withoutPhone.status).toBe(400);
+    expect(await withoutPhone.json()).toMatchObject({ code: 'password_or_new_phone_required' });
+    const notTheirs = await postJson(runtime, '/counter/accounts/prove', counterToken, {
+      idNumber: p.idNumber,
+      name: p.name,
+      checkedIdCard: true,
+      provenPhone: 'set',
+      phone: '+8613100000000',
+    });
+    expect(notTheirs.status).toBe(400);
+    expect(await notTheirs.json()).toMatchObject({
+      code: 'phone_not_confirmed',
+      errors: [{ path: 'phone' }],
+    });
+
+    const proved = await postJson(runtime, '/counter/accounts/prove', counterToken, {
+      idNumber: p.idNumber,
+      name: p.name,
+      checkedIdCard: true,
+      provenPhone: 'set',
+      phone: replacement,
+    });
+    expect(proved.status, await proved.clone().text()).toBe(200);
+    const masked = `${replacement.slice(3, 6)}****${replacement.slice(-4)}`;
+    expect(await proved.json()).toEqual({
+      account: expect.objectContaining({
+        assurance: 'in-person-verified',
+        acr: 'urn:elicence:loa:3',
+        phoneProven: true,
+        provenPhoneMasked: masked,
+      }),
+      provenPhone: 'set',
+      phoneConfirmedBy: 'carrier',
+      tookOver: true,
+    });
+    const after = await stored(p.idNumber);
+    expect(after.account.provenPhone).toBe(await after.digest(replacement));
+    expect(after.entries.map((e) => e.action).sort()).toEqual([
+      'account.proven',
+      'account.proven_phone_set',
+      'account.taken_over',
+    ]);
+    for (const entry of after.entries) {
+      expect(entry.clerk).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+      expect(JSON.stringify(entry)).not.toContain(p.idNumber);
+      expect(JSON.stringify(entry)).not.toContain(replacement);
+    }
+    // The old password opens nothing now: whoever knew it is out.
+    expect(await signsIn(p.idNumber, p.password)).toBe(false);
+
+    // The person resets online with the new phone, and signs in with their new password.
+    const ua = browser();
+    const atLogin = await runFlow(ua, (await authorizationRequest(platform)).url, {});
+    const reset = new URL(`/interaction/${uidOf(atLogin.page!.html)}/reset`, runtime.baseUrl);
+    await ua.navigate(reset, { form: { idNumber: p.idNumber, phone: replacement, send: '1' } });
+    const code = await lastCodeTo(replacement);
+    expect(code).toMatch(/^\d{6}$/);
+    const completed = await ua.navigate(reset, {
+      form: { idNumber: p.idNumber, phone: replacement, code: code!, password: 'back-at-last-2026' },
+    });
+    expect(completed.page?.status ?? 'left').not.toBe(400);
+    expect(await signsIn(p.idNumber, 'back-at-last-2026')).toBe(true);
+  });
+
+  it('a person who knows their password: proven in person, nothing else ended', async () => {
+    const p = await newPerson(runtime, carrier);
+    const refused = await postJson(runtime, '/counter/accounts/prove', counterToken, {
+      idNumber: p.idNumber,
+      name: p.name,
+      checkedIdCard: true,
+      provenPhone: 'clear',
+      password: 'not-the-password-1',
+    });
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ code: 'wrong_password', errors: [{ path: 'password' }] });
+    const unchecked = await postJson(runtime, '/counter/accounts/prove', counterToken, {
+      idNumber: p.idNumber,
+      name: p.name,
+      password: p.password,
+    });
+    expect(unchecked.status).toBe(400);
+    expect(await unchecked.json()).toMatchObject({ errors: [{ path: 'checkedIdCard' }] });
+    const proved = await postJson(runtime, '/counter/accounts/prove', counterToken, {
+      idNumber: p.idNumber,
+      name: p.name,
+      checkedIdCard: true,
+      provenPhone: 'keep',
+      password: p.password,
+    });
+    expect(proved.status, await proved.clone().text()).toBe(200);
+    expect(await proved.json()).toMatchObject({ provenPhone: 'kept', tookOver: false });
+    expect(await signsIn(p.idNumber, p.password)).toBe(true);
+    const after = await stored(p.idNumber);
+    expect(after.account.assurance).toBe('in-person-verified');
+    expect(after.entries.map((e) => e.action)).toEqual(['account.proven']);
+  });
+
+  it('a look at an account is traced to the clerk', async () => {
+    const p = await newPerson(runtime, carrier);
+    const found = await postJson(runtime, '/counter/accounts/lookup', counterToken, {
+      idNumber: p.idNumber,
+      name: p.name,
+    });
+    expect(found.status).toBe(200);
+    const { entries } = await stored(p.idNumber);
+    expect(entries).toEqual([
+      expect.objectContaining({
+        action: 'account.looked_up',
+        clerk: expect.any(String),
+        reason: 'in-person',
+      }),
+    ]);
+  });
+});

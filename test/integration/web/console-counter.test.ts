@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registryPeople } from '../../../infra/local/demo-data.js';
+import { agencyHeadToken, appointClerk, clerkConsole } from '../../support/clerks.js';
+import { postJson } from '../../support/http-api.js';
+import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import type { UserAgent } from '../../support/user-agent.js';
+
+/**
+ * The console's counter page (当面核验, `/console/counter`: review R28 M2) over HTTP: a clerk appointed
+ * with `accounts:prove-in-person` finds a person's account by ID number and name, sees it masked, and
+ * proves them in person with a new proven phone; each refusal named by its field, in Chinese or English.
+ */
+describe('the counter page of the issuer console', () => {
+  let runtime: TestRuntime;
+  let counter: UserAgent;
+  let issueOnly: UserAgent;
+  const person = registryPeople[12]!;
+  const masked = `${person.idNumber.slice(0, 6)}********${person.idNumber.slice(14)}`;
+
+  beforeAll(async () => {
+    runtime = await startTestRuntime();
+    const head = await agencyHeadToken(runtime);
+    const creditCode = runtime.credentials.issuer.creditCode;
+    const clerk = await appointClerk(runtime, head, creditCode, registryPeople[16]!, [
+      'licences:issue',
+      'accounts:prove-in-person',
+    ]);
+    // Clerks the population registry knows (an appointment's name is checked against it).
+    const other = await appointClerk(runtime, head, creditCode, registryPeople[17]!);
+    counter = (await clerkConsole(runtime, clerk)).ua;
+    issueOnly = (await clerkConsole(runtime, other)).ua;
+    const registered = await postJson(runtime, '/accounts', undefined, {
+      consent: true,
+      idNumber: person.idNumber,
+      name: person.name,
+      password: 'Counter-Person-2026',
+    });
+    expect(registered.status, await registered.clone().text()).toBe(201);
+  });
+  afterAll(() => runtime?.close());
+
+  it('finds the account masked, refuses a wrong name naming it, and proves the person with a new phone', async () => {
+    const blank = await counter.request('/console/counter');
+    expect(blank.status).toBe(200);
+    const form = await blank.text();
+    expect(form).toContain('<h1>当面核验</h1>');
+    expect(form).toContain('href="/console/counter"');
+
+    const wrongName = await counter.request('/console/counter', {
+      form: { step: 'find', idNumber: person.idNumber, name: '别人' },
+    });
+    expect(wrongName.status).toBe(400);
+    expect(await wrongName.text()).toContain('姓名：与人口库中该身份证号的姓名不符。');
+    const badNumber = await counter.request('/console/counter', {
+      form: { step: 'find', idNumber: '110105199003071238', name: person.name },
+    });
+    expect(badNumber.status).toBe(400);
+    expect(await badNumber.text()).toContain('身份证号：请输入正确的18位居民身份证号。');
+
+    const found = await counter.request('/console/counter', {
+      form: { step: 'find', idNumber: person.idNumber, name: person.name },
+    });
+    expect(found.status).toBe(200);
+    const shown = await found.text();
+    expect(shown).toMatch(new RegExp(`id="counter-masked">${masked.replace(/\*/g, '\\*')}<`));
+    expect(shown).toContain('二级');
+
+    // Not ticked: the box is named; the password not typed and no new phone: the choice is named.
+    const unticked = await counter.request('/console/counter', {
+      form: { step: 'prove', idNumber: person.idNumber, name: person.name, provenPhone: 'keep' },
+    });
+    expect(unticked.status).toBe(400);
+    const untickedPage = await unticked.text();
+    expect(untickedPage).toContain('核对身份证：请先当面核对本人与居民身份证，再勾选。');
+    expect(untickedPage).toContain('id="counter-masked"');
+
+    const proved = await counter.request('/console/counter', {
+      form: {
+        step: 'prove',
+        idNumber: person.idNumber,
+        name: person.name,
+        checkedIdCard: 'yes',
+        provenPhone: 'set',
+        phone: person.phone,
+      },
+    });
+    expect(proved.status).toBe(200);
+    const done = await proved.text();
+    const phoneMasked = `${person.phone.slice(3, 6)}****${person.phone.slice(-4)}`;
+    expect(done).toContain('已完成当面核验');
+    expect(done).toContain(
+      `已将 ${phoneMasked} 设为已验证手机号：由经办人录入，已经运营商核验登记在本人名下；窗口未向该号码发送短信验证码。`,
+    );
+    expect(done).toContain('id="counter-done-took-over"');
+    expect(done).not.toContain(person.idNumber);
+    expect(done).not.toContain(person.phone);
+  });
+
+  it('says so to a clerk whose appointment does not include it, in English too', async () => {
+    const refused = await issueOnly.request('/console/counter?lang=en', {
+      form: { step: 'find', idNumber: person.idNumber, name: person.name },
+    });
+    expect(refused.status).toBe(403);
+    const page = await refused.text();
+    expect(page).toContain('<h1>Prove a person in person</h1>');
+    expect(page).toContain('Your appointment does not include “Prove in person”');
+  });
+});
