@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDependencies } from '../../../functions/composition/dependencies.js';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
+import { maskPhone, type PhoneNumber } from '../../../shared/identifiers/phone.js';
+import { phoneDigest } from '../../../shared/identity/sms-codes.js';
 import { auditEntriesOf } from '../../support/audit-entries.js';
 import { postJson } from '../../support/http-api.js';
 import { CarrierOfNumbers, outbox } from '../../support/in-memory-sms.js';
@@ -29,13 +31,29 @@ let runtime: TestRuntime;
 let wallet: RelyingParty;
 let platform: RelyingParty;
 const carrier = new CarrierOfNumbers();
-/** The carrier's phone for the demo citizen (level 3 in person, no phone proven yet: a reset texts it). */
+/**
+ * The carrier's phone for the demo citizen (level 3 in person), proven for the account here as a step-up
+ * would record it: only a proven phone resets an account at level 3 (review R28 M1).
+ */
 const citizenPhone = '+8613800077001';
 
 beforeAll(async () => {
   runtime = await startRuntimeWithCarrier(carrier);
   carrier.add({ ...runtime.credentials.citizen, phone: citizenPhone });
   [wallet, platform] = await Promise.all([walletPlatform(runtime), demoPlatform(runtime)]);
+  const deps = buildDependencies(runtime.config);
+  try {
+    const id = parseIdNumber(runtime.credentials.citizen.idNumber, new Date());
+    const account = (await deps.accounts.findByLookupKey(await personLookupKey(deps.lookupMac, id)))!;
+    await deps.accounts.save({
+      ...account,
+      provenPhone: await phoneDigest(deps.lookupMac, citizenPhone),
+      provenPhoneMasked: maskPhone(citizenPhone as PhoneNumber),
+    });
+  } finally {
+    deps.doc.destroy();
+    deps.kms.destroy();
+  }
 });
 afterAll(() => runtime?.close());
 
