@@ -201,7 +201,12 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
 async function counterProof(event: HttpEvent, deps: Dependencies): Promise<HttpResult> {
   const caller = await authenticateBearer(event, 'licences:issue', deps);
   const actor = await issuerActor(caller, deps, { alsoScope: counterProofScope });
-  const clerk = { actor: caller.clientId, clerk: actor.clerk, requestId: event.requestContext.requestId };
+  const clerk = {
+    actor: caller.clientId,
+    clerk: actor.clerk,
+    requestId: event.requestContext.requestId,
+    source: event.requestContext.http.sourceIp,
+  };
   if (served.is(event, 'POST /counter/accounts/lookup')) {
     const input = parseJsonBody(event, counterLookupInput);
     return json(

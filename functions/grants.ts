@@ -793,7 +793,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // delete). Closing withdraws the consents to platforms first, as the wallet does: the grants (get), each
   // platform's metadata (get `oidc#Client#`, granted with the access tokens), the grants' conditional
   // deletes and the platform's withdrawal notice (put `notices`) in one transaction, the pairwise subject
-  // from the lookup key's salt. An appointment checked against the registry counts on the representative's own counter (get, put). Registering a number whose closure failed part-way completes that closure (the same calls).
+  // from the lookup key's salt. An appointment checked against the registry counts on the representative's own counter (get, put); a counter clerk's lookups and passwords typed at the counter on the clerk's (get, put, and update or delete to give one back: `counter-proof.ts`). Registering a number whose closure failed part-way completes that closure (the same calls).
   accounts: {
     table: {
       items: {
@@ -834,6 +834,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.smsTry,
           partitions.smsCheckLimits,
           ...closurePasswordCounters,
+          // A counter clerk's counter given back when the lookup or the password matched (counter-proof.ts).
+          partitions.loginAttemptsOf('appointment'),
           partitions.pendingAccountAudit,
         ],
         DeleteItem: [
@@ -844,6 +846,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.passkey,
           partitions.oidcModel('Grant'),
           ...closurePasswordCounters,
+          partitions.loginAttemptsOf('appointment'),
           partitions.pendingAccountAudit,
         ],
         BatchWriteItem: [...grantMembers, partitions.oidcModel('Grant'), partitions.oidcModel('Session')],

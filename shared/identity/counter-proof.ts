@@ -8,9 +8,10 @@ import {
   ForbiddenError,
   InvalidInputError,
   NotFoundError,
+  TooManyRequestsError,
   type FieldError,
 } from '../errors.js';
-import { parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
+import { maskIdNumber, parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
 import { personLookupKey } from '../identifiers/lookup-key.js';
 import { maskPhone, phoneNumber, type PhoneNumber } from '../identifiers/phone.js';
 import { logger } from '../logger.js';
@@ -21,7 +22,10 @@ import {
 } from '../pending-work/pending-work.js';
 import type { AccountStore } from './account-store.js';
 import { acrOf, assuranceLevelOf } from './assurance.js';
+import { requirePasswordAgain } from './fresh-sign-in.js';
+import { LoginThrottle, type LoginAttemptStore, type ThrottleKey } from './login-throttle.js';
 import type { PasskeyStore } from './passkeys.js';
+import { finishProofCleanup } from './phone-proof.js';
 import type { PasswordHasher } from './password-hasher.js';
 import { comparableName, type PersonAccount } from './person-account.js';
 import type { CarrierRegistry, PopulationRegistry, RegisteredPerson } from './registry.js';
@@ -107,6 +111,8 @@ export interface CounterProofDependencies {
   carrier: CarrierRegistry;
   lookupMac: Mac;
   passwords: PasswordHasher;
+  /** The login throttle's counters: the password typed again, and the clerk's registry checks. */
+  loginAttempts: LoginAttemptStore;
   signIns: SignInRevocation;
   platformConsents: PlatformConsents;
   passkeys: PasskeyStore;
@@ -121,6 +127,36 @@ export interface CounterClerk {
   actor: string;
   clerk: string | undefined;
   requestId?: string;
+  /** The clerk's address, for the password's per-(account, address) counter. */
+  source?: string;
+}
+
+/**
+ * The clerk's own counter (`appointmentThrottle`, `login-attempts#appointment#counter-clerk.<reference>`):
+ * each lookup or proof that the registry or the password refuses counts on it, so that a clerk testing
+ * names against ID numbers, or guessing a password, is slowed whatever the person (review R30 H2, M1).
+ */
+function clerkThrottleKey(clerk: CounterClerk): ThrottleKey {
+  return { kind: 'appointment', key: `counter-clerk.${clerk.clerk ?? clerk.actor}` };
+}
+
+/** What a refusal leaves in the audit trail: the clerk's reference and the masked ID number, no more. */
+async function auditRefusal(
+  clerk: CounterClerk,
+  holderMasked: string,
+  action: 'account.lookup_refused' | 'account.proof_refused',
+  refused: string,
+  deps: Pick<CounterProofDependencies, 'audit' | 'clock'>,
+): Promise<void> {
+  await deps.audit.record({
+    at: new Date(deps.clock.now()).toISOString(),
+    actor: clerk.actor,
+    ...(clerk.clerk ? { clerk: clerk.clerk } : {}),
+    action,
+    holderMasked,
+    reason: `in-person:${refused}`,
+    ...(clerk.requestId ? { requestId: clerk.requestId } : {}),
+  });
 }
 
 /**
@@ -134,9 +170,12 @@ export interface CounterClerk {
 export async function counterLookup(
   input: z.output<typeof counterLookupInput>,
   clerk: CounterClerk,
-  deps: Pick<CounterProofDependencies, 'accounts' | 'registry' | 'lookupMac' | 'clock' | 'audit'>,
+  deps: Pick<
+    CounterProofDependencies,
+    'accounts' | 'registry' | 'lookupMac' | 'clock' | 'audit' | 'loginAttempts'
+  >,
 ): Promise<CounterAccount> {
-  const { account } = await checkedAccount(input, deps);
+  const { account } = await checkedAccount(input, clerk, deps);
   // A look at someone's account (whether it exists, its level, its proven phone masked) is traced to the
   // clerk as well, so that looking people up at the counter without them leaves a trace.
   await deps.audit.record({
@@ -164,14 +203,19 @@ export async function proveAtCounter(
   clerk: CounterClerk,
   deps: CounterProofDependencies,
 ): Promise<CounterProof> {
-  const { account, idNumber, lookupKey, registered } = await checkedAccount(input, deps);
-  const phone = await newProvenPhone(input, { lookupKey, idNumber, registered }, deps);
+  const { account, idNumber, lookupKey, registered } = await checkedAccount(input, clerk, deps);
   const holds = input.password !== undefined && input.password !== '';
-  if (holds && !(await deps.passwords.verify(input.password!, account.passwordHash))) {
-    throw new ForbiddenError('The password typed is not the account’s', 'wrong_password', {
-      errors: [{ path: 'password', message: 'is not the account’s password', code: 'invalid' }],
-    });
-  }
+  // The password first, under the sign-in's counters and the clerk's: what the carrier says of a phone is
+  // told only to whoever holds the account or takes it back (review R30 H2: it was an oracle before).
+  if (holds) await passwordTypedAgain(account, input.password!, clerk, deps);
+  const phone = await newProvenPhone(input, { lookupKey, idNumber, registered }, deps).catch(
+    async (error: unknown) => {
+      if (error instanceof InvalidInputError && error.code === 'phone_not_confirmed') {
+        await auditRefusal(clerk, account.masked, 'account.proof_refused', 'phone_not_confirmed', deps);
+      }
+      throw error;
+    },
+  );
   if (!holds && !phone) {
     throw new InvalidInputError(
       'Without the account’s password, set a new proven phone: the person resets the password with it',
@@ -202,6 +246,12 @@ export async function proveAtCounter(
       : []),
     ...(tookOver ? [{ ...by, action: 'account.taken_over' }] : []),
   ];
+  // What ends after the save is owed from that save on, saved with it (`proofCleanup`, as a phone's
+  // takeover does: `phone-proof.ts`): a takeover that fails after the save is finished by the account's next
+  // proof (review R30 M2). One owed from before is finished here too, as a phone's proof would.
+  const owed = account.proofCleanup;
+  const passkeysBefore = tookOver ? at : owed?.passkeysBefore;
+  const endsSignIns = tookOver || owed !== undefined;
   const { provenPhone: _digest, provenPhoneMasked: _mask, ...rest } = account;
   const proven: PersonAccount = {
     ...(input.provenPhone === 'clear' ? rest : account),
@@ -211,6 +261,7 @@ export async function proveAtCounter(
     ...(phone ? { provenPhone: phone.digest, provenPhoneMasked: phone.masked } : {}),
     // Nobody knows this one: the person sets theirs with 找回密码 and a code to the new phone.
     ...(tookOver ? { passwordHash: await deps.passwords.hash(randomBytes(32).toString('base64url')) } : {}),
+    ...(endsSignIns ? { proofCleanup: passkeysBefore === undefined ? {} : { passkeysBefore } } : {}),
   };
   const outcome = {
     provenPhone: phone
@@ -221,26 +272,27 @@ export async function proveAtCounter(
     ...(phone ? { phoneConfirmedBy: 'carrier' as const } : {}),
     tookOver,
   };
-  if (entries.length === 0) return { account: counterView(account), ...outcome };
+  // A proof that changes nothing is still a proof at the counter: traced like the first (review R30 H2).
+  if (entries.length === 0) entries.push({ ...by, action: 'account.proven' });
   // What others opened ends before the account changes hands: a retry still sees it to end.
-  if (tookOver) await deps.platformConsents.withdrawAll(account.id);
+  if (endsSignIns) await deps.platformConsents.withdrawAll(account.id);
   const saved = await saveWithTrace(
     `${inPersonProofAuditPrefix}${account.id}#${account.version + 1}`,
     entries as [AuditEntry, ...AuditEntry[]],
     (trace) => deps.accounts.save(proven, trace),
     { ...deps, pendingAudit: deps.accountAudit },
   );
-  if (tookOver) {
-    const held = await deps.passkeys.listFor(account.id);
-    await Promise.all(held.map((passkey) => deps.passkeys.remove(account.id, passkey.id)));
-    await deps.signIns.endAll(account.id, {});
-  }
+  const done = await finishProofCleanup(
+    saved,
+    { allPasskeys: false, passkeysBefore, signIns: endsSignIns },
+    deps,
+  );
   logger.info('account proven at a counter', {
     accountId: account.id,
     provenPhone: outcome.provenPhone,
     tookOver,
   });
-  return { account: counterView(saved), ...outcome };
+  return { account: counterView(done), ...outcome };
 }
 
 function counterView(account: PersonAccount): CounterAccount {
@@ -259,7 +311,11 @@ function counterView(account: PersonAccount): CounterAccount {
 /** The ID number (GB 11643) and name checked, the registry's person and the account. */
 async function checkedAccount(
   input: z.output<typeof counterLookupInput>,
-  deps: Pick<CounterProofDependencies, 'accounts' | 'registry' | 'lookupMac' | 'clock'>,
+  clerk: CounterClerk,
+  deps: Pick<
+    CounterProofDependencies,
+    'accounts' | 'registry' | 'lookupMac' | 'clock' | 'audit' | 'loginAttempts'
+  >,
 ): Promise<{ account: PersonAccount; idNumber: IdNumber; lookupKey: string; registered: RegisteredPerson }> {
   let idNumber: IdNumber;
   try {
@@ -267,9 +323,21 @@ async function checkedAccount(
   } catch (error) {
     throw invalid([fieldErrorAt('idNumber', error as Error)]);
   }
+  // Each answer says whether a name goes with a number, and whether the number has an account: counted
+  // on the clerk's counter before the registry is asked, as an agent's appointment is (`entities.ts`),
+  // given back when the account is found; a refusal is audited (review R30 M1).
+  const throttle = new LoginThrottle(deps.loginAttempts, deps.clock);
+  const admission = await throttle.admit([clerkThrottleKey(clerk)]);
+  if (!admission.admitted) {
+    throw new TooManyRequestsError(
+      `Too many people looked up without a match; try again in ${admission.retryAfterSeconds} seconds`,
+      admission.retryAfterSeconds,
+    );
+  }
   const lookupKey = await personLookupKey(deps.lookupMac, idNumber);
   const registered = await deps.registry.findPerson(lookupKey, idNumber);
   if (!registered || comparableName(registered.name) !== comparableName(input.name)) {
+    await auditRefusal(clerk, maskIdNumber(idNumber), 'account.lookup_refused', 'registry_mismatch', deps);
     throw new InvalidInputError(
       'The name does not match the population registry for this ID number',
       'registry_mismatch',
@@ -282,9 +350,49 @@ async function checkedAccount(
   }
   const account = await deps.accounts.findByLookupKey(lookupKey);
   if (!account) {
+    await auditRefusal(clerk, maskIdNumber(idNumber), 'account.lookup_refused', 'account_not_found', deps);
     throw new NotFoundError('No account has this ID number: the person registers first', 'account_not_found');
   }
+  await throttle.succeeded(admission.keys, admission.counted);
   return { account, idNumber, lookupKey, registered };
+}
+
+/**
+ * The account's password typed by the person at the counter, checked by {@link requirePasswordAgain}
+ * (the sign-in's counters per account and per account and address) and counted on the clerk's counter
+ * too; a wrong one is audited, then 403 `wrong_password` naming the field.
+ */
+async function passwordTypedAgain(
+  account: PersonAccount,
+  password: string,
+  clerk: CounterClerk,
+  deps: Pick<CounterProofDependencies, 'passwords' | 'loginAttempts' | 'lookupMac' | 'clock' | 'audit'>,
+): Promise<void> {
+  const throttle = new LoginThrottle(deps.loginAttempts, deps.clock);
+  const admission = await throttle.admit([clerkThrottleKey(clerk)]);
+  if (!admission.admitted) {
+    throw new TooManyRequestsError(
+      `Too many wrong passwords at this counter; try again in ${admission.retryAfterSeconds} seconds`,
+      admission.retryAfterSeconds,
+    );
+  }
+  try {
+    await requirePasswordAgain(
+      account,
+      { password, source: clerk.source ?? 'counter' },
+      deps,
+      'nothing was proven',
+    );
+  } catch (error) {
+    if (error instanceof ForbiddenError && error.code === 'wrong_password') {
+      await auditRefusal(clerk, account.masked, 'account.proof_refused', 'wrong_password', deps);
+      throw new ForbiddenError('The password typed is not the account’s', 'wrong_password', {
+        errors: [{ path: 'password', message: 'is not the account’s password', code: 'invalid' }],
+      });
+    }
+    throw error;
+  }
+  await throttle.succeeded(admission.keys, admission.counted);
 }
 
 /** The new proven phone of a `set`, checked: the person's own by the carrier registry (三要素). */

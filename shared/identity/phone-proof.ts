@@ -270,16 +270,35 @@ export async function completePhoneProof(
           { ...deps, pendingAudit: deps.providerAudit },
         )
       : await deps.accounts.save(proven);
-  // Passkeys first, then sign-ins: a passkey sign-in in between would otherwise outlive the ending.
-  if (tookOver) await removePasskeys(account.id, deps.passkeys);
-  else if (passkeysBefore !== undefined) await removePasskeys(account.id, deps.passkeys, passkeysBefore);
-  if (cleanup.signIns) {
-    // A new password ends every other sign-in too: whoever knew the old one is out.
-    await deps.signIns.endAll(account.id, { keepSession: options.keepSession });
-  }
-  const done = cleanup.signIns ? await cleanedUp(saved, deps) : saved;
+  // A new password ends every other sign-in too: whoever knew the old one is out.
+  const done = await finishProofCleanup(
+    saved,
+    { allPasskeys: tookOver, passkeysBefore, signIns: cleanup.signIns, keepSession: options.keepSession },
+    deps,
+  );
   logger.info('level 3 proven by sms', { accountId: account.id, purpose: subject.purpose, tookOver });
   return { ok: true, account: done, tookOver };
+}
+
+/**
+ * What a takeover or a reset owes once its account is saved, with its `proofCleanup` mark (the phone's
+ * proof here, a counter's takeover in `counter-proof.ts`): the passkeys removed (every one, or with
+ * `passkeysBefore` those enrolled until then), then, with `signIns`, every sign-in ended (but
+ * `keepSession`) and the mark taken off ({@link cleanedUp}). Passkeys first, then sign-ins: a passkey
+ * sign-in in between would otherwise outlive the ending. The caller withdrew the platforms' consents
+ * before the save (`PlatformConsents.withdrawAll`).
+ */
+export async function finishProofCleanup(
+  saved: PersonAccount,
+  how: { allPasskeys: boolean; passkeysBefore: string | undefined; signIns: boolean; keepSession?: string },
+  deps: Pick<PhoneProofDependencies, 'accounts' | 'passkeys' | 'signIns'>,
+): Promise<PersonAccount> {
+  if (how.allPasskeys) await removePasskeys(saved.id, deps.passkeys);
+  else if (how.passkeysBefore !== undefined)
+    await removePasskeys(saved.id, deps.passkeys, how.passkeysBefore);
+  if (!how.signIns) return saved;
+  await deps.signIns.endAll(saved.id, { keepSession: how.keepSession });
+  return cleanedUp(saved, deps);
 }
 
 /**

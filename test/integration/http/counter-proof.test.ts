@@ -24,6 +24,8 @@ let runtime: TestRuntime;
 let platform: RelyingParty;
 let counterToken: string;
 let issueOnlyToken: string;
+/** A clerk of their own for a test that fills a clerk's counter. */
+let anotherCounterClerk: () => Promise<string>;
 const carrier = new CarrierOfNumbers();
 let seq = 0;
 
@@ -49,6 +51,16 @@ beforeAll(async () => {
   ]);
   const issueOnly = await appointClerk(runtime, head, creditCode, await person('窗口乙'));
   counterToken = (await clerkToken(runtime, counterClerk)).token;
+  anotherCounterClerk = async () =>
+    (
+      await clerkToken(
+        runtime,
+        await appointClerk(runtime, head, creditCode, await person('窗口丁'), [
+          'licences:issue',
+          'accounts:prove-in-person',
+        ]),
+      )
+    ).token;
   issueOnlyToken = (await clerkToken(runtime, issueOnly)).token;
 });
 afterAll(() => runtime?.close());
@@ -186,6 +198,8 @@ describe('a counter clerk proves a person in person', () => {
     const after = await stored(p.idNumber);
     expect(after.account.provenPhone).toBe(await after.digest(replacement));
     expect(after.entries.map((e) => e.action).sort()).toEqual([
+      // The phone the carrier did not confirm: traced (review R30 H2).
+      'account.proof_refused',
       'account.proven',
       'account.proven_phone_set',
       'account.taken_over',
@@ -242,7 +256,109 @@ describe('a counter clerk proves a person in person', () => {
     expect(await signsIn(p.idNumber, p.password)).toBe(true);
     const after = await stored(p.idNumber);
     expect(after.account.assurance).toBe('in-person-verified');
-    expect(after.entries.map((e) => e.action)).toEqual(['account.proven']);
+    expect(after.entries.map((e) => e.action)).toEqual(['account.proof_refused', 'account.proven']);
+    // Proven again, though nothing changes: traced all the same (review R30 H2).
+    const again = await postJson(runtime, '/counter/accounts/prove', counterToken, {
+      idNumber: p.idNumber,
+      name: p.name,
+      checkedIdCard: true,
+      provenPhone: 'keep',
+      password: p.password,
+    });
+    expect(again.status).toBe(200);
+    expect((await stored(p.idNumber)).entries.map((e) => e.action)).toEqual([
+      'account.proof_refused',
+      'account.proven',
+      'account.proven',
+    ]);
+  });
+
+  it('a wrong password says nothing of the phone, is traced, and is throttled (review R30 H2)', async () => {
+    const token = await anotherCounterClerk();
+    const p = await newPerson(runtime, carrier);
+    const probe = async (phone: string) => {
+      const response = await postJson(runtime, '/counter/accounts/prove', token, {
+        idNumber: p.idNumber,
+        name: p.name,
+        checkedIdCard: true,
+        provenPhone: 'set',
+        phone,
+        password: 'not-the-password-1',
+      });
+      return [response.status, ((await response.json()) as { code: string }).code];
+    };
+    // The person's own phone and a stranger's get the same answer: the carrier is asked after the password.
+    expect(await probe(p.phone)).toEqual([403, 'wrong_password']);
+    expect(await probe('+8613100000001')).toEqual([403, 'wrong_password']);
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i += 1) {
+      const response = await postJson(runtime, '/counter/accounts/prove', token, {
+        idNumber: p.idNumber,
+        name: p.name,
+        checkedIdCard: true,
+        provenPhone: 'keep',
+        password: `guess-${i}`,
+      });
+      statuses.push(response.status);
+    }
+    expect(statuses).toContain(429);
+    const { entries, account } = await stored(p.idNumber);
+    expect(account.assurance).toBe('registry-verified');
+    expect(entries.filter((e) => e.action === 'account.proof_refused').length).toBeGreaterThanOrEqual(2);
+    expect(entries.every((e) => !JSON.stringify(e).includes(p.idNumber))).toBe(true);
+  });
+
+  it('a carrier refusal, once the password is right, is traced (review R30 H2)', async () => {
+    const p = await newPerson(runtime, carrier);
+    const refused = await postJson(runtime, '/counter/accounts/prove', counterToken, {
+      idNumber: p.idNumber,
+      name: p.name,
+      checkedIdCard: true,
+      provenPhone: 'set',
+      phone: '+8613100000002',
+      password: p.password,
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ code: 'phone_not_confirmed' });
+    const { entries } = await stored(p.idNumber);
+    expect(entries.map((e) => e.action)).toEqual(['account.proof_refused']);
+    expect(JSON.stringify(entries)).not.toContain('13100000002');
+  });
+
+  it('names tried against a number, and numbers without an account, are traced and throttled per clerk (review R30 M1)', async () => {
+    const token = await anotherCounterClerk();
+    const p = await newPerson(runtime, carrier);
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i += 1) {
+      const response = await postJson(runtime, '/counter/accounts/lookup', token, {
+        idNumber: p.idNumber,
+        name: `猜${i}`,
+      });
+      statuses.push(response.status);
+    }
+    expect(statuses.slice(0, 5)).toEqual([400, 400, 400, 400, 400]);
+    expect(statuses).toContain(429);
+    const { entries } = await stored(p.idNumber);
+    expect(entries.filter((e) => e.action === 'account.lookup_refused').length).toBeGreaterThanOrEqual(30);
+    // A person the registry knows, without an account: 404, traced.
+    const q = { idNumber: newIdNumber(), name: '无号人' };
+    await putInRegistry(runtime, q.idNumber, q.name);
+    const found = await postJson(runtime, '/counter/accounts/lookup', counterToken, q);
+    expect(found.status).toBe(404);
+    const deps = buildDependencies(runtime.config);
+    try {
+      const all = await auditEntriesOf(deps.doc, runtime.config.auditTableName, consoleClientId);
+      expect(
+        all.filter(
+          (e) =>
+            e.action === 'account.lookup_refused' &&
+            e.holderMasked === `${q.idNumber.slice(0, 6)}********${q.idNumber.slice(14)}`,
+        ),
+      ).toHaveLength(1);
+    } finally {
+      deps.doc.destroy();
+      deps.kms.destroy();
+    }
   });
 
   it('a look at an account is traced to the clerk', async () => {
@@ -251,7 +367,7 @@ describe('a counter clerk proves a person in person', () => {
       idNumber: p.idNumber,
       name: p.name,
     });
-    expect(found.status).toBe(200);
+    expect(found.status, await found.clone().text()).toBe(200);
     const { entries } = await stored(p.idNumber);
     expect(entries).toEqual([
       expect.objectContaining({

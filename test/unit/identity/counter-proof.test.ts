@@ -1,0 +1,126 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { parseIdNumber, type IdNumber } from '../../../shared/identifiers/id-number.js';
+import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
+import { proveAtCounter, type CounterProofDependencies } from '../../../shared/identity/counter-proof.js';
+import type { StoredPasskey } from '../../../shared/identity/passkeys.js';
+import { idNumberEncryptionContext } from '../../../shared/identity/person-account.js';
+import {
+  completePhoneProof,
+  requestPhoneProof,
+  type PhoneProofDependencies,
+} from '../../../shared/identity/phone-proof.js';
+import { InMemoryPasskeyStore } from '../../support/in-memory-passkeys.js';
+import {
+  FailingAudit,
+  FakePasswordHasher,
+  FakePiiCipher,
+  newIdNumber,
+} from '../../support/in-memory-identity.js';
+import { fakeMac } from '../../support/in-memory.js';
+import { RecordingSignInRevocation, smsJobDependencies } from '../../support/in-memory-sms.js';
+
+/**
+ * A takeover at the counter saves its clean-up owed with the account (`proofCleanup`), as a phone's
+ * takeover does (review R30 M2): one that fails after the save (the passkeys not removed, the sign-ins
+ * not ended) is finished by the account's next proof, not left for the squatter.
+ */
+
+const phone = '+8613800138000';
+const clerk = { actor: 'console', clerk: 'clerk-ref-1', source: '203.0.113.9' };
+
+function world() {
+  const base = smsJobDependencies();
+  const signIns = new RecordingSignInRevocation();
+  const deps = {
+    ...base,
+    passwords: new FakePasswordHasher(),
+    signIns,
+    platformConsents: signIns,
+    passkeys: new InMemoryPasskeyStore(),
+    pii: new FakePiiCipher(),
+    audit: new FailingAudit(),
+    accountAudit: base.accounts.pendingAudit,
+    providerAudit: base.accounts.pendingAudit,
+  } satisfies CounterProofDependencies & PhoneProofDependencies;
+  return deps;
+}
+
+describe('a takeover at the counter', () => {
+  let deps: ReturnType<typeof world>;
+  let idNumber: IdNumber;
+  let lookupKey: string;
+  const passkey = (id: string, createdAt: string): StoredPasskey => ({
+    id,
+    accountId: 'acc_squatter',
+    publicKey: 'pk',
+    counter: 0,
+    transports: ['internal'],
+    deviceType: 'singleDevice',
+    backedUp: false,
+    name: 'squatter phone',
+    createdAt,
+  });
+
+  beforeEach(async () => {
+    deps = world();
+    idNumber = parseIdNumber(newIdNumber(), new Date());
+    lookupKey = await personLookupKey(fakeMac, idNumber);
+    await deps.registry.putPerson({ lookupKey, name: '王小明', masked: '310104********0011' });
+    await deps.carrier.putSubscriber({ lookupKey, name: '王小明', phone });
+    await deps.accounts.create({
+      id: 'acc_squatter',
+      lookupKey,
+      masked: '310104********0011',
+      idNumberEncrypted: await deps.pii.encrypt(idNumber, idNumberEncryptionContext('acc_squatter')),
+      name: '王小明',
+      passwordHash: 'fake$2$squatter-password',
+      assurance: 'registry-verified',
+      createdAt: '2026-01-01T00:00:00Z',
+      version: 1,
+    });
+  });
+
+  it('that failed after the account was saved is finished by the next proof (review R30 M2)', async () => {
+    await deps.passkeys.add(passkey('cred-squatter', '2026-01-02T00:00:00Z'));
+    const listFor = deps.passkeys.listFor.bind(deps.passkeys);
+    deps.passkeys.listFor = async () => {
+      deps.passkeys.listFor = listFor;
+      throw new Error('injected: the passkeys could not be listed');
+    };
+    await expect(
+      proveAtCounter(
+        { idNumber, name: '王小明', checkedIdCard: true, provenPhone: 'set', phone },
+        clerk,
+        deps,
+      ),
+    ).rejects.toThrow('injected');
+    const saved = (await deps.accounts.findByLookupKey(lookupKey))!;
+    expect(saved.assurance).toBe('in-person-verified');
+    expect(saved.proofCleanup).toEqual({ passkeysBefore: expect.any(String) });
+    // The owner steps up with the new phone: the squatter's passkey goes, their sign-ins end, and the
+    // platforms are told; the mark is taken off.
+    deps.clock.advanceSeconds(60);
+    const subject = { purpose: 'step-up' as const, lookupKey, phone };
+    await requestPhoneProof(subject, '203.0.113.5', deps);
+    await deps.smsJobs.runAll(deps);
+    const proof = await completePhoneProof(subject, deps.sms.sent.at(-1)!.code!, { keepSession: 's1' }, deps);
+    expect(proof).toMatchObject({ ok: true, tookOver: false });
+    expect(await deps.passkeys.listFor('acc_squatter')).toEqual([]);
+    expect(deps.signIns.ended).toEqual([{ personId: 'acc_squatter', keepSession: 's1' }]);
+    expect((await deps.accounts.findByLookupKey(lookupKey))!.proofCleanup).toBeUndefined();
+  });
+
+  it('that succeeds leaves no mark behind', async () => {
+    await deps.passkeys.add(passkey('cred-squatter', '2026-01-02T00:00:00Z'));
+    const proof = await proveAtCounter(
+      { idNumber, name: '王小明', checkedIdCard: true, provenPhone: 'set', phone },
+      clerk,
+      deps,
+    );
+    expect(proof).toMatchObject({ tookOver: true, provenPhone: 'set' });
+    expect(await deps.passkeys.listFor('acc_squatter')).toEqual([]);
+    expect(deps.signIns.ended).toEqual([{ personId: 'acc_squatter' }]);
+    expect(deps.signIns.withdrawn).toEqual(['acc_squatter']);
+    expect((await deps.accounts.findByLookupKey(lookupKey))!.proofCleanup).toBeUndefined();
+  });
+});
