@@ -73,6 +73,7 @@ import {
   counterProofScope,
   proveAtCounter,
   type counterAccountSchema,
+  type counterCodeSentSchema,
   type counterProofSchema,
 } from '../shared/identity/counter-proof.js';
 import { issuerActor } from '../shared/licence/issuer-actor.js';
@@ -219,6 +220,8 @@ async function counterProof(event: HttpEvent, deps: Dependencies): Promise<HttpR
   }
   const input = parseJsonBody(event, counterProofInput);
   const proof = await proveAtCounter(input, clerk, deps);
+  if ('codeSent' in proof)
+    return json(202, proof satisfies z.output<typeof counterCodeSentSchema>, { 'cache-control': 'no-store' });
   return json(200, proof satisfies z.output<typeof counterProofSchema>, { 'cache-control': 'no-store' });
 }
 

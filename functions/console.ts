@@ -1051,6 +1051,7 @@ const counterForm = z.object({
   provenPhone: z.enum(['keep', 'set', 'clear']).default('keep'),
   phone: z.string().trim().max(32).default(''),
   password: z.string().max(1024).default(''),
+  code: z.string().trim().max(16).default(''),
 });
 
 /**
@@ -1092,7 +1093,11 @@ async function counter(
       provenPhone: form.provenPhone,
       ...(form.phone ? { phone: form.phone } : {}),
       ...(form.password ? { password: form.password } : {}),
+      ...(form.code && form.provenPhone === 'set' ? { code: form.code } : {}),
     });
+    // A new phone: a code went to it; the same form again, with the code's field (review R30 H1).
+    if ('codeSent' in proof)
+      return show(200, { account: await api.counterLookup(person), codeSentTo: proof.phoneMasked });
     return show(200, { proof });
   } catch (error) {
     if (!(error instanceof ApiProblem) || error.status >= 500) throw error;
@@ -1122,6 +1127,7 @@ async function counter(
         : undefined;
     return show(error.status, {
       errors,
+      ...(errors.code ? { codeSentTo: '' } : {}),
       ...(refusal ? { error: refusal } : {}),
       ...(account ? { account } : {}),
     });

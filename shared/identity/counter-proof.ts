@@ -25,12 +25,13 @@ import { acrOf, assuranceLevelOf } from './assurance.js';
 import { requirePasswordAgain } from './fresh-sign-in.js';
 import { LoginThrottle, type LoginAttemptStore, type ThrottleKey } from './login-throttle.js';
 import type { PasskeyStore } from './passkeys.js';
-import { finishProofCleanup } from './phone-proof.js';
+import { finishProofCleanup, requestPhoneProof, type SmsRequestDependencies } from './phone-proof.js';
 import type { PasswordHasher } from './password-hasher.js';
 import { comparableName, type PersonAccount } from './person-account.js';
 import type { CarrierRegistry, PopulationRegistry, RegisteredPerson } from './registry.js';
 import type { PlatformConsents, SignInRevocation } from './sign-in-revocation.js';
-import { phoneDigest } from './sms-codes.js';
+import type { SmsCodeStore } from './sms-code-store.js';
+import { checkSmsCode, phoneDigest } from './sms-codes.js';
 
 /**
  * A person proven at a service counter (当面核验) by an appointed clerk of an issuing agency, in the issuer
@@ -73,6 +74,11 @@ export const counterProofInput = counterLookupInput.extend({
   phone: z.string().max(64).optional(),
   /** Typed by the person at the counter, when they know it: they hold the account, nothing else ends. */
   password: z.string().max(1024).optional(),
+  /**
+   * For `provenPhone: set`: the code texted to the new phone by this same call without it (202): the
+   * person holds the phone (review R30 H1). Without it, nothing is saved.
+   */
+  code: z.string().max(16).optional(),
 });
 export type CounterProofInput = z.output<typeof counterProofInput>;
 
@@ -96,7 +102,7 @@ export const counterProofSchema = z
     provenPhone: z.enum(['kept', 'set', 'cleared']),
     phoneConfirmedBy: z.enum(['carrier']).optional().meta({
       description:
-        'For a phone set: confirmed by the carrier registry for the person’s number and name (三要素), typed by the clerk; no SMS code was sent to it at the counter',
+        'For a phone set: confirmed by the carrier registry for the person’s number and name (三要素), and held by them (the code texted to it typed back)',
     }),
     tookOver: z
       .boolean()
@@ -104,6 +110,15 @@ export const counterProofSchema = z
   })
   .meta({ title: 'CounterProof' });
 export type CounterProof = z.output<typeof counterProofSchema>;
+
+/** `202`: a code went (or goes, if the carrier confirms the phone) to the new phone; nothing saved yet. */
+export const counterCodeSentSchema = z
+  .object({
+    codeSent: z.literal(true),
+    phoneMasked: z.string().meta({ description: 'The new phone, masked: the code is texted to it' }),
+  })
+  .meta({ title: 'CounterCodeSent' });
+export type CounterCodeSent = z.output<typeof counterCodeSentSchema>;
 
 export interface CounterProofDependencies {
   accounts: AccountStore;
@@ -119,6 +134,10 @@ export interface CounterProofDependencies {
   audit: AuditTrail;
   /** The accounts function's pending work: the proof is saved with its audit entries there. */
   accountAudit: PendingWorkIndex;
+  /** The codes to the new phone (purpose `counter`): checked here, texted by the `sms-codes` function. */
+  smsCodes: SmsCodeStore;
+  smsJobs: SmsRequestDependencies['smsJobs'];
+  smsJobSealer: SmsRequestDependencies['smsJobSealer'];
   clock: Clock;
 }
 
@@ -202,7 +221,7 @@ export async function proveAtCounter(
   input: CounterProofInput,
   clerk: CounterClerk,
   deps: CounterProofDependencies,
-): Promise<CounterProof> {
+): Promise<CounterProof | CounterCodeSent> {
   const { account, idNumber, lookupKey, registered } = await checkedAccount(input, clerk, deps);
   const holds = input.password !== undefined && input.password !== '';
   // The password first, under the sign-in's counters and the clerk's: what the carrier says of a phone is
@@ -227,6 +246,36 @@ export async function proveAtCounter(
         ],
       },
     );
+  }
+  // A new proven phone is the person's only if they hold it: a code texted to it, typed back (review R30
+  // H1). Without a code, one is sent (the `sms-codes` function texts it, the carrier asked again) and
+  // nothing is saved; with one, it is checked (5 tries, 5 minutes, once) before anything is.
+  if (phone) {
+    const subject = { purpose: 'counter' as const, lookupKey, phone: phone.phone };
+    if (input.code === undefined || input.code.trim() === '') {
+      const sent = await requestPhoneProof(subject, clerk.source ?? 'counter', deps, idNumber);
+      if (sent.status === 'throttled') {
+        throw new TooManyRequestsError(
+          `A code went to this phone just now; try again in ${sent.retryAfterSeconds} seconds`,
+          sent.retryAfterSeconds,
+        );
+      }
+      return { codeSent: true, phoneMasked: phone.masked };
+    }
+    const checked = await checkSmsCode(subject, input.code.trim(), deps);
+    if (!checked.ok && checked.reason === 'throttled') {
+      throw new TooManyRequestsError('Too many wrong codes today', checked.retryAfterSeconds);
+    }
+    if (!checked.ok) {
+      await auditRefusal(clerk, account.masked, 'account.proof_refused', 'code_wrong_or_expired', deps);
+      throw invalid([
+        {
+          path: 'code',
+          message: 'is wrong or has expired: send a new one',
+          code: 'code_wrong_or_expired',
+        },
+      ]);
+    }
   }
   const tookOver = !holds;
   const at = new Date(deps.clock.now()).toISOString();
@@ -400,7 +449,7 @@ async function newProvenPhone(
   input: CounterProofInput,
   person: { lookupKey: string; idNumber: IdNumber; registered: RegisteredPerson },
   deps: Pick<CounterProofDependencies, 'carrier' | 'lookupMac'>,
-): Promise<{ digest: string; masked: string } | undefined> {
+): Promise<{ digest: string; masked: string; phone: PhoneNumber } | undefined> {
   if (input.provenPhone !== 'set') return undefined;
   const parsed = phoneNumber.safeParse(input.phone ?? '');
   if (!parsed.success) {
@@ -437,7 +486,7 @@ async function newProvenPhone(
       },
     );
   }
-  return { digest: await phoneDigest(deps.lookupMac, phone), masked: maskPhone(phone) };
+  return { digest: await phoneDigest(deps.lookupMac, phone), masked: maskPhone(phone), phone };
 }
 
 function invalid(errors: FieldError[]): InvalidInputError {

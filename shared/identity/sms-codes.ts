@@ -38,8 +38,11 @@ export const smsCodePolicy = {
   sendDeadlineMs: 8_000,
 } as const;
 
-/** What a code proves possession for: signing in at level 3, or resetting the password. */
-export type SmsCodePurpose = 'step-up' | 'reset' | 'register';
+/**
+ * What a code proves possession for: signing in at level 3, resetting the password, registering with a
+ * phone, or a new proven phone set by a clerk at a service counter (`counter-proof.ts`).
+ */
+export type SmsCodePurpose = 'step-up' | 'reset' | 'register' | 'counter';
 
 export interface SmsCodeDependencies {
   smsCodes: SmsCodeStore;
@@ -84,6 +87,7 @@ export const smsCodeActions: Record<SmsCodePurpose, string> = {
   'step-up': '登录验证',
   reset: '重置密码',
   register: '注册账号',
+  counter: '柜台换绑手机',
 };
 
 /**

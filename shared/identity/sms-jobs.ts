@@ -51,7 +51,7 @@ export interface SmsJob {
 const sealedContent = z.strictObject({
   phone: z.string().regex(/^\+861[3-9]\d{9}$/),
   idNumber: z.string().optional(),
-  purpose: z.enum(['step-up', 'reset', 'register']),
+  purpose: z.enum(['step-up', 'reset', 'register', 'counter']),
   lookupKey: z.string(),
 });
 

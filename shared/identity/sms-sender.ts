@@ -3,7 +3,7 @@
  * advance under a signature, 签名 and 模板) can send, each with the parameters its template takes, in the
  * order the template numbers them. The one-time code's template reads as {@link smsCodeText} does:
  * `您的验证码是{1}，用于{2}，{3}分钟内有效。请勿告诉他人。` with `{1}` the code, `{2}` what it is for
- * (`smsCodeActions`: 登录验证, 重置密码, 注册账号) and `{3}` the minutes.
+ * (`smsCodeActions`: 登录验证, 重置密码, 注册账号, 柜台换绑手机) and `{3}` the minutes.
  */
 export type SmsTemplate = {
   name: 'one-time-code';

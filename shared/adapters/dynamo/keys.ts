@@ -72,8 +72,8 @@ import type { ItemKey } from './conditional.js';
  * | request time of the last SMS code used (TTL, that code's expiry), by the code's digest | table | `sms-used#<digest>` | `sms-used` |
  * | SMS code job (TTL, batch table): a requested code waiting for its sender | table | `sms-job#<id>` | `sms-job` |
  * | SMS send limits (TTL), per phone or source digest | table | `login-attempts#sms-send#<phone|source>#<digest>#<interval|day>` | `login-attempts` |
- * | SMS code checks a day per person and phone (TTL): codes not accepted per purpose; the digest the code's (purpose, lookup key, phone) | table | `login-attempts#sms-check#<step-up|reset|register>#<code digest>#day` | `login-attempts` |
- * | Wrong guesses at live SMS codes a UTC day per purpose and person, any phone (TTL; the sender texts no new code past the cap) | table | `login-attempts#sms-check#person#<step-up|reset|register>#<lookup key>#<day number>` | `login-attempts` |
+ * | SMS code checks a day per person and phone (TTL): codes not accepted per purpose; the digest the code's (purpose, lookup key, phone) | table | `login-attempts#sms-check#<step-up|reset|register|counter>#<code digest>#day` | `login-attempts` |
+ * | Wrong guesses at live SMS codes a UTC day per purpose and person, any phone (TTL; the sender texts no new code past the cap) | table | `login-attempts#sms-check#person#<step-up|reset|register|counter>#<lookup key>#<day number>` | `login-attempts` |
  * | OIDC Grant and Session by person (to end them all) | gsi2 | `oidc-account#<personId>` | `<Model>#<id>` |
  * | carrier subscriber by person and phone (local 三要素) | table | `registry-carrier#<lookupKey>#<phoneKey>`: both keyed digests | `subscriber` |
  * | supervision counter of a China-time day, issuer, type and shard (0-7) | table | `stats#<day>#<issuerId>#<type>#<shard>` | `stats` |

@@ -181,6 +181,10 @@ const counterProof = z.object({
 });
 export type CounterProof = z.output<typeof counterProof>;
 
+/** What `POST /counter/accounts/prove` answers (202) to a new phone without its code: a code went to it. */
+const counterCodeSent = z.object({ codeSent: z.literal(true), phoneMasked: z.string() });
+export type CounterCodeSent = z.output<typeof counterCodeSent>;
+
 /** What the clerk posts to prove a person in person (the API's `counterProofInput`). */
 export interface CounterProofRequest {
   idNumber: string;
@@ -189,6 +193,8 @@ export interface CounterProofRequest {
   provenPhone: 'keep' | 'set' | 'clear';
   phone?: string;
   password?: string;
+  /** The code texted to the new phone (`provenPhone: set`), typed back. */
+  code?: string;
 }
 
 let catalogueCache: { baseUrl: string; types: Promise<LicenceTypeEntry[]> } | undefined;
@@ -222,8 +228,10 @@ export class IssuerApi {
   }
 
   /** Proves the person in person, the proven phone kept, set or cleared (`POST /counter/accounts/prove`). */
-  async counterProve(request: CounterProofRequest): Promise<CounterProof> {
-    return counterProof.parse(await this.json('POST', '/counter/accounts/prove', request));
+  async counterProve(request: CounterProofRequest): Promise<CounterProof | CounterCodeSent> {
+    return z
+      .union([counterCodeSent, counterProof])
+      .parse(await this.json('POST', '/counter/accounts/prove', request));
   }
 
   /**

@@ -25,6 +25,11 @@ export interface CounterPageInput {
   proof?: CounterProof;
   /** A refusal of the whole step (the clerk's appointment, no account). */
   error?: string;
+  /**
+   * A code went to the new phone (masked; empty when a wrong code was typed): the form again, with the
+   * code's field, for the person to read from their phone (review R30 H1).
+   */
+  codeSentTo?: string;
 }
 
 /** The label of each field, as the page names it in its errors. */
@@ -35,6 +40,7 @@ export const counterLabels = {
   provenPhone: (t: Translate) => t('已验证手机号', 'Proven phone'),
   phone: (t: Translate) => t('新手机号', 'New mobile number'),
   password: (t: Translate) => t('账号密码', 'Account password'),
+  code: (t: Translate) => t('短信验证码', 'Text-message code'),
 } as const;
 
 /**
@@ -70,6 +76,7 @@ export function counterFieldMessage(t: Translate, path: string, code: string | u
             'the person types it; if forgotten, set a new proven phone.',
           )
         : t('不是该账号的密码。', 'is not the account’s password.'),
+    code: () => t('错误或已过期，请重新发送。', 'is wrong or has expired: send a new one.'),
   };
   return `${label}：${(why[path] ?? (() => t('请检查。', 'check it.')))()}`;
 }
@@ -107,8 +114,8 @@ function doneNotice(t: Translate, proof: CounterProof): SafeHtml {
   const phone =
     proof.provenPhone === 'set'
       ? t(
-          `已将 ${proof.account.provenPhoneMasked ?? ''} 设为已验证手机号：由经办人录入，已经运营商核验登记在本人名下；窗口未向该号码发送短信验证码。`,
-          `${proof.account.provenPhoneMasked ?? ''} is now the proven phone: entered by the clerk and confirmed by the carrier as registered to the person; no text-message code was sent to it at the counter.`,
+          `已将 ${proof.account.provenPhoneMasked ?? ''} 设为已验证手机号：已经运营商核验登记在本人名下，本人已输入发送到该号码的短信验证码。`,
+          `${proof.account.provenPhoneMasked ?? ''} is now the proven phone: confirmed by the carrier as registered to the person, who typed the code texted to it.`,
         )
       : proof.provenPhone === 'cleared'
         ? t(
@@ -220,6 +227,38 @@ export function counterBody(t: Translate, input: CounterPageInput): SafeHtml {
                 )}
               </p>
               ${fieldError(errors, 'password')}
+              ${
+                input.codeSentTo !== undefined
+                  ? html`${
+                        input.codeSentTo
+                          ? notice(
+                              'info',
+                              t(
+                                `已向 ${input.codeSentTo} 发送短信验证码（5 分钟内有效）：请本人查看手机后输入；如账号密码已知，请本人再次输入。`,
+                                `A code was texted to ${input.codeSentTo} (valid 5 minutes): the person reads it from their phone and types it; and the account password again, if they know it.`,
+                              ),
+                              'counter-code-sent',
+                            )
+                          : html``
+                      }
+                      <label for="code">${counterLabels.code(t)}</label>
+                      <input
+                        type="text"
+                        id="code"
+                        name="code"
+                        inputmode="numeric"
+                        autocomplete="one-time-code"
+                        maxlength="6"
+                        ${invalid(errors, 'code')}
+                      />
+                      ${fieldError(errors, 'code')}`
+                  : html`<p class="hint">
+                      ${t(
+                        '设置新手机号时，将先向该号码发送短信验证码，本人输入后才会保存。',
+                        'Setting a new number first texts a code to it: nothing is saved until the person types it.',
+                      )}
+                    </p>`
+              }
               <button type="submit">${t('确认当面核验', 'Prove in person')}</button>
               <a class="button secondary" href="/console/counter">${t('重新查找', 'Find another')}</a>
             </form>`

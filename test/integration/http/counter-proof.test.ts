@@ -6,7 +6,8 @@ import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { phoneDigest } from '../../../shared/identity/sms-codes.js';
 import { auditEntriesOf } from '../../support/audit-entries.js';
 import { agencyHeadToken, appointClerk, clerkToken } from '../../support/clerks.js';
-import { postJson } from '../../support/http-api.js';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { postJson, scanItems } from '../../support/http-api.js';
 import { newIdNumber } from '../../support/in-memory-identity.js';
 import { CarrierOfNumbers, outbox } from '../../support/in-memory-sms.js';
 import { authorizationRequest, demoPlatform, runFlow, type RelyingParty } from '../../support/oidc-flows.js';
@@ -74,6 +75,22 @@ async function stored(idNumber: string) {
       (e) => e.holderMasked === account.masked,
     );
     return { account, entries, digest: (phone: string) => phoneDigest(deps.lookupMac, phone) };
+  } finally {
+    deps.doc.destroy();
+    deps.kms.destroy();
+  }
+}
+
+/** As if a minute had passed since the last code was sent: the phones' send intervals forgotten. */
+async function aMinuteBetweenCodes() {
+  const deps = buildDependencies(runtime.config);
+  try {
+    for (const item of await scanItems('login-attempts#sms-send#')) {
+      if (!String(item.pk).endsWith('#interval')) continue;
+      await deps.doc.send(
+        new DeleteCommand({ TableName: runtime.config.tableName, Key: { pk: item.pk, sk: item.sk } }),
+      );
+    }
   } finally {
     deps.doc.destroy();
     deps.kms.destroy();
@@ -175,13 +192,34 @@ describe('a counter clerk proves a person in person', () => {
       errors: [{ path: 'phone' }],
     });
 
-    const proved = await postJson(runtime, '/counter/accounts/prove', counterToken, {
+    // Setting the new phone texts a code to it first; nothing is saved until it is typed back (review R30
+    // H1: the clerk alone typing a number the carrier lists for the person made it theirs).
+    const setNew = {
       idNumber: p.idNumber,
       name: p.name,
       checkedIdCard: true,
       provenPhone: 'set',
       phone: replacement,
+    };
+    const sent = await postJson(runtime, '/counter/accounts/prove', counterToken, setNew);
+    expect(sent.status, await sent.clone().text()).toBe(202);
+    expect(await sent.json()).toEqual({
+      codeSent: true,
+      phoneMasked: `${replacement.slice(3, 6)}****${replacement.slice(-4)}`,
     });
+    const code = await lastCodeTo(replacement);
+    expect(code).toMatch(/^\d{6}$/);
+    const wrongCode = await postJson(runtime, '/counter/accounts/prove', counterToken, {
+      ...setNew,
+      code: code === '000000' ? '111111' : '000000',
+    });
+    expect(wrongCode.status).toBe(400);
+    expect(await wrongCode.json()).toMatchObject({
+      errors: [{ path: 'code', code: 'code_wrong_or_expired' }],
+    });
+    expect((await stored(p.idNumber)).account.assurance).toBe('possession-verified');
+    expect(await signsIn(p.idNumber, p.password)).toBe(true);
+    const proved = await postJson(runtime, '/counter/accounts/prove', counterToken, { ...setNew, code });
     expect(proved.status, await proved.clone().text()).toBe(200);
     const masked = `${replacement.slice(3, 6)}****${replacement.slice(-4)}`;
     expect(await proved.json()).toEqual({
@@ -198,7 +236,8 @@ describe('a counter clerk proves a person in person', () => {
     const after = await stored(p.idNumber);
     expect(after.account.provenPhone).toBe(await after.digest(replacement));
     expect(after.entries.map((e) => e.action).sort()).toEqual([
-      // The phone the carrier did not confirm: traced (review R30 H2).
+      // The phone the carrier did not confirm, and the wrong code: traced (review R30 H1, H2).
+      'account.proof_refused',
       'account.proof_refused',
       'account.proven',
       'account.proven_phone_set',
@@ -212,15 +251,16 @@ describe('a counter clerk proves a person in person', () => {
     // The old password opens nothing now: whoever knew it is out.
     expect(await signsIn(p.idNumber, p.password)).toBe(false);
 
-    // The person resets online with the new phone, and signs in with their new password.
+    // The person resets online with the new phone (a minute later), and signs in with their new password.
+    await aMinuteBetweenCodes();
     const ua = browser();
     const atLogin = await runFlow(ua, (await authorizationRequest(platform)).url, {});
     const reset = new URL(`/interaction/${uidOf(atLogin.page!.html)}/reset`, runtime.baseUrl);
     await ua.navigate(reset, { form: { idNumber: p.idNumber, phone: replacement, send: '1' } });
-    const code = await lastCodeTo(replacement);
-    expect(code).toMatch(/^\d{6}$/);
+    const resetCode = await lastCodeTo(replacement);
+    expect(resetCode).not.toBe(code);
     const completed = await ua.navigate(reset, {
-      form: { idNumber: p.idNumber, phone: replacement, code: code!, password: 'back-at-last-2026' },
+      form: { idNumber: p.idNumber, phone: replacement, code: resetCode!, password: 'back-at-last-2026' },
     });
     expect(completed.page?.status ?? 'left').not.toBe(400);
     expect(await signsIn(p.idNumber, 'back-at-last-2026')).toBe(true);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../../infra/local/demo-data.js';
 import { agencyHeadToken, appointClerk, clerkConsole } from '../../support/clerks.js';
 import { postJson } from '../../support/http-api.js';
+import { outbox } from '../../support/in-memory-sms.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import type { UserAgent } from '../../support/user-agent.js';
 
@@ -74,22 +75,37 @@ describe('the counter page of the issuer console', () => {
     expect(untickedPage).toContain('核对身份证：请先当面核对本人与居民身份证，再勾选。');
     expect(untickedPage).toContain('id="counter-masked"');
 
-    const proved = await counter.request('/console/counter', {
-      form: {
-        step: 'prove',
-        idNumber: person.idNumber,
-        name: person.name,
-        checkedIdCard: 'yes',
-        provenPhone: 'set',
-        phone: person.phone,
-      },
+    // A new phone: first a code texted to it, the form again with the code's field (review R30 H1).
+    const setPhone = {
+      step: 'prove',
+      idNumber: person.idNumber,
+      name: person.name,
+      checkedIdCard: 'yes',
+      provenPhone: 'set',
+      phone: person.phone,
+    };
+    const phoneMasked = `${person.phone.slice(3, 6)}****${person.phone.slice(-4)}`;
+    const sent = await counter.request('/console/counter', { form: setPhone });
+    expect(sent.status).toBe(200);
+    const sentPage = await sent.text();
+    expect(sentPage).toContain(`已向 ${phoneMasked} 发送短信验证码`);
+    expect(sentPage).toContain('id="code"');
+    expect(sentPage).not.toContain('已完成当面核验');
+    const code = (await outbox(runtime)).filter((m) => m.to === person.phone).at(-1)?.code;
+    expect(code).toMatch(/^\d{6}$/);
+    const wrong = await counter.request('/console/counter', {
+      form: { ...setPhone, code: code === '000000' ? '111111' : '000000' },
     });
+    expect(wrong.status).toBe(400);
+    const wrongPage = await wrong.text();
+    expect(wrongPage).toContain('短信验证码：错误或已过期，请重新发送。');
+    expect(wrongPage).not.toContain('已完成当面核验');
+    const proved = await counter.request('/console/counter', { form: { ...setPhone, code: code! } });
     expect(proved.status).toBe(200);
     const done = await proved.text();
-    const phoneMasked = `${person.phone.slice(3, 6)}****${person.phone.slice(-4)}`;
     expect(done).toContain('已完成当面核验');
     expect(done).toContain(
-      `已将 ${phoneMasked} 设为已验证手机号：由经办人录入，已经运营商核验登记在本人名下；窗口未向该号码发送短信验证码。`,
+      `已将 ${phoneMasked} 设为已验证手机号：已经运营商核验登记在本人名下，本人已输入发送到该号码的短信验证码。`,
     );
     expect(done).toContain('id="counter-done-took-over"');
     expect(done).not.toContain(person.idNumber);

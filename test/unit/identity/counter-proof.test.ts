@@ -61,6 +61,20 @@ describe('a takeover at the counter', () => {
     createdAt,
   });
 
+  const setPhone = () => ({
+    idNumber,
+    name: '王小明',
+    checkedIdCard: true as const,
+    provenPhone: 'set' as const,
+    phone,
+  });
+  /** The new phone's code: asked for (202), texted by the sender. */
+  const codeSent = async () => {
+    expect(await proveAtCounter(setPhone(), clerk, deps)).toMatchObject({ codeSent: true });
+    await deps.smsJobs.runAll(deps);
+    return deps.sms.sent.at(-1)!.code!;
+  };
+
   beforeEach(async () => {
     deps = world();
     idNumber = parseIdNumber(newIdNumber(), new Date());
@@ -87,13 +101,9 @@ describe('a takeover at the counter', () => {
       deps.passkeys.listFor = listFor;
       throw new Error('injected: the passkeys could not be listed');
     };
-    await expect(
-      proveAtCounter(
-        { idNumber, name: '王小明', checkedIdCard: true, provenPhone: 'set', phone },
-        clerk,
-        deps,
-      ),
-    ).rejects.toThrow('injected');
+    await expect(proveAtCounter({ ...setPhone(), code: await codeSent() }, clerk, deps)).rejects.toThrow(
+      'injected',
+    );
     const saved = (await deps.accounts.findByLookupKey(lookupKey))!;
     expect(saved.assurance).toBe('in-person-verified');
     expect(saved.proofCleanup).toEqual({ passkeysBefore: expect.any(String) });
@@ -112,11 +122,7 @@ describe('a takeover at the counter', () => {
 
   it('that succeeds leaves no mark behind', async () => {
     await deps.passkeys.add(passkey('cred-squatter', '2026-01-02T00:00:00Z'));
-    const proof = await proveAtCounter(
-      { idNumber, name: '王小明', checkedIdCard: true, provenPhone: 'set', phone },
-      clerk,
-      deps,
-    );
+    const proof = await proveAtCounter({ ...setPhone(), code: await codeSent() }, clerk, deps);
     expect(proof).toMatchObject({ tookOver: true, provenPhone: 'set' });
     expect(await deps.passkeys.listFor('acc_squatter')).toEqual([]);
     expect(deps.signIns.ended).toEqual([{ personId: 'acc_squatter' }]);

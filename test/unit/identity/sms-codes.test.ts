@@ -122,7 +122,7 @@ describe('SMS codes', () => {
     );
     expect(smsCodeText('123456', 'step-up')).toContain('用于登录验证');
     expect(smsCodeText('123456', 'register')).toContain('用于注册账号');
-    for (const purpose of ['step-up', 'reset', 'register'] as const) {
+    for (const purpose of ['step-up', 'reset', 'register', 'counter'] as const) {
       // One SMS segment (70 characters), and a template variable's six characters for the action.
       expect([...smsCodeText('123456', purpose)].length).toBeLessThanOrEqual(70);
       expect([...smsCodeActions[purpose]].length).toBeLessThanOrEqual(6);
