@@ -1,6 +1,7 @@
 import { batchLicencesQuery, batchViewSchema, submitBatchInput } from '../../shared/licence/batches.js';
 import {
   counterAccountSchema,
+  counterCodeSentSchema,
   counterLookupInput,
   counterProofInput,
   counterProofSchema,
@@ -800,7 +801,9 @@ export const operations: Operations = {
       'The issuer console’s token of a clerk appointed with `licences:issue` and `accounts:prove-in-person` ' +
       '(403 `clerk_scope_missing` otherwise), at level 3, for an active issuer. The ID number is checked ' +
       '(GB 11643) and the name against the population registry (400 `registry_mismatch` naming `name`). ' +
-      'Posted, so that the number stays out of URLs and logs.',
+      'Posted, so that the number stays out of URLs and logs. A mismatch and a number without an account ' +
+      'are audited (`account.lookup_refused`, the clerk’s reference and the masked number) and counted on ' +
+      'the clerk’s own counter (429 past it).',
     tag: 'Licences',
     body: counterLookupInput,
     responses: { 200: { description: 'The account, masked', schema: counterAccountSchema } },
@@ -808,6 +811,7 @@ export const operations: Operations = {
       400: ['invalid_request', 'registry_mismatch'],
       403: [...issuerClientProblems[403], 'clerk_scope_missing', 'clerk_only'],
       404: ['account_not_found'],
+      429: ['too_many_requests'],
     },
   },
   'POST /counter/accounts/prove': {
@@ -815,19 +819,31 @@ export const operations: Operations = {
     summary: 'A counter clerk proves a person in person: level 3, and keeps, sets or clears the proven phone',
     description:
       'As the lookup, with `checkedIdCard: true` (the clerk compared the person with their ID card). ' +
-      '`provenPhone: set` takes `phone`, the person’s own, which the carrier registry must confirm for ' +
-      'their number and name (400 `phone_not_confirmed`); no SMS code is sent at the counter. With the ' +
-      'account’s `password`, typed by the person (403 `wrong_password`), nothing else ends; without it a ' +
-      'new phone must be set (400 `password_or_new_phone_required`) and the account is taken back for the ' +
-      'person: its password replaced, every sign-in, passkey and platform consent ended; they set a password ' +
-      'with the reset and a code to the new phone. Audited with the clerk’s reference.',
+      'With the account’s `password`, typed by the person (checked first, throttled as a sign-in and per ' +
+      'clerk: 403 `wrong_password`, then 429), nothing else ends; without it a new phone must be set (400 ' +
+      '`password_or_new_phone_required`) and the account is taken back for the person: its password ' +
+      'replaced, every sign-in, passkey and platform consent ended; they set a password with the reset and ' +
+      'a code to the new phone. `provenPhone: set` takes `phone`, the person’s own, which the carrier ' +
+      'registry must confirm for their number and name (400 `phone_not_confirmed`), and which the person ' +
+      'must hold: without `code`, a code is texted to it and the answer is 202, nothing saved; with it, the ' +
+      'code is checked (400 `code_wrong_or_expired` naming `code`; 5 tries, 5 minutes). Every proof, and ' +
+      'every refusal (`account.proof_refused`), is audited with the clerk’s reference and the masked ' +
+      'number. 409 `account_changed`: the account changed meanwhile; try again.',
     tag: 'Licences',
     body: counterProofInput,
-    responses: { 200: { description: 'What was done', schema: counterProofSchema } },
+    responses: {
+      200: { description: 'What was done', schema: counterProofSchema },
+      202: {
+        description: 'A code was texted to the new phone: send again with `code`',
+        schema: counterCodeSentSchema,
+      },
+    },
     problems: {
       400: ['invalid_request', 'registry_mismatch', 'phone_not_confirmed', 'password_or_new_phone_required'],
       403: [...issuerClientProblems[403], 'clerk_scope_missing', 'clerk_only', 'wrong_password'],
       404: ['account_not_found'],
+      409: ['account_changed'],
+      429: ['too_many_requests'],
     },
   },
   'DELETE /me/account': {

@@ -60,7 +60,7 @@ import type { ItemKey } from './conditional.js';
  * | agent appointments of an entity, one per person | table | `entity-agents#<creditCode>` | `person#<lookupKey>` |
  * | agent appointments naming a person       | gsi1   | `agent-person#<lookupKey>`    | `<creditCode>`      |
  * | agent appointments of an entity          | gsi2   | `entity-agents#<creditCode>`  | `<lookupKey>`       |
- * | login throttle counter (TTL)             | table  | `login-attempts#<kind>#<key>`: kind `pair`, `account`, `source`, `registration` or `client`; addresses as keyed digests | `login-attempts` |
+ * | login throttle counter (TTL)             | table  | `login-attempts#<kind>#<key>`: kind `pair`, `account`, `source`, `registration`, `client` or `appointment` (a representative's lookup key, or `counter-clerk.<clerk reference>` for a counter clerk: counter-proof.ts); addresses as keyed digests | `login-attempts` |
  * | open page session (TTL), by SHA-256 of its id | table | `web-session#<sha256>`   | `web-session`       |
  * | scan-to-login code (TTL), one per sign-in, by SHA-256 of its codes' slot | table | `scan-login#<sha256>` | `scan-login` |
  * | DPoP proof accepted by our API (TTL, its `iat` window), by SHA-256 of its key's thumbprint and `jti` | table | `dpop-proof#<sha256>` | `dpop-proof` |

@@ -11,6 +11,7 @@ import { drivingLicenceBody, issued, licencePath, newIdNumber } from '../../supp
 import { adminToken, writtenAccessToken } from '../../support/oidc-flows.js';
 import { answerErrors, compileDocument, type DocumentCheck } from '../../support/openapi-responses.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { putInRegistry } from '../../support/sharing-flows.js';
 import { SoftwareAuthenticator } from '../../support/software-authenticator.js';
 import { startFakeHttpServer } from '../../support/fake-http-server.js';
 
@@ -949,13 +950,13 @@ describe('the answers of every documented route match GET /openapi.json', () => 
 
   it('a counter clerk’s proof in person (当面核验)', async () => {
     const head = await agencyHeadToken(runtime);
-    const clerk = await appointClerk(
-      runtime,
-      head,
-      runtime.credentials.issuer.creditCode,
-      { idNumber: newIdNumber(), name: '窗口丙', phone: '+8613766669001' },
-      ['licences:issue', 'accounts:prove-in-person'],
-    );
+    // A clerk the population registry knows (an appointment's name is checked against it).
+    const clerkPerson = { idNumber: newIdNumber(), name: '窗口丙', phone: '+8613766669001' };
+    await putInRegistry(runtime, clerkPerson.idNumber, clerkPerson.name);
+    const clerk = await appointClerk(runtime, head, runtime.credentials.issuer.creditCode, clerkPerson, [
+      'licences:issue',
+      'accounts:prove-in-person',
+    ]);
     const { token } = await clerkToken(runtime, clerk);
     const { citizen } = runtime.credentials;
     const person = { idNumber: citizen.idNumber, name: citizen.name };
