@@ -6,6 +6,8 @@
  * @packageDocumentation
  */
 
+import { concatBytes } from './concat-bytes.js';
+
 /** Why a body could not be had: larger than the bound, or the connection failed while it was read. */
 export class BodyReadError extends Error {
   constructor(
@@ -16,16 +18,6 @@ export class BodyReadError extends Error {
     super(message, options);
     this.name = 'BodyReadError';
   }
-}
-
-function concat(chunks: readonly Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
 
 const utf8 = new TextDecoder('utf-8');
@@ -78,5 +70,5 @@ export async function readBoundedText(response: Response, maxBytes: number): Pro
     }
     chunks.push(chunk.value);
   }
-  return utf8.decode(concat(chunks, length));
+  return utf8.decode(concatBytes(chunks, length));
 }

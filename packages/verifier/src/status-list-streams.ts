@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import { StatusListError, type Compression } from './status-list.js';
+import { concatBytes } from './concat-bytes.js';
 
 function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
   return new ReadableStream({
@@ -14,16 +15,6 @@ function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
       controller.close();
     },
   });
-}
-
-function concat(chunks: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
 
 /**
@@ -64,7 +55,7 @@ export async function inflateWithStreams(
       cause: error,
     });
   }
-  return concat(chunks, length);
+  return concatBytes(chunks, length);
 }
 
 /** Compresses to the ZLIB format with the platform's default level. */
@@ -80,7 +71,7 @@ export async function deflateWithStreams(bytes: Uint8Array): Promise<Uint8Array>
     chunks.push(value);
     length += value.length;
   }
-  return concat(chunks, length);
+  return concatBytes(chunks, length);
 }
 
 /**

@@ -3,6 +3,7 @@ import type { CounterAccount, CounterProof } from '../console/issuer-api.js';
 import { html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
 import { notice } from '../kit/layout.js';
+import { fieldErrorsOf } from '../kit/labelled-input.js';
 import { consoleBar, type ConsoleWho } from './console-common.js';
 
 /** The fields of the counter's forms, as the clerk types them (the ID number only ever posted). */
@@ -83,7 +84,7 @@ export function counterFieldMessage(t: Translate, path: string, code: string | u
 
 function fieldError(errors: Record<string, string>, field: string): SafeHtml {
   const message = errors[field];
-  return message ? html`<p class="field-error" id="${field}-error">${message}</p>` : html``;
+  return fieldErrorsOf(field, message === undefined ? [] : [message]);
 }
 
 function invalid(errors: Record<string, string>, field: string): SafeHtml {
