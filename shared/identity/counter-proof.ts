@@ -23,7 +23,7 @@ import {
 import type { AccountStore } from './account-store.js';
 import { acrOf, assuranceLevelOf } from './assurance.js';
 import { requirePasswordAgain } from './fresh-sign-in.js';
-import { LoginThrottle, type LoginAttemptStore, type ThrottleKey } from './login-throttle.js';
+import { LoginThrottle, type Admission, type LoginAttemptStore, type ThrottleKey } from './login-throttle.js';
 import type { PasskeyStore } from './passkeys.js';
 import { finishProofCleanup, requestPhoneProof, type SmsRequestDependencies } from './phone-proof.js';
 import type { PasswordHasher } from './password-hasher.js';
@@ -157,6 +157,26 @@ export interface CounterClerk {
  */
 function clerkThrottleKey(clerk: CounterClerk): ThrottleKey {
   return { kind: 'appointment', key: `counter-clerk.${clerk.clerk ?? clerk.actor}` };
+}
+
+/**
+ * Counts one try on the clerk's counter ({@link clerkThrottleKey}), or refuses with 429 saying `what`
+ * was tried too often; the caller gives the count back with `throttle.succeeded` once the try succeeds.
+ */
+async function admitClerk(
+  clerk: CounterClerk,
+  what: string,
+  deps: Pick<CounterProofDependencies, 'loginAttempts' | 'clock'>,
+): Promise<{ throttle: LoginThrottle; admission: Extract<Admission, { admitted: true }> }> {
+  const throttle = new LoginThrottle(deps.loginAttempts, deps.clock);
+  const admission = await throttle.admit([clerkThrottleKey(clerk)]);
+  if (!admission.admitted) {
+    throw new TooManyRequestsError(
+      `Too many ${what}; try again in ${admission.retryAfterSeconds} seconds`,
+      admission.retryAfterSeconds,
+    );
+  }
+  return { throttle, admission };
 }
 
 /** What a refusal leaves in the audit trail: the clerk's reference and the masked ID number, no more. */
@@ -375,14 +395,7 @@ async function checkedAccount(
   // Each answer says whether a name goes with a number, and whether the number has an account: counted
   // on the clerk's counter before the registry is asked, as an agent's appointment is (`entities.ts`),
   // given back when the account is found; a refusal is audited (review R30 M1).
-  const throttle = new LoginThrottle(deps.loginAttempts, deps.clock);
-  const admission = await throttle.admit([clerkThrottleKey(clerk)]);
-  if (!admission.admitted) {
-    throw new TooManyRequestsError(
-      `Too many people looked up without a match; try again in ${admission.retryAfterSeconds} seconds`,
-      admission.retryAfterSeconds,
-    );
-  }
+  const { throttle, admission } = await admitClerk(clerk, 'people looked up without a match', deps);
   const lookupKey = await personLookupKey(deps.lookupMac, idNumber);
   const registered = await deps.registry.findPerson(lookupKey, idNumber);
   if (!registered || comparableName(registered.name) !== comparableName(input.name)) {
@@ -417,14 +430,7 @@ async function passwordTypedAgain(
   clerk: CounterClerk,
   deps: Pick<CounterProofDependencies, 'passwords' | 'loginAttempts' | 'lookupMac' | 'clock' | 'audit'>,
 ): Promise<void> {
-  const throttle = new LoginThrottle(deps.loginAttempts, deps.clock);
-  const admission = await throttle.admit([clerkThrottleKey(clerk)]);
-  if (!admission.admitted) {
-    throw new TooManyRequestsError(
-      `Too many wrong passwords at this counter; try again in ${admission.retryAfterSeconds} seconds`,
-      admission.retryAfterSeconds,
-    );
-  }
+  const { throttle, admission } = await admitClerk(clerk, 'wrong passwords at this counter', deps);
   try {
     await requirePasswordAgain(
       account,
