@@ -15,6 +15,7 @@ import { table } from '../../shared/adapters/dynamo/table.js';
 import { parseForm, UserAgent } from '../support/user-agent.js';
 import { median, spread, type GoalRow } from './goals.js';
 import { measure, type Measured } from './measure.js';
+import { embeddedCallCost, type CallCost } from './dynamo-call-cost.js';
 import { baselineRedirectUri, total } from './processes/protocol.js';
 import { spawnBenchChild, type BenchChild } from './processes/spawn.js';
 
@@ -272,6 +273,23 @@ export async function runtimeOverhead(): Promise<{
 }
 
 /**
+ * What the single sign-on's DynamoDB calls are of the service's CPU per flow, from one call's cost
+ * measured apart (`embeddedCallCost`), and the ratio the flow could reach with none at all, if its rate
+ * rose in proportion to the CPU saved (the rate is bound by the service's CPU: docs/benchmarks.md): how
+ * far fewer calls, or a faster store, could move the goal's row.
+ */
+function ceilingWithoutCalls(calls: number, cost: CallCost, cpuMsPerFlow: number, ratio: number): string[] {
+  const callsMs = (calls * cost.cpuMicros) / 1000;
+  const rest = cpuMsPerFlow - callsMs;
+  return [
+    `One DynamoDB call, measured apart (GetItem and PutItem through the functions' document client, the in-process`,
+    `  transport and the embedded DynamoDB's worker): ${cost.cpuMicros.toFixed(0)} µs of CPU (all threads), ${cost.callingThreadMicros.toFixed(0)} µs of the calling thread.`,
+    `  Single sign-on's ${calls.toFixed(1)} calls are about ${callsMs.toFixed(2)} ms of ours' ${cpuMsPerFlow.toFixed(2)} ms per flow; with none at all, ${rest.toFixed(2)} ms:`,
+    `  a ratio of at most about ${((ratio * cpuMsPerFlow) / rest).toFixed(2)} (the measured ${ratio.toFixed(2)} × ${cpuMsPerFlow.toFixed(2)} ÷ ${rest.toFixed(2)}).`,
+  ];
+}
+
+/**
  * Sign-in and `POST /verify` over HTTP with the service (the local runtime), the baseline (oidc-provider
  * alone) and this load generator in three processes, rounds interleaved: single sign-on against the
  * baseline's single sign-on, `/verify` against `/healthz` on the same runtime, and the DynamoDB and KMS
@@ -392,6 +410,7 @@ export default async function run(): Promise<GoalRow[]> {
       health,
     );
     const overhead = await runtimeOverhead();
+    const callCost = await embeddedCallCost();
 
     const cpuMs = (runs: CpuPerTask[], part: keyof CpuPerTask) => median(runs.map((r) => r[part])).toFixed(2);
     const rate = (runs: Measured[]) => Math.round(median(runs.map((m) => m.rate)));
@@ -441,6 +460,12 @@ export default async function run(): Promise<GoalRow[]> {
         `CPU time per single sign-on (medians of the rounds; ${cpus().length} cores): ours ${cpuMs(ssoRounds.cpu.ours, 'child')} ms in the service,`,
         `  ${cpuMs(ssoRounds.cpu.ours, 'loadGenerator')} ms in the load generator; the baseline ${cpuMs(ssoRounds.cpu.baseline, 'child')} ms in oidc-provider alone, ` +
           `${cpuMs(ssoRounds.cpu.baseline, 'loadGenerator')} ms in the load generator`,
+        ...ceilingWithoutCalls(
+          sso.dynamo,
+          callCost,
+          median(ssoRounds.cpu.ours.map((r) => r.child)),
+          median(ssoRounds.ratios),
+        ),
       ].join('\n'),
     );
 
