@@ -47,6 +47,7 @@ import { withRequestLogKeys } from '../shared/logger.js';
 import {
   codeHintKey,
   cookieKeys,
+  dpopNonceSecret,
   interactionCookieKey,
   pairwiseSalt,
   scanLoginCookieKey,
@@ -145,6 +146,8 @@ async function build(deps: Dependencies): Promise<Built> {
     // keys derived from the lookup key (which they hold) they could sign a person's session cookie.
     cookieKeys: await cookieKeys(deps.interactionMac),
     pairwiseSalt: await pairwiseSalt(deps.lookupMac),
+    // From the provider's own key too: whoever derives it can compute the DPoP nonces of minutes to come.
+    dpopNonceSecret: await dpopNonceSecret(deps.interactionMac),
     codeIds,
     directory: deps.directory,
     accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,

@@ -297,7 +297,9 @@ export function openApiDocument(
           scheme: 'DPoP',
           description:
             'An access token bound to a key (RFC 9449), with a `DPoP` proof header for each request; a ' +
-            'token bound to a key is refused as Bearer (docs/integrating.md)',
+            'token bound to a key is refused as Bearer. Our API asks for no DPoP nonce; the token ' +
+            'endpoint does (`400 use_dpop_nonce` with a `DPoP-Nonce` header: send the request again ' +
+            'with that nonce in a new proof; docs/integrating.md)',
         },
       },
     },

@@ -61,3 +61,15 @@ export function interactionCookieKey(interactionMac: Mac): Promise<Uint8Array> {
 export function scanLoginCookieKey(interactionMac: Mac): Promise<Uint8Array> {
   return derivedSecret(interactionMac, 'scan-login-cookie/v1');
 }
+
+/**
+ * The secret of the token endpoint's DPoP nonces (RFC 9449 §8; oidc-provider's `features.dPoP.nonceSecret`,
+ * 32 bytes): each nonce is an HKDF of it and the minute, so every container issues and accepts the same
+ * ones with no storage. Derived from the interaction key, which only the OpenID provider holds: whoever
+ * derives it can compute the nonces of any minute to come, and so pre-make proofs again (a stolen key's
+ * proofs for later), which the nonces are there to stop. Rotating it costs each DPoP client one
+ * `use_dpop_nonce` answer more (the nonce it holds no longer checks; it retries with the new one).
+ */
+export function dpopNonceSecret(interactionMac: Mac): Promise<Uint8Array> {
+  return derivedSecret(interactionMac, 'dpop-nonce/v1');
+}

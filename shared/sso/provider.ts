@@ -73,6 +73,12 @@ export interface ProviderDependencies {
   /** Secret for pairwise subjects (derived from the KMS MAC key once per container). */
   pairwiseSalt: Uint8Array;
   /**
+   * The secret of the DPoP nonces (32 bytes, `dpopNonceSecret` of derived-secrets.ts): the token and
+   * pushed authorization endpoints take a DPoP proof only with a nonce of the last minutes
+   * ({@link dpopNonceRequired}).
+   */
+  dpopNonceSecret: Uint8Array;
+  /**
    * Seals the read hints of authorization codes (`code-ids.ts`), so that the token endpoint reads a code
    * and what it needs in one round trip; without it codes keep the provider's own form.
    */
@@ -264,6 +270,16 @@ export function createProvider(deps: ProviderDependencies): Provider {
         },
       },
       devInteractions: { enabled: false },
+      // DPoP (RFC 9449), on by default, with server nonces (§8): a proof at the token or pushed
+      // authorization endpoint must carry a nonce this provider issued in the last minutes, else the answer
+      // is `400 use_dpop_nonce` with a `DPoP-Nonce` header, which openid-client retries with (oauth4webapi
+      // leaves the retry to its caller). The nonces are the provider's own, stateless: an HKDF of the secret and the minute, the same
+      // in every container, no table call (docs/openid-connect.md, "Tokens bound to a key").
+      dPoP: {
+        enabled: true,
+        nonceSecret: Buffer.from(deps.dpopNonceSecret),
+        requireNonce: dpopNonceRequired,
+      },
       // The claims parameter only to ask for a level (an essential `acr`): any other claim asked through
       // it would be granted on the consent page beyond the client's scopes (the `id_number` of a platform
       // not entitled to `idcard`), so a request that asks for one is refused.
@@ -605,6 +621,20 @@ function sessionIdsNamingTheirUid(provider: Provider): void {
     configurable: true,
     writable: true,
   });
+}
+
+/**
+ * The provider's endpoints whose DPoP proofs must carry a server nonce (RFC 9449 §8): those that take a
+ * proof not bound to an access token, the token endpoint (its proof binds the tokens it issues: a refresh
+ * token's proofs are all a thief needs) and the pushed authorization endpoint (`dpop_jkt`). Without a
+ * nonce, a proof is good at whatever time its `iat` names, so someone who held the key for a moment could
+ * make proofs for the weeks a refresh token lasts; a nonce is known only from the last minutes' answers.
+ * Userinfo, like our API, takes proofs bound to one short-lived access token (`ath`) and requires none: it
+ * checks one that is sent (openid-client sends the token endpoint's, the origin being the same).
+ */
+export function dpopNonceRequired(ctx: KoaContextWithOIDC): boolean {
+  const route = ctx.oidc?.route;
+  return route === 'token' || route === 'pushed_authorization_request';
 }
 
 /**

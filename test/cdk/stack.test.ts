@@ -1071,7 +1071,10 @@ describe('ElicenceStack', () => {
       });
     });
 
-    it('gives the interaction key to oidc alone: no other holder of the lookup key can seal a sign-in', () => {
+    // The interaction key's derivations: the sealed sign-ins, the provider's cookie keys, the code hints,
+    // the scan-to-login cookie's MAC, and the DPoP nonces' secret (whoever holds it computes the token
+    // endpoint's nonces of minutes to come: shared/sso/derived-secrets.ts, `dpopNonceSecret`).
+    it('gives the interaction key to oidc alone: no other holder of the lookup key can seal a sign-in or mint a DPoP nonce', () => {
       const key = template.toJSON().Resources[logicalId(stack.keys.interaction)] as {
         DeletionPolicy: string;
         Properties: Json & { KeyPolicy: { Statement: Statement[] } };

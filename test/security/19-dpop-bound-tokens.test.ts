@@ -27,7 +27,8 @@ import {
  * Over real HTTP, with oauth4webapi and openid-client as the platform and the verifier app: a bound token
  * is refused as Bearer (401, a DPoP challenge), accepted with the DPoP scheme and a good proof, and
  * refused with a proof for another URL or method, a replayed proof, a wrong `ath`, a proof of another
- * key, or none; an unbound token with the DPoP scheme is refused too.
+ * key, or none; an unbound token with the DPoP scheme is refused too. The token and pushed authorization
+ * endpoints ask for a DPoP nonce (`20-dpop-nonces.test.ts`): oauth4webapi's requests retry once with it.
  */
 
 let runtime: TestRuntime;
@@ -37,6 +38,20 @@ const insecure = { [oauth.allowInsecureRequests]: true } as const;
 
 /** A DPoP key pair as a platform keeps it (extractable public half: the libraries put it in the proof). */
 const newKeyPair = () => generateKeyPair('ES256', { extractable: true }) as Promise<CryptoKeyPair>;
+
+/**
+ * `request` once more when the token or pushed authorization endpoint asks for a DPoP nonce
+ * (`use_dpop_nonce`, RFC 9449 §8): oauth4webapi keeps the nonce of that answer in the DPoP handle but
+ * leaves the retry to its caller (openid-client retries itself).
+ */
+async function withNonceRetry<T>(request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    if (!oauth.isDPoPNonceError(error)) throw error;
+    return request();
+  }
+}
 
 /** The base64url SHA-256 of an access token: a proof's `ath` (RFC 9449 §4.2). */
 const athOf = (token: string) => createHash('sha256').update(token).digest('base64url');
@@ -136,23 +151,25 @@ describe('a person’s share, bound to the platform’s key (oauth4webapi: PAR, 
     const auth = oauth.ClientSecretBasic(platform.clientSecret);
     const codeVerifier = oauth.generateRandomCodeVerifier();
     const state = oauth.generateRandomState();
-    const pushed = await oauth.processPushedAuthorizationResponse(
-      as,
-      oauthClient,
-      await oauth.pushedAuthorizationRequest(
+    const pushed = await withNonceRetry(async () =>
+      oauth.processPushedAuthorizationResponse(
         as,
         oauthClient,
-        auth,
-        new URLSearchParams({
-          redirect_uri: platform.redirectUri,
-          response_type: 'code',
-          scope: 'openid',
-          state,
-          code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
-          code_challenge_method: 'S256',
-          authorization_details: JSON.stringify([licenceAccess(['driving-licence'], '办理车驾管业务')]),
-        }),
-        { ...insecure, DPoP: dpop },
+        await oauth.pushedAuthorizationRequest(
+          as,
+          oauthClient,
+          auth,
+          new URLSearchParams({
+            redirect_uri: platform.redirectUri,
+            response_type: 'code',
+            scope: 'openid',
+            state,
+            code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
+            code_challenge_method: 'S256',
+            authorization_details: JSON.stringify([licenceAccess(['driving-licence'], '办理车驾管业务')]),
+          }),
+          { ...insecure, DPoP: dpop },
+        ),
       ),
     );
     const authorize = new URL(as.authorization_endpoint!);
@@ -164,17 +181,19 @@ describe('a person’s share, bound to the platform’s key (oauth4webapi: PAR, 
     const consent = await steppedUpToConsent(runtime, ua, authorize, person);
     const { callback } = await callbackOf(ua, consent.url, {});
     const params = oauth.validateAuthResponse(as, oauthClient, callback, state);
-    const tokens = await oauth.processAuthorizationCodeResponse(
-      as,
-      oauthClient,
-      await oauth.authorizationCodeGrantRequest(
+    const tokens = await withNonceRetry(async () =>
+      oauth.processAuthorizationCodeResponse(
         as,
         oauthClient,
-        auth,
-        params,
-        platform.redirectUri,
-        codeVerifier,
-        { ...insecure, DPoP: dpop },
+        await oauth.authorizationCodeGrantRequest(
+          as,
+          oauthClient,
+          auth,
+          params,
+          platform.redirectUri,
+          codeVerifier,
+          { ...insecure, DPoP: dpop },
+        ),
       ),
     );
     expect(tokens.token_type).toBe('dpop');
