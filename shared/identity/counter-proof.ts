@@ -343,8 +343,10 @@ export async function proveAtCounter(
   };
   // A proof that changes nothing is still a proof at the counter: traced like the first (review R30 H2).
   if (entries.length === 0) entries.push({ ...by, action: 'account.proven' });
-  // What others opened ends before the account changes hands: a retry still sees it to end.
-  if (endsSignIns) await deps.platformConsents.withdrawAll(account.id);
+  // What others opened (the platforms' consents, the passkeys, the sign-ins) ends after the save
+  // (`finishProofCleanup`), never before: a save refused by a concurrent change (409 `account_changed`)
+  // leaves the account and its consents as they were (review R30 L3); a clean-up that fails after it is
+  // owed by the mark, and finished by the account's next proof.
   const saved = await saveWithTrace(
     `${inPersonProofAuditPrefix}${account.id}#${account.version + 1}`,
     entries as [AuditEntry, ...AuditEntry[]],

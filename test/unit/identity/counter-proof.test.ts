@@ -129,4 +129,60 @@ describe('a takeover at the counter', () => {
     expect(deps.signIns.withdrawn).toEqual(['acc_squatter']);
     expect((await deps.accounts.findByLookupKey(lookupKey))!.proofCleanup).toBeUndefined();
   });
+  /**
+   * The account changes between the proof's read and its save (the person's wallet, another counter): the
+   * save is refused (409 `account_changed`) before anything ends, and a retry does it all (review R30 L3:
+   * the consents were withdrawn before the save, the platforms told of a takeover that never happened).
+   */
+  const changedMeanwhile = () => {
+    const save = deps.accounts.save.bind(deps.accounts);
+    let changed = false;
+    deps.accounts.save = async (account, ...rest) => {
+      if (!changed && account.proofCleanup !== undefined) {
+        changed = true;
+        const now = (await deps.accounts.findByLookupKey(account.lookupKey))!;
+        await save({ ...now, name: '王小明' });
+      }
+      return save(account, ...rest);
+    };
+    return () => changed;
+  };
+
+  it('refused by a concurrent change of the account withdraws and ends nothing (review R30 L3)', async () => {
+    await deps.passkeys.add(passkey('cred-squatter', '2026-01-02T00:00:00Z'));
+    const code = await codeSent();
+    const changed = changedMeanwhile();
+    await expect(proveAtCounter({ ...setPhone(), code }, clerk, deps)).rejects.toMatchObject({
+      code: 'account_changed',
+    });
+    expect(changed()).toBe(true);
+    expect(deps.signIns.withdrawn).toEqual([]);
+    expect(deps.signIns.ended).toEqual([]);
+    expect((await deps.passkeys.listFor('acc_squatter')).map((p) => p.id)).toEqual(['cred-squatter']);
+    const account = (await deps.accounts.findByLookupKey(lookupKey))!;
+    expect(account).toMatchObject({
+      assurance: 'registry-verified',
+      passwordHash: 'fake$2$squatter-password',
+    });
+    expect(account.proofCleanup).toBeUndefined();
+  });
+
+  it("a phone's takeover refused by a concurrent change withdraws and ends nothing (review R30 L3)", async () => {
+    await deps.passkeys.add(passkey('cred-squatter', '2026-01-02T00:00:00Z'));
+    const reset = { purpose: 'reset' as const, lookupKey, phone };
+    await requestPhoneProof(reset, '203.0.113.5', deps, idNumber);
+    await deps.smsJobs.runAll(deps);
+    const changed = changedMeanwhile();
+    await expect(
+      completePhoneProof(reset, deps.sms.sent.at(-1)!.code!, { newPassword: 'owner-pass-1' }, deps),
+    ).rejects.toMatchObject({ code: 'account_changed' });
+    expect(changed()).toBe(true);
+    expect(deps.signIns.withdrawn).toEqual([]);
+    expect(deps.signIns.ended).toEqual([]);
+    expect((await deps.passkeys.listFor('acc_squatter')).map((p) => p.id)).toEqual(['cred-squatter']);
+    expect(await deps.accounts.findByLookupKey(lookupKey)).toMatchObject({
+      assurance: 'registry-verified',
+      passwordHash: 'fake$2$squatter-password',
+    });
+  });
 });
