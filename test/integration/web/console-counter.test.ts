@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../../infra/local/demo-data.js';
 import { agencyHeadToken, appointClerk, clerkConsole } from '../../support/clerks.js';
-import { postJson } from '../../support/http-api.js';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { buildDependencies } from '../../../functions/composition/dependencies.js';
+import { counterClerkDailyCaps } from '../../../shared/config.js';
+import { postJson, scanItems } from '../../support/http-api.js';
 import { outbox } from '../../support/in-memory-sms.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import type { UserAgent } from '../../support/user-agent.js';
@@ -120,5 +123,44 @@ describe('the counter page of the issuer console', () => {
     const page = await refused.text();
     expect(page).toContain('<h1>Prove a person in person</h1>');
     expect(page).toContain('Your appointment does not include “Prove in person”');
+  });
+  it("tells a clerk at the day's cap to come back tomorrow, in their language (review R30 L1)", async () => {
+    const head = await agencyHeadToken(runtime);
+    const busy = (
+      await clerkConsole(
+        runtime,
+        await appointClerk(runtime, head, runtime.credentials.issuer.creditCode, registryPeople[18]!, [
+          'licences:issue',
+          'accounts:prove-in-person',
+        ]),
+      )
+    ).ua;
+    const find = { form: { step: 'find', idNumber: person.idNumber, name: person.name } };
+    const before = new Set((await scanItems('login-attempts#counter-day#lookups#')).map((i) => i.pk));
+    expect((await busy.request('/console/counter', find)).status).toBe(200);
+    // The clerk's day filled, as 300 lookups would.
+    const [day] = (await scanItems('login-attempts#counter-day#lookups#'))
+      .map((i) => i.pk)
+      .filter((pk) => !before.has(pk));
+    const deps = buildDependencies(runtime.config);
+    try {
+      await deps.doc.send(
+        new UpdateCommand({
+          TableName: runtime.config.tableName,
+          Key: { pk: day, sk: 'login-attempts' },
+          UpdateExpression: 'SET failures = :cap',
+          ExpressionAttributeValues: { ':cap': counterClerkDailyCaps.lookups },
+        }),
+      );
+    } finally {
+      deps.doc.destroy();
+      deps.kms.destroy();
+    }
+    const refused = await busy.request('/console/counter', find);
+    expect(refused.status).toBe(429);
+    expect(await refused.text()).toContain('您今日的当面核验已达上限');
+    const english = await busy.request('/console/counter?lang=en', find);
+    expect(english.status).toBe(429);
+    expect(await english.text()).toContain('You reached today’s limit at the counter');
   });
 });

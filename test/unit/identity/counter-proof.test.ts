@@ -1,7 +1,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseIdNumber, type IdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
-import { proveAtCounter, type CounterProofDependencies } from '../../../shared/identity/counter-proof.js';
+import { operationsFilterPatterns } from '../../../infra/constructs/operations-alarms.js';
+import { counterClerkDailyCaps } from '../../../shared/config.js';
+import {
+  counterLookup,
+  proveAtCounter,
+  type CounterProofDependencies,
+} from '../../../shared/identity/counter-proof.js';
 import type { StoredPasskey } from '../../../shared/identity/passkeys.js';
 import { idNumberEncryptionContext } from '../../../shared/identity/person-account.js';
 import {
@@ -17,6 +23,7 @@ import {
   newIdNumber,
 } from '../../support/in-memory-identity.js';
 import { fakeMac } from '../../support/in-memory.js';
+import { filterPatternMatches as matches, loggedLines } from '../../support/logged-lines.js';
 import { RecordingSignInRevocation, smsJobDependencies } from '../../support/in-memory-sms.js';
 
 /**
@@ -184,5 +191,121 @@ describe('a takeover at the counter', () => {
       assurance: 'registry-verified',
       passwordHash: 'fake$2$squatter-password',
     });
+  });
+});
+
+/**
+ * A clerk's day at the counter is capped (review R30 L1): past `counterClerkDailyCaps`, lookups and proofs
+ * are refused until the next China-time day (429 `counter_daily_cap`, `Retry-After` to its start), each
+ * refusal audited. Before, a clerk could look up and prove people all day and night, seen only at the next
+ * review of the trail.
+ */
+describe("a clerk's day at the counter", () => {
+  let deps: ReturnType<typeof world>;
+  let idNumber: string;
+
+  beforeEach(async () => {
+    deps = world();
+    idNumber = newIdNumber();
+    const lookupKey = await personLookupKey(fakeMac, parseIdNumber(idNumber, new Date()));
+    await deps.registry.putPerson({ lookupKey, name: '李四', masked: '310104********0022' });
+    await deps.accounts.create({
+      id: 'acc_owner',
+      lookupKey,
+      masked: '310104********0022',
+      idNumberEncrypted: await deps.pii.encrypt(
+        parseIdNumber(idNumber, new Date()),
+        idNumberEncryptionContext('acc_owner'),
+      ),
+      name: '李四',
+      passwordHash: 'fake$2$owner-password',
+      assurance: 'registry-verified',
+      createdAt: '2026-01-01T00:00:00Z',
+      version: 1,
+    });
+  });
+
+  const refusals = () =>
+    deps.audit.entries.filter((e) => e.reason === 'in-person:daily_cap').map((e) => e.action);
+
+  it('refuses lookups past the cap until the next China-time day, audited', async () => {
+    // The test clock reads 2026-03-01T08:00Z: 16:00 in China, 8 hours before its next day.
+    const lines = await loggedLines(async () => {
+      for (let i = 0; i < counterClerkDailyCaps.lookups; i += 1) {
+        await counterLookup({ idNumber, name: '李四' }, clerk, deps);
+      }
+      await expect(counterLookup({ idNumber, name: '李四' }, clerk, deps)).rejects.toMatchObject({
+        kind: 'too_many_requests',
+        code: 'counter_daily_cap',
+        retryAfterSeconds: 8 * 3600,
+      });
+    });
+    expect(refusals()).toEqual(['account.lookup_refused']);
+    // The on-call's alarm counts the lookup that filled the day and the one refused past it
+    // (`Operations/CounterClerkCapAlarm`), from a line naming the clerk and never the person.
+    const counted = lines.filter((line) =>
+      matches(operationsFilterPatterns.counterClerkCap.logPatternString, line),
+    );
+    expect(counted.map((line) => JSON.parse(line) as object)).toEqual([
+      expect.objectContaining({ clerk: 'clerk-ref-1', capped: 'lookups', outcome: 'filled' }),
+      expect.objectContaining({ clerk: 'clerk-ref-1', capped: 'lookups', outcome: 'refused' }),
+    ]);
+    expect(lines.join('\n')).not.toContain(idNumber);
+    // Another clerk is not refused; this one is again at the China-time day's start.
+    await expect(
+      counterLookup({ idNumber, name: '李四' }, { ...clerk, clerk: 'clerk-ref-2' }, deps),
+    ).resolves.toMatchObject({ masked: '310104********0022' });
+    deps.clock.advanceSeconds(8 * 3600 - 1);
+    await expect(counterLookup({ idNumber, name: '李四' }, clerk, deps)).rejects.toMatchObject({
+      code: 'counter_daily_cap',
+      retryAfterSeconds: 1,
+    });
+    deps.clock.advanceSeconds(1);
+    await expect(counterLookup({ idNumber, name: '李四' }, clerk, deps)).resolves.toMatchObject({
+      assurance: 'registry-verified',
+    });
+  });
+
+  it('refuses proofs past the cap, the code step included, and saves nothing', async () => {
+    const prove = (more: object = {}) =>
+      proveAtCounter(
+        {
+          idNumber,
+          name: '李四',
+          checkedIdCard: true,
+          provenPhone: 'keep',
+          password: 'owner-password',
+          ...more,
+        },
+        clerk,
+        deps,
+      );
+    for (let i = 0; i < counterClerkDailyCaps.proofs; i += 1) await prove();
+    const before = (await deps.accounts.findByLookupKey(
+      await personLookupKey(fakeMac, parseIdNumber(idNumber, new Date())),
+    ))!;
+    await expect(prove()).rejects.toMatchObject({ code: 'counter_daily_cap', retryAfterSeconds: 8 * 3600 });
+    await expect(prove({ provenPhone: 'set', phone })).rejects.toMatchObject({ code: 'counter_daily_cap' });
+    expect(deps.sms.sent).toEqual([]);
+    expect(refusals()).toEqual(['account.proof_refused', 'account.proof_refused']);
+    expect((await deps.accounts.findByLookupKey(before.lookupKey))!.version).toBe(before.version);
+    // Lookups have a cap of their own: still answered.
+    await expect(counterLookup({ idNumber, name: '李四' }, clerk, deps)).resolves.toMatchObject({
+      assurance: 'in-person-verified',
+    });
+  });
+
+  it('counts only what succeeded: refused lookups do not fill the day', async () => {
+    // A wrong name, refused by the registry (and throttled), never counts on the cap.
+    await expect(counterLookup({ idNumber, name: '别人' }, clerk, deps)).rejects.toMatchObject({
+      code: 'registry_mismatch',
+    });
+    expect(
+      await deps.loginAttempts.read(`counter-day#lookups#${clerk.clerk}#2026-03-01`, deps.clock.now() / 1000),
+    ).toBeUndefined();
+    await counterLookup({ idNumber, name: '李四' }, clerk, deps);
+    expect(
+      await deps.loginAttempts.read(`counter-day#lookups#${clerk.clerk}#2026-03-01`, deps.clock.now() / 1000),
+    ).toMatchObject({ failures: 1 });
   });
 });
