@@ -14,6 +14,13 @@ import type { UserAgent } from '../../support/user-agent.js';
  * with `accounts:prove-in-person` finds a person's account by ID number and name, sees it masked, and
  * proves them in person with a new proven phone; each refusal named by its field, in Chinese or English.
  */
+/** The `<input>` element whose id is `id`, as served. */
+function inputOf(page: string, id: string): string {
+  const found = new RegExp(`<input\\s[^>]*\\bid="${id}"[^>]*>`, 's').exec(page);
+  expect(found, id).not.toBeNull();
+  return found![0];
+}
+
 describe('the counter page of the issuer console', () => {
   let runtime: TestRuntime;
   let counter: UserAgent;
@@ -54,7 +61,17 @@ describe('the counter page of the issuer console', () => {
       form: { step: 'find', idNumber: person.idNumber, name: '别人' },
     });
     expect(wrongName.status).toBe(400);
-    expect(await wrongName.text()).toContain('姓名：与人口库中该身份证号的姓名不符。');
+    const wrongNamePage = await wrongName.text();
+    expect(wrongNamePage).toContain('姓名：与人口库中该身份证号的姓名不符。');
+    // The kit's labelled input, as the other pages' (labelledInput): the error between the label and the
+    // input, which it describes; the name kept, and marked required.
+    const nameField = inputOf(wrongNamePage, 'name');
+    expect(nameField).toMatch(/aria-describedby="name-error"/);
+    expect(nameField).toMatch(/aria-invalid="true"/);
+    expect(nameField).toMatch(/value="别人"/);
+    expect(nameField).toMatch(/\brequired\b/);
+    expect(wrongNamePage.indexOf('id="name-error"')).toBeLessThan(wrongNamePage.indexOf('id="name"'));
+    expect(inputOf(wrongNamePage, 'idNumber')).not.toMatch(/aria-invalid/);
     const badNumber = await counter.request('/console/counter', {
       form: { step: 'find', idNumber: '110105199003071238', name: person.name },
     });
@@ -68,6 +85,11 @@ describe('the counter page of the issuer console', () => {
     const shown = await found.text();
     expect(shown).toMatch(new RegExp(`id="counter-masked">${masked.replace(/\*/g, '\\*')}<`));
     expect(shown).toContain('二级');
+    // The optional fields' hints describe them (before, a paragraph under the input no reader tied to it).
+    expect(inputOf(shown, 'phone')).toMatch(/aria-describedby="phone-hint"/);
+    expect(inputOf(shown, 'phone')).not.toMatch(/\brequired\b/);
+    expect(inputOf(shown, 'password')).toMatch(/aria-describedby="password-hint"/);
+    expect(inputOf(shown, 'password')).toMatch(/type="password"/);
 
     // Not ticked: the box is named; the password not typed and no new phone: the choice is named.
     const unticked = await counter.request('/console/counter', {
