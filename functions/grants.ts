@@ -793,7 +793,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // delete). Closing withdraws the consents to platforms first, as the wallet does: the grants (get), each
   // platform's metadata (get `oidc#Client#`, granted with the access tokens), the grants' conditional
   // deletes and the platform's withdrawal notice (put `notices`) in one transaction, the pairwise subject
-  // from the lookup key's salt. An appointment checked against the registry counts on the representative's own counter (get, put); a counter clerk's lookups and passwords typed at the counter on the clerk's (get, put, and update or delete to give one back: `counter-proof.ts`). Registering a number whose closure failed part-way completes that closure (the same calls).
+  // from the lookup key's salt. An appointment checked against the registry counts on the representative's own counter (get, put); a counter clerk's lookups and passwords typed at the counter on the clerk's (get, put, and update or delete to give one back: `counter-proof.ts`), and the clerk's successes of the day, capped (get, update: `login-attempts#counter-day#`). Registering a number whose closure failed part-way completes that closure (the same calls).
   accounts: {
     table: {
       items: {
@@ -811,6 +811,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.smsSendLimits,
           partitions.smsCheckLimits,
           partitions.smsCode,
+          // A counter clerk's day, read against its cap (`counterClerkDailyCaps`, counter-proof.ts).
+          partitions.counterClerkDays,
           // A counter clerk's issuer, by the agency's credit code (`/counter/accounts/…`, issuer-actor.ts).
           partitions.issuer,
           // The platforms' grants too, withdrawn at closing (oidc#Grant#, with the access tokens' partitions).
@@ -836,6 +838,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           ...closurePasswordCounters,
           // A counter clerk's counter given back when the lookup or the password matched (counter-proof.ts).
           partitions.loginAttemptsOf('appointment'),
+          // One success added to the clerk's day (an atomic add: counter-proof.ts `countDay`).
+          partitions.counterClerkDays,
           partitions.pendingAccountAudit,
         ],
         DeleteItem: [

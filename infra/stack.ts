@@ -789,6 +789,8 @@ export class ElicenceStack extends Stack {
       smsCodeCheckers: functionNames
         .filter((name) => functionGrants[name].table?.items.UpdateItem?.includes(leadingKeys.smsTry))
         .map((name) => functions[name]),
+      // The counter's proofs in person (`/counter/accounts/…`, shared/identity/counter-proof.ts).
+      counter: functions.accounts,
     });
 
     this.alarmNotifications.notifyOn([

@@ -31,6 +31,19 @@ export function isHttpsOrLoopback(url: URL): boolean {
 export const holderCommitmentsReleased = '2026-12-06';
 
 /**
+ * What one counter clerk (经办人) may do at the counter (当面核验, `/counter/accounts/…`,
+ * shared/identity/counter-proof.ts) in a China-time day (Asia/Shanghai, from 00:00), counted on success:
+ * accounts found (`lookups`) and proofs saved (`proofs`). Past either, `429 counter_daily_cap` until the
+ * next day's start (`Retry-After`), the refusal audited, and the stack's `Operations/CounterClerkCapAlarm`
+ * pages the on-call (review R30 L1). A busy service hall's clerk proves a few dozen people a day; the
+ * console finds an account once to show it, and again to show its form after a code is sent or a proof is
+ * refused, so a day of 100 proofs makes about 200 to 300 lookups. A clerk past these numbers is serving
+ * far more people than a counter does, or looking people up without them: supervision should know that
+ * day, not at the next review of the trail.
+ */
+export const counterClerkDailyCaps = { lookups: 300, proofs: 100 } as const;
+
+/**
  * Every setting the service reads from its environment. Defaults are those of the local runtime, so a
  * newcomer needs none of them; the CDK stack sets what differs in AWS.
  */

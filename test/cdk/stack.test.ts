@@ -581,9 +581,17 @@ describe('ElicenceStack', () => {
       const smsCodeCheckers = 2;
       // And two peers' issuers colliding, in the two functions that save peers (admin, peers).
       const peerSavers = 2;
+      // And a counter clerk at the day's cap, in the function that serves the counter (accounts).
+      const counterClerkCap = 1;
       alarmTemplate.resourceCountIs(
         'AWS::Logs::MetricFilter',
-        callKms.length + writeAfterChanges.length + operations + smsSenders + smsCodeCheckers + peerSavers,
+        callKms.length +
+          writeAfterChanges.length +
+          operations +
+          smsSenders +
+          smsCodeCheckers +
+          peerSavers +
+          counterClerkCap,
       );
     });
 
@@ -2710,6 +2718,32 @@ describe('ElicenceStack', () => {
           stat: 'Sum',
         })),
       );
+    });
+
+    // A counter clerk at the day's cap (review R30 L1): before, a clerk could find and prove people all
+    // day and night, seen only at the next review of the trail. The accounts function counts the line,
+    // and the first pages.
+    it('alarms on a counter clerk at the day’s cap, counted in the accounts function', () => {
+      const filter = filterOn(stack.functions.accounts.logGroup, 'CounterClerkCap');
+      // The line of test/unit/identity/counter-proof.test.ts.
+      expect(filter.FilterPattern).toBe('{ $.message = "counter clerk daily cap reached" }');
+      expect(filter.MetricTransformations[0]).toMatchObject({
+        MetricNamespace: 'Elicence/accounts',
+        MetricValue: '1',
+      });
+      const [alarm, ...others] = alarmsMatching(/a counter clerk reached the day's cap/);
+      expect(others).toEqual([]);
+      expect(alarm).toMatchObject({
+        Namespace: 'Elicence/accounts',
+        MetricName: 'CounterClerkCap',
+        Statistic: 'Sum',
+        Period: 900,
+        Threshold: 1,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: logicalId(stack.alarmNotifications.topic) }],
+      });
     });
 
     it('alarms on an abandoned withdrawal notice and on a peer copy past its stale age', () => {

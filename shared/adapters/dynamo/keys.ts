@@ -72,6 +72,7 @@ import type { ItemKey } from './conditional.js';
  * | request time of the last SMS code used (TTL, that code's expiry), by the code's digest | table | `sms-used#<digest>` | `sms-used` |
  * | SMS code job (TTL, batch table): a requested code waiting for its sender | table | `sms-job#<id>` | `sms-job` |
  * | SMS send limits (TTL), per phone or source digest | table | `login-attempts#sms-send#<phone|source>#<digest>#<interval|day>` | `login-attempts` |
+ * | A counter clerk's successes of a China-time day (TTL, two days): accounts found, proofs saved (counter-proof.ts, `counterClerkDailyCaps`) | table | `login-attempts#counter-day#<lookups|proofs>#<clerk reference>#<YYYY-MM-DD>` | `login-attempts` |
  * | SMS code checks a day per person and phone (TTL): codes not accepted per purpose; the digest the code's (purpose, lookup key, phone) | table | `login-attempts#sms-check#<step-up|reset|register|counter>#<code digest>#day` | `login-attempts` |
  * | Wrong guesses at live SMS codes a UTC day per purpose and person, any phone (TTL; the sender texts no new code past the cap) | table | `login-attempts#sms-check#person#<step-up|reset|register|counter>#<lookup key>#<day number>` | `login-attempts` |
  * | OIDC Grant and Session by person (to end them all) | gsi2 | `oidc-account#<personId>` | `<Model>#<id>` |
@@ -553,6 +554,11 @@ export const leadingKeys = {
     anyUnder(`${prefixes.loginAttempts}${kind}#` as const),
   /** The send limits of SMS codes (shared/identity/sms-codes.ts `admitSend`): `login-attempts#sms-send#*`. */
   smsSendLimits: anyUnder(`${prefixes.loginAttempts}sms-send#` as const),
+  /**
+   * A counter clerk's successes of a day, capped (shared/identity/counter-proof.ts `admitDay`):
+   * `login-attempts#counter-day#*`.
+   */
+  counterClerkDays: anyUnder(`${prefixes.loginAttempts}counter-day#` as const),
   /**
    * The daily ceilings on SMS code checks per person (shared/identity/sms-codes.ts `checkSmsCode`):
    * `login-attempts#sms-check#*`.
