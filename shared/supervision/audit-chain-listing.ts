@@ -57,6 +57,18 @@ export const redactedAuditEntrySchema = z
     holderAttribution: z.literal('mismatch').optional().meta({
       description: "Present only when the service found the entry's holder does not match its commitment",
     }),
+    withdrawal: z.string().optional().meta({
+      description:
+        "As the entry's own (`authorization.withdrawn` saved in several writes): the withdrawal's id, which names no one",
+    }),
+    part: z
+      .int()
+      .optional()
+      .meta({ description: "As the entry's own: which of the withdrawal's entries, 1 to `parts`" }),
+    parts: z
+      .int()
+      .optional()
+      .meta({ description: "As the entry's own: how many entries the withdrawal was planned in" }),
     redacted: z.literal(true),
   })
   .meta({ title: 'RedactedAuditEntry' });

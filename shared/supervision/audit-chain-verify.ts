@@ -132,7 +132,8 @@ interface Answer {
  * every page, held to the signed count and `headsDigest`; a checkpoint of the first format carries them)
  * and the entries (`GET /supervision/audit`, every page).
  * Every chain is recomputed (shared/supervision/audit-chain.ts `checkTrail`) and every head a verified
- * checkpoint signs for those days must be reached with the same hash. docs/supervision.md has the rules.
+ * checkpoint signs for those days must be reached with the same hash; a withdrawal saved in several writes
+ * must have each of its parts on the trail ({@link withdrawalPartFaults}). docs/supervision.md has the rules.
  *
  * @example
  * ```ts
@@ -404,6 +405,10 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
       ...unsignedDays(entries, checkpoints, { now: options.now ?? Date.now(), days: [...asked] }),
     );
   }
+  // A withdrawal saved in several writes has each part on the trail (its entries say n of m).
+  check.faults.push(
+    ...withdrawalPartFaults(entries, { from: options.from, to: options.to, now: options.now ?? Date.now() }),
+  );
   check.faults.push(...refusedCheckpoint);
   check.faults.push(...archiveFaults, ...keyFaults);
   // Heads kept before and not read this time stay as they were (checked when next read).
@@ -666,6 +671,83 @@ export function unsignedDays(
       },
     ];
   });
+}
+
+/**
+ * How long after a withdrawal's `at` its entries may still be on their way to the trail: each is written
+ * right after the writes, and one left pending (the process gone, a write failed) by the reconciler a
+ * minute or two later (`UnfinishedWrites` alarms within 5 minutes). A withdrawal younger than this at
+ * the end of the range (or now) is not held to its parts yet.
+ */
+export const withdrawalSettleMs = 10 * 60_000;
+
+/**
+ * A fault for each withdrawal saved in several writes (`authorization.withdrawn` entries carrying
+ * `withdrawal`, `part` n and `parts` m) whose entries among `entries` are not exactly parts 1 to m, once:
+ * a part missing (removed from the trail, or its saved entry taken out of the pending work before it was
+ * written, which no chain can show), a part twice, a part outside 1..m, or parts that disagree on m.
+ * Named at the withdrawal's first entry read (its chain and seq).
+ *
+ * Only a withdrawal all of whose parts must be within the range is judged: its `at` on or after `from`
+ * (a part is never on a chain of a day before its `at`'s), and at least {@link withdrawalSettleMs} before
+ * both the end of `to` and `now` (a part written late goes on the chain of the day it is written).
+ *
+ * @example
+ * ```ts
+ * faults.push(...withdrawalPartFaults(entries, { from: '2026-12-05', to: '2026-12-05', now: Date.now() }));
+ * ```
+ */
+export function withdrawalPartFaults(
+  entries: readonly Record<string, unknown>[],
+  range: { from: string; to: string; now: number },
+): ChainFault[] {
+  const groups = new Map<string, Array<Record<string, unknown>>>();
+  for (const entry of entries) {
+    if (typeof entry.withdrawal !== 'string') continue;
+    const group = groups.get(entry.withdrawal) ?? [];
+    group.push(entry);
+    groups.set(entry.withdrawal, group);
+  }
+  const settledBy = Math.min(range.now, Date.parse(`${range.to}T00:00:00Z`) + 86_400_000);
+  const faults: ChainFault[] = [];
+  for (const [withdrawal, group] of groups) {
+    const at = group.map((entry) => String(entry.at)).sort()[0]!;
+    if (at.slice(0, 10) < range.from) continue;
+    if (!(Date.parse(at) + withdrawalSettleMs <= settledBy)) continue;
+    const first = group[0]!;
+    const named = (problem: string) =>
+      faults.push({
+        chain: typeof first.chain === 'string' ? first.chain : '-',
+        seq: typeof first.seq === 'number' ? first.seq : 0,
+        problem: `withdrawal ${withdrawal}: ${problem}`,
+      });
+    const counts = [...new Set(group.map((entry) => entry.parts))];
+    const parts = counts[0];
+    if (counts.length !== 1 || typeof parts !== 'number' || !Number.isInteger(parts) || parts < 1) {
+      named(`its entries do not agree on how many parts it has (${counts.map(String).join(', ')})`);
+      continue;
+    }
+    const seen = group.map((entry) => entry.part);
+    const odd = seen.find(
+      (part) => typeof part !== 'number' || !Number.isInteger(part) || part < 1 || part > parts,
+    );
+    if (odd !== undefined) {
+      named(`an entry says it is part ${String(odd)} of ${parts}`);
+      continue;
+    }
+    const twice = seen.find((part, i) => seen.indexOf(part) !== i);
+    if (twice !== undefined) {
+      named(`part ${String(twice)} of ${parts} is on the trail twice`);
+      continue;
+    }
+    const missing = Array.from({ length: parts }, (_, i) => i + 1).filter((part) => !seen.includes(part));
+    if (missing.length === 0) continue;
+    const present = [...(seen as number[])].sort((a, b) => a - b);
+    named(
+      `part ${missing.join(', ')} of ${parts} ${missing.length > 1 ? 'are' : 'is'} not on the trail (${present.length > 1 ? 'parts' : 'part'} ${present.join(', ')} ${present.length > 1 ? 'are' : 'is'}): removed, or taken out of the pending work before it was written (a withdrawal stopped between its writes, or whose part's grants another withdrawal took first, lacks one too: docs/supervision.md, "A withdrawal in several writes")`,
+    );
+  }
+  return faults;
 }
 
 /** A `supervision` token for the client of `options`, by the client-credentials grant. */
