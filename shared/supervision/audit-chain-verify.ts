@@ -58,6 +58,15 @@ export interface AuditVerifyOptions {
    */
   platformCheckpointsUntil?: string;
   /**
+   * Hold each licence entry of the range to its licence's list (`GET /supervision/audit?licence=`, every
+   * page up to the range's last place on it): an entry taken off its list leaves its chain intact, so only
+   * reading the list shows it ({@link offListFaults}). Default `true`; the supervision page's trail check,
+   * which holds one page of one list to its own stretch, passes `false`.
+   */
+  licenceLists?: boolean;
+  /** Entries a page of a licence's list is asked for (1..1000, default 1000). */
+  licenceListPageSize?: number;
+  /**
    * Epoch milliseconds: the verifier's time, which says which days are past (each needs a closing
    * checkpoint, `unsignedDays`). Default: the clock of the machine running it.
    */
@@ -367,6 +376,19 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
     cursor = page.cursor;
   } while (cursor);
 
+  // Every licence entry of the range on its licence's list, each list read page after page.
+  const listFaults =
+    options.licenceLists === false
+      ? []
+      : await offListFaults(entries, positions, async (licence, next) => {
+          const query = new URLSearchParams({
+            licence,
+            limit: String(options.licenceListPageSize ?? 1000),
+            ...(next ? { cursor: next } : {}),
+          });
+          return (await call(`/supervision/audit?${query}`, { headers: auth })).body as LicenceListPage;
+        });
+
   // Heads never go backwards: a listed checkpoint signing a chain lower than an archived one signed
   // before it (an earlier signed `iat`) did. Only an earlier one: a chain still written grows between
   // checkpoints, so a checkpoint older than an archived one rightly signs it lower (both listed, both kept).
@@ -409,6 +431,7 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
   check.faults.push(
     ...withdrawalPartFaults(entries, { from: options.from, to: options.to, now: options.now ?? Date.now() }),
   );
+  check.faults.push(...listFaults);
   check.faults.push(...refusedCheckpoint);
   check.faults.push(...archiveFaults, ...keyFaults);
   // Heads kept before and not read this time stay as they were (checked when next read).
@@ -671,6 +694,86 @@ export function unsignedDays(
       },
     ];
   });
+}
+
+/** A page of a licence's list as `GET /supervision/audit?licence=` answers it (what this reads of it). */
+export interface LicenceListPage {
+  items: Record<string, unknown>[];
+  positions?: unknown[];
+  cursor?: string;
+}
+
+/** How long to wait before reading again a list that lacks an entry (an index is updated a moment later). */
+const listLagMs = 2_000;
+
+/**
+ * A fault for each licence entry among `entries` (one about a licence: `licenceId`) that is not on its
+ * licence's list, read by `readPage` (a page after `cursor`, as `GET /supervision/audit?licence=` answers
+ * it) from the first page, page after page, until the list ends or passes the last place (`positions`,
+ * as the day range answered them beside `entries`) of that licence's entries: the list is an index, which
+ * no hash covers, so an entry taken off it (hidden from the licence's trail, the console and `GET
+ * /admin/audit`) leaves every chain intact. An entry is on the list when its place is (or, with no
+ * place answered, its chain and seq). A list that lacks one is read again once, a moment later, since an
+ * index is updated just after its table. Named by the entry's chain and seq.
+ *
+ * @example
+ * ```ts
+ * faults.push(...(await offListFaults(report.items, report.positions, readLicencePage)));
+ * ```
+ */
+export async function offListFaults(
+  entries: readonly Record<string, unknown>[],
+  positions: ReadonlyArray<string | null>,
+  readPage: (licence: string, cursor?: string) => Promise<LicenceListPage>,
+): Promise<ChainFault[]> {
+  const byLicence = new Map<string, Array<{ entry: Record<string, unknown>; place: string | null }>>();
+  entries.forEach((entry, i) => {
+    if (typeof entry.licenceId !== 'string') return;
+    const list = byLicence.get(entry.licenceId) ?? [];
+    list.push({ entry, place: positions[i] ?? null });
+    byLicence.set(entry.licenceId, list);
+  });
+  const linkOf = (entry: Record<string, unknown>) => `${String(entry.chain)}#${String(entry.seq)}`;
+  /** The places and links on `licence`'s list, read up to `last` (to the end when undefined). */
+  const listed = async (licence: string, last: string | undefined) => {
+    const places = new Set<string>();
+    const links = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page = await readPage(licence, cursor);
+      page.items.forEach((item, i) => {
+        const place = page.positions?.[i];
+        if (typeof place === 'string') places.add(place);
+        links.add(linkOf(item));
+      });
+      cursor = page.cursor;
+      const end = page.positions?.at(-1);
+      if (last !== undefined && typeof end === 'string' && end >= last) break;
+    } while (cursor);
+    return { places, links };
+  };
+  const faults: ChainFault[] = [];
+  for (const [licence, wanted] of byLicence) {
+    const places = wanted.map(({ place }) => place);
+    const last = places.includes(null) ? undefined : (places as string[]).sort().at(-1);
+    const missingFrom = (list: Awaited<ReturnType<typeof listed>>) =>
+      wanted.filter(({ entry, place }) =>
+        place !== null ? !list.places.has(place) : !list.links.has(linkOf(entry)),
+      );
+    let missing = missingFrom(await listed(licence, last));
+    if (missing.length > 0) {
+      await new Promise((resolve) => setTimeout(resolve, listLagMs));
+      missing = missingFrom(await listed(licence, last));
+    }
+    for (const { entry } of missing) {
+      faults.push({
+        chain: typeof entry.chain === 'string' ? entry.chain : '-',
+        seq: typeof entry.seq === 'number' ? entry.seq : 0,
+        problem: `an entry of licence ${licence} (${String(entry.action)}, ${String(entry.at)}) is on the chain but missing from the licence's list (its index was changed: the licence's trail no longer shows it)`,
+      });
+    }
+  }
+  return faults;
 }
 
 /**
