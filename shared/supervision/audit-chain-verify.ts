@@ -706,6 +706,9 @@ export interface LicenceListPage {
 /** How long to wait before reading again a list that lacks an entry (an index is updated a moment later). */
 const listLagMs = 2_000;
 
+/** How many licences' lists are read at once. */
+const listsAtOnce = 8;
+
 /**
  * A fault for each licence entry among `entries` (one about a licence: `licenceId`) that is not on its
  * licence's list, read by `readPage` (a page after `cursor`, as `GET /supervision/audit?licence=` answers
@@ -752,8 +755,11 @@ export async function offListFaults(
     } while (cursor);
     return { places, links };
   };
-  const faults: ChainFault[] = [];
-  for (const [licence, wanted] of byLicence) {
+  /** The entries of `licence` missing from its list, each a fault. */
+  const check = async (
+    licence: string,
+    wanted: Array<{ entry: Record<string, unknown>; place: string | null }>,
+  ): Promise<ChainFault[]> => {
     const places = wanted.map(({ place }) => place);
     const last = places.includes(null) ? undefined : (places as string[]).sort().at(-1);
     const missingFrom = (list: Awaited<ReturnType<typeof listed>>) =>
@@ -765,12 +771,19 @@ export async function offListFaults(
       await new Promise((resolve) => setTimeout(resolve, listLagMs));
       missing = missingFrom(await listed(licence, last));
     }
-    for (const { entry } of missing) {
-      faults.push({
-        chain: typeof entry.chain === 'string' ? entry.chain : '-',
-        seq: typeof entry.seq === 'number' ? entry.seq : 0,
-        problem: `an entry of licence ${licence} (${String(entry.action)}, ${String(entry.at)}) is on the chain but missing from the licence's list (its index was changed: the licence's trail no longer shows it)`,
-      });
+    return missing.map(({ entry }) => ({
+      chain: typeof entry.chain === 'string' ? entry.chain : '-',
+      seq: typeof entry.seq === 'number' ? entry.seq : 0,
+      problem: `an entry of licence ${licence} (${String(entry.action)}, ${String(entry.at)}) is on the chain but missing from the licence's list (its index was changed: the licence's trail no longer shows it)`,
+    }));
+  };
+  // A few lists at a time (a busy day has entries of many licences), faults in the order of the entries.
+  const licences = [...byLicence];
+  const faults: ChainFault[] = [];
+  for (let start = 0; start < licences.length; start += listsAtOnce) {
+    const batch = licences.slice(start, start + listsAtOnce);
+    for (const found of await Promise.all(batch.map(([licence, wanted]) => check(licence, wanted)))) {
+      faults.push(...found);
     }
   }
   return faults;
