@@ -81,6 +81,10 @@ export const supervisionAuditSchema = z
       description:
         "One per item, in order: where the entry stands in its licence's list, opaque, but ordered as text (code units) as the list is, so that a reader can tell which of a day's entries fall within a page of a licence's list; computed from the entry's content, so an entry taken off the list has one too. `null` for an entry about no licence. Not a cursor. Outside the entries, which their hashes cover whole",
     }),
+    listed: z.array(z.boolean().nullable()).optional().meta({
+      description:
+        "A day range only: one per item, in order, whether the entry is on its licence's list at its place (`positions`), as the service finds it from the stored item's own index keys; `false` is an entry taken off its list (which no hash shows: `npm run audit:verify` reports it); `null` for an entry about no licence. Outside the entries, which their hashes cover whole",
+    }),
     after: z
       .strictObject({
         at: z.string().meta({ description: 'RFC 3339' }),
@@ -141,7 +145,7 @@ export async function listAudit(
       : { listing: 'supervision-days', from: query.from!, to: query.to!, issuer: query.issuer ?? null };
   const cursor = query.cursor === undefined ? undefined : await deps.trailCursors.open(listing, query.cursor);
   // 2. The page.
-  const page: AuditPage & { after?: PageStart } =
+  const page: (Omit<AuditPage, 'listed'> & Partial<Pick<AuditPage, 'listed'>>) & { after?: PageStart } =
     query.licence !== undefined
       ? await deps.auditPages.licencePage(query.licence, {
           limit: query.limit,
@@ -159,6 +163,7 @@ export async function listAudit(
   return {
     items: page.items.map((entry) => forSupervisor(entry, rule)),
     positions: page.positions,
+    ...(page.listed ? { listed: page.listed } : {}),
     ...(page.after
       ? {
           after: {

@@ -67,6 +67,12 @@ export interface AuditVerifyOptions {
   /** Entries a page of a licence's list is asked for (1..1000, default 1000). */
   licenceListPageSize?: number;
   /**
+   * Report the service's own finding that an entry is off its licence's list (`listed: false` beside the
+   * day range's entries). Default `true`; the supervision page's trail check, which names only the
+   * entries of its own page's stretch, passes `false`.
+   */
+  listFindings?: boolean;
+  /**
    * Epoch milliseconds: the verifier's time, which says which days are past (each needs a closing
    * checkpoint, `unsignedDays`). Default: the clock of the machine running it.
    */
@@ -358,14 +364,24 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
 
   const entries: Record<string, unknown>[] = [];
   const positions: Array<string | null> = [];
+  /** The entries the service found off their licence's list (`listed: false`), each a fault. */
+  const unlisted: ChainFault[] = [];
+  /** Those entries themselves: their lists are not read for them too. */
+  const foundUnlisted = new Set<Record<string, unknown>>();
   let cursor: string | undefined;
   do {
     const query = new URLSearchParams({ from: options.from, to: options.to, ...(cursor ? { cursor } : {}) });
     const page = (await call(`/supervision/audit?${query}`, { headers: auth })).body as {
       items: Record<string, unknown>[];
       positions?: unknown[];
+      listed?: unknown[];
       cursor?: string;
     };
+    page.items.forEach((item, i) => {
+      if (page.listed?.[i] !== false || options.listFindings === false) return;
+      unlisted.push(offListFault(item, 'the service found'));
+      foundUnlisted.add(item);
+    });
     entries.push(...page.items);
     positions.push(
       ...page.items.map((_, i) => {
@@ -380,14 +396,18 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
   const listFaults =
     options.licenceLists === false
       ? []
-      : await offListFaults(entries, positions, async (licence, next) => {
-          const query = new URLSearchParams({
-            licence,
-            limit: String(options.licenceListPageSize ?? 1000),
-            ...(next ? { cursor: next } : {}),
-          });
-          return (await call(`/supervision/audit?${query}`, { headers: auth })).body as LicenceListPage;
-        });
+      : await offListFaults(
+          entries.filter((entry) => !foundUnlisted.has(entry)),
+          positions.filter((_, i) => !foundUnlisted.has(entries[i]!)),
+          async (licence, next) => {
+            const query = new URLSearchParams({
+              licence,
+              limit: String(options.licenceListPageSize ?? 1000),
+              ...(next ? { cursor: next } : {}),
+            });
+            return (await call(`/supervision/audit?${query}`, { headers: auth })).body as LicenceListPage;
+          },
+        );
 
   // Heads never go backwards: a listed checkpoint signing a chain lower than an archived one signed
   // before it (an earlier signed `iat`) did. Only an earlier one: a chain still written grows between
@@ -431,7 +451,7 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
   check.faults.push(
     ...withdrawalPartFaults(entries, { from: options.from, to: options.to, now: options.now ?? Date.now() }),
   );
-  check.faults.push(...listFaults);
+  check.faults.push(...unlisted, ...listFaults);
   check.faults.push(...refusedCheckpoint);
   check.faults.push(...archiveFaults, ...keyFaults);
   // Heads kept before and not read this time stay as they were (checked when next read).
@@ -696,6 +716,23 @@ export function unsignedDays(
   });
 }
 
+/**
+ * The fault of a licence entry not on its licence's list: `how` says who found it (the service, from the
+ * item's own index keys; or the list read page after page).
+ *
+ * @example
+ * ```ts
+ * offListFault(entry, 'the service found'); // { chain, seq, problem: 'an entry of licence … is on the chain but …' }
+ * ```
+ */
+export function offListFault(entry: Record<string, unknown>, how: string): ChainFault {
+  return {
+    chain: typeof entry.chain === 'string' ? entry.chain : '-',
+    seq: typeof entry.seq === 'number' ? entry.seq : 0,
+    problem: `an entry of licence ${String(entry.licenceId)} (${String(entry.action)}, ${String(entry.at)}) is on the chain but missing from the licence's list (${how} it is not there: its index was changed, and the licence's trail no longer shows it)`,
+  };
+}
+
 /** A page of a licence's list as `GET /supervision/audit?licence=` answers it (what this reads of it). */
 export interface LicenceListPage {
   items: Record<string, unknown>[];
@@ -771,11 +808,7 @@ export async function offListFaults(
       await new Promise((resolve) => setTimeout(resolve, listLagMs));
       missing = missingFrom(await listed(licence, last));
     }
-    return missing.map(({ entry }) => ({
-      chain: typeof entry.chain === 'string' ? entry.chain : '-',
-      seq: typeof entry.seq === 'number' ? entry.seq : 0,
-      problem: `an entry of licence ${licence} (${String(entry.action)}, ${String(entry.at)}) is on the chain but missing from the licence's list (its index was changed: the licence's trail no longer shows it)`,
-    }));
+    return missing.map(({ entry }) => offListFault(entry, 'its list, read page after page, shows'));
   };
   // A few lists at a time (a busy day has entries of many licences), faults in the order of the entries.
   const licences = [...byLicence];
