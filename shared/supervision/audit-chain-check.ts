@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import type { Signer } from '../crypto/signer.js';
 import { forSupervisor, checkTrail, type ChainFault, type ChainHead } from './audit-chain.js';
 import type { AuditChainStore } from './audit-chain-store.js';
-import { unsignedDays } from './audit-chain-verify.js';
+import { offListFault, unsignedDays } from './audit-chain-verify.js';
 import { daysFrom, storedCheckpoints } from './checkpoints.js';
 
 /**
@@ -50,6 +50,8 @@ export interface AuditCheckResult {
  *    its heads read and held to its signed count and digest; one that does not verify is a fault;
  * 3. every entry of those days, as a supervisor is answered it (`forSupervisor`: the holder commitment
  *    checked);
+ * 3a. every licence entry on its licence's list at its place (the store's `listed`, from the item's own
+ *    index keys: an entry taken off its list leaves its chain intact);
  * 4. every chain recomputed, every signed head reached, every chain of a closed day named by the
  *    checkpoint that closed it and ending at the head it signs (`checkTrail`); a past day (yesterday, once
  *    `closingMarginMs` past its end) with chained entries, or named by a checkpoint, closed by a verified
@@ -89,6 +91,8 @@ export async function checkAuditChains(
   // 3. The entries, as answered to supervisors.
   const rule = { commitmentsSince: deps.config.auditHolderCommitmentsSince };
   const entries: object[] = [];
+  /** Licence entries not on their licence's list (their index keys changed), which no hash shows. */
+  const unlisted: ChainFault[] = [];
   let cursor: string | undefined;
   do {
     const page = await deps.auditChains.entries({
@@ -97,7 +101,13 @@ export async function checkAuditChains(
       limit: ENTRIES_PER_PAGE,
       ...(cursor ? { cursor } : {}),
     });
-    entries.push(...page.items.map((entry) => forSupervisor(entry, rule)));
+    const answered = page.items.map((entry) => forSupervisor(entry, rule));
+    answered.forEach((entry, i) => {
+      if (page.listed[i] === false) {
+        unlisted.push(offListFault(entry as Record<string, unknown>, 'the stored item shows'));
+      }
+    });
+    entries.push(...answered);
     cursor = page.cursor;
   } while (cursor);
 
@@ -107,6 +117,7 @@ export async function checkAuditChains(
   faults.push(
     ...check.faults,
     ...unsignedDays(entries as Record<string, unknown>[], checkpoints, { now, days: [...asked] }),
+    ...unlisted,
   );
   return {
     ok: faults.length === 0,

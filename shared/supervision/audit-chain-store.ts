@@ -41,6 +41,12 @@ export interface AuditPage {
    * list has one too; `null` for an entry about no licence.
    */
   positions: Array<string | null>;
+  /**
+   * One per item, in order: whether the entry is on its licence's list at its place (`positions`), as the
+   * item is stored (its own index keys, no second read); `null` for an entry about no licence. `false` is
+   * an entry taken off its list (its index keys removed or changed), which no hash shows.
+   */
+  listed: Array<boolean | null>;
   /** Opaque; absent on the last page. */
   cursor?: string;
 }

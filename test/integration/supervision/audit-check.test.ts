@@ -87,5 +87,30 @@ describe('the scheduled audit-chain check', () => {
     );
     // Chain ids and seqs only: nothing of the entry's content reaches the log.
     expect(lines[0]).not.toContain('someone-else');
+    await deps.doc.send(new PutCommand({ TableName: deps.config.auditTableName, Item: issued }));
+  });
+
+  it('reports a licence entry taken off its licence’s list (its index keys removed), its chain intact', async () => {
+    const issued = (await scanItems(`audit#${today}#`)).find((item) => item.action === 'licence.issued')!;
+    const deps = dependencies();
+    const { gsi1pk: _pk, gsi1sk: _sk, ...offTheList } = issued;
+    await deps.doc.send(new PutCommand({ TableName: deps.config.auditTableName, Item: offTheList }));
+    try {
+      const { result, lines } = await scheduledCheck();
+      expect(result.ok).toBe(false);
+      expect(result.faults).toEqual([
+        {
+          chain: issued.chain,
+          seq: issued.seq,
+          problem: expect.stringContaining("missing from the licence's list (the stored item shows"),
+        },
+      ]);
+      expect(
+        filterPatternMatches(operationsFilterPatterns.auditChainsBroken.logPatternString, lines[0]!),
+      ).toBe(true);
+    } finally {
+      await deps.doc.send(new PutCommand({ TableName: deps.config.auditTableName, Item: issued }));
+    }
+    expect((await scheduledCheck()).result.ok).toBe(true);
   });
 });
