@@ -13,9 +13,9 @@ import { addComplianceChecks, ElicenceStack } from './stack.js';
  * next plain deploy would drop. A `drRegion` adds the `ElicenceDr` stack in that region.
  */
 const app = new App();
-const cdkJson = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as {
-  context?: Record<string, unknown>;
-};
+// The committed settings: the repository's cdk.json (`ELICENCE_CDK_JSON` names another, for the tests).
+const cdkJsonPath = process.env.ELICENCE_CDK_JSON ?? new URL('../cdk.json', import.meta.url);
+const cdkJson = JSON.parse(readFileSync(cdkJsonPath, 'utf8')) as { context?: Record<string, unknown> };
 const props = stackPropsFromContext(app);
 refuseCommandLineOnlySettings(app, cdkJson.context);
 new ElicenceStack(app, 'Elicence', {

@@ -342,7 +342,10 @@ export async function textSmsCode(
     await Promise.race([sending, deadline]);
     return true;
   } catch (error) {
-    alarmedLines.warn('sms not sent', { purpose: prepared.subject.purpose, reason: sendFailureReason(error) });
+    alarmedLines.warn('sms not sent', {
+      purpose: prepared.subject.purpose,
+      reason: sendFailureReason(error),
+    });
     return false;
   } finally {
     clearTimeout(timer);
@@ -518,7 +521,8 @@ export async function checkSmsCode(
   if (!matches || !(await deps.smsCodes.consume(key, pending, now))) {
     // This check, not given back, filled the ceiling: the phone's checks of the purpose are locked for the
     // day from now, which the alarm counts even if whoever filled it stops here.
-    if (admitted.filled) alarmedLines.info(smsCheckCeilingLine, { purpose: subject.purpose, outcome: 'filled' });
+    if (admitted.filled)
+      alarmedLines.info(smsCheckCeilingLine, { purpose: subject.purpose, outcome: 'filled' });
     return { ok: false, reason: 'wrong_or_expired_code' };
   }
   // A right code was no failure: its try is given back.
