@@ -14,7 +14,7 @@ import { ConfigError, loadConfig } from '../../shared/config.js';
  * in the CloudFormation error (docs/operating.md, "SMS in AWS China regions").
  */
 export const snsInChinaRefusal =
-  'smsProvider: Amazon SNS sends no SMS in the AWS China regions. Deploy with -c smsProvider=tencent and -c tencentSms=\'{"sdkAppId":"1400…","signName":"…","templateId":"…"}\' (docs/operating.md, "SMS in AWS China regions").';
+  'smsProvider: Amazon SNS sends no SMS in the AWS China regions. Set "smsProvider": "tencent" and "tencentSms": {"sdkAppId":"1400…","signName":"…","templateId":"…"} in cdk.json, commit and deploy again (docs/operating.md, "SMS in AWS China regions").';
 
 /** Who sends the service's text messages in AWS. */
 export type SmsProviderName = 'sns' | 'tencent';
@@ -96,7 +96,7 @@ export class SmsProvider extends Construct {
     const tencent = props.tencent;
     if (!tencent) {
       throw new Error(
-        'smsProvider "tencent" needs tencentSms: { sdkAppId, signName, templateId } (-c tencentSms=\'{"sdkAppId":"1400…","signName":"…","templateId":"…"}\'; docs/operating.md)',
+        'smsProvider "tencent" needs tencentSms: { sdkAppId, signName, templateId } (in cdk.json: "tencentSms": {"sdkAppId":"1400…","signName":"…","templateId":"…"}, committed; docs/operating.md)',
       );
     }
     this.key = encryptionKey(this, 'Key', {

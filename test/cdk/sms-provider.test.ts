@@ -244,7 +244,7 @@ describe('choosing the SMS provider', () => {
       expect(holds(assertion!.Assert, 'aws-us-gov')).toBe(true);
       expect(assertion!.AssertDescription).toBe(snsInChinaRefusal);
       expect(assertion!.AssertDescription).toMatch(
-        /-c smsProvider=tencent.*tencentSms.*SMS in AWS China regions/,
+        /"smsProvider": "tencent".*"tencentSms".*in cdk\.json, commit.*SMS in AWS China regions/,
       );
     }
     // SNS named explicitly is the way round the rule (docs/operating.md); a stack that knows its region was

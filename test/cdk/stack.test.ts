@@ -2108,7 +2108,8 @@ describe('ElicenceStack', () => {
       ]);
       expect(source.DynamoDBStreamParameters).toMatchObject({
         StartingPosition: 'TRIM_HORIZON',
-        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack.batchQueue.deadLetters), 'Arn'] } },
+        // The pipe's failure records in a queue of their own, never the jobs' dead letters (R31 L4).
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack.batchQueue.pipeFailures), 'Arn'] } },
       });
       expect(pipe.TargetParameters).toEqual({
         InputTemplate: '{"batchId": "<$.dynamodb.NewImage.id.S>"}',
@@ -2146,7 +2147,7 @@ describe('ElicenceStack', () => {
       const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy')).map((policy) =>
         JSON.stringify(policy),
       );
-      for (const q of [stack.batchQueue.queue, stack.batchQueue.deadLetters]) {
+      for (const q of [stack.batchQueue.queue, stack.batchQueue.deadLetters, stack.batchQueue.pipeFailures]) {
         expect(
           policies.some((policy) => policy.includes(logicalId(q)) && policy.includes('aws:SecureTransport')),
         ).toBe(true);
@@ -2418,8 +2419,8 @@ describe('ElicenceStack', () => {
   describe('audit checkpoints', () => {
     it('invokes the audit function daily from an EventBridge schedule, and nothing else may', () => {
       // With the peer refresh, the notice delivery, the pending-work reconciler and the key deletion watch
-      // (test/cdk/guards.test.ts).
-      template.resourceCountIs('AWS::Events::Rule', 6);
+      // (test/cdk/guards.test.ts), and the failed backup and copy jobs' (test/cdk/deploy-review.test.ts).
+      template.resourceCountIs('AWS::Events::Rule', 8);
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: 'cron(15 0 * * ? *)',
         State: 'ENABLED',
