@@ -15,7 +15,7 @@ import {
 import { maskIdNumber, parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
 import { personLookupKey } from '../identifiers/lookup-key.js';
 import { maskPhone, phoneNumber, type PhoneNumber } from '../identifiers/phone.js';
-import { logger } from '../logger.js';
+import { alarmedLines, logger } from '../logger.js';
 import {
   inPersonProofAuditPrefix,
   saveWithTrace,
@@ -236,7 +236,7 @@ async function admitDay(
   if (counted < cap) return counted;
   const action = what === 'lookups' ? 'account.lookup_refused' : 'account.proof_refused';
   await auditRefusal(clerk, holderMasked, action, 'daily_cap', deps);
-  logger.warn(counterClerkCapLine, {
+  alarmedLines.warn(counterClerkCapLine, {
     clerk: clerk.clerk ?? clerk.actor,
     capped: what,
     cap,
@@ -267,7 +267,7 @@ async function countDay(
   await deps.loginAttempts.addFailures(dayKey(clerk, what, day), 1, now, nextDayAt + 86_400);
   const cap = counterClerkDailyCaps[what];
   if (seen + 1 === cap) {
-    logger.warn(counterClerkCapLine, {
+    alarmedLines.warn(counterClerkCapLine, {
       clerk: clerk.clerk ?? clerk.actor,
       capped: what,
       cap,

@@ -3,6 +3,7 @@ import { parseIdNumber, type IdNumber } from '../../../shared/identifiers/id-num
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { operationsFilterPatterns } from '../../../infra/constructs/operations-alarms.js';
 import { counterClerkDailyCaps } from '../../../shared/config.js';
+import { logger, setServiceLogLevel } from '../../../shared/logger.js';
 import {
   counterLookup,
   proveAtCounter,
@@ -293,6 +294,24 @@ describe("a clerk's day at the counter", () => {
     await expect(counterLookup({ idNumber, name: '李四' }, clerk, deps)).resolves.toMatchObject({
       assurance: 'in-person-verified',
     });
+  });
+
+  it('logs the cap line the alarm counts whatever the log level (review R31 M2)', async () => {
+    // A deployment at `logLevel` ERROR would silence a plain warning, and the alarm would never fire.
+    const before = logger.getLevelName();
+    setServiceLogLevel('ERROR');
+    try {
+      const lines = await loggedLines(async () => {
+        for (let i = 0; i < counterClerkDailyCaps.lookups; i += 1) {
+          await counterLookup({ idNumber, name: '李四' }, clerk, deps);
+        }
+      });
+      expect(
+        lines.filter((line) => matches(operationsFilterPatterns.counterClerkCap.logPatternString, line)),
+      ).toHaveLength(1);
+    } finally {
+      setServiceLogLevel(before);
+    }
   });
 
   it('counts only what succeeded: refused lookups do not fill the day', async () => {
