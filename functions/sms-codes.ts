@@ -59,7 +59,9 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
     try {
       const { smsJob } = smsJobMessage.parse(JSON.parse(record.body));
       // A code's job (`smsj_`), or a security notice's (`smsn_`, shared/identity/security-notices.ts).
-      await (securityNoticeJobIdPattern.test(smsJob) ? runSecurityNotice(smsJob, deps) : runSmsJob(smsJob, deps));
+      await (securityNoticeJobIdPattern.test(smsJob)
+        ? runSecurityNotice(smsJob, deps)
+        : runSmsJob(smsJob, deps));
     } catch (error) {
       // The error's name only: a message may quote the phone (SNS's InvalidParameter does).
       logger.error('sms job failed, to be retried', {

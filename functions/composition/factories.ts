@@ -200,7 +200,8 @@ export const smsJobs = (c: Needs<'doc'>) => dynamoSmsJobQueue(c.doc);
  * Security notices owed by completed changes (a passkey enrolled, a password reset, …), recorded as jobs of
  * the SMS queue for the `sms-codes` function (shared/identity/security-notices.ts).
  */
-export const securityNotices = (c: Needs<'smsJobs'>) => securityNoticeOutbox({ smsJobs: c.smsJobs, clock: c.clock });
+export const securityNotices = (c: Needs<'smsJobs'>) =>
+  securityNoticeOutbox({ smsJobs: c.smsJobs, clock: c.clock });
 /** One per container: the printable licences' signatures, reused while their bytes and key hold. */
 export const pdfSignatures = (c: Needs) => new PdfSignatureCache(c.clock);
 export const batchSigners = (c: Needs<'issuers' | 'signerFor'>) =>

@@ -16,7 +16,13 @@ import type { AccountStore } from './account-store.js';
 import type { LoginAttemptStore } from './login-throttle.js';
 import type { PersonAccount } from './person-account.js';
 import type { SmsMessage, SmsSender } from './sms-sender.js';
-import { smsJobContext, smsJobLeaseSeconds, type SmsJob, type SmsJobOutcome, type SmsJobQueue } from './sms-jobs.js';
+import {
+  smsJobContext,
+  smsJobLeaseSeconds,
+  type SmsJob,
+  type SmsJobOutcome,
+  type SmsJobQueue,
+} from './sms-jobs.js';
 
 /**
  * Security notices (安全提醒): a text to the account holder each time their account's security changes (a
@@ -79,7 +85,10 @@ export function securityNoticeMessage(to: string, action: SecurityNoticeAction, 
   return {
     to,
     text: securityNoticeText(action, at),
-    template: { name: 'security-notice', params: { time: noticeTime(at), event: securityNoticeEvents[action] } },
+    template: {
+      name: 'security-notice',
+      params: { time: noticeTime(at), event: securityNoticeEvents[action] },
+    },
   };
 }
 

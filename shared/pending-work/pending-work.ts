@@ -344,7 +344,7 @@ export async function completeCarriedAudit(
         error: String(error),
       });
       await deps.pendingAudit.release(carried.id, claim).catch(() => undefined);
-      throw new Error(`security notice not recorded: ${carried.id}`);
+      throw new Error(`security notice not recorded: ${carried.id}`, { cause: error });
     }
   }
   await deps.pendingAudit.remove(carried.id, claim);

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildDependencies, dependencies } from '../../../functions/composition/dependencies.js';
@@ -13,6 +15,8 @@ import {
 } from '../../../shared/identity/security-notices.js';
 import { phoneDigest } from '../../../shared/identity/sms-codes.js';
 import type { SecurityNoticeOutbox } from '../../../shared/pending-work/pending-work.js';
+import { DependencyError } from '../../../shared/errors.js';
+import type { SmsSender } from '../../../shared/identity/sms-sender.js';
 import { auditEntriesOf } from '../../support/audit-entries.js';
 import { postJson, scanItems } from '../../support/http-api.js';
 import { CarrierOfNumbers, outbox } from '../../support/in-memory-sms.js';
@@ -49,12 +53,30 @@ function crashing(real: SecurityNoticeOutbox): SecurityNoticeOutbox {
   };
 }
 
+/** Whether the SMS provider refuses the notices (a provider down): codes still go. */
+let refusing = false;
+function refusingNotices(real: SmsSender): SmsSender {
+  return {
+    async send(message) {
+      if (refusing && message.template?.name === 'security-notice') {
+        throw new DependencyError('injected: the provider refused', 'sms_not_sent');
+      }
+      await real.send(message);
+    },
+  };
+}
+
 beforeAll(async () => {
-  runtime = await startTestRuntime(undefined, {}, {
-    carrier: (operator) => carrier.using(operator.lookupMac),
-    securityNotices: (operator) =>
-      crashing(securityNoticeOutbox({ smsJobs: operator.smsJobs, clock: operator.clock })),
-  });
+  runtime = await startTestRuntime(
+    undefined,
+    {},
+    {
+      carrier: (operator) => carrier.using(operator.lookupMac),
+      sms: (operator) => refusingNotices(operator.sms),
+      securityNotices: (operator) =>
+        crashing(securityNoticeOutbox({ smsJobs: operator.smsJobs, clock: operator.clock })),
+    },
+  );
   carrier.add({ ...runtime.credentials.citizen, phone: citizenPhone });
   wallet = await walletPlatform(runtime);
   const deps = buildDependencies(runtime.config);
@@ -77,6 +99,7 @@ beforeAll(async () => {
 afterAll(() => runtime?.close());
 beforeEach(async () => {
   crash = undefined;
+  refusing = false;
   // A new day for the account's cap.
   await dependencies().loginAttempts.clear(`sms-notice#${account.id}`);
 });
@@ -155,14 +178,51 @@ describe('a security notice to the account holder', () => {
     expect(sent[0]!.text).toContain(beijing.slice(0, 10));
 
     // Traced: sent, to the phone masked, never in full.
-    const entries = (await auditEntriesOf(dependencies().doc, runtime.config.auditTableName, account.id)).filter(
-      (entry) => entry.action === 'account.security_notice_sent',
-    );
+    const entries = (
+      await auditEntriesOf(dependencies().doc, runtime.config.auditTableName, account.id)
+    ).filter((entry) => entry.action === 'account.security_notice_sent');
     expect(entries.length).toBeGreaterThanOrEqual(1);
     const last = JSON.stringify(entries.at(-1));
     expect(last).toContain('passkey.enrolled');
     expect(last).toContain(maskPhone(citizenPhone as PhoneNumber));
     expect(last).not.toContain(citizenPhone.slice(3));
+  });
+
+  it('is not on the change’s path: the enrolment is answered while the notice waits in the queue', async () => {
+    const token = await walletToken();
+    const before = (await notices()).length;
+    const release = runtime.smsQueue!.hold();
+    try {
+      await enrol(token);
+      const texted = await readFile(join(runtime.dataDir, 'outbox', 'sms.jsonl'), 'utf8');
+      expect(texted.split('\n').filter((line) => line.includes('如非本人操作'))).toHaveLength(before);
+    } finally {
+      release();
+    }
+    expect((await notices()).length).toBe(before + 1);
+  });
+
+  it('a provider that refuses: the change stands, the notice is tried 3 times, then left to the dead letters, traced failed (masked)', async () => {
+    const token = await walletToken();
+    const before = (await notices()).length;
+    const failuresBefore = runtime.smsQueue!.failures.length;
+    refusing = true;
+    await enrol(token);
+    expect((await notices()).length).toBe(before);
+    expect(runtime.smsQueue!.failures.length).toBe(failuresBefore + 1);
+    expect(runtime.smsQueue!.failures.at(-1)!.body).toMatch(/"smsJob":"smsn_/);
+    const failed = (
+      await auditEntriesOf(dependencies().doc, runtime.config.auditTableName, account.id)
+    ).filter((entry) => entry.action === 'account.security_notice_failed');
+    expect(failed).toHaveLength(3);
+    for (const entry of failed) {
+      expect(JSON.stringify(entry)).toContain(maskPhone(citizenPhone as PhoneNumber));
+      expect(JSON.stringify(entry)).not.toContain(citizenPhone.slice(3));
+    }
+    // Each failed send was given back: the day still has room for the next notices.
+    refusing = false;
+    await enrol(token);
+    expect((await notices()).length).toBe(before + 1);
   });
 
   it('owed by the change itself: a request gone before or after recording it still texts it, once, by the reconciler', async () => {
@@ -203,9 +263,9 @@ describe('a security notice to the account holder', () => {
     for (let i = 0; i < 3; i++) await remove(token, await enrol(token));
     const sent = (await notices()).slice(before);
     expect(sent).toHaveLength(securityNoticePolicy.accountDailyCap);
-    const entries = (await auditEntriesOf(dependencies().doc, runtime.config.auditTableName, account.id)).filter(
-      (entry) => entry.action.startsWith('passkey.'),
-    );
+    const entries = (
+      await auditEntriesOf(dependencies().doc, runtime.config.auditTableName, account.id)
+    ).filter((entry) => entry.action.startsWith('passkey.'));
     expect(entries.length - entriesBefore).toBe(6);
     // None left owed: the dropped ones are done too.
     expect(await owedChanges()).toEqual([]);
