@@ -236,7 +236,7 @@ export async function runSecurityNotice(
   let account: PersonAccount | undefined;
   let phone: string;
   try {
-    account = await deps.accounts.findById(notice.accountId, { includeClosing: true });
+    account = await deps.accounts.findById(notice.accountId);
     if (!account) return await done('no_account');
     if (!account.noticePhone) return await done('no_phone');
     phone = sealedPhone.parse(
