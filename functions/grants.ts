@@ -492,8 +492,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     webMac: true,
     interactionMac: true,
     clientSecretMac: true,
-    // A requested code's job, in the batch table, for the `sms-codes` function.
-    batchTable: { items: { PutItem: [partitions.smsJob] } },
+    // A requested code's job, in the batch table, for the `sms-codes` function; and the security notice a
+    // takeover, a reset or a proven phone owes (read first: written once).
+    batchTable: { items: { GetItem: [partitions.smsJob], PutItem: [partitions.smsJob] } },
     pii: 'decrypt',
     smsJobs: 'seal',
   },
@@ -761,6 +762,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
       items: { GetItem: [partitions.auditUsageIndex], PutItem: pendingAuditWrites },
       queries: ['gsi2', 'gsi3'],
     },
+    // The security notice a passkey enrolled or removed owes its holder: a job of the SMS queue (read first,
+    // written once: shared/identity/security-notices.ts).
+    batchTable: { items: { GetItem: [partitions.smsJob], PutItem: [partitions.smsJob] } },
     lookupMac: true,
     presentationKey: 'sign',
   },
@@ -860,7 +864,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     // Registrations' and agents' entries written once under their keys ({@link pendingAuditWrites}).
     auditTable: { items: { PutItem: pendingAuditWrites } },
     lookupMac: true,
-    batchTable: { items: { PutItem: [partitions.smsJob] } },
+    // A requested code's job; the security notice a proof at a counter owes (read first: written once).
+    batchTable: { items: { GetItem: [partitions.smsJob], PutItem: [partitions.smsJob] } },
     pii: 'encrypt',
     smsJobs: 'seal',
   },
@@ -1007,6 +1012,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // Before the registries, the person's wrong guesses at live codes of the purpose today (get
   // `login-attempts#sms-check#person#`): past the cap no code is texted. The only function that sends SMS
   // codes, and the only one that writes them (the request functions read, count tries apart and delete).
+  // It texts the security notices too (shared/identity/security-notices.ts): the account read (get) for
+  // its notice phone, counted on the account's day (`login-attempts#sms-notice#`: get, conditional put,
+  // given back by delete or update), the job marked done and kept until it expires, and the entry
+  // `account.security_notice_sent` or `_failed` written (audit table put, the phone masked).
   'sms-codes': {
     table: {
       items: {
@@ -1015,8 +1024,12 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.registryPerson,
           partitions.registryCarrier,
           partitions.smsPersonChecks,
+          partitions.smsNoticeCounters,
         ],
-        PutItem: [partitions.smsCode],
+        // A security notice counted on its account's day (put), given back when not sent (delete, update).
+        PutItem: [partitions.smsCode, partitions.smsNoticeCounters],
+        UpdateItem: [partitions.smsNoticeCounters],
+        DeleteItem: [partitions.smsNoticeCounters],
         ConditionCheckItem: [partitions.smsUsed],
       },
     },
@@ -1027,6 +1040,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
         DeleteItem: [partitions.smsJob],
       },
     },
+    // A security notice's entry, sent or failed (the phone masked).
+    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
     lookupMac: true,
     smsJobs: 'open',
     sms: true,
@@ -1080,6 +1095,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
       ],
     },
     auditTable: { items: { PutItem: pendingAuditWrites } },
+    // The security notices the pointers owe, as jobs of the SMS queue (read first: written once).
+    batchTable: { items: { GetItem: [partitions.smsJob], PutItem: [partitions.smsJob] } },
   },
   // The console's open sessions (shared/adapters/dynamo/session-registry.ts): registered at sign-in (conditional put),
   // read on every page (get), deleted at sign-out. A CSV export's audit entry (conditional put).

@@ -126,6 +126,12 @@ const schema = z
       .string()
       .regex(/^\d{1,12}$/, 'must be the approved template id (digits)')
       .optional(),
+    // The security notices' own approved template (shared/identity/security-notices.ts): optional, since
+    // the carrier approves it apart from the code's; unset, a notice is not sent (logged, not retried).
+    TENCENT_SMS_NOTICE_TEMPLATE_ID: z
+      .string()
+      .regex(/^\d{1,12}$/, 'must be the approved template id (digits)')
+      .optional(),
     TENCENT_SMS_REGION: z
       .string()
       .regex(/^[a-z]{2}-[a-z]+$/, 'must be a Tencent Cloud region such as ap-guangzhou')
@@ -499,6 +505,11 @@ export interface TencentSmsConfig {
   readonly signName: string;
   /** `TENCENT_SMS_TEMPLATE_ID`: the approved template (模板) of the one-time code. */
   readonly templateId: string;
+  /**
+   * `TENCENT_SMS_NOTICE_TEMPLATE_ID`: the approved template of the security notice (a passkey enrolled, a
+   * password reset, …), once approved; without it no notice is sent.
+   */
+  readonly noticeTemplateId?: string;
   /** `TENCENT_SMS_REGION`, default `ap-guangzhou`. */
   readonly region: string;
   /** `TENCENT_SMS_ENDPOINT`, default `https://sms.tencentcloudapi.com`. */
@@ -611,6 +622,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             sdkAppId: e.TENCENT_SMS_SDK_APP_ID ?? '',
             signName: e.TENCENT_SMS_SIGN_NAME ?? '',
             templateId: e.TENCENT_SMS_TEMPLATE_ID ?? '',
+            ...(e.TENCENT_SMS_NOTICE_TEMPLATE_ID !== undefined && {
+              noticeTemplateId: e.TENCENT_SMS_NOTICE_TEMPLATE_ID,
+            }),
             region: e.TENCENT_SMS_REGION,
             endpoint: e.TENCENT_SMS_ENDPOINT,
             secretArn: e.TENCENT_SMS_SECRET_ARN ?? '',

@@ -27,6 +27,11 @@ export interface TencentSmsSettings {
   signName: string;
   /** The approved template (模板) id of the one-time code. */
   templateId: string;
+  /**
+   * The approved template id of the security notice (a passkey enrolled, a password reset, …:
+   * shared/identity/security-notices.ts), once the carrier approved it; without it no notice is sent.
+   */
+  noticeTemplateId?: string;
   /** The API region. Default `ap-guangzhou`. */
   region?: string;
 }
@@ -120,6 +125,9 @@ export class SmsProvider extends Construct {
       TENCENT_SMS_SDK_APP_ID: tencent.sdkAppId,
       TENCENT_SMS_SIGN_NAME: tencent.signName,
       TENCENT_SMS_TEMPLATE_ID: tencent.templateId,
+      ...(tencent.noticeTemplateId !== undefined && {
+        TENCENT_SMS_NOTICE_TEMPLATE_ID: tencent.noticeTemplateId,
+      }),
       TENCENT_SMS_REGION: tencent.region ?? 'ap-guangzhou',
       TENCENT_SMS_SECRET_ARN: this.secret.secretArn,
     };

@@ -26,6 +26,7 @@ import { acrOf, assuranceLevelOf } from './assurance.js';
 import { requirePasswordAgain } from './fresh-sign-in.js';
 import { LoginThrottle, type Admission, type LoginAttemptStore, type ThrottleKey } from './login-throttle.js';
 import type { PasskeyStore } from './passkeys.js';
+import { sealNoticePhone } from './security-notices.js';
 import { finishProofCleanup, requestPhoneProof, type SmsRequestDependencies } from './phone-proof.js';
 import type { PasswordHasher } from './password-hasher.js';
 import { comparableName, type PersonAccount } from './person-account.js';
@@ -424,13 +425,20 @@ export async function proveAtCounter(
   const owed = account.proofCleanup;
   const passkeysBefore = tookOver ? at : owed?.passkeysBefore;
   const endsSignIns = tookOver || owed !== undefined;
-  const { provenPhone: _digest, provenPhoneMasked: _mask, ...rest } = account;
+  const { provenPhone: _digest, provenPhoneMasked: _mask, noticePhone: _notice, ...rest } = account;
   const proven: PersonAccount = {
     ...(input.provenPhone === 'clear' ? rest : account),
     // The registry's person, as the card showed them: their name, whatever the account was registered under.
     name: registered.name,
     assurance: 'in-person-verified',
-    ...(phone ? { provenPhone: phone.digest, provenPhoneMasked: phone.masked } : {}),
+    ...(phone
+      ? {
+          provenPhone: phone.digest,
+          provenPhoneMasked: phone.masked,
+          // Security notices go to the new phone from now on (the previous one is kept as a digest alone).
+          noticePhone: await sealNoticePhone(account.id, phone.phone, deps.smsJobSealer),
+        }
+      : {}),
     // Nobody knows this one: the person sets theirs with 找回密码 and a code to the new phone.
     ...(tookOver ? { passwordHash: await deps.passwords.hash(randomBytes(32).toString('base64url')) } : {}),
     ...(endsSignIns ? { proofCleanup: passkeysBefore === undefined ? {} : { passkeysBefore } } : {}),

@@ -22,6 +22,7 @@ import {
   type SmsCodeDependencies,
   type SmsCodeSubject,
 } from './sms-codes.js';
+import { sealNoticePhone } from './security-notices.js';
 import { enqueueSmsJob, type SmsJobQueue } from './sms-jobs.js';
 
 /**
@@ -241,6 +242,11 @@ export async function completePhoneProof(
         }),
     provenPhone,
     provenPhoneMasked: maskPhone(subject.phone as PhoneNumber),
+    // Where security notices go from now on (shared/identity/security-notices.ts): this phone, sealed for
+    // the sender alone; sealed again only when it is new to the account.
+    ...((account.provenPhone !== provenPhone || account.noticePhone === undefined) && {
+      noticePhone: await sealNoticePhone(account.id, subject.phone, deps.smsJobSealer),
+    }),
     ...(options.newPassword !== undefined && {
       passwordHash: await deps.passwords.hash(options.newPassword),
     }),

@@ -68,6 +68,7 @@ import type { ItemKey } from './conditional.js';
  * | passkeys of an account, oldest first     | gsi1   | `passkeys-of#<accountId>`     | `<createdAt>#<credentialId>` |
  * | passkey ceremony challenge (TTL, single use) | table | `passkey-challenge#<challenge>` | `passkey-challenge` |
  * | pending SMS code (TTL), by keyed digest of purpose, person and phone | table | `sms-code#<digest>` | `sms-code` |
+ * | security notices texted to an account in its day (TTL; shared/identity/security-notices.ts) | table | `login-attempts#sms-notice#<accountId>` | `login-attempts` |
  * | tries of one SMS code (TTL, the code's expiry): the code's digest and its own id, or `none` for checks with no code (TTL 5 minutes) | table | `sms-try#<digest>#<code id>`, `sms-try#<digest>#none` | `sms-try` |
  * | request time of the last SMS code used (TTL, that code's expiry), by the code's digest | table | `sms-used#<digest>` | `sms-used` |
  * | SMS code job (TTL, batch table): a requested code waiting for its sender | table | `sms-job#<id>` | `sms-job` |
@@ -569,6 +570,11 @@ export const leadingKeys = {
    * `login-attempts#sms-check#person#*`.
    */
   smsPersonChecks: anyUnder(`${prefixes.loginAttempts}sms-check#person#` as const),
+  /**
+   * The security notices texted to an account in the day from its first (shared/identity/security-notices.ts
+   * `securityNoticePolicy`): `login-attempts#sms-notice#<account id>`, the `sms-codes` function's alone.
+   */
+  smsNoticeCounters: anyUnder(`${prefixes.loginAttempts}sms-notice#` as const),
   /**
    * The once-marks of the OpenID provider's own entries alone, a takeover's or a password reset's
    * (`audit-once#phone-proof#*`: the carried pointer's id, `phoneProofAuditPrefix` of

@@ -249,6 +249,12 @@ describe('a counter clerk proves a person in person', () => {
       expect(JSON.stringify(entry)).not.toContain(p.idNumber);
       expect(JSON.stringify(entry)).not.toContain(replacement);
     }
+    // The new phone is told, after the save; the lost one cannot be: only its digest was kept
+    // (docs/security.md, "Security notices").
+    const noticesTo = async (phone: string) =>
+      (await outbox(runtime)).filter((m) => m.to === phone && m.text.includes('如非本人操作'));
+    expect((await noticesTo(replacement)).map((m) => m.text)).toEqual([expect.stringContaining('已被找回')]);
+    expect(await noticesTo(lost)).toEqual([]);
     // The old password opens nothing now: whoever knew it is out.
     expect(await signsIn(p.idNumber, p.password)).toBe(false);
 
@@ -265,6 +271,8 @@ describe('a counter clerk proves a person in person', () => {
     });
     expect(completed.page?.status ?? 'left').not.toBe(400);
     expect(await signsIn(p.idNumber, 'back-at-last-2026')).toBe(true);
+    expect((await noticesTo(replacement)).at(-1)!.text).toContain('重置了登录密码');
+    expect(await noticesTo(lost)).toEqual([]);
   });
 
   it('a person who knows their password: proven in person, nothing else ended', async () => {
