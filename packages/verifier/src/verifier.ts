@@ -86,6 +86,12 @@ export interface VerifyOptions {
    * record it read, for the caller to check the token against that same record afterwards.
    */
   status?: StatusSource;
+  /**
+   * The trust anchors of this verification alone, in place of the verifier's (since 0.6.0): e.g. one
+   * that keeps the issuer entry it handed over, for the caller to check more against that same entry
+   * afterwards (the service checks a presentation's licence was signed by a key still published).
+   */
+  trust?: TrustAnchors;
 }
 
 export interface Verifier {
@@ -199,6 +205,7 @@ interface Run {
   /** The trust list consulted is past its `exp`: no verdict may rest on it as `valid`. */
   trustExpired: boolean;
   status: StatusSource | undefined;
+  trust: TrustAnchors;
 }
 
 /**
@@ -337,7 +344,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
    * freshness that is not one counts as expired: a port's mistake never reads as trust.
    */
   function trustedIssuer(run: Run, issuer: TrustedIssuer | undefined): TrustedIssuer {
-    const given: unknown = trust.freshness?.();
+    const given: unknown = run.trust.freshness?.();
     const freshness = given === undefined || isFreshness(given) ? given : undefined;
     run.data.push(freshness);
     if (given !== freshness || freshness?.expired) run.trustExpired = true;
@@ -356,7 +363,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const issuerId = typeof iss === 'string' ? issuerIdOf(iss) : undefined;
     if (typeof kid !== 'string' || issuerId === undefined) throw stop('malformed', 'invalid_claims');
 
-    return then(trust.issuerById(issuerId), (found) => {
+    return then(run.trust.issuerById(issuerId), (found) => {
       const issuer = trustedIssuer(run, found);
       if (!issuerUrlHolds(issuer, iss as string)) throw stop('unknown_issuer', 'issuer_url_mismatch');
       // An issuer key, else one of its certified batch keys (docs/batch-issuance.md).
@@ -426,7 +433,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
    * source names them, and then only those (a platform key signs ID tokens, and whoever holds it must not
    * be able to make presentations); the platform keys only while it names none (a list signed before).
    */
-  function signingKeysOf(): readonly PublicJwk[] | Promise<readonly PublicJwk[]> {
+  function signingKeysOf(trust: TrustAnchors): readonly PublicJwk[] | Promise<readonly PublicJwk[]> {
     const named = trust.presentationKeys?.();
     const chosen = (keys: readonly PublicJwk[] | undefined) =>
       keys === undefined ? thenOf(trust.platformKeys(), keysOrNone) : keysOrNone(keys);
@@ -438,7 +445,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (envelope.alg !== coseEs256) throw stop('invalid_signature', 'alg_not_allowed');
     if (envelope.typ !== cwtContentFormat) throw stop('malformed', 'unexpected_type');
 
-    return then(signingKeysOf(), (signingKeys) => {
+    return then(signingKeysOf(run.trust), (signingKeys) => {
       // The JWK whose kid is the COSE kid in base64url (the JWKS published that short form before the
       // presentation keys), else the one whose full thumbprint kid it prefixes (the trust list's form).
       const coseKid = base64urlEncode(envelope.kid);
@@ -452,7 +459,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         if (lifetime < presentationLifetime.min || lifetime > presentationLifetime.max) {
           throw stop('malformed', 'presentation_lifetime');
         }
-        return then(trust.issuerByCreditCode(issuerCreditCode), (found) => {
+        return then(run.trust.issuerByCreditCode(issuerCreditCode), (found) => {
           const issuer = trustedIssuer(run, found);
           if (issuer.status !== 'active') {
             const out = result(run, 'unknown_issuer', 'issuer_withdrawn');
@@ -551,6 +558,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         data: [],
         trustExpired: false,
         status: verifyOptions?.status ?? statusSource,
+        trust: verifyOptions?.trust ?? trust,
       };
       try {
         const { format, text } = readScan(scan);
