@@ -7,8 +7,9 @@
  * (`typ: trust-list+jwt`), each status list against the keys the trust list gives its issuer
  * (`typ: statuslist+jwt`, `iss` = that issuer); ES256 only. A failed sync leaves what was there.
  *
- * Time runs forward only: a trust list or status list signed earlier (`iat`) than the copy held is
- * refused (`rolled_back`) and the held copy stays, so that no one who can answer the store's requests (a
+ * Time runs forward only: a trust list or status list signed earlier (`iat`) than the copy held, or in
+ * the same second with other claims (which is later cannot be told), is refused (`rolled_back`) and the
+ * held copy stays, so that no one who can answer the store's requests (a
  * network attacker, a stale cache) can bring back a list from before a revocation or a withdrawal. Age and
  * staleness count from each token's `iat`, never from when it was fetched: an old token fetched now is
  * old data. Nor is a list signed ahead of the store's clock (beyond the clock skew) ever held: it would
@@ -135,7 +136,8 @@ export function statusListTokenMaxBytes(maxStatusListBytes: number): number {
  * `too_large`: the answer is larger than the store reads (`maxTrustListBytes` for the trust list and the
  * platform keys, the token of a list of `maxStatusListBytes` for a status list): announced so
  * (`Content-Length`) or found so while it streamed in; the store stopped reading it. `rolled_back`: the
- * token was signed before the copy already held (an older `iat`): refused, the held copy kept. `expired_token`: the token is past its `exp` (fetched, or in a snapshot given to
+ * token was signed before the copy already held (an older `iat`), or in the same second with other claims
+ * (which is later cannot be told): refused, the held copy kept. `expired_token`: the token is past its `exp` (fetched, or in a snapshot given to
  * {@link OfflineTrustStore.restore}). `clock_skew`: the token was signed (`iat`) further ahead of the
  * store's clock than its `clockSkewSeconds` (a signer's clock, or this device's, is wrong): refused, the
  * held copy kept.
@@ -724,24 +726,30 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     return list;
   }
 
-  /** Refuses a trust list signed before the one held: a rollback would undo withdrawals and key removals. */
+  /**
+   * Refuses a trust list signed before the one held, or in the same second saying something else: a
+   * rollback would undo withdrawals and key removals.
+   */
   private refuseOlderTrustList(trustList: KeptTrustList): void {
     const held = this.trustList;
-    if (held && trustList.iat < held.iat) {
+    if (held && notAfter(trustList, held)) {
       throw new SyncError(
         'rolled_back',
-        `The trust list was signed at ${trustList.iat}, before the one held (${held.iat})`,
+        `The trust list was signed at ${trustList.iat}, ${trustList.iat < held.iat ? 'before' : 'in the same second as, and unlike,'} the one held (${held.iat})`,
       );
     }
   }
 
-  /** Refuses a status list signed before the copy held of the same list: it would undo revocations. */
+  /**
+   * Refuses a status list signed before the copy held of the same list, or in the same second saying
+   * something else: it would undo revocations.
+   */
   private refuseOlderStatusList(listId: string, list: KeptStatusList): void {
     for (const [sub, held] of this.lists) {
-      if (held !== list && namesList(sub, listId) && list.iat < held.iat) {
+      if (held !== list && namesList(sub, listId) && notAfter(list, held)) {
         throw new SyncError(
           'rolled_back',
-          `The status list ${listId} was signed at ${list.iat}, before the copy held (${held.iat})`,
+          `The status list ${listId} was signed at ${list.iat}, ${list.iat < held.iat ? 'before' : 'in the same second as, and unlike,'} the copy held (${held.iat})`,
         );
       }
     }
@@ -871,9 +879,35 @@ function refuseExpiredTrustList(trustList: KeptTrustList, now: number): void {
   }
 }
 
-/** Whether `a` is a later copy than `b`: signed later, or signed at the same second and fetched later. */
-function newer(a: KeptStatusList, b: KeptStatusList): boolean {
-  return a.iat > b.iat || (a.iat === b.iat && a.fetchedAt > b.fetchedAt);
+/** The signed claims of a compact JWS, as sent (its middle part): equal for the same content signed twice. */
+function claimsPart(jws: string): string {
+  const text = jws.trim();
+  const first = text.indexOf('.');
+  return text.slice(first + 1, text.indexOf('.', first + 1));
+}
+
+/**
+ * Whether `token` may not replace `held`: signed earlier, or in the same second with other claims. Lists
+ * are signed with `iat` in whole seconds, so two signed a moment apart (two revocations within one
+ * second, from a signer before 2026-12 that did not date the second a second later) carry the same
+ * `iat`, and which is later cannot be told: the copy held stands, rather than whichever an attacker
+ * serves (review R32 M1). The same claims signed again (another signature) are the same list.
+ */
+function notAfter(token: { iat: number; jws: string }, held: { iat: number; jws: string }): boolean {
+  return token.iat < held.iat || (token.iat === held.iat && claimsPart(token.jws) !== claimsPart(held.jws));
+}
+
+/**
+ * Whether `held` stays rather than `other`: signed later, or at the same second and fetched later, or at
+ * the same second saying something else (which of the two is later cannot be told: the one held stands,
+ * as a fetch would refuse the other, see {@link notAfter}).
+ */
+function newer(held: KeptStatusList, other: KeptStatusList): boolean {
+  return (
+    held.iat > other.iat ||
+    (held.iat === other.iat &&
+      (held.fetchedAt > other.fetchedAt || claimsPart(held.jws) !== claimsPart(other.jws)))
+  );
 }
 
 /** Runs `task` over `items`, at most `limit` at a time. */
