@@ -89,7 +89,18 @@ export interface OfflineTrustStoreOptions {
    * more, else the store is not made (`RangeError`).
    */
   maxListsPerIssuer?: number;
+  /**
+   * The most one request may take, answer read whole, in milliseconds: {@link DEFAULT_REQUEST_TIMEOUT_MS}
+   * (30 s) unless given (since 0.6.0). Past it the request is abandoned (`SyncError` `unreachable`, the
+   * held copy kept), whatever `fetch` does: an endpoint that answers a byte at a time would otherwise keep
+   * a sync pending for ever. A caller's own `signal` still gives up sooner. A whole number, 1 or more,
+   * else the store is not made (`RangeError`).
+   */
+  requestTimeoutMs?: number;
 }
+
+/** The deadline of one request of the store unless `requestTimeoutMs` says another: 30 s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /** Everything a store holds, as the signed tokens it came in: what an app persists between runs. */
 export interface OfflineSnapshot {
@@ -337,6 +348,7 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
   private readonly maxTrustListBytes: number;
   private readonly maxListsPerIssuer: number;
   private readonly clockSkewSeconds: number;
+  private readonly requestTimeoutMs: number;
   private platform: { keys: PublicJwk[]; fetchedAt: number } | undefined;
   private trustList: KeptTrustList | undefined;
   private lists = new Map<string, KeptStatusList>();
@@ -364,6 +376,12 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
       integer: true,
     });
     this.clockSkewSeconds = clockSkewSecondsOf(options.clockSkewSeconds);
+    this.requestTimeoutMs = numberOption(
+      'requestTimeoutMs',
+      options.requestTimeoutMs,
+      DEFAULT_REQUEST_TIMEOUT_MS,
+      { min: 1, integer: true },
+    );
     if (options.platformKeys) this.platform = { keys: [...options.platformKeys], fetchedAt: this.clock() };
   }
 
@@ -640,8 +658,9 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
   }
 
   /**
-   * The body at `path`, read no further than `maxBytes` (`too_large` past it); a 404 is `undefined` when
-   * `notFoundIsEnd`, any other failure a {@link SyncError}.
+   * The body at `path`, read no further than `maxBytes` (`too_large` past it) and within the request's
+   * deadline (`requestTimeoutMs`: `unreachable` past it); a 404 is `undefined` when `notFoundIsEnd`, any
+   * other failure a {@link SyncError}.
    */
   private async fetchText(
     path: string,
@@ -649,6 +668,36 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     notFoundIsEnd: boolean,
     init?: RefreshInit,
     base: string = this.baseUrl,
+  ): Promise<string | undefined> {
+    const deadline = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new SyncError('unreachable', `${path}: no answer within ${this.requestTimeoutMs} ms`);
+        deadline.abort(error);
+        reject(error);
+      }, this.requestTimeoutMs);
+    });
+    // Settled either way: a rejection that loses the race is not left unhandled.
+    expired.catch(() => undefined);
+    const signal = init?.signal ? eitherSignal(init.signal, deadline.signal) : deadline.signal;
+    try {
+      // Raced as well as aborted: a `fetch` (or a body stream) that ignores its signal is abandoned too.
+      return await Promise.race([
+        this.fetchTextWithin(path, maxBytes, notFoundIsEnd, { ...init, signal }, base),
+        expired,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async fetchTextWithin(
+    path: string,
+    maxBytes: number,
+    notFoundIsEnd: boolean,
+    init: RefreshInit,
+    base: string,
   ): Promise<string | undefined> {
     let response: Response;
     try {
@@ -908,6 +957,18 @@ function newer(held: KeptStatusList, other: KeptStatusList): boolean {
     (held.iat === other.iat &&
       (held.fetchedAt > other.fetchedAt || claimsPart(held.jws) !== claimsPart(other.jws)))
   );
+}
+
+/** A signal aborted when either is (`AbortSignal.any` where the runtime has it). */
+function eitherSignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  const any = (AbortSignal as { any?: (signals: AbortSignal[]) => AbortSignal }).any;
+  if (any) return any.call(AbortSignal, [a, b]);
+  const both = new AbortController();
+  for (const signal of [a, b]) {
+    if (signal.aborted) both.abort(signal.reason);
+    else signal.addEventListener('abort', () => both.abort(signal.reason), { once: true });
+  }
+  return both.signal;
 }
 
 /** Runs `task` over `items`, at most `limit` at a time. */
