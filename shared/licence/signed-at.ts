@@ -10,11 +10,13 @@
 
 /**
  * How far ahead of the clock a list may be dated to stay after its predecessor: a burst of changes, each
- * re-signing the list within one second, pushes `iat` ahead by a second each. Verifiers refuse a list
- * signed further ahead than their clock skew (60 s by default), so past this lead the list already signed
- * is served until the clock catches up (a few seconds) rather than dated further ahead.
+ * re-signing the list within one second, pushes `iat` ahead by a second each, and the lead melts away at
+ * one second per second once the burst is over. Verifiers refuse a list signed further ahead than their
+ * clock skew (60 s by default), so past this lead, half of it, the list already signed is served until
+ * the clock catches up rather than one dated further ahead: only a burst of more than 30 changes of one
+ * list faster than one a second delays what is served, by seconds.
  */
-export const MAX_IAT_LEAD_SECONDS = 5;
+export const MAX_IAT_LEAD_SECONDS = 30;
 
 /**
  * The `iat` (seconds) of a list signed at `now` after one signed at `previous` (undefined: none held):

@@ -239,8 +239,8 @@ describe('OfflineTrustStore gives each request a deadline (R32 L2)', () => {
     await expect(store.sync()).rejects.toMatchObject({ code: 'unreachable' });
   });
 
-  it('is 30 s unless told, and must be a whole number of 1 or more', () => {
-    expect(DEFAULT_REQUEST_TIMEOUT_MS).toBe(30_000);
+  it('is 15 s unless told, and must be a whole number of 1 or more', () => {
+    expect(DEFAULT_REQUEST_TIMEOUT_MS).toBe(15_000);
     for (const bad of [0, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
       expect(() => storeOf({ requestTimeoutMs: bad })).toThrow(/requestTimeoutMs/);
     }
