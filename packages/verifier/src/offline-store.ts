@@ -99,7 +99,10 @@ export interface OfflineTrustStoreOptions {
   requestTimeoutMs?: number;
 }
 
-/** The deadline of one request of the store unless `requestTimeoutMs` says another: 15 s (our trust list, 350 KiB at most, in under 12 s at 30 KB/s). */
+/**
+ * The deadline of one request of the store unless `requestTimeoutMs` says another: 15 s (our trust list,
+ * 350 KiB at most, comes in under 12 s at 30 KB/s).
+ */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 
 /** Everything a store holds, as the signed tokens it came in: what an app persists between runs. */
