@@ -1,5 +1,5 @@
 /**
- * Run as a child process (`node --import tsx`) by test/security/20-thenable-ports.test.ts: replaces the
+ * Run as a child process (`node --import tsx`) by test/security/21-thenable-ports.test.ts: replaces the
  * global `Promise` with another class before anything loads, as zone.js (every Angular app) or
  * bluebird-as-global do, so that the promises native `async` functions return are not `instanceof
  * Promise`. Then verifies, with both ES256 implementations, a credential signed by a stranger under the
