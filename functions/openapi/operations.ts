@@ -720,7 +720,7 @@ export const operations: Operations = {
     problems: {
       400: ['field_not_disclosable'],
       403: ['not_a_person', 'first_party_only', 'insufficient_assurance'],
-      409: ['licence_not_valid'],
+      409: ['licence_not_valid', 'issuer_withdrawn', 'key_withdrawn'],
     },
   },
   'GET /me/passkeys': {

@@ -52,6 +52,8 @@ interface Relayed {
   keptUntil: number;
   /** Its `exp` (ms): until then it is the last good copy, served while the peer cannot be reached. */
   expiresAt: number;
+  /** Its `iat` (s): a token fetched later that was signed earlier is not relayed in its place. */
+  iat: number;
 }
 
 /**
@@ -127,6 +129,20 @@ export class PeerStatusListRelay {
           expiresAt: new Date(lastGood.expiresAt).toISOString(),
         });
         return { jws: lastGood.jws, ttl: 0 };
+      }
+      const held = this.held.get(listId);
+      if (held && held !== relayed && held.expiresAt > now && rolledBack(relayed, held)) {
+        // Whoever answers our requests to the peer (a cache, a network attacker) must not bring back a list
+        // from before a revocation through us: the copy held stays, as a verifier's store keeps its own
+        // (R32 M1). Kept another minute, so that the peer is not asked on every request meanwhile.
+        logger.warn('peer status list signed before the copy held: the held copy stays', {
+          peer: issuer.peer,
+          listId,
+          iat: relayed.iat,
+          heldIat: held.iat,
+        });
+        held.keptUntil = now + PEER_STATUS_LIST_CACHE_SECONDS * 1000;
+        relayed = held;
       }
       remember(this.held, listId, relayed);
     }
@@ -235,8 +251,19 @@ export class PeerStatusListRelay {
       freshUntil: (claims.data.iat + claims.data.ttl) * 1000,
       keptUntil: Math.min(now + PEER_STATUS_LIST_CACHE_SECONDS * 1000, claims.data.exp * 1000),
       expiresAt: claims.data.exp * 1000,
+      iat: claims.data.iat,
     };
   }
+}
+
+/**
+ * Whether `fetched` is older than `held`: signed earlier, or in the same second with other claims (which
+ * is later cannot be told then; the held copy stands, as the offline store decides).
+ */
+function rolledBack(fetched: Relayed, held: Relayed): boolean {
+  if (fetched.iat !== held.iat) return fetched.iat < held.iat;
+  const claims = (jws: string) => jws.split('.')[1];
+  return claims(fetched.jws) !== claims(held.jws);
 }
 
 /** Sets `key` in `map`, forgetting the oldest entry first when the map is full. */

@@ -13,7 +13,9 @@ import * as z from 'zod';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import type { Signer } from '../crypto/signer.js';
-import { InvalidInputError, NotFoundError, invalidRequest } from '../errors.js';
+import { ConflictError, InvalidInputError, NotFoundError, invalidRequest } from '../errors.js';
+import { credentialKeyPublished, issuerPublishedKeys } from '../issuers/credential-key.js';
+import type { IssuerStore } from '../issuers/issuer-store.js';
 import { logger } from '../logger.js';
 import { base64urlEncode } from '../../packages/verifier/src/base64url.js';
 import {
@@ -52,6 +54,8 @@ export type CreatePresentationInput = z.input<typeof createPresentationInput>;
 
 export interface CreatePresentationDependencies {
   licences: Pick<LicenceStore, 'get'>;
+  /** The licence's issuer: only an active one's licences, signed by a key still published, are presented. */
+  issuers: Pick<IssuerStore, 'findById'>;
   /** The presentation key (`PRESENTATION_KEY_ID`), whose public keys the trust list names. */
   presentationSigner: Signer;
   audit: AuditTrail;
@@ -126,7 +130,10 @@ export interface CreatedPresentation {
  * licence does not carry, or a lookup key, is a 400 `field_not_disclosable`; a licence of a type that needs
  * a higher assurance level than the caller's is a 403 `insufficient_assurance`; a licence the caller does
  * not hold is a 404, as if it did not exist. Any status may be presented: a suspended or revoked licence
- * shows as such to the verifier. Audited as `licence.presented`, written before the token is answered:
+ * shows as such to the verifier. But a licence whose issuer is not active is a 409 `issuer_withdrawn`,
+ * and one whose credential was signed by an issuer key withdrawn since (a compromise) a 409
+ * `key_withdrawn`: such a key vouches for nothing (its QR code verifies `unknown_issuer`), so neither
+ * does a presentation of what it signed, until the issuer issues the licence again. Audited as `licence.presented`, written before the token is answered:
  * an entry that cannot be written fails the request, and the token is never shown.
  *
  * @example
@@ -155,6 +162,21 @@ export async function createPresentation(
   }
   if (may === 'insufficient_assurance') {
     throw new InsufficientAssuranceError(acrOf(minAssuranceOf(findLicenceType(licence.type) ?? {})));
+  }
+  // The platform signs for the licence only where its credential still verifies (R32 M2): an active
+  // issuer, and a key the trust list still publishes for it (as cachedPdfSignature refuses a PDF's).
+  const issuer = await deps.issuers.findById(licence.issuerId);
+  if (issuer?.status !== 'active') {
+    throw new ConflictError(
+      `The licence's issuer ${licence.issuerId} is ${issuer?.status ?? 'not listed'}: it is not presented`,
+      'issuer_withdrawn',
+    );
+  }
+  if (!credentialKeyPublished(licence.credential, issuerPublishedKeys(issuer))) {
+    throw new ConflictError(
+      `The key that signed licence ${licence.id} was withdrawn: it is not presented until it is issued again`,
+      'key_withdrawn',
+    );
   }
   const hidden = lookupKeyFields(findLicenceType(licence.type));
   const errors = disclose.flatMap((name, index) =>

@@ -31,6 +31,12 @@ export interface StatusListSnapshot {
   statusList: StatusList;
   /** The last signed token, whatever revision it was signed at. */
   token: SignedStatusList | undefined;
+  /**
+   * The `iat` of the last token signed for this list, kept across the status changes that drop the token
+   * itself: the next token is dated after it (R32 M1, `signed-at.ts`). Absent before any was signed (or
+   * for a list last signed before 2026-12 and changed since).
+   */
+  lastIat?: number;
   /** False when nothing is stored for this list yet (it then reads as all valid). */
   stored: boolean;
 }

@@ -4,6 +4,7 @@ import type { Signer } from '../crypto/signer.js';
 import { NotFoundError } from '../errors.js';
 import { statusListTokenType } from '../../packages/verifier/src/claims.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
+import { MAX_IAT_LEAD_SECONDS, nextIat } from './signed-at.js';
 import { LIST_SIZE, parseListId, statusListUri, type StatusListStore } from './status-list-store.js';
 
 /** Its media type, the `Content-Type` it is served with (draft §8.2). */
@@ -82,26 +83,37 @@ export async function statusListToken(
   const uri = statusListUri(deps.config.issuerUrl, listId);
   const now = epochSeconds(deps.clock);
   const cached = snapshot.token;
+  // Signed by the issuer's current key: after a rotation or a withdrawn key, verifiers would refuse it.
+  const current = cached && cached.uri === uri && signedBy(cached.jws) === issuer.kid;
+  // Strictly after the token signed before (R32 M1): a list re-signed in the same second is dated a
+  // second later, so that verifiers can tell it from the earlier one (signed-at.ts).
+  const previous = Math.max(cached?.iat ?? -Infinity, snapshot.lastIat ?? -Infinity);
+  const iat = nextIat(now, Number.isFinite(previous) ? previous : undefined);
   if (
     cached &&
-    cached.revision === snapshot.revision &&
-    cached.uri === uri &&
-    // Signed by the issuer's current key: after a rotation or a withdrawn key, verifiers would refuse it.
-    signedBy(cached.jws) === issuer.kid &&
-    cached.iat <= now &&
-    now - cached.iat < STATUS_LIST_RESIGN_AGE_SECONDS &&
-    cached.exp - now > STATUS_LIST_REFRESH_SECONDS
+    current &&
+    // A token dated ahead of the clock to follow its predecessor is served as any other; and one so far
+    // ahead that the next could not follow it within the lead is served in place of a new one.
+    (iat === undefined ||
+      (cached.revision === snapshot.revision &&
+        cached.iat <= now + MAX_IAT_LEAD_SECONDS &&
+        now - cached.iat < STATUS_LIST_RESIGN_AGE_SECONDS &&
+        cached.exp - now > STATUS_LIST_REFRESH_SECONDS))
   ) {
-    return { jws: cached.jws, ttl: cached.iat + STATUS_LIST_TTL_SECONDS - now };
+    return {
+      jws: cached.jws,
+      ttl: Math.min(cached.iat + STATUS_LIST_TTL_SECONDS - now, STATUS_LIST_TTL_SECONDS),
+    };
   }
+  const signedAt = iat ?? previous + 1;
 
-  const exp = now + STATUS_LIST_LIFETIME_SECONDS;
+  const exp = signedAt + STATUS_LIST_LIFETIME_SECONDS;
   const jws = await signCompactJws(
     { typ: statusListTokenType },
     {
       iss: issuer.id,
       sub: uri,
-      iat: now,
+      iat: signedAt,
       exp,
       ttl: STATUS_LIST_TTL_SECONDS,
       status_list: snapshot.statusList,
@@ -110,7 +122,7 @@ export async function statusListToken(
   );
   await deps.statusLists.saveToken(
     listId,
-    { jws, revision: snapshot.revision, uri, iat: now, exp },
+    { jws, revision: snapshot.revision, uri, iat: signedAt, exp },
     snapshot,
   );
   return { jws, ttl: STATUS_LIST_TTL_SECONDS };

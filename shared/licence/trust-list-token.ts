@@ -10,6 +10,7 @@ import type { PeerStore } from '../issuers/peer-store.js';
 import { listedPeerIssuers, type PeerSettings } from '../issuers/peers.js';
 import { logger } from '../logger.js';
 import { findLicenceType } from './catalogue.js';
+import { MAX_IAT_LEAD_SECONDS, nextIat } from './signed-at.js';
 import { canonicalJson, trustListIssuers } from './trust-list.js';
 import { LIST_SIZE, type StatusListStore } from './status-list-store.js';
 import type { SignedTrustList, TrustListStore } from './trust-list-store.js';
@@ -95,7 +96,6 @@ export async function trustListToken(deps: TrustListDependencies): Promise<{ jws
     presentationJwks([deps.presentationSigner, ...deps.presentationPreviousSigners]),
   ]);
   const now = epochSeconds(deps.clock);
-  const exp = now + TRUST_LIST_LIFETIME_SECONDS;
   const { platformRegion, peers: peerSettings } = deps.config;
   let leftOut: Array<{ peer: string; bytes: number }> = [];
   if (peers.length > 0 && platformRegion !== undefined && peerSettings !== undefined) {
@@ -107,10 +107,11 @@ export async function trustListToken(deps: TrustListDependencies): Promise<{ jws
       peers: peerSettings,
       issuerUrl: iss,
     });
+    // Sized as signed: the dates take the same room whichever second they name.
     const ownBytes = jsonBytes({
       iss,
       iat: now,
-      exp,
+      exp: now + TRUST_LIST_LIFETIME_SECONDS,
       ttl: TRUST_LIST_TTL_SECONDS,
       issuers,
       presentationKeys,
@@ -125,16 +126,28 @@ export async function trustListToken(deps: TrustListDependencies): Promise<{ jws
   /** Whether a token signed earlier says this content and is young enough to be served. */
   const servable = (token: SignedTrustList): boolean =>
     token.contentHash === contentHash &&
-    token.iat <= now &&
+    token.iat <= now + MAX_IAT_LEAD_SECONDS &&
     now - token.iat < TRUST_LIST_RESIGN_AGE_SECONDS &&
     token.exp - now > TRUST_LIST_REFRESH_SECONDS;
+  // What is left of its ttl: no cache should hand out a list verifiers would find stale.
+  const served = (token: SignedTrustList) => ({
+    jws: token.jws,
+    ttl: Math.min(token.iat + TRUST_LIST_TTL_SECONDS - now, TRUST_LIST_TTL_SECONDS),
+  });
 
   const cached = await deps.trustList.find();
-  // What is left of its ttl: no cache should hand out a list verifiers would find stale.
-  if (cached && servable(cached)) return { jws: cached.jws, ttl: cached.iat + TRUST_LIST_TTL_SECONDS - now };
+  if (cached && servable(cached)) return served(cached);
   const unsaved = unsavedTokens.get(deps.trustList);
-  if (unsaved && servable(unsaved))
-    return { jws: unsaved.jws, ttl: unsaved.iat + TRUST_LIST_TTL_SECONDS - now };
+  if (unsaved && servable(unsaved)) return served(unsaved);
+  // Strictly after the list signed before (R32 M1): one re-signed within the same second (two changes a
+  // moment apart) is dated a second later, so that verifiers can tell it from the earlier (signed-at.ts).
+  const previous = Math.max(cached?.iat ?? -Infinity, unsaved?.iat ?? -Infinity);
+  const iat = nextIat(now, Number.isFinite(previous) ? previous : undefined);
+  const latest = unsaved && (!cached || unsaved.iat > cached.iat) ? unsaved : cached;
+  // Already a burst ahead of the clock: the latest list stands until the clock catches up (seconds).
+  if (iat === undefined && latest) return served(latest);
+  const signedAt = iat ?? now;
+  const exp = signedAt + TRUST_LIST_LIFETIME_SECONDS;
 
   if (leftOut.length > 0) {
     logger.error('trust list full: peers left out', {
@@ -144,10 +157,10 @@ export async function trustListToken(deps: TrustListDependencies): Promise<{ jws
   }
   const jws = await signCompactJws(
     { typ: trustListTokenType },
-    { iss, iat: now, exp, ttl: TRUST_LIST_TTL_SECONDS, issuers, presentationKeys },
+    { iss, iat: signedAt, exp, ttl: TRUST_LIST_TTL_SECONDS, issuers, presentationKeys },
     deps.platformSigner,
   );
-  const token = { jws, contentHash, iat: now, exp };
+  const token = { jws, contentHash, iat: signedAt, exp };
   try {
     await deps.trustList.save(token, cached?.version ?? 0);
     unsavedTokens.delete(deps.trustList);

@@ -15,6 +15,7 @@ import {
 } from '../issuers/peers.js';
 import { logger } from '../logger.js';
 import { nodeEs256, zlibCompression } from '../../packages/verifier/src/node.js';
+import { afterAnswer } from '../../packages/verifier/src/maybe-promise.js';
 import { OfflineTrustStore } from '../../packages/verifier/src/offline-store.js';
 import type {
   StatusAnswer,
@@ -231,8 +232,9 @@ function copyOf(peer: PeerRecord): string {
  */
 export function withPeers(ours: TrustAnchors, peers: PeerTrust): TrustAnchors {
   const presentationKeys = ours.presentationKeys?.bind(ours);
+  // Any thenable a store answers with, not only this realm's Promise (see maybe-promise.ts).
   const then = <T>(value: T | Promise<T>, next: (value: T) => T | Promise<T>): T | Promise<T> =>
-    value instanceof Promise ? value.then(next) : next(value);
+    afterAnswer(value, next);
   return {
     issuerById: (id) => then(ours.issuerById(id), (found) => found ?? peers.issuerById(id)),
     issuerByCreditCode: (creditCode) =>

@@ -25,7 +25,9 @@ import { IssuerCache } from '../issuers/issuer-cache.js';
 import type { Config } from '../config.js';
 import type { LicenceRecord } from '../licence/licence.js';
 import type { OnlineVerdict, VerificationResult } from '../../packages/verifier/src/verdict.js';
-import type { StatusSource } from '../../packages/verifier/src/trust.js';
+import type { StatusSource, TrustAnchors, TrustedIssuer } from '../../packages/verifier/src/trust.js';
+import { afterAnswer } from '../../packages/verifier/src/maybe-promise.js';
+import { credentialKeyPublished } from '../issuers/credential-key.js';
 import type { PeerOfIssuer } from './peer-trust.js';
 import type { Verifier } from '../../packages/verifier/src/verifier.js';
 
@@ -149,9 +151,16 @@ function visibleFields(type: string, fields: Record<string, unknown>): Record<st
 }
 
 /** One verifier per set of dependencies: its imported keys are kept across requests. */
-const verifiers = new WeakMap<VerifyScanDependencies, { verifier: Verifier; peers?: PeerTrust }>();
+const verifiers = new WeakMap<
+  VerifyScanDependencies,
+  { verifier: Verifier; trust: TrustAnchors; peers?: PeerTrust }
+>();
 
-function verifierFor(deps: VerifyScanDependencies): { verifier: Verifier; peers?: PeerTrust } {
+function verifierFor(deps: VerifyScanDependencies): {
+  verifier: Verifier;
+  trust: TrustAnchors;
+  peers?: PeerTrust;
+} {
   let made = verifiers.get(deps);
   if (!made) {
     const lifetime = (deps.config?.issuerCacheSeconds ?? 0) * 1000;
@@ -165,11 +174,9 @@ function verifierFor(deps: VerifyScanDependencies): { verifier: Verifier; peers?
       deps.peers && platformRegion !== undefined && peerSettings !== undefined
         ? new PeerTrust(deps.peers, { platformRegion, peers: peerSettings }, deps.clock, lifetime)
         : undefined;
-    const verifier = createNodeVerifier({
-      trust: peers ? withPeers(ours, peers) : ours,
-      clock: () => deps.clock.now(),
-    });
-    made = { verifier, ...(peers && { peers }) };
+    const trust = peers ? withPeers(ours, peers) : ours;
+    const verifier = createNodeVerifier({ trust, clock: () => deps.clock.now() });
+    made = { verifier, trust, ...(peers && { peers }) };
     verifiers.set(deps, made);
   }
   return made;
@@ -201,13 +208,17 @@ async function onRecord(
   qr: string,
   result: VerificationResult,
   read: (licenceId: string) => Promise<LicenceRecord | undefined>,
+  trusted: (issuerId: string) => TrustedIssuer | undefined,
 ): Promise<VerificationResult & { holderKey?: string }> {
   const { licence, issuer } = result;
   if (!trustedVerdicts.has(result.verdict) || !licence || !issuer) return result;
   // The record the status came from (read once per verification), or read now if none was asked.
   const record = await read(licence.id);
-  const refuse = (reason: VerificationResult['reason']): VerificationResult => {
-    logger.warn('verified token does not match the licence record', { reason });
+  const refuse = (
+    reason: VerificationResult['reason'],
+    why = 'verified token does not match the licence record',
+  ): VerificationResult => {
+    logger.warn(why, { reason });
     // Nothing the token claims is shown: it is a claim the service cannot stand behind.
     const { licence: _licence, issuer: _issuer, ...rest } = result;
     return { ...rest, verdict: 'unknown_issuer', reason, status: { source: 'online' } };
@@ -228,6 +239,20 @@ async function onRecord(
   // contains (a link could carry the recorded credential in its query and another in its fragment).
   if (result.format === 'credential' && readScan(qr).text !== record.credential) {
     return refuse('record_mismatch');
+  }
+  // A presentation vouches for the licence's credential, which it does not carry: the key that signed
+  // that credential must still be one the trust list publishes for its issuer, as the credential's own
+  // verification requires. A key withdrawn after a compromise vouches for nothing (docs/security.md), so
+  // its licences' presentations are `unknown_issuer` (`key_not_trusted`) like their QR codes, until the
+  // issuer issues them again. Judged by the issuer entry this very verification was given (the
+  // per-container issuer cache): no read of its own.
+  const entry = result.format === 'presentation' ? trusted(issuer.id) : undefined;
+  if (
+    result.format === 'presentation' &&
+    (!entry ||
+      !credentialKeyPublished(record.credential, { keys: entry.keys, batchKeys: entry.batchKeys ?? [] }))
+  ) {
+    return refuse('key_not_trusted', 'presentation of a licence whose credential key is not published');
   }
   // Whose usage record (用证记录) this verification belongs to, from the record just read.
   return { ...result, holderKey: record.holder.lookupKey };
@@ -258,7 +283,8 @@ export async function verifyScan(
   deps: VerifyScanDependencies,
 ): Promise<VerifyResponse> {
   const record = licenceRecordOnce(deps.licences);
-  const { verifier, peers } = verifierFor(deps);
+  const { verifier, trust, peers } = verifierFor(deps);
+  const seen = issuersSeen(trust);
   // A peer's licence has no record here: its status comes from the peer's status list (docs/peers.md).
   const status: StatusSource = peers
     ? {
@@ -266,7 +292,7 @@ export async function verifyScan(
           peers.isPeerIssuer(query.issuerId) ? peers.status(query) : record.status.status(query),
       }
     : record.status;
-  const verified = verifier.verify(qr, { status });
+  const verified = verifier.verify(qr, { status, trust: seen.trust });
   // Both settle before either's failure is raised: nothing is left running unobserved.
   const [caller, checked] = await Promise.allSettled([asking, verified]);
   if (caller.status === 'rejected') throw caller.reason;
@@ -274,8 +300,34 @@ export async function verifyScan(
   const peer = checked.value.issuer && peers?.peerOf(checked.value.issuer.id);
   // Online, our licences are checked against their record; a peer's stand on its signature, its peer's
   // trust list and status list (there is no record of it here).
-  const result = peer ? checked.value : await onRecord(qr, checked.value, record.read);
+  const result = peer ? checked.value : await onRecord(qr, checked.value, record.read, seen.issuer);
   return answer(qr, caller.value, result, context, deps, peer);
+}
+
+/**
+ * `trust` for one verification, keeping each issuer entry it hands over (by id): what the record check
+ * judges a presentation's credential key by, the entry the verdict rested on. Answers as `trust` does
+ * (synchronously on a cache hit, so the licence read still goes out in the same tick).
+ */
+function issuersSeen(trust: TrustAnchors): {
+  trust: TrustAnchors;
+  issuer(id: string): TrustedIssuer | undefined;
+} {
+  const seen = new Map<string, TrustedIssuer>();
+  const keep = (found: TrustedIssuer | undefined) => {
+    if (found) seen.set(found.id, found);
+    return found;
+  };
+  return {
+    trust: {
+      issuerById: (id) => afterAnswer(trust.issuerById(id), keep),
+      issuerByCreditCode: (creditCode) => afterAnswer(trust.issuerByCreditCode(creditCode), keep),
+      platformKeys: () => trust.platformKeys(),
+      ...(trust.presentationKeys && { presentationKeys: () => trust.presentationKeys!() }),
+      ...(trust.freshness && { freshness: () => trust.freshness!() }),
+    },
+    issuer: (id) => seen.get(id),
+  };
 }
 
 /**

@@ -104,13 +104,17 @@ describe('the verifier’s scan-again loop on a phone', () => {
   const suite = browserSuite();
   let valid: LicenceJson;
   let revoked: LicenceJson;
+  /** Revoked while its code is held up (R32 L1). */
+  let revokedInView: LicenceJson;
+  let token: string;
 
   beforeAll(async () => {
     const { runtime } = suite;
-    const token = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');
-    [valid, revoked] = await Promise.all([
+    token = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');
+    [valid, revoked, revokedInView] = await Promise.all([
       issued(runtime, token, drivingLicenceBody(newIdNumber(), { holderName: '李排队' })),
       issued(runtime, token, drivingLicenceBody(newIdNumber(), { holderName: '周吊销' })),
+      issued(runtime, token, drivingLicenceBody(newIdNumber(), { holderName: '吴在看' })),
     ]);
     await expectJson(
       await postJson(runtime, `${licencePath(revoked.id)}/status`, token, {
@@ -178,7 +182,7 @@ describe('the verifier’s scan-again loop on a phone', () => {
       await page.context().close();
     });
 
-    it(`${lang}: continuous scanning replaces the verdict with the next code, never the same one twice`, async () => {
+    it(`${lang}: continuous scanning replaces the verdict with the next code, not the same one again at once`, async () => {
       const page = await open(lang);
       await page.getByLabel(w.keep, { exact: true }).check();
       await holdUp(page, valid.credential);
@@ -216,6 +220,25 @@ describe('the verifier’s scan-again loop on a phone', () => {
       await page.context().close();
     });
   }
+
+  it('continuous scanning checks the code still in view again after a few seconds: a revocation shows (R32 L1)', async () => {
+    const page = await open('zh');
+    await page.getByLabel(words.zh.keep, { exact: true }).check();
+    await holdUp(page, revokedInView.credential);
+    await page.getByRole('button', { name: words.zh.scan, exact: true }).click();
+    await verdictOf(page, 'valid');
+    // Revoked while the holder still holds the code up: it must not stay green.
+    await expectJson(
+      await postJson(suite.runtime, `${licencePath(revokedInView.id)}/status`, token, {
+        status: 'revoked',
+        reason: '测试',
+      }),
+      200,
+    );
+    await page.locator('#verdict[data-verdict="revoked"]').waitFor({ timeout: 20_000 });
+    await expect(page.locator('#camera').isVisible()).resolves.toBe(true);
+    await page.context().close();
+  });
 
   it('after a pasted code, "核验下一个" empties the box and puts the cursor in it', async () => {
     const page = await open('zh');

@@ -166,6 +166,47 @@ describe('a rolled-back status list is refused, and what the store holds stays',
     expect(await verifier.verify(credential)).toMatchObject({ verdict: 'revoked', reason: 'status_revoked' });
   });
 
+  it('a list of the same second saying something else is refused too: two revocations a moment apart (R32 M1)', async () => {
+    // Lists are dated in whole seconds: the list before the revocation and the one after it, signed in
+    // the same second (a signer before 2026-12 dated both alike), carry the same iat.
+    served.set('/trust-list', await trustList(NOW - 60));
+    served.set(statusPath(), await statusList(NOW - 30, 'revoked'));
+    const store = storeOf();
+    expect((await store.sync()).failures).toEqual([]);
+    const verifier = createNodeVerifier({ trust: store, status: store, clock });
+    const credential = await world.credential();
+    expect((await verifier.verify(credential)).verdict).toBe('revoked');
+    const held = store.snapshot();
+
+    served.set(statusPath(), await statusList(NOW - 30, 'valid'));
+    expect((await store.sync()).failures).toEqual([{ url: `${BASE}${statusPath()}`, code: 'rolled_back' }]);
+    await expect(store.refreshStatusList(statusPath())).rejects.toMatchObject({ code: 'rolled_back' });
+    expect(store.snapshot().statusLists).toEqual(held.statusLists);
+    expect(await verifier.verify(credential)).toMatchObject({ verdict: 'revoked', reason: 'status_revoked' });
+
+    // The same claims signed again (another signature) are the same list; a later one is taken as ever.
+    served.set(statusPath(), await statusList(NOW - 30, 'revoked'));
+    await expect(store.refreshStatusList(statusPath())).resolves.toBeDefined();
+    served.set(statusPath(), await statusList(NOW - 29, 'valid'));
+    await store.refreshStatusList(statusPath());
+    expect((await verifier.verify(credential)).verdict).toBe('valid');
+  });
+
+  it('a trust list of the same second saying something else is refused: a withdrawal stays', async () => {
+    served.set('/trust-list', await trustList(NOW - 60, 'withdrawn'));
+    served.set(statusPath(), await statusList(NOW - 60, 'valid'));
+    const store = storeOf();
+    await store.sync();
+    served.set('/trust-list', await trustList(NOW - 60, 'active'));
+    await expect(store.sync()).rejects.toMatchObject({ code: 'rolled_back' });
+    await expect(store.refreshTrustList()).rejects.toMatchObject({ code: 'rolled_back' });
+    const verifier = createNodeVerifier({ trust: store, status: store, clock });
+    expect((await verifier.verify(await world.credential())).reason).toBe('issuer_withdrawn');
+    // The same list signed again is no change.
+    served.set('/trust-list', await trustList(NOW - 60, 'withdrawn'));
+    await expect(store.refreshTrustList()).resolves.toBeDefined();
+  });
+
   it('restore keeps the newer copy held rather than an older one in the snapshot', async () => {
     served.set('/trust-list', await trustList(NOW - 60));
     served.set(statusPath(), await statusList(NOW - 3600, 'valid'));

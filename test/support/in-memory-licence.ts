@@ -227,6 +227,8 @@ interface StoredList {
   bytes: Uint8Array;
   revision: number;
   token?: SignedStatusList;
+  /** The `iat` of the last token signed, kept when a status change drops the token. */
+  lastIat?: number;
 }
 
 /**
@@ -260,8 +262,13 @@ export class InMemoryStatusListStore implements StatusListStore {
     // Revocation is final: a revoked entry is never overwritten (the port's rule, as in the DynamoDB adapter).
     if (current === value || current === StatusType.INVALID) return;
     writeStatus(bytes, idx, value);
-    // A new revision: the token signed at the old one is stale and dropped.
-    this.lists.set(listId, { bytes, revision: (list?.revision ?? 0) + 1 });
+    // A new revision: the token signed at the old one is stale and dropped, its date kept (R32 M1).
+    const lastIat = list?.token?.iat ?? list?.lastIat;
+    this.lists.set(listId, {
+      bytes,
+      revision: (list?.revision ?? 0) + 1,
+      ...(lastIat !== undefined && { lastIat }),
+    });
   }
 
   async find(listId: string): Promise<StatusListSnapshot> {
@@ -273,6 +280,7 @@ export class InMemoryStatusListStore implements StatusListStore {
       statusList: statusListFromCompressed(deflateStatusBytes(list?.bytes ?? createStatusBytes(LIST_SIZE))),
       token: list?.token && { ...list.token },
       stored: list !== undefined,
+      ...(lastIat(list) !== undefined && { lastIat: lastIat(list) }),
     };
   }
 
@@ -293,6 +301,10 @@ export class InMemoryStatusListStore implements StatusListStore {
     list.token = { ...token };
     return true;
   }
+}
+
+function lastIat(list: StoredList | undefined): number | undefined {
+  return list?.token?.iat ?? list?.lastIat;
 }
 
 function parse(listId: string): void {

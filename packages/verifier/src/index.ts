@@ -47,6 +47,7 @@ export type {
 } from './trust.js';
 export {
   DEFAULT_MAX_TRUST_LIST_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   OfflineTrustStore,
   statusListTokenMaxBytes,
   SyncError,

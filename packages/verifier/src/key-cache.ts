@@ -1,4 +1,5 @@
 import { isLowS, type Es256Verifier, type PublicJwk } from './crypto.js';
+import { isThenable } from './maybe-promise.js';
 
 /**
  * Imported keys, by their coordinates: each trusted key is imported once (WebCrypto `importKey` or
@@ -44,7 +45,8 @@ export class KeyCache {
   private check(key: unknown, signature: Uint8Array, data: Uint8Array): boolean | Promise<boolean> {
     // Whatever the implementation: a high-S twin of a valid signature is refused (see `isLowS`).
     if (!isLowS(signature)) return false;
-    const verified = this.crypto.verify(key, signature, data);
-    return verified instanceof Promise ? verified.then((ok) => ok === true) : verified === true;
+    const verified: unknown = this.crypto.verify(key, signature, data);
+    // Any thenable, not only this realm's Promise (see `maybe-promise.ts`); only `true` holds.
+    return isThenable(verified) ? Promise.resolve(verified).then((ok) => ok === true) : verified === true;
   }
 }

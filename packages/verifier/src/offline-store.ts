@@ -7,8 +7,9 @@
  * (`typ: trust-list+jwt`), each status list against the keys the trust list gives its issuer
  * (`typ: statuslist+jwt`, `iss` = that issuer); ES256 only. A failed sync leaves what was there.
  *
- * Time runs forward only: a trust list or status list signed earlier (`iat`) than the copy held is
- * refused (`rolled_back`) and the held copy stays, so that no one who can answer the store's requests (a
+ * Time runs forward only: a trust list or status list signed earlier (`iat`) than the copy held, or in
+ * the same second with other claims (which is later cannot be told), is refused (`rolled_back`) and the
+ * held copy stays, so that no one who can answer the store's requests (a
  * network attacker, a stale cache) can bring back a list from before a revocation or a withdrawal. Age and
  * staleness count from each token's `iat`, never from when it was fetched: an old token fetched now is
  * old data. Nor is a list signed ahead of the store's clock (beyond the clock skew) ever held: it would
@@ -88,7 +89,21 @@ export interface OfflineTrustStoreOptions {
    * more, else the store is not made (`RangeError`).
    */
   maxListsPerIssuer?: number;
+  /**
+   * The most one request may take, answer read whole, in milliseconds: {@link DEFAULT_REQUEST_TIMEOUT_MS}
+   * (15 s) unless given (since 0.6.0). Past it the request is abandoned (`SyncError` `unreachable`, the
+   * held copy kept), whatever `fetch` does: an endpoint that answers a byte at a time would otherwise keep
+   * a sync pending for ever. A caller's own `signal` still gives up sooner. A whole number, 1 or more,
+   * else the store is not made (`RangeError`).
+   */
+  requestTimeoutMs?: number;
 }
+
+/**
+ * The deadline of one request of the store unless `requestTimeoutMs` says another: 15 s (our trust list,
+ * 350 KiB at most, comes in under 12 s at 30 KB/s).
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 
 /** Everything a store holds, as the signed tokens it came in: what an app persists between runs. */
 export interface OfflineSnapshot {
@@ -135,7 +150,8 @@ export function statusListTokenMaxBytes(maxStatusListBytes: number): number {
  * `too_large`: the answer is larger than the store reads (`maxTrustListBytes` for the trust list and the
  * platform keys, the token of a list of `maxStatusListBytes` for a status list): announced so
  * (`Content-Length`) or found so while it streamed in; the store stopped reading it. `rolled_back`: the
- * token was signed before the copy already held (an older `iat`): refused, the held copy kept. `expired_token`: the token is past its `exp` (fetched, or in a snapshot given to
+ * token was signed before the copy already held (an older `iat`), or in the same second with other claims
+ * (which is later cannot be told): refused, the held copy kept. `expired_token`: the token is past its `exp` (fetched, or in a snapshot given to
  * {@link OfflineTrustStore.restore}). `clock_skew`: the token was signed (`iat`) further ahead of the
  * store's clock than its `clockSkewSeconds` (a signer's clock, or this device's, is wrong): refused, the
  * held copy kept.
@@ -335,6 +351,7 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
   private readonly maxTrustListBytes: number;
   private readonly maxListsPerIssuer: number;
   private readonly clockSkewSeconds: number;
+  private readonly requestTimeoutMs: number;
   private platform: { keys: PublicJwk[]; fetchedAt: number } | undefined;
   private trustList: KeptTrustList | undefined;
   private lists = new Map<string, KeptStatusList>();
@@ -362,6 +379,12 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
       integer: true,
     });
     this.clockSkewSeconds = clockSkewSecondsOf(options.clockSkewSeconds);
+    this.requestTimeoutMs = numberOption(
+      'requestTimeoutMs',
+      options.requestTimeoutMs,
+      DEFAULT_REQUEST_TIMEOUT_MS,
+      { min: 1, integer: true },
+    );
     if (options.platformKeys) this.platform = { keys: [...options.platformKeys], fetchedAt: this.clock() };
   }
 
@@ -638,8 +661,9 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
   }
 
   /**
-   * The body at `path`, read no further than `maxBytes` (`too_large` past it); a 404 is `undefined` when
-   * `notFoundIsEnd`, any other failure a {@link SyncError}.
+   * The body at `path`, read no further than `maxBytes` (`too_large` past it) and within the request's
+   * deadline (`requestTimeoutMs`: `unreachable` past it); a 404 is `undefined` when `notFoundIsEnd`, any
+   * other failure a {@link SyncError}.
    */
   private async fetchText(
     path: string,
@@ -647,6 +671,36 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     notFoundIsEnd: boolean,
     init?: RefreshInit,
     base: string = this.baseUrl,
+  ): Promise<string | undefined> {
+    const deadline = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new SyncError('unreachable', `${path}: no answer within ${this.requestTimeoutMs} ms`);
+        deadline.abort(error);
+        reject(error);
+      }, this.requestTimeoutMs);
+    });
+    // Settled either way: a rejection that loses the race is not left unhandled.
+    expired.catch(() => undefined);
+    const signal = init?.signal ? eitherSignal(init.signal, deadline.signal) : deadline.signal;
+    try {
+      // Raced as well as aborted: a `fetch` (or a body stream) that ignores its signal is abandoned too.
+      return await Promise.race([
+        this.fetchTextWithin(path, maxBytes, notFoundIsEnd, { ...init, signal }, base),
+        expired,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async fetchTextWithin(
+    path: string,
+    maxBytes: number,
+    notFoundIsEnd: boolean,
+    init: RefreshInit,
+    base: string,
   ): Promise<string | undefined> {
     let response: Response;
     try {
@@ -724,24 +778,30 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     return list;
   }
 
-  /** Refuses a trust list signed before the one held: a rollback would undo withdrawals and key removals. */
+  /**
+   * Refuses a trust list signed before the one held, or in the same second saying something else: a
+   * rollback would undo withdrawals and key removals.
+   */
   private refuseOlderTrustList(trustList: KeptTrustList): void {
     const held = this.trustList;
-    if (held && trustList.iat < held.iat) {
+    if (held && notAfter(trustList, held)) {
       throw new SyncError(
         'rolled_back',
-        `The trust list was signed at ${trustList.iat}, before the one held (${held.iat})`,
+        `The trust list was signed at ${trustList.iat}, ${trustList.iat < held.iat ? 'before' : 'in the same second as, and unlike,'} the one held (${held.iat})`,
       );
     }
   }
 
-  /** Refuses a status list signed before the copy held of the same list: it would undo revocations. */
+  /**
+   * Refuses a status list signed before the copy held of the same list, or in the same second saying
+   * something else: it would undo revocations.
+   */
   private refuseOlderStatusList(listId: string, list: KeptStatusList): void {
     for (const [sub, held] of this.lists) {
-      if (held !== list && namesList(sub, listId) && list.iat < held.iat) {
+      if (held !== list && namesList(sub, listId) && notAfter(list, held)) {
         throw new SyncError(
           'rolled_back',
-          `The status list ${listId} was signed at ${list.iat}, before the copy held (${held.iat})`,
+          `The status list ${listId} was signed at ${list.iat}, ${list.iat < held.iat ? 'before' : 'in the same second as, and unlike,'} the copy held (${held.iat})`,
         );
       }
     }
@@ -871,9 +931,47 @@ function refuseExpiredTrustList(trustList: KeptTrustList, now: number): void {
   }
 }
 
-/** Whether `a` is a later copy than `b`: signed later, or signed at the same second and fetched later. */
-function newer(a: KeptStatusList, b: KeptStatusList): boolean {
-  return a.iat > b.iat || (a.iat === b.iat && a.fetchedAt > b.fetchedAt);
+/** The signed claims of a compact JWS, as sent (its middle part): equal for the same content signed twice. */
+function claimsPart(jws: string): string {
+  const text = jws.trim();
+  const first = text.indexOf('.');
+  return text.slice(first + 1, text.indexOf('.', first + 1));
+}
+
+/**
+ * Whether `token` may not replace `held`: signed earlier, or in the same second with other claims. Lists
+ * are signed with `iat` in whole seconds, so two signed a moment apart (two revocations within one
+ * second, from a signer before 2026-12 that did not date the second a second later) carry the same
+ * `iat`, and which is later cannot be told: the copy held stands, rather than whichever an attacker
+ * serves (review R32 M1). The same claims signed again (another signature) are the same list.
+ */
+function notAfter(token: { iat: number; jws: string }, held: { iat: number; jws: string }): boolean {
+  return token.iat < held.iat || (token.iat === held.iat && claimsPart(token.jws) !== claimsPart(held.jws));
+}
+
+/**
+ * Whether `held` stays rather than `other`: signed later, or at the same second and fetched later, or at
+ * the same second saying something else (which of the two is later cannot be told: the one held stands,
+ * as a fetch would refuse the other, see {@link notAfter}).
+ */
+function newer(held: KeptStatusList, other: KeptStatusList): boolean {
+  return (
+    held.iat > other.iat ||
+    (held.iat === other.iat &&
+      (held.fetchedAt > other.fetchedAt || claimsPart(held.jws) !== claimsPart(other.jws)))
+  );
+}
+
+/** A signal aborted when either is (`AbortSignal.any` where the runtime has it). */
+function eitherSignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  const any = (AbortSignal as { any?: (signals: AbortSignal[]) => AbortSignal }).any;
+  if (any) return any.call(AbortSignal, [a, b]);
+  const both = new AbortController();
+  for (const signal of [a, b]) {
+    if (signal.aborted) both.abort(signal.reason);
+    else signal.addEventListener('abort', () => both.abort(signal.reason), { once: true });
+  }
+  return both.signal;
 }
 
 /** Runs `task` over `items`, at most `limit` at a time. */

@@ -36,6 +36,7 @@ import { KeyCache } from './key-cache.js';
 import { base64urlEncode } from './base64url.js';
 import { isoFromMillis, isoFromSeconds as iso } from './iso-time.js';
 import { licenceIdPattern } from './licence-id.js';
+import { afterAnswer as thenOf, isThenable } from './maybe-promise.js';
 import {
   cwtContentFormat,
   presentationJwksKid,
@@ -85,6 +86,12 @@ export interface VerifyOptions {
    * record it read, for the caller to check the token against that same record afterwards.
    */
   status?: StatusSource;
+  /**
+   * The trust anchors of this verification alone, in place of the verifier's (since 0.6.0): e.g. one
+   * that keeps the issuer entry it handed over, for the caller to check more against that same entry
+   * afterwards (the service checks a presentation's licence was signed by a key still published).
+   */
+  trust?: TrustAnchors;
 }
 
 export interface Verifier {
@@ -139,8 +146,38 @@ function issuerUrlHolds(issuer: TrustedIssuer, iss: string): boolean {
 
 /** The key with this `kid`: a loop, not `find`, since this runs on every verification. */
 function keyWithKid(keys: readonly PublicJwk[], kid: string): PublicJwk | undefined {
-  for (const key of keys) if (key.kid === kid) return key;
+  for (const key of keys) if (key?.kid === kid) return key;
   return undefined;
+}
+
+/** Keys a trust port gave: an array, else none (a port's mistake trusts no key). */
+function keysOrNone(keys: readonly PublicJwk[] | undefined): readonly PublicJwk[] {
+  return Array.isArray(keys) ? keys : [];
+}
+
+/**
+ * Whether a trust port's answer has the shape of a {@link TrustedIssuer} where the verifier reads it (a
+ * port written in JavaScript, or a thenable's wrapper, could hand back anything).
+ */
+function isTrustedIssuer(value: unknown): value is TrustedIssuer {
+  if (typeof value !== 'object' || value === null) return false;
+  const issuer = value as Partial<Record<keyof TrustedIssuer, unknown>>;
+  return (
+    typeof issuer.id === 'string' &&
+    typeof issuer.name === 'string' &&
+    typeof issuer.creditCode === 'string' &&
+    (issuer.status === 'active' || issuer.status === 'withdrawn') &&
+    Array.isArray(issuer.keys) &&
+    Array.isArray(issuer.licenceTypes) &&
+    (issuer.batchKeys === undefined || Array.isArray(issuer.batchKeys))
+  );
+}
+
+/** Whether a port's freshness is one: an object with a finite `issuedAt`. */
+function isFreshness(value: unknown): value is Freshness {
+  return (
+    typeof value === 'object' && value !== null && Number.isFinite((value as Partial<Freshness>).issuedAt)
+  );
 }
 
 /** A verification's outcome: at once when every port answered at once, else later. */
@@ -150,10 +187,12 @@ type Answer = VerificationResult | Promise<VerificationResult>;
  * Continues with `next` at once when `value` is there, or once it is: ports may answer synchronously (an
  * offline store, `nodeEs256`), and then the verification completes without a single promise in between.
  * Each needless `await` costs a microtask, measurable on the offline hot path next to an 80 µs signature
- * check. A throw inside `next` ends the verification either way (see `ended`).
+ * check. Any thenable is waited for, not only this realm's `Promise` (see `maybe-promise.ts`: before
+ * 0.6.0 a Dexie or other-realm promise, or any promise under zone.js, was taken for the answer). A throw
+ * inside `next` ends the verification either way (see `ended`).
  */
-function then<T>(value: T | Promise<T>, next: (value: T) => Answer): Answer {
-  return value instanceof Promise ? value.then(next) : next(value);
+function then<T>(value: T | PromiseLike<T>, next: (value: T) => Answer): Answer {
+  return thenOf(value, next);
 }
 
 /** What one verification has learnt so far, for the verdict whenever it ends. */
@@ -166,6 +205,7 @@ interface Run {
   /** The trust list consulted is past its `exp`: no verdict may rest on it as `valid`. */
   trustExpired: boolean;
   status: StatusSource | undefined;
+  trust: TrustAnchors;
 }
 
 /**
@@ -245,13 +285,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
     ) {
       throw refuse();
     }
-    const accept = (holds: boolean): PublicJwk => {
-      if (!holds) throw refuse();
+    const accept = (holds: unknown): PublicJwk => {
+      // Only `true` is a signature that holds: anything else a port hands back is not (fail closed).
+      if (holds !== true) throw refuse();
       certified.set(found, issuer);
       return found.jwk;
     };
     const holds = keys.verify(signer, certificate.signature, certificate.signingInput);
-    return holds instanceof Promise ? holds.then(accept) : accept(holds);
+    return thenOf<unknown, PublicJwk>(holds, accept);
   }
 
   /** The first key whose thumbprint kid starts with the COSE kid (`coseKid`, in base64url), if any. */
@@ -297,12 +338,17 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return { verdict: 'valid', reason: 'ok' };
   }
 
-  /** The signer of a licence or of a presentation's licence: trusted, or the verdict says why. */
+  /**
+   * The signer of a licence or of a presentation's licence: trusted, or the verdict says why. What the
+   * trust port handed back is checked for the shape the verifier reads (not an issuer: not trusted), and
+   * freshness that is not one counts as expired: a port's mistake never reads as trust.
+   */
   function trustedIssuer(run: Run, issuer: TrustedIssuer | undefined): TrustedIssuer {
-    const freshness = trust.freshness?.();
+    const given: unknown = run.trust.freshness?.();
+    const freshness = given === undefined || isFreshness(given) ? given : undefined;
     run.data.push(freshness);
-    if (freshness?.expired) run.trustExpired = true;
-    if (!issuer) throw stop('unknown_issuer', 'issuer_not_trusted');
+    if (given !== freshness || freshness?.expired) run.trustExpired = true;
+    if (!isTrustedIssuer(issuer)) throw stop('unknown_issuer', 'issuer_not_trusted');
     return issuer;
   }
 
@@ -317,7 +363,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const issuerId = typeof iss === 'string' ? issuerIdOf(iss) : undefined;
     if (typeof kid !== 'string' || issuerId === undefined) throw stop('malformed', 'invalid_claims');
 
-    return then(trust.issuerById(issuerId), (found) => {
+    return then(run.trust.issuerById(issuerId), (found) => {
       const issuer = trustedIssuer(run, found);
       if (!issuerUrlHolds(issuer, iss as string)) throw stop('unknown_issuer', 'issuer_url_mismatch');
       // An issuer key, else one of its certified batch keys (docs/batch-issuance.md).
@@ -334,7 +380,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   ): Answer {
     if (!isLowS(jws.signature)) throw stop('invalid_signature', 'signature_high_s');
     return then(keys.verify(jwk, jws.signature, jws.signingInput), (holds) => {
-      if (!holds) throw stop('invalid_signature', 'signature_mismatch');
+      if (holds !== true) throw stop('invalid_signature', 'signature_mismatch');
       const claims = readLicenceClaims(jws.payload);
       if (issuer.status !== 'active') {
         const out = result(run, 'unknown_issuer', 'issuer_withdrawn');
@@ -387,10 +433,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
    * source names them, and then only those (a platform key signs ID tokens, and whoever holds it must not
    * be able to make presentations); the platform keys only while it names none (a list signed before).
    */
-  function signingKeysOf(): readonly PublicJwk[] | Promise<readonly PublicJwk[]> {
+  function signingKeysOf(trust: TrustAnchors): readonly PublicJwk[] | Promise<readonly PublicJwk[]> {
     const named = trust.presentationKeys?.();
-    const chosen = (keys: readonly PublicJwk[] | undefined) => keys ?? trust.platformKeys();
-    return named instanceof Promise ? named.then(chosen) : chosen(named);
+    const chosen = (keys: readonly PublicJwk[] | undefined) =>
+      keys === undefined ? thenOf(trust.platformKeys(), keysOrNone) : keysOrNone(keys);
+    return thenOf(named, chosen);
   }
 
   function verifyPresentation(run: Run, text: string): Answer {
@@ -398,7 +445,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (envelope.alg !== coseEs256) throw stop('invalid_signature', 'alg_not_allowed');
     if (envelope.typ !== cwtContentFormat) throw stop('malformed', 'unexpected_type');
 
-    return then(signingKeysOf(), (signingKeys) => {
+    return then(signingKeysOf(run.trust), (signingKeys) => {
       // The JWK whose kid is the COSE kid in base64url (the JWKS published that short form before the
       // presentation keys), else the one whose full thumbprint kid it prefixes (the trust list's form).
       const coseKid = base64urlEncode(envelope.kid);
@@ -406,13 +453,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (!jwk) throw stop('unknown_issuer', 'key_not_trusted');
       if (!isLowS(envelope.signature)) throw stop('invalid_signature', 'signature_high_s');
       return then(keys.verify(jwk, envelope.signature, envelope.signedBytes), (holds) => {
-        if (!holds) throw stop('invalid_signature', 'signature_mismatch');
+        if (holds !== true) throw stop('invalid_signature', 'signature_mismatch');
         const { claims, issuerCreditCode } = readPresentationClaims(envelope.payload);
         const lifetime = claims.expiresAt - claims.issuedAt;
         if (lifetime < presentationLifetime.min || lifetime > presentationLifetime.max) {
           throw stop('malformed', 'presentation_lifetime');
         }
-        return then(trust.issuerByCreditCode(issuerCreditCode), (found) => {
+        return then(run.trust.issuerByCreditCode(issuerCreditCode), (found) => {
           const issuer = trustedIssuer(run, found);
           if (issuer.status !== 'active') {
             const out = result(run, 'unknown_issuer', 'issuer_withdrawn');
@@ -511,13 +558,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
         data: [],
         trustExpired: false,
         status: verifyOptions?.status ?? statusSource,
+        trust: verifyOptions?.trust ?? trust,
       };
       try {
         const { format, text } = readScan(scan);
         run.format = format;
         const answer = format === 'credential' ? verifyCredential(run, text) : verifyPresentation(run, text);
-        return answer instanceof Promise
-          ? answer.catch((error: unknown) => ended(run, error))
+        return isThenable(answer)
+          ? Promise.resolve(answer).catch((error: unknown) => ended(run, error))
           : Promise.resolve(answer);
       } catch (error) {
         try {
@@ -580,10 +628,19 @@ function issuerView(issuer: TrustedIssuer) {
 /**
  * The answer a verdict may rest on: one from a list past its `exp` only when it says `revoked`
  * (revocation is final, so that is still known); its `valid` or `suspended` is not known now, whatever a
- * status source hands back.
+ * status source hands back. Only an answer of the documented shape is one (a `status` of `valid`,
+ * `suspended` or `revoked`, a `source` of `online` or `status-list`, a `freshness` that is one or none):
+ * anything else a port hands back (an object without a status, a pending promise's wrapper) is no answer,
+ * so a credential is `unknown`, never `valid`.
  */
-function usable(answer: StatusAnswer | undefined): StatusAnswer | undefined {
-  return answer?.freshness?.expired && answer.status !== 'revoked' ? undefined : answer;
+function usable(given: unknown): StatusAnswer | undefined {
+  if (typeof given !== 'object' || given === null) return undefined;
+  const answer = given as StatusAnswer;
+  const { status, source, freshness } = answer;
+  if (status !== 'valid' && status !== 'suspended' && status !== 'revoked') return undefined;
+  if (source !== 'online' && source !== 'status-list') return undefined;
+  if (freshness !== undefined && !isFreshness(freshness)) return undefined;
+  return freshness?.expired && status !== 'revoked' ? undefined : answer;
 }
 
 /**

@@ -48,12 +48,19 @@ type ListItem = Item & {
   tokenUri?: string;
   tokenIat?: number;
   tokenExp?: number;
+  /** The `iat` of the last token signed, kept when a status change drops the token (R32 M1). */
+  lastTokenIat?: number;
 };
 
 function parse(listId: string): { issuerId: string; list: number } {
   const parsed = parseListId(listId);
   if (!parsed) throw new RangeError(`Not a status list id: ${JSON.stringify(listId)}`);
   return parsed;
+}
+
+/** The later of two optional dates. */
+function latest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
 }
 
 /** Full jitter, capped: spreads competing writers of one list apart. */
@@ -116,6 +123,8 @@ export class DynamoStatusListStore implements StatusListStore {
       if (current === value || current === StatusType.INVALID) return;
       writeStatus(bytes, idx, value);
       // The token is left out on purpose: it was signed at an older revision and is stale from now on.
+      // Its date stays: the next token is signed after it (in the same Put, no call of its own).
+      const lastTokenIat = latest(item?.tokenIat, item?.lastTokenIat);
       const next = {
         ...listKey(listId),
         issuerId,
@@ -124,6 +133,7 @@ export class DynamoStatusListStore implements StatusListStore {
         bits: STATUS_BITS,
         bitmap: deflateStatusBytes(bytes),
         revision: (item?.revision ?? 0) + 1,
+        ...(lastTokenIat !== undefined && { lastTokenIat }),
       };
       try {
         await putVersioned(this.doc, this.tableName, next, item?.version ?? 0);
@@ -165,12 +175,14 @@ export class DynamoStatusListStore implements StatusListStore {
             exp: item.tokenExp,
           }
         : undefined;
+    const lastIat = latest(item.tokenIat, item.lastTokenIat);
     return {
       listId,
       revision: item.revision,
       statusList: statusListFromCompressed(item.bitmap),
       token,
       stored: true,
+      ...(lastIat !== undefined && { lastIat }),
     };
   }
 

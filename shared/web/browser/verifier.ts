@@ -74,6 +74,12 @@ const continuousKey = 'elicence.verifier.continuous';
  * each verdict's colour is seen even when two people hold up their codes at once.
  */
 const holdVerdictMs = 1500;
+/**
+ * Continuous scanning checks the code on screen again once it has been held up this long (or once the
+ * presentation it is has expired): a licence revoked, or a presentation expired, while its code stays in
+ * view must not stay green (review R32 L1).
+ */
+const recheckSameMs = 5000;
 
 /** The verdict card: a coloured band with icon and words, then what the licence says, then freshness. */
 function renderVerdict(
@@ -222,7 +228,8 @@ function start(): void {
   };
 
   let busy = 0;
-  const verify = async (text: string, source: Source) => {
+  /** Verifies `text` and shows the verdict; answers the result once it is shown. */
+  const verify = async (text: string, source: Source): Promise<VerificationResult | undefined> => {
     const run = ++busy;
     clearVerdict();
     showProgress(say('verifying'));
@@ -235,7 +242,7 @@ function start(): void {
       showFreshness();
       if (!trust.ready) {
         showProgress(say(trust.expired ? 'trustListExpired' : 'noTrustData'), 'error');
-        return;
+        return undefined;
       }
       showProgress('');
       renderVerdict(card, result, context, catalogue);
@@ -247,8 +254,10 @@ function start(): void {
         block: 'nearest',
         behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth',
       });
+      return result;
     } catch {
       if (run === busy) showProgress(say('verifyFailed'), 'error');
+      return undefined;
     }
   };
 
@@ -301,7 +310,8 @@ function start(): void {
   /**
    * Scans with the camera. Once a code is read, the camera is released and the verdict shown with
    * "scan another"; with continuous scanning chosen, the camera stays on, a code other than the one on
-   * screen replaces the verdict, and the same code still held up is not checked again.
+   * screen replaces the verdict, and the same code still held up is checked again only after
+   * {@link recheckSameMs}, or once the presentation it is has expired.
    */
   const startCamera = async () => {
     if (!cameraAvailable()) {
@@ -318,13 +328,21 @@ function start(): void {
     showProgress(say('scanning'));
     let onScreen: string | undefined;
     let shownAt = 0;
+    /** When the code on screen, still held up, is checked again. */
+    let recheckAt = 0;
     const current = scanWithCamera(video, {
       keepScanning: (text) => {
         if (!continuousBox.checked) return false;
-        if (text !== onScreen && Date.now() - shownAt >= holdVerdictMs) {
+        const now = Date.now();
+        if (text === onScreen ? now >= recheckAt : now - shownAt >= holdVerdictMs) {
           onScreen = text;
-          shownAt = Date.now();
-          void verify(text, 'camera');
+          shownAt = now;
+          recheckAt = now + recheckSameMs;
+          void verify(text, 'camera').then((result) => {
+            // A presentation lives minutes: once past its end it is checked again (and shown expired).
+            const expiresAt = result?.presentation ? Date.parse(result.presentation.expiresAt) : NaN;
+            if (onScreen === text && expiresAt > Date.now() && expiresAt < recheckAt) recheckAt = expiresAt;
+          });
         }
         return true;
       },

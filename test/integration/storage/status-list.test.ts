@@ -255,6 +255,24 @@ describe('status lists against dynalite', () => {
       expect(signer.signatures).toBe(2);
     });
 
+    it('dates a list re-signed within the second of the one before a second after it (R32 M1)', async () => {
+      // Two revocations a moment apart: a verifier must be able to tell the second list from the first.
+      const { listId, idx } = await store.allocate(issuer.id);
+      const first = await statusListToken(listId, deps());
+      await store.setStatus(listId, idx, StatusType.INVALID);
+      const second = await statusListToken(listId, deps());
+      await store.setStatus(listId, idx + 1, StatusType.INVALID);
+      const third = await statusListToken(listId, deps());
+      const iats = await Promise.all(
+        [first, second, third].map(async ({ jws }) => (await verify(jws, listId)).payload.iat),
+      );
+      expect(iats).toEqual([now, now + 1, now + 2]);
+      expect(third.ttl).toBe(STATUS_LIST_TTL_SECONDS);
+      // Served as any other while its revision stands, though dated ahead of the clock.
+      expect((await statusListToken(listId, deps())).jws).toBe(third.jws);
+      expect(signer.signatures).toBe(3);
+    });
+
     it('re-signs once half its ttl has passed (verifiers count freshness from iat), and for another base URL', async () => {
       const { listId } = await store.allocate(issuer.id);
       const first = await statusListToken(listId, deps());

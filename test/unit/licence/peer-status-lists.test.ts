@@ -40,7 +40,7 @@ const token = (claims: Record<string, unknown> = {}, key: CryptoKey = issuerKey)
   })
     .setProtectedHeader({ alg: 'ES256', typ: 'statuslist+jwt', kid: 'k1' })
     .setIssuer('iss_b')
-    .setIssuedAt(Math.floor(now / 1000))
+    .setIssuedAt(typeof claims.iat === 'number' ? claims.iat : Math.floor(now / 1000))
     .sign(key);
 
 function peer(fetchedAt = new Date(now).toISOString()): PeerRecord {
@@ -250,6 +250,25 @@ describe('PeerStatusListRelay', () => {
     now += 600 * 1000;
     const failed = await relay.token(listId).catch((e: unknown) => e);
     expect((failed as DependencyError).code).toBe('peer_unreachable');
+  });
+
+  it('does not relay a token signed before the one held, nor one of the same second saying else (R32 M1)', async () => {
+    const revoked = await token({ status_list: { bits: 2, lst: 'eNpjBAAAAgAB' } });
+    let answer = revoked;
+    const { relay, requests } = relayFor(async () => ok(answer));
+    expect((await relay.token(listId))?.jws).toBe(revoked);
+    // An older list (from before the revocation) answered in the peer's place, then one of the same second.
+    answer = await token({ iat: Math.floor(now / 1000) - 600 });
+    now += PEER_STATUS_LIST_CACHE_SECONDS * 1000;
+    expect((await relay.token(listId))?.jws).toBe(revoked);
+    answer = await token({ iat: Math.floor(now / 1000) - PEER_STATUS_LIST_CACHE_SECONDS });
+    now += PEER_STATUS_LIST_CACHE_SECONDS * 1000;
+    expect((await relay.token(listId))?.jws).toBe(revoked);
+    expect(requests).toHaveLength(3);
+    // A later one is relayed as ever.
+    answer = await token();
+    now += PEER_STATUS_LIST_CACHE_SECONDS * 1000;
+    expect((await relay.token(listId))?.jws).toBe(answer);
   });
 
   it('does not serve the last good token of an issuer its peer no longer lists', async () => {

@@ -196,6 +196,22 @@ describe('trustListToken', () => {
     expect(platformSigner.signatures).toBe(2);
   });
 
+  it('dates a list re-signed within the second of the one before a second after it (R32 M1)', async () => {
+    const iatOf = (jws: string) => trustListPayload.parse(decodeJwt(jws)).iat;
+    const first = await trustListToken(deps());
+    expect(iatOf(first.jws)).toBe(now);
+    // Withdrawn in the same second: a verifier holding this list must be able to tell it is the later.
+    const stored = await issuers.findById('iss_one');
+    await issuers.save({ ...(stored as Issuer), status: 'withdrawn' });
+    const second = await trustListToken(deps());
+    expect(iatOf(second.jws)).toBe(now + 1);
+    expect(second.ttl).toBe(TRUST_LIST_TTL_SECONDS);
+    // Served as any other while it is young, though dated a second ahead.
+    expect((await trustListToken(deps())).jws).toBe(second.jws);
+    now += 1;
+    expect((await trustListToken(deps())).jws).toBe(second.jws);
+  });
+
   it('says how many status lists each active issuer has, and signs again when one is added', async () => {
     const countOf = async (jws: string) => {
       const { payload } = await jwtVerify(

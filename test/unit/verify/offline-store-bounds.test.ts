@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signCompactJws } from '../../../shared/crypto/compact-jws.js';
 import {
   DEFAULT_MAX_TRUST_LIST_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   OfflineTrustStore,
   statusListTokenMaxBytes,
   type OfflineTrustStoreOptions,
@@ -207,5 +208,41 @@ describe('OfflineTrustStore reads what it fetches no further than its bounds', (
     await expect(store.refreshStatusList(`${base}${listPath()}`)).rejects.toMatchObject({
       code: 'too_large',
     });
+  });
+});
+
+/** Sends a byte, then nothing more, the connection held open: far below every bound, and never done. */
+function trickle(response: ServerResponse): void {
+  const record: Streamed = { sent: 1, closed: new Promise((resolve) => response.on('close', resolve)) };
+  streamed.push(record);
+  response.writeHead(200, { 'content-type': 'application/jwt' });
+  response.write(' ');
+}
+
+describe('OfflineTrustStore gives each request a deadline (R32 L2)', () => {
+  it('abandons an answer that never completes (unreachable), closes the connection, keeps what it held', async () => {
+    const store = storeOf({ requestTimeoutMs: 200 });
+    await store.sync();
+    answers.set('/trust-list', trickle);
+    await expect(store.sync()).rejects.toMatchObject({ name: 'SyncError', code: 'unreachable' });
+    await streamed[0]!.closed;
+    answers.set('/trust-list', answers.get('/.well-known/jwks.json') as string);
+    answers.set(listPath(), trickle);
+    await expect(store.refreshStatusList(listPath())).rejects.toMatchObject({ code: 'unreachable' });
+    expect(store.snapshot().statusLists).toHaveLength(1);
+  });
+
+  it('abandons it even through a fetch that ignores its signal, whose body never ends', async () => {
+    const slow = () =>
+      new Response(new ReadableStream({ pull: () => new Promise<void>(() => undefined) }), { status: 200 });
+    const store = storeOf({ requestTimeoutMs: 100, fetch: async () => slow() });
+    await expect(store.sync()).rejects.toMatchObject({ code: 'unreachable' });
+  });
+
+  it('is 15 s unless told, and must be a whole number of 1 or more', () => {
+    expect(DEFAULT_REQUEST_TIMEOUT_MS).toBe(15_000);
+    for (const bad of [0, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => storeOf({ requestTimeoutMs: bad })).toThrow(/requestTimeoutMs/);
+    }
   });
 });

@@ -47,6 +47,17 @@ let service: FakeService;
 let now: number;
 const clock = () => now * 1000;
 let statuses: Uint8Array;
+/**
+ * The `iat` each document was last signed at: the next is dated after it, as the service dates a list
+ * re-signed within the second (shared/licence/signed-at.ts, R32 M1), since a list of the same second
+ * saying something else is refused.
+ */
+let signedAt: Map<string, number>;
+const iatFor = (path: string) => {
+  const iat = Math.max(now, (signedAt.get(path) ?? -Infinity) + 1);
+  signedAt.set(path, iat);
+  return iat;
+};
 
 async function publishTrustList(
   options: {
@@ -57,9 +68,10 @@ async function publishTrustList(
     presentationKeys?: unknown;
   } = {},
 ) {
+  const iat = iatFor('/trust-list');
   const payload = {
     iss: BASE,
-    iat: now,
+    iat,
     exp: now + 7 * 86_400,
     ttl: 3600,
     issuers: [
@@ -87,10 +99,11 @@ async function publishStatusList(
   options: { signer?: LocalSigner; lifetime?: number; statusList?: unknown } = {},
 ) {
   const sub = `${BASE}/status-lists/${world.issuer.id}.${list}`;
+  const iat = iatFor(sub);
   const payload = {
     iss: world.issuer.id,
     sub,
-    iat: now,
+    iat,
     exp: now + (options.lifetime ?? 2 * 86_400),
     ttl: 300,
     status_list: options.statusList ?? (await encodeStatusList(statuses, zlibCompression)),
@@ -119,6 +132,7 @@ beforeEach(async () => {
   world = await createWorld();
   service = new FakeService();
   now = NOW;
+  signedAt = new Map();
   statuses = createStatusBytes(1024);
   service.put('/.well-known/jwks.json', JSON.stringify({ keys: world.trust.platform }));
   await publishTrustList();

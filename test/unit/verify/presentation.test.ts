@@ -1,6 +1,7 @@
 import QRCode from 'qrcode';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEntry, AuditTrail } from '../../../shared/audit/audit-trail.js';
+import type { Issuer } from '../../../shared/issuers/issuer.js';
 import type { LicenceRecord } from '../../../shared/licence/licence.js';
 import { createPresentation } from '../../../shared/licence/presentation.js';
 import { base45Decode } from '../../../packages/verifier/src/base45.js';
@@ -32,9 +33,13 @@ let licence: LicenceRecord;
 /** The presentation key: the trust list names it, never the platform key (review R7 M1). */
 let presentationSigner: LocalSigner;
 
+/** The licence's issuer as its record says: active, its key (the one that signed the credential) published. */
+let issuer: Issuer;
+
 function deps() {
   return {
     licences: { get: async (id: string) => (id === licence.id ? licence : undefined) },
+    issuers: { findById: async (id: string) => (id === issuer.id ? issuer : undefined) },
     presentationSigner,
     audit,
     clock: { now: () => NOW * 1000 },
@@ -47,6 +52,20 @@ beforeEach(async () => {
   presentationSigner = new LocalSigner();
   world.trust.presentation = [(await presentationSigner.publicJwk()) as PublicJwk];
   audit = new FakeAudit();
+  const issuerJwk = world.issuer.keys[0]!;
+  issuer = {
+    id: world.issuer.id,
+    name: world.issuer.name,
+    creditCode: world.issuer.creditCode,
+    region: '110000',
+    licenceTypes: ['business-licence'],
+    status: 'active',
+    keyId: 'alias/issuer-test',
+    kid: issuerJwk.kid!,
+    publicJwk: issuerJwk,
+    createdAt: new Date((NOW - 90 * 86_400) * 1000).toISOString(),
+    version: 1,
+  };
   licence = {
     id: licenceId(7, ISSUER_CREDIT_CODE, '001'),
     type: 'business-licence',
@@ -69,7 +88,7 @@ beforeEach(async () => {
     statusList: { listId: `${world.issuer.id}.0`, idx: 7 },
     issuedAt: new Date((NOW - 86_400) * 1000).toISOString(),
     validFrom: new Date((NOW - 86_400) * 1000).toISOString(),
-    credential: 'unused',
+    credential: await world.credential(),
     history: [],
     version: 1,
   };
@@ -175,6 +194,38 @@ describe('createPresentation', () => {
     await expect(createPresentation(licenceId(8), {}, holder, deps())).rejects.toMatchObject({
       kind: 'not_found',
     });
+  });
+
+  it('does not vouch for what a withdrawn key signed, nor for a withdrawn issuer’s licence: 409, no token', async () => {
+    // The key that signed the credential withdrawn after a compromise (R32 M2): the QR code verifies
+    // unknown_issuer, and a presentation of the licence must not say more than it.
+    const signedBy = issuer.publicJwk!;
+    const successor = (await new LocalSigner().publicJwk()) as PublicJwk;
+    issuer = {
+      ...issuer,
+      kid: successor.kid!,
+      publicJwk: successor,
+      keys: [
+        {
+          kid: signedBy.kid!,
+          keyId: 'alias/old',
+          publicJwk: signedBy,
+          createdAt: issuer.createdAt,
+          withdrawnAt: issuer.createdAt,
+        },
+        { kid: successor.kid!, keyId: 'alias/new', publicJwk: successor, createdAt: issuer.createdAt },
+      ],
+    };
+    await expect(createPresentation(licence.id, {}, holder, deps())).rejects.toMatchObject({
+      kind: 'conflict',
+      code: 'key_withdrawn',
+    });
+    issuer = { ...issuer, keys: undefined, kid: signedBy.kid!, publicJwk: signedBy, status: 'withdrawn' };
+    await expect(createPresentation(licence.id, {}, holder, deps())).rejects.toMatchObject({
+      kind: 'conflict',
+      code: 'issuer_withdrawn',
+    });
+    expect(audit.entries).toEqual([]);
   });
 
   it('discloses nothing without its entry: an audit write that fails fails the presentation, no token', async () => {

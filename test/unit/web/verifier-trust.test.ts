@@ -66,11 +66,22 @@ let statuses: Uint8Array;
 let issuers: TrustedIssuer[];
 let online: boolean;
 const now = () => Math.floor(Date.now() / 1000);
+/**
+ * The `iat` each document was last signed at: the next is dated after it, as the service dates a list
+ * re-signed within the second (shared/licence/signed-at.ts, R32 M1): the clock here stands still, and a
+ * list of the same second saying something else is refused.
+ */
+const signedAt = new Map<string, number>();
+const iatFor = (path: string) => {
+  const iat = Math.max(now(), (signedAt.get(path) ?? -Infinity) + 1);
+  signedAt.set(path, iat);
+  return iat;
+};
 
 async function publishTrustList() {
   const payload = {
     iss: BASE,
-    iat: now(),
+    iat: iatFor('/trust-list'),
     exp: now() + 7 * 86_400,
     ttl: 3600,
     issuers: issuers.map((issuer) => ({
@@ -94,7 +105,7 @@ async function publishStatusList(issuerId = world.issuer.id, signer = world.issu
   const payload = {
     iss: issuerId,
     sub: BASE + path,
-    iat: now(),
+    iat: iatFor(path),
     exp: now() + 86_400,
     ttl: 300,
     status_list: await encodeStatusList(bytes, zlibCompression),
@@ -109,6 +120,7 @@ beforeEach(async () => {
   vi.useFakeTimers({ toFake: ['Date'], now: NOW * 1000 });
   world = await createWorld();
   service = new FakeService();
+  signedAt.clear();
   vi.stubGlobal('fetch', service.fetch);
   online = true;
   statuses = createStatusBytes(1024);
