@@ -256,6 +256,7 @@ async function admitDay(
 /**
  * Counts one success of `what` on the clerk's day, `seen` the count {@link admitDay} read: one atomic add,
  * whatever the count; the success that fills the cap is logged ({@link counterClerkCapLine}, `filled`).
+ * Never throws: an add that fails is logged and the success stands.
  */
 async function countDay(
   clerk: CounterClerk,
@@ -265,7 +266,18 @@ async function countDay(
 ): Promise<void> {
   const now = epochSeconds(deps.clock);
   const { day, nextDayAt } = chinaDay(now);
-  await deps.loginAttempts.addFailures(dayKey(clerk, what, day), 1, now, nextDayAt + 86_400);
+  try {
+    await deps.loginAttempts.addFailures(dayKey(clerk, what, day), 1, now, nextDayAt + 86_400);
+  } catch (error) {
+    // The success stands (the person's account is already changed or found); a clerk's day left one
+    // short is the lesser harm. Logged for the on-call, with the clerk's reference and never the person.
+    logger.error('counter clerk day not counted', {
+      clerk: clerk.clerk ?? clerk.actor,
+      counted: what,
+      error: error instanceof Error ? error.name : 'unknown',
+    });
+    return;
+  }
   const cap = counterClerkDailyCaps[what];
   if (seen + 1 === cap) {
     alarmedLines.warn(counterClerkCapLine, {
@@ -464,12 +476,19 @@ export async function proveAtCounter(
     (trace) => deps.accounts.save(proven, trace),
     { ...deps, pendingAudit: deps.accountAudit },
   );
-  await countDay(clerk, 'proofs', seenToday, deps);
-  const done = await finishProofCleanup(
-    saved,
-    { allPasskeys: false, passkeysBefore, signIns: endsSignIns },
-    deps,
-  );
+  let done: typeof saved;
+  try {
+    done = await finishProofCleanup(
+      saved,
+      { allPasskeys: false, passkeysBefore, signIns: endsSignIns },
+      deps,
+    );
+  } finally {
+    // Counted once the account's clean-up ran (or is owed), never between the save and it: the count is
+    // a limit, not the account's state, and a count that cannot be written must not leave a takeover
+    // half done (review R33 M1).
+    await countDay(clerk, 'proofs', seenToday, deps);
+  }
   logger.info('account proven at a counter', {
     accountId: account.id,
     provenPhone: outcome.provenPhone,

@@ -128,6 +128,26 @@ describe('a takeover at the counter', () => {
     expect((await deps.accounts.findByLookupKey(lookupKey))!.proofCleanup).toBeUndefined();
   });
 
+  it("whose clerk's day cannot be counted is finished all the same (review R33 M1)", async () => {
+    await deps.passkeys.add(passkey('cred-squatter', '2026-01-02T00:00:00Z'));
+    const addFailures = deps.loginAttempts.addFailures.bind(deps.loginAttempts);
+    deps.loginAttempts.addFailures = async (key, ...rest) => {
+      if (key.startsWith('counter-day#proofs')) throw new Error('injected: the day could not be counted');
+      return addFailures(key, ...rest);
+    };
+    const lines = await loggedLines(async () => {
+      const code = await codeSent();
+      await expect(proveAtCounter({ ...setPhone(), code }, clerk, deps)).resolves.toMatchObject({
+        tookOver: true,
+      });
+    });
+    // The squatter is out: passkey removed, sign-ins ended, no clean-up left owed.
+    expect(await deps.passkeys.listFor('acc_squatter')).toEqual([]);
+    expect(deps.signIns.ended).toEqual([{ personId: 'acc_squatter' }]);
+    expect((await deps.accounts.findByLookupKey(lookupKey))!.proofCleanup).toBeUndefined();
+    expect(lines.some((line) => line.includes('counter clerk day not counted'))).toBe(true);
+  });
+
   it('that succeeds leaves no mark behind', async () => {
     await deps.passkeys.add(passkey('cred-squatter', '2026-01-02T00:00:00Z'));
     const proof = await proveAtCounter({ ...setPhone(), code: await codeSent() }, clerk, deps);
