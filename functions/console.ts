@@ -10,7 +10,7 @@ import {
   cookieSealer,
   webSessions,
   relayedAddresses,
-  audit,
+  auditOf,
   pageClientSecrets,
 } from './composition/factories.js';
 import { bulkReadEntry } from '../shared/licence/bulk-reads.js';
@@ -105,7 +105,7 @@ const dependencies = composition({
   cookieSealer,
   webSessions,
   relayedAddresses,
-  audit,
+  audit: auditOf('console'),
 });
 
 const secure = () => servedOverHttps(dependencies().config.issuerUrl);

@@ -37,6 +37,7 @@ const usage = `npm run audit:verify -- [options]
                           the instant the audit key took over, from the operator's deploy record: a
                           checkpoint signed with a platform key is accepted only before it (or as archived
                           by a run that accepted it so); nothing the service lists dates it
+  --attribution-since <YYYY-MM-DD>  the day writers' own audit shards were deployed (default: its release)
   --json                  print the whole report
 Exits 0 when every chain verifies, 1 naming the first bad entry, 2 on a usage or connection error.`;
 
@@ -55,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
       'chains-since': { type: 'string' },
       archive: { type: 'string' },
       'platform-checkpoints-until': { type: 'string' },
+      'attribution-since': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -106,6 +108,7 @@ async function main(argv: string[]): Promise<number> {
       ...(values['platform-checkpoints-until']
         ? { platformCheckpointsUntil: values['platform-checkpoints-until'] }
         : {}),
+      ...(values['attribution-since'] ? { attributionSince: values['attribution-since'] } : {}),
     });
   } catch (error) {
     console.error(`audit:verify: ${(error as Error).message}`);

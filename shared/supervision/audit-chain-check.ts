@@ -4,6 +4,7 @@ import { forSupervisor, checkTrail, type ChainFault, type ChainHead } from './au
 import type { AuditChainStore } from './audit-chain-store.js';
 import { unsignedDays } from './audit-chain-verify.js';
 import { daysFrom, storedCheckpoints } from './checkpoints.js';
+import { misattributedEntries } from '../audit/audit-writers.js';
 
 /**
  * The lines the scheduled check logs, one per run: the stack counts each (metric filters on the
@@ -24,7 +25,12 @@ export interface AuditCheckDependencies {
   auditSigner: Signer;
   auditPreviousSigners: ReadonlyArray<Signer & { keyId?: string }>;
   clock: Clock;
-  config: { issuerUrl: string; auditHolderCommitmentsSince: string | undefined };
+  config: {
+    issuerUrl: string;
+    auditHolderCommitmentsSince: string | undefined;
+    /** From which day chains are held to their writer's actions (shared/audit/audit-writers.ts). */
+    auditAttributionSince?: string | undefined;
+  };
 }
 
 export interface AuditCheckResult {
@@ -50,6 +56,8 @@ export interface AuditCheckResult {
  *    its heads read and held to its signed count and digest; one that does not verify is a fault;
  * 3. every entry of those days, as a supervisor is answered it (`forSupervisor`: the holder commitment
  *    checked);
+ * 3b. every entry of a chain of `auditAttributionSince` or later held to the actions of the function
+ *    whose shard its chain is in, and every entry to its chain's shard (shared/audit/audit-writers.ts);
  * 4. every chain recomputed, every signed head reached, every chain of a closed day named by the
  *    checkpoint that closed it and ending at the head it signs (`checkTrail`); a past day (yesterday, once
  *    `closingMarginMs` past its end) with chained entries, or named by a checkpoint, closed by a verified
@@ -89,6 +97,9 @@ export async function checkAuditChains(
   // 3. The entries, as answered to supervisors.
   const rule = { commitmentsSince: deps.config.auditHolderCommitmentsSince };
   const entries: object[] = [];
+  // 3b. Each entry held to the actions of the function whose shard it is in, and to its chain's shard
+  // (R31 M1: IAM bounds a writer by partition alone, never by what an entry says).
+  const attribution: ChainFault[] = [];
   let cursor: string | undefined;
   do {
     const page = await deps.auditChains.entries({
@@ -98,6 +109,12 @@ export async function checkAuditChains(
       ...(cursor ? { cursor } : {}),
     });
     entries.push(...page.items.map((entry) => forSupervisor(entry, rule)));
+    attribution.push(
+      ...misattributedEntries(page.items, {
+        ...(deps.config.auditAttributionSince ? { since: deps.config.auditAttributionSince } : {}),
+        ...(page.shards ? { shards: page.shards } : {}),
+      }),
+    );
     cursor = page.cursor;
   } while (cursor);
 
@@ -106,6 +123,7 @@ export async function checkAuditChains(
   const check = checkTrail(entries, heads, { from, to }, { closing: checkpoints });
   faults.push(
     ...check.faults,
+    ...attribution,
     ...unsignedDays(entries as Record<string, unknown>[], checkpoints, { now, days: [...asked] }),
   );
   return {

@@ -41,6 +41,11 @@ export interface AuditPage {
    * list has one too; `null` for an entry about no licence.
    */
   positions: Array<string | null>;
+  /**
+   * One per item, in order, when the store knows it: the shard of the day partition it was read from
+   * (`misattributedEntries` of shared/audit/audit-writers.ts holds it to its chain's shard, R31 M1).
+   */
+  shards?: Array<number | null>;
   /** Opaque; absent on the last page. */
   cursor?: string;
 }

@@ -1262,13 +1262,14 @@ describe('ElicenceStack', () => {
         // Reads issued together go as one BatchGetItem; it writes here only the mark of a DPoP proof it
         // accepted (its audit entries go to the audit table, below).
         verify: { items: [get, batchGet, put], queries: ['gsi1'] },
-        // Sharing (授权用证): lists a person's grants (gsi2), withdraws one with its tokens (batch delete);
+        // Sharing (授权用证): lists a person's grants (gsi2), withdraws one with its tokens (one delete
+        // each, never BatchWriteItem, whose puts IAM cannot tell from its deletes: R31 H1);
         // the withdrawal's audit entry saved as pending work, claimed (update) and removed once written.
-        me: { items: [get, batchGet, put, update, del, batchWrite], queries: ['gsi1', 'gsi2'] },
+        me: { items: [get, batchGet, put, update, del], queries: ['gsi1', 'gsi2'] },
         // Registration by SMS code: pending codes (get, delete; a try on its own counter: update) and the
         // send limits; closing
-        // an account ends its sign-ins (batch delete).
-        accounts: { items: [get, batchGet, put, update, del, batchWrite], queries: ['gsi1', 'gsi2'] },
+        // an account ends its sign-ins (one delete each, never BatchWriteItem: R31 H1).
+        accounts: { items: [get, batchGet, put, update, del], queries: ['gsi1', 'gsi2'] },
         // The registries and a reset's account (get), the code stored once sent (put), in a transaction
         // with a check of the last used code's request time (condition check).
         'sms-codes': { items: ['dynamodb:ConditionCheckItem', get, put], queries: [] },
@@ -1487,20 +1488,21 @@ describe('ElicenceStack', () => {
         roleStatements(name).filter((s) =>
           JSON.stringify(s.Resource ?? '').includes(`"${logicalId(stack.auditTrail.table)}"`),
         );
-      const [put, get, batchWrite] = ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:BatchWriteItem'];
+      const [put, get] = ['dynamodb:PutItem', 'dynamodb:GetItem'];
       const writer = { items: [put], queries: [] as string[] };
       const expected: Partial<Record<FunctionName, { items: string[]; queries: string[] }>> = {
         oidc: writer,
         // A licence's entries (GET /admin/audit).
         admin: { items: [put], queries: ['gsi1'] },
-        // Issuers' reads in their holders' usage records: a search's entries together (group commit). A
-        // change's pending entries are written once under their keys (a transaction's puts): no look-up.
-        licences: { items: [put, batchWrite], queries: [] },
+        // Issuers' reads in their holders' usage records: a search's entries together (group commit, a
+        // transaction's puts: never BatchWriteItem, which could delete entries, R31 M1). A change's pending
+        // entries are written once under their keys (a transaction's puts): no look-up.
+        licences: { items: [put], queries: [] },
         batches: { items: [put], queries: [] },
         // The reconciler of pending work: the same, for every change left unfinished (licences', withdrawals').
         'pending-work-reconciler': { items: [put], queries: [] },
-        // Concurrent verifications' entries as one BatchWriteItem (group commit).
-        verify: { items: [put, batchWrite], queries: [] },
+        // Concurrent verifications' entries as one transaction of puts (group commit; no BatchWriteItem).
+        verify: { items: [put], queries: [] },
         // The usage record: the holder's entries (gsi2), of one kind (gsi3) once the backfill's mark is
         // there (get).
         me: { items: [get, put], queries: ['gsi2', 'gsi3'] },

@@ -127,8 +127,18 @@ function decodeCursor(cursor: string, range: { from: string; to: string }): Posi
 }
 
 /** Items read as a page's entries, each with its place in its licence's list. */
-function pageOf(items: Record<string, unknown>[]): Pick<AuditPage, 'items' | 'positions'> {
-  return { items: items.map(entryOf), positions: items.map(licenceListPlace) };
+function pageOf(items: Record<string, unknown>[]): Pick<AuditPage, 'items' | 'positions' | 'shards'> {
+  return {
+    items: items.map(entryOf),
+    positions: items.map(licenceListPlace),
+    shards: items.map(shardOfItem),
+  };
+}
+
+/** The shard of the day partition an item was read from (`audit#<day>#<shard>`). */
+function shardOfItem(item: Record<string, unknown>): number | null {
+  const shard = /#(\d+)$/.exec(String(item.pk))?.[1];
+  return shard === undefined ? null : Number(shard);
 }
 
 /**
