@@ -577,7 +577,8 @@ export class ElicenceStack extends Stack {
         callsKms: Object.keys(kmsByKey).length > 0,
         // Audit entries, and the pending work of licence changes (functions/grants.ts): alarmed when unwritten.
         writesAfterChanges:
-          grants.auditTable?.items.PutItem?.includes(leadingKeys.audit) === true ||
+          // A writer of the trail is granted its own shards' day partitions (`audit#*#<shard>`, R31 M1).
+          grants.auditTable?.items.PutItem?.some((key) => key.startsWith(prefixes.audit)) === true ||
           grants.table?.items.DeleteItem?.includes(leadingKeys.pendingWork) === true,
         sendsSms: grants.sms === true && sms.provider === 'sns',
         readsStream: grants.auditStream === true,

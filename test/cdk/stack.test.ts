@@ -14,6 +14,7 @@ import { requireBanner } from '../../infra/bundling.js';
 import { addComplianceChecks, ElicenceStack, type ElicenceStackProps } from '../../infra/stack.js';
 import { idNumberEncryptionContext, phoneEncryptionContext } from '../../shared/identity/person-account.js';
 import { auditTable, table } from '../../shared/adapters/dynamo/table.js';
+import { projections } from '../../shared/adapters/dynamo/projections.js';
 
 import type { Json, Statement } from '../support/iam-statement.js';
 import { liveAliases, liveArnOf, liveNameOf } from '../support/live-aliases.js';
@@ -1458,6 +1459,18 @@ describe('ElicenceStack', () => {
         'supervision-events': [
           { index: 'gsi1', attributes: [...keys('gsi1'), 'day', 'issuerId', 'licenceType', 'issued'] },
         ],
+        // The supervisor's API: the counters and alerts as listed (R31 L3).
+        supervision: [
+          {
+            index: 'gsi1',
+            attributes: [
+              ...new Set([...keys('gsi1'), ...projections.statisticsCounters, ...projections.alerts]),
+            ],
+          },
+        ],
+        // The wallet: a person of the first layout by id, its lookup key alone (R31 L3; it read every
+        // attribute of gsi1 before).
+        wallet: [{ index: 'gsi1', attributes: [...keys('gsi1'), 'lookupKey'] }],
       };
       for (const name of functionNames) {
         const queries = indexQueries(name);
@@ -1475,7 +1488,10 @@ describe('ElicenceStack', () => {
         ...['holder', 'fields', 'credential', 'history', 'payload', 'lookupKey', 'personLookupKey'],
         ...['masked', 'passwordHash', 'idNumberEncrypted', 'phone', 'provenPhone', 'clientId'],
       ];
-      const lists = Object.values(restricted).flat() as Array<{ index: string; attributes: string[] }>;
+      // (The wallet's list names the lookup key of an account of the first layout: what it reads of it,
+      // the whole index before; the anonymous functions' lists name none.)
+      const { wallet: _wallet, ...others } = restricted;
+      const lists = Object.values(others).flat() as Array<{ index: string; attributes: string[] }>;
       for (const { index, attributes } of lists) {
         for (const attribute of sensitive) expect(attributes).not.toContain(attribute);
         if (index === 'gsi1') expect(attributes).not.toContain('name');
@@ -1666,9 +1682,10 @@ describe('ElicenceStack', () => {
       // The internet-facing provider marks its own entries written once (a phone proof's, a consent's), no
       // other function's: a mark planted under another change's key would keep that entry from being
       // written (R26).
+      // Its chains in its own shard alone (R31 M1: shared/audit/audit-writers.ts).
       expect(leadingKeyGrants('oidc', stack.auditTrail.table)).toEqual({
         'dynamodb:PutItem': [
-          'audit#*',
+          'audit#*#11',
           'audit-chain#*',
           'audit-once#phone-proof#*',
           'audit-once#authorization-granted#*',
@@ -1703,9 +1720,24 @@ describe('ElicenceStack', () => {
       // an account ends every sign-in of it.
       expect(writers('oidc#')).toEqual(['oidc', 'admin', 'me', 'accounts']);
       expect(functionGrants.me.table?.items.PutItem?.filter((k) => k.startsWith('oidc#'))).toEqual([]);
+      // Each by its own DeleteItem, never a BatchWriteItem (which would let it put there too, R31 H1).
       expect(functionGrants.me.table?.items.DeleteItem?.filter((k) => k.startsWith('oidc#'))).toEqual([
         'oidc#Grant#*',
+        'oidc#Bearer#*',
+        'oidc#AccessToken#*',
+        'oidc#AuthorizationCode#*',
+        'oidc#RefreshToken#*',
+        'oidc#DeviceCode#*',
+        'oidc#BackchannelAuthenticationRequest#*',
+        'oidc#PreAuthorizedCode#*',
       ]);
+      for (const name of ['me', 'accounts'] as const) {
+        expect(
+          functionGrants[name].table?.items.PutItem?.filter((k) => k.startsWith('oidc#')),
+          name,
+        ).toEqual([]);
+        expect(functionGrants[name].table?.items.BatchWriteItem, name).toBeUndefined();
+      }
       expect(functionGrants.admin.table?.items.PutItem?.filter((k) => k.startsWith('oidc#'))).toEqual([
         'oidc#Client#*',
       ]);
