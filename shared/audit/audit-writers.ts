@@ -114,6 +114,13 @@ export function writesAction(writer: AuditWriter, action: string): boolean {
   );
 }
 
+/** The first writer (in {@link auditWriters}' order) that writes entries of `action`, if any. */
+export function writerOfAction(action: string): AuditWriterName | undefined {
+  return (Object.keys(auditWriters) as AuditWriterName[]).find((name) =>
+    writesAction(auditWriters[name], action),
+  );
+}
+
 /** The writer whose shards hold `shard`, if any. */
 export function writerOfShard(shard: number): AuditWriterName | undefined {
   return (Object.keys(auditWriters) as AuditWriterName[]).find((name) =>

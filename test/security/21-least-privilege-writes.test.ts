@@ -11,6 +11,8 @@ import {
   auditWriters,
   misattributedEntries,
   shardOfWriter,
+  writerOfShard,
+  writesAction,
   type AuditWriterName,
 } from '../../shared/audit/audit-writers.js';
 
@@ -141,6 +143,24 @@ describe('each audit writer in its own shards, held to its own actions (R31 M1)'
     await expect(trail.record({ ...entry, action: 'licence.revoked' })).rejects.toThrow(
       AuditActionRefusedError,
     );
+  });
+
+  it('has the operator’s trail (no writer) put each entry in the shards of a writer of its action', async () => {
+    const sent: Array<{ input: Record<string, unknown> }> = [];
+    const doc = { send: async (command: { input: Record<string, unknown> }) => (sent.push(command), {}) };
+    const trail = new DynamoAuditTrail(doc as never, 'audit', { now: () => Date.UTC(2026, 11, 9) });
+    const at = '2026-12-09T08:00:00.000Z';
+    await trail.record({ at, actor: 'iss_1', action: 'licence.issued', licenceId: 'lic_1' });
+    await trail.record({ at, actor: 'acc_1', action: 'passkey.enrolled' });
+    const shards = sent
+      .map((c) => c.input.Item as { pk: string; chain?: string } | undefined)
+      .filter((item) => item?.pk.startsWith('audit#'))
+      .map((item) => Number(item!.pk.split('#')[2]));
+    expect(shards).toHaveLength(2);
+    for (const [i, action] of ['licence.issued', 'passkey.enrolled'].entries()) {
+      const writer = writerOfShard(shards[i]!);
+      expect(writer && writesAction(auditWriters[writer], action), action).toBe(true);
+    }
   });
 
   /** A writer id whose chains go in `shard`. */

@@ -24,7 +24,9 @@ import { chainIdPattern, link, type ChainLink } from '../../supervision/audit-ch
 import {
   AuditActionRefusedError,
   auditShards,
+  auditWriters,
   shardOfWriter,
+  writerOfAction,
   writesAction,
   type AuditWriter,
 } from '../../audit/audit-writers.js';
@@ -233,16 +235,30 @@ export class DynamoAuditTrail implements AuditTrail {
   }
 
   /** The chain the entries of `day` go on: the open one, or a new one (a new day, or the last closed). */
-  private chainFor(day: string): OpenChain {
-    if (this.chain?.day === day) return this.chain;
-    const writer = this.newWriter();
+  /**
+   * The chain the entries of `day` go on, in `shards`: the open one, or a new one (a new day, the last
+   * closed, or the open one in a shard other than these).
+   */
+  private chainFor(day: string, shards: readonly number[] | undefined): OpenChain {
+    if (this.chain?.day === day && (!shards || shards.includes(this.chain.shard))) return this.chain;
+    const writer = this.newWriter(shards);
     this.chain = { id: `${day}.${writer}`, day, writer, shard: shardOfWriter(writer) };
     return this.chain;
   }
 
+  /**
+   * The shards an entry's chain may be in: the writer's; for a trail of no writer (the operator's:
+   * seeding, tests, tools), those of the first writer that writes the entry's action, so that what it
+   * writes is attributed as that writer's would be (an action no writer writes: any shard).
+   */
+  private shardsOf(entry: AuditEntry): readonly number[] | undefined {
+    if (this.writer) return this.writer.shards;
+    const name = writerOfAction(entry.action);
+    return name === undefined ? undefined : auditWriters[name].shards;
+  }
+
   /** A writer id whose shard ({@link shardOfWriter}) is one of this writer's: drawn until it is. */
-  private newWriter(): string {
-    const shards = this.writer?.shards;
+  private newWriter(shards: readonly number[] | undefined): string {
     for (;;) {
       const writer = this.writerId();
       if (!shards || shards.includes(shardOfWriter(writer))) return writer;
@@ -254,7 +270,8 @@ export class DynamoAuditTrail implements AuditTrail {
     // one of today), and a write begun before midnight that lands after it is within the closing margin.
     const today = new Date(this.clock.now()).toISOString().slice(0, 10);
     const day = chainDay(this.waiting[0]!, today);
-    const chain = this.chainFor(day);
+    const shards = this.shardsOf(this.waiting[0]!.entry);
+    const chain = this.chainFor(day, shards);
     const registers = chain.head === undefined;
     // One day's entries, in the order recorded; an entry written once goes alone (its own transaction).
     const room = this.batches && !this.waiting[0]!.once ? BATCH_WRITES : 1;
@@ -263,6 +280,7 @@ export class DynamoAuditTrail implements AuditTrail {
       group.length < room &&
       this.waiting[0] !== undefined &&
       chainDay(this.waiting[0], today) === day &&
+      this.shardsOf(this.waiting[0].entry) === shards &&
       (group.length === 0 || !this.waiting[0].once)
     ) {
       group.push(this.waiting.shift()!);
