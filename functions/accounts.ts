@@ -17,6 +17,7 @@ import {
   smsCodes,
   smsJobs,
   smsJobSealer,
+  securityNotices,
   clientReader,
   passkeys,
   signIns,
@@ -105,6 +106,8 @@ const dependencies = composition({
   smsCodes,
   smsJobs,
   smsJobSealer,
+  // The security notice a proof at a counter owes its holder (shared/identity/security-notices.ts).
+  securityNotices,
   clientReader,
   passkeys,
   signIns,

@@ -1,6 +1,6 @@
 import { composition } from './composition/dependencies.js';
 import { auditChains, auditPreviousSigners, auditSigner, doc, kms } from './composition/factories.js';
-import { logger } from '../shared/logger.js';
+import { alarmedLines, logger } from '../shared/logger.js';
 import {
   auditCheckLogLines,
   checkAuditChains,
@@ -32,7 +32,7 @@ export async function handler(): Promise<AuditCheckResult> {
     },
   });
   const { faults, ...counts } = result;
-  if (result.ok) logger.info(auditCheckLogLines.intact, counts);
+  if (result.ok) alarmedLines.info(auditCheckLogLines.intact, counts);
   else
     logger.error(auditCheckLogLines.broken, {
       ...counts,

@@ -17,7 +17,7 @@ import { authenticateBearer } from '../shared/http/authenticate.js';
 import { parseJsonBody, parseQuery } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
-import { logger } from '../shared/logger.js';
+import { alarmedLines } from '../shared/logger.js';
 import { listAudit, supervisionAuditQuery } from '../shared/supervision/audit-chain-listing.js';
 import {
   auditCheckpointLogLines,
@@ -111,6 +111,6 @@ export async function handler(event: HttpEvent | ScheduledEvent): Promise<HttpRe
   if (!isScheduled(event)) return http(event);
   const { at, chains } = await signCheckpoint({}, checkpointDeps());
   // Counted by the stack: a day without this line (the run failed, was refused or never ran) alarms.
-  logger.info(auditCheckpointLogLines.signed, { at, chains: chains.length });
+  alarmedLines.info(auditCheckpointLogLines.signed, { at, chains: chains.length });
   return { at };
 }

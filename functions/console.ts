@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { epochSeconds } from '../shared/clock.js';
+import { counterClerkDailyCaps } from '../shared/config.js';
 import { composition } from './composition/dependencies.js';
 import { handledAbove, routesOf } from './dispatch.js';
 import {
@@ -1112,14 +1113,19 @@ async function counter(
             '您的委托不含“当面核验”，不能办理。请本机关负责人在“我的证照 › 经办人”中为您添加。',
             'Your appointment does not include “Prove in person”: ask your agency’s head to add it (wallet › Agents).',
           )
-        : error.code === 'account_not_found'
+        : error.code === 'counter_daily_cap'
           ? t(
-              '该身份证号尚未注册账号：请本人先注册。',
-              'No account has this ID number: the person registers first.',
+              `您今日的当面核验已达上限（每名经办人每天查找 ${counterClerkDailyCaps.lookups} 次、核验 ${counterClerkDailyCaps.proofs} 人），请明日（北京时间 0 点后）再办；如确有需要，请联系本机关负责人。`,
+              `You reached today’s limit at the counter (${counterClerkDailyCaps.lookups} lookups and ${counterClerkDailyCaps.proofs} proofs a clerk a day): try again tomorrow (after 00:00 China time), or ask your agency’s head.`,
             )
-          : Object.keys(errors).length === 0
-            ? t(`无法办理：${error.message}`, `Could not be done: ${error.message}`)
-            : undefined;
+          : error.code === 'account_not_found'
+            ? t(
+                '该身份证号尚未注册账号：请本人先注册。',
+                'No account has this ID number: the person registers first.',
+              )
+            : Object.keys(errors).length === 0
+              ? t(`无法办理：${error.message}`, `Could not be done: ${error.message}`)
+              : undefined;
     // After a refused proof, the account is shown again with its form (the fields kept but the password).
     const account =
       form.step === 'prove' && Object.keys(errors).length > 0 && !errors.idNumber && !errors.name

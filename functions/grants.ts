@@ -500,8 +500,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     webMac: true,
     interactionMac: true,
     clientSecretMac: true,
-    // A requested code's job, in the batch table, for the `sms-codes` function.
-    batchTable: { items: { PutItem: [partitions.smsJob] } },
+    // A requested code's job, in the batch table, for the `sms-codes` function; and the security notice a
+    // takeover, a reset or a proven phone owes (read first: written once).
+    batchTable: { items: { GetItem: [partitions.smsJob], PutItem: [partitions.smsJob] } },
     pii: 'decrypt',
     smsJobs: 'seal',
   },
@@ -763,6 +764,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
       items: { GetItem: [partitions.auditUsageIndex], PutItem: pendingAuditWrites('me') },
       queries: ['gsi2', 'gsi3'],
     },
+    // The security notice a passkey enrolled or removed owes its holder: a job of the SMS queue (read first,
+    // written once: shared/identity/security-notices.ts).
+    batchTable: { items: { GetItem: [partitions.smsJob], PutItem: [partitions.smsJob] } },
     lookupMac: true,
     presentationKey: 'sign',
   },
@@ -795,7 +799,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // delete). Closing withdraws the consents to platforms first, as the wallet does: the grants (get), each
   // platform's metadata (get `oidc#Client#`, granted with the access tokens), the grants' conditional
   // deletes and the platform's withdrawal notice (put `notices`) in one transaction, the pairwise subject
-  // from the lookup key's salt. An appointment checked against the registry counts on the representative's own counter (get, put); a counter clerk's lookups and passwords typed at the counter on the clerk's (get, put, and update or delete to give one back: `counter-proof.ts`). Registering a number whose closure failed part-way completes that closure (the same calls).
+  // from the lookup key's salt. An appointment checked against the registry counts on the representative's own counter (get, put); a counter clerk's lookups and passwords typed at the counter on the clerk's (get, put, and update or delete to give one back: `counter-proof.ts`), and the clerk's successes of the day, capped (get, update: `login-attempts#counter-day#`). Registering a number whose closure failed part-way completes that closure (the same calls).
   accounts: {
     table: {
       items: {
@@ -813,6 +817,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.smsSendLimits,
           partitions.smsCheckLimits,
           partitions.smsCode,
+          // A counter clerk's day, read against its cap (`counterClerkDailyCaps`, counter-proof.ts).
+          partitions.counterClerkDays,
           // A counter clerk's issuer, by the agency's credit code (`/counter/accounts/…`, issuer-actor.ts).
           partitions.issuer,
           // The platforms' grants too, withdrawn at closing (oidc#Grant#, with the access tokens' partitions).
@@ -838,6 +844,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           ...closurePasswordCounters,
           // A counter clerk's counter given back when the lookup or the password matched (counter-proof.ts).
           partitions.loginAttemptsOf('appointment'),
+          // One success added to the clerk's day (an atomic add: counter-proof.ts `countDay`).
+          partitions.counterClerkDays,
           partitions.pendingAccountAudit,
         ],
         DeleteItem: [
@@ -861,7 +869,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     // Registrations' and agents' entries written once under their keys ({@link pendingAuditWrites}).
     auditTable: { items: { PutItem: pendingAuditWrites('accounts') } },
     lookupMac: true,
-    batchTable: { items: { PutItem: [partitions.smsJob] } },
+    // A requested code's job; the security notice a proof at a counter owes (read first: written once).
+    batchTable: { items: { GetItem: [partitions.smsJob], PutItem: [partitions.smsJob] } },
     pii: 'encrypt',
     smsJobs: 'seal',
   },
@@ -1011,6 +1020,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // Before the registries, the person's wrong guesses at live codes of the purpose today (get
   // `login-attempts#sms-check#person#`): past the cap no code is texted. The only function that sends SMS
   // codes, and the only one that writes them (the request functions read, count tries apart and delete).
+  // It texts the security notices too (shared/identity/security-notices.ts): the account read (get) for
+  // its notice phone, counted on the account's day (`login-attempts#sms-notice#`: get, conditional put,
+  // given back by delete or update), the job marked done and kept until it expires, and the entry
+  // `account.security_notice_sent` or `_failed` written (audit table put, the phone masked).
   'sms-codes': {
     table: {
       items: {
@@ -1019,8 +1032,12 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.registryPerson,
           partitions.registryCarrier,
           partitions.smsPersonChecks,
+          partitions.smsNoticeCounters,
         ],
-        PutItem: [partitions.smsCode],
+        // A security notice counted on its account's day (put), given back when not sent (delete, update).
+        PutItem: [partitions.smsCode, partitions.smsNoticeCounters],
+        UpdateItem: [partitions.smsNoticeCounters],
+        DeleteItem: [partitions.smsNoticeCounters],
         ConditionCheckItem: [partitions.smsUsed],
       },
     },
@@ -1031,6 +1048,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
         DeleteItem: [partitions.smsJob],
       },
     },
+    // A security notice's entry, sent or failed (the phone masked).
+    auditTable: { items: { PutItem: chainWrites('sms-codes') } },
     lookupMac: true,
     smsJobs: 'open',
     sms: true,
@@ -1084,6 +1103,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
       ],
     },
     auditTable: { items: { PutItem: pendingAuditWrites('pending-work-reconciler') } },
+    // The security notices the pointers owe, as jobs of the SMS queue (read first: written once).
+    batchTable: { items: { GetItem: [partitions.smsJob], PutItem: [partitions.smsJob] } },
   },
   // The console's open sessions (shared/adapters/dynamo/session-registry.ts): registered at sign-in (conditional put),
   // read on every page (get), deleted at sign-out. A CSV export's audit entry (conditional put).

@@ -23,6 +23,8 @@ import {
   platformSubject,
   passwords,
   loginAttempts,
+  smsJobs,
+  securityNotices,
 } from './composition/factories.js';
 import { ForbiddenError, InvalidInputError } from '../shared/errors.js';
 import { walletClientId } from '../shared/identifiers/client-ids.js';
@@ -102,6 +104,10 @@ const dependencies = composition({
   // the account does: shared/identity/close-account.ts).
   passwords,
   loginAttempts,
+  // The security notice a passkey enrolled or removed owes its holder: a job of the SMS queue, recorded as
+  // the change's pointer is completed (shared/identity/security-notices.ts).
+  smsJobs,
+  securityNotices,
 });
 const served = routesOf('me');
 

@@ -31,6 +31,7 @@ import {
   smsCodes,
   smsJobs,
   smsJobSealer,
+  securityNotices,
   signIns,
   sharingGrants,
   platformSubject,
@@ -96,6 +97,9 @@ const dependencies = composition({
   smsCodes,
   smsJobs,
   smsJobSealer,
+  // The security notice a takeover, a reset or a proven phone owes its holder, recorded as its pointer is
+  // completed (shared/identity/security-notices.ts).
+  securityNotices,
   signIns,
   // The real owner taking an account back withdraws the squatter's consents, each platform told.
   sharingGrants,

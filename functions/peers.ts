@@ -1,7 +1,7 @@
 import { composition } from './composition/dependencies.js';
 import { doc, issuers, peers } from './composition/factories.js';
 import { peersRefreshedLine, refreshAllPeers, stalePeers } from '../shared/issuers/peers.js';
-import { logger } from '../shared/logger.js';
+import { alarmedLines } from '../shared/logger.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({ doc, issuers, peers });
@@ -19,6 +19,6 @@ export async function handler(): Promise<{
   const results = await refreshAllPeers(deps);
   const stale = stalePeers(results, deps.clock.now(), deps.config);
   // `stalePeers` on every run (0 included): the stack's metric of it, and its alarm (docs/operating.md).
-  logger.info(peersRefreshedLine, { peers: results, stalePeers: stale.length });
+  alarmedLines.info(peersRefreshedLine, { peers: results, stalePeers: stale.length });
   return { peers: results, stale };
 }

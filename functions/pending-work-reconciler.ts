@@ -8,6 +8,8 @@ import {
   pendingAudit,
   pendingWork,
   providerAudit,
+  securityNotices,
+  smsJobs,
   statusLists,
 } from './composition/factories.js';
 import { reconcilePendingWork } from '../shared/reconciler/reconcile-pending-work.js';
@@ -24,6 +26,10 @@ const dependencies = composition({
   operatorAudit,
   accountAudit,
   providerAudit,
+  // The security notices the pointers owe (a passkey's change, a phone's proof, a counter's), recorded as
+  // each is completed (shared/identity/security-notices.ts).
+  smsJobs,
+  securityNotices,
 });
 
 /** Pointers one run takes at most: a run stays well within its timeout; the next takes the rest. */

@@ -13,8 +13,10 @@ import {
   smsCodes,
   smsJobs,
   smsJobSealer,
+  auditOf,
 } from './composition/factories.js';
 import { runSmsJob, smsJobIdPattern } from '../shared/identity/sms-jobs.js';
+import { runSecurityNotice, securityNoticeJobIdPattern } from '../shared/identity/security-notices.js';
 import { logger } from '../shared/logger.js';
 
 /** What this function's handler uses, built once per container. */
@@ -30,10 +32,14 @@ const dependencies = composition({
   smsCodes,
   smsJobs,
   smsJobSealer,
+  // A security notice's `account.security_notice_sent` or `_failed` entry (the phone masked).
+  audit: auditOf('sms-codes'),
 });
 
 /** A message of the SMS queue: the job to run (the pipe from the batch table's stream writes exactly this). */
-const smsJobMessage = z.strictObject({ smsJob: z.string().regex(smsJobIdPattern) });
+const smsJobMessage = z.strictObject({
+  smsJob: z.union([z.string().regex(smsJobIdPattern), z.string().regex(securityNoticeJobIdPattern)]),
+});
 
 /**
  * Sends requested SMS codes, after the request was answered (docs/security.md, "Timing"): each message of
@@ -42,7 +48,9 @@ const smsJobMessage = z.strictObject({ smsJob: z.string().regex(smsJobIdPattern)
  * back and delivered again after the queue's visibility timeout; after 3 deliveries it goes to the SMS
  * dead-letter queue, whose alarm says so. A refused send is no failure here: it is logged `sms not sent`
  * (the `Sms/NotSent` alarm) and not retried, as the person can ask again. A malformed message is logged
- * and reported failed, so that it too ends in the dead-letter queue for someone to look at.
+ * and reported failed, so that it too ends in the dead-letter queue for someone to look at. It also texts
+ * the security notices completed changes owe their account's holder (a passkey enrolled, a password reset:
+ * `runSecurityNotice`), whose failed send, unlike a code's, is retried the same way (3 deliveries).
  */
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   const deps = dependencies();
@@ -50,7 +58,10 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   for (const record of event.Records) {
     try {
       const { smsJob } = smsJobMessage.parse(JSON.parse(record.body));
-      await runSmsJob(smsJob, deps);
+      // A code's job (`smsj_`), or a security notice's (`smsn_`, shared/identity/security-notices.ts).
+      await (securityNoticeJobIdPattern.test(smsJob)
+        ? runSecurityNotice(smsJob, deps)
+        : runSmsJob(smsJob, deps));
     } catch (error) {
       // The error's name only: a message may quote the phone (SNS's InvalidParameter does).
       logger.error('sms job failed, to be retried', {

@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
-import { stackPropsFromContext } from './context.js';
+import { refuseCommandLineOnlySettings, stackPropsFromContext } from './context.js';
 import { ElicenceDrStack } from './dr-stack.js';
 import { addComplianceChecks, ElicenceStack } from './stack.js';
 
@@ -7,10 +8,16 @@ import { addComplianceChecks, ElicenceStack } from './stack.js';
  * The CDK entry point (`cdk.json`). Environment-agnostic: deploy to whichever account and region the CLI's
  * credentials name; synthesis needs neither. The deployment choices come from the context (`cdk.json`,
  * then `-c`): see `stackPropsFromContext`, which refuses a context without `auditKeys`, `platformKeys`,
- * `platformRsaKeys` or `presentationKeys`. A `drRegion` adds the `ElicenceDr` stack in that region.
+ * `platformRsaKeys` or `presentationKeys`, or with a key it does not know; and `refuseCommandLineOnlySettings`
+ * refuses a lasting setting (the alarm email, the issuer URL, Tencent SMS…) given with `-c` only, which the
+ * next plain deploy would drop. A `drRegion` adds the `ElicenceDr` stack in that region.
  */
 const app = new App();
+// The committed settings: the repository's cdk.json (`ELICENCE_CDK_JSON` names another, for the tests).
+const cdkJsonPath = process.env.ELICENCE_CDK_JSON ?? new URL('../cdk.json', import.meta.url);
+const cdkJson = JSON.parse(readFileSync(cdkJsonPath, 'utf8')) as { context?: Record<string, unknown> };
 const props = stackPropsFromContext(app);
+refuseCommandLineOnlySettings(app, cdkJson.context);
 new ElicenceStack(app, 'Elicence', {
   description: 'elicence: electronic licences and unified identity (API Gateway, Lambda, DynamoDB, KMS)',
   ...props,

@@ -2,6 +2,86 @@ import type { App } from 'aws-cdk-lib';
 import type { ElicenceStackProps } from './stack.js';
 
 /**
+ * Every key of the project's own context (`cdk.json`, `-c`), which {@link stackPropsFromContext} reads. A
+ * key spelled like one of them (a plain camelCase word) but not among them is refused: `-c issuerURL=…` or
+ * `"alarmemail"` would otherwise be ignored in silence. CDK's own keys (feature flags `@aws-cdk/…`,
+ * `aws:cdk:…`, lookups `availability-zones:…`, `acknowledged-issue-numbers`) carry an `@`, a `:` or a `-`
+ * and are left to CDK.
+ */
+export const contextKeys = [
+  'auditKeys',
+  'platformKeys',
+  'platformRsaKeys',
+  'presentationKeys',
+  'retiredPlatformKeys',
+  'retiredPlatformRsaKeys',
+  'retiredPresentationKeys',
+  'singleRegionKeys',
+  'drRegion',
+  'issuerUrl',
+  'platformRegion',
+  'logLevel',
+  'throttle',
+  'alarmEmail',
+  'alertEmail',
+  'reservedConcurrency',
+  'accountConcurrencyLimit',
+  'smsSpendAlarmUsd',
+  'smsProvider',
+  'tencentSms',
+  'auditHolderCommitmentsSince',
+  'supervisionHistoryBefore',
+  'skipCanary',
+] as const;
+
+/**
+ * The settings a later plain `npx cdk deploy Elicence` (a rollback, a key rotation: the runbooks') must
+ * find again: each lives in `cdk.json`, committed, and {@link refuseCommandLineOnlySettings} refuses one
+ * given with `-c` at a value `cdk.json` does not hold (SRE review R31 M3). The key generations are not here:
+ * `-c platformKeys=…` stays an override for one command (docs/operating.md), and `skipCanary` and
+ * `supervisionHistoryBefore` are for one deployment by design.
+ */
+export const committedContextKeys = [
+  'issuerUrl',
+  'platformRegion',
+  'logLevel',
+  'throttle',
+  'alarmEmail',
+  'alertEmail',
+  'reservedConcurrency',
+  'accountConcurrencyLimit',
+  'smsSpendAlarmUsd',
+  'smsProvider',
+  'tencentSms',
+  'drRegion',
+  'auditHolderCommitmentsSince',
+] as const satisfies ReadonlyArray<(typeof contextKeys)[number]>;
+
+/** A project key by its shape: a plain camelCase word (CDK's own carry `@`, `:` or `-`). */
+const projectKeyShape = /^[a-z][A-Za-z0-9]*$/;
+
+/** The log levels a stack may set (`logLevel`); `SILENT` and `CRITICAL` would hide the errors alarms count. */
+export const stackLogLevels = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+
+/**
+ * Whether `url` is an issuer URL the functions can serve under: `https://` and a host (a port allowed),
+ * exactly its origin: no path (the routes are at the root: a path would be dropped from every URL the
+ * service builds with `new URL('/…', issuer)`), no trailing slash, query, fragment or credentials, the host
+ * in lower case (as every credential's `iss` and every RP's configuration will spell it, for ever).
+ */
+export function isIssuerUrl(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' && parsed.origin === url;
+  } catch {
+    return false;
+  }
+}
+
+/** An administrative division code (GB/T 2260) as the functions' `PLATFORM_REGION` accepts it: six digits. */
+export const platformRegionPattern = /^\d{6}$/;
+
+/**
  * The stack's deployment choices, read from the CDK context: `cdk.json`'s `context` (committed with the
  * code) and, over it, `-c name=value` on the command line.
  *
@@ -10,6 +90,10 @@ import type { ElicenceStackProps } from './stack.js';
  * `GET /supervision/audit/keys`; security review M3), so they live in `cdk.json` (`"auditKeys": "2,1"`
  * after a rotation) and a synthesis without them is refused rather than falling back to `1`. The platform
  * keys' generations likewise: a deployment that forgot generation 2 would move the alias back to 1.
+ *
+ * Every other setting is checked here as the functions would check it at start (`issuerUrl` an https
+ * origin, `platformRegion` six digits, `logLevel`, `throttle`), and a key of the project's shape that is
+ * none of {@link contextKeys} is refused, naming it (SRE review R31 H2).
  *
  * @example
  * ```ts
@@ -21,6 +105,15 @@ import type { ElicenceStackProps } from './stack.js';
  */
 export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
   const context = (name: string): unknown => app.node.tryGetContext(name);
+  // A typo must fail here, naming the key, rather than be ignored (SRE review R31 H2).
+  const unknown = Object.keys(app.node.getAllContext() as Record<string, unknown>).filter(
+    (key) => projectKeyShape.test(key) && !(contextKeys as readonly string[]).includes(key),
+  );
+  if (unknown.length > 0) {
+    throw new Error(
+      `${unknown.join(', ')}: no such setting in the CDK context (cdk.json or -c); the known ones are ${contextKeys.join(', ')} (docs/operating.md, "Deploy")`,
+    );
+  }
   const alarmEmail = context('alarmEmail');
   const alertEmail = context('alertEmail');
   const platformKeys = context('platformKeys');
@@ -36,6 +129,15 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
     String(value)
       .split(',')
       .map((item) => item.trim());
+  // Objects given with -c arrive as JSON text, from cdk.json as objects: read both, naming the key.
+  const json = (name: string, value: unknown): unknown => {
+    if (typeof value !== 'string') return value ?? undefined;
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      throw new Error(`${name}: not JSON (${JSON.stringify(value)}); give an object, as in cdk.json`);
+    }
+  };
   if (missing(auditKeys)) {
     throw new Error(
       'auditKeys: no audit key generations in the CDK context: cdk.json carries them ("auditKeys": "1", ' +
@@ -76,10 +178,40 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
   if (smsProvider !== undefined && smsProvider !== 'sns' && smsProvider !== 'tencent') {
     throw new Error(`smsProvider: "sns" or "tencent", got ${JSON.stringify(smsProvider)}`);
   }
+  // The public base URL on a custom domain (every credential's `iss`, every RP's configuration).
+  const issuerUrl = context('issuerUrl');
+  if (!missing(issuerUrl) && (typeof issuerUrl !== 'string' || !isIssuerUrl(issuerUrl))) {
+    throw new Error(
+      `issuerUrl: an https origin such as https://id.example.gov.cn (lower case, no path, no trailing slash), got ${JSON.stringify(issuerUrl)}`,
+    );
+  }
+  const platformRegion = context('platformRegion');
+  if (!missing(platformRegion) && !platformRegionPattern.test(String(platformRegion))) {
+    throw new Error(
+      `platformRegion: a six-digit administrative division code (GB/T 2260) such as 440000, got ${JSON.stringify(platformRegion)}`,
+    );
+  }
+  const logLevel = context('logLevel');
+  if (!missing(logLevel) && !(stackLogLevels as readonly unknown[]).includes(logLevel)) {
+    throw new Error(`logLevel: one of ${stackLogLevels.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  }
+  const throttle = json('throttle', context('throttle'));
+  if (
+    throttle !== undefined &&
+    (typeof throttle !== 'object' ||
+      throttle === null ||
+      Object.keys(throttle).sort().join() !== 'burstLimit,rateLimit' ||
+      !Object.values(throttle).every((value) => Number.isInteger(value) && (value as number) >= 1))
+  ) {
+    throw new Error(
+      `throttle: {"rateLimit": <requests per second>, "burstLimit": <requests>}, whole numbers from 1, got ${JSON.stringify(throttle)}`,
+    );
+  }
+  const accountConcurrencyLimit = context('accountConcurrencyLimit');
   return {
-    // `npx cdk deploy -c alarmEmail=ops@example.gov.cn`: who is told of alarms.
+    // cdk.json's `"alarmEmail": "ops@example.gov.cn"`: who is told of alarms (never -c alone: M3).
     ...(typeof alarmEmail === 'string' && alarmEmail ? { alarmEmail } : {}),
-    // `-c alertEmail=supervision@example.gov.cn`: who is told of supervision alerts (not the pager).
+    // cdk.json's `"alertEmail"`: who is told of supervision alerts (not the pager).
     ...(typeof alertEmail === 'string' && alertEmail ? { alertEmail } : {}),
     // cdk.json's `"platformKeys": "2,1"` while platform key generation 2 replaces 1: the signing one first.
     platformKeys: items(platformKeys),
@@ -103,21 +235,31 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
     ),
     // cdk.json's `"drRegion": "cn-northwest-1"`: backups copied there, and the ElicenceDr stack (infra/app.ts).
     ...(!missing(drRegion) && { drRegion: String(drRegion) }),
-    // `"reservedConcurrency": { "oidc": 200 }` in cdk.json, or `-c reservedConcurrency='{"oidc":200}'`.
+    // `"reservedConcurrency": { "oidc": 200 }` in cdk.json (-c gives it as JSON text).
     ...(reservedConcurrency !== undefined && {
-      reservedConcurrency: (typeof reservedConcurrency === 'string'
-        ? JSON.parse(reservedConcurrency)
-        : reservedConcurrency) as ElicenceStackProps['reservedConcurrency'],
+      reservedConcurrency: json(
+        'reservedConcurrency',
+        reservedConcurrency,
+      ) as ElicenceStackProps['reservedConcurrency'],
     }),
-    // `-c smsSpendAlarmUsd=400`: the month-to-date SMS spend that raises the alarm.
+    // cdk.json's `"accountConcurrencyLimit": 1000`: the account's concurrent executions in this region, which
+    // the reserved ones must leave 100 of (`aws lambda get-account-settings`).
+    ...(!missing(accountConcurrencyLimit) && { accountConcurrencyLimit: Number(accountConcurrencyLimit) }),
+    // cdk.json's `"issuerUrl": "https://id.example.gov.cn"`: the custom domain, from the first deployment on.
+    ...(!missing(issuerUrl) && { issuerUrl: String(issuerUrl) }),
+    // cdk.json's `"platformRegion": "440000"`: the division this platform serves (docs/peers.md).
+    ...(!missing(platformRegion) && { platformRegion: String(platformRegion) }),
+    // cdk.json's `"logLevel": "INFO"`: the functions' log level (the lines alarms count print at any level).
+    ...(!missing(logLevel) && { logLevel: logLevel as ElicenceStackProps['logLevel'] }),
+    // cdk.json's `"throttle": { "rateLimit": 200, "burstLimit": 400 }`: the stage's throttling.
+    ...(throttle !== undefined && { throttle: throttle as ElicenceStackProps['throttle'] }),
+    // cdk.json's `"smsSpendAlarmUsd": 400`: the month-to-date SMS spend that raises the alarm.
     ...(smsSpendAlarmUsd !== undefined && { smsSpendAlarmUsd: Number(smsSpendAlarmUsd) }),
-    // `-c smsProvider=tencent` and `-c tencentSms='{"sdkAppId":…,"signName":…,"templateId":…}'` (or an
-    // object in cdk.json): text messages through Tencent Cloud SMS (docs/operating.md, "SMS in AWS China regions").
+    // cdk.json's `"smsProvider": "tencent"` and `"tencentSms": {"sdkAppId":…,"signName":…,"templateId":…}`:
+    // text messages through Tencent Cloud SMS (docs/operating.md, "SMS in AWS China regions").
     ...(smsProvider !== undefined && { smsProvider }),
     ...(tencentSms !== undefined && {
-      tencentSms: (typeof tencentSms === 'string'
-        ? JSON.parse(tencentSms)
-        : tencentSms) as ElicenceStackProps['tencentSms'],
+      tencentSms: json('tencentSms', tencentSms) as ElicenceStackProps['tencentSms'],
     }),
     // `-c auditHolderCommitmentsSince=2027-01-05`: audit entries from that day on must commit to their holder.
     ...(auditHolderCommitmentsSince !== undefined && {
@@ -137,4 +279,54 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
     // cdk.json's `"auditKeys": "2,1"` when audit key generation 2 takes over; every generation is kept for ever.
     auditKeys: items(auditKeys),
   };
+}
+
+/** A context value as a deployment means it: JSON text read, numbers and booleans as their text. */
+function canonical(value: unknown): string {
+  let read = value;
+  if (typeof value === 'string' && /^\s*[{[]/.test(value)) {
+    try {
+      read = JSON.parse(value) as unknown;
+    } catch {
+      return value;
+    }
+  }
+  if (read === undefined || read === null || (typeof read === 'string' && read.trim() === '')) return '';
+  if (typeof read !== 'object') return String(read).trim();
+  const sorted = (item: unknown): unknown =>
+    Array.isArray(item)
+      ? item.map(sorted)
+      : typeof item === 'object' && item !== null
+        ? Object.fromEntries(
+            Object.entries(item)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([key, inner]) => [key, sorted(inner)]),
+          )
+        : item;
+  return JSON.stringify(sorted(read));
+}
+
+/**
+ * Refuses a setting of {@link committedContextKeys} given with `-c` at a value that `committed` (the
+ * context of the repository's `cdk.json`) does not hold (SRE review R31 M3): the next plain
+ * `npx cdk deploy Elicence`, which the runbooks use for a rollback or a key rotation, would drop it in
+ * silence: the alarm email unsubscribed, the custom domain gone from every URL, Tencent SMS refused mid-incident
+ * in `cn-*`. Put it in `cdk.json` and commit it; `-c` with the committed value is accepted.
+ *
+ * @example
+ * ```ts
+ * refuseCommandLineOnlySettings(app, JSON.parse(readFileSync('cdk.json', 'utf8')).context);
+ * ```
+ */
+export function refuseCommandLineOnlySettings(app: App, committed: Record<string, unknown> = {}): void {
+  const differing = committedContextKeys.filter(
+    (key) => canonical(app.node.tryGetContext(key)) !== canonical(committed[key]),
+  );
+  if (differing.length > 0) {
+    throw new Error(
+      `${differing.join(', ')}: given with -c but not so in cdk.json: the next plain \`npx cdk deploy Elicence\` ` +
+        `(a rollback, a key rotation) would drop ${differing.length > 1 ? 'them' : 'it'} in silence. ` +
+        `Set ${differing.length > 1 ? 'them' : 'it'} in cdk.json's context and commit (docs/operating.md, "Deploy")`,
+    );
+  }
 }

@@ -27,6 +27,7 @@ import { GradualDeploys, liveArn, liveName } from './constructs/gradual-deploys.
 import { SmsProvider, type SmsProviderName, type TencentSmsSettings } from './constructs/sms-provider.js';
 import { leadingKeys, prefixes } from '../shared/adapters/dynamo/keys.js';
 import { auditTable, table } from '../shared/adapters/dynamo/table.js';
+import { isIssuerUrl, platformRegionPattern } from './context.js';
 
 /** The repository root: function entries and the lock file are found from here. */
 const rootDir = fileURLToPath(new URL('..', import.meta.url));
@@ -235,6 +236,12 @@ export const defaultReservedConcurrency: Readonly<Partial<Record<FunctionName, n
   'status-lists': 20,
 };
 
+/** The account's Lambda concurrency in a region by default (AWS's default quota; new accounts may have less). */
+export const defaultAccountConcurrencyLimit = 1000;
+
+/** The concurrent executions Lambda keeps unreserved in every account and region. */
+export const unreservedConcurrencyFloor = 100;
+
 /** The SMS spend alarm's threshold by default, in US dollars this month (`smsSpendAlarmUsd`). */
 export const defaultSmsSpendAlarmUsd = 80;
 
@@ -324,10 +331,17 @@ export interface ElicenceStackProps
   supervisionHistoryBefore?: string;
   /**
    * Reserved concurrent executions per function, over {@link defaultReservedConcurrency}
-   * (`-c reservedConcurrency='{"oidc":200}'`). Each a whole number from 1; the sum must leave the account's
-   * 100 unreserved executions free.
+   * (cdk.json's `"reservedConcurrency": { "oidc": 200 }`). Each a whole number from 1; the sum must leave
+   * 100 of {@link accountConcurrencyLimit} unreserved (synthesis refuses more).
    */
   reservedConcurrency?: Partial<Record<FunctionName, number>>;
+  /**
+   * The account's concurrent executions in the stack's region (`aws lambda get-account-settings`:
+   * `AccountLimit.ConcurrentExecutions`). Default {@link defaultAccountConcurrencyLimit}. Synthesis refuses
+   * reserved concurrency whose sum leaves fewer than {@link unreservedConcurrencyFloor} of it unreserved,
+   * which Lambda would refuse at deployment (SRE review R31 L5).
+   */
+  accountConcurrencyLimit?: number;
   /**
    * The month-to-date SMS spend (`AWS/SNS SMSMonthToDateSpentUSD`, US dollars) at which the alarm topic is
    * told. Default {@link defaultSmsSpendAlarmUsd}; set it below the account's SMS monthly spend limit,
@@ -341,7 +355,7 @@ export interface ElicenceStackProps
    * `cn-*` region is refused (docs/operating.md, "SMS in AWS China regions").
    */
   smsProvider?: SmsProviderName;
-  /** The Tencent Cloud SMS application, signature and template (`-c tencentSms='{…}'`). */
+  /** The Tencent Cloud SMS application, signature and template (cdk.json's `"tencentSms": {…}`). */
   tencentSms?: TencentSmsSettings;
   /**
    * Emergency only (`-c skipCanary=true`): every function's new version takes all traffic at once instead
@@ -447,6 +461,34 @@ export class ElicenceStack extends Stack {
         );
       }
     }
+    const accountLimit = props.accountConcurrencyLimit ?? defaultAccountConcurrencyLimit;
+    if (!Number.isInteger(accountLimit) || accountLimit <= unreservedConcurrencyFloor) {
+      throw new Error(
+        `accountConcurrencyLimit: the account's concurrent executions, a whole number above ${unreservedConcurrencyFloor}, got ${String(props.accountConcurrencyLimit)}`,
+      );
+    }
+    const reservedSum = Object.values(reserved).reduce((sum, value) => sum + (value ?? 0), 0);
+    if (reservedSum > accountLimit - unreservedConcurrencyFloor) {
+      throw new Error(
+        `reservedConcurrency: the functions reserve ${reservedSum} concurrent executions in all (${Object.entries(
+          reserved,
+        )
+          .map(([name, value]) => `${name} ${String(value)}`)
+          .join(
+            ', ',
+          )}), more than the ${accountLimit - unreservedConcurrencyFloor} the account's limit of ${accountLimit} (accountConcurrencyLimit) leaves once Lambda keeps ${unreservedConcurrencyFloor} unreserved: lower them, or have the limit raised and set accountConcurrencyLimit in cdk.json`,
+      );
+    }
+    if (props.issuerUrl !== undefined && !isIssuerUrl(props.issuerUrl)) {
+      throw new Error(
+        `issuerUrl: an https origin such as https://id.example.gov.cn (lower case, no path, no trailing slash), got ${JSON.stringify(props.issuerUrl)}`,
+      );
+    }
+    if (props.platformRegion !== undefined && !platformRegionPattern.test(props.platformRegion)) {
+      throw new Error(
+        `platformRegion: a six-digit administrative division code (GB/T 2260) such as 440000, got ${JSON.stringify(props.platformRegion)}`,
+      );
+    }
     const smsSpendAlarmUsd = props.smsSpendAlarmUsd ?? defaultSmsSpendAlarmUsd;
     if (!Number.isFinite(smsSpendAlarmUsd) || smsSpendAlarmUsd <= 0) {
       throw new Error(`smsSpendAlarmUsd must be a positive amount of US dollars, got ${smsSpendAlarmUsd}`);
@@ -492,7 +534,6 @@ export class ElicenceStack extends Stack {
 
     // Before the functions: the alert publisher's role and environment name the topic.
     this.alarmNotifications = new AlarmNotifications(this, 'Alarms', { email: props.alarmEmail });
-    const alarmTopic = this.alarmNotifications.topic;
     // Supervision alerts on a topic and key of their own: the alert publisher cannot page, nor an alarm alert.
     this.alertNotifications = new AlarmNotifications(this, 'SupervisionAlerts', {
       email: props.alertEmail,
@@ -763,9 +804,10 @@ export class ElicenceStack extends Stack {
       keys: this.node.findAll().filter((construct): construct is kms.Key => construct instanceof kms.Key),
       provisioner: provisioner.role,
       functionRoles: functionNames.map((name) => functions[name].role),
-      topic: alarmTopic,
-      topicKey: this.alarmNotifications.key,
+      alarms: this.alarmNotifications,
     });
+    // Backup and DR copy jobs that failed, expired or were aborted (SRE review R31 M4): told like an alarm.
+    for (const rule of this.backups.failedJobRules) this.alarmNotifications.notifyOnEvents(rule);
 
     // SNS stops sending text messages once the month's spend would pass the account's limit: tell someone
     // before (the metric has no dimension: it is the account's, per region).
@@ -805,6 +847,8 @@ export class ElicenceStack extends Stack {
       smsCodeCheckers: functionNames
         .filter((name) => functionGrants[name].table?.items.UpdateItem?.includes(leadingKeys.smsTry))
         .map((name) => functions[name]),
+      // The counter's proofs in person (`/counter/accounts/…`, shared/identity/counter-proof.ts).
+      counter: functions.accounts,
     });
 
     this.alarmNotifications.notifyOn([
@@ -839,6 +883,42 @@ export class ElicenceStack extends Stack {
       description: 'CodeDeploy application whose deployments move the functions’ live aliases',
       value: this.deploys.application.applicationName,
     });
+    // What the runbooks name (docs/operating.md): CloudFormation makes these names, so they are read from
+    // the stack's outputs (`aws cloudformation describe-stacks --stack-name Elicence`), never guessed.
+    for (const [id, description, value] of [
+      ['TableName', 'The service table (TABLE_NAME of the scripts)', data.table.tableName],
+      ['AuditTableName', 'The audit table (AUDIT_TABLE_NAME)', auditTrail.table.tableName],
+      ['BatchTableName', 'The batch table (BATCH_TABLE_NAME)', batchJobs.table.tableName],
+      [
+        'SupervisionDeadLettersUrl',
+        'Dead letters of the supervision stream consumer: on-failure records for supervision:replay',
+        this.supervisionStream.deadLetters.queueUrl,
+      ],
+      ['BatchQueueUrl', 'The bulk issuance job queue', this.batchQueue.queue.queueUrl],
+      [
+        'BatchDeadLettersArn',
+        'Bulk issuance jobs that failed every delivery (redrive to the batch queue)',
+        this.batchQueue.deadLetters.queueArn,
+      ],
+      [
+        'BatchPipeFailuresUrl',
+        'Stream records the batch pipe could not deliver (not jobs: see docs/operating.md)',
+        this.batchQueue.pipeFailures.queueUrl,
+      ],
+      ['SmsQueueUrl', 'The SMS code job queue', this.smsQueue.queue.queueUrl],
+      [
+        'SmsDeadLettersArn',
+        'SMS code jobs that failed every delivery (redrive to the SMS queue)',
+        this.smsQueue.deadLetters.queueArn,
+      ],
+      [
+        'SmsPipeFailuresUrl',
+        'Stream records the SMS pipe could not deliver (not jobs: see docs/operating.md)',
+        this.smsQueue.pipeFailures.queueUrl,
+      ],
+    ] as const) {
+      new CfnOutput(this, id, { description, value });
+    }
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the HTTP API', value: http.endpoint });
     new CfnOutput(this, 'IssuerUrl', { description: 'OpenID issuer identifier', value: issuerUrl });
   }

@@ -21,6 +21,10 @@ import {
  * `--platform-checkpoints-until <RFC 3339 time with Z or an offset>` (the instant the audit key took over,
  * from the operator's deploy record; never inferred from what the service lists) or kept in the archive,
  * with its key, by an earlier run that accepted it so.
+ * Each licence entry of those days must be on its licence's list: as the service finds it (`listed`), and
+ * as the list reads (`GET /supervision/audit?licence=`, page after page up to the days' last place on it)
+ * unless `--skip-licence-lists`; a withdrawal saved in several writes must have each part (n of m) on the
+ * trail.
  * Exits 0 when every chain verifies, 1 naming the
  * first bad entry (chain, seq) and what is wrong, 2 on a usage or connection error.
  */
@@ -38,6 +42,9 @@ const usage = `npm run audit:verify -- [options]
                           checkpoint signed with a platform key is accepted only before it (or as archived
                           by a run that accepted it so); nothing the service lists dates it
   --attribution-since <YYYY-MM-DD>  the day writers' own audit shards were deployed (default: its release)
+  --skip-licence-lists    do not read each licence's list (from its first page; a licence with a long trail
+                          before the days costs a request per 1000 of its entries); the service's own
+                          finding that an entry is off its list is still reported
   --json                  print the whole report
 Exits 0 when every chain verifies, 1 naming the first bad entry, 2 on a usage or connection error.`;
 
@@ -57,6 +64,7 @@ async function main(argv: string[]): Promise<number> {
       archive: { type: 'string' },
       'platform-checkpoints-until': { type: 'string' },
       'attribution-since': { type: 'string' },
+      'skip-licence-lists': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -105,6 +113,7 @@ async function main(argv: string[]): Promise<number> {
       allowUnsigned: values['allow-unsigned'],
       ...(values['chains-since'] ? { chainsSince: values['chains-since'] } : {}),
       ...(values.archive ? { archive, archiveKeys } : {}),
+      ...(values['skip-licence-lists'] ? { licenceLists: false } : {}),
       ...(values['platform-checkpoints-until']
         ? { platformCheckpointsUntil: values['platform-checkpoints-until'] }
         : {}),

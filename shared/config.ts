@@ -37,6 +37,19 @@ export const auditAttributionReleased = '2026-12-08';
 export const holderCommitmentsReleased = '2026-12-06';
 
 /**
+ * What one counter clerk (经办人) may do at the counter (当面核验, `/counter/accounts/…`,
+ * shared/identity/counter-proof.ts) in a China-time day (Asia/Shanghai, from 00:00), counted on success:
+ * accounts found (`lookups`) and proofs saved (`proofs`). Past either, `429 counter_daily_cap` until the
+ * next day's start (`Retry-After`), the refusal audited, and the stack's `Operations/CounterClerkCapAlarm`
+ * pages the on-call (review R30 L1). A busy service hall's clerk proves a few dozen people a day; the
+ * console finds an account once to show it, and again to show its form after a code is sent or a proof is
+ * refused, so a day of 100 proofs makes about 200 to 300 lookups. A clerk past these numbers is serving
+ * far more people than a counter does, or looking people up without them: supervision should know that
+ * day, not at the next review of the trail.
+ */
+export const counterClerkDailyCaps = { lookups: 300, proofs: 100 } as const;
+
+/**
  * Every setting the service reads from its environment. Defaults are those of the local runtime, so a
  * newcomer needs none of them; the CDK stack sets what differs in AWS.
  */
@@ -116,6 +129,12 @@ const schema = z
       .regex(/^[^【】\s]{2,20}$/, 'must be the approved signature without 【】 (2 to 20 characters)')
       .optional(),
     TENCENT_SMS_TEMPLATE_ID: z
+      .string()
+      .regex(/^\d{1,12}$/, 'must be the approved template id (digits)')
+      .optional(),
+    // The security notices' own approved template (shared/identity/security-notices.ts): optional, since
+    // the carrier approves it apart from the code's; unset, a notice is not sent (logged, not retried).
+    TENCENT_SMS_NOTICE_TEMPLATE_ID: z
       .string()
       .regex(/^\d{1,12}$/, 'must be the approved template id (digits)')
       .optional(),
@@ -503,6 +522,11 @@ export interface TencentSmsConfig {
   readonly signName: string;
   /** `TENCENT_SMS_TEMPLATE_ID`: the approved template (模板) of the one-time code. */
   readonly templateId: string;
+  /**
+   * `TENCENT_SMS_NOTICE_TEMPLATE_ID`: the approved template of the security notice (a passkey enrolled, a
+   * password reset, …), once approved; without it no notice is sent.
+   */
+  readonly noticeTemplateId?: string;
   /** `TENCENT_SMS_REGION`, default `ap-guangzhou`. */
   readonly region: string;
   /** `TENCENT_SMS_ENDPOINT`, default `https://sms.tencentcloudapi.com`. */
@@ -615,6 +639,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             sdkAppId: e.TENCENT_SMS_SDK_APP_ID ?? '',
             signName: e.TENCENT_SMS_SIGN_NAME ?? '',
             templateId: e.TENCENT_SMS_TEMPLATE_ID ?? '',
+            ...(e.TENCENT_SMS_NOTICE_TEMPLATE_ID !== undefined && {
+              noticeTemplateId: e.TENCENT_SMS_NOTICE_TEMPLATE_ID,
+            }),
             region: e.TENCENT_SMS_REGION,
             endpoint: e.TENCENT_SMS_ENDPOINT,
             secretArn: e.TENCENT_SMS_SECRET_ARN ?? '',

@@ -69,6 +69,36 @@ export class ServiceLogFormatter extends LogFormatter {
 export const logger = new Logger({ serviceName: 'elicence', logFormatter: new ServiceLogFormatter() });
 
 /**
+ * The channel of the lines the stack's alarms count (SRE review R31 M2): `audit checkpoint signed`,
+ * `audit chains intact`, `peers refreshed`, the SMS checks at their daily ceiling, `sms not sent`. Their
+ * metric filters read them from the log group, so they must be printed whatever `LOG_LEVEL` says: at
+ * `WARN` the checkpoint-missing and chains-unchecked alarms would fire for ever (their missing data
+ * breaches), and stale peers and the SMS ceiling would never page. This logger prints them at their own
+ * level (INFO, WARN) at any `LOG_LEVEL` but `SILENT` (the tests', where nothing is printed at all): see
+ * {@link setServiceLogLevel}. Same shape and formatter as {@link logger}, and the same rule: no personal data.
+ *
+ * @example
+ * ```ts
+ * alarmedLines.info(peersRefreshedLine, { peers: results, stalePeers: stale.length });
+ * ```
+ */
+export const alarmedLines = new Logger({
+  serviceName: 'elicence',
+  logFormatter: new ServiceLogFormatter(),
+  logLevel: 'INFO',
+});
+
+/**
+ * Sets the service's log level (`LOG_LEVEL`, which the stack sets from its `logLevel`): {@link logger}'s
+ * to `level`; {@link alarmedLines} stays at INFO, silent only when `level` is `SILENT`.
+ */
+export function setServiceLogLevel(level: string): void {
+  type Level = Parameters<typeof logger.setLogLevel>[0];
+  logger.setLogLevel(level as Level);
+  alarmedLines.setLogLevel(level.toUpperCase() === 'SILENT' ? 'SILENT' : 'INFO');
+}
+
+/**
  * Serves one HTTP request with every line logged meanwhile naming it: API Gateway's `requestId` (the one
  * an answer's error body carries and a citizen quotes, also in the access log) and the route, and Lambda's
  * context when the runtime gives one (`function_request_id`, `cold_start`). The keys are removed after, so
@@ -85,11 +115,14 @@ export async function withRequestLogKeys<T>(
   context: Context | undefined,
   serve: () => Promise<T>,
 ): Promise<T> {
-  if (context) logger.addContext(context);
-  logger.appendKeys({ requestId: event.requestContext?.requestId, route: event.routeKey });
+  const keys = { requestId: event.requestContext?.requestId, route: event.routeKey };
+  for (const channel of [logger, alarmedLines]) {
+    if (context) channel.addContext(context);
+    channel.appendKeys(keys);
+  }
   try {
     return await serve();
   } finally {
-    logger.removeKeys(['requestId', 'route']);
+    for (const channel of [logger, alarmedLines]) channel.removeKeys(['requestId', 'route']);
   }
 }

@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { loadConfig, type Config } from '../../shared/config.js';
-import { logger } from '../../shared/logger.js';
+import { setServiceLogLevel } from '../../shared/logger.js';
 import * as factories from './factories.js';
 import type { Buildable, Dependencies, Factories, Needs } from './needs.js';
 
@@ -15,7 +15,8 @@ export function container<K extends Buildable>(
   clock: Clock,
   factories: Factories<K>,
 ): Needs<K> {
-  logger.setLogLevel(config.logLevel as Parameters<typeof logger.setLogLevel>[0]);
+  // The alarmed lines' channel stays at INFO whatever the level (shared/logger.ts, SRE review R31 M2).
+  setServiceLogLevel(config.logLevel);
   const built = { config, clock } as Needs<K>;
   for (const [name, factory] of Object.entries(factories) as Array<[K, Factories<K>[K]]>) {
     Object.defineProperty(built, name, {

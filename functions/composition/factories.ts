@@ -3,6 +3,7 @@ import { PdfSignatureCache } from '../../shared/licence/pdf-signature-cache.js';
 import { join } from 'node:path';
 import { OutboxSmsSender } from '../../shared/adapters/outbox/sms-outbox.js';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
+import { securityNoticeOutbox } from '../../shared/identity/security-notices.js';
 import type { CarrierStore, RegistryStore } from '../../shared/identity/registry.js';
 import {
   httpCarrierRegistry,
@@ -196,6 +197,12 @@ export const batchItemsSealer = (c: Needs<'kms'>) => kmsEnvelopeSealer(c.kms, c.
 export const smsJobSealer = (c: Needs<'kms'>) => kmsEnvelopeSealer(c.kms, c.config.piiKeyId);
 /** Requested SMS codes waiting for the `sms-codes` function, in the batch table. */
 export const smsJobs = (c: Needs<'doc'>) => dynamoSmsJobQueue(c.doc);
+/**
+ * Security notices owed by completed changes (a passkey enrolled, a password reset, …), recorded as jobs of
+ * the SMS queue for the `sms-codes` function (shared/identity/security-notices.ts).
+ */
+export const securityNotices = (c: Needs<'smsJobs'>) =>
+  securityNoticeOutbox({ smsJobs: c.smsJobs, clock: c.clock });
 /** One per container: the printable licences' signatures, reused while their bytes and key hold. */
 export const pdfSignatures = (c: Needs) => new PdfSignatureCache(c.clock);
 export const batchSigners = (c: Needs<'issuers' | 'signerFor'>) =>

@@ -35,7 +35,7 @@ import type { SpilledInteractionStore } from '../../shared/sso/interaction-cooki
 import type { IssuerStore } from '../../shared/issuers/issuer-store.js';
 import type { IdempotencyStore } from '../../shared/licence/idempotency-store.js';
 import type { LicenceStore } from '../../shared/licence/licence-store.js';
-import type { PendingWorkIndex } from '../../shared/pending-work/pending-work.js';
+import type { PendingWorkIndex, SecurityNoticeOutbox } from '../../shared/pending-work/pending-work.js';
 import type { PdfSignatureCache } from '../../shared/licence/pdf-signature-cache.js';
 import type { StatusListStore } from '../../shared/licence/status-list-store.js';
 import type { TrustListStore } from '../../shared/licence/trust-list-store.js';
@@ -195,6 +195,11 @@ export interface Dependencies extends Connections {
   smsJobs: SmsJobQueue;
   /** Seals an SMS job's phone and ID number (the `sms-job` context of the PII key). */
   smsJobSealer: EnvelopeSealer;
+  /**
+   * Where a completed change's owed security notice is recorded for the `sms-codes` function (a job of the
+   * SMS queue: shared/identity/security-notices.ts), before its pointer goes.
+   */
+  securityNotices: SecurityNoticeOutbox;
   /** Ends every sign-in of a person (the real owner taking an account back). */
   signIns: SignInRevocation;
   /** The provider's grants that share licences with platforms (授权用证). */

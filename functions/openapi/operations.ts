@@ -803,7 +803,8 @@ export const operations: Operations = {
       '(GB 11643) and the name against the population registry (400 `registry_mismatch` naming `name`). ' +
       'Posted, so that the number stays out of URLs and logs. A mismatch and a number without an account ' +
       'are audited (`account.lookup_refused`, the clerk’s reference and the masked number) and counted on ' +
-      'the clerk’s own counter (429 past it).',
+      'the clerk’s own counter (429 past it). A clerk finds 300 accounts a China-time day at most ' +
+      '(429 `counter_daily_cap`, `Retry-After` to the next 00:00 in China, audited).',
     tag: 'Licences',
     body: counterLookupInput,
     responses: { 200: { description: 'The account, masked', schema: counterAccountSchema } },
@@ -811,7 +812,7 @@ export const operations: Operations = {
       400: ['invalid_request', 'registry_mismatch'],
       403: [...issuerClientProblems[403], 'clerk_scope_missing', 'clerk_only'],
       404: ['account_not_found'],
-      429: ['too_many_requests'],
+      429: ['too_many_requests', 'counter_daily_cap'],
     },
   },
   'POST /counter/accounts/prove': {
@@ -828,7 +829,9 @@ export const operations: Operations = {
       'must hold: without `code`, a code is texted to it and the answer is 202, nothing saved; with it, the ' +
       'code is checked (400 `code_wrong_or_expired` naming `code`; 5 tries, 5 minutes). Every proof, and ' +
       'every refusal (`account.proof_refused`), is audited with the clerk’s reference and the masked ' +
-      'number. 409 `account_changed`: the account changed meanwhile; try again.',
+      'number. 409 `account_changed`: the account changed meanwhile, nothing ended; try again. A clerk ' +
+      'proves 100 people a China-time day at most, the code step included (429 `counter_daily_cap`, ' +
+      '`Retry-After` to the next 00:00 in China, audited).',
     tag: 'Licences',
     body: counterProofInput,
     responses: {
@@ -843,7 +846,7 @@ export const operations: Operations = {
       403: [...issuerClientProblems[403], 'clerk_scope_missing', 'clerk_only', 'wrong_password'],
       404: ['account_not_found'],
       409: ['account_changed'],
-      429: ['too_many_requests'],
+      429: ['too_many_requests', 'counter_daily_cap'],
     },
   },
   'DELETE /me/account': {

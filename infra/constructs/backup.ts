@@ -15,6 +15,9 @@ export const drVaultKeyAlias = 'alias/elicence-backup-dr';
 /** How long recovery points are kept: the daily ones as long as point-in-time recovery, monthly a year. */
 export const backupRetention = { daily: Duration.days(35), monthly: Duration.days(365) } as const;
 
+/** The end states of an AWS Backup job that mean no recovery point (or no copy) was made. */
+export const failedJobStates = ['FAILED', 'EXPIRED', 'ABORTED'] as const;
+
 /** A region name as AWS spells it (`cn-northwest-1`, `eu-central-1`, `us-gov-west-1`). */
 export const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
@@ -59,6 +62,13 @@ export class TableBackups extends Construct {
   readonly vault: backup.BackupVault;
   readonly plan: backup.BackupPlan;
   readonly role: iam.Role;
+  /**
+   * The rules that catch backup jobs and copy jobs (to the DR vault) that ended `FAILED`, `EXPIRED` or
+   * `ABORTED` (SRE review R31 M4); the stack sends them to the alarm topic. Both kinds of job run, and
+   * report, in this stack's region: a copy job is the source region's even when its copy lands in the
+   * DR region, so the `ElicenceDr` stack needs no rule of its own.
+   */
+  readonly failedJobRules: events.Rule[];
 
   constructor(scope: Construct, id: string, props: TableBackupsProps) {
     super(scope, id);
@@ -113,6 +123,25 @@ export class TableBackups extends Construct {
       disableDefaultBackupPolicy: true,
     });
     this.grantBackup(props.tables, drVault && { vault: drVault, region: props.drRegion! });
+
+    // Any job of this account and region, not only this vault's: a failed backup is worth a look wherever.
+    this.failedJobRules = (
+      [
+        ['FailedBackupJobs', 'Backup Job State Change', 'backup job'],
+        ['FailedCopyJobs', 'Copy Job State Change', 'copy job (to the DR vault)'],
+      ] as const
+    ).map(
+      ([ruleId, detailType, what]) =>
+        new events.Rule(this, ruleId, {
+          description: `Reports an AWS Backup ${what} that failed, expired or was aborted (docs/operating.md, "Alarms")`,
+          eventPattern: {
+            source: ['aws.backup'],
+            detailType: [detailType],
+            account: [Stack.of(this).account],
+            detail: { state: [...failedJobStates] },
+          },
+        }),
+    );
   }
 
   /** What AWS Backup does with the role (the DynamoDB part of `AWSBackupServiceRolePolicyForBackup`). */

@@ -42,9 +42,11 @@ export interface BatchQueueProps {
  * `{ "batchId": … }` to the batch queue (no SQS client in the API function, whose bundle and grants stay
  * as they were); the queue feeds the `batches` function one job per message, with at most
  * `maxConcurrency` jobs at once. A job that fails is delivered again after the visibility timeout (six
- * times the function's timeout, as Lambda advises), and after 3 deliveries lands in the dead-letter queue;
- * so do stream records the pipe could not deliver. Both queues are encrypted and refuse plain HTTP; the
- * dead-letter queue's alarm fires on its first message, another when a job waits more than an hour.
+ * times the function's timeout, as Lambda advises), and after 3 deliveries lands in the dead-letter queue.
+ * Stream records the pipe could not deliver go to a queue of their own (`PipeFailures`): they are the
+ * pipe's failure records, not jobs, and must never be redriven to the consumer. Every queue is encrypted
+ * and refuses plain HTTP; each dead-letter queue's alarm fires on its first message, another when a job
+ * waits more than an hour.
  *
  * @example
  * ```ts
@@ -77,7 +79,14 @@ const bulkIssuance: QueueKind = {
 
 export class BatchQueue extends Construct {
   readonly queue: sqs.Queue;
+  /** Jobs that failed every delivery to the consumer: redriven to {@link queue} once the cause is mended. */
   readonly deadLetters: sqs.Queue;
+  /**
+   * The pipe's own dead letters: stream records it could not put on the queue (the pipe's failure records,
+   * naming the shard and sequence numbers, never a job id). The consumer cannot read them, so they are kept
+   * apart from {@link deadLetters}, never redriven to the queue (SRE review R31 L4).
+   */
+  readonly pipeFailures: sqs.Queue;
   readonly pipe: pipes.CfnPipe;
   readonly alarms: cloudwatch.Alarm[];
 
@@ -89,8 +98,14 @@ export class BatchQueue extends Construct {
       : { encryption: sqs.QueueEncryption.SQS_MANAGED };
     this.deadLetters = deadLetterQueue(
       this,
-      `This queue is itself the dead-letter queue of the ${kind.label} queue and of its pipe: it holds jobs that failed every delivery, for replay; a queue behind it would add nothing.`,
+      `This queue is itself the dead-letter queue of the ${kind.label} queue: it holds jobs that failed every delivery, for replay; a queue behind it would add nothing.`,
       kind.encryptionKey,
+    );
+    this.pipeFailures = deadLetterQueue(
+      this,
+      `This queue is itself the dead-letter queue of the ${kind.label} pipe: it holds the pipe's failure records (stream positions), for the operator; a queue behind it would add nothing.`,
+      kind.encryptionKey,
+      'PipeFailures',
     );
     this.queue = new sqs.Queue(this, 'Jobs', {
       ...encryption,
@@ -118,7 +133,7 @@ export class BatchQueue extends Construct {
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
-          resources: [this.queue.queueArn, this.deadLetters.queueArn],
+          resources: [this.queue.queueArn, this.pipeFailures.queueArn],
         }),
       );
       role.addToPrincipalPolicy(
@@ -129,12 +144,12 @@ export class BatchQueue extends Construct {
       );
     } else {
       this.queue.grantSendMessages(role);
-      this.deadLetters.grantSendMessages(role);
+      this.pipeFailures.grantSendMessages(role);
     }
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'dynamodb:ListStreams has no resource-level permission (it is granted on *); every other action names the batch table stream and the two queues.',
+        'dynamodb:ListStreams has no resource-level permission (it is granted on *); every other action names the batch table stream, the job queue and the pipe failures queue.',
     });
     if (!props.table.tableStreamArn) throw new Error('BatchQueue: the table has no stream');
     this.pipe = new pipes.CfnPipe(this, 'Pipe', {
@@ -146,7 +161,7 @@ export class BatchQueue extends Construct {
           startingPosition: 'TRIM_HORIZON',
           batchSize: 10,
           maximumRetryAttempts: 10,
-          deadLetterConfig: { arn: this.deadLetters.queueArn },
+          deadLetterConfig: { arn: this.pipeFailures.queueArn },
         },
         filterCriteria: {
           filters: [
@@ -170,6 +185,12 @@ export class BatchQueue extends Construct {
         'FailedJobs',
         this.deadLetters,
         `elicence ${id.toLowerCase()}: ${kind.job}s failed every delivery (see the ${kind.label} dead-letter queue)`,
+      ),
+      deadLetterAlarm(
+        props.alarmScope,
+        'FailedPipeDeliveries',
+        this.pipeFailures,
+        `elicence ${id.toLowerCase()}: the ${kind.label} pipe could not deliver stream records to the queue (see its PipeFailures queue: jobs never queued)`,
       ),
       new cloudwatch.Alarm(props.alarmScope, 'Backlog', {
         alarmDescription: `elicence ${id.toLowerCase()}: a ${kind.job} has waited more than ${kind.backlogText} to start`,

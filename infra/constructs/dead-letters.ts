@@ -5,7 +5,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 
 /**
- * The dead-letter queue of an asynchronous consumer, as `scope`'s `DeadLetters`: encrypted (with `key`, a
+ * The dead-letter queue of an asynchronous consumer, as `scope`'s `DeadLetters` (or `id`): encrypted (with `key`, a
  * KMS key of the stack, when given; else SQS's own), TLS-only, kept 14 days for replay. `reason` says why it has no dead-letter queue of its own (cdk-nag's SQS3).
  *
  * @example
@@ -13,8 +13,13 @@ import type { Construct } from 'constructs';
  * this.deadLetters = deadLetterQueue(this, 'This queue is itself the on-failure destination of …');
  * ```
  */
-export function deadLetterQueue(scope: Construct, reason: string, key?: kms.IKey): sqs.Queue {
-  const queue = new sqs.Queue(scope, 'DeadLetters', {
+export function deadLetterQueue(
+  scope: Construct,
+  reason: string,
+  key?: kms.IKey,
+  id = 'DeadLetters',
+): sqs.Queue {
+  const queue = new sqs.Queue(scope, id, {
     ...(key
       ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key }
       : { encryption: sqs.QueueEncryption.SQS_MANAGED }),

@@ -1,10 +1,9 @@
 import { Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import type { AlarmNotifications } from './alarm-notifications.js';
 
 /**
  * What could take a key away from the service or hand it to someone else: tagging (which can make it look
@@ -35,9 +34,8 @@ export interface KeyDeletionGuardProps {
   provisioner: iam.IRole;
   /** The roles of the service's functions: each stack key's own policy denies them the destructive actions. */
   functionRoles: readonly iam.IRole[];
-  /** Where the watch reports (the alarm topic), and the key that encrypts it. */
-  topic: sns.ITopic;
-  topicKey: kms.IKey;
+  /** Where the watch reports: the alarm topic (`AlarmNotifications.notifyOnEvents`). */
+  alarms: AlarmNotifications;
 }
 
 /**
@@ -61,7 +59,7 @@ export interface KeyDeletionGuardProps {
  *
  * @example
  * ```ts
- * new KeyDeletionGuard(this, 'KeyGuard', { keys, provisioner: admin.role, functionRoles, topic, topicKey });
+ * new KeyDeletionGuard(this, 'KeyGuard', { keys, provisioner: admin.role, functionRoles, alarms });
  * ```
  */
 export class KeyDeletionGuard extends Construct {
@@ -94,12 +92,6 @@ export class KeyDeletionGuard extends Construct {
       );
     }
 
-    // EventBridge publishes to the encrypted topic on its own behalf, as CloudWatch does for alarms.
-    props.topicKey.grant(
-      new iam.ServicePrincipal('events.amazonaws.com'),
-      'kms:Decrypt',
-      'kms:GenerateDataKey*',
-    );
     // Events recorded by CloudTrail reach EventBridge only while a trail with logging enabled records
     // them (Amazon EventBridge User Guide, "AWS service events delivered via AWS CloudTrail").
     this.watch = new events.Rule(this, 'Watch', {
@@ -110,7 +102,8 @@ export class KeyDeletionGuard extends Construct {
         account: [Stack.of(this).account],
         detail: { eventSource: ['kms.amazonaws.com'], eventName: [...watchedKeyEvents] },
       },
-      targets: [new eventTargets.SnsTopic(props.topic)],
     });
+    // EventBridge publishes to the encrypted topic on its own behalf, for this rule alone.
+    props.alarms.notifyOnEvents(this.watch);
   }
 }

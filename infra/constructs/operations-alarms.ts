@@ -4,6 +4,8 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { TableDeclaration } from '../../shared/adapters/dynamo/table.js';
+import { counterClerkDailyCaps } from '../../shared/config.js';
+import { counterClerkCapLine } from '../../shared/identity/counter-proof.js';
 import { smsCheckCeilingLine, smsCodePolicy } from '../../shared/identity/sms-codes.js';
 import { peerCollisionLine, peersRefreshedLine } from '../../shared/issuers/peers.js';
 import { auditCheckLogLines } from '../../shared/supervision/audit-chain-check.js';
@@ -44,6 +46,7 @@ export const operationsFilterPatterns = {
   peersRefreshed: logs.FilterPattern.stringValue('$.message', '=', peersRefreshedLine),
   peerCollisions: logs.FilterPattern.stringValue('$.message', '=', peerCollisionLine),
   smsCheckCeiling: logs.FilterPattern.stringValue('$.message', '=', smsCheckCeilingLine),
+  counterClerkCap: logs.FilterPattern.stringValue('$.message', '=', counterClerkCapLine),
 };
 
 /**
@@ -74,6 +77,8 @@ export interface OperationsAlarmsProps {
   peerSavers: readonly ServiceFunction[];
   /** The functions that check SMS codes (the step-up and reset in `oidc`, `/register` in `accounts`). */
   smsCodeCheckers: readonly ServiceFunction[];
+  /** The function that serves the counter's proofs in person (`accounts`: `/counter/accounts/…`). */
+  counter: ServiceFunction;
 }
 
 /**
@@ -81,7 +86,8 @@ export interface OperationsAlarmsProps {
  * (which the parent counts as one resource): each function's, the API's, the queues' and the stream's,
  * the SMS provider's and spend, and the on-call's own ({@link watch}: DynamoDB throttles and system errors
  * per table, the audit trail broken or not checked for a day, withdrawal notices given up on, peer copies
- * past their stale age, two peers' issuers colliding, SMS code checks at their daily ceiling; SRE review M3). In the parent, their 94
+ * past their stale age, two peers' issuers colliding, SMS code checks at their daily ceiling, a counter
+ * clerk at the day's cap; SRE review M3). In the parent, their 94
  * alarms and 33 filters took it to 468 of CloudFormation's 500 resources; it holds 342 without them. The
  * alarm topic stays in the parent: the key guard's EventBridge rule publishes to it too, the stack's
  * output `AlarmTopicArn` names it, and a topic made again here would lose its subscriptions.
@@ -159,6 +165,26 @@ export class OperationsAlarms extends NestedStack {
     );
 
     this.peerCollisionsAlarm(props.peerSavers);
+    this.counterClerkCapAlarm(props.counter);
+  }
+
+  /**
+   * A counter clerk at their daily cap ({@link counterClerkCapLine}: the success that fills it, each call
+   * refused past it; `counterClerkDailyCaps`): a clerk finding or proving far more people than a counter
+   * serves, maybe looking people up without them, or choosing phones that reset their passwords. The
+   * alarm fires at the first line (in 15 minutes) and clears a quarter of an hour after the last; the
+   * on-call tells the agency's supervision (docs/operating.md, "A counter clerk at the day's cap").
+   */
+  private counterClerkCapAlarm(counter: ServiceFunction): void {
+    const capped = counter.countLogLines('CounterClerkCap', {
+      pattern: operationsFilterPatterns.counterClerkCap,
+      metricName: 'CounterClerkCap',
+    });
+    this.atLeastOne(
+      'CounterClerkCapAlarm',
+      `elicence accounts: a counter clerk reached the day's cap (${counterClerkDailyCaps.lookups} lookups or ${counterClerkDailyCaps.proofs} proofs in person): refused until the next China-time day; tell the agency's supervision (docs/operating.md)`,
+      capped.metric({ period: Duration.minutes(15), statistic: 'Sum' }),
+    );
   }
 
   /**

@@ -14,7 +14,7 @@ import { ConfigError, loadConfig } from '../../shared/config.js';
  * in the CloudFormation error (docs/operating.md, "SMS in AWS China regions").
  */
 export const snsInChinaRefusal =
-  'smsProvider: Amazon SNS sends no SMS in the AWS China regions. Deploy with -c smsProvider=tencent and -c tencentSms=\'{"sdkAppId":"1400…","signName":"…","templateId":"…"}\' (docs/operating.md, "SMS in AWS China regions").';
+  'smsProvider: Amazon SNS sends no SMS in the AWS China regions. Set "smsProvider": "tencent" and "tencentSms": {"sdkAppId":"1400…","signName":"…","templateId":"…"} in cdk.json, commit and deploy again (docs/operating.md, "SMS in AWS China regions").';
 
 /** Who sends the service's text messages in AWS. */
 export type SmsProviderName = 'sns' | 'tencent';
@@ -27,6 +27,11 @@ export interface TencentSmsSettings {
   signName: string;
   /** The approved template (模板) id of the one-time code. */
   templateId: string;
+  /**
+   * The approved template id of the security notice (a passkey enrolled, a password reset, …:
+   * shared/identity/security-notices.ts), once the carrier approved it; without it no notice is sent.
+   */
+  noticeTemplateId?: string;
   /** The API region. Default `ap-guangzhou`. */
   region?: string;
 }
@@ -96,7 +101,7 @@ export class SmsProvider extends Construct {
     const tencent = props.tencent;
     if (!tencent) {
       throw new Error(
-        'smsProvider "tencent" needs tencentSms: { sdkAppId, signName, templateId } (-c tencentSms=\'{"sdkAppId":"1400…","signName":"…","templateId":"…"}\'; docs/operating.md)',
+        'smsProvider "tencent" needs tencentSms: { sdkAppId, signName, templateId } (in cdk.json: "tencentSms": {"sdkAppId":"1400…","signName":"…","templateId":"…"}, committed; docs/operating.md)',
       );
     }
     this.key = encryptionKey(this, 'Key', {
@@ -120,6 +125,9 @@ export class SmsProvider extends Construct {
       TENCENT_SMS_SDK_APP_ID: tencent.sdkAppId,
       TENCENT_SMS_SIGN_NAME: tencent.signName,
       TENCENT_SMS_TEMPLATE_ID: tencent.templateId,
+      ...(tencent.noticeTemplateId !== undefined && {
+        TENCENT_SMS_NOTICE_TEMPLATE_ID: tencent.noticeTemplateId,
+      }),
       TENCENT_SMS_REGION: tencent.region ?? 'ap-guangzhou',
       TENCENT_SMS_SECRET_ARN: this.secret.secretArn,
     };

@@ -25,7 +25,8 @@ import {
   syntheticPeople,
   type SyntheticPerson,
 } from './demo-data.js';
-import { appointWithTrace, ensureEntityAccount } from '../../shared/identity/entities.js';
+import { counterProofScope } from '../../shared/identity/counter-proof.js';
+import { appointWithTrace, ensureEntityAccount, saveAgentChange } from '../../shared/identity/entities.js';
 import { appointmentInForce } from '../../shared/identity/entity-account.js';
 import { randomId } from '../../shared/random-id.js';
 
@@ -295,12 +296,20 @@ async function ensureProvenAccount(
 /**
  * The demo agency as the business registry (法人库) knows it, its head ({@link agencyHead}) its
  * representative, and {@link demoClerk} (an account proven in person, level 3) appointed its counter clerk
- * (经办人, `licences:issue`) for a year in that head's name, as `POST /me/entities/{creditCode}/agents` would
- * (written here: the head has no account), with its audit entry as that route writes one (actor `seed`):
- * `npm start` then signs the clerk in to /console. An appointment
- * in force is left alone; one withdrawn in the demo is made again at the next start, as the rest of the
- * demo is put back.
+ * (经办人, `licences:issue` and `accounts:prove-in-person`, {@link demoClerkScope}) for a year in that head's
+ * name, as `POST /me/entities/{creditCode}/agents` would (written here: the head has no account), with its
+ * audit entry as that route writes one (actor `seed`): `npm start` then signs the clerk in to /console,
+ * where they issue licences and prove people at the counter (当面核验, `/console/counter`). An appointment
+ * in force is left alone, but for the scope: one made by an earlier start without the counter's is
+ * given it, traced the same way; one withdrawn in the demo is made again at the next start, as the rest
+ * of the demo is put back.
  */
+/**
+ * What the demo clerk is appointed for: issuing licences (the console) and proving people in person at
+ * the counter ({@link counterProofScope}, 当面核验), so that a newcomer can try both.
+ */
+const demoClerkScope = ['licences:issue', counterProofScope] as const;
+
 async function ensureDemoClerk(deps: Dependencies, issuer: Issuer): Promise<void> {
   const today = new Date(deps.clock.now());
   const head = parseIdNumber(agencyHead.idNumber, today);
@@ -317,7 +326,24 @@ async function ensureDemoClerk(deps: Dependencies, issuer: Issuer): Promise<void
   });
   await ensureEntityAccount({ creditCode, name: issuer.name }, deps);
   const standing = await deps.entities.findAppointment(creditCode, clerkKey);
-  if (standing && appointmentInForce(standing, today) && standing.appointedByLookupKey === headKey) return;
+  if (standing && appointmentInForce(standing, today) && standing.appointedByLookupKey === headKey) {
+    if (demoClerkScope.every((scope) => standing.scope.includes(scope))) return;
+    // Appointed by an earlier start without the counter's scope (before the demo clerk had it): given it.
+    const widened = { ...standing, scope: [...new Set([...standing.scope, ...demoClerkScope])] };
+    await saveAgentChange(
+      widened,
+      {
+        at: today.toISOString(),
+        actor: 'seed',
+        action: 'agent.appointed',
+        holderMasked: standing.masked,
+        reason: `${creditCode} ${widened.scope.join(' ')} until ${standing.validUntil}`,
+      },
+      (trace) => deps.entities.saveAppointment(widened, trace),
+      deps,
+    );
+    return;
+  }
   // Saved with its audit entry `agent.appointed` (actor `seed`), as a real appointment is: a clerk's right
   // to issue is never in force untraced, the demo's included.
   await appointWithTrace(
@@ -326,7 +352,7 @@ async function ensureDemoClerk(deps: Dependencies, issuer: Issuer): Promise<void
       creditCode,
       personLookupKey: clerkKey,
       masked: maskIdNumber(clerk),
-      scope: ['licences:issue'],
+      scope: [...demoClerkScope],
       validUntil: new Date(today.getTime() + 365 * 86_400_000).toISOString(),
       status: 'active',
       appointedAt: today.toISOString(),

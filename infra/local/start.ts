@@ -22,7 +22,7 @@ async function main(): Promise<void> {
       `  platform  client ${c.platform.clientId} / ${c.platform.clientSecret}`,
       `  citizen   ${c.citizen.name} ${c.citizen.idNumber} / ${c.citizen.password} (sign in with these), phone ${c.citizen.phone}`,
       `  entity    ${c.entity.name} ${c.entity.creditCode}`,
-      `  clerk     ${c.clerk.name} ${c.clerk.idNumber} / ${c.clerk.password} (counter clerk of the issuer ${c.clerk.creditCode}: /console)`,
+      `  clerk     ${c.clerk.name} ${c.clerk.idNumber} / ${c.clerk.password} (counter clerk of the issuer ${c.clerk.creditCode}: /console, and 当面核验 at /console/counter)`,
       `  people    ${c.people.length} synthetic people without an account, with their phones (register any of them)`,
       `  SMS       codes sent locally are in ${config.dataDir}/outbox/sms.jsonl`,
       '',

@@ -79,6 +79,17 @@ export const auditEntrySchema = z
     secretVersion: z.int().optional().meta({
       description: 'For `client.secret_rotated`: the version of the new secret (never the secret itself)',
     }),
+    withdrawal: z.string().optional().meta({
+      description:
+        'For a withdrawal saved in several writes (`authorization.withdrawn`, a platform’s sign-ins past what one write holds): the withdrawal’s own id, the same on each of its entries. Absent when it took one write',
+    }),
+    part: z.int().optional().meta({
+      description: 'With `withdrawal`: which of its entries this is, 1 to `parts`, in the order written',
+    }),
+    parts: z.int().optional().meta({
+      description:
+        'With `withdrawal`: how many entries it was planned in (one per write), so that a missing one shows',
+    }),
     claimedLicenceId: z.string().optional().meta({
       description:
         'For a verification whose signature failed: the licence id the scan claimed (unverified), what supervision counts forged scans of',

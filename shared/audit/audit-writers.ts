@@ -37,8 +37,13 @@ export function shardOfWriter(writer: string): number {
 
 /** The writers of the audit trail, by function name (functions/routes.ts), with their shards and actions. */
 export const auditWriters = {
-  // POST /verify: its verifications, nothing else. The busiest writer: five of the sixteen shards.
-  verify: { shards: [0, 1, 2, 3, 4], actions: ['licence.verified'] },
+  // POST /verify: its verifications, nothing else. The busiest writer: four of the sixteen shards.
+  verify: { shards: [0, 1, 2, 3], actions: ['licence.verified'] },
+  // The SMS sender: a security notice sent to an account's phone, or failed (shared/identity/security-notices.ts).
+  'sms-codes': {
+    shards: [4],
+    actions: ['account.security_notice_sent', 'account.security_notice_failed'],
+  },
   // Issuing agencies: issuance, status changes, issuers' reads of licences and their bulk listings and exports.
   licences: {
     shards: [5, 6],

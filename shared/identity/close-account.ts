@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { epochSeconds, type Clock } from '../clock.js';
@@ -135,7 +136,8 @@ export async function closeAccount(
  *    squatter's account), and its closing leaves the person's appointments alone. Appointments the person made as an entity's legal representative stay: they are the
  *    entity's acts, and count only while the business registry names the person representative. Each
  *    withdrawal is saved with its entry `agent.withdrawn` (actor the closing account, the agent's masked
- *    number, the entity's credit code), as a representative's withdrawal is.
+ *    number, the entity's credit code), as a representative's withdrawal is. With any, each of these
+ *    entries and `account.closed` say which part of how many they are (`withdrawal`, `part`, `parts`).
  * 3. Withdraws the platforms' consents and shares as the person would one by one, so that each platform
  *    that registered an events endpoint is told to delete its copies (`PlatformConsents.withdrawAll`: each
  *    withdrawal's notice queued in the write that deletes its grants, so a retry neither loses nor
@@ -174,7 +176,13 @@ export async function finishClosure(
         );
   //    Each withdrawal with its trace `agent.withdrawn` (actor the closing account), in its own write as a
   //    representative's withdrawal is: a retry after a failure finds it withdrawn, and writes no second.
-  for (const appointment of appointments) {
+  //    With any, the closure is a withdrawal in several writes: each entry says which part of how many it
+  //    is (`withdrawal`, `part` n of `parts` m, `account.closed` the last), so that a supervisor can tell
+  //    from the trail whether every one is on it (`npm run audit:verify` names a missing one).
+  const parts = appointments.length + 1;
+  const closure = randomUUID();
+  const partOf = (part: number) => (appointments.length > 0 ? { withdrawal: closure, part, parts } : {});
+  for (const [i, appointment] of appointments.entries()) {
     const withdrawn: AgentAppointment = {
       ...appointment,
       status: 'withdrawn',
@@ -190,6 +198,7 @@ export async function finishClosure(
         holderMasked: appointment.masked,
         reason: `${appointment.creditCode} account closed`,
         ...(context.requestId ? { requestId: context.requestId } : {}),
+        ...partOf(i + 1),
       },
       (trace) => deps.entities.saveAppointment(withdrawn, trace),
       deps,
@@ -211,6 +220,7 @@ export async function finishClosure(
       action: 'account.closed',
       reason: `passkeys ${passkeys.length}, appointments ${appointments.length}, platform consents ${platforms}`,
       ...(context.requestId ? { requestId: context.requestId } : {}),
+      ...partOf(parts),
     },
     (trace) => deps.accounts.remove(account, trace),
     { ...deps, pendingAudit: deps.accountAudit },

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import type { AuditEntry, AuditTrail } from '../audit/audit-trail.js';
-import type { Clock } from '../clock.js';
+import { epochSeconds, type Clock } from '../clock.js';
+import { counterClerkDailyCaps } from '../config.js';
 import type { Mac } from '../crypto/mac.js';
 import {
   fieldErrorAt,
@@ -14,7 +15,7 @@ import {
 import { maskIdNumber, parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
 import { personLookupKey } from '../identifiers/lookup-key.js';
 import { maskPhone, phoneNumber, type PhoneNumber } from '../identifiers/phone.js';
-import { logger } from '../logger.js';
+import { alarmedLines, logger } from '../logger.js';
 import {
   inPersonProofAuditPrefix,
   saveWithTrace,
@@ -25,6 +26,7 @@ import { acrOf, assuranceLevelOf } from './assurance.js';
 import { requirePasswordAgain } from './fresh-sign-in.js';
 import { LoginThrottle, type Admission, type LoginAttemptStore, type ThrottleKey } from './login-throttle.js';
 import type { PasskeyStore } from './passkeys.js';
+import { sealNoticePhone } from './security-notices.js';
 import { finishProofCleanup, requestPhoneProof, type SmsRequestDependencies } from './phone-proof.js';
 import type { PasswordHasher } from './password-hasher.js';
 import { comparableName, type PersonAccount } from './person-account.js';
@@ -56,6 +58,10 @@ import { checkSmsCode, phoneDigest } from './sms-codes.js';
  * licences. Every change is audited with the clerk's reference (`account.proven`,
  * `account.proven_phone_set`, `account.proven_phone_cleared`, `account.taken_over`, reason `in-person`),
  * saved with the account's write ({@link saveWithTrace}); the ID number never goes in, only its mask.
+ *
+ * A clerk's day is capped ({@link counterClerkDailyCaps}: accounts found, proofs saved, per China-time
+ * day): past it, `429 counter_daily_cap` until the next day, audited, and logged for the on-call's alarm
+ * ({@link counterClerkCapLine}; review R30 L1).
  */
 export const counterProofScope = 'accounts:prove-in-person' as const;
 
@@ -179,6 +185,98 @@ async function admitClerk(
   return { throttle, admission };
 }
 
+/**
+ * The line logged at a clerk's daily cap ({@link admitDay}): `outcome: 'filled'` from the success that
+ * fills it, `'refused'` from each call refused past it, with the clerk's reference, what was capped and
+ * the cap (never the person). The stack's `Operations/CounterClerkCapAlarm` counts both in the `accounts`
+ * function's log group and pages the on-call (infra/constructs/operations-alarms.ts, docs/operating.md
+ * "Alarms"): a clerk who filled the day and stopped there is seen too.
+ */
+export const counterClerkCapLine = 'counter clerk daily cap reached';
+
+/** What a clerk's day counts ({@link counterClerkDailyCaps}): accounts found, proofs saved. */
+type CountedAtCounter = keyof typeof counterClerkDailyCaps;
+
+/** China time (Asia/Shanghai, UTC+8 all year): its days start at 16:00 UTC. */
+const chinaOffsetSeconds = 8 * 3600;
+
+/** The China-time day of `now` (`YYYY-MM-DD`) and when the next one starts (epoch seconds). */
+function chinaDay(now: number): { day: string; nextDayAt: number } {
+  const start = Math.floor((now + chinaOffsetSeconds) / 86_400) * 86_400;
+  return {
+    day: new Date(start * 1000).toISOString().slice(0, 10),
+    nextDayAt: start + 86_400 - chinaOffsetSeconds,
+  };
+}
+
+/**
+ * The clerk's counter of a China-time day (`login-attempts#counter-day#<lookups|proofs>#<reference>#<day>`,
+ * kept two days): what they did at the counter that day, one added per success ({@link countDay}).
+ */
+function dayKey(clerk: CounterClerk, what: CountedAtCounter, day: string): string {
+  return `counter-day#${what}#${clerk.clerk ?? clerk.actor}#${day}`;
+}
+
+/**
+ * Refuses a clerk who reached today's cap of `what` ({@link counterClerkDailyCaps}): audited with the
+ * masked number (`account.lookup_refused` or `account.proof_refused`, `in-person:daily_cap`), logged
+ * ({@link counterClerkCapLine}, which pages), then `429 counter_daily_cap` with `Retry-After` the next
+ * China-time day's start. One read; the successes are counted after the fact ({@link countDay}), so
+ * parallel calls at the cap's edge may pass it by as many (a clerk's console makes one at a time).
+ */
+async function admitDay(
+  clerk: CounterClerk,
+  what: CountedAtCounter,
+  holderMasked: string,
+  deps: Pick<CounterProofDependencies, 'loginAttempts' | 'clock' | 'audit'>,
+): Promise<number> {
+  const now = epochSeconds(deps.clock);
+  const { day, nextDayAt } = chinaDay(now);
+  const cap = counterClerkDailyCaps[what];
+  const counted = (await deps.loginAttempts.read(dayKey(clerk, what, day), now))?.failures ?? 0;
+  if (counted < cap) return counted;
+  const action = what === 'lookups' ? 'account.lookup_refused' : 'account.proof_refused';
+  await auditRefusal(clerk, holderMasked, action, 'daily_cap', deps);
+  alarmedLines.warn(counterClerkCapLine, {
+    clerk: clerk.clerk ?? clerk.actor,
+    capped: what,
+    cap,
+    outcome: 'refused',
+  });
+  const retryAfterSeconds = Math.max(1, nextDayAt - now);
+  throw new TooManyRequestsError(
+    what === 'lookups'
+      ? `This clerk found ${cap} accounts at the counter today, the most a day allows; try again tomorrow (from 00:00 China time) or ask the agency's head`
+      : `This clerk proved ${cap} people at the counter today, the most a day allows; try again tomorrow (from 00:00 China time) or ask the agency's head`,
+    retryAfterSeconds,
+    'counter_daily_cap',
+  );
+}
+
+/**
+ * Counts one success of `what` on the clerk's day, `seen` the count {@link admitDay} read: one atomic add,
+ * whatever the count; the success that fills the cap is logged ({@link counterClerkCapLine}, `filled`).
+ */
+async function countDay(
+  clerk: CounterClerk,
+  what: CountedAtCounter,
+  seen: number,
+  deps: Pick<CounterProofDependencies, 'loginAttempts' | 'clock'>,
+): Promise<void> {
+  const now = epochSeconds(deps.clock);
+  const { day, nextDayAt } = chinaDay(now);
+  await deps.loginAttempts.addFailures(dayKey(clerk, what, day), 1, now, nextDayAt + 86_400);
+  const cap = counterClerkDailyCaps[what];
+  if (seen + 1 === cap) {
+    alarmedLines.warn(counterClerkCapLine, {
+      clerk: clerk.clerk ?? clerk.actor,
+      capped: what,
+      cap,
+      outcome: 'filled',
+    });
+  }
+}
+
 /** What a refusal leaves in the audit trail: the clerk's reference and the masked ID number, no more. */
 async function auditRefusal(
   clerk: CounterClerk,
@@ -214,7 +312,7 @@ export async function counterLookup(
     'accounts' | 'registry' | 'lookupMac' | 'clock' | 'audit' | 'loginAttempts'
   >,
 ): Promise<CounterAccount> {
-  const { account } = await checkedAccount(input, clerk, deps);
+  const { account, seenToday } = await checkedAccount(input, clerk, 'lookups', deps);
   // A look at someone's account (whether it exists, its level, its proven phone masked) is traced to the
   // clerk as well, so that looking people up at the counter without them leaves a trace.
   await deps.audit.record({
@@ -226,6 +324,7 @@ export async function counterLookup(
     reason: 'in-person',
     ...(clerk.requestId ? { requestId: clerk.requestId } : {}),
   });
+  await countDay(clerk, 'lookups', seenToday, deps);
   return counterView(account);
 }
 
@@ -242,7 +341,12 @@ export async function proveAtCounter(
   clerk: CounterClerk,
   deps: CounterProofDependencies,
 ): Promise<CounterProof | CounterCodeSent> {
-  const { account, idNumber, lookupKey, registered } = await checkedAccount(input, clerk, deps);
+  const { account, idNumber, lookupKey, registered, seenToday } = await checkedAccount(
+    input,
+    clerk,
+    'proofs',
+    deps,
+  );
   const holds = input.password !== undefined && input.password !== '';
   // The password first, under the sign-in's counters and the clerk's: what the carrier says of a phone is
   // told only to whoever holds the account or takes it back (review R30 H2: it was an oracle before).
@@ -321,13 +425,20 @@ export async function proveAtCounter(
   const owed = account.proofCleanup;
   const passkeysBefore = tookOver ? at : owed?.passkeysBefore;
   const endsSignIns = tookOver || owed !== undefined;
-  const { provenPhone: _digest, provenPhoneMasked: _mask, ...rest } = account;
+  const { provenPhone: _digest, provenPhoneMasked: _mask, noticePhone: _notice, ...rest } = account;
   const proven: PersonAccount = {
     ...(input.provenPhone === 'clear' ? rest : account),
     // The registry's person, as the card showed them: their name, whatever the account was registered under.
     name: registered.name,
     assurance: 'in-person-verified',
-    ...(phone ? { provenPhone: phone.digest, provenPhoneMasked: phone.masked } : {}),
+    ...(phone
+      ? {
+          provenPhone: phone.digest,
+          provenPhoneMasked: phone.masked,
+          // Security notices go to the new phone from now on (the previous one is kept as a digest alone).
+          noticePhone: await sealNoticePhone(account.id, phone.phone, deps.smsJobSealer),
+        }
+      : {}),
     // Nobody knows this one: the person sets theirs with 找回密码 and a code to the new phone.
     ...(tookOver ? { passwordHash: await deps.passwords.hash(randomBytes(32).toString('base64url')) } : {}),
     ...(endsSignIns ? { proofCleanup: passkeysBefore === undefined ? {} : { passkeysBefore } } : {}),
@@ -343,14 +454,17 @@ export async function proveAtCounter(
   };
   // A proof that changes nothing is still a proof at the counter: traced like the first (review R30 H2).
   if (entries.length === 0) entries.push({ ...by, action: 'account.proven' });
-  // What others opened ends before the account changes hands: a retry still sees it to end.
-  if (endsSignIns) await deps.platformConsents.withdrawAll(account.id);
+  // What others opened (the platforms' consents, the passkeys, the sign-ins) ends after the save
+  // (`finishProofCleanup`), never before: a save refused by a concurrent change (409 `account_changed`)
+  // leaves the account and its consents as they were (review R30 L3); a clean-up that fails after it is
+  // owed by the mark, and finished by the account's next proof.
   const saved = await saveWithTrace(
     `${inPersonProofAuditPrefix}${account.id}#${account.version + 1}`,
     entries as [AuditEntry, ...AuditEntry[]],
     (trace) => deps.accounts.save(proven, trace),
     { ...deps, pendingAudit: deps.accountAudit },
   );
+  await countDay(clerk, 'proofs', seenToday, deps);
   const done = await finishProofCleanup(
     saved,
     { allPasskeys: false, passkeysBefore, signIns: endsSignIns },
@@ -377,21 +491,33 @@ function counterView(account: PersonAccount): CounterAccount {
   };
 }
 
-/** The ID number (GB 11643) and name checked, the registry's person and the account. */
+/**
+ * The ID number (GB 11643) and name checked, the registry's person and the account; refused first when
+ * the clerk reached today's cap of `what` ({@link admitDay}).
+ */
 async function checkedAccount(
   input: z.output<typeof counterLookupInput>,
   clerk: CounterClerk,
+  what: CountedAtCounter,
   deps: Pick<
     CounterProofDependencies,
     'accounts' | 'registry' | 'lookupMac' | 'clock' | 'audit' | 'loginAttempts'
   >,
-): Promise<{ account: PersonAccount; idNumber: IdNumber; lookupKey: string; registered: RegisteredPerson }> {
+): Promise<{
+  account: PersonAccount;
+  idNumber: IdNumber;
+  lookupKey: string;
+  registered: RegisteredPerson;
+  /** What the clerk's day counted of `what` before this call ({@link admitDay}). */
+  seenToday: number;
+}> {
   let idNumber: IdNumber;
   try {
     idNumber = parseIdNumber(input.idNumber, new Date(deps.clock.now()));
   } catch (error) {
     throw invalid([fieldErrorAt('idNumber', error as Error)]);
   }
+  const seenToday = await admitDay(clerk, what, maskIdNumber(idNumber), deps);
   // Each answer says whether a name goes with a number, and whether the number has an account: counted
   // on the clerk's counter before the registry is asked, as an agent's appointment is (`entities.ts`),
   // given back when the account is found; a refusal is audited (review R30 M1).
@@ -416,7 +542,7 @@ async function checkedAccount(
     throw new NotFoundError('No account has this ID number: the person registers first', 'account_not_found');
   }
   await throttle.succeeded(admission.keys, admission.counted);
-  return { account, idNumber, lookupKey, registered };
+  return { account, idNumber, lookupKey, registered, seenToday };
 }
 
 /**

@@ -43,6 +43,14 @@ export interface PersonAccount {
    * carrier did not confirm it (accepted as unconfirmed, and not kept).
    */
   phone?: ConfirmedPhone;
+  /**
+   * The number security notices go to (shared/identity/security-notices.ts), sealed for the `sms-codes`
+   * function alone (`noticePhoneContext`): the proven phone, written wherever one proves the account (a
+   * phone's code, a counter), else the confirmed phone of the registration. Absent on accounts proven
+   * before it was kept (they get no notice until their next proof) and once a counter cleared the proven
+   * phone. Never answered.
+   */
+  noticePhone?: string;
   createdAt: string;
   /**
    * When its closure (注销) began (RFC 3339): from then on the account store answers it to nothing but the

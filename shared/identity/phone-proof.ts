@@ -22,6 +22,7 @@ import {
   type SmsCodeDependencies,
   type SmsCodeSubject,
 } from './sms-codes.js';
+import { sealNoticePhone } from './security-notices.js';
 import { enqueueSmsJob, type SmsJobQueue } from './sms-jobs.js';
 
 /**
@@ -148,8 +149,10 @@ export type ProofOutcome =
  * refresh and access token of it ends at once (but `keepSession`, the sign-in under way), the password
  * replaced first, so the old one opens nothing again; every passkey of it is removed too, so that no
  * authenticator the squatter kept opens it again. Any reset ends every other sign-in as well. Either way
- * the account's consents to platforms are withdrawn first, each platform that registered an events
- * endpoint told by a withdrawal notice (`PlatformConsents.withdrawAll`, as the account's closure does). A
+ * the account's consents to platforms are withdrawn, each platform that registered an events endpoint
+ * told by a withdrawal notice (`PlatformConsents.withdrawAll`, as the account's closure does), right after
+ * the account's save and before the rest of the clean-up: a save refused by a concurrent change leaves
+ * them as they were (review R30 L3). A
  * step-up is never a takeover: it is proven in a sign-in of the account itself, so it is the holder raising
  * their own account, and it ends and withdraws nothing (review R28 L1).
  *
@@ -205,14 +208,15 @@ export async function completePhoneProof(
   // What ends every sign-in (a takeover, a new password) ends the platforms' consents with it, and each
   // platform that asked is told, as when the person withdraws one in the wallet or closes the account
   // (`PlatformConsents.withdrawAll`, the same code): a platform whose grant a reset ended must not keep
-  // what it copied under it unknowingly, nor find out only when its next refresh fails. Before the account
-  // changes hands: once saved, a retry no longer sees a takeover.
+  // what it copied under it unknowingly, nor find out only when its next refresh fails. After the save
+  // ({@link finishProofCleanup}), never before: a save refused (409 `account_changed`, a concurrent
+  // change) must leave the consents as they were (review R30 L3); a withdrawal that fails after it is owed
+  // by the mark below, and the next proof withdraws again (an owed clean-up ends the sign-ins, and with
+  // them the platforms' grants, so it tells the platforms too: never a grant ended silently, review R29
+  // M1). `withdrawAll` is idempotent.
   const reset = options.newPassword !== undefined;
   const endsSignIns = tookOver || reset;
-  // An owed clean-up (below) ends the sign-ins, and with them the platforms' grants, so it tells the
-  // platforms too: never a grant ended silently (review R29 M1). `withdrawAll` is idempotent.
-  if (endsSignIns || account.proofCleanup !== undefined) await deps.platformConsents.withdrawAll(account.id);
-  // What ends after the save (the squatter's passkeys, the sign-ins) is owed from that save on, and saved
+  // What ends after the save (the consents, the squatter's passkeys, the sign-ins) is owed from that save on, and saved
   // with it (`proofCleanup`): a proof that failed after the save (its code used up) leaves it owed, and the
   // next proof of the account (a retry, with a new code) finishes it, though it no longer sees a takeover.
   // A takeover or a reset owes the removal of every passkey enrolled until now (a reset's: one may be an
@@ -238,6 +242,11 @@ export async function completePhoneProof(
         }),
     provenPhone,
     provenPhoneMasked: maskPhone(subject.phone as PhoneNumber),
+    // Where security notices go from now on (shared/identity/security-notices.ts): this phone, sealed for
+    // the sender alone; sealed again only when it is new to the account.
+    ...((account.provenPhone !== provenPhone || account.noticePhone === undefined) && {
+      noticePhone: await sealNoticePhone(account.id, subject.phone, deps.smsJobSealer),
+    }),
     ...(options.newPassword !== undefined && {
       passwordHash: await deps.passwords.hash(options.newPassword),
     }),
@@ -282,17 +291,20 @@ export async function completePhoneProof(
 
 /**
  * What a takeover or a reset owes once its account is saved, with its `proofCleanup` mark (the phone's
- * proof here, a counter's takeover in `counter-proof.ts`): the passkeys removed (every one, or with
- * `passkeysBefore` those enrolled until then), then, with `signIns`, every sign-in ended (but
- * `keepSession`) and the mark taken off ({@link cleanedUp}). Passkeys first, then sign-ins: a passkey
- * sign-in in between would otherwise outlive the ending. The caller withdrew the platforms' consents
- * before the save (`PlatformConsents.withdrawAll`).
+ * proof here, a counter's takeover in `counter-proof.ts`): with `signIns`, the platforms' consents
+ * withdrawn first (`PlatformConsents.withdrawAll`, each platform told), then the passkeys removed (every
+ * one, or with `passkeysBefore` those enrolled until then), then, with `signIns`, every sign-in ended (but
+ * `keepSession`) and the mark taken off ({@link cleanedUp}). Passkeys before sign-ins: a passkey sign-in in
+ * between would otherwise outlive the ending. All of it after the account's save, which may still be
+ * refused (a concurrent change): a refused save leaves nothing half done (review R30 L3); a step that
+ * fails after it leaves the mark, and the account's next proof does the clean-up again.
  */
 export async function finishProofCleanup(
   saved: PersonAccount,
   how: { allPasskeys: boolean; passkeysBefore: string | undefined; signIns: boolean; keepSession?: string },
-  deps: Pick<PhoneProofDependencies, 'accounts' | 'passkeys' | 'signIns'>,
+  deps: Pick<PhoneProofDependencies, 'accounts' | 'passkeys' | 'signIns' | 'platformConsents'>,
 ): Promise<PersonAccount> {
+  if (how.signIns) await deps.platformConsents.withdrawAll(saved.id);
   if (how.allPasskeys) await removePasskeys(saved.id, deps.passkeys);
   else if (how.passkeysBefore !== undefined)
     await removePasskeys(saved.id, deps.passkeys, how.passkeysBefore);

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
+import type { EnvelopeSealer } from '../crypto/envelope-sealer.js';
 import type { Mac } from '../crypto/mac.js';
 import {
   ConflictError,
@@ -34,6 +35,7 @@ import {
 } from './person-account.js';
 import type { PiiCipher } from './pii-cipher.js';
 import type { CarrierRegistry, PopulationRegistry } from './registry.js';
+import { sealNoticePhone } from './security-notices.js';
 import { maskPhone, phoneNumber, type PhoneNumber } from '../identifiers/phone.js';
 
 /**
@@ -82,6 +84,11 @@ export interface RegisterPersonDependencies {
    * is marked closing registers again once that closure is done; without them it stays 409.
    */
   closures?: Pick<ClosureDependencies, 'passkeys' | 'signIns' | 'platformConsents' | 'entities'>;
+  /**
+   * Seals the confirmed phone as the account's notice phone (shared/identity/security-notices.ts), where
+   * its security notices go until a phone is proven; without it the account has none until then.
+   */
+  smsJobSealer?: Pick<EnvelopeSealer, 'seal'>;
 }
 
 const maxNameLength = 50;
@@ -233,6 +240,9 @@ export async function registerPerson(
       provenPhone && confirmedPhone && assurance === 'registry-verified' ? 'possession-verified' : assurance,
     ...(confirmedPhone ? { phone: confirmedPhone } : {}),
     ...(provenPhone && confirmedPhone ? { provenPhone } : {}),
+    ...(phone &&
+      confirmedPhone &&
+      deps.smsJobSealer && { noticePhone: await sealNoticePhone(id, phone, deps.smsJobSealer) }),
     createdAt: now.toISOString(),
     version: 0,
   };

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { constantTimeEqual } from '../crypto/constant-time.js';
 import { epochSeconds, type Clock } from '../clock.js';
 import type { Mac } from '../crypto/mac.js';
-import { logger } from '../logger.js';
+import { alarmedLines, logger } from '../logger.js';
 import { sourceDigest, type LoginAttemptStore } from './login-throttle.js';
 import type { SmsCodeStore } from './sms-code-store.js';
 import type { SmsMessage, SmsSender } from './sms-sender.js';
@@ -342,7 +342,10 @@ export async function textSmsCode(
     await Promise.race([sending, deadline]);
     return true;
   } catch (error) {
-    logger.warn('sms not sent', { purpose: prepared.subject.purpose, reason: sendFailureReason(error) });
+    alarmedLines.warn('sms not sent', {
+      purpose: prepared.subject.purpose,
+      reason: sendFailureReason(error),
+    });
     return false;
   } finally {
     clearTimeout(timer);
@@ -496,7 +499,7 @@ export async function checkSmsCode(
   const counterKey = failureCounterKey(subject, key);
   const admitted = await countDaily(counterKey, smsCodePolicy.personDailyFailureCap, deps, now);
   if (!admitted.counted) {
-    logger.info(smsCheckCeilingLine, { purpose: subject.purpose, outcome: 'refused' });
+    alarmedLines.info(smsCheckCeilingLine, { purpose: subject.purpose, outcome: 'refused' });
     return { ok: false, reason: 'throttled', retryAfterSeconds: admitted.retryAfterSeconds };
   }
   // 3. The typed code's MAC, made whether or not there is one to compare it with.
@@ -518,7 +521,8 @@ export async function checkSmsCode(
   if (!matches || !(await deps.smsCodes.consume(key, pending, now))) {
     // This check, not given back, filled the ceiling: the phone's checks of the purpose are locked for the
     // day from now, which the alarm counts even if whoever filled it stops here.
-    if (admitted.filled) logger.info(smsCheckCeilingLine, { purpose: subject.purpose, outcome: 'filled' });
+    if (admitted.filled)
+      alarmedLines.info(smsCheckCeilingLine, { purpose: subject.purpose, outcome: 'filled' });
     return { ok: false, reason: 'wrong_or_expired_code' };
   }
   // A right code was no failure: its try is given back.

@@ -30,7 +30,11 @@ import {
  */
 export interface SmsJob {
   id: string;
-  purpose: SmsCodePurpose;
+  /**
+   * The code's purpose; `security-notice` for a security notice's job (`smsn_…`,
+   * shared/identity/security-notices.ts), whose `lookupKey` and `sealed` are empty and `notice` says what.
+   */
+  purpose: SmsCodePurpose | 'security-notice';
   lookupKey: string;
   /** `{ phone, idNumber? }` sealed under {@link smsJobContext}: only the sender may open it. */
   sealed: string;
@@ -41,6 +45,11 @@ export interface SmsJob {
    * again of a job so marked texts nothing.
    */
   sentAt?: number;
+  /**
+   * A security notice's job: whose account, which event (an audit action of `securityNoticeActions`),
+   * when (RFC 3339). No phone: the sender reads the account's own.
+   */
+  notice?: { accountId: string; action: string; at: string };
 }
 
 /**
@@ -216,6 +225,11 @@ export async function runSmsJob(id: string, deps: SmsJobDependencies): Promise<S
       job: id,
     });
     return job;
+  }
+  // A notice's job under a code's id: not one the request paths write.
+  if (job.purpose === 'security-notice') {
+    await deps.smsJobs.release(id);
+    throw new SmsJobAlteredError();
   }
   // A run again of a job whose text went out: done, and never texted twice.
   if (job.sentAt !== undefined) {

@@ -3,12 +3,23 @@
  * advance under a signature, 签名 and 模板) can send, each with the parameters its template takes, in the
  * order the template numbers them. The one-time code's template reads as {@link smsCodeText} does:
  * `您的验证码是{1}，用于{2}，{3}分钟内有效。请勿告诉他人。` with `{1}` the code, `{2}` what it is for
- * (`smsCodeActions`: 登录验证, 重置密码, 注册账号, 柜台换绑手机) and `{3}` the minutes.
+ * (`smsCodeActions`: 登录验证, 重置密码, 注册账号, 柜台换绑手机) and `{3}` the minutes. A security notice's template,
+ * a second one approved apart (`TENCENT_SMS_NOTICE_TEMPLATE_ID`), reads as `securityNoticeText` does.
  */
-export type SmsTemplate = {
-  name: 'one-time-code';
-  params: { code: string; action: string; minutes: number };
-};
+export type SmsTemplate =
+  | {
+      name: 'one-time-code';
+      params: { code: string; action: string; minutes: number };
+    }
+  /**
+   * A security notice to the account holder (shared/identity/security-notices.ts): approved as
+   * `您的账号于{1}{2}。如非本人操作，请立即重置密码或前往窗口办理。`, `{1}` the time (Beijing, `2026-12-07 17:05`) and
+   * `{2}` the event (`securityNoticeEvents`: 添加了通行密钥, 重置了登录密码, …). No code, no number in it.
+   */
+  | {
+      name: 'security-notice';
+      params: { time: string; event: string };
+    };
 
 /** One text message to one mobile number. */
 export interface SmsMessage {

@@ -159,6 +159,74 @@ export const carriedActions: Partial<Record<CarryingKind, readonly string[]>> = 
   ],
 };
 
+/**
+ * The audit actions that owe the account holder a security notice by SMS (shared/identity/security-notices.ts),
+ * most telling first: a pointer whose entries hold several (a takeover that was a password reset) owes one
+ * notice, of the first of them here. Only the changes of an account's security are of them: a passkey
+ * enrolled or removed in the wallet, a takeover, a password reset, a proven phone first recorded or set
+ * (by a phone's code or at a counter), a level raised by the phone.
+ */
+export const securityNoticeActions = [
+  'account.taken_over',
+  'account.password_reset',
+  'account.proven_phone_set',
+  'account.phone_changed',
+  'account.raised',
+  'passkey.enrolled',
+  'passkey.removed',
+] as const;
+
+export type SecurityNoticeAction = (typeof securityNoticeActions)[number];
+
+/**
+ * The groups of the pointers that may owe a notice, each naming the account first after it
+ * (`<group><account id>#…`): a passkey's change, a phone's proof, a proof at a counter.
+ */
+const securityNoticeGroups = [passkeyAuditPrefix, phoneProofAuditPrefix, inPersonProofAuditPrefix] as const;
+
+/** A notice a change owes its account's holder: derived from the change's own pointer, nothing else. */
+export interface OwedSecurityNotice {
+  /** The pointer that owes it (its id names the change once: the notice is owed once under it). */
+  pointerId: string;
+  accountId: string;
+  action: SecurityNoticeAction;
+  /** When the change was made (RFC 3339): the entry's time, the one the text names. */
+  at: string;
+}
+
+/**
+ * The security notice a carried pointer owes, if any ({@link securityNoticeActions}): so that the notice is
+ * recorded by the change's own write (its pointer, all or nothing with the change) and owed until the
+ * pointer is completed, by the change's request or the reconciler ({@link completeCarriedAudit}).
+ *
+ * @example
+ * ```ts
+ * securityNoticeOwed({ id: 'passkey-changed#acc_1#enrolled-x', audit }); // { accountId: 'acc_1', action: 'passkey.enrolled', … }
+ * ```
+ */
+export function securityNoticeOwed(
+  carried: Pick<CarriedAudit, 'id' | 'audit'>,
+): OwedSecurityNotice | undefined {
+  const group = securityNoticeGroups.find((prefix) => carried.id.startsWith(prefix));
+  if (!group) return undefined;
+  const accountId = carried.id.slice(group.length).split('#')[0] ?? '';
+  if (!/^acc_[A-Za-z0-9_-]{1,64}$/.test(accountId)) return undefined;
+  for (const action of securityNoticeActions) {
+    const found = carried.audit.find((item) => item.entry?.action === action);
+    if (found) return { pointerId: carried.id, accountId, action, at: found.entry.at };
+  }
+  return undefined;
+}
+
+/**
+ * Where a completer records a notice owed before it removes the pointer that owes it (the `sms-codes`
+ * function's queue: shared/identity/security-notices.ts `securityNoticeOutbox`). `owe` is idempotent: the
+ * same pointer's notice, owed again (a completion after a crash), is recorded once and sent once.
+ */
+export interface SecurityNoticeOutbox {
+  owe(notice: OwedSecurityNotice): Promise<void>;
+}
+
 /** An index of pointers that carry their own entries ({@link carriedGroups}). */
 export type CarryingKind = keyof typeof carriedGroups;
 
@@ -232,11 +300,17 @@ export async function recordPendingAudit(
  */
 export type CarriedAuditDependencies = { audit: AuditTrail; clock: Clock } & {
   pendingAudit: PendingWorkIndex;
+  /**
+   * Where the security notices pointers owe are recorded ({@link securityNoticeOwed}). A completer
+   * without it completes no pointer that owes one (the pointer stays, for one that has it: the reconciler).
+   */
+  securityNotices?: SecurityNoticeOutbox;
 };
 
 /**
  * Completes a pointer that carries its own audit entries ({@link CarriedAudit}) under `claim`: each entry
- * written once under its key, then the pointer removed. An entry that cannot be written is logged (the
+ * written once under its key, the security notice it owes recorded ({@link securityNoticeOwed}), then the
+ * pointer removed. An entry that cannot be written is logged (the
  * alarm's line), the claim released so that a retry or the reconciler need not wait for its lease, and
  * the error thrown: the change stands, its entries stay saved.
  *
@@ -254,6 +328,24 @@ export async function completeCarriedAudit(
   if (!(await recordPendingAudit(carried.audit, deps, { pendingWorkId: carried.id }))) {
     await deps.pendingAudit.release(carried.id, claim).catch(() => undefined);
     throw new Error(`${pendingWorkLogLines.audit}: ${carried.id}`);
+  }
+  // The security notice the change owes its holder, recorded before the pointer that owes it goes: never
+  // lost to a crash in between (the pointer stays, and its next completion records it, once).
+  const notice = securityNoticeOwed(carried);
+  if (notice) {
+    try {
+      if (!deps.securityNotices) throw new Error('no outbox of security notices here');
+      await deps.securityNotices.owe(notice);
+    } catch (error) {
+      // The alarm's line: the pointer stays, and so does the notice it owes.
+      logger.error(pendingWorkLogLines.incomplete, {
+        pendingWorkId: carried.id,
+        reason: 'security notice not recorded',
+        error: String(error),
+      });
+      await deps.pendingAudit.release(carried.id, claim).catch(() => undefined);
+      throw new Error(`security notice not recorded: ${carried.id}`, { cause: error });
+    }
   }
   await deps.pendingAudit.remove(carried.id, claim);
 }

@@ -10,6 +10,7 @@ import {
   type PendingAuditEntry,
   type PendingPointer,
   type PendingWorkIndex,
+  type SecurityNoticeOutbox,
 } from '../pending-work/pending-work.js';
 
 /**
@@ -41,7 +42,10 @@ const indexOf: Record<CarryingKind, keyof CarriedIndexes> = {
  * completer holds is skipped (the next run sees it again). A pointer in an index of carried ones that is
  * none of that index's kinds ({@link carriedEntries}: a withdrawal's in `pendingAudit`; an issuer's, a
  * client's or a peer's change in `operatorAudit`; an agent's, a registration, a proof in person or a
- * closure in `accountAudit`; a phone proof's in `providerAudit`) is logged and left: its entries are not trusted to be the work of any change. Answers what it did.
+ * closure in `accountAudit`; a phone proof's in `providerAudit`) is logged and left: its entries are not trusted to be the work of any change.
+ * A pointer that owes its account's holder a security notice (a passkey's change, a phone's proof, a
+ * counter's: `securityNoticeOwed`) has it recorded in `securityNotices` before it goes, so that a change
+ * whose request died after its write still sends its notice, once. Answers what it did.
  *
  * @example
  * ```ts
@@ -49,7 +53,7 @@ const indexOf: Record<CarryingKind, keyof CarriedIndexes> = {
  * ```
  */
 export async function reconcilePendingWork(
-  deps: PendingWorkDependencies & CarriedIndexes,
+  deps: PendingWorkDependencies & CarriedIndexes & { securityNotices?: SecurityNoticeOutbox },
   options: { minAgeSeconds: number; limit: number },
 ): Promise<{ completed: number; failed: number; skipped: number }> {
   const before = new Date(deps.clock.now() - options.minAgeSeconds * 1000);

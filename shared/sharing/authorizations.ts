@@ -55,7 +55,8 @@ export interface SharingGrant {
  * Past what one write holds (a platform's sign-ins of years), the grants go in several
  * ({@link withdrawalParts}): the first listed in writes of their own first, the last ones in part 0; the
  * caller lists last the grant a retry looks up. **Each** write queues the notice of the grants it deletes
- * and saves an entry of its own (`pending(deleted, part)`, part 1, 2…, 0 for the last) naming them. So
+ * and saves an entry of its own (`pending(deleted, part, parts)`, part 1, 2…, 0 for the last, of `parts`
+ * writes planned, `withdrawalParts(…).length`) naming them. So
  * every grant deleted is told and named by the write that deletes it, whichever write fails after it and
  * whatever another withdrawal deleted meanwhile, and by no other (reviews: grants deleted alone before the
  * last write were named by no entry when it failed; R17 M3: nor told, the notice riding in the last write
@@ -74,7 +75,7 @@ export interface SharingGrants {
   withdraw(
     grantIds: readonly string[],
     notice?: (deleted: readonly string[]) => WithdrawalNotice,
-    pending?: (deleted: readonly string[], part: number) => CarriedAudit,
+    pending?: (deleted: readonly string[], part: number, parts: number) => CarriedAudit,
   ): Promise<WithdrawnGrants>;
 }
 
@@ -330,7 +331,7 @@ async function endAuthorization(
   grant: SharingGrant,
   ending: readonly SharingGrant[],
   deps: { sharingGrants: SharingGrants } & NoticeQueueing,
-  pending?: (deleted: readonly string[], part: number) => CarriedAudit,
+  pending?: (deleted: readonly string[], part: number, parts: number) => CarriedAudit,
 ): Promise<WithdrawnGrants> {
   const share = grant.details.length > 0;
   const whole = await withdrawalNotice(
@@ -439,9 +440,12 @@ export async function withdrawAuthorization(
   //    deleted some first, and traces those itself.
   //    Past what one write holds, each write saves an entry of its own (`part`: 1, 2… for the first
   //    grants, 0 for the last write's), naming the grants it deleted: every grant deleted is named once.
+  //    Such an entry also says which part of how many it is, in the order written, and of which
+  //    withdrawal (`withdrawal`, `part` n of `parts` m), so that a supervisor can tell from the trail
+  //    whether every part is on it (`npm run audit:verify` names a missing one).
   const at = new Date(deps.clock.now()).toISOString();
   const withdrawal = randomUUID();
-  const pending = (deleted: readonly string[], part: number): CarriedAudit => {
+  const pending = (deleted: readonly string[], part: number, parts: number): CarriedAudit => {
     const key = withdrawalAuditKey(grantId, part === 0 ? withdrawal : `${withdrawal}-${part}`);
     const gone = deletedOf(ending, deleted);
     return {
@@ -461,6 +465,7 @@ export async function withdrawAuthorization(
                 : `scopes ${scopesOf(gone).join(' ')}`
             }`,
             ...(context.requestId ? { requestId: context.requestId } : {}),
+            ...(parts > 1 ? { withdrawal, part: part === 0 ? parts : part, parts } : {}),
           },
         },
       ],

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import type { Signer } from '../crypto/signer.js';
 import { forSupervisor, checkTrail, type ChainFault, type ChainHead } from './audit-chain.js';
 import type { AuditChainStore } from './audit-chain-store.js';
-import { unsignedDays } from './audit-chain-verify.js';
+import { offListFault, unsignedDays } from './audit-chain-verify.js';
 import { daysFrom, storedCheckpoints } from './checkpoints.js';
 import { misattributedEntries } from '../audit/audit-writers.js';
 
@@ -56,6 +56,8 @@ export interface AuditCheckResult {
  *    its heads read and held to its signed count and digest; one that does not verify is a fault;
  * 3. every entry of those days, as a supervisor is answered it (`forSupervisor`: the holder commitment
  *    checked);
+ * 3a. every licence entry on its licence's list at its place (the store's `listed`, from the item's own
+ *    index keys: an entry taken off its list leaves its chain intact);
  * 3b. every entry of a chain of `auditAttributionSince` or later held to the actions of the function
  *    whose shard its chain is in, and every entry to its chain's shard (shared/audit/audit-writers.ts);
  * 4. every chain recomputed, every signed head reached, every chain of a closed day named by the
@@ -97,6 +99,8 @@ export async function checkAuditChains(
   // 3. The entries, as answered to supervisors.
   const rule = { commitmentsSince: deps.config.auditHolderCommitmentsSince };
   const entries: object[] = [];
+  /** Licence entries not on their licence's list (their index keys changed), which no hash shows. */
+  const unlisted: ChainFault[] = [];
   // 3b. Each entry held to the actions of the function whose shard it is in, and to its chain's shard
   // (R31 M1: IAM bounds a writer by partition alone, never by what an entry says).
   const attribution: ChainFault[] = [];
@@ -108,7 +112,13 @@ export async function checkAuditChains(
       limit: ENTRIES_PER_PAGE,
       ...(cursor ? { cursor } : {}),
     });
-    entries.push(...page.items.map((entry) => forSupervisor(entry, rule)));
+    const answered = page.items.map((entry) => forSupervisor(entry, rule));
+    answered.forEach((entry, i) => {
+      if (page.listed[i] === false) {
+        unlisted.push(offListFault(entry as Record<string, unknown>, 'the stored item shows'));
+      }
+    });
+    entries.push(...answered);
     attribution.push(
       ...misattributedEntries(page.items, {
         ...(deps.config.auditAttributionSince ? { since: deps.config.auditAttributionSince } : {}),
@@ -125,6 +135,7 @@ export async function checkAuditChains(
     ...check.faults,
     ...attribution,
     ...unsignedDays(entries as Record<string, unknown>[], checkpoints, { now, days: [...asked] }),
+    ...unlisted,
   );
   return {
     ok: faults.length === 0,

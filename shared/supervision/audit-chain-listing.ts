@@ -57,6 +57,18 @@ export const redactedAuditEntrySchema = z
     holderAttribution: z.literal('mismatch').optional().meta({
       description: "Present only when the service found the entry's holder does not match its commitment",
     }),
+    withdrawal: z.string().optional().meta({
+      description:
+        "As the entry's own (`authorization.withdrawn` saved in several writes): the withdrawal's id, which names no one",
+    }),
+    part: z
+      .int()
+      .optional()
+      .meta({ description: "As the entry's own: which of the withdrawal's entries, 1 to `parts`" }),
+    parts: z
+      .int()
+      .optional()
+      .meta({ description: "As the entry's own: how many entries the withdrawal was planned in" }),
     redacted: z.literal(true),
   })
   .meta({ title: 'RedactedAuditEntry' });
@@ -68,6 +80,10 @@ export const supervisionAuditSchema = z
     positions: z.array(z.string().nullable()).meta({
       description:
         "One per item, in order: where the entry stands in its licence's list, opaque, but ordered as text (code units) as the list is, so that a reader can tell which of a day's entries fall within a page of a licence's list; computed from the entry's content, so an entry taken off the list has one too. `null` for an entry about no licence. Not a cursor. Outside the entries, which their hashes cover whole",
+    }),
+    listed: z.array(z.boolean().nullable()).optional().meta({
+      description:
+        "A day range only: one per item, in order, whether the entry is on its licence's list at its place (`positions`), as the service finds it from the stored item's own index keys; `false` is an entry taken off its list (which no hash shows: `npm run audit:verify` reports it); `null` for an entry about no licence. Outside the entries, which their hashes cover whole",
     }),
     after: z
       .strictObject({
@@ -129,7 +145,7 @@ export async function listAudit(
       : { listing: 'supervision-days', from: query.from!, to: query.to!, issuer: query.issuer ?? null };
   const cursor = query.cursor === undefined ? undefined : await deps.trailCursors.open(listing, query.cursor);
   // 2. The page.
-  const page: AuditPage & { after?: PageStart } =
+  const page: (Omit<AuditPage, 'listed'> & Partial<Pick<AuditPage, 'listed'>>) & { after?: PageStart } =
     query.licence !== undefined
       ? await deps.auditPages.licencePage(query.licence, {
           limit: query.limit,
@@ -147,6 +163,7 @@ export async function listAudit(
   return {
     items: page.items.map((entry) => forSupervisor(entry, rule)),
     positions: page.positions,
+    ...(page.listed ? { listed: page.listed } : {}),
     ...(page.after
       ? {
           after: {

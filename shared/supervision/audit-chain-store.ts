@@ -42,6 +42,12 @@ export interface AuditPage {
    */
   positions: Array<string | null>;
   /**
+   * One per item, in order: whether the entry is on its licence's list at its place (`positions`), as the
+   * item is stored (its own index keys, no second read); `null` for an entry about no licence. `false` is
+   * an entry taken off its list (its index keys removed or changed), which no hash shows.
+   */
+  listed: Array<boolean | null>;
+  /**
    * One per item, in order, when the store knows it: the shard of the day partition it was read from
    * (`misattributedEntries` of shared/audit/audit-writers.ts holds it to its chain's shard, R31 M1).
    */

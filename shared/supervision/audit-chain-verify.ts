@@ -59,6 +59,21 @@ export interface AuditVerifyOptions {
    */
   platformCheckpointsUntil?: string;
   /**
+   * Hold each licence entry of the range to its licence's list (`GET /supervision/audit?licence=`, every
+   * page up to the range's last place on it): an entry taken off its list leaves its chain intact, so only
+   * reading the list shows it ({@link offListFaults}). Default `true`; the supervision page's trail check,
+   * which holds one page of one list to its own stretch, passes `false`.
+   */
+  licenceLists?: boolean;
+  /** Entries a page of a licence's list is asked for (1..1000, default 1000). */
+  licenceListPageSize?: number;
+  /**
+   * Report the service's own finding that an entry is off its licence's list (`listed: false` beside the
+   * day range's entries). Default `true`; the supervision page's trail check, which names only the
+   * entries of its own page's stretch, passes `false`.
+   */
+  listFindings?: boolean;
+  /**
    * The UTC day from which chains are held to the actions of the function whose shard they are in
    * (shared/audit/audit-writers.ts, R31 M1). Default: `auditAttributionSince` there, the day it was released.
    */
@@ -138,7 +153,8 @@ interface Answer {
  * every page, held to the signed count and `headsDigest`; a checkpoint of the first format carries them)
  * and the entries (`GET /supervision/audit`, every page).
  * Every chain is recomputed (shared/supervision/audit-chain.ts `checkTrail`) and every head a verified
- * checkpoint signs for those days must be reached with the same hash. docs/supervision.md has the rules.
+ * checkpoint signs for those days must be reached with the same hash; a withdrawal saved in several writes
+ * must have each of its parts on the trail ({@link withdrawalPartFaults}). docs/supervision.md has the rules.
  *
  * @example
  * ```ts
@@ -354,14 +370,24 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
 
   const entries: Record<string, unknown>[] = [];
   const positions: Array<string | null> = [];
+  /** The entries the service found off their licence's list (`listed: false`), each a fault. */
+  const unlisted: ChainFault[] = [];
+  /** Those entries themselves: their lists are not read for them too. */
+  const foundUnlisted = new Set<Record<string, unknown>>();
   let cursor: string | undefined;
   do {
     const query = new URLSearchParams({ from: options.from, to: options.to, ...(cursor ? { cursor } : {}) });
     const page = (await call(`/supervision/audit?${query}`, { headers: auth })).body as {
       items: Record<string, unknown>[];
       positions?: unknown[];
+      listed?: unknown[];
       cursor?: string;
     };
+    page.items.forEach((item, i) => {
+      if (page.listed?.[i] !== false || options.listFindings === false) return;
+      unlisted.push(offListFault(item, 'the service found'));
+      foundUnlisted.add(item);
+    });
     entries.push(...page.items);
     positions.push(
       ...page.items.map((_, i) => {
@@ -371,6 +397,23 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
     );
     cursor = page.cursor;
   } while (cursor);
+
+  // Every licence entry of the range on its licence's list, each list read page after page.
+  const listFaults =
+    options.licenceLists === false
+      ? []
+      : await offListFaults(
+          entries.filter((entry) => !foundUnlisted.has(entry)),
+          positions.filter((_, i) => !foundUnlisted.has(entries[i]!)),
+          async (licence, next) => {
+            const query = new URLSearchParams({
+              licence,
+              limit: String(options.licenceListPageSize ?? 1000),
+              ...(next ? { cursor: next } : {}),
+            });
+            return (await call(`/supervision/audit?${query}`, { headers: auth })).body as LicenceListPage;
+          },
+        );
 
   // Heads never go backwards: a listed checkpoint signing a chain lower than an archived one signed
   // before it (an earlier signed `iat`) did. Only an earlier one: a chain still written grows between
@@ -410,6 +453,11 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
       ...unsignedDays(entries, checkpoints, { now: options.now ?? Date.now(), days: [...asked] }),
     );
   }
+  // A withdrawal saved in several writes has each part on the trail (its entries say n of m).
+  check.faults.push(
+    ...withdrawalPartFaults(entries, { from: options.from, to: options.to, now: options.now ?? Date.now() }),
+  );
+  check.faults.push(...unlisted, ...listFaults);
   check.faults.push(...refusedCheckpoint);
   check.faults.push(...archiveFaults, ...keyFaults);
   // Each chain's entries held to the actions of the function whose shard it is in (R31 M1).
@@ -676,6 +724,189 @@ export function unsignedDays(
       },
     ];
   });
+}
+
+/**
+ * The fault of a licence entry not on its licence's list: `how` says who found it (the service, from the
+ * item's own index keys; or the list read page after page).
+ *
+ * @example
+ * ```ts
+ * offListFault(entry, 'the service found'); // { chain, seq, problem: 'an entry of licence … is on the chain but …' }
+ * ```
+ */
+export function offListFault(entry: Record<string, unknown>, how: string): ChainFault {
+  return {
+    chain: typeof entry.chain === 'string' ? entry.chain : '-',
+    seq: typeof entry.seq === 'number' ? entry.seq : 0,
+    problem: `an entry of licence ${String(entry.licenceId)} (${String(entry.action)}, ${String(entry.at)}) is on the chain but missing from the licence's list (${how} it is not there: its index was changed, and the licence's trail no longer shows it)`,
+  };
+}
+
+/** A page of a licence's list as `GET /supervision/audit?licence=` answers it (what this reads of it). */
+export interface LicenceListPage {
+  items: Record<string, unknown>[];
+  positions?: unknown[];
+  cursor?: string;
+}
+
+/** How long to wait before reading again a list that lacks an entry (an index is updated a moment later). */
+const listLagMs = 2_000;
+
+/** How many licences' lists are read at once. */
+const listsAtOnce = 8;
+
+/**
+ * A fault for each licence entry among `entries` (one about a licence: `licenceId`) that is not on its
+ * licence's list, read by `readPage` (a page after `cursor`, as `GET /supervision/audit?licence=` answers
+ * it) from the first page, page after page, until the list ends or passes the last place (`positions`,
+ * as the day range answered them beside `entries`) of that licence's entries: the list is an index, which
+ * no hash covers, so an entry taken off it (hidden from the licence's trail, the console and `GET
+ * /admin/audit`) leaves every chain intact. An entry is on the list when its place is (or, with no
+ * place answered, its chain and seq). A list that lacks one is read again once, a moment later, since an
+ * index is updated just after its table. Named by the entry's chain and seq.
+ *
+ * @example
+ * ```ts
+ * faults.push(...(await offListFaults(report.items, report.positions, readLicencePage)));
+ * ```
+ */
+export async function offListFaults(
+  entries: readonly Record<string, unknown>[],
+  positions: ReadonlyArray<string | null>,
+  readPage: (licence: string, cursor?: string) => Promise<LicenceListPage>,
+): Promise<ChainFault[]> {
+  const byLicence = new Map<string, Array<{ entry: Record<string, unknown>; place: string | null }>>();
+  entries.forEach((entry, i) => {
+    if (typeof entry.licenceId !== 'string') return;
+    const list = byLicence.get(entry.licenceId) ?? [];
+    list.push({ entry, place: positions[i] ?? null });
+    byLicence.set(entry.licenceId, list);
+  });
+  const linkOf = (entry: Record<string, unknown>) => `${String(entry.chain)}#${String(entry.seq)}`;
+  /** The places and links on `licence`'s list, read up to `last` (to the end when undefined). */
+  const listed = async (licence: string, last: string | undefined) => {
+    const places = new Set<string>();
+    const links = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page = await readPage(licence, cursor);
+      page.items.forEach((item, i) => {
+        const place = page.positions?.[i];
+        if (typeof place === 'string') places.add(place);
+        links.add(linkOf(item));
+      });
+      cursor = page.cursor;
+      const end = page.positions?.at(-1);
+      if (last !== undefined && typeof end === 'string' && end >= last) break;
+    } while (cursor);
+    return { places, links };
+  };
+  /** The entries of `licence` missing from its list, each a fault. */
+  const check = async (
+    licence: string,
+    wanted: Array<{ entry: Record<string, unknown>; place: string | null }>,
+  ): Promise<ChainFault[]> => {
+    const places = wanted.map(({ place }) => place);
+    const last = places.includes(null) ? undefined : (places as string[]).sort().at(-1);
+    const missingFrom = (list: Awaited<ReturnType<typeof listed>>) =>
+      wanted.filter(({ entry, place }) =>
+        place !== null ? !list.places.has(place) : !list.links.has(linkOf(entry)),
+      );
+    let missing = missingFrom(await listed(licence, last));
+    if (missing.length > 0) {
+      await new Promise((resolve) => setTimeout(resolve, listLagMs));
+      missing = missingFrom(await listed(licence, last));
+    }
+    return missing.map(({ entry }) => offListFault(entry, 'its list, read page after page, shows'));
+  };
+  // A few lists at a time (a busy day has entries of many licences), faults in the order of the entries.
+  const licences = [...byLicence];
+  const faults: ChainFault[] = [];
+  for (let start = 0; start < licences.length; start += listsAtOnce) {
+    const batch = licences.slice(start, start + listsAtOnce);
+    for (const found of await Promise.all(batch.map(([licence, wanted]) => check(licence, wanted)))) {
+      faults.push(...found);
+    }
+  }
+  return faults;
+}
+
+/**
+ * How long after a withdrawal's `at` its entries may still be on their way to the trail: each is written
+ * right after the writes, and one left pending (the process gone, a write failed) by the reconciler a
+ * minute or two later (`UnfinishedWrites` alarms within 5 minutes). A withdrawal younger than this at
+ * the end of the range (or now) is not held to its parts yet.
+ */
+export const withdrawalSettleMs = 10 * 60_000;
+
+/**
+ * A fault for each withdrawal saved in several writes (`authorization.withdrawn` entries carrying
+ * `withdrawal`, `part` n and `parts` m) whose entries among `entries` are not exactly parts 1 to m, once:
+ * a part missing (removed from the trail, or its saved entry taken out of the pending work before it was
+ * written, which no chain can show), a part twice, a part outside 1..m, or parts that disagree on m.
+ * Named at the withdrawal's first entry read (its chain and seq).
+ *
+ * Only a withdrawal all of whose parts must be within the range is judged: its `at` on or after `from`
+ * (a part is never on a chain of a day before its `at`'s), and at least {@link withdrawalSettleMs} before
+ * both the end of `to` and `now` (a part written late goes on the chain of the day it is written).
+ *
+ * @example
+ * ```ts
+ * faults.push(...withdrawalPartFaults(entries, { from: '2026-12-05', to: '2026-12-05', now: Date.now() }));
+ * ```
+ */
+export function withdrawalPartFaults(
+  entries: readonly Record<string, unknown>[],
+  range: { from: string; to: string; now: number },
+): ChainFault[] {
+  const groups = new Map<string, Array<Record<string, unknown>>>();
+  for (const entry of entries) {
+    if (typeof entry.withdrawal !== 'string') continue;
+    const group = groups.get(entry.withdrawal) ?? [];
+    group.push(entry);
+    groups.set(entry.withdrawal, group);
+  }
+  const settledBy = Math.min(range.now, Date.parse(`${range.to}T00:00:00Z`) + 86_400_000);
+  const faults: ChainFault[] = [];
+  for (const [withdrawal, group] of groups) {
+    const at = group.map((entry) => String(entry.at)).sort()[0]!;
+    if (at.slice(0, 10) < range.from) continue;
+    if (!(Date.parse(at) + withdrawalSettleMs <= settledBy)) continue;
+    const first = group[0]!;
+    const named = (problem: string) =>
+      faults.push({
+        chain: typeof first.chain === 'string' ? first.chain : '-',
+        seq: typeof first.seq === 'number' ? first.seq : 0,
+        problem: `withdrawal ${withdrawal}: ${problem}`,
+      });
+    const counts = [...new Set(group.map((entry) => entry.parts))];
+    const parts = counts[0];
+    if (counts.length !== 1 || typeof parts !== 'number' || !Number.isInteger(parts) || parts < 1) {
+      named(`its entries do not agree on how many parts it has (${counts.map(String).join(', ')})`);
+      continue;
+    }
+    const seen = group.map((entry) => entry.part);
+    const odd = seen.find(
+      (part) => typeof part !== 'number' || !Number.isInteger(part) || part < 1 || part > parts,
+    );
+    if (odd !== undefined) {
+      named(`an entry says it is part ${String(odd)} of ${parts}`);
+      continue;
+    }
+    const twice = seen.find((part, i) => seen.indexOf(part) !== i);
+    if (twice !== undefined) {
+      named(`part ${String(twice)} of ${parts} is on the trail twice`);
+      continue;
+    }
+    const missing = Array.from({ length: parts }, (_, i) => i + 1).filter((part) => !seen.includes(part));
+    if (missing.length === 0) continue;
+    const present = [...(seen as number[])].sort((a, b) => a - b);
+    named(
+      `part ${missing.join(', ')} of ${parts} ${missing.length > 1 ? 'are' : 'is'} not on the trail (${present.length > 1 ? 'parts' : 'part'} ${present.join(', ')} ${present.length > 1 ? 'are' : 'is'}): removed, or taken out of the pending work before it was written (a withdrawal stopped between its writes, or whose part's grants another withdrawal took first, lacks one too: docs/supervision.md, "A withdrawal in several writes")`,
+    );
+  }
+  return faults;
 }
 
 /** A `supervision` token for the client of `options`, by the client-credentials grant. */

@@ -244,6 +244,13 @@ export interface RedactedEntry {
   contentDigest?: string;
   /** Present only when the service found the entry's holder does not match its commitment. */
   holderAttribution?: 'mismatch';
+  /**
+   * A withdrawal saved in several writes: its id and which entry of how many this is, as the entry holds
+   * them (they name no one; the `contentDigest` covers them), so that a supervisor sees a missing part.
+   */
+  withdrawal?: string;
+  part?: number;
+  parts?: number;
   redacted: true;
 }
 
@@ -281,6 +288,9 @@ export function forSupervisor(
     at: entry.at,
     action: entry.action,
     ...finding,
+    ...(entry.withdrawal !== undefined ? { withdrawal: entry.withdrawal } : {}),
+    ...(entry.part !== undefined ? { part: entry.part } : {}),
+    ...(entry.parts !== undefined ? { parts: entry.parts } : {}),
     ...(entry.chain !== undefined
       ? {
           chain: entry.chain,

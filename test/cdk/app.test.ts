@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -10,10 +10,17 @@ const cdkJson = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context?: Reco
 
 /**
  * Runs the CDK app as `cdk synth` would, with `context` as the CLI's merged context (no bundling), and
- * gives `inspect` the cloud assembly's directory before it is removed.
+ * gives `inspect` the cloud assembly's directory before it is removed. `committed`, when given, is the
+ * context of the cdk.json the app holds `-c` to (else the repository's).
  */
-function runApp(context: Record<string, unknown>, inspect?: (outdir: string) => void) {
+function runApp(
+  context: Record<string, unknown>,
+  inspect?: (outdir: string) => void,
+  committed?: Record<string, unknown>,
+) {
   const outdir = mkdtempSync(join(tmpdir(), 'elicence-cdk-'));
+  const cdkJsonPath = join(outdir, 'committed-cdk.json');
+  if (committed) writeFileSync(cdkJsonPath, JSON.stringify({ context: committed }));
   try {
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
       encoding: 'utf8',
@@ -21,6 +28,7 @@ function runApp(context: Record<string, unknown>, inspect?: (outdir: string) => 
         ...process.env,
         CDK_OUTDIR: outdir,
         CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:bundling-stacks': [], ...context }),
+        ...(committed && { ELICENCE_CDK_JSON: cdkJsonPath }),
       },
       timeout: 120_000,
     });
@@ -187,13 +195,19 @@ describe('the CDK app reads retired generations, single-Region keys and the DR r
 
   it('adds the ElicenceDr stack in the DR region when one is given', () => {
     let templates: string[] = [];
-    const run = runApp({ ...cdkJson.context, drRegion: 'cn-northwest-1' }, (outdir) => {
-      templates = readdirSync(outdir).filter((file) => file.endsWith('.template.json'));
-      const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as {
-        artifacts: Record<string, { environment?: string }>;
-      };
-      expect(manifest.artifacts.ElicenceDr?.environment).toBe('aws://unknown-account/cn-northwest-1');
-    });
+    const context = { ...cdkJson.context, drRegion: 'cn-northwest-1' };
+    const run = runApp(
+      context,
+      (outdir) => {
+        templates = readdirSync(outdir).filter((file) => file.endsWith('.template.json'));
+        const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as {
+          artifacts: Record<string, { environment?: string }>;
+        };
+        expect(manifest.artifacts.ElicenceDr?.environment).toBe('aws://unknown-account/cn-northwest-1');
+      },
+      // Committed in cdk.json, as the runbook says ("drRegion" given with -c alone is refused).
+      context,
+    );
     expect(run.status, run.stderr).toBe(0);
     // With Elicence's two nested stacks: the gradual deploys' (infra/constructs/gradual-deploys.ts) and the
     // alarms' (infra/constructs/operations-alarms.ts).
@@ -207,5 +221,15 @@ describe('the CDK app reads retired generations, single-Region keys and the DR r
         .map((file) => file.replace(/[0-9A-F]{8}\.nested\.template\.json$/, ''))
         .sort(),
     ).toEqual(['ElicenceDeploys', 'ElicenceOperations']);
+  }, 180_000);
+});
+
+describe('the CDK app refuses a lasting setting given with -c only (SRE review R31 M3)', () => {
+  it('fails synthesis naming the setting and cdk.json, as `npx cdk synth -c alarmEmail=…` would', () => {
+    const run = runApp({ ...cdkJson.context, alarmEmail: 'ops@example.gov.cn', drRegion: 'cn-northwest-1' });
+    expect(run.status, run.stdout).not.toBe(0);
+    expect(run.stderr).toMatch(
+      /alarmEmail, drRegion: given with -c but not so in cdk\.json: the next plain `npx cdk deploy Elicence`/,
+    );
   }, 180_000);
 });

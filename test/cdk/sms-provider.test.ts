@@ -244,7 +244,7 @@ describe('choosing the SMS provider', () => {
       expect(holds(assertion!.Assert, 'aws-us-gov')).toBe(true);
       expect(assertion!.AssertDescription).toBe(snsInChinaRefusal);
       expect(assertion!.AssertDescription).toMatch(
-        /-c smsProvider=tencent.*tencentSms.*SMS in AWS China regions/,
+        /"smsProvider": "tencent".*"tencentSms".*in cdk\.json, commit.*SMS in AWS China regions/,
       );
     }
     // SNS named explicitly is the way round the rule (docs/operating.md); a stack that knows its region was
@@ -270,6 +270,22 @@ describe('choosing the SMS provider', () => {
     expect(() => synthesize({ tencentSms: { ...tencentSms, templateId: 'code' } })).toThrow(
       /TENCENT_SMS_TEMPLATE_ID/,
     );
+    expect(() => synthesize({ tencentSms: { ...tencentSms, noticeTemplateId: 'notice' } })).toThrow(
+      /TENCENT_SMS_NOTICE_TEMPLATE_ID/,
+    );
+  });
+
+  it('gives the sender the security notices’ template once approved (noticeTemplateId), and nothing before', () => {
+    const noticeTemplateOf = ({ stack, template }: ReturnType<typeof synthesize>) => {
+      const resources = template.toJSON().Resources as Record<string, { Properties: Json }>;
+      const id = stack.getLogicalId(stack.functions['sms-codes'].function.node.defaultChild as CfnElement);
+      const { Environment } = resources[id]!.Properties as { Environment: { Variables: Json } };
+      return Environment.Variables.TENCENT_SMS_NOTICE_TEMPLATE_ID;
+    };
+    expect(noticeTemplateOf(synthesize({ tencentSms: { ...tencentSms, noticeTemplateId: '2101235' } }))).toBe(
+      '2101235',
+    );
+    expect(noticeTemplateOf(synthesize({ tencentSms }))).toBeUndefined();
   });
 
   it('reads smsProvider and tencentSms from the context', () => {

@@ -439,7 +439,15 @@ describe('ElicenceStack', () => {
         'PLATFORM_REGION',
       ],
       // The presentation key, never the platform key (review R7 M1).
-      me: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PRESENTATION_KEY_ID'],
+      // The batch table: the security notice a passkey's change owes (a job of the SMS queue).
+      me: [
+        ...service,
+        'TABLE_NAME',
+        'AUDIT_TABLE_NAME',
+        'LOOKUP_MAC_KEY_ID',
+        'PRESENTATION_KEY_ID',
+        'BATCH_TABLE_NAME',
+      ],
       accounts: [
         ...service,
         'TABLE_NAME',
@@ -449,9 +457,11 @@ describe('ElicenceStack', () => {
         'BATCH_TABLE_NAME',
       ],
       // The only function that texts SMS codes (shared/identity/sms-jobs.ts).
+      // The audit table: a security notice's entry, sent or failed.
       'sms-codes': [
         ...service,
         'TABLE_NAME',
+        'AUDIT_TABLE_NAME',
         'BATCH_TABLE_NAME',
         'LOOKUP_MAC_KEY_ID',
         'PII_KEY_ID',
@@ -467,7 +477,8 @@ describe('ElicenceStack', () => {
       peers: [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
       // Withdrawal notices: signed with the platform key (off every route).
       notices: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
-      'pending-work-reconciler': [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME'],
+      // The batch table: the security notices the pointers owe.
+      'pending-work-reconciler': [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'BATCH_TABLE_NAME'],
       // The daily audit check: the audit table and the audit keys (public keys only, below).
       'audit-check': [...service, 'AUDIT_TABLE_NAME', 'AUDIT_KEY_ID'],
     };
@@ -582,14 +593,22 @@ describe('ElicenceStack', () => {
       const smsCodeCheckers = 2;
       // And two peers' issuers colliding, in the two functions that save peers (admin, peers).
       const peerSavers = 2;
+      // And a counter clerk at the day's cap, in the function that serves the counter (accounts).
+      const counterClerkCap = 1;
       alarmTemplate.resourceCountIs(
         'AWS::Logs::MetricFilter',
-        callKms.length + writeAfterChanges.length + operations + smsSenders + smsCodeCheckers + peerSavers,
+        callKms.length +
+          writeAfterChanges.length +
+          operations +
+          smsSenders +
+          smsCodeCheckers +
+          peerSavers +
+          counterClerkCap,
       );
     });
 
     // The functions that write audit entries, or finish changes' pending work (the reconciler: licences',
-    // and withdrawals' saved audit entries).
+    // and withdrawals' saved audit entries), and sms-codes (a security notice's entry, sent or failed).
     const writeAfterChanges = [
       'oidc',
       'admin',
@@ -600,6 +619,7 @@ describe('ElicenceStack', () => {
       'batches',
       'pending-work-reconciler',
       'console',
+      'sms-codes',
     ] as const;
 
     it('counts and alarms on audit entries and status lists not written after a change', () => {
@@ -1273,7 +1293,11 @@ describe('ElicenceStack', () => {
         accounts: { items: [get, batchGet, put, update, del], queries: ['gsi1', 'gsi2'] },
         // The registries and a reset's account (get), the code stored once sent (put), in a transaction
         // with a check of the last used code's request time (condition check).
-        'sms-codes': { items: ['dynamodb:ConditionCheckItem', get, put], queries: [] },
+        // And a security notice counted on its account's day, given back when not sent (update, delete).
+        'sms-codes': {
+          items: ['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', get, put, 'dynamodb:UpdateItem'],
+          queries: [],
+        },
         web: { items: [], queries: [] },
         // Scan-to-login: its session's token and account (level 3), the code (get, conditional update).
         wallet: { items: [get, batchGet, update], queries: ['gsi1'] },
@@ -1525,6 +1549,8 @@ describe('ElicenceStack', () => {
         accounts: writer,
         // A CSV export's entry (licences.exported).
         console: writer,
+        // A security notice's entry, sent or failed (the phone masked).
+        'sms-codes': writer,
         // The day partitions, the chain registry and the checkpoints (base-table queries, LeadingKeys), a
         // licence's entries (gsi1), a checkpoint and its heads stored (put), the heads read back (get).
         audit: { items: [get, put, 'dynamodb:Query'], queries: ['gsi1'] },
@@ -1608,7 +1634,14 @@ describe('ElicenceStack', () => {
               .map((key) => `${action} ${key}`),
           )
           .sort();
-      expect(onCounters('sms-codes')).toEqual(['dynamodb:GetItem login-attempts#sms-check#person#*']);
+      // And the security notices' daily counters, of no sign-in (shared/identity/security-notices.ts).
+      expect(onCounters('sms-codes')).toEqual([
+        'dynamodb:DeleteItem login-attempts#sms-notice#*',
+        'dynamodb:GetItem login-attempts#sms-check#person#*',
+        'dynamodb:GetItem login-attempts#sms-notice#*',
+        'dynamodb:PutItem login-attempts#sms-notice#*',
+        'dynamodb:UpdateItem login-attempts#sms-notice#*',
+      ]);
       // The code checks write them (under their ceilings' partition).
       for (const name of ['accounts', 'oidc'] as const)
         expect(
@@ -1641,11 +1674,18 @@ describe('ElicenceStack', () => {
             JSON.stringify(s.Resource ?? '').includes(`"${logicalId(stack.batchJobs.table)}"`),
         ),
       );
-      expect(withAccess).toEqual(['oidc', 'licences', 'accounts', 'batches', 'sms-codes']);
-      // An SMS code's job: put by the functions that ask for codes, read and deleted by its sender.
+      expect(withAccess).toEqual([
+        'oidc',
+        'licences',
+        'me',
+        'accounts',
+        'batches',
+        'sms-codes',
+        'pending-work-reconciler',
+      ]);
+      // An SMS code's job: put by the functions that ask for codes, read and deleted by its sender; a
+      // security notice's: read and put (once) by the functions that complete the changes that owe one.
       const smsJobActions: Partial<Record<FunctionName, string[]>> = {
-        oidc: ['dynamodb:PutItem'],
-        accounts: ['dynamodb:PutItem'],
         'sms-codes': ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
       };
       for (const name of withAccess) {
@@ -1785,9 +1825,11 @@ describe('ElicenceStack', () => {
       expect(
         functionNames.filter((name) => functionGrants[name].table?.items.PutItem?.includes('sms-code#*')),
       ).toEqual(['sms-codes']);
+      // Jobs are left by the functions that ask for codes, and by those that complete the changes that owe
+      // a security notice (a notice's job names an account and an event: no phone, no code).
       expect(
         functionNames.filter((name) => functionGrants[name].batchTable?.items.PutItem?.includes('sms-job#*')),
-      ).toEqual(['oidc', 'accounts']);
+      ).toEqual(['oidc', 'me', 'accounts', 'pending-work-reconciler']);
       // The lists' tokens are stored by the list signer alone (the public list functions only read).
       expect(writers('trust-list')).toEqual(['list-signer']);
       // Status changes write the list's bits (and the reconciler the bits a failed change left unwritten).
@@ -2134,7 +2176,8 @@ describe('ElicenceStack', () => {
       ]);
       expect(source.DynamoDBStreamParameters).toMatchObject({
         StartingPosition: 'TRIM_HORIZON',
-        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack.batchQueue.deadLetters), 'Arn'] } },
+        // The pipe's failure records in a queue of their own, never the jobs' dead letters (R31 L4).
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack.batchQueue.pipeFailures), 'Arn'] } },
       });
       expect(pipe.TargetParameters).toEqual({
         InputTemplate: '{"batchId": "<$.dynamodb.NewImage.id.S>"}',
@@ -2172,7 +2215,7 @@ describe('ElicenceStack', () => {
       const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy')).map((policy) =>
         JSON.stringify(policy),
       );
-      for (const q of [stack.batchQueue.queue, stack.batchQueue.deadLetters]) {
+      for (const q of [stack.batchQueue.queue, stack.batchQueue.deadLetters, stack.batchQueue.pipeFailures]) {
         expect(
           policies.some((policy) => policy.includes(logicalId(q)) && policy.includes('aws:SecureTransport')),
         ).toBe(true);
@@ -2444,8 +2487,8 @@ describe('ElicenceStack', () => {
   describe('audit checkpoints', () => {
     it('invokes the audit function daily from an EventBridge schedule, and nothing else may', () => {
       // With the peer refresh, the notice delivery, the pending-work reconciler and the key deletion watch
-      // (test/cdk/guards.test.ts).
-      template.resourceCountIs('AWS::Events::Rule', 6);
+      // (test/cdk/guards.test.ts), and the failed backup and copy jobs' (test/cdk/deploy-review.test.ts).
+      template.resourceCountIs('AWS::Events::Rule', 8);
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: 'cron(15 0 * * ? *)',
         State: 'ENABLED',
@@ -2744,6 +2787,32 @@ describe('ElicenceStack', () => {
           stat: 'Sum',
         })),
       );
+    });
+
+    // A counter clerk at the day's cap (review R30 L1): before, a clerk could find and prove people all
+    // day and night, seen only at the next review of the trail. The accounts function counts the line,
+    // and the first pages.
+    it('alarms on a counter clerk at the day’s cap, counted in the accounts function', () => {
+      const filter = filterOn(stack.functions.accounts.logGroup, 'CounterClerkCap');
+      // The line of test/unit/identity/counter-proof.test.ts.
+      expect(filter.FilterPattern).toBe('{ $.message = "counter clerk daily cap reached" }');
+      expect(filter.MetricTransformations[0]).toMatchObject({
+        MetricNamespace: 'Elicence/accounts',
+        MetricValue: '1',
+      });
+      const [alarm, ...others] = alarmsMatching(/a counter clerk reached the day's cap/);
+      expect(others).toEqual([]);
+      expect(alarm).toMatchObject({
+        Namespace: 'Elicence/accounts',
+        MetricName: 'CounterClerkCap',
+        Statistic: 'Sum',
+        Period: 900,
+        Threshold: 1,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: logicalId(stack.alarmNotifications.topic) }],
+      });
     });
 
     it('alarms on an abandoned withdrawal notice and on a peer copy past its stale age', () => {

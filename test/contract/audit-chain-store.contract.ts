@@ -74,6 +74,8 @@ export function auditChainStoreContract(
         // Each entry (all about a licence here) with its place in its licence's list.
         expect(page.positions).toHaveLength(page.items.length);
         expect(page.positions.every((position) => typeof position === 'string')).toBe(true);
+        // Each on its licence's list, as written.
+        expect(page.listed).toEqual(page.items.map(() => true));
         seen.push(...page.items);
         cursor = page.cursor;
       } while (cursor);

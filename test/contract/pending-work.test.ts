@@ -17,6 +17,7 @@ import {
 } from '../support/in-memory-licence.js';
 import { halfWayLicence } from '../support/licence-world.js';
 import { loggedLines } from '../support/logged-lines.js';
+import { RecordedSecurityNotices } from '../support/in-memory-sms.js';
 import { useDynamo, type Make } from './subject.js';
 
 const dynamo = useDynamo();
@@ -98,6 +99,8 @@ describe('forged pointers on dynalite (review M1)', () => {
       operatorAudit: new DynamoPendingWork(doc, tableName, 'operators'),
       accountAudit: new DynamoPendingWork(doc, tableName, 'accounts'),
       providerAudit: new DynamoPendingWork(doc, tableName, 'provider'),
+      // The security notices a takeover or a reset owes (shared/identity/security-notices.ts).
+      securityNotices: new RecordedSecurityNotices(),
       clock,
     };
     /** Sets attributes of a pointer's item directly, as a function with the item's grant could. */
@@ -222,6 +225,10 @@ describe('forged pointers on dynalite (review M1)', () => {
     // Run again: the one completed is gone, nothing is written twice.
     await reconcilePendingWork(deps, { minAgeSeconds: 60, limit: 10 });
     expect(deps.audit.entries).toEqual([takenOver, reset]);
+    // The one notice the completed change owes its holder (its most telling action); none for the stray.
+    expect(deps.securityNotices.owed).toEqual([
+      { pointerId: own, accountId: 'acc_p', action: 'account.taken_over', at: since },
+    ]);
   });
 
   it('writes a phone proof’s pointer’s entries only if each is a takeover’s or a reset’s (review R26)', async () => {

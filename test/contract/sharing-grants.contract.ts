@@ -411,6 +411,17 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       expect(audit.entries).toHaveLength(3);
       expect(namedGrants(audit.entries).sort()).toEqual([...ids].sort());
       expect(await subject.pendingAudit.carried(withdrawalAuditGroup(ids[0]!))).toEqual([]);
+      // Each entry says which part of how many it is, and of which withdrawal: a supervisor tells from
+      // the trail alone that all three are there (part 1 the oldest grants, written first).
+      const withdrawal = audit.entries[0]!.withdrawal;
+      expect(withdrawal).toEqual(expect.any(String));
+      const byPart = [...audit.entries].sort((a, b) => a.part! - b.part!);
+      expect(byPart.map(({ withdrawal: of, part, parts }) => ({ of, part, parts }))).toEqual([
+        { of: withdrawal, part: 1, parts: 3 },
+        { of: withdrawal, part: 2, parts: 3 },
+        { of: withdrawal, part: 3, parts: 3 },
+      ]);
+      expect(namedGrants(byPart)).toEqual(ids.slice(1).concat(ids[0]!));
     });
 
     describe('a platform with an events endpoint, its sign-ins past what one write holds (review R17 M3)', () => {

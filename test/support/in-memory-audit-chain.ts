@@ -112,7 +112,14 @@ export class InMemoryAuditChains implements AuditChainStore {
         ? null
         : listPlace(`${entry.at}#${entry.chain}#${String(entry.seq).padStart(10, '0')}`),
     );
-    return { items, positions, ...(next < all.length ? { cursor: `m${day}.${query.to}.${next}` } : {}) };
+    // No index to change here: every licence entry is on its list.
+    const listed = items.map((entry) => (entry.licenceId === undefined ? null : true));
+    return {
+      items,
+      positions,
+      listed,
+      ...(next < all.length ? { cursor: `m${day}.${query.to}.${next}` } : {}),
+    };
   }
 
   async saveCheckpoint({ id, at, jws }: NewCheckpoint, heads: readonly ChainHead[]): Promise<void> {

@@ -81,16 +81,17 @@ export class InMemorySharingGrants implements SharingGrants {
   async withdraw(
     grantIds: readonly string[],
     notice?: (deleted: readonly string[]) => WithdrawalNotice,
-    pending?: (deleted: readonly string[], part: number) => CarriedAudit,
+    pending?: (deleted: readonly string[], part: number, parts: number) => CarriedAudit,
   ): Promise<WithdrawnGrants> {
     for (const id of grantIds) this.tokens.delete(id);
     const room = withdrawalRoom(notice !== undefined, pending !== undefined);
     const withdrawn: WithdrawnGrants = { deleted: [], saved: [] };
-    for (const { part, ids } of withdrawalParts(grantIds, room)) {
+    const parts = withdrawalParts(grantIds, room);
+    for (const { part, ids } of parts) {
       const left = ids.filter((id) => this.grants.has(id));
       if (left.length === 0) continue;
       this.beforeWrite?.();
-      const carried = pending?.(left, part);
+      const carried = pending?.(left, part, parts.length);
       if (carried && this.pendingAudit.pointers.has(carried.id)) throw new Error('withdrawal not written');
       // As one write: a notice that cannot be queued leaves the grants where they were.
       if (notice) await this.notices.enqueue(notice(left), this.clock.now());

@@ -20,6 +20,7 @@ import {
 } from '../../shared/identity/sms-codes.js';
 import type { SmsMessage, SmsSender } from '../../shared/identity/sms-sender.js';
 import type { PlatformConsents, SignInRevocation } from '../../shared/identity/sign-in-revocation.js';
+import type { OwedSecurityNotice, SecurityNoticeOutbox } from '../../shared/pending-work/pending-work.js';
 import { InMemoryEnvelopeSealer } from './in-memory-batches.js';
 import { InMemoryCarrierRegistry } from './in-memory-carrier.js';
 import {
@@ -183,6 +184,17 @@ export async function outbox(runtime: {
     .map((line) => JSON.parse(line) as { at: string; to: string; text: string; code?: string });
 }
 
+/**
+ * The security notices completed changes owed (shared/identity/security-notices.ts), recorded once per
+ * pointer, for tests of a change that do not text them.
+ */
+export class RecordedSecurityNotices implements SecurityNoticeOutbox {
+  readonly owed: OwedSecurityNotice[] = [];
+  async owe(notice: OwedSecurityNotice): Promise<void> {
+    if (!this.owed.some((owed) => owed.pointerId === notice.pointerId)) this.owed.push(notice);
+  }
+}
+
 /** {@link SmsJobQueue} in memory: the jobs left by requests, until the sender runs them. */
 export class InMemorySmsJobQueue implements SmsJobQueue {
   readonly jobs = new Map<string, SmsJob>();
@@ -280,7 +292,7 @@ export async function dailyCapPage(refused: Response): Promise<string> {
  * job queue and its sealer), on `clock`: the base of the SMS unit tests' worlds.
  */
 export function smsJobDependencies(clock = new TestClock()) {
-  return {
+  const deps = {
     smsCodes: new InMemorySmsCodeStore(),
     loginAttempts: new InMemoryLoginAttemptStore(),
     sms: new MemorySmsSender(),
@@ -292,4 +304,6 @@ export function smsJobDependencies(clock = new TestClock()) {
     smsJobs: new InMemorySmsJobQueue(),
     smsJobSealer: new InMemoryEnvelopeSealer(),
   } satisfies SmsJobDependencies;
+  // The security notices a completed change owes (a takeover, a reset), recorded apart from the codes' jobs.
+  return { ...deps, securityNotices: new RecordedSecurityNotices() };
 }

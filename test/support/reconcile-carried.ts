@@ -1,5 +1,7 @@
 import type { AuditTrail } from '../../shared/audit/audit-trail.js';
+import type { SecurityNoticeOutbox } from '../../shared/pending-work/pending-work.js';
 import { reconcilePendingWork, type CarriedIndexes } from '../../shared/reconciler/reconcile-pending-work.js';
+import { RecordedSecurityNotices } from './in-memory-sms.js';
 import { InMemoryLicenceStore, InMemoryPendingWork, InMemoryStatusListStore } from './in-memory-licence.js';
 
 /**
@@ -16,6 +18,8 @@ export function reconcileCarriedAt(
   at: number,
   indexes: Partial<CarriedIndexes>,
   audit: AuditTrail,
+  /** Where the notices the pointers owe are recorded (by default, a record no test reads). */
+  securityNotices: SecurityNoticeOutbox = new RecordedSecurityNotices(),
 ): ReturnType<typeof reconcilePendingWork> {
   return reconcilePendingWork(
     {
@@ -28,6 +32,7 @@ export function reconcileCarriedAt(
       providerAudit: new InMemoryPendingWork(),
       ...indexes,
       audit,
+      securityNotices,
       clock: { now: () => at },
     },
     { minAgeSeconds: 60, limit: 100 },

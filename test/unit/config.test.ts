@@ -167,6 +167,14 @@ describe('configuration', () => {
       secretsManagerEndpoint: undefined,
     });
     expect(loadConfig({}).tencentSms).toBeUndefined();
+    // The security notices' template: optional (approved apart), digits only.
+    expect(loadConfig(tencent).tencentSms?.noticeTemplateId).toBeUndefined();
+    expect(
+      loadConfig({ ...tencent, TENCENT_SMS_NOTICE_TEMPLATE_ID: '2101235' }).tencentSms?.noticeTemplateId,
+    ).toBe('2101235');
+    expect(() => loadConfig({ ...tencent, TENCENT_SMS_NOTICE_TEMPLATE_ID: 'notice' })).toThrow(
+      /TENCENT_SMS_NOTICE_TEMPLATE_ID/,
+    );
     for (const variable of [
       'TENCENT_SMS_SDK_APP_ID',
       'TENCENT_SMS_SIGN_NAME',

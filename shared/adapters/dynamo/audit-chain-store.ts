@@ -13,9 +13,10 @@ import type {
 import type { ChainHead } from '../../supervision/audit-chain.js';
 import { chainIdPattern } from '../../supervision/audit-chain.js';
 import { daysFrom } from '../../supervision/checkpoints.js';
+import { listPlace } from '../../audit/audit-trail.js';
 import { auditShards, entryOf, licenceListPlace } from './audit-trail.js';
 import { isConditionalCheckFailed, putNew } from './conditional.js';
-import { fixedPartitions, keys, prefixes, sortPrefixes } from './keys.js';
+import { fixedPartitions, indexKeys, keys, prefixes, sortPrefixes } from './keys.js';
 import { queryAll } from './query-all.js';
 
 /**
@@ -126,11 +127,25 @@ function decodeCursor(cursor: string, range: { from: string; to: string }): Posi
   });
 }
 
-/** Items read as a page's entries, each with its place in its licence's list. */
-function pageOf(items: Record<string, unknown>[]): Pick<AuditPage, 'items' | 'positions' | 'shards'> {
+/**
+ * Items read as a page's entries, each with its place in its licence's list, whether the item's own
+ * index keys file it there (its licence's list, at that place), and the shard of the day partition it was
+ * read from (R31 M1).
+ */
+function pageOf(
+  items: Record<string, unknown>[],
+): Pick<AuditPage, 'items' | 'positions' | 'listed' | 'shards'> {
+  const positions = items.map(licenceListPlace);
   return {
     items: items.map(entryOf),
-    positions: items.map(licenceListPlace),
+    positions,
+    listed: items.map((item, i) =>
+      typeof item.licenceId !== 'string'
+        ? null
+        : item.gsi1pk === indexKeys.auditLicence(item.licenceId) &&
+          typeof item.gsi1sk === 'string' &&
+          listPlace(item.gsi1sk) === positions[i],
+    ),
     shards: items.map(shardOfItem),
   };
 }

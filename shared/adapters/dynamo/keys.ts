@@ -68,10 +68,12 @@ import type { ItemKey } from './conditional.js';
  * | passkeys of an account, oldest first     | gsi1   | `passkeys-of#<accountId>`     | `<createdAt>#<credentialId>` |
  * | passkey ceremony challenge (TTL, single use) | table | `passkey-challenge#<challenge>` | `passkey-challenge` |
  * | pending SMS code (TTL), by keyed digest of purpose, person and phone | table | `sms-code#<digest>` | `sms-code` |
+ * | security notices texted to an account in its day (TTL; shared/identity/security-notices.ts) | table | `login-attempts#sms-notice#<accountId>` | `login-attempts` |
  * | tries of one SMS code (TTL, the code's expiry): the code's digest and its own id, or `none` for checks with no code (TTL 5 minutes) | table | `sms-try#<digest>#<code id>`, `sms-try#<digest>#none` | `sms-try` |
  * | request time of the last SMS code used (TTL, that code's expiry), by the code's digest | table | `sms-used#<digest>` | `sms-used` |
  * | SMS code job (TTL, batch table): a requested code waiting for its sender | table | `sms-job#<id>` | `sms-job` |
  * | SMS send limits (TTL), per phone or source digest | table | `login-attempts#sms-send#<phone|source>#<digest>#<interval|day>` | `login-attempts` |
+ * | A counter clerk's successes of a China-time day (TTL, two days): accounts found, proofs saved (counter-proof.ts, `counterClerkDailyCaps`) | table | `login-attempts#counter-day#<lookups|proofs>#<clerk reference>#<YYYY-MM-DD>` | `login-attempts` |
  * | SMS code checks a day per person and phone (TTL): codes not accepted per purpose; the digest the code's (purpose, lookup key, phone) | table | `login-attempts#sms-check#<step-up|reset|register|counter>#<code digest>#day` | `login-attempts` |
  * | Wrong guesses at live SMS codes a UTC day per purpose and person, any phone (TTL; the sender texts no new code past the cap) | table | `login-attempts#sms-check#person#<step-up|reset|register|counter>#<lookup key>#<day number>` | `login-attempts` |
  * | OIDC Grant and Session by person (to end them all) | gsi2 | `oidc-account#<personId>` | `<Model>#<id>` |
@@ -559,6 +561,11 @@ export const leadingKeys = {
   /** The send limits of SMS codes (shared/identity/sms-codes.ts `admitSend`): `login-attempts#sms-send#*`. */
   smsSendLimits: anyUnder(`${prefixes.loginAttempts}sms-send#` as const),
   /**
+   * A counter clerk's successes of a day, capped (shared/identity/counter-proof.ts `admitDay`):
+   * `login-attempts#counter-day#*`.
+   */
+  counterClerkDays: anyUnder(`${prefixes.loginAttempts}counter-day#` as const),
+  /**
    * The daily ceilings on SMS code checks per person (shared/identity/sms-codes.ts `checkSmsCode`):
    * `login-attempts#sms-check#*`.
    */
@@ -568,6 +575,11 @@ export const leadingKeys = {
    * `login-attempts#sms-check#person#*`.
    */
   smsPersonChecks: anyUnder(`${prefixes.loginAttempts}sms-check#person#` as const),
+  /**
+   * The security notices texted to an account in the day from its first (shared/identity/security-notices.ts
+   * `securityNoticePolicy`): `login-attempts#sms-notice#<account id>`, the `sms-codes` function's alone.
+   */
+  smsNoticeCounters: anyUnder(`${prefixes.loginAttempts}sms-notice#` as const),
   /**
    * The once-marks of the OpenID provider's own entries alone, a takeover's or a password reset's
    * (`audit-once#phone-proof#*`: the carried pointer's id, `phoneProofAuditPrefix` of

@@ -54,7 +54,7 @@ export class DynamoSharingGrants implements SharingGrants {
   async withdraw(
     grantIds: readonly string[],
     notice?: (deleted: readonly string[]) => WithdrawalNotice,
-    pending?: (deleted: readonly string[], part: number) => CarriedAudit,
+    pending?: (deleted: readonly string[], part: number, parts: number) => CarriedAudit,
   ): Promise<WithdrawnGrants> {
     // 1. Tokens first: were a grant deleted first and this fail half way, its tokens would outlive it
     //    unseen; a grant outliving its tokens is withdrawn again by asking again.
@@ -70,7 +70,8 @@ export class DynamoSharingGrants implements SharingGrants {
     //    its grants, its notice's put and its pointer's (`withdrawalRoom`).
     const room = withdrawalRoom(notice !== undefined, pending !== undefined);
     const withdrawn: WithdrawnGrants = { deleted: [], saved: [] };
-    for (const { part, ids } of withdrawalParts(grantIds, room)) {
+    const parts = withdrawalParts(grantIds, room);
+    for (const { part, ids } of parts) {
       const claim = randomUUID();
       let carried: CarriedAudit | undefined;
       const kept = await writeAllButRefused(this.#deps.doc, {
@@ -83,7 +84,7 @@ export class DynamoSharingGrants implements SharingGrants {
           },
         }),
         alongside: (members) => {
-          carried = pending?.(members, part);
+          carried = pending?.(members, part, parts.length);
           const told = notice?.(members);
           return [
             ...(told

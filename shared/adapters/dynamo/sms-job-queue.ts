@@ -95,5 +95,6 @@ function jobOf(item: Record<string, unknown>): SmsJob {
     sealed: String(item.sealed),
     expiresAt: Number(item.expiresAt),
     ...(item.sentAt !== undefined && { sentAt: Number(item.sentAt) }),
+    ...(item.notice !== undefined && { notice: item.notice as SmsJob['notice'] }),
   };
 }

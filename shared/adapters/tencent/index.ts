@@ -45,7 +45,10 @@ export function tencentSmsSender(
       region: tencent.region,
       sdkAppId: tencent.sdkAppId,
       signName: tencent.signName,
-      templateIds: { 'one-time-code': tencent.templateId },
+      templateIds: {
+        'one-time-code': tencent.templateId,
+        ...(tencent.noticeTemplateId !== undefined && { 'security-notice': tencent.noticeTemplateId }),
+      },
       timeoutMs: tencentSmsTimeoutMs,
     },
     new SecretsManagerTencentCredentials(secrets, tencent.secretArn),

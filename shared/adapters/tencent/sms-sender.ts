@@ -21,8 +21,11 @@ export interface TencentSmsSettings {
   sdkAppId: string;
   /** The approved signature (签名), without its brackets: Tencent puts 【…】 around it. */
   signName: string;
-  /** The approved template (模板) id of each message the service sends. */
-  templateIds: Readonly<Record<SmsTemplate['name'], string>>;
+  /**
+   * The approved template (模板) id of each message the service sends: the one-time code's always; the
+   * security notice's once approved (`TENCENT_SMS_NOTICE_TEMPLATE_ID`), a notice refused without it.
+   */
+  templateIds: Readonly<{ 'one-time-code': string } & Partial<Record<SmsTemplate['name'], string>>>;
   /** How long one send may take, connection included, before it fails with a `TimeoutError`. */
   timeoutMs: number;
 }
@@ -41,6 +44,8 @@ function templateParams(template: SmsTemplate): string[] {
   switch (template.name) {
     case 'one-time-code':
       return [template.params.code, template.params.action, String(template.params.minutes)];
+    case 'security-notice':
+      return [template.params.time, template.params.event];
   }
 }
 
@@ -81,11 +86,20 @@ export class TencentSmsSender implements SmsSender {
     if (!message.template) {
       throw new DependencyError('Tencent Cloud SMS sends approved templates only', 'sms_not_sent');
     }
+    // A template with no approved id (a security notice before `TENCENT_SMS_NOTICE_TEMPLATE_ID` is set):
+    // refused before any request, its own code, so that the caller does not try it again.
+    const templateId = this.settings.templateIds[message.template.name];
+    if (templateId === undefined) {
+      throw new DependencyError(
+        `Tencent Cloud SMS has no approved template for ${message.template.name}`,
+        'sms_template_missing',
+      );
+    }
     const payload = JSON.stringify({
       PhoneNumberSet: [message.to],
       SmsSdkAppId: this.settings.sdkAppId,
       SignName: this.settings.signName,
-      TemplateId: this.settings.templateIds[message.template.name],
+      TemplateId: templateId,
       TemplateParamSet: templateParams(message.template),
     });
     // 2. Signed with the key pair, at the clock's second.

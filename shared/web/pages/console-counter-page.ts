@@ -3,7 +3,7 @@ import type { CounterAccount, CounterProof } from '../console/issuer-api.js';
 import { html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
 import { notice } from '../kit/layout.js';
-import { fieldErrorsOf } from '../kit/labelled-input.js';
+import { fieldErrorsOf, labelledInput } from '../kit/labelled-input.js';
 import { consoleBar, type ConsoleWho } from './console-common.js';
 
 /** The fields of the counter's forms, as the clerk types them (the ID number only ever posted). */
@@ -85,6 +85,29 @@ export function counterFieldMessage(t: Translate, path: string, code: string | u
 function fieldError(errors: Record<string, string>, field: string): SafeHtml {
   const message = errors[field];
   return fieldErrorsOf(field, message === undefined ? [] : [message]);
+}
+
+/**
+ * One of the counter's text inputs, as the other console and wallet pages render theirs (the kit's
+ * {@link labelledInput}: the label, the hint, the error between them and the input, which both describe).
+ */
+function counterInput(
+  t: Translate,
+  errors: Record<string, string>,
+  field: { name: Exclude<keyof typeof counterLabels, 'checkedIdCard' | 'provenPhone'>; type: string },
+  more: { value?: string; hint?: string; optional?: boolean; attributes: Record<string, string | number> },
+): SafeHtml {
+  const message = errors[field.name];
+  return labelledInput({
+    name: field.name,
+    label: counterLabels[field.name](t),
+    type: field.type,
+    value: more.value,
+    hint: more.hint,
+    errors: message === undefined ? [] : [message],
+    attributes: more.attributes,
+    ...(more.optional ? { optional: true } : {}),
+  });
 }
 
 function invalid(errors: Record<string, string>, field: string): SafeHtml {
@@ -195,64 +218,53 @@ export function counterBody(t: Translate, input: CounterPageInput): SafeHtml {
                 )}
                 ${fieldError(errors, 'provenPhone')}
               </fieldset>
-              <label for="phone">${counterLabels.phone(t)}</label>
-              <input
-                type="tel"
-                id="phone"
-                name="phone"
-                inputmode="tel"
-                maxlength="20"
-                value="${values.phone ?? ''}"
-                ${invalid(errors, 'phone')}
-              />
-              <p class="hint">
-                ${t(
-                  '本人的号码，须为运营商登记在其名下的号码，例如 +8613912345678。',
-                  'The person’s own number, registered to them with its carrier, such as +8613912345678.',
-                )}
-              </p>
-              ${fieldError(errors, 'phone')}
-              <label for="password">${counterLabels.password(t)}</label>
-              <input
-                type="password"
-                id="password"
-                name="password"
-                autocomplete="off"
-                maxlength="128"
-                ${invalid(errors, 'password')}
-              />
-              <p class="hint">
-                ${t(
-                  '请本人输入。如已忘记或账号并非本人注册，可留空并设置新手机号：账号将由本人收回，原密码、其他登录、通行密钥和平台授权全部失效。',
-                  'Typed by the person. If forgotten, or the account was not registered by them, leave it empty and set a new number: the account is taken back for them, and its old password, other sign-ins, passkeys and platform authorizations all end.',
-                )}
-              </p>
-              ${fieldError(errors, 'password')}
+              ${counterInput(
+                t,
+                errors,
+                { name: 'phone', type: 'tel' },
+                {
+                  value: values.phone ?? '',
+                  hint: t(
+                    '本人的号码，须为运营商登记在其名下的号码，例如 +8613912345678。',
+                    'The person’s own number, registered to them with its carrier, such as +8613912345678.',
+                  ),
+                  optional: true,
+                  attributes: { inputmode: 'tel', maxlength: 20, autocomplete: 'off' },
+                },
+              )}
+              ${counterInput(
+                t,
+                errors,
+                { name: 'password', type: 'password' },
+                {
+                  hint: t(
+                    '请本人输入。如已忘记或账号并非本人注册，可留空并设置新手机号：账号将由本人收回，原密码、其他登录、通行密钥和平台授权全部失效。',
+                    'Typed by the person. If forgotten, or the account was not registered by them, leave it empty and set a new number: the account is taken back for them, and its old password, other sign-ins, passkeys and platform authorizations all end.',
+                  ),
+                  optional: true,
+                  attributes: { autocomplete: 'off', maxlength: 128 },
+                },
+              )}
               ${
                 input.codeSentTo !== undefined
                   ? html`${
-                        input.codeSentTo
-                          ? notice(
-                              'info',
-                              t(
-                                `已向 ${input.codeSentTo} 发送短信验证码（5 分钟内有效）：请本人查看手机后输入；如账号密码已知，请本人再次输入。`,
-                                `A code was texted to ${input.codeSentTo} (valid 5 minutes): the person reads it from their phone and types it; and the account password again, if they know it.`,
-                              ),
-                              'counter-code-sent',
-                            )
-                          : html``
-                      }
-                      <label for="code">${counterLabels.code(t)}</label>
-                      <input
-                        type="text"
-                        id="code"
-                        name="code"
-                        inputmode="numeric"
-                        autocomplete="one-time-code"
-                        maxlength="6"
-                        ${invalid(errors, 'code')}
-                      />
-                      ${fieldError(errors, 'code')}`
+                      input.codeSentTo
+                        ? notice(
+                            'info',
+                            t(
+                              `已向 ${input.codeSentTo} 发送短信验证码（5 分钟内有效）：请本人查看手机后输入；如账号密码已知，请本人再次输入。`,
+                              `A code was texted to ${input.codeSentTo} (valid 5 minutes): the person reads it from their phone and types it; and the account password again, if they know it.`,
+                            ),
+                            'counter-code-sent',
+                          )
+                        : html``
+                    }
+                    ${counterInput(
+                      t,
+                      errors,
+                      { name: 'code', type: 'text' },
+                      { attributes: { inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: 6 } },
+                    )}`
                   : html`<p class="hint">
                       ${t(
                         '设置新手机号时，将先向该号码发送短信验证码，本人输入后才会保存。',
@@ -265,28 +277,24 @@ export function counterBody(t: Translate, input: CounterPageInput): SafeHtml {
             </form>`
         : html`<form method="post" action="/console/counter" class="card" novalidate>
             <input type="hidden" name="step" value="find" />
-            <label for="idNumber">${counterLabels.idNumber(t)}</label>
-            <input
-              type="text"
-              id="idNumber"
-              name="idNumber"
-              maxlength="18"
-              autocomplete="off"
-              value="${proof ? '' : (values.idNumber ?? '')}"
-              ${invalid(errors, 'idNumber')}
-            />
-            ${fieldError(errors, 'idNumber')}
-            <label for="name">${counterLabels.name(t)}</label>
-            <input
-              type="text"
-              id="name"
-              name="name"
-              maxlength="100"
-              autocomplete="off"
-              value="${proof ? '' : (values.name ?? '')}"
-              ${invalid(errors, 'name')}
-            />
-            ${fieldError(errors, 'name')}
+            ${counterInput(
+              t,
+              errors,
+              { name: 'idNumber', type: 'text' },
+              {
+                value: proof ? '' : (values.idNumber ?? ''),
+                attributes: { maxlength: 18, autocomplete: 'off' },
+              },
+            )}
+            ${counterInput(
+              t,
+              errors,
+              { name: 'name', type: 'text' },
+              {
+                value: proof ? '' : (values.name ?? ''),
+                attributes: { maxlength: 100, autocomplete: 'off' },
+              },
+            )}
             <button type="submit">${t('查找账号', 'Find the account')}</button>
           </form>`
     }`;

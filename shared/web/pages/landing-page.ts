@@ -89,7 +89,9 @@ function demoSignIn(t: Translate, demo: DemoSignIn): SafeHtml {
       <dd><code>${demo.citizen.password}</code></dd>
       <dt>${t('代表的企业', 'Represents')}</dt>
       <dd>${demo.entity.name} (<code>${demo.entity.creditCode}</code>)</dd>
-      <dt>${t('发证机关经办人（控制台）', 'Issuing agency’s clerk (console)')}</dt>
+      <dt>
+        ${t('发证机关经办人（控制台、当面核验）', 'Issuing agency’s clerk (console, proving people in person)')}
+      </dt>
       <dd>${demo.clerk.name}</dd>
       <dt>${t('经办人身份证号', 'Clerk’s ID number')}</dt>
       <dd><code>${demo.clerk.idNumber}</code></dd>

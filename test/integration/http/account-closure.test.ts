@@ -196,7 +196,15 @@ describe('DELETE /me/account', () => {
         actor: id,
         holderMasked: expect.stringMatching(/\*/),
         reason: `${runtime.credentials.entity.creditCode} account closed`,
+        // A withdrawal in several writes: the appointment's, then the account's (docs/supervision.md).
+        withdrawal: expect.any(String),
+        part: 1,
+        parts: 2,
       }),
+    ]);
+    const [withdrawn] = entries.filter((entry) => entry.action === 'agent.withdrawn');
+    expect(entries.filter((entry) => entry.action === 'account.closed')).toEqual([
+      expect.objectContaining({ withdrawal: withdrawn!.withdrawal, part: 2, parts: 2 }),
     ]);
     expect(JSON.stringify(entries)).not.toContain(person.idNumber);
   });

@@ -5,6 +5,7 @@ import { registryPeople, syntheticPeople } from '../../../infra/local/demo-data.
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { phoneEncryptionContext } from '../../../shared/identity/person-account.js';
+import { noticePhoneContext } from '../../../shared/identity/security-notices.js';
 import { expectProblem, postJson, scanItems } from '../../support/http-api.js';
 import { outbox } from '../../support/in-memory-sms.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
@@ -90,6 +91,10 @@ describe('POST /accounts with a phone', () => {
     expect(
       await dependencies().pii.decrypt(account!.phone!.encrypted, phoneEncryptionContext(account!.id)),
     ).toBe(person.phone);
+    // And sealed for the SMS sender alone, where the account's security notices go until a phone is proven.
+    expect(
+      await dependencies().smsJobSealer.open(noticePhoneContext(account!.id), account!.noticePhone!),
+    ).toEqual({ phone: person.phone });
   });
 
   it('accepts another person’s phone as unconfirmed: 201, the same answer, no phone kept', async () => {
@@ -106,7 +111,9 @@ describe('POST /accounts with a phone', () => {
       name: person.name,
       assurance: 'registry-verified',
     });
-    expect((await storedAccount(person.idNumber))?.phone).toBeUndefined();
+    const unconfirmed = await storedAccount(person.idNumber);
+    expect(unconfirmed?.phone).toBeUndefined();
+    expect(unconfirmed?.noticePhone).toBeUndefined();
   });
 
   it('refuses a malformed phone with 400 naming the field, and registers nothing', async () => {

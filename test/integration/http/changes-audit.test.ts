@@ -327,7 +327,9 @@ describe('changes that wrote no entry, or lost it', () => {
       expect.objectContaining({
         action: 'agent.appointed',
         holderMasked: clerk,
-        reason: expect.stringContaining(`${runtime.credentials.issuer.creditCode} licences:issue until`),
+        reason: expect.stringContaining(
+          `${runtime.credentials.issuer.creditCode} licences:issue accounts:prove-in-person until`,
+        ),
       }),
     );
     expect(seeded).toContainEqual(

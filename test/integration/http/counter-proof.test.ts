@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDependencies } from '../../../functions/composition/dependencies.js';
+import { counterClerkDailyCaps } from '../../../shared/config.js';
 import { consoleClientId } from '../../../shared/identifiers/client-ids.js';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { phoneDigest } from '../../../shared/identity/sms-codes.js';
 import { auditEntriesOf } from '../../support/audit-entries.js';
 import { agencyHeadToken, appointClerk, clerkToken } from '../../support/clerks.js';
-import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { postJson, scanItems } from '../../support/http-api.js';
 import { newIdNumber } from '../../support/in-memory-identity.js';
 import { CarrierOfNumbers, outbox } from '../../support/in-memory-sms.js';
@@ -248,6 +249,12 @@ describe('a counter clerk proves a person in person', () => {
       expect(JSON.stringify(entry)).not.toContain(p.idNumber);
       expect(JSON.stringify(entry)).not.toContain(replacement);
     }
+    // The new phone is told, after the save; the lost one cannot be: only its digest was kept
+    // (docs/security.md, "Security notices").
+    const noticesTo = async (phone: string) =>
+      (await outbox(runtime)).filter((m) => m.to === phone && m.text.includes('如非本人操作'));
+    expect((await noticesTo(replacement)).map((m) => m.text)).toEqual([expect.stringContaining('已被找回')]);
+    expect(await noticesTo(lost)).toEqual([]);
     // The old password opens nothing now: whoever knew it is out.
     expect(await signsIn(p.idNumber, p.password)).toBe(false);
 
@@ -264,6 +271,8 @@ describe('a counter clerk proves a person in person', () => {
     });
     expect(completed.page?.status ?? 'left').not.toBe(400);
     expect(await signsIn(p.idNumber, 'back-at-last-2026')).toBe(true);
+    expect((await noticesTo(replacement)).at(-1)!.text).toContain('重置了登录密码');
+    expect(await noticesTo(lost)).toEqual([]);
   });
 
   it('a person who knows their password: proven in person, nothing else ended', async () => {
@@ -415,6 +424,55 @@ describe('a counter clerk proves a person in person', () => {
         clerk: expect.any(String),
         reason: 'in-person',
       }),
+    ]);
+  });
+  it("a clerk past the day's cap is refused until the next China-time day, 429 counter_daily_cap (review R30 L1)", async () => {
+    const token = await anotherCounterClerk();
+    const p = await newPerson(runtime, carrier);
+    const person = { idNumber: p.idNumber, name: p.name };
+    const days = async () =>
+      new Set((await scanItems('login-attempts#counter-day#lookups#')).map((i) => i.pk));
+    const before = await days();
+    expect((await postJson(runtime, '/counter/accounts/lookup', token, person)).status).toBe(200);
+    // The clerk's day, counted on success: filled to its cap, as 300 lookups would.
+    const [day] = [...(await days())].filter((pk) => !before.has(pk));
+    expect(day).toMatch(/^login-attempts#counter-day#lookups#.+#\d{4}-\d{2}-\d{2}$/);
+    const deps = buildDependencies(runtime.config);
+    try {
+      await deps.doc.send(
+        new UpdateCommand({
+          TableName: runtime.config.tableName,
+          Key: { pk: day, sk: 'login-attempts' },
+          UpdateExpression: 'SET failures = :cap',
+          ExpressionAttributeValues: { ':cap': counterClerkDailyCaps.lookups },
+        }),
+      );
+    } finally {
+      deps.doc.destroy();
+      deps.kms.destroy();
+    }
+    const refused = await postJson(runtime, '/counter/accounts/lookup', token, person);
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toMatchObject({ code: 'counter_daily_cap' });
+    // Until the next day's start in China (00:00 in Shanghai, 16:00 UTC), whatever the time now.
+    const now = Date.now();
+    const chinaHours = 8 * 3_600_000;
+    const nextChinaDay = (Math.floor((now + chinaHours) / 86_400_000) + 1) * 86_400_000 - chinaHours;
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(Math.abs(now + retryAfter * 1000 - nextChinaDay)).toBeLessThan(60_000);
+    // Proofs have a day of their own: the person is still proven by this clerk.
+    const proved = await postJson(runtime, '/counter/accounts/prove', token, {
+      ...person,
+      checkedIdCard: true,
+      provenPhone: 'keep',
+      password: p.password,
+    });
+    expect(proved.status, await proved.clone().text()).toBe(200);
+    const { entries } = await stored(p.idNumber);
+    expect(entries.map((e) => [e.action, e.reason])).toEqual([
+      ['account.looked_up', 'in-person'],
+      ['account.lookup_refused', 'in-person:daily_cap'],
+      ['account.proven', 'in-person'],
     ]);
   });
 });

@@ -7,7 +7,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRuntime } from '../../../infra/local/runtime.js';
 import type { DemoCredentials } from '../../../infra/local/seed.js';
+import { buildDependencies } from '../../../functions/composition/dependencies.js';
 import { loadConfig } from '../../../shared/config.js';
+import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
+import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
+import { clerkToken } from '../../support/clerks.js';
 import {
   basicAuth,
   emulatorKms,
@@ -89,6 +93,18 @@ beforeAll(async () => {
     adminToken,
     issuerToken: await clientCredentialsToken(first, issuer, 'licences:issue'),
   };
+  // The demo clerk as a start before the counter's scope appointed them: `licences:issue` alone.
+  const deps = buildDependencies(first.config);
+  try {
+    const { clerk } = first.credentials;
+    const key = await personLookupKey(deps.lookupMac, parseIdNumber(clerk.idNumber, new Date()));
+    const standing = (await deps.entities.findAppointment(clerk.creditCode, key))!;
+    expect(standing.scope).toContain('accounts:prove-in-person');
+    await deps.entities.saveAppointment({ ...standing, scope: ['licences:issue'] });
+  } finally {
+    deps.doc.destroy();
+    deps.kms.destroy();
+  }
 
   await restart(new URL(first.baseUrl).port);
 });
@@ -170,5 +186,16 @@ describe('after a restart on another port', () => {
 
     const fresh = await clientCredentialsToken(moved, admin, 'admin');
     expect((await postJson(moved, '/admin/issuers', fresh, issuerBody())).status).toBe(201);
+  });
+  it("gives the demo clerk the counter's scope, even over an appointment an earlier start made without it", async () => {
+    const current = runtime!;
+    const { clerk, citizen } = current.credentials;
+    const { token } = await clerkToken(current, clerk);
+    const found = await postJson(current, '/counter/accounts/lookup', token, {
+      idNumber: citizen.idNumber,
+      name: citizen.name,
+    });
+    expect(found.status, await found.clone().text()).toBe(200);
+    expect(await found.json()).toMatchObject({ name: citizen.name, assurance: 'in-person-verified' });
   });
 });

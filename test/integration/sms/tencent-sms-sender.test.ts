@@ -12,6 +12,7 @@ import {
 import { loadConfig } from '../../../shared/config.js';
 import { DependencyError } from '../../../shared/errors.js';
 import { smsCodeMessage } from '../../../shared/identity/sms-codes.js';
+import { securityNoticeMessage } from '../../../shared/identity/security-notices.js';
 import {
   jsonAnswer,
   startFakeHttpServer,
@@ -125,6 +126,7 @@ function adapter(
     timeoutMs?: number;
     source?: TencentCredentialSource;
     endpoint?: string;
+    noticeTemplateId?: string;
   } = {},
 ) {
   return new TencentSmsSender(
@@ -133,7 +135,10 @@ function adapter(
       region: settings.region,
       sdkAppId: settings.sdkAppId,
       signName: settings.signName,
-      templateIds: { 'one-time-code': settings.templateId },
+      templateIds: {
+        'one-time-code': settings.templateId,
+        ...(options.noticeTemplateId !== undefined && { 'security-notice': options.noticeTemplateId }),
+      },
       timeoutMs: options.timeoutMs ?? 3_000,
     },
     options.source ?? countingCredentials(),
@@ -342,6 +347,29 @@ describe('SMS_SENDER=tencent: the Tencent Cloud SMS adapter', () => {
     ).rejects.toMatchObject({
       code: 'sms_not_sent',
     });
+    expect(tencent.received).toEqual([]);
+    expect(source.reads).toBe(0);
+  });
+
+  it('sends a security notice as its own approved template: the time and the event, no number in them', async () => {
+    tencent.answer(sendStatus('Ok'));
+    await adapter({ noticeTemplateId: '2101235' }).send(
+      securityNoticeMessage(phone, 'passkey.enrolled', '2026-12-07T09:05:00Z'),
+    );
+    expect(JSON.parse(tencent.received[0]!.body)).toEqual({
+      PhoneNumberSet: [phone],
+      SmsSdkAppId: settings.sdkAppId,
+      SignName: settings.signName,
+      TemplateId: '2101235',
+      TemplateParamSet: ['2026-12-07 17:05', '添加了通行密钥'],
+    });
+  });
+
+  it('refuses a security notice before its template is approved (no id), its own code, sending nothing', async () => {
+    const source = countingCredentials();
+    await expect(
+      adapter({ source }).send(securityNoticeMessage(phone, 'passkey.removed', '2026-12-07T09:05:00Z')),
+    ).rejects.toMatchObject({ code: 'sms_template_missing' });
     expect(tencent.received).toEqual([]);
     expect(source.reads).toBe(0);
   });

@@ -2,7 +2,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { operationsFilterPatterns } from '../../../infra/constructs/operations-alarms.js';
-import { logger } from '../../../shared/logger.js';
+import { logger, setServiceLogLevel } from '../../../shared/logger.js';
 import type { AuditCheckResult } from '../../../shared/supervision/audit-chain-check.js';
 import { postJson, scanItems } from '../../support/http-api.js';
 import { filterPatternMatches, loggedLines } from '../../support/logged-lines.js';
@@ -21,7 +21,7 @@ const today = new Date().toISOString().slice(0, 10);
 /** Runs the scheduled check with its log lines captured (the runtime's tests log nothing otherwise). */
 async function scheduledCheck(): Promise<{ result: AuditCheckResult; lines: string[] }> {
   const level = logger.getLevelName();
-  logger.setLogLevel('INFO');
+  setServiceLogLevel('INFO');
   let result: AuditCheckResult | undefined;
   try {
     const lines = await loggedLines(async () => {
@@ -29,7 +29,7 @@ async function scheduledCheck(): Promise<{ result: AuditCheckResult; lines: stri
     });
     return { result: result!, lines: lines.filter((line) => line.includes('audit chains')) };
   } finally {
-    logger.setLogLevel(level);
+    setServiceLogLevel(level);
   }
 }
 
@@ -87,5 +87,30 @@ describe('the scheduled audit-chain check', () => {
     );
     // Chain ids and seqs only: nothing of the entry's content reaches the log.
     expect(lines[0]).not.toContain('someone-else');
+    await deps.doc.send(new PutCommand({ TableName: deps.config.auditTableName, Item: issued }));
+  });
+
+  it('reports a licence entry taken off its licence’s list (its index keys removed), its chain intact', async () => {
+    const issued = (await scanItems(`audit#${today}#`)).find((item) => item.action === 'licence.issued')!;
+    const deps = dependencies();
+    const { gsi1pk: _pk, gsi1sk: _sk, ...offTheList } = issued;
+    await deps.doc.send(new PutCommand({ TableName: deps.config.auditTableName, Item: offTheList }));
+    try {
+      const { result, lines } = await scheduledCheck();
+      expect(result.ok).toBe(false);
+      expect(result.faults).toEqual([
+        {
+          chain: issued.chain,
+          seq: issued.seq,
+          problem: expect.stringContaining("missing from the licence's list (the stored item shows"),
+        },
+      ]);
+      expect(
+        filterPatternMatches(operationsFilterPatterns.auditChainsBroken.logPatternString, lines[0]!),
+      ).toBe(true);
+    } finally {
+      await deps.doc.send(new PutCommand({ TableName: deps.config.auditTableName, Item: issued }));
+    }
+    expect((await scheduledCheck()).result.ok).toBe(true);
   });
 });

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/audit.js';
 import { operationsFilterPatterns } from '../../../infra/constructs/operations-alarms.js';
-import { logger } from '../../../shared/logger.js';
+import { logger, setServiceLogLevel } from '../../../shared/logger.js';
 import { verifyAuditTrail } from '../../../shared/supervision/audit-chain-verify.js';
 import { postJson } from '../../support/http-api.js';
 import { filterPatternMatches, loggedLines } from '../../support/logged-lines.js';
@@ -137,7 +137,7 @@ describe('POST /supervision/audit/checkpoints for a day after today (security re
 describe('the daily scheduled checkpoint', () => {
   it('logs `audit checkpoint signed`, the line the stack counts (no such line for 25 hours alarms, R24 M1)', async () => {
     const level = logger.getLevelName();
-    logger.setLogLevel('INFO');
+    setServiceLogLevel('INFO');
     try {
       const lines = await loggedLines(async () => {
         await handler({ 'detail-type': 'Scheduled Event' });
@@ -148,7 +148,7 @@ describe('the daily scheduled checkpoint', () => {
       expect(counted).toHaveLength(1);
       expect(JSON.parse(counted[0]!)).toMatchObject({ at: expect.any(String), chains: expect.any(Number) });
     } finally {
-      logger.setLogLevel(level);
+      setServiceLogLevel(level);
     }
   });
 });

@@ -2,7 +2,7 @@ import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } 
 import { describe, expect, it } from 'vitest';
 import { DynamoAuditChainStore } from '../../../shared/adapters/dynamo/audit-chain-store.js';
 import { DynamoAuditTrail, DynamoLicenceAuditPages } from '../../../shared/adapters/dynamo/audit-trail.js';
-import { keys } from '../../../shared/adapters/dynamo/keys.js';
+import { indexKeys, keys } from '../../../shared/adapters/dynamo/keys.js';
 import type { AuditEntry } from '../../../shared/audit/audit-trail.js';
 import { ConflictError } from '../../../shared/errors.js';
 import { checkTrail, link } from '../../../shared/supervision/audit-chain.js';
@@ -101,8 +101,10 @@ describe('a closed day: entries appended to its chains after the closing checkpo
         TableName: w.tableName,
         Item: {
           ...keys.auditChained('2026-03-01', shard, chain.slice(11), forged.seq),
-          gsi1pk: `audit-licence#lic-a`,
-          gsi1sk: `2026-03-01T12:00:00.000Z#x_${forged.seq}`,
+          // Filed on the licence's list at its own place, as the writer files one (else the daily check
+          // also names it off its list).
+          gsi1pk: indexKeys.auditLicence('lic-a'),
+          gsi1sk: indexKeys.auditChainedPosition(forged.at, chain.slice(11), forged.seq),
           ...forged,
         },
       }),

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../../infra/local/demo-data.js';
 import { agencyHeadToken, appointClerk, clerkConsole } from '../../support/clerks.js';
-import { postJson } from '../../support/http-api.js';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { buildDependencies } from '../../../functions/composition/dependencies.js';
+import { counterClerkDailyCaps } from '../../../shared/config.js';
+import { postJson, scanItems } from '../../support/http-api.js';
 import { outbox } from '../../support/in-memory-sms.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import type { UserAgent } from '../../support/user-agent.js';
@@ -11,6 +14,13 @@ import type { UserAgent } from '../../support/user-agent.js';
  * with `accounts:prove-in-person` finds a person's account by ID number and name, sees it masked, and
  * proves them in person with a new proven phone; each refusal named by its field, in Chinese or English.
  */
+/** The `<input>` element whose id is `id`, as served. */
+function inputOf(page: string, id: string): string {
+  const found = new RegExp(`<input\\s[^>]*\\bid="${id}"[^>]*>`, 's').exec(page);
+  expect(found, id).not.toBeNull();
+  return found![0];
+}
+
 describe('the counter page of the issuer console', () => {
   let runtime: TestRuntime;
   let counter: UserAgent;
@@ -51,7 +61,17 @@ describe('the counter page of the issuer console', () => {
       form: { step: 'find', idNumber: person.idNumber, name: '别人' },
     });
     expect(wrongName.status).toBe(400);
-    expect(await wrongName.text()).toContain('姓名：与人口库中该身份证号的姓名不符。');
+    const wrongNamePage = await wrongName.text();
+    expect(wrongNamePage).toContain('姓名：与人口库中该身份证号的姓名不符。');
+    // The kit's labelled input, as the other pages' (labelledInput): the error between the label and the
+    // input, which it describes; the name kept, and marked required.
+    const nameField = inputOf(wrongNamePage, 'name');
+    expect(nameField).toMatch(/aria-describedby="name-error"/);
+    expect(nameField).toMatch(/aria-invalid="true"/);
+    expect(nameField).toMatch(/value="别人"/);
+    expect(nameField).toMatch(/\brequired\b/);
+    expect(wrongNamePage.indexOf('id="name-error"')).toBeLessThan(wrongNamePage.indexOf('id="name"'));
+    expect(inputOf(wrongNamePage, 'idNumber')).not.toMatch(/aria-invalid/);
     const badNumber = await counter.request('/console/counter', {
       form: { step: 'find', idNumber: '110105199003071238', name: person.name },
     });
@@ -65,6 +85,11 @@ describe('the counter page of the issuer console', () => {
     const shown = await found.text();
     expect(shown).toMatch(new RegExp(`id="counter-masked">${masked.replace(/\*/g, '\\*')}<`));
     expect(shown).toContain('二级');
+    // The optional fields' hints describe them (before, a paragraph under the input no reader tied to it).
+    expect(inputOf(shown, 'phone')).toMatch(/aria-describedby="phone-hint"/);
+    expect(inputOf(shown, 'phone')).not.toMatch(/\brequired\b/);
+    expect(inputOf(shown, 'password')).toMatch(/aria-describedby="password-hint"/);
+    expect(inputOf(shown, 'password')).toMatch(/type="password"/);
 
     // Not ticked: the box is named; the password not typed and no new phone: the choice is named.
     const unticked = await counter.request('/console/counter', {
@@ -120,5 +145,44 @@ describe('the counter page of the issuer console', () => {
     const page = await refused.text();
     expect(page).toContain('<h1>Prove a person in person</h1>');
     expect(page).toContain('Your appointment does not include “Prove in person”');
+  });
+  it("tells a clerk at the day's cap to come back tomorrow, in their language (review R30 L1)", async () => {
+    const head = await agencyHeadToken(runtime);
+    const busy = (
+      await clerkConsole(
+        runtime,
+        await appointClerk(runtime, head, runtime.credentials.issuer.creditCode, registryPeople[18]!, [
+          'licences:issue',
+          'accounts:prove-in-person',
+        ]),
+      )
+    ).ua;
+    const find = { form: { step: 'find', idNumber: person.idNumber, name: person.name } };
+    const before = new Set((await scanItems('login-attempts#counter-day#lookups#')).map((i) => i.pk));
+    expect((await busy.request('/console/counter', find)).status).toBe(200);
+    // The clerk's day filled, as 300 lookups would.
+    const [day] = (await scanItems('login-attempts#counter-day#lookups#'))
+      .map((i) => i.pk)
+      .filter((pk) => !before.has(pk));
+    const deps = buildDependencies(runtime.config);
+    try {
+      await deps.doc.send(
+        new UpdateCommand({
+          TableName: runtime.config.tableName,
+          Key: { pk: day, sk: 'login-attempts' },
+          UpdateExpression: 'SET failures = :cap',
+          ExpressionAttributeValues: { ':cap': counterClerkDailyCaps.lookups },
+        }),
+      );
+    } finally {
+      deps.doc.destroy();
+      deps.kms.destroy();
+    }
+    const refused = await busy.request('/console/counter', find);
+    expect(refused.status).toBe(429);
+    expect(await refused.text()).toContain('您今日的当面核验已达上限');
+    const english = await busy.request('/console/counter?lang=en', find);
+    expect(english.status).toBe(429);
+    expect(await english.text()).toContain('You reached today’s limit at the counter');
   });
 });

@@ -23,6 +23,7 @@ import {
   TestClock,
 } from '../../support/in-memory-identity.js';
 import { InMemoryPasskeyStore } from '../../support/in-memory-passkeys.js';
+import { RecordedSecurityNotices } from '../../support/in-memory-sms.js';
 import { SoftwareAuthenticator } from '../../support/software-authenticator.js';
 
 const rp = relyingPartyOf('https://id.example.gov.cn');
@@ -63,6 +64,7 @@ describe('passkeys (use cases, with a software authenticator)', () => {
     lookupMac: typeof fakeMac;
     audit: InMemoryAudit;
     pendingAudit: InMemoryPasskeyStore['pendingAudit'];
+    securityNotices: RecordedSecurityNotices;
   };
   let authenticator: SoftwareAuthenticator;
 
@@ -91,6 +93,7 @@ describe('passkeys (use cases, with a software authenticator)', () => {
       lookupMac: fakeMac,
       audit: new InMemoryAudit(),
       pendingAudit: store.pendingAudit,
+      securityNotices: new RecordedSecurityNotices(),
     };
     authenticator = new SoftwareAuthenticator(rp.origin);
   });
@@ -317,6 +320,11 @@ describe('passkeys (use cases, with a software authenticator)', () => {
       expect(JSON.stringify(deps.audit.entries)).not.toContain('手机');
       // Written at once: no pending work left.
       expect(await store.pendingAudit.olderThan(new Date(clock.now() + 3_600_000), 10)).toEqual([]);
+      // And each owes its holder a security notice, recorded once.
+      expect(deps.securityNotices.owed.map(({ accountId, action }) => ({ accountId, action }))).toEqual([
+        { accountId: 'acc_owner', action: 'passkey.enrolled' },
+        { accountId: 'acc_owner', action: 'passkey.removed' },
+      ]);
     });
 
     it('writes no entry for a passkey that is not the person’s to remove', async () => {

@@ -1,4 +1,9 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { container } from '../../../functions/composition/dependencies.js';
+import { systemClock } from '../../../shared/clock.js';
+import { loadConfig } from '../../../shared/config.js';
+import { logger } from '../../../shared/logger.js';
+import { operationsFilterPatterns } from '../../../infra/constructs/operations-alarms.js';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { idNumberEncryptionContext, type PersonAccount } from '../../../shared/identity/person-account.js';
@@ -35,6 +40,20 @@ import type { StoredPasskey } from '../../../shared/identity/passkeys.js';
 import type { SmsJobDependencies } from '../../../shared/identity/sms-jobs.js';
 
 const phone = '+8613800138000';
+
+/**
+ * Runs `run` with the service's log level set as a function's composition sets it from `LOG_LEVEL` (a
+ * deployment's `logLevel`), then puts the level back.
+ */
+async function atLogLevel<T>(level: 'WARN' | 'ERROR', run: () => Promise<T>): Promise<T> {
+  const before = logger.getLevelName();
+  container(loadConfig({ LOG_LEVEL: level }), systemClock, {});
+  try {
+    return await run();
+  } finally {
+    container(loadConfig({ LOG_LEVEL: before }), systemClock, {});
+  }
+}
 
 function world() {
   const base = smsJobDependencies();
@@ -356,6 +375,16 @@ describe('proving level 3 by phone, and the real owner winning', () => {
     // The code that did go out still works: no unsent code replaced it.
     const outcome = await completePhoneProof(subject, earlier, {}, w.deps);
     expect(outcome).toMatchObject({ ok: true });
+  });
+
+  it('logs `sms not sent`, which Sms/NotSent counts, at LOG_LEVEL=ERROR too (SRE review R31 M2)', async () => {
+    const subject = { purpose: 'step-up' as const, lookupKey, phone };
+    w.deps.sms.send = () => Promise.reject(new DependencyError('refused', 'sms_not_sent'));
+    const lines = await atLogLevel('ERROR', () => loggedLines(() => requestAndSend(subject, source, w.deps)));
+    const notSent = lines.filter((line) => filterPatternMatches('{ $.message = "sms not sent" }', line));
+    expect(notSent.map((line) => JSON.parse(line))).toMatchObject([
+      { level: 'WARN', reason: 'sms_not_sent' },
+    ]);
   });
 
   it('gives up on a provider that never answers at the send’s deadline, well inside the function’s time', async () => {
@@ -699,6 +728,26 @@ describe('the daily ceiling on wrong codes per person and purpose', () => {
     w.clock.advanceSeconds(86_400);
     await sendSmsCode(subject, w.deps);
     expect(await checkSmsCode(subject, lastCode(), w.deps)).toEqual({ ok: true });
+  });
+
+  it('logs the checks at the ceiling, which its alarm counts, at LOG_LEVEL=WARN too (SRE review R31 M2)', async () => {
+    const codes = smsCodePolicy.personDailyFailureCap / smsCodePolicy.maxTries;
+    const lines = await atLogLevel('WARN', () =>
+      loggedLines(async () => {
+        for (let n = 0; n < codes; n++) {
+          await sendSmsCode(subject, w.deps);
+          for (let i = 0; i < smsCodePolicy.maxTries; i++)
+            await checkSmsCode(subject, wrongFor(lastCode()), w.deps);
+          w.clock.advanceSeconds(60);
+        }
+        await sendSmsCode(subject, w.deps);
+        await checkSmsCode(subject, lastCode(), w.deps);
+      }),
+    );
+    const atCeiling = lines.filter((line) =>
+      filterPatternMatches(operationsFilterPatterns.smsCheckCeiling.logPatternString, line),
+    );
+    expect(atCeiling.map((line) => JSON.parse(line).outcome)).toEqual(['filled', 'refused']);
   });
 
   it('lets parallel guesses have no more than the ceiling between them, a code stored or not', async () => {
