@@ -28,6 +28,7 @@ export async function handler(): Promise<AuditCheckResult> {
     config: {
       issuerUrl: deps.config.issuerUrl,
       auditHolderCommitmentsSince: deps.config.auditHolderCommitmentsSince,
+      auditAttributionSince: deps.config.auditAttributionSince,
     },
   });
   const { faults, ...counts } = result;

@@ -11,7 +11,7 @@ import {
   cookieSealer,
   webSessions,
   relayedAddresses,
-  audit,
+  auditOf,
   pageClientSecrets,
 } from './composition/factories.js';
 import { bulkReadEntry } from '../shared/licence/bulk-reads.js';
@@ -106,7 +106,7 @@ const dependencies = composition({
   cookieSealer,
   webSessions,
   relayedAddresses,
-  audit,
+  audit: auditOf('console'),
 });
 
 const secure = () => servedOverHttps(dependencies().config.issuerUrl);

@@ -2,6 +2,7 @@ import { leadingKeys as partitions } from '../shared/adapters/dynamo/keys.js';
 import { indexAttributes, type Projection } from '../shared/adapters/dynamo/projections.js';
 import type { IndexName } from '../shared/adapters/dynamo/table.js';
 import type { FunctionName } from './routes.js';
+import { auditWriters, type AuditWriterName } from '../shared/audit/audit-writers.js';
 
 /**
  * The item-level DynamoDB actions a function may be granted (the document client's commands). A
@@ -350,23 +351,30 @@ const accountAudit = [partitions.pendingAccountAudit];
  */
 const providerAudit = [partitions.pendingProviderAudit];
 /**
- * The audit puts of a licence change's pending work: its chained entry (`audit#`, a chain's registration
- * `audit-chain#` first) and, in the same TransactWriteItems, its key's mark (`audit-once#`), which makes a
- * second write of the entry a no-op (shared/adapters/dynamo/audit-trail.ts).
+ * The day partitions a writer of the audit trail puts its chains in: its own shards' alone
+ * (`audit#*#<shard>`, shared/audit/audit-writers.ts), with the chains' registry (`audit-chain#`). IAM
+ * bounds the partition, never what an entry says: so an entry is known to be the function's whose shard
+ * it is in, and one of an action that function never writes is flagged by the daily check and `npm run
+ * audit:verify` (review R31 M1: the anonymous `verify` could put a `licence.revoked`).
  */
-const pendingAuditWrites = [partitions.audit, partitions.auditChain, partitions.auditOnce];
+const chainWrites = (writer: AuditWriterName) => [
+  ...auditWriters[writer].shards.map((shard) => partitions.auditShard(shard)),
+  partitions.auditChain,
+];
+/**
+ * The audit puts of a licence change's pending work: its chained entry (in the writer's shards, a chain's
+ * registration `audit-chain#` first, {@link chainWrites}) and, in the same TransactWriteItems, its key's
+ * mark (`audit-once#`), which makes a second write of the entry a no-op
+ * (shared/adapters/dynamo/audit-trail.ts).
+ */
+const pendingAuditWrites = (writer: AuditWriterName) => [...chainWrites(writer), partitions.auditOnce];
 /**
  * {@link pendingAuditWrites} for the internet-facing `oidc`: the marks of its own entries alone (a
  * takeover's or a password reset's, `audit-once#phone-proof#`; a consent's,
  * `audit-once#authorization-granted#`), never another function's: a mark planted
  * under another change's key would have that entry taken as written and never written (review R26).
  */
-const providerAuditWrites = [
-  partitions.audit,
-  partitions.auditChain,
-  partitions.phoneProofOnce,
-  partitions.grantOnce,
-];
+const providerAuditWrites = [...chainWrites('oidc'), partitions.phoneProofOnce, partitions.grantOnce];
 
 /** What the provider stores under a grant and deletes with it (oidc-adapter.ts `GRANT_MODELS`). */
 const grantMembers = [
@@ -391,7 +399,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   health: {},
   catalogue: {},
   // The OpenID provider. Its storage adapter (shared/adapters/dynamo/oidc-adapter.ts) owns every `oidc#` item: gets,
-  // puts, updates (consume), deletes, batch-deletes a grant's tokens, batch-puts the grant, code and session a
+  // puts, updates (consume), deletes, deletes a grant's tokens (one DeleteItem each, in parallel), batch-puts the grant, code and session a
   // sign-in ends with (one BatchWriteItem before the answer), and queries gsi1 (sessions by uid,
   // device codes by user code) and gsi2 (tokens by grant). Its accounts directory
   // (shared/identity/accounts-directory.ts) checks passwords: login-attempt counters (get, conditional put,
@@ -403,11 +411,11 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // appointment reads (get), entities by representative (gsi1); it creates entity accounts (conditional put).
   // Step-up and password reset by SMS (shared/identity/phone-proof.ts): registry people (get), pending
   // codes (put, update a try, conditional delete), send limits on the login-attempt counters, the account
-  // (versioned put), and ending a person's sign-ins (gsi2 by person, then batch-deletes of `oidc#` items);
+  // (versioned put), and ending a person's sign-ins (gsi2 by person, then deletes of `oidc#` items);
   // a takeover by the real owner removes the squatted account's passkeys (gsi1, conditional delete); a
   // takeover and a password reset withdraw the account's consents to platforms as the wallet does, before
   // ending its sign-ins (grants by person (gsi2, get), their tokens
-  // batch-deleted, the grants' conditional deletes and each platform's withdrawal notice (put `notices`)
+  // deleted, the grants' conditional deletes and each platform's withdrawal notice (put `notices`)
   // in one transaction, the pairwise subject from the lookup key's salt); a takeover and a password reset
   // save their audit entries with the account's versioned put, in one transaction with the put of its
   // pending work (`pending-provider-audit#`, {@link providerAudit}), which is then released on a failure
@@ -537,7 +545,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
       partitionQueries: [partitions.peers],
     },
     // Audit entries written (issuer changes' once: {@link pendingAuditWrites}), and a licence's read (gsi1).
-    auditTable: { items: { PutItem: pendingAuditWrites }, queries: ['gsi1'] },
+    auditTable: { items: { PutItem: pendingAuditWrites('admin') }, queries: ['gsi1'] },
     // Client secrets on their own key (registration, rotation): never the lookup key, so a client
     // registered before that key is rotated (POST /admin/clients/{id}/secret), not shown.
     clientSecretMac: true,
@@ -575,14 +583,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
       queries: ['gsi1', 'gsi2'],
     },
     // Issuers' reads of licences, in their holders' usage records: the entries of one search written
-    // together (group commit, BatchWriteItem; shared/licence/issuer-reads.ts). A change's entries are
+    // together (group commit, one TransactWriteItems of conditional puts; shared/licence/issuer-reads.ts;
+    // never BatchWriteItem, whose deletes IAM cannot tell from its puts, R31 M1). A change's entries are
     // written once under their keys (a transaction's puts, {@link pendingAuditWrites}).
-    auditTable: {
-      items: {
-        PutItem: pendingAuditWrites,
-        BatchWriteItem: [partitions.audit, partitions.auditChain],
-      },
-    },
+    auditTable: { items: { PutItem: pendingAuditWrites('licences') } },
     // Bulk issuance: a job and its pages of licences (POST and GET /licences/batches…), and the issuer's
     // open jobs (the per-issuer cap: versioned put).
     batchTable: {
@@ -666,7 +670,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // live status (get), one audit entry (conditional put; a chain's first entry with its chain's registration,
   // `audit-chain#`, shared/adapters/dynamo/audit-trail.ts). Reads issued together (the token and the
   // licence) go as one BatchGetItem on the same keys (shared/adapters/dynamo/coalescing-reads.ts); entries
-  // of concurrent verifications as one BatchWriteItem (group commit). Signatures are checked locally:
+  // of concurrent verifications as one TransactWriteItems of conditional puts (group commit; never
+  // BatchWriteItem, which would let it delete entries, R31 M1). Signatures are checked locally:
   // issuer keys come from the issuer records, and for presentations the presentation keys' public keys from
   // KMS (GetPublicKey, once per container), the keys being retired included; for printable licences'
   // signatures the platform keys' too (those signed before the presentation key). It signs nothing.
@@ -683,12 +688,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
       // licence of ours once the container is warm.
       partitionQueries: [partitions.peers],
     },
-    auditTable: {
-      items: {
-        PutItem: [partitions.audit, partitions.auditChain],
-        BatchWriteItem: [partitions.audit, partitions.auditChain],
-      },
-    },
+    auditTable: { items: { PutItem: chainWrites('verify') } },
     platformKey: 'publicKey',
     previousPlatformKeys: true,
     presentationKey: 'publicKey',
@@ -710,7 +710,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // The usage record (GET /me/usage, shared/licence/usage.ts): the holder's audit entries (gsi2) and the
   // names of the clients in them (get `oidc#Client#`, granted with the access tokens).
   // Sharing (授权用证, shared/sharing/): a share is a provider grant, read by key (and listed per person
-  // through gsi2); withdrawing it deletes its codes and tokens in batches, then the grants (conditional
+  // through gsi2); withdrawing it deletes its codes and tokens (one DeleteItem each, in parallel), then the grants (conditional
   // deletes), the platform's withdrawal notice (a put in the `notices` partition) and the withdrawal's
   // audit entry saved as pending work that carries it (a conditional put in a `pending-audit#` shard,
   // never `pending-work#`: licences' pointers are not `me`'s, review M1) in one transaction; that pending
@@ -749,8 +749,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.oidcModel('Grant'),
           partitions.pendingAudit,
           ...closurePasswordCounters,
+          // A withdrawn share's codes and tokens, each by its own delete: never BatchWriteItem, whose puts
+          // IAM cannot tell from its deletes (a forged access token stored under these keys, R31 H1).
+          ...grantMembers,
         ],
-        BatchWriteItem: grantMembers,
       },
       queries: ['gsi1', 'gsi2'],
       partitionQueries: pendingAudit,
@@ -759,7 +761,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     // read (the holder's entries, gsi2; of one kind, gsi3, once the backfill's mark `audit-usage-index` is
     // there: get).
     auditTable: {
-      items: { GetItem: [partitions.auditUsageIndex], PutItem: pendingAuditWrites },
+      items: { GetItem: [partitions.auditUsageIndex], PutItem: pendingAuditWrites('me') },
       queries: ['gsi2', 'gsi3'],
     },
     // The security notice a passkey enrolled or removed owes its holder: a job of the SMS queue (read first,
@@ -790,7 +792,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // the person's daily ceiling on wrong codes (get, conditional put, update and delete to give a try back).
   // The account read and closed (shared/identity/close-account.ts): its passkeys (gsi1, conditional
   // delete), the appointments naming the person withdrawn (versioned put), every sign-in ended (gsi2 by
-  // person and by grant, then batch-deletes of the sessions, grants and what the grants hold), the
+  // person and by grant, then deletes of the sessions, grants and what the grants hold, one DeleteItem each), the
   // account and its claim deleted (one transaction of conditional deletes, with the put of the pending
   // work that carries its `account.closed` entry, {@link accountAudit}); the password
   // typed again to close it, under the sign-in's throttle (its pair and account counters: get, conditional put, update and
@@ -856,13 +858,16 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           ...closurePasswordCounters,
           partitions.loginAttemptsOf('appointment'),
           partitions.pendingAccountAudit,
+          // A closed account's sign-ins ended: its sessions, and its grants' codes and tokens, each by its
+          // own delete (never BatchWriteItem, which would let it put a forged token there too, R31 H1).
+          ...grantMembers,
+          partitions.oidcModel('Session'),
         ],
-        BatchWriteItem: [...grantMembers, partitions.oidcModel('Grant'), partitions.oidcModel('Session')],
       },
       queries: ['gsi1', 'gsi2'],
     },
     // Registrations' and agents' entries written once under their keys ({@link pendingAuditWrites}).
-    auditTable: { items: { PutItem: pendingAuditWrites } },
+    auditTable: { items: { PutItem: pendingAuditWrites('accounts') } },
     lookupMac: true,
     // A requested code's job; the security notice a proof at a counter owes (read first: written once).
     batchTable: { items: { GetItem: [partitions.smsJob], PutItem: [partitions.smsJob] } },
@@ -934,7 +939,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
         BatchGetItem: sessionBoundTokens,
         UpdateItem: [partitions.scanLogin],
       },
-      queries: ['gsi1'],
+      // A person of the first layout by id (its lookup key), nothing else of the index (R31 L3).
+      queries: [restricted('gsi1', 'accountById')],
     },
   },
   'demo-platform': { webMac: true },
@@ -944,7 +950,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   supervision: {
     table: {
       items: { GetItem: accessTokens, BatchGetItem: sessionBoundTokens, PutItem: dpopProofs },
-      queries: ['gsi1'],
+      // The counters and alerts as listed, nothing else of the index: no licence by holder, no entity's
+      // accounts, no passkey (R31 L3).
+      queries: [restricted('gsi1', 'statisticsCounters', 'alerts')],
     },
   },
   // The audit table stream's consumer (functions/supervision-events.ts): adds each batch's audit entries to the
@@ -987,7 +995,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
       queries: [restricted('gsi1', 'issuerById')],
     },
     // Audit entries written, each licence's once under its key ({@link pendingAuditWrites}).
-    auditTable: { items: { PutItem: pendingAuditWrites } },
+    auditTable: { items: { PutItem: pendingAuditWrites('batches') } },
     // The job and its chunks, in the batch table (the licences issued go to the service table, above); the
     // issuer's open jobs, whose slot a finished job gives back (versioned put).
     batchTable: {
@@ -1041,7 +1049,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
       },
     },
     // A security notice's entry, sent or failed (the phone masked).
-    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
+    auditTable: { items: { PutItem: chainWrites('sms-codes') } },
     lookupMac: true,
     smsJobs: 'open',
     sms: true,
@@ -1094,7 +1102,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
         ...providerAudit,
       ],
     },
-    auditTable: { items: { PutItem: pendingAuditWrites } },
+    auditTable: { items: { PutItem: pendingAuditWrites('pending-work-reconciler') } },
     // The security notices the pointers owe, as jobs of the SMS queue (read first: written once).
     batchTable: { items: { GetItem: [partitions.smsJob], PutItem: [partitions.smsJob] } },
   },
@@ -1109,7 +1117,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
         DeleteItem: [partitions.webSession],
       },
     },
-    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
+    auditTable: { items: { PutItem: chainWrites('console') } },
   },
 });
 

@@ -13,7 +13,7 @@ import {
   pendingWork,
   idempotency,
   statusLists,
-  groupCommitAudit,
+  groupCommitAuditOf,
   lookupMac,
   signerFor,
   fingerprint,
@@ -94,7 +94,7 @@ const dependencies = composition({
   idempotency,
   statusLists,
   // With group commit: the entries of one search's reads (shared/licence/issuer-reads.ts) go together.
-  audit: groupCommitAudit,
+  audit: groupCommitAuditOf('licences'),
   lookupMac,
   signerFor,
   fingerprint,

@@ -37,7 +37,7 @@ import {
   platformSubject,
   clientReader,
   platformConsents,
-  audit,
+  auditOf,
   providerAudit,
 } from './composition/factories.js';
 import { errorResult } from '../shared/http/api-handler.js';
@@ -106,7 +106,7 @@ const dependencies = composition({
   platformSubject,
   clientReader,
   platformConsents,
-  audit,
+  audit: auditOf('oidc'),
   // A takeover's or a password reset's audit entries saved until written: its own partition, no other
   // pending work.
   providerAudit,

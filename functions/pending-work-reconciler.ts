@@ -1,7 +1,7 @@
 import { composition } from './composition/dependencies.js';
 import {
   accountAudit,
-  audit,
+  auditOf,
   doc,
   operatorAudit,
   licences,
@@ -20,7 +20,7 @@ const dependencies = composition({
   doc,
   licences,
   statusLists,
-  audit,
+  audit: auditOf('pending-work-reconciler'),
   pendingWork,
   pendingAudit,
   operatorAudit,

@@ -13,7 +13,7 @@ import {
   smsCodes,
   smsJobs,
   smsJobSealer,
-  audit,
+  auditOf,
 } from './composition/factories.js';
 import { runSmsJob, smsJobIdPattern } from '../shared/identity/sms-jobs.js';
 import { runSecurityNotice, securityNoticeJobIdPattern } from '../shared/identity/security-notices.js';
@@ -33,7 +33,7 @@ const dependencies = composition({
   smsJobs,
   smsJobSealer,
   // A security notice's `account.security_notice_sent` or `_failed` entry (the phone masked).
-  audit,
+  audit: auditOf('sms-codes'),
 });
 
 /** A message of the SMS queue: the job to run (the pipe from the batch table's stream writes exactly this). */

@@ -7,7 +7,7 @@ import {
   dpopProofs,
   issuers,
   licences,
-  groupCommitAudit,
+  groupCommitAuditOf,
   platformSigner,
   platformPreviousSigners,
   presentationSigner,
@@ -37,7 +37,7 @@ const dependencies = composition({
   issuers,
   licences,
   // Entries of concurrent verifications written together, each answer released once its own is durable.
-  audit: groupCommitAudit,
+  audit: groupCommitAuditOf('verify'),
   // Public keys only: the platform's (printable licences signed before the presentation key) and the
   // presentation keys (presentations, and the holder's printable licences).
   platformSigner,

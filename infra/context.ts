@@ -120,6 +120,7 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
   const platformRsaKeys = context('platformRsaKeys');
   const presentationKeys = context('presentationKeys');
   const auditHolderCommitmentsSince = context('auditHolderCommitmentsSince');
+  const auditAttributionSince = context('auditAttributionSince');
   const auditKeys = context('auditKeys');
   const supervisionHistoryBefore = context('supervisionHistoryBefore');
   const missing = (value: unknown) => value === undefined || value === null || String(value).trim() === '';
@@ -263,6 +264,10 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
     // `-c auditHolderCommitmentsSince=2027-01-05`: audit entries from that day on must commit to their holder.
     ...(auditHolderCommitmentsSince !== undefined && {
       auditHolderCommitmentsSince: String(auditHolderCommitmentsSince),
+    }),
+    // `-c auditAttributionSince=2027-01-05`: chains from that day on are held to their writer's actions.
+    ...(auditAttributionSince !== undefined && {
+      auditAttributionSince: String(auditAttributionSince),
     }),
     // `-c supervisionHistoryBefore=2026-12-06T09:30:00Z` only while moving the audit trail (docs/supervision.md).
     ...(supervisionHistoryBefore !== undefined && {

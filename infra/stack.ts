@@ -318,6 +318,11 @@ export interface ElicenceStackProps
    */
   auditHolderCommitmentsSince?: string;
   /**
+   * The UTC day from which chains are held to their writer's actions by their shard (`AUDIT_ATTRIBUTION_SINCE`,
+   * security review R31 M1): the day after this release ran everywhere, if later than its default.
+   */
+  auditAttributionSince?: string;
+  /**
    * Only while moving the audit trail out of the service table (docs/supervision.md, "Moving the audit
    * trail"): the instant (ISO 8601 with offset, e.g. `2026-12-06T09:30:00Z`) of the deployment that created
    * the audit table, given as `SUPERVISION_HISTORY_BEFORE` to supervision-events alone, which then skips
@@ -425,6 +430,15 @@ export class ElicenceStack extends Stack {
     if (since !== undefined && (!/^\d{4}-\d{2}-\d{2}$/.test(since) || !isValidDay(since))) {
       throw new Error(
         `auditHolderCommitmentsSince must be a day as YYYY-MM-DD, got ${JSON.stringify(since)}`,
+      );
+    }
+    const attributionSince = props.auditAttributionSince;
+    if (
+      attributionSince !== undefined &&
+      (!/^\d{4}-\d{2}-\d{2}$/.test(attributionSince) || !isValidDay(attributionSince))
+    ) {
+      throw new Error(
+        `auditAttributionSince must be a day as YYYY-MM-DD, got ${JSON.stringify(attributionSince)}`,
       );
     }
     const historyBefore = props.supervisionHistoryBefore;
@@ -594,6 +608,7 @@ export class ElicenceStack extends Stack {
             (name === 'me' || name === 'audit') && {
               AUDIT_HOLDER_COMMITMENTS_SINCE: props.auditHolderCommitmentsSince,
             }),
+          ...(attributionSince && name === 'audit-check' && { AUDIT_ATTRIBUTION_SINCE: attributionSince }),
           ...(historyBefore &&
             name === 'supervision-events' && { SUPERVISION_HISTORY_BEFORE: historyBefore }),
           ...spec.environment,
@@ -603,7 +618,8 @@ export class ElicenceStack extends Stack {
         callsKms: Object.keys(kmsByKey).length > 0,
         // Audit entries, and the pending work of licence changes (functions/grants.ts): alarmed when unwritten.
         writesAfterChanges:
-          grants.auditTable?.items.PutItem?.includes(leadingKeys.audit) === true ||
+          // A writer of the trail is granted its own shards' day partitions (`audit#*#<shard>`, R31 M1).
+          grants.auditTable?.items.PutItem?.some((key) => key.startsWith(prefixes.audit)) === true ||
           grants.table?.items.DeleteItem?.includes(leadingKeys.pendingWork) === true,
         sendsSms: grants.sms === true && sms.provider === 'sns',
         readsStream: grants.auditStream === true,

@@ -41,6 +41,7 @@ const usage = `npm run audit:verify -- [options]
                           the instant the audit key took over, from the operator's deploy record: a
                           checkpoint signed with a platform key is accepted only before it (or as archived
                           by a run that accepted it so); nothing the service lists dates it
+  --attribution-since <YYYY-MM-DD>  the day writers' own audit shards were deployed (default: its release)
   --skip-licence-lists    do not read each licence's list (from its first page; a licence with a long trail
                           before the days costs a request per 1000 of its entries); the service's own
                           finding that an entry is off its list is still reported
@@ -62,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
       'chains-since': { type: 'string' },
       archive: { type: 'string' },
       'platform-checkpoints-until': { type: 'string' },
+      'attribution-since': { type: 'string' },
       'skip-licence-lists': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -115,6 +117,7 @@ async function main(argv: string[]): Promise<number> {
       ...(values['platform-checkpoints-until']
         ? { platformCheckpointsUntil: values['platform-checkpoints-until'] }
         : {}),
+      ...(values['attribution-since'] ? { attributionSince: values['attribution-since'] } : {}),
     });
   } catch (error) {
     console.error(`audit:verify: ${(error as Error).message}`);

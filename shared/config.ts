@@ -28,6 +28,12 @@ export function isHttpsOrLoopback(url: URL): boolean {
  * The UTC day holder commitments were released (security review L2): entries dated on or after it must
  * carry one unless `AUDIT_HOLDER_COMMITMENTS_SINCE` says a later day (M2b: unset must not mean "never").
  */
+/**
+ * The day each writer of the audit trail got shards of its own (security review R31 M1,
+ * shared/audit/audit-writers.ts): chains of that day on are held to their writer's actions.
+ */
+export const auditAttributionReleased = '2026-12-08';
+
 export const holderCommitmentsReleased = '2026-12-06';
 
 /**
@@ -193,6 +199,11 @@ const schema = z
     // were released; an operator whose stack still ran older code after that day sets the day after the
     // release ran everywhere (in AWS `-c auditHolderCommitmentsSince=YYYY-MM-DD`).
     AUDIT_HOLDER_COMMITMENTS_SINCE: z.iso.date().default(holderCommitmentsReleased),
+    // The UTC day from which every chain is held to its writer's actions by its shard (security review
+    // R31 M1, shared/audit/audit-writers.ts). By default the day writers' shards were released; a stack
+    // that ran older code after that day sets the day after the release ran everywhere (in AWS
+    // `-c auditAttributionSince=YYYY-MM-DD`).
+    AUDIT_ATTRIBUTION_SINCE: z.iso.date().default(auditAttributionReleased),
     // Only while the audit trail is moved into the audit table (docs/supervision.md): the instant of the
     // deployment that created it. Entries dated (and chained) before it reaching the audit table's stream
     // are copies of history, not counted again. Unset (the default, and after the move): nothing is skipped.
@@ -459,6 +470,12 @@ export interface Config {
    */
   readonly auditHolderCommitmentsSince: string;
   /**
+   * The UTC day (`AUDIT_ATTRIBUTION_SINCE`, `YYYY-MM-DD`, by default {@link auditAttributionReleased}) from which a chain's entries are held to the actions of the function
+   * whose shard it is in: one outside them is a fault of the daily check (R31 M1). A stack that ran older
+   * code after the release day sets a later day: the day after the release ran everywhere.
+   */
+  readonly auditAttributionSince: string;
+  /**
    * The cut-over of a move of the audit trail (`SUPERVISION_HISTORY_BEFORE`, an ISO instant, unset by
    * default): supervision-events skips entries dated and chained before it as copies of history, for 7
    * days after the instant only (then it is ignored, with a warning per batch).
@@ -642,6 +659,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auditCheckpointIntervalSeconds: e.AUDIT_CHECKPOINT_INTERVAL_SECONDS,
     pendingWorkAgeSeconds: e.PENDING_WORK_AGE_SECONDS,
     auditHolderCommitmentsSince: e.AUDIT_HOLDER_COMMITMENTS_SINCE,
+    auditAttributionSince: e.AUDIT_ATTRIBUTION_SINCE,
     supervisionHistoryBefore: e.SUPERVISION_HISTORY_BEFORE,
     snsEndpoint: e.AWS_ENDPOINT_URL_SNS ?? e.AWS_ENDPOINT_URL,
     smsSenderId: e.SMS_SENDER_ID,

@@ -34,12 +34,14 @@ export function container<K extends Buildable>(
 
 /** Every dependency, each from its factory: for the local runtime's operator, tests and benchmarks. */
 export function buildDependencies(config: Config, clock: Clock = systemClock): Dependencies {
-  // The variants (the page functions' `secrets`, /verify's `doc` and `audit`) are no dependencies of their own.
+  // The variants (the page functions' `secrets`, /verify's `doc`) are no dependencies of their own.
   const {
     pageClientSecrets: _pageVariant,
     registrationSecrets: _registrationVariant,
     coalescingDoc: _coalescing,
-    groupCommitAudit: _groupCommit,
+    // Makers of a function's own trail (its shards, its actions), no dependency themselves.
+    auditOf: _auditOf,
+    groupCommitAuditOf: _groupCommitAuditOf,
     ...every
   } = factories;
   return container(config, clock, every);

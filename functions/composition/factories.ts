@@ -97,6 +97,7 @@ import { CookieSealer } from '../../shared/web/kit/sealed-cookie.js';
 import type { PlatformConsents } from '../../shared/identity/sign-in-revocation.js';
 import { withdrawEveryAuthorization } from '../../shared/sharing/authorizations.js';
 import type { Needs } from './needs.js';
+import { auditWriters, type AuditWriterName } from '../../shared/audit/audit-writers.js';
 
 /*
  * One factory per dependency (of `Dependencies`, and named after it), each a top-level binding that names
@@ -269,8 +270,16 @@ export const accountAudit = (c: Needs<'doc'>) => dynamoAccountAudit(c.doc);
 export const providerAudit = (c: Needs<'doc'>) => dynamoProviderAudit(c.doc);
 export const idempotency = (c: Needs<'doc'>) => dynamoIdempotencyStore(c.doc, c.clock);
 export const audit = (c: Needs<'doc'>) => dynamoAuditTrail(c.doc, c.clock);
-/** `audit` with group commit (`POST /verify`): concurrent entries written together, each awaited. */
-export const groupCommitAudit = (c: Needs<'doc'>) => dynamoGroupCommitAuditTrail(c.doc, c.clock);
+/**
+ * The audit trail of the function `name`: its chains in its own shards, its actions alone
+ * (shared/audit/audit-writers.ts, R31 M1). Each function writing the trail composes this, never `audit`
+ * (the operator's, any shard).
+ */
+export const auditOf = (name: AuditWriterName) => (c: Needs<'doc'>) =>
+  dynamoAuditTrail(c.doc, c.clock, { name, ...auditWriters[name] });
+/** {@link auditOf} with group commit (`verify`, `licences`): concurrent entries written together, each awaited. */
+export const groupCommitAuditOf = (name: AuditWriterName) => (c: Needs<'doc'>) =>
+  dynamoGroupCommitAuditTrail(c.doc, c.clock, { name, ...auditWriters[name] });
 export const clients = (c: Needs<'adapter' | 'doc'>) => dynamoClientStore(c.adapter, c.doc);
 export const usage = (c: Needs<'doc'>) => dynamoUsageRecord(c.doc);
 export const auditPages = (c: Needs<'doc'>) => dynamoLicenceAuditPages(c.doc);

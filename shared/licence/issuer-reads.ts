@@ -29,7 +29,7 @@ export interface IssuerReader {
 
 /**
  * Records `licences` as read by `by`, one entry each, all recorded at once: on an audit trail with group
- * commit (the licences function's) they go as BatchWriteItems of up to 25, so that a search answering 100
+ * commit (the licences function's) they go as TransactWriteItems of up to 25 puts, so that a search answering 100
  * licences costs 4 writes, not 100. Resolves once every entry is written; a read that could not be recorded
  * is not answered (the caller awaits this before it answers).
  *

@@ -4,6 +4,7 @@ import { forSupervisor, checkTrail, type ChainFault, type ChainHead } from './au
 import type { AuditChainStore } from './audit-chain-store.js';
 import { offListFault, unsignedDays } from './audit-chain-verify.js';
 import { daysFrom, storedCheckpoints } from './checkpoints.js';
+import { misattributedEntries } from '../audit/audit-writers.js';
 
 /**
  * The lines the scheduled check logs, one per run: the stack counts each (metric filters on the
@@ -24,7 +25,12 @@ export interface AuditCheckDependencies {
   auditSigner: Signer;
   auditPreviousSigners: ReadonlyArray<Signer & { keyId?: string }>;
   clock: Clock;
-  config: { issuerUrl: string; auditHolderCommitmentsSince: string | undefined };
+  config: {
+    issuerUrl: string;
+    auditHolderCommitmentsSince: string | undefined;
+    /** From which day chains are held to their writer's actions (shared/audit/audit-writers.ts). */
+    auditAttributionSince?: string | undefined;
+  };
 }
 
 export interface AuditCheckResult {
@@ -52,6 +58,8 @@ export interface AuditCheckResult {
  *    checked);
  * 3a. every licence entry on its licence's list at its place (the store's `listed`, from the item's own
  *    index keys: an entry taken off its list leaves its chain intact);
+ * 3b. every entry of a chain of `auditAttributionSince` or later held to the actions of the function
+ *    whose shard its chain is in, and every entry to its chain's shard (shared/audit/audit-writers.ts);
  * 4. every chain recomputed, every signed head reached, every chain of a closed day named by the
  *    checkpoint that closed it and ending at the head it signs (`checkTrail`); a past day (yesterday, once
  *    `closingMarginMs` past its end) with chained entries, or named by a checkpoint, closed by a verified
@@ -93,6 +101,9 @@ export async function checkAuditChains(
   const entries: object[] = [];
   /** Licence entries not on their licence's list (their index keys changed), which no hash shows. */
   const unlisted: ChainFault[] = [];
+  // 3b. Each entry held to the actions of the function whose shard it is in, and to its chain's shard
+  // (R31 M1: IAM bounds a writer by partition alone, never by what an entry says).
+  const attribution: ChainFault[] = [];
   let cursor: string | undefined;
   do {
     const page = await deps.auditChains.entries({
@@ -108,6 +119,12 @@ export async function checkAuditChains(
       }
     });
     entries.push(...answered);
+    attribution.push(
+      ...misattributedEntries(page.items, {
+        ...(deps.config.auditAttributionSince ? { since: deps.config.auditAttributionSince } : {}),
+        ...(page.shards ? { shards: page.shards } : {}),
+      }),
+    );
     cursor = page.cursor;
   } while (cursor);
 
@@ -116,6 +133,7 @@ export async function checkAuditChains(
   const check = checkTrail(entries, heads, { from, to }, { closing: checkpoints });
   faults.push(
     ...check.faults,
+    ...attribution,
     ...unsignedDays(entries as Record<string, unknown>[], checkpoints, { now, days: [...asked] }),
     ...unlisted,
   );

@@ -47,6 +47,11 @@ export interface AuditPage {
    * an entry taken off its list (its index keys removed or changed), which no hash shows.
    */
   listed: Array<boolean | null>;
+  /**
+   * One per item, in order, when the store knows it: the shard of the day partition it was read from
+   * (`misattributedEntries` of shared/audit/audit-writers.ts holds it to its chain's shard, R31 M1).
+   */
+  shards?: Array<number | null>;
   /** Opaque; absent on the last page. */
   cursor?: string;
 }

@@ -7,6 +7,7 @@ import {
   type JWTPayload,
 } from 'jose';
 import { checkTrail, closesDay, closingTime, type ChainFault, type ChainHead } from './audit-chain.js';
+import { misattributedEntries } from '../audit/audit-writers.js';
 import { checkpointTokenType, daysFrom, signedHeads, type VerifiedCheckpoint } from './checkpoints.js';
 
 export type { VerifiedCheckpoint } from './checkpoints.js';
@@ -72,6 +73,11 @@ export interface AuditVerifyOptions {
    * entries of its own page's stretch, passes `false`.
    */
   listFindings?: boolean;
+  /**
+   * The UTC day from which chains are held to the actions of the function whose shard they are in
+   * (shared/audit/audit-writers.ts, R31 M1). Default: `auditAttributionSince` there, the day it was released.
+   */
+  attributionSince?: string;
   /**
    * Epoch milliseconds: the verifier's time, which says which days are past (each needs a closing
    * checkpoint, `unsignedDays`). Default: the clock of the machine running it.
@@ -454,6 +460,10 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
   check.faults.push(...unlisted, ...listFaults);
   check.faults.push(...refusedCheckpoint);
   check.faults.push(...archiveFaults, ...keyFaults);
+  // Each chain's entries held to the actions of the function whose shard it is in (R31 M1).
+  check.faults.push(
+    ...misattributedEntries(entries, options.attributionSince ? { since: options.attributionSince } : {}),
+  );
   // Heads kept before and not read this time stay as they were (checked when next read).
   const kept = new Map<string, ArchivedCheckpoint>();
   for (const one of [...(options.archive ?? []), ...(listed as ArchivedCheckpoint[])]) {

@@ -14,6 +14,7 @@ import { requireBanner } from '../../infra/bundling.js';
 import { addComplianceChecks, ElicenceStack, type ElicenceStackProps } from '../../infra/stack.js';
 import { idNumberEncryptionContext, phoneEncryptionContext } from '../../shared/identity/person-account.js';
 import { auditTable, table } from '../../shared/adapters/dynamo/table.js';
+import { projections } from '../../shared/adapters/dynamo/projections.js';
 
 import type { Json, Statement } from '../support/iam-statement.js';
 import { liveAliases, liveArnOf, liveNameOf } from '../support/live-aliases.js';
@@ -1282,13 +1283,14 @@ describe('ElicenceStack', () => {
         // Reads issued together go as one BatchGetItem; it writes here only the mark of a DPoP proof it
         // accepted (its audit entries go to the audit table, below).
         verify: { items: [get, batchGet, put], queries: ['gsi1'] },
-        // Sharing (授权用证): lists a person's grants (gsi2), withdraws one with its tokens (batch delete);
+        // Sharing (授权用证): lists a person's grants (gsi2), withdraws one with its tokens (one delete
+        // each, never BatchWriteItem, whose puts IAM cannot tell from its deletes: R31 H1);
         // the withdrawal's audit entry saved as pending work, claimed (update) and removed once written.
-        me: { items: [get, batchGet, put, update, del, batchWrite], queries: ['gsi1', 'gsi2'] },
+        me: { items: [get, batchGet, put, update, del], queries: ['gsi1', 'gsi2'] },
         // Registration by SMS code: pending codes (get, delete; a try on its own counter: update) and the
         // send limits; closing
-        // an account ends its sign-ins (batch delete).
-        accounts: { items: [get, batchGet, put, update, del, batchWrite], queries: ['gsi1', 'gsi2'] },
+        // an account ends its sign-ins (one delete each, never BatchWriteItem: R31 H1).
+        accounts: { items: [get, batchGet, put, update, del], queries: ['gsi1', 'gsi2'] },
         // The registries and a reset's account (get), the code stored once sent (put), in a transaction
         // with a check of the last used code's request time (condition check).
         // And a security notice counted on its account's day, given back when not sent (update, delete).
@@ -1481,6 +1483,18 @@ describe('ElicenceStack', () => {
         'supervision-events': [
           { index: 'gsi1', attributes: [...keys('gsi1'), 'day', 'issuerId', 'licenceType', 'issued'] },
         ],
+        // The supervisor's API: the counters and alerts as listed (R31 L3).
+        supervision: [
+          {
+            index: 'gsi1',
+            attributes: [
+              ...new Set([...keys('gsi1'), ...projections.statisticsCounters, ...projections.alerts]),
+            ],
+          },
+        ],
+        // The wallet: a person of the first layout by id, its lookup key alone (R31 L3; it read every
+        // attribute of gsi1 before).
+        wallet: [{ index: 'gsi1', attributes: [...keys('gsi1'), 'lookupKey'] }],
       };
       for (const name of functionNames) {
         const queries = indexQueries(name);
@@ -1498,7 +1512,10 @@ describe('ElicenceStack', () => {
         ...['holder', 'fields', 'credential', 'history', 'payload', 'lookupKey', 'personLookupKey'],
         ...['masked', 'passwordHash', 'idNumberEncrypted', 'phone', 'provenPhone', 'clientId'],
       ];
-      const lists = Object.values(restricted).flat() as Array<{ index: string; attributes: string[] }>;
+      // (The wallet's list names the lookup key of an account of the first layout: what it reads of it,
+      // the whole index before; the anonymous functions' lists name none.)
+      const { wallet: _wallet, ...others } = restricted;
+      const lists = Object.values(others).flat() as Array<{ index: string; attributes: string[] }>;
       for (const { index, attributes } of lists) {
         for (const attribute of sensitive) expect(attributes).not.toContain(attribute);
         if (index === 'gsi1') expect(attributes).not.toContain('name');
@@ -1511,20 +1528,21 @@ describe('ElicenceStack', () => {
         roleStatements(name).filter((s) =>
           JSON.stringify(s.Resource ?? '').includes(`"${logicalId(stack.auditTrail.table)}"`),
         );
-      const [put, get, batchWrite] = ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:BatchWriteItem'];
+      const [put, get] = ['dynamodb:PutItem', 'dynamodb:GetItem'];
       const writer = { items: [put], queries: [] as string[] };
       const expected: Partial<Record<FunctionName, { items: string[]; queries: string[] }>> = {
         oidc: writer,
         // A licence's entries (GET /admin/audit).
         admin: { items: [put], queries: ['gsi1'] },
-        // Issuers' reads in their holders' usage records: a search's entries together (group commit). A
-        // change's pending entries are written once under their keys (a transaction's puts): no look-up.
-        licences: { items: [put, batchWrite], queries: [] },
+        // Issuers' reads in their holders' usage records: a search's entries together (group commit, a
+        // transaction's puts: never BatchWriteItem, which could delete entries, R31 M1). A change's pending
+        // entries are written once under their keys (a transaction's puts): no look-up.
+        licences: { items: [put], queries: [] },
         batches: { items: [put], queries: [] },
         // The reconciler of pending work: the same, for every change left unfinished (licences', withdrawals').
         'pending-work-reconciler': { items: [put], queries: [] },
-        // Concurrent verifications' entries as one BatchWriteItem (group commit).
-        verify: { items: [put, batchWrite], queries: [] },
+        // Concurrent verifications' entries as one transaction of puts (group commit; no BatchWriteItem).
+        verify: { items: [put], queries: [] },
         // The usage record: the holder's entries (gsi2), of one kind (gsi3) once the backfill's mark is
         // there (get).
         me: { items: [get, put], queries: ['gsi2', 'gsi3'] },
@@ -1704,9 +1722,10 @@ describe('ElicenceStack', () => {
       // The internet-facing provider marks its own entries written once (a phone proof's, a consent's), no
       // other function's: a mark planted under another change's key would keep that entry from being
       // written (R26).
+      // Its chains in its own shard alone (R31 M1: shared/audit/audit-writers.ts).
       expect(leadingKeyGrants('oidc', stack.auditTrail.table)).toEqual({
         'dynamodb:PutItem': [
-          'audit#*',
+          'audit#*#11',
           'audit-chain#*',
           'audit-once#phone-proof#*',
           'audit-once#authorization-granted#*',
@@ -1741,9 +1760,24 @@ describe('ElicenceStack', () => {
       // an account ends every sign-in of it.
       expect(writers('oidc#')).toEqual(['oidc', 'admin', 'me', 'accounts']);
       expect(functionGrants.me.table?.items.PutItem?.filter((k) => k.startsWith('oidc#'))).toEqual([]);
+      // Each by its own DeleteItem, never a BatchWriteItem (which would let it put there too, R31 H1).
       expect(functionGrants.me.table?.items.DeleteItem?.filter((k) => k.startsWith('oidc#'))).toEqual([
         'oidc#Grant#*',
+        'oidc#Bearer#*',
+        'oidc#AccessToken#*',
+        'oidc#AuthorizationCode#*',
+        'oidc#RefreshToken#*',
+        'oidc#DeviceCode#*',
+        'oidc#BackchannelAuthenticationRequest#*',
+        'oidc#PreAuthorizedCode#*',
       ]);
+      for (const name of ['me', 'accounts'] as const) {
+        expect(
+          functionGrants[name].table?.items.PutItem?.filter((k) => k.startsWith('oidc#')),
+          name,
+        ).toEqual([]);
+        expect(functionGrants[name].table?.items.BatchWriteItem, name).toBeUndefined();
+      }
       expect(functionGrants.admin.table?.items.PutItem?.filter((k) => k.startsWith('oidc#'))).toEqual([
         'oidc#Client#*',
       ]);

@@ -43,6 +43,7 @@ import { idNumberEncryptionContext, phoneEncryptionContext } from '../../shared/
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
 import { batchItemsContext } from '../../shared/licence/batch-store.js';
 import { smsJobContext } from '../../shared/identity/sms-jobs.js';
+import { auditWriters } from '../../shared/audit/audit-writers.js';
 import { startTestTable, type TestTable } from '../support/dynamo-table.js';
 import { signDigest } from '../support/kms-commands.js';
 
@@ -132,18 +133,24 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     // Nothing but the audit trail lands in the audit table, whose stream supervision-events reads.
     await expect(
       verify.doc.send(
-        new BatchWriteCommand({
-          RequestItems: {
-            [auditTableName]: [
-              { PutRequest: { Item: { ...audit, sk: 'b' } } },
-              { PutRequest: { Item: { pk: 'oidc#Session#s', sk: 'oidc' } } },
-            ],
-          },
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: auditTableName, Item: { ...audit, sk: 'b' } } },
+            { Put: { TableName: auditTableName, Item: { pk: 'oidc#Session#s', sk: 'oidc' } } },
+          ],
         }),
       ),
     ).rejects.toThrow(
-      'Function verify is not granted dynamodb:BatchWriteItem on partition key oidc#Session#s in the audit table',
+      'Function verify is not granted dynamodb:PutItem on partition key oidc#Session#s in the audit table (in a TransactWriteItems)',
     );
+    // Nor any BatchWriteItem: its deletes would be allowed with its puts (R31 M1).
+    await expect(
+      verify.doc.send(
+        new BatchWriteCommand({
+          RequestItems: { [auditTableName]: [{ DeleteRequest: { Key: { ...audit, sk: 'b' } } }] },
+        }),
+      ),
+    ).rejects.toThrow('Function verify is not granted dynamodb:BatchWriteItem in the audit table');
     // The stream consumer has no item access to the audit table at all, and no function any other table.
     await expect(
       clientsOf('supervision-events').doc.send(new GetCommand({ TableName: auditTableName, Key: audit })),
@@ -511,7 +518,11 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
 
   it('lets oidc mark its own entries written once, and never plant another function’s mark (review R26)', async () => {
     // Its own: a takeover's two entries, each written once under its key (the mark `audit-once#phone-proof#…`).
-    const trail = new DynamoAuditTrail(clientsOf('oidc').doc, auditTableName);
+    // oidc's own trail: its chains in its own shards (R31 M1), the only day partitions it may put in.
+    const trail = new DynamoAuditTrail(clientsOf('oidc').doc, auditTableName, undefined, undefined, {
+      name: 'oidc',
+      ...auditWriters.oidc,
+    });
     const id = 'phone-proof#acc_once#3';
     const at = new Date().toISOString();
     for (let run = 0; run < 2; run += 1) {
@@ -582,7 +593,13 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
         ExpressionAttributeValues: { ':pk': pk },
       });
     const wallet = clientsOf('wallet');
-    await wallet.doc.send(query('gsi1'));
+    // A person of the first layout by id: its lookup key, all the wallet may ask gsi1 for (R31 L3).
+    await wallet.doc.send(
+      new QueryCommand({ ...query('gsi1', 'account-id#x').input, ...projectionOf('accountById') }),
+    );
+    await expect(wallet.doc.send(query('gsi1'))).rejects.toThrow(
+      'dynamodb:Query on index gsi1 without Select',
+    );
     await expect(wallet.doc.send(query('gsi2'))).rejects.toThrow('dynamodb:Query on index gsi2');
     await expect(clientsOf('oidc').doc.send(query())).rejects.toThrow(
       'not granted dynamodb:Query on the base table, partition key issuer-id#x',

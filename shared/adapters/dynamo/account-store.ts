@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError, UnavailableError } from '../../errors.js'
 import { visible, type AccountStore, type FindOptions } from '../../identity/account-store.js';
 import type { PersonAccount } from '../../identity/person-account.js';
 import { carryingKindOf, type CarryingKind, type Trace } from '../../pending-work/pending-work.js';
+import { projectionOf } from './projections.js';
 import { indexKeys, keys, sortKeys } from './keys.js';
 import { takeRequestRead } from './oidc-adapter.js';
 import { writeWithTrace } from './pending-work.js';
@@ -209,7 +210,8 @@ export class DynamoAccountStore implements AccountStore {
         IndexName: 'gsi1',
         KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk = :sk',
         ExpressionAttributeValues: { ':pk': indexKeys.accountId(id), ':sk': sortKeys.person },
-        ProjectionExpression: 'lookupKey',
+        // Its lookup key alone: all the wallet may ask the index for (R31 L3).
+        ...projectionOf('accountById'),
       }),
     );
     for (const { lookupKey } of (Items ?? []) as Array<{ lookupKey?: string }>) {

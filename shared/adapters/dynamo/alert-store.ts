@@ -15,6 +15,7 @@ import {
 } from '../../supervision/alert-rules.js';
 import { writeIf } from './conditional.js';
 import { indexKeys, keys } from './keys.js';
+import { projectionOf } from './projections.js';
 
 /** The UTC months (`YYYY-MM`) that instants `from`..`to` touch. */
 function monthsBetween(from: string, to: string): string[] {
@@ -121,7 +122,8 @@ export class DynamoAlertStore implements AlertStore {
               ':high': high,
               ...(query.rule ? { ':rule': query.rule } : {}),
             },
-            ...(query.rule ? { ExpressionAttributeNames: { '#rule': 'rule' } } : {}),
+            // The listing's attributes alone (the supervisor's API may ask the index for no more, R31 L3).
+            ...projectionOf('alerts', query.rule ? { '#rule': 'rule' } : {}),
             ScanIndexForward: !newest,
             Limit: query.limit + 1 - items.length,
             ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),

@@ -128,10 +128,13 @@ function decodeCursor(cursor: string, range: { from: string; to: string }): Posi
 }
 
 /**
- * Items read as a page's entries, each with its place in its licence's list, and whether the item's own
- * index keys file it there (its licence's list, at that place).
+ * Items read as a page's entries, each with its place in its licence's list, whether the item's own
+ * index keys file it there (its licence's list, at that place), and the shard of the day partition it was
+ * read from (R31 M1).
  */
-function pageOf(items: Record<string, unknown>[]): Pick<AuditPage, 'items' | 'positions' | 'listed'> {
+function pageOf(
+  items: Record<string, unknown>[],
+): Pick<AuditPage, 'items' | 'positions' | 'listed' | 'shards'> {
   const positions = items.map(licenceListPlace);
   return {
     items: items.map(entryOf),
@@ -143,7 +146,14 @@ function pageOf(items: Record<string, unknown>[]): Pick<AuditPage, 'items' | 'po
           typeof item.gsi1sk === 'string' &&
           listPlace(item.gsi1sk) === positions[i],
     ),
+    shards: items.map(shardOfItem),
   };
+}
+
+/** The shard of the day partition an item was read from (`audit#<day>#<shard>`). */
+function shardOfItem(item: Record<string, unknown>): number | null {
+  const shard = /#(\d+)$/.exec(String(item.pk))?.[1];
+  return shard === undefined ? null : Number(shard);
 }
 
 /**

@@ -1,7 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  BatchWriteCommand,
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
@@ -23,19 +21,21 @@ import {
   type RecordOnce,
 } from '../../audit/audit-trail.js';
 import { chainIdPattern, link, type ChainLink } from '../../supervision/audit-chain.js';
+import {
+  AuditActionRefusedError,
+  auditShards,
+  auditWriters,
+  shardOfWriter,
+  writerOfAction,
+  writesAction,
+  type AuditWriter,
+} from '../../audit/audit-writers.js';
 import { indexKeys, keys, prefixes } from './keys.js';
 
-/**
- * Partitions per day. Every verification writes an entry, so one partition a day would cap the service
- * near DynamoDB's 1,000 writes/s per partition; the writers' chains spread over this many (a chain stays
- * in its writer's shard, {@link shardOfWriter}).
- */
-export const auditShards = 16;
+export { auditShards, shardOfWriter };
 
-/** DynamoDB's limit of writes per BatchWriteItem. */
+/** Entries written together in one TransactWriteItems (DynamoDB takes up to 100; a group stays small). */
 const BATCH_WRITES = 25;
-/** Attempts at items DynamoDB left unprocessed (throttling) before their entries fail. */
-const BATCH_ATTEMPTS = 6;
 
 const base32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
@@ -43,11 +43,6 @@ const base32 = 'abcdefghijklmnopqrstuvwxyz234567';
 export function newWriterId(): string {
   const bytes = randomBytes(12);
   return Array.from(bytes, (byte) => base32[byte & 31]).join('');
-}
-
-/** The shard of a writer's chains: a stable function of its id, so that one chain stays in one partition. */
-export function shardOfWriter(writer: string): number {
-  return createHash('sha256').update(writer).digest()[0]! % auditShards;
 }
 
 /** The chain a trail instance is appending to: its id and head, kept in memory (appending reads nothing). */
@@ -194,8 +189,7 @@ function holderOfIndexKey(indexKey: unknown): string | undefined {
  * table's TTL): under a key already marked nothing is written and the chain goes on from the same head,
  * so a repeated write neither duplicates nor forks. Each `record` resolves only once its entry is written. No gap: when a write fails or its outcome is unknown, its entries' records reject
  * and the chain is closed; later entries start a new chain, so no entry is ever numbered after one that
- * may be missing. (A BatchWriteItem that still leaves an item unprocessed after its retries has written
- * the others: that chain then has a gap, which `npm run audit:verify` reports like a deletion.)
+ * may be missing. (A group is one transaction: written whole or not at all, never with a gap.)
  *
  * @example
  * ```ts
@@ -207,7 +201,7 @@ export class DynamoAuditTrail implements AuditTrail {
   private chain: OpenChain | undefined;
   private waiting: Waiting[] = [];
   private busy = false;
-  /** Whether entries recorded together are written in one BatchWriteItem ({@link GroupCommitAuditTrail}). */
+  /** Whether entries recorded together are written in one TransactWriteItems ({@link GroupCommitAuditTrail}). */
   protected readonly batches: boolean = false;
 
   constructor(
@@ -216,9 +210,18 @@ export class DynamoAuditTrail implements AuditTrail {
     /** The wall clock: which UTC day it is when an entry is written ({@link chainDay}). */
     private readonly clock: Clock = systemClock,
     private readonly writerId: () => string = newWriterId,
+    /**
+     * The function writing (shared/audit/audit-writers.ts): its chains go in its own shards only (the
+     * shards its grant names, R31 M1), and an action outside its set is refused, not written. None (the
+     * operator's trail, tests): any shard, any action.
+     */
+    private readonly writer?: { name: string } & AuditWriter,
   ) {}
 
   record(entry: AuditEntry, once?: RecordOnce): Promise<void> {
+    if (this.writer && !writesAction(this.writer, entry.action)) {
+      return Promise.reject(new AuditActionRefusedError(this.writer.name, entry.action));
+    }
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ entry, once, resolve, reject });
       this.schedule();
@@ -232,11 +235,34 @@ export class DynamoAuditTrail implements AuditTrail {
   }
 
   /** The chain the entries of `day` go on: the open one, or a new one (a new day, or the last closed). */
-  private chainFor(day: string): OpenChain {
-    if (this.chain?.day === day) return this.chain;
-    const writer = this.writerId();
+  /**
+   * The chain the entries of `day` go on, in `shards`: the open one, or a new one (a new day, the last
+   * closed, or the open one in a shard other than these).
+   */
+  private chainFor(day: string, shards: readonly number[] | undefined): OpenChain {
+    if (this.chain?.day === day && (!shards || shards.includes(this.chain.shard))) return this.chain;
+    const writer = this.newWriter(shards);
     this.chain = { id: `${day}.${writer}`, day, writer, shard: shardOfWriter(writer) };
     return this.chain;
+  }
+
+  /**
+   * The shards an entry's chain may be in: the writer's; for a trail of no writer (the operator's:
+   * seeding, tests, tools), those of the first writer that writes the entry's action, so that what it
+   * writes is attributed as that writer's would be (an action no writer writes: any shard).
+   */
+  private shardsOf(entry: AuditEntry): readonly number[] | undefined {
+    if (this.writer) return this.writer.shards;
+    const name = writerOfAction(entry.action);
+    return name === undefined ? undefined : auditWriters[name].shards;
+  }
+
+  /** A writer id whose shard ({@link shardOfWriter}) is one of this writer's: drawn until it is. */
+  private newWriter(shards: readonly number[] | undefined): string {
+    for (;;) {
+      const writer = this.writerId();
+      if (!shards || shards.includes(shardOfWriter(writer))) return writer;
+    }
   }
 
   private async flush(): Promise<void> {
@@ -244,7 +270,8 @@ export class DynamoAuditTrail implements AuditTrail {
     // one of today), and a write begun before midnight that lands after it is within the closing margin.
     const today = new Date(this.clock.now()).toISOString().slice(0, 10);
     const day = chainDay(this.waiting[0]!, today);
-    const chain = this.chainFor(day);
+    const shards = this.shardsOf(this.waiting[0]!.entry);
+    const chain = this.chainFor(day, shards);
     const registers = chain.head === undefined;
     // One day's entries, in the order recorded; an entry written once goes alone (its own transaction).
     const room = this.batches && !this.waiting[0]!.once ? BATCH_WRITES : 1;
@@ -253,6 +280,7 @@ export class DynamoAuditTrail implements AuditTrail {
       group.length < room &&
       this.waiting[0] !== undefined &&
       chainDay(this.waiting[0], today) === day &&
+      this.shardsOf(this.waiting[0].entry) === shards &&
       (group.length === 0 || !this.waiting[0].once)
     ) {
       group.push(this.waiting.shift()!);
@@ -296,31 +324,29 @@ export class DynamoAuditTrail implements AuditTrail {
     }
   }
 
-  /** Writes `items` in one BatchWriteItem (again for those left unprocessed), settling each entry written. */
+  /**
+   * Writes `items` in one TransactWriteItems of conditional puts (each on condition that it is new),
+   * settling each entry once all are written. Never a BatchWriteItem: IAM cannot tell its delete requests
+   * from its puts, so a writer granted it for group commits could delete entries (cut a chain's tail
+   * before the checkpoint, review R31 M1); a transaction's puts are checked as PutItem, and a put on
+   * condition of a new key can overwrite nothing. All or nothing: a group is never written in part, so a
+   * chain has no gap. Its idempotency token (the chain and the group's first position) makes a retry of a
+   * transaction whose answer was lost a no-op rather than a failed condition.
+   */
   private async writeBatch(items: Stored[], group: Waiting[]): Promise<void> {
-    const byKey = new Map<string, Waiting | undefined>(
-      items.map((item, i) => [`${item.pk}\u0000${item.sk}`, group[i - (items.length - group.length)]]),
+    const first = items[0]!;
+    await this.doc.send(
+      new TransactWriteCommand({
+        TransactItems: items.map((item) => ({
+          Put: { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' },
+        })),
+        ClientRequestToken: createHash('sha256')
+          .update(`${first.pk}\u0000${first.sk}`)
+          .digest('base64url')
+          .slice(0, 36),
+      }),
     );
-    let requests = items.map((item) => ({ PutRequest: { Item: item } }));
-    for (let attempt = 0; requests.length > 0; attempt += 1) {
-      if (attempt === BATCH_ATTEMPTS)
-        throw new Error('BatchWriteItem left audit entries unprocessed after retries');
-      if (attempt > 0) await sleep(Math.min(25 * 2 ** attempt, 1_000) * Math.random());
-      const { UnprocessedItems } = await this.doc.send(
-        new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
-      );
-      const left = (UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
-      const leftKeys = new Set(
-        left.map(({ PutRequest }) => `${PutRequest.Item.pk}\u0000${PutRequest.Item.sk}`),
-      );
-      // Written: released now, not held back by the entries still to retry.
-      for (const [id, waiting] of byKey) {
-        if (leftKeys.has(id)) continue;
-        byKey.delete(id);
-        waiting?.resolve();
-      }
-      requests = left;
-    }
+    for (const waiting of group) waiting.resolve();
   }
 }
 
@@ -408,8 +434,8 @@ async function putRegistration(
 /**
  * {@link DynamoAuditTrail} with group commit, for `POST /verify`: the entries recorded while no write is in
  * flight (one turn of the event loop, or the time the last write took: concurrent verifications of one
- * process) are numbered in order and written together, in one BatchWriteItem of up to 25 (items left
- * unprocessed written again; a chain's registration first, on its own). A lone entry on an
+ * process) are numbered in order and written together, in one TransactWriteItems of up to 25 conditional
+ * puts (a chain's registration first, on its own; never a BatchWriteItem, R31 M1). A lone entry on an
  * open chain is one conditional put: the second of the two table calls a warm verification makes.
  *
  * @example

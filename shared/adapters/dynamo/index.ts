@@ -34,6 +34,7 @@ import type { SessionRegistry } from '../../web/session-registry.js';
 import type { DpopProofLedger } from '../../http/dpop.js';
 import { DynamoAccountStore } from './account-store.js';
 import { DynamoAuditTrail, DynamoLicenceAuditPages, GroupCommitAuditTrail } from './audit-trail.js';
+import type { AuditWriter } from '../../audit/audit-writers.js';
 import { DynamoAuditChainStore } from './audit-chain-store.js';
 import type { AuditChainStore } from '../../supervision/audit-chain-store.js';
 import { coalesceReads } from './coalescing-reads.js';
@@ -188,11 +189,17 @@ export const dynamoIdempotencyStore = (table: TableConnection, clock: Clock): Id
 // The audit trail, its chains and checkpoints, and the usage record (the holder's audit entries) are in
 // the audit table.
 // `clock` dates the chain an entry goes on (never one of a day that has ended).
-export const dynamoAuditTrail = (table: TableConnection, clock: Clock): AuditTrail =>
-  new DynamoAuditTrail(table, table.auditTableName, clock);
-/** The audit trail with group commit: concurrent entries in one BatchWriteItem, each awaited until written. */
-export const dynamoGroupCommitAuditTrail = (table: TableConnection, clock: Clock): AuditTrail =>
-  new GroupCommitAuditTrail(table, table.auditTableName, clock);
+export const dynamoAuditTrail = (
+  table: TableConnection,
+  clock: Clock,
+  writer?: { name: string } & AuditWriter,
+): AuditTrail => new DynamoAuditTrail(table, table.auditTableName, clock, undefined, writer);
+/** The audit trail with group commit: concurrent entries in one TransactWriteItems of conditional puts, each awaited until written. */
+export const dynamoGroupCommitAuditTrail = (
+  table: TableConnection,
+  clock: Clock,
+  writer?: { name: string } & AuditWriter,
+): AuditTrail => new GroupCommitAuditTrail(table, table.auditTableName, clock, undefined, writer);
 /** A licence's audit entries a page at a time (what the API answers of them). */
 export const dynamoLicenceAuditPages = (table: TableConnection): LicenceAuditPages =>
   new DynamoLicenceAuditPages(table, table.auditTableName);

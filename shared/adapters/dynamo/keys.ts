@@ -548,6 +548,11 @@ export const leadingKeys = {
   auditUsageIndex: fixedPartitions.auditUsageIndex,
   peers: fixedPartitions.peers,
   notices: fixedPartitions.notices,
+  /**
+   * The day partitions of one audit shard, e.g. `audit#*#3` (every day's `audit#<day>#3`): a writer of the
+   * audit trail is granted its own shards alone (shared/audit/audit-writers.ts, review R31 M1).
+   */
+  auditShard: (shard: number) => `${prefixes.audit}*#${shard}` as const,
   /** One OIDC model's items, e.g. `oidc#AccessToken#*`. */
   oidcModel: <M extends string>(model: M) => anyUnder(`${prefixes.oidc}${model}#` as const),
   /** One kind of login-throttle counter, e.g. `login-attempts#registration#*`. */

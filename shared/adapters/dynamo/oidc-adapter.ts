@@ -761,14 +761,25 @@ async function readAhead(
   for (const [key, item] of await batchRead(deps, keysWanted)) reads.set(key, { item });
 }
 
+/**
+ * Deletes `keys`, each by its own DeleteItem, {@link BATCH_SIZE} at a time in parallel. Never a
+ * BatchWriteItem: IAM cannot tell a BatchWriteItem's delete requests from its puts, so a role granted it
+ * to delete a grant's tokens could store a forged access token under the same keys (review R31 H1). The
+ * functions that end sign-ins or withdraw shares (`me`, `accounts`) hold DeleteItem alone on those
+ * partitions. Off the sign-in paths (a grant revoked, a person's sign-ins ended), so the calls it adds
+ * are on no path whose round trips are pinned.
+ */
 async function batchDelete(deps: DynamoAdapterDeps, keys: ItemKey[]): Promise<void> {
-  await batchWrite(
-    deps,
-    keys.map((key) => ({ DeleteRequest: { Key: key } })),
-  );
+  for (let start = 0; start < keys.length; start += BATCH_SIZE) {
+    await Promise.all(
+      keys
+        .slice(start, start + BATCH_SIZE)
+        .map((Key) => deps.doc.send(new DeleteCommand({ TableName: deps.tableName, Key }))),
+    );
+  }
 }
 
-type WriteRequest = { DeleteRequest: { Key: ItemKey } } | { PutRequest: { Item: Record<string, unknown> } };
+type WriteRequest = { PutRequest: { Item: Record<string, unknown> } };
 
 /** BatchWriteItem in chunks of 25, retrying what DynamoDB leaves unprocessed; throws if some stays so. */
 async function batchWrite(deps: DynamoAdapterDeps, all: WriteRequest[]): Promise<void> {

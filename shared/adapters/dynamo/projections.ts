@@ -1,3 +1,4 @@
+import { verdicts } from '../../../packages/verifier/src/verdict.js';
 import { issuerListingMembers } from '../../issuers/issuer.js';
 import { table, type IndexName } from './table.js';
 
@@ -30,6 +31,29 @@ export const projections = {
    * counter is of, and how many were issued.
    */
   issuedCounters: ['day', 'issuerId', 'licenceType', 'issued'],
+  /**
+   * Supervision counters as the supervisor's API reads them (gsi1 `stats-month#`, statistics-store.ts
+   * `toRow`): what a counter is of, its counts, and one count per verdict the verifier gives
+   * (`verified_<verdict>`). Nothing else of the index: no licence's holder, no passkey (review R31 L3).
+   */
+  statisticsCounters: [
+    'day',
+    'issuerId',
+    'licenceType',
+    'issued',
+    'suspended',
+    'reinstated',
+    'revoked',
+    'shared',
+    ...verdicts.map((verdict) => `verified_${verdict}` as const),
+  ],
+  /** Supervision alerts of a month (gsi1 `alerts-month#`, alert-store.ts): what the listing answers. */
+  alerts: ['at', 'id', 'rule', 'severity', 'subject', 'detail'],
+  /**
+   * A person's account of the first layout by id (gsi1 `account-id#`): its lookup key, then the claim
+   * itself is read by key (account-store.ts `findLegacyById`): the wallet's whole use of the index (R31 L3).
+   */
+  accountById: ['lookupKey'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Projection = keyof typeof projections;

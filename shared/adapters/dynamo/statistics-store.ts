@@ -199,8 +199,9 @@ export class DynamoStatisticsStore implements StatisticsStore {
         KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to',
         ...(filters.length > 0 && { FilterExpression: filters.join(' AND ') }),
         ExpressionAttributeValues: { ...values, ':pk': partition },
-        // The stream consumer may ask the index for these attributes alone (functions/grants.ts).
-        ...(query.issuedOnly && projectionOf('issuedCounters')),
+        // The stream consumer, and the supervisor's API, ask the index for these attributes alone
+        // (functions/grants.ts).
+        ...projectionOf(query.issuedOnly ? 'issuedCounters' : 'statisticsCounters'),
       }),
     );
     return pages.flat().map(toRow);

@@ -168,15 +168,16 @@ describe('DynamoDB calls per withdrawal (DELETE /me/authorizations/{id}, warm co
       headers: { authorization: `Bearer ${token}` },
     });
 
-  // A share's withdrawal, 11: the token, the grant, the platform's registration (first-party or not, its
+  // A share's withdrawal, 12: the token, the grant, the platform's registration (first-party or not, its
   // events endpoint) and the person's pairwise subject read (5 GetItem); the wallet's token is bound to
   // its sign-in session, so that session and the token's grant are read (one BatchGetItem: a logout ends
   // the token at our API, docs/openid-connect.md; 10 before); the share's tokens found and
-  // deleted (revokeByGrantId: a Query, a BatchWriteItem); one transaction (the grant deleted, the notice
+  // deleted (revokeByGrantId: a Query, then one DeleteItem per item, in parallel: its access and refresh
+  // tokens; never a BatchWriteItem, whose puts IAM cannot tell from its deletes, R31 H1); one transaction (the grant deleted, the notice
   // queued, the audit entry's pointer put already claimed for this request); the entry written once (the
   // trail's own transaction) and the pointer removed (DeleteItem). No UpdateItem: the pointer was claimed
-  // by a write of its own before (11).
-  it('a share’s withdrawal makes 11, its audit entry’s pointer claimed by its transaction', async () => {
+  // by a write of its own before (11 with one BatchWriteItem for the tokens, before R31).
+  it('a share’s withdrawal makes 12 (its two tokens deleted in parallel), its audit entry’s pointer claimed by its transaction', async () => {
     expect((await withdraw(await shared())).status).toBe(204); // warms the containers on the way
     const id = await shared();
     const { result, calls, by } = await counted(() => withdraw(id));
@@ -185,10 +186,9 @@ describe('DynamoDB calls per withdrawal (DELETE /me/authorizations/{id}, warm co
       GetItem: 5,
       BatchGetItem: 1,
       Query: 1,
-      BatchWriteItem: 1,
       TransactWriteItems: 2,
-      DeleteItem: 1,
+      DeleteItem: 3,
     });
-    expect(calls, by).toBe(11);
+    expect(calls, by).toBe(12);
   });
 });

@@ -42,7 +42,7 @@ function failingClient() {
   const state: { fail?: 'before' | 'after' } = {};
   const middleware: InitializeMiddleware<ServiceInputTypes, ServiceOutputTypes> =
     (next, context) => async (args) => {
-      const writes = /PutItem|BatchWriteItem/.test(String(context.commandName));
+      const writes = /PutItem|TransactWriteItems/.test(String(context.commandName));
       if (writes && state.fail === 'before') throw new Error('the table is unavailable');
       const output = await next(args);
       if (writes && state.fail === 'after') throw new Error('the connection dropped after the write');

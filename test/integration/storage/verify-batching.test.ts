@@ -20,7 +20,7 @@ import { unlinked } from '../../contract/audit-trail.contract.js';
 /**
  * Issue 16: the two batching mechanisms of `POST /verify` on the real DynamoDB protocol (dynalite): reads
  * issued together go as one BatchGetItem, each caller answered as a GetItem would have; audit entries
- * recorded together go as one BatchWriteItem, each `record` settled only once its own entry is written.
+ * recorded together go as one TransactWriteItems of conditional puts (never a BatchWriteItem, R31 M1), each `record` settled only once its own entry is written.
  */
 let data: TestTable;
 const made: DynamoDBDocumentClient[] = [];
@@ -178,14 +178,14 @@ describe('GroupCommitAuditTrail', () => {
     requestId: `req-${i}`,
   });
 
-  it('writes the entries recorded together in BatchWriteItems of 25, each record settled once written, fields as given', async () => {
+  it('writes the entries recorded together in TransactWriteItems of 25, each record settled once written, fields as given', async () => {
     const { doc, calls } = client();
     const trail = new GroupCommitAuditTrail(doc, data.tableName);
     const entries = Array.from({ length: 30 }, (_, i) => entry(i));
     await Promise.all(entries.map((e) => trail.record(e)));
     // The chain's registration first (its own conditional put), then the first 25, then the 5 recorded
     // while that write was in flight.
-    expect(calls).toEqual(['PutItem', 'BatchWriteItem', 'BatchWriteItem']);
+    expect(calls).toEqual(['PutItem', 'TransactWriteItems', 'TransactWriteItems']);
     calls.length = 0;
     const stored = await trailOf(doc, licenceId);
     expect(unlinked(stored)).toEqual(entries);
@@ -203,32 +203,31 @@ describe('GroupCommitAuditTrail', () => {
     expect(unlinked(await trailOf(doc, licenceId))).toEqual([entry(0), entry(1)]);
   });
 
-  it('writes again the entries DynamoDB left unprocessed, and settles none before its own is written', async () => {
+  it('writes a group whole or not at all: a failed transaction settles none of it, and the chain goes on anew', async () => {
     const { doc, calls, state } = client();
     const trail = new GroupCommitAuditTrail(doc, data.tableName);
+    await trail.record(entry(0));
     let first = true;
-    state.tamper = (name, input) => {
-      if (name !== 'BatchWriteItem' || !first) return undefined;
+    state.tamper = (name) => {
+      if (name !== 'TransactWriteItems' || !first) return undefined;
       first = false;
-      const requests = (input.RequestItems as Record<string, unknown[]>)[data.tableName]!;
-      return {
-        input: { RequestItems: { [data.tableName]: requests.slice(0, 2) } },
-        output: { UnprocessedItems: { [data.tableName]: requests.slice(2) } },
-      };
+      return 'fail';
     };
-    const entries = Array.from({ length: 5 }, (_, i) => entry(i));
-    const settled: number[] = [];
-    await Promise.all(entries.map((e, i) => trail.record(e).then(() => settled.push(i))));
-    expect(calls).toEqual(['PutItem', 'BatchWriteItem', 'BatchWriteItem']);
-    // The registration, then entries 0 and 1 were written first.
-    expect(settled.slice(0, 1)).toEqual([0]);
-    expect(unlinked(await trailOf(doc, licenceId))).toEqual(entries);
+    calls.length = 0;
+    const group = [1, 2, 3].map((i) => trail.record(entry(i)));
+    for (const record of group) await expect(record).rejects.toThrow('TransactWriteItems failed');
+    expect(calls).toEqual(['TransactWriteItems']);
+    await trail.record(entry(4));
+    // Entry 0 on the first chain; none of the failed group; entry 4 on a new chain, from its first seq.
+    const stored = await trailOf(doc, licenceId);
+    expect(unlinked(stored)).toEqual([entry(0), entry(4)]);
+    expect(stored.map((e) => e.seq)).toEqual([1, 1]);
   });
 
   it('fails every record of a batch that cannot be written: no caller is told an entry is durable', async () => {
     const { doc, state } = client();
     const trail = new GroupCommitAuditTrail(doc, data.tableName);
-    state.tamper = (name) => (name === 'BatchWriteItem' || name === 'PutItem' ? 'fail' : undefined);
+    state.tamper = (name) => (name === 'TransactWriteItems' || name === 'PutItem' ? 'fail' : undefined);
     const records = [0, 1, 2].map((i) => trail.record(entry(i)));
     // The chain's registration is written first, and fails: so do the entries waiting on it.
     for (const record of records) await expect(record).rejects.toThrow('PutItem failed');
@@ -240,7 +239,7 @@ describe('GroupCommitAuditTrail', () => {
 });
 
 describe('recordIssuerReads on the licences function’s trail (privacy review L4)', () => {
-  it('writes a search’s 100 reads in 4 BatchWriteItems, each filed under its licence’s holder', async () => {
+  it('writes a search’s 100 reads in 4 TransactWriteItems, each filed under its licence’s holder', async () => {
     const { doc, calls } = client();
     const trail = new GroupCommitAuditTrail(doc, data.tableName);
     const licences = Array.from(
@@ -255,7 +254,7 @@ describe('recordIssuerReads on the licences function’s trail (privacy review L
     const by = { issuerId: 'iss_1', clientId: 'elicence-console', clerk: 'ref_1', requestId: 'req-1' };
     await recordIssuerReads(licences, by, { audit: trail, clock: { now: () => Date.UTC(2026, 11, 6) } });
     // The chain's registration, then 25 at a time: not 100 conditional puts on the search's path.
-    expect(calls).toEqual(['PutItem', ...Array<string>(4).fill('BatchWriteItem')]);
+    expect(calls).toEqual(['PutItem', ...Array<string>(4).fill('TransactWriteItems')]);
     const stored = await trailOf(doc, licences[7]!.id);
     expect(unlinked(stored)).toEqual([
       {
