@@ -1,5 +1,6 @@
 import type { App } from 'aws-cdk-lib';
 import type { ElicenceStackProps } from './stack.js';
+import { isIssuerUrl, platformRegionPattern } from './stack-settings.js';
 
 /**
  * Every key of the project's own context (`cdk.json`, `-c`), which {@link stackPropsFromContext} reads. A
@@ -30,6 +31,7 @@ export const contextKeys = [
   'smsProvider',
   'tencentSms',
   'auditHolderCommitmentsSince',
+  'auditAttributionSince',
   'supervisionHistoryBefore',
   'skipCanary',
 ] as const;
@@ -55,6 +57,7 @@ export const committedContextKeys = [
   'tencentSms',
   'drRegion',
   'auditHolderCommitmentsSince',
+  'auditAttributionSince',
 ] as const satisfies ReadonlyArray<(typeof contextKeys)[number]>;
 
 /** A project key by its shape: a plain camelCase word (CDK's own carry `@`, `:` or `-`). */
@@ -62,24 +65,6 @@ const projectKeyShape = /^[a-z][A-Za-z0-9]*$/;
 
 /** The log levels a stack may set (`logLevel`); `SILENT` and `CRITICAL` would hide the errors alarms count. */
 export const stackLogLevels = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
-
-/**
- * Whether `url` is an issuer URL the functions can serve under: `https://` and a host (a port allowed),
- * exactly its origin: no path (the routes are at the root: a path would be dropped from every URL the
- * service builds with `new URL('/…', issuer)`), no trailing slash, query, fragment or credentials, the host
- * in lower case (as every credential's `iss` and every RP's configuration will spell it, for ever).
- */
-export function isIssuerUrl(url: string): boolean {
-  try {
-    const parsed = new URL(url);
-    return parsed.protocol === 'https:' && parsed.origin === url;
-  } catch {
-    return false;
-  }
-}
-
-/** An administrative division code (GB/T 2260) as the functions' `PLATFORM_REGION` accepts it: six digits. */
-export const platformRegionPattern = /^\d{6}$/;
 
 /**
  * The stack's deployment choices, read from the CDK context: `cdk.json`'s `context` (committed with the
@@ -265,7 +250,7 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
     ...(auditHolderCommitmentsSince !== undefined && {
       auditHolderCommitmentsSince: String(auditHolderCommitmentsSince),
     }),
-    // `-c auditAttributionSince=2027-01-05`: chains from that day on are held to their writer's actions.
+    // `"auditAttributionSince": "2027-01-05"` in cdk.json: chains from that day on are held to their writer's actions.
     ...(auditAttributionSince !== undefined && {
       auditAttributionSince: String(auditAttributionSince),
     }),

@@ -27,7 +27,7 @@ import { GradualDeploys, liveArn, liveName } from './constructs/gradual-deploys.
 import { SmsProvider, type SmsProviderName, type TencentSmsSettings } from './constructs/sms-provider.js';
 import { leadingKeys, prefixes } from '../shared/adapters/dynamo/keys.js';
 import { auditTable, table } from '../shared/adapters/dynamo/table.js';
-import { isIssuerUrl, platformRegionPattern } from './context.js';
+import { isIssuerUrl, platformRegionPattern } from './stack-settings.js';
 
 /** The repository root: function entries and the lock file are found from here. */
 const rootDir = fileURLToPath(new URL('..', import.meta.url));
