@@ -121,6 +121,13 @@ describe('the context’s deployment settings are read, checked, and a typo refu
     expect(
       Object.keys(cdkJson.context).filter((key) => !(contextKeys as readonly string[]).includes(key)),
     ).toEqual([]);
+    // And every key stackPropsFromContext reads is one it lets through (auditAttributionSince was read
+    // but refused as unknown when two changes met).
+    const read = [...readFileSync('infra/context.ts', 'utf8').matchAll(/\bcontext\('([A-Za-z]+)'\)/g)].map(
+      ([, key]) => key!,
+    );
+    expect(read.length).toBeGreaterThan(10);
+    expect(read.filter((key) => !(contextKeys as readonly string[]).includes(key))).toEqual([]);
   });
 
   it('keeps the documented defaults in cdk.json', () => {
