@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { startTestTable, type TestTable } from '../../support/dynamo-table.js';
 import type { Signer } from '../../../shared/crypto/signer.js';
-import { NotFoundError } from '../../../shared/errors.js';
+import { NotFoundError, UnavailableError } from '../../../shared/errors.js';
 import type { Issuer } from '../../../shared/issuers/issuer.js';
 import {
   decodeStatusList,
@@ -13,6 +13,7 @@ import {
   type StatusValue,
 } from '../../../packages/verifier/src/status-list.js';
 import { DynamoStatusListStore } from '../../../shared/adapters/dynamo/status-list-store.js';
+import { MAX_IAT_LEAD_SECONDS } from '../../../shared/licence/signed-at.js';
 import { LIST_SIZE } from '../../../shared/licence/status-list-store.js';
 import {
   STATUS_LIST_LIFETIME_SECONDS,
@@ -271,6 +272,47 @@ describe('status lists against dynalite', () => {
       // Served as any other while its revision stands, though dated ahead of the clock.
       expect((await statusListToken(listId, deps())).jws).toBe(third.jws);
       expect(signer.signatures).toBe(3);
+    });
+
+    it('never dates a list more than the lead ahead of the clock: a burst past it is a 503, not an old list (R33 H1)', async () => {
+      // 80 revocations, each followed by a verifier's request, all within one second.
+      const { listId } = await store.allocate(issuer.id);
+      await statusListToken(listId, deps());
+      const refusals: UnavailableError[] = [];
+      for (let idx = 0; idx < 80; idx++) {
+        await store.setStatus(listId, idx, StatusType.INVALID);
+        try {
+          const { jws } = await statusListToken(listId, deps());
+          const { payload } = await verify(jws, listId);
+          expect(payload.iat! - now).toBeLessThanOrEqual(MAX_IAT_LEAD_SECONDS);
+          const { bytes } = await decodeStatusList(payload.status_list, zlibCompression);
+          // What is served says every revocation made so far: never a list from before one.
+          expect(readStatus(bytes, idx)).toBe(StatusType.INVALID);
+        } catch (error) {
+          if (!(error instanceof UnavailableError)) throw error;
+          refusals.push(error);
+        }
+      }
+      // The first 30 are dated a second apart ahead of the clock; the lead used up, the rest wait.
+      expect(refusals).toHaveLength(80 - MAX_IAT_LEAD_SECONDS);
+      expect(refusals.map((error) => [error.code, error.retryAfterSeconds])).toEqual(
+        refusals.map(() => ['status_list_busy', 1]),
+      );
+      // One more revocation; a second later the list says it, dated within the lead.
+      await store.setStatus(listId, 100, StatusType.INVALID);
+      await expect(statusListToken(listId, deps())).rejects.toBeInstanceOf(UnavailableError);
+      now += 1;
+      const { jws, ttl } = await statusListToken(listId, deps());
+      const { payload } = await verify(jws, listId);
+      expect(payload.iat! - now).toBe(MAX_IAT_LEAD_SECONDS);
+      expect(ttl).toBe(STATUS_LIST_TTL_SECONDS);
+      const { bytes } = await decodeStatusList(payload.status_list, zlibCompression);
+      expect([readStatus(bytes, 79), readStatus(bytes, 100)]).toEqual([
+        StatusType.INVALID,
+        StatusType.INVALID,
+      ]);
+      // Its revision standing, it is served though the lead is used up.
+      expect((await statusListToken(listId, deps())).jws).toBe(jws);
     });
 
     it('re-signs once half its ttl has passed (verifiers count freshness from iat), and for another base URL', async () => {
