@@ -135,11 +135,23 @@ export async function statusListToken(
     },
     deps.signerFor(issuer.keyId),
   );
-  await deps.statusLists.saveToken(
+  const saved = await deps.statusLists.saveToken(
     listId,
     { jws, revision: snapshot.revision, uri, iat: signedAt, exp },
     snapshot,
   );
+  // Unsaved because the list changed meanwhile, and dated ahead (review R33 L1): the change dates the
+  // next token after its own second only (status-list-store.ts), and that token could share this one's
+  // `iat` with other claims, which verifiers holding this one would refuse as rolled back. Not served.
+  if (!saved && signedAt > now && (await deps.statusLists.find(listId)).revision !== snapshot.revision) {
+    throw new UnavailableError(
+      `Status list ${listId} changed while it was signed; retry shortly`,
+      'status_list_busy',
+      {
+        retryAfterSeconds: 1,
+      },
+    );
+  }
   return { jws, ttl: STATUS_LIST_TTL_SECONDS };
 }
 

@@ -48,11 +48,13 @@ describe('status lists against dynalite', () => {
   let store: DynamoStatusListStore;
   let issuerCounter = 0;
   const freshIssuerId = () => `iss_test${++issuerCounter}`;
+  /** The clock, in seconds: the store dates status changes by it as `statusListToken` its tokens. */
+  let now = Date.UTC(2025, 5, 1) / 1000;
 
   beforeAll(async () => {
     table = await startTestTable(tableName);
     doc = table.doc;
-    store = new DynamoStatusListStore(doc, tableName);
+    store = new DynamoStatusListStore(doc, tableName, { now: () => now * 1000 });
   });
 
   afterAll(async () => {
@@ -169,7 +171,6 @@ describe('status lists against dynalite', () => {
     let issuers: InMemoryIssuerStore;
     let signer: CountingSigner;
     let issuer: Issuer;
-    let now: number;
     const deps = () => ({
       statusLists: store,
       issuers,
@@ -313,6 +314,70 @@ describe('status lists against dynalite', () => {
       ]);
       // Its revision standing, it is served though the lead is used up.
       expect((await statusListToken(listId, deps())).jws).toBe(jws);
+    });
+
+    it('dates the next list after a token saved while a status change was being written (R33 L1)', async () => {
+      const { listId } = await store.allocate(issuer.id);
+      await store.setStatus(listId, 1, StatusType.INVALID);
+      // A second change reads the list; before it writes, a verifier's request signs and saves a token.
+      const racing = new DynamoStatusListStore(doc, tableName, { now: () => now * 1000 });
+      const patched = racing as unknown as { read: (id: string) => Promise<unknown> };
+      const read = patched.read.bind(racing);
+      let first: string | undefined;
+      patched.read = async (id: string) => {
+        const item = await read(id);
+        patched.read = read;
+        first = (await statusListToken(listId, deps())).jws;
+        return item;
+      };
+      await racing.setStatus(listId, 2, StatusType.INVALID);
+      const second = (await statusListToken(listId, deps())).jws;
+      const [a, b] = await Promise.all([verify(first!, listId), verify(second, listId)]);
+      // Two lists of different content: never the same iat (verifiers would refuse one as rolled back).
+      expect(a.payload.status_list).not.toEqual(b.payload.status_list);
+      expect(b.payload.iat).toBeGreaterThan(a.payload.iat!);
+      expect(await statusesOf(listId, [1, 2])).toEqual([StatusType.INVALID, StatusType.INVALID]);
+    });
+
+    it('serves no token dated ahead whose save lost to a status change (R33 L1)', async () => {
+      const { listId } = await store.allocate(issuer.id);
+      await statusListToken(listId, deps());
+      await store.setStatus(listId, 1, StatusType.INVALID);
+      // The next token is dated a second ahead; a change lands between its signature and its save.
+      const racing = new DynamoStatusListStore(doc, tableName, { now: () => now * 1000 });
+      const save = racing.saveToken.bind(racing);
+      racing.saveToken = async (...args) => {
+        await store.setStatus(listId, 2, StatusType.INVALID);
+        return save(...args);
+      };
+      // Served, it would share its iat with the list signed after the change: a retry in a second instead.
+      await expect(statusListToken(listId, { ...deps(), statusLists: racing })).rejects.toMatchObject({
+        code: 'status_list_busy',
+        retryAfterSeconds: 1,
+      });
+      const next = await statusListToken(listId, deps());
+      const { payload } = await verify(next.jws, listId);
+      const { bytes } = await decodeStatusList(payload.status_list, zlibCompression);
+      expect([readStatus(bytes, 1), readStatus(bytes, 2)]).toEqual([StatusType.INVALID, StatusType.INVALID]);
+    });
+
+    it('dates the list after a change after a token of that second whose save lost to it (R33 L1)', async () => {
+      // A second after the last change: the token is dated now, not ahead, and served though its save
+      // lost to the change.
+      const { listId } = await store.allocate(issuer.id);
+      await store.setStatus(listId, 1, StatusType.INVALID);
+      now += 1;
+      const racing = new DynamoStatusListStore(doc, tableName, { now: () => now * 1000 });
+      const save = racing.saveToken.bind(racing);
+      racing.saveToken = async (...args) => {
+        await store.setStatus(listId, 2, StatusType.INVALID);
+        return save(...args);
+      };
+      const first = await statusListToken(listId, { ...deps(), statusLists: racing });
+      const second = await statusListToken(listId, deps());
+      const [a, b] = await Promise.all([verify(first.jws, listId), verify(second.jws, listId)]);
+      expect(a.payload.status_list).not.toEqual(b.payload.status_list);
+      expect(b.payload.iat).toBeGreaterThan(a.payload.iat!);
     });
 
     it('re-signs once half its ttl has passed (verifiers count freshness from iat), and for another base URL', async () => {
