@@ -11,7 +11,7 @@ import {
   signerFor,
   peers,
 } from './composition/factories.js';
-import { InvalidInputError, NotFoundError } from '../shared/errors.js';
+import { InvalidInputError, NotFoundError, UnavailableError } from '../shared/errors.js';
 import { signList, type ListSignerAnswer } from '../shared/licence/list-signer.js';
 import { logger } from '../shared/logger.js';
 
@@ -39,7 +39,7 @@ const dependencies = composition({
  * The event names which list, nothing more (`{ kind: 'trust-list' }` or `{ kind: 'status-list', listId }`):
  * the content is computed here from the table, so a caller can at most have a correct list signed again.
  * Answers `{ jws, ttl }`, or `{ error }` with the code of a refusal (a malformed request, a list that does
- * not exist); anything else is a function error the caller sees as the signer being unavailable.
+ * not exist, a list changed faster than it can be dated); anything else is a function error the caller sees as the signer being unavailable.
  */
 export async function handler(event: unknown): Promise<ListSignerAnswer> {
   try {
@@ -50,6 +50,8 @@ export async function handler(event: unknown): Promise<ListSignerAnswer> {
       return { error: 'invalid_request' };
     }
     if (error instanceof NotFoundError) return { error: 'status_list_not_found' };
+    if (error instanceof UnavailableError && error.code === 'status_list_busy')
+      return { error: 'status_list_busy' };
     throw error;
   }
 }

@@ -180,7 +180,7 @@ export const signerFor =
   (keyId: string): Signer =>
     kmsSigner(c.kms, keyId);
 export const issuers = (c: Needs<'doc'>) => dynamoIssuerStore(c.doc);
-export const statusLists = (c: Needs<'doc'>) => dynamoStatusListStore(c.doc);
+export const statusLists = (c: Needs<'doc'>) => dynamoStatusListStore(c.doc, c.clock);
 export const trustList = (c: Needs<'doc'>) => dynamoTrustListStore(c.doc);
 export const lambda = (c: Needs) => connectLambda(c.config);
 export const listSigner = (c: Needs<'lambda'>) => lambdaListSigner(c.lambda, c.config.listSignerFunction);

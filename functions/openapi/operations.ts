@@ -203,7 +203,10 @@ export const operations: Operations = {
       'at the peer, kept a minute); a list number beyond the count the peer’s trust list gives the issuer ' +
       'is a 404 without asking the peer. Our own lists ' +
       'are signed off the request path when stale; while one cannot be signed, the stored token is ' +
-      'served until its `exp`, then a 503 `temporarily_unavailable` with `Retry-After`.',
+      'served until its `exp`, then a 503 `temporarily_unavailable` with `Retry-After`. A list changed ' +
+      'more than 30 times faster than once a second is a 503 with `Retry-After` (a second) until the ' +
+      'clock catches up: lists are never dated more than 30 s ahead, and one from before a change is not ' +
+      'served as fresh.',
     tag: 'Verification',
     responses: {
       200: {

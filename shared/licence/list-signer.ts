@@ -200,7 +200,7 @@ async function signedOrStored(
 /** What the signer answers: the token, or the code of a refusal (never an exception across the invoke). */
 export const listSignerAnswer = z.union([
   z.strictObject({ jws: z.string().min(1), ttl: z.number().int().min(0) }),
-  z.strictObject({ error: z.enum(['status_list_not_found', 'invalid_request']) }),
+  z.strictObject({ error: z.enum(['status_list_not_found', 'status_list_busy', 'invalid_request']) }),
 ]);
 export type ListSignerAnswer = z.infer<typeof listSignerAnswer>;
 
@@ -235,6 +235,18 @@ export async function signList(
   if (request.kind === 'trust-list') return trustListToken(deps);
   return statusListToken(request.listId, deps);
 }
+
+/**
+ * A status list changed faster than it can be dated (`status_list_busy`, status-list-token.ts), as the
+ * signer's answer carries it back: a 503 with `Retry-After: 1`, not the signer being unavailable (whose
+ * `Retry-After` is {@link LIST_SIGNER_RETRY_AFTER_SECONDS}).
+ */
+export const listBusy = (request: ListRequest) =>
+  new UnavailableError(
+    `Status list ${JSON.stringify(request.kind === 'status-list' ? request.listId : request.kind)} changed faster than it can be dated; retry shortly`,
+    'status_list_busy',
+    { retryAfterSeconds: 1 },
+  );
 
 /** A {@link NotFoundError} as the signer's answer carries it back. */
 export const listNotFound = (request: ListRequest) =>

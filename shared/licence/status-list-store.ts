@@ -33,7 +33,9 @@ export interface StatusListSnapshot {
   token: SignedStatusList | undefined;
   /**
    * The `iat` of the last token signed for this list, kept across the status changes that drop the token
-   * itself: the next token is dated after it (R32 M1, `signed-at.ts`). Absent before any was signed (or
+   * itself: the next token is dated after it (R32 M1, `signed-at.ts`). A status change also counts the
+   * second it was made in (R33 L1: a token signed over the revision before it may have been served
+   * unsaved) and keeps a token saved while it was being made. Absent before any was signed or changed (or
    * for a list last signed before 2026-12 and changed since).
    */
   lastIat?: number;

@@ -1,7 +1,7 @@
 import { epochSeconds, type Clock } from '../clock.js';
 import { signCompactJws } from '../crypto/compact-jws.js';
 import type { Signer } from '../crypto/signer.js';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError, UnavailableError } from '../errors.js';
 import { statusListTokenType } from '../../packages/verifier/src/claims.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
 import { MAX_IAT_LEAD_SECONDS, nextIat } from './signed-at.js';
@@ -54,6 +54,10 @@ const notFound = (listId: string) =>
  * write so that concurrent requests never overwrite a newer token (a request that loses that race serves
  * the token it signed, which is just as current).
  *
+ * A list changed so often that a new token would be dated more than {@link MAX_IAT_LEAD_SECONDS} ahead
+ * of the clock (signed-at.ts) is {@link UnavailableError} `status_list_busy`, a 503 with `Retry-After`
+ * (a second or so): the last token predates a change, and served it would be held as fresh for its `ttl`.
+ *
  * A list that was allocated but never changed answers all valid; an unknown issuer, a list id that is not
  * one, or a list beyond what the issuer allocated is a 404 `status_list_not_found`.
  *
@@ -89,14 +93,14 @@ export async function statusListToken(
   // second later, so that verifiers can tell it from the earlier one (signed-at.ts).
   const previous = Math.max(cached?.iat ?? -Infinity, snapshot.lastIat ?? -Infinity);
   const iat = nextIat(now, Number.isFinite(previous) ? previous : undefined);
+  // The stored token says the list as it is now (a status change drops it), signed by the current key.
+  const upToDate = cached && current && cached.revision === snapshot.revision;
   if (
-    cached &&
-    current &&
+    upToDate &&
     // A token dated ahead of the clock to follow its predecessor is served as any other; and one so far
     // ahead that the next could not follow it within the lead is served in place of a new one.
     (iat === undefined ||
-      (cached.revision === snapshot.revision &&
-        cached.iat <= now + MAX_IAT_LEAD_SECONDS &&
+      (cached.iat <= now + MAX_IAT_LEAD_SECONDS &&
         now - cached.iat < STATUS_LIST_RESIGN_AGE_SECONDS &&
         cached.exp - now > STATUS_LIST_REFRESH_SECONDS))
   ) {
@@ -105,7 +109,18 @@ export async function statusListToken(
       ttl: Math.min(cached.iat + STATUS_LIST_TTL_SECONDS - now, STATUS_LIST_TTL_SECONDS),
     };
   }
-  const signedAt = iat ?? previous + 1;
+  if (iat === undefined) {
+    // A burst of changes used up the lead (review R33 H1): the list cannot be dated after the last one
+    // without being dated further ahead than verifiers accept, and the last one predates a change, so it
+    // must not be served as news (verifiers would hold it for its whole `ttl`). A 503: retry in the
+    // second(s) it takes the clock to catch up; verifiers keep the copy they hold meanwhile.
+    throw new UnavailableError(
+      `Status list ${listId} changed faster than it can be dated; retry shortly`,
+      'status_list_busy',
+      { retryAfterSeconds: Math.max(1, previous - MAX_IAT_LEAD_SECONDS - now) },
+    );
+  }
+  const signedAt = iat;
 
   const exp = signedAt + STATUS_LIST_LIFETIME_SECONDS;
   const jws = await signCompactJws(
@@ -120,11 +135,23 @@ export async function statusListToken(
     },
     deps.signerFor(issuer.keyId),
   );
-  await deps.statusLists.saveToken(
+  const saved = await deps.statusLists.saveToken(
     listId,
     { jws, revision: snapshot.revision, uri, iat: signedAt, exp },
     snapshot,
   );
+  // Unsaved because the list changed meanwhile, and dated ahead (review R33 L1): the change dates the
+  // next token after its own second only (status-list-store.ts), and that token could share this one's
+  // `iat` with other claims, which verifiers holding this one would refuse as rolled back. Not served.
+  if (!saved && signedAt > now && (await deps.statusLists.find(listId)).revision !== snapshot.revision) {
+    throw new UnavailableError(
+      `Status list ${listId} changed while it was signed; retry shortly`,
+      'status_list_busy',
+      {
+        retryAfterSeconds: 1,
+      },
+    );
+  }
   return { jws, ttl: STATUS_LIST_TTL_SECONDS };
 }
 

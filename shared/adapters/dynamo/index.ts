@@ -136,8 +136,8 @@ export function connectCoalescingTable(
 
 export const dynamoIssuerStore = (table: TableConnection): IssuerStore =>
   new DynamoIssuerStore(table, table.tableName);
-export const dynamoStatusListStore = (table: TableConnection): StatusListStore =>
-  new DynamoStatusListStore(table, table.tableName);
+export const dynamoStatusListStore = (table: TableConnection, clock?: Clock): StatusListStore =>
+  new DynamoStatusListStore(table, table.tableName, clock);
 export const dynamoTrustListStore = (table: TableConnection): TrustListStore =>
   new DynamoTrustListStore(table, table.tableName);
 export const dynamoPeerStore = (table: TableConnection): PeerStore =>

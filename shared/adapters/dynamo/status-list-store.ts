@@ -1,5 +1,6 @@
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { epochSeconds, systemClock, type Clock } from '../../clock.js';
 import { ConflictError, UnavailableError } from '../../errors.js';
 import { getItem, isConditionalCheckFailed, putVersioned, type Item } from './conditional.js';
 import {
@@ -85,6 +86,8 @@ export class DynamoStatusListStore implements StatusListStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** Dates a status change, for the `iat` of the next token (see {@link setStatus}). */
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** One `UpdateItem ADD`: DynamoDB serialises writes to one item, so each caller gets its own new value. */
@@ -123,8 +126,14 @@ export class DynamoStatusListStore implements StatusListStore {
       if (current === value || current === StatusType.INVALID) return;
       writeStatus(bytes, idx, value);
       // The token is left out on purpose: it was signed at an older revision and is stale from now on.
-      // Its date stays: the next token is signed after it (in the same Put, no call of its own).
-      const lastTokenIat = latest(item?.tokenIat, item?.lastTokenIat);
+      // Its date stays: the next token is signed after it (in the same Put, no call of its own), and
+      // after this second (review R33 L1): a token signed over the revision read here and served though
+      // its save lost to this write, dated this second at the latest (status-list-token.ts serves no
+      // such token dated ahead), is followed by one of another second.
+      const lastTokenIat = Math.max(
+        latest(item?.tokenIat, item?.lastTokenIat) ?? -Infinity,
+        epochSeconds(this.clock),
+      );
       const next = {
         ...listKey(listId),
         issuerId,
@@ -133,13 +142,34 @@ export class DynamoStatusListStore implements StatusListStore {
         bits: STATUS_BITS,
         bitmap: deflateStatusBytes(bytes),
         revision: (item?.revision ?? 0) + 1,
-        ...(lastTokenIat !== undefined && { lastTokenIat }),
+        lastTokenIat,
+        version: (item?.version ?? 0) + 1,
       };
       try {
-        await putVersioned(this.doc, this.tableName, next, item?.version ?? 0);
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: next,
+            // Versioned, and (R33 L1) the token unchanged since the read: a token saved meanwhile (saving
+            // one leaves `version` alone, so as not to make status writers retry for it) is not
+            // overwritten with its date lost, but read again, and the next token is dated after it.
+            ConditionExpression: !item
+              ? 'attribute_not_exists(pk)'
+              : item.tokenIat === undefined
+                ? '#version = :expected AND attribute_not_exists(tokenIat)'
+                : '#version = :expected AND tokenIat = :seenIat',
+            ...(item && {
+              ExpressionAttributeNames: { '#version': 'version' },
+              ExpressionAttributeValues: {
+                ':expected': item.version,
+                ...(item.tokenIat !== undefined && { ':seenIat': item.tokenIat }),
+              },
+            }),
+          }),
+        );
         return;
       } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
+        if (!isConditionalCheckFailed(error)) throw error;
         await backoff(attempt);
       }
     }

@@ -1,5 +1,6 @@
 import { logger } from '../../logger.js';
 import {
+  listBusy,
   listNotFound,
   listSignerAnswer,
   ListSignerUnavailableError,
@@ -12,7 +13,8 @@ import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 /**
  * The {@link ListSigner} as a Lambda function (`functions/list-signer.ts`), invoked synchronously. Every
  * way the call can fail (Lambda refusing it, the function failing, an answer of the wrong shape) is
- * {@link ListSignerUnavailableError}; only the signer's own `status_list_not_found` is a not found.
+ * {@link ListSignerUnavailableError}; only the signer's own `status_list_not_found` is a not found, and its
+ * `status_list_busy` a 503 of a second (`listBusy`).
  *
  * @example
  * ```ts
@@ -60,6 +62,7 @@ export class LambdaListSigner implements ListSigner {
     if (!parsed.success) throw new ListSignerUnavailableError('The list signer answered an unexpected shape');
     if ('jws' in parsed.data) return parsed.data;
     if (parsed.data.error === 'status_list_not_found') throw listNotFound(request);
+    if (parsed.data.error === 'status_list_busy') throw listBusy(request);
     // `invalid_request`: a request of ours it refused, a defect on this side.
     throw new ListSignerUnavailableError(`The list signer refused the request (${parsed.data.error})`);
   }

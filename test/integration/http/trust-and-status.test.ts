@@ -2,6 +2,7 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { findLicenceType } from '../../../shared/licence/catalogue.js';
+import { LIST_SIZE } from '../../../shared/licence/status-list-store.js';
 import { decodeStatusList, readStatus, StatusType } from '../../../packages/verifier/src/status-list.js';
 import { trustListPayload, type TrustListPayload } from '../../../packages/verifier/src/trust-list.js';
 import { zlibCompression } from '../../../packages/verifier/src/status-list-zlib.js';
@@ -133,6 +134,32 @@ describe('GET /status-lists/{listId}', () => {
     const { payload: next } = await jwtVerify(changed, issuerKeys(), { typ: 'statuslist+jwt' });
     const nextList = await decodeStatusList(next.status_list, zlibCompression);
     expect(readStatus(nextList.bytes, valid.idx)).toBe(StatusType.INVALID);
+  });
+
+  it('answers 503 with Retry-After rather than date a list more than 30 s ahead (R33 H1)', async () => {
+    const { statusLists } = dependencies();
+    const { listId } = await statusLists.allocate(runtime.credentials.issuer.id);
+    // Revocations each followed by a request, faster than one a second: each list is dated a second
+    // after the one before, until that would be more than 30 s ahead of the clock.
+    let refused: Response | undefined;
+    for (let round = 0; round < 300 && !refused; round++) {
+      // Entries at the far end of the list, which no test allocates.
+      await statusLists.setStatus(listId, LIST_SIZE - 1 - round, StatusType.INVALID);
+      const response = await fetch(`${runtime.baseUrl}/status-lists/${encodeURIComponent(listId)}`);
+      const body = await response.text();
+      if (response.status === 503) {
+        refused = response;
+        expect(JSON.parse(body)).toMatchObject({ status: 503, code: 'temporarily_unavailable' });
+        continue;
+      }
+      expect(response.status, body).toBe(200);
+      const { payload } = await jwtVerify(body, issuerKeys(), { typ: 'statuslist+jwt' });
+      expect(payload.iat! - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(30);
+      const list = await decodeStatusList(payload.status_list, zlibCompression);
+      expect(readStatus(list.bytes, LIST_SIZE - 1 - round)).toBe(StatusType.INVALID);
+    }
+    expect(refused?.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
+    expect(refused?.headers.get('cache-control') ?? '').not.toMatch(/public/);
   });
 
   it('answers 404 problems for unknown issuers, unallocated lists and non-list ids', async () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { startTestTable, type TestTable } from '../../support/dynamo-table.js';
 import type { Signer } from '../../../shared/crypto/signer.js';
-import { NotFoundError } from '../../../shared/errors.js';
+import { NotFoundError, UnavailableError } from '../../../shared/errors.js';
 import type { Issuer } from '../../../shared/issuers/issuer.js';
 import {
   decodeStatusList,
@@ -13,6 +13,7 @@ import {
   type StatusValue,
 } from '../../../packages/verifier/src/status-list.js';
 import { DynamoStatusListStore } from '../../../shared/adapters/dynamo/status-list-store.js';
+import { MAX_IAT_LEAD_SECONDS } from '../../../shared/licence/signed-at.js';
 import { LIST_SIZE } from '../../../shared/licence/status-list-store.js';
 import {
   STATUS_LIST_LIFETIME_SECONDS,
@@ -47,11 +48,13 @@ describe('status lists against dynalite', () => {
   let store: DynamoStatusListStore;
   let issuerCounter = 0;
   const freshIssuerId = () => `iss_test${++issuerCounter}`;
+  /** The clock, in seconds: the store dates status changes by it as `statusListToken` its tokens. */
+  let now = Date.UTC(2025, 5, 1) / 1000;
 
   beforeAll(async () => {
     table = await startTestTable(tableName);
     doc = table.doc;
-    store = new DynamoStatusListStore(doc, tableName);
+    store = new DynamoStatusListStore(doc, tableName, { now: () => now * 1000 });
   });
 
   afterAll(async () => {
@@ -168,7 +171,6 @@ describe('status lists against dynalite', () => {
     let issuers: InMemoryIssuerStore;
     let signer: CountingSigner;
     let issuer: Issuer;
-    let now: number;
     const deps = () => ({
       statusLists: store,
       issuers,
@@ -271,6 +273,111 @@ describe('status lists against dynalite', () => {
       // Served as any other while its revision stands, though dated ahead of the clock.
       expect((await statusListToken(listId, deps())).jws).toBe(third.jws);
       expect(signer.signatures).toBe(3);
+    });
+
+    it('never dates a list more than the lead ahead of the clock: a burst past it is a 503, not an old list (R33 H1)', async () => {
+      // 80 revocations, each followed by a verifier's request, all within one second.
+      const { listId } = await store.allocate(issuer.id);
+      await statusListToken(listId, deps());
+      const refusals: UnavailableError[] = [];
+      for (let idx = 0; idx < 80; idx++) {
+        await store.setStatus(listId, idx, StatusType.INVALID);
+        try {
+          const { jws } = await statusListToken(listId, deps());
+          const { payload } = await verify(jws, listId);
+          expect(payload.iat! - now).toBeLessThanOrEqual(MAX_IAT_LEAD_SECONDS);
+          const { bytes } = await decodeStatusList(payload.status_list, zlibCompression);
+          // What is served says every revocation made so far: never a list from before one.
+          expect(readStatus(bytes, idx)).toBe(StatusType.INVALID);
+        } catch (error) {
+          if (!(error instanceof UnavailableError)) throw error;
+          refusals.push(error);
+        }
+      }
+      // The first 30 are dated a second apart ahead of the clock; the lead used up, the rest wait.
+      expect(refusals).toHaveLength(80 - MAX_IAT_LEAD_SECONDS);
+      expect(refusals.map((error) => [error.code, error.retryAfterSeconds])).toEqual(
+        refusals.map(() => ['status_list_busy', 1]),
+      );
+      // One more revocation; a second later the list says it, dated within the lead.
+      await store.setStatus(listId, 100, StatusType.INVALID);
+      await expect(statusListToken(listId, deps())).rejects.toBeInstanceOf(UnavailableError);
+      now += 1;
+      const { jws, ttl } = await statusListToken(listId, deps());
+      const { payload } = await verify(jws, listId);
+      expect(payload.iat! - now).toBe(MAX_IAT_LEAD_SECONDS);
+      expect(ttl).toBe(STATUS_LIST_TTL_SECONDS);
+      const { bytes } = await decodeStatusList(payload.status_list, zlibCompression);
+      expect([readStatus(bytes, 79), readStatus(bytes, 100)]).toEqual([
+        StatusType.INVALID,
+        StatusType.INVALID,
+      ]);
+      // Its revision standing, it is served though the lead is used up.
+      expect((await statusListToken(listId, deps())).jws).toBe(jws);
+    });
+
+    it('dates the next list after a token saved while a status change was being written (R33 L1)', async () => {
+      const { listId } = await store.allocate(issuer.id);
+      await store.setStatus(listId, 1, StatusType.INVALID);
+      // A second change reads the list; before it writes, a verifier's request signs and saves a token.
+      const racing = new DynamoStatusListStore(doc, tableName, { now: () => now * 1000 });
+      const patched = racing as unknown as { read: (id: string) => Promise<unknown> };
+      const read = patched.read.bind(racing);
+      let first: string | undefined;
+      patched.read = async (id: string) => {
+        const item = await read(id);
+        patched.read = read;
+        first = (await statusListToken(listId, deps())).jws;
+        return item;
+      };
+      await racing.setStatus(listId, 2, StatusType.INVALID);
+      const second = (await statusListToken(listId, deps())).jws;
+      const [a, b] = await Promise.all([verify(first!, listId), verify(second, listId)]);
+      // Two lists of different content: never the same iat (verifiers would refuse one as rolled back).
+      expect(a.payload.status_list).not.toEqual(b.payload.status_list);
+      expect(b.payload.iat).toBeGreaterThan(a.payload.iat!);
+      expect(await statusesOf(listId, [1, 2])).toEqual([StatusType.INVALID, StatusType.INVALID]);
+    });
+
+    it('serves no token dated ahead whose save lost to a status change (R33 L1)', async () => {
+      const { listId } = await store.allocate(issuer.id);
+      await statusListToken(listId, deps());
+      await store.setStatus(listId, 1, StatusType.INVALID);
+      // The next token is dated a second ahead; a change lands between its signature and its save.
+      const racing = new DynamoStatusListStore(doc, tableName, { now: () => now * 1000 });
+      const save = racing.saveToken.bind(racing);
+      racing.saveToken = async (...args) => {
+        await store.setStatus(listId, 2, StatusType.INVALID);
+        return save(...args);
+      };
+      // Served, it would share its iat with the list signed after the change: a retry in a second instead.
+      await expect(statusListToken(listId, { ...deps(), statusLists: racing })).rejects.toMatchObject({
+        code: 'status_list_busy',
+        retryAfterSeconds: 1,
+      });
+      const next = await statusListToken(listId, deps());
+      const { payload } = await verify(next.jws, listId);
+      const { bytes } = await decodeStatusList(payload.status_list, zlibCompression);
+      expect([readStatus(bytes, 1), readStatus(bytes, 2)]).toEqual([StatusType.INVALID, StatusType.INVALID]);
+    });
+
+    it('dates the list after a change after a token of that second whose save lost to it (R33 L1)', async () => {
+      // A second after the last change: the token is dated now, not ahead, and served though its save
+      // lost to the change.
+      const { listId } = await store.allocate(issuer.id);
+      await store.setStatus(listId, 1, StatusType.INVALID);
+      now += 1;
+      const racing = new DynamoStatusListStore(doc, tableName, { now: () => now * 1000 });
+      const save = racing.saveToken.bind(racing);
+      racing.saveToken = async (...args) => {
+        await store.setStatus(listId, 2, StatusType.INVALID);
+        return save(...args);
+      };
+      const first = await statusListToken(listId, { ...deps(), statusLists: racing });
+      const second = await statusListToken(listId, deps());
+      const [a, b] = await Promise.all([verify(first.jws, listId), verify(second.jws, listId)]);
+      expect(a.payload.status_list).not.toEqual(b.payload.status_list);
+      expect(b.payload.iat).toBeGreaterThan(a.payload.iat!);
     });
 
     it('re-signs once half its ttl has passed (verifiers count freshness from iat), and for another base URL', async () => {

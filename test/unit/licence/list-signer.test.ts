@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { NotFoundError } from '../../../shared/errors.js';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaListSigner } from '../../../shared/adapters/lambda/list-signer.js';
+import { NotFoundError, UnavailableError } from '../../../shared/errors.js';
 import type { Issuer } from '../../../shared/issuers/issuer.js';
 import {
   ListSignerUnavailableError,
@@ -123,6 +125,35 @@ describe('lists signed off the public path', () => {
       issuers: Array<{ id: string; status: string }>;
     };
     expect(payload.issuers).toMatchObject([{ id: 'iss_one', status: 'withdrawn' }]);
+  });
+
+  it('answers a list the signer finds changed faster than it can be dated 503 in a second, not 30 (R33 H1)', async () => {
+    const signer = new LocalSigner();
+    await issuers.claim({
+      id: 'iss_one',
+      name: 'Agency one',
+      creditCode: '11310000000000001B',
+      region: '310000',
+      licenceTypes: ['business-licence'],
+      status: 'active',
+      keyId: 'key-one',
+      kid: await signer.kid(),
+      publicJwk: await signer.publicJwk(),
+      createdAt: new Date(start * 1000).toISOString(),
+      version: 1,
+    });
+    const { listId } = await statusLists.allocate('iss_one');
+    // The signer function, a Lambda invoke away, answers that the list changed faster than it can be dated.
+    const lambda = {
+      send: async () => ({ Payload: Buffer.from(JSON.stringify({ error: 'status_list_busy' })) }),
+    } as unknown as LambdaClient;
+    const refusal = await servedStatusList(listId, {
+      ...publicDeps(),
+      listSigner: new LambdaListSigner(lambda, 'list-signer'),
+    }).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(UnavailableError);
+    expect(refusal).not.toBeInstanceOf(ListSignerUnavailableError);
+    expect(refusal).toMatchObject({ code: 'status_list_busy', retryAfterSeconds: 1 });
   });
 
   it('answers an unknown status list not found without asking the signer', async () => {
