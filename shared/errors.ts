@@ -324,6 +324,24 @@ export class UnavailableError extends ServiceError {
 }
 
 /**
+ * The service backs the caller off on purpose for a moment, nothing having failed (a status list changed
+ * faster than it can be dated, shared/licence/status-list-token.ts): a 503 with `Retry-After` like any
+ * {@link UnavailableError}, logged as a warning at the edge rather than as a failed request, so that the
+ * on-call's error logs are not filled by a bulk revocation working as designed.
+ *
+ * @example
+ * ```ts
+ * throw new BusyError('Status list L1 changed faster than it can be dated', 'status_list_busy', { retryAfterSeconds: 1 });
+ * ```
+ */
+export class BusyError extends UnavailableError {
+  constructor(message: string, code: string, options: ServiceErrorOptions = {}) {
+    super(message, code, options);
+    this.name = 'BusyError';
+  }
+}
+
+/**
  * The {@link InvalidInputError} of a request that fails validation: one `errors` entry per failing
  * path, and a detail that names them all.
  *

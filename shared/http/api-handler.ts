@@ -1,4 +1,4 @@
-import { DependencyError, ServiceError, type ErrorKind } from '../errors.js';
+import { BusyError, DependencyError, ServiceError, type ErrorKind } from '../errors.js';
 import { logger, withRequestLogKeys } from '../logger.js';
 import { dpopSigningAlgs } from './dpop.js';
 import { isPreflight, preflightAnswer, withCorsHeaders } from './cors.js';
@@ -89,7 +89,8 @@ export function errorResult(error: unknown, requestId: string | undefined): Http
       { 'retry-after': '1' },
     );
   }
-  logger.error('request failed', error instanceof Error ? error : String(error));
+  if (error instanceof BusyError) logger.warn('request backed off', { code: error.code });
+  else logger.error('request failed', error instanceof Error ? error : String(error));
   const status = error instanceof ServiceError ? httpStatusOf(error) : 500;
   return problem(
     {

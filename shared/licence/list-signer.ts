@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { canonicalJson } from '../canonical-json.js';
 import { epochSeconds, type Clock } from '../clock.js';
 import type { Signer } from '../crypto/signer.js';
-import { invalidRequest, NotFoundError, UnavailableError } from '../errors.js';
+import { BusyError, invalidRequest, NotFoundError, UnavailableError } from '../errors.js';
 import { logger } from '../logger.js';
 import { statusListUri, type StatusListStore } from './status-list-store.js';
 import {
@@ -242,7 +242,7 @@ export async function signList(
  * `Retry-After` is {@link LIST_SIGNER_RETRY_AFTER_SECONDS}).
  */
 export const listBusy = (request: ListRequest) =>
-  new UnavailableError(
+  new BusyError(
     `Status list ${JSON.stringify(request.kind === 'status-list' ? request.listId : request.kind)} changed faster than it can be dated; retry shortly`,
     'status_list_busy',
     { retryAfterSeconds: 1 },

@@ -1,7 +1,7 @@
 import { epochSeconds, type Clock } from '../clock.js';
 import { signCompactJws } from '../crypto/compact-jws.js';
 import type { Signer } from '../crypto/signer.js';
-import { NotFoundError, UnavailableError } from '../errors.js';
+import { BusyError, NotFoundError } from '../errors.js';
 import { statusListTokenType } from '../../packages/verifier/src/claims.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
 import { MAX_IAT_LEAD_SECONDS, nextIat } from './signed-at.js';
@@ -55,7 +55,7 @@ const notFound = (listId: string) =>
  * the token it signed, which is just as current).
  *
  * A list changed so often that a new token would be dated more than {@link MAX_IAT_LEAD_SECONDS} ahead
- * of the clock (signed-at.ts) is {@link UnavailableError} `status_list_busy`, a 503 with `Retry-After`
+ * of the clock (signed-at.ts) is {@link BusyError} `status_list_busy`, a 503 with `Retry-After`
  * (a second or so): the last token predates a change, and served it would be held as fresh for its `ttl`.
  *
  * A list that was allocated but never changed answers all valid; an unknown issuer, a list id that is not
@@ -114,7 +114,7 @@ export async function statusListToken(
     // without being dated further ahead than verifiers accept, and the last one predates a change, so it
     // must not be served as news (verifiers would hold it for its whole `ttl`). A 503: retry in the
     // second(s) it takes the clock to catch up; verifiers keep the copy they hold meanwhile.
-    throw new UnavailableError(
+    throw new BusyError(
       `Status list ${listId} changed faster than it can be dated; retry shortly`,
       'status_list_busy',
       { retryAfterSeconds: Math.max(1, previous - MAX_IAT_LEAD_SECONDS - now) },
@@ -144,7 +144,7 @@ export async function statusListToken(
   // next token after its own second only (status-list-store.ts), and that token could share this one's
   // `iat` with other claims, which verifiers holding this one would refuse as rolled back. Not served.
   if (!saved && signedAt > now && (await deps.statusLists.find(listId)).revision !== snapshot.revision) {
-    throw new UnavailableError(
+    throw new BusyError(
       `Status list ${listId} changed while it was signed; retry shortly`,
       'status_list_busy',
       {

@@ -10,6 +10,7 @@ import {
   TooManyRequestsError,
   UnauthenticatedError,
   UnavailableError,
+  BusyError,
   UnsupportedMediaTypeError,
   UriTooLongError,
   invalidRequest,
@@ -26,6 +27,7 @@ import { InsufficientAssuranceError } from '../../../shared/licence/licence-read
 import { QrCapacityError } from '../../../shared/licence/qr.js';
 import { InvalidPasswordHashError } from '../../../shared/adapters/scrypt/password-hasher.js';
 import { logger } from '../../../shared/logger.js';
+import { loggedLines } from '../../support/logged-lines.js';
 import { ApiProblem, TokenRejectedError } from '../../../shared/web/console/issuer-api.js';
 import { CrossSiteError } from '../../../shared/web/kit/form.js';
 import { InvalidDiscloseError } from '../../../shared/web/wallet/disclose.js';
@@ -174,6 +176,30 @@ describe('the one mapping of error kinds to HTTP statuses', () => {
       detail: generic,
       code,
       requestId,
+    });
+  });
+
+  it('answers a deliberate back-off with 503 and Retry-After, logged as a warning, not a failed request', async () => {
+    const busy = new BusyError('Status list L1 changed faster than it can be dated', 'status_list_busy', {
+      retryAfterSeconds: 2,
+    });
+    let answered: ReturnType<typeof answer> | undefined;
+    const before = logger.getLevelName();
+    logger.setLogLevel('WARN');
+    try {
+      const lines = await loggedLines(async () => {
+        answered = answer(busy);
+      });
+      expect(lines.map((line) => JSON.parse(line) as object)).toEqual([
+        expect.objectContaining({ level: 'WARN', message: 'request backed off', code: 'status_list_busy' }),
+      ]);
+    } finally {
+      logger.setLogLevel(before as Parameters<typeof logger.setLogLevel>[0]);
+    }
+    expect(answered).toMatchObject({
+      status: 503,
+      headers: { 'retry-after': '2' },
+      body: { code: 'temporarily_unavailable', detail: generic },
     });
   });
 
