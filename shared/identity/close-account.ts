@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { epochSeconds, type Clock } from '../clock.js';
@@ -168,21 +168,33 @@ export async function finishClosure(
   // 2. Appointments naming the person, still in force: only when the account proved it is that person
   //    (level 3). A squatter's account of the number (self-asserted, or registry-verified by knowing a
   //    name) closing would otherwise withdraw the real person's appointments.
-  const appointments =
+  const closingSince = account.closingSince;
+  // An appointment this closure already withdrew (an earlier attempt that failed part-way): still one of
+  // its parts, so that a retry numbers them as the first attempt did (review R33 L2), not saved again.
+  const withdrawnByThisClosure = (appointment: AgentAppointment) =>
+    appointment.status === 'withdrawn' &&
+    appointment.withdrawnBy === account.id &&
+    appointment.withdrawnAt !== undefined &&
+    appointment.withdrawnAt >= closingSince;
+  const planned =
     assuranceLevelOf(account) < 3
       ? []
-      : (await deps.entities.appointmentsFor(account.lookupKey)).filter((appointment) =>
-          appointmentInForce(appointment, now),
+      : (await deps.entities.appointmentsFor(account.lookupKey)).filter(
+          (appointment) => appointmentInForce(appointment, now) || withdrawnByThisClosure(appointment),
         );
+  const appointments = planned.filter((appointment) => !withdrawnByThisClosure(appointment));
   //    Each withdrawal with its trace `agent.withdrawn` (actor the closing account), in its own write as a
   //    representative's withdrawal is: a retry after a failure finds it withdrawn, and writes no second.
   //    With any, the closure is a withdrawal in several writes: each entry says which part of how many it
   //    is (`withdrawal`, `part` n of `parts` m, `account.closed` the last), so that a supervisor can tell
   //    from the trail whether every one is on it (`npm run audit:verify` names a missing one).
-  const parts = appointments.length + 1;
-  const closure = randomUUID();
-  const partOf = (part: number) => (appointments.length > 0 ? { withdrawal: closure, part, parts } : {});
-  for (const [i, appointment] of appointments.entries()) {
+  //    The withdrawal's id is the closure's own (the account and the moment it was marked closing), the
+  //    same in every attempt.
+  const parts = planned.length + 1;
+  const closure = createHash('sha256').update(`closure#${account.id}#${closingSince}`).digest('base64url');
+  const partOf = (part: number) => (planned.length > 0 ? { withdrawal: closure, part, parts } : {});
+  for (const [i, appointment] of planned.entries()) {
+    if (withdrawnByThisClosure(appointment)) continue;
     const withdrawn: AgentAppointment = {
       ...appointment,
       status: 'withdrawn',
