@@ -11,7 +11,7 @@ import {
   signerFor,
   peers,
 } from './composition/factories.js';
-import { InvalidInputError, NotFoundError, UnavailableError } from '../shared/errors.js';
+import { BusyError, InvalidInputError, NotFoundError } from '../shared/errors.js';
 import { signList, type ListSignerAnswer } from '../shared/licence/list-signer.js';
 import { logger } from '../shared/logger.js';
 
@@ -50,8 +50,7 @@ export async function handler(event: unknown): Promise<ListSignerAnswer> {
       return { error: 'invalid_request' };
     }
     if (error instanceof NotFoundError) return { error: 'status_list_not_found' };
-    if (error instanceof UnavailableError && error.code === 'status_list_busy')
-      return { error: 'status_list_busy' };
+    if (error instanceof BusyError) return { error: 'status_list_busy' };
     throw error;
   }
 }
