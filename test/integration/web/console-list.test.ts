@@ -148,7 +148,9 @@ describe('the console’s list over HTTP', () => {
 
   it('filters by number part, status, type and issue days; a reversed date range is named', async () => {
     const ua = await signedIn();
-    const serial = licences[5]!.id.split('.').slice(-3).join('.');
+    // With the issuer's code: serial 5's last parts alone are also the end of serial 15's when their check
+    // characters match (a flake of about one run in ten).
+    const serial = licences[5]!.id.split('.').slice(-4).join('.');
     const one = await (await ua.request(`/console?number=${encodeURIComponent(serial)}`)).text();
     expect(rowIds(one)).toEqual([licences[5]!.id]);
     expect(one).toContain('共 1 条');
