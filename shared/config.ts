@@ -138,6 +138,11 @@ const schema = z
       .string()
       .regex(/^\d{1,12}$/, 'must be the approved template id (digits)')
       .optional(),
+    // The notice to the phone a change of phone replaced: its own approved template, optional likewise.
+    TENCENT_SMS_PREVIOUS_PHONE_NOTICE_TEMPLATE_ID: z
+      .string()
+      .regex(/^\d{1,12}$/, 'must be the approved template id (digits)')
+      .optional(),
     TENCENT_SMS_REGION: z
       .string()
       .regex(/^[a-z]{2}-[a-z]+$/, 'must be a Tencent Cloud region such as ap-guangzhou')
@@ -527,6 +532,11 @@ export interface TencentSmsConfig {
    * password reset, …), once approved; without it no notice is sent.
    */
   readonly noticeTemplateId?: string;
+  /**
+   * `TENCENT_SMS_PREVIOUS_PHONE_NOTICE_TEMPLATE_ID`: the approved template of the notice to the phone a
+   * change of the account's phone replaced, once approved; without it that notice is not sent.
+   */
+  readonly previousPhoneNoticeTemplateId?: string;
   /** `TENCENT_SMS_REGION`, default `ap-guangzhou`. */
   readonly region: string;
   /** `TENCENT_SMS_ENDPOINT`, default `https://sms.tencentcloudapi.com`. */
@@ -641,6 +651,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             templateId: e.TENCENT_SMS_TEMPLATE_ID ?? '',
             ...(e.TENCENT_SMS_NOTICE_TEMPLATE_ID !== undefined && {
               noticeTemplateId: e.TENCENT_SMS_NOTICE_TEMPLATE_ID,
+            }),
+            ...(e.TENCENT_SMS_PREVIOUS_PHONE_NOTICE_TEMPLATE_ID !== undefined && {
+              previousPhoneNoticeTemplateId: e.TENCENT_SMS_PREVIOUS_PHONE_NOTICE_TEMPLATE_ID,
             }),
             region: e.TENCENT_SMS_REGION,
             endpoint: e.TENCENT_SMS_ENDPOINT,

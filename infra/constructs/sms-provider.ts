@@ -32,6 +32,11 @@ export interface TencentSmsSettings {
    * shared/identity/security-notices.ts), once the carrier approved it; without it no notice is sent.
    */
   noticeTemplateId?: string;
+  /**
+   * The approved template id of the notice to the phone a change of the account's phone replaced
+   * (`previousPhoneNoticeText`), once approved; without it that notice is not sent.
+   */
+  previousPhoneNoticeTemplateId?: string;
   /** The API region. Default `ap-guangzhou`. */
   region?: string;
 }
@@ -127,6 +132,9 @@ export class SmsProvider extends Construct {
       TENCENT_SMS_TEMPLATE_ID: tencent.templateId,
       ...(tencent.noticeTemplateId !== undefined && {
         TENCENT_SMS_NOTICE_TEMPLATE_ID: tencent.noticeTemplateId,
+      }),
+      ...(tencent.previousPhoneNoticeTemplateId !== undefined && {
+        TENCENT_SMS_PREVIOUS_PHONE_NOTICE_TEMPLATE_ID: tencent.previousPhoneNoticeTemplateId,
       }),
       TENCENT_SMS_REGION: tencent.region ?? 'ap-guangzhou',
       TENCENT_SMS_SECRET_ARN: this.secret.secretArn,

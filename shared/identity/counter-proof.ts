@@ -447,7 +447,8 @@ export async function proveAtCounter(
       ? {
           provenPhone: phone.digest,
           provenPhoneMasked: phone.masked,
-          // Security notices go to the new phone from now on (the previous one is kept as a digest alone).
+          // Security notices go to the new phone from now on; the one it replaces is told of this change
+          // (below), then hears no more.
           noticePhone: await sealNoticePhone(account.id, phone.phone, deps.smsJobSealer),
         }
       : {}),
@@ -475,6 +476,15 @@ export async function proveAtCounter(
     entries as [AuditEntry, ...AuditEntry[]],
     (trace) => deps.accounts.save(proven, trace),
     { ...deps, pendingAudit: deps.accountAudit },
+    {
+      // A new phone set: the one it replaces is told too (the pointer carries both, sealed as the
+      // account held them: shared/identity/security-notices.ts), unless it is the same number.
+      ...(phone &&
+        account.noticePhone !== undefined &&
+        proven.noticePhone !== undefined && {
+          noticePhones: { previous: account.noticePhone, next: proven.noticePhone },
+        }),
+    },
   );
   let done: typeof saved;
   try {

@@ -268,6 +268,15 @@ export async function completePhoneProof(
     },
     deps,
   );
+  // A notice phone replaced (a takeover with another phone, a first proven phone other than the
+  // registration's): the change's pointer carries both, sealed, and its notice goes to the replaced one too
+  // (shared/identity/security-notices.ts; the sender texts it only if the two numbers differ).
+  const noticePhones =
+    account.noticePhone !== undefined &&
+    proven.noticePhone !== undefined &&
+    proven.noticePhone !== account.noticePhone
+      ? { previous: account.noticePhone, next: proven.noticePhone }
+      : undefined;
   // The account and the entries of what changed hands with it, one write (or none: then a retry with a
   // new code does it all again); the entries are written at once, or by the reconciler.
   const saved =
@@ -277,6 +286,7 @@ export async function completePhoneProof(
           entries as [AuditEntry, ...AuditEntry[]],
           (trace) => deps.accounts.save(proven, trace),
           { ...deps, pendingAudit: deps.providerAudit },
+          { ...(noticePhones && { noticePhones }) },
         )
       : await deps.accounts.save(proven);
   // A new password ends every other sign-in too: whoever knew the old one is out.

@@ -34,6 +34,14 @@ import {
  * pointer is completed (by the request, or by the reconciler after a crash), and texted by the
  * `sms-codes` function after. The text names the event and the time and what to do if it was not them;
  * never a code, a secret or a number.
+ *
+ * A change that replaces the account's notice phone (a takeover with another phone, a first proven phone
+ * other than the registration's, a new phone set at a counter) owes a second notice, to the phone it
+ * replaced ({@link previousPhoneNoticeText}): its pointer carries both phones, sealed as the account held
+ * them (`NoticePhones`), so that whoever changed the phone is not the only one told. It is texted only if
+ * the two numbers differ, never names the new number (not even masked: a number given up may be another
+ * person's by now), and is counted on a day of its own ({@link securityNoticePolicy.previousPhoneDailyCap}),
+ * so that the new phone's holder, setting off notices to themselves, cannot spend the day that one needs.
  */
 
 /** How many notices an account gets a day, and how long an owed notice is worth sending. */
@@ -44,6 +52,13 @@ export const securityNoticePolicy = {
    * followed by enrolments cannot flood the phone, nor run up the bill.
    */
   accountDailyCap: 3,
+  /**
+   * Notices to a phone a change replaced, a day per account, counted apart from {@link accountDailyCap}
+   * (`sms-notice#previous#<account id>`): one per change of phone, and a phone changes online at most once
+   * (a proven phone is then replaced only at a counter), so this bounds the bill, never the notice that
+   * matters. Beyond it, dropped with the same line.
+   */
+  previousPhoneDailyCap: 3,
   /** A notice not sent in 3 days (its queue's tries spent, the provider down) is dropped; its job kept that long. */
   ttlSeconds: 3 * 86_400,
 } as const;
@@ -93,6 +108,32 @@ export function securityNoticeMessage(to: string, action: SecurityNoticeAction, 
 }
 
 /**
+ * The text to the phone a change replaced: when, that the verification phone was changed (the new number
+ * is not named, not even masked), that this number hears no more of the account and no longer resets it,
+ * and what to do if it was not them (the phone is no longer theirs to reset with: a counter). Its approved
+ * template (`TENCENT_SMS_PREVIOUS_PHONE_NOTICE_TEMPLATE_ID`) reads the same:
+ * `您的账号于{1}更换了验证手机，本号码不再接收该账号的安全提醒，也不能再用于找回密码。如非本人操作，请携带身份证前往窗口办理。`.
+ *
+ * @example
+ * ```ts
+ * previousPhoneNoticeText('2026-12-07T09:05:00Z');
+ * // '【电子证照】您的账号于2026-12-07 17:05更换了验证手机，本号码不再接收该账号的安全提醒，…'
+ * ```
+ */
+export function previousPhoneNoticeText(at: string): string {
+  return `【电子证照】您的账号于${noticeTime(at)}更换了验证手机，本号码不再接收该账号的安全提醒，也不能再用于找回密码。如非本人操作，请携带身份证前往窗口办理。`;
+}
+
+/** The notice to the phone a change replaced: its text and the `previous-phone-notice` template. */
+export function previousPhoneNoticeMessage(to: string, at: string): SmsMessage {
+  return {
+    to,
+    text: previousPhoneNoticeText(at),
+    template: { name: 'previous-phone-notice', params: { time: noticeTime(at) } },
+  };
+}
+
+/**
  * The encryption context of an account's notice phone ({@link PersonAccount.noticePhone}): the `sms-job`
  * purpose, which the functions that seal jobs may seal under and the sender alone may open
  * (infra/constructs/keys.ts), bound to the account. Neither opens an ID number with it.
@@ -119,6 +160,14 @@ export function securityNoticeJobId(pointerId: string): string {
   return `smsn_${createHash('sha256').update(`security-notice\0${pointerId}`).digest('base64url').slice(0, 22)}`;
 }
 
+/**
+ * The id of the notice to the phone a change replaced: as {@link securityNoticeJobId}, of another digest
+ * of the same pointer (owed once under it too).
+ */
+export function previousPhoneNoticeJobId(pointerId: string): string {
+  return `smsn_${createHash('sha256').update(`previous-phone-notice\0${pointerId}`).digest('base64url').slice(0, 22)}`;
+}
+
 /** A notice job's id, as the SMS queue's message names it. */
 export const securityNoticeJobIdPattern = /^smsn_[A-Za-z0-9_-]{22}$/;
 
@@ -126,7 +175,10 @@ export const securityNoticeJobIdPattern = /^smsn_[A-Za-z0-9_-]{22}$/;
  * {@link SecurityNoticeOutbox} on the SMS queue (the batch table: its insert is the message, as a code's
  * job): one job per pointer, its id derived from the pointer's ({@link securityNoticeJobId}), so that a
  * notice owed twice (the pointer completed again after a crash) is written once. A job there already
- * (written, or sent and kept: {@link runSecurityNotice} keeps it until it expires) is left as it is.
+ * (written, or sent and kept: {@link runSecurityNotice} keeps it until it expires) is left as it is. A
+ * notice with `phones` (the change replaced the notice phone) is a second job too, to the phone replaced
+ * ({@link previousPhoneNoticeJobId}): its `sealed` the previous phone, its `notice.replacedBy` the new one,
+ * both as the pointer carried them.
  *
  * @example
  * ```ts
@@ -139,25 +191,40 @@ export function securityNoticeOutbox(deps: {
 }): SecurityNoticeOutbox {
   return {
     async owe(notice: OwedSecurityNotice): Promise<void> {
-      const id = securityNoticeJobId(notice.pointerId);
-      if (await deps.smsJobs.find(id)) return;
-      const job: SmsJob = {
-        id,
-        purpose: 'security-notice',
-        lookupKey: '',
-        sealed: '',
-        expiresAt: epochSeconds(deps.clock) + securityNoticePolicy.ttlSeconds,
-        notice: { accountId: notice.accountId, action: notice.action, at: notice.at },
-      };
-      try {
-        await deps.smsJobs.enqueue(job);
-      } catch (error) {
-        // Written meanwhile by another completer: owed once all the same.
-        if (await deps.smsJobs.find(id)) return;
-        throw error;
+      const content = { accountId: notice.accountId, action: notice.action, at: notice.at };
+      await enqueueOnce({ id: securityNoticeJobId(notice.pointerId), sealed: '', notice: content }, deps);
+      if (notice.phones) {
+        await enqueueOnce(
+          {
+            id: previousPhoneNoticeJobId(notice.pointerId),
+            sealed: notice.phones.previous,
+            notice: { ...content, replacedBy: notice.phones.next },
+          },
+          deps,
+        );
       }
     },
   };
+}
+
+/** Writes one notice's job, unless it is there already (written before, or meanwhile by another completer). */
+async function enqueueOnce(
+  job: Pick<SmsJob, 'id' | 'sealed' | 'notice'>,
+  deps: { smsJobs: Pick<SmsJobQueue, 'enqueue' | 'find'>; clock: Clock },
+): Promise<void> {
+  if (await deps.smsJobs.find(job.id)) return;
+  try {
+    await deps.smsJobs.enqueue({
+      ...job,
+      purpose: 'security-notice',
+      lookupKey: '',
+      expiresAt: epochSeconds(deps.clock) + securityNoticePolicy.ttlSeconds,
+    });
+  } catch (error) {
+    // Written meanwhile by another completer: owed once all the same.
+    if (await deps.smsJobs.find(job.id)) return;
+    throw error;
+  }
 }
 
 /** What the sender needs to text a notice. */
@@ -175,6 +242,8 @@ const noticeContent = z.strictObject({
   accountId: z.string().regex(/^acc_[A-Za-z0-9_-]{1,64}$/),
   action: z.enum(securityNoticeActions),
   at: z.iso.datetime({ offset: true }),
+  /** A notice to the phone the change replaced (the job's `sealed`): the phone it wrote, sealed. */
+  replacedBy: z.string().min(1).max(8192).optional(),
 });
 
 const sealedPhone = z.strictObject({ phone: z.string().regex(/^\+861[3-9]\d{9}$/) });
@@ -185,6 +254,7 @@ const droppedNoticeLines = {
   no_phone: 'security notice not sent: the account has no phone to tell',
   capped: "security notice dropped: the account's daily cap",
   no_template: 'security notice not sent: no approved template',
+  same_phone: 'security notice to the previous phone not sent: the change kept the same number',
 } as const;
 
 /**
@@ -232,33 +302,48 @@ export async function runSecurityNotice(
     logger.info(droppedNoticeLines[why], { accountId: notice.accountId, action: notice.action });
     return 'not_sent';
   };
-  // 3. The account's phone, as it stands now: after a phone change, the new one.
-  let account: PersonAccount | undefined;
+  // 3. The account's phone, as it stands now: after a phone change, the new one. A notice to the phone a
+  // change replaced goes to that phone, as the change's pointer carried it, if the change replaced it
+  // with another number.
+  const previous = notice.replacedBy !== undefined;
   let phone: string;
   try {
-    account = await deps.accounts.findById(notice.accountId);
+    const account: PersonAccount | undefined = await deps.accounts.findById(notice.accountId);
     if (!account) return await done('no_account');
-    if (!account.noticePhone) return await done('no_phone');
-    phone = sealedPhone.parse(
-      await deps.smsJobSealer.open(noticePhoneContext(account.id), account.noticePhone),
-    ).phone;
+    const open = async (sealed: string) =>
+      sealedPhone.parse(await deps.smsJobSealer.open(noticePhoneContext(account.id), sealed)).phone;
+    if (notice.replacedBy !== undefined) {
+      phone = await open(job.sealed);
+      if (phone === (await open(notice.replacedBy))) return await done('same_phone');
+    } else {
+      if (!account.noticePhone) return await done('no_phone');
+      phone = await open(account.noticePhone);
+    }
   } catch (error) {
     await deps.smsJobs.release(id);
     throw error;
   }
   const masked = maskPhone(phone as PhoneNumber);
-  // 4. Within the account's day.
-  const counted = await countNotice(notice.accountId, deps).catch(async (error: unknown) => {
+  // 4. Within the account's day (a previous phone's notices: their own day).
+  const counter = previous
+    ? { key: previousPhoneCounterKey(notice.accountId), cap: securityNoticePolicy.previousPhoneDailyCap }
+    : { key: noticeCounterKey(notice.accountId), cap: securityNoticePolicy.accountDailyCap };
+  const counted = await countNotice(counter, deps).catch(async (error: unknown) => {
     await deps.smsJobs.release(id);
     throw error;
   });
   if (!counted) return done('capped');
+  const to = previous ? `previous phone ${masked}` : masked;
   // 5. Texted, marked, traced.
   try {
-    await deps.sms.send(securityNoticeMessage(phone, notice.action, notice.at));
+    await deps.sms.send(
+      previous
+        ? previousPhoneNoticeMessage(phone, notice.at)
+        : securityNoticeMessage(phone, notice.action, notice.at),
+    );
   } catch (error) {
-    await deps.loginAttempts.forgiveOne(noticeCounterKey(notice.accountId), epochSeconds(deps.clock));
-    await traceNotice('account.security_notice_failed', notice, masked, deps);
+    await deps.loginAttempts.forgiveOne(counter.key, epochSeconds(deps.clock));
+    await traceNotice('account.security_notice_failed', notice, to, deps);
     // The error's name and code only: a provider's message may quote the number.
     const code = (error as { code?: unknown }).code;
     logger.warn('security notice not sent', {
@@ -274,8 +359,8 @@ export async function runSecurityNotice(
   if (!(await deps.smsJobs.markSent(id, epochSeconds(deps.clock)))) {
     logger.warn('security notice sent by two runs of its job', { accountId: notice.accountId });
   }
-  await traceNotice('account.security_notice_sent', notice, masked, deps);
-  logger.info('security notice sent', { accountId: notice.accountId, action: notice.action, to: masked });
+  await traceNotice('account.security_notice_sent', notice, to, deps);
+  logger.info('security notice sent', { accountId: notice.accountId, action: notice.action, to });
   return 'sent';
 }
 
@@ -284,16 +369,20 @@ function noticeCounterKey(accountId: string): string {
   return `sms-notice#${accountId}`;
 }
 
-/** Counts one notice on the account's day, unless the day is full: whether it counted. */
+/** The account's counter of notices to phones its changes replaced: `sms-notice#previous#<account id>`. */
+function previousPhoneCounterKey(accountId: string): string {
+  return `sms-notice#previous#${accountId}`;
+}
+
+/** Counts one notice on its counter's day, unless the day is full (`cap`): whether it counted. */
 async function countNotice(
-  accountId: string,
+  { key, cap }: { key: string; cap: number },
   deps: Pick<SecurityNoticeDependencies, 'loginAttempts' | 'clock'>,
 ): Promise<boolean> {
-  const key = noticeCounterKey(accountId);
   const now = epochSeconds(deps.clock);
   for (let round = 0; round < 5; round++) {
     const counter = await deps.loginAttempts.read(key, now);
-    if (counter && counter.failures >= securityNoticePolicy.accountDailyCap) return false;
+    if (counter && counter.failures >= cap) return false;
     const start = counter?.lastFailureAt ?? now;
     const next = { failures: (counter?.failures ?? 0) + 1, lastFailureAt: start };
     if (await deps.loginAttempts.replace(key, counter, next, start + 86_400, now)) return true;
@@ -302,11 +391,14 @@ async function countNotice(
   return false;
 }
 
-/** The audit entry of a notice sent or failed: the account, the event, the phone masked. */
+/**
+ * The audit entry of a notice sent or failed: the account, the event, the phone masked (`to`: the mask,
+ * or `previous phone <mask>` for the phone a change replaced).
+ */
 async function traceNotice(
   action: 'account.security_notice_sent' | 'account.security_notice_failed',
   notice: z.output<typeof noticeContent>,
-  masked: string,
+  to: string,
   deps: Pick<SecurityNoticeDependencies, 'audit' | 'clock'>,
 ): Promise<void> {
   try {
@@ -314,7 +406,7 @@ async function traceNotice(
       at: new Date(deps.clock.now()).toISOString(),
       actor: notice.accountId,
       action,
-      reason: `${notice.action}, to ${masked}`,
+      reason: `${notice.action}, to ${to}`,
     });
   } catch (error) {
     // The notice stands (sent or not); its entry is lost, and the alarm's line says so.

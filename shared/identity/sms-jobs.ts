@@ -32,7 +32,8 @@ export interface SmsJob {
   id: string;
   /**
    * The code's purpose; `security-notice` for a security notice's job (`smsn_…`,
-   * shared/identity/security-notices.ts), whose `lookupKey` and `sealed` are empty and `notice` says what.
+   * shared/identity/security-notices.ts), whose `lookupKey` is empty and `notice` says what; `sealed` is
+   * empty too but for a notice to the phone a change replaced (that phone, sealed).
    */
   purpose: SmsCodePurpose | 'security-notice';
   lookupKey: string;
@@ -47,9 +48,11 @@ export interface SmsJob {
   sentAt?: number;
   /**
    * A security notice's job: whose account, which event (an audit action of `securityNoticeActions`),
-   * when (RFC 3339). No phone: the sender reads the account's own.
+   * when (RFC 3339). No phone: the sender reads the account's own. One to the phone a change replaced
+   * carries that phone as `sealed` and the one the change wrote as `replacedBy` (both sealed as the account
+   * held them: `noticePhoneContext`), so that the sender texts it only if they differ.
    */
-  notice?: { accountId: string; action: string; at: string };
+  notice?: { accountId: string; action: string; at: string; replacedBy?: string };
 }
 
 /**

@@ -4,7 +4,9 @@
  * order the template numbers them. The one-time code's template reads as {@link smsCodeText} does:
  * `您的验证码是{1}，用于{2}，{3}分钟内有效。请勿告诉他人。` with `{1}` the code, `{2}` what it is for
  * (`smsCodeActions`: 登录验证, 重置密码, 注册账号, 柜台换绑手机) and `{3}` the minutes. A security notice's template,
- * a second one approved apart (`TENCENT_SMS_NOTICE_TEMPLATE_ID`), reads as `securityNoticeText` does.
+ * a second one approved apart (`TENCENT_SMS_NOTICE_TEMPLATE_ID`), reads as `securityNoticeText` does; the
+ * notice to a phone a change replaced, a third (`TENCENT_SMS_PREVIOUS_PHONE_NOTICE_TEMPLATE_ID`), as
+ * `previousPhoneNoticeText`.
  */
 export type SmsTemplate =
   | {
@@ -19,6 +21,16 @@ export type SmsTemplate =
   | {
       name: 'security-notice';
       params: { time: string; event: string };
+    }
+  /**
+   * The notice to the phone a change of the account's phone replaced (`previousPhoneNoticeText`),
+   * approved apart (`TENCENT_SMS_PREVIOUS_PHONE_NOTICE_TEMPLATE_ID`) as
+   * `您的账号于{1}更换了验证手机，本号码不再接收该账号的安全提醒，也不能再用于找回密码。如非本人操作，请携带身份证前往窗口办理。`,
+   * `{1}` the time. It never names the new number.
+   */
+  | {
+      name: 'previous-phone-notice';
+      params: { time: string };
     };
 
 /** One text message to one mobile number. */

@@ -49,6 +49,8 @@ export interface PendingPointer {
   id: string;
   since: string;
   audit?: PendingAuditEntry[];
+  /** For one that carries them, the notice phones its change replaced and wrote. */
+  noticePhones?: NoticePhones;
 }
 
 /**
@@ -61,6 +63,30 @@ export interface CarriedAudit {
   owner: string;
   since: string;
   audit: PendingAuditEntry[];
+  /** A change that replaced its account's notice phone: the two phones, sealed ({@link NoticePhones}). */
+  noticePhones?: NoticePhones;
+}
+
+/**
+ * The notice phones a change of an account's phone replaced and wrote (`PersonAccount.noticePhone`, each
+ * as the account held it: sealed for the SMS sender alone, never opened here), carried by the change's own
+ * pointer so that the phone it replaced is told of it too (shared/identity/security-notices.ts): bound to
+ * the change, not read from the account later, which a second change may have moved on since.
+ */
+export interface NoticePhones {
+  /** The notice phone the account had until the change (sealed). */
+  previous: string;
+  /** The one the change wrote (sealed): the sender texts the previous one only if it differs. */
+  next: string;
+}
+
+/** A carried pointer's {@link NoticePhones} as stored (undefined for none, or for a malformed one). */
+export function noticePhonesOf(stored: unknown): NoticePhones | undefined {
+  if (typeof stored !== 'object' || stored === null) return undefined;
+  const { previous, next } = stored as Record<string, unknown>;
+  const sealed = (value: unknown): value is string =>
+    typeof value === 'string' && value.length > 0 && value.length <= 8192;
+  return sealed(previous) && sealed(next) ? { previous, next } : undefined;
 }
 
 /**
@@ -192,6 +218,11 @@ export interface OwedSecurityNotice {
   action: SecurityNoticeAction;
   /** When the change was made (RFC 3339): the entry's time, the one the text names. */
   at: string;
+  /**
+   * When the change replaced the account's notice phone: both phones, sealed, so that the previous one is
+   * told too ({@link NoticePhones}).
+   */
+  phones?: NoticePhones;
 }
 
 /**
@@ -205,7 +236,7 @@ export interface OwedSecurityNotice {
  * ```
  */
 export function securityNoticeOwed(
-  carried: Pick<CarriedAudit, 'id' | 'audit'>,
+  carried: Pick<CarriedAudit, 'id' | 'audit' | 'noticePhones'>,
 ): OwedSecurityNotice | undefined {
   const group = securityNoticeGroups.find((prefix) => carried.id.startsWith(prefix));
   if (!group) return undefined;
@@ -213,7 +244,9 @@ export function securityNoticeOwed(
   if (!/^acc_[A-Za-z0-9_-]{1,64}$/.test(accountId)) return undefined;
   for (const action of securityNoticeActions) {
     const found = carried.audit.find((item) => item.entry?.action === action);
-    if (found) return { pointerId: carried.id, accountId, action, at: found.entry.at };
+    if (!found) continue;
+    const phones = noticePhonesOf(carried.noticePhones);
+    return { pointerId: carried.id, accountId, action, at: found.entry.at, ...(phones && { phones }) };
   }
   return undefined;
 }
@@ -321,7 +354,7 @@ export type CarriedAuditDependencies = { audit: AuditTrail; clock: Clock } & {
  * ```
  */
 export async function completeCarriedAudit(
-  carried: Pick<CarriedAudit, 'id' | 'audit'>,
+  carried: Pick<CarriedAudit, 'id' | 'audit' | 'noticePhones'>,
   claim: string,
   deps: CarriedAuditDependencies,
 ): Promise<void> {
@@ -364,7 +397,7 @@ export async function completeCarriedAudit(
  * ```
  */
 export async function finishCarriedAudit(
-  carried: Pick<CarriedAudit, 'id' | 'audit'>,
+  carried: Pick<CarriedAudit, 'id' | 'audit' | 'noticePhones'>,
   deps: CarriedAuditDependencies,
 ): Promise<boolean> {
   const claim = await deps.pendingAudit.claim(carried.id, new Date(deps.clock.now()));
@@ -399,7 +432,9 @@ export interface Trace {
  * be answered as made, nor its entry written): what it throws is thrown. Answers what `save` answered.
  * With `discloses` (the answer hands out something the entry must record first, as a client's new
  * secret), an entry not written at once throws instead, once saved: the change stands and is traced,
- * nothing is disclosed (fail closed, as reads are).
+ * nothing is disclosed (fail closed, as reads are). With `noticePhones` (a change that replaced the
+ * account's notice phone), the pointer carries both phones, sealed, so that the security notice it owes
+ * goes to the phone it replaced as well ({@link NoticePhones}).
  *
  * @example
  * ```ts
@@ -412,12 +447,18 @@ export async function saveWithTrace<T>(
   entries: AuditEntry | readonly [AuditEntry, ...AuditEntry[]],
   save: (trace: Trace) => Promise<T>,
   deps: CarriedAuditDependencies,
-  options: { discloses?: boolean } = {},
+  options: { discloses?: boolean; noticePhones?: NoticePhones } = {},
 ): Promise<T> {
   const list = (Array.isArray(entries) ? entries : [entries]) as readonly [AuditEntry, ...AuditEntry[]];
   const audit = list.map((entry, index) => ({ key: carriedEntryKey(key, index), entry }));
   const trace: Trace = {
-    carried: { id: key, owner: list[0].actor, since: list[0].at, audit },
+    carried: {
+      id: key,
+      owner: list[0].actor,
+      since: list[0].at,
+      audit,
+      ...(options.noticePhones && { noticePhones: options.noticePhones }),
+    },
     claim: randomUUID(),
     at: new Date(deps.clock.now()),
   };

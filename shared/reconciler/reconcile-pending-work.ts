@@ -85,14 +85,18 @@ export async function reconcilePendingWork(
   //    withdrawals', operators' changes', the accounts function's changes', the provider's.
   for (const kind of Object.keys(indexOf) as CarryingKind[]) {
     const index = deps[indexOf[kind]];
-    await sweep(index, async ({ id, audit: listed }, claim) => {
+    await sweep(index, async ({ id, audit: listed, noticePhones }, claim) => {
       const audit = carriedEntries(id, listed ?? [], carriedGroups[kind], carriedActions[kind]);
       if (!audit) {
         logger.error(pendingWorkLogLines.incomplete, { pendingWorkId: id, reason: `not of ${kind}` });
         await index.release(id, claim).catch(() => undefined);
         return false;
       }
-      await completeCarriedAudit({ id, audit }, claim, { ...deps, pendingAudit: index });
+      // The phones a change of phone replaced and wrote (sealed): its notice goes to the replaced one too.
+      await completeCarriedAudit({ id, audit, ...(noticePhones && { noticePhones }) }, claim, {
+        ...deps,
+        pendingAudit: index,
+      });
       return true;
     });
   }

@@ -273,6 +273,9 @@ describe('choosing the SMS provider', () => {
     expect(() => synthesize({ tencentSms: { ...tencentSms, noticeTemplateId: 'notice' } })).toThrow(
       /TENCENT_SMS_NOTICE_TEMPLATE_ID/,
     );
+    expect(() =>
+      synthesize({ tencentSms: { ...tencentSms, previousPhoneNoticeTemplateId: 'previous' } }),
+    ).toThrow(/TENCENT_SMS_PREVIOUS_PHONE_NOTICE_TEMPLATE_ID/);
   });
 
   it('gives the sender the security notices’ template once approved (noticeTemplateId), and nothing before', () => {
@@ -286,6 +289,19 @@ describe('choosing the SMS provider', () => {
       '2101235',
     );
     expect(noticeTemplateOf(synthesize({ tencentSms }))).toBeUndefined();
+  });
+
+  it('gives the sender the previous phone’s notice template once approved (previousPhoneNoticeTemplateId), and nothing before', () => {
+    const templateOf = ({ stack, template }: ReturnType<typeof synthesize>) => {
+      const resources = template.toJSON().Resources as Record<string, { Properties: Json }>;
+      const id = stack.getLogicalId(stack.functions['sms-codes'].function.node.defaultChild as CfnElement);
+      const { Environment } = resources[id]!.Properties as { Environment: { Variables: Json } };
+      return Environment.Variables.TENCENT_SMS_PREVIOUS_PHONE_NOTICE_TEMPLATE_ID;
+    };
+    expect(
+      templateOf(synthesize({ tencentSms: { ...tencentSms, previousPhoneNoticeTemplateId: '2101236' } })),
+    ).toBe('2101236');
+    expect(templateOf(synthesize({ tencentSms }))).toBeUndefined();
   });
 
   it('reads smsProvider and tencentSms from the context', () => {

@@ -175,6 +175,15 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...tencent, TENCENT_SMS_NOTICE_TEMPLATE_ID: 'notice' })).toThrow(
       /TENCENT_SMS_NOTICE_TEMPLATE_ID/,
     );
+    // The previous phone's notice: its own template, optional likewise, digits only.
+    expect(loadConfig(tencent).tencentSms?.previousPhoneNoticeTemplateId).toBeUndefined();
+    expect(
+      loadConfig({ ...tencent, TENCENT_SMS_PREVIOUS_PHONE_NOTICE_TEMPLATE_ID: '2101236' }).tencentSms
+        ?.previousPhoneNoticeTemplateId,
+    ).toBe('2101236');
+    expect(() =>
+      loadConfig({ ...tencent, TENCENT_SMS_PREVIOUS_PHONE_NOTICE_TEMPLATE_ID: 'previous' }),
+    ).toThrow(/TENCENT_SMS_PREVIOUS_PHONE_NOTICE_TEMPLATE_ID/);
     for (const variable of [
       'TENCENT_SMS_SDK_APP_ID',
       'TENCENT_SMS_SIGN_NAME',

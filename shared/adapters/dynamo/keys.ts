@@ -577,7 +577,9 @@ export const leadingKeys = {
   smsPersonChecks: anyUnder(`${prefixes.loginAttempts}sms-check#person#` as const),
   /**
    * The security notices texted to an account in the day from its first (shared/identity/security-notices.ts
-   * `securityNoticePolicy`): `login-attempts#sms-notice#<account id>`, the `sms-codes` function's alone.
+   * `securityNoticePolicy`): `login-attempts#sms-notice#<account id>`, and those texted to the phones its
+   * changes replaced `login-attempts#sms-notice#previous#<account id>` (an account id starts `acc_`: the
+   * two never meet), the `sms-codes` function's alone.
    */
   smsNoticeCounters: anyUnder(`${prefixes.loginAttempts}sms-notice#` as const),
   /**

@@ -14,6 +14,7 @@ import type {
   PendingWorkIndex,
   Trace,
 } from '../../pending-work/pending-work.js';
+import { noticePhonesOf } from '../../pending-work/pending-work.js';
 import {
   isTransactionConflict,
   writeAllOrNothing,
@@ -130,6 +131,8 @@ export function carriedAuditItem(
     claimedMark: marked,
     ownedBy: carried.owner,
     audit: carried.audit,
+    // A change of the account's phone: the phones it replaced and wrote, sealed as the account held them.
+    ...(carried.noticePhones && { noticePhones: carried.noticePhones }),
   };
 }
 
@@ -298,7 +301,10 @@ export class DynamoPendingWork implements PendingWorkIndex {
       const audit = auditOf(item.audit);
       // Another grant's whose id goes on past a `#` of this one's shares the prefix: not of this group.
       if (groupOf(id) !== group || !audit || typeof item.ownedBy !== 'string') return [];
-      return [{ id, owner: item.ownedBy, since: String(item.since), audit }];
+      const noticePhones = noticePhonesOf(item.noticePhones);
+      return [
+        { id, owner: item.ownedBy, since: String(item.since), audit, ...(noticePhones && { noticePhones }) },
+      ];
     });
   }
 
@@ -314,7 +320,7 @@ export class DynamoPendingWork implements PendingWorkIndex {
             KeyConditionExpression: 'pk = :pk',
             FilterExpression: 'since < :before',
             // A licence's pointer carries nothing: whatever `audit` one holds is no work of it (review M1).
-            ProjectionExpression: this.kind === 'licences' ? 'sk, since' : 'sk, since, audit',
+            ProjectionExpression: this.kind === 'licences' ? 'sk, since' : 'sk, since, audit, noticePhones',
             ExpressionAttributeValues: {
               ':pk': `${prefix}${shard}`,
               ':before': before.toISOString(),
@@ -324,7 +330,13 @@ export class DynamoPendingWork implements PendingWorkIndex {
         );
         for (const item of page.Items ?? []) {
           const audit = auditOf(item.audit);
-          found.push({ id: String(item.sk), since: String(item.since), ...(audit ? { audit } : {}) });
+          const noticePhones = audit ? noticePhonesOf(item.noticePhones) : undefined;
+          found.push({
+            id: String(item.sk),
+            since: String(item.since),
+            ...(audit ? { audit } : {}),
+            ...(noticePhones && { noticePhones }),
+          });
         }
         start = page.LastEvaluatedKey;
       } while (start && found.length < limit);

@@ -48,6 +48,9 @@ export function tencentSmsSender(
       templateIds: {
         'one-time-code': tencent.templateId,
         ...(tencent.noticeTemplateId !== undefined && { 'security-notice': tencent.noticeTemplateId }),
+        ...(tencent.previousPhoneNoticeTemplateId !== undefined && {
+          'previous-phone-notice': tencent.previousPhoneNoticeTemplateId,
+        }),
       },
       timeoutMs: tencentSmsTimeoutMs,
     },

@@ -23,7 +23,8 @@ export interface TencentSmsSettings {
   signName: string;
   /**
    * The approved template (模板) id of each message the service sends: the one-time code's always; the
-   * security notice's once approved (`TENCENT_SMS_NOTICE_TEMPLATE_ID`), a notice refused without it.
+   * security notice's once approved (`TENCENT_SMS_NOTICE_TEMPLATE_ID`), a notice refused without it; the
+   * previous phone's notice's likewise (`TENCENT_SMS_PREVIOUS_PHONE_NOTICE_TEMPLATE_ID`).
    */
   templateIds: Readonly<{ 'one-time-code': string } & Partial<Record<SmsTemplate['name'], string>>>;
   /** How long one send may take, connection included, before it fails with a `TimeoutError`. */
@@ -46,6 +47,8 @@ function templateParams(template: SmsTemplate): string[] {
       return [template.params.code, template.params.action, String(template.params.minutes)];
     case 'security-notice':
       return [template.params.time, template.params.event];
+    case 'previous-phone-notice':
+      return [template.params.time];
   }
 }
 

@@ -249,8 +249,8 @@ describe('a counter clerk proves a person in person', () => {
       expect(JSON.stringify(entry)).not.toContain(p.idNumber);
       expect(JSON.stringify(entry)).not.toContain(replacement);
     }
-    // The new phone is told, after the save; the lost one cannot be: only its digest was kept
-    // (docs/security.md, "Security notices").
+    // The new phone is told, after the save; the lost one cannot be: this account was proven before
+    // notice phones were kept, and only the lost phone's digest was (docs/security.md, "Security notices").
     const noticesTo = async (phone: string) =>
       (await outbox(runtime)).filter((m) => m.to === phone && m.text.includes('如非本人操作'));
     expect((await noticesTo(replacement)).map((m) => m.text)).toEqual([expect.stringContaining('已被找回')]);
@@ -320,6 +320,62 @@ describe('a counter clerk proves a person in person', () => {
       'account.proven',
       'account.proven',
     ]);
+  });
+
+  it('a new phone set at the counter: the phone it replaces is told too (no number of the new one), then hears no more', async () => {
+    const token = await anotherCounterClerk();
+    // Registered with their phone: the carrier confirmed it, and the account's notices went to it.
+    const p = {
+      idNumber: newIdNumber(),
+      name: '换机窗口',
+      phone: newPhone(),
+      password: 'counter-phone-2026',
+    };
+    await putInRegistry(runtime, p.idNumber, p.name);
+    carrier.add(p);
+    const registered = await postJson(runtime, '/accounts', undefined, { consent: true, ...p });
+    expect(registered.status, await registered.clone().text()).toBe(201);
+    expect((await stored(p.idNumber)).account.noticePhone).toBeDefined();
+    const replacement = newPhone();
+    carrier.add({ ...p, phone: replacement });
+    const setNew = {
+      idNumber: p.idNumber,
+      name: p.name,
+      checkedIdCard: true,
+      provenPhone: 'set',
+      phone: replacement,
+      password: p.password,
+    };
+    expect((await postJson(runtime, '/counter/accounts/prove', token, setNew)).status).toBe(202);
+    const proved = await postJson(runtime, '/counter/accounts/prove', token, {
+      ...setNew,
+      code: await lastCodeTo(replacement),
+    });
+    expect(proved.status, await proved.clone().text()).toBe(200);
+    const noticesTo = async (phone: string) =>
+      (await outbox(runtime)).filter((m) => m.to === phone && m.text.includes('如非本人操作'));
+    expect((await noticesTo(replacement)).map((m) => m.text)).toEqual([
+      expect.stringContaining('在窗口更换了验证手机'),
+    ]);
+    const told = (await noticesTo(p.phone)).map((m) => m.text);
+    expect(told).toEqual([expect.stringContaining('更换了验证手机，本号码不再接收该账号的安全提醒')]);
+    expect(told[0]).not.toContain(replacement.slice(-4));
+    // From now on the notices go to the new phone alone.
+    await aMinuteBetweenCodes();
+    const ua = browser();
+    const atLogin = await runFlow(ua, (await authorizationRequest(platform)).url, {});
+    const reset = new URL(`/interaction/${uidOf(atLogin.page!.html)}/reset`, runtime.baseUrl);
+    await ua.navigate(reset, { form: { idNumber: p.idNumber, phone: replacement, send: '1' } });
+    await ua.navigate(reset, {
+      form: {
+        idNumber: p.idNumber,
+        phone: replacement,
+        code: (await lastCodeTo(replacement))!,
+        password: 'counter-phone-2026-b',
+      },
+    });
+    expect((await noticesTo(replacement)).at(-1)!.text).toContain('重置了登录密码');
+    expect(await noticesTo(p.phone)).toHaveLength(1);
   });
 
   it('a wrong password says nothing of the phone, is traced, and is throttled (review R30 H2)', async () => {

@@ -12,7 +12,10 @@ import {
 import { loadConfig } from '../../../shared/config.js';
 import { DependencyError } from '../../../shared/errors.js';
 import { smsCodeMessage } from '../../../shared/identity/sms-codes.js';
-import { securityNoticeMessage } from '../../../shared/identity/security-notices.js';
+import {
+  previousPhoneNoticeMessage,
+  securityNoticeMessage,
+} from '../../../shared/identity/security-notices.js';
 import {
   jsonAnswer,
   startFakeHttpServer,
@@ -127,6 +130,7 @@ function adapter(
     source?: TencentCredentialSource;
     endpoint?: string;
     noticeTemplateId?: string;
+    previousPhoneNoticeTemplateId?: string;
   } = {},
 ) {
   return new TencentSmsSender(
@@ -138,6 +142,9 @@ function adapter(
       templateIds: {
         'one-time-code': settings.templateId,
         ...(options.noticeTemplateId !== undefined && { 'security-notice': options.noticeTemplateId }),
+        ...(options.previousPhoneNoticeTemplateId !== undefined && {
+          'previous-phone-notice': options.previousPhoneNoticeTemplateId,
+        }),
       },
       timeoutMs: options.timeoutMs ?? 3_000,
     },
@@ -363,6 +370,23 @@ describe('SMS_SENDER=tencent: the Tencent Cloud SMS adapter', () => {
       TemplateId: '2101235',
       TemplateParamSet: ['2026-12-07 17:05', '添加了通行密钥'],
     });
+  });
+
+  it('sends the previous phone’s notice as its own approved template: the time alone, never the new number', async () => {
+    tencent.answer(sendStatus('Ok'));
+    await adapter({ noticeTemplateId: '2101235', previousPhoneNoticeTemplateId: '2101236' }).send(
+      previousPhoneNoticeMessage(phone, '2026-12-07T09:05:00Z'),
+    );
+    expect(JSON.parse(tencent.received[0]!.body)).toMatchObject({
+      TemplateId: '2101236',
+      TemplateParamSet: ['2026-12-07 17:05'],
+    });
+    // Approved apart: the security notices' template alone does not send it.
+    await expect(
+      adapter({ noticeTemplateId: '2101235' }).send(
+        previousPhoneNoticeMessage(phone, '2026-12-07T09:05:00Z'),
+      ),
+    ).rejects.toMatchObject({ code: 'sms_template_missing' });
   });
 
   it('refuses a security notice before its template is approved (no id), its own code, sending nothing', async () => {

@@ -1,0 +1,202 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildDependencies, dependencies } from '../../../functions/composition/dependencies.js';
+import { pointerKey } from '../../../shared/adapters/dynamo/pending-work.js';
+import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
+import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
+import { maskPhone, type PhoneNumber } from '../../../shared/identifiers/phone.js';
+import type { PersonAccount } from '../../../shared/identity/person-account.js';
+import { securityNoticeOutbox, securityNoticePolicy } from '../../../shared/identity/security-notices.js';
+import type { SecurityNoticeOutbox } from '../../../shared/pending-work/pending-work.js';
+import { auditEntriesOf } from '../../support/audit-entries.js';
+import { CarrierOfNumbers, outbox } from '../../support/in-memory-sms.js';
+import { authorizationRequest, demoPlatform, runFlow, type RelyingParty } from '../../support/oidc-flows.js';
+import { newIdNumber } from '../../support/in-memory-identity.js';
+import { postJson, scanItems } from '../../support/http-api.js';
+import { putInRegistry, uidOf, type TestPerson } from '../../support/sharing-flows.js';
+import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { UserAgent } from '../../support/user-agent.js';
+
+/**
+ * The phone a change of phone replaces is told of it (安全提醒 to the previous phone). Before, the notice
+ * of a change of the proven phone went to the new phone alone: someone who took an account over with
+ * another phone was told of it themselves, and the phone the account had until then heard nothing.
+ */
+let runtime: TestRuntime;
+let platform: RelyingParty;
+const carrier = new CarrierOfNumbers();
+let seq = 0;
+/** A second mobile number the carrier lists under the same person (a family SIM, a new contract). */
+const anotherPhone = () => `+861375555${String(1000 + (seq += 1))}`;
+
+/** `before`: the request dies before it records the notices it owes (the reconciler records them later). */
+let crash: 'before' | undefined;
+function crashing(real: SecurityNoticeOutbox): SecurityNoticeOutbox {
+  return {
+    async owe(notice) {
+      if (crash === 'before') throw new Error('injected: the process is gone');
+      await real.owe(notice);
+    },
+  };
+}
+
+beforeAll(async () => {
+  runtime = await startTestRuntime(
+    undefined,
+    {},
+    {
+      carrier: (operator) => carrier.using(operator.lookupMac),
+      securityNotices: (operator) =>
+        crashing(securityNoticeOutbox({ smsJobs: operator.smsJobs, clock: operator.clock })),
+    },
+  );
+  platform = await demoPlatform(runtime);
+});
+afterAll(() => runtime?.close());
+beforeEach(() => {
+  crash = undefined;
+});
+
+const browser = () => new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/demo/callback`]);
+
+/** The security notices texted to `phone` so far. */
+const noticesTo = async (phone: string) =>
+  (await outbox(runtime)).filter((m) => m.to === phone && m.text.includes('如非本人'));
+
+/** A person who registered with their phone (the carrier confirms it: the account's notice phone). */
+async function newPerson(): Promise<TestPerson> {
+  seq += 1;
+  const person = {
+    idNumber: newIdNumber(),
+    name: `换机${'甲乙丙丁戊己庚辛壬癸'[seq % 10]}${seq}`,
+    phone: `+861376666${String(1000 + seq)}`,
+    password: `old-phone-${seq}-secret`,
+  };
+  await putInRegistry(runtime, person.idNumber, person.name);
+  carrier.add(person);
+  const response = await postJson(runtime, '/accounts', undefined, {
+    consent: true,
+    idNumber: person.idNumber,
+    name: person.name,
+    password: person.password,
+    phone: person.phone,
+  });
+  expect(response.status, await response.clone().text()).toBe(201);
+  return person;
+}
+
+async function accountOf(person: TestPerson): Promise<PersonAccount> {
+  const deps = buildDependencies(runtime.config);
+  try {
+    const key = await personLookupKey(deps.lookupMac, parseIdNumber(person.idNumber, new Date()));
+    return (await deps.accounts.findByLookupKey(key))!;
+  } finally {
+    deps.doc.destroy();
+    deps.kms.destroy();
+  }
+}
+
+/** 找回密码 with `phone`: a code to it, typed back with a new password. */
+async function resetWith(person: TestPerson, phone: string): Promise<void> {
+  const ua = browser();
+  const atLogin = await runFlow(ua, (await authorizationRequest(platform)).url, {});
+  const reset = new URL(`/interaction/${uidOf(atLogin.page!.html)}/reset`, runtime.baseUrl);
+  await ua.navigate(reset, { form: { idNumber: person.idNumber, phone, send: '1' } });
+  const code = (await outbox(runtime)).filter((m) => m.to === phone).at(-1)?.code;
+  expect(code).toMatch(/^\d{6}$/);
+  const done = await ua.navigate(reset, {
+    form: { idNumber: person.idNumber, phone, code: code!, password: `reset-${seq}-again-2026` },
+  });
+  expect(done.page?.status ?? 'left').not.toBe(400);
+}
+
+/** The reconciler's run a minute on (the provider's pointers' time moved back). */
+async function reconcileLater(): Promise<void> {
+  const { doc, config } = dependencies();
+  for (const owed of await scanItems('pending-provider-audit#')) {
+    await doc.send(
+      new UpdateCommand({
+        TableName: config.tableName,
+        Key: pointerKey(String(owed.sk), 'provider'),
+        UpdateExpression: 'SET since = :since, claimedUntil = :lapsed',
+        ExpressionAttributeValues: {
+          ':since': new Date(Date.now() - 120_000).toISOString(),
+          ':lapsed': Date.now() - 60_000,
+        },
+      }),
+    );
+  }
+  await runtime.runSchedule('pending-work-reconciler');
+}
+
+const previousPhoneText =
+  /^【电子证照】您的账号于\d{4}-\d{2}-\d{2} \d{2}:\d{2}更换了验证手机，本号码不再接收该账号的安全提醒，也不能再用于找回密码。如非本人操作，请携带身份证前往窗口办理。$/;
+
+describe('a change of the proven phone is told to the phone it replaces', () => {
+  it('an account taken over with another phone: the phone it had is told (no number of the new one), the new one too', async () => {
+    const p = await newPerson();
+    const before = p.phone;
+    expect((await accountOf(p)).noticePhone).toBeDefined();
+    const replacement = anotherPhone();
+    carrier.add({ ...p, phone: replacement });
+
+    await resetWith(p, replacement);
+
+    expect((await noticesTo(replacement)).map((m) => m.text)).toEqual([expect.stringContaining('已被找回')]);
+    const told = await noticesTo(before);
+    expect(told.map((m) => m.text)).toEqual([expect.stringMatching(previousPhoneText)]);
+    // Not the new number, not even masked.
+    expect(told[0]!.text).not.toContain(replacement.slice(-4));
+    expect(told[0]!.text).not.toMatch(/\*{4}/);
+    // Traced, the previous phone masked only.
+    const sent = (
+      await auditEntriesOf(dependencies().doc, runtime.config.auditTableName, (await accountOf(p)).id)
+    )
+      .filter((e) => e.action === 'account.security_notice_sent')
+      .map((e) => JSON.stringify(e));
+    expect(sent.some((e) => e.includes(maskPhone(before as PhoneNumber)) && e.includes('previous'))).toBe(
+      true,
+    );
+    expect(sent.join()).not.toContain(before.slice(3));
+    expect(sent.join()).not.toContain(replacement.slice(3));
+  });
+
+  it('a proof with the same phone changes no phone: it gets the one notice of the change, nothing more', async () => {
+    const p = await newPerson();
+    await resetWith(p, p.phone);
+    expect((await noticesTo(p.phone)).map((m) => m.text)).toEqual([expect.stringContaining('已被找回')]);
+  });
+
+  it('owed by the change itself: a request gone before recording them still texts both, once, by the reconciler', async () => {
+    const p = await newPerson();
+    const replacement = anotherPhone();
+    carrier.add({ ...p, phone: replacement });
+    crash = 'before';
+    await resetWith(p, replacement);
+    expect(await noticesTo(p.phone)).toEqual([]);
+    expect(await noticesTo(replacement)).toEqual([]);
+    crash = undefined;
+    await reconcileLater();
+    await reconcileLater();
+    expect((await noticesTo(p.phone)).map((m) => m.text)).toEqual([expect.stringMatching(previousPhoneText)]);
+    expect(await noticesTo(replacement)).toHaveLength(1);
+  });
+
+  it(`the account's daily cap (${securityNoticePolicy.accountDailyCap}) spent on the new phone's notices does not silence the previous phone`, async () => {
+    const p = await newPerson();
+    const account = await accountOf(p);
+    const now = Math.floor(Date.now() / 1000);
+    await dependencies().loginAttempts.replace(
+      `sms-notice#${account.id}`,
+      undefined,
+      { failures: securityNoticePolicy.accountDailyCap, lastFailureAt: now },
+      now + 86_400,
+      now,
+    );
+    const replacement = anotherPhone();
+    carrier.add({ ...p, phone: replacement });
+    await resetWith(p, replacement);
+    expect(await noticesTo(replacement)).toEqual([]);
+    expect((await noticesTo(p.phone)).map((m) => m.text)).toEqual([expect.stringMatching(previousPhoneText)]);
+  });
+});
