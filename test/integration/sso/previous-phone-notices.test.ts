@@ -1,12 +1,20 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildDependencies, dependencies } from '../../../functions/composition/dependencies.js';
+import { runNoticePhoneBackfill } from '../../../scripts/backfill-notice-phones.js';
+import { accountsWithoutNoticePhone } from '../../../shared/adapters/dynamo/notice-phone-candidates.js';
 import { pointerKey } from '../../../shared/adapters/dynamo/pending-work.js';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { maskPhone, type PhoneNumber } from '../../../shared/identifiers/phone.js';
+import { backfillNoticePhones } from '../../../shared/identity/notice-phone-backfill.js';
 import type { PersonAccount } from '../../../shared/identity/person-account.js';
-import { securityNoticeOutbox, securityNoticePolicy } from '../../../shared/identity/security-notices.js';
+import {
+  noticePhoneContext,
+  securityNoticeOutbox,
+  securityNoticePolicy,
+} from '../../../shared/identity/security-notices.js';
+import { phoneDigest } from '../../../shared/identity/sms-codes.js';
 import type { SecurityNoticeOutbox } from '../../../shared/pending-work/pending-work.js';
 import { auditEntriesOf } from '../../support/audit-entries.js';
 import { CarrierOfNumbers, outbox } from '../../support/in-memory-sms.js';
@@ -198,5 +206,92 @@ describe('a change of the proven phone is told to the phone it replaces', () => 
     await resetWith(p, replacement);
     expect(await noticesTo(replacement)).toEqual([]);
     expect((await noticesTo(p.phone)).map((m) => m.text)).toEqual([expect.stringMatching(previousPhoneText)]);
+  });
+});
+
+describe('accounts registered before notice phones were kept: the backfill (scripts/backfill-notice-phones.ts)', () => {
+  /** `person`'s account as one registered before notices: no notice phone, and `changes` made to it. */
+  async function asBeforeNotices(
+    person: TestPerson,
+    changes: (account: PersonAccount) => Promise<Partial<PersonAccount>>,
+  ) {
+    const deps = dependencies();
+    const { noticePhone: _kept, ...account } = await accountOf(person);
+    await deps.accounts.save({ ...account, ...(await changes(account)) });
+  }
+  const backfill = (dryRun: boolean) => {
+    const deps = dependencies();
+    return backfillNoticePhones(
+      { ...deps, candidates: () => accountsWithoutNoticePhone(deps.doc, runtime.config.tableName) },
+      { dryRun },
+    );
+  };
+  const noticePhoneOf = async (person: TestPerson) => {
+    const account = await accountOf(person);
+    return account.noticePhone === undefined
+      ? undefined
+      : (
+          (await dependencies().smsJobSealer.open(noticePhoneContext(account.id), account.noticePhone)) as {
+            phone: string;
+          }
+        ).phone;
+  };
+
+  it('without it, the phone such an account had is never told; with it, the phone it keeps by design is sealed and told', async () => {
+    const untouched = await newPerson();
+    const backfilled = await newPerson();
+    const provenByIt = await newPerson();
+    const provenByAnother = await newPerson();
+    const atCounter = await newPerson();
+    const digest = (phone: string) => phoneDigest(dependencies().lookupMac, phone);
+    await asBeforeNotices(untouched, async () => ({}));
+    await asBeforeNotices(backfilled, async () => ({}));
+    await asBeforeNotices(provenByIt, async () => ({
+      assurance: 'possession-verified',
+      provenPhone: await digest(provenByIt.phone),
+    }));
+    await asBeforeNotices(provenByAnother, async () => ({
+      assurance: 'possession-verified',
+      provenPhone: await digest(anotherPhone()),
+    }));
+    // Proven at a counter with no proven phone: it may have cleared the one the person lost.
+    await asBeforeNotices(atCounter, async () => ({ assurance: 'in-person-verified' }));
+
+    // The gap: taken over with another phone, the phone it had hears nothing.
+    const replacement = anotherPhone();
+    carrier.add({ ...untouched, phone: replacement });
+    await resetWith(untouched, replacement);
+    expect(await noticesTo(untouched.phone)).toEqual([]);
+
+    // A dry run counts and writes nothing.
+    const dry = await backfill(true);
+    expect(dry.sealed).toBeGreaterThanOrEqual(2);
+    expect(await noticePhoneOf(backfilled)).toBeUndefined();
+
+    const run = await backfill(false);
+    expect(run.found).toBeGreaterThanOrEqual(4);
+    expect(run.sealed).toBeGreaterThanOrEqual(2);
+    expect(run.skipped.proven_elsewhere).toBeGreaterThanOrEqual(1);
+    expect(run.skipped.counter_without_phone).toBeGreaterThanOrEqual(1);
+    expect(JSON.stringify(run)).not.toMatch(/\+86|acc_/);
+    expect(await noticePhoneOf(backfilled)).toBe(backfilled.phone);
+    expect(await noticePhoneOf(provenByIt)).toBe(provenByIt.phone);
+    // Proven by a phone kept as a digest alone, or at a counter: left for their next phone proof.
+    expect(await noticePhoneOf(provenByAnother)).toBeUndefined();
+    expect(await noticePhoneOf(atCounter)).toBeUndefined();
+    // A second run finds only what it left.
+    expect((await backfill(false)).sealed).toBe(0);
+
+    // Backfilled, the phone it had is told when another takes it over.
+    const another = anotherPhone();
+    carrier.add({ ...backfilled, phone: another });
+    await resetWith(backfilled, another);
+    expect((await noticesTo(backfilled.phone)).map((m) => m.text)).toEqual([
+      expect.stringMatching(previousPhoneText),
+    ]);
+  });
+
+  it('the command refuses an unknown option (exit 2) before reaching anything', async () => {
+    expect(await runNoticePhoneBackfill(['--everything'], {})).toBe(2);
   });
 });
