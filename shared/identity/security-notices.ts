@@ -262,8 +262,10 @@ const droppedNoticeLines = {
  * job ({@link smsJobLeaseSeconds}); one marked sent (or dropped) is done: kept as it is until it expires,
  * so that the same notice owed again is not written or texted twice; 2. drops one past its
  * {@link securityNoticePolicy.ttlSeconds}; 3. reads the account (gone: dropped) and its notice phone (none,
- * on an account proven before it was kept: dropped); 4. counts it on the account's day
- * ({@link securityNoticePolicy.accountDailyCap}: beyond, dropped with its line); 5. texts it, marks the job
+ * on an account proven before it was kept: dropped), or for a notice to the phone a change replaced
+ * (`notice.replacedBy`) opens that phone (`sealed`) and the new one (the same number: dropped); 4. counts it
+ * on the account's day ({@link securityNoticePolicy.accountDailyCap}, or for a replaced phone
+ * {@link securityNoticePolicy.previousPhoneDailyCap}: beyond, dropped with its line); 5. texts it, marks the job
  * sent and writes the audit entry `account.security_notice_sent` (the phone masked, never in full). A send
  * that fails gives its count back, writes `account.security_notice_failed` and throws: the queue delivers
  * it again (3 deliveries, then its dead-letter queue and alarm), unless the provider has no approved
