@@ -48,6 +48,7 @@ import {
   walletPresentationSeconds,
 } from '../shared/web/wallet/disclose.js';
 import { relayDownload } from '../shared/web/api-request.js';
+import { walletReturnPath } from '../shared/web/wallet/return-page.js';
 import { HolderApi, SessionEndedError, walletUsageKinds } from '../shared/web/wallet/holder-api.js';
 import {
   PasskeyPasswordRefusedError,
@@ -159,20 +160,6 @@ function relyingParty(deps: Dependencies): RelyingParty {
 
 const personalScope = 'openid profile licences';
 const entityScope = `${personalScope} entity`;
-
-/** Wallet paths only, so that a crafted link cannot make the callback send the person elsewhere. */
-const returnPath =
-  /^(?:\/wallet(?:\/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?(?:\?[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?|\/scan-login\/[A-Za-z0-9_-]{1,64})$/;
-
-/**
- * A place to come back to after signing in, but never a QR page: that would sign a presentation, with
- * the fields the link chose, on a navigation that began elsewhere (a sign-in form's submit starts a
- * same-origin chain). The person comes back to the licence page and shows the QR code from there.
- */
-function notStraightToQr(returnTo: string): string {
-  const qr = /^\/wallet\/licences\/([^/?]+)\/qr(?:\?.*)?$/.exec(returnTo);
-  return qr ? `/wallet/licences/${qr[1]}` : returnTo;
-}
 
 /** The sign-in that comes back to `returnTo`, acting for an entity again if the session did. */
 function signInUrl(returnTo: string, entity: boolean): string {
@@ -502,10 +489,8 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
 
     'GET /wallet/login': async () => {
       const query = event.queryStringParameters ?? {};
-      const returnTo =
-        query.returnTo && returnPath.test(query.returnTo) && query.returnTo.length <= 500
-          ? notStraightToQr(query.returnTo)
-          : undefined;
+      // Only a wallet page of an allow-list, never a QR page (shared/web/wallet/return-page.ts).
+      const returnTo = walletReturnPath(query.returnTo, deps.config.issuerUrl);
       // `acr=3` (the wallet's step-up links, 提升认证等级) asks the provider for that level: its step-up
       // page then shows even within a live single sign-on session below it.
       const acr = wantedAcr(query.acr);
@@ -590,7 +575,12 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
       // a visitor's wallet do that. Unless the browser says the navigation is our own (or typed), the
       // page asks first, with a link only this sign-in can follow, which discloses no optional field;
       // a signed-out visitor signs in and lands on the licence page, never straight on a QR code.
-      const ours = sameSiteNavigation(event);
+      // Optional fields are the licence page's choice (its form, or this page's own reload link): a
+      // same-origin navigation. A link opened from a mail or SMS app arrives as `none`, like a typed URL,
+      // with whatever `disclose` its writer chose: it is asked first too, and discloses none.
+      const disclosing = new URLSearchParams(event.rawQueryString ?? '').has('disclose');
+      const ours =
+        sameSiteNavigation(event) && (!disclosing || header(event, 'sec-fetch-site') === 'same-origin');
       const found = await cookies.session(event, now);
       if (!found?.usable) {
         return redirect(signInUrl(licenceHref(id), Boolean(found?.session.entity)));

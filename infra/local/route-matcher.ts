@@ -56,6 +56,11 @@ function specificity(template: Segment[], route: Route): number[] {
 export function routeMatcher(routes: readonly Route[]) {
   const compiled = routes.map((route) => ({ route, template: segments(route.path) }));
   return (method: string, path: string): RouteMatch | undefined => {
+    // Empty segments are dropped: `/token/` and `//token` match `ANY /token`. API Gateway's documentation
+    // does not say how an HTTP API matches a trailing or doubled slash; it is reported to serve `/x/` as
+    // the route `/x`, so the stand-in matches as leniently, and the event keeps the path as sent. No
+    // handler sees such a path either way: the edge of every function refuses it (shared/http/edge.ts,
+    // `nonCanonical`, 404).
     const parts = path.split('/').filter(Boolean);
     let best: { match: RouteMatch; score: number[] } | undefined;
     for (const { route, template } of compiled) {

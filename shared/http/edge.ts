@@ -136,8 +136,48 @@ export const parameterRules: Record<ParameterKind, ParameterRule> = {
 };
 
 /**
- * Refuses a request line the service will not read: a path or query string over its bound (414), or a
- * path parameter outside the shape of its kind (404, naming the parameter). `kinds` are those the route
+ * Why a request path is not in its one canonical form, or `undefined` when it is: every route of the
+ * table is `/` and segments, none empty, none `.` or `..`, and no segment holds a slash. API Gateway
+ * matches routes leniently (it is reported to serve `/token/` as the route `/token`; its documentation
+ * does not say what it does with a trailing, doubled or encoded slash or a dot segment, and the local
+ * stand-in drops empty segments likewise), so the raw path a function gets may name its route in a form
+ * that a check of the path (a throttle's, the wallet's return page) does not recognise.
+ *
+ * @example
+ * ```ts
+ * nonCanonical('/token'); // undefined
+ * nonCanonical('/token/'); // 'a trailing or doubled slash'
+ * ```
+ */
+export function nonCanonical(path: string): string | undefined {
+  if (path === '/') return undefined;
+  if (!path.startsWith('/')) return 'no leading slash';
+  if (/%(?:2f|5c)|\\/i.test(path)) return 'an encoded slash or a backslash';
+  const segments = path.slice(1).split('/');
+  if (segments.includes('')) return 'a trailing or doubled slash';
+  if (segments.some((segment) => /^(?:\.|%2e){1,2}$/i.test(segment))) return 'a "." or ".." segment';
+  return undefined;
+}
+
+/**
+ * The path of the route the request came by: the route key's (`ANY /token` gives `/token`), which names
+ * the endpoint whatever form the raw path had; the raw path for an event without a route key.
+ *
+ * @example
+ * ```ts
+ * routePath({ routeKey: 'ANY /token', rawPath: '/token/' } as HttpEvent); // '/token'
+ * ```
+ */
+export function routePath(event: Pick<HttpEvent, 'routeKey' | 'rawPath'>): string {
+  const key = event.routeKey ?? '';
+  const space = key.indexOf(' ');
+  return space > 0 ? key.slice(space + 1) : (event.rawPath ?? '');
+}
+
+/**
+ * Refuses a request line the service will not read: a path or query string over its bound (414), a path
+ * not in its canonical form ({@link nonCanonical}: 404, so that no function ever sees `/token/` or
+ * `/wallet//qr`), or a path parameter outside the shape of its kind (404, naming the parameter). `kinds` are those the route
  * table gives the event's route ({@link Edge.parametersOf}); a parameter without one is refused too, so a
  * route added without one fails closed.
  *
@@ -157,6 +197,18 @@ export function checkRequestLine(
       `The request path is limited to ${maxPathLength} characters and the query to ${maxQueryLength}`,
       'uri_too_long',
     );
+  }
+  const flaw = nonCanonical(path);
+  if (flaw !== undefined) {
+    throw new NotFoundError(`There is no such path: it has ${flaw}`, 'route_not_found', {
+      errors: [
+        {
+          path: '(path)',
+          message: 'must be / and segments, none empty, "." or "..", with no trailing or encoded slash',
+          code: 'invalid_format',
+        },
+      ],
+    });
   }
   for (const [name, value] of Object.entries(event.pathParameters ?? {})) {
     const kind = kinds?.[name];

@@ -2,6 +2,7 @@ import { relayedAddressHeader, type RelayedAddresses } from '../web/kit/relayed-
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Mac } from '../crypto/mac.js';
+import { routePath } from '../http/edge.js';
 import { header } from '../http/request.js';
 import type { HttpEvent, HttpResult } from '../http/types.js';
 import { logger } from '../logger.js';
@@ -87,7 +88,10 @@ export async function throttleClientAuthentication(
   /** Where the provider serves its endpoints: the route table's paths. */
   routes: Pick<ProviderRoutes, (typeof clientAuthenticating)[number]>,
 ): Promise<HttpResult> {
-  const authenticatesClient = clientAuthenticating.some((endpoint) => routes[endpoint] === event.rawPath);
+  // By the route it came by, not its raw path: `/token/` is the token endpoint too wherever a gateway
+  // serves it as `/token` (the edge refuses such paths first: shared/http/edge.ts `nonCanonical`).
+  const endpointPath = routePath(event);
+  const authenticatesClient = clientAuthenticating.some((endpoint) => routes[endpoint] === endpointPath);
   if (event.requestContext.http.method !== 'POST' || !authenticatesClient) {
     return serve(event);
   }
@@ -110,7 +114,7 @@ export async function throttleClientAuthentication(
   // not claimed before as for passwords, whose parallel guesses must be serialised (issue 16: the
   // token endpoint made four table calls per request for this).
   // A code exchange: the counter is read with the code and what the code names, in one round trip.
-  const code = event.rawPath === routes.token ? exchangedCode(event) : undefined;
+  const code = endpointPath === routes.token ? exchangedCode(event) : undefined;
   if (code !== undefined && deps.codeExchange) {
     const { codeIds, reads } = deps.codeExchange;
     const hints = codeIds.hintsOf(code);

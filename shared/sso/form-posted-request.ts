@@ -1,5 +1,5 @@
 import { InvalidInputError, TooLargeError, UnsupportedMediaTypeError } from '../errors.js';
-import { maxQueryLength } from '../http/edge.js';
+import { maxQueryLength, routePath } from '../http/edge.js';
 import { bodyBytes, header } from '../http/request.js';
 import type { HttpEvent, HttpResult } from '../http/types.js';
 
@@ -39,9 +39,10 @@ export function formPostedAsGet(
   event: HttpEvent,
   paths: { authorization: string; endSession: string },
 ): HttpResult | undefined {
-  // 1. Only a POST to either endpoint itself (not `/authorize/{uid}`, not `/session/end/confirm`).
+  // 1. Only a POST to either endpoint itself (not `/authorize/{uid}`, not `/session/end/confirm`), by the
+  //    route it came by, whatever form its raw path had.
   const method = event.requestContext?.http?.method?.toUpperCase();
-  const path = event.rawPath ?? '';
+  const path = routePath(event);
   if (method !== 'POST' || (path !== paths.authorization && path !== paths.endSession)) return undefined;
 
   // 2. The parameters are in the body: a query too would be two requests in one, and merging them would

@@ -22,6 +22,7 @@ import { entitySignInLevel } from '../identity/entities.js';
 import { accountFinder } from './find-account.js';
 import type { IdentityDirectory } from '../identity/identity-directory.js';
 import { interactionRoutes } from './interactions.js';
+import { providerPageHeaders } from './provider-page-headers.js';
 import type { Clock } from '../clock.js';
 import type { ScanLogins } from '../identity/scan-login.js';
 import { ScanLoginInteractions } from './scan-login.js';
@@ -410,6 +411,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
   sessionIdsNamingTheirUid(provider);
   interactionsKeepTheSignInTime(provider);
   if (deps.codeIds) codeIdsNamingTheirReads(provider, deps.codeIds);
+  // First, so that it wraps every other: the provider's own pages get our pages' headers too.
+  provider.use(providerPageHeaders);
   provider.use(authorizationServerMetadata);
   // No proxy header is trusted: the scheme and host are the public origin's (functions/oidc.ts pins
   // them), and the client's address is the one API Gateway saw, not an X-Forwarded-For entry.

@@ -38,6 +38,39 @@ describe('the demo platform in a browser', () => {
     await context.close();
   });
 
+  // Review R35 F3: the provider's own auto-submit pages now carry a policy that allows their one inline
+  // script by its hash only; the browser must still run it.
+  it('follows the provider’s own auto-submit pages under their policy', async () => {
+    const { page, errors, context } = await suite.newPage();
+    await context.route('**/favicon.ico', (route) => route.fulfill({ status: 204 }));
+    const base = suite.runtime.baseUrl;
+    // GET /session/end without a provider session: the page posts itself to the confirmation.
+    const confirm = page.waitForRequest(
+      (r) => r.url() === `${base}/session/end/confirm` && r.method() === 'POST',
+    );
+    const ended = await page.goto('/session/end');
+    expect(ended?.headers()['content-security-policy']).toMatch(/script-src 'sha256-/);
+    await confirm;
+    await page.waitForURL(/\/session\/end\/success/);
+    expect(errors).toEqual([]);
+
+    // A form_post answer (here the provider's refusal of the request) posts itself to the callback.
+    const query = new URLSearchParams({
+      client_id: 'demo-platform',
+      response_type: 'code',
+      redirect_uri: `${base}/demo/callback`,
+      scope: 'openid',
+      response_mode: 'form_post',
+      prompt: 'none',
+    });
+    const callback = page.waitForRequest((r) => r.url() === `${base}/demo/callback` && r.method() === 'POST');
+    const posted = await page.goto(`/authorize?${query.toString()}`);
+    expect(posted?.headers()['content-security-policy']).toMatch(/frame-ancestors 'none'/);
+    expect((await callback).postData()).toMatch(/(^|&)error=/);
+    expect(errors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
+    await context.close();
+  });
+
   it('reads well on a phone, in English too', async () => {
     const { page, errors, context } = await suite.newPage({
       viewport: phone,

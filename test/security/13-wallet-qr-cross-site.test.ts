@@ -177,6 +177,66 @@ describe('the person’s own navigation', () => {
     expect(await presentations()).toBe(before);
   });
 
+  // Review R35 F1: the QR page's path in another form (a trailing or doubled slash, a dot segment, an
+  // encoded slash) passed the sign-in's deny-list and still reached the QR page, which signed a
+  // presentation disclosing what the link chose. Only pages of an allow-list are come back to now.
+  it.each([
+    ['a trailing slash', (id: string) => `/wallet/licences/${id}/qr/?disclose=vehicleClass`],
+    ['a doubled slash', (id: string) => `/wallet/licences/${id}//qr?disclose=vehicleClass`],
+    ['a dot segment', (id: string) => `/wallet/licences/${id}/./qr?disclose=vehicleClass`],
+    ['an encoded slash', (id: string) => `/wallet/licences/${id}%2Fqr?disclose=vehicleClass`],
+    ['another origin', () => `https://evil.example/wallet/licences`],
+  ])(
+    'comes back from a sign-in link naming a QR page with %s to the wallet, having signed nothing',
+    async (_, returnTo) => {
+      const signedOut = new UserAgent(runtime.baseUrl);
+      const before = await presentations();
+      const outcome = await runFlow(
+        signedOut,
+        `/wallet/login?returnTo=${encodeURIComponent(returnTo(encodeURIComponent(licenceId)))}`,
+        citizenAnswers(runtime),
+      );
+      expect(outcome.page?.url.pathname).toBe('/wallet');
+      expect(outcome.page?.url.search).toBe('');
+      expect(await presentations()).toBe(before);
+    },
+  );
+
+  it('comes back from a sign-in to the wallet page the link names, with its query', async () => {
+    const signedOut = new UserAgent(runtime.baseUrl);
+    const outcome = await runFlow(
+      signedOut,
+      `/wallet/login?returnTo=${encodeURIComponent('/wallet/usage?page=1')}`,
+      citizenAnswers(runtime),
+    );
+    expect(`${outcome.page?.url.pathname}${outcome.page?.url.search}`).toBe('/wallet/usage?page=1');
+  });
+
+  // Review R35, its related note: a link opened from a mail or SMS app is `Sec-Fetch-Site: none`, as a
+  // typed URL is; it must not choose the optional fields a presentation discloses.
+  it('asks first, and discloses nothing, when a link from outside any page (none) chooses fields', async () => {
+    const [before, withFields] = [await presentations(), await presentationsWithFields()];
+    const none = { 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate' };
+    const asked = await navigate(none, `${qrPath()}?disclose=vehicleClass`);
+    expect(asked.status).toBe(200);
+    expect(showsQr(asked.html)).toBe(false);
+    expect(await presentations()).toBe(before);
+    // Its button, clicked on that page (same-origin), shows the code without the field.
+    const sameOrigin = { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'navigate' };
+    const shown = await navigate(sameOrigin, confirmLink(asked.html)!);
+    expect(showsQr(shown.html)).toBe(true);
+    expect(await presentations()).toBe(before + 1);
+    expect(await presentationsWithFields()).toBe(withFields);
+  });
+
+  it('discloses the fields chosen on the licence page (its form is same-origin)', async () => {
+    const withFields = await presentationsWithFields();
+    const sameOrigin = { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'navigate' };
+    const page = await navigate(sameOrigin, `${qrPath()}?disclose=vehicleClass`);
+    expect(showsQr(page.html)).toBe(true);
+    expect(await presentationsWithFields()).toBe(withFields + 1);
+  });
+
   it('does not accept a confirmation made for another session or a forged one', async () => {
     const before = await presentations();
     for (const confirm of ['x', 'A'.repeat(60), 'A'.repeat(5000)]) {

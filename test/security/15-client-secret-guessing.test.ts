@@ -112,6 +112,36 @@ describe('guessing a client secret at the token endpoint', () => {
     for (let i = 0; i < 5; i++) expect((await tokenFrom(attacker, `wrong-later-${i}`)).status).toBe(401);
   }, 60_000);
 
+  // Review R35 F2: `/token/` reached the token endpoint (the gateway drops the empty segment) but not
+  // the throttle, which compared the raw path: twenty guesses there, then the right secret, while
+  // `/token` was blocked. A path in any form but its canonical one now reaches no function.
+  it('cannot be gone round by another form of the endpoint’s path', async () => {
+    const attacker = '127.0.0.8';
+    const right = runtime.credentials.issuer.clientSecret;
+    const form = { grant_type: 'client_credentials', scope: 'licences:issue' };
+    const post = (path: string, secret: string) =>
+      fetchFrom(attacker)(`${runtime.baseUrl}${path}`, {
+        method: 'POST',
+        headers: {
+          authorization: basicAuth({ clientId: runtime.credentials.issuer.clientId, clientSecret: secret }),
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
+        body: new URLSearchParams(form).toString(),
+      }).then(async (response) => ({ status: response.status, body: await response.text() }));
+    for (let guess = 0; guess < 8; guess++) await post('/token', `wrong-${guess}`);
+    expect((await post('/token', right)).status).toBe(429);
+    // (A dot segment never leaves fetch, which resolves it as a browser does: test/unit/http/edge.test.ts.)
+    for (const path of ['/token/', '//token', '/token//', '/token%2F']) {
+      const answer = await post(path, right);
+      expect(answer.status, path).toBe(404);
+      expect(answer.body, path).not.toContain('access_token');
+    }
+    for (const path of ['/token/introspection/', '/token/revocation/', '/request/']) {
+      expect((await post(path, right)).status, path).toBe(404);
+    }
+  }, 60_000);
+
   it('cannot be reset by a request the provider refuses before checking any secret', async () => {
     // Four guesses, then a Basic-auth request the provider refuses as malformed (400, no secret looked
     // at), again and again: the count must keep growing, not start over at each malformed request.

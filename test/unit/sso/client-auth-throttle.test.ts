@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { HttpEvent } from '../../../shared/http/types.js';
-import { presentedClientId } from '../../../shared/sso/client-auth-throttle.js';
+import { createHash } from 'node:crypto';
+import { presentedClientId, throttleClientAuthentication } from '../../../shared/sso/client-auth-throttle.js';
+import type { RelayedAddresses } from '../../../shared/web/kit/relayed-address.js';
+import { InMemoryLoginAttemptStore } from '../../support/in-memory-identity.js';
 
 const event = (headers: Record<string, string>, body?: string, isBase64Encoded = false) =>
   ({ headers, ...(body === undefined ? {} : { body }), isBase64Encoded }) as unknown as HttpEvent;
@@ -29,5 +32,46 @@ describe('the client id a token request presents, read as the provider reads it'
     expect(
       presentedClientId(event({ 'content-type': 'application/json' }, '{"client_id":"abc"}')),
     ).toBeUndefined();
+  });
+});
+
+describe('the endpoints the throttle counts (review R35 F2)', () => {
+  const routes = {
+    token: '/token',
+    introspection: '/token/introspection',
+    revocation: '/token/revocation',
+    pushed_authorization_request: '/request',
+  };
+  const deps = () => ({
+    loginAttempts: new InMemoryLoginAttemptStore(),
+    lookupMac: { mac: async (data: Uint8Array) => createHash('sha256').update(data).digest() },
+    relayedAddresses: { read: async () => undefined } as unknown as RelayedAddresses,
+    clock: { now: () => Date.parse('2026-12-07T12:00:00Z') },
+  });
+  const tokenRequest = (rawPath: string, routeKey: string) =>
+    ({
+      routeKey,
+      rawPath,
+      headers: { ...form, authorization: basic('demo-verifier', 'wrong') },
+      body: 'grant_type=client_credentials',
+      isBase64Encoded: false,
+      requestContext: { http: { method: 'POST', sourceIp: '192.0.2.1' } },
+    }) as unknown as HttpEvent;
+  const invalidClient = async () => ({ statusCode: 401, body: JSON.stringify({ error: 'invalid_client' }) });
+
+  it('are known by the route a request came by, so that /token/ served as /token is counted as /token', async () => {
+    const shared = deps();
+    const statuses: number[] = [];
+    for (let guess = 0; guess < 8; guess++) {
+      const answer = await throttleClientAuthentication(
+        tokenRequest('/token/', 'ANY /token'),
+        invalidClient,
+        shared,
+        routes,
+      );
+      statuses.push(answer.statusCode ?? 0);
+    }
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses.at(-1)).toBe(429);
   });
 });
