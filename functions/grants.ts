@@ -126,6 +126,13 @@ export interface FunctionGrants {
    */
   presentationKey?: 'sign' | 'publicKey';
   /**
+   * The notice key, which signs withdrawal notices (Security Event Tokens posted to the platforms' events
+   * endpoints) and never an ID token: `sign` signs with it; `publicKey` reads its public key and those of
+   * the generations being retired, to publish them at `/.well-known/notices-jwks.json`. Never in the
+   * OpenID JWKS (review R31 L1, docs/security.md).
+   */
+  noticeKey?: 'sign' | 'publicKey';
+  /**
    * The platform's RSA key, which signs RS256 ID tokens (and logout tokens) for the platforms registered
    * for RS256 and nothing else: signs with it and publishes it in the JWKS, the RSA keys being retired
    * included (their public keys only) while a rotation is under way.
@@ -211,6 +218,8 @@ export type KeyRole =
   | 'previousAudit'
   | 'presentation'
   | 'previousPresentation'
+  | 'notice'
+  | 'previousNotice'
   | 'lookupMac'
   | 'web'
   | 'interaction'
@@ -244,6 +253,11 @@ export function kmsActions(grants: FunctionGrants): Partial<Record<KeyRole, read
     ...(grants.presentationKey === 'publicKey' && {
       presentation: ['kms:GetPublicKey'],
       previousPresentation: ['kms:GetPublicKey'],
+    }),
+    ...(grants.noticeKey === 'sign' && { notice: sign }),
+    ...(grants.noticeKey === 'publicKey' && {
+      notice: ['kms:GetPublicKey'],
+      previousNotice: ['kms:GetPublicKey'],
     }),
     ...(grants.lookupMac && { lookupMac: ['kms:GenerateMac'] }),
     ...(grants.webMac && { web: ['kms:GenerateMac'] }),
@@ -621,7 +635,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // The trust list: every issuer (gsi2) and each active issuer's status-list count (get), to tell whether
   // the stored list (get) is still current; when it is not, `list-signer` signs and stores it. The platform
   // key's and the presentation keys' public halves only: they are part of the list's content.
-  // GET /issuers/{id}: the issuer by id (gsi1, then get).
+  // GET /issuers/{id}: the issuer by id (gsi1, then get). GET /.well-known/notices-jwks.json: the notice
+  // keys' public halves, with no table read.
   'trust-list': {
     table: {
       items: {
@@ -636,6 +651,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     // Anonymous, so no kms:Sign: the platform key also signs every ID token (review R7, M1).
     platformKey: 'publicKey',
     presentationKey: 'publicKey',
+    // GET /.well-known/notices-jwks.json: the notice keys' public keys (the retiring ones included).
+    noticeKey: 'publicKey',
     invokes: ['list-signer'],
   },
   // The list signer (functions/list-signer.ts), reachable only by invocation from the two list functions
@@ -1057,9 +1074,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // Withdrawal notices (functions/notices.ts, shared/sharing/withdrawal-notices.ts), on a schedule: the
   // due notices (query of the `notices` partition), each platform's metadata for its events endpoint (get
   // `oidc#Client#`), a delivered notice deleted, a failed one moved to its next due time or given up on (a
-  // transaction of a conditional delete and a put). Signs each notice with the platform key (the key the
-  // platforms verify ID tokens with, in the JWKS): reachable by no route, like the list signer. (The
-  // withdrawals' audit entries their request could not write are the reconciler's, below.)
+  // transaction of a conditional delete and a put). Signs each notice with the notice key, a key of its
+  // own published at /.well-known/notices-jwks.json, and holds no right on the platform key, which signs
+  // ID tokens (review R31 L1): reachable by no route, like the list signer. (The withdrawals' audit entries
+  // their request could not write are the reconciler's, below.)
   notices: {
     table: {
       items: {
@@ -1069,7 +1087,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
       },
       partitionQueries: [partitions.notices],
     },
-    platformKey: 'sign',
+    noticeKey: 'sign',
   },
   // The reconciler (functions/pending-work-reconciler.ts, every minute): the pending work changes left undone
   // (query of the `pending-work#`, `pending-audit#`, `pending-issuer-audit#`, `pending-account-audit#` and

@@ -145,6 +145,9 @@ const table = [
   // The OpenAPI 3.1 document of every API route (functions/openapi/), built once per container.
   { method: 'GET', path: '/openapi.json', function: 'catalogue', auth: 'public', cors: true },
   { method: 'GET', path: '/trust-list', function: 'trust-list', auth: 'public', cors: true },
+  // The keys withdrawal notices are signed with (shared/sharing/notice-keys.ts): apart from the OpenID JWKS,
+  // so that no relying party accepts one for an ID token (review R31 L1). For platforms' servers: no CORS.
+  { method: 'GET', path: '/.well-known/notices-jwks.json', function: 'trust-list', auth: 'public' },
   // A credential's `iss`: the issuer's public metadata and keys, as the trust list names it.
   {
     method: 'GET',

@@ -9,6 +9,8 @@ import {
   platformSigner,
   presentationSigner,
   presentationPreviousSigners,
+  noticeSigner,
+  noticePreviousSigners,
   statusLists,
   peers,
   listSigner,
@@ -18,6 +20,7 @@ import { json } from '../shared/http/response.js';
 import type { HttpEvent } from '../shared/http/types.js';
 import { issuerMetadata, trustListMediaType } from '../shared/licence/trust-list.js';
 import { servedTrustList } from '../shared/licence/list-signer.js';
+import { noticeKeySet } from '../shared/sharing/notice-keys.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({
@@ -31,6 +34,9 @@ const dependencies = composition({
   // Their public keys only: the list names the keys presentations are signed with (part of its content).
   presentationSigner,
   presentationPreviousSigners,
+  // Their public keys only: the notices JWKS (review R31 L1); `notices` alone signs with the key.
+  noticeSigner,
+  noticePreviousSigners,
   peers,
   listSigner,
 });
@@ -41,6 +47,8 @@ const served = routesOf('trust-list');
  * what is left of its `ttl` counted from its `iat`, and readable cross-origin so that browser verifiers can
  * load it. `GET /issuers/{id}` (public): one issuer as the list names it, the document a credential's
  * `iss` URL answers (unsigned: its keys are to be trusted through the signed list, or pinned).
+ * `GET /.well-known/notices-jwks.json` (public): the keys withdrawal notices are signed with, which
+ * platforms verify them against (docs/integrating.md); never the OpenID JWKS's keys.
  *
  * It signs nothing: a stale list is signed by the `list-signer` function (shared/licence/list-signer.ts),
  * which alone holds kms:Sign on the platform key for it; this function reads the key's public half only.
@@ -65,5 +73,10 @@ export const handler = apiHandler(async (event: HttpEvent) => {
         // As long as the trust list's ttl at most: a withdrawal or a new key shows within five minutes.
         'cache-control': 'public, max-age=300',
       }),
+    'GET /.well-known/notices-jwks.json': async () => {
+      const { set, complete } = await noticeKeySet(deps);
+      // A set missing a retiring key (it could not be read) is answered, not cached.
+      return json(200, set, { 'cache-control': complete ? 'public, max-age=300' : 'no-store' });
+    },
   });
 }, served.edge);

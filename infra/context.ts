@@ -14,9 +14,11 @@ export const contextKeys = [
   'platformKeys',
   'platformRsaKeys',
   'presentationKeys',
+  'noticeKeys',
   'retiredPlatformKeys',
   'retiredPlatformRsaKeys',
   'retiredPresentationKeys',
+  'retiredNoticeKeys',
   'singleRegionKeys',
   'drRegion',
   'issuerUrl',
@@ -70,7 +72,7 @@ export const stackLogLevels = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
  * The stack's deployment choices, read from the CDK context: `cdk.json`'s `context` (committed with the
  * code) and, over it, `-c name=value` on the command line.
  *
- * `auditKeys`, `platformKeys`, `platformRsaKeys` and `presentationKeys` are required: the audit key generations must never shrink (a deployment that lists fewer
+ * `auditKeys`, `platformKeys`, `platformRsaKeys`, `presentationKeys` and `noticeKeys` are required: the audit key generations must never shrink (a deployment that lists fewer
  * would repoint `alias/elicence-audit` at an older key and drop the newer one's public key from
  * `GET /supervision/audit/keys`; security review M3), so they live in `cdk.json` (`"auditKeys": "2,1"`
  * after a rotation) and a synthesis without them is refused rather than falling back to `1`. The platform
@@ -83,7 +85,13 @@ export const stackLogLevels = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
  * @example
  * ```ts
  * const app = new App({
- *   context: { auditKeys: '2,1', platformKeys: '2,1', platformRsaKeys: '1', presentationKeys: '1' },
+ *   context: {
+ *     auditKeys: '2,1',
+ *     platformKeys: '2,1',
+ *     platformRsaKeys: '1',
+ *     presentationKeys: '1',
+ *     noticeKeys: '1',
+ *   },
  * });
  * new ElicenceStack(app, 'Elicence', { description: '…', ...stackPropsFromContext(app) });
  * ```
@@ -104,6 +112,7 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
   const platformKeys = context('platformKeys');
   const platformRsaKeys = context('platformRsaKeys');
   const presentationKeys = context('presentationKeys');
+  const noticeKeys = context('noticeKeys');
   const auditHolderCommitmentsSince = context('auditHolderCommitmentsSince');
   const auditAttributionSince = context('auditAttributionSince');
   const auditKeys = context('auditKeys');
@@ -133,14 +142,17 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
   // rotation given only with -c would move the alias back to generation 1 and drop generation 2.
   // And the presentation key's (review R7 M1): a deployment that forgot generation 2 would move its alias
   // back to 1 and drop generation 2 from the trust list while presentations it signed are still shown.
+  // And the notice key's (review R31 L1), for the same reason.
   for (const [name, value] of [
     ['platformKeys', platformKeys],
     ['platformRsaKeys', platformRsaKeys],
     ['presentationKeys', presentationKeys],
+    ['noticeKeys', noticeKeys],
   ] as const) {
     if (missing(value)) {
+      const kind = { presentationKeys: 'presentation', noticeKeys: 'notice' }[name as string] ?? 'platform';
       throw new Error(
-        `${name}: no ${name === 'presentationKeys' ? 'presentation' : 'platform'} key generations in the CDK context: cdk.json carries them ("${name}": "1", ` +
+        `${name}: no ${kind} key generations in the CDK context: cdk.json carries them ("${name}": "1", ` +
           `"2,1" during a rotation, committed; docs/operating.md); a deployment never falls back to generation 1`,
       );
     }
@@ -204,6 +216,8 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
     platformRsaKeys: items(platformRsaKeys),
     // cdk.json's `"presentationKeys"` likewise for the key that signs presentations (never ID tokens).
     presentationKeys: items(presentationKeys),
+    // cdk.json's `"noticeKeys"` likewise for the key that signs withdrawal notices (never ID tokens).
+    noticeKeys: items(noticeKeys),
     // cdk.json's `"retiredPlatformKeys": "1"` once generation 2 alone is in use: generation 1 stays in the
     // stack, disabled (a generation below the highest must be listed or retired; docs/operating.md).
     ...Object.fromEntries(
@@ -212,6 +226,7 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
           'retiredPlatformKeys',
           'retiredPlatformRsaKeys',
           'retiredPresentationKeys',
+          'retiredNoticeKeys',
           'singleRegionKeys',
         ] as const
       )

@@ -257,7 +257,11 @@ export interface ElicenceStackProps
     StackProps,
     Pick<
       ServiceKeysProps,
-      'retiredPlatformKeys' | 'retiredPlatformRsaKeys' | 'retiredPresentationKeys' | 'singleRegionKeys'
+      | 'retiredPlatformKeys'
+      | 'retiredPlatformRsaKeys'
+      | 'retiredPresentationKeys'
+      | 'retiredNoticeKeys'
+      | 'singleRegionKeys'
     > {
   /**
    * The disaster-recovery region (`cn-northwest-1` beside `cn-north-1`): the daily and monthly backups are
@@ -304,6 +308,13 @@ export interface ElicenceStackProps
    * again), deploy `['2']` (docs/operating.md).
    */
   presentationKeys?: readonly string[];
+  /**
+   * The notice key generations (withdrawal notices to platforms), the signing one first. Default `['1']`
+   * here; the app takes them from `cdk.json`'s context and refuses to synthesise without them. To rotate,
+   * deploy `['2', '1']` (generation 2 signs, generation 1 stays in `/.well-known/notices-jwks.json`), then
+   * `['2']` with `retiredNoticeKeys: ['1']` (docs/operating.md).
+   */
+  noticeKeys?: readonly string[];
   /**
    * The administrative division (GB/T 2260) this platform serves, given to the functions that read peer
    * platforms (docs/peers.md): no peer may add an issuer within it. Default `110000`.
@@ -499,9 +510,11 @@ export class ElicenceStack extends Stack {
       platformRsaKeys: props.platformRsaKeys,
       auditKeys: props.auditKeys,
       presentationKeys: props.presentationKeys,
+      noticeKeys: props.noticeKeys,
       retiredPlatformKeys: props.retiredPlatformKeys,
       retiredPlatformRsaKeys: props.retiredPlatformRsaKeys,
       retiredPresentationKeys: props.retiredPresentationKeys,
+      retiredNoticeKeys: props.retiredNoticeKeys,
       singleRegionKeys: props.singleRegionKeys,
     });
     this.data = new ServiceTable(this, 'Data', { encryptionKey: this.keys.table });
@@ -592,6 +605,11 @@ export class ElicenceStack extends Stack {
           ...(grants.presentationKey === 'publicKey' &&
             keys.previousPresentation.length > 0 && {
               PRESENTATION_PREVIOUS_KEY_IDS: keys.previousPresentation.map((key) => key.keyArn).join(','),
+            }),
+          ...(grants.noticeKey && { NOTICE_KEY_ID: keys.notice.keyArn }),
+          ...(grants.noticeKey === 'publicKey' &&
+            keys.previousNotice.length > 0 && {
+              NOTICE_PREVIOUS_KEY_IDS: keys.previousNotice.map((key) => key.keyArn).join(','),
             }),
           ...(grants.lookupMac && { LOOKUP_MAC_KEY_ID: keys.lookupMac.keyArn }),
           ...(grants.webMac && { WEB_KEY_ID: keys.web.keyArn }),

@@ -97,6 +97,10 @@ const schema = z
     // signatures, never an ID token; published in the trust list, never in the JWKS.
     PRESENTATION_KEY_ID: z.string().min(1).default('alias/elicence-presentation'),
     PRESENTATION_PREVIOUS_KEY_IDS: keyIdList,
+    // The notice key (docs/integrating.md): signs withdrawal notices (Security Event Tokens), never an ID
+    // token; published at /.well-known/notices-jwks.json, never in the OpenID JWKS (review R31 L1).
+    NOTICE_KEY_ID: z.string().min(1).default('alias/elicence-notice'),
+    NOTICE_PREVIOUS_KEY_IDS: keyIdList,
     PLATFORM_RSA_KEY_ID: z.string().min(1).default('alias/elicence-platform-rsa'),
     PLATFORM_RSA_PREVIOUS_KEY_IDS: keyIdList,
     LOOKUP_MAC_KEY_ID: z.string().min(1).default('alias/elicence-lookup-mac'),
@@ -380,6 +384,19 @@ export interface Config {
    * expired (presentations live 10 minutes at most), never signing. Empty unless a rotation is under way.
    */
   readonly presentationPreviousKeyIds: readonly string[];
+  /**
+   * The notice key (ECC_NIST_P256): signs the withdrawal notices (Security Event Tokens) posted to the
+   * platforms' events endpoints, and nothing else. Apart from the platform key so that the `notices`
+   * function cannot sign an ID token (review R31 L1); its public keys are published at
+   * `/.well-known/notices-jwks.json`, never in the OpenID JWKS, where a relying party would accept it for
+   * ID tokens.
+   */
+  readonly noticeKeyId: string;
+  /**
+   * Notice keys being retired: still published at `/.well-known/notices-jwks.json` while a rotation is under
+   * way (a notice is signed afresh at each attempt, so only those in flight need them), never signing.
+   */
+  readonly noticePreviousKeyIds: readonly string[];
   readonly lookupMacKeyId: string;
   /** Symmetric KMS key (`ENCRYPT_DECRYPT`) that encrypts recoverable personal data (ID numbers). */
   readonly piiKeyId: string;
@@ -632,6 +649,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auditPreviousKeyIds: e.AUDIT_PREVIOUS_KEY_IDS,
     presentationKeyId: e.PRESENTATION_KEY_ID,
     presentationPreviousKeyIds: e.PRESENTATION_PREVIOUS_KEY_IDS,
+    noticeKeyId: e.NOTICE_KEY_ID,
+    noticePreviousKeyIds: e.NOTICE_PREVIOUS_KEY_IDS,
     lookupMacKeyId: e.LOOKUP_MAC_KEY_ID,
     piiKeyId: e.PII_KEY_ID,
     webKeyId: e.WEB_KEY_ID,

@@ -130,6 +130,10 @@ export const auditPreviousSigners = (c: Needs<'kms'>) =>
 export const presentationSigner = (c: Needs<'kms'>) => kmsSigner(c.kms, c.config.presentationKeyId);
 export const presentationPreviousSigners = (c: Needs<'kms'>) =>
   c.config.presentationPreviousKeyIds.map((keyId) => kmsSigner(c.kms, keyId));
+/** Withdrawal notices (Security Event Tokens): never the key ID tokens are signed with (review R31 L1). */
+export const noticeSigner = (c: Needs<'kms'>) => kmsSigner(c.kms, c.config.noticeKeyId);
+export const noticePreviousSigners = (c: Needs<'kms'>) =>
+  c.config.noticePreviousKeyIds.map((keyId) => kmsSigner(c.kms, keyId));
 export const lookupMac = (c: Needs<'kms'>): Mac => kmsMac(c.kms, c.config.lookupMacKeyId);
 export const webMac = (c: Needs<'kms'>): Mac => kmsMac(c.kms, c.config.webKeyId);
 export const interactionMac = (c: Needs<'kms'>): Mac => kmsMac(c.kms, c.config.interactionKeyId);

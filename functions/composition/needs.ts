@@ -97,6 +97,10 @@ export interface Dependencies extends Connections {
   presentationSigner: KeyObjectSigner;
   /** Presentation keys of a rotation under way: published in the trust list and trusted, never signing. */
   presentationPreviousSigners: KeyObjectSigner[];
+  /** The notice key: withdrawal notices (Security Event Tokens), never ID tokens. */
+  noticeSigner: KeyObjectSigner;
+  /** Notice keys of a rotation under way: published in the notices JWKS, never signing. */
+  noticePreviousSigners: KeyObjectSigner[];
   lookupMac: Mac;
   /** MACs with the web key: page cookies and the page clients' secrets. */
   webMac: Mac;

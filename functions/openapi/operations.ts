@@ -36,6 +36,7 @@ import {
   updatedClientSchema,
 } from '../../shared/clients/register-client.js';
 import { healthSchema } from '../../shared/http/response.js';
+import { noticeKeySetSchema } from '../../shared/sharing/notice-keys.js';
 import { actForEntityInput, appointAgentInput } from '../../shared/identity/entities.js';
 import {
   agentListSchema,
@@ -190,6 +191,25 @@ export const operations: Operations = {
         description: 'The trust list token',
         schema: signedToken('Trust list'),
         mediaType: trustListMediaType,
+      },
+    },
+  },
+  'GET /.well-known/notices-jwks.json': {
+    operationId: 'noticeKeys',
+    summary: 'The keys withdrawal notices are signed with (a JWK Set), for platforms to verify them',
+    description:
+      'Public. Every withdrawal notice posted to a platform’s events endpoint (a Security Event Token, ' +
+      '`typ: secevent+jwt`) is signed by a key of this set, named by its header `kid`; during a rotation ' +
+      'the set also holds the key being retired. These keys sign nothing else and are never in ' +
+      '`/.well-known/jwks.json` (discovery’s `jwks_uri`): verify notices against this set, and ID tokens ' +
+      'never against it (docs/integrating.md). A retiring key that cannot be read for the moment is left ' +
+      'out of that answer (sent `no-store`); the signing key unreadable is a 503 (`temporarily_unavailable`).',
+    tag: 'Verification',
+    responses: {
+      200: {
+        description: 'The notice keys',
+        schema: noticeKeySetSchema,
+        headers: { 'cache-control': 'public, max-age=300' },
       },
     },
   },

@@ -13,6 +13,7 @@ export const platformKeyAlias = 'alias/elicence-platform';
 export const platformRsaKeyAlias = 'alias/elicence-platform-rsa';
 export const auditKeyAlias = 'alias/elicence-audit';
 export const presentationKeyAlias = 'alias/elicence-presentation';
+export const noticeKeyAlias = 'alias/elicence-notice';
 export const lookupMacKeyAlias = 'alias/elicence-lookup-mac';
 export const piiKeyAlias = 'alias/elicence-pii';
 export const webKeyAlias = 'alias/elicence-web';
@@ -109,7 +110,7 @@ function administrationOnlyPolicy(): iam.PolicyDocument {
 export const multiRegionKeyNames = ['LookupMac', 'ClientSecret', 'Pii', 'Table', 'AuditTable'] as const;
 
 /** The signing keys rotated by generations, each given as `<kind>Keys` (e.g. `platformKeys: ['2', '1']`). */
-type SigningKeyKind = 'platform' | 'platformRsa' | 'audit' | 'presentation';
+type SigningKeyKind = 'platform' | 'platformRsa' | 'audit' | 'presentation' | 'notice';
 
 /** What sets one signing key apart: its construct id (hence its logical ids), spec, description, alias. */
 interface SigningKeySpec {
@@ -160,12 +161,20 @@ const signingKeys: Record<SigningKeyKind, SigningKeySpec> = {
     aliasName: presentationKeyAlias,
     generations: platformGenerations,
   },
+  notice: {
+    name: 'Notice',
+    keySpec: kms.KeySpec.ECC_NIST_P256,
+    purpose: 'withdrawal notice signing key',
+    detail: 'Security Event Tokens to platforms; never ID tokens',
+    aliasName: noticeKeyAlias,
+    generations: platformGenerations,
+  },
 };
 
 /** The signing key kinds that may retire generations (the audit key never does). */
 type RetiringKind = Exclude<SigningKeyKind, 'audit'>;
 
-/** `retiredPlatformKeys`, `retiredPlatformRsaKeys`, `retiredPresentationKeys`. */
+/** `retiredPlatformKeys`, `retiredPlatformRsaKeys`, `retiredPresentationKeys`, `retiredNoticeKeys`. */
 type RetiredOption = `retired${Capitalize<RetiringKind>}Keys`;
 
 const retiredOption = (kind: SigningKeyKind) =>
@@ -199,6 +208,11 @@ export type ServiceKeysProps = { [kind in SigningKeyKind as `${kind}Keys`]?: rea
  *   keys are named in the trust list (`presentationKeys`), never in the OpenID JWKS. Same policy shape;
  *   it rotates by generations (`presentationKeys`), a retiring one kept, `kms:GetPublicKey` only, while
  *   what it signed may still be shown.
+ * - `notice` (ECC_NIST_P256, SIGN_VERIFY, `alias/elicence-notice`): signs the withdrawal notices
+ *   (Security Event Tokens) posted to the platforms' events endpoints, and nothing else; only `notices`
+ *   signs with it. Apart from `platform` so that a foothold in `notices` cannot sign an ID token (review
+ *   R31 L1); its public keys are published at `/.well-known/notices-jwks.json` (by `trust-list`, which
+ *   reads them), never in the OpenID JWKS. Same policy shape; it rotates by generations (`noticeKeys`).
  * - `platformRsa` (RSA_2048, SIGN_VERIFY): signs the ID tokens (and logout tokens) of platforms registered
  *   for RS256, OpenID Connect's mandatory algorithm, and nothing else. Same policy shape as `platform`; it
  *   rotates the same way, by generations (`platformRsaKeys`), its retiring keys published until what they
@@ -260,6 +274,10 @@ export class ServiceKeys extends Construct {
   readonly presentation: kms.Key;
   /** Presentation keys being retired: still named in the trust list, never signing. */
   readonly previousPresentation: kms.Key[];
+  /** The notice key that signs withdrawal notices (Security Event Tokens). */
+  readonly notice: kms.Key;
+  /** Notice keys being retired: still published in the notices JWKS, never signing. */
+  readonly previousNotice: kms.Key[];
   readonly lookupMac: kms.Key;
   readonly web: kms.Key;
   /** The OpenID provider's HMAC key for the sign-ins under way; its only user is the `oidc` function. */
@@ -321,6 +339,7 @@ export class ServiceKeys extends Construct {
     [this.platformRsa, this.previousPlatformRsa] = keyGenerations('platformRsa', signingKeys.platformRsa);
     [this.audit, this.previousAudit] = keyGenerations('audit', signingKeys.audit);
     [this.presentation, this.previousPresentation] = keyGenerations('presentation', signingKeys.presentation);
+    [this.notice, this.previousNotice] = keyGenerations('notice', signingKeys.notice);
     // The HMAC keys: one alias each, never rotated (a new key would change every value they derive).
     const macKey = (name: string, description: string, alias: string) =>
       new kms.Key(this, name, {

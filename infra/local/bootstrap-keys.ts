@@ -48,7 +48,7 @@ async function ensureKey(
 /**
  * Creates the platform's own keys when absent (in AWS the CDK stack creates them): the ES256 key that
  * signs ID tokens and the trust list, the ES256 key that signs presentations (and the holder's printable
- * licences), the ES256 key that signs audit checkpoints, the RSA key that signs RS256 ID tokens, the HMAC key for lookup keys and derived secrets,
+ * licences), the ES256 key that signs withdrawal notices to platforms, the ES256 key that signs audit checkpoints, the RSA key that signs RS256 ID tokens, the HMAC key for lookup keys and derived secrets,
  * the web pages' HMAC key, the OpenID provider's interaction HMAC key, the HMAC key of client secrets, the HMAC key of the audit listings' cursors, and the symmetric key that encrypts ID numbers for the `id_number` claim.
  * Only a setting that names an alias gets a key made for it; one naming a key id or ARN must name a key
  * that exists (a `ConfigError` naming the setting otherwise).
@@ -82,6 +82,14 @@ export async function ensurePlatformKeys(kms: KMSClient, config: Config): Promis
     'ECC_NIST_P256',
     'SIGN_VERIFY',
     'elicence presentation signing key (presentations, holder PDF signatures; never ID tokens)',
+  );
+  await ensureKey(
+    kms,
+    'NOTICE_KEY_ID',
+    config.noticeKeyId,
+    'ECC_NIST_P256',
+    'SIGN_VERIFY',
+    'elicence withdrawal notice signing key (Security Event Tokens to platforms; never ID tokens)',
   );
   await ensureKey(
     kms,
@@ -162,6 +170,8 @@ export async function serviceKeyRoles(kms: KMSClient, config: Config): Promise<M
       id,
       'previousPresentation',
     ]),
+    [config.noticeKeyId, 'notice'],
+    ...config.noticePreviousKeyIds.map((id): [string, 'previousNotice'] => [id, 'previousNotice']),
     [config.lookupMacKeyId, 'lookupMac'],
     [config.webKeyId, 'web'],
     [config.interactionKeyId, 'interaction'],

@@ -186,11 +186,14 @@ export function retryDelaySeconds(attempts: number, policy: RetryPolicy): number
   return Math.min(policy.baseDelaySeconds * 2 ** Math.max(0, attempts - 1), policy.maxDelaySeconds);
 }
 
-/** What delivering needs: the queue, the platforms' metadata, the platform key, the sender. */
+/** What delivering needs: the queue, the platforms' metadata, the notice key, the sender. */
 export interface NoticeDelivery {
   notices: NoticeQueue;
   clientReader: { find(clientId: string): Promise<ClientMetadata | undefined> };
-  /** The platform key (ES256), which the JWKS publishes: platforms verify notices as they verify ID tokens. */
+  /**
+   * The notice key (ES256), published at `/.well-known/notices-jwks.json` and never in the OpenID JWKS:
+   * platforms verify notices against that JWKS, and no ID token signed with it verifies (review R31 L1).
+   */
   signer: Signer;
   sender: NoticeSender;
   issuerUrl: string;
@@ -239,7 +242,7 @@ export async function deliverDueNotices(
     await deps.notices.retry(notice, dueAt, unanswered);
     const attempted: PendingNotice = { ...notice, attempts, dueAt, lastError: unanswered };
     try {
-      // 4. Signed with the platform key, then posted (RFC 8935 push delivery).
+      // 4. Signed with the notice key, then posted (RFC 8935 push delivery).
       const token = await signCompactJws(
         { typ: 'secevent+jwt' },
         securityEventClaims(notice, deps.issuerUrl, Math.floor(deps.clock.now() / 1000)),

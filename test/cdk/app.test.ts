@@ -136,6 +136,30 @@ describe('the CDK app reads the presentation key generations from cdk.json (revi
   });
 });
 
+describe('the CDK app reads the notice key generations from cdk.json (review R31 L1)', () => {
+  it('refuses to synthesise without noticeKeys, saying what to set', () => {
+    const context = { ...cdkJson.context, noticeKeys: undefined };
+    expect(() => stackPropsFromContext(new App({ context }))).toThrow(
+      /noticeKeys: no notice key generations in the CDK context: cdk\.json carries them/,
+    );
+  });
+
+  it('commits the generations in cdk.json, and -c still overrides them', () => {
+    expect(cdkJson.context).toMatchObject({ noticeKeys: '1' });
+    expect(stackPropsFromContext(new App({ context: cdkJson.context })).noticeKeys).toEqual(['1']);
+    const rotating = new App({ context: { ...cdkJson.context, noticeKeys: '2, 1', retiredNoticeKeys: '' } });
+    expect(stackPropsFromContext(rotating).noticeKeys).toEqual(['2', '1']);
+    const retired = new App({ context: { ...cdkJson.context, noticeKeys: '2', retiredNoticeKeys: '1' } });
+    expect(stackPropsFromContext(retired).retiredNoticeKeys).toEqual(['1']);
+  });
+
+  it('documents a notice key rotation as an edit of cdk.json that is committed', () => {
+    const operating = readFileSync('docs/operating.md', 'utf8');
+    const section = operating.slice(operating.indexOf('- **The notice key'));
+    expect(section.slice(0, 2000)).toMatch(/cdk\.json[^]*"noticeKeys": "2,1"[^]*commit/);
+  });
+});
+
 describe('the CDK app reads retired generations, single-Region keys and the DR region (operator review M1, H3)', () => {
   it('reads each as a comma-separated list, and none by default', () => {
     const props = stackPropsFromContext(

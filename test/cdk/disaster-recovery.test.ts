@@ -55,6 +55,7 @@ describe('multi-Region keys (operator review H3)', () => {
         'Audit',
         'Presentation',
         'Presentation2',
+        'Notice',
       ].sort(),
     );
     // Sessions, sign-ins under way and listing cursors, the two topics, the backup vault: new keys in a DR
@@ -117,6 +118,7 @@ describe('retired key generations (operator review M1)', () => {
       ['platformKeys', 'retiredPlatformKeys'],
       ['platformRsaKeys', 'retiredPlatformRsaKeys'],
       ['presentationKeys', 'retiredPresentationKeys'],
+      ['noticeKeys', 'retiredNoticeKeys'],
     ] as const) {
       expect(() => synthesize({ [option]: ['2'] }), option).toThrow(
         new RegExp(`${option}: generation 1 \\(below 2\\) is neither listed nor retired.*${retired}: "1"`),

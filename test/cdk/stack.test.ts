@@ -426,6 +426,7 @@ describe('ElicenceStack', () => {
         'TABLE_NAME',
         'PLATFORM_KEY_ID',
         'PRESENTATION_KEY_ID',
+        'NOTICE_KEY_ID',
         'PLATFORM_REGION',
         'LIST_SIGNER_FUNCTION',
       ],
@@ -475,8 +476,8 @@ describe('ElicenceStack', () => {
       'supervision-events': [...service, 'TABLE_NAME', 'ALERT_PUBLISHER', 'ALERT_TOPIC_ARN'],
       audit: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'AUDIT_KEY_ID', 'CURSOR_KEY_ID'],
       peers: [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
-      // Withdrawal notices: signed with the platform key (off every route).
-      notices: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
+      // Withdrawal notices: signed with the notice key (off every route), never the platform key (R31 L1).
+      notices: [...service, 'TABLE_NAME', 'NOTICE_KEY_ID'],
       // The batch table: the security notices the pointers owe.
       'pending-work-reconciler': [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'BATCH_TABLE_NAME'],
       // The daily audit check: the audit table and the audit keys (public keys only, below).
@@ -670,6 +671,7 @@ describe('ElicenceStack', () => {
     const platformKeyArn = () => ({ 'Fn::GetAtt': [logicalId(stack.keys.platform), 'Arn'] });
     const platformRsaKeyArn = () => ({ 'Fn::GetAtt': [logicalId(stack.keys.platformRsa), 'Arn'] });
     const presentationKeyArn = () => ({ 'Fn::GetAtt': [logicalId(stack.keys.presentation), 'Arn'] });
+    const noticeKeyArn = () => ({ 'Fn::GetAtt': [logicalId(stack.keys.notice), 'Arn'] });
     const piiKeyArn = () => ({ 'Fn::GetAtt': [logicalId(stack.keys.pii), 'Arn'] });
     const grants = (name: FunctionName, action: string) =>
       roleStatements(name).filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action));
@@ -710,6 +712,7 @@ describe('ElicenceStack', () => {
         ['platformRsa', stack.keys.platformRsa],
         ['audit', stack.keys.audit],
         ['presentation', stack.keys.presentation],
+        ['notice', stack.keys.notice],
         ['lookupMac', stack.keys.lookupMac],
         ['web', stack.keys.web],
         ['interaction', stack.keys.interaction],
@@ -809,7 +812,12 @@ describe('ElicenceStack', () => {
         // Anonymous: they sign nothing; a stale list is signed by list-signer (review R7, M1). The trust
         // list reads the presentation keys' public keys, named in the list.
         'status-lists': [],
-        'trust-list': ['kms:GetPublicKey platform', 'kms:GetPublicKey presentation'],
+        // And the notice keys', published at /.well-known/notices-jwks.json (review R31 L1).
+        'trust-list': [
+          'kms:GetPublicKey notice',
+          'kms:GetPublicKey platform',
+          'kms:GetPublicKey presentation',
+        ],
         'list-signer': [
           'kms:GetPublicKey issuer keys',
           'kms:GetPublicKey platform',
@@ -834,8 +842,8 @@ describe('ElicenceStack', () => {
         // Checkpoints: the audit key, never the platform key (docs/supervision.md, "Keys").
         audit: ['kms:GenerateMac cursor', 'kms:GetPublicKey audit', 'kms:Sign audit'],
         peers: [],
-        // Withdrawal notices are Security Event Tokens the platforms verify against the JWKS.
-        notices: ['kms:GetPublicKey platform', 'kms:Sign platform'],
+        // Withdrawal notices: the notice key, never the platform key, which signs ID tokens (review R31 L1).
+        notices: ['kms:GetPublicKey notice', 'kms:Sign notice'],
         // Signs nothing: the pending work is entries and bits, never a credential.
         'pending-work-reconciler': [],
         // Verifies checkpoints: the audit keys' public keys, never Sign (a checker that could sign could
@@ -864,14 +872,60 @@ describe('ElicenceStack', () => {
         expect(grants(name, 'kms:GetPublicKey').map((s) => s.Resource)).toEqual([
           platformKeyArn(),
           presentationKeyArn(),
+          // The trust-list function also serves the notices JWKS (review R31 L1).
+          ...(name === 'trust-list' ? [noticeKeyArn()] : []),
         ]);
       }
       for (const name of ['verify', 'admin', 'accounts', 'trust-list'] as const) {
         expect(grants(name, 'kms:Sign'), name).toEqual([]);
       }
-      for (const name of ['admin', 'licences', 'status-lists', 'accounts', 'audit', 'me'] as const) {
+      for (const name of [
+        'admin',
+        'licences',
+        'status-lists',
+        'accounts',
+        'audit',
+        'me',
+        'notices',
+      ] as const) {
         expect(JSON.stringify(roleStatements(name)), name).not.toContain(logicalId(stack.keys.platform));
       }
+    });
+
+    it('lets the notices function sign with the notice key alone, never with the platform key (review R31 L1)', () => {
+      const resource = template.toJSON().Resources[logicalId(stack.keys.notice)];
+      expect(resource.Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+      expect(resource).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+      // notices signs with it and nothing else; the notices JWKS's publisher reads its public key.
+      expect(grants('notices', 'kms:Sign').map((s) => s.Resource)).toEqual([noticeKeyArn()]);
+      for (const key of [stack.keys.platform, stack.keys.platformRsa, stack.keys.presentation]) {
+        expect(JSON.stringify(roleStatements('notices'))).not.toContain(logicalId(key));
+      }
+      expect(keyUsers(stack.keys.notice)).toEqual({
+        'kms:Sign': ['notices'],
+        'kms:GetPublicKey': ['notices', 'trust-list'],
+      });
+      // Nor does the platform key name notices among its users.
+      expect(keyUsers(stack.keys.platform)['kms:Sign']).not.toContain('notices');
+      // The OpenID provider never holds it: its JWKS (jwks_uri) cannot carry it.
+      expect(JSON.stringify(roleStatements('oidc'))).not.toContain(logicalId(stack.keys.notice));
+      for (const statement of resource.Properties.KeyPolicy.Statement as Statement[]) {
+        expect(actionsOf(statement)).not.toContain('kms:*');
+        expect(actionsOf(statement)).not.toContain('kms:CreateGrant');
+      }
+      template.hasResourceProperties('AWS::KMS::Alias', {
+        AliasName: 'alias/elicence-notice',
+        TargetKeyId: noticeKeyArn(),
+      });
+      expect(environmentOf('notices').NOTICE_KEY_ID).toEqual(noticeKeyArn());
+      expect(environmentOf('notices').PLATFORM_KEY_ID).toBeUndefined();
+      expect(environmentOf('trust-list').NOTICE_KEY_ID).toEqual(noticeKeyArn());
+      // In the key deletion guard, as every key of the stack.
+      expect(
+        (resource.Properties.KeyPolicy.Statement as Statement[]).some(
+          (s) => s.Effect === 'Deny' && s.Sid === 'FunctionsNeverDestroyThisKey',
+        ),
+      ).toBe(true);
     });
 
     it('lets the holder API sign with the presentation key alone, never with the platform key (review R7 M1)', () => {
@@ -1019,9 +1073,9 @@ describe('ElicenceStack', () => {
       const key = template.toJSON().Resources[logicalId(stack.keys.platform)].Properties;
       expect(key).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
       expect(keyUsers(stack.keys.platform)).toEqual({
-        // The notices function signs withdrawal notices (SETs), off every route as the list signer is.
-        'kms:Sign': ['list-signer', 'notices', 'oidc'],
-        'kms:GetPublicKey': ['list-signer', 'notices', 'oidc', 'trust-list', 'verify'],
+        // Not the notices function: withdrawal notices have a key of their own (review R31 L1).
+        'kms:Sign': ['list-signer', 'oidc'],
+        'kms:GetPublicKey': ['list-signer', 'oidc', 'trust-list', 'verify'],
       });
       for (const statement of key.KeyPolicy.Statement as Statement[]) {
         expect(actionsOf(statement)).not.toContain('kms:*');
@@ -1862,7 +1916,8 @@ describe('ElicenceStack', () => {
                 key !== 'previousPlatform' &&
                 key !== 'previousPlatformRsa' &&
                 key !== 'previousAudit' &&
-                key !== 'previousPresentation',
+                key !== 'previousPresentation' &&
+                key !== 'previousNotice',
             )
             .map(([key, actions]) => [key, [...actions].sort()]),
         );
@@ -2940,6 +2995,9 @@ describe('ElicenceStack key logical ids (a change would replace a deployed key)'
     'KeysInteractionD072239F',
     'KeysLookupMacA5327305',
     'KeysLookupMacAlias048F997C',
+    // The notice key (review R31 L1): withdrawal notices, never ID tokens.
+    'KeysNoticeAlias848161EF',
+    'KeysNoticeB2F980E2',
     'KeysPiiAliasC9017973',
     'KeysPiiCA691E99',
     'KeysPlatform9C79BCA6',
@@ -2969,6 +3027,7 @@ describe('ElicenceStack key logical ids (a change would replace a deployed key)'
       retiredPlatformRsaKeys: ['2'],
       auditKeys: ['3', '2', '1'],
       presentationKeys: ['2', '1'],
+      noticeKeys: ['2', '1'],
     });
     expect(rotated).toEqual(
       [
@@ -2979,6 +3038,7 @@ describe('ElicenceStack key logical ids (a change would replace a deployed key)'
         'KeysAudit2A8462F3B',
         'KeysAudit346C0FF88',
         'KeysPresentation2A2CD1948',
+        'KeysNotice2B7566AC7',
       ].sort(),
     );
   });
@@ -3179,6 +3239,49 @@ describe('ElicenceStack during a presentation key rotation (presentationKeys: [2
       expect(() => synthesize({ presentationKeys }), JSON.stringify(presentationKeys)).toThrow(
         /presentationKeys/,
       );
+    }
+  });
+});
+
+describe('ElicenceStack during a notice key rotation (noticeKeys: [2, 1])', () => {
+  const rotating = synthesize({ noticeKeys: ['2', '1'] });
+  const resources = rotating.template.toJSON().Resources as Record<
+    string,
+    { Type: string; Properties: Json }
+  >;
+  const idOf = (construct: { node: { defaultChild?: unknown } }) =>
+    rotating.stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  const [previous] = rotating.stack.keys.previousNotice;
+  const arnOf = (key: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [idOf(key), 'Arn'] });
+  const roleOf = (name: FunctionName) => idOf(rotating.stack.functions[name].role);
+  const variablesOf = (name: FunctionName) =>
+    (
+      Object.values(resources).find(
+        (r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties.Role).includes(roleOf(name)),
+      )!.Properties.Environment as { Variables: Json }
+    ).Variables;
+
+  it('keeps generation 1 under its logical id, signs with generation 2 and publishes both', () => {
+    expect(idOf(previous!)).toBe(idOf(synthesize().stack.keys.notice));
+    const alias = Object.values(resources).find(
+      (r) => r.Type === 'AWS::KMS::Alias' && r.Properties.AliasName === 'alias/elicence-notice',
+    );
+    expect(alias?.Properties.TargetKeyId).toEqual(arnOf(rotating.stack.keys.notice));
+    expect(variablesOf('notices').NOTICE_KEY_ID).toEqual(arnOf(rotating.stack.keys.notice));
+    // notices signs with the current generation alone; the notices JWKS's publisher reads generation 1 too.
+    expect(variablesOf('notices').NOTICE_PREVIOUS_KEY_IDS).toBeUndefined();
+    expect(variablesOf('trust-list').NOTICE_PREVIOUS_KEY_IDS).toEqual(arnOf(previous!));
+    const policy = resources[idOf(previous!)]!.Properties.KeyPolicy as { Statement: Statement[] };
+    const users = policy.Statement.filter((st) => st.Sid?.startsWith('UseBy'));
+    expect(users.map((st) => actionsOf(st))).toEqual([['kms:GetPublicKey']]);
+    expect(users.map((st) => JSON.stringify(st.Principal))).toEqual([
+      JSON.stringify({ AWS: { 'Fn::GetAtt': [roleOf('trust-list'), 'Arn'] } }),
+    ]);
+  });
+
+  it('refuses generations that are not distinct numbers', () => {
+    for (const noticeKeys of [[], ['2', '2'], ['v2'], ['0']]) {
+      expect(() => synthesize({ noticeKeys }), JSON.stringify(noticeKeys)).toThrow(/noticeKeys/);
     }
   });
 });

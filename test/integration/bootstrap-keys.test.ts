@@ -24,6 +24,7 @@ const defaultAliases = [
   'alias/elicence-cursor-mac',
   'alias/elicence-interaction-mac',
   'alias/elicence-lookup-mac',
+  'alias/elicence-notice',
   'alias/elicence-pii',
   'alias/elicence-platform',
   'alias/elicence-platform-rsa',
@@ -122,5 +123,9 @@ describe('ensurePlatformKeys', () => {
     expect(roles.get('alias/elicence-presentation')).toBe('presentation');
     expect(roles.get(presentation.target!)).toBe('presentation');
     expect(presentation.target).not.toBe(platform.KeyId);
+    // So is the notice key (review R31 L1).
+    const notice = made.find((alias) => alias.name === 'alias/elicence-notice')!;
+    expect(roles.get(notice.target!)).toBe('notice');
+    expect(notice.target).not.toBe(platform.KeyId);
   });
 });

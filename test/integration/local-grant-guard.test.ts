@@ -847,6 +847,27 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     ).rejects.toThrow('Function oidc is not granted kms:GetPublicKey on the presentation key');
   });
 
+  it('lets notices alone sign with the notice key, and notices no longer signs with the platform key (review R31 L1)', async () => {
+    const notices = clientsOf('notices');
+    await notices.kms.send(sign(config.noticeKeyId));
+    await expect(notices.kms.send(sign(config.platformKeyId))).rejects.toThrow(
+      'Function notices is not granted kms:Sign on the platform key',
+    );
+    await expect(notices.kms.send(new GetPublicKeyCommand({ KeyId: config.platformKeyId }))).rejects.toThrow(
+      'Function notices is not granted kms:GetPublicKey on the platform key',
+    );
+    for (const name of ['oidc', 'trust-list', 'list-signer', 'me', 'accounts', 'verify'] as const) {
+      await expect(clientsOf(name).kms.send(sign(config.noticeKeyId))).rejects.toThrow(
+        `Function ${name} is not granted kms:Sign on the notice key`,
+      );
+    }
+    // The notices JWKS's publisher reads its public key; the OpenID provider does not (never in jwks_uri).
+    await clientsOf('trust-list').kms.send(new GetPublicKeyCommand({ KeyId: config.noticeKeyId }));
+    await expect(
+      clientsOf('oidc').kms.send(new GetPublicKeyCommand({ KeyId: config.noticeKeyId })),
+    ).rejects.toThrow('Function oidc is not granted kms:GetPublicKey on the notice key');
+  });
+
   it('tells the PII key’s two uses apart by context: batch items and ID numbers, never each other’s', async () => {
     const licences = clientsOf('licences');
     const batches = clientsOf('batches');

@@ -274,6 +274,31 @@ export function verifyJwt(
   });
 }
 
+const noticeJwksCache = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+
+/**
+ * Verifies a withdrawal notice as a platform does (docs/integrating.md, "Verify it"): jose's
+ * `createRemoteJWKSet` on `/.well-known/notices-jwks.json` (never `jwks_uri`: the notice key signs no ID
+ * token and is not there, review R31 L1), `typ: secevent+jwt`, ES256, our issuer, the platform's client id.
+ */
+export function verifyNotice(
+  baseUrl: string,
+  jwt: string,
+  options: { audience: string },
+): Promise<{ payload: JWTPayload; protectedHeader: { alg: string; kid?: string; typ?: string } }> {
+  let jwks = noticeJwksCache.get(baseUrl);
+  if (!jwks) {
+    jwks = createRemoteJWKSet(new URL(`${baseUrl}/.well-known/notices-jwks.json`));
+    noticeJwksCache.set(baseUrl, jwks);
+  }
+  return jwtVerify(jwt, jwks, {
+    algorithms: ['ES256'],
+    issuer: baseUrl,
+    audience: options.audience,
+    typ: 'secevent+jwt',
+  });
+}
+
 /** Fetches `path` of our API with a bearer token. */
 export function getWithToken(runtime: TestRuntime, path: string, token: string): Promise<Response> {
   return fetch(`${runtime.baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });

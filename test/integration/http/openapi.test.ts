@@ -185,6 +185,15 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     await expectStatus(await call('GET /issuers/{id}', '/issuers/iss_nobody'), 404);
     await expectStatus(await call('GET /trust-list', '/trust-list'), 200);
     await expectStatus(await call('GET /trust-list', `/trust-list${tooLongQuery}`), 414);
+    // The notice keys (review R31 L1): public, a JWK Set; an over-long query is refused at the edge.
+    await expectStatus(
+      await call('GET /.well-known/notices-jwks.json', '/.well-known/notices-jwks.json'),
+      200,
+    );
+    await expectStatus(
+      await call('GET /.well-known/notices-jwks.json', `/.well-known/notices-jwks.json${tooLongQuery}`),
+      414,
+    );
 
     const licence = await issued(runtime, issuerToken, drivingLicenceBody(newIdNumber()));
     const claims = decodeJwt(licence.credential) as { status?: { status_list?: { uri?: string } } };

@@ -14,7 +14,7 @@ import {
   exchange,
   runFlow,
   signIn,
-  verifyJwt,
+  verifyNotice,
   walletPlatform,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
@@ -76,12 +76,12 @@ async function person() {
   return p;
 }
 
-/** The notices the platform received for `sub`, verified against the JWKS, by event. */
+/** The notices the platform received for `sub`, verified against the notices JWKS, by event. */
 async function noticesFor(sub: string) {
   for (let i = 0; i < 10; i++) await runtime.deliverNotices();
   const verified = await Promise.all(
     receiver.received.map((request) =>
-      verifyJwt(runtime.baseUrl, request.body, { audience: platform.clientId, typ: 'secevent+jwt' }),
+      verifyNotice(runtime.baseUrl, request.body, { audience: platform.clientId }),
     ),
   );
   return verified.map(({ payload }) => payload).filter((payload) => payload.sub === sub);

@@ -11,6 +11,7 @@ import {
   registerPlatform,
   signIn,
   verifyJwt,
+  verifyNotice,
   walletPlatform,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
@@ -21,9 +22,9 @@ import { UserAgent } from '../../support/user-agent.js';
 /**
  * Privacy review L5: a person who withdraws a share (授权用证) or a platform's sign-in consent must not
  * leave their data with the platform unknowingly. A platform registered with an events endpoint is told,
- * by a Security Event Token (RFC 8417) signed with the platform key: over real HTTP to a receiver on this
+ * by a Security Event Token (RFC 8417) signed with the notice key: over real HTTP to a receiver on this
  * machine (the local runtime lets loopback through, as its issuer is http on localhost), verified with
- * jose against the published JWKS. The withdrawal never waits for the platform: it stands while the
+ * jose against the notices JWKS (`/.well-known/notices-jwks.json`), never the OpenID JWKS. The withdrawal never waits for the platform: it stands while the
  * receiver is down, and the notice is tried again.
  */
 
@@ -92,7 +93,7 @@ async function receivedAtLeast(count: number) {
 }
 
 describe('a withdrawn share', () => {
-  it('is told to the platform: a SET signed with the platform key, for its client id and pairwise sub', async () => {
+  it('is told to the platform: a SET signed with the notice key, for its client id and pairwise sub', async () => {
     accepted();
     receiver.received.length = 0;
     const sub = await share();
@@ -104,11 +105,15 @@ describe('a withdrawn share', () => {
     const [request] = receiver.received;
     expect(request).toMatchObject({ method: 'POST', url: '/events' });
     expect(request!.headers['content-type']).toBe('application/secevent+jwt');
-    const { payload, protectedHeader } = await verifyJwt(runtime.baseUrl, request!.body, {
+    const { payload, protectedHeader } = await verifyNotice(runtime.baseUrl, request!.body, {
       audience: platform.clientId,
-      typ: 'secevent+jwt',
     });
     expect(protectedHeader.typ).toBe('secevent+jwt');
+    // Signed by the notice key, which is not in the OpenID JWKS (review R31 L1): an ID-token verifier at
+    // the platform, which trusts every key of jwks_uri, has no key for it.
+    await expect(
+      verifyJwt(runtime.baseUrl, request!.body, { audience: platform.clientId, typ: 'secevent+jwt' }),
+    ).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
     expect(payload).toMatchObject({ iss: runtime.baseUrl, aud: platform.clientId, sub });
     expect(payload.jti).toMatch(/^evt_/);
     expect(payload.events).toEqual({
@@ -144,7 +149,7 @@ describe('a withdrawn share', () => {
     expect(await runtime.deliverNotices()).toMatchObject({ delivered: 1 });
     expect(receiver.received).toHaveLength(2);
     const [first, second] = await Promise.all(
-      receiver.received.map((r) => verifyJwt(runtime.baseUrl, r.body, { audience: platform.clientId })),
+      receiver.received.map((r) => verifyNotice(runtime.baseUrl, r.body, { audience: platform.clientId })),
     );
     expect(second!.payload.jti).toBe(first!.payload.jti);
   });
@@ -191,9 +196,8 @@ describe('a withdrawn sign-in', () => {
     const [signInGrant] = (await authorizations(mine)).filter((item) => item.kind === 'sign_in');
     expect(await withdraw(mine, signInGrant!.id)).toBe(204);
     await receivedAtLeast(1);
-    const { payload } = await verifyJwt(runtime.baseUrl, receiver.received[0]!.body, {
+    const { payload } = await verifyNotice(runtime.baseUrl, receiver.received[0]!.body, {
       audience: platform.clientId,
-      typ: 'secevent+jwt',
     });
     expect(payload.sub).toBe(claims.sub);
     expect(payload.events).toEqual({

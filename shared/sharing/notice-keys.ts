@@ -1,0 +1,79 @@
+import * as z from 'zod';
+import type { Signer } from '../crypto/signer.js';
+import { UnavailableError } from '../errors.js';
+import { logger } from '../logger.js';
+
+/**
+ * Where the notice keys are published: the JWK Set platforms verify withdrawal notices against
+ * (docs/integrating.md). Apart from the OpenID JWKS (`/.well-known/jwks.json`, discovery's `jwks_uri`), so
+ * that a relying party that trusts every key of that JWKS for ID tokens never trusts a notice key for one
+ * (review R31 L1).
+ */
+export const noticeKeysPath = '/.well-known/notices-jwks.json';
+
+const noticeKeySchema = z
+  .looseObject({
+    kty: z.literal('EC'),
+    crv: z.literal('P-256'),
+    x: z.string(),
+    y: z.string(),
+    kid: z.string().meta({ description: 'The RFC 7638 thumbprint of the key: a notice header’s `kid`' }),
+    alg: z.literal('ES256'),
+    use: z.literal('sig'),
+  })
+  .meta({ title: 'NoticeKey' });
+
+/** `GET /.well-known/notices-jwks.json`: the notice key, and those being retired during a rotation. */
+export const noticeKeySetSchema = z.object({ keys: z.array(noticeKeySchema) }).meta({
+  title: 'NoticeKeys',
+  description:
+    'A JWK Set of the keys that sign withdrawal notices (Security Event Tokens, `typ: secevent+jwt`), the ' +
+    'signing one first and, during a rotation, the one being retired. Never a key of ' +
+    '`/.well-known/jwks.json`: verify notices against this set only, and ID tokens never against it.',
+});
+
+/**
+ * The notice key set: the public key of the signing notice key and of the generations being retired. The
+ * signing key unreadable is an `UnavailableError` (`temporarily_unavailable`), never a set without it; a
+ * retiring one unreadable is left out and logged, and `complete` is false (the answer is then not cached).
+ *
+ * @example
+ * ```ts
+ * const { set, complete } = await noticeKeySet({ noticeSigner, noticePreviousSigners });
+ * ```
+ */
+export async function noticeKeySet(deps: {
+  noticeSigner: Pick<Signer, 'publicJwk'>;
+  noticePreviousSigners: ReadonlyArray<Pick<Signer, 'publicJwk'> & { keyId?: string }>;
+}): Promise<{ set: z.output<typeof noticeKeySetSchema>; complete: boolean }> {
+  const [signing, ...previous] = await Promise.allSettled(
+    [deps.noticeSigner, ...deps.noticePreviousSigners].map((signer) => signer.publicJwk()),
+  );
+  if (signing!.status === 'rejected') {
+    throw new UnavailableError(
+      'The notice signing key cannot be read now; retry later',
+      'temporarily_unavailable',
+      { cause: signing!.reason },
+    );
+  }
+  const keys = [signing!.value];
+  previous.forEach((read, index) => {
+    if (read.status === 'fulfilled') {
+      keys.push(read.value);
+      return;
+    }
+    logger.error('a retiring notice key cannot be read: left out of the notice key set', {
+      keyId: deps.noticePreviousSigners[index]!.keyId ?? `previous #${index + 1}`,
+      error: (read.reason as Error)?.name ?? 'Error',
+    });
+  });
+  const seen = new Set<string>();
+  return {
+    set: {
+      keys: keys
+        .filter((jwk) => !seen.has(String(jwk.kid)) && seen.add(String(jwk.kid)))
+        .map((jwk) => noticeKeySchema.parse(jwk)),
+    },
+    complete: keys.length === previous.length + 1,
+  };
+}
