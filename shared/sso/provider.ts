@@ -36,6 +36,8 @@ import { cookieName, servedOverHttps } from '../web/kit/cookies.js';
 import { sessionIdFor } from './session-ids.js';
 import { personOfAccountId, type CodeIds } from './code-ids.js';
 import { licenceAccessRar, licenceAccessAsked } from './licence-access-rar.js';
+import { endGrantWithTrace, grantEndCause } from './grant-ends.js';
+import type { CarriedAuditDependencies } from '../pending-work/pending-work.js';
 import {
   carriesSignedInAccount,
   interactionCookieBytes,
@@ -152,7 +154,10 @@ export function createProvider(deps: ProviderDependencies): Provider {
     pageView(pageLang(ctx, secure), (other) => withLang(switchUrl, other));
 
   const configuration: Configuration = {
-    adapter: providerAdapter(deps.adapter, deps.clientSecrets, deps.issuerUrl),
+    adapter: providerAdapter(deps.adapter, deps.clientSecrets, deps.issuerUrl, {
+      ...deps.proofs,
+      pendingAudit: deps.proofs.providerAudit,
+    }),
     clients: [],
     // The provider signs with the first key of the algorithm a client uses: the current keys come first.
     jwks: { keys: [deps.signingKey, deps.rsaSigningKey, ...(deps.previousKeys ?? [])] as never[] },
@@ -885,12 +890,16 @@ async function existingOrFirstPartyGrant(ctx: KoaContextWithOIDC) {
  * The storage adapter as the provider needs it: client records are stored without their secret, which
  * is derived again on load (see {@link ClientSecrets}); the service's own clients come from code (see
  * {@link builtInClient}); a lost race to consume a code or token is the
- * provider's own `invalid_grant` (or `invalid_request_uri` for a pushed request).
+ * provider's own `invalid_grant` (or `invalid_request_uri` for a pushed request). With `grantEnds` (the
+ * provider's pending work), a grant the provider deletes itself on a refresh token used twice, a code
+ * replayed or the platform's revocation of a refresh token is deleted with its audit entry
+ * (`endGrantWithTrace`, review R34 L1); a logout's deletions, and every other path, are as they were.
  */
 export function providerAdapter(
   Base: AdapterConstructor,
   secrets: ClientSecrets,
   issuerUrl: string,
+  grantEnds?: CarriedAuditDependencies,
 ): AdapterConstructor {
   return class ProviderAdapter extends Base {
     readonly #model: string;
@@ -956,6 +965,15 @@ export function providerAdapter(
     }
 
     override async destroy(id: string): Promise<void> {
+      const cause =
+        this.#model === 'Grant' && grantEnds
+          ? grantEndCause(Provider.ctx as KoaContextWithOIDC | undefined)
+          : undefined;
+      if (cause) {
+        // One read more, on these paths only (never a sign-in's): whose grant it was, for its entry.
+        const stored = await super.find(id);
+        if (stored) return endGrantWithTrace(id, stored, cause, () => super.destroy(id), grantEnds!);
+      }
       try {
         await super.destroy(id);
       } catch (error) {

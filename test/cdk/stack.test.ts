@@ -1729,6 +1729,7 @@ describe('ElicenceStack', () => {
           'audit-chain#*',
           'audit-once#phone-proof#*',
           'audit-once#authorization-granted#*',
+          'audit-once#authorization-ended#*',
         ],
       });
     });
