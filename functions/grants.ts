@@ -385,10 +385,15 @@ const pendingAuditWrites = (writer: AuditWriterName) => [...chainWrites(writer),
 /**
  * {@link pendingAuditWrites} for the internet-facing `oidc`: the marks of its own entries alone (a
  * takeover's or a password reset's, `audit-once#phone-proof#`; a consent's,
- * `audit-once#authorization-granted#`), never another function's: a mark planted
+ * `audit-once#authorization-granted#`; a grant's end, `audit-once#authorization-ended#`), never another function's: a mark planted
  * under another change's key would have that entry taken as written and never written (review R26).
  */
-const providerAuditWrites = [...chainWrites('oidc'), partitions.phoneProofOnce, partitions.grantOnce];
+const providerAuditWrites = [
+  ...chainWrites('oidc'),
+  partitions.phoneProofOnce,
+  partitions.grantOnce,
+  partitions.grantEndOnce,
+];
 
 /** What the provider stores under a grant and deletes with it (oidc-adapter.ts `GRANT_MODELS`). */
 const grantMembers = [
@@ -435,7 +440,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // pending work (`pending-provider-audit#`, {@link providerAudit}), which is then released on a failure
   // (update) and removed (conditional delete) once each entry is written once (its `audit-once#` mark
   // with it). A consent to share licences puts its grant the same way, in one transaction with its
-  // pointer (`authorization-granted#<grant id>`), its mark `audit-once#authorization-granted#`.
+  // pointer (`authorization-granted#<grant id>`), its mark `audit-once#authorization-granted#`; a grant it
+  // ends itself (a refresh token used twice, a code replayed, a platform's revocation of a refresh token)
+  // is deleted the same way, on condition that it exists, with its pointer
+  // (`authorization-ended#<grant id>`), its mark `audit-once#authorization-ended#`.
   // It signs ID tokens with the platform key (and publishes those being retired), derives client secrets
   // with the client-secret key (those of clients registered before it, and the pairwise salt and lookup keys, with
   // the lookup key; its cookie keys with the interaction key), and decrypts ID numbers for the `id_number` claim with the PII key; the page clients'

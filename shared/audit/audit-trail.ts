@@ -21,7 +21,7 @@ export const auditEntrySchema = z
     reason: z.string().optional(),
     reasonCode: z.string().optional().meta({
       description:
-        'For status changes: the preset reason code (`reissued`, `holder-request`, …) when one was given; absent on entries written before it was recorded',
+        'For status changes: the preset reason code (`reissued`, `holder-request`, …) when one was given; absent on entries written before it was recorded. For `authorization.ended` (a grant the OpenID provider ended itself): its cause, `refresh_token_reused`, `code_replayed` or `token_revoked`',
     }),
     replacedBy: z.string().optional().meta({
       description:

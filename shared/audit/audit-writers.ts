@@ -77,10 +77,17 @@ export const auditWriters = {
       'passkey.*',
     ],
   },
-  // The OpenID provider: sign-ins' identity releases, consents, phone proofs (a takeover, a reset, a raise).
+  // The OpenID provider: sign-ins' identity releases, consents and the grants it ends itself, phone proofs
+  // (a takeover, a reset, a raise).
   oidc: {
     shards: [11],
-    actions: ['identity.released', 'authorization.granted', 'licence.shared', 'account.*'],
+    actions: [
+      'identity.released',
+      'authorization.granted',
+      'authorization.ended',
+      'licence.shared',
+      'account.*',
+    ],
   },
   // The holder's API: presentations, shares read, withdrawals, passkeys.
   me: {

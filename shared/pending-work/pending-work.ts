@@ -147,6 +147,14 @@ export const passkeyAuditPrefix = 'passkey-changed#';
 export const grantAuditPrefix = 'authorization-granted#';
 
 /**
+ * A grant the OpenID provider ended itself, not the person (`authorization-ended#<grant id>`:
+ * shared/sso/provider.ts `grantEnds`): its whole family of tokens revoked on a refresh token used twice or
+ * a code replayed (the OAuth security BCP), or its platform's own revocation of a refresh token, deleted
+ * with its entry `authorization.ended` (review R34 L1: such an end left no trace).
+ */
+export const grantEndAuditPrefix = 'authorization-ended#';
+
+/**
  * The indexes of pointers that carry their own entries, each holding the changes of one function alone
  * (its own partition on DynamoDB, which IAM grants that function and the reconciler only), and the groups
  * of ids each may hold: the reconciler writes a pointer's entries only if its id starts with one of its
@@ -157,21 +165,22 @@ export const grantAuditPrefix = 'authorization-granted#';
  *   or a peer platform (`admin`);
  * - `accounts`: an account registered, proven in person or closed, an entity's agent appointed or
  *   withdrawn (`accounts`; the local seed's counter proofs and demo clerk as well);
- * - `provider`: an account taken over, its password reset or its proven phone replaced by a phone code, and
- *   a consent to share licences (`oidc`, the OpenID provider).
+ * - `provider`: an account taken over, its password reset or its proven phone replaced by a phone code, a
+ *   consent to share licences, and a grant the provider ended itself (`oidc`, the OpenID provider).
  */
 export const carriedGroups = {
   withdrawals: [carriedAuditPrefix, passkeyAuditPrefix],
   operators: [issuerAuditPrefix, clientAuditPrefix, peerAuditPrefix],
   accounts: [agentAuditPrefix, registrationAuditPrefix, inPersonProofAuditPrefix, closureAuditPrefix],
-  provider: [phoneProofAuditPrefix, grantAuditPrefix],
+  provider: [phoneProofAuditPrefix, grantAuditPrefix, grantEndAuditPrefix],
 } as const satisfies Record<string, readonly string[]>;
 
 /**
  * The actions the entries of an index's pointers may be, for an index whose writer is the internet-facing
  * `oidc` (review R26): the reconciler writes a `provider` pointer's entries only if each is a takeover's, an
  * account's own raise to level 3 (`account.raised`), a password reset's or a proven phone's change
- * (shared/identity/phone-proof.ts) or a consent's (shared/sso/interactions.ts), so that a compromised
+ * (shared/identity/phone-proof.ts), a consent's (shared/sso/interactions.ts) or a grant's end by the
+ * provider (`authorization.ended`, shared/sso/provider.ts), so that a compromised
  * provider cannot have it write entries of any other kind under its own keys. The other indexes are
  * bounded by their groups alone.
  */
@@ -182,6 +191,7 @@ export const carriedActions: Partial<Record<CarryingKind, readonly string[]>> = 
     'account.password_reset',
     'account.phone_changed',
     'authorization.granted',
+    'authorization.ended',
   ],
 };
 

@@ -420,23 +420,31 @@ export function interactionRoutes(
       throw new errors.InvalidRequest('not a consent step');
     const asked = (details.prompt.details as { rar?: unknown }).rar;
     if (asked !== undefined) return confirmSharing(ctx, details, asked, form);
-    const grant = details.grantId
-      ? await provider.Grant.find(details.grantId)
-      : new provider.Grant({
-          accountId: details.session.accountId,
-          clientId: String(details.params.client_id),
-        });
-    if (!grant) throw new errors.SessionNotFound('grant not found');
+    const found = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
+    if (details.grantId && !found) throw new errors.SessionNotFound('grant not found');
+    // A sign-in's consent never goes into a share's grant (review R34 M1): the provider loads none for a
+    // sign-in (provider.ts, `existingOrFirstPartyGrant`); should an interaction name one all the same, the
+    // sign-in gets a grant of its own.
+    const continued = found && licenceAccessDetails(found.rar).length === 0 ? found : undefined;
+    const grant =
+      continued ??
+      new provider.Grant({
+        accountId: details.session.accountId,
+        clientId: String(details.params.client_id),
+      });
     addMissing(grant, details, form);
     const grantId = await grant.save();
-    return finished(ctx, details, { consent: details.grantId ? {} : { grantId } }, { merge: true });
+    return finished(ctx, details, { consent: continued ? {} : { grantId } }, { merge: true });
   }
 
   /**
    * Approving a share (授权用证): a grant of its own, so that each authorization has its own purpose,
-   * expiry and withdrawal (`GET /me/authorizations`). It carries the sign-in's scopes (those of the
-   * session's grant for this platform, and those the request adds) and exactly the approved details
-   * (`addRar`), which the platform's code and tokens then carry. Refused unless the session has the
+   * expiry and withdrawal (`GET /me/authorizations`). It carries the scopes this request asks for and its
+   * page lists, the ID number only if ticked on this page (review R10), and exactly the approved details
+   * (`addRar`), which the platform's code and tokens then carry; never the scopes of the platform's
+   * sign-in (review R34 M1: the sign-in's ID number lived on in a share made in the same session after
+   * the sign-in was withdrawn). The provider loads no grant for a share before its consent
+   * (`existingOrFirstPartyGrant`), so what the prompt finds missing is all the request asks. Refused unless the session has the
    * level the licence types need (the sign-in step-up brought it there) and, acting for an enterprise,
    * the appointment allows it.
    */
@@ -458,10 +466,7 @@ export function interactionRoutes(
       throw new errors.AccessDenied('the appointment as agent does not cover licences');
     }
     const clientId = String(details.params.client_id);
-    const existing = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
     const grant = new provider.Grant({ accountId: session.accountId, clientId });
-    if (existing?.openid) grant.openid = structuredClone(existing.openid);
-    if (existing?.resources) grant.resources = structuredClone(existing.resources);
     addMissing(grant, details, form);
     for (const detail of sharing) grant.addRar(detail);
     // A consent is a state change, and leaves its trace (security review): who let which platform read

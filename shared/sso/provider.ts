@@ -37,6 +37,8 @@ import { cookieName, servedOverHttps } from '../web/kit/cookies.js';
 import { sessionIdFor } from './session-ids.js';
 import { personOfAccountId, type CodeIds } from './code-ids.js';
 import { licenceAccessRar, licenceAccessAsked } from './licence-access-rar.js';
+import { endGrantWithTrace, grantEndCause } from './grant-ends.js';
+import type { CarriedAuditDependencies } from '../pending-work/pending-work.js';
 import {
   carriesSignedInAccount,
   interactionCookieBytes,
@@ -153,7 +155,10 @@ export function createProvider(deps: ProviderDependencies): Provider {
     pageView(pageLang(ctx, secure), (other) => withLang(switchUrl, other));
 
   const configuration: Configuration = {
-    adapter: providerAdapter(deps.adapter, deps.clientSecrets, deps.issuerUrl),
+    adapter: providerAdapter(deps.adapter, deps.clientSecrets, deps.issuerUrl, {
+      ...deps.proofs,
+      pendingAudit: deps.proofs.providerAudit,
+    }),
     clients: [],
     // The provider signs with the first key of the algorithm a client uses: the current keys come first.
     jwks: { keys: [deps.signingKey, deps.rsaSigningKey, ...(deps.previousKeys ?? [])] as never[] },
@@ -410,6 +415,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   includeSidForEveryClient(provider);
   sessionIdsNamingTheirUid(provider);
   interactionsKeepTheSignInTime(provider);
+  sharesLeaveTheSignInGrant(provider);
   if (deps.codeIds) codeIdsNamingTheirReads(provider, deps.codeIds);
   // First, so that it wraps every other: the provider's own pages get our pages' headers too.
   provider.use(providerPageHeaders);
@@ -524,6 +530,30 @@ function includeSidForEveryClient(provider: Provider): void {
     value: () => true,
     configurable: true,
     writable: true,
+  });
+}
+
+/**
+ * A share leaves the session's sign-in grant for its platform where it was (review R34 M1): the provider
+ * makes the grant a request continues the session's grant for that platform (`loadGrant`), and the code
+ * takes its grant from there, so a share's code is made under the share's grant; once it is made
+ * (`authorization.success`, before the session is saved), the pointer the session had before is put
+ * back, and whether it survives a logout (a share's tokens do not end with the session; a plain sign-in's
+ * grant still ends at logout). Without this, the platform's next sign-in in that browser continued the
+ * share's grant, and the sign-in's consent (the ID number) outlived its withdrawal in the wallet. Nothing
+ * read or written: the session is saved at the end of the request as always.
+ */
+function sharesLeaveTheSignInGrant(provider: Provider): void {
+  provider.on('authorization.success', (ctx: KoaContextWithOIDC) => {
+    const kept = signInPointers.get(ctx);
+    const { client, session } = ctx.oidc;
+    if (!kept || !client || !session) return;
+    signInPointers.delete(ctx);
+    const pointer = session.authorizationFor(client.clientId) as SignInPointer;
+    if (kept.grantId === undefined) delete pointer.grantId;
+    else pointer.grantId = kept.grantId;
+    if (kept.persistsLogout === undefined) delete pointer.persistsLogout;
+    else pointer.persistsLogout = kept.persistsLogout;
   });
 }
 
@@ -775,9 +805,35 @@ function requestUrlWithoutHints(
 }
 
 /**
+ * What the session pointed to for a platform (its sign-in grant, and whether that survives a logout)
+ * before a share's own grant was loaded for the share's code: the provider makes the grant it loads the
+ * session's grant for that platform (`loadGrant`), and {@link sharesLeaveTheSignInGrant} puts this back
+ * once the code is made.
+ */
+interface SignInPointer {
+  grantId?: string;
+  persistsLogout?: boolean;
+}
+const signInPointers = new WeakMap<object, SignInPointer>();
+
+/** Whether a stored or loaded grant carries authorization details: a share (授权用证), never a sign-in. */
+function isShareGrant(grant: { rar?: unknown } | undefined): boolean {
+  return Array.isArray(grant?.rar) && grant.rar.length > 0;
+}
+
+/**
  * The grant a request continues: the one the session holds for the client, or for a first-party client
  * (the service's own pages) a grant of what it asks for, without a consent page — a grant it already
  * holds is extended when it asks for more. Other clients get the consent page.
+ *
+ * Sign-ins and shares never share a grant (review R34 M1): a request with `authorization_details` (a
+ * share) gets a grant of its own, the one its consent page made (before that page, none: the page then
+ * lists and the share's grant holds exactly what this request asks), never the session's sign-in grant;
+ * a request without them (a sign-in) never continues a grant that carries details, which would hand the
+ * share's scopes (the ID number, offline access) to a sign-in the person may have withdrawn, and file
+ * what the sign-in is given under the share in the wallet. The session keeps pointing to its sign-in
+ * grant across a share ({@link sharesLeaveTheSignInGrant}); a pointer to a share, left by a session from
+ * before, is taken for none.
  *
  * The first-party grant covers exactly what the provider's consent checks look for: every asked scope
  * as an OpenID scope, and, for each resource server of the request (`ctx.oidc.resourceServers`, resolved
@@ -790,10 +846,20 @@ async function existingOrFirstPartyGrant(ctx: KoaContextWithOIDC) {
   const { oidc } = ctx;
   const { client, session } = oidc;
   if (!client || !session?.accountId) return undefined;
-  const grantId =
-    (oidc.result?.consent as { grantId?: string } | undefined)?.grantId ??
-    session.grantIdFor(client.clientId);
-  const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+  const consented = (oidc.result?.consent as { grantId?: string } | undefined)?.grantId;
+  if (oidc.params?.authorization_details !== undefined) {
+    if (!consented) return undefined;
+    const share = await oidc.provider.Grant.find(consented);
+    const kept = session.authorizationFor(client.clientId) as SignInPointer;
+    signInPointers.set(ctx, {
+      ...(kept.grantId !== undefined && { grantId: kept.grantId }),
+      ...(kept.persistsLogout !== undefined && { persistsLogout: kept.persistsLogout }),
+    });
+    return share;
+  }
+  const grantId = consented ?? session.grantIdFor(client.clientId);
+  const found = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+  const existing = isShareGrant(found) ? undefined : found;
   if (client['first_party'] !== true) return existing;
 
   const grant =
@@ -827,12 +893,16 @@ async function existingOrFirstPartyGrant(ctx: KoaContextWithOIDC) {
  * The storage adapter as the provider needs it: client records are stored without their secret, which
  * is derived again on load (see {@link ClientSecrets}); the service's own clients come from code (see
  * {@link builtInClient}); a lost race to consume a code or token is the
- * provider's own `invalid_grant` (or `invalid_request_uri` for a pushed request).
+ * provider's own `invalid_grant` (or `invalid_request_uri` for a pushed request). With `grantEnds` (the
+ * provider's pending work), a grant the provider deletes itself on a refresh token used twice, a code
+ * replayed or the platform's revocation of a refresh token is deleted with its audit entry
+ * (`endGrantWithTrace`, review R34 L1); a logout's deletions, and every other path, are as they were.
  */
 export function providerAdapter(
   Base: AdapterConstructor,
   secrets: ClientSecrets,
   issuerUrl: string,
+  grantEnds?: CarriedAuditDependencies,
 ): AdapterConstructor {
   return class ProviderAdapter extends Base {
     readonly #model: string;
@@ -898,6 +968,15 @@ export function providerAdapter(
     }
 
     override async destroy(id: string): Promise<void> {
+      const cause =
+        this.#model === 'Grant' && grantEnds
+          ? grantEndCause(Provider.ctx as KoaContextWithOIDC | undefined)
+          : undefined;
+      if (cause) {
+        // One read more, on these paths only (never a sign-in's): whose grant it was, for its entry.
+        const stored = await super.find(id);
+        if (stored) return endGrantWithTrace(id, stored, cause, () => super.destroy(id), grantEnds!);
+      }
       try {
         await super.destroy(id);
       } catch (error) {

@@ -1,8 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Trace } from '../pending-work/pending-work.js';
 
-/** The trace a save under way is to write with one put of the provider's storage, until that put takes it. */
+/**
+ * The trace a save (`put`) or a deletion (`delete`) under way is to write with one write of the provider's
+ * storage, until that write takes it.
+ */
 interface TracedPut {
+  op: 'put' | 'delete';
   model: string;
   id: string;
   trace: Trace;
@@ -29,7 +33,7 @@ export async function savedWithTrace<T>(
   trace: Trace,
   save: () => Promise<T>,
 ): Promise<T> {
-  const slot: TracedPut = { model, id, trace, taken: false };
+  const slot: TracedPut = { op: 'put', model, id, trace, taken: false };
   const answer = await tracedPuts.run(slot, save);
   if (!slot.taken) throw new Error(`the ${model} was saved without its trace: its storage wrote none`);
   return answer;
@@ -40,8 +44,43 @@ export async function savedWithTrace<T>(
  * once; undefined when the save under way has none for it.
  */
 export function traceOfPut(model: string, id: string): Trace | undefined {
+  return taken('put', model, id);
+}
+
+/**
+ * Runs `destroy` (the deletion of the provider's model `model` `id`: a grant the provider ends itself,
+ * provider.ts `providerAdapter`) so that the provider's storage deletes it together with `trace` in one
+ * all-or-nothing write, as {@link savedWithTrace} does for a put: the storage takes it with
+ * {@link traceOfDelete}, and throws when the item is gone already (nothing ended, nothing to trace). A
+ * storage that took no trace is an error, thrown once deleted.
+ *
+ * @example
+ * ```ts
+ * await saveWithTrace(key, entry, (trace) => destroyedWithTrace('Grant', id, trace, () => super.destroy(id)), deps);
+ * ```
+ */
+export async function destroyedWithTrace(
+  model: string,
+  id: string,
+  trace: Trace,
+  destroy: () => Promise<void>,
+): Promise<void> {
+  const slot: TracedPut = { op: 'delete', model, id, trace, taken: false };
+  await tracedPuts.run(slot, destroy);
+  if (!slot.taken) throw new Error(`the ${model} was deleted without its trace: its storage wrote none`);
+}
+
+/**
+ * For the provider's storage: the trace to write with its deletion of `model` `id` (in the same
+ * transaction), once; undefined when the deletion under way has none for it.
+ */
+export function traceOfDelete(model: string, id: string): Trace | undefined {
+  return taken('delete', model, id);
+}
+
+function taken(op: TracedPut['op'], model: string, id: string): Trace | undefined {
   const slot = tracedPuts.getStore();
-  if (!slot || slot.taken || slot.model !== model || slot.id !== id) return undefined;
+  if (!slot || slot.taken || slot.op !== op || slot.model !== model || slot.id !== id) return undefined;
   slot.taken = true;
   return slot.trace;
 }

@@ -1783,6 +1783,7 @@ describe('ElicenceStack', () => {
           'audit-chain#*',
           'audit-once#phone-proof#*',
           'audit-once#authorization-granted#*',
+          'audit-once#authorization-ended#*',
         ],
       });
     });

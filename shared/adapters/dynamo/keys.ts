@@ -596,4 +596,9 @@ export const leadingKeys = {
    * the same reason.
    */
   grantOnce: anyUnder(`${prefixes.auditOnce}authorization-granted#` as const),
+  /**
+   * The once-marks of a grant's end by the OpenID provider itself (`audit-once#authorization-ended#*`:
+   * `grantEndAuditPrefix` of shared/pending-work/pending-work.ts), for the same reason.
+   */
+  grantEndOnce: anyUnder(`${prefixes.auditOnce}authorization-ended#` as const),
 } as const;

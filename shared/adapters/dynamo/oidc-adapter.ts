@@ -26,7 +26,7 @@ import { parseAccountId } from '../../identifiers/account-id.js';
 import { sameSessionId, uidOfSessionId } from '../../sso/session-ids.js';
 import type { CodeReadHints } from '../../sso/code-ids.js';
 import type { InteractionCookieJar } from '../../sso/interaction-cookies.js';
-import { traceOfPut } from '../../sso/traced-grant.js';
+import { traceOfDelete, traceOfPut } from '../../sso/traced-grant.js';
 import { canonicalJson } from '../../canonical-json.js';
 import { indexKeys, keys, prefixes, sortKeys } from './keys.js';
 import { writeWithTrace } from './pending-work.js';
@@ -1010,6 +1010,28 @@ class DynamoAdapter implements Adapter {
     if (jar) return this.endInBrowser(jar, id);
     if (this.model === 'Client') forgetClient(this.deps, id);
     if (this.model === 'Session') sessionMemo(this.deps).delete(oidcItemKey(this.model, id).pk);
+    // A deletion whose end leaves a trace (a grant the provider ends itself: shared/sso/traced-grant.ts):
+    // the delete, on condition that the item is there, and the pointer that carries its audit entry, one
+    // transaction. Gone already (another end took it, with its own trace): `ended_already`, nothing written.
+    const trace = traceOfDelete(this.model, id);
+    if (trace) {
+      const outcome = await writeWithTrace(
+        this.deps.doc,
+        this.deps.tableName,
+        {
+          Delete: {
+            TableName: this.deps.tableName,
+            Key: oidcItemKey(this.model, id),
+            ConditionExpression: 'attribute_exists(pk)',
+          },
+        },
+        trace,
+        'provider',
+      );
+      if (outcome === 'refused') throw new ConflictError(`${this.model} was gone already`, 'ended_already');
+      if (outcome === 'contended') throw new ConflictError(`${this.model} was being written meanwhile`);
+      return;
+    }
     if (this.model === 'Session' && uidOfSessionId(id)) {
       // Keyed by uid: only the session this id is the current id of (never one renewed since).
       const key = oidcItemKey(this.model, id);

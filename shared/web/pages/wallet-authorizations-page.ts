@@ -15,9 +15,24 @@ function heldAtSignIn(t: Translate, scopes: readonly string[]): string[] {
 }
 
 /**
+ * What a share gives its platform besides the licences, as its sign-in would list it (the ID number when
+ * ticked on the share's page, access while the person is away…): every scope its grant holds is on its
+ * card, so that nothing a platform holds is out of the person's sight (review R34 M1). Nothing when it
+ * holds none with words.
+ */
+function sharedBesides(t: Translate, scopes: readonly string[]): SafeHtml {
+  const held = heldAtSignIn(t, scopes);
+  return held.length > 0
+    ? html`<dt>${t('同时获得', 'Also given')}</dt>
+        <dd>${held.join('；')}</dd>`
+    : html``;
+}
+
+/**
  * `/wallet/authorizations` (已授权的平台): each platform the person let in, with since when and until when,
  * and a button (a server-rendered form) that withdraws it, its tokens (refresh tokens too) ending at once:
- * a share of licences (授权用证) with the licence types and the purpose in the platform's words, and a
+ * a share of licences (授权用证) with the licence types, the purpose in the platform's words and what else
+ * its grant gives (`sharedBesides`), and a
  * platform's sign-in with what it holds (the ID number, access while the person is away; privacy review
  * R9 H1).
  *
@@ -64,7 +79,8 @@ export function authorizationsBody(
                           ? html`<dt>${t('证照', 'Licences')}</dt>
                               <dd>${item.licenceTypes.map((code) => licenceTypeName(code, t)).join('、')}</dd>
                               <dt>${t('用途', 'Purpose')}</dt>
-                              <dd>${item.purpose ?? ''}</dd>`
+                              <dd>${item.purpose ?? ''}</dd>
+                              ${sharedBesides(t, item.scopes)}`
                           : html`<dt>${t('登录时获得', 'At sign-in')}</dt>
                               <dd>${heldAtSignIn(t, item.scopes).join('；')}</dd>`
                       }

@@ -186,7 +186,7 @@ describe('a share approved without offline_access or prompt=consent', () => {
     expect(await sharedStatus(late.access_token)).toBe(401);
   });
 
-  it('keeps its approved end when a later sign-in at the platform adds a scope to the same grant', async () => {
+  it('keeps its approved end when a later sign-in at the platform, in the same session, is consented to', async () => {
     const ua = browser();
     // No expires_at: the default 30 days, counted from the approval.
     const details = [licenceAccess(['driving-licence'], purpose)];
@@ -201,8 +201,9 @@ describe('a share approved without offline_access or prompt=consent', () => {
     );
     const before = await client.tokenIntrospection(platform.config, tokens.refresh_token!);
 
-    // Hours later, the platform signs the person in (the same session, so the same grant) asking for
-    // `profile` too: the consent page adds it to the grant, which is saved again.
+    // Hours later, the platform signs the person in (the same session) asking for `profile` too: the
+    // consent page makes the sign-in's own grant (review R34 M1: a sign-in never goes into a share's
+    // grant), and the share's stays as approved.
     vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
     vi.setSystemTime(Date.now() + 2 * 3600_000);
     const later = await authorizationRequest(platform, { scope: 'openid profile' });

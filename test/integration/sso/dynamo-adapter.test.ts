@@ -16,7 +16,7 @@ import { ConflictError } from '../../../shared/errors.js';
 import { ClientSecrets } from '../../../shared/clients/client-secrets.js';
 import { providerAdapter } from '../../../shared/sso/provider.js';
 import { AesGcmPayloadSealer } from '../../../shared/sso/sealed-payloads.js';
-import { savedWithTrace } from '../../../shared/sso/traced-grant.js';
+import { destroyedWithTrace, savedWithTrace } from '../../../shared/sso/traced-grant.js';
 import { traceFor } from '../../support/traces.js';
 
 const tableName = 'oidc-adapter';
@@ -256,6 +256,49 @@ describe('oidc-provider DynamoDB adapter', () => {
       await expect(
         savedWithTrace('Grant', 'another', trace, () => adapter('Grant').upsert(id, grantOf(id), 60)),
       ).rejects.toThrow('without its trace');
+      expect(await pointers()).toEqual([]);
+    });
+  });
+
+  describe('a grant the provider ends itself, deleted with its trace (review R34 L1)', () => {
+    const grantOf = (id: string): AdapterPayload => ({
+      jti: id,
+      kind: 'Grant',
+      accountId: 'acc_ended',
+      clientId: 'rp',
+    });
+    const pointerKey = (id: string) => ({ pk: 'pending-provider-audit#0', sk: `authorization-ended#${id}` });
+    const pointers = async () =>
+      (await scanAll()).filter((item) => String(item.pk).startsWith('pending-provider-audit#'));
+
+    it('deletes the grant and puts the pointer carrying its entry together, already claimed', async () => {
+      const id = tokenId();
+      await adapter('Grant').upsert(id, grantOf(id), 60);
+      const trace = traceFor(`authorization-ended#${id}`, 'authorization.ended', new Date(clock.now()));
+      await destroyedWithTrace('Grant', id, trace, () => adapter('Grant').destroy(id));
+      expect(await adapter('Grant').find(id)).toBeUndefined();
+      expect(await pointers()).toEqual([expect.objectContaining({ ...pointerKey(id), claim: trace.claim })]);
+      await doc.send(new DeleteCommand({ TableName: tableName, Key: pointerKey(id) }));
+    });
+
+    it('deletes nothing when the pointer cannot be put: no grant ended untraced', async () => {
+      const id = tokenId();
+      await adapter('Grant').upsert(id, grantOf(id), 60);
+      await doc.send(new PutCommand({ TableName: tableName, Item: pointerKey(id) }));
+      const trace = traceFor(`authorization-ended#${id}`, 'authorization.ended', new Date(clock.now()));
+      await expect(
+        destroyedWithTrace('Grant', id, trace, () => adapter('Grant').destroy(id)),
+      ).rejects.toThrow('exists');
+      expect(await adapter('Grant').find(id)).toMatchObject({ accountId: 'acc_ended' });
+      await doc.send(new DeleteCommand({ TableName: tableName, Key: pointerKey(id) }));
+    });
+
+    it('writes no pointer for a grant gone already (another end traced it): ended_already', async () => {
+      const id = tokenId();
+      const trace = traceFor(`authorization-ended#${id}`, 'authorization.ended', new Date(clock.now()));
+      await expect(
+        destroyedWithTrace('Grant', id, trace, () => adapter('Grant').destroy(id)),
+      ).rejects.toMatchObject({ code: 'ended_already' });
       expect(await pointers()).toEqual([]);
     });
   });

@@ -3,6 +3,7 @@ import { stringLike } from '../../../infra/local/grant-guard.js';
 import {
   carriedEntryKey,
   grantAuditPrefix,
+  grantEndAuditPrefix,
   phoneProofAuditPrefix,
 } from '../../../shared/pending-work/pending-work.js';
 import {
@@ -283,6 +284,12 @@ describe('the IAM LeadingKeys patterns, from the same prefixes', () => {
     expect(stringLike(leadingKeys.grantOnce, keys.auditOnce(`${grantAuditPrefix}g_1`).pk)).toBe(true);
     for (const other of ['authorization-withdrawn#g_1#1', 'phone-proof#acc_1#4', 'authorization-granted']) {
       expect(stringLike(leadingKeys.grantOnce, keys.auditOnce(other).pk), other).toBe(false);
+    }
+    // And a grant's end by the provider itself (review R34 L1), no other change's.
+    expect(leadingKeys.grantEndOnce).toBe(`audit-once#${grantEndAuditPrefix}*`);
+    expect(stringLike(leadingKeys.grantEndOnce, keys.auditOnce(`${grantEndAuditPrefix}g_1`).pk)).toBe(true);
+    for (const other of ['authorization-withdrawn#g_1#1', `${grantAuditPrefix}g_1`, 'authorization-ended']) {
+      expect(stringLike(leadingKeys.grantEndOnce, keys.auditOnce(other).pk), other).toBe(false);
     }
     expect(stringLike(leadingKeys.oidcModel('AccessToken'), keys.oidc('AccessToken', 'h').pk)).toBe(true);
     expect(stringLike(leadingKeys.oidcModel('Client'), keys.oidc('ClientCredentials', 'h').pk)).toBe(false);
