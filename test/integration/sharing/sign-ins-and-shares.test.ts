@@ -10,7 +10,7 @@ import {
   citizenAnswers,
   exchange,
   getWithToken,
-  verifyJwt,
+  verifyNotice,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
@@ -106,12 +106,8 @@ async function noticesSince(from: number, count: number) {
   return Promise.all(
     received.map(
       async (request) =>
-        (
-          await verifyJwt(runtime.baseUrl, request.body, {
-            audience: platform.clientId,
-            typ: 'secevent+jwt',
-          })
-        ).payload.events as Record<string, { grant_ids?: string[]; share_id?: string }>,
+        (await verifyNotice(runtime.baseUrl, request.body, { audience: platform.clientId })).payload
+          .events as Record<string, { grant_ids?: string[]; share_id?: string }>,
     ),
   );
 }
