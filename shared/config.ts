@@ -181,8 +181,8 @@ const schema = z
     PEER_MAX_AGE_SECONDS: z.coerce.number().int().min(60).max(7_776_000).default(604_800),
     PEER_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5000),
     // Bulk issuance (docs/batch-issuance.md): how long, and for how many credentials, one batch key signs.
-    BATCH_KEY_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
-    BATCH_KEY_CREDENTIALS: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
+    BATCH_KEY_SECONDS: z.coerce.number().int().min(60).max(86_400).default(86_400),
+    BATCH_KEY_CREDENTIALS: z.coerce.number().int().min(1).max(1_000_000).default(1_000_000),
     // Bulk issuance jobs one issuer may have pending or running at once (shared/licence/batch-slots.ts):
     // the queue is shared, so one agency's backlog must not stop every other's imports. A job that dies
     // (the dead-letter queue) holds its slot at most BATCH_OPEN_JOB_HOLD_SECONDS.
@@ -440,8 +440,10 @@ export interface Config {
   readonly issuerCacheSeconds: number;
   /**
    * A batch key's limits (docs/batch-issuance.md): it signs credentials for at most `seconds`
-   * (`BATCH_KEY_SECONDS`, default 3600) and at most `credentials` of them (`BATCH_KEY_CREDENTIALS`,
-   * default 100,000), then is forgotten and a new one certified.
+   * (`BATCH_KEY_SECONDS`, default 86,400: a day) and at most `credentials` of them
+   * (`BATCH_KEY_CREDENTIALS`, default 1,000,000), then is forgotten and a new one certified. Since review
+   * R36 (M1) a day and a million, not an hour and 100,000: every key stays in the trust list for as long as
+   * what it signed may be valid, so fewer keys keep the list and the issuer record within their items.
    */
   readonly batchKey: { readonly seconds: number; readonly credentials: number };
   /**

@@ -66,7 +66,7 @@ interface LiveKey {
  *
  * @example
  * ```ts
- * const batchSigners = new BatchSigners({ issuers, signerFor, clock, issuerUrl, limits: { seconds: 3600, credentials: 100_000 } });
+ * const batchSigners = new BatchSigners({ issuers, signerFor, clock, issuerUrl, limits: { seconds: 86_400, credentials: 1_000_000 } });
  * await issueLicence(input, context, { ...deps, credentialSigner: (issuer, at) => batchSigners.signerFor(issuer, at) });
  * ```
  */

@@ -1,6 +1,7 @@
 import { decodeProtectedHeader } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Signer } from '../../../shared/crypto/signer.js';
+import { loadConfig } from '../../../shared/config.js';
 import { BatchSigners } from '../../../shared/licence/batch-signer.js';
 import {
   BATCH_CHUNK_MAX_ITEM_BYTES,
@@ -478,6 +479,21 @@ describe('runBatch', () => {
     expect(kids.size).toBe(3);
     const issuer = await world.issuers.findById(issuerId);
     expect(issuer?.batchKeys?.map((key) => key.kid).sort()).toEqual([...kids].sort());
+  });
+
+  it('with the default settings certifies one batch key a day per issuer and container, however many jobs run in it (R36 M1)', async () => {
+    // Hourly keys of 100,000 credentials piled up on the issuer record and in every trust list: a day of
+    // imports in one container made 24, and a peer running this service was refused after 20.
+    const shared = deps(loadConfig({}).batchKey);
+    for (let hour = 0; hour < 23; hour += 1) {
+      await runBatch((await submitted(2)).id, shared);
+      world.clock.advanceSeconds(3600);
+    }
+    expect(kmsSignatures).toBe(1);
+    expect((await world.issuers.findById(issuerId))?.batchKeys).toHaveLength(1);
+    world.clock.advanceSeconds(3601);
+    await runBatch((await submitted(2)).id, shared); // past the day: the next key
+    expect((await world.issuers.findById(issuerId))?.batchKeys).toHaveLength(2);
   });
 
   it('stops using a batch key withdrawn from the issuer record', async () => {
