@@ -17,9 +17,9 @@ import type { TrustListIssuer, TrustListPayload } from '../../packages/verifier/
  * peer's record well under DynamoDB's 400 KB once the accepted issuers are stored beside the signed list.
  *
  * Batch keys are bounded by those bytes only, not by a count (review R36 M1): a peer running this service
- * certifies them as it imports, and a count of 20 froze such a peer at its 21st. Each takes about 1,700
- * characters of the signed list (1,288 of JSON, base64url-encoded), so 128 KiB holds about 75 batch keys
- * in all beside a few issuers: the bytes, not a count, protect the peer's record (docs/peers.md, "Limits").
+ * certifies them as it imports, and a count of 20 froze such a peer at its 21st. Each takes about 1,290
+ * characters of the signed list (about 970 bytes of JSON, base64url-encoded), so 128 KiB holds about 100
+ * batch keys in all beside a few issuers: the bytes, not a count, protect the peer's record (docs/peers.md, "Limits").
  */
 export const peerTrustListLimits = {
   /** The signed list as fetched (the compact JWS), in bytes: read no further. */

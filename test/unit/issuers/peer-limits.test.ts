@@ -96,7 +96,7 @@ describe('peerTrustListOverLimit', () => {
   });
 });
 
-/** `n` batch keys the size ours are (a 43-character kid, a 662-character certificate: about 1,288 JSON characters each). */
+/** `n` batch keys the size ours are (a 43-character kid, a 662-character certificate: about 970 bytes of JSON each). */
 const batchKeys = (n: number, from = 0) =>
   Array.from({ length: n }, (_, i) => ({
     kid: `b${String(from + i).padStart(42, '0')}`,

@@ -2,7 +2,7 @@ import { decodeProtectedHeader } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Signer } from '../../../shared/crypto/signer.js';
 import { loadConfig } from '../../../shared/config.js';
-import { BatchSigners } from '../../../shared/licence/batch-signer.js';
+import { BATCH_KEYS_MAX_BYTES, BatchSigners } from '../../../shared/licence/batch-signer.js';
 import {
   BATCH_CHUNK_MAX_ITEM_BYTES,
   BATCH_CHUNK_MAX_SEALED_BYTES,
@@ -494,6 +494,28 @@ describe('runBatch', () => {
     world.clock.advanceSeconds(3601);
     await runBatch((await submitted(2)).id, shared); // past the day: the next key
     expect((await world.issuers.findById(issuerId))?.batchKeys).toHaveLength(2);
+  });
+
+  it('certifies no key past the record’s room for them: the issuer’s KMS key signs instead, and every item is issued (R36 M1)', async () => {
+    const issuer = (await world.issuers.findById(issuerId))!;
+    const filler = (i: number) => ({
+      kid: `k${String(i).padStart(42, '0')}`,
+      publicJwk: { kty: 'EC', crv: 'P-256', x: 'x'.repeat(43), y: 'y'.repeat(43), kid: `k${i}` },
+      nbf: 0,
+      exp: 86_400,
+      certificate: 'c'.repeat(662),
+    });
+    const count = Math.ceil(BATCH_KEYS_MAX_BYTES / JSON.stringify(filler(0)).length);
+    await world.issuers.save({ ...issuer, batchKeys: Array.from({ length: count }, (_, i) => filler(i)) });
+    const job = await runBatch((await submitted(5)).id, deps());
+    expect(job).toMatchObject({ issued: 5, failed: 0 });
+    // No key added to a record that would grow past its item; one Sign per licence, as single issuance.
+    expect((await world.issuers.findById(issuerId))?.batchKeys).toHaveLength(count);
+    expect(kmsSignatures).toBe(5);
+    const kids = new Set(
+      [...world.licences.byId.values()].map((l) => decodeProtectedHeader(l.credential).kid),
+    );
+    expect([...kids]).toEqual([issuer.kid]);
   });
 
   it('stops using a batch key withdrawn from the issuer record', async () => {
