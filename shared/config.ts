@@ -233,6 +233,8 @@ const schema = z
     // The bulk-export rule: licences (CSV rows) one issuer exports within the window.
     ALERT_EXPORT_WINDOW_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
     ALERT_EXPORT_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(20_000),
+    // The same by China-time day (rule bulk-export-daily, R36 L1): a steady pace under the window's.
+    ALERT_EXPORT_ROWS_PER_DAY: z.coerce.number().int().min(1).max(100_000_000).default(100_000),
     // At most this many alerts of one rule are published per clock hour (the rest are stored and listed):
     // forged scans must not be able to flood the alarm topic.
     ALERT_PUBLISH_PER_RULE_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
@@ -309,6 +311,8 @@ export interface AlertThresholds {
   readonly exportWindowSeconds: number;
   /** Licences one issuer exports to CSV in it (`ALERT_EXPORT_ROWS`, 20,000: four full exports). */
   readonly exportRows: number;
+  /** The same by China-time day (`ALERT_EXPORT_ROWS_PER_DAY`, 100,000): rule `bulk-export-daily`. */
+  readonly exportRowsPerDay: number;
   /** Alerts of one rule published per clock hour at most (`ALERT_PUBLISH_PER_RULE_PER_HOUR`, 20). */
   readonly publishPerRulePerHour: number;
 }
@@ -702,6 +706,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       verificationsPerLicence: e.ALERT_VERIFICATIONS_PER_LICENCE,
       exportWindowSeconds: e.ALERT_EXPORT_WINDOW_SECONDS,
       exportRows: e.ALERT_EXPORT_ROWS,
+      exportRowsPerDay: e.ALERT_EXPORT_ROWS_PER_DAY,
       publishPerRulePerHour: e.ALERT_PUBLISH_PER_RULE_PER_HOUR,
     },
     alertPublisher: e.ALERT_PUBLISHER,
