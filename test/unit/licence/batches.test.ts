@@ -11,7 +11,13 @@ import {
   chunkSetOf,
   type BatchChunk,
 } from '../../../shared/licence/batch-store.js';
-import { batchLicences, chunkBounds, runBatch, submitBatch } from '../../../shared/licence/batches.js';
+import {
+  batchLicences,
+  chunkBounds,
+  MAX_BATCH_ITEMS,
+  runBatch,
+  submitBatch,
+} from '../../../shared/licence/batches.js';
 import { maxScopeLength } from '../../../shared/licence/catalogue.js';
 import { newCreditCode } from '../../support/http-api.js';
 import { InMemoryBatchStore, InMemoryEnvelopeSealer } from '../../support/in-memory-batches.js';
@@ -130,6 +136,26 @@ describe('submitBatch', () => {
     expect(world.licences.byId.size).toBe(100);
     expect((await batches.find(job.id))?.nextChunk).toBe(1);
   });
+  it('keeps a job of 1,000 refused items within one stored item, whatever their keys: each detail at most 200 bytes (R36)', async () => {
+    // A key of 151 odd segments: each is written `…`, 3 bytes in UTF-8 for one character, so details cut
+    // at 200 characters made a job of 444 KB, past DynamoDB's 400 KB an item.
+    const key = '_' + '._'.repeat(150);
+    const items = Array.from({ length: MAX_BATCH_ITEMS }, () =>
+      drivingLicenceBody(newIdNumber(), {
+        fields: { vehicleClass: 'C1', firstIssuedOn: '2015-03-01', archiveNumber: '110100123456', [key]: 1 },
+      }),
+    );
+    const job = await submitted(0, items);
+    expect(job).toMatchObject({ total: MAX_BATCH_ITEMS, failed: MAX_BATCH_ITEMS });
+    expect(job.errors).toHaveLength(MAX_BATCH_ITEMS);
+    for (const error of job.errors) {
+      expect(Buffer.byteLength(error.detail, 'utf8')).toBeLessThanOrEqual(200);
+      expect(error.detail).toMatch(/^fields\.…/);
+    }
+    // Well within an item, with room for the job's other members.
+    expect(Buffer.byteLength(JSON.stringify(job), 'utf8')).toBeLessThan(300_000);
+  });
+
   it('says what is wrong with each refused item, in index order, and never its ID number (review R23 L2)', async () => {
     const good = drivingLicenceBody(newIdNumber());
     const idNumber = newIdNumber();
