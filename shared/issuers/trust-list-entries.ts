@@ -70,14 +70,14 @@ export function trustListIssuers(
         ...(statusLists !== undefined && { statusLists }),
         // Certified batch keys (docs/batch-issuance.md), public halves only.
         ...(batchKeys.length > 0 && {
-            batchKeys: batchKeys.map((key) => ({
-              kid: key.kid,
-              jwk: publicMembers(key.publicJwk),
-              nbf: key.nbf,
-              exp: key.exp,
-              certificate: key.certificate,
-            })),
-          }),
+          batchKeys: batchKeys.map((key) => ({
+            kid: key.kid,
+            jwk: publicMembers(key.publicJwk),
+            nbf: key.nbf,
+            exp: key.exp,
+            certificate: key.certificate,
+          })),
+        }),
       };
     })
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
