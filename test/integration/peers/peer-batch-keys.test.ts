@@ -80,4 +80,9 @@ it('takes a peer whose issuer has 21 batch keys, and verifies its newest batch-i
   expect(kids.size).toBe(page.items.length);
   const answer = await verified(a, last.credential);
   expect(answer).toMatchObject({ verdict: 'valid' });
+  // And the issuer's 21 keys are in our own trust list for offline verifiers.
+  const ours = decodeJwt(await (await fetch(`${a.baseUrl}/trust-list`)).text()) as {
+    issuers: Array<{ peer?: string; batchKeys?: unknown[] }>;
+  };
+  expect(ours.issuers.find((issuer) => issuer.peer === peerId)?.batchKeys).toHaveLength(21);
 }, 600_000);
