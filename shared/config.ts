@@ -190,8 +190,8 @@ const schema = z
     PEER_MAX_AGE_SECONDS: z.coerce.number().int().min(60).max(7_776_000).default(604_800),
     PEER_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5000),
     // Bulk issuance (docs/batch-issuance.md): how long, and for how many credentials, one batch key signs.
-    BATCH_KEY_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
-    BATCH_KEY_CREDENTIALS: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
+    BATCH_KEY_SECONDS: z.coerce.number().int().min(60).max(86_400).default(86_400),
+    BATCH_KEY_CREDENTIALS: z.coerce.number().int().min(1).max(1_000_000).default(1_000_000),
     // Bulk issuance jobs one issuer may have pending or running at once (shared/licence/batch-slots.ts):
     // the queue is shared, so one agency's backlog must not stop every other's imports. A job that dies
     // (the dead-letter queue) holds its slot at most BATCH_OPEN_JOB_HOLD_SECONDS.
@@ -242,6 +242,8 @@ const schema = z
     // The bulk-export rule: licences (CSV rows) one issuer exports within the window.
     ALERT_EXPORT_WINDOW_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
     ALERT_EXPORT_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(20_000),
+    // The same by China-time day (rule bulk-export-daily, R36 L1): a steady pace under the window's.
+    ALERT_EXPORT_ROWS_PER_DAY: z.coerce.number().int().min(1).max(100_000_000).default(100_000),
     // At most this many alerts of one rule are published per clock hour (the rest are stored and listed):
     // forged scans must not be able to flood the alarm topic.
     ALERT_PUBLISH_PER_RULE_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
@@ -318,6 +320,8 @@ export interface AlertThresholds {
   readonly exportWindowSeconds: number;
   /** Licences one issuer exports to CSV in it (`ALERT_EXPORT_ROWS`, 20,000: four full exports). */
   readonly exportRows: number;
+  /** The same by China-time day (`ALERT_EXPORT_ROWS_PER_DAY`, 100,000): rule `bulk-export-daily`. */
+  readonly exportRowsPerDay: number;
   /** Alerts of one rule published per clock hour at most (`ALERT_PUBLISH_PER_RULE_PER_HOUR`, 20). */
   readonly publishPerRulePerHour: number;
 }
@@ -462,8 +466,10 @@ export interface Config {
   readonly issuerCacheSeconds: number;
   /**
    * A batch key's limits (docs/batch-issuance.md): it signs credentials for at most `seconds`
-   * (`BATCH_KEY_SECONDS`, default 3600) and at most `credentials` of them (`BATCH_KEY_CREDENTIALS`,
-   * default 100,000), then is forgotten and a new one certified.
+   * (`BATCH_KEY_SECONDS`, default 86,400: a day) and at most `credentials` of them
+   * (`BATCH_KEY_CREDENTIALS`, default 1,000,000), then is forgotten and a new one certified. Since review
+   * R36 (M1) a day and a million, not an hour and 100,000: every key stays in the trust list for as long as
+   * what it signed may be valid, so fewer keys keep the list and the issuer record within their items.
    */
   readonly batchKey: { readonly seconds: number; readonly credentials: number };
   /**
@@ -732,6 +738,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       verificationsPerLicence: e.ALERT_VERIFICATIONS_PER_LICENCE,
       exportWindowSeconds: e.ALERT_EXPORT_WINDOW_SECONDS,
       exportRows: e.ALERT_EXPORT_ROWS,
+      exportRowsPerDay: e.ALERT_EXPORT_ROWS_PER_DAY,
       publishPerRulePerHour: e.ALERT_PUBLISH_PER_RULE_PER_HOUR,
     },
     alertPublisher: e.ALERT_PUBLISHER,

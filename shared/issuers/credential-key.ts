@@ -1,5 +1,5 @@
 import type { JWK } from 'jose';
-import type { Issuer } from './issuer.js';
+import type { Issuer, IssuerBatchKey } from './issuer.js';
 import { issuerKeyHistory } from './issuer-keys.js';
 
 /** An issuer as a trust list publishes it: its keys (each with its `kid`) and its certified batch keys. */
@@ -101,4 +101,34 @@ export function withdrawnCredentialKids(issuer: Issuer): string[] {
     })
     .map((key) => key.kid);
   return [...withdrawn, ...batch];
+}
+
+/**
+ * The batch keys an issuer's trust list entry (and `POST /verify`'s view of it) publishes: those that can
+ * still verify something. None of a withdrawn issuer (its credentials answer `unknown_issuer` whatever
+ * signed them), and none whose certifying issuer key was withdrawn (the verifier refuses its certificate,
+ * `batch_key_not_certified`). Everything else stays: a batch key past its window still verifies what it
+ * signed inside it, for as long as those licences may be valid (review R36 M1).
+ *
+ * Only left out, never removed from the issuer record: `GET /licences?keyWithdrawn=true`
+ * ({@link withdrawnCredentialKids}) finds the licences of a withdrawn key's batch keys through the record.
+ *
+ * @example
+ * ```ts
+ * const batchKeys = publishedBatchKeys(issuer); // [] for a withdrawn issuer
+ * ```
+ */
+export function publishedBatchKeys(
+  issuer: Pick<Issuer, 'status' | 'batchKeys' | 'keys' | 'keyId' | 'kid' | 'publicJwk' | 'createdAt'>,
+): IssuerBatchKey[] {
+  if (issuer.status !== 'active' || !issuer.batchKeys || issuer.batchKeys.length === 0) return [];
+  const published = new Set(
+    issuerKeyHistory(issuer)
+      .filter((key) => key.withdrawnAt === undefined)
+      .map((key) => key.kid),
+  );
+  return issuer.batchKeys.filter((key) => {
+    const certifiedBy = headerKid(key.certificate);
+    return certifiedBy !== undefined && published.has(certifiedBy);
+  });
 }

@@ -9,6 +9,7 @@
 import type { JWK } from 'jose';
 import type { TrustListIssuer } from '../../packages/verifier/src/trust-list.js';
 import type { IssuerListing } from './issuer.js';
+import { publishedBatchKeys } from './credential-key.js';
 import { publishedKeys } from './issuer-keys.js';
 
 /** The public members of an issuer key, in a fixed order whatever order the store returned them in. */
@@ -31,7 +32,9 @@ function publicMembers(jwk: JWK): TrustListIssuer['jwks']['keys'][number] {
  * rotated out, not those withdrawn (`issuers/issuer-keys.ts`). Only public key members are copied. An
  * active issuer whose count is in `statusListCounts` also says how many status lists it has. Each says
  * the licence types it may issue with their type codes, from `typeCodeOf` (the catalogue, given by the
- * caller); a type without a code is left out, so a verifier refuses its licences rather than guess.
+ * caller); a type without a code is left out, so a verifier refuses its licences rather than guess. Its
+ * batch keys are those that can still verify something (`publishedBatchKeys`): none of a withdrawn
+ * issuer, none certified by a withdrawn key.
  *
  * @example
  * ```ts
@@ -50,6 +53,9 @@ export function trustListIssuers(
     )
     .map((issuer) => {
       const statusLists = issuer.status === 'active' ? statusListCounts.get(issuer.id) : undefined;
+      // Only those that can still verify something (R36 M1): not a withdrawn issuer's, nor those whose
+      // certifying key was withdrawn.
+      const batchKeys = publishedBatchKeys(issuer);
       return {
         id: issuer.id,
         name: issuer.name,
@@ -63,16 +69,15 @@ export function trustListIssuers(
         }),
         ...(statusLists !== undefined && { statusLists }),
         // Certified batch keys (docs/batch-issuance.md), public halves only.
-        ...(issuer.batchKeys !== undefined &&
-          issuer.batchKeys.length > 0 && {
-            batchKeys: issuer.batchKeys.map((key) => ({
-              kid: key.kid,
-              jwk: publicMembers(key.publicJwk),
-              nbf: key.nbf,
-              exp: key.exp,
-              certificate: key.certificate,
-            })),
-          }),
+        ...(batchKeys.length > 0 && {
+          batchKeys: batchKeys.map((key) => ({
+            kid: key.kid,
+            jwk: publicMembers(key.publicJwk),
+            nbf: key.nbf,
+            exp: key.exp,
+            certificate: key.certificate,
+          })),
+        }),
       };
     })
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

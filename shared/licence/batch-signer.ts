@@ -47,6 +47,23 @@ const BACKDATE_LIMIT_MS = 5 * 60_000;
 /** Attempts to add a key to the issuer record when concurrent writers move its version on. */
 const SAVE_ATTEMPTS = 5;
 
+/**
+ * The most an issuer record's batch keys may weigh (their JSON, bytes) for another to be certified: 128 KiB,
+ * about 135 keys (a key is about 970 bytes of JSON). Every key stays on the record and in the trust list for as long
+ * as what it signed may be valid, and both are single DynamoDB items of at most 400 KB: past this, new keys
+ * would in time make the issuer record unsavable (every later write of it, a rotation or withdrawal
+ * included, refused) and crowd the trust list. So past it no key is certified: the issuer's batch items
+ * are signed by its KMS key, one Sign each as single issuance does (slower, on the KMS quota, never
+ * refused), logged as an error (`batch keys full`) until batch keys move to a document of their own
+ * (docs/batch-issuance.md, "How many batch keys"). Review R36 M1.
+ */
+export const BATCH_KEYS_MAX_BYTES = 128 * 1024;
+
+/** The JSON bytes of an issuer record's batch keys, as {@link BATCH_KEYS_MAX_BYTES} weighs them. */
+function batchKeyBytes(issuer: Pick<Issuer, 'batchKeys'>): number {
+  return Buffer.byteLength(JSON.stringify(issuer.batchKeys ?? []), 'utf8');
+}
+
 interface LiveKey {
   kid: string;
   /** The kid of the issuer key that certified it: a key rotation or withdrawal retires it here too. */
@@ -66,7 +83,7 @@ interface LiveKey {
  *
  * @example
  * ```ts
- * const batchSigners = new BatchSigners({ issuers, signerFor, clock, issuerUrl, limits: { seconds: 3600, credentials: 100_000 } });
+ * const batchSigners = new BatchSigners({ issuers, signerFor, clock, issuerUrl, limits: { seconds: 86_400, credentials: 1_000_000 } });
  * await issueLicence(input, context, { ...deps, credentialSigner: (issuer, at) => batchSigners.signerFor(issuer, at) });
  * ```
  */
@@ -74,6 +91,8 @@ export class BatchSigners {
   private readonly live = new Map<string, LiveKey>();
   /** One certification at a time per issuer: concurrent items wait for it rather than each make a key. */
   private readonly making = new Map<string, Promise<LiveKey | undefined>>();
+  /** Issuers found full here ({@link BATCH_KEYS_MAX_BYTES}): logged once a container, not once an item. */
+  private readonly full = new Set<string>();
 
   constructor(private readonly deps: BatchSignerDependencies) {}
 
@@ -128,13 +147,35 @@ export class BatchSigners {
     return iat >= key.nbf && iat <= key.exp ? key : undefined;
   }
 
+  /** Whether `issuer`'s record has room for one more batch key ({@link BATCH_KEYS_MAX_BYTES}). */
+  private roomFor(issuer: Pick<Issuer, 'id' | 'batchKeys'>): boolean {
+    const bytes = batchKeyBytes(issuer);
+    if (bytes < BATCH_KEYS_MAX_BYTES) {
+      this.full.delete(issuer.id);
+      return true;
+    }
+    if (!this.full.has(issuer.id)) {
+      this.full.add(issuer.id);
+      logger.error('batch keys full: signing with the issuer key', {
+        issuerId: issuer.id,
+        batchKeys: issuer.batchKeys?.length ?? 0,
+        bytes,
+        maxBytes: BATCH_KEYS_MAX_BYTES,
+      });
+    }
+    return false;
+  }
+
   /**
    * Makes a key pair, has the issuer's KMS key certify it (the one KMS Sign), and adds it to the issuer
    * record (a conditional write, retried on a concurrent change) before it signs anything: a credential is
    * never signed by a key the trust list will not name. Answers undefined when the issuer is no longer
-   * active with the same key (the caller then signs with the KMS key, whose checks apply).
+   * active with the same key, or its record has no room for another key ({@link BATCH_KEYS_MAX_BYTES}):
+   * the caller then signs with the KMS key, whose checks apply.
    */
   private async certify(issuer: Issuer & { keyId: string }, iat: number): Promise<LiveKey | undefined> {
+    // Judged on the record read for this item first: a full issuer costs no KMS call nor read here.
+    if (!this.roomFor(issuer)) return undefined;
     const now = Math.floor(this.deps.clock.now() / 1000);
     const nbf = Math.min(now, iat);
     const exp = nbf + this.deps.limits.seconds;
@@ -160,7 +201,9 @@ export class BatchSigners {
     let listedIn: number | undefined;
     for (let attempt = 1; listedIn === undefined; attempt += 1) {
       const fresh = await this.deps.issuers.findById(issuer.id);
-      if (!fresh || fresh.status !== 'active' || fresh.kid !== certifiedBy) return undefined;
+      if (!fresh || fresh.status !== 'active' || fresh.kid !== certifiedBy || !this.roomFor(fresh)) {
+        return undefined;
+      }
       try {
         const saved = await this.deps.issuers.save({
           ...fresh,

@@ -94,8 +94,29 @@ export function batchView(job: BatchJob): BatchView {
   };
 }
 
-/** Details are for people and logs: bounded, so a thousand errors stay one stored item. */
-const detailOf = (message: string) => (message.length > 200 ? `${message.slice(0, 199)}…` : message);
+/**
+ * The longest item error `detail`, in UTF-8 bytes (DynamoDB counts bytes, not characters): 200. A job
+ * holds the errors of its at most {@link MAX_BATCH_ITEMS} items, each then at most about 250 bytes stored
+ * (its detail, a code, an index and their names), so 1,000 stay about 250 KB (248 KB measured), one item of at most 400 KB
+ * with room to spare. Cut at 200 characters (review R36), a detail of `…`s (3 bytes each: the odd path
+ * segments of a made-up key) was up to 466 bytes, and 1,000 of them a 444 KB job that DynamoDB refuses.
+ */
+const DETAIL_MAX_BYTES = 200;
+
+/** Details are for people and logs: bounded in bytes, so a thousand errors stay one stored item. */
+function detailOf(message: string): string {
+  if (Buffer.byteLength(message, 'utf8') <= DETAIL_MAX_BYTES) return message;
+  // Whole characters only, and room for the closing `…` (3 bytes).
+  let kept = '';
+  let bytes = 0;
+  for (const character of message) {
+    const size = Buffer.byteLength(character, 'utf8');
+    if (bytes + size > DETAIL_MAX_BYTES - 3) break;
+    kept += character;
+    bytes += size;
+  }
+  return `${kept}…`;
+}
 
 /**
  * The batch id of an issuer's `Idempotency-Key`: the same key names the same batch, so a retried submission

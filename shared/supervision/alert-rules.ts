@@ -14,6 +14,7 @@ export const alertRules = [
   'revoked-verified',
   'verification-flood-licence',
   'bulk-export',
+  'bulk-export-daily',
 ] as const;
 export type AlertRule = (typeof alertRules)[number];
 export type Severity = 'high' | 'medium';
@@ -101,7 +102,7 @@ interface Observation {
   windowSeconds: number;
   n: number;
   lastAt: string;
-  /** `bulk-status-change` only, once judged: the sliding estimate's parts ({@link slidingTotal}). */
+  /** `bulk-status-change` and `bulk-export` only, once judged: the sliding estimate's parts ({@link slidingTotal}). */
   sliding?: { current: number; previous: number; weight: number };
 }
 
@@ -203,6 +204,7 @@ function observationsOf(
     if (event.action === 'exported' && event.rows) {
       const window = fixedWindow(event.at, thresholds.exportWindowSeconds);
       observe(observations, event, 'bulk-export', event.issuerId, window, event.rows);
+      observe(observations, event, 'bulk-export-daily', event.issuerId, dayWindow(event.at), event.rows);
     }
   }
   return observations;
@@ -321,10 +323,23 @@ async function judge(
     }
     case 'bulk-export': {
       const threshold = thresholds.exportRows;
+      const { current, previous, weight } = observation.sliding ?? { current: total, previous: 0, weight: 0 };
+      const carried = Math.floor(previous * weight);
       return {
         threshold,
         severity: 'medium',
-        detail: `${total} licences exported to CSV by this issuer's console within ${window} (threshold ${threshold})`,
+        detail:
+          carried === 0
+            ? `${total} licences exported to CSV by this issuer's console within ${window} (threshold ${threshold})`
+            : `about ${total} licences exported to CSV by this issuer's console within the last ${window} (${current} in this window, ${previous} in the one before, ${Math.round(weight * 100)}% of which still within ${window}; threshold ${threshold})`,
+      };
+    }
+    case 'bulk-export-daily': {
+      const threshold = thresholds.exportRowsPerDay;
+      return {
+        threshold,
+        severity: 'medium',
+        detail: `${total} licences exported to CSV by this issuer's console today, China time (threshold ${threshold})`,
       };
     }
     case 'issuance-volume': {
@@ -349,8 +364,9 @@ async function judge(
  * and published. Returns the alerts this call raised.
  *
  * Counters are fixed windows (the window `at` falls in, from the epoch; a China-time day for the daily
- * rules), so a burst straddling two windows counts in both halves; `bulk-status-change` alone judges its
- * window together with the one before ({@link slidingTotal}), and has a daily rule beside it. A failed scan's claimed licence id
+ * rules), so a burst straddling two windows counts in both halves; `bulk-status-change` and `bulk-export`
+ * judge their window together with the one before ({@link slidingTotal}), and each has a daily rule
+ * beside it. A failed scan's claimed licence id
  * counts only when that licence is on record. At most `publishPerRulePerHour` alerts of one rule are
  * published per clock hour (a counter per rule and hour): the rest are stored and listed, not published,
  * so that nobody can flood the alarm topic. An alert is stored unpublished, published, then marked
@@ -379,10 +395,9 @@ export async function evaluateAlerts(
     const expiresAt = Math.floor(observation.windowStart / 1000) + observation.windowSeconds + day;
     const counted = await deps.alerts.count(key, observation.n, expiresAt);
     if (deps.memory.created.has(key)) continue;
-    const total =
-      observation.rule === 'bulk-status-change'
-        ? await slidingTotal(observation, counted, deps.alerts)
-        : counted;
+    const total = slidingRules.has(observation.rule)
+      ? await slidingTotal(observation, counted, deps.alerts)
+      : counted;
     const verdict = await judge(observation, total, deps.thresholds, deps);
     if (!verdict || total < verdict.threshold) continue;
     const alert: StoredAlert = {
@@ -410,6 +425,12 @@ export async function evaluateAlerts(
   }
   return raised;
 }
+
+/**
+ * The rules judged over a sliding window ({@link slidingTotal}) rather than a clock-aligned one: the bulk
+ * status changes (R24 L3) and the bulk exports (R36 L1), each with a daily rule beside it.
+ */
+const slidingRules: ReadonlySet<AlertRule> = new Set(['bulk-status-change', 'bulk-export']);
 
 /**
  * A fixed window judged together with the one before it (the sliding-window approximation of common rate

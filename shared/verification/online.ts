@@ -10,6 +10,7 @@
 import type { Signer } from '../crypto/signer.js';
 import type { Issuer } from '../issuers/issuer.js';
 import type { IssuerCache } from '../issuers/issuer-cache.js';
+import { publishedBatchKeys } from '../issuers/credential-key.js';
 import { publishedKeys } from '../issuers/issuer-keys.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
 import { findLicenceType } from '../licence/catalogue.js';
@@ -40,8 +41,9 @@ export function trustedIssuer(issuer: Issuer | undefined, baseUrl?: string): Tru
       return typeCode === undefined ? [] : [{ code, typeCode }];
     }),
     // Certified batch keys (docs/batch-issuance.md): the verifier checks each certificate itself.
+    // Those the trust list publishes (`publishedBatchKeys`), so that online and offline verdicts agree.
     ...(issuer.batchKeys !== undefined && {
-      batchKeys: issuer.batchKeys.map((key) => ({
+      batchKeys: publishedBatchKeys(issuer).map((key) => ({
         kid: key.kid,
         jwk: key.publicJwk as PublicJwk,
         nbf: key.nbf,

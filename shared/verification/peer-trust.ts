@@ -101,6 +101,10 @@ export class PeerTrust implements StatusSource {
         keys: entry.jwks.keys,
         licenceTypes: entry.licenceTypes ?? [],
         ...(entry.statusLists !== undefined && { statusLists: entry.statusLists }),
+        // Its certified batch keys, as our trust list names them (the verifier checks each certificate
+        // against the issuer's own keys): without them a peer's bulk-issued licences verified
+        // `key_not_trusted` online here while offline verifiers took them (review R36 M1).
+        ...(entry.batchKeys !== undefined && { batchKeys: entry.batchKeys }),
         statusBase: entry.statusBase,
         peer: entry.peer,
         // Its credentials name the peer's own URL: one naming another platform is not this issuer's.

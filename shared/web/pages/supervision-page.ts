@@ -67,6 +67,7 @@ export function ruleLabel(rule: string, t: Translate): string {
     'revoked-verified': ['已吊销证照被核验', 'A revoked licence was verified'],
     'verification-flood-licence': ['同一证照短时间内被大量核验', 'One licence verified unusually often'],
     'bulk-export': ['发证机关短时间内大量导出证照', 'An issuer exporting licences in bulk'],
+    'bulk-export-daily': ['发证机关当日导出证照过多', 'An issuer exporting many licences in a day'],
   };
   const pair = words[rule];
   return pair ? t(...pair) : rule;

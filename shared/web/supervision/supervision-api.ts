@@ -91,6 +91,7 @@ export const overviewAlertRules = [
   'revoked-verified',
   'verification-flood-licence',
   'bulk-export',
+  'bulk-export-daily',
 ] as const;
 
 /** The overview's alerts: each rule's newest, and the rules of which older ones are not shown. */

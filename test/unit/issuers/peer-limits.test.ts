@@ -87,26 +87,54 @@ describe('peerTrustListOverLimit', () => {
         [entry(1, { licenceTypes: Array.from({ length: 51 }, () => ({ code: 'x', typeCode: '003' })) })],
         /51 licence types \(at most 50\)/,
       ],
-      [
-        [
-          entry(1, {
-            batchKeys: Array.from({ length: 21 }, (_, i) => ({
-              kid: `b${i}`,
-              jwk: key,
-              nbf: 0,
-              exp: 1,
-              certificate: 'a.b.c',
-            })),
-          }),
-        ],
-        /21 batch keys \(at most 20\)/,
-      ],
     ];
     for (const [issuers, expected] of cases) {
       const over = peerTrustListOverLimit({ issuers });
       if (expected) expect(over).toMatch(expected);
       else expect(over).toBeUndefined();
     }
+  });
+});
+
+/** `n` batch keys the size ours are (a 43-character kid, a 662-character certificate: about 970 bytes of JSON each). */
+const batchKeys = (n: number, from = 0) =>
+  Array.from({ length: n }, (_, i) => ({
+    kid: `b${String(from + i).padStart(42, '0')}`,
+    jwk: {
+      ...entry(0).jwks.keys[0]!,
+      kid: `b${String(from + i).padStart(42, '0')}`,
+      alg: 'ES256' as const,
+      use: 'sig' as const,
+    },
+    nbf: 1_800_000_000 + (from + i) * 86_400,
+    exp: 1_800_086_400 + (from + i) * 86_400,
+    certificate: `${'h'.repeat(100)}.${'p'.repeat(475)}.${'s'.repeat(86)}`,
+  }));
+
+describe('a peer running this service, whose issuers certified many batch keys (R36 M1)', () => {
+  it('is registered and refreshed while its list is within the bytes, however many batch keys it names', async () => {
+    let body = await signed([entry(1, { batchKeys: batchKeys(21) }), entry(2)]);
+    const deps = world(() => new Response(body));
+    const { id } = await registerPeer(input(), { clientId: 'cl_op' }, deps);
+    expect((await deps.peers.get(id))?.issuers[0]?.batchKeys).toHaveLength(21);
+    // A month of daily keys more: still taken, so its new batch licences verify here.
+    now += 60_000;
+    body = await signed([entry(1, { batchKeys: batchKeys(60) }), entry(2)], Math.floor(now / 1000));
+    expect(body.length).toBeLessThan(peerTrustListLimits.bytes);
+    const view = await refreshPeer(id, deps);
+    expect(view.lastError).toBeUndefined();
+    expect(view).toMatchObject({ status: 'ok', issuers: 2 });
+    expect((await deps.peers.get(id))?.issuers[0]?.batchKeys).toHaveLength(60);
+  });
+
+  it('is bounded by the bytes of its list: past them, refused as before (the record must fit one item)', async () => {
+    const body = await signed([entry(1, { batchKeys: batchKeys(100) })]);
+    expect(body.length).toBeGreaterThan(peerTrustListLimits.bytes);
+    const deps = world(() => new Response(body));
+    await expect(registerPeer(input(), { clientId: 'cl_op' }, deps)).rejects.toMatchObject({
+      code: 'peer_trust_list_too_large',
+      message: expect.stringContaining(`over ${peerTrustListLimits.bytes} bytes`),
+    });
   });
 });
 

@@ -1,7 +1,8 @@
 import { decodeProtectedHeader } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Signer } from '../../../shared/crypto/signer.js';
-import { BatchSigners } from '../../../shared/licence/batch-signer.js';
+import { loadConfig } from '../../../shared/config.js';
+import { BATCH_KEYS_MAX_BYTES, BatchSigners } from '../../../shared/licence/batch-signer.js';
 import {
   BATCH_CHUNK_MAX_ITEM_BYTES,
   BATCH_CHUNK_MAX_SEALED_BYTES,
@@ -10,7 +11,13 @@ import {
   chunkSetOf,
   type BatchChunk,
 } from '../../../shared/licence/batch-store.js';
-import { batchLicences, chunkBounds, runBatch, submitBatch } from '../../../shared/licence/batches.js';
+import {
+  batchLicences,
+  chunkBounds,
+  MAX_BATCH_ITEMS,
+  runBatch,
+  submitBatch,
+} from '../../../shared/licence/batches.js';
 import { maxScopeLength } from '../../../shared/licence/catalogue.js';
 import { newCreditCode } from '../../support/http-api.js';
 import { InMemoryBatchStore, InMemoryEnvelopeSealer } from '../../support/in-memory-batches.js';
@@ -129,6 +136,26 @@ describe('submitBatch', () => {
     expect(world.licences.byId.size).toBe(100);
     expect((await batches.find(job.id))?.nextChunk).toBe(1);
   });
+  it('keeps a job of 1,000 refused items within one stored item, whatever their keys: each detail at most 200 bytes (R36)', async () => {
+    // A key of 151 odd segments: each is written `…`, 3 bytes in UTF-8 for one character, so details cut
+    // at 200 characters made a job of 444 KB, past DynamoDB's 400 KB an item.
+    const key = '_' + '._'.repeat(150);
+    const items = Array.from({ length: MAX_BATCH_ITEMS }, () =>
+      drivingLicenceBody(newIdNumber(), {
+        fields: { vehicleClass: 'C1', firstIssuedOn: '2015-03-01', archiveNumber: '110100123456', [key]: 1 },
+      }),
+    );
+    const job = await submitted(0, items);
+    expect(job).toMatchObject({ total: MAX_BATCH_ITEMS, failed: MAX_BATCH_ITEMS });
+    expect(job.errors).toHaveLength(MAX_BATCH_ITEMS);
+    for (const error of job.errors) {
+      expect(Buffer.byteLength(error.detail, 'utf8')).toBeLessThanOrEqual(200);
+      expect(error.detail).toMatch(/^fields\.…/);
+    }
+    // Well within an item, with room for the job's other members.
+    expect(Buffer.byteLength(JSON.stringify(job), 'utf8')).toBeLessThan(300_000);
+  });
+
   it('says what is wrong with each refused item, in index order, and never its ID number (review R23 L2)', async () => {
     const good = drivingLicenceBody(newIdNumber());
     const idNumber = newIdNumber();
@@ -478,6 +505,43 @@ describe('runBatch', () => {
     expect(kids.size).toBe(3);
     const issuer = await world.issuers.findById(issuerId);
     expect(issuer?.batchKeys?.map((key) => key.kid).sort()).toEqual([...kids].sort());
+  });
+
+  it('with the default settings certifies one batch key a day per issuer and container, however many jobs run in it (R36 M1)', async () => {
+    // Hourly keys of 100,000 credentials piled up on the issuer record and in every trust list: a day of
+    // imports in one container made 24, and a peer running this service was refused after 20.
+    const shared = deps(loadConfig({}).batchKey);
+    for (let hour = 0; hour < 23; hour += 1) {
+      await runBatch((await submitted(2)).id, shared);
+      world.clock.advanceSeconds(3600);
+    }
+    expect(kmsSignatures).toBe(1);
+    expect((await world.issuers.findById(issuerId))?.batchKeys).toHaveLength(1);
+    world.clock.advanceSeconds(3601);
+    await runBatch((await submitted(2)).id, shared); // past the day: the next key
+    expect((await world.issuers.findById(issuerId))?.batchKeys).toHaveLength(2);
+  });
+
+  it('certifies no key past the record’s room for them: the issuer’s KMS key signs instead, and every item is issued (R36 M1)', async () => {
+    const issuer = (await world.issuers.findById(issuerId))!;
+    const filler = (i: number) => ({
+      kid: `k${String(i).padStart(42, '0')}`,
+      publicJwk: { kty: 'EC', crv: 'P-256', x: 'x'.repeat(43), y: 'y'.repeat(43), kid: `k${i}` },
+      nbf: 0,
+      exp: 86_400,
+      certificate: 'c'.repeat(662),
+    });
+    const count = Math.ceil(BATCH_KEYS_MAX_BYTES / JSON.stringify(filler(0)).length);
+    await world.issuers.save({ ...issuer, batchKeys: Array.from({ length: count }, (_, i) => filler(i)) });
+    const job = await runBatch((await submitted(5)).id, deps());
+    expect(job).toMatchObject({ issued: 5, failed: 0 });
+    // No key added to a record that would grow past its item; one Sign per licence, as single issuance.
+    expect((await world.issuers.findById(issuerId))?.batchKeys).toHaveLength(count);
+    expect(kmsSignatures).toBe(5);
+    const kids = new Set(
+      [...world.licences.byId.values()].map((l) => decodeProtectedHeader(l.credential).kid),
+    );
+    expect([...kids]).toEqual([issuer.kid]);
   });
 
   it('stops using a batch key withdrawn from the issuer record', async () => {

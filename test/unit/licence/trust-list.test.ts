@@ -103,6 +103,51 @@ describe('trustListIssuers', () => {
       ['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y'].sort(),
     );
   });
+  it('publishes only the batch keys that can verify something: none of a withdrawn issuer, none certified by a withdrawn key (R36 M1)', async () => {
+    const typeCode = (code: string) => findLicenceType(code)?.typeCode;
+    const certificateBy = (kid: string) =>
+      `${Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'batch-key+jwt', kid })).toString('base64url')}.e30.c2ln`;
+    const batchKey = async (certifiedBy: string) => {
+      const jwk = await new LocalSigner().publicJwk();
+      return {
+        kid: String(jwk.kid),
+        publicJwk: jwk,
+        nbf: start,
+        exp: start + 86_400,
+        certificate: certificateBy(certifiedBy),
+      };
+    };
+    const active = await issuer('iss_b', 'active', '11310000000000001B');
+    const oldKid = 'withdrawn-key';
+    const rotated: Issuer = {
+      ...active,
+      keys: [
+        {
+          kid: oldKid,
+          keyId: 'key-old',
+          publicJwk: { ...active.publicJwk, kid: oldKid },
+          createdAt: active.createdAt,
+          withdrawnAt: new Date(start * 1000).toISOString(),
+        },
+        { kid: active.kid!, keyId: active.keyId!, publicJwk: active.publicJwk!, createdAt: active.createdAt },
+      ],
+      batchKeys: [await batchKey(oldKid), await batchKey(active.kid!)],
+    };
+    const withdrawn: Issuer = {
+      ...(await issuer('iss_a', 'withdrawn', '11310000000000002C')),
+      batchKeys: [await batchKey('any')],
+    };
+    withdrawn.batchKeys = [await batchKey(withdrawn.kid!)];
+    const entries = trustListIssuers([rotated, withdrawn], new Map(), typeCode);
+    const byId = new Map(entries.map((entry) => [entry.id, entry]));
+    // The key certified by the current key stays; the one certified by the withdrawn key is left out.
+    expect(byId.get('iss_b')?.batchKeys?.map((key) => key.kid)).toEqual([rotated.batchKeys![1]!.kid]);
+    // A withdrawn issuer's credentials answer unknown_issuer whatever signed them: no batch keys.
+    expect(byId.get('iss_a')?.batchKeys).toBeUndefined();
+    expect(byId.get('iss_a')?.status).toBe('withdrawn');
+    // Left out of the list only: the record keeps them (GET /licences?keyWithdrawn=true reads it).
+    expect(rotated.batchKeys).toHaveLength(2);
+  });
 });
 
 describe('canonicalJson', () => {

@@ -26,6 +26,7 @@ const thresholds: AlertThresholds = {
   verificationsPerLicence: 100,
   exportWindowSeconds: 3600,
   exportRows: 20_000,
+  exportRowsPerDay: 100_000,
   publishPerRulePerHour: 20,
 };
 
@@ -545,11 +546,63 @@ describe('the alert rules', () => {
       expect(w.publisher.published).toEqual(raised);
       await w.process([exported('2026-03-01T02:30:00.000Z', 5000)]);
       expect(bulk(await w.raised())).toHaveLength(1);
-      // The next hour counts afresh.
-      await w.process([exported('2026-03-01T03:00:00.000Z', 9999)]);
+      // Judged with the hour before (sliding, R36 L1): an hour after an empty one counts afresh.
+      await w.process([exported('2026-03-01T05:00:00.000Z', 9999)]);
       expect(bulk(await w.raised())).toHaveLength(1);
       // The statistics count what happened to licences: exports are not among them.
       expect([...w.statistics.counters.values()]).toEqual([]);
+    });
+
+    it('judges a window with the one before: 39,998 rows in 4 minutes across a clock hour fire (R36 L1)', async () => {
+      const w = world();
+      await w.process([
+        exported('2026-03-01T01:58:00.000Z', 5000),
+        exported('2026-03-01T01:58:30.000Z', 5000),
+        exported('2026-03-01T01:59:00.000Z', 5000),
+        exported('2026-03-01T01:59:30.000Z', 4999),
+      ]);
+      await w.process([
+        exported('2026-03-01T02:00:10.000Z', 5000),
+        exported('2026-03-01T02:00:40.000Z', 5000),
+        exported('2026-03-01T02:01:10.000Z', 5000),
+        exported('2026-03-01T02:01:40.000Z', 4999),
+      ]);
+      const raised = bulk(await w.raised());
+      expect(raised).toHaveLength(1);
+      // 19,999 + 19,999 × (1 − 100/3600), rounded down.
+      expect(raised[0]).toMatchObject({
+        rule: 'bulk-export',
+        subject: 'iss_a',
+        detail: expect.stringMatching(
+          /^about 39442 licences exported .* \(19999 in this window, 19999 in the one before, 97% of which/,
+        ),
+      });
+    });
+
+    it('fires bulk-export-daily for an issuer keeping under the hourly threshold all day (R36 L1)', async () => {
+      const w = world();
+      const entries: SupervisedEntry[] = [];
+      // 5,000 rows every 40 minutes, from 00:05 UTC: 7,500 an hour, far under the 20,000 of the sliding hour.
+      for (let k = 0; k < 30; k += 1) {
+        entries.push(
+          exported(new Date(Date.parse('2026-03-01T00:05:00.000Z') + k * 2_400_000).toISOString(), 5000),
+        );
+      }
+      for (const entry of entries) await w.process([entry]);
+      const raised = await w.raised();
+      expect(bulk(raised)).toEqual([]);
+      const daily = raised.filter((alert) => alert.rule === 'bulk-export-daily');
+      expect(daily).toEqual([
+        {
+          // The 20th export reaches 100,000 rows in the China-time day (00:05 UTC is 08:05 in Beijing).
+          at: new Date(Date.parse('2026-03-01T00:05:00.000Z') + 19 * 2_400_000).toISOString(),
+          rule: 'bulk-export-daily',
+          severity: 'medium',
+          subject: 'iss_a',
+          detail:
+            "100000 licences exported to CSV by this issuer's console today, China time (threshold 100000)",
+        },
+      ]);
     });
   });
 
@@ -558,6 +611,8 @@ describe('the alert rules', () => {
     expect(loadConfig({ ALERT_BULK_STATUS_CHANGES: '7' }).alertThresholds.bulkStatusChanges).toBe(7);
     expect(() => loadConfig({ ALERT_BULK_STATUS_CHANGES: '0' })).toThrow(/ALERT_BULK_STATUS_CHANGES/);
     expect(loadConfig({}).alertThresholds.bulkStatusChangesPerDay).toBe(200);
+    expect(loadConfig({ ALERT_EXPORT_ROWS_PER_DAY: '5000' }).alertThresholds.exportRowsPerDay).toBe(5000);
+    expect(() => loadConfig({ ALERT_EXPORT_ROWS_PER_DAY: '0' })).toThrow(/ALERT_EXPORT_ROWS_PER_DAY/);
     expect(
       loadConfig({ ALERT_BULK_STATUS_CHANGES_PER_DAY: '50' }).alertThresholds.bulkStatusChangesPerDay,
     ).toBe(50);
