@@ -6,7 +6,7 @@ import { invokeQualifier } from '../../functions/grants.js';
 import { functionTarget } from './function-target.js';
 import { inProcessTransport, type InProcessTransport } from './in-process-transport.js';
 import { invocation } from './invocation.js';
-import { BodyTooLarge, readBody } from './server.js';
+import { BodyTooLarge, readBody } from './read-body.js';
 
 /** Lambda's limit on a synchronous invocation's payload. */
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;

@@ -20,7 +20,8 @@ function segments(path: string): Segment[] {
 
 function match(template: Segment[], parts: string[]): Record<string, string> | undefined {
   const parameters: Record<string, string> = {};
-  for (const [i, segment] of template.entries()) {
+  for (let i = 0; i < template.length; i++) {
+    const segment = template[i]!;
     if ('greedy' in segment) {
       if (i >= parts.length) return undefined;
       parameters[segment.greedy] = parts.slice(i).join('/');
@@ -54,7 +55,18 @@ function specificity(template: Segment[], route: Route): number[] {
  * ```
  */
 export function routeMatcher(routes: readonly Route[]) {
-  const compiled = routes.map((route) => ({ route, template: segments(route.path) }));
+  // Each route's template and precedence worked out once, not per request (issue 16: the local runtime's
+  // own cost per request). A template without a greedy segment matches only paths of its length.
+  const compiled = routes.map((route) => {
+    const template = segments(route.path);
+    const greedy = template.some((segment) => 'greedy' in segment);
+    return {
+      route,
+      template,
+      exactLength: greedy ? undefined : template.length,
+      score: specificity(template, route),
+    };
+  });
   return (method: string, path: string): RouteMatch | undefined => {
     // Empty segments are dropped: `/token/` and `//token` match `ANY /token`. API Gateway's documentation
     // does not say how an HTTP API matches a trailing or doubled slash; it is reported to serve `/x/` as
@@ -63,8 +75,9 @@ export function routeMatcher(routes: readonly Route[]) {
     // `nonCanonical`, 404).
     const parts = path.split('/').filter(Boolean);
     let best: { match: RouteMatch; score: number[] } | undefined;
-    for (const { route, template } of compiled) {
+    for (const { route, template, exactLength, score } of compiled) {
       if (route.method !== 'ANY' && route.method !== method) continue;
+      if (exactLength !== undefined && exactLength !== parts.length) continue;
       let pathParameters: Record<string, string> | undefined;
       try {
         pathParameters = match(template, parts);
@@ -72,7 +85,6 @@ export function routeMatcher(routes: readonly Route[]) {
         continue; // a malformed percent-encoding matches no route
       }
       if (!pathParameters) continue;
-      const score = specificity(template, route);
       if (!best || compare(score, best.score) > 0) best = { match: { route, pathParameters }, score };
     }
     return best?.match;

@@ -1,9 +1,10 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { FunctionName, Route } from '../../functions/routes.js';
 import type { HttpHandler } from '../../shared/http/types.js';
 import { logger } from '../../shared/logger.js';
 import { apiGatewayMaxBodyBytes, toApiGatewayEvent, writeResult } from './api-gateway.js';
 import { invocation } from './invocation.js';
+import { BodyTooLarge, readBody } from './read-body.js';
 import { routeMatcher } from './route-matcher.js';
 
 /** Loads the Lambda handler of a function: the same module Lambda runs. */
@@ -16,32 +17,6 @@ export async function importFunction<Handler>(name: FunctionName): Promise<Handl
   const entry = new URL(`../../functions/${name}.ts`, import.meta.url).href;
   const module = (await import(/* @vite-ignore */ entry)) as { handler: Handler };
   return module.handler;
-}
-
-export class BodyTooLarge extends Error {}
-
-/** The request's body up to `limit` bytes (read by events: an async iterator per request cost more). */
-export function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > limit) return Promise.reject(new BodyTooLarge());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        request.off('data', onData);
-        reject(new BodyTooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    };
-    request.on('data', onData);
-    request.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    request.once('error', reject);
-    // A client gone before the end: settled (no-op after 'end', which comes first).
-    request.once('close', () => reject(new Error('request closed before its end')));
-  });
 }
 
 /**

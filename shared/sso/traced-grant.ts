@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncSlot } from '../async-context.js';
 import type { Trace } from '../pending-work/pending-work.js';
 
 /**
@@ -13,7 +13,7 @@ interface TracedPut {
   taken: boolean;
 }
 
-const tracedPuts = new AsyncLocalStorage<TracedPut>();
+const tracedPuts = new AsyncSlot<TracedPut>('traced put');
 
 /**
  * Runs `save` (a save of the provider's model `model`, whose id `id` is set before it: a grant's consent)

@@ -8,7 +8,6 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
@@ -17,6 +16,7 @@ import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider'
 // every cold start (docs/benchmarks.md). The pinned version's file; test/unit/sso checks it is the same.
 import providerContext from 'oidc-provider/lib/helpers/als.js';
 
+import { AsyncSlot } from '../../async-context.js';
 import { epochSeconds, type Clock } from '../../clock.js';
 import { ConflictError } from '../../errors.js';
 import { isConditionalCheckFailed, writeIf, type ItemKey } from './conditional.js';
@@ -460,7 +460,7 @@ interface PendingWrite {
   written(): void;
 }
 
-const requestScope = new AsyncLocalStorage<RequestScope>();
+const requestScope = new AsyncSlot<RequestScope>('oidc request scope');
 
 /**
  * Runs one request with reads of its own: what is read ahead in it answers reads of it only, and is
