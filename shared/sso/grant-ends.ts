@@ -83,8 +83,10 @@ export function grantEndEntry(
  * with no entry): the grant's deletion and the pointer that carries `authorization.ended` in one
  * transaction (`saveWithTrace`, the provider's pending work `authorization-ended#<grant id>`), then the
  * entry written once. A grant gone already (a withdrawal or another end took it, with its own entry) is
- * left alone, nothing written. An entry not written at once stays saved for the reconciler; a failed
- * transaction throws, and the grant stays, listed in the wallet, for the person to withdraw.
+ * left alone, nothing written (also when the two ends' transactions met: the storage reads the grant again,
+ * and sends its own once more while the grant is there; review R37 L1). An entry not written at once stays
+ * saved for the reconciler; a failed transaction throws (contended twice: `end_contended`), and the grant
+ * stays, listed in the wallet, for the person to withdraw.
  *
  * @example
  * ```ts

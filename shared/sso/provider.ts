@@ -975,7 +975,23 @@ export function providerAdapter(
       if (cause) {
         // One read more, on these paths only (never a sign-in's): whose grant it was, for its entry.
         const stored = await super.find(id);
-        if (stored) return endGrantWithTrace(id, stored, cause, () => super.destroy(id), grantEnds!);
+        if (stored) {
+          try {
+            return await endGrantWithTrace(id, stored, cause, () => super.destroy(id), grantEnds!);
+          } catch (error) {
+            // Ended by another request at that very moment, twice over (the storage read it again and
+            // tried once more: review R37 L1): nothing written, the grant stays listed for the person to
+            // withdraw. Its tokens are revoked before the answer (oidc-provider's revoke revokes them
+            // beside this call, unawaited once this throws; deleting them twice is harmless), and it is
+            // answered in OAuth's terms, never a server_error: the token request's own answer (its token
+            // was used again), or for a revocation a retry.
+            if (!(error instanceof ConflictError && error.code === 'end_contended')) throw error;
+            await super.revokeByGrantId?.(id);
+            throw cause === 'token_revoked'
+              ? new errors.TemporarilyUnavailable('the grant is being ended by another request; try again')
+              : new errors.InvalidGrant('the grant is being ended by another request');
+          }
+        }
       }
       try {
         await super.destroy(id);

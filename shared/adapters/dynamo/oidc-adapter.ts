@@ -1002,6 +1002,43 @@ class DynamoAdapter implements Adapter {
     }
   }
 
+  /**
+   * The traced deletion of {@link destroy}. A transaction cancelled by another write of its items at that
+   * moment (`contended`: two requests ending the grant at once, as two token requests with the same
+   * rotated refresh token; review R37 L1) is resolved here rather than thrown uncoded: the item read again
+   * (strongly consistent), gone meanwhile is the other end's (`ended_already`, traced by it); still there,
+   * the transaction is sent once more (nothing of the first was written). Contended again, a ConflictError
+   * `end_contended`: nothing written, the item stays (for the caller to answer without a 500). The read
+   * and the second attempt happen on a contention alone, never on a request's normal path.
+   */
+  private async endWithTrace(id: string, trace: Trace): Promise<void> {
+    const key = oidcItemKey(this.model, id);
+    const end = () =>
+      writeWithTrace(
+        this.deps.doc,
+        this.deps.tableName,
+        { Delete: { TableName: this.deps.tableName, Key: key, ConditionExpression: 'attribute_exists(pk)' } },
+        trace,
+        'provider',
+      );
+    let outcome = await end();
+    if (outcome === 'contended') {
+      const { Item } = await this.deps.doc.send(
+        new GetCommand({
+          TableName: this.deps.tableName,
+          Key: key,
+          ConsistentRead: true,
+          ProjectionExpression: 'pk',
+        }),
+      );
+      outcome = Item ? await end() : 'refused';
+    }
+    if (outcome === 'refused') throw new ConflictError(`${this.model} was gone already`, 'ended_already');
+    if (outcome === 'contended') {
+      throw new ConflictError(`${this.model} was being ended by another request`, 'end_contended');
+    }
+  }
+
   async destroy(id: string): Promise<void> {
     if (!fits(storageKey(this.model, id))) return;
     await flushHeld();
@@ -1014,24 +1051,7 @@ class DynamoAdapter implements Adapter {
     // the delete, on condition that the item is there, and the pointer that carries its audit entry, one
     // transaction. Gone already (another end took it, with its own trace): `ended_already`, nothing written.
     const trace = traceOfDelete(this.model, id);
-    if (trace) {
-      const outcome = await writeWithTrace(
-        this.deps.doc,
-        this.deps.tableName,
-        {
-          Delete: {
-            TableName: this.deps.tableName,
-            Key: oidcItemKey(this.model, id),
-            ConditionExpression: 'attribute_exists(pk)',
-          },
-        },
-        trace,
-        'provider',
-      );
-      if (outcome === 'refused') throw new ConflictError(`${this.model} was gone already`, 'ended_already');
-      if (outcome === 'contended') throw new ConflictError(`${this.model} was being written meanwhile`);
-      return;
-    }
+    if (trace) return this.endWithTrace(id, trace);
     if (this.model === 'Session' && uidOfSessionId(id)) {
       // Keyed by uid: only the session this id is the current id of (never one renewed since).
       const key = oidcItemKey(this.model, id);

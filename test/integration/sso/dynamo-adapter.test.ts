@@ -1,6 +1,13 @@
-import { DeleteCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  PutCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { createHash, createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider, { errors, type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
+import providerContext from 'oidc-provider/lib/helpers/als.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { startTestTable, type TestTable } from '../../support/dynamo-table.js';
@@ -18,6 +25,8 @@ import { providerAdapter } from '../../../shared/sso/provider.js';
 import { AesGcmPayloadSealer } from '../../../shared/sso/sealed-payloads.js';
 import { destroyedWithTrace, savedWithTrace } from '../../../shared/sso/traced-grant.js';
 import { traceFor } from '../../support/traces.js';
+import { InMemoryAudit } from '../../support/in-memory-identity.js';
+import { DynamoPendingWork } from '../../../shared/adapters/dynamo/pending-work.js';
 
 const tableName = 'oidc-adapter';
 
@@ -300,6 +309,146 @@ describe('oidc-provider DynamoDB adapter', () => {
         destroyedWithTrace('Grant', id, trace, () => adapter('Grant').destroy(id)),
       ).rejects.toMatchObject({ code: 'ended_already' });
       expect(await pointers()).toEqual([]);
+    });
+  });
+
+  describe('a grant two requests end at once: the transaction contended (review R37 L1)', () => {
+    const grantOf = (id: string): AdapterPayload => ({
+      jti: id,
+      kind: 'Grant',
+      accountId: 'acc_raced',
+      clientId: 'rp',
+    });
+    const pointerKey = (id: string) => ({ pk: 'pending-provider-audit#0', sk: `authorization-ended#${id}` });
+    const pointers = async (id: string) =>
+      (await scanAll()).filter((item) => item.sk === `authorization-ended#${id}`);
+    /** As DynamoDB cancels a transaction another one was writing an item of at that moment. */
+    const conflict = () =>
+      Object.assign(
+        new Error('Transaction cancelled, please refer cancellation reasons for specific reasons'),
+        {
+          name: 'TransactionCanceledException',
+          CancellationReasons: [{ Code: 'TransactionConflict' }, { Code: 'None' }],
+        },
+      );
+    /**
+     * The storage over a table whose next `times` transactions are cancelled as contended; `first`, the
+     * other request's own transaction, runs before the first cancellation (its end committed meanwhile).
+     */
+    function contendedStorage(times: number, first?: () => Promise<void>): AdapterConstructor {
+      let left = times;
+      const contended = new Proxy(doc, {
+        get(target, name, receiver) {
+          if (name !== 'send') return Reflect.get(target, name, receiver) as unknown;
+          return async (command: unknown) => {
+            if (command instanceof TransactWriteCommand && left > 0) {
+              left -= 1;
+              if (left === times - 1) await first?.();
+              throw conflict();
+            }
+            return target.send(command as never);
+          };
+        },
+      });
+      return createDynamoAdapter({ ...deps, doc: contended });
+    }
+    const end = (storage: AdapterConstructor, id: string, claim = 'this request') => {
+      const trace = traceFor(`authorization-ended#${id}`, 'authorization.ended', new Date(clock.now()));
+      trace.claim = claim;
+      return destroyedWithTrace('Grant', id, trace, () => new storage('Grant').destroy(id));
+    };
+
+    it('the other request ended it meanwhile: ended_already (its trace, not an error), one pointer', async () => {
+      const id = tokenId();
+      await adapter('Grant').upsert(id, grantOf(id), 60);
+      const storage = contendedStorage(1, () => end(Adapter, id, 'the other request'));
+      await expect(end(storage, id)).rejects.toMatchObject({ code: 'ended_already' });
+      expect(await adapter('Grant').find(id)).toBeUndefined();
+      expect(await pointers(id)).toEqual([expect.objectContaining({ claim: 'the other request' })]);
+      await doc.send(new DeleteCommand({ TableName: tableName, Key: pointerKey(id) }));
+    });
+
+    it('both cancelled, the grant still there: ended on the second attempt, with its trace', async () => {
+      const id = tokenId();
+      await adapter('Grant').upsert(id, grantOf(id), 60);
+      await end(contendedStorage(1), id);
+      expect(await adapter('Grant').find(id)).toBeUndefined();
+      expect(await pointers(id)).toEqual([expect.objectContaining({ claim: 'this request' })]);
+      await doc.send(new DeleteCommand({ TableName: tableName, Key: pointerKey(id) }));
+    });
+
+    it('contended twice: end_contended, nothing written, the grant kept (the person may withdraw it)', async () => {
+      const id = tokenId();
+      await adapter('Grant').upsert(id, grantOf(id), 60);
+      await expect(end(contendedStorage(2), id)).rejects.toMatchObject({ code: 'end_contended' });
+      expect(await adapter('Grant').find(id)).toMatchObject({ accountId: 'acc_raced' });
+      expect(await pointers(id)).toEqual([]);
+    });
+
+    describe('as oidc-provider meets it (its revoke(), the token and revocation endpoints)', () => {
+      const secrets = new ClientSecrets({
+        clientSecret: { mac: async (data) => createHmac('sha256', 'test').update(data).digest() },
+      });
+      let audit: InMemoryAudit;
+      /** The OpenID function's storage over `storage`, ending grants with their trace (provider.ts). */
+      const providerStorage = (storage: AdapterConstructor) => {
+        return providerAdapter(storage, secrets, 'http://localhost:3000', {
+          audit,
+          clock,
+          pendingAudit: new DynamoPendingWork(doc, tableName, 'provider'),
+        });
+      };
+      beforeEach(() => {
+        audit = new InMemoryAudit();
+      });
+      /** `destroy` run as oidc-provider runs it while serving a request (`Provider.ctx`). */
+      const during = (oidc: object, destroy: () => Promise<void>) => providerContext.run({ oidc }, destroy);
+      const reusedRefreshToken = { route: 'token', params: { grant_type: 'refresh_token' } };
+      const endsOf = (id: string) =>
+        audit.entries.filter(
+          (entry) => entry.action === 'authorization.ended' && String(entry.reason).includes(id),
+        );
+
+      it('a refresh token used twice at once: the request that lost the race ends with no error, one entry', async () => {
+        const id = tokenId();
+        await adapter('Grant').upsert(id, grantOf(id), 60);
+        const other = () => new (providerStorage(Adapter))('Grant').destroy(id);
+        const raced = providerStorage(contendedStorage(1, other));
+        // Was a ConflictError with no code, into revoke()'s Promise.all: a server_error (500).
+        await during(reusedRefreshToken, () => new raced('Grant').destroy(id));
+        expect(await adapter('Grant').find(id)).toBeUndefined();
+        expect(endsOf(id)).toEqual([expect.objectContaining({ reasonCode: 'refresh_token_reused' })]);
+        expect(await pointers(id)).toEqual([]);
+      });
+
+      it('contended twice: invalid_grant (400), never a server error; its tokens revoked, the grant kept', async () => {
+        const id = tokenId();
+        await adapter('Grant').upsert(id, grantOf(id), 60);
+        const refreshToken = tokenId();
+        await adapter('RefreshToken').upsert(
+          refreshToken,
+          { jti: refreshToken, kind: 'RefreshToken', grantId: id, accountId: 'acc_raced', clientId: 'rp' },
+          60,
+        );
+        const raced = providerStorage(contendedStorage(2));
+        const ended = during(reusedRefreshToken, () => new raced('Grant').destroy(id));
+        await expect(ended).rejects.toBeInstanceOf(errors.InvalidGrant);
+        await expect(ended).rejects.toMatchObject({ error: 'invalid_grant', status: 400 });
+        // Fails closed: every token of the grant revoked before the answer.
+        expect(await adapter('RefreshToken').find(refreshToken)).toBeUndefined();
+        expect(await adapter('Grant').find(id)).toMatchObject({ accountId: 'acc_raced' });
+        expect(endsOf(id)).toEqual([]);
+      });
+
+      it('contended twice at the revocation endpoint: temporarily_unavailable, for the platform to ask again', async () => {
+        const id = tokenId();
+        await adapter('Grant').upsert(id, grantOf(id), 60);
+        const raced = providerStorage(contendedStorage(2));
+        await expect(
+          during({ route: 'revocation' }, () => new raced('Grant').destroy(id)),
+        ).rejects.toMatchObject({ error: 'temporarily_unavailable', status: 400 });
+        expect(await adapter('Grant').find(id)).toMatchObject({ accountId: 'acc_raced' });
+      });
     });
   });
 

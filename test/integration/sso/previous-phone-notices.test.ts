@@ -1,4 +1,4 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildDependencies, dependencies } from '../../../functions/composition/dependencies.js';
 import { runNoticePhoneBackfill } from '../../../scripts/backfill-notice-phones.js';
@@ -287,6 +287,66 @@ describe('accounts registered before notice phones were kept: the backfill (scri
     carrier.add({ ...backfilled, phone: another });
     await resetWith(backfilled, another);
     expect((await noticesTo(backfilled.phone)).map((m) => m.text)).toEqual([
+      expect.stringMatching(previousPhoneText),
+    ]);
+  });
+
+  /**
+   * `person`'s account as one stored before the layout of 2026-12-05 and registered before notices: the
+   * whole account (no notice phone) under its ID-number claim, found by id through gsi1, nothing under its
+   * id (as the store's first-layout tests write it: test/contract/account-store.test.ts).
+   */
+  async function asFirstLayout(person: TestPerson) {
+    const { doc, config } = dependencies();
+    const { noticePhone: _kept, ...account } = await accountOf(person);
+    await doc.send(
+      new PutCommand({
+        TableName: config.tableName,
+        Item: {
+          pk: `account#${account.lookupKey}`,
+          sk: 'person',
+          gsi1pk: `account-id#${account.id}`,
+          gsi1sk: 'person',
+          ...account,
+        },
+      }),
+    );
+    await doc.send(
+      new DeleteCommand({ TableName: config.tableName, Key: { pk: `account#${account.id}`, sk: 'account' } }),
+    );
+    return account;
+  }
+
+  it('finds an account still stored in the first layout (review R37 F1): sealed, moved, and its phone told', async () => {
+    const person = await newPerson();
+    const account = await asFirstLayout(person);
+    expect(await noticePhoneOf(person)).toBeUndefined();
+
+    const dry = await backfill(true);
+    expect(dry.found).toBeGreaterThanOrEqual(1);
+    expect(await noticePhoneOf(person)).toBeUndefined();
+
+    const run = await backfill(false);
+    expect(run.sealed).toBeGreaterThanOrEqual(1);
+    expect(run.skipped.changed).toBe(0);
+    expect(await noticePhoneOf(person)).toBe(person.phone);
+    // Saved, it moved: the account under its id, the claim reduced to the id.
+    const { doc, config } = dependencies();
+    const claim = await doc.send(
+      new GetCommand({
+        TableName: config.tableName,
+        Key: { pk: `account#${account.lookupKey}`, sk: 'person' },
+      }),
+    );
+    expect(claim.Item).toEqual({ pk: `account#${account.lookupKey}`, sk: 'person', id: account.id });
+    // Found once: a second run leaves it.
+    expect((await backfill(false)).sealed).toBe(0);
+
+    // Taken over with another phone, the phone it had is told.
+    const another = anotherPhone();
+    carrier.add({ ...person, phone: another });
+    await resetWith(person, another);
+    expect((await noticesTo(person.phone)).map((m) => m.text)).toEqual([
       expect.stringMatching(previousPhoneText),
     ]);
   });
