@@ -12,13 +12,15 @@ import type { Issuer } from '../issuers/issuer.js';
 import { holderDivision, inJurisdiction, jurisdictionOf } from '../issuers/jurisdiction.js';
 import { findLicenceType } from './catalogue.js';
 import {
+  carriedStatus,
   changeLicenceStatus,
+  ReissuePendingError,
+  revokedBy,
   type ChangeStatusDependencies,
   type ChangeStatusInput,
 } from './change-status.js';
 import { assertCredentialFits, issueChecked, type IssueLicenceDependencies } from './issue-licence.js';
 import { effectiveStatus, type LicenceRecord } from './licence.js';
-import { statusReason } from './status-reasons.js';
 
 /** A re-issue refused because the licence was re-issued already: `replacedBy` is the licence in its place. */
 export class LicenceReissuedError extends ConflictError {
@@ -48,6 +50,24 @@ export class ReissueOvertakenError extends ConflictError {
         ? `Licence ${id} was revoked during its re-issue; its replacement ${replacedBy} is revoked with the same reason`
         : `Licence ${id} was suspended during its re-issue; its replacement ${replacedBy} is suspended in its place (reinstate that one when the suspension ends)`,
       status === 'revoked' ? 'licence_revoked_during_reissue' : 'licence_suspended_during_reissue',
+    );
+  }
+}
+
+/**
+ * A retry of a re-issue whose replacement was revoked meanwhile (a clerk saw two valid licences after a
+ * failed attempt and revoked the new one): the re-issue was given up, and the old licence is left as it is
+ * (review R38 L1). `replacedBy` names the revoked replacement. The re-issue cannot run again (its slot and
+ * id are taken): to replace the licence, issue a new one (`POST /licences`) and revoke this one.
+ */
+export class ReplacementRevokedError extends ConflictError {
+  constructor(
+    id: string,
+    readonly replacedBy: string,
+  ) {
+    super(
+      `The replacement ${replacedBy} written by an earlier attempt to re-issue ${id} was revoked since; ${id} is left as it is`,
+      'replacement_revoked',
     );
   }
 }
@@ -145,20 +165,32 @@ export async function reissueLicence(
   if (!issuer || issuer.status !== 'active' || !issuer.keyId) {
     throw new ForbiddenError('This client’s issuer is not active and may not issue', 'issuer_inactive');
   }
+  // Revoked since an earlier attempt wrote it (a clerk's duplicate): given up, the old one untouched (R38 L1).
+  if (claimed?.status === 'revoked') throw new ReplacementRevokedError(old.id, claimed.id);
   let licence = claimed;
   let created = false;
   if (!licence) {
     refuseUnlessValid(old, new Date(deps.clock.now()));
+    await refuseWhileReplacing(old, deps);
     ({ licence, created } = await issueReplacement(old, { ...issuer, keyId: issuer.keyId }, context, deps));
   }
   const replaced = await finishReissue(old.id, licence, context, deps);
   return { licence, replaced, issuer, created };
 }
 
-/** Whether `old` was revoked by its re-issue as `replacement` (and not for another reason). */
-function revokedBy(old: LicenceRecord, replacement: string): boolean {
-  const revocation = old.history.findLast((event) => event.action === 'revoked');
-  return revocation?.replacedBy === replacement;
+/**
+ * A licence written by a re-issue that is not finished (the licence it replaces not yet revoked by it) is
+ * not re-issued in turn (review R38 M1): a status change of the licence it replaces would otherwise have
+ * to reach a grandchild. Retrying the first re-issue finishes it; then this one may be re-issued.
+ */
+async function refuseWhileReplacing(licence: LicenceRecord, deps: ChangeStatusDependencies): Promise<void> {
+  if (!licence.replaces) return;
+  const replaced = await deps.licences.get(licence.replaces);
+  if (!replaced || replaced.issuerId !== licence.issuerId || revokedBy(replaced, licence.id)) return;
+  throw new ReissuePendingError(
+    `Licence ${licence.id} is the replacement of ${replaced.id}, whose re-issue is not finished: retry POST /licences/${replaced.id}/reissue first`,
+    licence.id,
+  );
 }
 
 /**
@@ -209,11 +241,7 @@ async function finishReissue(
 /** The old licence's status and reason, for its replacement: the same preset code, a note naming it. */
 function carried(old: LicenceRecord, status: 'revoked' | 'suspended'): ChangeStatusInput {
   const event = old.history.findLast((entry) => entry.action === status);
-  const code = event?.reasonCode && statusReason(status, event.reasonCode) ? event.reasonCode : undefined;
-  const note = `随被替换的证照 ${old.id} 一同${status === 'revoked' ? '撤销' : '暂扣'}`;
-  return code && code !== 'other'
-    ? { status, reasonCode: code as ChangeStatusInput['reasonCode'], reason: note }
-    : { status, reason: old.statusReason ? `${old.statusReason}（${note}）` : note };
+  return carriedStatus(old.id, status, event?.reasonCode, old.statusReason);
 }
 
 function refuseUnlessValid(old: LicenceRecord, now: Date): void {
