@@ -103,7 +103,7 @@ export function carriedStatus(
 /**
  * A status change refused because a re-issue of the licence is not finished: its replacement
  * (`replacedBy`) is written and the licence not yet revoked by it. Retrying the re-issue finishes it;
- * then the replacement's status is the one to change (docs/operating.md, "Re-issuing licences").
+ * then the replacement's status is the one to change (docs/operating.md, "Re-issuing the licences of a withdrawn key").
  */
 export class ReissuePendingError extends ConflictError {
   constructor(
@@ -160,7 +160,8 @@ export async function changeLicenceStatus(
   // both revoked or suspended, or this one unchanged: retrying the change finishes it). The re-issue's
   // own revocation (`replacedBy`) is what finishes it, and passes nothing on.
   const pending = context.replacedBy ? undefined : unfinishedReissue(current);
-  if (pending && input.status !== 'valid') {
+  const final = current.status === 'revoked' && input.status !== 'revoked';
+  if (pending && input.status !== 'valid' && !final) {
     const text = reasonText(input.status, input.reasonCode, input.reason);
     await passOn(current, pending, carriedStatus(id, input.status, input.reasonCode, text), context, deps);
   } else if (pending && current.status === 'suspended') {
