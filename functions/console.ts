@@ -1035,7 +1035,10 @@ async function changeStatus(
   } catch (error) {
     return apiRefusalPage(error, context, session, api, id, (problem) =>
       t(
-        '无法变更状态：证照的状态可能已被更改，请刷新后重试。',
+        problem.code === 'reissue_pending'
+          ? // Its suspension was passed on to the replacement of an unfinished re-issue (R38 M1).
+            '此证照的重新签发尚未完成，暂扣已同步至新证照：请先再次提交重新签发，再恢复新证照。'
+          : '无法变更状态：证照的状态可能已被更改，请刷新后重试。',
         `The status could not be changed: ${problem.message}`,
       ),
     );
@@ -1175,7 +1178,12 @@ async function reissue(
               problem.code === 'licence_suspended_during_reissue'
             ? // The replacement took the old licence's new status (docs/operating.md, re-issue).
               '重新签发期间此证照已被撤销或暂扣，新证照已随之撤销或暂扣。'
-            : '无法重新签发：证照的状态可能已被更改，请刷新后重试。',
+            : problem.code === 'replacement_revoked'
+              ? // An earlier attempt's replacement was revoked since: this licence is left valid (R38 L1).
+                '此前重新签发生成的新证照已被撤销，此证照保持不变；如需替换，请签发新证照后撤销此证照。'
+              : problem.code === 'reissue_pending'
+                ? '此证照所替换的证照的重新签发尚未完成，请先完成那次重新签发。'
+                : '无法重新签发：证照的状态可能已被更改，请刷新后重试。',
         `The licence could not be re-issued: ${problem.message}`,
       ),
     );

@@ -1109,7 +1109,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     table: {
       items: {
         GetItem: [partitions.licence, partitions.statusList],
-        PutItem: [partitions.statusList],
+        // A licence's versioned write: the revocation (or the status passed on) that finishes a re-issue an
+        // attempt left unfinished (shared/licence/reissue-licence.ts `finishUnfinishedReissue`, review R38 M1).
+        PutItem: [partitions.licence, partitions.statusList],
         UpdateItem: [
           partitions.licence,
           partitions.pendingWork,

@@ -404,7 +404,12 @@ export const operations: Operations = {
     tag: 'Licences',
     body: changeStatusInput,
     responses: { 200: { ...licenceAnswer, description: 'The licence with its new status' } },
-    problems: { ...issuerClientProblems, 409: ['licence_revoked', 'conflict'] },
+    description:
+      'A licence whose re-issue is unfinished (its replacement written, the licence not yet revoked by ' +
+      'it: the re-issue failed half-way) passes a suspension or revocation on to its replacement first, so ' +
+      'no valid licence is left behind; reinstating it is refused with 409 `reissue_pending` while its ' +
+      'replacement stands: retry the re-issue to finish it, then reinstate the replacement.',
+    problems: { ...issuerClientProblems, 409: ['licence_revoked', 'reissue_pending', 'conflict'] },
   },
   'POST /licences/{id}/reissue': {
     operationId: 'reissueLicence',
@@ -419,7 +424,10 @@ export const operations: Operations = {
       '`Link: </licences/{new id}>; rel="successor-version"` header naming its replacement. If the old ' +
       'licence is revoked or suspended by someone else while its re-issue runs, the replacement takes the ' +
       'same status and the answer is 409 `licence_revoked_during_reissue` or ' +
-      '`licence_suspended_during_reissue`, with the same header.',
+      '`licence_suspended_during_reissue`, with the same header. A retry after the replacement an ' +
+      'earlier attempt wrote was revoked is 409 `replacement_revoked` and leaves the licence as it is ' +
+      '(issue a new licence and revoke this one to replace it). A licence written by a re-issue that is not ' +
+      'finished is not re-issued in turn: 409 `reissue_pending` (retry the first re-issue).',
     tag: 'Licences',
     responses: {
       201: { ...licenceAnswer, description: 'The new licence', headers: location },
@@ -438,6 +446,8 @@ export const operations: Operations = {
         'licence_reissued',
         'licence_revoked_during_reissue',
         'licence_suspended_during_reissue',
+        'replacement_revoked',
+        'reissue_pending',
         'licence_revoked',
         'licence_suspended',
         'licence_expired',

@@ -62,6 +62,58 @@ const actions: Record<StoredStatus, LicenceEvent['action']> = {
 /** The licences, their status lists, the audit trail and the pending-work pointers, and a clock. */
 export type ChangeStatusDependencies = PendingWorkDependencies;
 
+/** Whether `licence` was revoked by its re-issue as `replacement` (and not for another reason). */
+export function revokedBy(licence: LicenceRecord, replacement: string): boolean {
+  const revocation = licence.history.findLast((event) => event.action === 'revoked');
+  return revocation?.replacedBy === replacement;
+}
+
+/**
+ * The replacement a re-issue of `licence` claimed (`replacedBy`) while that re-issue is not finished: the
+ * licence was not revoked by it (review R38 M1). Undefined when there is none, or the re-issue is done.
+ */
+export function unfinishedReissue(licence: LicenceRecord): string | undefined {
+  return licence.replacedBy && !revokedBy(licence, licence.replacedBy) ? licence.replacedBy : undefined;
+}
+
+/**
+ * A licence's status and reason, for the licence replacing it (a re-issue left unfinished): the same
+ * preset code, with a note naming the replaced licence; or the replaced licence's reason text, with the
+ * note. `text` is the reason as stored (`reasonText`).
+ *
+ * @example
+ * ```ts
+ * carriedStatus(old.id, 'suspended', 'investigation', '涉嫌违法违规，调查期间暂扣');
+ * // { status: 'suspended', reasonCode: 'investigation', reason: '随被替换的证照 … 一同暂扣' }
+ * ```
+ */
+export function carriedStatus(
+  fromId: string,
+  status: 'revoked' | 'suspended',
+  code: string | undefined,
+  text: string | undefined,
+): ChangeStatusInput {
+  const preset = code && code !== 'other' && statusReason(status, code) ? code : undefined;
+  const note = `随被替换的证照 ${fromId} 一同${status === 'revoked' ? '撤销' : '暂扣'}`;
+  return preset
+    ? { status, reasonCode: preset as ChangeStatusInput['reasonCode'], reason: note }
+    : { status, reason: text ? `${text}（${note}）` : note };
+}
+
+/**
+ * A status change refused because a re-issue of the licence is not finished: its replacement
+ * (`replacedBy`) is written and the licence not yet revoked by it. Retrying the re-issue finishes it;
+ * then the replacement's status is the one to change (docs/operating.md, "Re-issuing the licences of a withdrawn key").
+ */
+export class ReissuePendingError extends ConflictError {
+  constructor(
+    message: string,
+    readonly replacedBy: string,
+  ) {
+    super(message, 'reissue_pending');
+  }
+}
+
 /**
  * Suspends (暂扣), reinstates, or revokes (吊销/撤销) a licence of the caller's issuer. Revocation is
  * final. The licence record changes in one conditional write under its `version`, with the history entry
@@ -102,6 +154,25 @@ export async function changeLicenceStatus(
 
   if (context.from && current.status !== context.from && current.status !== input.status) {
     throw new ConflictError('The licence changed meanwhile; read it again and retry', 'licence_changed');
+  }
+  // A re-issue of this licence left unfinished (review R38 M1): its replacement is valid already, so a
+  // suspension or revocation goes to the replacement first, then here (a failure between the two leaves
+  // both revoked or suspended, or this one unchanged: retrying the change finishes it). The re-issue's
+  // own revocation (`replacedBy`) is what finishes it, and passes nothing on.
+  const pending = context.replacedBy ? undefined : unfinishedReissue(current);
+  const final = current.status === 'revoked' && input.status !== 'revoked';
+  if (pending && input.status !== 'valid' && !final) {
+    const text = reasonText(input.status, input.reasonCode, input.reason);
+    await passOn(current, pending, carriedStatus(id, input.status, input.reasonCode, text), context, deps);
+  } else if (pending && current.status === 'suspended') {
+    const replacement = await deps.licences.get(pending);
+    // A claim whose licence was never written (or was revoked: the re-issue was given up) holds nothing back.
+    if (replacement && replacement.status !== 'revoked') {
+      throw new ReissuePendingError(
+        `Licence ${id} is being re-issued as ${pending}, and its suspension was passed on to it: finish the re-issue (POST /licences/${id}/reissue again), then reinstate ${pending}`,
+        pending,
+      );
+    }
   }
   if (current.status === input.status) {
     // Nothing to change: finish what an earlier change left, and write the status into the list again
@@ -159,4 +230,35 @@ export async function changeLicenceStatus(
   // The status list failing (`status_list_contended`) is answered (503: retry); the change is recorded.
   await completeChange(saved, claim, deps);
   return withoutPending(saved);
+}
+
+/**
+ * Passes a suspension or revocation of `from` on to the replacement its unfinished re-issue wrote
+ * (`replacementId`), or, where that one was itself re-issued since (possible before R38 M1), to the
+ * licence standing in for it now; that change passes it on again down an unfinished re-issue of its own.
+ * A replacement not (yet) written has nothing to take: the re-issue, when it writes it, gives it the
+ * status of the licence it replaces (`reissue-licence.ts`, `finishReissue`).
+ */
+async function passOn(
+  from: LicenceRecord,
+  replacementId: string,
+  change: ChangeStatusInput,
+  context: { issuerId: string; clientId: string; clerk?: string; requestId?: string },
+  deps: ChangeStatusDependencies,
+): Promise<void> {
+  let target = await deps.licences.get(replacementId);
+  for (let hops = 0; target && hops < 32; hops++) {
+    const next = target.status === 'revoked' && target.replacedBy;
+    if (!next || !revokedBy(target, next)) break;
+    target = await deps.licences.get(next);
+  }
+  if (!target || target.issuerId !== from.issuerId) return;
+  if (target.status === 'revoked' && change.status !== 'revoked') return;
+  const { issuerId, clientId, clerk, requestId } = context;
+  await changeLicenceStatus(
+    target.id,
+    change,
+    { issuerId, clientId, ...(clerk ? { clerk } : {}), ...(requestId ? { requestId } : {}) },
+    deps,
+  );
 }

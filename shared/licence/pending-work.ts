@@ -88,6 +88,7 @@ export async function completePendingWork(
   licence: LicenceRecord,
   claim: string,
   deps: PendingWorkDependencies,
+  options: { reissueSettled?: boolean } = {},
 ): Promise<LicenceRecord> {
   let current = licence;
   try {
@@ -129,6 +130,13 @@ export async function completePendingWork(
   } catch (error) {
     await deps.pendingWork.release(current.id, claim).catch(() => undefined);
     throw error;
+  }
+  // A re-issue of this licence not finished (its claim `replacedBy`, the licence not revoked): the pointer
+  // the re-issue marked stays, free, for the reconciler to finish it (review R38 M1), unless the reconciler
+  // has just settled it (`finishUnfinishedReissue` in reissue-licence.ts).
+  if (current.replacedBy && current.status !== 'revoked' && !options.reissueSettled) {
+    await deps.pendingWork.release(current.id, claim);
+    return current;
   }
   await deps.pendingWork.remove(current.id, claim);
   return current;
@@ -237,18 +245,21 @@ export async function applyStatus(
 /**
  * Completes a licence's pending work for the reconciler (under `claim`), or removes its pointer if the
  * licence is absent: the write the pointer announced never happened (its request failed before it, and has
- * since timed out), so there is nothing to complete. Answers whether work is still left.
+ * since timed out), so there is nothing to complete. Answers whether work is still left. `reissueSettled`:
+ * the reconciler has just finished (or found nothing to finish of) a re-issue of the licence, so its
+ * pointer goes even if the licence still names a replacement.
  */
 export async function leftPending(
   licenceId: string,
   claim: string,
   deps: PendingWorkDependencies,
+  options: { reissueSettled?: boolean } = {},
 ): Promise<boolean> {
   const licence = await deps.licences.get(licenceId);
   if (!licence) {
     await deps.pendingWork.remove(licenceId, claim);
     return false;
   }
-  await completePendingWork(licence, claim, deps);
+  await completePendingWork(licence, claim, deps, options);
   return (await deps.licences.get(licenceId))?.pending !== undefined;
 }

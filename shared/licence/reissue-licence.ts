@@ -12,13 +12,16 @@ import type { Issuer } from '../issuers/issuer.js';
 import { holderDivision, inJurisdiction, jurisdictionOf } from '../issuers/jurisdiction.js';
 import { findLicenceType } from './catalogue.js';
 import {
+  carriedStatus,
   changeLicenceStatus,
+  ReissuePendingError,
+  revokedBy,
+  unfinishedReissue,
   type ChangeStatusDependencies,
   type ChangeStatusInput,
 } from './change-status.js';
 import { assertCredentialFits, issueChecked, type IssueLicenceDependencies } from './issue-licence.js';
 import { effectiveStatus, type LicenceRecord } from './licence.js';
-import { statusReason } from './status-reasons.js';
 
 /** A re-issue refused because the licence was re-issued already: `replacedBy` is the licence in its place. */
 export class LicenceReissuedError extends ConflictError {
@@ -33,7 +36,7 @@ export class LicenceReissuedError extends ConflictError {
 /**
  * A re-issue overtaken by a status change of the licence it replaces, made between its claim and its
  * revocation (a clerk revoked or suspended the old licence meanwhile): the replacement was given the same
- * status, so no valid licence comes out of it (docs/operating.md, "Re-issuing licences"). `status` is the
+ * status, so no valid licence comes out of it (docs/operating.md, "Re-issuing the licences of a withdrawn key"). `status` is the
  * status both now have; the code is stable (`licence_revoked_during_reissue` on every retry of a revoked
  * one, `licence_suspended_during_reissue` on the attempt that carried the suspension over).
  */
@@ -48,6 +51,24 @@ export class ReissueOvertakenError extends ConflictError {
         ? `Licence ${id} was revoked during its re-issue; its replacement ${replacedBy} is revoked with the same reason`
         : `Licence ${id} was suspended during its re-issue; its replacement ${replacedBy} is suspended in its place (reinstate that one when the suspension ends)`,
       status === 'revoked' ? 'licence_revoked_during_reissue' : 'licence_suspended_during_reissue',
+    );
+  }
+}
+
+/**
+ * A retry of a re-issue whose replacement was revoked meanwhile (a clerk saw two valid licences after a
+ * failed attempt and revoked the new one): the re-issue was given up, and the old licence is left as it is
+ * (review R38 L1). `replacedBy` names the revoked replacement. The re-issue cannot run again (its slot and
+ * id are taken): to replace the licence, issue a new one (`POST /licences`) and revoke this one.
+ */
+export class ReplacementRevokedError extends ConflictError {
+  constructor(
+    id: string,
+    readonly replacedBy: string,
+  ) {
+    super(
+      `The replacement ${replacedBy} written by an earlier attempt to re-issue ${id} was revoked since; ${id} is left as it is`,
+      'replacement_revoked',
     );
   }
 }
@@ -110,10 +131,16 @@ export function reissueIdempotencyKey(licenceId: string): string {
  * 5. the old licence is revoked with the reason `reissued`, its history entry naming the new licence,
  *    and its status list entry set (`changeLicenceStatus`).
  *
- * A retry after a failure between 4 and 5 finds the claim and its licence, and only revokes.
+ * A retry after a failure between 4 and 5 finds the claim and its licence, and only revokes; nobody
+ * retrying, the reconciler does, about a minute later ({@link finishUnfinishedReissue}: step 3 marks the
+ * old licence's pending-work pointer, which stays until the old licence is revoked). If the licence an
+ * earlier attempt wrote was revoked since (a clerk's duplicate), the re-issue is given up: a retry is a
+ * 409 `replacement_revoked` and the old licence is left valid (review R38 L1). A licence written by a
+ * re-issue not yet finished is not re-issued in turn (409 `reissue_pending`).
  *
  * The old licence's status may change between 3 and 5 (a clerk revokes or suspends it for another
- * reason). No valid licence comes out of that: the replacement takes the same status. Revoked: the
+ * reason). No valid licence comes out of that: the replacement takes the same status (passed on by the
+ * status change itself once the replacement is written: `changeLicenceStatus`, review R38 M1). Revoked: the
  * replacement is revoked with the same reason and the re-issue ends in a 409
  * `licence_revoked_during_reissue`, on every retry too. Suspended: the replacement is suspended with the
  * same reason, then the old one is revoked (`reissued`) as usual, and the answer is a 409
@@ -145,20 +172,32 @@ export async function reissueLicence(
   if (!issuer || issuer.status !== 'active' || !issuer.keyId) {
     throw new ForbiddenError('This client’s issuer is not active and may not issue', 'issuer_inactive');
   }
+  // Revoked since an earlier attempt wrote it (a clerk's duplicate): given up, the old one untouched (R38 L1).
+  if (claimed?.status === 'revoked') throw new ReplacementRevokedError(old.id, claimed.id);
   let licence = claimed;
   let created = false;
   if (!licence) {
     refuseUnlessValid(old, new Date(deps.clock.now()));
+    await refuseWhileReplacing(old, deps);
     ({ licence, created } = await issueReplacement(old, { ...issuer, keyId: issuer.keyId }, context, deps));
   }
   const replaced = await finishReissue(old.id, licence, context, deps);
   return { licence, replaced, issuer, created };
 }
 
-/** Whether `old` was revoked by its re-issue as `replacement` (and not for another reason). */
-function revokedBy(old: LicenceRecord, replacement: string): boolean {
-  const revocation = old.history.findLast((event) => event.action === 'revoked');
-  return revocation?.replacedBy === replacement;
+/**
+ * A licence written by a re-issue that is not finished (the licence it replaces not yet revoked by it) is
+ * not re-issued in turn (review R38 M1): a status change of the licence it replaces would otherwise have
+ * to reach a grandchild. Retrying the first re-issue finishes it; then this one may be re-issued.
+ */
+async function refuseWhileReplacing(licence: LicenceRecord, deps: ChangeStatusDependencies): Promise<void> {
+  if (!licence.replaces) return;
+  const replaced = await deps.licences.get(licence.replaces);
+  if (!replaced || replaced.issuerId !== licence.issuerId || revokedBy(replaced, licence.id)) return;
+  throw new ReissuePendingError(
+    `Licence ${licence.id} is the replacement of ${replaced.id}, whose re-issue is not finished: retry POST /licences/${replaced.id}/reissue first`,
+    licence.id,
+  );
 }
 
 /**
@@ -206,14 +245,40 @@ async function finishReissue(
   }
 }
 
+/** The actor the reconciler's revocations name (`finishUnfinishedReissue`): no client asked for them. */
+export const reconcilerActor = 'pending-work-reconciler';
+
+/**
+ * The reconciler's part of a re-issue (review R38 M1): finishes one that an attempt left unfinished (its
+ * replacement written, the old licence `id` not revoked by it; the attempt died, or timed out, or gave up
+ * after contention), as a retry would: the replacement takes a suspension or revocation of the old licence,
+ * and the old one, unless revoked for another reason, is revoked `reissued`. Nothing is done when the
+ * replacement was never written (the attempt died before: a retry writes it and marks the pointer again) or
+ * was revoked since (given up: `ReplacementRevokedError`), or when there is nothing unfinished.
+ *
+ * @example
+ * ```ts
+ * await finishUnfinishedReissue(pointer.id, deps); // before the pointer's pending work is completed
+ * ```
+ */
+export async function finishUnfinishedReissue(id: string, deps: ChangeStatusDependencies): Promise<void> {
+  const old = await deps.licences.get(id);
+  const replacementId = old && old.status !== 'revoked' ? unfinishedReissue(old) : undefined;
+  if (!old || !replacementId) return;
+  const replacement = await deps.licences.get(replacementId);
+  if (!replacement || replacement.status === 'revoked' || replacement.issuerId !== old.issuerId) return;
+  try {
+    await finishReissue(old.id, replacement, { issuerId: old.issuerId, clientId: reconcilerActor }, deps);
+  } catch (error) {
+    // Overtaken by a status change: the replacement took it, which is the end of this re-issue.
+    if (!(error instanceof ReissueOvertakenError)) throw error;
+  }
+}
+
 /** The old licence's status and reason, for its replacement: the same preset code, a note naming it. */
 function carried(old: LicenceRecord, status: 'revoked' | 'suspended'): ChangeStatusInput {
   const event = old.history.findLast((entry) => entry.action === status);
-  const code = event?.reasonCode && statusReason(status, event.reasonCode) ? event.reasonCode : undefined;
-  const note = `随被替换的证照 ${old.id} 一同${status === 'revoked' ? '撤销' : '暂扣'}`;
-  return code && code !== 'other'
-    ? { status, reasonCode: code as ChangeStatusInput['reasonCode'], reason: note }
-    : { status, reason: old.statusReason ? `${old.statusReason}（${note}）` : note };
+  return carriedStatus(old.id, status, event?.reasonCode, old.statusReason);
 }
 
 function refuseUnlessValid(old: LicenceRecord, now: Date): void {
@@ -287,15 +352,24 @@ async function issueReplacement(
   const claim = async (newId: string): Promise<void> => {
     const current = await deps.licences.get(old.id);
     if (!current) throw new NotFoundError(`No licence ${old.id} of this issuer`, 'licence_not_found');
-    if (current.replacedBy === newId) return;
-    if (current.replacedBy && (await deps.licences.get(current.replacedBy))) {
-      throw new LicenceReissuedError(old.id, current.replacedBy);
+    // The old licence's pointer, marked before the claim and the new licence's write (review R38 M1): an
+    // attempt that dies before revoking the old one leaves it for the reconciler, which finishes the
+    // re-issue (`finishUnfinishedReissue`). Released at once, not removed: it stays until the old licence
+    // is revoked (`completePendingWork` keeps it while its `replacedBy` is not).
+    const held = await deps.pendingWork.mark(old.id, new Date(deps.clock.now()));
+    try {
+      if (current.replacedBy === newId) return;
+      if (current.replacedBy && (await deps.licences.get(current.replacedBy))) {
+        throw new LicenceReissuedError(old.id, current.replacedBy);
+      }
+      if (current.status !== 'valid') {
+        throw new ConflictError('The licence changed meanwhile; read it again and retry', 'licence_changed');
+      }
+      // Under the record's version: of two claims at once, one fails (409 licence_changed) and retries.
+      await deps.licences.save({ ...current, replacedBy: newId });
+    } finally {
+      if (held) await deps.pendingWork.release(old.id, held).catch(() => undefined);
     }
-    if (current.status !== 'valid') {
-      throw new ConflictError('The licence changed meanwhile; read it again and retry', 'licence_changed');
-    }
-    // Under the record's version: of two claims at once, one fails (409 licence_changed) and retries.
-    await deps.licences.save({ ...current, replacedBy: newId });
   };
   return issueChecked(
     {

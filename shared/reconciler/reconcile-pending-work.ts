@@ -1,5 +1,6 @@
 import { logger } from '../logger.js';
 import { leftPending, type PendingWorkDependencies } from '../licence/pending-work.js';
+import { finishUnfinishedReissue } from '../licence/reissue-licence.js';
 import {
   carriedActions,
   carriedEntryKey,
@@ -80,7 +81,11 @@ export async function reconcilePendingWork(
     }
   };
   // 1. Licences' pointers: their work is in the licence, whatever else a pointer holds.
-  await sweep(deps.pendingWork, async ({ id }, claim) => !(await leftPending(id, claim, deps)));
+  //    A re-issue the licence's pointer was marked for, left unfinished, is finished first (review R38 M1).
+  await sweep(deps.pendingWork, async ({ id }, claim) => {
+    await finishUnfinishedReissue(id, deps);
+    return !(await leftPending(id, claim, deps, { reissueSettled: true }));
+  });
   // 2. Pointers that carry their entries (put once, never rewritten: as listed), each index its own kinds:
   //    withdrawals', operators' changes', the accounts function's changes', the provider's.
   for (const kind of Object.keys(indexOf) as CarryingKind[]) {

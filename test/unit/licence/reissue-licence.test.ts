@@ -6,10 +6,13 @@ import { findLicenceType } from '../../../shared/licence/catalogue.js';
 import { changeLicenceStatus } from '../../../shared/licence/change-status.js';
 import {
   LicenceReissuedError,
+  reconcilerActor,
   ReissueOvertakenError,
   reissueIdempotencyKey,
   reissueLicence,
+  ReplacementRevokedError,
 } from '../../../shared/licence/reissue-licence.js';
+import { reconcilePendingWork } from '../../../shared/reconciler/reconcile-pending-work.js';
 import type { LicenceRecord } from '../../../shared/licence/licence.js';
 import { licenceWorld, type LicenceWorld } from '../../support/licence-world.js';
 import { drivingLicenceBody, newIdNumber } from '../../support/licences.js';
@@ -22,12 +25,22 @@ describe('reissueLicence', () => {
   let failCreates = 0;
   /** Run once right after the replacement is written: a clerk's change between the claim and the revocation. */
   let afterReplacementWritten: ((licence: LicenceRecord) => Promise<void>) | undefined;
+  /** Run once right before the replacement is written (after the claim). */
+  let beforeReplacementWritten: (() => Promise<void>) | undefined;
+  /** The attempt dies at its revocation of the old licence (a Lambda timeout, a DynamoDB error). */
+  let failRevokeOfOld = false;
   const deps = () => ({
     ...world.issueDeps,
     licences: {
       ...world.licences,
       get: (id: string) => world.licences.get(id),
-      save: (licence: LicenceRecord) => world.licences.save(licence),
+      save: (licence: LicenceRecord) => {
+        if (failRevokeOfOld && licence.status === 'revoked' && licence.replacedBy) {
+          failRevokeOfOld = false;
+          return Promise.reject(new Error('injected: died before revoking the old licence'));
+        }
+        return world.licences.save(licence);
+      },
       clearPending: world.licences.clearPending.bind(world.licences),
       listByIssuer: world.licences.listByIssuer.bind(world.licences),
       countByIssuer: world.licences.countByIssuer.bind(world.licences),
@@ -37,6 +50,9 @@ describe('reissueLicence', () => {
           failCreates -= 1;
           throw new Error('injected: died before writing the new licence');
         }
+        const before = licence.replaces ? beforeReplacementWritten : undefined;
+        beforeReplacementWritten = undefined;
+        await before?.();
         const created = await world.licences.create(licence);
         const hook = licence.replaces ? afterReplacementWritten : undefined;
         afterReplacementWritten = undefined;
@@ -53,6 +69,8 @@ describe('reissueLicence', () => {
     await world.addIssuer();
     failCreates = 0;
     afterReplacementWritten = undefined;
+    beforeReplacementWritten = undefined;
+    failRevokeOfOld = false;
     ({ licence: old } = await issueLicence(
       issueLicenceInput.parse(drivingLicenceBody(newIdNumber())),
       { ...context, idempotencyKey: randomUUID() },
@@ -192,5 +210,107 @@ describe('reissueLicence', () => {
     expect(replacements()).toEqual([]);
     expect(await world.licences.get(old.id)).toMatchObject({ status: 'valid' });
     expect((await world.licences.get(old.id))?.replacedBy).toBeUndefined();
+  });
+
+  describe('a re-issue left unfinished, finished by the reconciler (review R38 M1)', () => {
+    const reconcile = async () => {
+      world.clock.advanceSeconds(61);
+      return reconcilePendingWork(world.statusDeps, { minAgeSeconds: 60, limit: 10 });
+    };
+    const pointers = () => world.pendingWork.olderThan(new Date(world.clock.now() + 1), 10);
+
+    it('revokes the old licence (reissued) when the attempt died after writing the replacement', async () => {
+      failRevokeOfOld = true;
+      await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
+      const [replacement] = replacements();
+      expect(await world.licences.get(old.id)).toMatchObject({
+        status: 'valid',
+        replacedBy: replacement!.id,
+      });
+
+      await reconcile();
+      const finished = await world.licences.get(old.id);
+      expect(finished).toMatchObject({ status: 'revoked', replacedBy: replacement!.id });
+      expect(finished!.history.at(-1)).toMatchObject({ reasonCode: 'reissued', replacedBy: replacement!.id });
+      expect(await world.licences.get(replacement!.id)).toMatchObject({ status: 'valid' });
+      expect(world.audit.entries.filter((entry) => entry.action === 'licence.revoked')).toEqual([
+        expect.objectContaining({ licenceId: old.id, actor: reconcilerActor, replacedBy: replacement!.id }),
+      ]);
+      await reconcile();
+      expect(await pointers()).toEqual([]);
+      // A retry finds the re-issue done.
+      await expect(reissueLicence(old.id, context, deps())).rejects.toBeInstanceOf(LicenceReissuedError);
+    });
+
+    it('passes on a suspension made before the replacement was written, when the attempt died after writing it', async () => {
+      // The clerk suspends the old licence while the new one is being written: nothing to pass on yet.
+      beforeReplacementWritten = clerk('suspended', 'investigation');
+      afterReplacementWritten = () =>
+        Promise.reject(new Error('injected: died after writing the replacement'));
+      await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
+      const [replacement] = replacements();
+      expect(await world.licences.get(old.id)).toMatchObject({ status: 'suspended' });
+      expect(await world.licences.get(replacement!.id)).toMatchObject({ status: 'valid' });
+
+      await reconcile();
+      expect(await world.licences.get(replacement!.id)).toMatchObject({ status: 'suspended' });
+      expect(await world.licences.get(old.id)).toMatchObject({
+        status: 'revoked',
+        replacedBy: replacement!.id,
+      });
+      await reconcile();
+      expect(await pointers()).toEqual([]);
+    });
+
+    it('leaves the old licence valid when the replacement was revoked since (R38 L1), and drops the pointer', async () => {
+      failRevokeOfOld = true;
+      await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
+      const [replacement] = replacements();
+      await changeLicenceStatus(
+        replacement!.id,
+        { status: 'revoked', reasonCode: 'holder-ceased' },
+        { issuerId: context.issuerId, clientId: 'cl_clerk' },
+        world.issueDeps,
+      );
+      await reconcile();
+      expect(await world.licences.get(old.id)).toMatchObject({ status: 'valid' });
+      expect(await pointers()).toEqual([]);
+      const error = await reissueLicence(old.id, context, deps()).catch((reason: unknown) => reason);
+      expect(error).toBeInstanceOf(ReplacementRevokedError);
+      expect(error).toMatchObject({ code: 'replacement_revoked', replacedBy: replacement!.id });
+      expect(await world.licences.get(old.id)).toMatchObject({ status: 'valid' });
+    });
+
+    it('drops the pointer of a claim whose licence was never written, the old licence untouched', async () => {
+      failCreates = 1;
+      await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
+      await reconcile();
+      expect(await world.licences.get(old.id)).toMatchObject({ status: 'valid' });
+      expect(await pointers()).toEqual([]);
+    });
+  });
+
+  it('a revocation of the old licence reaches the licence standing in for a replacement re-issued before R38', async () => {
+    failRevokeOfOld = true;
+    await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
+    const [replacement] = replacements();
+    // Stored before R38 refused it: the replacement re-issued in turn while its own re-issue was unfinished.
+    const { replaces: _replaces, ...unlinked } = (await world.licences.get(replacement!.id))!;
+    await world.licences.save(unlinked);
+    const { licence: grandchild } = await reissueLicence(replacement!.id, context, deps());
+    const relinked = (await world.licences.get(replacement!.id))!;
+    await world.licences.save({ ...relinked, replaces: old.id });
+
+    await changeLicenceStatus(
+      old.id,
+      { status: 'revoked', reasonCode: 'holder-ceased' },
+      { issuerId: context.issuerId, clientId: 'cl_clerk' },
+      world.issueDeps,
+    );
+    expect(await world.licences.get(grandchild.id)).toMatchObject({ status: 'revoked' });
+    expect((await world.licences.get(grandchild.id))!.history.at(-1)).toMatchObject({
+      action: 'revoked',
+      reasonCode: 'holder-ceased',
+    });
   });
 });
