@@ -894,7 +894,7 @@ async function scanLogin(event: HttpEvent, context: PageContext): Promise<HttpRe
   const scan = new ScanLogins(deps.scanLogins, deps.clock, deps.config.scanLoginSeconds);
   try {
     if (decision === undefined) {
-      const request = await scan.pending(code);
+      const request = await scan.pending(code, approver.personId);
       return show(
         200,
         scanConfirmBody(
@@ -911,7 +911,9 @@ async function scanLogin(event: HttpEvent, context: PageContext): Promise<HttpRe
       );
     }
     const answered =
-      decision === 'confirm' ? await scan.confirm(code, approver.personId) : await scan.cancel(code);
+      decision === 'confirm'
+        ? await scan.confirm(code, approver.personId, approver.authTime)
+        : await scan.cancel(code, approver.personId);
     logger.info('scan-to-login answered in the wallet', { decision, clientId: answered.clientId });
     return show(
       200,

@@ -48,6 +48,11 @@ export interface ScanLoginRecord {
   state: ScanLoginState;
   /** The person (account id) who confirmed. */
   personId?: string;
+  /**
+   * When the wallet sign-in that confirmed was made (its token's `auth_time`, epoch seconds): the sign-in
+   * this code completes is that one, not a new one, so the ID token's `auth_time` is this (review R39 M1).
+   */
+  authTime?: number;
 }
 
 /**
@@ -68,7 +73,8 @@ export interface ScanLoginStore {
    * Moves the slot's record from `from` to `to` in one conditional write, only while it is still the
    * record of the code `codeHash` and that code is unexpired at `nowSeconds`, recording `personId` when
    * given: the record as written, or nothing when it was not at `from` (already confirmed, cancelled,
-   * used), has expired or was replaced. Of two racing callers one wins.
+   * used), has expired or was replaced. Of two racing callers one wins. `authTime`, given with
+   * `personId`, is recorded with it (when the confirming wallet's sign-in was made).
    */
   advance(
     slotHash: string,
@@ -77,6 +83,7 @@ export interface ScanLoginStore {
     to: ScanLoginState,
     nowSeconds: number,
     personId?: string,
+    authTime?: number,
   ): Promise<ScanLoginRecord | undefined>;
 }
 
@@ -113,8 +120,21 @@ export function codeOfSignIn(code: string, interactionUid: string): boolean {
   return slot.length === slotBytes && slot.equals(slotOfSignIn(interactionUid));
 }
 
-/** Why a code cannot be used: each gets its own clear page. */
-export type ScanLoginProblem = 'unknown' | 'expired' | 'used' | 'cancelled' | 'other_browser';
+/**
+ * Why a code cannot be used: each gets its own clear page. `taken`: confirmed by another person's wallet
+ * (the wallet says so to whoever comes second); `stale`: the wallet that confirmed signed in longer ago
+ * than the platform accepts (`max_age`, `prompt=login`); `disowned`: the showing browser's person said
+ * "not me" to the name it would be signed in as.
+ */
+export type ScanLoginProblem =
+  | 'unknown'
+  | 'expired'
+  | 'used'
+  | 'taken'
+  | 'cancelled'
+  | 'other_browser'
+  | 'stale'
+  | 'disowned';
 
 const problemCode = (problem: ScanLoginProblem) => `scan_login_${problem}`;
 
@@ -124,13 +144,16 @@ export function scanLoginError(problem: ScanLoginProblem): Error & { problem: Sc
     unknown: 'The scan-to-login code is not known',
     expired: 'The scan-to-login code has expired',
     used: 'The scan-to-login code has already been used',
+    taken: 'The scan-to-login code was confirmed by another wallet',
+    stale: 'The wallet that confirmed signed in longer ago than the platform accepts: sign in to it again',
+    disowned: 'The scan-to-login sign-in was abandoned in the browser that showed it',
     cancelled: 'The scan-to-login request was refused in the wallet',
     other_browser: 'The scan-to-login code was shown in another browser',
   }[problem];
   const error =
     problem === 'unknown'
       ? new NotFoundError(message, problemCode(problem))
-      : problem === 'other_browser'
+      : problem === 'other_browser' || problem === 'stale'
         ? new ForbiddenError(message, problemCode(problem))
         : new ConflictError(message, problemCode(problem));
   return Object.assign(error, { problem });
@@ -154,8 +177,19 @@ export interface ShownCode {
   expiresAt: number;
 }
 
+/** Who confirmed a code: the person, and when their wallet sign-in was made (epoch seconds). */
+export interface ScanApproval {
+  personId: string;
+  authTime: number;
+}
+
 /** What completing a sign-in finds: still waiting, or confirmed by `personId` (now used up). */
-export type Redeemed = { state: 'pending'; expiresAt: number } | { state: 'confirmed'; personId: string };
+export type Redeemed = { state: 'pending'; expiresAt: number } | ({ state: 'confirmed' } & ScanApproval);
+
+/** The showing browser's code as it stands, without using it up: waiting, or confirmed and by whom. */
+export type Peeked =
+  | { state: 'pending'; expiresAt: number }
+  | ({ state: 'confirmed'; expiresAt: number; shownAt: number } & ScanApproval);
 
 /**
  * The scan-to-login use cases, over a {@link ScanLoginStore}.
@@ -250,23 +284,34 @@ export class ScanLogins {
     }
   }
 
-  /** The request a wallet is asked to confirm: a waiting, unexpired code, or the problem with it. */
-  async pending(code: string): Promise<ScanLoginRecord> {
+  /**
+   * The request a wallet is asked to confirm: a waiting, unexpired code, or the problem with it. A code
+   * another person's wallet confirmed (or used) is `taken` for the person `personId`: they are told that
+   * another wallet used it, not only that it was used (review R39 L1).
+   */
+  async pending(code: string, personId?: string): Promise<ScanLoginRecord> {
     const now = epochSeconds(this.clock);
     const record = await this.#find(code, now);
-    if (record.state !== 'pending') throw scanLoginError(record.state === 'cancelled' ? 'cancelled' : 'used');
+    if (record.state === 'cancelled') throw scanLoginError('cancelled');
+    if (record.state !== 'pending') {
+      const other = personId !== undefined && record.personId !== undefined && record.personId !== personId;
+      throw scanLoginError(other ? 'taken' : 'used');
+    }
     if (record.codeExpiresAt <= now) throw scanLoginError('expired');
     return record;
   }
 
-  /** The person `personId`, signed in to the wallet at level 3 (the caller's check), confirms. Once. */
-  async confirm(code: string, personId: string): Promise<ScanLoginRecord> {
-    return this.#advance(code, 'confirmed', personId);
+  /**
+   * The person `personId`, signed in to the wallet at level 3 (the caller's check) at `authTime` (their
+   * wallet token's `auth_time`), confirms. Once. The sign-in it completes carries that `authTime`.
+   */
+  async confirm(code: string, personId: string, authTime: number): Promise<ScanLoginRecord> {
+    return this.#advance(code, 'confirmed', { personId, authTime });
   }
 
   /** The person refuses in the wallet: the code is dead, and the showing browser is told so. */
-  async cancel(code: string): Promise<ScanLoginRecord> {
-    return this.#advance(code, 'cancelled');
+  async cancel(code: string, personId?: string): Promise<ScanLoginRecord> {
+    return this.#advance(code, 'cancelled', personId);
   }
 
   /**
@@ -285,8 +330,19 @@ export class ScanLogins {
       'completed',
       now,
     );
-    if (!completed?.personId) throw scanLoginError('used');
-    return { state: 'confirmed', personId: completed.personId };
+    if (!completed?.personId || completed.authTime === undefined) throw scanLoginError('used');
+    return { state: 'confirmed', personId: completed.personId, authTime: completed.authTime };
+  }
+
+  /**
+   * The showing browser's person says "not me" to whom a confirmed code would sign them in as: the code is
+   * refused (`cancelled`), completes nothing, and the sign-in page can show a new one.
+   */
+  async disown(input: { code: string; binding: string; interactionUid: string }): Promise<void> {
+    const now = epochSeconds(this.clock);
+    const record = await this.#held(input, now);
+    if (record.state !== 'confirmed') return;
+    await this.records.advance(record.slotHash, record.codeHash, 'confirmed', 'cancelled', now);
   }
 
   /**
@@ -297,9 +353,17 @@ export class ScanLogins {
     code: string;
     binding: string;
     interactionUid: string;
-  }): Promise<{ state: 'pending' | 'confirmed'; expiresAt: number }> {
+  }): Promise<Peeked> {
     const record = await this.#held(input, epochSeconds(this.clock));
-    return { state: record.state === 'pending' ? 'pending' : 'confirmed', expiresAt: record.codeExpiresAt };
+    if (record.state === 'pending') return { state: 'pending', expiresAt: record.codeExpiresAt };
+    if (!record.personId || record.authTime === undefined) throw scanLoginError('used');
+    return {
+      state: 'confirmed',
+      expiresAt: record.codeExpiresAt,
+      shownAt: record.shownAt,
+      personId: record.personId,
+      authTime: record.authTime,
+    };
   }
 
   /** The record of the showing browser's code, waiting or confirmed and unexpired, or its problem. */
@@ -329,14 +393,29 @@ export class ScanLogins {
     return record;
   }
 
-  async #advance(code: string, to: 'confirmed' | 'cancelled', personId?: string): Promise<ScanLoginRecord> {
+  async #advance(
+    code: string,
+    to: 'confirmed' | 'cancelled',
+    /** Who answers; confirming records them, with when their wallet signed in. */
+    by?: string | ScanApproval,
+  ): Promise<ScanLoginRecord> {
     const now = epochSeconds(this.clock);
-    const record = await this.pending(code);
-    const moved = await this.records.advance(record.slotHash, record.codeHash, 'pending', to, now, personId);
+    const personId = typeof by === 'string' ? by : by?.personId;
+    const approval = typeof by === 'object' ? by : undefined;
+    const record = await this.pending(code, personId);
+    const moved = await this.records.advance(
+      record.slotHash,
+      record.codeHash,
+      'pending',
+      to,
+      now,
+      approval?.personId,
+      approval?.authTime,
+    );
     if (moved) return moved;
     // Lost a race, or expired in between: say which.
     return Promise.reject(
-      await this.pending(code).then(
+      await this.pending(code, personId).then(
         () => scanLoginError('used'),
         (error: unknown) => error,
       ),

@@ -96,10 +96,11 @@ async function answer(agent: UserAgent, link: string, decision: 'confirm' | 'can
 
 /**
  * The waiting page's poll: the page (still waiting, or a problem), or where the finished sign-in left
- * (after the demo platform's consent page, which the person allows).
+ * (after "sign in as 王*明?", which the person continues, and the demo platform's consent page, which
+ * the person allows).
  */
 async function poll(shown: Shown) {
-  const outcome = await runFlow(shown.browser, `/interaction/${shown.uid}/scan`);
+  const outcome = await runFlow(shown.browser, `/interaction/${shown.uid}/scan`, { scanAs: 'continue' });
   return { leftTo: outcome.callback, page: outcome.page, steps: outcome.steps };
 }
 
@@ -315,7 +316,7 @@ describe('scan-to-login', () => {
     // The victim's own fetch stores it, and the confirmation signs the victim's browser in.
     expect((await victim.request(`/interaction/${victimUid}/qr`)).status).toBe(200);
     expect((await answer(wallet, victimLink, 'confirm')).html).toContain('id="scan-login-done"');
-    const done = await runFlow(victim, `/interaction/${victimUid}/scan`);
+    const done = await runFlow(victim, `/interaction/${victimUid}/scan`, { scanAs: 'continue' });
     expect(done.callback?.href.startsWith(rp.redirectUri)).toBe(true);
   });
 
