@@ -98,13 +98,14 @@ import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 import { servedOverHttps } from '../shared/web/kit/cookies.js';
 import { parseForm } from '../shared/web/kit/form.js';
 import { stepUpHref, wantedAcr } from '../shared/web/wallet/step-up.js';
-import { ScanLogins, scanLoginProblemOf } from '../shared/identity/scan-login.js';
+import { ScanLogins, recentEnough, scanLoginProblemOf } from '../shared/identity/scan-login.js';
 import { approverOf } from '../shared/web/wallet/scan-login-approver.js';
 import {
   scanAnsweredBody,
   scanConfirmBody,
   scanDecisionLabels,
   scanStepUpBody,
+  scanSignInAgainBody,
   scanWalletProblemBody,
 } from '../shared/web/pages/scan-login-pages.js';
 
@@ -892,9 +893,24 @@ async function scanLogin(event: HttpEvent, context: PageContext): Promise<HttpRe
     return show(403, scanStepUpBody(t, stepUpHref(here)));
   }
   const scan = new ScanLogins(deps.scanLogins, deps.clock, deps.config.scanLoginSeconds);
+  // The platform asked for a more recent sign-in than this wallet's: a sign-in made now, then back here.
+  const signInAgain = () =>
+    show(
+      403,
+      scanSignInAgainBody(
+        t,
+        `/wallet/login?${new URLSearchParams({
+          ...(found.session.entity ? { as: 'entity' } : {}),
+          acr: '3',
+          fresh: '1',
+          returnTo: here,
+        }).toString()}`,
+      ),
+    );
   try {
     if (decision === undefined) {
       const request = await scan.pending(code, approver.personId);
+      if (!recentEnough(request.recency, request.shownAt, approver.authTime, now)) return signInAgain();
       return show(
         200,
         scanConfirmBody(
@@ -922,6 +938,7 @@ async function scanLogin(event: HttpEvent, context: PageContext): Promise<HttpRe
   } catch (error) {
     const problem = scanLoginProblemOf(error);
     if (!problem || !(error instanceof ServiceError)) throw error;
+    if (problem === 'stale') return signInAgain();
     return show(httpStatusOf(error), scanWalletProblemBody(t, problem));
   }
 }

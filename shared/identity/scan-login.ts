@@ -53,6 +53,45 @@ export interface ScanLoginRecord {
    * this code completes is that one, not a new one, so the ID token's `auth_time` is this (review R39 M1).
    */
   authTime?: number;
+  /**
+   * How recent the platform asked the sign-in to be (from its request, when the code was stored): the
+   * wallet tells a person whose wallet sign-in is older to sign in again before confirming. The showing
+   * browser checks the request itself again when completing.
+   */
+  recency?: SignInRecency;
+}
+
+/** How recent a sign-in a platform asked for: `max_age` (seconds), and whether it sent `prompt=login`. */
+export interface SignInRecency {
+  maxAge?: number;
+  loginPrompted?: boolean;
+}
+
+/**
+ * Whether a wallet sign-in made at `authTime` meets `recency` at `nowSeconds`: no older than `maxAge`,
+ * and with `prompt=login` made once the code was shown (`shownAt`): an authentication for this sign-in,
+ * not one from before it.
+ */
+export function recentEnough(
+  recency: SignInRecency | undefined,
+  shownAt: number,
+  authTime: number,
+  nowSeconds: number,
+): boolean {
+  if (recency?.maxAge !== undefined && nowSeconds - authTime > recency.maxAge) return false;
+  return !(recency?.loginPrompted && authTime < shownAt);
+}
+
+/** The recency a platform's authorization request asks for, from its `max_age` and `prompt`. */
+export function recencyAsked(params: { max_age?: unknown; prompt?: unknown }): SignInRecency {
+  const maxAge = Number(params.max_age);
+  const loginPrompted = String(params.prompt ?? '')
+    .split(' ')
+    .includes('login');
+  return {
+    ...(params.max_age !== undefined && Number.isInteger(maxAge) && maxAge >= 0 ? { maxAge } : {}),
+    ...(loginPrompted ? { loginPrompted } : {}),
+  };
 }
 
 /**
@@ -252,6 +291,7 @@ export class ScanLogins {
     clientId: string;
     clientName: string;
     browser: ScanLoginBrowser;
+    recency?: SignInRecency;
   }): Promise<{ state: 'pending' | 'confirmed'; expiresAt: number }> {
     if (!codeOfSignIn(input.code, input.interactionUid) || !scanLoginCodePattern.test(input.binding)) {
       throw scanLoginError('other_browser');
@@ -274,6 +314,9 @@ export class ScanLogins {
           shownAt: now,
           codeExpiresAt: expiresAt,
           state: 'pending',
+          ...(input.recency && (input.recency.maxAge !== undefined || input.recency.loginPrompted)
+            ? { recency: input.recency }
+            : {}),
         },
         now,
       );
@@ -303,7 +346,8 @@ export class ScanLogins {
 
   /**
    * The person `personId`, signed in to the wallet at level 3 (the caller's check) at `authTime` (their
-   * wallet token's `auth_time`), confirms. Once. The sign-in it completes carries that `authTime`.
+   * wallet token's `auth_time`), confirms. Once. The sign-in it completes carries that `authTime`; a
+   * wallet sign-in older than the platform asked for is `stale` (and the code stays waiting).
    */
   async confirm(code: string, personId: string, authTime: number): Promise<ScanLoginRecord> {
     return this.#advance(code, 'confirmed', { personId, authTime });
@@ -403,6 +447,9 @@ export class ScanLogins {
     const personId = typeof by === 'string' ? by : by?.personId;
     const approval = typeof by === 'object' ? by : undefined;
     const record = await this.pending(code, personId);
+    if (approval && !recentEnough(record.recency, record.shownAt, approval.authTime, now)) {
+      throw scanLoginError('stale');
+    }
     const moved = await this.records.advance(
       record.slotHash,
       record.codeHash,

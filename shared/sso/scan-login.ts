@@ -9,7 +9,13 @@ import { httpStatusOf } from '../http/error-mapping.js';
 import { acrOf } from '../identity/assurance.js';
 import type { IdentityDirectory } from '../identity/identity-directory.js';
 import type { ScanLogins } from '../identity/scan-login.js';
-import { codeOfSignIn, scanLoginError, scanLoginProblemOf } from '../identity/scan-login.js';
+import {
+  codeOfSignIn,
+  recencyAsked,
+  recentEnough,
+  scanLoginError,
+  scanLoginProblemOf,
+} from '../identity/scan-login.js';
 import { renderQrSvg } from '../licence/qr.js';
 import { logger } from '../logger.js';
 import { approximateAddress, userAgentSummary } from '../web/kit/browser-summary.js';
@@ -162,6 +168,7 @@ export class ScanLoginInteractions {
           userAgent: userAgentSummary(ctx.get('user-agent')),
           ...optional('address', approximateAddress(ctx.req.socket.remoteAddress)),
         },
+        recency: recencyAsked(details.params),
       });
       ctx.status = 200;
       ctx.type = 'image/svg+xml';
@@ -225,7 +232,7 @@ export class ScanLoginInteractions {
    * sign-in for the person whose wallet confirmed, at level 3, as the sign-in that wallet made (`ts`, its
    * `auth_time`: review R39 M1), and the code is used up; `decision=not_me` abandons the code, which then
    * completes nothing. Only this browser (its interaction cookie, its code's cookie) can answer, and only
-   * from this origin (a present `Origin` of another site is refused).
+   * from this origin (a cross-site post is refused, as the wallet's forms refuse one).
    */
   async complete(
     ctx: KoaContextWithOIDC,
@@ -234,10 +241,15 @@ export class ScanLoginInteractions {
     form: URLSearchParams,
     send: (status: number, body: string) => void,
   ): Promise<void> {
+    // As the wallet's forms (`sameOrigin`, web/kit/form.ts): where the browser sends Sec-Fetch-Site, it
+    // decides (under `Referrer-Policy: no-referrer` a form post's Origin is "null"); otherwise an Origin
+    // sent must be ours. The interaction and code cookies (SameSite=Lax) are not sent cross-site either.
+    const site = ctx.get('sec-fetch-site');
     const origin = ctx.get('origin');
-    if (origin && origin !== new URL(this.deps.issuerUrl).origin) {
-      throw new errors.InvalidRequest('cross-site form posts are refused');
-    }
+    const ours = site
+      ? site === 'same-origin' || site === 'none'
+      : !origin || origin === new URL(this.deps.issuerUrl).origin;
+    if (!ours) throw new errors.InvalidRequest('cross-site form posts are refused');
     const parsed = scanCompleteForm.safeParse(Object.fromEntries(form));
     if (!parsed.success) {
       throw new errors.InvalidRequest(`decision: ${scanCompleteLabels.decision(view.t)} (continue or not_me)`);
@@ -296,12 +308,8 @@ export class ScanLoginInteractions {
     own: { code: string; binding: string; interactionUid: string },
   ): Promise<void> {
     const now = epochSeconds(this.deps.clock);
-    const maxAge = Number(details.params.max_age);
-    const tooOld = Number.isInteger(maxAge) && maxAge >= 0 && now - approval.authTime > maxAge;
-    const loginAsked = String(details.params.prompt ?? '')
-      .split(' ')
-      .includes('login');
-    if (!tooOld && !(loginAsked && approval.authTime < approval.shownAt)) return;
+    const recency = recencyAsked(details.params);
+    if (recentEnough(recency, approval.shownAt, approval.authTime, now)) return;
     await this.#scan.disown(own);
     logger.info('scan-to-login refused: the wallet sign-in is not recent enough', {
       clientId: details.params.client_id,

@@ -212,6 +212,33 @@ export function scanLoginStoreContract(name: string, make: Make<{ store: ScanLog
         expect(await problem(stored)).toBe('other_browser');
       });
 
+      it('refuses a wallet sign-in older than the platform asked for (max_age, prompt=login); the code still waits', async () => {
+        const clock = new TestClock(now * 1000);
+        const scan = new ScanLogins(store, clock);
+        const stored = async (uid: string, recency: { maxAge?: number; loginPrompted?: boolean }) => {
+          const { code, binding } = scan.fresh(uid);
+          await scan.store({
+            code,
+            binding,
+            interactionUid: uid,
+            clientId: 'demo',
+            clientName: '示例平台',
+            browser: { userAgent: 'Firefox 128 · Linux' },
+            recency,
+          });
+          return code;
+        };
+        const withMaxAge = await stored('uid-1', { maxAge: 600 });
+        expect((await scan.pending(withMaxAge)).recency).toEqual({ maxAge: 600 });
+        expect(await problem(scan.confirm(withMaxAge, 'person-1', now - 601))).toBe('stale');
+        expect(await scan.pending(withMaxAge)).toMatchObject({ state: 'pending' });
+        await scan.confirm(withMaxAge, 'person-1', now - 600);
+
+        const withPrompt = await stored('uid-2', { loginPrompted: true });
+        expect(await problem(scan.confirm(withPrompt, 'person-1', now - 1))).toBe('stale');
+        await scan.confirm(withPrompt, 'person-1', now);
+      });
+
       it('is dead once disowned by the showing browser ("not me"): it completes nothing', async () => {
         const scan = new ScanLogins(store, new TestClock(now * 1000));
         const shown = await begin(scan);

@@ -287,6 +287,20 @@ export function scanStepUpBody(t: Translate, stepUpHref: string): SafeHtml {
     </p>`;
 }
 
+/**
+ * The platform asked for a more recent sign-in than the wallet's (`max_age`, `prompt=login`): sign in to
+ * the wallet again (a sign-in made now), and come back to this code (review R39 M1).
+ */
+export function scanSignInAgainBody(t: Translate, signInAgainHref: string): SafeHtml {
+  return html`<h1>${t('扫码登录确认', 'Confirm the sign-in')}</h1>
+    ${notice('error', scanProblemMessage(t, 'stale'), 'scan-login-sign-in-again')}
+    <p>
+      <a class="button" id="scan-login-sign-in-again-link" href="${signInAgainHref}"
+        >${t('重新登录“我的证照”', 'Sign in to “My licences” again')}</a
+      >
+    </p>`;
+}
+
 /** A code the wallet cannot confirm (expired, used, refused, unknown). */
 export function scanWalletProblemBody(t: Translate, problem: ScanLoginProblem): SafeHtml {
   return html`<h1>${t('扫码登录确认', 'Confirm the sign-in')}</h1>

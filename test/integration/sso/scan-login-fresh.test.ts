@@ -98,31 +98,50 @@ describe('scan-to-login passes on the wallet sign-in as it was made (review R39 
     expect(claims.auth_time).toBeLessThanOrEqual(wallet.to);
   });
 
-  it('a wallet signed in longer ago than the platform’s max_age signs no one in; the page says why', async () => {
+  it('a wallet signed in longer ago than the platform’s max_age is sent to sign in again before it confirms', async () => {
     const { citizen } = runtime.credentials;
     const wallet = await walletSignedIn(citizen.idNumber, citizen.password);
     await sleep(3000);
-    const shown = await showSignIn({ max_age: '1', acr_values: 'urn:elicence:loa:3' });
+    const shown = await showSignIn({ max_age: '2', acr_values: 'urn:elicence:loa:3' });
+    const refused = await answer(wallet.agent, shown.link, 'confirm');
+    expect(refused.status).toBe(403);
+    expect(refused.html).toContain('最近登录');
+    const again = /id="scan-login-sign-in-again-link"[^>]*href="([^"]+)"/.exec(refused.html)?.[1];
+    expect(again?.replaceAll('&amp;', '&')).toMatch(/^\/wallet\/login\?acr=3&fresh=1&returnTo=%2Fscan-login%2F/);
+    // Nothing was confirmed: the browser still waits.
+    expect((await poll(shown, 'continue')).page?.html).toContain('id="scan-login-waiting"');
+
+    // Signed in again (the password, now), the wallet comes back to the request and confirms it.
+    const signedInAgainFrom = epochNow();
+    const back = await runFlow(wallet.agent, again!.replaceAll('&amp;', '&'), {
+      username: citizen.idNumber,
+      password: citizen.password,
+    });
+    expect(back.page?.url.pathname).toBe(new URL(shown.link).pathname);
+    expect(back.page?.html).toContain('id="scan-login-confirm"');
     expect((await answer(wallet.agent, shown.link, 'confirm')).status).toBe(200);
+    const done = await poll(shown, 'continue');
+    expect(done.leftTo).toBeDefined();
+    const claims = (await exchange(rp, shown.request, done.leftTo!)).claims()!;
+    expect(claims.auth_time).toBeGreaterThanOrEqual(signedInAgainFrom);
+  });
+
+  it('the showing browser checks max_age again when it completes: a confirmation grown too old signs no one in', async () => {
+    const { citizen } = runtime.credentials;
+    const wallet = await walletSignedIn(citizen.idNumber, citizen.password);
+    const shown = await showSignIn({ max_age: '2', acr_values: 'urn:elicence:loa:3' });
+    expect((await answer(wallet.agent, shown.link, 'confirm')).status).toBe(200);
+    await sleep(3500);
     const done = await poll(shown, 'continue');
     expect(done.leftTo).toBeUndefined();
     expect(done.page?.status).toBe(403);
     expect(done.page?.html).toContain('id="scan-login-problem"');
     expect(done.page?.html).toContain('最近登录');
-    // The way on is a new sign-in page, with a new code (the refused one completes nothing).
+    // The way on is the sign-in page, with a new code (the refused one completes nothing).
     const again = await runFlow(shown.browser, `/interaction/${shown.uid}`);
     expect(again.stoppedAt).toBe('login');
     expect(again.page?.html).toContain('id="scan-login-link"');
     expect(again.page?.html).not.toContain(new URL(shown.link).pathname);
-
-    // A wallet signed in within max_age does sign the browser in.
-    const recent = await walletSignedIn(citizen.idNumber, citizen.password);
-    const within = await showSignIn({ max_age: '60', acr_values: 'urn:elicence:loa:3' });
-    expect((await answer(recent.agent, within.link, 'confirm')).status).toBe(200);
-    const signedIn = await poll(within, 'continue');
-    expect(signedIn.leftTo).toBeDefined();
-    const claims = (await exchange(rp, within.request, signedIn.leftTo!)).claims()!;
-    expect(claims.auth_time).toBeGreaterThanOrEqual(recent.from);
   });
 
   it('prompt=login is not passed by a wallet that signed in before the code was shown, and is by one after', async () => {
@@ -130,15 +149,14 @@ describe('scan-to-login passes on the wallet sign-in as it was made (review R39 
     const wallet = await walletSignedIn(citizen.idNumber, citizen.password);
     await sleep(1100);
     const shown = await showSignIn({ prompt: 'login' });
-    expect((await answer(wallet.agent, shown.link, 'confirm')).status).toBe(200);
-    const refused = await poll(shown, 'continue');
-    expect(refused.leftTo).toBeUndefined();
-    expect(refused.page?.html).toContain('最近登录');
+    const refused = await answer(wallet.agent, shown.link, 'confirm');
+    expect(refused.status).toBe(403);
+    expect(refused.html).toContain('id="scan-login-sign-in-again"');
+    expect((await poll(shown, 'continue')).leftTo).toBeUndefined();
 
-    const next = await showSignIn({ prompt: 'login' });
     const after = await walletSignedIn(citizen.idNumber, citizen.password);
-    expect((await answer(after.agent, next.link, 'confirm')).status).toBe(200);
-    const done = await poll(next, 'continue');
+    expect((await answer(after.agent, shown.link, 'confirm')).status).toBe(200);
+    const done = await poll(shown, 'continue');
     expect(done.leftTo).toBeDefined();
   });
 
@@ -152,10 +170,10 @@ describe('scan-to-login passes on the wallet sign-in as it was made (review R39 
       { scope: 'openid licences', max_age: '0', acr_values: 'urn:elicence:loa:3' },
       walletRp,
     );
-    expect((await answer(wallet.agent, shown.link, 'confirm')).status).toBe(200);
+    expect((await answer(wallet.agent, shown.link, 'confirm')).status).toBe(403);
     const done = await poll(shown, 'continue');
     expect(done.leftTo).toBeUndefined();
-    expect(done.page?.html).toContain('id="scan-login-problem"');
+    expect(done.page?.html).toContain('id="scan-login-waiting"');
 
     // With a max_age it meets, the token minted carries the confirming wallet's own auth_time, which the passkey
     // gate reads as it is (requireFreshSignIn: within ten minutes of that sign-in, no later).
@@ -202,6 +220,12 @@ describe('scan-to-login asks the showing browser before it signs in as whoever c
     });
     expect(crossSite.status).toBe(400);
     expect(crossSite.headers.get('location')).toBeNull();
+    const fetchedCrossSite = await shown.browser.request(`/interaction/${shown.uid}/scan`, {
+      form: { decision: 'continue' },
+      headers: { 'sec-fetch-site': 'cross-site', origin: 'null' },
+    });
+    expect(fetchedCrossSite.status).toBe(400);
+    expect(fetchedCrossSite.headers.get('location')).toBeNull();
 
     // "Not me": nothing is signed in, and the code is dead.
     const disowned = await poll(shown, 'not_me');
