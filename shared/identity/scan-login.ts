@@ -166,14 +166,7 @@ export function codeOfSignIn(code: string, interactionUid: string): boolean {
  * "not me" to the name it would be signed in as.
  */
 export type ScanLoginProblem =
-  | 'unknown'
-  | 'expired'
-  | 'used'
-  | 'taken'
-  | 'cancelled'
-  | 'other_browser'
-  | 'stale'
-  | 'disowned';
+  'unknown' | 'expired' | 'used' | 'taken' | 'cancelled' | 'other_browser' | 'stale' | 'disowned';
 
 const problemCode = (problem: ScanLoginProblem) => `scan_login_${problem}`;
 
@@ -393,11 +386,7 @@ export class ScanLogins {
    * The showing browser's code as {@link redeem} would find it, without using it up: its state and
    * expiry, or the same problems.
    */
-  async peek(input: {
-    code: string;
-    binding: string;
-    interactionUid: string;
-  }): Promise<Peeked> {
+  async peek(input: { code: string; binding: string; interactionUid: string }): Promise<Peeked> {
     const record = await this.#held(input, epochSeconds(this.clock));
     if (record.state === 'pending') return { state: 'pending', expiresAt: record.codeExpiresAt };
     if (!record.personId || record.authTime === undefined) throw scanLoginError('used');
@@ -432,8 +421,10 @@ export class ScanLogins {
     if (!scanLoginCodePattern.test(code)) throw scanLoginError('unknown');
     const record = await this.records.find(slotHashOf(code), now);
     if (!record) throw scanLoginError('unknown');
-    // The slot holds a newer code of the same sign-in (its page was shown anew): this one is over.
-    if (!constantTimeEqual(record.codeHash, digest(code))) throw scanLoginError('expired');
+    // The slot holds another code: a newer one of the same sign-in (its page was shown anew), or this is
+    // no code at all, only a guess at the slot. Either way "unknown": answering "expired" would tell a
+    // prober which sign-ins fetched a QR code, knowing only their uid (review R39, info).
+    if (!constantTimeEqual(record.codeHash, digest(code))) throw scanLoginError('unknown');
     return record;
   }
 

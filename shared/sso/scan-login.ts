@@ -252,7 +252,9 @@ export class ScanLoginInteractions {
     if (!ours) throw new errors.InvalidRequest('cross-site form posts are refused');
     const parsed = scanCompleteForm.safeParse(Object.fromEntries(form));
     if (!parsed.success) {
-      throw new errors.InvalidRequest(`decision: ${scanCompleteLabels.decision(view.t)} (continue or not_me)`);
+      throw new errors.InvalidRequest(
+        `decision: ${scanCompleteLabels.decision(view.t)} (continue or not_me)`,
+      );
     }
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     if (details.prompt.name !== 'login') throw new errors.InvalidRequest('not a sign-in step');
@@ -328,12 +330,7 @@ export class ScanLoginInteractions {
     return person;
   }
 
-  #problem(
-    error: unknown,
-    view: PageView,
-    uid: string,
-    send: (status: number, body: string) => void,
-  ): void {
+  #problem(error: unknown, view: PageView, uid: string, send: (status: number, body: string) => void): void {
     const problem = scanLoginProblemOf(error);
     if (!problem) throw error;
     logger.info('scan-to-login refused', { problem });

@@ -43,7 +43,8 @@ describe('scan-to-login (扫码登录) in Chromium, with two browser contexts', 
       // Waiting again names whom the desktop would be signed in as (masked), and asks (review R39 L1).
       await desk.page.getByRole('link', { name: '继续等待' }).click();
       const name = Array.from(suite.runtime.credentials.citizen.name);
-      const masked = name.length > 2 ? `${name[0]}${'*'.repeat(name.length - 2)}${name.at(-1)}` : `${name[0]}*`;
+      const masked =
+        name.length > 2 ? `${name[0]}${'*'.repeat(name.length - 2)}${name.at(-1)}` : `${name[0]}*`;
       await expect(desk.page.locator('#scan-login-who').textContent({ timeout: 20_000 })).resolves.toContain(
         masked,
       );

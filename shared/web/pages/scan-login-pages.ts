@@ -103,7 +103,10 @@ export function scanWaitingPage(view: PageView, code: ShownScanCode): string {
 export function scanProblemMessage(t: Translate, problem: ScanLoginProblem): string {
   switch (problem) {
     case 'unknown':
-      return t('这个扫码登录二维码无效。', 'This scan-to-login code is not valid.');
+      return t(
+        '这个扫码登录二维码无效，或已被新的二维码取代：请扫描登录页上现在显示的二维码。',
+        'This scan-to-login code is not valid, or a newer code replaced it: scan the code the sign-in page shows now.',
+      );
     case 'expired':
       return t(
         '这个扫码登录二维码已过期（有效期 120 秒），请刷新登录页获取新的二维码。',

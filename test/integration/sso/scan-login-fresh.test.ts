@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -107,7 +108,9 @@ describe('scan-to-login passes on the wallet sign-in as it was made (review R39 
     expect(refused.status).toBe(403);
     expect(refused.html).toContain('最近登录');
     const again = /id="scan-login-sign-in-again-link"[^>]*href="([^"]+)"/.exec(refused.html)?.[1];
-    expect(again?.replaceAll('&amp;', '&')).toMatch(/^\/wallet\/login\?acr=3&fresh=1&returnTo=%2Fscan-login%2F/);
+    expect(again?.replaceAll('&amp;', '&')).toMatch(
+      /^\/wallet\/login\?acr=3&fresh=1&returnTo=%2Fscan-login%2F/,
+    );
     // Nothing was confirmed: the browser still waits.
     expect((await poll(shown, 'continue')).page?.html).toContain('id="scan-login-waiting"');
 
@@ -183,6 +186,27 @@ describe('scan-to-login passes on the wallet sign-in as it was made (review R39 
     expect(minted.leftTo).toBeDefined();
     const tokens = await exchange(walletRp, plain.request, minted.leftTo!);
     expect(tokens.claims()!.auth_time).toBeLessThanOrEqual(wallet.to);
+  });
+});
+
+describe('scan-to-login tells a probe of a real sign-in nothing (review R39, info)', () => {
+  it('answers a made-up code in a sign-in’s slot as it answers one in no sign-in’s', async () => {
+    const { citizen } = runtime.credentials;
+    const wallet = await walletSignedIn(citizen.idNumber, citizen.password);
+    const slotOf = (uid: string) =>
+      createHash('sha256').update(`elicence/scan-login-slot/v1\n${uid}`).digest().subarray(0, 16);
+    const shown = await showSignIn();
+    const probe = Buffer.concat([slotOf(shown.uid), randomBytes(16)]).toString('base64url');
+    const other = Buffer.concat([slotOf('no-such-interaction-uid'), randomBytes(16)]).toString('base64url');
+    const inSlot = await wallet.agent.request(`/scan-login/${probe}`);
+    const nowhere = await wallet.agent.request(`/scan-login/${other}`);
+    expect(inSlot.status).toBe(404);
+    expect(nowhere.status).toBe(404);
+    expect(await inSlot.text()).toBe(await nowhere.text().then((html) => html.replaceAll(other, probe)));
+    const posted = await answer(wallet.agent, `${runtime.baseUrl}/scan-login/${probe}`, 'confirm');
+    expect(posted.status).toBe(404);
+    // The real code still waits for its answer.
+    expect((await wallet.agent.request(new URL(shown.link).pathname)).status).toBe(200);
   });
 });
 
