@@ -231,9 +231,9 @@ export type Peeked =
  * const scan = new ScanLogins(store, clock, 120);
  * const shown = await scan.begin({ interactionUid, clientId, clientName, browser });
  * // the wallet, for a person at level 3:
- * await scan.confirm(code, personId);
- * // the browser that showed it:
- * const outcome = await scan.redeem({ code, binding, interactionUid }); // { state: 'confirmed', personId }
+ * await scan.confirm(code, personId, authTime); // authTime: the wallet token's auth_time
+ * // the browser that showed it: who confirmed (peek), then, the person agreeing, used up (redeem)
+ * const outcome = await scan.redeem({ code, binding, interactionUid }); // { state: 'confirmed', personId, authTime }
  * ```
  */
 export class ScanLogins {

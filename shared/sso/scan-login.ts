@@ -76,9 +76,10 @@ export interface ScanLoginStep {
 
 /**
  * The provider side of scan-to-login (扫码登录): the sign-in page shows a fresh code (QR code and link)
- * and binds it to the browser with a cookie; `GET /interaction/{uid}/scan` is the waiting page, which
- * reloads itself until the wallet has confirmed and then completes the sign-in, for the person who
- * confirmed, at level 3. The wallet side is `functions/wallet.ts` (`/scan-login/{code}`).
+ * and binds it to the browser with a cookie; `GET /interaction/{uid}/scan` is the waiting page (a long
+ * poll), which once the wallet has confirmed names whom it would sign in as, and `POST` there completes
+ * the sign-in, for the person who confirmed, at level 3, dated as their wallet's sign-in. The wallet side
+ * is `functions/wallet.ts` (`/scan-login/{code}`).
  */
 export class ScanLoginInteractions {
   readonly #scan: ScanLogins;
