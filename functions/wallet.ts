@@ -98,13 +98,14 @@ import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 import { servedOverHttps } from '../shared/web/kit/cookies.js';
 import { parseForm } from '../shared/web/kit/form.js';
 import { stepUpHref, wantedAcr } from '../shared/web/wallet/step-up.js';
-import { ScanLogins, scanLoginProblemOf } from '../shared/identity/scan-login.js';
+import { ScanLogins, recentEnough, scanLoginProblemOf } from '../shared/identity/scan-login.js';
 import { approverOf } from '../shared/web/wallet/scan-login-approver.js';
 import {
   scanAnsweredBody,
   scanConfirmBody,
   scanDecisionLabels,
   scanStepUpBody,
+  scanSignInAgainBody,
   scanWalletProblemBody,
 } from '../shared/web/pages/scan-login-pages.js';
 
@@ -892,9 +893,24 @@ async function scanLogin(event: HttpEvent, context: PageContext): Promise<HttpRe
     return show(403, scanStepUpBody(t, stepUpHref(here)));
   }
   const scan = new ScanLogins(deps.scanLogins, deps.clock, deps.config.scanLoginSeconds);
+  // The platform asked for a more recent sign-in than this wallet's: a sign-in made now, then back here.
+  const signInAgain = () =>
+    show(
+      403,
+      scanSignInAgainBody(
+        t,
+        `/wallet/login?${new URLSearchParams({
+          ...(found.session.entity ? { as: 'entity' } : {}),
+          acr: '3',
+          fresh: '1',
+          returnTo: here,
+        }).toString()}`,
+      ),
+    );
   try {
     if (decision === undefined) {
-      const request = await scan.pending(code);
+      const request = await scan.pending(code, approver.personId);
+      if (!recentEnough(request.recency, request.shownAt, approver.authTime, now)) return signInAgain();
       return show(
         200,
         scanConfirmBody(
@@ -911,7 +927,9 @@ async function scanLogin(event: HttpEvent, context: PageContext): Promise<HttpRe
       );
     }
     const answered =
-      decision === 'confirm' ? await scan.confirm(code, approver.personId) : await scan.cancel(code);
+      decision === 'confirm'
+        ? await scan.confirm(code, approver.personId, approver.authTime)
+        : await scan.cancel(code, approver.personId);
     logger.info('scan-to-login answered in the wallet', { decision, clientId: answered.clientId });
     return show(
       200,
@@ -920,6 +938,7 @@ async function scanLogin(event: HttpEvent, context: PageContext): Promise<HttpRe
   } catch (error) {
     const problem = scanLoginProblemOf(error);
     if (!problem || !(error instanceof ServiceError)) throw error;
+    if (problem === 'stale') return signInAgain();
     return show(httpStatusOf(error), scanWalletProblemBody(t, problem));
   }
 }

@@ -48,6 +48,50 @@ export interface ScanLoginRecord {
   state: ScanLoginState;
   /** The person (account id) who confirmed. */
   personId?: string;
+  /**
+   * When the wallet sign-in that confirmed was made (its token's `auth_time`, epoch seconds): the sign-in
+   * this code completes is that one, not a new one, so the ID token's `auth_time` is this (review R39 M1).
+   */
+  authTime?: number;
+  /**
+   * How recent the platform asked the sign-in to be (from its request, when the code was stored): the
+   * wallet tells a person whose wallet sign-in is older to sign in again before confirming. The showing
+   * browser checks the request itself again when completing.
+   */
+  recency?: SignInRecency;
+}
+
+/** How recent a sign-in a platform asked for: `max_age` (seconds), and whether it sent `prompt=login`. */
+export interface SignInRecency {
+  maxAge?: number;
+  loginPrompted?: boolean;
+}
+
+/**
+ * Whether a wallet sign-in made at `authTime` meets `recency` at `nowSeconds`: no older than `maxAge`,
+ * and with `prompt=login` made once the code was shown (`shownAt`): an authentication for this sign-in,
+ * not one from before it.
+ */
+export function recentEnough(
+  recency: SignInRecency | undefined,
+  shownAt: number,
+  authTime: number,
+  nowSeconds: number,
+): boolean {
+  if (recency?.maxAge !== undefined && nowSeconds - authTime > recency.maxAge) return false;
+  return !(recency?.loginPrompted && authTime < shownAt);
+}
+
+/** The recency a platform's authorization request asks for, from its `max_age` and `prompt`. */
+export function recencyAsked(params: { max_age?: unknown; prompt?: unknown }): SignInRecency {
+  const maxAge = Number(params.max_age);
+  const loginPrompted = String(params.prompt ?? '')
+    .split(' ')
+    .includes('login');
+  return {
+    ...(params.max_age !== undefined && Number.isInteger(maxAge) && maxAge >= 0 ? { maxAge } : {}),
+    ...(loginPrompted ? { loginPrompted } : {}),
+  };
 }
 
 /**
@@ -68,7 +112,8 @@ export interface ScanLoginStore {
    * Moves the slot's record from `from` to `to` in one conditional write, only while it is still the
    * record of the code `codeHash` and that code is unexpired at `nowSeconds`, recording `personId` when
    * given: the record as written, or nothing when it was not at `from` (already confirmed, cancelled,
-   * used), has expired or was replaced. Of two racing callers one wins.
+   * used), has expired or was replaced. Of two racing callers one wins. `authTime`, given with
+   * `personId`, is recorded with it (when the confirming wallet's sign-in was made).
    */
   advance(
     slotHash: string,
@@ -77,6 +122,7 @@ export interface ScanLoginStore {
     to: ScanLoginState,
     nowSeconds: number,
     personId?: string,
+    authTime?: number,
   ): Promise<ScanLoginRecord | undefined>;
 }
 
@@ -113,8 +159,14 @@ export function codeOfSignIn(code: string, interactionUid: string): boolean {
   return slot.length === slotBytes && slot.equals(slotOfSignIn(interactionUid));
 }
 
-/** Why a code cannot be used: each gets its own clear page. */
-export type ScanLoginProblem = 'unknown' | 'expired' | 'used' | 'cancelled' | 'other_browser';
+/**
+ * Why a code cannot be used: each gets its own clear page. `taken`: confirmed by another person's wallet
+ * (the wallet says so to whoever comes second); `stale`: the wallet that confirmed signed in longer ago
+ * than the platform accepts (`max_age`, `prompt=login`); `disowned`: the showing browser's person said
+ * "not me" to the name it would be signed in as.
+ */
+export type ScanLoginProblem =
+  'unknown' | 'expired' | 'used' | 'taken' | 'cancelled' | 'other_browser' | 'stale' | 'disowned';
 
 const problemCode = (problem: ScanLoginProblem) => `scan_login_${problem}`;
 
@@ -124,13 +176,16 @@ export function scanLoginError(problem: ScanLoginProblem): Error & { problem: Sc
     unknown: 'The scan-to-login code is not known',
     expired: 'The scan-to-login code has expired',
     used: 'The scan-to-login code has already been used',
+    taken: 'The scan-to-login code was confirmed by another wallet',
+    stale: 'The wallet that confirmed signed in longer ago than the platform accepts: sign in to it again',
+    disowned: 'The scan-to-login sign-in was abandoned in the browser that showed it',
     cancelled: 'The scan-to-login request was refused in the wallet',
     other_browser: 'The scan-to-login code was shown in another browser',
   }[problem];
   const error =
     problem === 'unknown'
       ? new NotFoundError(message, problemCode(problem))
-      : problem === 'other_browser'
+      : problem === 'other_browser' || problem === 'stale'
         ? new ForbiddenError(message, problemCode(problem))
         : new ConflictError(message, problemCode(problem));
   return Object.assign(error, { problem });
@@ -154,8 +209,19 @@ export interface ShownCode {
   expiresAt: number;
 }
 
+/** Who confirmed a code: the person, and when their wallet sign-in was made (epoch seconds). */
+export interface ScanApproval {
+  personId: string;
+  authTime: number;
+}
+
 /** What completing a sign-in finds: still waiting, or confirmed by `personId` (now used up). */
-export type Redeemed = { state: 'pending'; expiresAt: number } | { state: 'confirmed'; personId: string };
+export type Redeemed = { state: 'pending'; expiresAt: number } | ({ state: 'confirmed' } & ScanApproval);
+
+/** The showing browser's code as it stands, without using it up: waiting, or confirmed and by whom. */
+export type Peeked =
+  | { state: 'pending'; expiresAt: number }
+  | ({ state: 'confirmed'; expiresAt: number; shownAt: number } & ScanApproval);
 
 /**
  * The scan-to-login use cases, over a {@link ScanLoginStore}.
@@ -165,9 +231,9 @@ export type Redeemed = { state: 'pending'; expiresAt: number } | { state: 'confi
  * const scan = new ScanLogins(store, clock, 120);
  * const shown = await scan.begin({ interactionUid, clientId, clientName, browser });
  * // the wallet, for a person at level 3:
- * await scan.confirm(code, personId);
- * // the browser that showed it:
- * const outcome = await scan.redeem({ code, binding, interactionUid }); // { state: 'confirmed', personId }
+ * await scan.confirm(code, personId, authTime); // authTime: the wallet token's auth_time
+ * // the browser that showed it: who confirmed (peek), then, the person agreeing, used up (redeem)
+ * const outcome = await scan.redeem({ code, binding, interactionUid }); // { state: 'confirmed', personId, authTime }
  * ```
  */
 export class ScanLogins {
@@ -218,6 +284,7 @@ export class ScanLogins {
     clientId: string;
     clientName: string;
     browser: ScanLoginBrowser;
+    recency?: SignInRecency;
   }): Promise<{ state: 'pending' | 'confirmed'; expiresAt: number }> {
     if (!codeOfSignIn(input.code, input.interactionUid) || !scanLoginCodePattern.test(input.binding)) {
       throw scanLoginError('other_browser');
@@ -240,6 +307,9 @@ export class ScanLogins {
           shownAt: now,
           codeExpiresAt: expiresAt,
           state: 'pending',
+          ...(input.recency && (input.recency.maxAge !== undefined || input.recency.loginPrompted)
+            ? { recency: input.recency }
+            : {}),
         },
         now,
       );
@@ -250,23 +320,35 @@ export class ScanLogins {
     }
   }
 
-  /** The request a wallet is asked to confirm: a waiting, unexpired code, or the problem with it. */
-  async pending(code: string): Promise<ScanLoginRecord> {
+  /**
+   * The request a wallet is asked to confirm: a waiting, unexpired code, or the problem with it. A code
+   * another person's wallet confirmed (or used) is `taken` for the person `personId`: they are told that
+   * another wallet used it, not only that it was used (review R39 L1).
+   */
+  async pending(code: string, personId?: string): Promise<ScanLoginRecord> {
     const now = epochSeconds(this.clock);
     const record = await this.#find(code, now);
-    if (record.state !== 'pending') throw scanLoginError(record.state === 'cancelled' ? 'cancelled' : 'used');
+    if (record.state === 'cancelled') throw scanLoginError('cancelled');
+    if (record.state !== 'pending') {
+      const other = personId !== undefined && record.personId !== undefined && record.personId !== personId;
+      throw scanLoginError(other ? 'taken' : 'used');
+    }
     if (record.codeExpiresAt <= now) throw scanLoginError('expired');
     return record;
   }
 
-  /** The person `personId`, signed in to the wallet at level 3 (the caller's check), confirms. Once. */
-  async confirm(code: string, personId: string): Promise<ScanLoginRecord> {
-    return this.#advance(code, 'confirmed', personId);
+  /**
+   * The person `personId`, signed in to the wallet at level 3 (the caller's check) at `authTime` (their
+   * wallet token's `auth_time`), confirms. Once. The sign-in it completes carries that `authTime`; a
+   * wallet sign-in older than the platform asked for is `stale` (and the code stays waiting).
+   */
+  async confirm(code: string, personId: string, authTime: number): Promise<ScanLoginRecord> {
+    return this.#advance(code, 'confirmed', { personId, authTime });
   }
 
   /** The person refuses in the wallet: the code is dead, and the showing browser is told so. */
-  async cancel(code: string): Promise<ScanLoginRecord> {
-    return this.#advance(code, 'cancelled');
+  async cancel(code: string, personId?: string): Promise<ScanLoginRecord> {
+    return this.#advance(code, 'cancelled', personId);
   }
 
   /**
@@ -285,21 +367,36 @@ export class ScanLogins {
       'completed',
       now,
     );
-    if (!completed?.personId) throw scanLoginError('used');
-    return { state: 'confirmed', personId: completed.personId };
+    if (!completed?.personId || completed.authTime === undefined) throw scanLoginError('used');
+    return { state: 'confirmed', personId: completed.personId, authTime: completed.authTime };
+  }
+
+  /**
+   * The showing browser's person says "not me" to whom a confirmed code would sign them in as: the code is
+   * refused (`cancelled`), completes nothing, and the sign-in page can show a new one.
+   */
+  async disown(input: { code: string; binding: string; interactionUid: string }): Promise<void> {
+    const now = epochSeconds(this.clock);
+    const record = await this.#held(input, now);
+    if (record.state !== 'confirmed') return;
+    await this.records.advance(record.slotHash, record.codeHash, 'confirmed', 'cancelled', now);
   }
 
   /**
    * The showing browser's code as {@link redeem} would find it, without using it up: its state and
    * expiry, or the same problems.
    */
-  async peek(input: {
-    code: string;
-    binding: string;
-    interactionUid: string;
-  }): Promise<{ state: 'pending' | 'confirmed'; expiresAt: number }> {
+  async peek(input: { code: string; binding: string; interactionUid: string }): Promise<Peeked> {
     const record = await this.#held(input, epochSeconds(this.clock));
-    return { state: record.state === 'pending' ? 'pending' : 'confirmed', expiresAt: record.codeExpiresAt };
+    if (record.state === 'pending') return { state: 'pending', expiresAt: record.codeExpiresAt };
+    if (!record.personId || record.authTime === undefined) throw scanLoginError('used');
+    return {
+      state: 'confirmed',
+      expiresAt: record.codeExpiresAt,
+      shownAt: record.shownAt,
+      personId: record.personId,
+      authTime: record.authTime,
+    };
   }
 
   /** The record of the showing browser's code, waiting or confirmed and unexpired, or its problem. */
@@ -324,19 +421,39 @@ export class ScanLogins {
     if (!scanLoginCodePattern.test(code)) throw scanLoginError('unknown');
     const record = await this.records.find(slotHashOf(code), now);
     if (!record) throw scanLoginError('unknown');
-    // The slot holds a newer code of the same sign-in (its page was shown anew): this one is over.
-    if (!constantTimeEqual(record.codeHash, digest(code))) throw scanLoginError('expired');
+    // The slot holds another code: a newer one of the same sign-in (its page was shown anew), or this is
+    // no code at all, only a guess at the slot. Either way "unknown": answering "expired" would tell a
+    // prober which sign-ins fetched a QR code, knowing only their uid (review R39, info).
+    if (!constantTimeEqual(record.codeHash, digest(code))) throw scanLoginError('unknown');
     return record;
   }
 
-  async #advance(code: string, to: 'confirmed' | 'cancelled', personId?: string): Promise<ScanLoginRecord> {
+  async #advance(
+    code: string,
+    to: 'confirmed' | 'cancelled',
+    /** Who answers; confirming records them, with when their wallet signed in. */
+    by?: string | ScanApproval,
+  ): Promise<ScanLoginRecord> {
     const now = epochSeconds(this.clock);
-    const record = await this.pending(code);
-    const moved = await this.records.advance(record.slotHash, record.codeHash, 'pending', to, now, personId);
+    const personId = typeof by === 'string' ? by : by?.personId;
+    const approval = typeof by === 'object' ? by : undefined;
+    const record = await this.pending(code, personId);
+    if (approval && !recentEnough(record.recency, record.shownAt, approval.authTime, now)) {
+      throw scanLoginError('stale');
+    }
+    const moved = await this.records.advance(
+      record.slotHash,
+      record.codeHash,
+      'pending',
+      to,
+      now,
+      approval?.personId,
+      approval?.authTime,
+    );
     if (moved) return moved;
     // Lost a race, or expired in between: say which.
     return Promise.reject(
-      await this.pending(code).then(
+      await this.pending(code, personId).then(
         () => scanLoginError('used'),
         (error: unknown) => error,
       ),

@@ -150,12 +150,14 @@ export function interactionRoutes(
         ctx.method !== 'POST' ||
         action === undefined ||
         action === 'unmet' ||
-        action === 'scan' ||
-        action === 'qr'
+        action === 'qr' ||
+        (action === 'scan' && !scanLogin)
       ) {
         return send(405, errorPage(view, 'method_not_allowed', undefined));
       }
       const form = await readForm(ctx.req);
+      // The waiting page's last step: sign in as the person named, or "not me" (scan-login.ts).
+      if (action === 'scan' && scanLogin) return await scanLogin.complete(ctx, provider, view, form, send);
       if (action === 'login') return await login(ctx, view, details, form, send);
       if (action === 'entity') return await chooseEntity(ctx, view, details, form, send);
       if (action === 'personal') return await backToPersonal(ctx);

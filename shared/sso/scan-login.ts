@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Provider from 'oidc-provider';
+import * as z from 'zod';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { epochSeconds, type Clock } from '../clock.js';
 import { ServiceError } from '../errors.js';
@@ -8,7 +9,13 @@ import { httpStatusOf } from '../http/error-mapping.js';
 import { acrOf } from '../identity/assurance.js';
 import type { IdentityDirectory } from '../identity/identity-directory.js';
 import type { ScanLogins } from '../identity/scan-login.js';
-import { codeOfSignIn, scanLoginError, scanLoginProblemOf } from '../identity/scan-login.js';
+import {
+  codeOfSignIn,
+  recencyAsked,
+  recentEnough,
+  scanLoginError,
+  scanLoginProblemOf,
+} from '../identity/scan-login.js';
 import { renderQrSvg } from '../licence/qr.js';
 import { logger } from '../logger.js';
 import { approximateAddress, userAgentSummary } from '../web/kit/browser-summary.js';
@@ -16,11 +23,21 @@ import { cookieName, serializeCookie, servedOverHttps } from '../web/kit/cookies
 import type { SafeHtml } from '../web/kit/html.js';
 import type { PageView } from '../web/pages/interaction-html.js';
 import {
+  scanCompleteLabels,
   scanLoginSection,
   scanProblemPage,
   scanWaitingPage,
+  scanWhoPage,
   type ShownScanCode,
 } from '../web/pages/scan-login-pages.js';
+import { maskPersonName } from '../identifiers/person-name.js';
+import { clientDisplayName } from '../identifiers/client-ids.js';
+
+type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
+type Person = NonNullable<Awaited<ReturnType<IdentityDirectory['findPerson']>>>;
+
+/** The showing browser's answer to "sign in as 王*明?". */
+const scanCompleteForm = z.object({ decision: z.enum(['continue', 'not_me']) });
 
 /**
  * How a sign-in completed by scan-to-login is described in `amr`: `mca`, RFC 8176's "multiple-channel
@@ -59,9 +76,10 @@ export interface ScanLoginStep {
 
 /**
  * The provider side of scan-to-login (扫码登录): the sign-in page shows a fresh code (QR code and link)
- * and binds it to the browser with a cookie; `GET /interaction/{uid}/scan` is the waiting page, which
- * reloads itself until the wallet has confirmed and then completes the sign-in, for the person who
- * confirmed, at level 3. The wallet side is `functions/wallet.ts` (`/scan-login/{code}`).
+ * and binds it to the browser with a cookie; `GET /interaction/{uid}/scan` is the waiting page (a long
+ * poll), which once the wallet has confirmed names whom it would sign in as, and `POST` there completes
+ * the sign-in, for the person who confirmed, at level 3, dated as their wallet's sign-in. The wallet side
+ * is `functions/wallet.ts` (`/scan-login/{code}`).
  */
 export class ScanLoginInteractions {
   readonly #scan: ScanLogins;
@@ -151,6 +169,7 @@ export class ScanLoginInteractions {
           userAgent: userAgentSummary(ctx.get('user-agent')),
           ...optional('address', approximateAddress(ctx.req.socket.remoteAddress)),
         },
+        recency: recencyAsked(details.params),
       });
       ctx.status = 200;
       ctx.type = 'image/svg+xml';
@@ -167,9 +186,11 @@ export class ScanLoginInteractions {
 
   /**
    * `GET /interaction/{uid}/scan`, a long poll: the request is held open (checking once a second) for up
-   * to `waitSeconds` until the wallet has answered. Confirmed, the sign-in completes at level 3 for the
-   * person who confirmed, and the code is used up; still waiting, the page offers to wait again; a code
-   * that expired, was used, was refused, or was shown in another browser gets a clear page.
+   * to `waitSeconds` until the wallet has answered. Still waiting, the page offers to wait again;
+   * confirmed, it names whom the browser would be signed in as (the name masked) and asks the person to
+   * continue or say "not me" ({@link complete}): someone else's wallet may have confirmed the code first
+   * (review R39 L1). A code that expired, was used, was refused, or was shown in another browser gets a
+   * clear page; so does one confirmed by a wallet whose sign-in is older than the platform accepts.
    */
   async wait(
     ctx: KoaContextWithOIDC,
@@ -183,39 +204,138 @@ export class ScanLoginInteractions {
     const held = this.#held(ctx, details.uid);
     try {
       if (!held) throw scanLoginError('other_browser');
-      const { code, binding } = held;
-      const redeem = () => this.#scan.redeem({ code, binding, interactionUid: details.uid });
+      const own = { ...held, interactionUid: details.uid };
       const deadline = this.deps.clock.now() + this.deps.waitSeconds * 1000;
-      let outcome = await redeem();
+      let outcome = await this.#scan.peek(own);
       while (outcome.state === 'pending' && this.deps.clock.now() + pollMilliseconds <= deadline) {
         await sleep(pollMilliseconds);
-        outcome = await redeem();
+        outcome = await this.#scan.peek(own);
       }
       if (outcome.state === 'pending') {
-        return send(200, scanWaitingPage(view, await this.#shown(details.uid, code, outcome.expiresAt)));
+        return send(200, scanWaitingPage(view, await this.#shown(details.uid, held.code, outcome.expiresAt)));
       }
-      const person = await this.deps.directory.findPerson(outcome.personId);
-      // The wallet confirmed at level 3; an account since lowered or gone signs in no one. The account's
-      // own level counts (not the password's): the wallet's confirmation is the possession factor, so an
-      // account raised by an SMS code (possession-verified) signs in at level 3 here too.
-      if (!person || (person.accountAcr ?? person.acr) !== acrOf(3)) throw scanLoginError('unknown');
+      await this.#refuseStale(details, outcome, own);
+      const person = await this.#personAtLevel3(outcome.personId);
+      const client = await provider.Client.find(String(details.params.client_id));
+      const clientName = clientDisplayName(
+        String(details.params.client_id),
+        client?.clientName === undefined ? undefined : String(client.clientName),
+        view.t,
+      );
+      return send(200, scanWhoPage(view, details.uid, maskPersonName(person.name), clientName));
+    } catch (error) {
+      return this.#problem(error, view, details.uid, send);
+    }
+  }
+
+  /**
+   * `POST /interaction/{uid}/scan`, the answer to "sign in as 王*明?": `decision=continue` completes the
+   * sign-in for the person whose wallet confirmed, at level 3, as the sign-in that wallet made (`ts`, its
+   * `auth_time`: review R39 M1), and the code is used up; `decision=not_me` abandons the code, which then
+   * completes nothing. Only this browser (its interaction cookie, its code's cookie) can answer, and only
+   * from this origin (a cross-site post is refused, as the wallet's forms refuse one).
+   */
+  async complete(
+    ctx: KoaContextWithOIDC,
+    provider: Provider,
+    view: PageView,
+    form: URLSearchParams,
+    send: (status: number, body: string) => void,
+  ): Promise<void> {
+    // As the wallet's forms (`sameOrigin`, web/kit/form.ts): where the browser sends Sec-Fetch-Site, it
+    // decides (under `Referrer-Policy: no-referrer` a form post's Origin is "null"); otherwise an Origin
+    // sent must be ours. The interaction and code cookies (SameSite=Lax) are not sent cross-site either.
+    const site = ctx.get('sec-fetch-site');
+    const origin = ctx.get('origin');
+    const ours = site
+      ? site === 'same-origin' || site === 'none'
+      : !origin || origin === new URL(this.deps.issuerUrl).origin;
+    if (!ours) throw new errors.InvalidRequest('cross-site form posts are refused');
+    const parsed = scanCompleteForm.safeParse(Object.fromEntries(form));
+    if (!parsed.success) {
+      throw new errors.InvalidRequest(
+        `decision: ${scanCompleteLabels.decision(view.t)} (continue or not_me)`,
+      );
+    }
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    if (details.prompt.name !== 'login') throw new errors.InvalidRequest('not a sign-in step');
+    const held = this.#held(ctx, details.uid);
+    try {
+      if (!held) throw scanLoginError('other_browser');
+      const own = { ...held, interactionUid: details.uid };
+      if (parsed.data.decision === 'not_me') {
+        await this.#scan.disown(own);
+        ctx.append('set-cookie', serializeCookie(this.#cookie, '', { secure: this.#secure, maxAge: 0 }));
+        logger.info('scan-to-login disowned in the showing browser', { clientId: details.params.client_id });
+        throw scanLoginError('disowned');
+      }
+      const looked = await this.#scan.peek(own);
+      if (looked.state === 'pending') {
+        return send(200, scanWaitingPage(view, await this.#shown(details.uid, held.code, looked.expiresAt)));
+      }
+      await this.#refuseStale(details, looked, own);
+      const outcome = await this.#scan.redeem(own);
+      if (outcome.state !== 'confirmed') throw scanLoginError('used');
+      const person = await this.#personAtLevel3(outcome.personId);
       ctx.append('set-cookie', serializeCookie(this.#cookie, '', { secure: this.#secure, maxAge: 0 }));
       logger.info('scan-to-login completed', { clientId: details.params.client_id });
       await provider.interactionFinished(
         ctx.req,
         ctx.res,
-        { login: { accountId: person.id, acr: acrOf(3), amr: [...scanLoginAmr] } },
+        {
+          login: {
+            accountId: person.id,
+            // The sign-in is the confirming wallet's, made then, not now: the ID token's `auth_time` says
+            // so, and a platform's `max_age` or a `requireFreshSignIn` reads it truly.
+            ts: outcome.authTime,
+            acr: acrOf(3),
+            amr: [...scanLoginAmr],
+          },
+        },
         { mergeWithLastSubmission: false },
       );
     } catch (error) {
-      const problem = scanLoginProblemOf(error);
-      if (!problem) throw error;
-      logger.info('scan-to-login refused', { problem });
-      return send(
-        error instanceof ServiceError ? httpStatusOf(error) : 400,
-        scanProblemPage(view, details.uid, problem),
-      );
+      return this.#problem(error, view, details.uid, send);
     }
+  }
+
+  /**
+   * A code confirmed by a wallet whose sign-in is older than the platform accepts is refused, and
+   * abandoned: `max_age` (seconds since that sign-in) and `prompt=login` (a sign-in made after the code
+   * was shown). The provider's own checks would not see it: a login result of this interaction passes
+   * them whatever its `ts`.
+   */
+  async #refuseStale(
+    details: InteractionDetails,
+    approval: { authTime: number; shownAt: number },
+    own: { code: string; binding: string; interactionUid: string },
+  ): Promise<void> {
+    const now = epochSeconds(this.deps.clock);
+    const recency = recencyAsked(details.params);
+    if (recentEnough(recency, approval.shownAt, approval.authTime, now)) return;
+    await this.#scan.disown(own);
+    logger.info('scan-to-login refused: the wallet sign-in is not recent enough', {
+      clientId: details.params.client_id,
+    });
+    throw scanLoginError('stale');
+  }
+
+  /**
+   * The person who confirmed, still at level 3: an account since lowered or gone signs in no one. The
+   * account's own level counts (not the password's): the wallet's confirmation is the possession factor,
+   * so an account raised by an SMS code (possession-verified) signs in at level 3 here too.
+   */
+  async #personAtLevel3(personId: string): Promise<Person> {
+    const person = await this.deps.directory.findPerson(personId);
+    if (!person || (person.accountAcr ?? person.acr) !== acrOf(3)) throw scanLoginError('unknown');
+    return person;
+  }
+
+  #problem(error: unknown, view: PageView, uid: string, send: (status: number, body: string) => void): void {
+    const problem = scanLoginProblemOf(error);
+    if (!problem) throw error;
+    logger.info('scan-to-login refused', { problem });
+    send(error instanceof ServiceError ? httpStatusOf(error) : 400, scanProblemPage(view, uid, problem));
   }
 
   /** This browser's code for this sign-in, if still waiting with at least {@link keepSeconds} left. */

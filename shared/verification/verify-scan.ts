@@ -28,8 +28,12 @@ import type { OnlineVerdict, VerificationResult } from '../../packages/verifier/
 import type { StatusSource, TrustAnchors, TrustedIssuer } from '../../packages/verifier/src/trust.js';
 import { afterAnswer } from '../../packages/verifier/src/maybe-promise.js';
 import { credentialKeyPublished } from '../issuers/credential-key.js';
+import { maskPersonName } from '../identifiers/person-name.js';
 import type { PeerOfIssuer } from './peer-trust.js';
 import type { Verifier } from '../../packages/verifier/src/verifier.js';
+
+/** Masking a person's name lives with the identifiers now; re-exported for the verifier's callers. */
+export { maskPersonName };
 
 /** The body of `POST /verify`; the text is bounded by the verifier itself (a longer scan is `malformed`). */
 export const verifyRequest = z.strictObject({ qr: z.string() });
@@ -128,22 +132,6 @@ export const verifyResponseSchema = z
 export type VerifyResponse = z.output<typeof verifyResponseSchema> & {
   reason: VerificationResult['reason'];
 };
-
-/**
- * A person's name as anonymous callers see it: the first character and, for names of three characters
- * or more, the last, the rest starred (`王小明` → `王*明`, `李四` → `李*`). Entity names are public.
- *
- * @example
- * ```ts
- * maskPersonName('欧阳小明'); // '欧**明'
- * ```
- */
-export function maskPersonName(name: string): string {
-  const chars = Array.from(name);
-  if (chars.length <= 1) return '*';
-  if (chars.length === 2) return `${chars[0]}*`;
-  return `${chars[0]}${'*'.repeat(chars.length - 2)}${chars.at(-1)}`;
-}
 
 /** Fields a verifier client may see: all the token discloses except lookup keys (pseudonyms, not data). */
 function visibleFields(type: string, fields: Record<string, unknown>): Record<string, unknown> {

@@ -11,6 +11,8 @@ import { TestClock } from '../support/in-memory-identity.js';
 import { rejection, type Make } from './subject.js';
 
 const now = 1_700_000_000;
+/** When the confirming wallet signed in: an hour before the code was shown. */
+const signedInAt = now - 3600;
 
 function record(overrides: Partial<ScanLoginRecord> = {}): ScanLoginRecord {
   return {
@@ -84,8 +86,16 @@ export function scanLoginStoreContract(name: string, make: Make<{ store: ScanLog
       const created = record();
       const { slotHash, codeHash } = created;
       await store.place(created, now);
-      const confirmed = await store.advance(slotHash, codeHash, 'pending', 'confirmed', now + 5, 'person-1');
-      expect(confirmed).toMatchObject({ state: 'confirmed', personId: 'person-1' });
+      const confirmed = await store.advance(
+        slotHash,
+        codeHash,
+        'pending',
+        'confirmed',
+        now + 5,
+        'person-1',
+        signedInAt,
+      );
+      expect(confirmed).toMatchObject({ state: 'confirmed', personId: 'person-1', authTime: signedInAt });
       expect(
         await store.advance(slotHash, codeHash, 'pending', 'confirmed', now + 6, 'person-2'),
       ).toBeUndefined();
@@ -94,6 +104,7 @@ export function scanLoginStoreContract(name: string, make: Make<{ store: ScanLog
       expect(await store.advance(slotHash, codeHash, 'confirmed', 'completed', now + 119)).toMatchObject({
         state: 'completed',
         personId: 'person-1',
+        authTime: signedInAt,
       });
       expect(await store.advance(slotHash, codeHash, 'confirmed', 'completed', now + 119)).toBeUndefined();
       expect(
@@ -135,15 +146,23 @@ export function scanLoginStoreContract(name: string, make: Make<{ store: ScanLog
         const shown = await begin(scan);
         const own = { code: shown.code, binding: shown.binding, interactionUid: 'uid-1' };
         expect(await scan.redeem(own)).toMatchObject({ state: 'pending' });
-        await scan.confirm(shown.code, 'person-1');
+        await scan.confirm(shown.code, 'person-1', signedInAt);
         // Looking does not use it up.
         expect(await scan.peek(own)).toMatchObject({ state: 'confirmed' });
         expect(await problem(scan.peek({ ...own, interactionUid: 'uid-2' }))).toBe('other_browser');
-        expect(await problem(scan.confirm(shown.code, 'person-2'))).toBe('used');
+        // Another person's wallet, second, is told another wallet took it; the same one, that it was used.
+        expect(await problem(scan.confirm(shown.code, 'person-2', signedInAt))).toBe('taken');
+        expect(await problem(scan.pending(shown.code, 'person-2'))).toBe('taken');
+        expect(await problem(scan.confirm(shown.code, 'person-1', signedInAt))).toBe('used');
         const stranger = { ...own, binding: randomBytes(32).toString('base64url') };
         expect(await problem(scan.redeem(stranger))).toBe('other_browser');
         expect(await problem(scan.redeem({ ...own, interactionUid: 'uid-2' }))).toBe('other_browser');
-        expect(await scan.redeem(own)).toEqual({ state: 'confirmed', personId: 'person-1' });
+        // The sign-in it completes is the confirming wallet's, made at its own time (review R39 M1).
+        expect(await scan.redeem(own)).toEqual({
+          state: 'confirmed',
+          personId: 'person-1',
+          authTime: signedInAt,
+        });
         expect(await problem(scan.redeem(own))).toBe('used');
         expect(await problem(scan.pending(shown.code))).toBe('used');
       });
@@ -153,9 +172,9 @@ export function scanLoginStoreContract(name: string, make: Make<{ store: ScanLog
         const scan = new ScanLogins(store, clock, 120);
         const shown = await begin(scan);
         const confirmedLate = await begin(scan, 'uid-2');
-        await scan.confirm(confirmedLate.code, 'person-1');
+        await scan.confirm(confirmedLate.code, 'person-1', signedInAt);
         clock.advanceSeconds(120);
-        expect(await problem(scan.confirm(shown.code, 'person-1'))).toBe('expired');
+        expect(await problem(scan.confirm(shown.code, 'person-1', signedInAt))).toBe('expired');
         expect(
           await problem(
             scan.redeem({
@@ -176,13 +195,14 @@ export function scanLoginStoreContract(name: string, make: Make<{ store: ScanLog
         expect(Buffer.from(second.code, 'base64url').subarray(0, 16)).toEqual(
           Buffer.from(first.code, 'base64url').subarray(0, 16),
         );
-        expect(await problem(scan.pending(first.code))).toBe('expired');
-        expect(await problem(scan.confirm(first.code, 'person-1'))).toBe('expired');
-        expect(await problem(scan.redeem({ ...first, interactionUid: 'uid-1' }))).toBe('expired');
-        await scan.confirm(second.code, 'person-1');
+        expect(await problem(scan.pending(first.code))).toBe('unknown');
+        expect(await problem(scan.confirm(first.code, 'person-1', signedInAt))).toBe('unknown');
+        expect(await problem(scan.redeem({ ...first, interactionUid: 'uid-1' }))).toBe('unknown');
+        await scan.confirm(second.code, 'person-1', signedInAt);
         expect(await scan.redeem({ ...second, interactionUid: 'uid-1' })).toEqual({
           state: 'confirmed',
           personId: 'person-1',
+          authTime: signedInAt,
         });
         // Another sign-in's code is refused for this one.
         const other = scan.fresh('uid-2');
@@ -196,11 +216,51 @@ export function scanLoginStoreContract(name: string, make: Make<{ store: ScanLog
         expect(await problem(stored)).toBe('other_browser');
       });
 
+      it('refuses a wallet sign-in older than the platform asked for (max_age, prompt=login); the code still waits', async () => {
+        const clock = new TestClock(now * 1000);
+        const scan = new ScanLogins(store, clock);
+        const stored = async (uid: string, recency: { maxAge?: number; loginPrompted?: boolean }) => {
+          const { code, binding } = scan.fresh(uid);
+          await scan.store({
+            code,
+            binding,
+            interactionUid: uid,
+            clientId: 'demo',
+            clientName: '示例平台',
+            browser: { userAgent: 'Firefox 128 · Linux' },
+            recency,
+          });
+          return code;
+        };
+        const withMaxAge = await stored('uid-1', { maxAge: 600 });
+        expect((await scan.pending(withMaxAge)).recency).toEqual({ maxAge: 600 });
+        expect(await problem(scan.confirm(withMaxAge, 'person-1', now - 601))).toBe('stale');
+        expect(await scan.pending(withMaxAge)).toMatchObject({ state: 'pending' });
+        await scan.confirm(withMaxAge, 'person-1', now - 600);
+
+        const withPrompt = await stored('uid-2', { loginPrompted: true });
+        expect(await problem(scan.confirm(withPrompt, 'person-1', now - 1))).toBe('stale');
+        await scan.confirm(withPrompt, 'person-1', now);
+      });
+
+      it('is dead once disowned by the showing browser ("not me"): it completes nothing', async () => {
+        const scan = new ScanLogins(store, new TestClock(now * 1000));
+        const shown = await begin(scan);
+        const own = { code: shown.code, binding: shown.binding, interactionUid: 'uid-1' };
+        await scan.confirm(shown.code, 'person-2', signedInAt);
+        expect(await scan.peek(own)).toMatchObject({ state: 'confirmed', personId: 'person-2' });
+        await scan.disown(own);
+        expect(await problem(scan.redeem(own))).toBe('cancelled');
+        // The sign-in can show a new code in its place.
+        const next = await begin(scan);
+        expect(await scan.pending(next.code)).toMatchObject({ state: 'pending' });
+      });
+
       it('is dead once refused in the wallet, and unknown codes are unknown', async () => {
         const scan = new ScanLogins(store, new TestClock(now * 1000));
         const shown = await begin(scan);
         await scan.cancel(shown.code);
-        expect(await problem(scan.confirm(shown.code, 'person-1'))).toBe('cancelled');
+        expect(await problem(scan.confirm(shown.code, 'person-1', signedInAt))).toBe('cancelled');
         expect(await problem(scan.redeem({ ...shown, interactionUid: 'uid-1' }))).toBe('cancelled');
         expect(await problem(scan.pending(randomBytes(32).toString('base64url')))).toBe('unknown');
         expect(await problem(scan.pending('short'))).toBe('unknown');

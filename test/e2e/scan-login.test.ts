@@ -40,8 +40,19 @@ describe('scan-to-login (扫码登录) in Chromium, with two browser contexts', 
       await phoneSide.page.getByRole('button', { name: '确认登录' }).click();
       await expect(phoneSide.page.locator('#scan-login-done').textContent()).resolves.toContain('已确认登录');
 
-      // Waiting again completes the sign-in; the person allows the demo platform, and is in.
+      // Waiting again names whom the desktop would be signed in as (masked), and asks (review R39 L1).
       await desk.page.getByRole('link', { name: '继续等待' }).click();
+      const name = Array.from(suite.runtime.credentials.citizen.name);
+      const masked =
+        name.length > 2 ? `${name[0]}${'*'.repeat(name.length - 2)}${name.at(-1)}` : `${name[0]}*`;
+      await expect(desk.page.locator('#scan-login-who').textContent({ timeout: 20_000 })).resolves.toContain(
+        masked,
+      );
+      await expect(desk.page.getByRole('button', { name: '不是我' }).isVisible()).resolves.toBe(true);
+      expect(await axeViolations(desk.page)).toEqual([]);
+      await screenshot(desk.page, 'scan-login-who');
+      // Continuing completes the sign-in; the person allows the demo platform, and is in.
+      await desk.page.getByRole('button', { name: '继续登录' }).click();
       await desk.page.getByRole('button', { name: /同意|Allow/ }).click({ timeout: 20_000 });
       await desk.page.waitForURL(`${suite.runtime.baseUrl}/demo`);
       await expect(desk.page.locator('#demo-acr').textContent()).resolves.toBe('urn:elicence:loa:3');

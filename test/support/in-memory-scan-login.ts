@@ -30,6 +30,7 @@ export class InMemoryScanLoginStore implements ScanLoginStore {
     to: ScanLoginState,
     nowSeconds: number,
     personId?: string,
+    authTime?: number,
   ): Promise<ScanLoginRecord | undefined> {
     const record = this.records.get(slotHash);
     if (
@@ -41,6 +42,7 @@ export class InMemoryScanLoginStore implements ScanLoginStore {
       return undefined;
     record.state = to;
     if (personId) record.personId = personId;
+    if (personId && authTime !== undefined) record.authTime = authTime;
     return structuredClone(record);
   }
 }

@@ -135,7 +135,7 @@ export async function licencesToken(
 }
 
 /** The interaction pages a flow can stop at, named by where their form posts. */
-export type Step = 'login' | 'entity' | 'personal' | 'consent';
+export type Step = 'login' | 'entity' | 'personal' | 'consent' | 'scan';
 
 /** What the person does on each page; a page with no answer ends the flow there. */
 export interface Answers {
@@ -149,6 +149,11 @@ export interface Answers {
   consent?: boolean;
   /** Tick the consent page's separate box for the ID number (`idcard`; unticked by default). */
   idNumber?: boolean;
+  /**
+   * On scan-to-login's last page ("sign in as 王*明?"): continue, or say "not me". Without it the flow
+   * stops there.
+   */
+  scanAs?: 'continue' | 'not_me';
 }
 
 export interface FlowOutcome {
@@ -167,12 +172,13 @@ const stepOfAction: Record<string, Step> = {
   entity: 'entity',
   personal: 'personal',
   confirm: 'consent',
+  scan: 'scan',
 };
 
 /** The interaction step a page is, from the action of its first form. */
 export function stepOf(html: string): Step | undefined {
   const action = parseForm(html)?.action ?? '';
-  const matched = /^\/interaction\/[^/]+\/(login|entity|personal|confirm)$/.exec(action);
+  const matched = /^\/interaction\/[^/]+\/(login|entity|personal|confirm|scan)$/.exec(action);
   return matched ? stepOfAction[matched[1]!] : undefined;
 }
 
@@ -203,6 +209,10 @@ export async function runFlow(ua: UserAgent, url: URL | string, answers: Answers
       case 'personal':
         if (!answers.personal) return stop;
         fields = {};
+        break;
+      case 'scan':
+        if (answers.scanAs === undefined) return stop;
+        fields = { decision: answers.scanAs };
         break;
       case 'consent':
         if (answers.consent === false) return stop;

@@ -24,7 +24,7 @@ function recordOf(item: Item): ScanLoginRecord {
  * @example
  * ```ts
  * const store = new DynamoScanLoginStore(doc, 'elicence');
- * await store.advance(slotHash, codeHash, 'pending', 'confirmed', now, personId);
+ * await store.advance(slotHash, codeHash, 'pending', 'confirmed', now, personId, authTime);
  * ```
  */
 export class DynamoScanLoginStore implements ScanLoginStore {
@@ -75,13 +75,17 @@ export class DynamoScanLoginStore implements ScanLoginStore {
     to: ScanLoginState,
     nowSeconds: number,
     personId?: string,
+    authTime?: number,
   ): Promise<ScanLoginRecord | undefined> {
+    const withTime = personId !== undefined && authTime !== undefined;
     try {
       const { Attributes } = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.scanLogin(slotHash),
-          UpdateExpression: personId ? 'SET #state = :to, #person = :person' : 'SET #state = :to',
+          UpdateExpression: personId
+            ? `SET #state = :to, #person = :person${withTime ? ', #authTime = :authTime' : ''}`
+            : 'SET #state = :to',
           ConditionExpression:
             'attribute_exists(pk) AND #codeHash = :codeHash AND #state = :from AND #codeExpiresAt > :now',
           ExpressionAttributeNames: {
@@ -89,6 +93,7 @@ export class DynamoScanLoginStore implements ScanLoginStore {
             '#state': 'state',
             '#codeExpiresAt': 'codeExpiresAt',
             ...(personId ? { '#person': 'personId' } : {}),
+            ...(withTime ? { '#authTime': 'authTime' } : {}),
           },
           ExpressionAttributeValues: {
             ':codeHash': codeHash,
@@ -96,6 +101,7 @@ export class DynamoScanLoginStore implements ScanLoginStore {
             ':from': from,
             ':now': nowSeconds,
             ...(personId ? { ':person': personId } : {}),
+            ...(withTime ? { ':authTime': authTime } : {}),
           },
           ReturnValues: 'ALL_NEW',
         }),

@@ -103,7 +103,10 @@ export function scanWaitingPage(view: PageView, code: ShownScanCode): string {
 export function scanProblemMessage(t: Translate, problem: ScanLoginProblem): string {
   switch (problem) {
     case 'unknown':
-      return t('这个扫码登录二维码无效。', 'This scan-to-login code is not valid.');
+      return t(
+        '这个扫码登录二维码无效，或已被新的二维码取代：请扫描登录页上现在显示的二维码。',
+        'This scan-to-login code is not valid, or a newer code replaced it: scan the code the sign-in page shows now.',
+      );
     case 'expired':
       return t(
         '这个扫码登录二维码已过期（有效期 120 秒），请刷新登录页获取新的二维码。',
@@ -114,8 +117,23 @@ export function scanProblemMessage(t: Translate, problem: ScanLoginProblem): str
         '这个扫码登录二维码已经使用过，不能再次使用。',
         'This scan-to-login code has already been used and cannot be used again.',
       );
+    case 'taken':
+      return t(
+        '这个二维码已被另一个“我的证照”钱包确认，不是您的。请不要在显示它的浏览器上继续：那里会显示将以谁的身份登录，请点“不是我”，或关闭页面。',
+        'This code was confirmed by another “My licences” wallet, not yours. Do not go on in the browser that shows it: it names whom it would sign in as; choose “Not me” there, or close the page.',
+      );
     case 'cancelled':
       return t('登录已在“我的证照”中被取消。', 'The sign-in was refused in “My licences”.');
+    case 'stale':
+      return t(
+        '此平台要求最近登录过。确认登录的“我的证照”登录时间早于平台允许的时间：请在手机上重新登录“我的证照”后扫描新的二维码，或改用密码登录。',
+        'This platform asks for a recent sign-in, and “My licences” that confirmed signed in longer ago than it accepts: sign in to “My licences” again on your phone and scan a new code, or sign in with a password.',
+      );
+    case 'disowned':
+      return t(
+        '已放弃这次扫码登录，没有登录任何人。请重新登录。',
+        'This scan-to-login was abandoned; no one was signed in. Sign in again.',
+      );
     case 'other_browser':
       return t(
         '这个二维码是在另一个浏览器中显示的，只有显示它的浏览器才能完成登录。',
@@ -135,6 +153,46 @@ export function scanProblemPage(view: PageView, uid: string, problem: ScanLoginP
       <p>
         <a class="button" href="/interaction/${uid}">${t('重新登录', 'Sign in again')}</a>
       </p>`,
+  );
+}
+
+/** The showing browser's last step: whom the wallet's confirmation signs it in as, its decision's labels. */
+export const scanCompleteLabels = {
+  decision: (t: Translate) => `${t('继续登录', 'Continue')} / ${t('不是我', 'Not me')}`,
+} satisfies FieldLabels;
+
+/**
+ * Before the showing browser is signed in: whom as (the name masked, `王*明`, never the ID number), with
+ * 继续登录 and 不是我, a form post to `/interaction/{uid}/scan` (review R39 L1: someone else's wallet may
+ * have confirmed the code first, and the browser must not be signed in as them without a word).
+ */
+export function scanWhoPage(view: PageView, uid: string, maskedName: string, clientName: string): string {
+  const { t } = view;
+  return page(
+    view,
+    t('扫码登录', 'Sign in with the wallet'),
+    html`<h1>${t('扫码登录', 'Sign in with the wallet')}</h1>
+      <p class="lead" id="scan-login-who">
+        ${t(
+          `“我的证照”已确认。将以 ${maskedName} 的身份登录 ${clientName}。`,
+          `“My licences” confirmed. You will be signed in to ${clientName} as ${maskedName}.`,
+        )}
+      </p>
+      ${notice(
+        'info',
+        t(
+          '如果这不是您本人的姓名，请点“不是我”：可能有别人先扫描并确认了这个二维码。',
+          'If this is not your name, choose “Not me”: someone else may have scanned and confirmed this code first.',
+        ),
+      )}
+      <form method="post" action="/interaction/${uid}/scan">
+        <button type="submit" name="decision" value="continue" id="scan-login-continue-as">
+          ${t('继续登录', 'Continue')}
+        </button>
+        <button type="submit" name="decision" value="not_me" class="secondary" id="scan-login-not-me">
+          ${t('不是我', 'Not me')}
+        </button>
+      </form>`,
   );
 }
 
@@ -228,6 +286,20 @@ export function scanStepUpBody(t: Translate, stepUpHref: string): SafeHtml {
     <p>
       <a class="button" id="scan-login-step-up-link" href="${stepUpHref}"
         >${t('提升认证等级', 'Raise your level')}</a
+      >
+    </p>`;
+}
+
+/**
+ * The platform asked for a more recent sign-in than the wallet's (`max_age`, `prompt=login`): sign in to
+ * the wallet again (a sign-in made now), and come back to this code (review R39 M1).
+ */
+export function scanSignInAgainBody(t: Translate, signInAgainHref: string): SafeHtml {
+  return html`<h1>${t('扫码登录确认', 'Confirm the sign-in')}</h1>
+    ${notice('error', scanProblemMessage(t, 'stale'), 'scan-login-sign-in-again')}
+    <p>
+      <a class="button" id="scan-login-sign-in-again-link" href="${signInAgainHref}"
+        >${t('重新登录“我的证照”', 'Sign in to “My licences” again')}</a
       >
     </p>`;
 }

@@ -18,12 +18,18 @@ export interface Approver {
   personId: string;
   name: string;
   level: AssuranceLevel;
+  /**
+   * When the wallet sign-in behind the token was made (its `auth_time`, epoch seconds): a scan-to-login
+   * it approves is that sign-in, not a new one (review R39 M1).
+   */
+  authTime: number;
 }
 
 /**
  * The person a wallet session stands for, as the API would see its access token: the token must still be
  * stored, unexpired and, bound to its sign-in session, held by it (a revoked or signed-out session
- * approves nothing), and the level is the lower of
+ * approves nothing), and say when its sign-in was made (`auth_time`; a token without it approves nothing,
+ * as the sign-in it would pass on could not be dated), and the level is the lower of
  * the account's and the sign-in's (`signedInLevel`, the same rule that gates licences). While acting for
  * an entity, the approver is the acting person: scan-to-login signs in a person, who may then choose an
  * entity on the platform as after any sign-in.
@@ -31,7 +37,7 @@ export interface Approver {
  * @example
  * ```ts
  * const approver = await approverOf(session, deps); // undefined when the token no longer works
- * if (approver?.level === 3) await scan.confirm(code, approver.personId);
+ * if (approver?.level === 3) await scan.confirm(code, approver.personId, approver.authTime);
  * ```
  */
 export async function approverOf(
@@ -39,8 +45,10 @@ export async function approverOf(
   deps: ApproverDependencies,
 ): Promise<Approver | undefined> {
   const record = await deps.accessTokens(session.accessToken);
+  const authTime = record?.extra?.auth_time;
   if (
     !record?.accountId ||
+    typeof authTime !== 'number' ||
     record.clientId !== walletClientId ||
     record.exp === undefined ||
     record.exp <= epochSeconds(deps.clock) ||
@@ -54,5 +62,6 @@ export async function approverOf(
     personId: account.id,
     name: account.name,
     level: signedInLevel(account, record.extra?.acr),
+    authTime,
   };
 }

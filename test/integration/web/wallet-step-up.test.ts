@@ -170,7 +170,7 @@ describe('raising the level from the wallet', () => {
     const confirmed = await ua.request(scanPath, { form: { decision: 'confirm' } });
     const confirmedHtml = await confirmed.text();
     expect(confirmed.status, confirmedHtml).toBe(200);
-    const done = await runFlow(browser, `/interaction/${uid}/scan`);
+    const done = await runFlow(browser, `/interaction/${uid}/scan`, { scanAs: 'continue' });
     expect(done.callback?.href.startsWith(rp.redirectUri), done.page?.html).toBe(true);
     expect((await exchange(rp, request, done.callback!)).claims()?.acr).toBe('urn:elicence:loa:3');
   });
