@@ -54,23 +54,39 @@ export interface ScanLoginRecord {
    */
   authTime?: number;
   /**
-   * How recent the platform asked the sign-in to be (from its request, when the code was stored): the
-   * wallet tells a person whose wallet sign-in is older to sign in again before confirming. The showing
-   * browser checks the request itself again when completing.
+   * How recent the platform asked the sign-in to be (from its request, when the code was stored; with
+   * `prompt=login`, when that request began): the wallet tells a person whose wallet sign-in is older to
+   * sign in again before confirming. The showing browser checks the request itself again when completing.
    */
   recency?: SignInRecency;
 }
 
-/** How recent a sign-in a platform asked for: `max_age` (seconds), and whether it sent `prompt=login`. */
+/**
+ * How recent a sign-in a platform asked for: `max_age` (seconds), and whether it sent `prompt=login`, with
+ * when its sign-in request began (`requestedAt`).
+ */
 export interface SignInRecency {
   maxAge?: number;
   loginPrompted?: boolean;
+  /**
+   * With `loginPrompted`: when the sign-in request began (the OpenID interaction was made, epoch
+   * seconds), the same for every code the sign-in shows. A wallet sign-in made then or later is one made
+   * for this request (review R41 L2).
+   */
+  requestedAt?: number;
 }
 
 /**
  * Whether a wallet sign-in made at `authTime` meets `recency` at `nowSeconds`: no older than `maxAge`,
- * and with `prompt=login` made once the code was shown (`shownAt`): an authentication for this sign-in,
- * not one from before it.
+ * and with `prompt=login` made once the sign-in request began (`recency.requestedAt`; for a record
+ * stored without it, once the code was shown, `shownAt`): an authentication for this sign-in, not one
+ * from before it.
+ *
+ * Not "once this code was shown" (review R41 L2): a person sent to sign in to the wallet again takes the
+ * time it takes, the code may run out meanwhile, and the next code is shown after that new sign-in; it
+ * would then never do. Both times are whole seconds, and a sign-in made in the very second the request
+ * began counts as made for it (`>=`): the seconds cannot order the two, and refusing it would refuse a
+ * sign-in made at once; one made a second or more before the request is refused.
  */
 export function recentEnough(
   recency: SignInRecency | undefined,
@@ -79,11 +95,17 @@ export function recentEnough(
   nowSeconds: number,
 ): boolean {
   if (recency?.maxAge !== undefined && nowSeconds - authTime > recency.maxAge) return false;
-  return !(recency?.loginPrompted && authTime < shownAt);
+  return !(recency?.loginPrompted && authTime < (recency.requestedAt ?? shownAt));
 }
 
-/** The recency a platform's authorization request asks for, from its `max_age` and `prompt`. */
-export function recencyAsked(params: { max_age?: unknown; prompt?: unknown }): SignInRecency {
+/**
+ * The recency a platform's authorization request asks for, from its `max_age` and `prompt`; with
+ * `prompt=login`, `requestedAt`: when the request began (the interaction's `iat`, epoch seconds).
+ */
+export function recencyAsked(
+  params: { max_age?: unknown; prompt?: unknown },
+  requestedAt?: number,
+): SignInRecency {
   const maxAge = Number(params.max_age);
   const loginPrompted = String(params.prompt ?? '')
     .split(' ')
@@ -91,6 +113,7 @@ export function recencyAsked(params: { max_age?: unknown; prompt?: unknown }): S
   return {
     ...(params.max_age !== undefined && Number.isInteger(maxAge) && maxAge >= 0 ? { maxAge } : {}),
     ...(loginPrompted ? { loginPrompted } : {}),
+    ...(loginPrompted && requestedAt !== undefined && Number.isInteger(requestedAt) ? { requestedAt } : {}),
   };
 }
 

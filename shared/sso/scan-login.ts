@@ -36,8 +36,17 @@ import { clientDisplayName } from '../identifiers/client-ids.js';
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 type Person = NonNullable<Awaited<ReturnType<IdentityDirectory['findPerson']>>>;
 
-/** The showing browser's answer to "sign in as 王*明?". */
-const scanCompleteForm = z.object({ decision: z.enum(['continue', 'not_me']) });
+/**
+ * The showing browser's answer to "sign in as 王*明?", and `shown`: which code and person that page named
+ * ({@link ScanLoginInteractions#shownTag}), so that the answer is to what the person read (review R41 L1).
+ */
+const scanCompleteForm = z.object({
+  decision: z.enum(['continue', 'not_me']),
+  shown: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/)
+    .optional(),
+});
 
 /**
  * How a sign-in completed by scan-to-login is described in `amr`: `mca`, RFC 8176's "multiple-channel
@@ -56,6 +65,11 @@ export const scanLoginAmr = ['mca'] as const;
 const cookieBase = 'scan-login';
 /** Bound into every cookie's MAC: a new format gets a new label. */
 const cookieMacLabel = 'elicence/scan-login-cookie/v1';
+/**
+ * Bound into the "sign in as 王*明?" page's tag, made with the same key as the cookie's MAC: the label
+ * keeps one from ever standing for the other.
+ */
+const shownTagLabel = 'elicence/scan-login-shown/v1';
 /** The cookie outlives the code, so that a late reload is told "expired" rather than "another browser". */
 const cookieSeconds = 3600;
 /**
@@ -169,7 +183,7 @@ export class ScanLoginInteractions {
           userAgent: userAgentSummary(ctx.get('user-agent')),
           ...optional('address', approximateAddress(ctx.req.socket.remoteAddress)),
         },
-        recency: recencyAsked(details.params),
+        recency: recencyAsked(details.params, details.iat),
       });
       ctx.status = 200;
       ctx.type = 'image/svg+xml';
@@ -215,14 +229,7 @@ export class ScanLoginInteractions {
         return send(200, scanWaitingPage(view, await this.#shown(details.uid, held.code, outcome.expiresAt)));
       }
       await this.#refuseStale(details, outcome, own);
-      const person = await this.#personAtLevel3(outcome.personId);
-      const client = await provider.Client.find(String(details.params.client_id));
-      const clientName = clientDisplayName(
-        String(details.params.client_id),
-        client?.clientName === undefined ? undefined : String(client.clientName),
-        view.t,
-      );
-      return send(200, scanWhoPage(view, details.uid, maskPersonName(person.name), clientName));
+      return send(200, await this.#whoPage(provider, view, details, held.code, outcome.personId, false));
     } catch (error) {
       return this.#problem(error, view, details.uid, send);
     }
@@ -234,6 +241,11 @@ export class ScanLoginInteractions {
    * `auth_time`: review R39 M1), and the code is used up; `decision=not_me` abandons the code, which then
    * completes nothing. Only this browser (its interaction cookie, its code's cookie) can answer, and only
    * from this origin (a cross-site post is refused, as the wallet's forms refuse one).
+   *
+   * `continue` answers the page that asked: its `shown` must name the code this browser holds now and the
+   * person who confirmed it. A page left open while its code ran out and a later code of the sign-in was
+   * confirmed (by someone else, perhaps) names another code: the browser is asked again, the page naming
+   * whoever confirmed the code it holds now (409), and nothing completes (review R41 L1).
    */
   async complete(
     ctx: KoaContextWithOIDC,
@@ -253,8 +265,11 @@ export class ScanLoginInteractions {
     if (!ours) throw new errors.InvalidRequest('cross-site form posts are refused');
     const parsed = scanCompleteForm.safeParse(Object.fromEntries(form));
     if (!parsed.success) {
+      const field = parsed.error.issues[0]?.path[0];
       throw new errors.InvalidRequest(
-        `decision: ${scanCompleteLabels.decision(view.t)} (continue or not_me)`,
+        field === 'shown'
+          ? 'shown: not the tag of a "sign in as" page (reload the page)'
+          : `decision: ${scanCompleteLabels.decision(view.t)} (continue or not_me)`,
       );
     }
     const details = await provider.interactionDetails(ctx.req, ctx.res);
@@ -274,8 +289,16 @@ export class ScanLoginInteractions {
         return send(200, scanWaitingPage(view, await this.#shown(details.uid, held.code, looked.expiresAt)));
       }
       await this.#refuseStale(details, looked, own);
+      const tag = this.#shownTag(details.uid, held.code, looked.personId);
+      if (!sameTag(parsed.data.shown, tag)) {
+        logger.info('scan-to-login answer was to another code or person: asked again', {
+          clientId: details.params.client_id,
+        });
+        return send(409, await this.#whoPage(provider, view, details, held.code, looked.personId, true));
+      }
       const outcome = await this.#scan.redeem(own);
-      if (outcome.state !== 'confirmed') throw scanLoginError('used');
+      // The code is the one peeked at, and a confirmed code's person never changes: this only restates it.
+      if (outcome.state !== 'confirmed' || outcome.personId !== looked.personId) throw scanLoginError('used');
       const person = await this.#personAtLevel3(outcome.personId);
       ctx.append('set-cookie', serializeCookie(this.#cookie, '', { secure: this.#secure, maxAge: 0 }));
       logger.info('scan-to-login completed', { clientId: details.params.client_id });
@@ -300,10 +323,50 @@ export class ScanLoginInteractions {
   }
 
   /**
+   * "Sign in as 王*明?" for the code `code` this browser holds, confirmed by `personId`: the name masked,
+   * the platform's name, and the tag of both in a hidden field. `changed`: asked again, because an answer
+   * came from a page naming another code or person.
+   */
+  async #whoPage(
+    provider: Provider,
+    view: PageView,
+    details: InteractionDetails,
+    code: string,
+    personId: string,
+    changed: boolean,
+  ): Promise<string> {
+    const person = await this.#personAtLevel3(personId);
+    const client = await provider.Client.find(String(details.params.client_id));
+    const clientName = clientDisplayName(
+      String(details.params.client_id),
+      client?.clientName === undefined ? undefined : String(client.clientName),
+      view.t,
+    );
+    return scanWhoPage(view, {
+      uid: details.uid,
+      maskedName: maskPersonName(person.name),
+      clientName,
+      shown: this.#shownTag(details.uid, code, personId),
+      changed,
+    });
+  }
+
+  /**
+   * The tag of a "sign in as 王*明?" page: HMAC-SHA256, under the cookie's key with its own label, over
+   * the sign-in, the code and the person who confirmed it. It says nothing of either (the person's id is
+   * not in the page), and a page's answer completes only the code and person it names.
+   */
+  #shownTag(uid: string, code: string, personId: string): string {
+    return createHmac('sha256', this.#cookieKey)
+      .update(`${shownTagLabel}\n${uid}\n${code}\n${personId}`)
+      .digest('base64url');
+  }
+
+  /**
    * A code confirmed by a wallet whose sign-in is older than the platform accepts is refused, and
-   * abandoned: `max_age` (seconds since that sign-in) and `prompt=login` (a sign-in made after the code
-   * was shown). The provider's own checks would not see it: a login result of this interaction passes
-   * them whatever its `ts`.
+   * abandoned: `max_age` (seconds since that sign-in) and `prompt=login` (a sign-in made once the sign-in
+   * request began: the interaction's `iat`, review R41 L2). The provider's own checks would not see it: a
+   * login result of this interaction passes them whatever its `ts`.
    */
   async #refuseStale(
     details: InteractionDetails,
@@ -311,7 +374,7 @@ export class ScanLoginInteractions {
     own: { code: string; binding: string; interactionUid: string },
   ): Promise<void> {
     const now = epochSeconds(this.deps.clock);
-    const recency = recencyAsked(details.params);
+    const recency = recencyAsked(details.params, details.iat);
     if (recentEnough(recency, approval.shownAt, approval.authTime, now)) return;
     await this.#scan.disown(own);
     logger.info('scan-to-login refused: the wallet sign-in is not recent enough', {
@@ -392,6 +455,14 @@ export class ScanLoginInteractions {
       expiresIn: Math.max(0, expiresAt - epochSeconds(this.deps.clock)),
     };
   }
+}
+
+/** Whether the page's `given` tag is `expected` (constant time); no tag is no match. */
+function sameTag(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {

@@ -6,6 +6,7 @@ import {
   scanLoginProblemOf,
   type ScanLoginRecord,
   type ScanLoginStore,
+  type SignInRecency,
 } from '../../shared/identity/scan-login.js';
 import { TestClock } from '../support/in-memory-identity.js';
 import { rejection, type Make } from './subject.js';
@@ -219,7 +220,7 @@ export function scanLoginStoreContract(name: string, make: Make<{ store: ScanLog
       it('refuses a wallet sign-in older than the platform asked for (max_age, prompt=login); the code still waits', async () => {
         const clock = new TestClock(now * 1000);
         const scan = new ScanLogins(store, clock);
-        const stored = async (uid: string, recency: { maxAge?: number; loginPrompted?: boolean }) => {
+        const stored = async (uid: string, recency: SignInRecency) => {
           const { code, binding } = scan.fresh(uid);
           await scan.store({
             code,
@@ -241,6 +242,17 @@ export function scanLoginStoreContract(name: string, make: Make<{ store: ScanLog
         const withPrompt = await stored('uid-2', { loginPrompted: true });
         expect(await problem(scan.confirm(withPrompt, 'person-1', now - 1))).toBe('stale');
         await scan.confirm(withPrompt, 'person-1', now);
+
+        // prompt=login counts from when the sign-in request began, not from when this code was shown: a
+        // wallet signed in again after the request, before a later code of it (review R41 L2). The same
+        // second counts as after; a second before does not.
+        const requestedAt = now - 300;
+        const later = await stored('uid-3', { loginPrompted: true, requestedAt });
+        expect((await scan.pending(later)).recency).toEqual({ loginPrompted: true, requestedAt });
+        expect(await problem(scan.confirm(later, 'person-1', requestedAt - 1))).toBe('stale');
+        await scan.confirm(later, 'person-1', requestedAt);
+        const between = await stored('uid-4', { loginPrompted: true, requestedAt });
+        await scan.confirm(between, 'person-1', now - 60);
       });
 
       it('is dead once disowned by the showing browser ("not me"): it completes nothing', async () => {

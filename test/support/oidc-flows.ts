@@ -212,7 +212,8 @@ export async function runFlow(ua: UserAgent, url: URL | string, answers: Answers
         break;
       case 'scan':
         if (answers.scanAs === undefined) return stop;
-        fields = { decision: answers.scanAs };
+        // The page's own fields too: its `shown` binds the answer to the name it showed (review R41 L1).
+        fields = { ...form.fields, decision: answers.scanAs };
         break;
       case 'consent':
         if (answers.consent === false) return stop;

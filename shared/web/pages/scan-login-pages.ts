@@ -161,17 +161,44 @@ export const scanCompleteLabels = {
   decision: (t: Translate) => `${t('继续登录', 'Continue')} / ${t('不是我', 'Not me')}`,
 } satisfies FieldLabels;
 
+/** What "sign in as 王*明?" shows, and the tag that binds its answer to it. */
+export interface ScanWhoView {
+  uid: string;
+  /** The name of whom the browser would be signed in as, masked (`王*明`). */
+  maskedName: string;
+  clientName: string;
+  /** Which code and person this page names (an opaque tag), posted back with the answer (review R41 L1). */
+  shown: string;
+  /** Asked again: the answer came from a page that named another code or person. */
+  changed?: boolean;
+}
+
 /**
  * Before the showing browser is signed in: whom as (the name masked, `王*明`, never the ID number), with
  * 继续登录 and 不是我, a form post to `/interaction/{uid}/scan` (review R39 L1: someone else's wallet may
- * have confirmed the code first, and the browser must not be signed in as them without a word).
+ * have confirmed the code first, and the browser must not be signed in as them without a word). The form
+ * carries `shown`, so that its answer completes only what it named (review R41 L1); asked again
+ * (`changed`), the page says the confirmation it showed before is no longer the one at hand.
  */
-export function scanWhoPage(view: PageView, uid: string, maskedName: string, clientName: string): string {
+export function scanWhoPage(view: PageView, who: ScanWhoView): string {
   const { t } = view;
+  const { uid, maskedName, clientName } = who;
   return page(
     view,
     t('扫码登录', 'Sign in with the wallet'),
     html`<h1>${t('扫码登录', 'Sign in with the wallet')}</h1>
+      ${
+        who.changed
+          ? notice(
+              'warn',
+              t(
+                '二维码已更新，确认登录的可能已不是刚才显示的人。请核对下面的姓名后再继续。',
+                'The code has changed since this page was shown, and the person who confirmed it may not be the one shown before. Check the name below before you continue.',
+              ),
+              'scan-login-who-changed',
+            )
+          : ''
+      }
       <p class="lead" id="scan-login-who">
         ${t(
           `“我的证照”已确认。将以 ${maskedName} 的身份登录 ${clientName}。`,
@@ -186,6 +213,7 @@ export function scanWhoPage(view: PageView, uid: string, maskedName: string, cli
         ),
       )}
       <form method="post" action="/interaction/${uid}/scan">
+        <input type="hidden" name="shown" value="${who.shown}" />
         <button type="submit" name="decision" value="continue" id="scan-login-continue-as">
           ${t('继续登录', 'Continue')}
         </button>
