@@ -867,6 +867,7 @@ export class ElicenceStack extends Stack {
         .map((name) => functions[name]),
       // The counter's proofs in person (`/counter/accounts/…`, shared/identity/counter-proof.ts).
       counter: functions.accounts,
+      listSigner: functions['list-signer'],
     });
 
     this.alarmNotifications.notifyOn([

@@ -424,8 +424,9 @@ export const operations: Operations = {
       '`Link: </licences/{new id}>; rel="successor-version"` header naming its replacement. If the old ' +
       'licence is revoked or suspended by someone else while its re-issue runs, the replacement takes the ' +
       'same status and the answer is 409 `licence_revoked_during_reissue` or ' +
-      '`licence_suspended_during_reissue`, with the same header. A retry after the replacement an ' +
-      'earlier attempt wrote was revoked is 409 `replacement_revoked` and leaves the licence as it is ' +
+      '`licence_suspended_during_reissue`, with the same header. A re-issue whose replacement (written by ' +
+      'this or an earlier attempt) was revoked before the licence was revoked by it is 409 ' +
+      '`replacement_revoked` and leaves the licence as it is ' +
       '(issue a new licence and revoke this one to replace it). A licence written by a re-issue that is not ' +
       'finished is not re-issued in turn: 409 `reissue_pending` (retry the first re-issue).',
     tag: 'Licences',

@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import type { TableDeclaration } from '../../shared/adapters/dynamo/table.js';
 import { counterClerkDailyCaps } from '../../shared/config.js';
 import { counterClerkCapLine } from '../../shared/identity/counter-proof.js';
+import { trustListOverPeerLimitLine } from '../../shared/licence/trust-list-token.js';
 import { smsCheckCeilingLine, smsCodePolicy } from '../../shared/identity/sms-codes.js';
 import { peerCollisionLine, peersRefreshedLine } from '../../shared/issuers/peers.js';
 import { auditCheckLogLines } from '../../shared/supervision/audit-chain-check.js';
@@ -47,6 +48,7 @@ export const operationsFilterPatterns = {
   peerCollisions: logs.FilterPattern.stringValue('$.message', '=', peerCollisionLine),
   smsCheckCeiling: logs.FilterPattern.stringValue('$.message', '=', smsCheckCeilingLine),
   counterClerkCap: logs.FilterPattern.stringValue('$.message', '=', counterClerkCapLine),
+  trustListOverPeerLimit: logs.FilterPattern.stringValue('$.message', '=', trustListOverPeerLimitLine),
 };
 
 /**
@@ -79,6 +81,8 @@ export interface OperationsAlarmsProps {
   smsCodeCheckers: readonly ServiceFunction[];
   /** The function that serves the counter's proofs in person (`accounts`: `/counter/accounts/…`). */
   counter: ServiceFunction;
+  /** The function that signs the trust list (`list-signer`), which says when peers would refuse it. */
+  listSigner: ServiceFunction;
 }
 
 /**
@@ -166,6 +170,26 @@ export class OperationsAlarms extends NestedStack {
 
     this.peerCollisionsAlarm(props.peerSavers);
     this.counterClerkCapAlarm(props.counter);
+    this.trustListOverPeerLimitAlarm(props.listSigner);
+  }
+
+  /**
+   * Our own issuers' part of the trust list past what a peer running this service reads
+   * ({@link trustListOverPeerLimitLine}, review R40 L1: logged at each signature, every half hour at
+   * least): every such peer refuses our list whole, keeps its last copy and drops our issuers at its
+   * `PEER_MAX_AGE_SECONDS`. Fires at the first line and clears an hour after the last (docs/operating.md,
+   * "Our trust list too large for peers").
+   */
+  private trustListOverPeerLimitAlarm(listSigner: ServiceFunction): void {
+    const over = listSigner.countLogLines('TrustListOverPeerLimit', {
+      pattern: operationsFilterPatterns.trustListOverPeerLimit,
+      metricName: 'TrustListOverPeerLimit',
+    });
+    this.atLeastOne(
+      'TrustListOverPeerLimitAlarm',
+      "elicence trust list: our own issuers' part is over 128 KiB, the most a peer running this service reads: peers refuse our list and drop our issuers at PEER_MAX_AGE_SECONDS (docs/operating.md)",
+      over.metric({ period: Duration.hours(1), statistic: 'Sum' }),
+    );
   }
 
   /**

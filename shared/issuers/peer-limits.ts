@@ -94,6 +94,14 @@ export function jsonBytes(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value), 'utf8');
 }
 
+/**
+ * The characters of a trust list signed over a payload of `payloadBytes` (JSON, UTF-8): base64url, the
+ * header bounded above, the signature. A bound from above, as {@link TRUST_LIST_MAX_PAYLOAD_BYTES} is.
+ */
+export function signedListChars(payloadBytes: number): number {
+  return HEADER_CHARS + 1 + Math.ceil((payloadBytes * 4) / 3) + 1 + SIGNATURE_CHARS;
+}
+
 /** The payload bytes a trust list may have for its signed JWS to stay within {@link TRUST_LIST_MAX_CHARS}. */
 export const TRUST_LIST_MAX_PAYLOAD_BYTES = Math.floor(
   ((TRUST_LIST_MAX_CHARS - HEADER_CHARS - SIGNATURE_CHARS - 2) * 3) / 4,

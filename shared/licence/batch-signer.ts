@@ -59,7 +59,11 @@ const SAVE_ATTEMPTS = 5;
  */
 export const BATCH_KEYS_MAX_BYTES = 128 * 1024;
 
-/** The JSON bytes of an issuer record's batch keys, as {@link BATCH_KEYS_MAX_BYTES} weighs them. */
+/**
+ * The JSON bytes of an issuer record's batch keys, as {@link BATCH_KEYS_MAX_BYTES} weighs them: every key
+ * on the record, those certified by an issuer key since withdrawn included (no longer published, but still
+ * stored: the bound protects the record's size, review R40 L1).
+ */
 function batchKeyBytes(issuer: Pick<Issuer, 'batchKeys'>): number {
   return Buffer.byteLength(JSON.stringify(issuer.batchKeys ?? []), 'utf8');
 }

@@ -73,7 +73,17 @@ export function revokedBy(licence: LicenceRecord, replacement: string): boolean 
  * licence was not revoked by it (review R38 M1). Undefined when there is none, or the re-issue is done.
  */
 export function unfinishedReissue(licence: LicenceRecord): string | undefined {
-  return licence.replacedBy && !revokedBy(licence, licence.replacedBy) ? licence.replacedBy : undefined;
+  const claimed = licence.replacedBy;
+  if (!claimed || revokedBy(licence, claimed) || reissueGivenUp(licence, claimed)) return undefined;
+  return claimed;
+}
+
+/**
+ * Whether the re-issue of `licence` as `replacement` was given up: a clerk revoked that replacement before
+ * the licence was revoked by it (marked on the licence first: {@link giveUpReissue}, review R40 F1).
+ */
+export function reissueGivenUp(licence: LicenceRecord, replacement: string): boolean {
+  return licence.reissueGivenUp === replacement;
 }
 
 /**
@@ -140,6 +150,11 @@ export async function changeLicenceStatus(
     /** A revocation by a re-issue (`reissue-licence.ts`): the licence issued in its place. */
     replacedBy?: string;
     /**
+     * A suspension or revocation passed on from the licence this one replaces (`carriedStatus`): made as
+     * part of that licence's change, it does not give up the re-issue (see {@link giveUpReissue}).
+     */
+    carried?: boolean;
+    /**
      * Change only a licence in this status (a re-issue's revocation, which must not end a suspension
      * made since it read the licence): another status is a 409 `licence_changed`.
      */
@@ -153,6 +168,11 @@ export async function changeLicenceStatus(
     throw new NotFoundError(`No licence ${id} of this issuer`, 'licence_not_found');
 
   if (context.from && current.status !== context.from && current.status !== input.status) {
+    throw new ConflictError('The licence changed meanwhile; read it again and retry', 'licence_changed');
+  }
+  // A re-issue's revocation finds its re-issue given up since it looked (its replacement revoked: R40 F1).
+  // This read is the one the write below is conditional on: a mark written after it makes the write fail.
+  if (context.replacedBy && reissueGivenUp(current, context.replacedBy) && current.status !== 'revoked') {
     throw new ConflictError('The licence changed meanwhile; read it again and retry', 'licence_changed');
   }
   // A re-issue of this licence left unfinished (review R38 M1): its replacement is valid already, so a
@@ -173,6 +193,11 @@ export async function changeLicenceStatus(
         pending,
       );
     }
+  }
+  // The replacement of a re-issue not finished, revoked by a clerk (a duplicate, review R38 L1): the re-issue
+  // is given up first, on the licence it replaces, so that it cannot revoke that one any more (R40 F1).
+  if (input.status === 'revoked' && current.status !== 'revoked' && !context.carried && !context.replacedBy) {
+    await giveUpReissue(current, context, deps);
   }
   if (current.status === input.status) {
     // Nothing to change: finish what an earlier change left, and write the status into the list again
@@ -233,6 +258,37 @@ export async function changeLicenceStatus(
 }
 
 /**
+ * Gives up the unfinished re-issue that wrote `replacement`, before that replacement is revoked (review R40
+ * F1): marks the licence it replaces (`reissueGivenUp`) in one conditional write under that licence's
+ * `version`. The re-issue revokes the old licence only under the version it read, and only when it finds
+ * no such mark (`reissue-licence.ts`, `finishReissue`): of the two writes, one fails and reads again. The
+ * mark written first, the re-issue ends in a 409 `replacement_revoked` and the old licence stays valid;
+ * the re-issue's revocation first, the re-issue is finished and the replacement is revoked like any
+ * licence. Nothing is written for a replacement whose re-issue is finished, given up or overtaken (the old
+ * licence revoked for another reason), nor for a licence that replaces none.
+ */
+async function giveUpReissue(
+  replacement: LicenceRecord,
+  context: { issuerId: string },
+  deps: ChangeStatusDependencies,
+): Promise<void> {
+  if (!replacement.replaces) return;
+  for (let turn = 0; ; turn++) {
+    const old = await deps.licences.get(replacement.replaces);
+    if (!old || old.issuerId !== context.issuerId || old.status === 'revoked') return;
+    if (old.replacedBy !== replacement.id || reissueGivenUp(old, replacement.id)) return;
+    try {
+      await deps.licences.save({ ...old, reissueGivenUp: replacement.id });
+      return;
+    } catch (error) {
+      // Changed meanwhile (the re-issue's revocation, or another change): read it again.
+      const changed = error instanceof ConflictError && error.code === 'licence_changed';
+      if (!changed || turn >= 3) throw error;
+    }
+  }
+}
+
+/**
  * Passes a suspension or revocation of `from` on to the replacement its unfinished re-issue wrote
  * (`replacementId`), or, where that one was itself re-issued since (possible before R38 M1), to the
  * licence standing in for it now; that change passes it on again down an unfinished re-issue of its own.
@@ -258,7 +314,7 @@ async function passOn(
   await changeLicenceStatus(
     target.id,
     change,
-    { issuerId, clientId, ...(clerk ? { clerk } : {}), ...(requestId ? { requestId } : {}) },
+    { issuerId, clientId, carried: true, ...(clerk ? { clerk } : {}), ...(requestId ? { requestId } : {}) },
     deps,
   );
 }

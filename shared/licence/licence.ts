@@ -83,6 +83,14 @@ export interface LicenceRecord {
    */
   replacedBy?: string;
   /**
+   * The replacement (`replacedBy`) of a re-issue given up before it finished: a clerk revoked that
+   * replacement while this licence was not yet revoked by it (review R40 F1). Written onto this licence,
+   * under its `version`, just before the replacement's revocation, so that the re-issue's own revocation of
+   * this licence (made under the version it read) fails and, read again, finds the re-issue given up.
+   * Never answered.
+   */
+  reissueGivenUp?: string;
+  /**
    * What the last changes still have to do (audit entries, the status list), written in the same
    * conditional write as the change and removed once done (shared/licence/pending-work.ts). Never answered.
    */

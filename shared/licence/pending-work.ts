@@ -133,8 +133,10 @@ export async function completePendingWork(
   }
   // A re-issue of this licence not finished (its claim `replacedBy`, the licence not revoked): the pointer
   // the re-issue marked stays, free, for the reconciler to finish it (review R38 M1), unless the reconciler
-  // has just settled it (`finishUnfinishedReissue` in reissue-licence.ts).
-  if (current.replacedBy && current.status !== 'revoked' && !options.reissueSettled) {
+  // has just settled it (`finishUnfinishedReissue` in reissue-licence.ts). A re-issue given up (its
+  // replacement revoked, review R40 F1) is nothing to finish.
+  const givenUp = current.replacedBy !== undefined && current.reissueGivenUp === current.replacedBy;
+  if (current.replacedBy && current.status !== 'revoked' && !givenUp && !options.reissueSettled) {
     await deps.pendingWork.release(current.id, claim);
     return current;
   }

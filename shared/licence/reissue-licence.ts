@@ -15,6 +15,7 @@ import {
   carriedStatus,
   changeLicenceStatus,
   ReissuePendingError,
+  reissueGivenUp,
   revokedBy,
   unfinishedReissue,
   type ChangeStatusDependencies,
@@ -56,9 +57,9 @@ export class ReissueOvertakenError extends ConflictError {
 }
 
 /**
- * A retry of a re-issue whose replacement was revoked meanwhile (a clerk saw two valid licences after a
- * failed attempt and revoked the new one): the re-issue was given up, and the old licence is left as it is
- * (review R38 L1). `replacedBy` names the revoked replacement. The re-issue cannot run again (its slot and
+ * A re-issue whose replacement was revoked meanwhile (a clerk saw two valid licences after a failed
+ * attempt, or during a slow one, and revoked the new one): the re-issue was given up, and the old licence
+ * is left as it is (review R38 L1; on every turn of its last step too, review R40 F1). `replacedBy` names the revoked replacement. The re-issue cannot run again (its slot and
  * id are taken): to replace the licence, issue a new one (`POST /licences`) and revoke this one.
  */
 export class ReplacementRevokedError extends ConflictError {
@@ -135,7 +136,11 @@ export function reissueIdempotencyKey(licenceId: string): string {
  * retrying, the reconciler does, about a minute later ({@link finishUnfinishedReissue}: step 3 marks the
  * old licence's pending-work pointer, which stays until the old licence is revoked). If the licence an
  * earlier attempt wrote was revoked since (a clerk's duplicate), the re-issue is given up: a retry is a
- * 409 `replacement_revoked` and the old licence is left valid (review R38 L1). A licence written by a
+ * 409 `replacement_revoked` and the old licence is left valid (review R38 L1). So is an attempt during
+ * which a clerk revokes the replacement, whenever it happens before step 5's write (review R40 F1): the
+ * clerk's revocation first marks the old licence (`reissueGivenUp`, under its version), every turn of
+ * step 5 looks for that mark and for a revoked replacement before writing, and step 5's write is
+ * conditional on the version it read without the mark. A licence written by a
  * re-issue not yet finished is not re-issued in turn (409 `reissue_pending`).
  *
  * The old licence's status may change between 3 and 5 (a clerk revokes or suspends it for another
@@ -173,7 +178,9 @@ export async function reissueLicence(
     throw new ForbiddenError('This client’s issuer is not active and may not issue', 'issuer_inactive');
   }
   // Revoked since an earlier attempt wrote it (a clerk's duplicate): given up, the old one untouched (R38 L1).
-  if (claimed?.status === 'revoked') throw new ReplacementRevokedError(old.id, claimed.id);
+  if (claimed && (claimed.status === 'revoked' || reissueGivenUp(old, claimed.id))) {
+    throw new ReplacementRevokedError(old.id, claimed.id);
+  }
   let licence = claimed;
   let created = false;
   if (!licence) {
@@ -181,8 +188,9 @@ export async function reissueLicence(
     await refuseWhileReplacing(old, deps);
     ({ licence, created } = await issueReplacement(old, { ...issuer, keyId: issuer.keyId }, context, deps));
   }
-  const replaced = await finishReissue(old.id, licence, context, deps);
-  return { licence, replaced, issuer, created };
+  const finished = await finishReissue(old.id, licence, context, deps);
+  // The replacement as read after the old licence's revocation, not as the attempt first found it.
+  return { licence: finished.replacement, replaced: finished.replaced, issuer, created };
 }
 
 /**
@@ -193,7 +201,8 @@ export async function reissueLicence(
 async function refuseWhileReplacing(licence: LicenceRecord, deps: ChangeStatusDependencies): Promise<void> {
   if (!licence.replaces) return;
   const replaced = await deps.licences.get(licence.replaces);
-  if (!replaced || replaced.issuerId !== licence.issuerId || revokedBy(replaced, licence.id)) return;
+  if (!replaced || replaced.issuerId !== licence.issuerId || unfinishedReissue(replaced) !== licence.id)
+    return;
   throw new ReissuePendingError(
     `Licence ${licence.id} is the replacement of ${replaced.id}, whose re-issue is not finished: retry POST /licences/${replaced.id}/reissue first`,
     licence.id,
@@ -202,25 +211,40 @@ async function refuseWhileReplacing(licence: LicenceRecord, deps: ChangeStatusDe
 
 /**
  * Step 5: revokes the old licence (`reissued`) unless its status changed since the claim, in which case
- * the replacement takes that status (see {@link reissueLicence}). Each revocation is made only from the
- * status read (`from`), so a suspension or revocation between that read and the write is seen on the
- * next turn instead of being overwritten.
+ * the replacement takes that status (see {@link reissueLicence}), or the replacement was revoked (the
+ * re-issue given up: `ReplacementRevokedError`, nothing written). Each revocation is made only from the
+ * status read (`from`) and under the version read, so a suspension or revocation between that read and
+ * the write is seen on the next turn instead of being overwritten; so is a clerk's revocation of the
+ * replacement, which marks the old licence first (`reissueGivenUp`, review R40 F1). Answers the old
+ * licence as revoked and the replacement as read on the last turn.
  */
 async function finishReissue(
   oldId: string,
   replacement: LicenceRecord,
   context: ReissueContext,
   deps: ChangeStatusDependencies,
-): Promise<LicenceRecord> {
+): Promise<{ replaced: LicenceRecord; replacement: LicenceRecord }> {
   for (let turn = 0; ; turn++) {
     const old = await deps.licences.get(oldId);
     if (!old) throw new NotFoundError(`No licence ${oldId} of this issuer`, 'licence_not_found');
     const current = await deps.licences.get(replacement.id);
     if (old.status === 'revoked' && !revokedBy(old, replacement.id)) {
       if (current && current.status !== 'revoked') {
-        await changeLicenceStatus(replacement.id, carried(old, 'revoked'), context, deps);
+        await changeLicenceStatus(
+          replacement.id,
+          carried(old, 'revoked'),
+          { ...context, carried: true },
+          deps,
+        );
       }
       throw new ReissueOvertakenError(old.id, replacement.id, 'revoked');
+    }
+    // Revoked by a clerk since (a duplicate): given up, on every turn, before anything is written (R40 F1).
+    if (
+      !revokedBy(old, replacement.id) &&
+      (reissueGivenUp(old, replacement.id) || current?.status === 'revoked')
+    ) {
+      throw new ReplacementRevokedError(old.id, replacement.id);
     }
     if (old.status === 'suspended' && current && current.status === 'valid') {
       await changeLicenceStatus(replacement.id, carried(old, 'suspended'), context, deps);
@@ -235,7 +259,7 @@ async function finishReissue(
       // Revoked by someone else between the read and the write: the revocation found is theirs.
       if (!revokedBy(replaced, replacement.id)) continue;
       if (old.status === 'suspended') throw new ReissueOvertakenError(old.id, replacement.id, 'suspended');
-      return replaced;
+      return { replaced, replacement: current ?? replacement };
     } catch (error) {
       // Changed between the read and the write: read again (a few turns; contention this long is a 409).
       const changed =
@@ -270,8 +294,9 @@ export async function finishUnfinishedReissue(id: string, deps: ChangeStatusDepe
   try {
     await finishReissue(old.id, replacement, { issuerId: old.issuerId, clientId: reconcilerActor }, deps);
   } catch (error) {
-    // Overtaken by a status change: the replacement took it, which is the end of this re-issue.
-    if (!(error instanceof ReissueOvertakenError)) throw error;
+    // Overtaken by a status change (the replacement took it), or given up (the replacement revoked since
+    // it was read, R40 F1): either is the end of this re-issue.
+    if (!(error instanceof ReissueOvertakenError) && !(error instanceof ReplacementRevokedError)) throw error;
   }
 }
 

@@ -5,10 +5,16 @@ import { signCompactJws } from '../crypto/compact-jws.js';
 import { InternalError } from '../errors.js';
 import type { Signer } from '../crypto/signer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
-import { jsonBytes, peersThatFit, TRUST_LIST_MAX_PAYLOAD_BYTES } from '../issuers/peer-limits.js';
+import {
+  jsonBytes,
+  peersThatFit,
+  peerTrustListLimits,
+  signedListChars,
+  TRUST_LIST_MAX_PAYLOAD_BYTES,
+} from '../issuers/peer-limits.js';
 import type { PeerStore } from '../issuers/peer-store.js';
 import { listedPeerIssuers, type PeerSettings } from '../issuers/peers.js';
-import { logger } from '../logger.js';
+import { alarmedLines, logger } from '../logger.js';
 import { findLicenceType } from './catalogue.js';
 import { MAX_IAT_LEAD_SECONDS, nextIat } from './signed-at.js';
 import { canonicalJson, trustListIssuers } from './trust-list.js';
@@ -43,6 +49,16 @@ export interface TrustListDependencies {
   peers?: Pick<PeerStore, 'list'>;
   config: { issuerUrl: string } & Partial<PeerSettings>;
 }
+
+/**
+ * Logged (WARN, at any `LOG_LEVEL`: {@link alarmedLines}) each time a list is signed whose own issuers
+ * alone (signed, without the peers') are over {@link peerTrustListLimits}' bytes, the most a peer running
+ * this service reads of our list (review R40 L1): every such peer now refuses our list whole
+ * (`too_large`), keeps its last copy and drops our issuers at its `PEER_MAX_AGE_SECONDS`. Batch keys
+ * are what fills it (about 1,290 characters each): see docs/batch-issuance.md, "How many batch keys".
+ */
+export const trustListOverPeerLimitLine =
+  'trust list over a peer’s limit: peers running this service refuse it';
 
 /**
  * The trust list (互通互认): a JWT signed by the platform key (`typ: trust-list+jwt`) naming every issuer
@@ -98,6 +114,15 @@ export async function trustListToken(deps: TrustListDependencies): Promise<{ jws
   const now = epochSeconds(deps.clock);
   const { platformRegion, peers: peerSettings } = deps.config;
   let leftOut: Array<{ peer: string; bytes: number }> = [];
+  // Our own part, sized as signed: the dates take the same room whichever second they name.
+  const ownBytes = jsonBytes({
+    iss,
+    iat: now,
+    exp: now + TRUST_LIST_LIFETIME_SECONDS,
+    ttl: TRUST_LIST_TTL_SECONDS,
+    issuers,
+    presentationKeys,
+  });
   if (peers.length > 0 && platformRegion !== undefined && peerSettings !== undefined) {
     // The peers' active issuers, after ours (docs/peers.md): a peer changing, or going stale past the
     // hard maximum age, changes the content, so the list is signed again. Only as many peers as the
@@ -106,15 +131,6 @@ export async function trustListToken(deps: TrustListDependencies): Promise<{ jws
       platformRegion,
       peers: peerSettings,
       issuerUrl: iss,
-    });
-    // Sized as signed: the dates take the same room whichever second they name.
-    const ownBytes = jsonBytes({
-      iss,
-      iat: now,
-      exp: now + TRUST_LIST_LIFETIME_SECONDS,
-      ttl: TRUST_LIST_TTL_SECONDS,
-      issuers,
-      presentationKeys,
     });
     const fitting = peersThatFit(listed, TRUST_LIST_MAX_PAYLOAD_BYTES - ownBytes);
     leftOut = fitting.leftOut;
@@ -160,6 +176,18 @@ export async function trustListToken(deps: TrustListDependencies): Promise<{ jws
     { iss, iat: signedAt, exp, ttl: TRUST_LIST_TTL_SECONDS, issuers, presentationKeys },
     deps.platformSigner,
   );
+  // Past what a peer running this service reads (R40 L1): said once signed, by the function that signs
+  // (a serving function hands the signature to the list signer: `list-signer.ts`), once per signature.
+  const ownChars = signedListChars(ownBytes);
+  if (ownChars > peerTrustListLimits.bytes) {
+    const ownIssuers = issuers.filter((entry) => entry.peer === undefined);
+    alarmedLines.warn(trustListOverPeerLimitLine, {
+      ownChars,
+      peerLimitBytes: peerTrustListLimits.bytes,
+      issuers: ownIssuers.length,
+      batchKeys: ownIssuers.reduce((sum, entry) => sum + (entry.batchKeys?.length ?? 0), 0),
+    });
+  }
   const token = { jws, contentHash, iat: signedAt, exp };
   try {
     await deps.trustList.save(token, cached?.version ?? 0);

@@ -1,4 +1,5 @@
 import { staticWebAssets, webAssetEntries } from '../../infra/web-assets.js';
+import { trustListOverPeerLimitLine } from '../../shared/licence/trust-list-token.js';
 import { pdfFontFile } from '../../shared/licence/pdf-font.js';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -596,6 +597,8 @@ describe('ElicenceStack', () => {
       const peerSavers = 2;
       // And a counter clerk at the day's cap, in the function that serves the counter (accounts).
       const counterClerkCap = 1;
+      // And our trust list past what a peer reads, in the function that signs it (list-signer, R40 L1).
+      const trustListOverPeerLimit = 1;
       alarmTemplate.resourceCountIs(
         'AWS::Logs::MetricFilter',
         callKms.length +
@@ -604,7 +607,8 @@ describe('ElicenceStack', () => {
           smsSenders +
           smsCodeCheckers +
           peerSavers +
-          counterClerkCap,
+          counterClerkCap +
+          trustListOverPeerLimit,
       );
     });
 
@@ -622,6 +626,18 @@ describe('ElicenceStack', () => {
       'console',
       'sms-codes',
     ] as const;
+
+    it('alarms when our own issuers make the trust list too large for a peer to read (R40 L1)', () => {
+      alarmTemplate.hasResourceProperties('AWS::Logs::MetricFilter', {
+        LogGroupName: { Ref: logicalId(stack.functions['list-signer'].logGroup) },
+        FilterPattern: `{ $.message = "${trustListOverPeerLimitLine}" }`,
+      });
+      alarmTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'TrustListOverPeerLimit',
+        Namespace: 'Elicence/list-signer',
+        Threshold: 1,
+      });
+    });
 
     it('counts and alarms on audit entries and status lists not written after a change', () => {
       for (const name of writeAfterChanges) {

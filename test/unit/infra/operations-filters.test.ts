@@ -14,7 +14,8 @@ import {
   removePeer,
   stalePeers,
 } from '../../../shared/issuers/peers.js';
-import { logger } from '../../../shared/logger.js';
+import { trustListOverPeerLimitLine } from '../../../shared/licence/trust-list-token.js';
+import { alarmedLines, logger } from '../../../shared/logger.js';
 import { InMemoryAudit } from '../../support/in-memory-identity.js';
 import { InMemoryPeerStore } from '../../support/in-memory-peers.js';
 import { smsJobDependencies } from '../../support/in-memory-sms.js';
@@ -138,6 +139,23 @@ describe('the on-call alarms’ metric filters', () => {
     // The peer at fault removed: the next round counts nothing.
     await removePeer(zj, operator, deps);
     expect(counted(await loggedLines(() => refreshAllPeers(deps)))).toEqual([]);
+  });
+
+  it('count each signature of a trust list our own issuers make too large for a peer (R40 L1), and nothing else', async () => {
+    const lines = await loggedLines(async () => {
+      alarmedLines.warn(trustListOverPeerLimitLine, {
+        ownChars: 140_000,
+        peerLimitBytes: 131_072,
+        issuers: 12,
+        batchKeys: 104,
+      });
+      logger.error('trust list full: peers left out', { leftOut: [] });
+    });
+    const counted = lines.filter((line) =>
+      matches(operationsFilterPatterns.trustListOverPeerLimit.logPatternString, line),
+    );
+    expect(counted).toHaveLength(1);
+    expect(JSON.parse(counted[0]!)).toMatchObject({ level: 'WARN', batchKeys: 104 });
   });
 
   it('count the SMS code check that fills the daily ceiling and each it refuses, from a line with the purpose and no phone or person', async () => {

@@ -5,6 +5,7 @@ import { idempotencyKey, issueLicence, issueLicenceInput } from '../../../shared
 import { findLicenceType } from '../../../shared/licence/catalogue.js';
 import { changeLicenceStatus } from '../../../shared/licence/change-status.js';
 import {
+  finishUnfinishedReissue,
   LicenceReissuedError,
   reconcilerActor,
   ReissueOvertakenError,
@@ -279,6 +280,41 @@ describe('reissueLicence', () => {
       expect(error).toBeInstanceOf(ReplacementRevokedError);
       expect(error).toMatchObject({ code: 'replacement_revoked', replacedBy: replacement!.id });
       expect(await world.licences.get(old.id)).toMatchObject({ status: 'valid' });
+    });
+
+    it('leaves the old licence valid when a clerk revokes the replacement after the reconciler read it (R40 F1)', async () => {
+      failRevokeOfOld = true;
+      await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
+      const [replacement] = replacements();
+      let revokeOnRead = true;
+      const racing = {
+        ...world.statusDeps,
+        licences: {
+          ...world.statusDeps.licences,
+          get: async (id: string) => {
+            const got = await world.licences.get(id);
+            // The reconciler's first read of the replacement finds it valid; then a clerk revokes it.
+            if (id === replacement!.id && revokeOnRead) {
+              revokeOnRead = false;
+              await changeLicenceStatus(
+                id,
+                { status: 'revoked', reasonCode: 'holder-ceased' },
+                { issuerId: context.issuerId, clientId: 'cl_clerk' },
+                world.issueDeps,
+              );
+            }
+            return got;
+          },
+          save: world.licences.save.bind(world.licences),
+          clearPending: world.licences.clearPending.bind(world.licences),
+        },
+      };
+      await finishUnfinishedReissue(old.id, racing);
+      expect(await world.licences.get(old.id)).toMatchObject({ status: 'valid' });
+      expect(await world.licences.get(replacement!.id)).toMatchObject({ status: 'revoked' });
+      await reconcile();
+      expect(await world.licences.get(old.id)).toMatchObject({ status: 'valid' });
+      expect(await pointers()).toEqual([]);
     });
 
     it('drops the pointer of a claim whose licence was never written, the old licence untouched', async () => {

@@ -1,12 +1,13 @@
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Signer } from '../../../shared/crypto/signer.js';
 import {
   creditCodeCheckCharacter,
   organisationCodeCheckCharacter,
 } from '../../../shared/identifiers/credit-code.js';
 import type { Issuer } from '../../../shared/issuers/issuer.js';
-import { TRUST_LIST_MAX_CHARS } from '../../../shared/issuers/peer-limits.js';
+import { peerTrustListLimits, TRUST_LIST_MAX_CHARS } from '../../../shared/issuers/peer-limits.js';
+import { alarmedLines } from '../../../shared/logger.js';
 import type { PeerRecord } from '../../../shared/issuers/peer-store.js';
 import { findLicenceType } from '../../../shared/licence/catalogue.js';
 import { LIST_SIZE } from '../../../shared/licence/status-list-store.js';
@@ -18,6 +19,7 @@ import {
   TRUST_LIST_REFRESH_SECONDS,
   TRUST_LIST_RESIGN_AGE_SECONDS,
   TRUST_LIST_TTL_SECONDS,
+  trustListOverPeerLimitLine,
   trustListToken,
 } from '../../../shared/licence/trust-list-token.js';
 import { InMemoryIssuerStore } from '../../support/in-memory.js';
@@ -419,6 +421,50 @@ describe('trustListToken', () => {
       'peer_1',
       'peer_2',
     ]);
+  });
+
+  describe('our own issuers past what a peer running this service reads (R40 L1)', () => {
+    afterEach(() => vi.restoreAllMocks());
+    /** An active issuer with `count` batch keys certified by its current key, each as large as a real one. */
+    async function withBatchKeys(id: string, creditCode: string, count: number): Promise<Issuer> {
+      const record = await issuer(id, 'active', creditCode);
+      const header = Buffer.from(
+        JSON.stringify({ alg: 'ES256', typ: 'batch-key+jwt', kid: record.kid }),
+      ).toString('base64url');
+      const jwk = await new LocalSigner().publicJwk();
+      record.batchKeys = Array.from({ length: count }, (_, i) => ({
+        kid: `batch-${id}-${i}`,
+        publicJwk: { ...jwk, kid: `batch-${id}-${i}` },
+        nbf: start + i * 86_400,
+        exp: start + (i + 1) * 86_400,
+        // About a real certificate's length: its payload names the key (iss, kid, jwk, nbf, exp).
+        certificate: `${header}.${'e'.repeat(600)}.${'s'.repeat(86)}`,
+      }));
+      return record;
+    }
+
+    it('warns, on the alarmed channel, when a list is signed that a peer would refuse', async () => {
+      const warn = vi.spyOn(alarmedLines, 'warn').mockImplementation(() => undefined);
+      await issuers.claim(await withBatchKeys('iss_two', '11310000000000010A', 10));
+      await trustListToken(deps());
+      // Ten batch keys: far within a peer's limit, nothing said.
+      expect(warn).not.toHaveBeenCalled();
+
+      await issuers.claim(await withBatchKeys('iss_three', '11310000000000029A', 110));
+      const { jws } = await trustListToken(deps());
+      expect(jws.length).toBeGreaterThan(peerTrustListLimits.bytes);
+      expect(warn).toHaveBeenCalledWith(
+        trustListOverPeerLimitLine,
+        expect.objectContaining({ peerLimitBytes: peerTrustListLimits.bytes, issuers: 3, batchKeys: 120 }),
+      );
+      const { ownChars } = warn.mock.calls[0]![1] as { ownChars: number };
+      // The estimate bounds the list as signed from above, by no more than the header's margin.
+      expect(ownChars).toBeGreaterThanOrEqual(jws.length);
+      expect(ownChars - jws.length).toBeLessThan(200);
+      // Once per signature, not per request.
+      await trustListToken(deps());
+      expect(warn).toHaveBeenCalledTimes(1);
+    });
   });
 
   it('serves its own token when another request stored one first', async () => {
