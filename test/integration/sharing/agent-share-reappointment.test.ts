@@ -48,7 +48,10 @@ const reappoint = (repToken: string, person: Person) =>
   });
 const read = async (token: string) => {
   const r = await getWithToken(runtime, '/shared/licences', token);
-  return { status: r.status, n: r.status === 200 ? ((await r.json()) as { items: unknown[] }).items.length : -1 };
+  return {
+    status: r.status,
+    n: r.status === 200 ? ((await r.json()) as { items: unknown[] }).items.length : -1,
+  };
 };
 
 /** The agent shares the enterprise's business licence with a platform: its tokens. */
@@ -139,7 +142,9 @@ describe('an agent’s share of the enterprise’s licences (review R42)', () =>
     expect((await reappoint(newRep, person)).status).toBe(201);
     // Made under the former representative's appointment: neither the token nor its refresh revives it.
     expect(await read(tokens.access_token)).toEqual({ status: 200, n: 0 });
-    await expect(refusal(client.refreshTokenGrant(platform.config, tokens.refresh_token!))).resolves.toMatchObject({
+    await expect(
+      refusal(client.refreshTokenGrant(platform.config, tokens.refresh_token!)),
+    ).resolves.toMatchObject({
       error: 'invalid_grant',
     });
   });

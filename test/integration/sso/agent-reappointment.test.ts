@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../../infra/local/demo-data.js';
 import { agencyHeadToken, appointClerk, withdrawClerk, type Clerk } from '../../support/clerks.js';
 import { postJson } from '../../support/http-api.js';
-import { adminToken, refusal, registerPlatform, signIn, type RelyingParty } from '../../support/oidc-flows.js';
+import {
+  adminToken,
+  refusal,
+  registerPlatform,
+  signIn,
+  type RelyingParty,
+} from '../../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
 
@@ -60,7 +66,9 @@ describe('an agent withdrawn and appointed again (review R42)', () => {
     await expect(
       refusal(client.refreshTokenGrant(platform.config, tokens.refresh_token!)),
     ).resolves.toMatchObject({ error: 'invalid_grant', status: 400 });
-    await expect(refusal(client.fetchUserInfo(platform.config, tokens.access_token, claims.sub))).resolves.toMatchObject({
+    await expect(
+      refusal(client.fetchUserInfo(platform.config, tokens.access_token, claims.sub)),
+    ).resolves.toMatchObject({
       status: 401,
     });
 
