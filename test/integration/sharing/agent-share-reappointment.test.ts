@@ -99,12 +99,13 @@ describe('an agent’s share of the enterprise’s licences (review R42)', () =>
     const { tokens } = await agentShares(agent, person);
     expect((await read(tokens.access_token)).n).toBeGreaterThan(0);
 
+    // The withdrawal withdraws the share the agent made under the appointment: the token is refused.
     await withdrawClerk(runtime, repToken, agent);
-    expect(await read(tokens.access_token)).toEqual({ status: 200, n: 0 });
+    expect(await read(tokens.access_token)).toEqual({ status: 401, n: -1 });
 
     expect((await reappoint(repToken, person)).status).toBe(201);
-    // The token of the withdrawn appointment reads nothing of the enterprise's, with no new consent.
-    expect(await read(tokens.access_token)).toEqual({ status: 200, n: 0 });
+    // And stays refused: appointing the same person again brings back nothing they consented to before.
+    expect(await read(tokens.access_token)).toEqual({ status: 401, n: -1 });
   });
 
   it('stays ended when a new representative (after a registry change) appoints the same person', async () => {

@@ -3,11 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../../infra/local/demo-data.js';
 import { agencyHeadToken, appointClerk, withdrawClerk, type Clerk } from '../../support/clerks.js';
 import { postJson } from '../../support/http-api.js';
+import { walletClientId } from '../../../shared/identifiers/client-ids.js';
 import {
   adminToken,
+  getWithToken,
   refusal,
   registerPlatform,
   signIn,
+  writtenAccessToken,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
@@ -15,7 +18,7 @@ import { UserAgent } from '../../support/user-agent.js';
 
 /**
  * Review R42 F1: a platform's grant made while an agent acted for the enterprise is bound to that
- * appointment. Withdrawn, the agent's tokens read nothing; appointed again (a new appointment), the old
+ * appointment. Withdrawn, the platform’s grant goes with it; appointed again (a new appointment), the old
  * refresh and access tokens stay dead: only a new sign-in, with its consent, gives the platform access.
  */
 let runtime: TestRuntime;
@@ -38,7 +41,7 @@ afterAll(() => runtime?.close());
 
 describe('an agent withdrawn and appointed again (review R42)', () => {
   const person = registryPeople[9]!;
-  let agent: Clerk & { agentId: string };
+  let agent: Clerk & { agentId: string; accountId: string };
   beforeAll(async () => {
     agent = await appointClerk(runtime, headToken, agency(), person, ['licences', 'sign-in']);
   });
@@ -49,7 +52,22 @@ describe('an agent withdrawn and appointed again (review R42)', () => {
     const { claims, tokens } = await signIn(platform, browser(), credentials, options);
     expect(tokens.refresh_token).toBeTruthy();
 
+    // The agent's wallet lists the platform's sign-in as the enterprise; the withdrawal withdraws it.
+    const agentWallet = await writtenAccessToken({
+      accountId: agent.accountId,
+      clientId: walletClientId,
+      scope: 'openid entity licences',
+    });
+    const platformAuthorizations = async () => {
+      const listed = await getWithToken(runtime, '/me/authorizations', agentWallet);
+      expect(listed.status).toBe(200);
+      const { items } = (await listed.json()) as { items: Array<{ client: { id: string } }> };
+      return items.filter((item) => item.client.id === platform.clientId).length;
+    };
+    expect(await platformAuthorizations()).toBe(1);
+
     await withdrawClerk(runtime, headToken, agent);
+    expect(await platformAuthorizations()).toBe(0);
     await expect(
       refusal(client.refreshTokenGrant(platform.config, tokens.refresh_token!)),
     ).resolves.toMatchObject({ error: 'invalid_grant', status: 400 });
