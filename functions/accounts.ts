@@ -175,12 +175,12 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
     },
     'GET /me/entities/{creditCode}/agents': async () =>
       json(200, {
-        items: (await listAgents(person, creditCode, deps)).map((a) => agentView(a, now)),
+        items: (await listAgents(person, creditCode, deps)).map((a) => agentView(a, now, person.lookupKey)),
       } satisfies z.output<typeof agentListSchema>),
     'POST /me/entities/{creditCode}/agents': async () => {
       const input = parseJsonBody(event, appointAgentInput);
       const appointment = await appointAgent(person, creditCode, input, deps, { requestId });
-      const { agentId, masked, scope, expiresAt } = agentView(appointment, now);
+      const { agentId, masked, scope, expiresAt } = agentView(appointment, now, person.lookupKey);
       return json(
         201,
         { agentId, masked, scope, expiresAt } satisfies z.output<typeof appointedAgentSchema>,

@@ -391,13 +391,17 @@ export const sharingGrants = (c: Needs<'doc'>) => dynamoSharingGrants(c.doc, c.c
 export const platformConsents = (
   c: Needs<'sharingGrants' | 'clientReader' | 'platformSubject'>,
 ): PlatformConsents => ({
-  withdrawAll: (personId) =>
-    withdrawEveryAuthorization(personId, {
-      sharingGrants: c.sharingGrants,
-      clientReader: c.clientReader,
-      subjectAt: c.platformSubject,
-      clock: c.clock,
-    }),
+  withdrawAll: (personId, options) =>
+    withdrawEveryAuthorization(
+      personId,
+      {
+        sharingGrants: c.sharingGrants,
+        clientReader: c.clientReader,
+        subjectAt: c.platformSubject,
+        clock: c.clock,
+      },
+      options,
+    ),
 });
 export const clientNames = (c: Needs<'doc'>) => dynamoClientNames(c.doc, c.clock);
 export const statistics = (c: Needs<'doc'>) => dynamoStatisticsStore(c.doc);

@@ -1,25 +1,57 @@
 /**
  * The provider's `accountId` names who a session is for: a person (`acc_…`), or a person acting for an
- * entity, written `<entity account id>~<person account id>`. Both parts are opaque internal ids, never an
- * ID number or credit code (the provider stores `accountId` in sessions, grants and tokens).
+ * entity, written `<entity account id>~<person account id>~<basis>`. All parts are opaque internal ids,
+ * never an ID number or credit code (the provider stores `accountId` in sessions, grants and tokens).
  *
  * Acting for an entity is a sign-in of its own: choosing an entity, or returning to personal use, starts
  * a new session (the provider ends the previous one), so no platform keeps a personal session while the
  * person acts for an enterprise elsewhere.
+ *
+ * `basis` is the authority the session was made under (review R42): the appointment's `agentId`
+ * (`agt_…`) for an agent, {@link representativeBasis} for the legal representative. Every use of the
+ * session (each token, userinfo answer, licence read, share) asks that the authority standing now is
+ * that same one ({@link standsOn}): a withdrawn agent appointed again (a new `agentId`), or a former
+ * representative appointed agent by the new one, does not revive what the old authority consented to.
+ * The platform's `sub` is computed from the entity's id alone, so it stays the same across appointments.
+ * An id without a basis (written before R42) stands on nothing: that session signs in again.
  */
 export type SessionSubject =
-  { kind: 'person'; personId: string } | { kind: 'entity'; entityId: string; personId: string };
+  | { kind: 'person'; personId: string }
+  | { kind: 'entity'; entityId: string; personId: string; basis?: string };
 
 const separator = '~';
 
+/** The basis of a session of the entity's legal representative (as the business registry names them). */
+export const representativeBasis = 'rep';
+
 export function formatAccountId(subject: SessionSubject): string {
-  return subject.kind === 'person' ? subject.personId : `${subject.entityId}${separator}${subject.personId}`;
+  if (subject.kind === 'person') return subject.personId;
+  return [subject.entityId, subject.personId, ...(subject.basis ? [subject.basis] : [])].join(separator);
 }
 
 export function parseAccountId(accountId: string): SessionSubject {
-  const [first, second, ...rest] = accountId.split(separator);
-  if (second !== undefined && rest.length === 0 && first) {
-    return { kind: 'entity', entityId: first, personId: second };
+  const [first, second, basis, ...rest] = accountId.split(separator);
+  if (second && rest.length === 0 && first) {
+    return { kind: 'entity', entityId: first, personId: second, ...(basis ? { basis } : {}) };
   }
   return { kind: 'person', personId: accountId };
+}
+
+/** The basis an authority to act for an entity gives a session ({@link SessionSubject}). */
+export function basisOf(authority: { role: 'legal_representative' | 'agent'; agentId?: string }): string {
+  return authority.role === 'agent' && authority.agentId ? authority.agentId : representativeBasis;
+}
+
+/**
+ * Whether `authority`, standing now, is the one the entity session `subject` was made under (review R42):
+ * the same appointment for an agent, the representative role for the representative. Fails closed for a
+ * session without a basis, and for an agent authority without an `agentId`.
+ */
+export function standsOn(
+  subject: Extract<SessionSubject, { kind: 'entity' }>,
+  authority: { role: 'legal_representative' | 'agent'; agentId?: string },
+): boolean {
+  if (subject.basis === undefined) return false;
+  if (authority.role === 'agent' && !authority.agentId) return false;
+  return basisOf(authority) === subject.basis;
 }

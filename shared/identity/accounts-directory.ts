@@ -46,7 +46,12 @@ const toEntity = (entity: EntityAccount): DirectoryEntity => ({
 /** The representative may do everything, which the OpenID side reads as "no scope limit". */
 const toRight = (authority: ActingAuthority): ActingRight =>
   authority.role === 'agent'
-    ? { role: 'agent', scope: [...authority.scope], expiresAt: authority.expiresAt }
+    ? {
+        role: 'agent',
+        scope: [...authority.scope],
+        expiresAt: authority.expiresAt,
+        agentId: authority.agentId,
+      }
     : { role: 'legal_representative' };
 
 /** A malformed credit code from a form is simply not one the person may act for. */

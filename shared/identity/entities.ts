@@ -30,6 +30,8 @@ import {
   type EntityAccount,
 } from './entity-account.js';
 import type { EntityStore } from './entity-store.js';
+import type { AccountStore } from './account-store.js';
+import type { PlatformConsents } from './sign-in-revocation.js';
 import { maskIdNumber, parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
 import { entityLookupKey, personLookupKey } from '../identifiers/lookup-key.js';
 import { comparableName, type PersonAccount } from './person-account.js';
@@ -353,6 +355,12 @@ export interface AgentDependencies extends EntityDependencies {
   loginAttempts: LoginAttemptStore;
   /** The population registry (人口库): the agent's name, which the representative must give, is checked there. */
   registry: EntityRegistry & PopulationRegistry;
+  /**
+   * With both, a withdrawal also withdraws the platforms' grants (sign-ins and shares) the agent made under
+   * that appointment, each platform told, as the agent would in the wallet (review R42).
+   */
+  accounts?: Pick<AccountStore, 'findByLookupKey'>;
+  platformConsents?: PlatformConsents;
 }
 
 /**
@@ -512,8 +520,10 @@ export function appointWithTrace(
 
 /**
  * The representative withdraws an agent: from then on {@link canActFor} refuses the agent, so no new
- * token names the entity for them. Withdrawing again changes nothing; an unknown `agentId` is a 404.
- * Saved with its audit entry `agent.withdrawn` ({@link saveAgentChange}).
+ * token names the entity for them; the platforms' grants the agent made under this appointment are
+ * withdrawn, each platform told (review R42). Appointing the same person again is a new appointment, which
+ * revives none of them (`standsOn`, account-id.ts). Withdrawing again changes nothing but retry that; an
+ * unknown `agentId` is a 404. Saved with its audit entry `agent.withdrawn` ({@link saveAgentChange}).
  */
 export async function withdrawAgent(
   representative: Person,
@@ -528,14 +538,18 @@ export async function withdrawAgent(
     (candidate) => candidate.agentId === agentId,
   );
   if (!appointment) throw new NotFoundError('The entity has no such agent', 'agent_not_found');
-  if (appointment.status === 'withdrawn') return appointment;
+  if (appointment.status === 'withdrawn') {
+    // Again: the grants a failure left the first time go now.
+    await endGrantsUnder(appointment, deps);
+    return appointment;
+  }
   const withdrawn: AgentAppointment = {
     ...appointment,
     status: 'withdrawn',
     withdrawnAt: now.toISOString(),
     withdrawnBy: representative.id,
   };
-  return saveAgentChange(
+  const saved = await saveAgentChange(
     withdrawn,
     {
       at: now.toISOString(),
@@ -548,6 +562,23 @@ export async function withdrawAgent(
     (trace) => deps.entities.saveAppointment(withdrawn, trace),
     deps,
   );
+  await endGrantsUnder(saved, deps);
+  return saved;
+}
+
+/**
+ * Withdraws the platforms' grants the agent made under `appointment` (its sessions acting for the entity
+ * are bound to its `agentId`: `standsOn`, account-id.ts), each platform told: they would be refused at
+ * each use anyway, and now go with their tokens (review R42). After the appointment's withdrawal is
+ * saved, so that a failure here leaves it withdrawn; withdrawing again retries.
+ */
+async function endGrantsUnder(
+  appointment: AgentAppointment,
+  deps: Pick<AgentDependencies, 'accounts' | 'platformConsents'>,
+): Promise<void> {
+  if (!deps.accounts || !deps.platformConsents) return;
+  const agent = await deps.accounts.findByLookupKey(appointment.personLookupKey);
+  if (agent) await deps.platformConsents.withdrawAll(agent.id, { basis: appointment.agentId });
 }
 
 /** The entity's agents, withdrawn and expired ones included, for its representative only. */

@@ -109,7 +109,11 @@ export const agentViewSchema = z
     masked: z.string().meta({ description: 'The agent’s masked ID number' }),
     scope: z.array(z.enum(agentScopes)),
     expiresAt: z.string().meta({ description: 'RFC 3339' }),
-    status: z.enum(['active', 'withdrawn', 'expired']),
+    status: z.enum(['active', 'withdrawn', 'expired', 'superseded']).meta({
+      description:
+        '`superseded`: made by a former legal representative (the business registry names another one ' +
+        'now), so no longer in force (review R42)',
+    }),
     appointedAt: z.string(),
     withdrawnAt: z.string().optional(),
   })
@@ -135,19 +139,31 @@ export const appointedAgentSchema = agentViewSchema
   .pick({ agentId: true, masked: true, scope: true, expiresAt: true })
   .meta({ title: 'AppointedAgent' });
 
-/** The agent as the representative sees it (`GET /me/entities/{creditCode}/agents`). */
-export function agentView(appointment: AgentAppointment, now: Date): z.output<typeof agentViewSchema> {
+/**
+ * The agent as the representative sees it (`GET /me/entities/{creditCode}/agents`). `representativeLookupKey`
+ * is the representative's the business registry names now (the caller's): an appointment in force made by
+ * anyone else, a former representative, is `superseded`, not `active` (review R42 F2): it counts for
+ * nothing (`appointmentStands`, entities.ts).
+ */
+export function agentView(
+  appointment: AgentAppointment,
+  now: Date,
+  representativeLookupKey: string,
+): z.output<typeof agentViewSchema> {
+  const status =
+    appointment.status === 'withdrawn'
+      ? ('withdrawn' as const)
+      : !appointmentInForce(appointment, now)
+        ? ('expired' as const)
+        : appointment.appointedByLookupKey === representativeLookupKey
+          ? ('active' as const)
+          : ('superseded' as const);
   return {
     agentId: appointment.agentId,
     masked: appointment.masked,
     scope: appointment.scope,
     expiresAt: appointment.validUntil,
-    status:
-      appointment.status === 'withdrawn'
-        ? ('withdrawn' as const)
-        : appointmentInForce(appointment, now)
-          ? ('active' as const)
-          : ('expired' as const),
+    status,
     appointedAt: appointment.appointedAt,
     ...(appointment.withdrawnAt ? { withdrawnAt: appointment.withdrawnAt } : {}),
   };

@@ -23,6 +23,8 @@ export interface ActingRight {
   /** For agents: what they may do (e.g. `licences`); absent for the legal representative. */
   scope?: string[];
   expiresAt?: string;
+  /** For agents: the appointment it stands on (`agt_…`), which an entity session is bound to (review R42). */
+  agentId?: string;
 }
 
 /**

@@ -19,5 +19,9 @@ export interface SignInRevocation {
  * withdrawn.
  */
 export interface PlatformConsents {
-  withdrawAll(personId: string): Promise<number>;
+  /**
+   * `basis`: only those the person gave acting for an entity under that authority (an appointment's
+   * `agentId`: its withdrawal, review R42), not their own nor those under another appointment.
+   */
+  withdrawAll(personId: string, options?: { basis?: string }): Promise<number>;
 }

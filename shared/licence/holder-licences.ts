@@ -4,7 +4,7 @@ import { canActFor, findEntityById, type EntityDependencies } from '../identity/
 import { findPersonById } from '../identity/verify-password.js';
 import type { AccountStore } from '../identity/account-store.js';
 import type { Issuer } from '../issuers/issuer.js';
-import type { SessionSubject } from '../identifiers/account-id.js';
+import { standsOn, type SessionSubject } from '../identifiers/account-id.js';
 import { licenceViewSchema, type LicenceRecord } from './licence.js';
 import type { LicenceStore } from './licence-store.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
@@ -32,7 +32,8 @@ export interface HeldLicence {
  * while they act for an entity whose licences their role covers — the legal representative, or an
  * agent with scope `licences` — the entity's), and the assurance level they act at: the lower of their
  * account's and their sign-in's (`signedInLevel`). The right
- * to act is checked now, not when the token was issued. What they may then read is decided by
+ * to act is checked now, not when the token was issued, and must be the one the session was made under
+ * (`standsOn`, review R42). What they may then read is decided by
  * `readerMay` (`licence-reader.ts`), the one check.
  *
  * @example
@@ -52,7 +53,11 @@ export async function licenceReader(
     const entity = await findEntityById(subject.entityId, deps);
     const authority =
       entity && (await canActFor(person, entity.creditCode, new Date(deps.clock.now()), deps));
-    if (entity && authority?.scope.includes('licences')) keys.push(entity.lookupKey);
+    // Only under the authority the session was made under (review R42): a token of a withdrawn
+    // appointment reads nothing of the entity's again when the same person is appointed anew.
+    if (entity && authority?.scope.includes('licences') && standsOn(subject, authority)) {
+      keys.push(entity.lookupKey);
+    }
   }
   return { holderLookupKeys: keys, level: signedInLevel(person, acr) };
 }

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ForbiddenError } from '../errors.js';
 import { consoleClientId } from '../identifiers/client-ids.js';
-import { parseAccountId } from '../identifiers/account-id.js';
+import { parseAccountId, standsOn } from '../identifiers/account-id.js';
 import { signedInLevel, type AssuranceLevel } from '../identity/assurance.js';
 import { canActFor, findEntityById, type EntityDependencies } from '../identity/entities.js';
 import type { AccountStore } from '../identity/account-store.js';
@@ -130,7 +130,13 @@ export async function issuerActor(
     throw new ForbiddenError('The entity acted for is not an issuing agency', 'not_an_issuer');
   }
   // The representative manages clerks; only an appointed agent with `licences:issue` issues (entity-account.ts).
-  if (authority?.role !== 'agent' || !authority.scope.includes('licences:issue')) {
+  // And under the appointment the console session was made under (review R42): a clerk withdrawn and
+  // appointed again signs in again.
+  if (
+    authority?.role !== 'agent' ||
+    !authority.scope.includes('licences:issue') ||
+    !standsOn(subject, authority)
+  ) {
     throw new ForbiddenError(
       'The signed-in person is not an appointed clerk (agent with licences:issue) of this agency',
       'clerk_not_appointed',

@@ -11,6 +11,7 @@ import {
   type PendingWorkIndex,
 } from '../pending-work/pending-work.js';
 import { parseAccountId } from '../identifiers/account-id.js';
+import { builtInClientIds } from '../clients/built-in-clients.js';
 import { isFirstPartyClient, type FirstPartyDependencies } from '../clients/first-party.js';
 import { grantedLicenceTypes, licenceAccessDetails, type LicenceAccessDetail } from './licence-access.js';
 import {
@@ -29,7 +30,10 @@ import {
 export interface SharingGrant {
   id: string;
   clientId: string;
-  /** The provider's account id: the person, or `<entity>~<person>` when they acted for an entity. */
+  /**
+   * The provider's account id: the person, or `<entity>~<person>~<basis>` when they acted for an entity
+   * (shared/identifiers/account-id.ts).
+   */
   accountId: string;
   /** The OpenID scopes granted, those the person refused (the ID number left unticked) left out. */
   scopes: string[];
@@ -513,8 +517,23 @@ export type WithdrawEveryDependencies = { sharingGrants: SharingGrants } & Pick<
 export async function withdrawEveryAuthorization(
   personId: string,
   deps: WithdrawEveryDependencies,
+  options: { basis?: string } = {},
 ): Promise<number> {
-  const groups = authorizationGroups(await platformGrants(await deps.sharingGrants.listOf(personId), deps));
+  const listed = await deps.sharingGrants.listOf(personId);
+  const chosen =
+    options.basis === undefined
+      ? listed
+      : listed.filter((grant) => {
+          const subject = parseAccountId(grant.accountId);
+          // The service's own apps (the console among them) are left: they refuse the withdrawn
+          // appointment at the next page and say why (403 `clerk_not_appointed`).
+          return (
+            subject.kind === 'entity' &&
+            subject.basis === options.basis &&
+            !builtInClientIds.includes(grant.clientId)
+          );
+        });
+  const groups = authorizationGroups(await platformGrants(chosen, deps));
   for (const group of groups) await endAuthorization(group[0]!, group, deps);
   return groups.length;
 }

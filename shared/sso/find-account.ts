@@ -1,6 +1,6 @@
 import { sectorOf } from './pairwise.js';
 import type { Account, FindAccount, KoaContextWithOIDC } from 'oidc-provider';
-import { parseAccountId } from '../identifiers/account-id.js';
+import { parseAccountId, standsOn } from '../identifiers/account-id.js';
 import type { IdentityDirectory } from '../identity/identity-directory.js';
 import { levelOfAcr } from '../identity/assurance.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
@@ -82,10 +82,12 @@ export function accountFinder(
     const entity = await directory.findEntity(subject.entityId);
     // Whether the person may still sign in as the entity at this client, with this sign-in: an appointment
     // withdrawn, one that does not cover a platform (`sign-in`), or a sign-in below level 3 gets no token
-    // and no userinfo answer (review R22). Without a client the answer is a platform's.
+    // and no userinfo answer (review R22). Without a client the answer is a platform's. The authority must
+    // be the one the session was made under (review R42): an agent withdrawn and appointed again (a new
+    // appointment), or a former representative now an agent, does not revive the old grants and tokens.
     const at = { firstParty: ctx.oidc.client?.['first_party'] === true, acr: signInAcr(ctx, token) };
     const right = entity && (await directory.signInAs(subject.personId, entity.creditCode, at));
-    if (!entity || !right || right.stepUp) return undefined;
+    if (!entity || !right || right.stepUp || !standsOn(subject, right)) return undefined;
     const sector = ctx.oidc.client ? sectorOf(ctx.oidc.client) : undefined;
     return {
       accountId,

@@ -3,7 +3,7 @@ import type Provider from 'oidc-provider';
 import { errors, type InteractionResults, type KoaContextWithOIDC } from 'oidc-provider';
 import { logger } from '../logger.js';
 import { clientDisplayName } from '../identifiers/client-ids.js';
-import { formatAccountId, parseAccountId } from '../identifiers/account-id.js';
+import { basisOf, formatAccountId, parseAccountId, standsOn } from '../identifiers/account-id.js';
 import type { IdentityDirectory, SignInAt } from '../identity/identity-directory.js';
 import {
   pageHeaders,
@@ -86,8 +86,13 @@ export function interactionRoutes(
       const right = await directory.signInAs(subject.personId, creditCode, at);
       const entity = right && !right.stepUp ? await directory.entityAccount(creditCode) : undefined;
       // No longer allowed meanwhile: the person's own sign-in, and the chooser again.
-      return entity
-        ? formatAccountId({ kind: 'entity', entityId: entity.id, personId: subject.personId })
+      return entity && right
+        ? formatAccountId({
+            kind: 'entity',
+            entityId: entity.id,
+            personId: subject.personId,
+            basis: basisOf(right),
+          })
         : accountId;
     },
   });
@@ -346,7 +351,7 @@ export function interactionRoutes(
     // appointed only to issue may not sign in at a platform as the agency (review R22).
     const right = creditCode ? await directory.signInAs(subject.personId, creditCode, at) : undefined;
     const entity = right ? await directory.entityAccount(creditCode) : undefined;
-    if (!entity) {
+    if (!entity || !right) {
       const person = await directory.findPerson(subject.personId);
       return send(
         403,
@@ -361,11 +366,16 @@ export function interactionRoutes(
     }
     // Below level 3 (review R22: a level-2 account is whoever knew the number and the name), the step-up
     // first: the provider asks for it on this result, and it then signs the person in as the entity.
-    if (right?.stepUp) return finished(ctx, details, entityStepUpResult(entity.creditCode));
+    if (right.stepUp) return finished(ctx, details, entityStepUpResult(entity.creditCode));
     return finished(ctx, details, {
       login: sameSignIn(
         details,
-        formatAccountId({ kind: 'entity', entityId: entity.id, personId: subject.personId }),
+        formatAccountId({
+          kind: 'entity',
+          entityId: entity.id,
+          personId: subject.personId,
+          basis: basisOf(right),
+        }),
       ),
     });
   }
@@ -393,7 +403,9 @@ export function interactionRoutes(
     const entity = await directory.findEntity(subject.entityId);
     if (!entity) return { allowed: false };
     const right = await directory.canActFor(subject.personId, entity.creditCode);
-    return { allowed: mayShareForEntity(sharing, right), entityName: entity.name };
+    // Only under the authority the session was made under (review R42).
+    const standing = right && standsOn(subject, right) ? right : undefined;
+    return { allowed: mayShareForEntity(sharing, standing), entityName: entity.name };
   }
 
   /**

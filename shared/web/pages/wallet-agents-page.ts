@@ -85,6 +85,9 @@ const statusWords = {
   active: (t: Translate) => t('有效', 'In force'),
   withdrawn: (t: Translate) => t('已撤销', 'Withdrawn'),
   expired: (t: Translate) => t('已过期', 'Expired'),
+  // Made by a former legal representative (review R42): no longer in force.
+  superseded: (t: Translate) =>
+    t('由前任法定代表人委托，已不再有效', 'Appointed by a former legal representative; no longer in force'),
 } as const;
 
 /** An error of the form, by field (or none: the whole request), already in the page's words. */

@@ -109,6 +109,7 @@ describe('entities a person acts for, and their agents', () => {
       role: 'agent',
       scope: ['licences'],
       expiresAt,
+      agentId: appointed.agentId,
     });
 
     // One appointment in force per person.

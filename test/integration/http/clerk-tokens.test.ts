@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agencyHead, registryPeople } from '../../../infra/local/demo-data.js';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { consoleClientId, walletClientId } from '../../../shared/identifiers/client-ids.js';
-import { formatAccountId } from '../../../shared/identifiers/account-id.js';
+import { basisOf, formatAccountId } from '../../../shared/identifiers/account-id.js';
 import { auditEntriesOf, licenceAuditEntries } from '../../support/audit-entries.js';
 import {
   accountIdOf,
@@ -120,12 +120,34 @@ describe('the issuer API with a clerk’s token (the issuer console’s, acting 
     await expectProblem(await issue(token), 403, 'clerk_not_appointed');
     await expectProblem(await get('/licences', token), 403, 'clerk_not_appointed');
     await expectProblem(await get('/issuer', token), 403, 'clerk_not_appointed');
+
+    // Appointed again (review R42): a new appointment; the token of the withdrawn one stays refused.
+    const again = await postJson(runtime, `/me/entities/${clerk.creditCode}/agents`, headToken, {
+      idNumber: registryPeople[8]!.idNumber,
+      name: registryPeople[8]!.name,
+      scope: ['licences:issue'],
+      expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    });
+    expect(again.status, await again.clone().text()).toBe(201);
+    await expectProblem(await issue(token), 403, 'clerk_not_appointed');
+    // Signing in again under the new appointment issues.
+    expect((await issue((await clerkToken(runtime, clerk)).token)).status).toBe(201);
   });
 
-  /** The account of `personId` acting for the clerk's agency, as the provider names it. */
+  /**
+   * The account of `personId` acting for the clerk's agency, as the provider names it: under the authority
+   * the person holds now (their appointment, or the representative's role: review R42).
+   */
   async function actingForAgency(personId: Promise<string>): Promise<string> {
-    const agency = await dependencies().entities.findEntityByCreditCode(runtime.credentials.clerk.creditCode);
-    return formatAccountId({ kind: 'entity', entityId: agency!.id, personId: await personId });
+    const { creditCode } = runtime.credentials.clerk;
+    const agency = await dependencies().entities.findEntityByCreditCode(creditCode);
+    const right = await dependencies().directory.canActFor(await personId, creditCode);
+    return formatAccountId({
+      kind: 'entity',
+      entityId: agency!.id,
+      personId: await personId,
+      ...(right ? { basis: basisOf(right) } : {}),
+    });
   }
   const clerkId = () => accountIdOf(runtime.credentials.clerk.idNumber, runtime.credentials.clerk.password);
   /** A token of `accountId` through `clientId` at `acr`, hand-made as the provider would write it. */
