@@ -4,10 +4,24 @@ import { listLicencesQuery } from '../../../shared/licence/read-licences.js';
 import { usageKinds } from '../../../shared/licence/usage.js';
 import { alertsQuery } from '../../../shared/supervision/alert-rules.js';
 
-/** docs/api.md's table of the listings' filter values: the row of `filter`, as written. */
+/**
+ * docs/api.md's table of the listings' filter values: the row of `filter`, as written. A row of that
+ * table names its endpoints first (`GET /…`, `POST /…`) and the filter second; other tables may name
+ * `status` too (the error codes' "On" column), so only the filter table's rows count.
+ */
 function documentedRow(filter: string): string {
   const page = readFileSync(new URL('../../../docs/api.md', import.meta.url), 'utf8');
-  const row = page.split('\n').find((line) => line.startsWith('|') && line.includes(`| \`${filter}\``));
+  const row = page.split('\n').find((line) => {
+    const cells = line.split('|').map((cell) => cell.trim());
+    return (
+      line.startsWith('|') &&
+      /^`(GET|POST) \//.test(cells[1] ?? '') &&
+      (cells[2] ?? '')
+        .split(',')
+        .map((name) => name.trim())
+        .includes(`\`${filter}\``)
+    );
+  });
   if (!row) throw new Error(`docs/api.md has no filter row for ${filter}`);
   return row;
 }
