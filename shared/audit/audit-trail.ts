@@ -25,7 +25,7 @@ export const auditEntrySchema = z
     }),
     replacedBy: z.string().optional().meta({
       description:
-        'For the revocation of a re-issue (`POST /licences/{id}/reissue`): the licence that replaced this one',
+        'For the revocation of a re-issue (`POST /licences/{id}/reissue`): the licence that replaced this one. For `licence.reissue_given_up` (a clerk revoked the replacement of an unfinished re-issue, which gives it up): that replacement',
     }),
     verdict: z.string().optional().meta({ description: 'For verifications: the verdict given' }),
     licenceType: z

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { AuditEntry } from '../audit/audit-trail.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import type { LicenceEvent, LicenceRecord, StoredStatus } from './licence.js';
+import type { LicenceEvent, LicenceRecord, ReplacementRevocation, StoredStatus } from './licence.js';
 import {
   applyStatus,
   completeChange,
@@ -196,9 +196,34 @@ export async function changeLicenceStatus(
   }
   // The replacement of a re-issue not finished, revoked by a clerk (a duplicate, review R38 L1): the re-issue
   // is given up first, on the licence it replaces, so that it cannot revoke that one any more (R40 F1).
-  if (input.status === 'revoked' && current.status !== 'revoked' && !context.carried && !context.replacedBy) {
-    await giveUpReissue(current, context, deps);
+  // The mark holds this revocation as asked, and keeps that licence's pointer until it is made: a process
+  // gone before it is made leaves it to the reconciler (`revokeGivenUpReplacement`).
+  const givenUp =
+    input.status === 'revoked' && current.status !== 'revoked' && !context.carried && !context.replacedBy
+      ? await giveUpReissue(current, input, context, deps)
+      : undefined;
+  if (!givenUp) return applyChange(current, input, context, deps);
+  let revoked: LicenceRecord;
+  try {
+    revoked = await applyChange(current, input, context, deps);
+  } catch (error) {
+    if (givenUp.claim) await deps.pendingWork.release(givenUp.old.id, givenUp.claim).catch(() => undefined);
+    throw error;
   }
+  // The mark's own work (its audit entry), and its pointer gone now that the revocation is made. A failure
+  // here is logged where it failed and left to the reconciler: the revocation asked for stands.
+  await completeChange(givenUp.old, givenUp.claim, deps).catch(() => undefined);
+  return revoked;
+}
+
+/** The change itself, once what it passes on or gives up is done (see {@link changeLicenceStatus}). */
+async function applyChange(
+  current: LicenceRecord,
+  input: ChangeStatusInput,
+  context: Parameters<typeof changeLicenceStatus>[2],
+  deps: ChangeStatusDependencies,
+): Promise<LicenceRecord> {
+  const id = current.id;
   if (current.status === input.status) {
     // Nothing to change: finish what an earlier change left, and write the status into the list again
     // whoever holds that work (idempotent), which repairs a list any earlier failure left behind.
@@ -264,28 +289,111 @@ export async function changeLicenceStatus(
  * no such mark (`reissue-licence.ts`, `finishReissue`): of the two writes, one fails and reads again. The
  * mark written first, the re-issue ends in a 409 `replacement_revoked` and the old licence stays valid;
  * the re-issue's revocation first, the re-issue is finished and the replacement is revoked like any
- * licence. Nothing is written for a replacement whose re-issue is finished, given up or overtaken (the old
- * licence revoked for another reason), nor for a licence that replaces none.
+ * licence. Nothing is written for a replacement whose re-issue is finished or overtaken (the old licence
+ * revoked for another reason), nor for a licence that replaces none.
+ *
+ * The same write records the revocation asked (`replacementRevocation`) and, as pending work, the mark's
+ * own audit entry (`licence.reissue_given_up`), after marking the old licence's pointer: a process gone
+ * before the replacement's revocation leaves the pointer, and the reconciler revokes the replacement as
+ * asked ({@link revokeGivenUpReplacement}); the pointer stays until the replacement is revoked
+ * (`completePendingWork`). Answers the old licence and the claim on its pointer, for the caller to
+ * complete once the replacement is revoked; a mark written already (a retry) is answered as found.
  */
 async function giveUpReissue(
   replacement: LicenceRecord,
-  context: { issuerId: string },
+  input: ChangeStatusInput,
+  context: { issuerId: string; clientId: string; clerk?: string; requestId?: string },
   deps: ChangeStatusDependencies,
-): Promise<void> {
-  if (!replacement.replaces) return;
+): Promise<{ old: LicenceRecord; claim: string | undefined } | undefined> {
+  if (!replacement.replaces) return undefined;
   for (let turn = 0; ; turn++) {
     const old = await deps.licences.get(replacement.replaces);
-    if (!old || old.issuerId !== context.issuerId || old.status === 'revoked') return;
-    if (old.replacedBy !== replacement.id || reissueGivenUp(old, replacement.id)) return;
+    if (!old || old.issuerId !== context.issuerId || old.status === 'revoked') return undefined;
+    if (old.replacedBy !== replacement.id) return undefined;
+    // Marked by an earlier attempt of this revocation: its work is completed once the replacement is revoked.
+    if (reissueGivenUp(old, replacement.id)) return { old, claim: undefined };
+    const at = new Date(deps.clock.now()).toISOString();
+    const reason = reasonText('revoked', input.reasonCode, input.reason);
+    const entry: AuditEntry = {
+      at,
+      ...actedBy(context),
+      action: 'licence.reissue_given_up',
+      licenceId: old.id,
+      issuerId: old.issuerId,
+      licenceType: old.type,
+      holderMasked: old.holder.masked,
+      requestId: context.requestId,
+      reason,
+      ...(input.reasonCode ? { reasonCode: input.reasonCode } : {}),
+      replacedBy: replacement.id,
+    };
+    const revocation: ReplacementRevocation = {
+      at,
+      ...actedBy(context),
+      ...(input.reasonCode ? { reasonCode: input.reasonCode } : {}),
+      ...(input.reason ? { reason: input.reason } : {}),
+      ...(context.requestId ? { requestId: context.requestId } : {}),
+    };
+    const claim = await deps.pendingWork.mark(old.id, new Date(at));
     try {
-      await deps.licences.save({ ...old, reissueGivenUp: replacement.id });
-      return;
+      const saved = await writeMarked(old.id, claim, deps, () =>
+        deps.licences.save({
+          ...old,
+          reissueGivenUp: replacement.id,
+          replacementRevocation: revocation,
+          pending: {
+            ...old.pending,
+            since: old.pending?.since ?? at,
+            audit: [...(old.pending?.audit ?? []), ...pendingAudit(old.id, old.version + 1, [entry])],
+          },
+        }),
+      );
+      return { old: saved, claim };
     } catch (error) {
       // Changed meanwhile (the re-issue's revocation, or another change): read it again.
       const changed = error instanceof ConflictError && error.code === 'licence_changed';
       if (!changed || turn >= 3) throw error;
     }
   }
+}
+
+/**
+ * The reconciler's part of a given-up re-issue (the R40 leftover): `licence` carries the mark and the
+ * clerk's revocation of its replacement as asked (`replacementRevocation`), and the replacement is not
+ * revoked yet (the clerk's request died between the mark and the revocation): revokes it as asked, in the
+ * clerk's name, with their reason and request id (the entry is the reconciler's to write, its actor the
+ * clerk's client). Nothing is done otherwise (no such mark, the replacement revoked already or gone).
+ *
+ * @example
+ * ```ts
+ * await revokeGivenUpReplacement(old, deps); // reconciler, before the old licence's pending work
+ * ```
+ */
+export async function revokeGivenUpReplacement(
+  licence: LicenceRecord,
+  deps: ChangeStatusDependencies,
+): Promise<void> {
+  const asked = licence.replacementRevocation;
+  const replacementId = licence.reissueGivenUp;
+  if (!asked || !replacementId || licence.replacedBy !== replacementId) return;
+  const replacement = await deps.licences.get(replacementId);
+  if (!replacement || replacement.status === 'revoked' || replacement.issuerId !== licence.issuerId) return;
+  const input = changeStatusInput.parse({
+    status: 'revoked',
+    ...(asked.reasonCode ? { reasonCode: asked.reasonCode } : {}),
+    ...(asked.reason ? { reason: asked.reason } : {}),
+  });
+  await changeLicenceStatus(
+    replacementId,
+    input,
+    {
+      issuerId: licence.issuerId,
+      clientId: asked.actor,
+      ...(asked.clerk ? { clerk: asked.clerk } : {}),
+      ...(asked.requestId ? { requestId: asked.requestId } : {}),
+    },
+    deps,
+  );
 }
 
 /**

@@ -60,6 +60,23 @@ export interface LicenceEvent {
   requestId?: string;
 }
 
+/**
+ * A revocation of a re-issue's replacement asked for by a clerk, recorded on the licence it replaces when
+ * the re-issue is given up (`LicenceRecord.replacementRevocation`): the request's reason as given, and who
+ * made it, so that whoever finishes it (the request, or the reconciler) revokes it as asked.
+ */
+export interface ReplacementRevocation {
+  /** When it was asked (RFC 3339). */
+  at: string;
+  /** The OAuth client that asked. */
+  actor: string;
+  /** The clerk who asked through the issuer console (`issuer-actor.ts`). */
+  clerk?: string;
+  reasonCode?: string;
+  reason?: string;
+  requestId?: string;
+}
+
 /** A licence as stored: the single item that is the truth about it. */
 export interface LicenceRecord {
   id: string;
@@ -90,6 +107,13 @@ export interface LicenceRecord {
    * Never answered.
    */
   reissueGivenUp?: string;
+  /**
+   * The clerk's revocation of that replacement, as asked (who, why, which request), written with the
+   * mark: a process gone between the mark and the replacement's revocation leaves both licences valid,
+   * and the reconciler then makes the revocation as asked (`revokeGivenUpReplacement` in
+   * change-status.ts). Absent on marks written before it was recorded. Never answered.
+   */
+  replacementRevocation?: ReplacementRevocation;
   /**
    * What the last changes still have to do (audit entries, the status list), written in the same
    * conditional write as the change and removed once done (shared/licence/pending-work.ts). Never answered.

@@ -134,14 +134,35 @@ export async function completePendingWork(
   // A re-issue of this licence not finished (its claim `replacedBy`, the licence not revoked): the pointer
   // the re-issue marked stays, free, for the reconciler to finish it (review R38 M1), unless the reconciler
   // has just settled it (`finishUnfinishedReissue` in reissue-licence.ts). A re-issue given up (its
-  // replacement revoked, review R40 F1) is nothing to finish.
+  // replacement revoked, review R40 F1) is nothing to finish, once the replacement's revocation asked with
+  // the mark is made: until then the pointer stays too, for the reconciler to make it
+  // (`revokeGivenUpReplacement` in change-status.ts), whatever the licence's status.
   const givenUp = current.replacedBy !== undefined && current.reissueGivenUp === current.replacedBy;
-  if (current.replacedBy && current.status !== 'revoked' && !givenUp && !options.reissueSettled) {
+  const owed =
+    givenUp && !options.reissueSettled && current.replacementRevocation !== undefined
+      ? await replacementRevocationOwed(current, deps)
+      : false;
+  if (owed || (current.replacedBy && current.status !== 'revoked' && !givenUp && !options.reissueSettled)) {
     await deps.pendingWork.release(current.id, claim);
     return current;
   }
   await deps.pendingWork.remove(current.id, claim);
   return current;
+}
+
+/**
+ * Whether the given-up re-issue of `licence` still owes the revocation of its replacement asked with the
+ * mark (`replacementRevocation`): the replacement is there and not revoked. Read only for a licence
+ * carrying such a mark, so that its pointer stays until the revocation is made.
+ */
+export async function replacementRevocationOwed(
+  licence: LicenceRecord,
+  deps: Pick<PendingWorkDependencies, 'licences'>,
+): Promise<boolean> {
+  if (!licence.replacementRevocation || !licence.reissueGivenUp) return false;
+  if (licence.replacedBy !== licence.reissueGivenUp) return false;
+  const replacement = await deps.licences.get(licence.reissueGivenUp);
+  return replacement !== undefined && replacement.status !== 'revoked';
 }
 
 /**

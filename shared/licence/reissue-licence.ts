@@ -16,6 +16,7 @@ import {
   changeLicenceStatus,
   ReissuePendingError,
   reissueGivenUp,
+  revokeGivenUpReplacement,
   revokedBy,
   unfinishedReissue,
   type ChangeStatusDependencies,
@@ -278,7 +279,9 @@ export const reconcilerActor = 'pending-work-reconciler';
  * after contention), as a retry would: the replacement takes a suspension or revocation of the old licence,
  * and the old one, unless revoked for another reason, is revoked `reissued`. Nothing is done when the
  * replacement was never written (the attempt died before: a retry writes it and marks the pointer again) or
- * was revoked since (given up: `ReplacementRevokedError`), or when there is nothing unfinished.
+ * was revoked since (given up: `ReplacementRevokedError`), or when there is nothing unfinished. A re-issue
+ * given up by a clerk whose request died after the mark and before revoking the replacement has that
+ * revocation made, as asked (`revokeGivenUpReplacement`).
  *
  * @example
  * ```ts
@@ -287,6 +290,9 @@ export const reconcilerActor = 'pending-work-reconciler';
  */
 export async function finishUnfinishedReissue(id: string, deps: ChangeStatusDependencies): Promise<void> {
   const old = await deps.licences.get(id);
+  // Given up by a clerk whose revocation of the replacement did not follow the mark (the R40 leftover):
+  // the replacement is revoked as they asked, whatever the old licence's status.
+  if (old?.replacementRevocation) await revokeGivenUpReplacement(old, deps);
   const replacementId = old && old.status !== 'revoked' ? unfinishedReissue(old) : undefined;
   if (!old || !replacementId) return;
   const replacement = await deps.licences.get(replacementId);

@@ -303,6 +303,7 @@ export function actionLabel(action: string, t: Translate): string {
     'licence.suspended': ['暂扣', 'Suspended'],
     'licence.reinstated': ['恢复', 'Reinstated'],
     'licence.revoked': ['吊销', 'Revoked'],
+    'licence.reissue_given_up': ['放弃重新签发', 'Re-issue given up'],
     'licence.verified': ['核验', 'Verified'],
     'licence.presented': ['出示', 'Presented'],
     'licence.shared': ['授权用证', 'Shared'],

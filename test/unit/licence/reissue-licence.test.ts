@@ -317,6 +317,135 @@ describe('reissueLicence', () => {
       expect(await pointers()).toEqual([]);
     });
 
+    it('records the give-up in the trail: one licence.reissue_given_up on the old licence, naming the clerk and the replacement', async () => {
+      failRevokeOfOld = true;
+      await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
+      const [replacement] = replacements();
+      await changeLicenceStatus(
+        replacement!.id,
+        { status: 'revoked', reasonCode: 'holder-ceased', reason: '重复签发' },
+        { issuerId: context.issuerId, clientId: 'cl_console', clerk: 'clerk-ref-1', requestId: 'req-dup' },
+        world.issueDeps,
+      );
+      const givenUp = world.audit.entries.filter((entry) => entry.action === 'licence.reissue_given_up');
+      expect(givenUp).toEqual([
+        expect.objectContaining({
+          licenceId: old.id,
+          replacedBy: replacement!.id,
+          actor: 'cl_console',
+          clerk: 'clerk-ref-1',
+          reasonCode: 'holder-ceased',
+          requestId: 'req-dup',
+          holderMasked: old.holder.masked,
+        }),
+      ]);
+      expect((await world.licences.get(old.id))?.pending).toBeUndefined();
+      // Written once, whoever completes the work afterwards.
+      await reconcile();
+      expect(world.audit.entries.filter((entry) => entry.action === 'licence.reissue_given_up')).toHaveLength(
+        1,
+      );
+      expect(await pointers()).toEqual([]);
+    });
+
+    it('a clerk’s revocation of the replacement that died after the mark: the reconciler revokes it as asked', async () => {
+      failRevokeOfOld = true;
+      await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
+      const [replacement] = replacements();
+      // The clerk's request writes the mark on the old licence, then dies before revoking the replacement.
+      const crashing = {
+        ...world.statusDeps,
+        licences: {
+          ...world.statusDeps.licences,
+          get: (id: string) => world.licences.get(id),
+          save: (licence: LicenceRecord) =>
+            licence.id === replacement!.id && licence.status === 'revoked'
+              ? Promise.reject(new Error('injected: died before revoking the replacement'))
+              : world.licences.save(licence),
+          clearPending: world.licences.clearPending.bind(world.licences),
+        },
+      };
+      await expect(
+        changeLicenceStatus(
+          replacement!.id,
+          { status: 'revoked', reasonCode: 'holder-ceased', reason: '重复签发' },
+          { issuerId: context.issuerId, clientId: 'cl_console', clerk: 'clerk-ref-1', requestId: 'req-dup' },
+          crashing,
+        ),
+      ).rejects.toThrow('injected');
+      expect(await world.licences.get(old.id)).toMatchObject({
+        status: 'valid',
+        reissueGivenUp: replacement!.id,
+      });
+      expect(await world.licences.get(replacement!.id)).toMatchObject({ status: 'valid' });
+
+      await reconcile();
+      const revoked = await world.licences.get(replacement!.id);
+      expect(revoked).toMatchObject({ status: 'revoked' });
+      expect(revoked!.history.at(-1)).toMatchObject({
+        action: 'revoked',
+        actor: 'cl_console',
+        clerk: 'clerk-ref-1',
+        reasonCode: 'holder-ceased',
+        reason: '持证人死亡或主体终止：重复签发',
+        requestId: 'req-dup',
+      });
+      // The old licence stays valid: the re-issue was given up, not finished.
+      expect(await world.licences.get(old.id)).toMatchObject({ status: 'valid' });
+      expect(world.audit.entries.filter((entry) => entry.action === 'licence.revoked')).toEqual([
+        expect.objectContaining({
+          licenceId: replacement!.id,
+          actor: 'cl_console',
+          reasonCode: 'holder-ceased',
+        }),
+      ]);
+      expect(world.audit.entries.filter((entry) => entry.action === 'licence.reissue_given_up')).toEqual([
+        expect.objectContaining({ licenceId: old.id, replacedBy: replacement!.id }),
+      ]);
+      await reconcile();
+      expect(await pointers()).toEqual([]);
+      await expect(reissueLicence(old.id, context, deps())).rejects.toBeInstanceOf(ReplacementRevokedError);
+      expect(await world.licences.get(old.id)).toMatchObject({ status: 'valid' });
+    });
+
+    it('the clerk retrying that revocation finishes it at once: revoked once, the give-up recorded once', async () => {
+      failRevokeOfOld = true;
+      await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
+      const [replacement] = replacements();
+      let crash = true;
+      const crashing = {
+        ...world.statusDeps,
+        licences: {
+          ...world.statusDeps.licences,
+          get: (id: string) => world.licences.get(id),
+          save: (licence: LicenceRecord) => {
+            if (crash && licence.id === replacement!.id && licence.status === 'revoked') {
+              crash = false;
+              return Promise.reject(new Error('injected: died before revoking the replacement'));
+            }
+            return world.licences.save(licence);
+          },
+          clearPending: world.licences.clearPending.bind(world.licences),
+        },
+      };
+      const revoke = () =>
+        changeLicenceStatus(
+          replacement!.id,
+          { status: 'revoked', reasonCode: 'holder-ceased' },
+          { issuerId: context.issuerId, clientId: 'cl_console' },
+          crashing,
+        );
+      await expect(revoke()).rejects.toThrow('injected');
+      await expect(revoke()).resolves.toMatchObject({ status: 'revoked' });
+      expect(world.audit.entries.filter((entry) => entry.action === 'licence.reissue_given_up')).toHaveLength(
+        1,
+      );
+      expect(world.audit.entries.filter((entry) => entry.action === 'licence.revoked')).toHaveLength(1);
+      expect(await world.licences.get(old.id)).toMatchObject({ status: 'valid' });
+      await reconcile();
+      expect(await pointers()).toEqual([]);
+    });
+
     it('drops the pointer of a claim whose licence was never written, the old licence untouched', async () => {
       failCreates = 1;
       await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');

@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { licences as licenceStoreFactory } from '../../../functions/composition/factories.js';
+import type { LicenceStore } from '../../../shared/licence/licence-store.js';
+import { verifyAuditTrail } from '../../../shared/supervision/audit-chain-verify.js';
+import { expectProblem, onboardIssuer, postJson } from '../../support/http-api.js';
+import { expectJson, getWithToken, licencePath, listAll, type LicenceJson } from '../../support/licences.js';
+import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { issueDrivingLicence, verified } from '../verify/helpers.js';
+
+/**
+ * The leftover of security review R40 F1: a clerk's revocation of the replacement of an unfinished re-issue
+ * first marks the old licence (the re-issue given up), then revokes the replacement. A request that died
+ * between the two left both licences valid until the clerk asked again. Now the mark holds the revocation
+ * as asked and keeps the old licence's pending-work pointer, and the reconciler makes it; the mark has an
+ * audit entry of its own (`licence.reissue_given_up`).
+ */
+
+const faults: { failRevokeOfReissued: boolean; failRevokeOf?: string } = { failRevokeOfReissued: false };
+
+/** The runtime's own licence store, failing one write on request: the request dies there, as a crash would. */
+function faultyLicences(store: LicenceStore): LicenceStore {
+  return {
+    create: (licence) => store.create(licence),
+    get: (id) => store.get(id),
+    save: async (licence) => {
+      if (faults.failRevokeOfReissued && licence.status === 'revoked' && licence.replacedBy) {
+        faults.failRevokeOfReissued = false;
+        throw new Error('injected: died between writing the new licence and revoking the old');
+      }
+      if (faults.failRevokeOf === licence.id && licence.status === 'revoked') {
+        faults.failRevokeOf = undefined;
+        throw new Error('injected: died between the mark and the replacement’s revocation');
+      }
+      return store.save(licence);
+    },
+    clearPending: (id, version) => store.clearPending(id, version),
+    listByIssuer: (issuerId, query) => store.listByIssuer(issuerId, query),
+    countByIssuer: (issuerId, filter, cap) => store.countByIssuer(issuerId, filter, cap),
+    listByHolder: (key) => store.listByHolder(key),
+  };
+}
+
+let runtime: TestRuntime;
+let token: string;
+let adminToken: string;
+let issuerClientId: string;
+const reissue = (id: string) => postJson(runtime, `${licencePath(id)}/reissue`, token, undefined);
+const read = async (id: string) =>
+  expectJson<LicenceJson>(await getWithToken(runtime, licencePath(id), token), 200);
+const verdictOf = async (id: string) => (await verified(runtime, (await read(id)).credential)).verdict;
+
+/** The licence's audit entries (`GET /admin/audit`), oldest first, without the issuer's reads. */
+async function auditOf(licenceId: string): Promise<Array<Record<string, unknown> & { action: string }>> {
+  const response = await fetch(`${runtime.baseUrl}/admin/audit?licence=${encodeURIComponent(licenceId)}`, {
+    headers: { authorization: `Bearer ${adminToken}` },
+  });
+  const { items } = await expectJson<{ items: Array<Record<string, unknown> & { action: string }> }>(
+    response,
+    200,
+  );
+  return items.filter(
+    (entry) => entry.action !== 'licence.issuer_read' && entry.action !== 'licence.verified',
+  );
+}
+
+beforeAll(async () => {
+  runtime = await startTestRuntime(
+    undefined,
+    { PENDING_WORK_AGE_SECONDS: '0', AUDIT_CHECKPOINT_INTERVAL_SECONDS: '0' },
+    { licences: (operator) => faultyLicences(licenceStoreFactory(operator)) },
+  );
+  adminToken = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
+  const issuer = await onboardIssuer(runtime, adminToken, { licenceTypes: ['driving-licence'] });
+  issuerClientId = issuer.clientId;
+  token = await clientCredentialsToken(runtime, issuer, 'licences:issue');
+});
+afterAll(() => runtime?.close());
+
+it('a clerk’s revocation of the replacement that died after the mark is made by the reconciler, as asked', async () => {
+  const old = await issueDrivingLicence(runtime, token);
+  faults.failRevokeOfReissued = true;
+  expect((await reissue(old.id)).status).toBe(500);
+  const [replacement] = (await listAll(runtime, token)).filter(
+    (licence) => (licence as { replaces?: string }).replaces === old.id,
+  );
+  const newId = replacement!.id;
+
+  // A clerk revokes the new licence as a duplicate; the request dies after marking the old one.
+  faults.failRevokeOf = newId;
+  const died = await postJson(runtime, `${licencePath(newId)}/status`, token, {
+    status: 'revoked',
+    reasonCode: 'other',
+    reason: '重复签发，作废新证',
+  });
+  expect(died.status).toBe(500);
+  expect(await verdictOf(newId)).toBe('valid');
+  expect(await verdictOf(old.id)).toBe('valid');
+
+  await runtime.runSchedule('pending-work-reconciler');
+  expect(await verdictOf(newId)).toBe('revoked');
+  expect(await read(newId)).toMatchObject({ status: 'revoked', statusReason: '重复签发，作废新证' });
+  // The old licence stays the holder's valid licence: the re-issue was given up.
+  expect(await verdictOf(old.id)).toBe('valid');
+  await expectProblem(await reissue(old.id), 409, 'replacement_revoked');
+
+  // The mark's own entry, on the old licence; the revocation in the clerk's name, with their reason.
+  expect((await auditOf(old.id)).map((entry) => entry.action)).toEqual([
+    'licence.issued',
+    'licence.reissue_given_up',
+  ]);
+  expect((await auditOf(old.id)).at(-1)).toMatchObject({
+    actor: issuerClientId,
+    replacedBy: newId,
+    reason: '重复签发，作废新证',
+  });
+  const revocations = (await auditOf(newId)).filter((entry) => entry.action === 'licence.revoked');
+  expect(revocations).toEqual([
+    expect.objectContaining({ actor: issuerClientId, reason: '重复签发，作废新证' }),
+  ]);
+
+  // Every entry on a chain of a writer that writes its action.
+  const registered = await postJson(runtime, '/admin/clients', adminToken, {
+    name: '电子监察 supervising office',
+    scopes: ['supervision'],
+  });
+  const supervisor = (await registered.json()) as { clientId: string; clientSecret: string };
+  const today = new Date().toISOString().slice(0, 10);
+  const report = await verifyAuditTrail({
+    base: runtime.baseUrl,
+    ...supervisor,
+    from: today,
+    to: today,
+    checkpointFirst: true,
+  });
+  expect(report.faults).toEqual([]);
+  expect(report.ok).toBe(true);
+});
