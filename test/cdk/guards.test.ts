@@ -4,6 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { functionNames, routes, type FunctionName } from '../../functions/routes.js';
 import { destructiveKeyActions } from '../../infra/constructs/key-guard.js';
+import { loadConfig } from '../../shared/config.js';
 import {
   defaultReservedConcurrency,
   defaultSmsSpendAlarmUsd,
@@ -202,6 +203,21 @@ describe('infrastructure review 24', () => {
       expect(routed.has('audit')).toBe(true);
       for (const name of routed) {
         expect(functionOf(name).Properties.Timeout, name).toBeLessThanOrEqual(29);
+      }
+    });
+
+    it('lets the reconciler take a pointer only once the request that last marked it has ended', () => {
+      // A re-issue marks the old licence's pointer at its claim and releases it before writing the new
+      // licence; the reconciler takes a pointer last marked PENDING_WORK_AGE_SECONDS ago, and drops one
+      // whose new licence is not written. Were that age shorter than a route function's timeout, it could
+      // drop the pointer of a re-issue still running, which would then write the new licence with no
+      // pointer left to finish it (docs/operating.md, "A re-issue left unfinished").
+      const variables = (functionOf('pending-work-reconciler').Properties.Environment as Json | undefined)
+        ?.Variables as Record<string, unknown> | undefined;
+      const age = Number(variables?.PENDING_WORK_AGE_SECONDS ?? loadConfig({}).pendingWorkAgeSeconds);
+      const routed = new Set(routes.map((route) => route.function));
+      for (const name of routed) {
+        expect(age, name).toBeGreaterThan(functionOf(name).Properties.Timeout as number);
       }
     });
   });
