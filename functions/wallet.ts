@@ -85,6 +85,7 @@ import {
   appointFieldLabels,
   appointRefusal,
   readAppointForm,
+  withdrawable,
   withdrawConfirmBody,
   withdrawLabels,
   type AgentsPageState,
@@ -790,7 +791,7 @@ async function agents(event: HttpEvent, context: PageContext): Promise<HttpResul
     if (withdrawing) {
       const agentId = event.pathParameters?.agentId ?? '';
       const agent = (await api.list(entity.creditCode)).find(
-        (a) => a.agentId === agentId && a.status === 'active',
+        (a) => a.agentId === agentId && withdrawable(a),
       );
       if (!agent) return redirect('/wallet/agents');
       const confirmTitle = t('撤销委托', 'Withdraw the appointment');
