@@ -96,7 +96,9 @@ export class DynamoRegistry implements RegistryStore {
                     : 'representativeTerm = :term'),
                 ExpressionAttributeValues: {
                   ':read': current.representativeLookupKey,
-                  ...(current.representativeTerm === undefined ? {} : { ':term': current.representativeTerm }),
+                  ...(current.representativeTerm === undefined
+                    ? {}
+                    : { ':term': current.representativeTerm }),
                 },
               }
             : { ConditionExpression: 'attribute_not_exists(pk)' }),
