@@ -85,6 +85,7 @@ import {
   appointFieldLabels,
   appointRefusal,
   readAppointForm,
+  withdrawable,
   withdrawConfirmBody,
   withdrawLabels,
   type AgentsPageState,
@@ -789,9 +790,7 @@ async function agents(event: HttpEvent, context: PageContext): Promise<HttpResul
       );
     if (withdrawing) {
       const agentId = event.pathParameters?.agentId ?? '';
-      const agent = (await api.list(entity.creditCode)).find(
-        (a) => a.agentId === agentId && a.status === 'active',
-      );
+      const agent = (await api.list(entity.creditCode)).find((a) => a.agentId === agentId && withdrawable(a));
       if (!agent) return redirect('/wallet/agents');
       const confirmTitle = t('撤销委托', 'Withdraw the appointment');
       if (method === 'GET') return show(200, withdrawConfirmBody(t, agent), confirmTitle);

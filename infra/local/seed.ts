@@ -28,6 +28,7 @@ import {
 import { counterProofScope } from '../../shared/identity/counter-proof.js';
 import { appointWithTrace, ensureEntityAccount, saveAgentChange } from '../../shared/identity/entities.js';
 import { appointmentInForce } from '../../shared/identity/entity-account.js';
+import { recordRegisteredEntity } from '../../shared/identity/representative-change.js';
 import { randomId } from '../../shared/random-id.js';
 
 /** What `credentials.json` holds: how to act as each demo party (API.md, "Local runtime"). */
@@ -133,12 +134,15 @@ export async function seedDemo(deps: Dependencies, baseUrl: string): Promise<Dem
     name: demo.citizen.name,
     masked: maskIdNumber(citizenId),
   });
-  await deps.registry.putEntity({
-    creditCode: parseCreditCode(demo.entity.creditCode),
-    name: demo.entity.name,
-    representativeLookupKey: citizenKey,
-    representativeMasked: maskIdNumber(citizenId),
-  });
+  await recordRegisteredEntity(
+    {
+      creditCode: parseCreditCode(demo.entity.creditCode),
+      name: demo.entity.name,
+      representativeLookupKey: citizenKey,
+      representativeMasked: maskIdNumber(citizenId),
+    },
+    deps,
+  );
   await seedPopulation(deps);
   await ensureCitizenAccount(deps, citizenKey);
   await ensureDemoClerk(deps, issuer);
@@ -318,12 +322,15 @@ async function ensureDemoClerk(deps: Dependencies, issuer: Issuer): Promise<void
   const clerkKey = await personLookupKey(deps.lookupMac, clerk);
   await ensureProvenAccount(deps, demoClerk, clerkKey);
   const creditCode = parseCreditCode(issuer.creditCode);
-  await deps.registry.putEntity({
-    creditCode,
-    name: issuer.name,
-    representativeLookupKey: headKey,
-    representativeMasked: maskIdNumber(head),
-  });
+  await recordRegisteredEntity(
+    {
+      creditCode,
+      name: issuer.name,
+      representativeLookupKey: headKey,
+      representativeMasked: maskIdNumber(head),
+    },
+    deps,
+  );
   await ensureEntityAccount({ creditCode, name: issuer.name }, deps);
   const standing = await deps.entities.findAppointment(creditCode, clerkKey);
   if (standing && appointmentInForce(standing, today) && standing.appointedByLookupKey === headKey) {

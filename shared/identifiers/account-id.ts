@@ -8,12 +8,15 @@
  * person acts for an enterprise elsewhere.
  *
  * `basis` is the authority the session was made under (review R42): the appointment's `agentId`
- * (`agt_…`) for an agent, {@link representativeBasis} for the legal representative. Every use of the
+ * (`agt_…`) for an agent, `rep.<term>` for the legal representative ({@link representativeBasis}: the
+ * term is the business registry's, new at each registration of a representative, so the grants of a
+ * former representative named again later do not stand again). Every use of the
  * session (each token, userinfo answer, licence read, share) asks that the authority standing now is
  * that same one ({@link standsOn}): a withdrawn agent appointed again (a new `agentId`), or a former
  * representative appointed agent by the new one, does not revive what the old authority consented to.
  * The platform's `sub` is computed from the entity's id alone, so it stays the same across appointments.
- * An id without a basis (written before R42) stands on nothing: that session signs in again.
+ * An id without a basis (written before R42), or a representative's without a term (`rep`, written
+ * before terms), stands on nothing: that session signs in again.
  */
 export type SessionSubject =
   | { kind: 'person'; personId: string }
@@ -21,8 +24,26 @@ export type SessionSubject =
 
 const separator = '~';
 
-/** The basis of a session of the entity's legal representative (as the business registry names them). */
-export const representativeBasis = 'rep';
+/** What a representation term may be written as, inside an account id (no separator). */
+const termPattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The basis of a session of the entity's legal representative (as the business registry names them),
+ * during the representation `term` (`RegisteredEntity.representativeTerm`): `rep.<term>`. A term that
+ * cannot be written in an account id gives bare `rep`, which {@link standsOn} refuses (fail closed).
+ */
+export function representativeBasis(term: string | undefined): string {
+  return term !== undefined && termPattern.test(term) ? `rep.${term}` : 'rep';
+}
+
+/** An authority to act for an entity as far as {@link basisOf} and {@link standsOn} read it. */
+export interface BasisOfAuthority {
+  role: 'legal_representative' | 'agent';
+  /** An agent's appointment. */
+  agentId?: string;
+  /** The representative's term (the registry's). */
+  term?: string;
+}
 
 export function formatAccountId(subject: SessionSubject): string {
   if (subject.kind === 'person') return subject.personId;
@@ -38,20 +59,22 @@ export function parseAccountId(accountId: string): SessionSubject {
 }
 
 /** The basis an authority to act for an entity gives a session ({@link SessionSubject}). */
-export function basisOf(authority: { role: 'legal_representative' | 'agent'; agentId?: string }): string {
-  return authority.role === 'agent' && authority.agentId ? authority.agentId : representativeBasis;
+export function basisOf(authority: BasisOfAuthority): string {
+  return authority.role === 'agent' ? (authority.agentId ?? '') : representativeBasis(authority.term);
 }
 
 /**
  * Whether `authority`, standing now, is the one the entity session `subject` was made under (review R42):
- * the same appointment for an agent, the representative role for the representative. Fails closed for a
- * session without a basis, and for an agent authority without an `agentId`.
+ * the same appointment for an agent, the same representation term for the representative (a former
+ * representative named again is in a new term). Fails closed for a session without a basis, for an
+ * agent authority without an `agentId`, and for a representative's without a term.
  */
 export function standsOn(
   subject: Extract<SessionSubject, { kind: 'entity' }>,
-  authority: { role: 'legal_representative' | 'agent'; agentId?: string },
+  authority: BasisOfAuthority,
 ): boolean {
   if (subject.basis === undefined) return false;
   if (authority.role === 'agent' && !authority.agentId) return false;
+  if (authority.role === 'legal_representative' && !termPattern.test(authority.term ?? '')) return false;
   return basisOf(authority) === subject.basis;
 }

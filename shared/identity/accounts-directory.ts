@@ -52,7 +52,7 @@ const toRight = (authority: ActingAuthority): ActingRight =>
         expiresAt: authority.expiresAt,
         agentId: authority.agentId,
       }
-    : { role: 'legal_representative' };
+    : { role: 'legal_representative', term: authority.term };
 
 /** A malformed credit code from a form is simply not one the person may act for. */
 function isClientError(error: unknown): boolean {

@@ -164,7 +164,13 @@ export async function canActFor(
   ]);
   if (registered?.representativeLookupKey === person.lookupKey) {
     const entity = existing ?? (await ensureEntityAccount({ creditCode, name: registered.name }, deps));
-    return { entity, role: 'legal_representative', scope: representativeScopes, proof: 'entity-registry' };
+    return {
+      entity,
+      role: 'legal_representative',
+      scope: representativeScopes,
+      proof: 'entity-registry',
+      term: registered.representativeTerm,
+    };
   }
 
   const appointment = await deps.entities.findAppointment(creditCode, person.lookupKey);
@@ -221,6 +227,7 @@ export async function entitiesFor(
       role: 'legal_representative',
       scope: representativeScopes,
       proof: 'entity-registry',
+      term: entry.representativeTerm,
     });
   }
   for (const appointment of appointments) {

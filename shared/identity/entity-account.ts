@@ -87,6 +87,11 @@ export type ActingAuthority =
       scope: readonly AgentScope[];
       /** What proved it: the entity registry (法人库), the only source of who represents an entity. */
       proof: 'entity-registry';
+      /**
+       * The registry's term of this representation (`RegisteredEntity.representativeTerm`): the entity
+       * sessions made under it stand only while it does (`standsOn`, account-id.ts).
+       */
+      term: string;
     }
   | {
       entity: EntityAccount;

@@ -25,6 +25,11 @@ export interface ActingRight {
   expiresAt?: string;
   /** For agents: the appointment it stands on (`agt_…`), which an entity session is bound to (review R42). */
   agentId?: string;
+  /**
+   * For the legal representative: the registry's term of the representation, which an entity session is
+   * bound to (review R42): a former representative named again is in another term.
+   */
+  term?: string;
 }
 
 /**

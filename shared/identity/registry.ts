@@ -15,7 +15,18 @@ export interface RegisteredEntity {
   /** Lookup key of the legal representative's ID number. */
   representativeLookupKey: string;
   representativeMasked: string;
+  /**
+   * The current representative's term: new at each registration of a representative (变更登记), so that
+   * the same person named again is in another term (review R42). A legal representative's sessions, and
+   * so the grants they gave platforms as the entity, are bound to it (`standsOn`, account-id.ts): a
+   * change of representative ends them, and naming the former one again does not revive them. Opaque;
+   * an answer without one (`''`) lets the representative act for the entity nowhere (fail closed).
+   */
+  representativeTerm: string;
 }
+
+/** An entity as recorded in the registry: its representative's term is the store's to set. */
+export type RegisteredEntityRecord = Omit<RegisteredEntity, 'representativeTerm'>;
 
 /**
  * The authoritative registries that assurance levels are checked against. In government deployments
@@ -73,5 +84,11 @@ export interface EntityRegistry {
  */
 export interface RegistryStore extends PopulationRegistry, EntityRegistry {
   putPerson(person: RegisteredPerson): Promise<void>;
-  putEntity(entity: RegisteredEntity): Promise<void>;
+  /**
+   * Records an entity, and answers it as now recorded. Naming another representative than the one
+   * recorded (or the first) starts a new {@link RegisteredEntity.representativeTerm}, in the same write
+   * as the representative: there is no moment at which the new representative is recorded and the
+   * former one's term still stands. Recording the same representative again keeps the term.
+   */
+  putEntity(entity: RegisteredEntityRecord): Promise<RegisteredEntity>;
 }

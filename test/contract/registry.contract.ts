@@ -4,6 +4,7 @@ import type {
   EntityRegistry,
   PopulationRegistry,
   RegisteredEntity,
+  RegisteredEntityRecord,
   RegisteredPerson,
 } from '../../shared/identity/registry.js';
 import { newCreditCode } from '../support/in-memory-identity.js';
@@ -13,7 +14,7 @@ import type { Make } from './subject.js';
 export interface SeededRegistry {
   registry: PopulationRegistry & EntityRegistry;
   putPerson(person: RegisteredPerson): Promise<void>;
-  putEntity(entity: RegisteredEntity): Promise<void>;
+  putEntity(entity: RegisteredEntityRecord): Promise<RegisteredEntity>;
 }
 
 /**
@@ -39,15 +40,14 @@ export function registryContract(name: string, make: Make<SeededRegistry>): void
 
     it('finds entities by credit code and by representative, and not once the representative changed', async () => {
       const representative = `lk-${randomUUID()}`;
-      const entity = (creditCode: string): RegisteredEntity => ({
+      const entity = (creditCode: string): RegisteredEntityRecord => ({
         creditCode,
         name: '北京测试科技有限公司',
         representativeLookupKey: representative,
         representativeMasked: '110105********1234',
       });
-      const [a, b] = [entity(newCreditCode()), entity(newCreditCode())];
-      await subject.putEntity(a);
-      await subject.putEntity(b);
+      const a = await subject.putEntity(entity(newCreditCode()));
+      const b = await subject.putEntity(entity(newCreditCode()));
       expect(await subject.registry.findEntity(a.creditCode)).toEqual(a);
       expect(await subject.registry.findEntity(newCreditCode())).toBeUndefined();
       const byCode = (x: RegisteredEntity, y: RegisteredEntity) => x.creditCode.localeCompare(y.creditCode);
@@ -55,13 +55,34 @@ export function registryContract(name: string, make: Make<SeededRegistry>): void
         [a, b].sort(byCode),
       );
 
-      const successor = { ...b, representativeLookupKey: `lk-${randomUUID()}` };
-      await subject.putEntity(successor);
+      const successor = await subject.putEntity({ ...b, representativeLookupKey: `lk-${randomUUID()}` });
       expect(await subject.registry.entitiesRepresentedBy(representative)).toEqual([a]);
       expect(await subject.registry.entitiesRepresentedBy(successor.representativeLookupKey)).toEqual([
         successor,
       ]);
       expect(await subject.registry.entitiesRepresentedBy(`lk-${randomUUID()}`)).toEqual([]);
+    });
+
+    it('starts a new representative term at each new representative, the former one named again included', async () => {
+      const [first, second] = [`lk-${randomUUID()}`, `lk-${randomUUID()}`];
+      const record = (representativeLookupKey: string): RegisteredEntityRecord => ({
+        creditCode,
+        name: '北京测试科技有限公司',
+        representativeLookupKey,
+        representativeMasked: '110105********1234',
+      });
+      const creditCode = newCreditCode();
+      const named = await subject.putEntity(record(first));
+      expect(named.representativeTerm).not.toBe('');
+      // The same representative recorded again (a renamed entity, the seed run again): the same term.
+      const renamed = await subject.putEntity({ ...record(first), name: '北京测试科技股份有限公司' });
+      expect(renamed.representativeTerm).toBe(named.representativeTerm);
+      expect(await subject.registry.findEntity(creditCode)).toEqual(renamed);
+      const changed = await subject.putEntity(record(second));
+      const back = await subject.putEntity(record(first));
+      const terms = new Set([named, changed, back].map((entity) => entity.representativeTerm));
+      expect(terms.size).toBe(3);
+      expect(await subject.registry.findEntity(creditCode)).toEqual(back);
     });
   });
 }

@@ -4,6 +4,9 @@ import { agencyHead, registryPeople } from '../../infra/local/demo-data.js';
 import { calendarDate } from '../../shared/web/kit/china-time.js';
 import { axeViolations, browserSuite, screenshot, signInClerk, signInToWallet } from '../support/browser.js';
 import { provenAccount } from '../support/clerks.js';
+import { dependencies } from '../../functions/composition/dependencies.js';
+import { parseIdNumber } from '../../shared/identifiers/id-number.js';
+import { personLookupKey } from '../../shared/identifiers/lookup-key.js';
 
 /**
  * The wallet's agents page (经办人, docs/accounts.md) in Chromium: the demo agency's head (its
@@ -179,5 +182,42 @@ describe('an enterprise head appoints and withdraws a counter clerk in the walle
     const refused = await desk.page.goto('/console');
     expect(refused?.status()).toBe(403);
     await expect(desk.page.content()).resolves.toContain('任命已撤回');
+  }, 120_000);
+
+  // Review R42: a former representative's appointments are `superseded`; the new representative withdraws
+  // them on the page as an active one (they would stand again were the former one named again).
+  it('lets a new legal representative withdraw the former one’s appointment', async () => {
+    const deps = dependencies();
+    const successor = { ...registryPeople[13]!, password: 'Successor-2026!' };
+    await provenAccount(suite.runtime, successor);
+    const former = (await deps.registry.findEntity(clerk.creditCode))!;
+    await deps.registry.putEntity({
+      ...former,
+      representativeLookupKey: await personLookupKey(
+        deps.lookupMac,
+        parseIdNumber(successor.idNumber, new Date()),
+      ),
+      representativeMasked: `${successor.idNumber.slice(0, 6)}********${successor.idNumber.slice(-4)}`,
+    });
+    try {
+      const page = await walletForAgency(successor);
+      // The seed's clerk, appointed by the head: no longer in force, and offered for withdrawal.
+      const seeded = suite.runtime.credentials.clerk.idNumber.slice(-4);
+      const card = page.locator('article.agent', { hasText: seeded });
+      await expect(card.getAttribute('data-status')).resolves.toBe('superseded');
+      await expect(card.locator('.agent-status').textContent()).resolves.toContain('由前任法定代表人委托');
+      await expect(axeViolations(page)).resolves.toEqual([]);
+      await card.getByRole('link', { name: '撤销委托…' }).click();
+      await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('撤销委托');
+      await expect(page.locator('main').textContent()).resolves.toContain('如前任再次登记为法定代表人');
+      await expect(axeViolations(page)).resolves.toEqual([]);
+      await page.getByLabel('我确认撤销此经办人的委托。').check();
+      await page.getByRole('button', { name: '撤销委托' }).click();
+      await page.waitForURL('**/wallet/agents?withdrawn=1');
+      await expect(card.getAttribute('data-status')).resolves.toBe('withdrawn');
+      await expect(card.getByRole('link', { name: '撤销委托…' }).count()).resolves.toBe(0);
+    } finally {
+      await deps.registry.putEntity(former);
+    }
   }, 120_000);
 });

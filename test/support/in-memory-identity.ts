@@ -42,8 +42,10 @@ import type {
   EntityRegistry,
   PopulationRegistry,
   RegisteredEntity,
+  RegisteredEntityRecord,
   RegisteredPerson,
 } from '../../shared/identity/registry.js';
+import { randomId } from '../../shared/random-id.js';
 import type { Issuer } from '../../shared/issuers/issuer.js';
 import type { LicenceRecord } from '../../shared/licence/licence.js';
 import type { Trace } from '../../shared/pending-work/pending-work.js';
@@ -295,8 +297,18 @@ export class InMemoryRegistry implements PopulationRegistry, EntityRegistry {
     this.people.set(person.lookupKey, person);
   }
 
-  async putEntity(entity: RegisteredEntity): Promise<void> {
-    this.entities.set(entity.creditCode, entity);
+  /** As `DynamoRegistry`: a new representative starts a new term, the same one keeps it. */
+  async putEntity(entity: RegisteredEntityRecord): Promise<RegisteredEntity> {
+    const current = this.entities.get(entity.creditCode);
+    const recorded: RegisteredEntity = {
+      ...entity,
+      representativeTerm:
+        current?.representativeLookupKey === entity.representativeLookupKey && current.representativeTerm
+          ? current.representativeTerm
+          : randomId('rt'),
+    };
+    this.entities.set(entity.creditCode, recorded);
+    return recorded;
   }
 }
 

@@ -1,6 +1,13 @@
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { getItem } from './conditional.js';
-import type { RegisteredEntity, RegisteredPerson, RegistryStore } from '../../identity/registry.js';
+import { getItem, writeIf } from './conditional.js';
+import type {
+  RegisteredEntity,
+  RegisteredEntityRecord,
+  RegisteredPerson,
+  RegistryStore,
+} from '../../identity/registry.js';
+import { ConflictError } from '../../errors.js';
+import { randomId } from '../../random-id.js';
 import { queryAll } from './query-all.js';
 import { indexKeys, keys } from './keys.js';
 
@@ -49,18 +56,57 @@ export class DynamoRegistry implements RegistryStore {
     );
   }
 
-  async putEntity(entity: RegisteredEntity): Promise<void> {
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...entityKey(entity.creditCode),
-          gsi1pk: representativePartition(entity.representativeLookupKey),
-          gsi1sk: entity.creditCode,
-          ...entity,
-        },
-      }),
-    );
+  /**
+   * A new representative gets a new term in the same conditional put (the condition: the item is still
+   * the one read); the same representative keeps the one recorded. A lost race reads again.
+   */
+  async putEntity(entity: RegisteredEntityRecord): Promise<RegisteredEntity> {
+    const key = entityKey(entity.creditCode);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const current = await getItem(this.doc, this.tableName, key, 0);
+      const kept =
+        current?.representativeLookupKey === entity.representativeLookupKey &&
+        typeof current.representativeTerm === 'string' &&
+        current.representativeTerm !== ''
+          ? current.representativeTerm
+          : undefined;
+      const recorded: RegisteredEntity = {
+        creditCode: entity.creditCode,
+        name: entity.name,
+        representativeLookupKey: entity.representativeLookupKey,
+        representativeMasked: entity.representativeMasked,
+        representativeTerm: kept ?? randomId('rt'),
+      };
+      const written = await writeIf(
+        this.doc,
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...key,
+            gsi1pk: representativePartition(entity.representativeLookupKey),
+            gsi1sk: entity.creditCode,
+            ...recorded,
+          },
+          ...(current
+            ? {
+                ConditionExpression:
+                  'representativeLookupKey = :read AND ' +
+                  (current.representativeTerm === undefined
+                    ? 'attribute_not_exists(representativeTerm)'
+                    : 'representativeTerm = :term'),
+                ExpressionAttributeValues: {
+                  ':read': current.representativeLookupKey,
+                  ...(current.representativeTerm === undefined
+                    ? {}
+                    : { ':term': current.representativeTerm }),
+                },
+              }
+            : { ConditionExpression: 'attribute_not_exists(pk)' }),
+        }),
+      );
+      if (written) return recorded;
+    }
+    throw new ConflictError('The entity was recorded concurrently; record it again', 'registry_conflict');
   }
 }
 
@@ -70,5 +116,7 @@ function toEntity(item: Record<string, unknown>): RegisteredEntity {
     name: String(item.name),
     representativeLookupKey: String(item.representativeLookupKey),
     representativeMasked: String(item.representativeMasked),
+    // Recorded before terms: none, so its representative acts for it nowhere until recorded again.
+    representativeTerm: typeof item.representativeTerm === 'string' ? item.representativeTerm : '',
   };
 }

@@ -163,8 +163,8 @@ const title = (t: Translate) => t('经办人', 'Agents');
 
 /**
  * `/wallet/agents` for the legal representative (法定代表人) acting for their enterprise: its agents
- * (经办人) as the API lists them (masked ID number, what they may do, status, dates), each in force with a
- * link to withdraw it (after a confirmation), and the form that appoints one (ID number and name, checked
+ * (经办人) as the API lists them (masked ID number, what they may do, status, dates), each in force or
+ * superseded ({@link withdrawable}) with a link to withdraw it (after a confirmation), and the form that appoints one (ID number and name, checked
  * together against the population registry; what they may do; until when). A form post, no script.
  * Errors are summarised at the top, each linking to its field and naming it, and repeated beside it.
  *
@@ -266,6 +266,15 @@ export function agentsBody(t: Translate, state: AgentsPageState): SafeHtml {
     </form>`;
 }
 
+/**
+ * Whether the page offers to withdraw `agent`: one in force, and one a former legal representative made
+ * (`superseded`), which would stand again were they named representative again (review R42); withdrawn
+ * here, it ends for good, with the platforms' grants the agent made under it.
+ */
+export function withdrawable(agent: Pick<WalletAgent, 'status'>): boolean {
+  return agent.status === 'active' || agent.status === 'superseded';
+}
+
 function agentCard(t: Translate, agent: WalletAgent, i: number): SafeHtml {
   // A withdrawn appointment says when it was withdrawn; any other, until when it runs.
   const withdrawnAt = agent.status === 'withdrawn' ? agent.withdrawnAt : undefined;
@@ -283,7 +292,7 @@ function agentCard(t: Translate, agent: WalletAgent, i: number): SafeHtml {
         <dd>${day(withdrawnAt ?? agent.expiresAt)}</dd>
       </dl>
       ${
-        agent.status === 'active'
+        withdrawable(agent)
           ? html`<p>
               <a class="button secondary" href="${withdrawHref(agent.agentId)}" aria-describedby="agent-${i}"
                 >${t('撤销委托…', 'Withdraw…')}</a
@@ -328,12 +337,25 @@ export function withdrawConfirmBody(
       <dd>${scopeNames(t, agent.scope)}</dd>
       <dt>${t('有效期至', 'Until')}</dt>
       <dd>${day(agent.expiresAt)}</dd>
+      ${
+        agent.status === 'superseded'
+          ? html`<dt>${t('状态', 'Status')}</dt>
+              <dd>${statusWords.superseded(t)}</dd>`
+          : html``
+      }
     </dl>
     <p>
-      ${t(
-        '撤销后立即生效：经办人已登录的页面在下一次操作时即被拒绝，不能再代表企业办理。如需恢复，须重新委托。',
-        'It takes effect at once: the agent is refused at their next page, even if signed in, and can no longer act for the enterprise. To restore it, appoint them again.',
-      )}
+      ${
+        agent.status === 'superseded'
+          ? t(
+              '此委托由前任法定代表人作出，现已不再有效；但如前任再次登记为法定代表人，它将重新生效。撤销后永久失效，经办人依此委托授权其他平台的登录和共享一并撤回，各平台均会收到通知。',
+              'A former legal representative made this appointment: it is not in force now, but it would be again were they named representative again. Withdrawn, it ends for good, with the sign-ins and shares the agent gave platforms under it; each platform is told.',
+            )
+          : t(
+              '撤销后立即生效：经办人已登录的页面在下一次操作时即被拒绝，不能再代表企业办理。如需恢复，须重新委托。',
+              'It takes effect at once: the agent is refused at their next page, even if signed in, and can no longer act for the enterprise. To restore it, appoint them again.',
+            )
+      }
     </p>
     <form method="post" action="${withdrawHref(agent.agentId)}" id="withdraw-form">
       ${fieldErrorsOf('withdraw-confirm', options.unconfirmed ? [t('请勾选以确认。', 'Please tick to confirm.')] : [])}

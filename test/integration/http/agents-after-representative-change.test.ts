@@ -13,7 +13,8 @@ import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
 /**
  * Review R42 F2: after the business registry names a new legal representative, the former one's
- * appointments count for nothing; the new representative's list said they were in force (有效).
+ * appointments count for nothing; the new representative's list said they were in force (有效). They are
+ * `superseded`, and the page offers to withdraw them as it does one in force.
  */
 let runtime: TestRuntime;
 beforeAll(async () => {
@@ -25,7 +26,7 @@ const walletToken = async (accountId: string) =>
   writtenAccessToken({ accountId, clientId: walletClientId, scope: 'openid entity licences' });
 
 describe('the agents a new legal representative finds (review R42 F2)', () => {
-  it('lists the former representative’s appointments as superseded, not in force, and offers no withdrawal', async () => {
+  it('lists the former representative’s appointments as superseded, not in force, and offers their withdrawal', async () => {
     const { citizen, entity } = runtime.credentials;
     const oldRep = await walletToken(await accountIdOf(citizen.idNumber, citizen.password));
     const agent = await appointClerk(runtime, oldRep, entity.creditCode, registryPeople[9]!, ['licences']);
@@ -60,6 +61,7 @@ describe('the agents a new legal representative finds (review R42 F2)', () => {
       latestExpiry: '2029-12-05',
     }).toString();
     expect(page).toContain('由前任法定代表人委托，已不再有效');
-    expect(page).not.toContain(`/wallet/agents/${agent.agentId}/withdraw`);
+    // Offered for withdrawal: it would stand again were the former representative named again.
+    expect(page).toContain(`/wallet/agents/${agent.agentId}/withdraw`);
   });
 });

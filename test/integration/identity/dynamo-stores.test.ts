@@ -197,13 +197,13 @@ describe('identity stores on DynamoDB (dynalite)', () => {
       const registry = new DynamoRegistry(doc, tableName);
       const creditCode = newCreditCode();
       const entity = { creditCode, name: 'E', representativeLookupKey: 'rep-1', representativeMasked: 'm' };
-      await registry.putEntity(entity);
-      expect(await registry.entitiesRepresentedBy('rep-1')).toEqual([entity]);
-      await registry.putEntity({ ...entity, representativeLookupKey: 'rep-2' });
+      const first = await registry.putEntity(entity);
+      expect(first).toEqual({ ...entity, representativeTerm: expect.any(String) });
+      expect(await registry.entitiesRepresentedBy('rep-1')).toEqual([first]);
+      const second = await registry.putEntity({ ...entity, representativeLookupKey: 'rep-2' });
+      expect(second.representativeTerm).not.toBe(first.representativeTerm);
       expect(await registry.entitiesRepresentedBy('rep-1')).toEqual([]);
-      expect(await registry.entitiesRepresentedBy('rep-2')).toEqual([
-        { ...entity, representativeLookupKey: 'rep-2' },
-      ]);
+      expect(await registry.entitiesRepresentedBy('rep-2')).toEqual([second]);
     });
   });
 });

@@ -131,7 +131,7 @@ describe('entities, representatives and agents', () => {
       await deps.registry.putPerson({ lookupKey: someone.lookupKey, name: registryName, masked });
     }
     registered = newCreditCode();
-    deps.registry.entities.set(registered, {
+    await deps.registry.putEntity({
       creditCode: registered,
       name: '北京示范科技有限公司',
       representativeLookupKey: rep.lookupKey,
@@ -385,7 +385,7 @@ describe('entities, representatives and agents', () => {
       await appointAgent(rep, registered, appointInput(agent.idNumber), deps);
       expect(await canActFor(agent, registered, now(), deps)).toMatchObject({ role: 'agent' });
       // The registry now names someone else: the former representative's agents lapse with them.
-      deps.registry.entities.set(registered, {
+      await deps.registry.putEntity({
         ...deps.registry.entities.get(registered)!,
         representativeLookupKey: stranger.lookupKey,
       });
@@ -422,7 +422,7 @@ describe('entities, representatives and agents', () => {
 
   it('lists a person’s entities once each, as representative rather than agent, by name', async () => {
     const other = newCreditCode();
-    deps.registry.entities.set(other, {
+    await deps.registry.putEntity({
       creditCode: other,
       name: '阿尔法有限公司',
       representativeLookupKey: stranger.lookupKey,

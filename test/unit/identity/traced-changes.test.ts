@@ -62,7 +62,7 @@ describe('an appointment or withdrawal of an agent whose audit entry fails to be
   async function agencyWithClerk() {
     const [rep, clerk] = await Promise.all([person('rep'), person('clerk')]);
     const agency = newCreditCode();
-    (deps.registry as InMemoryRegistry).entities.set(agency, {
+    await (deps.registry as InMemoryRegistry).putEntity({
       creditCode: agency,
       name: '某发证机关',
       representativeLookupKey: rep.lookupKey,

@@ -1,0 +1,54 @@
+import { representativeBasis } from '../identifiers/account-id.js';
+import type { AccountStore } from './account-store.js';
+import type { RegisteredEntity, RegisteredEntityRecord, RegistryStore } from './registry.js';
+import type { PlatformConsents } from './sign-in-revocation.js';
+
+export interface RepresentativeChangeDependencies {
+  registry: Pick<RegistryStore, 'findEntity' | 'putEntity'>;
+  accounts: Pick<AccountStore, 'findByLookupKey'>;
+  platformConsents: PlatformConsents;
+}
+
+/**
+ * Records an entity in the business registry kept by the service (the seed, or whatever applies the
+ * registry's changes to it), and, when that names another legal representative, withdraws the platforms'
+ * grants (sign-ins and shares) the former one gave as the entity during their term, each platform told
+ * and each withdrawal audited, as withdrawing an agent does with the agent's (review R42).
+ *
+ * What ends the former representative's grants is the new term itself (`RegistryStore.putEntity`: the
+ * representative and the term change in one write; every use of a grant asks that the term it was made
+ * in still stands, `standsOn`): from that write on they are refused, whatever happens next, and naming
+ * the same person again later starts yet another term, which revives none of them. The withdrawal here
+ * tells the platforms and removes the grants, in two passes: before the write, so that a crash before it
+ * is retried by recording the entity again (the former term is still the registry's then); and after it,
+ * for grants given in between. A crash after the write leaves only those few, refused anyway, untold.
+ *
+ * @example
+ * ```ts
+ * await recordRegisteredEntity({ creditCode, name, representativeLookupKey, representativeMasked }, deps);
+ * ```
+ */
+export async function recordRegisteredEntity(
+  entity: RegisteredEntityRecord,
+  deps: RepresentativeChangeDependencies,
+): Promise<RegisteredEntity> {
+  const before = await deps.registry.findEntity(entity.creditCode);
+  const changing = before !== undefined && before.representativeLookupKey !== entity.representativeLookupKey;
+  if (changing) await withdrawTermGrants(before, deps);
+  const recorded = await deps.registry.putEntity(entity);
+  if (changing) await withdrawTermGrants(before, deps);
+  return recorded;
+}
+
+/** The platforms' grants the representative of `term` gave as the entity, withdrawn, each platform told. */
+async function withdrawTermGrants(
+  term: RegisteredEntity,
+  deps: RepresentativeChangeDependencies,
+): Promise<void> {
+  if (term.representativeTerm === '') return; // Recorded before terms: its grants stand on nothing.
+  const representative = await deps.accounts.findByLookupKey(term.representativeLookupKey);
+  if (!representative) return;
+  await deps.platformConsents.withdrawAll(representative.id, {
+    basis: representativeBasis(term.representativeTerm),
+  });
+}
