@@ -15,8 +15,9 @@
  * that same one ({@link standsOn}): a withdrawn agent appointed again (a new `agentId`), or a former
  * representative appointed agent by the new one, does not revive what the old authority consented to.
  * The platform's `sub` is computed from the entity's id alone, so it stays the same across appointments.
- * An id without a basis (written before R42), or a representative's without a term (`rep`, written
- * before terms), stands on nothing: that session signs in again.
+ * An id without a basis (written before R42) stands on nothing: that session signs in again. A registry
+ * record written before terms has none (`''`): its representative's basis is bare `rep` until the record
+ * is next written, which gives it a term (so a change of representative still ends them for good).
  */
 export type SessionSubject =
   | { kind: 'person'; personId: string }
@@ -27,13 +28,18 @@ const separator = '~';
 /** What a representation term may be written as, inside an account id (no separator). */
 const termPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** The basis of a representative's sessions while the registry record has no term (written before terms). */
+const preTermBasis = 'rep';
+
 /**
  * The basis of a session of the entity's legal representative (as the business registry names them),
- * during the representation `term` (`RegisteredEntity.representativeTerm`): `rep.<term>`. A term that
- * cannot be written in an account id gives bare `rep`, which {@link standsOn} refuses (fail closed).
+ * during the representation `term` (`RegisteredEntity.representativeTerm`): `rep.<term>`, or bare `rep`
+ * for a record written before terms (`''`). A term that cannot be written in an account id (or none at
+ * all) gives `''`, which no session is made under and {@link standsOn} refuses (fail closed).
  */
 export function representativeBasis(term: string | undefined): string {
-  return term !== undefined && termPattern.test(term) ? `rep.${term}` : 'rep';
+  if (term === '') return preTermBasis;
+  return term !== undefined && termPattern.test(term) ? `rep.${term}` : '';
 }
 
 /** An authority to act for an entity as far as {@link basisOf} and {@link standsOn} read it. */
@@ -67,14 +73,13 @@ export function basisOf(authority: BasisOfAuthority): string {
  * Whether `authority`, standing now, is the one the entity session `subject` was made under (review R42):
  * the same appointment for an agent, the same representation term for the representative (a former
  * representative named again is in a new term). Fails closed for a session without a basis, for an
- * agent authority without an `agentId`, and for a representative's without a term.
+ * agent authority without an `agentId`, and for a representative's whose term cannot be read.
  */
 export function standsOn(
   subject: Extract<SessionSubject, { kind: 'entity' }>,
   authority: BasisOfAuthority,
 ): boolean {
-  if (subject.basis === undefined) return false;
-  if (authority.role === 'agent' && !authority.agentId) return false;
-  if (authority.role === 'legal_representative' && !termPattern.test(authority.term ?? '')) return false;
-  return basisOf(authority) === subject.basis;
+  if (!subject.basis) return false;
+  const basis = basisOf(authority);
+  return basis !== '' && basis === subject.basis;
 }

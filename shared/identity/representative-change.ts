@@ -45,10 +45,9 @@ async function withdrawTermGrants(
   term: RegisteredEntity,
   deps: RepresentativeChangeDependencies,
 ): Promise<void> {
-  if (term.representativeTerm === '') return; // Recorded before terms: its grants stand on nothing.
+  const basis = representativeBasis(term.representativeTerm);
+  if (basis === '') return; // A term no session could be made under: no grant stands on it.
   const representative = await deps.accounts.findByLookupKey(term.representativeLookupKey);
   if (!representative) return;
-  await deps.platformConsents.withdrawAll(representative.id, {
-    basis: representativeBasis(term.representativeTerm),
-  });
+  await deps.platformConsents.withdrawAll(representative.id, { basis });
 }

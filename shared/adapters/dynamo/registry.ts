@@ -116,7 +116,7 @@ function toEntity(item: Record<string, unknown>): RegisteredEntity {
     name: String(item.name),
     representativeLookupKey: String(item.representativeLookupKey),
     representativeMasked: String(item.representativeMasked),
-    // Recorded before terms: none, so its representative acts for it nowhere until recorded again.
+    // Recorded before terms: none (`''`); its representative's basis is bare `rep` until it is written again.
     representativeTerm: typeof item.representativeTerm === 'string' ? item.representativeTerm : '',
   };
 }

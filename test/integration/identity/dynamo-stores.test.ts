@@ -1,11 +1,13 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestTable, type TestTable } from '../../support/dynamo-table.js';
 import { ConflictError } from '../../../shared/errors.js';
 import { DynamoAccountStore } from '../../../shared/adapters/dynamo/account-store.js';
 import { DynamoEntityStore } from '../../../shared/adapters/dynamo/entity-store.js';
 import { DynamoLoginAttemptStore } from '../../../shared/adapters/dynamo/login-attempt-store.js';
+import { keys } from '../../../shared/adapters/dynamo/keys.js';
 import { DynamoRegistry } from '../../../shared/adapters/dynamo/registry.js';
+import { standsOn } from '../../../shared/identifiers/account-id.js';
 import type { AgentAppointment } from '../../../shared/identity/entity-account.js';
 import { LoginThrottle } from '../../../shared/identity/login-throttle.js';
 import type { PersonAccount } from '../../../shared/identity/person-account.js';
@@ -204,6 +206,32 @@ describe('identity stores on DynamoDB (dynalite)', () => {
       expect(second.representativeTerm).not.toBe(first.representativeTerm);
       expect(await registry.entitiesRepresentedBy('rep-1')).toEqual([]);
       expect(await registry.entitiesRepresentedBy('rep-2')).toEqual([second]);
+    });
+
+    it('keep a record written before terms standing for its representative, until a change gives it one', async () => {
+      const registry = new DynamoRegistry(doc, tableName);
+      const creditCode = newCreditCode();
+      const entity = { creditCode, name: 'E', representativeLookupKey: 'rep-a', representativeMasked: 'm' };
+      await registry.putEntity(entity);
+      await doc.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.registryEntity(creditCode),
+          UpdateExpression: 'REMOVE representativeTerm',
+        }),
+      );
+      // As stored before terms: the representative's sessions are bare `rep`, and stand.
+      const legacy = (await registry.findEntity(creditCode))!;
+      expect(legacy.representativeTerm).toBe('');
+      const session = { kind: 'entity', entityId: 'ent_1', personId: 'acc_1', basis: 'rep' } as const;
+      expect(standsOn(session, { role: 'legal_representative', term: legacy.representativeTerm })).toBe(true);
+      // The first change writes a term; the former representative named again is in another one.
+      const changed = await registry.putEntity({ ...entity, representativeLookupKey: 'rep-b' });
+      expect(changed.representativeTerm).not.toBe('');
+      const back = await registry.putEntity(entity);
+      expect(back.representativeTerm).not.toBe('');
+      expect(back.representativeTerm).not.toBe(changed.representativeTerm);
+      expect(standsOn(session, { role: 'legal_representative', term: back.representativeTerm })).toBe(false);
     });
   });
 });

@@ -32,11 +32,16 @@ describe('the entity session’s account id and what it stands on (review R42)',
     expect(standsOn(repSession, { role: 'legal_representative', term: 'rt_2' })).toBe(false);
     // A former representative, appointed agent by the new one after a registry change.
     expect(standsOn(repSession, { role: 'agent', agentId: 'agt_C' })).toBe(false);
-    // A representative's session written before terms (`rep`), or a registry answer without a term
-    // (or one that cannot be written in an account id): nothing stands (fail closed).
+    // A registry record written before terms (`''`): its representative's sessions are bare `rep` and
+    // stand while it has no term; once written again (a term), they do not.
     const untermed = { ...agentSession, basis: 'rep' };
-    expect(standsOn(untermed, { role: 'legal_representative', term: '' })).toBe(false);
+    expect(basisOf({ role: 'legal_representative', term: '' })).toBe('rep');
+    expect(standsOn(untermed, { role: 'legal_representative', term: '' })).toBe(true);
+    expect(standsOn(untermed, { role: 'legal_representative', term: 'rt_1' })).toBe(false);
+    expect(standsOn(repSession, { role: 'legal_representative', term: '' })).toBe(false);
+    // No term at all, or one that cannot be written in an account id: nothing stands (fail closed).
     expect(standsOn(untermed, { role: 'legal_representative' })).toBe(false);
+    expect(standsOn({ ...agentSession, basis: '' }, { role: 'legal_representative' })).toBe(false);
     expect(
       standsOn({ ...agentSession, basis: 'rep.a~b' }, { role: 'legal_representative', term: 'a~b' }),
     ).toBe(false);
