@@ -269,10 +269,24 @@ export function createProvider(deps: ProviderDependencies): Provider {
         enabled: true,
         // Only a token's own client may revoke it; a confidential client is told so (RFC 7009 §2.2.1
         // leaves the answer to the server), a public one gets the usual silent 200.
-        allowedPolicy: (_ctx, client, token) => {
-          if (token.clientId === client.clientId) return true;
-          if (client.clientAuthMethod === 'none') return false;
-          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        //
+        // A refresh token's revocation ends its grant, every token of it (oidc-provider's `revoke`, the
+        // grant deleted and traced as `token_revoked`: grant-ends.ts). An access token's revocation ends
+        // that access token only (RFC 7009 §2.1: the server MAY revoke the rest, it need not): the
+        // provider's own action would revoke every access and refresh token of the grant too, yet keep
+        // the grant, listed in the wallet and untraced (review R43 M1), and for a public client anyone
+        // holding a copy of an access token (no proof, no secret; a DPoP-bound copy included) could end
+        // the app's share that way. So it is destroyed here and the action is told to do nothing more.
+        allowedPolicy: async (_ctx, client, token) => {
+          if (token.clientId !== client.clientId) {
+            if (client.clientAuthMethod === 'none') return false;
+            throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+          }
+          if (token.kind === 'AccessToken') {
+            await token.destroy();
+            return false;
+          }
+          return true;
         },
       },
       devInteractions: { enabled: false },
