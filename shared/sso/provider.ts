@@ -38,6 +38,7 @@ import { sessionIdFor } from './session-ids.js';
 import { personOfAccountId, type CodeIds } from './code-ids.js';
 import { licenceAccessRar, licenceAccessAsked } from './licence-access-rar.js';
 import { endGrantWithTrace, grantEndCause } from './grant-ends.js';
+import { staleNoncesJudgedByTheirIat } from './stale-dpop-nonces.js';
 import type { CarriedAuditDependencies } from '../pending-work/pending-work.js';
 import {
   carriesSignedInAccount,
@@ -426,6 +427,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
 
   const provider = new Provider(deps.issuerUrl, configuration);
   acceptOwnAudienceAtUserinfo(provider, deps.issuerUrl);
+  staleNoncesJudgedByTheirIat(provider, dpopNonceRequired, deps.clock);
   includeSidForEveryClient(provider);
   sessionIdsNamingTheirUid(provider);
   interactionsKeepTheSignInTime(provider);
@@ -676,8 +678,9 @@ function sessionIdsNamingTheirUid(provider: Provider): void {
  * token's proofs are all a thief needs) and the pushed authorization endpoint (`dpop_jkt`). Without a
  * nonce, a proof is good at whatever time its `iat` names, so someone who held the key for a moment could
  * make proofs for the weeks a refresh token lasts; a nonce is known only from the last minutes' answers.
- * Userinfo, like our API, takes proofs bound to one short-lived access token (`ath`) and requires none: it
- * checks one that is sent (openid-client sends the token endpoint's, the origin being the same).
+ * Userinfo, like our API, takes proofs bound to one short-lived access token (`ath`) and requires none: a
+ * nonce sent there (the libraries send the token endpoint's, the origin being the same) that is stale is
+ * judged as no nonce, by the proof's `iat` (`staleNoncesJudgedByTheirIat`; review R43 L1).
  */
 export function dpopNonceRequired(ctx: KoaContextWithOIDC): boolean {
   const route = ctx.oidc?.route;
