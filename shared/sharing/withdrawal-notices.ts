@@ -29,8 +29,9 @@ export interface WithdrawalNotice {
   event: WithdrawalEvent;
   /** The withdrawn grants: the share's id (as `GET /me/authorizations` listed it), or the sign-ins'. */
   grantIds: string[];
-  /** The shared licence types (a share), or the scopes the sign-in held (a sign-in). */
+  /** The shared licence types (a share; none for a sign-in). */
   licenceTypes: string[];
+  /** The OpenID scopes the grants held (a share's and a sign-in's alike), those refused left out. */
   scopes: string[];
   /** Epoch seconds. */
   withdrawnAt: number;
@@ -159,7 +160,9 @@ export function noticeOfPart(
 export function securityEventClaims(notice: WithdrawalNotice, issuerUrl: string, iat: number) {
   const event =
     notice.event === 'share-withdrawn'
-      ? { share_id: notice.grantIds[0], licence_types: notice.licenceTypes }
+      ? // The share's scopes too: its access token read the ID number (`idcard`) and the name
+        // (`profile`) at userinfo, for the platform to delete with the licences (review R43 M2).
+        { share_id: notice.grantIds[0], licence_types: notice.licenceTypes, scopes: notice.scopes }
       : { grant_ids: notice.grantIds, scopes: notice.scopes };
   return {
     iss: issuerUrl,

@@ -38,6 +38,7 @@ import { sessionIdFor } from './session-ids.js';
 import { personOfAccountId, type CodeIds } from './code-ids.js';
 import { licenceAccessRar, licenceAccessAsked } from './licence-access-rar.js';
 import { endGrantWithTrace, grantEndCause } from './grant-ends.js';
+import { staleNoncesJudgedByTheirIat } from './stale-dpop-nonces.js';
 import type { CarriedAuditDependencies } from '../pending-work/pending-work.js';
 import {
   carriesSignedInAccount,
@@ -269,10 +270,24 @@ export function createProvider(deps: ProviderDependencies): Provider {
         enabled: true,
         // Only a token's own client may revoke it; a confidential client is told so (RFC 7009 §2.2.1
         // leaves the answer to the server), a public one gets the usual silent 200.
-        allowedPolicy: (_ctx, client, token) => {
-          if (token.clientId === client.clientId) return true;
-          if (client.clientAuthMethod === 'none') return false;
-          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        //
+        // A refresh token's revocation ends its grant, every token of it (oidc-provider's `revoke`, the
+        // grant deleted and traced as `token_revoked`: grant-ends.ts). An access token's revocation ends
+        // that access token only (RFC 7009 §2.1: the server MAY revoke the rest, it need not): the
+        // provider's own action would revoke every access and refresh token of the grant too, yet keep
+        // the grant, listed in the wallet and untraced (review R43 M1), and for a public client anyone
+        // holding a copy of an access token (no proof, no secret; a DPoP-bound copy included) could end
+        // the app's share that way. So it is destroyed here and the action is told to do nothing more.
+        allowedPolicy: async (_ctx, client, token) => {
+          if (token.clientId !== client.clientId) {
+            if (client.clientAuthMethod === 'none') return false;
+            throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+          }
+          if (token.kind === 'AccessToken') {
+            await token.destroy();
+            return false;
+          }
+          return true;
         },
       },
       devInteractions: { enabled: false },
@@ -412,6 +427,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
 
   const provider = new Provider(deps.issuerUrl, configuration);
   acceptOwnAudienceAtUserinfo(provider, deps.issuerUrl);
+  staleNoncesJudgedByTheirIat(provider, dpopNonceRequired, deps.clock);
   includeSidForEveryClient(provider);
   sessionIdsNamingTheirUid(provider);
   interactionsKeepTheSignInTime(provider);
@@ -662,8 +678,9 @@ function sessionIdsNamingTheirUid(provider: Provider): void {
  * token's proofs are all a thief needs) and the pushed authorization endpoint (`dpop_jkt`). Without a
  * nonce, a proof is good at whatever time its `iat` names, so someone who held the key for a moment could
  * make proofs for the weeks a refresh token lasts; a nonce is known only from the last minutes' answers.
- * Userinfo, like our API, takes proofs bound to one short-lived access token (`ath`) and requires none: it
- * checks one that is sent (openid-client sends the token endpoint's, the origin being the same).
+ * Userinfo, like our API, takes proofs bound to one short-lived access token (`ath`) and requires none: a
+ * nonce sent there (the libraries send the token endpoint's, the origin being the same) that is stale is
+ * judged as no nonce, by the proof's `iat` (`staleNoncesJudgedByTheirIat`; review R43 L1).
  */
 export function dpopNonceRequired(ctx: KoaContextWithOIDC): boolean {
   const route = ctx.oidc?.route;

@@ -217,6 +217,47 @@ describe('a platform’s DPoP-bound sign-in and refresh through openid-client', 
     }
   });
 
+  it('userinfo takes a proof with a stale nonce as one without it: by its iat (review R43 L1)', async () => {
+    // The nonce oauth4webapi's handle still holds from a token request ten minutes ago (it sends it to
+    // every endpoint of the origin): the provider's own derivation, for a minute long past.
+    const minute = Buffer.alloc(8);
+    minute.writeBigUInt64BE(BigInt(Math.floor(now() / 60) - 10));
+    const deps = buildDependencies(runtime.config);
+    let stale: string;
+    try {
+      const secret = await dpopNonceSecret(deps.interactionMac);
+      stale = Buffer.from(hkdfSync('sha256', secret, minute, 'DPoP', 32)).toString('base64url');
+    } finally {
+      deps.doc.destroy();
+      deps.kms.destroy();
+    }
+    const htu = `${runtime.baseUrl}/userinfo`;
+    const ath = createHash('sha256').update(tokens.access_token).digest('base64url');
+    const userinfo = async (iat: number) =>
+      fetch(htu, {
+        headers: {
+          authorization: `DPoP ${tokens.access_token}`,
+          dpop: await proofFor(keys, { htm: 'GET', htu, iat, ath, nonce: stale }),
+        },
+      });
+    const fresh = await userinfo(now());
+    expect(fresh.status, await fresh.clone().text()).toBe(200);
+    expect(((await fresh.json()) as { sub?: string }).sub).toBeTypeOf('string');
+    // A new nonce with it, for the library to keep.
+    expect(fresh.headers.get('dpop-nonce')).toMatch(/^[\w-]{43}$/);
+    // Made in advance (an iat ten minutes old), it is refused as a proof without a nonce is.
+    const early = await userinfo(now() - 600);
+    expect(early.status).toBe(401);
+    expect(early.headers.get('www-authenticate')).toMatch(/use_dpop_nonce/);
+    // The token endpoint, which asks for a nonce, refuses the stale one whatever the iat.
+    const refused = await refreshWith(
+      tokens.refresh_token!,
+      await proofFor(keys, { htm: 'POST', htu: `${runtime.baseUrl}/token`, iat: now(), nonce: stale }),
+    );
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: string }).error).toBe('use_dpop_nonce');
+  });
+
   it('a refusal for want of a nonce writes nothing: no token, no mark, no throttle count', async () => {
     const htu = `${runtime.baseUrl}/token`;
     runtime.dynamo!.resetStats();

@@ -117,7 +117,7 @@ export function registerSharingPlatform(
 }
 
 /**
- * A sharing platform (`openid profile`) that registered an events endpoint, and the receiver there: a
+ * A sharing platform (`scopes`, `openid profile` unless told) that registered an events endpoint, and the receiver there: a
  * server on this machine that keeps the Security Event Tokens it is sent (it answers 500 until told).
  */
 export async function registerNotifiedPlatform(
@@ -125,10 +125,10 @@ export async function registerNotifiedPlatform(
   admin: string,
   name: string,
   origin: string,
+  scopes = ['openid', 'profile'],
 ): Promise<{ platform: RelyingParty; receiver: FakeHttpServer }> {
   const receiver = await startFakeHttpServer();
   try {
-    const scopes = ['openid', 'profile'];
     const platform = await registerSharingPlatform(
       runtime,
       admin,

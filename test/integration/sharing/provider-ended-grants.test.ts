@@ -6,7 +6,7 @@ import { pointerKey } from '../../../shared/adapters/dynamo/pending-work.js';
 import type { AuditTrail } from '../../../shared/audit/audit-trail.js';
 import { grantEndAuditPrefix } from '../../../shared/pending-work/pending-work.js';
 import { auditEntriesOf } from '../../support/audit-entries.js';
-import { scanItems } from '../../support/http-api.js';
+import { postJson, scanItems } from '../../support/http-api.js';
 import { CarrierOfNumbers } from '../../support/in-memory-sms.js';
 import {
   adminToken,
@@ -173,6 +173,21 @@ describe('a share the provider ends itself', () => {
     expect(await endsOf(grantId)).toEqual([expect.objectContaining({ reasonCode: 'token_revoked' })]);
   });
 
+  it('never on the revocation of an access token: that token alone ends, the share goes on (review R43 M1)', async () => {
+    const { request, callback, personToken } = await share();
+    const tokens = await exchanged(request, callback);
+    const grantId = await newShare(personToken);
+
+    // A common logout step of a platform: its access token revoked.
+    await client.tokenRevocation(platform.config, tokens.access_token, { token_type_hint: 'access_token' });
+    expect(await sharedStatus(tokens.access_token)).toBe(401);
+    // The share's refresh token still works (it used to answer invalid_grant, the share left listed, untraced).
+    const refreshed = await client.refreshTokenGrant(platform.config, tokens.refresh_token!);
+    expect(await sharedStatus(refreshed.access_token)).toBe(200);
+    expect(await listed(personToken)).toContain(grantId);
+    expect(await endsOf(grantId)).toEqual([]);
+  });
+
   it('whose entry cannot be written at once: the grant ends all the same, the reconciler writes it', async () => {
     const { request, callback, personToken } = await share();
     const tokens = await exchanged(request, callback);
@@ -204,5 +219,69 @@ describe('a share the provider ends itself', () => {
     await runtime.runSchedule('pending-work-reconciler');
     expect(await endsOf(grantId)).toEqual([expect.objectContaining({ reasonCode: 'refresh_token_reused' })]);
     expect((await scanItems('pending-provider-audit#')).map((item) => item.sk)).not.toContain(id);
+  });
+});
+
+describe("a public app's share (token_endpoint_auth_method none, DPoP-bound tokens)", () => {
+  it('cannot be ended by a stranger holding only a copy of its access token (review R43 M1)', async () => {
+    const registered = await postJson(runtime, '/admin/clients', await adminToken(runtime), {
+      name: '公共客户端撤销测试',
+      redirectUris: ['https://public-app.example/callback'],
+      scopes: ['openid', 'profile', 'offline_access'],
+      authorizationDetailsTypes: ['licence_access'],
+      tokenEndpointAuthMethod: 'none',
+    });
+    expect(registered.status).toBe(201);
+    const { clientId } = (await registered.json()) as { clientId: string };
+    const config = await client.discovery(new URL(runtime.baseUrl), clientId, undefined, client.None(), {
+      execute: [client.allowInsecureRequests],
+    });
+    const app: RelyingParty = {
+      clientId,
+      clientSecret: '',
+      redirectUri: 'https://public-app.example/callback',
+      config,
+    };
+    const dpop = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
+    const ua = sharingBrowser(runtime);
+    const request = await authorizationRequest(app, {
+      scope: 'openid profile',
+      authorization_details: JSON.stringify([licenceAccess(['driving-licence'], '办理机动车登记业务')]),
+    });
+    const outcome = await throughStepUps(runtime, ua, request.url, {
+      answers: citizenAnswers(runtime),
+      phone: runtime.credentials.citizen.phone,
+    });
+    const checks = {
+      pkceCodeVerifier: request.codeVerifier,
+      expectedNonce: request.nonce,
+      expectedState: request.state,
+    };
+    const tokens = await client.authorizationCodeGrant(config, outcome.callback!, checks, undefined, {
+      DPoP: dpop,
+    });
+    expect(tokens.token_type).toBe('dpop');
+
+    // The stranger: the app's client id (public) and a copy of its bound access token, no key, no secret.
+    const revoked = await fetch(`${runtime.baseUrl}/token/revocation`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: clientId, token: tokens.access_token }),
+    });
+    expect(revoked.status).toBe(200);
+    // The app's share goes on: its refresh works, and the new token reads the licences.
+    const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!, undefined, {
+      DPoP: dpop,
+    });
+    const read = await client.fetchProtectedResource(
+      config,
+      refreshed.access_token,
+      new URL(`${runtime.baseUrl}/shared/licences`),
+      'GET',
+      undefined,
+      undefined,
+      { DPoP: dpop },
+    );
+    expect(read.status).toBe(200);
   });
 });

@@ -133,6 +133,7 @@ describe('closing an account', () => {
       [withdrawalEvents['share-withdrawn']]: {
         share_id: expect.any(String),
         licence_types: ['driving-licence'],
+        scopes: ['openid', 'profile'],
         withdrawn_at: expect.any(Number),
       },
     });

@@ -120,6 +120,7 @@ describe('a withdrawn share', () => {
       [withdrawalEvents['share-withdrawn']]: {
         share_id: listed!.id,
         licence_types: ['driving-licence'],
+        scopes: ['openid', 'profile'],
         withdrawn_at: expect.any(Number),
       },
     });
@@ -182,6 +183,57 @@ describe('a withdrawn share', () => {
     expect((await getWithToken(runtime, '/shared/licences', tokens.access_token)).status).toBe(401);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect(await runtime.deliverNotices()).toMatchObject({ delivered: 0, retried: 1 });
+  });
+
+  it('names the scopes it held, the ID number among them when the person ticked it (review R43 M2)', async () => {
+    const { platform: idcard, receiver: told } = await registerNotifiedPlatform(
+      runtime,
+      admin,
+      '撤回通知身份证号平台',
+      'https://notices-idcard.example',
+      ['openid', 'profile', 'idcard'],
+    );
+    try {
+      told.answer((_, res) => {
+        res.writeHead(202).end();
+      });
+      const { tokens } = await signIn(
+        idcard,
+        browser(),
+        { ...citizenAnswers(runtime), idNumber: true },
+        {
+          scope: 'openid profile idcard',
+          authorization_details: JSON.stringify([licenceAccess(['driving-licence'], purpose)]),
+        },
+      );
+      // The share's token read the ID number and the name at userinfo.
+      const read = (await (await getWithToken(runtime, '/userinfo', tokens.access_token)).json()) as object;
+      expect(read).toMatchObject({
+        id_number: runtime.credentials.citizen.idNumber,
+        name: expect.any(String),
+      });
+      const mine = await walletToken();
+      const listed = await getWithToken(runtime, '/me/authorizations', mine);
+      const item = (
+        (await listed.json()) as { items: Array<{ id: string; kind: string; client: { id: string } }> }
+      ).items.find((entry) => entry.client.id === idcard.clientId && entry.kind === 'licence_access');
+      expect(await withdraw(mine, item!.id)).toBe(204);
+      for (let i = 0; i < 20 && told.received.length < 1; i++) await runtime.deliverNotices();
+      const { payload } = await verifyNotice(runtime.baseUrl, told.received[0]!.body, {
+        audience: idcard.clientId,
+      });
+      // What the platform must delete: the licences, and the ID number and name it read under the share.
+      expect(payload.events).toEqual({
+        [withdrawalEvents['share-withdrawn']]: {
+          share_id: item!.id,
+          licence_types: ['driving-licence'],
+          scopes: ['openid', 'profile', 'idcard'],
+          withdrawn_at: expect.any(Number),
+        },
+      });
+    } finally {
+      await told.close();
+    }
   });
 });
 
