@@ -13,6 +13,7 @@ import { emulatorKms } from '../support/http-api.js';
 import {
   functionKms,
   idTokenSignedBy,
+  signDigest,
   relyingPartyAccepts as platformAccepts,
 } from '../support/function-kms.js';
 import {
@@ -61,15 +62,7 @@ describe('the holder API cannot mint an ID token (review R7 M1)', () => {
   it('is refused Sign on the platform key by the grant guard, and signs presentations with their own key', async () => {
     const kms = await meKms();
     try {
-      const sign = (KeyId: string) =>
-        kms.send(
-          new SignCommand({
-            KeyId,
-            Message: new Uint8Array(32),
-            MessageType: 'DIGEST',
-            SigningAlgorithm: 'ECDSA_SHA_256',
-          }),
-        );
+      const sign = (keyId: string) => signDigest(kms, keyId);
       // What a compromised `me` would do: sign with the key relying platforms trust for ID tokens, by
       // its alias or its ARN.
       await expect(sign(config.platformKeyId)).rejects.toThrow(

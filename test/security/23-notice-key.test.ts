@@ -15,7 +15,7 @@ import { loadConfig } from '../../shared/config.js';
 import { signCompactJws } from '../../shared/crypto/compact-jws.js';
 import type { Signer } from '../../shared/crypto/signer.js';
 import { securityEventClaims } from '../../shared/sharing/withdrawal-notices.js';
-import { functionKms, idTokenSignedBy, relyingPartyAccepts } from '../support/function-kms.js';
+import { functionKms, idTokenSignedBy, signDigest, relyingPartyAccepts } from '../support/function-kms.js';
 import { demoPlatform, type RelyingParty } from '../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.js';
 
@@ -90,15 +90,7 @@ describe('the notices function cannot mint an ID token (review R31 L1)', () => {
   it('is refused Sign on the platform key by the grant guard, and signs notices with their own key', async () => {
     const kms = await noticesKms();
     try {
-      const sign = (KeyId: string) =>
-        kms.send(
-          new SignCommand({
-            KeyId,
-            Message: new Uint8Array(32),
-            MessageType: 'DIGEST',
-            SigningAlgorithm: 'ECDSA_SHA_256',
-          }),
-        );
+      const sign = (keyId: string) => signDigest(kms, keyId);
       // What a compromised `notices` would do: sign with the key relying platforms trust for ID tokens.
       await expect(sign(config.platformKeyId)).rejects.toThrow(
         'Function notices is not granted kms:Sign on the platform key',

@@ -1,4 +1,4 @@
-import type { KMSClient } from '@aws-sdk/client-kms';
+import { SignCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { expect } from 'vitest';
 import { functionGrants } from '../../functions/grants.js';
@@ -75,5 +75,17 @@ export async function relyingPartyAccepts(
   }).then(
     () => true,
     () => false,
+  );
+}
+
+/** `kms` asked to sign a 32-byte digest with `keyId` (ES256's ECDSA_SHA_256), as a compromised function would. */
+export function signDigest(kms: KMSClient, keyId: string) {
+  return kms.send(
+    new SignCommand({
+      KeyId: keyId,
+      Message: new Uint8Array(32),
+      MessageType: 'DIGEST',
+      SigningAlgorithm: 'ECDSA_SHA_256',
+    }),
   );
 }
