@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { trustListTokenType, type TrustListKey } from '../../packages/verifier/src/trust-list.js';
 import { epochSeconds, type Clock } from '../clock.js';
 import { signCompactJws } from '../crypto/compact-jws.js';
+import { signingKeySet, type PublishedKey } from '../crypto/key-set.js';
 import { InternalError } from '../errors.js';
 import type { Signer } from '../crypto/signer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
@@ -109,7 +110,7 @@ export async function trustListToken(deps: TrustListDependencies): Promise<{ jws
   // The platform key's kid too: after a rotation the list is signed again by the new key.
   const [kid, presentationKeys] = await Promise.all([
     deps.platformSigner.kid(),
-    presentationJwks([deps.presentationSigner, ...deps.presentationPreviousSigners]),
+    presentationJwks(deps.presentationSigner, deps.presentationPreviousSigners),
   ]);
   const now = epochSeconds(deps.clock);
   const { platformRegion, peers: peerSettings } = deps.config;
@@ -208,10 +209,11 @@ const unsavedTokens = new WeakMap<TrustListStore, SignedTrustList>();
 
 /** The presentation keys as the list names them: public members only, a key given twice named once. */
 async function presentationJwks(
-  signers: ReadonlyArray<Pick<Signer, 'publicJwk'>>,
+  signing: PublishedKey,
+  previous: ReadonlyArray<PublishedKey>,
 ): Promise<{ keys: TrustListKey[] }> {
-  const keys = new Map<string, TrustListKey>();
-  for (const { kty, crv, x, y, kid } of await Promise.all(signers.map((signer) => signer.publicJwk()))) {
+  const keys: TrustListKey[] = [];
+  for (const { kty, crv, x, y, kid } of (await signingKeySet(signing, previous)).keys) {
     if (kty !== 'EC' || crv !== 'P-256' || !x || !y || !kid) {
       // A misconfigured PRESENTATION_KEY_ID: no list rather than one naming a key no verifier can use.
       throw new InternalError(
@@ -219,7 +221,7 @@ async function presentationJwks(
         'unsupported_key',
       );
     }
-    if (!keys.has(kid)) keys.set(kid, { kty: 'EC', crv: 'P-256', x, y, kid, alg: 'ES256', use: 'sig' });
+    keys.push({ kty: 'EC', crv: 'P-256', x, y, kid, alg: 'ES256', use: 'sig' });
   }
-  return { keys: [...keys.values()] };
+  return { keys };
 }

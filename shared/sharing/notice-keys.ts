@@ -1,7 +1,5 @@
 import * as z from 'zod';
-import type { Signer } from '../crypto/signer.js';
-import { UnavailableError } from '../errors.js';
-import { logger } from '../logger.js';
+import { es256PublicJwkSchema, signingKeySet, type PublishedKey } from '../crypto/key-set.js';
 
 /**
  * Where the notice keys are published: the JWK Set platforms verify withdrawal notices against
@@ -11,17 +9,10 @@ import { logger } from '../logger.js';
  */
 export const noticeKeysPath = '/.well-known/notices-jwks.json';
 
-const noticeKeySchema = z
-  .looseObject({
-    kty: z.literal('EC'),
-    crv: z.literal('P-256'),
-    x: z.string(),
-    y: z.string(),
-    kid: z.string().meta({ description: 'The RFC 7638 thumbprint of the key: a notice header’s `kid`' }),
-    alg: z.literal('ES256'),
-    use: z.literal('sig'),
-  })
-  .meta({ title: 'NoticeKey' });
+const noticeKeySchema = es256PublicJwkSchema(
+  'NoticeKey',
+  'The RFC 7638 thumbprint of the key: a notice header’s `kid`',
+);
 
 /** `GET /.well-known/notices-jwks.json`: the notice key, and those being retired during a rotation. */
 export const noticeKeySetSchema = z.object({ keys: z.array(noticeKeySchema) }).meta({
@@ -43,37 +34,12 @@ export const noticeKeySetSchema = z.object({ keys: z.array(noticeKeySchema) }).m
  * ```
  */
 export async function noticeKeySet(deps: {
-  noticeSigner: Pick<Signer, 'publicJwk'>;
-  noticePreviousSigners: ReadonlyArray<Pick<Signer, 'publicJwk'> & { keyId?: string }>;
+  noticeSigner: PublishedKey;
+  noticePreviousSigners: ReadonlyArray<PublishedKey>;
 }): Promise<{ set: z.output<typeof noticeKeySetSchema>; complete: boolean }> {
-  const [signing, ...previous] = await Promise.allSettled(
-    [deps.noticeSigner, ...deps.noticePreviousSigners].map((signer) => signer.publicJwk()),
-  );
-  if (signing!.status === 'rejected') {
-    throw new UnavailableError(
-      'The notice signing key cannot be read now; retry later',
-      'temporarily_unavailable',
-      { cause: signing!.reason },
-    );
-  }
-  const keys = [signing!.value];
-  previous.forEach((read, index) => {
-    if (read.status === 'fulfilled') {
-      keys.push(read.value);
-      return;
-    }
-    logger.error('a retiring notice key cannot be read: left out of the notice key set', {
-      keyId: deps.noticePreviousSigners[index]!.keyId ?? `previous #${index + 1}`,
-      error: (read.reason as Error)?.name ?? 'Error',
-    });
+  const { keys, complete } = await signingKeySet(deps.noticeSigner, deps.noticePreviousSigners, {
+    unavailable: 'The notice signing key cannot be read now; retry later',
+    leftOut: 'a retiring notice key cannot be read: left out of the notice key set',
   });
-  const seen = new Set<string>();
-  return {
-    set: {
-      keys: keys
-        .filter((jwk) => !seen.has(String(jwk.kid)) && seen.add(String(jwk.kid)))
-        .map((jwk) => noticeKeySchema.parse(jwk)),
-    },
-    complete: keys.length === previous.length + 1,
-  };
+  return { set: { keys: keys.map((jwk) => noticeKeySchema.parse(jwk)) }, complete };
 }

@@ -163,9 +163,7 @@ export class ScanLoginInteractions {
    * the same sign-in). Fetched again, the stored code is shown as it is.
    */
   async qr(ctx: KoaContextWithOIDC, provider: Provider): Promise<void> {
-    const details = await provider.interactionDetails(ctx.req, ctx.res);
-    if (details.prompt.name !== 'login') throw new errors.InvalidRequest('not a sign-in step');
-    const held = this.#held(ctx, details.uid);
+    const { details, held } = await this.#signInStep(ctx, provider);
     ctx.set('cache-control', 'no-store');
     try {
       // Only a code this service issued to this browser for this sign-in is stored (the cookie's MAC).
@@ -212,10 +210,7 @@ export class ScanLoginInteractions {
     view: PageView,
     send: (status: number, body: string) => void,
   ): Promise<void> {
-    // The provider finds the interaction by this browser's interaction cookie, and refuses another's.
-    const details = await provider.interactionDetails(ctx.req, ctx.res);
-    if (details.prompt.name !== 'login') throw new errors.InvalidRequest('not a sign-in step');
-    const held = this.#held(ctx, details.uid);
+    const { details, held } = await this.#signInStep(ctx, provider);
     try {
       if (!held) throw scanLoginError('other_browser');
       const own = { ...held, interactionUid: details.uid };
@@ -272,9 +267,7 @@ export class ScanLoginInteractions {
           : `decision: ${scanCompleteLabels.decision(view.t)} (continue or not_me)`,
       );
     }
-    const details = await provider.interactionDetails(ctx.req, ctx.res);
-    if (details.prompt.name !== 'login') throw new errors.InvalidRequest('not a sign-in step');
-    const held = this.#held(ctx, details.uid);
+    const { details, held } = await this.#signInStep(ctx, provider);
     try {
       if (!held) throw scanLoginError('other_browser');
       const own = { ...held, interactionUid: details.uid };
@@ -425,6 +418,19 @@ export class ScanLoginInteractions {
     return createHmac('sha256', this.#cookieKey)
       .update(`${cookieMacLabel}\n${uid}\n${code}\n${binding}`)
       .digest('base64url');
+  }
+
+  /**
+   * This browser's sign-in step (the provider finds the interaction by this browser's interaction cookie,
+   * and refuses another's; only a sign-in step is answered) and the code it holds for it ({@link #held}).
+   */
+  async #signInStep(
+    ctx: KoaContextWithOIDC,
+    provider: Provider,
+  ): Promise<{ details: InteractionDetails; held: { code: string; binding: string } | undefined }> {
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    if (details.prompt.name !== 'login') throw new errors.InvalidRequest('not a sign-in step');
+    return { details, held: this.#held(ctx, details.uid) };
   }
 
   /**

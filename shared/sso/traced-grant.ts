@@ -33,10 +33,7 @@ export async function savedWithTrace<T>(
   trace: Trace,
   save: () => Promise<T>,
 ): Promise<T> {
-  const slot: TracedPut = { op: 'put', model, id, trace, taken: false };
-  const answer = await tracedPuts.run(slot, save);
-  if (!slot.taken) throw new Error(`the ${model} was saved without its trace: its storage wrote none`);
-  return answer;
+  return runTraced({ op: 'put', model, id, trace, taken: false }, save);
 }
 
 /**
@@ -65,9 +62,17 @@ export async function destroyedWithTrace(
   trace: Trace,
   destroy: () => Promise<void>,
 ): Promise<void> {
-  const slot: TracedPut = { op: 'delete', model, id, trace, taken: false };
-  await tracedPuts.run(slot, destroy);
-  if (!slot.taken) throw new Error(`the ${model} was deleted without its trace: its storage wrote none`);
+  await runTraced({ op: 'delete', model, id, trace, taken: false }, destroy);
+}
+
+/** Runs `write` with `slot` for the storage to take: its write with no trace taken is an error, thrown after. */
+async function runTraced<T>(slot: TracedPut, write: () => Promise<T>): Promise<T> {
+  const answer = await tracedPuts.run(slot, write);
+  if (!slot.taken) {
+    const done = slot.op === 'put' ? 'saved' : 'deleted';
+    throw new Error(`the ${slot.model} was ${done} without its trace: its storage wrote none`);
+  }
+  return answer;
 }
 
 /**

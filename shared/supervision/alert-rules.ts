@@ -237,6 +237,23 @@ async function claimedOnRecord(
 const minutes = (seconds: number) => (seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`);
 
 /**
+ * The detail of a sliding rule's alert ({@link slidingRules}): `what` within the window, or, when the
+ * window before still counts, the estimate and its parts ({@link slidingTotal}).
+ */
+function slidingDetail(
+  what: string,
+  total: number,
+  sliding: Observation['sliding'],
+  window: string,
+  threshold: number,
+): string {
+  const { current, previous, weight } = sliding ?? { current: total, previous: 0, weight: 0 };
+  return Math.floor(previous * weight) === 0
+    ? `${total} ${what} within ${window} (threshold ${threshold})`
+    : `about ${total} ${what} within the last ${window} (${current} in this window, ${previous} in the one before, ${Math.round(weight * 100)}% of which still within ${window}; threshold ${threshold})`;
+}
+
+/**
  * The issuer's mean issued per day over the 7 China-time days before `today`, from the statistics
  * counters (remembered per container: past days change only by late events).
  */
@@ -288,15 +305,16 @@ async function judge(
     }
     case 'bulk-status-change': {
       const threshold = thresholds.bulkStatusChanges;
-      const { current, previous, weight } = observation.sliding ?? { current: total, previous: 0, weight: 0 };
-      const carried = Math.floor(previous * weight);
       return {
         threshold,
         severity: 'high',
-        detail:
-          carried === 0
-            ? `${total} licences revoked or suspended by this issuer within ${window} (threshold ${threshold})`
-            : `about ${total} licences revoked or suspended by this issuer within the last ${window} (${current} in this window, ${previous} in the one before, ${Math.round(weight * 100)}% of which still within ${window}; threshold ${threshold})`,
+        detail: slidingDetail(
+          'licences revoked or suspended by this issuer',
+          total,
+          observation.sliding,
+          window,
+          threshold,
+        ),
       };
     }
     case 'bulk-status-change-daily': {
@@ -323,15 +341,16 @@ async function judge(
     }
     case 'bulk-export': {
       const threshold = thresholds.exportRows;
-      const { current, previous, weight } = observation.sliding ?? { current: total, previous: 0, weight: 0 };
-      const carried = Math.floor(previous * weight);
       return {
         threshold,
         severity: 'medium',
-        detail:
-          carried === 0
-            ? `${total} licences exported to CSV by this issuer's console within ${window} (threshold ${threshold})`
-            : `about ${total} licences exported to CSV by this issuer's console within the last ${window} (${current} in this window, ${previous} in the one before, ${Math.round(weight * 100)}% of which still within ${window}; threshold ${threshold})`,
+        detail: slidingDetail(
+          "licences exported to CSV by this issuer's console",
+          total,
+          observation.sliding,
+          window,
+          threshold,
+        ),
       };
     }
     case 'bulk-export-daily': {

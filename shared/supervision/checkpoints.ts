@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import * as z from 'zod';
 import { canonicalJson } from '../canonical-json.js';
-import { ConflictError, InvalidInputError, TooManyRequestsError, UnavailableError } from '../errors.js';
+import { ConflictError, InvalidInputError, TooManyRequestsError } from '../errors.js';
 import { logger } from '../logger.js';
 import type { Clock } from '../clock.js';
 import { signCompactJws } from '../crypto/compact-jws.js';
+import { es256PublicJwkSchema, signingKeySet } from '../crypto/key-set.js';
 import type { Signer } from '../crypto/signer.js';
 import { randomId } from '../random-id.js';
 import type { AuditChainStore, NewCheckpoint, StoredCheckpoint } from './audit-chain-store.js';
@@ -477,17 +478,10 @@ export async function signedHeads(
   return heads.map(({ chain, seq, hash }) => ({ chain, seq, hash }));
 }
 
-const auditKeySchema = z
-  .looseObject({
-    kty: z.literal('EC'),
-    crv: z.literal('P-256'),
-    x: z.string(),
-    y: z.string(),
-    kid: z.string().meta({ description: 'The RFC 7638 thumbprint of the key: a checkpoint header’s `kid`' }),
-    alg: z.literal('ES256'),
-    use: z.literal('sig'),
-  })
-  .meta({ title: 'AuditKey' });
+const auditKeySchema = es256PublicJwkSchema(
+  'AuditKey',
+  'The RFC 7638 thumbprint of the key: a checkpoint header’s `kid`',
+);
 
 /** `GET /supervision/audit/keys`: every audit-checkpoint key generation, the signing one first. */
 export const auditKeySetSchema = z.object({ keys: z.array(auditKeySchema) }).meta({
@@ -517,37 +511,10 @@ export async function auditKeySet(deps: {
   auditSigner: Signer;
   auditPreviousSigners: ReadonlyArray<Signer & { keyId?: string }>;
 }): Promise<{ set: z.output<typeof auditKeySetSchema>; complete: boolean }> {
-  const [signing, ...previous] = await Promise.allSettled(
-    [deps.auditSigner, ...deps.auditPreviousSigners].map((signer) => signer.publicJwk()),
-  );
-  if (signing!.status === 'rejected') {
-    throw new UnavailableError(
-      'The audit signing key cannot be read now; retry later',
-      'temporarily_unavailable',
-      {
-        cause: signing!.reason,
-      },
-    );
-  }
-  const keys = [signing!.value];
-  previous.forEach((read, index) => {
-    if (read.status === 'fulfilled') {
-      keys.push(read.value);
-      return;
-    }
-    logger.error('an earlier audit key generation cannot be read: left out of the audit key set', {
-      keyId: deps.auditPreviousSigners[index]!.keyId ?? `previous #${index + 1}`,
-      error: (read.reason as Error)?.name ?? 'Error',
-      reason: String((read.reason as Error)?.message ?? read.reason).slice(0, 200),
-    });
+  const { keys, complete } = await signingKeySet(deps.auditSigner, deps.auditPreviousSigners, {
+    unavailable: 'The audit signing key cannot be read now; retry later',
+    leftOut: 'an earlier audit key generation cannot be read: left out of the audit key set',
+    logReason: true,
   });
-  const seen = new Set<string>();
-  return {
-    set: {
-      keys: keys
-        .filter((jwk) => !seen.has(String(jwk.kid)) && seen.add(String(jwk.kid)))
-        .map((jwk) => auditKeySchema.parse(jwk)),
-    },
-    complete: keys.length === previous.length + 1,
-  };
+  return { set: { keys: keys.map((jwk) => auditKeySchema.parse(jwk)) }, complete };
 }

@@ -7,6 +7,7 @@
  *
  * @packageDocumentation
  */
+import { signingKeySet } from '../crypto/key-set.js';
 import type { Signer } from '../crypto/signer.js';
 import type { Issuer } from '../issuers/issuer.js';
 import type { IssuerCache } from '../issuers/issuer-cache.js';
@@ -131,13 +132,9 @@ export function storeTrust(deps: {
       return byCreditCode(creditCode).then(view);
     },
     platformKeys: async () =>
-      (await Promise.all(
-        [deps.platformSigner, ...deps.platformPreviousSigners].map((signer) => signer.publicJwk()),
-      )) as PublicJwk[],
+      (await signingKeySet(deps.platformSigner, deps.platformPreviousSigners)).keys as PublicJwk[],
     presentationKeys: async () =>
-      (await Promise.all(
-        [deps.presentationSigner, ...deps.presentationPreviousSigners].map((signer) => signer.publicJwk()),
-      )) as PublicJwk[],
+      (await signingKeySet(deps.presentationSigner, deps.presentationPreviousSigners)).keys as PublicJwk[],
   };
 }
 

@@ -31,6 +31,29 @@ function synthesize(props: ElicenceStackProps = {}): { stack: ElicenceStack; tem
 const actionsOf = (statement: Statement) => [statement.Action].flat();
 
 /**
+ * The stack synthesised with `props` (a key rotation), and how its tests read it: its resources, a
+ * construct's logical id and ARN, a function's role's logical id and its environment variables.
+ */
+function rotationView(props: ElicenceStackProps) {
+  const rotating = synthesize(props);
+  const resources = rotating.template.toJSON().Resources as Record<
+    string,
+    { Type: string; Properties: Json; DeletionPolicy?: string }
+  >;
+  const idOf = (construct: { node: { defaultChild?: unknown } }) =>
+    rotating.stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  const arnOf = (key: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [idOf(key), 'Arn'] });
+  const roleOf = (name: FunctionName) => idOf(rotating.stack.functions[name].role);
+  const variablesOf = (name: FunctionName) =>
+    (
+      Object.values(resources).find(
+        (r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties.Role).includes(roleOf(name)),
+      )!.Properties.Environment as { Variables: Json }
+    ).Variables;
+  return { rotating, resources, idOf, arnOf, roleOf, variablesOf };
+}
+
+/**
  * Renders a CloudFormation value as text: `Ref` and `Fn::GetAtt` become `${name}` placeholders and
  * `Fn::Join` is applied, so that a JSON document built from tokens can be parsed and inspected.
  */
@@ -3062,16 +3085,8 @@ describe('ElicenceStack key logical ids (a change would replace a deployed key)'
 });
 
 describe('ElicenceStack during a platform key rotation (platformKeys: [2, 1])', () => {
-  const rotating = synthesize({ platformKeys: ['2', '1'] });
-  const resources = rotating.template.toJSON().Resources as Record<
-    string,
-    { Type: string; Properties: Json }
-  >;
-  const idOf = (construct: { node: { defaultChild?: unknown } }) =>
-    rotating.stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  const { rotating, resources, idOf, arnOf, roleOf } = rotationView({ platformKeys: ['2', '1'] });
   const [previous] = rotating.stack.keys.previousPlatform;
-  const arnOf = (key: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [idOf(key), 'Arn'] });
-  const roleOf = (name: FunctionName) => idOf(rotating.stack.functions[name].role);
 
   it('keeps generation 1 under its logical id and adds generation 2, both ES256 signing keys', () => {
     expect(idOf(previous!)).toBe(logicalIdOfDefaultPlatformKey());
@@ -3134,14 +3149,7 @@ describe('ElicenceStack during a platform key rotation (platformKeys: [2, 1])', 
 });
 
 describe('ElicenceStack after two audit key rotations (auditKeys: [3, 2, 1])', () => {
-  const rotated = synthesize({ auditKeys: ['3', '2', '1'] });
-  const resources = rotated.template.toJSON().Resources as Record<
-    string,
-    { Type: string; Properties: Json; DeletionPolicy?: string }
-  >;
-  const idOf = (construct: { node: { defaultChild?: unknown } }) =>
-    rotated.stack.getLogicalId(construct.node.defaultChild as CfnElement);
-  const arnOf = (key: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [idOf(key), 'Arn'] });
+  const { rotating: rotated, resources, idOf, arnOf } = rotationView({ auditKeys: ['3', '2', '1'] });
   const previous = rotated.stack.keys.previousAudit;
   const auditRole = () => idOf(rotated.stack.functions.audit.role);
 
@@ -3205,22 +3213,10 @@ describe('ElicenceStack after two audit key rotations (auditKeys: [3, 2, 1])', (
 });
 
 describe('ElicenceStack during a presentation key rotation (presentationKeys: [2, 1])', () => {
-  const rotating = synthesize({ presentationKeys: ['2', '1'] });
-  const resources = rotating.template.toJSON().Resources as Record<
-    string,
-    { Type: string; Properties: Json }
-  >;
-  const idOf = (construct: { node: { defaultChild?: unknown } }) =>
-    rotating.stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  const { rotating, resources, idOf, arnOf, roleOf, variablesOf } = rotationView({
+    presentationKeys: ['2', '1'],
+  });
   const [previous] = rotating.stack.keys.previousPresentation;
-  const arnOf = (key: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [idOf(key), 'Arn'] });
-  const roleOf = (name: FunctionName) => idOf(rotating.stack.functions[name].role);
-  const variablesOf = (name: FunctionName) =>
-    (
-      Object.values(resources).find(
-        (r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties.Role).includes(roleOf(name)),
-      )!.Properties.Environment as { Variables: Json }
-    ).Variables;
 
   it('keeps generation 1 under its logical id, moves the alias to generation 2 and signs with it', () => {
     expect(idOf(previous!)).toBe(idOf(synthesize().stack.keys.presentation));
@@ -3261,22 +3257,8 @@ describe('ElicenceStack during a presentation key rotation (presentationKeys: [2
 });
 
 describe('ElicenceStack during a notice key rotation (noticeKeys: [2, 1])', () => {
-  const rotating = synthesize({ noticeKeys: ['2', '1'] });
-  const resources = rotating.template.toJSON().Resources as Record<
-    string,
-    { Type: string; Properties: Json }
-  >;
-  const idOf = (construct: { node: { defaultChild?: unknown } }) =>
-    rotating.stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  const { rotating, resources, idOf, arnOf, roleOf, variablesOf } = rotationView({ noticeKeys: ['2', '1'] });
   const [previous] = rotating.stack.keys.previousNotice;
-  const arnOf = (key: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [idOf(key), 'Arn'] });
-  const roleOf = (name: FunctionName) => idOf(rotating.stack.functions[name].role);
-  const variablesOf = (name: FunctionName) =>
-    (
-      Object.values(resources).find(
-        (r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties.Role).includes(roleOf(name)),
-      )!.Properties.Environment as { Variables: Json }
-    ).Variables;
 
   it('keeps generation 1 under its logical id, signs with generation 2 and publishes both', () => {
     expect(idOf(previous!)).toBe(idOf(synthesize().stack.keys.notice));
@@ -3304,16 +3286,8 @@ describe('ElicenceStack during a notice key rotation (noticeKeys: [2, 1])', () =
 });
 
 describe('ElicenceStack during an RSA platform key rotation (platformRsaKeys: [2, 1])', () => {
-  const rotating = synthesize({ platformRsaKeys: ['2', '1'] });
-  const resources = rotating.template.toJSON().Resources as Record<
-    string,
-    { Type: string; Properties: Json }
-  >;
-  const idOf = (construct: { node: { defaultChild?: unknown } }) =>
-    rotating.stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  const { rotating, resources, idOf, arnOf, roleOf } = rotationView({ platformRsaKeys: ['2', '1'] });
   const [previous] = rotating.stack.keys.previousPlatformRsa;
-  const arnOf = (key: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [idOf(key), 'Arn'] });
-  const roleOf = (name: FunctionName) => idOf(rotating.stack.functions[name].role);
 
   it('keeps generation 1 under its logical id, signs with generation 2 and publishes both from oidc', () => {
     const { stack } = synthesize();

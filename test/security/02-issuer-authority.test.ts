@@ -13,10 +13,11 @@ import { businessLicenceBody, drivingLicenceBody, newIdNumber } from '../support
 import {
   adminToken,
   authorizationRequest,
+  citizenAnswers,
   demoPlatform,
+  offeredEntities,
   runFlow,
   type RelyingParty,
-  citizenAnswers,
 } from '../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../support/runtime.js';
 import { UserAgent } from '../support/user-agent.js';
@@ -38,11 +39,6 @@ async function onboard(
 ): Promise<{ token: string; body: Record<string, unknown> }> {
   const body = await onboardIssuer(runtime, admin, overrides);
   return { token: await clientCredentialsToken(runtime, body, 'licences:issue'), body };
-}
-
-/** The credit codes offered by the radio inputs named `entity` of an entity page. */
-function offeredEntities(html: string): string[] {
-  return [...html.matchAll(/<input\b[^>]*\bname="entity"[^>]*\bvalue="([^"]*)"/g)].map((m) => m[1]!);
 }
 
 function issue(token: string, body: Record<string, unknown>): Promise<Response> {

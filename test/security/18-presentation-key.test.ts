@@ -1,17 +1,21 @@
-import { SignCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
+import { SignCommand } from '@aws-sdk/client-kms';
+import { decodeJwt, decodeProtectedHeader, type JWK } from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../functions/composition/dependencies.js';
-import { functionGrants } from '../../functions/grants.js';
 import { serviceKeyRoles } from '../../infra/local/bootstrap-keys.js';
-import { guardGrants, LocalAccessDenied } from '../../infra/local/grant-guard.js';
-import { table } from '../../shared/adapters/dynamo/table.js';
+import { LocalAccessDenied } from '../../infra/local/grant-guard.js';
 import { kmsSigner } from '../../shared/adapters/kms/index.js';
 import { loadConfig } from '../../shared/config.js';
 import { signCompactJws } from '../../shared/crypto/compact-jws.js';
 import type { Signer } from '../../shared/crypto/signer.js';
 import { emulatorKms } from '../support/http-api.js';
+import {
+  functionKms,
+  idTokenSignedBy,
+  signDigest,
+  relyingPartyAccepts as platformAccepts,
+} from '../support/function-kms.js';
 import {
   authorizationRequest,
   callbackOf,
@@ -44,65 +48,21 @@ beforeAll(async () => {
 });
 afterAll(() => runtime?.close());
 
-/** `me`'s KMS client, guarded by `me`'s grants as the local runtime guards each function's container. */
-async function meKms(): Promise<KMSClient> {
-  const operator = emulatorKms(runtime);
-  const keyRoles = await serviceKeyRoles(operator, config).finally(() => operator.destroy());
-  const kms = emulatorKms(runtime);
-  guardGrants(
-    { kms },
-    {
-      functionName: 'me',
-      grants: functionGrants.me,
-      keyRoles,
-      partitionKey: table.partitionKey,
-      tables: {
-        table: config.tableName,
-        auditTable: config.auditTableName,
-        batchTable: config.batchTableName,
-      },
-    },
-  );
-  return kms;
-}
+/** `me`'s KMS client, guarded by its grants as the local runtime guards each function's container. */
+const meKms = () => functionKms(runtime, 'me');
 
 /** An ID token for `sub` at the demo platform, as the provider would sign it, signed by `signer`. */
-function idToken(signer: Signer, claims: Record<string, unknown> = {}): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return signCompactJws(
-    { typ: 'JWT' },
-    { iss: runtime.baseUrl, aud: platform.clientId, sub: 'victim', iat: now, exp: now + 600, ...claims },
-    signer,
-  );
-}
+const idToken = (signer: Signer, claims: Record<string, unknown> = {}) =>
+  idTokenSignedBy(runtime, platform, signer, claims);
 
 /** What a relying platform does with an ID token it is handed: jose against the discovered `jwks_uri`. */
-async function relyingPartyAccepts(token: string): Promise<boolean> {
-  const jwksUri = platform.config.serverMetadata().jwks_uri;
-  expect(jwksUri).toBe(`${runtime.baseUrl}/.well-known/jwks.json`);
-  return jwtVerify(token, createRemoteJWKSet(new URL(jwksUri!)), {
-    issuer: runtime.baseUrl,
-    audience: platform.clientId,
-    algorithms: ['ES256'],
-  }).then(
-    () => true,
-    () => false,
-  );
-}
+const relyingPartyAccepts = (token: string) => platformAccepts(runtime, platform, token);
 
 describe('the holder API cannot mint an ID token (review R7 M1)', () => {
   it('is refused Sign on the platform key by the grant guard, and signs presentations with their own key', async () => {
     const kms = await meKms();
     try {
-      const sign = (KeyId: string) =>
-        kms.send(
-          new SignCommand({
-            KeyId,
-            Message: new Uint8Array(32),
-            MessageType: 'DIGEST',
-            SigningAlgorithm: 'ECDSA_SHA_256',
-          }),
-        );
+      const sign = (keyId: string) => signDigest(kms, keyId);
       // What a compromised `me` would do: sign with the key relying platforms trust for ID tokens, by
       // its alias or its ARN.
       await expect(sign(config.platformKeyId)).rejects.toThrow(

@@ -1,4 +1,4 @@
-import { SignCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { SignCommand } from '@aws-sdk/client-kms';
 import {
   createRemoteJWKSet,
   decodeProtectedHeader,
@@ -9,16 +9,13 @@ import {
 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../functions/composition/dependencies.js';
-import { functionGrants } from '../../functions/grants.js';
-import { serviceKeyRoles } from '../../infra/local/bootstrap-keys.js';
-import { guardGrants, LocalAccessDenied } from '../../infra/local/grant-guard.js';
-import { table } from '../../shared/adapters/dynamo/table.js';
+import { LocalAccessDenied } from '../../infra/local/grant-guard.js';
 import { kmsSigner } from '../../shared/adapters/kms/index.js';
 import { loadConfig } from '../../shared/config.js';
 import { signCompactJws } from '../../shared/crypto/compact-jws.js';
 import type { Signer } from '../../shared/crypto/signer.js';
 import { securityEventClaims } from '../../shared/sharing/withdrawal-notices.js';
-import { emulatorKms } from '../support/http-api.js';
+import { functionKms, idTokenSignedBy, signDigest, relyingPartyAccepts } from '../support/function-kms.js';
 import { demoPlatform, type RelyingParty } from '../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.js';
 
@@ -44,36 +41,11 @@ beforeAll(async () => {
 afterAll(() => runtime?.close());
 
 /** `notices`'s KMS client, guarded by its grants as the local runtime guards each function's container. */
-async function noticesKms(): Promise<KMSClient> {
-  const operator = emulatorKms(runtime);
-  const keyRoles = await serviceKeyRoles(operator, config).finally(() => operator.destroy());
-  const kms = emulatorKms(runtime);
-  guardGrants(
-    { kms },
-    {
-      functionName: 'notices',
-      grants: functionGrants.notices,
-      keyRoles,
-      partitionKey: table.partitionKey,
-      tables: {
-        table: config.tableName,
-        auditTable: config.auditTableName,
-        batchTable: config.batchTableName,
-      },
-    },
-  );
-  return kms;
-}
+const noticesKms = () => functionKms(runtime, 'notices');
 
 /** An ID token for `sub` at the demo platform, as the provider would sign it, signed by `signer`. */
-function idToken(signer: Signer): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return signCompactJws(
-    { typ: 'JWT' },
-    { iss: runtime.baseUrl, aud: platform.clientId, sub: 'victim', iat: now, exp: now + 600 },
-    signer,
-  );
-}
+const idToken = (signer: Signer, claims: Record<string, unknown> = {}) =>
+  idTokenSignedBy(runtime, platform, signer, claims);
 
 /** A withdrawal notice to the demo platform, as `notices` signs it (shared/sharing/withdrawal-notices.ts). */
 function notice(signer: Signer): Promise<string> {
@@ -96,18 +68,7 @@ function notice(signer: Signer): Promise<string> {
 }
 
 /** What a relying platform does with an ID token it is handed: jose against the discovered `jwks_uri`. */
-async function idTokenVerifierAccepts(token: string): Promise<boolean> {
-  const jwksUri = platform.config.serverMetadata().jwks_uri;
-  expect(jwksUri).toBe(`${runtime.baseUrl}/.well-known/jwks.json`);
-  return jwtVerify(token, createRemoteJWKSet(new URL(jwksUri!)), {
-    issuer: runtime.baseUrl,
-    audience: platform.clientId,
-    algorithms: ['ES256'],
-  }).then(
-    () => true,
-    () => false,
-  );
-}
+const idTokenVerifierAccepts = (token: string) => relyingPartyAccepts(runtime, platform, token);
 
 /** What a platform's events endpoint does (docs/integrating.md): jose against the notices JWKS. */
 function noticeVerifier(token: string): Promise<{ payload: JWTPayload }> {
@@ -129,15 +90,7 @@ describe('the notices function cannot mint an ID token (review R31 L1)', () => {
   it('is refused Sign on the platform key by the grant guard, and signs notices with their own key', async () => {
     const kms = await noticesKms();
     try {
-      const sign = (KeyId: string) =>
-        kms.send(
-          new SignCommand({
-            KeyId,
-            Message: new Uint8Array(32),
-            MessageType: 'DIGEST',
-            SigningAlgorithm: 'ECDSA_SHA_256',
-          }),
-        );
+      const sign = (keyId: string) => signDigest(kms, keyId);
       // What a compromised `notices` would do: sign with the key relying platforms trust for ID tokens.
       await expect(sign(config.platformKeyId)).rejects.toThrow(
         'Function notices is not granted kms:Sign on the platform key',

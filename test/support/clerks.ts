@@ -1,14 +1,22 @@
 import { expect } from 'vitest';
 import { dependencies } from '../../functions/composition/dependencies.js';
 import { consoleClientId, walletClientId } from '../../shared/identifiers/client-ids.js';
-import { parseIdNumber } from '../../shared/identifiers/id-number.js';
+import { maskIdNumber, parseIdNumber } from '../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../shared/identifiers/lookup-key.js';
 import { proveInPerson } from '../../shared/identity/prove-in-person.js';
 import { clerkScope } from '../../shared/web/console/console-session.js';
 import { agencyHead } from '../../infra/local/demo-data.js';
 import { postJson } from './http-api.js';
-import { callbackOf, discover, signIn, writtenAccessToken, type RelyingParty } from './oidc-flows.js';
-import type { TestRuntime } from './runtime.js';
+import {
+  adminToken,
+  callbackOf,
+  discover,
+  registerPlatform,
+  signIn,
+  writtenAccessToken,
+  type RelyingParty,
+} from './oidc-flows.js';
+import { startTestRuntime, type TestRuntime } from './runtime.js';
 import { UserAgent } from './user-agent.js';
 
 /** Someone who signs in with a password, acting for `creditCode` when given. */
@@ -129,6 +137,22 @@ export async function appointClerk(
 ): Promise<Clerk & { agentId: string; accountId: string }> {
   const password = `Clerk-${person.idNumber.slice(-4)}-2026`;
   const accountId = await provenAccount(runtime, { ...person, password });
+  const agentId = await appointAgent(runtime, headToken, creditCode, person, scope);
+  return { idNumber: person.idNumber, password, creditCode, agentId, accountId };
+}
+
+/**
+ * The representative appoints `person` an agent of `creditCode` for 30 days with `scope`
+ * (`POST /me/entities/{creditCode}/agents`), which must answer 201: the appointment's id. Again after a
+ * withdrawal, a new appointment.
+ */
+export async function appointAgent(
+  runtime: TestRuntime,
+  headToken: string,
+  creditCode: string,
+  person: { idNumber: string; name: string },
+  scope: string[],
+): Promise<string> {
   const response = await postJson(runtime, `/me/entities/${creditCode}/agents`, headToken, {
     idNumber: person.idNumber,
     name: person.name,
@@ -136,8 +160,68 @@ export async function appointClerk(
     expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
   });
   expect(response.status, await response.clone().text()).toBe(201);
-  const { agentId } = (await response.json()) as { agentId: string };
-  return { idNumber: person.idNumber, password, creditCode, agentId, accountId };
+  return ((await response.json()) as { agentId: string }).agentId;
+}
+
+/**
+ * The business registry names `person` the legal representative of `creditCode` from now on (their
+ * account proven, with `password`): the new representative's account id.
+ */
+export async function changeRepresentative(
+  runtime: TestRuntime,
+  creditCode: string,
+  person: { idNumber: string; name: string; phone: string },
+  password: string,
+): Promise<string> {
+  const accountId = await provenAccount(runtime, { ...person, password });
+  const deps = dependencies();
+  const registered = await deps.registry.findEntity(creditCode);
+  const idNumber = parseIdNumber(person.idNumber, new Date());
+  await deps.registry.putEntity({
+    ...registered!,
+    representativeLookupKey: await personLookupKey(deps.lookupMac, idNumber),
+    representativeMasked: maskIdNumber(idNumber),
+  });
+  return accountId;
+}
+
+/** A platform (not first-party) that asks for `entity`, and the demo agency's head to appoint its agents. */
+export interface EntityPlatform {
+  runtime: TestRuntime;
+  platform: RelyingParty;
+  /** The agency head's wallet token ({@link agencyHeadToken}). */
+  headToken: string;
+  /** The demo agency's credit code. */
+  agency: string;
+  /** A browser whose flows end at the platform's callback. */
+  browser(): UserAgent;
+}
+
+/**
+ * Starts a runtime with an {@link EntityPlatform}: `某政务服务平台`, registered by the operator for
+ * `openid profile entity offline_access`.
+ *
+ * @example
+ * ```ts
+ * const { runtime, platform, headToken, agency, browser } = await startEntityPlatform();
+ * ```
+ */
+export async function startEntityPlatform(): Promise<EntityPlatform> {
+  const callback = 'http://localhost:8089/callback';
+  const runtime = await startTestRuntime();
+  const headToken = await agencyHeadToken(runtime);
+  const platform = await registerPlatform(runtime, await adminToken(runtime), {
+    name: '某政务服务平台',
+    redirectUris: [callback],
+    scopes: ['openid', 'profile', 'entity', 'offline_access'],
+  });
+  return {
+    runtime,
+    platform,
+    headToken,
+    agency: runtime.credentials.issuer.creditCode,
+    browser: () => new UserAgent(runtime.baseUrl, [callback]),
+  };
 }
 
 /** The representative withdraws an appointment (`DELETE /me/entities/{creditCode}/agents/{agentId}`). */

@@ -175,6 +175,11 @@ const stepOfAction: Record<string, Step> = {
   scan: 'scan',
 };
 
+/** The credit codes an entity page offers (its radio inputs named `entity`). */
+export function offeredEntities(html: string): string[] {
+  return [...html.matchAll(/<input\b[^>]*\bname="entity"[^>]*\bvalue="([^"]*)"/g)].map((m) => m[1]!);
+}
+
 /** The interaction step a page is, from the action of its first form. */
 export function stepOf(html: string): Step | undefined {
   const action = parseForm(html)?.action ?? '';

@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dependencies } from '../../../functions/composition/dependencies.js';
 import { registryPeople } from '../../../infra/local/demo-data.js';
 import { walletClientId } from '../../../shared/identifiers/client-ids.js';
-import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
-import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { agentsBody } from '../../../shared/web/pages/wallet-agents-page.js';
 import { translator } from '../../../shared/web/kit/i18n.js';
 import type { WalletAgent } from '../../../shared/web/wallet/agents-api.js';
-import { accountIdOf, appointClerk, provenAccount } from '../../support/clerks.js';
+import { accountIdOf, appointClerk, changeRepresentative } from '../../support/clerks.js';
 import { getWithToken, writtenAccessToken } from '../../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
@@ -31,17 +28,12 @@ describe('the agents a new legal representative finds (review R42 F2)', () => {
     const oldRep = await walletToken(await accountIdOf(citizen.idNumber, citizen.password));
     const agent = await appointClerk(runtime, oldRep, entity.creditCode, registryPeople[9]!, ['licences']);
 
-    const newRepPerson = registryPeople[10]!;
-    const newRepId = await provenAccount(runtime, { ...newRepPerson, password: 'NewRep-2026!' });
-    const deps = dependencies();
-    const registered = await deps.registry.findEntity(entity.creditCode);
-    await deps.registry.putEntity({
-      ...registered!,
-      representativeLookupKey: await personLookupKey(
-        deps.lookupMac,
-        parseIdNumber(newRepPerson.idNumber, new Date()),
-      ),
-    });
+    const newRepId = await changeRepresentative(
+      runtime,
+      entity.creditCode,
+      registryPeople[10]!,
+      'NewRep-2026!',
+    );
 
     const listed = await getWithToken(
       runtime,

@@ -8,6 +8,7 @@ import { auditEntriesOf, licenceAuditEntries } from '../../support/audit-entries
 import {
   accountIdOf,
   agencyHeadToken,
+  appointAgent,
   appointClerk,
   clerkToken,
   withdrawClerk,
@@ -122,13 +123,7 @@ describe('the issuer API with a clerk’s token (the issuer console’s, acting 
     await expectProblem(await get('/issuer', token), 403, 'clerk_not_appointed');
 
     // Appointed again (review R42): a new appointment; the token of the withdrawn one stays refused.
-    const again = await postJson(runtime, `/me/entities/${clerk.creditCode}/agents`, headToken, {
-      idNumber: registryPeople[8]!.idNumber,
-      name: registryPeople[8]!.name,
-      scope: ['licences:issue'],
-      expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-    });
-    expect(again.status, await again.clone().text()).toBe(201);
+    await appointAgent(runtime, headToken, clerk.creditCode, registryPeople[8]!, ['licences:issue']);
     await expectProblem(await issue(token), 403, 'clerk_not_appointed');
     // Signing in again under the new appointment issues.
     expect((await issue((await clerkToken(runtime, clerk)).token)).status).toBe(201);

@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { licences as licenceStoreFactory } from '../../../functions/composition/factories.js';
-import type { LicenceRecord } from '../../../shared/licence/licence.js';
-import type { LicenceStore } from '../../../shared/licence/licence-store.js';
-import { expectProblem, onboardIssuer, postJson } from '../../support/http-api.js';
-import { expectJson, getWithToken, licencePath, listAll, type LicenceJson } from '../../support/licences.js';
-import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { changeStatus, issueDrivingLicence, verified } from '../verify/helpers.js';
+import { expectProblem } from '../../support/http-api.js';
+import { startReissueWorld, type ReissueFaults, type ReissueWorld } from '../../support/reissue.js';
+import type { TestRuntime } from '../../support/runtime.js';
+import { changeStatus, issueDrivingLicence } from '../verify/helpers.js';
 
 /**
  * A clerk revoking the replacement of an unfinished re-issue while that re-issue (its first attempt, or a
@@ -14,64 +11,14 @@ import { changeStatus, issueDrivingLicence, verified } from '../verify/helpers.j
  * fix, the old licence was revoked `reissued` too, and the holder was left with no valid licence.
  */
 
-const faults: {
-  failRevokeOfReissued: boolean;
-  /** Run once right after a replacement is written (between the claim and the old licence's revocation). */
-  afterReplacementWritten?: (replacement: LicenceRecord) => Promise<void>;
-  /** Run once right after the `nth` read of licence `id` answers (the read answers what it read before). */
-  afterRead?: { id: string; nth: number; run: () => Promise<void> };
-} = { failRevokeOfReissued: false };
-
-/** The runtime's own licence store, with the faults above. */
-function faultyLicences(store: LicenceStore): LicenceStore {
-  return {
-    create: async (licence) => {
-      const created = await store.create(licence);
-      const hook = licence.replaces ? faults.afterReplacementWritten : undefined;
-      if (hook) faults.afterReplacementWritten = undefined;
-      await hook?.(created);
-      return created;
-    },
-    get: async (id) => {
-      const got = await store.get(id);
-      const hook = faults.afterRead?.id === id ? faults.afterRead : undefined;
-      if (hook && --hook.nth === 0) {
-        faults.afterRead = undefined;
-        await hook.run();
-      }
-      return got;
-    },
-    save: async (licence) => {
-      if (faults.failRevokeOfReissued && licence.status === 'revoked' && licence.replacedBy) {
-        faults.failRevokeOfReissued = false;
-        throw new Error('injected: died between writing the new licence and revoking the old');
-      }
-      return store.save(licence);
-    },
-    clearPending: (id, version) => store.clearPending(id, version),
-    listByIssuer: (issuerId, query) => store.listByIssuer(issuerId, query),
-    countByIssuer: (issuerId, filter, cap) => store.countByIssuer(issuerId, filter, cap),
-    listByHolder: (key) => store.listByHolder(key),
-  };
-}
-
+let world: ReissueWorld;
 let runtime: TestRuntime;
 let token: string;
-const reissue = (id: string) => postJson(runtime, `${licencePath(id)}/reissue`, token, undefined);
-const read = async (id: string) =>
-  expectJson<LicenceJson & { replaces?: string }>(await getWithToken(runtime, licencePath(id), token), 200);
-const verdictOf = async (id: string) => (await verified(runtime, (await read(id)).credential)).verdict;
-
-/** A re-issue of a fresh licence that dies after writing its replacement: the two licences, both valid. */
-async function halfDoneReissue(): Promise<{ oldId: string; newId: string }> {
-  const old = await issueDrivingLicence(runtime, token);
-  faults.failRevokeOfReissued = true;
-  expect((await reissue(old.id)).status).toBe(500);
-  const [replacement] = (await listAll(runtime, token)).filter(
-    (licence) => (licence as { replaces?: string }).replaces === old.id,
-  );
-  return { oldId: old.id, newId: replacement!.id };
-}
+let faults: ReissueFaults;
+const reissue = (id: string) => world.reissue(id);
+const read = (id: string) => world.read(id);
+const verdictOf = (id: string) => world.verdictOf(id);
+const halfDoneReissue = () => world.halfDoneReissue();
 
 /** The end every case must reach: the old licence valid, its replacement revoked, the re-issue given up. */
 async function expectGivenUp(response: Response, oldId: string, newId: string): Promise<void> {
@@ -86,16 +33,10 @@ async function expectGivenUp(response: Response, oldId: string, newId: string): 
 }
 
 beforeAll(async () => {
-  runtime = await startTestRuntime(
-    undefined,
-    {},
-    { licences: (operator) => faultyLicences(licenceStoreFactory(operator)) },
-  );
-  const admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
-  const issuer = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
-  token = await clientCredentialsToken(runtime, issuer, 'licences:issue');
+  world = await startReissueWorld();
+  ({ runtime, token, faults } = world);
 });
-afterAll(() => runtime?.close());
+afterAll(() => world?.close());
 
 it('a retry that read the replacement valid before a clerk revoked it leaves the old licence valid', async () => {
   const { oldId, newId } = await halfDoneReissue();

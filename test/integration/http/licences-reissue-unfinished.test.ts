@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { licences as licenceStoreFactory } from '../../../functions/composition/factories.js';
-import type { LicenceRecord } from '../../../shared/licence/licence.js';
-import type { LicenceStore } from '../../../shared/licence/licence-store.js';
-import { expectProblem, onboardIssuer, postJson } from '../../support/http-api.js';
-import { expectJson, getWithToken, licencePath, listAll, type LicenceJson } from '../../support/licences.js';
-import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { changeStatus, issueDrivingLicence, verified } from '../verify/helpers.js';
+import { expectProblem, postJson } from '../../support/http-api.js';
+import { expectJson, licencePath } from '../../support/licences.js';
+import {
+  startReissueWorld,
+  type ReissueFaults,
+  type ReissueWorld,
+  type ReissuedLicence,
+} from '../../support/reissue.js';
+import type { TestRuntime } from '../../support/runtime.js';
+import { changeStatus, issueDrivingLicence } from '../verify/helpers.js';
 
 /**
  * A re-issue left unfinished (its replacement written, the old licence not yet revoked by it) and the
@@ -14,74 +17,27 @@ import { changeStatus, issueDrivingLicence, verified } from '../verify/helpers.j
  * in turn, and a retry does not revoke the old licence for a replacement revoked since.
  */
 
-const faults: {
-  failRevokeOfReissued: boolean;
-  /** Run once right after a replacement is written: what happens between the claim and the revocation. */
-  afterReplacementWritten?: (replacement: LicenceRecord) => Promise<void>;
-} = { failRevokeOfReissued: false };
-
-/** The runtime's own licence store, failing one write on request: the request dies there, as a crash would. */
-function faultyLicences(store: LicenceStore): LicenceStore {
-  return {
-    create: async (licence) => {
-      const created = await store.create(licence);
-      const hook = licence.replaces ? faults.afterReplacementWritten : undefined;
-      if (hook) faults.afterReplacementWritten = undefined;
-      await hook?.(created);
-      return created;
-    },
-    get: (id) => store.get(id),
-    save: async (licence) => {
-      if (faults.failRevokeOfReissued && licence.status === 'revoked' && licence.replacedBy) {
-        faults.failRevokeOfReissued = false;
-        throw new Error('injected: died between writing the new licence and revoking the old');
-      }
-      return store.save(licence);
-    },
-    clearPending: (id, version) => store.clearPending(id, version),
-    listByIssuer: (issuerId, query) => store.listByIssuer(issuerId, query),
-    countByIssuer: (issuerId, filter, cap) => store.countByIssuer(issuerId, filter, cap),
-    listByHolder: (key) => store.listByHolder(key),
-  };
-}
-
-interface FullLicence extends LicenceJson {
-  replaces?: string;
-  replacedBy?: string;
-}
-
+let world: ReissueWorld;
 let runtime: TestRuntime;
 let token: string;
-const reissue = (id: string) => postJson(runtime, `${licencePath(id)}/reissue`, token, undefined);
-const read = async (id: string) =>
-  expectJson<FullLicence>(await getWithToken(runtime, licencePath(id), token), 200);
-const replacementsOf = async (id: string) =>
-  (await listAll(runtime, token)).filter((licence) => (licence as FullLicence).replaces === id);
-const verdictOf = async (id: string) => (await verified(runtime, (await read(id)).credential)).verdict;
+let faults: ReissueFaults;
+const reissue = (id: string) => world.reissue(id);
+const read = (id: string) => world.read(id);
+const replacementsOf = (id: string) => world.replacementsOf(id);
+const verdictOf = (id: string) => world.verdictOf(id);
 /** A re-issue of a fresh licence that dies after writing its replacement: the two licences, both valid. */
 async function halfDoneReissue(): Promise<{ oldId: string; newId: string }> {
-  const old = await issueDrivingLicence(runtime, token);
-  faults.failRevokeOfReissued = true;
-  expect((await reissue(old.id)).status).toBe(500);
-  const [replacement] = await replacementsOf(old.id);
-  expect(await verdictOf(replacement!.id)).toBe('valid');
-  expect(await verdictOf(old.id)).toBe('valid');
-  return { oldId: old.id, newId: replacement!.id };
+  const { oldId, newId } = await world.halfDoneReissue();
+  expect(await verdictOf(newId)).toBe('valid');
+  expect(await verdictOf(oldId)).toBe('valid');
+  return { oldId, newId };
 }
 
 beforeAll(async () => {
-  runtime = await startTestRuntime(
-    undefined,
-    {},
-    {
-      licences: (operator) => faultyLicences(licenceStoreFactory(operator)),
-    },
-  );
-  const admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
-  const issuer = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
-  token = await clientCredentialsToken(runtime, issuer, 'licences:issue');
+  world = await startReissueWorld();
+  ({ runtime, token, faults } = world);
 });
-afterAll(() => runtime?.close());
+afterAll(() => world?.close());
 
 describe('a status change of a licence whose re-issue is unfinished (R38 M1)', () => {
   it('suspending the old licence suspends its replacement; reinstating waits for the re-issue', async () => {
@@ -141,8 +97,8 @@ describe('a status change of a licence whose re-issue is unfinished (R38 M1)', (
 
   it('a finished re-issue’s replacement may be re-issued again', async () => {
     const old = await issueDrivingLicence(runtime, token);
-    const first = await expectJson<FullLicence>(await reissue(old.id), 201);
-    const second = await expectJson<FullLicence>(await reissue(first.id), 201);
+    const first = await expectJson<ReissuedLicence>(await reissue(old.id), 201);
+    const second = await expectJson<ReissuedLicence>(await reissue(first.id), 201);
     expect(second.replaces).toBe(first.id);
     expect(await verdictOf(second.id)).toBe('valid');
     expect(await verdictOf(first.id)).toBe('revoked');

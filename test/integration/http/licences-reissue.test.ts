@@ -2,8 +2,6 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { licences as licenceStoreFactory } from '../../../functions/composition/factories.js';
-import type { LicenceStore } from '../../../shared/licence/licence-store.js';
 import { reissueIdempotencyKey } from '../../../shared/licence/reissue-licence.js';
 import { expectProblem, onboardIssuer, postJson } from '../../support/http-api.js';
 import {
@@ -14,7 +12,13 @@ import {
   newIdNumber,
   type LicenceJson,
 } from '../../support/licences.js';
-import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import {
+  startReissueWorld,
+  type ReissueFaults,
+  type ReissueWorld,
+  type ReissuedLicence,
+} from '../../support/reissue.js';
+import { clientCredentialsToken, type TestRuntime } from '../../support/runtime.js';
 import { changeStatus, issueDrivingLicence, verified, type IssuedLicence } from '../verify/helpers.js';
 
 /**
@@ -24,56 +28,11 @@ import { changeStatus, issueDrivingLicence, verified, type IssuedLicence } from 
  * finishes the same re-issue instead of issuing a second licence.
  */
 
-/** Failures to inject once into the licence store every function of the runtime uses. */
-const faults: {
-  failRevokeOfReissued: boolean;
-  failCreateOfReplacement: boolean;
-  /** Run once right after a replacement is written: a clerk's change between the claim and the revocation. */
-  afterReplacementWritten?: () => Promise<void>;
-} = { failRevokeOfReissued: false, failCreateOfReplacement: false };
-
-/** The runtime's own licence store, failing one write on request: the request dies there, as a crash would. */
-function faultyLicences(store: LicenceStore): LicenceStore {
-  return {
-    create: async (licence) => {
-      if (faults.failCreateOfReplacement && licence.replaces) {
-        faults.failCreateOfReplacement = false;
-        throw new Error('injected: died before writing the new licence');
-      }
-      const created = await store.create(licence);
-      const hook = licence.replaces ? faults.afterReplacementWritten : undefined;
-      if (hook) faults.afterReplacementWritten = undefined;
-      await hook?.();
-      return created;
-    },
-    get: (id) => store.get(id),
-    save: async (licence) => {
-      if (faults.failRevokeOfReissued && licence.status === 'revoked' && licence.replacedBy) {
-        faults.failRevokeOfReissued = false;
-        throw new Error('injected: died between writing the new licence and revoking the old');
-      }
-      return store.save(licence);
-    },
-    clearPending: (id, version) => store.clearPending(id, version),
-    listByIssuer: (issuerId, query) => store.listByIssuer(issuerId, query),
-    countByIssuer: (issuerId, filter, cap) => store.countByIssuer(issuerId, filter, cap),
-    listByHolder: (key) => store.listByHolder(key),
-  };
-}
-
-interface FullLicence extends LicenceJson {
-  keyWithdrawn?: true;
-  replaces?: string;
-  replacedBy?: string;
-  statusReason?: string;
-  validFrom: string;
-  validUntil?: string;
-  history?: Array<{ action: string; reasonCode?: string; replaces?: string; replacedBy?: string }>;
-}
-
+let world: ReissueWorld;
 let runtime: TestRuntime;
+let faults: ReissueFaults;
 let admin: string;
-let issuer: { id: string; kid: string; clientId: string; clientSecret: string };
+let issuer: ReissueWorld['issuer'];
 let token: string;
 let otherToken: string;
 /** Signed by the key withdrawn below. */
@@ -81,24 +40,13 @@ let before: IssuedLicence[];
 /** Signed by the current key. */
 let after: IssuedLicence;
 
-const reissue = (id: string, bearer = token) =>
-  postJson(runtime, `${licencePath(id)}/reissue`, bearer, undefined);
-const read = async (id: string) =>
-  expectJson<FullLicence>(await getWithToken(runtime, licencePath(id), token), 200);
-const replacementsOf = async (id: string) =>
-  (await listAll(runtime, token)).filter((licence) => (licence as FullLicence).replaces === id);
+const reissue = (id: string, bearer = token) => world.reissue(id, bearer);
+const read = (id: string) => world.read(id);
+const replacementsOf = (id: string) => world.replacementsOf(id);
 
 beforeAll(async () => {
-  runtime = await startTestRuntime(
-    undefined,
-    {},
-    {
-      licences: (operator) => faultyLicences(licenceStoreFactory(operator)),
-    },
-  );
-  admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
-  issuer = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
-  token = await clientCredentialsToken(runtime, issuer, 'licences:issue');
+  world = await startReissueWorld();
+  ({ runtime, faults, admin, issuer, token } = world);
   const other = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
   otherToken = await clientCredentialsToken(runtime, other, 'licences:issue');
 
@@ -110,13 +58,13 @@ beforeAll(async () => {
   expect(rotated.status, await rotated.clone().text()).toBe(201);
   after = await issueDrivingLicence(runtime, token);
 });
-afterAll(() => runtime?.close());
+afterAll(() => world?.close());
 
 describe('GET /licences?keyWithdrawn=true', () => {
   it('lists exactly the licences whose signing key was withdrawn, across pages, and counts them', async () => {
     const listed = await listAll(runtime, token, 'keyWithdrawn=true');
     expect(listed.map((licence) => licence.id).sort()).toEqual(before.map((licence) => licence.id).sort());
-    expect(listed.every((licence) => (licence as FullLicence).keyWithdrawn === true)).toBe(true);
+    expect(listed.every((licence) => (licence as ReissuedLicence).keyWithdrawn === true)).toBe(true);
 
     // One a page: each page resumes where the last stopped, none twice, none lost.
     const seen: string[] = [];
@@ -156,7 +104,7 @@ describe('POST /licences/{id}/reissue', () => {
     const old = before[0]!;
     const oldFull = await read(old.id);
     const response = await reissue(old.id);
-    const renewed = await expectJson<FullLicence>(response, 201);
+    const renewed = await expectJson<ReissuedLicence>(response, 201);
     expect(response.headers.get('location')).toBe(licencePath(renewed.id));
 
     expect(renewed.id).not.toBe(old.id);
@@ -259,7 +207,7 @@ describe('POST /licences/{id}/reissue', () => {
     const [written] = await replacementsOf(old.id);
     expect(written).toBeDefined();
 
-    const retried = await expectJson<FullLicence>(await reissue(old.id), 200);
+    const retried = await expectJson<ReissuedLicence>(await reissue(old.id), 200);
     expect(retried.id).toBe(written!.id);
     expect((await replacementsOf(old.id)).map((licence) => licence.id)).toEqual([written!.id]);
     expect(await read(old.id)).toMatchObject({ status: 'revoked', replacedBy: written!.id });
@@ -273,7 +221,7 @@ describe('POST /licences/{id}/reissue', () => {
     expect(faults.failCreateOfReplacement).toBe(false);
     expect(await replacementsOf(old.id)).toEqual([]);
 
-    const retried = await expectJson<FullLicence>(await reissue(old.id), 201);
+    const retried = await expectJson<ReissuedLicence>(await reissue(old.id), 201);
     expect((await replacementsOf(old.id)).map((licence) => licence.id)).toEqual([retried.id]);
     expect(await read(old.id)).toMatchObject({ status: 'revoked', replacedBy: retried.id });
   });
@@ -333,12 +281,12 @@ describe('POST /licences/{id}/reissue', () => {
     const uuid = derived.slice(derived.indexOf(':') + 1);
     expect((await postJson(runtime, '/licences', token, body, { 'idempotency-key': uuid })).status).toBe(201);
 
-    const renewed = await expectJson<FullLicence>(await reissue(old.id), 201);
+    const renewed = await expectJson<ReissuedLicence>(await reissue(old.id), 201);
     expect(renewed.replaces).toBe(old.id);
   });
 
   it('re-issues a valid licence of the current key too (a lost licence’s QR code stops working)', async () => {
-    const renewed = await expectJson<FullLicence>(await reissue(after.id), 201);
+    const renewed = await expectJson<ReissuedLicence>(await reissue(after.id), 201);
     expect((await verified(runtime, renewed.credential)).verdict).toBe('valid');
     expect((await verified(runtime, after.credential)).verdict).toBe('revoked');
   });
@@ -387,7 +335,7 @@ describe('scripts/reissue-withdrawn.ts: every withdrawn-key licence of an issuer
     for (const licence of valid) {
       const line = stdout.split('\n').find((text) => text.startsWith(`${licence.id} -> `));
       const renewed = line!.split(' -> ')[1]!;
-      const replacement = await expectJson<FullLicence>(
+      const replacement = await expectJson<ReissuedLicence>(
         await getWithToken(runtime, licencePath(renewed), agencyToken),
         200,
       );
@@ -397,6 +345,6 @@ describe('scripts/reissue-withdrawn.ts: every withdrawn-key licence of an issuer
     expect(await listAgency('keyWithdrawn=true&status=valid')).toEqual([]);
 
     expect((await run()).stdout).toContain('0 re-issued, 0 already re-issued, 0 failed, 0 left, 1 suspended');
-    expect((await listAgency('')).filter((licence) => (licence as FullLicence).replaces)).toHaveLength(2);
+    expect((await listAgency('')).filter((licence) => (licence as ReissuedLicence).replaces)).toHaveLength(2);
   }, 60_000);
 });

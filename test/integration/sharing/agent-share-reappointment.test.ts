@@ -1,11 +1,8 @@
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dependencies } from '../../../functions/composition/dependencies.js';
 import { registryPeople } from '../../../infra/local/demo-data.js';
 import { walletClientId } from '../../../shared/identifiers/client-ids.js';
-import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
-import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
-import { accountIdOf, appointClerk, provenAccount, withdrawClerk } from '../../support/clerks.js';
+import { accountIdOf, appointClerk, changeRepresentative, withdrawClerk } from '../../support/clerks.js';
 import { postJson } from '../../support/http-api.js';
 import {
   adminToken,
@@ -121,18 +118,12 @@ describe('an agent’s share of the enterprise’s licences (review R42)', () =>
     expect((await read(tokens.access_token)).n).toBeGreaterThan(0);
 
     // The business registry now names another person representative.
-    const newRepPerson = registryPeople[10]!;
-    const newRepId = await provenAccount(runtime, { ...newRepPerson, password: 'NewRep-2026!' });
-    const deps = dependencies();
-    const registered = await deps.registry.findEntity(entity.creditCode);
-    await deps.registry.putEntity({
-      ...registered!,
-      representativeLookupKey: await personLookupKey(
-        deps.lookupMac,
-        parseIdNumber(newRepPerson.idNumber, new Date()),
-      ),
-      representativeMasked: newRepPerson.idNumber.slice(0, 6) + '********' + newRepPerson.idNumber.slice(-4),
-    });
+    const newRepId = await changeRepresentative(
+      runtime,
+      entity.creditCode,
+      registryPeople[10]!,
+      'NewRep-2026!',
+    );
     expect(await read(tokens.access_token)).toEqual({ status: 200, n: 0 });
 
     const newRep = await writtenAccessToken({

@@ -1,8 +1,6 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as client from 'openid-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildDependencies, dependencies } from '../../../functions/composition/dependencies.js';
-import { pointerKey } from '../../../shared/adapters/dynamo/pending-work.js';
+import { buildDependencies } from '../../../functions/composition/dependencies.js';
 import type { AuditTrail } from '../../../shared/audit/audit-trail.js';
 import { grantEndAuditPrefix } from '../../../shared/pending-work/pending-work.js';
 import { auditEntriesOf } from '../../support/audit-entries.js';
@@ -17,6 +15,7 @@ import {
   type AuthorizationRequest,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
+import { reconcileLater } from '../../support/pending-work.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import {
   licenceAccess,
@@ -204,19 +203,7 @@ describe('a share the provider ends itself', () => {
     // the reconciler writes it, once.
     const id = `${grantEndAuditPrefix}${grantId}`;
     expect((await scanItems('pending-provider-audit#')).map((item) => item.sk)).toContain(id);
-    const { doc, config } = dependencies();
-    await doc.send(
-      new UpdateCommand({
-        TableName: config.tableName,
-        Key: pointerKey(id, 'provider'),
-        UpdateExpression: 'SET since = :since, claimedUntil = :past',
-        ExpressionAttributeValues: {
-          ':since': new Date(Date.now() - 120_000).toISOString(),
-          ':past': Date.now() - 60_000,
-        },
-      }),
-    );
-    await runtime.runSchedule('pending-work-reconciler');
+    await reconcileLater(runtime, 'provider', [id]);
     expect(await endsOf(grantId)).toEqual([expect.objectContaining({ reasonCode: 'refresh_token_reused' })]);
     expect((await scanItems('pending-provider-audit#')).map((item) => item.sk)).not.toContain(id);
   });

@@ -1,20 +1,23 @@
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../../infra/local/demo-data.js';
-import { agencyHeadToken, appointClerk, withdrawClerk, type Clerk } from '../../support/clerks.js';
-import { postJson } from '../../support/http-api.js';
+import {
+  appointAgent,
+  appointClerk,
+  startEntityPlatform,
+  withdrawClerk,
+  type Clerk,
+} from '../../support/clerks.js';
 import { walletClientId } from '../../../shared/identifiers/client-ids.js';
 import {
-  adminToken,
   getWithToken,
   refusal,
-  registerPlatform,
   signIn,
   writtenAccessToken,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
-import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { UserAgent } from '../../support/user-agent.js';
+import type { TestRuntime } from '../../support/runtime.js';
+import type { UserAgent } from '../../support/user-agent.js';
 
 /**
  * Review R42 F1: a platform's grant made while an agent acted for the enterprise is bound to that
@@ -24,18 +27,11 @@ import { UserAgent } from '../../support/user-agent.js';
 let runtime: TestRuntime;
 let platform: RelyingParty;
 let headToken: string;
-const callback = 'http://localhost:8089/callback';
-const agency = () => runtime.credentials.issuer.creditCode;
-const browser = () => new UserAgent(runtime.baseUrl, [callback]);
+let agency: string;
+let browser: () => UserAgent;
 
 beforeAll(async () => {
-  runtime = await startTestRuntime();
-  headToken = await agencyHeadToken(runtime);
-  platform = await registerPlatform(runtime, await adminToken(runtime), {
-    name: '某政务服务平台',
-    redirectUris: [callback],
-    scopes: ['openid', 'profile', 'entity', 'offline_access'],
-  });
+  ({ runtime, platform, headToken, agency, browser } = await startEntityPlatform());
 });
 afterAll(() => runtime?.close());
 
@@ -43,11 +39,11 @@ describe('an agent withdrawn and appointed again (review R42)', () => {
   const person = registryPeople[9]!;
   let agent: Clerk & { agentId: string; accountId: string };
   beforeAll(async () => {
-    agent = await appointClerk(runtime, headToken, agency(), person, ['licences', 'sign-in']);
+    agent = await appointClerk(runtime, headToken, agency, person, ['licences', 'sign-in']);
   });
 
   it('does not revive the platform’s tokens from the withdrawn appointment; a new sign-in works', async () => {
-    const credentials = { username: agent.idNumber, password: agent.password, entity: agency() };
+    const credentials = { username: agent.idNumber, password: agent.password, entity: agency };
     const options = { scope: 'openid profile entity offline_access', prompt: 'consent' };
     const { claims, tokens } = await signIn(platform, browser(), credentials, options);
     expect(tokens.refresh_token).toBeTruthy();
@@ -72,13 +68,7 @@ describe('an agent withdrawn and appointed again (review R42)', () => {
       refusal(client.refreshTokenGrant(platform.config, tokens.refresh_token!)),
     ).resolves.toMatchObject({ error: 'invalid_grant', status: 400 });
 
-    const again = await postJson(runtime, `/me/entities/${agency()}/agents`, headToken, {
-      idNumber: person.idNumber,
-      name: person.name,
-      scope: ['licences', 'sign-in'],
-      expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-    });
-    expect(again.status, await again.clone().text()).toBe(201);
+    await appointAgent(runtime, headToken, agency, person, ['licences', 'sign-in']);
 
     // The tokens of the withdrawn appointment stay dead: no new sign-in, no consent, no access.
     await expect(
@@ -94,6 +84,6 @@ describe('an agent withdrawn and appointed again (review R42)', () => {
     const fresh = await signIn(platform, browser(), credentials, options);
     expect(fresh.claims.sub).toBe(claims.sub);
     const info = await client.fetchUserInfo(platform.config, fresh.tokens.access_token, fresh.claims.sub);
-    expect(info).toMatchObject({ subject_type: 'legal_person', credit_code: agency() });
+    expect(info).toMatchObject({ subject_type: 'legal_person', credit_code: agency });
   });
 });

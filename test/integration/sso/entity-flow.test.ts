@@ -10,6 +10,7 @@ import {
   authorizationRequest,
   demoPlatform,
   getWithToken,
+  offeredEntities,
   refusal,
   registerPlatform,
   runFlow,
@@ -62,11 +63,6 @@ async function licenceTypes(token: string): Promise<string[]> {
   expect(response.status, await response.clone().text()).toBe(200);
   const { items } = (await response.json()) as { items: Array<{ type: string }> };
   return items.map((item) => item.type).sort();
-}
-
-/** The credit codes offered by the radio inputs named `entity` of an entity page. */
-function offeredEntities(html: string): string[] {
-  return [...html.matchAll(/<input\b[^>]*\bname="entity"[^>]*\bvalue="([^"]*)"/g)].map((m) => m[1]!);
 }
 
 describe('the legal representative acting for the entity', () => {

@@ -13,6 +13,7 @@ import {
   callbackOf,
   demoPlatform,
   exchange,
+  offeredEntities,
   refusal,
   runFlow,
   signIn,
@@ -37,10 +38,6 @@ const carrier = new CarrierOfNumbers();
 const entityScope = 'openid profile entity';
 const browser = () => new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/demo/callback`]);
 
-/** The credit codes the entity page offers (its radio inputs named `entity`). */
-const offered = (html: string) =>
-  [...html.matchAll(/<input\b[^>]*\bname="entity"[^>]*\bvalue="([^"]*)"/g)].map((m) => m[1]!);
-
 beforeAll(async () => {
   runtime = await startRuntimeWithCarrier(carrier);
   platform = await demoPlatform(runtime);
@@ -64,7 +61,7 @@ describe('a level-2 account on a representative’s number', () => {
     const request = await authorizationRequest(platform, { scope: entityScope });
     const atChoice = await runFlow(ua, request.url, { username: agencyHead.idNumber, password });
     expect(atChoice.stoppedAt).toBe('entity');
-    expect(offered(atChoice.page!.html)).toEqual([agency]);
+    expect(offeredEntities(atChoice.page!.html)).toEqual([agency]);
 
     // Choosing it (before: on through the consent page, signed in as the agency's legal representative).
     const chosen = await runFlow(ua, atChoice.page!.url, { entity: agency });
@@ -117,7 +114,7 @@ describe('the legal representative', () => {
     const ua = browser();
     const request = await authorizationRequest(platform, { scope: entityScope });
     const atChoice = await runFlow(ua, request.url, { username: person.idNumber, password: person.password });
-    expect(offered(atChoice.page!.html)).toEqual([creditCode]);
+    expect(offeredEntities(atChoice.page!.html)).toEqual([creditCode]);
 
     const atStepUp = await runFlow(ua, atChoice.page!.url, { entity: creditCode });
     expect(atStepUp.callback).toBeUndefined();

@@ -2,25 +2,24 @@ import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../../infra/local/demo-data.js';
 import {
-  agencyHeadToken,
+  appointAgent,
   appointClerk,
   clerkToken,
+  startEntityPlatform,
   withdrawClerk,
   type Clerk,
 } from '../../support/clerks.js';
-import { postJson } from '../../support/http-api.js';
 import {
-  adminToken,
   authorizationRequest,
   getWithToken,
+  offeredEntities,
   refusal,
-  registerPlatform,
   runFlow,
   signIn,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
-import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { UserAgent } from '../../support/user-agent.js';
+import type { TestRuntime } from '../../support/runtime.js';
+import type { UserAgent } from '../../support/user-agent.js';
 
 /**
  * What an appointment covers when its agent signs in as the enterprise (review R22): at a platform, only
@@ -32,30 +31,19 @@ import { UserAgent } from '../../support/user-agent.js';
 let runtime: TestRuntime;
 let platform: RelyingParty;
 let headToken: string;
-const callback = 'http://localhost:8089/callback';
-const agency = () => runtime.credentials.issuer.creditCode;
-const browser = () => new UserAgent(runtime.baseUrl, [callback]);
-
-/** The credit codes the entity page offers (its radio inputs named `entity`). */
-const offered = (html: string) =>
-  [...html.matchAll(/<input\b[^>]*\bname="entity"[^>]*\bvalue="([^"]*)"/g)].map((m) => m[1]!);
+let agency: string;
+let browser: () => UserAgent;
 
 beforeAll(async () => {
-  runtime = await startTestRuntime();
-  headToken = await agencyHeadToken(runtime);
   // Any platform the operator registered (not first-party) that asks for `entity`.
-  platform = await registerPlatform(runtime, await adminToken(runtime), {
-    name: '某政务服务平台',
-    redirectUris: [callback],
-    scopes: ['openid', 'profile', 'entity', 'offline_access'],
-  });
+  ({ runtime, platform, headToken, agency, browser } = await startEntityPlatform());
 });
 afterAll(() => runtime?.close());
 
 describe('a clerk appointed only to issue (licences:issue)', () => {
   let clerk: Clerk;
   beforeAll(async () => {
-    clerk = await appointClerk(runtime, headToken, agency(), registryPeople[8]!, ['licences:issue']);
+    clerk = await appointClerk(runtime, headToken, agency, registryPeople[8]!, ['licences:issue']);
   });
 
   it('is not offered the agency at a platform, and choosing it anyway is refused', async () => {
@@ -64,17 +52,17 @@ describe('a clerk appointed only to issue (licences:issue)', () => {
     const outcome = await runFlow(ua, request.url, {
       username: clerk.idNumber,
       password: clerk.password,
-      entity: agency(),
+      entity: agency,
     });
     expect(outcome.steps).toEqual(['login']);
     expect(outcome.callback).toBeUndefined();
-    expect(offered(outcome.page!.html)).toEqual([]);
+    expect(offeredEntities(outcome.page!.html)).toEqual([]);
     expect(outcome.page!.html).toContain('您目前不能代表任何企业办事');
 
     // The agency's credit code posted to the chooser all the same: refused, no code for the platform.
     const uid = /\/interaction\/([A-Za-z0-9_-]+)\//.exec(outcome.page!.html)![1]!;
     const chosen = await ua.navigate(new URL(`/interaction/${uid}/entity`, runtime.baseUrl), {
-      form: { entity: agency() },
+      form: { entity: agency },
     });
     expect(chosen.leftTo).toBeUndefined();
     expect(chosen.page?.status).toBe(403);
@@ -83,10 +71,10 @@ describe('a clerk appointed only to issue (licences:issue)', () => {
 
   it('still signs in to the issuer console as the agency, whose API takes the token', async () => {
     const { token, claims } = await clerkToken(runtime, clerk);
-    expect(claims).toMatchObject({ subject_type: 'legal_person', credit_code: agency() });
+    expect(claims).toMatchObject({ subject_type: 'legal_person', credit_code: agency });
     const issuer = await getWithToken(runtime, '/issuer', token);
     expect(issuer.status, await issuer.clone().text()).toBe(200);
-    expect(await issuer.json()).toMatchObject({ creditCode: agency() });
+    expect(await issuer.json()).toMatchObject({ creditCode: agency });
   });
 });
 
@@ -95,29 +83,23 @@ describe('an agent appointed to sign in for the enterprise (sign-in)', () => {
   let agent: Clerk & { agentId: string };
 
   beforeAll(async () => {
-    agent = await appointClerk(runtime, headToken, agency(), person, ['licences', 'sign-in']);
+    agent = await appointClerk(runtime, headToken, agency, person, ['licences', 'sign-in']);
   });
 
   it('signs in at the platform as the agency; once the appointment no longer covers it, gets no new token and no userinfo', async () => {
     const { claims, tokens } = await signIn(
       platform,
       browser(),
-      { username: agent.idNumber, password: agent.password, entity: agency() },
+      { username: agent.idNumber, password: agent.password, entity: agency },
       { scope: 'openid profile entity offline_access', prompt: 'consent' },
     );
     const info = await client.fetchUserInfo(platform.config, tokens.access_token, claims.sub);
-    expect(info).toMatchObject({ subject_type: 'legal_person', credit_code: agency() });
+    expect(info).toMatchObject({ subject_type: 'legal_person', credit_code: agency });
     expect(tokens.refresh_token).toBeTruthy();
 
     // The head narrows the appointment to using the licences: withdrawn, appointed again without sign-in.
     await withdrawClerk(runtime, headToken, agent);
-    const again = await postJson(runtime, `/me/entities/${agency()}/agents`, headToken, {
-      idNumber: person.idNumber,
-      name: person.name,
-      scope: ['licences'],
-      expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-    });
-    expect(again.status, await again.clone().text()).toBe(201);
+    await appointAgent(runtime, headToken, agency, person, ['licences']);
 
     await expect(
       refusal(client.refreshTokenGrant(platform.config, tokens.refresh_token!)),
@@ -131,6 +113,6 @@ describe('an agent appointed to sign in for the enterprise (sign-in)', () => {
       username: agent.idNumber,
       password: agent.password,
     });
-    expect(offered(outcome.page!.html)).toEqual([]);
+    expect(offeredEntities(outcome.page!.html)).toEqual([]);
   });
 });

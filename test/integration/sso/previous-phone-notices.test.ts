@@ -1,9 +1,8 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildDependencies, dependencies } from '../../../functions/composition/dependencies.js';
 import { runNoticePhoneBackfill } from '../../../scripts/backfill-notice-phones.js';
 import { accountsWithoutNoticePhone } from '../../../shared/adapters/dynamo/notice-phone-candidates.js';
-import { pointerKey } from '../../../shared/adapters/dynamo/pending-work.js';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { maskPhone, type PhoneNumber } from '../../../shared/identifiers/phone.js';
@@ -21,6 +20,7 @@ import { CarrierOfNumbers, outbox } from '../../support/in-memory-sms.js';
 import { authorizationRequest, demoPlatform, runFlow, type RelyingParty } from '../../support/oidc-flows.js';
 import { newIdNumber } from '../../support/in-memory-identity.js';
 import { postJson, scanItems } from '../../support/http-api.js';
+import { reconcileLater as reconcileOwedLater } from '../../support/pending-work.js';
 import { putInRegistry, uidOf, type TestPerson } from '../../support/sharing-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
@@ -119,26 +119,25 @@ async function resetWith(person: TestPerson, phone: string): Promise<void> {
 }
 
 /** The reconciler's run a minute on (the provider's pointers' time moved back). */
-async function reconcileLater(): Promise<void> {
-  const { doc, config } = dependencies();
-  for (const owed of await scanItems('pending-provider-audit#')) {
-    await doc.send(
-      new UpdateCommand({
-        TableName: config.tableName,
-        Key: pointerKey(String(owed.sk), 'provider'),
-        UpdateExpression: 'SET since = :since, claimedUntil = :lapsed',
-        ExpressionAttributeValues: {
-          ':since': new Date(Date.now() - 120_000).toISOString(),
-          ':lapsed': Date.now() - 60_000,
-        },
-      }),
-    );
-  }
-  await runtime.runSchedule('pending-work-reconciler');
-}
+const reconcileLater = async () =>
+  reconcileOwedLater(
+    runtime,
+    'provider',
+    (await scanItems('pending-provider-audit#')).map((owed) => String(owed.sk)),
+  );
 
 const previousPhoneText =
   /^【电子证照】您的账号于\d{4}-\d{2}-\d{2} \d{2}:\d{2}更换了验证手机，本号码不再接收该账号的安全提醒，也不能再用于找回密码。如非本人操作，请携带身份证前往窗口办理。$/;
+
+/** `person`'s account taken over (找回密码) with another phone of theirs: the phone it had is told, once. */
+async function expectTakeoverTold(person: TestPerson): Promise<void> {
+  const another = anotherPhone();
+  carrier.add({ ...person, phone: another });
+  await resetWith(person, another);
+  expect((await noticesTo(person.phone)).map((m) => m.text)).toEqual([
+    expect.stringMatching(previousPhoneText),
+  ]);
+}
 
 describe('a change of the proven phone is told to the phone it replaces', () => {
   it('an account taken over with another phone: the phone it had is told (no number of the new one), the new one too', async () => {
@@ -283,12 +282,7 @@ describe('accounts registered before notice phones were kept: the backfill (scri
     expect((await backfill(false)).sealed).toBe(0);
 
     // Backfilled, the phone it had is told when another takes it over.
-    const another = anotherPhone();
-    carrier.add({ ...backfilled, phone: another });
-    await resetWith(backfilled, another);
-    expect((await noticesTo(backfilled.phone)).map((m) => m.text)).toEqual([
-      expect.stringMatching(previousPhoneText),
-    ]);
+    await expectTakeoverTold(backfilled);
   });
 
   /**
@@ -343,12 +337,7 @@ describe('accounts registered before notice phones were kept: the backfill (scri
     expect((await backfill(false)).sealed).toBe(0);
 
     // Taken over with another phone, the phone it had is told.
-    const another = anotherPhone();
-    carrier.add({ ...person, phone: another });
-    await resetWith(person, another);
-    expect((await noticesTo(person.phone)).map((m) => m.text)).toEqual([
-      expect.stringMatching(previousPhoneText),
-    ]);
+    await expectTakeoverTold(person);
   });
 
   it('the command refuses an unknown option (exit 2) before reaching anything', async () => {

@@ -2,14 +2,22 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   authorizationRequest,
-  demoPlatform,
   exchange,
   runFlow,
   stepOf,
-  type AuthorizationRequest,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
-import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import type { TestRuntime } from '../../support/runtime.js';
+import {
+  answerScan as answer,
+  scanLinkOf,
+  scanQrOf,
+  pollScan as poll,
+  showSignIn as showPlatformSignIn,
+  startScanLoginRuntime,
+  walletSignedIn as walletSignedInAs,
+  type ShownSignIn,
+} from '../../support/scan-login.js';
 import { parseForm, UserAgent } from '../../support/user-agent.js';
 
 /*
@@ -28,62 +36,26 @@ const waitSeconds = 1;
 let runtime: TestRuntime;
 let rp: RelyingParty;
 
-interface Shown {
-  browser: UserAgent;
-  request: AuthorizationRequest;
-  uid: string;
-  link: string;
-}
-
-const linkOf = (html: string) => /id="scan-login-link"[^>]*href="([^"]+)"/.exec(html)?.[1] ?? '';
-const qrOf = (html: string) =>
-  /<img[^>]*id="scan-login-qr"[^>]*src="(\/interaction\/[^"]+\/qr)"/.exec(html)?.[1];
-
 /** A browser on the demo platform's sign-in page, its QR image fetched (which stores the code). */
-async function showSignIn(params: Record<string, string> = {}): Promise<Shown> {
-  const browser = new UserAgent(runtime.baseUrl, [rp.redirectUri]);
-  const request = await authorizationRequest(rp, params);
-  const outcome = await runFlow(browser, request.url);
-  expect(outcome.stoppedAt).toBe('login');
-  const html = outcome.page!.html;
-  const uid = /^\/interaction\/([^/]+)$/.exec(outcome.page!.url.pathname)?.[1] ?? '';
-  expect((await browser.request(qrOf(html)!, { headers: { accept: 'image/*' } })).status).toBe(200);
-  return { browser, request, uid, link: linkOf(html) };
-}
+const showSignIn = (params: Record<string, string> = {}) => showPlatformSignIn(runtime, rp, params);
 
 /** The same sign-in's page shown again once its code ran out: a new code, its QR image fetched. */
-async function showAgain(shown: Shown): Promise<string> {
+async function showAgain(shown: ShownSignIn): Promise<string> {
   const again = await runFlow(shown.browser, `/interaction/${shown.uid}`);
   expect(again.stoppedAt).toBe('login');
-  const link = linkOf(again.page!.html);
+  const link = scanLinkOf(again.page!.html);
   expect(link).not.toBe(shown.link);
-  expect((await shown.browser.request(qrOf(again.page!.html)!)).status).toBe(200);
+  expect((await shown.browser.request(scanQrOf(again.page!.html)!)).status).toBe(200);
   return link;
 }
 
-async function walletSignedIn(idNumber: string, password: string) {
-  const agent = new UserAgent(runtime.baseUrl);
-  const outcome = await runFlow(agent, '/wallet/login', { username: idNumber, password });
-  expect(outcome.page?.url.pathname).toBe('/wallet');
-  return agent;
-}
-
-async function answer(agent: UserAgent, link: string, decision: 'confirm' | 'cancel') {
-  const response = await agent.request(new URL(link).pathname, { form: { decision } });
-  return { status: response.status, html: await response.text() };
-}
-
-/** The waiting page, and the browser's answer to "sign in as 王*明?" when given. */
-async function poll(shown: Shown, scanAs?: 'continue' | 'not_me') {
-  const outcome = await runFlow(shown.browser, `/interaction/${shown.uid}/scan`, scanAs ? { scanAs } : {});
-  return { leftTo: outcome.callback, page: outcome.page };
-}
+const walletSignedIn = (idNumber: string, password: string) => walletSignedInAs(runtime, idNumber, password);
 
 /**
  * A form post from a page the browser holds (a tab left open), then on through the platform's consent as
  * a person would: where it leaves the service (`leftTo`), or the page it stops at.
  */
-async function post(shown: Shown, action: string, fields: Record<string, string>) {
+async function post(shown: ShownSignIn, action: string, fields: Record<string, string>) {
   const outcome = await shown.browser.navigate(new URL(action, runtime.baseUrl), { form: fields });
   const page = outcome.page;
   const consent = page && stepOf(page.html) === 'consent' ? parseForm(page.html) : undefined;
@@ -98,11 +70,7 @@ function masked(name: string): string {
 }
 
 beforeAll(async () => {
-  runtime = await startTestRuntime(undefined, {
-    SCAN_LOGIN_SECONDS: String(lifetimeSeconds),
-    SCAN_LOGIN_WAIT_SECONDS: String(waitSeconds),
-  });
-  rp = await demoPlatform(runtime);
+  ({ runtime, rp } = await startScanLoginRuntime(lifetimeSeconds, waitSeconds));
 });
 afterAll(() => runtime?.close());
 

@@ -3,14 +3,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   authorizationRequest,
-  demoPlatform,
   exchange,
   runFlow,
   walletPlatform,
-  type AuthorizationRequest,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
-import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import type { TestRuntime } from '../../support/runtime.js';
+import {
+  answerScan as answer,
+  pollScan as poll,
+  showSignIn as showPlatformSignIn,
+  startScanLoginRuntime,
+  walletSignedIn as walletSignedInAs,
+} from '../../support/scan-login.js';
 import { UserAgent } from '../../support/user-agent.js';
 
 /*
@@ -32,53 +37,19 @@ let rp: RelyingParty;
 
 const epochNow = () => Math.floor(Date.now() / 1000);
 
-interface Shown {
-  browser: UserAgent;
-  request: AuthorizationRequest;
-  uid: string;
-  link: string;
-}
-
 /** A browser on `platform`'s sign-in page, its QR image fetched (which stores the code). */
-async function showSignIn(params: Record<string, string> = {}, platform = rp): Promise<Shown> {
-  const browser = new UserAgent(runtime.baseUrl, [platform.redirectUri]);
-  const request = await authorizationRequest(platform, params);
-  const outcome = await runFlow(browser, request.url);
-  expect(outcome.stoppedAt).toBe('login');
-  const html = outcome.page!.html;
-  const uid = /^\/interaction\/([^/]+)$/.exec(outcome.page!.url.pathname)?.[1] ?? '';
-  const link = /id="scan-login-link"[^>]*href="([^"]+)"/.exec(html)?.[1] ?? '';
-  const qr = /<img[^>]*id="scan-login-qr"[^>]*src="(\/interaction\/[^"]+\/qr)"/.exec(html)?.[1];
-  expect((await browser.request(qr!, { headers: { accept: 'image/*' } })).status).toBe(200);
-  return { browser, request, uid, link };
-}
+const showSignIn = (params: Record<string, string> = {}, platform = rp) =>
+  showPlatformSignIn(runtime, platform, params);
 
 /** A wallet signed in by password, and the epoch seconds between which that sign-in was made. */
 async function walletSignedIn(idNumber: string, password: string) {
   const from = epochNow();
-  const agent = new UserAgent(runtime.baseUrl);
-  const outcome = await runFlow(agent, '/wallet/login', { username: idNumber, password });
-  expect(outcome.page?.url.pathname).toBe('/wallet');
+  const agent = await walletSignedInAs(runtime, idNumber, password);
   return { agent, from, to: epochNow() };
 }
 
-async function answer(agent: UserAgent, link: string, decision: 'confirm' | 'cancel') {
-  const response = await agent.request(new URL(link).pathname, { form: { decision } });
-  return { status: response.status, html: await response.text() };
-}
-
-/** The waiting page, and the browser's answer to "sign in as 王*明?" when given. */
-async function poll(shown: Shown, scanAs?: 'continue' | 'not_me') {
-  const outcome = await runFlow(shown.browser, `/interaction/${shown.uid}/scan`, scanAs ? { scanAs } : {});
-  return { leftTo: outcome.callback, page: outcome.page };
-}
-
 beforeAll(async () => {
-  runtime = await startTestRuntime(undefined, {
-    SCAN_LOGIN_SECONDS: String(lifetimeSeconds),
-    SCAN_LOGIN_WAIT_SECONDS: String(waitSeconds),
-  });
-  rp = await demoPlatform(runtime);
+  ({ runtime, rp } = await startScanLoginRuntime(lifetimeSeconds, waitSeconds));
 });
 afterAll(() => runtime?.close());
 

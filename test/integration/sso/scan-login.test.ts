@@ -6,14 +6,20 @@ import { registryPeople } from '../../../infra/local/demo-data.js';
 import { postJson, scanItems } from '../../support/http-api.js';
 import {
   authorizationRequest,
-  demoPlatform,
   exchange,
   runFlow,
-  type AuthorizationRequest,
   type RelyingParty,
   citizenAnswers,
 } from '../../support/oidc-flows.js';
-import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import type { TestRuntime } from '../../support/runtime.js';
+import {
+  answerScan,
+  pollScan,
+  showSignIn as showPlatformSignIn,
+  startScanLoginRuntime,
+  walletSignedIn as walletSignedInAs,
+  type ShownSignIn,
+} from '../../support/scan-login.js';
 import { UserAgent } from '../../support/user-agent.js';
 
 /*
@@ -30,35 +36,10 @@ let rp: RelyingParty;
 /** A wallet signed in as the demo citizen, at level 3 (the seed proves them in person). */
 let wallet: UserAgent;
 
-/** A browser on the demo platform's sign-in page: its interaction, its code's link and path. */
-interface Shown {
-  browser: UserAgent;
-  request: AuthorizationRequest;
-  uid: string;
-  link: string;
-  html: string;
-}
-
-async function showSignIn(
-  browser = new UserAgent(runtime.baseUrl, [rp.redirectUri]),
-  params: Record<string, string> = {},
-): Promise<Shown> {
-  const request = await authorizationRequest(rp, params);
-  const outcome = await runFlow(browser, request.url);
-  expect(outcome.stoppedAt).toBe('login');
-  const html = outcome.page!.html;
-  const uid = /^\/interaction\/([^/]+)$/.exec(outcome.page!.url.pathname)?.[1] ?? '';
-  const link = /id="scan-login-link"[^>]*href="([^"]+)"/.exec(html)?.[1] ?? '';
-  // As a browser showing the page does: fetch its QR image, which stores the code.
-  const qr = /<img[^>]*id="scan-login-qr"[^>]*src="(\/interaction\/[^"]+\/qr)"/.exec(html)?.[1];
-  if (qr) {
-    const image = await browser.request(qr, { headers: { accept: 'image/*' } });
-    expect(image.status).toBe(200);
-    expect(image.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
-    expect(await image.text()).toMatch(/^(<\?xml[^>]*>\s*)?<svg/);
-  }
-  return { browser, request, uid, link, html };
-}
+const showSignIn = (browser?: UserAgent, params: Record<string, string> = {}) =>
+  showPlatformSignIn(runtime, rp, params, browser);
+const walletSignedIn = (idNumber: string, password: string) => walletSignedInAs(runtime, idNumber, password);
+const answer = answerScan;
 
 const pathOf = (link: string) => new URL(link).pathname;
 const scanCookieName = 'scan-login';
@@ -82,34 +63,15 @@ function withScanCookie(browser: UserAgent, path: string, value: string) {
   });
 }
 
-async function walletSignedIn(idNumber: string, password: string): Promise<UserAgent> {
-  const agent = new UserAgent(runtime.baseUrl);
-  const outcome = await runFlow(agent, '/wallet/login', { username: idNumber, password });
-  expect(outcome.page?.url.pathname).toBe('/wallet');
-  return agent;
-}
-
-async function answer(agent: UserAgent, link: string, decision: 'confirm' | 'cancel') {
-  const response = await agent.request(pathOf(link), { form: { decision } });
-  return { status: response.status, html: await response.text() };
-}
-
 /**
  * The waiting page's poll: the page (still waiting, or a problem), or where the finished sign-in left
  * (after "sign in as 王*明?", which the person continues, and the demo platform's consent page, which
  * the person allows).
  */
-async function poll(shown: Shown) {
-  const outcome = await runFlow(shown.browser, `/interaction/${shown.uid}/scan`, { scanAs: 'continue' });
-  return { leftTo: outcome.callback, page: outcome.page, steps: outcome.steps };
-}
+const poll = (shown: ShownSignIn) => pollScan(shown, 'continue');
 
 beforeAll(async () => {
-  runtime = await startTestRuntime(undefined, {
-    SCAN_LOGIN_SECONDS: String(lifetimeSeconds),
-    SCAN_LOGIN_WAIT_SECONDS: String(waitSeconds),
-  });
-  rp = await demoPlatform(runtime);
+  ({ runtime, rp } = await startScanLoginRuntime(lifetimeSeconds, waitSeconds));
   const { citizen } = runtime.credentials;
   wallet = await walletSignedIn(citizen.idNumber, citizen.password);
 });

@@ -1,9 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildDependencies, dependencies } from '../../../functions/composition/dependencies.js';
-import { pointerKey } from '../../../shared/adapters/dynamo/pending-work.js';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { maskPhone, type PhoneNumber } from '../../../shared/identifiers/phone.js';
@@ -20,6 +18,7 @@ import type { SmsSender } from '../../../shared/identity/sms-sender.js';
 import { auditEntriesOf } from '../../support/audit-entries.js';
 import { postJson, scanItems } from '../../support/http-api.js';
 import { CarrierOfNumbers, outbox } from '../../support/in-memory-sms.js';
+import { reconcileLater as reconcileOwedLater } from '../../support/pending-work.js';
 import { signIn, walletPlatform, type RelyingParty } from '../../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { SoftwareAuthenticator } from '../../support/software-authenticator.js';
@@ -143,23 +142,12 @@ const owedChanges = async () =>
   (await scanItems('pending-audit#')).filter((item) => String(item.sk).startsWith('passkey-changed#'));
 
 /** The reconciler's run a minute on (the pointers' time moved back, as the runtime's clock cannot be). */
-async function reconcileLater(): Promise<void> {
-  const { doc, config } = dependencies();
-  for (const owed of await owedChanges()) {
-    await doc.send(
-      new UpdateCommand({
-        TableName: config.tableName,
-        Key: pointerKey(String(owed.sk), 'withdrawals'),
-        UpdateExpression: 'SET since = :since, claimedUntil = :lapsed',
-        ExpressionAttributeValues: {
-          ':since': new Date(Date.now() - 120_000).toISOString(),
-          ':lapsed': Date.now() - 60_000,
-        },
-      }),
-    );
-  }
-  await runtime.runSchedule('pending-work-reconciler');
-}
+const reconcileLater = async () =>
+  reconcileOwedLater(
+    runtime,
+    'withdrawals',
+    (await owedChanges()).map((owed) => String(owed.sk)),
+  );
 
 describe('a security notice to the account holder', () => {
   it('enrolling a passkey texts exactly one notice, to the proven phone: when, what, what to do; no number', async () => {
