@@ -304,7 +304,7 @@ async function ensureProvenAccount(
  * name, as `POST /me/entities/{creditCode}/agents` would (written here: the head has no account), with its
  * audit entry as that route writes one (actor `seed`): `npm start` then signs the clerk in to /console,
  * where they issue licences and prove people at the counter (当面核验, `/console/counter`). An appointment
- * in force is left alone, but for the scope: one made by an earlier start without the counter's is
+ * in force, made in the head's term (`appointedInTerm`), is left alone, but for the scope: one made by an earlier start without the counter's is
  * given it, traced the same way; one withdrawn in the demo is made again at the next start, as the rest
  * of the demo is put back.
  */

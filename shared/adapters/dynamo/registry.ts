@@ -122,7 +122,8 @@ function toEntity(item: Record<string, unknown>): RegisteredEntity {
     name: String(item.name),
     representativeLookupKey: String(item.representativeLookupKey),
     representativeMasked: String(item.representativeMasked),
-    // Recorded before terms: none (`''`); its representative's basis is bare `rep` until it is written again.
+    // Recorded before terms: none (`''`); its representative's basis is bare `rep` until a change of
+    // representative gives it one (written again with the same one, it keeps none).
     representativeTerm: typeof item.representativeTerm === 'string' ? item.representativeTerm : '',
   };
 }
