@@ -8,6 +8,8 @@ import { walletClientId } from '../../../shared/identifiers/client-ids.js';
 import { recordRegisteredEntity } from '../../../shared/identity/representative-change.js';
 import type { RegisteredEntity } from '../../../shared/identity/registry.js';
 import { withdrawalEvents } from '../../../shared/sharing/withdrawal-notices.js';
+import { translator } from '../../../shared/web/kit/i18n.js';
+import { agentsBody } from '../../../shared/web/pages/wallet-agents-page.js';
 import type { WalletAgent } from '../../../shared/web/wallet/agents-api.js';
 import { accountIdOf, appointClerk } from '../../support/clerks.js';
 import { startFakeHttpServer, type FakeHttpServer } from '../../support/fake-http-server.js';
@@ -197,8 +199,17 @@ describe('a legal representative named again after a change of representative (r
       expect(listed.status).toBe(200);
       return ((await listed.json()) as { items: WalletAgent[] }).items;
     };
-    expect(await agents()).toContainEqual(
-      expect.objectContaining({ agentId: agent.agentId, status: 'superseded' }),
+    const listed = await agents();
+    expect(listed).toContainEqual(expect.objectContaining({ agentId: agent.agentId, status: 'superseded' }));
+    // As the wallet's agents page shows that list: superseded, though its appointer is representative again.
+    const page = agentsBody(translator('zh'), {
+      entity: { name: entity.name, creditCode: entity.creditCode },
+      agents: listed,
+      defaultExpiry: '2027-12-06',
+      latestExpiry: '2029-12-05',
+    }).toString();
+    expect(page).toMatch(
+      new RegExp(`data-status="superseded"[^>]*>(?:(?!</article>)[\\s\\S])*${agent.idNumber.slice(-4)}`),
     );
 
     // Appointed again in this term (no `agent_exists`), the agent signs in and consents again.
