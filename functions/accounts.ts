@@ -173,14 +173,19 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
       }
       return json(200, authorityView(authority));
     },
-    'GET /me/entities/{creditCode}/agents': async () =>
-      json(200, {
-        items: (await listAgents(person, creditCode, deps)).map((a) => agentView(a, now, person.lookupKey)),
-      } satisfies z.output<typeof agentListSchema>),
+    'GET /me/entities/{creditCode}/agents': async () => {
+      const { appointments, appointer } = await listAgents(person, creditCode, deps);
+      return json(200, {
+        items: appointments.map((a) => agentView(a, now, appointer)),
+      } satisfies z.output<typeof agentListSchema>);
+    },
     'POST /me/entities/{creditCode}/agents': async () => {
       const input = parseJsonBody(event, appointAgentInput);
       const appointment = await appointAgent(person, creditCode, input, deps, { requestId });
-      const { agentId, masked, scope, expiresAt } = agentView(appointment, now, person.lookupKey);
+      const { agentId, masked, scope, expiresAt } = agentView(appointment, now, {
+        lookupKey: person.lookupKey,
+        term: appointment.appointerTerm ?? '',
+      });
       return json(
         201,
         { agentId, masked, scope, expiresAt } satisfies z.output<typeof appointedAgentSchema>,

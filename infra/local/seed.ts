@@ -27,7 +27,7 @@ import {
 } from './demo-data.js';
 import { counterProofScope } from '../../shared/identity/counter-proof.js';
 import { appointWithTrace, ensureEntityAccount, saveAgentChange } from '../../shared/identity/entities.js';
-import { appointmentInForce } from '../../shared/identity/entity-account.js';
+import { appointedInTerm, appointmentInForce } from '../../shared/identity/entity-account.js';
 import { recordRegisteredEntity } from '../../shared/identity/representative-change.js';
 import { randomId } from '../../shared/random-id.js';
 
@@ -304,7 +304,7 @@ async function ensureProvenAccount(
  * name, as `POST /me/entities/{creditCode}/agents` would (written here: the head has no account), with its
  * audit entry as that route writes one (actor `seed`): `npm start` then signs the clerk in to /console,
  * where they issue licences and prove people at the counter (当面核验, `/console/counter`). An appointment
- * in force is left alone, but for the scope: one made by an earlier start without the counter's is
+ * in force, made in the head's term (`appointedInTerm`), is left alone, but for the scope: one made by an earlier start without the counter's is
  * given it, traced the same way; one withdrawn in the demo is made again at the next start, as the rest
  * of the demo is put back.
  */
@@ -322,7 +322,7 @@ async function ensureDemoClerk(deps: Dependencies, issuer: Issuer): Promise<void
   const clerkKey = await personLookupKey(deps.lookupMac, clerk);
   await ensureProvenAccount(deps, demoClerk, clerkKey);
   const creditCode = parseCreditCode(issuer.creditCode);
-  await recordRegisteredEntity(
+  const registered = await recordRegisteredEntity(
     {
       creditCode,
       name: issuer.name,
@@ -331,9 +331,10 @@ async function ensureDemoClerk(deps: Dependencies, issuer: Issuer): Promise<void
     },
     deps,
   );
+  const appointer = { lookupKey: headKey, term: registered.representativeTerm };
   await ensureEntityAccount({ creditCode, name: issuer.name }, deps);
   const standing = await deps.entities.findAppointment(creditCode, clerkKey);
-  if (standing && appointmentInForce(standing, today) && standing.appointedByLookupKey === headKey) {
+  if (standing && appointmentInForce(standing, today) && appointedInTerm(standing, appointer)) {
     if (demoClerkScope.every((scope) => standing.scope.includes(scope))) return;
     // Appointed by an earlier start without the counter's scope (before the demo clerk had it): given it.
     const widened = { ...standing, scope: [...new Set([...standing.scope, ...demoClerkScope])] };
@@ -365,6 +366,7 @@ async function ensureDemoClerk(deps: Dependencies, issuer: Issuer): Promise<void
       appointedAt: today.toISOString(),
       appointedBy: 'seed',
       appointedByLookupKey: headKey,
+      ...(appointer.term ? { appointerTerm: appointer.term } : {}),
       version: 0,
     },
     { actor: 'seed' },

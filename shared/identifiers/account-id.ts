@@ -16,8 +16,10 @@
  * representative appointed agent by the new one, does not revive what the old authority consented to.
  * The platform's `sub` is computed from the entity's id alone, so it stays the same across appointments.
  * An id without a basis (written before R42) stands on nothing: that session signs in again. A registry
- * record written before terms has none (`''`): its representative's basis is bare `rep` until the record
- * is next written, which gives it a term (so a change of representative still ends them for good).
+ * record written before terms has none (`''`): its representative's basis is bare `rep` until a change
+ * of representative gives the record a term (written again with the same one, it keeps none), which
+ * ends them for good. An agent's appointment is bound to its appointer's term the same way
+ * (`appointedInTerm`, entity-account.ts), so the agent's `agentId` basis ends with that term too.
  */
 export type SessionSubject =
   | { kind: 'person'; personId: string }

@@ -22,11 +22,13 @@ import { randomId } from '../random-id.js';
 import { parseCreditCode, type CreditCode } from '../identifiers/credit-code.js';
 import {
   agentScopes,
+  appointedInTerm,
   appointmentInForce,
   platformSignInScope,
   representativeScopes,
   type ActingAuthority,
   type AgentAppointment,
+  type Appointer,
   type EntityAccount,
 } from './entity-account.js';
 import type { EntityStore } from './entity-store.js';
@@ -57,8 +59,10 @@ export type Person = Pick<PersonAccount, 'id' | 'lookupKey' | 'assurance'> & { a
 
 /**
  * Whether an appointment stands now: in force, and made by the person the business registry names
- * representative today. An appointment made by anyone else (a former representative, or, before issue
- * 12, someone a forged business licence named) counts for nothing.
+ * representative today, during the registry's term of today (`appointedInTerm`). An appointment made by
+ * anyone else (a former representative, or, before issue 12, someone a forged business licence named),
+ * or by the same person in a former term (named representative again since: review R42), counts for
+ * nothing. It compares what `canActFor` reads anyway: no read more.
  */
 function appointmentStands(
   appointment: AgentAppointment | undefined,
@@ -69,7 +73,10 @@ function appointmentStands(
     appointment !== undefined &&
     registered !== undefined &&
     appointmentInForce(appointment, now) &&
-    appointment.appointedByLookupKey === registered.representativeLookupKey
+    appointedInTerm(appointment, {
+      lookupKey: registered.representativeLookupKey,
+      term: registered.representativeTerm,
+    })
   );
 }
 
@@ -381,7 +388,7 @@ async function requireRepresentative(
   creditCode: string,
   now: Date,
   deps: EntityDependencies,
-): Promise<EntityAccount> {
+): Promise<{ entity: EntityAccount; appointer: Appointer }> {
   const authority = await canActFor(person, creditCode, now, deps);
   if (authority?.role !== 'legal_representative') {
     throw new ForbiddenError(
@@ -395,7 +402,7 @@ async function requireRepresentative(
       'insufficient_assurance',
     );
   }
-  return authority.entity;
+  return { entity: authority.entity, appointer: { lookupKey: person.lookupKey, term: authority.term } };
 }
 
 /**
@@ -418,7 +425,7 @@ export async function appointAgent(
   context: { requestId?: string } = {},
 ): Promise<AgentAppointment> {
   const now = new Date(deps.clock.now());
-  const entity = await requireRepresentative(representative, creditCode, now, deps);
+  const { entity, appointer } = await requireRepresentative(representative, creditCode, now, deps);
   const errors: FieldError[] = [];
   let idNumber: IdNumber | undefined;
   try {
@@ -487,7 +494,10 @@ export async function appointAgent(
     status: 'active',
     appointedAt: now.toISOString(),
     appointedBy: representative.id,
-    appointedByLookupKey: representative.lookupKey,
+    appointedByLookupKey: appointer.lookupKey,
+    // The term the representative appoints in: the appointment ends with it (review R42). None on a
+    // registry record written before terms: absent, as on the appointments made then.
+    ...(appointer.term ? { appointerTerm: appointer.term } : {}),
     version: 0,
   };
   return appointWithTrace(appointment, { actor: representative.id, ...context }, deps);
@@ -540,7 +550,7 @@ export async function withdrawAgent(
   context: { requestId?: string } = {},
 ): Promise<AgentAppointment> {
   const now = new Date(deps.clock.now());
-  const entity = await requireRepresentative(representative, creditCode, now, deps);
+  const { entity } = await requireRepresentative(representative, creditCode, now, deps);
   const appointment = (await deps.entities.appointmentsOf(entity.creditCode)).find(
     (candidate) => candidate.agentId === agentId,
   );
@@ -588,16 +598,20 @@ async function endGrantsUnder(
   if (agent) await deps.platformConsents.withdrawAll(agent.id, { basis: appointment.agentId });
 }
 
-/** The entity's agents, withdrawn and expired ones included, for its representative only. */
+/**
+ * The entity's agents, withdrawn and expired ones included, newest first, for its representative only;
+ * with the representative as appointer now (their term), against which each one stands or is superseded
+ * (`agentView`).
+ */
 export async function listAgents(
   representative: Person,
   creditCode: string,
   deps: EntityDependencies,
-): Promise<AgentAppointment[]> {
+): Promise<{ appointments: AgentAppointment[]; appointer: Appointer }> {
   const now = new Date(deps.clock.now());
-  const entity = await requireRepresentative(representative, creditCode, now, deps);
+  const { entity, appointer } = await requireRepresentative(representative, creditCode, now, deps);
   const appointments = await deps.entities.appointmentsOf(entity.creditCode);
-  return appointments.sort((a, b) => b.appointedAt.localeCompare(a.appointedAt));
+  return { appointments: appointments.sort((a, b) => b.appointedAt.localeCompare(a.appointedAt)), appointer };
 }
 
 /**

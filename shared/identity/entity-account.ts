@@ -74,6 +74,14 @@ export interface AgentAppointment {
    * recorded, which therefore count for nothing; the representative appoints again, which replaces them.
    */
   appointedByLookupKey?: string;
+  /**
+   * The business registry's representative term (`RegisteredEntity.representativeTerm`) the appointer was
+   * representative in when they appointed: the appointment counts only during that term (review R42, left
+   * over), so it does not stand again when the same person is named representative again after a change.
+   * Absent (never empty) on an appointment made before terms, or during a record written before them:
+   * it counts as `''`, and so stands while the registry record has no term ({@link appointedInTerm}).
+   */
+  appointerTerm?: string;
   withdrawnAt?: string;
   withdrawnBy?: string;
   version: number;
@@ -102,6 +110,28 @@ export type ActingAuthority =
       agentId: string;
     };
 
+/** Who appoints an entity's agents now: the representative the business registry names, in its term. */
+export interface Appointer {
+  /** The representative's ID number's lookup key (`RegisteredEntity.representativeLookupKey`). */
+  lookupKey: string;
+  /** The registry's term of that representation (`RegisteredEntity.representativeTerm`; `''` before terms). */
+  term: string;
+}
+
+/**
+ * Whether `appointment` was made by `appointer` during their term: the representative the registry names
+ * now, in the registry's term now (review R42). An appointment made by a former representative, by
+ * anyone before the appointer was recorded, or by the same person in a former term (named again since)
+ * counts for nothing. One made before terms counts as made in term `''`.
+ */
+export function appointedInTerm(appointment: AgentAppointment, appointer: Appointer): boolean {
+  return (
+    appointment.appointedByLookupKey !== undefined &&
+    appointment.appointedByLookupKey === appointer.lookupKey &&
+    (appointment.appointerTerm ?? '') === appointer.term
+  );
+}
+
 /** True when the appointment is in force at `now`. */
 export function appointmentInForce(appointment: AgentAppointment, now: Date): boolean {
   return appointment.status === 'active' && Date.parse(appointment.validUntil) > now.getTime();
@@ -117,7 +147,8 @@ export const agentViewSchema = z
     status: z.enum(['active', 'withdrawn', 'expired', 'superseded']).meta({
       description:
         '`superseded`: made by a former legal representative (the business registry names another one ' +
-        'now), so no longer in force (review R42)',
+        'now), or by the representative in a former term of theirs (named again since), so no longer in ' +
+        'force (review R42)',
     }),
     appointedAt: z.string(),
     withdrawnAt: z.string().optional(),
@@ -145,22 +176,22 @@ export const appointedAgentSchema = agentViewSchema
   .meta({ title: 'AppointedAgent' });
 
 /**
- * The agent as the representative sees it (`GET /me/entities/{creditCode}/agents`). `representativeLookupKey`
- * is the representative's the business registry names now (the caller's): an appointment in force made by
- * anyone else, a former representative, is `superseded`, not `active` (review R42 F2): it counts for
- * nothing (`appointmentStands`, entities.ts).
+ * The agent as the representative sees it (`GET /me/entities/{creditCode}/agents`). `appointer` is the
+ * representative the business registry names now (the caller) in its term now: an appointment in force
+ * made by anyone else (a former representative), or by the caller in a former term, is `superseded`, not
+ * `active` (review R42 F2 and left over): it counts for nothing ({@link appointedInTerm}).
  */
 export function agentView(
   appointment: AgentAppointment,
   now: Date,
-  representativeLookupKey: string,
+  appointer: Appointer,
 ): z.output<typeof agentViewSchema> {
   const status =
     appointment.status === 'withdrawn'
       ? ('withdrawn' as const)
       : !appointmentInForce(appointment, now)
         ? ('expired' as const)
-        : appointment.appointedByLookupKey === representativeLookupKey
+        : appointedInTerm(appointment, appointer)
           ? ('active' as const)
           : ('superseded' as const);
   return {

@@ -19,8 +19,10 @@ export interface RegisteredEntity {
    * The current representative's term: new at each registration of a representative (变更登记), so that
    * the same person named again is in another term (review R42). A legal representative's sessions, and
    * so the grants they gave platforms as the entity, are bound to it (`standsOn`, account-id.ts): a
-   * change of representative ends them, and naming the former one again does not revive them. Opaque;
-   * an answer without one (`''`) lets the representative act for the entity nowhere (fail closed).
+   * change of representative ends them, and naming the former one again does not revive them; so are
+   * the agents they appoint (`AgentAppointment.appointerTerm`). Opaque; `''` for a record written before
+   * terms (its representative's basis is bare `rep`, and the appointments made without a term stand),
+   * until a change of representative gives it one.
    */
   representativeTerm: string;
 }
@@ -88,7 +90,8 @@ export interface RegistryStore extends PopulationRegistry, EntityRegistry {
    * Records an entity, and answers it as now recorded. Naming another representative than the one
    * recorded (or the first) starts a new {@link RegisteredEntity.representativeTerm}, in the same write
    * as the representative: there is no moment at which the new representative is recorded and the
-   * former one's term still stands. Recording the same representative again keeps the term.
+   * former one's term still stands. Recording the same representative again keeps the term, and keeps a
+   * record written before terms without one (`''`), so that the seed run again ends nothing.
    */
   putEntity(entity: RegisteredEntityRecord): Promise<RegisteredEntity>;
 }

@@ -1,11 +1,14 @@
 import { representativeBasis } from '../identifiers/account-id.js';
 import type { AccountStore } from './account-store.js';
+import { appointedInTerm } from './entity-account.js';
+import type { EntityStore } from './entity-store.js';
 import type { RegisteredEntity, RegisteredEntityRecord, RegistryStore } from './registry.js';
 import type { PlatformConsents } from './sign-in-revocation.js';
 
 export interface RepresentativeChangeDependencies {
   registry: Pick<RegistryStore, 'findEntity' | 'putEntity'>;
   accounts: Pick<AccountStore, 'findByLookupKey'>;
+  entities: Pick<EntityStore, 'appointmentsOf'>;
   platformConsents: PlatformConsents;
 }
 
@@ -13,7 +16,9 @@ export interface RepresentativeChangeDependencies {
  * Records an entity in the business registry kept by the service (the seed, or whatever applies the
  * registry's changes to it), and, when that names another legal representative, withdraws the platforms'
  * grants (sign-ins and shares) the former one gave as the entity during their term, each platform told
- * and each withdrawal audited, as withdrawing an agent does with the agent's (review R42).
+ * and each withdrawal audited, as withdrawing an agent does with the agent's (review R42); and those of
+ * the agents the former one appointed during that term (under each appointment's `agentId`), which end
+ * with it too (`appointedInTerm`): superseded, they would otherwise stay listed, standing on nothing.
  *
  * What ends the former representative's grants is the new term itself (`RegistryStore.putEntity`: the
  * representative and the term change in one write; every use of a grant asks that the term it was made
@@ -40,14 +45,24 @@ export async function recordRegisteredEntity(
   return recorded;
 }
 
-/** The platforms' grants the representative of `term` gave as the entity, withdrawn, each platform told. */
+/**
+ * The platforms' grants the representative of `term` gave as the entity, and those of the agents they
+ * appointed in it (withdrawn ones left: their withdrawal took their grants), withdrawn, each platform told.
+ */
 async function withdrawTermGrants(
   term: RegisteredEntity,
   deps: RepresentativeChangeDependencies,
 ): Promise<void> {
   const basis = representativeBasis(term.representativeTerm);
-  if (basis === '') return; // A term no session could be made under: no grant stands on it.
   const representative = await deps.accounts.findByLookupKey(term.representativeLookupKey);
-  if (!representative) return;
-  await deps.platformConsents.withdrawAll(representative.id, { basis });
+  // A term no session could be made under (`basis` ''): no grant stands on it.
+  if (representative && basis !== '') await deps.platformConsents.withdrawAll(representative.id, { basis });
+  const appointer = { lookupKey: term.representativeLookupKey, term: term.representativeTerm };
+  const appointments = (await deps.entities.appointmentsOf(term.creditCode)).filter(
+    (appointment) => appointment.status !== 'withdrawn' && appointedInTerm(appointment, appointer),
+  );
+  for (const appointment of appointments) {
+    const agent = await deps.accounts.findByLookupKey(appointment.personLookupKey);
+    if (agent) await deps.platformConsents.withdrawAll(agent.id, { basis: appointment.agentId });
+  }
 }

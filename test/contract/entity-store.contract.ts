@@ -145,6 +145,29 @@ export function entityStoreContract(
       expect(await store.findAppointment(creditCode, person)).toEqual(bySuccessor);
     });
 
+    it('lets the representative replace their own appointment of a former term (review R42), not of this one', async () => {
+      const creditCode = newCreditCode();
+      const person = `lk-${randomUUID()}`;
+      // Made before terms (no `appointerTerm`, term `''`): in force for the same appointer in term `''`.
+      await store.appoint(appointment(creditCode, person), before);
+      expect(await rejection(store.appoint(appointment(creditCode, person), before))).toMatchObject({
+        code: 'agent_exists',
+      });
+      const inTerm = await store.appoint(
+        { ...appointment(creditCode, person), appointerTerm: 'rt_1' },
+        before,
+      );
+      expect(
+        await rejection(store.appoint({ ...appointment(creditCode, person), appointerTerm: 'rt_1' }, before)),
+      ).toMatchObject({ code: 'agent_exists' });
+      const nextTerm = await store.appoint(
+        { ...appointment(creditCode, person), appointerTerm: 'rt_2' },
+        before,
+      );
+      expect(nextTerm.agentId).not.toBe(inTerm.agentId);
+      expect(await store.findAppointment(creditCode, person)).toEqual(nextTerm);
+    });
+
     it('lists appointments by entity and by person, withdrawn ones included', async () => {
       const [entityA, entityB] = [newCreditCode(), newCreditCode()];
       const [alice, bob] = [`lk-${randomUUID()}`, `lk-${randomUUID()}`];

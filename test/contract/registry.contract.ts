@@ -15,6 +15,8 @@ export interface SeededRegistry {
   registry: PopulationRegistry & EntityRegistry;
   putPerson(person: RegisteredPerson): Promise<void>;
   putEntity(entity: RegisteredEntityRecord): Promise<RegisteredEntity>;
+  /** Records `entity` as it was stored before representative terms: with none. */
+  putEntityBeforeTerms(entity: RegisteredEntityRecord): Promise<void>;
 }
 
 /**
@@ -82,6 +84,31 @@ export function registryContract(name: string, make: Make<SeededRegistry>): void
       const back = await subject.putEntity(record(first));
       const terms = new Set([named, changed, back].map((entity) => entity.representativeTerm));
       expect(terms.size).toBe(3);
+      expect(await subject.registry.findEntity(creditCode)).toEqual(back);
+    });
+
+    it('keeps a record written before terms without one while its representative stays, not after a change', async () => {
+      const [first, second] = [`lk-${randomUUID()}`, `lk-${randomUUID()}`];
+      const creditCode = newCreditCode();
+      const record = (representativeLookupKey: string): RegisteredEntityRecord => ({
+        creditCode,
+        name: '北京测试科技有限公司',
+        representativeLookupKey,
+        representativeMasked: '110105********1234',
+      });
+      await subject.putEntityBeforeTerms(record(first));
+      expect((await subject.registry.findEntity(creditCode))?.representativeTerm).toBe('');
+      // Written again with the same representative (the seed run again): still none, so what its
+      // representative did before terms (bare `rep` sessions, appointments) stands on.
+      const again = await subject.putEntity({ ...record(first), name: '北京测试科技股份有限公司' });
+      expect(again.representativeTerm).toBe('');
+      expect(await subject.registry.findEntity(creditCode)).toEqual(again);
+      // A change gives it a term for good: the former representative named again is in another one.
+      const changed = await subject.putEntity(record(second));
+      const back = await subject.putEntity(record(first));
+      expect(changed.representativeTerm).not.toBe('');
+      expect(back.representativeTerm).not.toBe('');
+      expect(back.representativeTerm).not.toBe(changed.representativeTerm);
       expect(await subject.registry.findEntity(creditCode)).toEqual(back);
     });
   });

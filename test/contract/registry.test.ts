@@ -1,3 +1,5 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../../shared/adapters/dynamo/keys.js';
 import { DynamoRegistry } from '../../shared/adapters/dynamo/registry.js';
 import { InMemoryRegistry } from '../support/in-memory-identity.js';
 import { registryContract } from './registry.contract.js';
@@ -11,6 +13,9 @@ registryContract('InMemoryRegistry', async () => {
     registry,
     putPerson: (person) => registry.putPerson(person),
     putEntity: (entity) => registry.putEntity(entity),
+    putEntityBeforeTerms: async (entity) => {
+      registry.entities.set(entity.creditCode, { ...entity, representativeTerm: '' });
+    },
     cleanup: nothingToClean,
   };
 });
@@ -22,6 +27,17 @@ registryContract('DynamoRegistry on dynalite', async () => {
     registry,
     putPerson: (person) => registry.putPerson(person),
     putEntity: (entity) => registry.putEntity(entity),
+    // Written, then its term removed: the item as stored before terms.
+    putEntityBeforeTerms: async (entity) => {
+      await registry.putEntity(entity);
+      await doc.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.registryEntity(entity.creditCode),
+          UpdateExpression: 'REMOVE representativeTerm',
+        }),
+      );
+    },
     cleanup: nothingToClean,
   };
 });

@@ -185,7 +185,7 @@ describe('an enterprise head appoints and withdraws a counter clerk in the walle
   }, 120_000);
 
   // Review R42: a former representative's appointments are `superseded`; the new representative withdraws
-  // them on the page as an active one (they would stand again were the former one named again).
+  // them on the page as an active one (listed withdrawn, whatever grants of theirs remain withdrawn).
   it('lets a new legal representative withdraw the former one’s appointment', async () => {
     const deps = dependencies();
     const successor = { ...registryPeople[13]!, password: 'Successor-2026!' };
@@ -205,11 +205,15 @@ describe('an enterprise head appoints and withdraws a counter clerk in the walle
       const seeded = suite.runtime.credentials.clerk.idNumber.slice(-4);
       const card = page.locator('article.agent', { hasText: seeded });
       await expect(card.getAttribute('data-status')).resolves.toBe('superseded');
-      await expect(card.locator('.agent-status').textContent()).resolves.toContain('由前任法定代表人委托');
+      await expect(card.locator('.agent-status').textContent()).resolves.toContain(
+        '由前任法定代表人或在此前任期内委托',
+      );
       await expect(axeViolations(page)).resolves.toEqual([]);
       await card.getByRole('link', { name: '撤销委托…' }).click();
       await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('撤销委托');
-      await expect(page.locator('main').textContent()).resolves.toContain('如前任再次登记为法定代表人');
+      await expect(page.locator('main').textContent()).resolves.toContain(
+        '即使其再次登记为法定代表人也不会重新生效',
+      );
       await expect(axeViolations(page)).resolves.toEqual([]);
       await page.getByLabel('我确认撤销此经办人的委托。').check();
       await page.getByRole('button', { name: '撤销委托' }).click();

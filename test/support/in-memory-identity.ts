@@ -297,13 +297,16 @@ export class InMemoryRegistry implements PopulationRegistry, EntityRegistry {
     this.people.set(person.lookupKey, person);
   }
 
-  /** As `DynamoRegistry`: a new representative starts a new term, the same one keeps it. */
+  /**
+   * As `DynamoRegistry`: a new representative starts a new term, the same one keeps the one recorded (none,
+   * `''`, on a record written before terms).
+   */
   async putEntity(entity: RegisteredEntityRecord): Promise<RegisteredEntity> {
     const current = this.entities.get(entity.creditCode);
     const recorded: RegisteredEntity = {
       ...entity,
       representativeTerm:
-        current?.representativeLookupKey === entity.representativeLookupKey && current.representativeTerm
+        current?.representativeLookupKey === entity.representativeLookupKey
           ? current.representativeTerm
           : randomId('rt'),
     };
@@ -351,7 +354,8 @@ export class InMemoryEntityStore implements EntityStore {
       current.status === 'active' &&
       Date.parse(current.validUntil) > now.getTime() &&
       current.appointedByLookupKey !== undefined &&
-      current.appointedByLookupKey === appointment.appointedByLookupKey
+      current.appointedByLookupKey === appointment.appointedByLookupKey &&
+      (current.appointerTerm ?? '') === (appointment.appointerTerm ?? '')
     ) {
       throw new ConflictError('in force', 'agent_exists');
     }

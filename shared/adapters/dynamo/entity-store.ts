@@ -75,15 +75,20 @@ export class DynamoEntityStore implements EntityStore {
       Item: appointmentItem(written),
       // ISO 8601 UTC strings of one format compare as their instants do. An appointment made by
       // someone other than this appointer (a former representative, or one recorded before the
-      // appointer was) no longer stands, so the representative of today may replace it.
+      // appointer was), or by them in another term (`appointerTerm`, absent for `''`), no longer
+      // stands, so the representative of today may replace it.
       ConditionExpression:
         'attribute_not_exists(pk) OR #status = :withdrawn OR validUntil <= :now OR ' +
-        'attribute_not_exists(appointedByLookupKey) OR appointedByLookupKey <> :appointer',
+        'attribute_not_exists(appointedByLookupKey) OR appointedByLookupKey <> :appointer OR ' +
+        (appointment.appointerTerm
+          ? 'attribute_not_exists(appointerTerm) OR appointerTerm <> :term'
+          : 'attribute_exists(appointerTerm)'),
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
         ':withdrawn': 'withdrawn',
         ':now': now.toISOString(),
         ':appointer': appointment.appointedByLookupKey ?? '',
+        ...(appointment.appointerTerm ? { ':term': appointment.appointerTerm } : {}),
       },
     };
     const exists = (cause?: unknown) =>

@@ -58,17 +58,20 @@ export class DynamoRegistry implements RegistryStore {
 
   /**
    * A new representative gets a new term in the same conditional put (the condition: the item is still
-   * the one read); the same representative keeps the one recorded. A lost race reads again.
+   * the one read); the same representative keeps the one recorded. A record written before terms, written
+   * again with the same representative (the seed run again, a renamed entity), keeps none (`''`, no
+   * attribute): its representative's sessions (bare `rep`) and the appointments they made then stand on;
+   * a change of representative gives it a term, for good. A lost race reads again.
    */
   async putEntity(entity: RegisteredEntityRecord): Promise<RegisteredEntity> {
     const key = entityKey(entity.creditCode);
     for (let attempt = 0; attempt < 3; attempt++) {
       const current = await getItem(this.doc, this.tableName, key, 0);
       const kept =
-        current?.representativeLookupKey === entity.representativeLookupKey &&
-        typeof current.representativeTerm === 'string' &&
-        current.representativeTerm !== ''
-          ? current.representativeTerm
+        current?.representativeLookupKey === entity.representativeLookupKey
+          ? typeof current.representativeTerm === 'string'
+            ? current.representativeTerm
+            : ''
           : undefined;
       const recorded: RegisteredEntity = {
         creditCode: entity.creditCode,
@@ -77,6 +80,7 @@ export class DynamoRegistry implements RegistryStore {
         representativeMasked: entity.representativeMasked,
         representativeTerm: kept ?? randomId('rt'),
       };
+      const { representativeTerm, ...rest } = recorded;
       const written = await writeIf(
         this.doc,
         new PutCommand({
@@ -85,7 +89,9 @@ export class DynamoRegistry implements RegistryStore {
             ...key,
             gsi1pk: representativePartition(entity.representativeLookupKey),
             gsi1sk: entity.creditCode,
-            ...recorded,
+            ...rest,
+            // None before terms is no attribute, as written then.
+            ...(representativeTerm === '' ? {} : { representativeTerm }),
           },
           ...(current
             ? {
@@ -116,7 +122,8 @@ function toEntity(item: Record<string, unknown>): RegisteredEntity {
     name: String(item.name),
     representativeLookupKey: String(item.representativeLookupKey),
     representativeMasked: String(item.representativeMasked),
-    // Recorded before terms: none (`''`); its representative's basis is bare `rep` until it is written again.
+    // Recorded before terms: none (`''`); its representative's basis is bare `rep` until a change of
+    // representative gives it one (written again with the same one, it keeps none).
     representativeTerm: typeof item.representativeTerm === 'string' ? item.representativeTerm : '',
   };
 }

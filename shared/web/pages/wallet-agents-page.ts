@@ -85,9 +85,12 @@ const statusWords = {
   active: (t: Translate) => t('有效', 'In force'),
   withdrawn: (t: Translate) => t('已撤销', 'Withdrawn'),
   expired: (t: Translate) => t('已过期', 'Expired'),
-  // Made by a former legal representative (review R42): no longer in force.
+  // Made by a former legal representative, or by this one in a former term (review R42): no longer in force.
   superseded: (t: Translate) =>
-    t('由前任法定代表人委托，已不再有效', 'Appointed by a former legal representative; no longer in force'),
+    t(
+      '由前任法定代表人或在此前任期内委托，已不再有效',
+      'Appointed by a former legal representative, or in a former term; no longer in force',
+    ),
 } as const;
 
 /** An error of the form, by field (or none: the whole request), already in the page's words. */
@@ -267,9 +270,11 @@ export function agentsBody(t: Translate, state: AgentsPageState): SafeHtml {
 }
 
 /**
- * Whether the page offers to withdraw `agent`: one in force, and one a former legal representative made
- * (`superseded`), which would stand again were they named representative again (review R42); withdrawn
- * here, it ends for good, with the platforms' grants the agent made under it.
+ * Whether the page offers to withdraw `agent`: one in force, and one a former legal representative (or
+ * this one in a former term) made (`superseded`, review R42): it stands on nothing and never will again
+ * (bound to its appointer's term), but withdrawn here it is listed so, and whatever platforms' grants the
+ * agent made under it remain (a change of representative not recorded through `recordRegisteredEntity`)
+ * go, each platform told.
  */
 export function withdrawable(agent: Pick<WalletAgent, 'status'>): boolean {
   return agent.status === 'active' || agent.status === 'superseded';
@@ -348,8 +353,8 @@ export function withdrawConfirmBody(
       ${
         agent.status === 'superseded'
           ? t(
-              '此委托由前任法定代表人作出，现已不再有效；但如前任再次登记为法定代表人，它将重新生效。撤销后永久失效，经办人依此委托授权其他平台的登录和共享一并撤回，各平台均会收到通知。',
-              'A former legal representative made this appointment: it is not in force now, but it would be again were they named representative again. Withdrawn, it ends for good, with the sign-ins and shares the agent gave platforms under it; each platform is told.',
+              '此委托由前任法定代表人或在此前任期内作出，已不再有效，即使其再次登记为法定代表人也不会重新生效。撤销后列为已撤销，经办人依此委托授权其他平台的登录和共享如仍有留存，一并撤回，各平台均会收到通知。',
+              'A former legal representative, or a former term, made this appointment: it is not in force, and will not be again even were they named representative again. Withdrawn, it is listed as withdrawn, and whatever sign-ins and shares the agent gave platforms under it remain are withdrawn too; each platform is told.',
             )
           : t(
               '撤销后立即生效：经办人已登录的页面在下一次操作时即被拒绝，不能再代表企业办理。如需恢复，须重新委托。',

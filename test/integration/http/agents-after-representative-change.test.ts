@@ -52,8 +52,8 @@ describe('the agents a new legal representative finds (review R42 F2)', () => {
       defaultExpiry: '2027-12-06',
       latestExpiry: '2029-12-05',
     }).toString();
-    expect(page).toContain('由前任法定代表人委托，已不再有效');
-    // Offered for withdrawal: it would stand again were the former representative named again.
+    expect(page).toContain('由前任法定代表人或在此前任期内委托，已不再有效');
+    // Offered for withdrawal: listed withdrawn, whatever grants the agent made under it remain go.
     expect(page).toContain(`/wallet/agents/${agent.agentId}/withdraw`);
   });
 });

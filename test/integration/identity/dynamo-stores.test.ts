@@ -195,6 +195,26 @@ describe('identity stores on DynamoDB (dynalite)', () => {
       expect(await store.findAppointment(creditCode, person)).toEqual(bySuccessor);
     });
 
+    it('let the representative replace their own appointment of a former term, and no other', async () => {
+      const store = new DynamoEntityStore(doc, tableName);
+      const creditCode = newCreditCode();
+      const person = randomId('lk');
+      const at = new Date('2026-03-02T00:00:00Z');
+      // Made before terms (no `appointerTerm`): in force for the same appointer while the record has none.
+      await store.appoint(appointment(creditCode, person), at);
+      await expect(store.appoint(appointment(creditCode, person), at)).rejects.toMatchObject({
+        code: 'agent_exists',
+      });
+      const inTerm = await store.appoint({ ...appointment(creditCode, person), appointerTerm: 'rt_1' }, at);
+      await expect(
+        store.appoint({ ...appointment(creditCode, person), appointerTerm: 'rt_1' }, at),
+      ).rejects.toMatchObject({ code: 'agent_exists' });
+      // Named representative again since (another term): their appointment of the former one is replaced.
+      const nextTerm = await store.appoint({ ...appointment(creditCode, person), appointerTerm: 'rt_2' }, at);
+      expect(nextTerm.agentId).not.toBe(inTerm.agentId);
+      expect(await store.findAppointment(creditCode, person)).toEqual(nextTerm);
+    });
+
     it('find registry entities by their representative, and not once the representative changed', async () => {
       const registry = new DynamoRegistry(doc, tableName);
       const creditCode = newCreditCode();
@@ -208,7 +228,7 @@ describe('identity stores on DynamoDB (dynalite)', () => {
       expect(await registry.entitiesRepresentedBy('rep-2')).toEqual([second]);
     });
 
-    it('keep a record written before terms standing for its representative, until a change gives it one', async () => {
+    it('keep a record written before terms standing for its representative, the seed run again included, until a change gives it one', async () => {
       const registry = new DynamoRegistry(doc, tableName);
       const creditCode = newCreditCode();
       const entity = { creditCode, name: 'E', representativeLookupKey: 'rep-a', representativeMasked: 'm' };
@@ -225,6 +245,13 @@ describe('identity stores on DynamoDB (dynalite)', () => {
       expect(legacy.representativeTerm).toBe('');
       const session = { kind: 'entity', entityId: 'ent_1', personId: 'acc_1', basis: 'rep' } as const;
       expect(standsOn(session, { role: 'legal_representative', term: legacy.representativeTerm })).toBe(true);
+      // Written again with the same representative (the seed run again): still none, still standing.
+      const rewritten = await registry.putEntity(entity);
+      expect(rewritten.representativeTerm).toBe('');
+      expect(await registry.findEntity(creditCode)).toEqual(rewritten);
+      expect(standsOn(session, { role: 'legal_representative', term: rewritten.representativeTerm })).toBe(
+        true,
+      );
       // The first change writes a term; the former representative named again is in another one.
       const changed = await registry.putEntity({ ...entity, representativeLookupKey: 'rep-b' });
       expect(changed.representativeTerm).not.toBe('');

@@ -216,7 +216,9 @@ describe('entities, representatives and agents', () => {
       await expect(withdrawAgent(rep, registered, agentId, deps)).resolves.toMatchObject({
         status: 'withdrawn',
       });
-      expect((await listAgents(rep, registered, deps)).map((a) => a.status)).toEqual(['withdrawn']);
+      expect((await listAgents(rep, registered, deps)).appointments.map((a) => a.status)).toEqual([
+        'withdrawn',
+      ]);
     });
 
     it('may be appointed again after a withdrawal, under a new id; not twice while in force', async () => {
@@ -391,6 +393,32 @@ describe('entities, representatives and agents', () => {
       });
       expect(await canActFor(agent, registered, now(), deps)).toBeUndefined();
       expect(await entitiesFor(agent, now(), deps)).toEqual([]);
+    });
+
+    it('count only during their appointer’s term: not again when the appointer is named representative again (review R42)', async () => {
+      const appointment = await appointAgent(rep, registered, appointInput(agent.idNumber), deps);
+      const record = deps.registry.entities.get(registered)!;
+      expect(appointment.appointerTerm).toBe(record.representativeTerm);
+      await deps.registry.putEntity({ ...record, representativeLookupKey: stranger.lookupKey });
+      await deps.registry.putEntity(record);
+      expect(await canActFor(agent, registered, now(), deps)).toBeUndefined();
+      expect(await entitiesFor(agent, now(), deps)).toEqual([]);
+      // The representative appoints again in this term (no `agent_exists`): the agent acts again.
+      const again = await appointAgent(rep, registered, appointInput(agent.idNumber), deps);
+      expect(await canActFor(agent, registered, now(), deps)).toMatchObject({ agentId: again.agentId });
+    });
+
+    it('made before terms stand while the registry record has none, the record written again included', async () => {
+      const record = deps.registry.entities.get(registered)!;
+      deps.registry.entities.set(registered, { ...record, representativeTerm: '' });
+      const appointment = await appointAgent(rep, registered, appointInput(agent.idNumber), deps);
+      expect(appointment.appointerTerm).toBeUndefined();
+      await deps.registry.putEntity(record);
+      expect(await canActFor(agent, registered, now(), deps)).toMatchObject({ agentId: appointment.agentId });
+      // A change of representative gives the record a term: the appointment ends, for good.
+      await deps.registry.putEntity({ ...record, representativeLookupKey: stranger.lookupKey });
+      await deps.registry.putEntity(record);
+      expect(await canActFor(agent, registered, now(), deps)).toBeUndefined();
     });
 
     it('made before the appointer was recorded count for nothing (fail closed)', async () => {

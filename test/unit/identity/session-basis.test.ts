@@ -33,7 +33,7 @@ describe('the entity session’s account id and what it stands on (review R42)',
     // A former representative, appointed agent by the new one after a registry change.
     expect(standsOn(repSession, { role: 'agent', agentId: 'agt_C' })).toBe(false);
     // A registry record written before terms (`''`): its representative's sessions are bare `rep` and
-    // stand while it has no term; once written again (a term), they do not.
+    // stand while it has no term; once a change of representative gives it one, they do not.
     const untermed = { ...agentSession, basis: 'rep' };
     expect(basisOf({ role: 'legal_representative', term: '' })).toBe('rep');
     expect(standsOn(untermed, { role: 'legal_representative', term: '' })).toBe(true);
