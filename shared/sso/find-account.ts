@@ -5,6 +5,9 @@ import type { IdentityDirectory } from '../identity/identity-directory.js';
 import { levelOfAcr } from '../identity/assurance.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
+import { signInEndedBy } from '../identity/person-account.js';
+import { logger } from '../logger.js';
+import { forgetResumedSignIn, signInOf } from './sign-in-results.js';
 
 /**
  * The provider's account lookup. A person's account answers `name` and, under scope `idcard` (granted
@@ -53,6 +56,19 @@ export function accountFinder(
     const subject = parseAccountId(accountId);
     const person = await directory.findPerson(subject.personId);
     if (!person) return undefined;
+    // A sign-in made before a takeover or a reset ended the account's sign-ins counts for nothing (review
+    // R44): above all a step's result resumed only now (the clean-up ends sessions, grants and tokens, but
+    // cannot reach a result kept in a browser's interaction cookie), and any session, code or token that
+    // outlived the clean-up. Read from the account this lookup reads anyway: no call more. The provider then
+    // asks for a sign-in again (`account_unavailable`, provider.ts), or refuses the code or token.
+    if (signInEndedBy(signInOf(ctx, accountId, token), person.signInsEnded)) {
+      logger.info('sign-in made before the account’s sign-ins were ended: refused', {
+        route: ctx.oidc.route,
+        clientId: ctx.oidc.client?.clientId,
+      });
+      forgetResumedSignIn(ctx, accountId);
+      return undefined;
+    }
 
     if (subject.kind === 'person') {
       return {
