@@ -28,6 +28,11 @@ import { forgetResumedSignIn, signInOf } from './sign-in-results.js';
  * owner's reset"; without the revocation that code redeems, this read does not stop it). It is kept for now
  * because the provider's code has no field for claims (a snapshot would mean putting the person's name in
  * the code item), and because an entity account's right to act must be checked at every issuance.
+ *
+ * Every lookup also refuses a sign-in made before a takeover or a reset ended the account's sign-ins
+ * (`PersonAccount.signInsEnded`, review R44), from the same read: a step's result resumed only now (which
+ * the clean-up cannot reach: it lives in the browser's interaction cookie) by the account version its check
+ * read, a session, code or token by its sign-in time (sign-in-results.ts, `signInOf`).
  */
 export function accountFinder(
   directory: IdentityDirectory,
