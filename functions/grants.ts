@@ -731,7 +731,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // put) or removed (conditional delete), each in one transaction with the put of its audit entry's pending
   // work (`pending-audit#`, as a withdrawal's, below), enrolment challenges stored (put) and taken
   // (delete); the password typed again to enrol or remove one, under the sign-in's throttle (its pair and
-  // account counters: get, conditional put, update and delete), as closing the account does.
+  // account counters: get, conditional put, update and delete), as closing the account does. An enrolment's
+  // transaction also checks the account item (ConditionCheckItem, no write): still at the version the
+  // enrolment checked, owing no clean-up of a takeover or reset (review R44 F2).
   // The usage record (GET /me/usage, shared/licence/usage.ts): the holder's audit entries (gsi2) and the
   // names of the clients in them (get `oidc#Client#`, granted with the access tokens).
   // Sharing (授权用证, shared/sharing/): a share is a provider grant, read by key (and listed per person
@@ -768,6 +770,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           ...closurePasswordCounters,
         ],
         UpdateItem: [...pendingAudit, ...closurePasswordCounters],
+        ConditionCheckItem: [partitions.account],
         DeleteItem: [
           partitions.passkey,
           partitions.passkeyChallenge,

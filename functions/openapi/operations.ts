@@ -792,7 +792,8 @@ export const operations: Operations = {
       'A fresh sign-in (as for the options) and the account’s password typed again in the body (a token ' +
       'alone adds no way in): a wrong one is 403 `wrong_password` (throttled as a sign-in, then 429), and ' +
       'leaves the challenge unspent. Recorded as `passkey.enrolled` in the audit trail. A password reset ' +
-      'removes every passkey.',
+      'removes every passkey; one saved while this request was checking refuses it: 409 `account_changed`, ' +
+      'nothing stored (sign in again). 409 `passkey_exists`: this authenticator’s credential is enrolled already.',
     tag: 'Holder',
     body: enrolPasskeyInput,
     responses: { 201: { description: 'Enrolled', schema: passkeyViewSchema } },
@@ -800,6 +801,7 @@ export const operations: Operations = {
       ...passkeyProblems,
       400: ['invalid_passkey'],
       403: [...passkeyProblems[403], 'fresh_sign_in_required', 'wrong_password'],
+      409: ['passkey_exists', 'account_changed'],
       429: ['too_many_requests'],
     },
   },

@@ -35,6 +35,8 @@ const toPerson = (account: PersonAccount): DirectoryPerson => ({
   name: account.name,
   acr: acrOf(passwordSignInLevel(account)),
   accountAcr: acrOf(assuranceLevelOf(account)),
+  version: account.version,
+  ...(account.signInsEnded && { signInsEnded: account.signInsEnded }),
 });
 
 const toEntity = (entity: EntityAccount): DirectoryEntity => ({

@@ -455,6 +455,10 @@ export async function proveAtCounter(
     // Nobody knows this one: the person sets theirs with 找回密码 and a code to the new phone.
     ...(tookOver ? { passwordHash: await deps.passwords.hash(randomBytes(32).toString('base64url')) } : {}),
     ...(endsSignIns ? { proofCleanup: passkeysBefore === undefined ? {} : { passkeysBefore } } : {}),
+    // The squatter's sign-ins end with this save, those not yet resumed too (review R44, phone-proof.ts).
+    ...(tookOver
+      ? { signInsEnded: { at: new Date(deps.clock.now()).toISOString(), version: account.version + 1 } }
+      : {}),
   };
   const outcome = {
     provenPhone: phone

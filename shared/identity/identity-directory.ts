@@ -1,3 +1,5 @@
+import type { SignInsEnded } from './person-account.js';
+
 /** A person as the OpenID side needs to know them. */
 export interface DirectoryPerson {
   id: string;
@@ -10,6 +12,10 @@ export interface DirectoryPerson {
    * alone reaches.
    */
   accountAcr?: string;
+  /** The account's version as read: a sign-in step's result names it (`signInEndedBy`, person-account.ts). */
+  version: number;
+  /** When a takeover or a reset last ended the account's sign-ins (review R44). */
+  signInsEnded?: SignInsEnded;
 }
 
 export interface DirectoryEntity {

@@ -91,7 +91,14 @@ export interface PasskeyChallenge {
  * once, also under concurrency.
  */
 export interface PasskeyStore {
-  add(passkey: StoredPasskey, trace?: Trace): Promise<void>;
+  /**
+   * Stores a new passkey (`passkey_exists` for a credential id stored already). With `account`, only while
+   * the passkey's account is still at that version and owes no clean-up (`proofCleanup`), in the same
+   * write: else nothing is written and it fails with `account_changed` (review R44 F2: an enrolment
+   * checked against the account before a takeover or a reset would otherwise be stored after the
+   * clean-up listed the passkeys it removes, and outlive it).
+   */
+  add(passkey: StoredPasskey, trace?: Trace, account?: { version: number }): Promise<void>;
   find(credentialId: string): Promise<StoredPasskey | undefined>;
   listFor(accountId: string): Promise<StoredPasskey[]>;
   remove(accountId: string, credentialId: string, trace?: Trace): Promise<boolean>;
@@ -391,7 +398,10 @@ export async function enrolPasskey(
   await saveWithTrace(
     passkeyAuditKey(owner.accountId, 'enrolled', passkey.id),
     passkeyEntry(owner, 'passkey.enrolled', passkey.backedUp ? 'synced' : 'device-bound', deps),
-    (trace) => deps.passkeys.add(passkey, trace),
+    // Only over the account as this request checked it (its password, its level, no clean-up owed): a
+    // takeover or a reset saved meanwhile refuses it, so that the passkeys its clean-up lists are all
+    // there are (review R44 F2). The person tries again, signed in afresh.
+    (trace) => deps.passkeys.add(passkey, trace, { version: owner.account.version }),
     deps,
   );
   logger.info('passkey enrolled', { accountId: owner.accountId });

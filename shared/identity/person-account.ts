@@ -65,7 +65,59 @@ export interface PersonAccount {
    * squatter's. Still set, the next proof of the account finishes it.
    */
   proofCleanup?: { passkeysBefore?: string };
+  /**
+   * When a takeover or a password reset last ended the account's sign-ins, written in that same save of
+   * the account (review R44): `at` (RFC 3339, milliseconds), taken just before the save, and `version`,
+   * the account's version that save wrote. No sign-in made before it counts any more
+   * ({@link signInEndedBy}): neither a session, code or token (their sign-in time, whole seconds, an
+   * earlier second than `at`) nor a sign-in step finished but not yet resumed, which lives on in the
+   * browser's interaction cookie for an hour and which the clean-up cannot reach (its step read the account
+   * at a version before `version`). Kept, never taken off: a later one replaces it. Absent on accounts no
+   * takeover or reset ended the sign-ins of since it was kept.
+   */
+  signInsEnded?: SignInsEnded;
   version: number;
+}
+
+/** When a takeover or a reset ended an account's sign-ins ({@link PersonAccount.signInsEnded}). */
+export interface SignInsEnded {
+  /** RFC 3339 with milliseconds: just before the account's save that ended them. */
+  at: string;
+  /** The version of the account that save wrote. */
+  version: number;
+}
+
+/**
+ * What a sign-in is known by where it is checked against {@link PersonAccount.signInsEnded}: a step's
+ * result not yet resumed knows the account version its check read (`version`) and its time (`ts`); a
+ * session, code or token only its time (`ts`, epoch seconds, the ID token's `auth_time`).
+ */
+export interface SignInMoment {
+  ts?: number;
+  version?: number;
+}
+
+/**
+ * Whether `signIn` was made before the account's sign-ins were last ended (`ended`), so counts for
+ * nothing (review R44). By the version when the sign-in knows it (exact: a step that read the account
+ * before the save that ended the sign-ins read an older version, whatever the clocks); else by its time in
+ * whole seconds, refused when its second is earlier than the second of `ended.at`. A sign-in in that same
+ * second counts: the owner's own, right after a reset (the reset signs them in at once), falls there; one
+ * made before the mark in that second was a session or token the clean-up ended, or a step the version
+ * refuses. A sign-in of unknown time counts for nothing once the account has a mark (nothing made since
+ * lacks it).
+ *
+ * @example
+ * ```ts
+ * signInEndedBy({ ts: 1_780_000_000 }, { at: '2026-05-28T20:26:41.500Z', version: 7 }); // true
+ * signInEndedBy({ version: 7 }, { at: '2026-05-28T20:26:41.500Z', version: 7 }); // false
+ * ```
+ */
+export function signInEndedBy(signIn: SignInMoment, ended: SignInsEnded | undefined): boolean {
+  if (!ended) return false;
+  if (signIn.version !== undefined) return signIn.version < ended.version;
+  if (signIn.ts === undefined) return true;
+  return signIn.ts < Math.floor(Date.parse(ended.at) / 1000);
 }
 
 /** A confirmed mobile number, as an account keeps it: never in clear. */

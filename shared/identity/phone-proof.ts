@@ -252,6 +252,12 @@ export async function completePhoneProof(
     }),
     ...(cleanup.signIns && { proofCleanup: passkeysBefore === undefined ? {} : { passkeysBefore } }),
   };
+  // The sign-ins a takeover or a reset ends are every one made until this save, those the clean-up below
+  // cannot reach too (a step finished but not yet resumed, in its browser's cookie): marked in the save
+  // itself, its time taken now, after the password's hashing (review R44). An owed clean-up finished later
+  // keeps the mark of the save that owed it: the sign-ins since are the owner's.
+  if (endsSignIns)
+    proven.signInsEnded = { at: new Date(deps.clock.now()).toISOString(), version: account.version + 1 };
   // The proven phone first recorded on an account already at level 3 (proven in person), without a
   // takeover: whoever holds that phone now resets the password, so it is traced too (masked, never the
   // number). Another phone can no longer replace a proven one here (above): that is done at a counter.

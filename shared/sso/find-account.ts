@@ -5,6 +5,9 @@ import type { IdentityDirectory } from '../identity/identity-directory.js';
 import { levelOfAcr } from '../identity/assurance.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
+import { signInEndedBy } from '../identity/person-account.js';
+import { logger } from '../logger.js';
+import { forgetResumedSignIn, signInOf } from './sign-in-results.js';
 
 /**
  * The provider's account lookup. A person's account answers `name` and, under scope `idcard` (granted
@@ -25,6 +28,11 @@ import type { Clock } from '../clock.js';
  * owner's reset"; without the revocation that code redeems, this read does not stop it). It is kept for now
  * because the provider's code has no field for claims (a snapshot would mean putting the person's name in
  * the code item), and because an entity account's right to act must be checked at every issuance.
+ *
+ * Every lookup also refuses a sign-in made before a takeover or a reset ended the account's sign-ins
+ * (`PersonAccount.signInsEnded`, review R44), from the same read: a step's result resumed only now (which
+ * the clean-up cannot reach: it lives in the browser's interaction cookie) by the account version its check
+ * read, a session, code or token by its sign-in time (sign-in-results.ts, `signInOf`).
  */
 export function accountFinder(
   directory: IdentityDirectory,
@@ -53,6 +61,19 @@ export function accountFinder(
     const subject = parseAccountId(accountId);
     const person = await directory.findPerson(subject.personId);
     if (!person) return undefined;
+    // A sign-in made before a takeover or a reset ended the account's sign-ins counts for nothing (review
+    // R44): above all a step's result resumed only now (the clean-up ends sessions, grants and tokens, but
+    // cannot reach a result kept in a browser's interaction cookie), and any session, code or token that
+    // outlived the clean-up. Read from the account this lookup reads anyway: no call more. The provider then
+    // asks for a sign-in again (`account_unavailable`, provider.ts), or refuses the code or token.
+    if (signInEndedBy(signInOf(ctx, accountId, token), person.signInsEnded)) {
+      logger.info('sign-in made before the account’s sign-ins were ended: refused', {
+        route: ctx.oidc.route,
+        clientId: ctx.oidc.client?.clientId,
+      });
+      forgetResumedSignIn(ctx, accountId);
+      return undefined;
+    }
 
     if (subject.kind === 'person') {
       return {

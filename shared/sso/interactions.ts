@@ -40,6 +40,7 @@ import { isStepUp, phoneInteractions } from './phone-interactions.js';
 import { servedOverHttps } from '../web/kit/cookies.js';
 import { grantAuditPrefix, saveWithTrace } from '../pending-work/pending-work.js';
 import { savedWithTrace } from './traced-grant.js';
+import { stepSignIn } from './sign-in-results.js';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 /** Answers with a page; `scripts` for the sign-in page, whose passkey button has a script. */
@@ -328,8 +329,13 @@ export function interactionRoutes(
         { scripts: 'self-and-fetch' },
       );
     }
+    // With the step's time and the account version the password was checked against (review R44).
     return finished(ctx, details, {
-      login: { accountId: outcome.person.id, acr: outcome.person.acr, amr: ['pwd'] },
+      login: stepSignIn(
+        { accountId: outcome.person.id, acr: outcome.person.acr, amr: ['pwd'] },
+        outcome.person,
+        proofs.clock,
+      ),
     });
   }
 

@@ -14,6 +14,7 @@ import {
   type PasskeyDependencies,
 } from '../identity/passkeys.js';
 import { parseAccountId } from '../identifiers/account-id.js';
+import { stepSignIn } from './sign-in-results.js';
 
 const route = /^\/interaction\/([A-Za-z0-9_-]{1,64})\/(passkeyoptions|passkey)$/;
 const maxBodyBytes = 16 * 1024;
@@ -91,7 +92,14 @@ export function passkeyInteractionRoutes(
       const location = await provider.interactionResult(
         ctx.req,
         ctx.res,
-        { login: { accountId: person.id, acr: acrOf(level), amr: signedIn.amr } },
+        // With the step's time and the account's version as read now (review R44).
+        {
+          login: stepSignIn(
+            { accountId: person.id, acr: acrOf(level), amr: signedIn.amr },
+            person,
+            deps.clock,
+          ),
+        },
         { mergeWithLastSubmission: false },
       );
       logger.info('signed in with a passkey', { clientId: details.params.client_id });

@@ -29,6 +29,7 @@ import {
   wrongOrExpiredCode,
   type PageMessage,
 } from '../web/pages/interaction-phone-pages.js';
+import { stepSignIn, type SignedIn } from './sign-in-results.js';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 /** Answers with a page, allowed to run our own script files when it loads one (`scripts: 'self'`). */
@@ -95,8 +96,15 @@ export function phoneInteractions(
   proofs: PhoneProofDependencies,
   continuation?: StepUpContinuation,
 ) {
-  const finish = (ctx: KoaContextWithOIDC, login: { accountId: string; acr: string; amr: string[] }) =>
-    provider.interactionFinished(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
+  // With the step's time and the version of the account the proof saved (review R44): a reset's own
+  // sign-in comes after the sign-ins it ended, whatever the clock says.
+  const finish = (ctx: KoaContextWithOIDC, signedIn: SignedIn, proven: { version: number }) =>
+    provider.interactionFinished(
+      ctx.req,
+      ctx.res,
+      { login: stepSignIn(signedIn, proven, proofs.clock) },
+      { mergeWithLastSubmission: false },
+    );
 
   return {
     async unmet(ctx: KoaContextWithOIDC) {
@@ -173,7 +181,11 @@ export function phoneInteractions(
       const signedIn = continuation ? await continuation.accountAfter(details, accountId) : accountId;
       // Never more than the account now stands at (a self-asserted one the registry no longer knows stays
       // below level 3), as a passkey sign-in (review R28 L3).
-      return finish(ctx, { accountId: signedIn, acr: acrOf(assuranceLevelOf(outcome.account)), amr });
+      return finish(
+        ctx,
+        { accountId: signedIn, acr: acrOf(assuranceLevelOf(outcome.account)), amr },
+        outcome.account,
+      );
     },
 
     async reset(
@@ -263,7 +275,7 @@ export function phoneInteractions(
         return show(400, fields, wrongOrExpiredCode(view.t));
       }
       const acr = acrOf(assuranceLevelOf(outcome.account));
-      return finish(ctx, { accountId: outcome.account.id, acr, amr: ['sms'] });
+      return finish(ctx, { accountId: outcome.account.id, acr, amr: ['sms'] }, outcome.account);
     },
   };
 }

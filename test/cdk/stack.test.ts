@@ -1379,7 +1379,12 @@ describe('ElicenceStack', () => {
         // Sharing (授权用证): lists a person's grants (gsi2), withdraws one with its tokens (one delete
         // each, never BatchWriteItem, whose puts IAM cannot tell from its deletes: R31 H1);
         // the withdrawal's audit entry saved as pending work, claimed (update) and removed once written.
-        me: { items: [get, batchGet, put, update, del], queries: ['gsi1', 'gsi2'] },
+        // A passkey enrolled over the account as it was checked: a condition check of the account item,
+        // in the enrolment's transaction (review R44 F2).
+        me: {
+          items: [get, batchGet, 'dynamodb:ConditionCheckItem', put, update, del],
+          queries: ['gsi1', 'gsi2'],
+        },
         // Registration by SMS code: pending codes (get, delete; a try on its own counter: update) and the
         // send limits; closing
         // an account ends its sign-ins (one delete each, never BatchWriteItem: R31 H1).
@@ -1832,7 +1837,11 @@ describe('ElicenceStack', () => {
         functionNames.filter((name) =>
           Object.entries(functionGrants[name].table?.items ?? {}).some(
             ([action, keys]) =>
-              action !== 'GetItem' && action !== 'BatchGetItem' && keys.some((key) => key.startsWith(prefix)),
+              action !== 'GetItem' &&
+              action !== 'BatchGetItem' &&
+              // A condition check writes nothing (the `me` function's passkey enrolment checks the account).
+              action !== 'ConditionCheckItem' &&
+              keys.some((key) => key.startsWith(prefix)),
           ),
         );
       const readers = (prefix: string) =>

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../shared/errors.js';
+import type { AccountStore } from '../../shared/identity/account-store.js';
 import type { PasskeyStore, StoredPasskey } from '../../shared/identity/passkeys.js';
+import type { PersonAccount } from '../../shared/identity/person-account.js';
+import type { Trace } from '../../shared/pending-work/pending-work.js';
 import { randomId } from '../../shared/random-id.js';
 import { rejection, type Make } from './subject.js';
 
@@ -20,12 +23,31 @@ function passkey(overrides: Partial<StoredPasskey> = {}): StoredPasskey {
   };
 }
 
+/** The trace of an enrolment: its `passkey.enrolled` entry, carried by a pointer of its own. */
+function trace(accountId: string): Trace {
+  const at = '2026-03-01T08:00:00.000Z';
+  const key = `passkey-enrolled#${randomUUID()}`;
+  return {
+    carried: {
+      id: key,
+      owner: accountId,
+      since: at,
+      audit: [{ key, entry: { at, actor: accountId, action: 'passkey.enrolled' } }],
+    },
+    claim: randomUUID(),
+    at: new Date(at),
+  };
+}
+
 /**
  * The {@link PasskeyStore} contract: a credential id is stored once, whoever enrols it; an account lists
  * its own passkeys only and removes only its own; a use is recorded only over the counter it was checked
  * against, and never on a removed passkey; a challenge is taken once, never after it expired.
  */
-export function passkeyStoreContract(name: string, make: Make<{ store: PasskeyStore }>): void {
+export function passkeyStoreContract(
+  name: string,
+  make: Make<{ store: PasskeyStore; accounts: AccountStore }>,
+): void {
   describe(`PasskeyStore contract: ${name}`, () => {
     let subject: Awaited<ReturnType<typeof make>>;
     let store: PasskeyStore;
@@ -57,6 +79,40 @@ export function passkeyStoreContract(name: string, make: Make<{ store: PasskeySt
       expect(error).toBeInstanceOf(ConflictError);
       expect((error as ConflictError).code).toBe('passkey_exists');
       expect((await store.find(first.id))?.accountId).toBe(first.accountId);
+    });
+
+    it('stores a passkey guarded by its account only over that account unchanged, owing no clean-up (review R44 F2)', async () => {
+      const accountId = randomId('acc');
+      const account: PersonAccount = {
+        id: accountId,
+        lookupKey: `lk_${accountId}`,
+        masked: '1101**********1239',
+        idNumberEncrypted: 'enc',
+        name: '王小明',
+        passwordHash: 'hash',
+        assurance: 'possession-verified',
+        createdAt: '2026-01-01T00:00:00.000Z',
+        version: 0,
+      };
+      const created = await subject.accounts.create(account);
+      const first = passkey({ accountId });
+      await store.add(first, trace(accountId), { version: created.version });
+      expect(await store.find(first.id)).toEqual(first);
+      // A reset saved meanwhile (a new version, its clean-up owed): refused, nothing written.
+      const reset = await subject.accounts.save({ ...created, proofCleanup: {} });
+      const late = passkey({ accountId });
+      const changed = await rejection(store.add(late, trace(accountId), { version: created.version }));
+      expect((changed as ConflictError).code).toBe('account_changed');
+      // At the version read, but its clean-up still owed: refused too.
+      const owed = await rejection(store.add(late, trace(accountId), { version: reset.version }));
+      expect((owed as ConflictError).code).toBe('account_changed');
+      expect(await store.find(late.id)).toBeUndefined();
+      // Without a trace, the same.
+      const untraced = await rejection(store.add(late, undefined, { version: created.version }));
+      expect((untraced as ConflictError).code).toBe('account_changed');
+      // A credential id taken is still told as such.
+      const taken = await rejection(store.add(first, trace(accountId), { version: reset.version }));
+      expect((taken as ConflictError).code).toBe('passkey_exists');
     });
 
     it('removes only the owner’s passkey', async () => {

@@ -1,4 +1,5 @@
 import { ConflictError } from '../../shared/errors.js';
+import type { AccountStore } from '../../shared/identity/account-store.js';
 import type { PasskeyChallenge, PasskeyStore, StoredPasskey } from '../../shared/identity/passkeys.js';
 import type { Trace } from '../../shared/pending-work/pending-work.js';
 import { InMemoryPendingWork } from './in-memory-licence.js';
@@ -8,14 +9,29 @@ import { InMemoryPendingWork } from './in-memory-licence.js';
  * passkey added or removed with its trace keeps the pointer in `pendingAudit` (all or nothing).
  */
 export class InMemoryPasskeyStore implements PasskeyStore {
-  constructor(readonly pendingAudit = new InMemoryPendingWork()) {}
+  /**
+   * `accounts`: where an `add` guarded by the account's version reads the account (the Dynamo store's
+   * condition on the account item); without it, the guard finds no account item, which passes, as a
+   * legacy account's does.
+   */
+  constructor(
+    readonly pendingAudit = new InMemoryPendingWork(),
+    readonly accounts?: Pick<AccountStore, 'findById'>,
+  ) {}
 
   readonly passkeys = new Map<string, StoredPasskey>();
   readonly challenges = new Map<string, PasskeyChallenge>();
 
-  async add(passkey: StoredPasskey, trace?: Trace): Promise<void> {
+  async add(passkey: StoredPasskey, trace?: Trace, account?: { version: number }): Promise<void> {
     if (this.passkeys.has(passkey.id)) {
       throw new ConflictError('This passkey is already enrolled', 'passkey_exists');
+    }
+    const now = account && (await this.accounts?.findById(passkey.accountId));
+    if (account && now && (now.version !== account.version || now.proofCleanup !== undefined)) {
+      throw new ConflictError(
+        'The account changed meanwhile (a reset?): sign in again and try again',
+        'account_changed',
+      );
     }
     this.passkeys.set(passkey.id, structuredClone(passkey));
     if (trace) this.pendingAudit.keepTrace(trace);

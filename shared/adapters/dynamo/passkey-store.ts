@@ -1,7 +1,7 @@
 import { DeleteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../errors.js';
 import type { Trace } from '../../pending-work/pending-work.js';
-import { getItem, putNew, writeIf } from './conditional.js';
+import { getItem, isTransactionConflict, putNew, writeAllOrNothing, writeIf } from './conditional.js';
 import { writeWithTrace } from './pending-work.js';
 import { indexKeys, keys } from './keys.js';
 import { queryAll } from './query-all.js';
@@ -20,6 +20,12 @@ const passkeyFields = [
   'createdAt',
   'lastUsedAt',
 ] as const;
+
+const accountChanged = () =>
+  new ConflictError(
+    'The account changed meanwhile (a reset?): sign in again and try again',
+    'account_changed',
+  );
 
 function toPasskey(item: Record<string, unknown>): StoredPasskey {
   const passkey = Object.fromEntries(
@@ -42,7 +48,7 @@ export class DynamoPasskeyStore implements PasskeyStore {
     private readonly tableName: string,
   ) {}
 
-  async add(passkey: StoredPasskey, trace?: Trace): Promise<void> {
+  async add(passkey: StoredPasskey, trace?: Trace, account?: { version: number }): Promise<void> {
     const item = {
       ...keys.passkey(passkey.id),
       ...passkey,
@@ -50,13 +56,42 @@ export class DynamoPasskeyStore implements PasskeyStore {
       gsi1sk: indexKeys.passkeyOf(passkey.createdAt, passkey.id),
     };
     const conflict = { code: 'passkey_exists', message: 'This passkey is already enrolled' };
-    if (!trace) {
+    if (!trace && !account) {
       await putNew(this.doc, this.tableName, item, { conflict });
       return;
     }
     const put = { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' };
-    const outcome = await writeWithTrace(this.doc, this.tableName, { Put: put }, trace, 'withdrawals');
-    if (outcome !== 'written') throw new ConflictError(conflict.message, conflict.code);
+    // The account as the enrolment read it (review R44 F2), checked in the same transaction: its item
+    // at that version, owing no clean-up. An account still in the first layout has no item under its id
+    // (account-store.ts): any save of it moves it there, at a new version, which this then refuses.
+    const check = account && {
+      ConditionCheck: {
+        TableName: this.tableName,
+        Key: keys.accountById(passkey.accountId),
+        ConditionExpression:
+          '(attribute_not_exists(pk) OR #version = :version) AND attribute_not_exists(proofCleanup)',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: { ':version': account.version },
+      },
+    };
+    const changes = [{ Put: put }, ...(check ? [check] : [])];
+    let written: boolean;
+    if (trace) {
+      const outcome = await writeWithTrace(this.doc, this.tableName, changes, trace, 'withdrawals');
+      if (outcome === 'contended') throw accountChanged();
+      written = outcome === 'written';
+    } else {
+      try {
+        written = (await writeAllOrNothing(this.doc, changes)).written;
+      } catch (error) {
+        if (isTransactionConflict(error)) throw accountChanged();
+        throw error;
+      }
+    }
+    if (written) return;
+    // Which condition refused it: the credential id taken, else the account changed (one read, refusals only).
+    if (!check || (await this.find(passkey.id))) throw new ConflictError(conflict.message, conflict.code);
+    throw accountChanged();
   }
 
   async find(credentialId: string): Promise<StoredPasskey | undefined> {

@@ -448,6 +448,11 @@ describe('proving level 3 by phone, and the real owner winning', () => {
     expect(account!.provenPhone).toBeDefined();
     expect(JSON.stringify(account)).not.toContain('13800138000');
     expect(w.deps.signIns.ended).toEqual([{ personId: 'acc_squatter' }]);
+    // Marked in the save that took it (review R44): no sign-in checked against an older version counts.
+    expect(account!.signInsEnded).toEqual({
+      at: new Date(w.deps.clock.now()).toISOString(),
+      version: account!.version - 1,
+    });
   });
 
   /** The squatted account changed by `changes`, then reset by the owner's code (`between` runs before the code comes back). */
