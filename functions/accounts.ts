@@ -213,6 +213,7 @@ async function counterProof(event: HttpEvent, deps: Dependencies): Promise<HttpR
   const clerk = {
     actor: caller.clientId,
     clerk: actor.clerk,
+    issuerId: actor.issuer.id,
     requestId: event.requestContext.requestId,
     source: event.requestContext.http.sourceIp,
   };

@@ -90,6 +90,10 @@ export const auditEntrySchema = z
       description:
         'With `withdrawal`: how many entries it was planned in (one per write), so that a missing one shows',
     }),
+    accountId: z.string().optional().meta({
+      description:
+        'For `identity.released`: the account whose ID number was released (its opaque internal id, `acc_…`, never a number), so that only that account’s usage record shows it (review R45 F1); absent on entries written before',
+    }),
     claimedLicenceId: z.string().optional().meta({
       description:
         'For a verification whose signature failed: the licence id the scan claimed (unverified), what supervision counts forged scans of',

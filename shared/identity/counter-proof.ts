@@ -151,6 +151,11 @@ export interface CounterProofDependencies {
 export interface CounterClerk {
   actor: string;
   clerk: string | undefined;
+  /**
+   * The clerk's agency: its counter's lookups and proofs are in the person's usage record under its name
+   * (never the clerk's: review R45 F2).
+   */
+  issuerId?: string;
   requestId?: string;
   /** The clerk's address, for the password's per-(account, address) counter. */
   source?: string;
@@ -227,7 +232,7 @@ function dayKey(clerk: CounterClerk, what: CountedAtCounter, day: string): strin
 async function admitDay(
   clerk: CounterClerk,
   what: CountedAtCounter,
-  holderMasked: string,
+  holder: { masked: string; lookupKey: string },
   deps: Pick<CounterProofDependencies, 'loginAttempts' | 'clock' | 'audit'>,
 ): Promise<number> {
   const now = epochSeconds(deps.clock);
@@ -236,7 +241,7 @@ async function admitDay(
   const counted = (await deps.loginAttempts.read(dayKey(clerk, what, day), now))?.failures ?? 0;
   if (counted < cap) return counted;
   const action = what === 'lookups' ? 'account.lookup_refused' : 'account.proof_refused';
-  await auditRefusal(clerk, holderMasked, action, 'daily_cap', deps);
+  await auditRefusal(clerk, holder, action, 'daily_cap', deps);
   alarmedLines.warn(counterClerkCapLine, {
     clerk: clerk.clerk ?? clerk.actor,
     capped: what,
@@ -289,20 +294,34 @@ async function countDay(
   }
 }
 
-/** What a refusal leaves in the audit trail: the clerk's reference and the masked ID number, no more. */
+/**
+ * Who looked at or proved whom: the clerk's reference and agency, the masked ID number and the person's
+ * lookup key (`holderKey`, committed with a salt of its own as every entry's holder is), so that the entry
+ * is in the person's usage record (`counter_lookup`, `counter_proof`, shown at level 3) and a supervisor
+ * answering "who looked me up?" can pick it out (review R45 F2).
+ */
+function tracedAtCounter(clerk: CounterClerk, holder: { masked: string; lookupKey: string }) {
+  return {
+    actor: clerk.actor,
+    ...(clerk.clerk ? { clerk: clerk.clerk } : {}),
+    ...(clerk.issuerId ? { issuerId: clerk.issuerId } : {}),
+    holderMasked: holder.masked,
+    holderKey: holder.lookupKey,
+  };
+}
+
+/** What a refusal leaves in the audit trail: {@link tracedAtCounter}, no more. */
 async function auditRefusal(
   clerk: CounterClerk,
-  holderMasked: string,
+  holder: { masked: string; lookupKey: string },
   action: 'account.lookup_refused' | 'account.proof_refused',
   refused: string,
   deps: Pick<CounterProofDependencies, 'audit' | 'clock'>,
 ): Promise<void> {
   await deps.audit.record({
     at: new Date(deps.clock.now()).toISOString(),
-    actor: clerk.actor,
-    ...(clerk.clerk ? { clerk: clerk.clerk } : {}),
+    ...tracedAtCounter(clerk, holder),
     action,
-    holderMasked,
     reason: `in-person:${refused}`,
     ...(clerk.requestId ? { requestId: clerk.requestId } : {}),
   });
@@ -329,10 +348,8 @@ export async function counterLookup(
   // clerk as well, so that looking people up at the counter without them leaves a trace.
   await deps.audit.record({
     at: new Date(deps.clock.now()).toISOString(),
-    actor: clerk.actor,
-    ...(clerk.clerk ? { clerk: clerk.clerk } : {}),
+    ...tracedAtCounter(clerk, account),
     action: 'account.looked_up',
-    holderMasked: account.masked,
     reason: 'in-person',
     ...(clerk.requestId ? { requestId: clerk.requestId } : {}),
   });
@@ -366,7 +383,7 @@ export async function proveAtCounter(
   const phone = await newProvenPhone(input, { lookupKey, idNumber, registered }, deps).catch(
     async (error: unknown) => {
       if (error instanceof InvalidInputError && error.code === 'phone_not_confirmed') {
-        await auditRefusal(clerk, account.masked, 'account.proof_refused', 'phone_not_confirmed', deps);
+        await auditRefusal(clerk, account, 'account.proof_refused', 'phone_not_confirmed', deps);
       }
       throw error;
     },
@@ -403,7 +420,7 @@ export async function proveAtCounter(
       throw new TooManyRequestsError('Too many wrong codes today', checked.retryAfterSeconds);
     }
     if (!checked.ok) {
-      await auditRefusal(clerk, account.masked, 'account.proof_refused', 'code_wrong_or_expired', deps);
+      await auditRefusal(clerk, account, 'account.proof_refused', 'code_wrong_or_expired', deps);
       throw invalid([
         {
           path: 'code',
@@ -417,9 +434,7 @@ export async function proveAtCounter(
   const at = new Date(deps.clock.now()).toISOString();
   const by = {
     at,
-    actor: clerk.actor,
-    ...(clerk.clerk ? { clerk: clerk.clerk } : {}),
-    holderMasked: account.masked,
+    ...tracedAtCounter(clerk, account),
     reason: 'in-person',
     ...(clerk.requestId ? { requestId: clerk.requestId } : {}),
   };
@@ -550,15 +565,17 @@ async function checkedAccount(
   } catch (error) {
     throw invalid([fieldErrorAt('idNumber', error as Error)]);
   }
-  const seenToday = await admitDay(clerk, what, maskIdNumber(idNumber), deps);
+  // The person's key first: every entry about them carries it, the cap's refusal too (review R45 F2).
+  const lookupKey = await personLookupKey(deps.lookupMac, idNumber);
+  const holder = { masked: maskIdNumber(idNumber), lookupKey };
+  const seenToday = await admitDay(clerk, what, holder, deps);
   // Each answer says whether a name goes with a number, and whether the number has an account: counted
   // on the clerk's counter before the registry is asked, as an agent's appointment is (`entities.ts`),
   // given back when the account is found; a refusal is audited (review R30 M1).
   const { throttle, admission } = await admitClerk(clerk, 'people looked up without a match', deps);
-  const lookupKey = await personLookupKey(deps.lookupMac, idNumber);
   const registered = await deps.registry.findPerson(lookupKey, idNumber);
   if (!registered || comparableName(registered.name) !== comparableName(input.name)) {
-    await auditRefusal(clerk, maskIdNumber(idNumber), 'account.lookup_refused', 'registry_mismatch', deps);
+    await auditRefusal(clerk, holder, 'account.lookup_refused', 'registry_mismatch', deps);
     throw new InvalidInputError(
       'The name does not match the population registry for this ID number',
       'registry_mismatch',
@@ -571,7 +588,7 @@ async function checkedAccount(
   }
   const account = await deps.accounts.findByLookupKey(lookupKey);
   if (!account) {
-    await auditRefusal(clerk, maskIdNumber(idNumber), 'account.lookup_refused', 'account_not_found', deps);
+    await auditRefusal(clerk, holder, 'account.lookup_refused', 'account_not_found', deps);
     throw new NotFoundError('No account has this ID number: the person registers first', 'account_not_found');
   }
   await throttle.succeeded(admission.keys, admission.counted);
@@ -599,7 +616,7 @@ async function passwordTypedAgain(
     );
   } catch (error) {
     if (error instanceof ForbiddenError && error.code === 'wrong_password') {
-      await auditRefusal(clerk, account.masked, 'account.proof_refused', 'wrong_password', deps);
+      await auditRefusal(clerk, account, 'account.proof_refused', 'wrong_password', deps);
       throw new ForbiddenError('The password typed is not the account’s', 'wrong_password', {
         errors: [{ path: 'password', message: 'is not the account’s password', code: 'invalid' }],
       });

@@ -471,6 +471,9 @@ export async function appointAgent(
       actor: representative.id,
       action: 'agent.name_mismatch',
       holderMasked: maskIdNumber(idNumber),
+      // The person whose number was tried, committed as every entry's holder is: a supervisor can pick
+      // out the entries about them (review R45 F2). Not in their usage record (not a licence's use).
+      holderKey: agentKey,
       reason: entity.creditCode,
       ...(context.requestId ? { requestId: context.requestId } : {}),
     });

@@ -59,7 +59,7 @@ export async function licenceReader(
       keys.push(entity.lookupKey);
     }
   }
-  return { holderLookupKeys: keys, level: signedInLevel(person, acr) };
+  return { holderLookupKeys: keys, level: signedInLevel(person, acr), accountId: subject.personId };
 }
 
 /**

@@ -16,6 +16,11 @@ export interface LicenceReader {
   holderLookupKeys: readonly string[];
   /** The assurance level reached (`identity/assurance.ts`). */
   level: AssuranceLevel;
+  /**
+   * The signed-in person's account (its opaque id): the usage record shows the releases of the ID number
+   * this account made at any level, another account's only at level 3 (review R45 F1). Absent: none.
+   */
+  accountId?: string;
 }
 
 /** The reader is the holder, but below the level the licence type requires. */

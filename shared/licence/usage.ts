@@ -14,8 +14,32 @@ import { readerMay, type LicenceReader } from './licence-reader.js';
 import type { UsageRecord } from './usage-record.js';
 
 /** The kinds of entry of the usage record, as the holder reads them. */
-export const usageKinds = ['shared', 'verified', 'presented', 'released', 'issuer_read'] as const;
+export const usageKinds = [
+  'shared',
+  'verified',
+  'presented',
+  'released',
+  'issuer_read',
+  'counter_lookup',
+  'counter_proof',
+] as const;
 export type UsageKind = (typeof usageKinds)[number];
+
+/**
+ * The kinds `?action=` filters by: each is one audit action, one partition of the index by holder and
+ * kind. A counter's kinds gather several actions (a lookup and its refusals; a proof, its phone changes,
+ * a takeover and its refusals) and are shown in the whole record only.
+ */
+export const filterableUsageKinds = ['shared', 'verified', 'presented', 'released', 'issuer_read'] as const;
+type FilterableKind = (typeof filterableUsageKinds)[number];
+
+/**
+ * The level a reader must have reached to see entries about the person rather than one of their licences
+ * (a release of the number by another account of it, a counter's lookup or proof): the level a licence
+ * needs by default (`readerMay`), the registry's or a counter's proof that the reader is the person. An
+ * account that merely registered the number (level 1 or 2) sees none of them (review R45).
+ */
+const personRecordLevel = 3;
 
 /**
  * `GET /me/usage?limit=&cursor=&action=`: a page of at most `limit` entries (1–100, 20 by default), of one
@@ -24,9 +48,9 @@ export type UsageKind = (typeof usageKinds)[number];
 export const usageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(512).optional(),
-  action: z.enum(usageKinds).optional().meta({
+  action: z.enum(filterableUsageKinds).optional().meta({
     description:
-      'Only entries of this kind, the newest first however many entries of other kinds are newer. Until the deployment has indexed the entries written before this version (docs/operating.md), a page may hold fewer than `limit` entries, even none, while `cursor` says more may follow',
+      'Only entries of this kind (`counter_lookup` and `counter_proof` are not filtered by), the newest first however many entries of other kinds are newer. Until the deployment has indexed the entries written before this version (docs/operating.md), a page may hold fewer than `limit` entries, even none, while `cursor` says more may follow',
   }),
 });
 export type UsageQuery = z.output<typeof usageQuery>;
@@ -40,27 +64,60 @@ const usageActions = {
   'identity.released': 'released',
   // An issuing agency read the licence, by id or in a search by holder (shared/licence/issuer-reads.ts).
   'licence.issuer_read': 'issuer_read',
+} as const satisfies Record<string, FilterableKind>;
+
+/**
+ * A counter clerk's look at the person's account, or proof of them (shared/identity/counter-proof.ts),
+ * refused or not: about the person, not a licence (review R45 F2).
+ */
+const counterActions = {
+  'account.looked_up': 'counter_lookup',
+  'account.lookup_refused': 'counter_lookup',
+  'account.proven': 'counter_proof',
+  'account.proven_phone_set': 'counter_proof',
+  'account.proven_phone_cleared': 'counter_proof',
+  'account.taken_over': 'counter_proof',
+  'account.proof_refused': 'counter_proof',
 } as const satisfies Record<string, UsageKind>;
 
-/** The audit action of a kind of entry. */
+/** The audit action of a kind of entry `?action=` filters by. */
 const auditActionOf = Object.fromEntries(
   Object.entries(usageActions).map(([action, kind]) => [kind, action]),
-) as Record<UsageKind, keyof typeof usageActions>;
+) as Record<FilterableKind, keyof typeof usageActions>;
+
+/** The kind of a shown entry: one {@link readable} let through. */
+function kindOf(action: string): UsageKind {
+  return Object.hasOwn(counterActions, action)
+    ? counterActions[action as keyof typeof counterActions]
+    : usageActions[action as keyof typeof usageActions];
+}
+
+const refusedAtCounter = new Set(['account.lookup_refused', 'account.proof_refused']);
 
 /** One use of a licence, as its holder reads it. */
 export const usageEntrySchema = z
   .object({
     at: z.string().meta({ description: 'RFC 3339' }),
     action: z.enum(usageKinds),
-    licenceId: z.string().optional().meta({ description: 'Absent for `released` (no licence)' }),
-    licenceType: z.string().optional().meta({ description: 'Absent for `released` (no licence)' }),
+    licenceId: z
+      .string()
+      .optional()
+      .meta({ description: 'Absent for `released`, `counter_lookup` and `counter_proof` (no licence)' }),
+    licenceType: z
+      .string()
+      .optional()
+      .meta({ description: 'Absent for `released`, `counter_lookup` and `counter_proof` (no licence)' }),
     client: z.object({ id: z.string(), name: z.string() }).optional().meta({
       description:
         'The platform or verifier app; absent for an anonymous verification, a presentation and an issuer’s read',
     }),
     issuer: z.object({ id: z.string(), name: z.string() }).optional().meta({
       description:
-        'For `issuer_read`: the issuing agency that read the licence (never which of its staff: the audit trail keeps that for supervision)',
+        'For `issuer_read`: the issuing agency that read the licence; for `counter_lookup` and `counter_proof`: the agency whose counter looked the person’s account up or proved them in person (never which of its staff: the audit trail keeps that for supervision)',
+    }),
+    refused: z.literal(true).optional().meta({
+      description:
+        'For `counter_lookup` and `counter_proof`: the counter was refused (a name that does not match the registry, no account, a wrong password or code)',
     }),
     purpose: z.string().optional().meta({ description: 'For shares: the purpose the platform stated' }),
     verdict: z.string().optional().meta({ description: 'For verifications: the verdict given' }),
@@ -172,9 +229,11 @@ export async function usageOf(
       .filter((entry) => genuinelyTheirs(entry, { commitmentsSince: deps.commitmentsSince }))
       .filter(readable(reader))
       .map(async (entry): Promise<UsageEntry> => {
-        const action = usageActions[entry.action as keyof typeof usageActions];
-        const byIssuer = action === 'issuer_read' && entry.issuerId !== undefined;
-        const byClient = action !== 'presented' && action !== 'issuer_read' && entry.actor !== 'anonymous';
+        const action = kindOf(entry.action);
+        const atCounter = action === 'counter_lookup' || action === 'counter_proof';
+        const byIssuer = (action === 'issuer_read' || atCounter) && entry.issuerId !== undefined;
+        const byClient =
+          action !== 'presented' && action !== 'issuer_read' && !atCounter && entry.actor !== 'anonymous';
         return {
           at: entry.at,
           action,
@@ -185,6 +244,7 @@ export async function usageOf(
           ...(action === 'shared' && entry.purpose !== undefined ? { purpose: entry.purpose } : {}),
           ...(action === 'verified' && entry.verdict !== undefined ? { verdict: entry.verdict } : {}),
           ...(action === 'verified' && entry.format === 'pdf' ? { format: 'pdf' as const } : {}),
+          ...(refusedAtCounter.has(entry.action) ? { refused: true as const } : {}),
         };
       }),
   );
@@ -209,14 +269,23 @@ function genuinelyTheirs(entry: AuditEntry & { seq?: number }, rule: CommitmentR
 }
 
 /**
- * An entry of the record the reader may see: a use of a licence they may read, of a known kind; or a
- * release of their own ID number (their own key, the first of `holderLookupKeys`: never an enterprise's).
+ * An entry of the record the reader may see: a use of a licence they may read, of a known kind; or one
+ * about the person (their own key, the first of `holderLookupKeys`: never an enterprise's). A release of
+ * their ID number made by this account is shown at any level; one by another account of the number (an
+ * account since closed, or one written before entries named their account) only at level 3, as a
+ * counter's lookups and proofs are: an account that merely registered the number after a closure must not
+ * learn which platforms received the number, nor who looked its person up (review R45).
  */
 function readable(reader: LicenceReader): (entry: AuditEntry) => boolean {
-  return (entry) =>
-    entry.action === 'identity.released'
-      ? entry.holderKey !== undefined && entry.holderKey === reader.holderLookupKeys[0]
-      : readableUse(reader, entry);
+  return (entry) => {
+    const own = entry.holderKey !== undefined && entry.holderKey === reader.holderLookupKeys[0];
+    if (entry.action === 'identity.released') {
+      const sameAccount = entry.accountId !== undefined && entry.accountId === reader.accountId;
+      return own && (sameAccount || reader.level >= personRecordLevel);
+    }
+    if (Object.hasOwn(counterActions, entry.action)) return own && reader.level >= personRecordLevel;
+    return readableUse(reader, entry);
+  };
 }
 
 function readableUse(reader: LicenceReader, entry: AuditEntry): boolean {

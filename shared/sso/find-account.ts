@@ -41,7 +41,7 @@ export function accountFinder(
 ): FindAccount {
   /**
    * The ID number for `clientId`, its release recorded first (`identity.released`: the platform, the
-   * holder's lookup key, never the number), so that the person finds it in their usage record (用证记录)
+   * holder's lookup key and the account's opaque id, never the number), so that the person finds it in their usage record (用证记录)
    * and a release that could not be recorded is not made (privacy review R9 M2). Recorded at every
    * userinfo answer that carries it: each is a release, and recording once per access token would need
    * a conditional write or a read per call all the same, to save nothing but completeness.
@@ -54,6 +54,9 @@ export function accountFinder(
       action: 'identity.released',
       actor: clientId,
       holderKey: found.lookupKey,
+      // Whose account released it (review R45 F1): the usage record shows it to that account only (and to
+      // a level-3 account of the number), never to whoever registers the number after a closure.
+      accountId: personId,
     });
     return found.idNumber;
   };

@@ -91,6 +91,13 @@ function usageSentence(t: Translate, entry: WalletUsageEntry): SafeHtml {
           >${entry.issuer?.name ?? t('发证机关', 'The issuing agency')}</strong
         >
         ${t('查阅了其签发给您的', 'read the')} ${type}${t('', ' it issued to you')}`;
+    case 'counter_lookup':
+    case 'counter_proof':
+      // At an agency's counter (当面核验): the agency, never which of its clerks (review R45 F2).
+      return html`<strong class="usage-client"
+          >${entry.issuer?.name ?? t('发证机关', 'An issuing agency')}</strong
+        >
+        ${counterWords(t, entry)}`;
     case 'shared':
       return html`${t('您授权', 'You allowed')} ${client ?? t('某平台', 'a platform')}
       ${t('使用您的', 'to use your')}
@@ -100,6 +107,18 @@ function usageSentence(t: Translate, entry: WalletUsageEntry): SafeHtml {
           : html``
       }`;
   }
+}
+
+/** What an agency's counter did with the person's account, refused or not. */
+function counterWords(t: Translate, entry: WalletUsageEntry): string {
+  if (entry.action === 'counter_lookup') {
+    return entry.refused
+      ? t('在窗口查询您的账户，未获通过', 'tried to look up your account at its counter, and was refused')
+      : t('在窗口查询了您的账户', 'looked up your account at its counter');
+  }
+  return entry.refused
+    ? t('在窗口当面核验您的身份，未获通过', 'tried to prove you in person at its counter, and was refused')
+    : t('在窗口当面核验了您的身份', 'proved you in person at its counter');
 }
 
 /** A check of the printable licence (the PDF and its signature) rather than a scan of its QR code. */

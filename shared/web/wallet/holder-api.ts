@@ -56,14 +56,17 @@ export interface WalletPresentation {
   expiresAt: string;
 }
 
-/** The kinds of entry of the usage record, which `GET /me/usage?action=` also filters by. */
+/** The kinds of entry of the usage record `GET /me/usage?action=` filters by. */
 export const walletUsageKinds = ['shared', 'verified', 'presented', 'released', 'issuer_read'] as const;
 export type WalletUsageKind = (typeof walletUsageKinds)[number];
+
+/** Every kind of entry of the usage record: also a counter's lookups and proofs (review R45 F2), not filtered by. */
+export const walletUsageEntryKinds = [...walletUsageKinds, 'counter_lookup', 'counter_proof'] as const;
 
 /** One entry of the usage record as `GET /me/usage` answers it (API.md, 用证记录). */
 export const walletUsageEntry = z.object({
   at: z.string(),
-  action: z.enum(walletUsageKinds),
+  action: z.enum(walletUsageEntryKinds),
   licenceId: z.string().max(200).optional(),
   licenceType: z.string().max(100).optional(),
   client: z.object({ id: z.string(), name: z.string() }).optional(),
@@ -71,6 +74,7 @@ export const walletUsageEntry = z.object({
   purpose: z.string().optional(),
   verdict: z.string().max(40).optional(),
   format: z.literal('pdf').optional(),
+  refused: z.literal(true).optional(),
 });
 export type WalletUsageEntry = z.output<typeof walletUsageEntry>;
 

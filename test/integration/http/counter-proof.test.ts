@@ -11,7 +11,15 @@ import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { postJson, scanItems } from '../../support/http-api.js';
 import { newIdNumber } from '../../support/in-memory-identity.js';
 import { CarrierOfNumbers, outbox } from '../../support/in-memory-sms.js';
-import { authorizationRequest, demoPlatform, runFlow, type RelyingParty } from '../../support/oidc-flows.js';
+import {
+  authorizationRequest,
+  demoPlatform,
+  getWithToken,
+  runFlow,
+  signIn,
+  walletPlatform,
+  type RelyingParty,
+} from '../../support/oidc-flows.js';
 import { newPerson, putInRegistry, startRuntimeWithCarrier, uidOf } from '../../support/sharing-flows.js';
 import type { TestRuntime } from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
@@ -482,6 +490,64 @@ describe('a counter clerk proves a person in person', () => {
       }),
     ]);
   });
+  it('a look and a proof at the counter are in the person’s usage record at level 3, naming the agency, not the clerk (review R45 F2)', async () => {
+    const p = await newPerson(runtime, carrier);
+    const usageOf = async () => {
+      const wallet = await walletPlatform(runtime);
+      const { tokens } = await signIn(
+        wallet,
+        new UserAgent(runtime.baseUrl, [wallet.redirectUri]),
+        { username: p.idNumber, password: p.password },
+        { scope: 'openid licences' },
+      );
+      const usage = await getWithToken(runtime, '/me/usage', tokens.access_token);
+      expect(usage.status).toBe(200);
+      return (await usage.json()) as { items: Array<Record<string, unknown>> };
+    };
+    // An insider looks the person up, with a wrong name first, nobody at the counter.
+    const guessed = await postJson(runtime, '/counter/accounts/lookup', counterToken, {
+      idNumber: p.idNumber,
+      name: '别人',
+    });
+    expect(guessed.status).toBe(400);
+    const found = await postJson(runtime, '/counter/accounts/lookup', counterToken, {
+      idNumber: p.idNumber,
+      name: p.name,
+    });
+    expect(found.status).toBe(200);
+    // Each entry is the person's: their key, committed (the usual salted commitment), beside the masked number.
+    const deps = buildDependencies(runtime.config);
+    const lookupKey = await personLookupKey(deps.lookupMac, parseIdNumber(p.idNumber, new Date()));
+    deps.doc.destroy();
+    deps.kms.destroy();
+    const traced = (await stored(p.idNumber)).entries;
+    expect(traced.map((e) => e.action)).toEqual(['account.lookup_refused', 'account.looked_up']);
+    for (const entry of traced) {
+      expect(entry).toMatchObject({ holderKey: lookupKey, issuerId: expect.any(String) });
+      expect(entry.holderCommitment).toMatch(/^[0-9a-f]{64}$/);
+    }
+    // At level 2 (the registry's check only, which anyone knowing the name and number passes), none of it.
+    expect((await usageOf()).items).toEqual([]);
+
+    // Proven at the counter, level 3: the person sees who looked them up, and the proof.
+    const proved = await postJson(runtime, '/counter/accounts/prove', counterToken, {
+      idNumber: p.idNumber,
+      name: p.name,
+      checkedIdCard: true,
+      provenPhone: 'keep',
+      password: p.password,
+    });
+    expect(proved.status, await proved.clone().text()).toBe(200);
+    const { items } = await usageOf();
+    const agency = { id: traced[0]!.issuerId, name: expect.any(String) };
+    expect(items).toEqual([
+      { at: expect.any(String), action: 'counter_proof', issuer: agency },
+      { at: expect.any(String), action: 'counter_lookup', issuer: agency },
+      { at: expect.any(String), action: 'counter_lookup', issuer: agency, refused: true },
+    ]);
+    expect(JSON.stringify(items)).not.toMatch(/窗口|clerk|elicence-console/);
+  });
+
   it("a clerk past the day's cap is refused until the next China-time day, 429 counter_daily_cap (review R30 L1)", async () => {
     const token = await anotherCounterClerk();
     const p = await newPerson(runtime, carrier);

@@ -19,6 +19,7 @@ import {
   registerPlatform,
   runFlow,
   signIn,
+  walletPlatform,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
 import { clientCredentialsToken, type TestRuntime } from '../../support/runtime.js';
@@ -276,6 +277,58 @@ describe('review R10: a number someone only claimed is never released as theirs'
     const claims = await client.fetchUserInfo(platform.config, tokens.access_token, tokens.claims()!.sub);
     expect(claims.name).toBe('冒名者');
     expect(claims).not.toHaveProperty('id_number');
+  });
+});
+
+describe('review R45 F1: a closed account’s releases of the number are not the next account’s to read', () => {
+  it('whoever registers the number after the closure, self-asserted, sees no release in GET /me/usage', async () => {
+    const person = await newPerson(runtime, carrier);
+    const ua = browser();
+    const tokens = await approve(ua, await toConsent(ua, person, 'openid profile idcard'), true);
+    const claims = await client.fetchUserInfo(platform.config, tokens.access_token, tokens.claims()!.sub);
+    expect(claims['id_number']).toBe(person.idNumber);
+    const own = await personToken(ua);
+    const before = await getWithToken(runtime, '/me/usage?action=released', own);
+    expect(((await before.json()) as { items: unknown[] }).items).toHaveLength(1);
+
+    // The person closes their account in the wallet (the usage record stays, docs/accounts.md).
+    const closed = await fetch(`${runtime.baseUrl}/me/account`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${own}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ password: person.password }),
+    });
+    expect(closed.status).toBe(200);
+
+    // Anyone who knows the number registers it under a made-up name: self-asserted, level 1.
+    const squatter = { idNumber: person.idNumber, name: '冒名者', password: 'Squat-2026-pass' };
+    const registered = await postJson(runtime, '/accounts', undefined, { ...squatter, consent: true });
+    expect(registered.status).toBe(201);
+    const wallet = await walletPlatform(runtime);
+    const { tokens: theirs } = await signIn(
+      wallet,
+      browser(),
+      { username: squatter.idNumber, password: squatter.password },
+      { scope: 'openid licences' },
+    );
+    for (const path of ['/me/usage', '/me/usage?action=released']) {
+      const usage = await getWithToken(runtime, path, theirs.access_token);
+      expect(usage.status).toBe(200);
+      // Not which platforms received the real person's number, nor when.
+      const text = await usage.text();
+      expect(JSON.parse(text)).toMatchObject({ items: [] });
+      expect(text).not.toContain(platformName);
+    }
+
+    // The entry names the account that released it (its opaque id), never the number.
+    const deps = buildDependencies(runtime.config);
+    const lookupKey = await personLookupKey(deps.lookupMac, parseIdNumber(person.idNumber, new Date()));
+    const entries = (await auditEntriesOf(deps.doc, runtime.config.auditTableName, platform.clientId)).filter(
+      (entry) => entry.action === 'identity.released' && entry['holderKey'] === lookupKey,
+    );
+    deps.doc.destroy();
+    deps.kms.destroy();
+    expect(entries).toEqual([expect.objectContaining({ accountId: expect.stringMatching(/^acc_/) })]);
+    expect(JSON.stringify(entries)).not.toContain(person.idNumber);
   });
 });
 

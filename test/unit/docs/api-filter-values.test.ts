@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { listLicencesQuery } from '../../../shared/licence/read-licences.js';
-import { usageKinds } from '../../../shared/licence/usage.js';
+import { filterableUsageKinds } from '../../../shared/licence/usage.js';
 import { alertsQuery } from '../../../shared/supervision/alert-rules.js';
 
 /**
@@ -34,7 +34,7 @@ function named(row: string): string[] {
 describe("docs/api.md's filter values (review R25, L6)", () => {
   it('names every kind of usage entry GET /me/usage filters by, as its zod schema takes them', () => {
     const values = named(documentedRow('action'));
-    for (const kind of usageKinds) expect(values, kind).toContain(kind);
+    for (const kind of filterableUsageKinds) expect(values, kind).toContain(kind);
   });
 
   it("names every licence status and sort order of the listings' zod schema", () => {

@@ -169,4 +169,69 @@ describe('usageOf: the usage record as its holder reads it', () => {
     expect(usageQuery.safeParse({ cursor: 'x'.repeat(513) }).error?.issues[0]?.path).toEqual(['cursor']);
     expect(usageQuery.parse({})).toEqual({ limit: 20 });
   });
+
+  it('shows a release of the number to its own account, another account’s only at level 3 (review R45 F1)', async () => {
+    const released = (at: string, accountId?: string): AuditEntry => ({
+      at,
+      actor: 'cl_verifier',
+      action: 'identity.released',
+      holderKey: 'hk_me',
+      ...(accountId ? { accountId } : {}),
+    });
+    const deps = await world([
+      released('2026-12-05T01:00:00.000Z'),
+      released('2026-12-05T02:00:00.000Z', 'acc_closed'),
+      released('2026-12-05T03:00:00.000Z', 'acc_me'),
+    ]);
+    const ats = async (level: 1 | 2 | 3) =>
+      (
+        await usageOf({ holderLookupKeys: ['hk_me'], level, accountId: 'acc_me' }, usageQuery.parse({}), deps)
+      ).items.map((one) => one.at);
+    // Whoever registered the number after the account that released it was closed learns nothing of it.
+    expect(await ats(1)).toEqual(['2026-12-05T03:00:00.000Z']);
+    expect(await ats(2)).toEqual(['2026-12-05T03:00:00.000Z']);
+    // The person, proven: every release of their number, whichever account of it made it.
+    expect(await ats(3)).toEqual([
+      '2026-12-05T03:00:00.000Z',
+      '2026-12-05T02:00:00.000Z',
+      '2026-12-05T01:00:00.000Z',
+    ]);
+    // A reader without an account id (none given) sees none of another's.
+    expect(
+      (await usageOf({ holderLookupKeys: ['hk_me'], level: 2 }, usageQuery.parse({}), deps)).items,
+    ).toEqual([]);
+  });
+
+  it('shows a counter’s lookups and proofs at level 3, naming the agency, never the clerk (review R45 F2)', async () => {
+    const atCounter = (at: string, action: string): AuditEntry => ({
+      at,
+      actor: 'elicence-console',
+      clerk: 'clerk-ref-1',
+      issuerId: 'iss_1',
+      action,
+      holderMasked: '110105********1239',
+      holderKey: 'hk_me',
+      reason: 'in-person',
+    });
+    const deps = await world([
+      atCounter('2026-12-05T01:00:00.000Z', 'account.lookup_refused'),
+      atCounter('2026-12-05T02:00:00.000Z', 'account.looked_up'),
+      atCounter('2026-12-05T03:00:00.000Z', 'account.proven'),
+      atCounter('2026-12-05T04:00:00.000Z', 'account.taken_over'),
+      { ...atCounter('2026-12-05T05:00:00.000Z', 'account.looked_up'), holderKey: 'hk_other' },
+    ]);
+    const page = await usageOf(reader, usageQuery.parse({}), deps);
+    const agency = { id: 'iss_1', name: '北京市公安局交通管理局' };
+    expect(page.items).toEqual([
+      { at: '2026-12-05T04:00:00.000Z', action: 'counter_proof', issuer: agency },
+      { at: '2026-12-05T03:00:00.000Z', action: 'counter_proof', issuer: agency },
+      { at: '2026-12-05T02:00:00.000Z', action: 'counter_lookup', issuer: agency },
+      { at: '2026-12-05T01:00:00.000Z', action: 'counter_lookup', issuer: agency, refused: true },
+    ]);
+    expect(JSON.stringify(page)).not.toMatch(/clerk-ref-1|elicence-console|1239/);
+    // An account that merely registered the number: none of it.
+    expect((await usageOf({ ...reader, level: 2 }, usageQuery.parse({}), deps)).items).toEqual([]);
+    // Not a kind `?action=` filters by: 400 naming `action`.
+    expect(usageQuery.safeParse({ action: 'counter_lookup' }).error?.issues[0]?.path).toEqual(['action']);
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { translator } from '../../../shared/web/kit/i18n.js';
 import { usageBody } from '../../../shared/web/pages/wallet-usage-page.js';
+import { walletUsageEntry } from '../../../shared/web/wallet/holder-api.js';
 
 const zh = translator('zh');
 const en = translator('en');
@@ -71,5 +72,34 @@ describe('the wallet’s usage page, an issuing agency’s read (privacy review 
     expect(text(page(en))).toContain('北京市公安局交通管理局 read the');
     expect(text(page(en))).toContain('it issued to you');
     expect(hrefOf(page(zh), 'usage-filter-issuer-read')).toBe('/wallet/usage?action=issuer_read');
+  });
+});
+
+describe('the wallet’s usage page, a counter’s lookup and proof (review R45 F2)', () => {
+  it('names the agency whose counter looked the person up or proved them, refused or not, in both languages', () => {
+    const issuer = { id: 'iss_1', name: '北京市公安局交通管理局' };
+    const at = '2026-12-05T08:00:00Z';
+    const page = (lang: typeof zh) =>
+      usageBody(
+        lang,
+        {
+          items: [
+            { at, action: 'counter_proof' as const, issuer },
+            { at, action: 'counter_lookup' as const, issuer },
+            { at, action: 'counter_lookup' as const, issuer, refused: true as const },
+          ],
+        },
+        { older: false },
+      ).value;
+    const text = (html: string) => html.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ');
+    expect(text(page(zh))).toContain('北京市公安局交通管理局 在窗口当面核验了您的身份');
+    expect(text(page(zh))).toContain('北京市公安局交通管理局 在窗口查询了您的账户');
+    expect(text(page(zh))).toContain('北京市公安局交通管理局 在窗口查询您的账户，未获通过');
+    expect(text(page(en))).toContain('looked up your account at its counter');
+    expect(text(page(en))).toContain('tried to look up your account at its counter, and was refused');
+    // The wallet reads such entries as `GET /me/usage` answers them (an unknown kind would fail the page).
+    expect(walletUsageEntry.parse({ at, action: 'counter_lookup', issuer, refused: true })).toMatchObject({
+      refused: true,
+    });
   });
 });
