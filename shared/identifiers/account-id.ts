@@ -66,6 +66,16 @@ export function parseAccountId(accountId: string): SessionSubject {
   return { kind: 'person', personId: accountId };
 }
 
+/**
+ * An authority to act for an entity as an entity session's account id names it: the entity's account id
+ * (`ent_…`) and the basis (an appointment's `agentId`, or {@link representativeBasis}). Both, never the
+ * basis alone: bare `rep` is the same at every entity whose record has no term (review R46).
+ */
+export interface EntityAuthority {
+  entityId: string;
+  basis: string;
+}
+
 /** The basis an authority to act for an entity gives a session ({@link SessionSubject}). */
 export function basisOf(authority: BasisOfAuthority): string {
   return authority.role === 'agent' ? (authority.agentId ?? '') : representativeBasis(authority.term);

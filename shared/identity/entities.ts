@@ -560,7 +560,7 @@ export async function withdrawAgent(
   if (!appointment) throw new NotFoundError('The entity has no such agent', 'agent_not_found');
   if (appointment.status === 'withdrawn') {
     // Again: the grants a failure left the first time go now.
-    await endGrantsUnder(appointment, deps);
+    await endGrantsUnder(entity, appointment, deps);
     return appointment;
   }
   const withdrawn: AgentAppointment = {
@@ -582,7 +582,7 @@ export async function withdrawAgent(
     (trace) => deps.entities.saveAppointment(withdrawn, trace),
     deps,
   );
-  await endGrantsUnder(saved, deps);
+  await endGrantsUnder(entity, saved, deps);
   return saved;
 }
 
@@ -593,12 +593,14 @@ export async function withdrawAgent(
  * saved, so that a failure here leaves it withdrawn; withdrawing again retries.
  */
 async function endGrantsUnder(
+  entity: EntityAccount,
   appointment: AgentAppointment,
   deps: Pick<AgentDependencies, 'accounts' | 'platformConsents'>,
 ): Promise<void> {
   if (!deps.accounts || !deps.platformConsents) return;
   const agent = await deps.accounts.findByLookupKey(appointment.personLookupKey);
-  if (agent) await deps.platformConsents.withdrawAll(agent.id, { basis: appointment.agentId });
+  if (agent)
+    await deps.platformConsents.withdrawAll(agent.id, { entityId: entity.id, basis: appointment.agentId });
 }
 
 /**

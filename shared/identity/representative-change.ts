@@ -8,7 +8,7 @@ import type { PlatformConsents } from './sign-in-revocation.js';
 export interface RepresentativeChangeDependencies {
   registry: Pick<RegistryStore, 'findEntity' | 'putEntity'>;
   accounts: Pick<AccountStore, 'findByLookupKey'>;
-  entities: Pick<EntityStore, 'appointmentsOf'>;
+  entities: Pick<EntityStore, 'appointmentsOf' | 'findEntityByCreditCode'>;
   platformConsents: PlatformConsents;
 }
 
@@ -47,22 +47,29 @@ export async function recordRegisteredEntity(
 
 /**
  * The platforms' grants the representative of `term` gave as the entity, and those of the agents they
- * appointed in it (withdrawn ones left: their withdrawal took their grants), withdrawn, each platform told.
+ * appointed in it (withdrawn ones left: their withdrawal took their grants), withdrawn, each platform told;
+ * as this entity only, never those the same people gave as another entity (review R46).
  */
 async function withdrawTermGrants(
   term: RegisteredEntity,
   deps: RepresentativeChangeDependencies,
 ): Promise<void> {
+  // No entity account: nobody has acted for the entity yet, so no grant was given as it.
+  const entity = await deps.entities.findEntityByCreditCode(term.creditCode);
+  if (!entity) return;
   const basis = representativeBasis(term.representativeTerm);
   const representative = await deps.accounts.findByLookupKey(term.representativeLookupKey);
-  // A term no session could be made under (`basis` ''): no grant stands on it.
-  if (representative && basis !== '') await deps.platformConsents.withdrawAll(representative.id, { basis });
+  // A term no session could be made under (`basis` ''): no grant stands on it. This entity's grants only
+  // (review R46): bare `rep` (a record without a term) is the person's basis at their other entities too.
+  if (representative && basis !== '')
+    await deps.platformConsents.withdrawAll(representative.id, { entityId: entity.id, basis });
   const appointer = { lookupKey: term.representativeLookupKey, term: term.representativeTerm };
   const appointments = (await deps.entities.appointmentsOf(term.creditCode)).filter(
     (appointment) => appointment.status !== 'withdrawn' && appointedInTerm(appointment, appointer),
   );
   for (const appointment of appointments) {
     const agent = await deps.accounts.findByLookupKey(appointment.personLookupKey);
-    if (agent) await deps.platformConsents.withdrawAll(agent.id, { basis: appointment.agentId });
+    if (agent)
+      await deps.platformConsents.withdrawAll(agent.id, { entityId: entity.id, basis: appointment.agentId });
   }
 }

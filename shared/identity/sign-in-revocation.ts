@@ -1,3 +1,5 @@
+import type { EntityAuthority } from '../identifiers/account-id.js';
+
 /**
  * Ends what a person's sign-ins left behind: the OpenID provider's sessions, grants, authorization codes,
  * refresh and access tokens of the person (personal and acting for an entity), at once. Used when the
@@ -20,8 +22,11 @@ export interface SignInRevocation {
  */
 export interface PlatformConsents {
   /**
-   * `basis`: only those the person gave acting for an entity under that authority (an appointment's
-   * `agentId`: its withdrawal, review R42), not their own nor those under another appointment.
+   * `acting`: only those the person gave acting for that entity (`entityId`, its `ent_…` account id)
+   * under that authority (`basis`: an appointment's `agentId`, its withdrawal; a representative's term,
+   * its end: review R42), not their own, nor those under another appointment, nor those for another
+   * entity (review R46: a record written before terms gives its representative the bare `rep` at every
+   * such entity, so the basis alone would take the person's grants at their other enterprises too).
    */
-  withdrawAll(personId: string, options?: { basis?: string }): Promise<number>;
+  withdrawAll(personId: string, acting?: EntityAuthority): Promise<number>;
 }

@@ -10,7 +10,7 @@ import {
   type CarriedAudit,
   type PendingWorkIndex,
 } from '../pending-work/pending-work.js';
-import { parseAccountId } from '../identifiers/account-id.js';
+import { parseAccountId, type EntityAuthority } from '../identifiers/account-id.js';
 import { builtInClientIds } from '../clients/built-in-clients.js';
 import { isFirstPartyClient, type FirstPartyDependencies } from '../clients/first-party.js';
 import { grantedLicenceTypes, licenceAccessDetails, type LicenceAccessDetail } from './licence-access.js';
@@ -517,19 +517,21 @@ export type WithdrawEveryDependencies = { sharingGrants: SharingGrants } & Pick<
 export async function withdrawEveryAuthorization(
   personId: string,
   deps: WithdrawEveryDependencies,
-  options: { basis?: string } = {},
+  acting?: EntityAuthority,
 ): Promise<number> {
   const listed = await deps.sharingGrants.listOf(personId);
   const chosen =
-    options.basis === undefined
+    acting === undefined
       ? listed
       : listed.filter((grant) => {
           const subject = parseAccountId(grant.accountId);
           // The service's own apps (the console among them) are left: they refuse the withdrawn
-          // appointment at the next page and say why (403 `clerk_not_appointed`).
+          // appointment at the next page and say why (403 `clerk_not_appointed`). The entity too, not
+          // the basis alone (review R46): bare `rep` is the same at every entity whose record has no term.
           return (
             subject.kind === 'entity' &&
-            subject.basis === options.basis &&
+            subject.entityId === acting.entityId &&
+            subject.basis === acting.basis &&
             !builtInClientIds.includes(grant.clientId)
           );
         });

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { formatAccountId } from '../../../shared/identifiers/account-id.js';
+import type { AgentAppointment } from '../../../shared/identity/entity-account.js';
+import { recordRegisteredEntity } from '../../../shared/identity/representative-change.js';
+import { withdrawEveryAuthorization, type StoredGrant } from '../../../shared/sharing/authorizations.js';
+import { InMemoryEntityStore, InMemoryRegistry, TestClock } from '../../support/in-memory-identity.js';
+import { InMemorySharingGrants } from '../../support/in-memory-sharing.js';
+
+/**
+ * Review R46-1: a change of representative withdraws the grants the former one gave as THAT entity. A
+ * registry record written before terms gives its representative the bare `rep` basis at every such entity,
+ * so the basis alone also named the grants the same person gave as their other enterprises: those were
+ * withdrawn, each platform told to delete what it copied, while the person still represents them.
+ */
+const formerKey = 'lk-former-representative';
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+function world() {
+  const clock = new TestClock();
+  const registry = new InMemoryRegistry();
+  const entities = new InMemoryEntityStore();
+  const grants = new InMemorySharingGrants(clock);
+  /** The platform registered an events endpoint: each withdrawal of its grants is told. */
+  const clientReader = {
+    find: async (clientId: string) =>
+      clientId === 'cl_platform'
+        ? { client_id: clientId, events_uri: 'https://platform.example/events' }
+        : undefined,
+  };
+  const deps = {
+    registry,
+    entities,
+    accounts: {
+      findByLookupKey: async (key: string) =>
+        key === formerKey ? { id: 'acc_former' } : key === 'lk-agent' ? { id: 'acc_agent' } : undefined,
+    },
+    platformConsents: {
+      withdrawAll: (personId: string, acting?: { entityId: string; basis: string }) =>
+        withdrawEveryAuthorization(
+          personId,
+          { sharingGrants: grants, clientReader, clock, subjectAt: async () => 'pairwise-sub' },
+          acting,
+        ),
+    },
+  };
+  return { registry, entities, grants, deps };
+}
+
+/** A platform's sign-in of `personId` acting for `entityId` under `basis`. */
+const signIn = (entityId: string, personId: string, basis: string): StoredGrant => ({
+  accountId: formatAccountId({ kind: 'entity', entityId, personId, basis }),
+  clientId: 'cl_platform',
+  openid: { scope: 'openid entity' },
+  iat: nowSeconds(),
+  exp: nowSeconds() + 3600,
+});
+
+const agentOf = (creditCode: string, agentId: string): AgentAppointment => ({
+  agentId,
+  creditCode,
+  personLookupKey: 'lk-agent',
+  masked: '310104********0011',
+  scope: ['licences'],
+  validUntil: '2099-01-01T00:00:00Z',
+  status: 'active',
+  appointedAt: '2026-01-01T00:00:00Z',
+  appointedBy: 'acc_former',
+  appointedByLookupKey: formerKey,
+  version: 1,
+});
+
+describe('a change of representative at one enterprise (review R46-1)', () => {
+  it("leaves the person's grants as their other enterprise alone, both records written before terms", async () => {
+    const { registry, entities, grants, deps } = world();
+    for (const creditCode of ['91110105MA01DEM078', '91310000MA1FL5LX3K']) {
+      // Written before terms: no term, so the representative's basis is bare `rep` at both.
+      registry.entities.set(creditCode, {
+        creditCode,
+        name: creditCode,
+        representativeLookupKey: formerKey,
+        representativeMasked: '110105********0019',
+        representativeTerm: '',
+      });
+      await entities.createEntity({
+        id: `ent_${creditCode}`,
+        creditCode,
+        lookupKey: `lk-${creditCode}`,
+        name: creditCode,
+        createdAt: '2026-01-01T00:00:00Z',
+      });
+    }
+    grants.saveGrant('g_changing', signIn('ent_91110105MA01DEM078', 'acc_former', 'rep'));
+    grants.saveGrant('g_other', signIn('ent_91310000MA1FL5LX3K', 'acc_former', 'rep'));
+    // An agent the former representative appointed at each, its grants under each appointment.
+    await entities.appoint(agentOf('91110105MA01DEM078', 'agt_changing'), new Date());
+    await entities.appoint(agentOf('91310000MA1FL5LX3K', 'agt_other'), new Date());
+    grants.saveGrant('g_agent_changing', signIn('ent_91110105MA01DEM078', 'acc_agent', 'agt_changing'));
+    grants.saveGrant('g_agent_other', signIn('ent_91310000MA1FL5LX3K', 'acc_agent', 'agt_other'));
+
+    await recordRegisteredEntity(
+      {
+        creditCode: '91110105MA01DEM078',
+        name: '91110105MA01DEM078',
+        representativeLookupKey: 'lk-new-representative',
+        representativeMasked: '110105********0027',
+      },
+      deps,
+    );
+
+    // The other enterprise still names the person, its record unchanged: their sign-in there stands...
+    expect((await registry.findEntity('91310000MA1FL5LX3K'))?.representativeLookupKey).toBe(formerKey);
+    expect((await grants.listOf('acc_former')).map((grant) => grant.id)).toEqual(['g_other']);
+    expect((await grants.listOf('acc_agent')).map((grant) => grant.id)).toEqual(['g_agent_other']);
+    // ...and the platform is told of the changed enterprise's grants only.
+    const told = (await grants.notices.due(Date.now() + 60_000, 100)).flatMap((notice) => notice.grantIds);
+    expect(told.sort()).toEqual(['g_agent_changing', 'g_changing']);
+  });
+});
