@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatAccountId } from '../../../shared/identifiers/account-id.js';
 import type { AgentAppointment } from '../../../shared/identity/entity-account.js';
+import type { PersonAccount } from '../../../shared/identity/person-account.js';
 import { recordRegisteredEntity } from '../../../shared/identity/representative-change.js';
 import { withdrawEveryAuthorization, type StoredGrant } from '../../../shared/sharing/authorizations.js';
 import { InMemoryEntityStore, InMemoryRegistry, TestClock } from '../../support/in-memory-identity.js';
@@ -31,8 +32,11 @@ function world() {
     registry,
     entities,
     accounts: {
-      findByLookupKey: async (key: string) =>
-        key === formerKey ? { id: 'acc_former' } : key === 'lk-agent' ? { id: 'acc_agent' } : undefined,
+      /** Only the id is read. */
+      findByLookupKey: async (key: string) => {
+        const id = key === formerKey ? 'acc_former' : key === 'lk-agent' ? 'acc_agent' : undefined;
+        return id ? ({ id } as PersonAccount) : undefined;
+      },
     },
     platformConsents: {
       withdrawAll: (personId: string, acting?: { entityId: string; basis: string }) =>
