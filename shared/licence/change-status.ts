@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { AuditEntry } from '../audit/audit-trail.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError, ServiceError } from '../errors.js';
 import type { LicenceEvent, LicenceRecord, ReplacementRevocation, StoredStatus } from './licence.js';
 import {
   applyStatus,
@@ -197,7 +197,9 @@ export async function changeLicenceStatus(
   // The replacement of a re-issue not finished, revoked by a clerk (a duplicate, review R38 L1): the re-issue
   // is given up first, on the licence it replaces, so that it cannot revoke that one any more (R40 F1).
   // The mark holds this revocation as asked, and keeps that licence's pointer until it is made: a process
-  // gone before it is made leaves it to the reconciler (`revokeGivenUpReplacement`).
+  // gone before it is made leaves it to the reconciler (`revokeGivenUpReplacement`). A revocation refused
+  // (a 409 `licence_changed`: the replacement changed meanwhile) is answered as refused, and so is not
+  // made later by the reconciler in the clerk's name either (review R46-2): the mark gives it up.
   const givenUp =
     input.status === 'revoked' && current.status !== 'revoked' && !context.carried && !context.replacedBy
       ? await giveUpReissue(current, input, context, deps)
@@ -207,7 +209,9 @@ export async function changeLicenceStatus(
   try {
     revoked = await applyChange(current, input, context, deps);
   } catch (error) {
-    if (givenUp.claim) await deps.pendingWork.release(givenUp.old.id, givenUp.claim).catch(() => undefined);
+    if (error instanceof ServiceError && error.expose) await dropReplacementRevocation(givenUp, deps);
+    else if (givenUp.claim)
+      await deps.pendingWork.release(givenUp.old.id, givenUp.claim).catch(() => undefined);
     throw error;
   }
   // The mark's own work (its audit entry), and its pointer gone now that the revocation is made. A failure
@@ -311,7 +315,9 @@ async function giveUpReissue(
     if (!old || old.issuerId !== context.issuerId || old.status === 'revoked') return undefined;
     if (old.replacedBy !== replacement.id) return undefined;
     // Marked by an earlier attempt of this revocation: its work is completed once the replacement is revoked.
-    if (reissueGivenUp(old, replacement.id)) return { old, claim: undefined };
+    // An attempt refused since gave up what it asked (review R46-2): this one records its own again.
+    const marked = reissueGivenUp(old, replacement.id);
+    if (marked && old.replacementRevocation) return { old, claim: undefined };
     const at = new Date(deps.clock.now()).toISOString();
     const reason = reasonText('revoked', input.reasonCode, input.reason);
     const entry: AuditEntry = {
@@ -341,11 +347,16 @@ async function giveUpReissue(
           ...old,
           reissueGivenUp: replacement.id,
           replacementRevocation: revocation,
-          pending: {
-            ...old.pending,
-            since: old.pending?.since ?? at,
-            audit: [...(old.pending?.audit ?? []), ...pendingAudit(old.id, old.version + 1, [entry])],
-          },
+          // The mark's entry once: a mark found (its revocation given up since) has had its own.
+          ...(marked
+            ? {}
+            : {
+                pending: {
+                  ...old.pending,
+                  since: old.pending?.since ?? at,
+                  audit: [...(old.pending?.audit ?? []), ...pendingAudit(old.id, old.version + 1, [entry])],
+                },
+              }),
         }),
       );
       return { old: saved, claim };
@@ -355,6 +366,41 @@ async function giveUpReissue(
       if (!changed || turn >= 3) throw error;
     }
   }
+}
+
+/**
+ * The revocation of the replacement recorded with the mark (`replacementRevocation`, {@link giveUpReissue})
+ * refused (review R46-2): the clerk is answered with the refusal (a 409 `licence_changed`: the replacement
+ * changed meanwhile), so the reconciler must not make it a minute later in their name. Removed from the
+ * licence the replacement replaces in a conditional write under its version (read again on a conflict),
+ * the mark itself kept: the re-issue stays given up (retried, a 409 `replacement_revoked`), and the clerk,
+ * having read the replacement again, revokes it or not. Then the mark's own work is completed (its audit
+ * entry) and its pointer removed, nothing being owed any more. A failure here (a crash, the table
+ * unavailable) leaves the revocation recorded, for the reconciler to make as a request gone would.
+ */
+async function dropReplacementRevocation(
+  givenUp: { old: LicenceRecord; claim: string | undefined },
+  deps: ChangeStatusDependencies,
+): Promise<void> {
+  try {
+    for (let turn = 0; turn < 4; turn++) {
+      const old = await deps.licences.get(givenUp.old.id);
+      if (!old?.replacementRevocation) break;
+      const { replacementRevocation: _dropped, ...kept } = old;
+      let saved: LicenceRecord;
+      try {
+        saved = await deps.licences.save(kept);
+      } catch (error) {
+        if (error instanceof ConflictError && error.code === 'licence_changed') continue;
+        throw error;
+      }
+      await completeChange(saved, givenUp.claim, deps);
+      return;
+    }
+  } catch {
+    // Left recorded: the reconciler makes it (see above).
+  }
+  if (givenUp.claim) await deps.pendingWork.release(givenUp.old.id, givenUp.claim).catch(() => undefined);
 }
 
 /**

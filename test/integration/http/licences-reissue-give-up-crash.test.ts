@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { licences as licenceStoreFactory } from '../../../functions/composition/factories.js';
+import { ConflictError } from '../../../shared/errors.js';
 import type { LicenceStore } from '../../../shared/licence/licence-store.js';
 import { verifyAuditTrail } from '../../../shared/supervision/audit-chain-verify.js';
 import { expectProblem, onboardIssuer, postJson } from '../../support/http-api.js';
@@ -12,10 +13,13 @@ import { issueDrivingLicence, verified } from '../verify/helpers.js';
  * first marks the old licence (the re-issue given up), then revokes the replacement. A request that died
  * between the two left both licences valid until the clerk asked again. Now the mark holds the revocation
  * as asked and keeps the old licence's pending-work pointer, and the reconciler makes it; the mark has an
- * audit entry of its own (`licence.reissue_given_up`).
+ * audit entry of its own (`licence.reissue_given_up`). A revocation refused instead (a 409: review R46-2)
+ * is not made later by the reconciler in the clerk's name.
  */
 
-const faults: { failRevokeOfReissued: boolean; failRevokeOf?: string } = { failRevokeOfReissued: false };
+const faults: { failRevokeOfReissued: boolean; failRevokeOf?: string; refuseRevokeOf?: string } = {
+  failRevokeOfReissued: false,
+};
 
 /** The runtime's own licence store, failing one write on request: the request dies there, as a crash would. */
 function faultyLicences(store: LicenceStore): LicenceStore {
@@ -30,6 +34,11 @@ function faultyLicences(store: LicenceStore): LicenceStore {
       if (faults.failRevokeOf === licence.id && licence.status === 'revoked') {
         faults.failRevokeOf = undefined;
         throw new Error('injected: died between the mark and the replacement’s revocation');
+      }
+      if (faults.refuseRevokeOf === licence.id && licence.status === 'revoked') {
+        faults.refuseRevokeOf = undefined;
+        // Another clerk changed the replacement between this request's read and its write.
+        throw new ConflictError('The licence changed meanwhile; read it again and retry', 'licence_changed');
       }
       return store.save(licence);
     },
@@ -134,4 +143,46 @@ it('a clerk’s revocation of the replacement that died after the mark is made b
   });
   expect(report.faults).toEqual([]);
   expect(report.ok).toBe(true);
+});
+
+it('a clerk’s revocation of the replacement refused (409) is not made by the reconciler later (review R46-2)', async () => {
+  const old = await issueDrivingLicence(runtime, token);
+  faults.failRevokeOfReissued = true;
+  expect((await reissue(old.id)).status).toBe(500);
+  const [replacement] = (await listAll(runtime, token)).filter(
+    (licence) => (licence as { replaces?: string }).replaces === old.id,
+  );
+  const newId = replacement!.id;
+  const revoke = () =>
+    postJson(runtime, `${licencePath(newId)}/status`, token, {
+      status: 'revoked',
+      reasonCode: 'other',
+      reason: '重复签发，作废新证',
+    });
+
+  // The replacement changed meanwhile: the clerk is told nothing was done...
+  faults.refuseRevokeOf = newId;
+  await expectProblem(await revoke(), 409, 'licence_changed');
+  expect(await verdictOf(newId)).toBe('valid');
+  // ...and a minute later the reconciler does not revoke it in their name either.
+  await runtime.runSchedule('pending-work-reconciler');
+  expect(await verdictOf(newId)).toBe('valid');
+  expect((await auditOf(newId)).map((entry) => entry.action)).not.toContain('licence.revoked');
+  // The re-issue stays given up (the old licence valid, never revoked by it), its mark's entry written once.
+  expect(await verdictOf(old.id)).toBe('valid');
+  await expectProblem(await reissue(old.id), 409, 'replacement_revoked');
+  expect((await auditOf(old.id)).map((entry) => entry.action)).toEqual([
+    'licence.issued',
+    'licence.reissue_given_up',
+  ]);
+
+  // Read again, the clerk asks once more; that request dies after the mark: the reconciler makes it.
+  faults.failRevokeOf = newId;
+  expect((await revoke()).status).toBe(500);
+  await runtime.runSchedule('pending-work-reconciler');
+  expect(await read(newId)).toMatchObject({ status: 'revoked', statusReason: '重复签发，作废新证' });
+  expect((await auditOf(old.id)).map((entry) => entry.action)).toEqual([
+    'licence.issued',
+    'licence.reissue_given_up',
+  ]);
 });
