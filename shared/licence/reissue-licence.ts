@@ -69,7 +69,7 @@ export class ReplacementRevokedError extends ConflictError {
     readonly replacedBy: string,
   ) {
     super(
-      `The replacement ${replacedBy} written by an earlier attempt to re-issue ${id} was revoked since; ${id} is left as it is`,
+      `The replacement ${replacedBy} written by an earlier attempt to re-issue ${id} was revoked, or a clerk's revocation of it given up the re-issue, since; ${id} is left as it is`,
       'replacement_revoked',
     );
   }
