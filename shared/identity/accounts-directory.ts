@@ -37,6 +37,9 @@ const toPerson = (account: PersonAccount): DirectoryPerson => ({
   accountAcr: acrOf(assuranceLevelOf(account)),
   version: account.version,
   ...(account.signInsEnded && { signInsEnded: account.signInsEnded }),
+  ...(account.proofCleanup?.passkeysBefore !== undefined && {
+    passkeysOwedBefore: account.proofCleanup.passkeysBefore,
+  }),
 });
 
 const toEntity = (entity: EntityAccount): DirectoryEntity => ({

@@ -16,6 +16,11 @@ export interface DirectoryPerson {
   version: number;
   /** When a takeover or a reset last ended the account's sign-ins (review R44). */
   signInsEnded?: SignInsEnded;
+  /**
+   * With a takeover's or a reset's clean-up still owed (`PersonAccount.proofCleanup`), the time before
+   * which its passkeys were enrolled: they sign no one in meanwhile (`passkeyEndedBy`, review R47).
+   */
+  passkeysOwedBefore?: string;
 }
 
 export interface DirectoryEntity {

@@ -477,6 +477,31 @@ export const passkeyAssertion = z.looseObject({
   }),
 });
 
+/**
+ * Whether a passkey enrolled at `createdAt` no longer signs `account` in (review R47 F1): enrolled before
+ * the account's sign-ins were last ended (`signInsEnded.at`: a takeover or a reset removes every passkey
+ * enrolled until its save, and refuses an enrolment over the account it replaced, so none from before
+ * the mark legitimately remains), or before the `passkeysBefore` of a clean-up still owed
+ * (`proofCleanup`). Either way the passkey is one the clean-up removes, or failed to remove: between the
+ * account's save and the removal, or for good when the clean-up failed after the save, it is refused
+ * all the same. Read from the account the sign-in reads anyway: no call added.
+ *
+ * @example
+ * ```ts
+ * passkeyEndedBy('2026-05-28T20:26:41.000Z', { signInsEnded: { at: '2026-05-28T20:26:41.500Z', version: 7 } }); // true
+ * ```
+ */
+export function passkeyEndedBy(
+  createdAt: string,
+  account: { signInsEnded?: { at: string }; passkeysOwedBefore?: string },
+): boolean {
+  const enrolled = Date.parse(createdAt);
+  // A date that does not parse is not one the service wrote: refused.
+  if (Number.isNaN(enrolled)) return true;
+  const before = (at: string | undefined) => at !== undefined && enrolled < Date.parse(at);
+  return before(account.signInsEnded?.at) || before(account.passkeysOwedBefore);
+}
+
 /** The passkey sign-in failed: one answer for an unknown, removed, replayed or forged assertion. */
 export class PasskeySignInError extends UnauthenticatedError {
   constructor() {
@@ -495,14 +520,15 @@ export const passkeyAmr = ['swk'] as const;
 /**
  * Verifies a passkey assertion for the sign-in `interactionUid`: a challenge issued to that interaction
  * and not yet used, a stored passkey whose user handle matches, user verification, and a counter that
- * moved forward (when the authenticator keeps one). Returns the account it signs in.
+ * moved forward (when the authenticator keeps one). Returns the account it signs in, and when the passkey
+ * was enrolled, which the caller checks against the account it reads ({@link passkeyEndedBy}).
  */
 export async function verifyPasskeySignIn(
   interactionUid: string,
   assertion: z.output<typeof passkeyAssertion>,
   rp: RelyingPartyIdentity,
   deps: PasskeyDependencies,
-): Promise<{ accountId: string; amr: string[] }> {
+): Promise<{ accountId: string; amr: string[]; createdAt: string }> {
   const stored = await deps.passkeys.find(assertion.id);
   const refuse = (reason: string) => {
     logger.info('passkey sign-in refused', { reason });
@@ -540,5 +566,5 @@ export async function verifyPasskeySignIn(
     at: new Date(deps.clock.now()).toISOString(),
   });
   if (!recorded) throw refuse('counter or passkey changed meanwhile');
-  return { accountId: stored.accountId, amr: [...passkeyAmr] };
+  return { accountId: stored.accountId, amr: [...passkeyAmr], createdAt: stored.createdAt };
 }

@@ -8,6 +8,7 @@ import { acrOf, levelOfAcr, type AssuranceLevel } from '../identity/assurance.js
 import type { IdentityDirectory } from '../identity/identity-directory.js';
 import {
   passkeyAssertion,
+  passkeyEndedBy,
   passkeySignInOptions,
   relyingPartyOf,
   verifyPasskeySignIn,
@@ -85,7 +86,13 @@ export function passkeyInteractionRoutes(
       }
       const signedIn = await verifyPasskeySignIn(details.uid, parsed.data, rp, deps);
       const person = await deps.directory.findPerson(parseAccountId(signedIn.accountId).personId);
-      if (!person) return refuse(401, 'invalid_passkey', 'The passkey could not be verified');
+      // A passkey a takeover or a reset removes, or failed to remove (its clean-up runs after the account's
+      // save, or is left owed), signs no one in from that save on (review R47 F1): the same answer as an
+      // unknown one.
+      if (!person || passkeyEndedBy(signedIn.createdAt, person)) {
+        if (person) logger.info('passkey sign-in refused', { reason: 'enrolled before the sign-ins ended' });
+        return refuse(401, 'invalid_passkey', 'The passkey could not be verified');
+      }
       // A passkey is a possession factor enrolled at level 3: the sign-in reaches level 3, but never more
       // than the account itself now stands at.
       const level = Math.min(levelOfAcr(person.accountAcr ?? person.acr) ?? 1, 3) as AssuranceLevel;

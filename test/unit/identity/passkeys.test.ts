@@ -6,6 +6,7 @@ import {
   listPasskeys,
   maxPasskeysPerAccount,
   passkeyAssertion,
+  passkeyEndedBy,
   passkeyRegistrationOptions,
   passkeySignInOptions,
   PasskeySignInError,
@@ -122,6 +123,7 @@ describe('passkeys (use cases, with a software authenticator)', () => {
     await expect(verifyPasskeySignIn('uid-1', assertion, rp, deps)).resolves.toEqual({
       accountId: 'acc_owner',
       amr: ['swk'],
+      createdAt: view.createdAt,
     });
     expect((await store.find(authenticator.credentialId))?.lastUsedAt).toBeDefined();
   });
@@ -334,5 +336,20 @@ describe('passkeys (use cases, with a software authenticator)', () => {
       ).rejects.toBeInstanceOf(NotFoundError);
       expect(deps.audit.entries.map((entry) => entry.action)).toEqual(['passkey.enrolled']);
     });
+  });
+});
+
+describe('a passkey enrolled before a takeover or a reset (review R47 F1)', () => {
+  const at = '2026-05-28T20:26:41.500Z';
+  it('signs no one in when enrolled before the mark, or before the passkeysBefore of a clean-up still owed', () => {
+    expect(passkeyEndedBy('2026-05-28T20:26:41.499Z', { signInsEnded: { at } })).toBe(true);
+    // An account whose clean-up was owed before marks existed: the clean-up's time alone.
+    expect(passkeyEndedBy('2026-05-28T20:00:00.000Z', { passkeysOwedBefore: at })).toBe(true);
+    expect(passkeyEndedBy('not a date', {})).toBe(true);
+  });
+  it('signs in when enrolled from the mark on, or on an account never reset', () => {
+    expect(passkeyEndedBy(at, { signInsEnded: { at }, passkeysOwedBefore: at })).toBe(false);
+    expect(passkeyEndedBy('2026-05-29T08:00:00.000Z', { signInsEnded: { at } })).toBe(false);
+    expect(passkeyEndedBy('2020-01-01T00:00:00.000Z', {})).toBe(false);
   });
 });
