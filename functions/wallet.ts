@@ -927,7 +927,7 @@ async function scanLogin(event: HttpEvent, context: PageContext): Promise<HttpRe
     }
     const answered =
       decision === 'confirm'
-        ? await scan.confirm(code, approver.personId, approver.authTime)
+        ? await scan.confirm(code, approver.personId, approver.authTime, approver.accountVersion)
         : await scan.cancel(code, approver.personId);
     logger.info('scan-to-login answered in the wallet', { decision, clientId: answered.clientId });
     return show(

@@ -54,6 +54,13 @@ export interface ScanLoginRecord {
    */
   authTime?: number;
   /**
+   * The version of the confirming person's account, as the wallet read it when they confirmed (review
+   * R47 F2): the sign-in this code completes names it (`version`, sign-in-results.ts), so that a takeover or
+   * a reset saved after the confirmation ends it, even in the same second (`signInEndedBy`). Absent on a
+   * record confirmed before it was kept (two minutes at most): then its time alone.
+   */
+  accountVersion?: number;
+  /**
    * How recent the platform asked the sign-in to be (from its request, when the code was stored; with
    * `prompt=login`, when that request began): the wallet tells a person whose wallet sign-in is older to
    * sign in again before confirming. The showing browser checks the request itself again when completing.
@@ -136,7 +143,8 @@ export interface ScanLoginStore {
    * record of the code `codeHash` and that code is unexpired at `nowSeconds`, recording `personId` when
    * given: the record as written, or nothing when it was not at `from` (already confirmed, cancelled,
    * used), has expired or was replaced. Of two racing callers one wins. `authTime`, given with
-   * `personId`, is recorded with it (when the confirming wallet's sign-in was made).
+   * `personId`, is recorded with it (when the confirming wallet's sign-in was made), and so is
+   * `accountVersion` (the version of that person's account the confirmation read).
    */
   advance(
     slotHash: string,
@@ -146,6 +154,7 @@ export interface ScanLoginStore {
     nowSeconds: number,
     personId?: string,
     authTime?: number,
+    accountVersion?: number,
   ): Promise<ScanLoginRecord | undefined>;
 }
 
@@ -236,6 +245,8 @@ export interface ShownCode {
 export interface ScanApproval {
   personId: string;
   authTime: number;
+  /** The version of their account the confirmation read (review R47 F2); absent on an older record. */
+  accountVersion?: number;
 }
 
 /** What completing a sign-in finds: still waiting, or confirmed by `personId` (now used up). */
@@ -364,9 +375,20 @@ export class ScanLogins {
    * The person `personId`, signed in to the wallet at level 3 (the caller's check) at `authTime` (their
    * wallet token's `auth_time`), confirms. Once. The sign-in it completes carries that `authTime`; a
    * wallet sign-in older than the platform asked for is `stale` (and the code stays waiting).
+   * `accountVersion`, the version of the person's account the caller's check read, is recorded with it:
+   * the sign-in it completes names it (review R47 F2).
    */
-  async confirm(code: string, personId: string, authTime: number): Promise<ScanLoginRecord> {
-    return this.#advance(code, 'confirmed', { personId, authTime });
+  async confirm(
+    code: string,
+    personId: string,
+    authTime: number,
+    accountVersion?: number,
+  ): Promise<ScanLoginRecord> {
+    return this.#advance(code, 'confirmed', {
+      personId,
+      authTime,
+      ...(accountVersion !== undefined && { accountVersion }),
+    });
   }
 
   /** The person refuses in the wallet: the code is dead, and the showing browser is told so. */
@@ -391,7 +413,12 @@ export class ScanLogins {
       now,
     );
     if (!completed?.personId || completed.authTime === undefined) throw scanLoginError('used');
-    return { state: 'confirmed', personId: completed.personId, authTime: completed.authTime };
+    return {
+      state: 'confirmed',
+      personId: completed.personId,
+      authTime: completed.authTime,
+      ...(completed.accountVersion !== undefined && { accountVersion: completed.accountVersion }),
+    };
   }
 
   /**
@@ -472,6 +499,7 @@ export class ScanLogins {
       now,
       approval?.personId,
       approval?.authTime,
+      approval?.accountVersion,
     );
     if (moved) return moved;
     // Lost a race, or expired in between: say which.

@@ -304,6 +304,10 @@ export class ScanLoginInteractions {
             // The sign-in is the confirming wallet's, made then, not now: the ID token's `auth_time` says
             // so, and a platform's `max_age` or a `requireFreshSignIn` reads it truly.
             ts: outcome.authTime,
+            // The version of the account the wallet's confirmation read (review R47 F2): a takeover or a
+            // reset saved since ends this sign-in at the resume (find-account.ts), even in the second of
+            // the confirmation, which its time alone would let through.
+            ...(outcome.accountVersion !== undefined && { version: outcome.accountVersion }),
             acr: acrOf(3),
             amr: [...scanLoginAmr],
           },

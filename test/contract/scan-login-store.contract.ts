@@ -168,6 +168,19 @@ export function scanLoginStoreContract(name: string, make: Make<{ store: ScanLog
         expect(await problem(scan.pending(shown.code))).toBe('used');
       });
 
+      it('the sign-in it completes names the account version the confirmation read (review R47 F2)', async () => {
+        const scan = new ScanLogins(store, new TestClock(now * 1000));
+        const shown = await begin(scan, 'uid-7');
+        const own = { code: shown.code, binding: shown.binding, interactionUid: 'uid-7' };
+        await scan.confirm(shown.code, 'person-1', signedInAt, 12);
+        expect(await scan.redeem(own)).toEqual({
+          state: 'confirmed',
+          personId: 'person-1',
+          authTime: signedInAt,
+          accountVersion: 12,
+        });
+      });
+
       it('expires after its lifetime: neither confirmed nor completed', async () => {
         const clock = new TestClock(now * 1000);
         const scan = new ScanLogins(store, clock, 120);

@@ -31,6 +31,7 @@ export class InMemoryScanLoginStore implements ScanLoginStore {
     nowSeconds: number,
     personId?: string,
     authTime?: number,
+    accountVersion?: number,
   ): Promise<ScanLoginRecord | undefined> {
     const record = this.records.get(slotHash);
     if (
@@ -43,6 +44,8 @@ export class InMemoryScanLoginStore implements ScanLoginStore {
     record.state = to;
     if (personId) record.personId = personId;
     if (personId && authTime !== undefined) record.authTime = authTime;
+    if (personId && authTime !== undefined && accountVersion !== undefined)
+      record.accountVersion = accountVersion;
     return structuredClone(record);
   }
 }

@@ -24,7 +24,7 @@ function recordOf(item: Item): ScanLoginRecord {
  * @example
  * ```ts
  * const store = new DynamoScanLoginStore(doc, 'elicence');
- * await store.advance(slotHash, codeHash, 'pending', 'confirmed', now, personId, authTime);
+ * await store.advance(slotHash, codeHash, 'pending', 'confirmed', now, personId, authTime, accountVersion);
  * ```
  */
 export class DynamoScanLoginStore implements ScanLoginStore {
@@ -76,15 +76,19 @@ export class DynamoScanLoginStore implements ScanLoginStore {
     nowSeconds: number,
     personId?: string,
     authTime?: number,
+    accountVersion?: number,
   ): Promise<ScanLoginRecord | undefined> {
     const withTime = personId !== undefined && authTime !== undefined;
+    const withVersion = withTime && accountVersion !== undefined;
     try {
       const { Attributes } = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.scanLogin(slotHash),
           UpdateExpression: personId
-            ? `SET #state = :to, #person = :person${withTime ? ', #authTime = :authTime' : ''}`
+            ? `SET #state = :to, #person = :person${withTime ? ', #authTime = :authTime' : ''}${
+                withVersion ? ', #accountVersion = :accountVersion' : ''
+              }`
             : 'SET #state = :to',
           ConditionExpression:
             'attribute_exists(pk) AND #codeHash = :codeHash AND #state = :from AND #codeExpiresAt > :now',
@@ -94,6 +98,7 @@ export class DynamoScanLoginStore implements ScanLoginStore {
             '#codeExpiresAt': 'codeExpiresAt',
             ...(personId ? { '#person': 'personId' } : {}),
             ...(withTime ? { '#authTime': 'authTime' } : {}),
+            ...(withVersion ? { '#accountVersion': 'accountVersion' } : {}),
           },
           ExpressionAttributeValues: {
             ':codeHash': codeHash,
@@ -102,6 +107,7 @@ export class DynamoScanLoginStore implements ScanLoginStore {
             ':now': nowSeconds,
             ...(personId ? { ':person': personId } : {}),
             ...(withTime ? { ':authTime': authTime } : {}),
+            ...(withVersion ? { ':accountVersion': accountVersion } : {}),
           },
           ReturnValues: 'ALL_NEW',
         }),

@@ -4,6 +4,7 @@ import { parseAccountId } from '../../identifiers/account-id.js';
 import { walletClientId } from '../../identifiers/client-ids.js';
 import type { AccountStore } from '../../identity/account-store.js';
 import { signedInLevel, type AssuranceLevel } from '../../identity/assurance.js';
+import { signInEndedBy } from '../../identity/person-account.js';
 import type { WalletSession } from './session.js';
 
 /** What finding the approver reads: the token store (as the API does), the accounts and the clock. */
@@ -23,6 +24,8 @@ export interface Approver {
    * it approves is that sign-in, not a new one (review R39 M1).
    */
   authTime: number;
+  /** The version of the account as read here: the approval records it (review R47 F2). */
+  accountVersion: number;
 }
 
 /**
@@ -37,7 +40,8 @@ export interface Approver {
  * @example
  * ```ts
  * const approver = await approverOf(session, deps); // undefined when the token no longer works
- * if (approver?.level === 3) await scan.confirm(code, approver.personId, approver.authTime);
+ * if (approver?.level === 3)
+ *   await scan.confirm(code, approver.personId, approver.authTime, approver.accountVersion);
  * ```
  */
 export async function approverOf(
@@ -58,10 +62,14 @@ export async function approverOf(
   const subject = parseAccountId(record.accountId);
   const account = await deps.accounts.findById(subject.personId);
   if (!account) return undefined;
+  // A wallet sign-in made before a takeover or a reset ended the account's sign-ins approves nothing
+  // (review R47 F2), though its token outlived the clean-up (one that failed after the account's save).
+  if (signInEndedBy({ ts: authTime }, account.signInsEnded)) return undefined;
   return {
     personId: account.id,
     name: account.name,
     level: signedInLevel(account, record.extra?.acr),
     authTime,
+    accountVersion: account.version,
   };
 }
