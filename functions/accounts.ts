@@ -55,7 +55,11 @@ import {
   listAgents,
   withdrawAgent,
 } from '../shared/identity/entities.js';
-import { personAccountView, type PersonAccount } from '../shared/identity/person-account.js';
+import {
+  personAccountView,
+  requireSignInNotEnded,
+  type PersonAccount,
+} from '../shared/identity/person-account.js';
 import {
   registerPageErrors,
   registerPageHeaders,
@@ -253,7 +257,9 @@ async function ownAccount(event: HttpEvent, deps: Dependencies): Promise<HttpRes
   if (served.is(event, 'GET /me/account')) {
     return json(
       200,
-      (await accountHoldings(personId, deps)) satisfies z.output<typeof accountHoldingsSchema>,
+      (await accountHoldings(personId, deps, caller.authTime)) satisfies z.output<
+        typeof accountHoldingsSchema
+      >,
     );
   }
   if (parseAccountId(caller.accountId).kind !== 'person') {
@@ -299,6 +305,8 @@ async function signedInPerson(
   if (!person) {
     throw new ForbiddenError('This route needs the access token of a signed-in person', 'person_required');
   }
+  // A sign-in from before the account's last takeover or reset acts for nothing (review R47 F3).
+  requireSignInNotEnded(person, caller.authTime);
   await requireFirstParty(
     caller.clientId,
     deps,

@@ -127,7 +127,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     // The holder API is the service's own apps' (as /me/licences): a platform reads licences only
     // through a share, GET /shared/licences (privacy review R9 H1).
     await requireHolderApp(caller.clientId, deps);
-    const reader = await licenceReader(parseAccountId(person.accountId), caller.acr, deps);
+    const reader = await licenceReader(parseAccountId(person.accountId), caller, deps);
     const { licence, issuer } = await readHeldLicence(event.pathParameters?.id ?? '', reader, deps);
     return json(200, licenceView(licence, issuer, new Date(deps.clock.now())), {
       'cache-control': 'private, no-store',

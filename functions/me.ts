@@ -137,7 +137,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
   const actor = caller.accountId;
   const subject = parseAccountId(actor);
   const now = new Date(deps.clock.now());
-  const reader = await licenceReader(subject, caller.acr, deps);
+  const reader = await licenceReader(subject, caller, deps);
 
   /** The person behind the token, at the level `licenceReader` computed (`signedInLevel`). */
   const owner = async (): Promise<PasskeyOwner> => {

@@ -15,7 +15,7 @@ import type { EntityStore } from './entity-store.js';
 import type { LoginAttemptStore } from './login-throttle.js';
 import type { PasskeyStore } from './passkeys.js';
 import type { PasswordHasher } from './password-hasher.js';
-import type { PersonAccount } from './person-account.js';
+import { requireSignInNotEnded, type PersonAccount } from './person-account.js';
 import type { PlatformConsents, SignInRevocation } from './sign-in-revocation.js';
 
 export { closureFreshSeconds, requireFreshSignIn, type SignInProof } from './fresh-sign-in.js';
@@ -110,7 +110,9 @@ export async function closeAccount(
   const account = await deps.accounts.findById(personId, { includeClosing: true });
   if (!account) throw new NotFoundError('The signed-in account no longer exists', 'account_not_found');
 
-  // 2. A fresh sign-in at its level, and the password.
+  // 2. A sign-in made since the last takeover or reset (review R47 F3), fresh at its level, and the
+  // password.
+  requireSignInNotEnded(account, proof.authTime);
   requireFreshSignIn(account, proof, epochSeconds(deps.clock));
   await requirePasswordAgain(account, proof, deps);
 
@@ -274,9 +276,12 @@ export const accountHoldingsSchema = z
 export async function accountHoldings(
   personId: string,
   deps: Pick<CloseAccountDependencies, 'accounts' | 'passkeys'>,
+  /** The caller's sign-in (`auth_time`): one from before a takeover or a reset reads nothing (review R47). */
+  authTime: number | undefined,
 ): Promise<z.output<typeof accountHoldingsSchema>> {
   const account = await deps.accounts.findById(personId);
   if (!account) throw new NotFoundError('The signed-in account no longer exists', 'account_not_found');
+  requireSignInNotEnded(account, authTime);
   const passkeys = await deps.passkeys.listFor(account.id);
   return {
     masked: account.masked,

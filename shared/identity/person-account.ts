@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { UnauthenticatedError } from '../errors.js';
 
 /**
  * How far a person's identity was checked; its level (`identity/assurance.ts`) gives `acr`. Only asserted
@@ -118,6 +119,26 @@ export function signInEndedBy(signIn: SignInMoment, ended: SignInsEnded | undefi
   if (signIn.version !== undefined) return signIn.version < ended.version;
   if (signIn.ts === undefined) return true;
   return signIn.ts < Math.floor(Date.parse(ended.at) / 1000);
+}
+
+/**
+ * Refuses the token of a sign-in made before a takeover or a reset ended the account's sign-ins
+ * (`signInEndedBy` by its `auth_time`, review R47 F3): 401 `invalid_token`, as the provider's userinfo
+ * answers it. For the service's own API, which checks a token against its store (and its session when
+ * bound to one), where such a token outlives a clean-up that failed after the account's save; called where
+ * the account is read anyway, so no read is added.
+ *
+ * @example
+ * ```ts
+ * requireSignInNotEnded(account, caller.authTime); // throws for a token from before the last reset
+ * ```
+ */
+export function requireSignInNotEnded(
+  account: { signInsEnded?: SignInsEnded },
+  authTime: number | undefined,
+): void {
+  if (!signInEndedBy(authTime === undefined ? {} : { ts: authTime }, account.signInsEnded)) return;
+  throw new UnauthenticatedError('The access token is unknown, revoked or expired', 'invalid_token');
 }
 
 /** A confirmed mobile number, as an account keeps it: never in clear. */

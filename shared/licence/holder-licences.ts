@@ -10,6 +10,7 @@ import type { LicenceStore } from './licence-store.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
 import { readableBy, readerAssuranceSchema, type LicenceReader } from './licence-reader.js';
 import { signedInLevel } from '../identity/assurance.js';
+import { requireSignInNotEnded } from '../identity/person-account.js';
 
 /** What `GET /me/licences` answers: the licences the reader's level opens, and that level. */
 export const heldLicencesSchema = z
@@ -34,20 +35,24 @@ export interface HeldLicence {
  * account's and their sign-in's (`signedInLevel`). The right
  * to act is checked now, not when the token was issued, and must be the one the session was made under
  * (`standsOn`, review R42). What they may then read is decided by
- * `readerMay` (`licence-reader.ts`), the one check.
+ * `readerMay` (`licence-reader.ts`), the one check. A sign-in made before a takeover or a reset ended
+ * the account's sign-ins reads nothing (401 `invalid_token`, review R47 F3), checked on the account read
+ * here anyway.
  *
  * @example
  * ```ts
- * const reader = await licenceReader(parseAccountId(caller.accountId), caller.acr, deps);
+ * const reader = await licenceReader(parseAccountId(caller.accountId), caller, deps); // caller: acr, authTime
  * ```
  */
 export async function licenceReader(
   subject: SessionSubject,
-  acr: string | undefined,
+  signIn: { acr: string | undefined; authTime?: number | undefined },
   deps: HolderDependencies,
 ): Promise<LicenceReader> {
+  const { acr } = signIn;
   const person = await findPersonById(subject.personId, deps);
   if (!person) throw new ForbiddenError('The signed-in account no longer exists', 'account_not_found');
+  requireSignInNotEnded(person, signIn.authTime);
   const keys = [person.lookupKey];
   if (subject.kind === 'entity') {
     const entity = await findEntityById(subject.entityId, deps);
@@ -68,7 +73,7 @@ export async function licenceReader(
  *
  * @example
  * ```ts
- * const held = await holderLicences(await licenceReader(subject, caller.acr, deps), deps);
+ * const held = await holderLicences(await licenceReader(subject, caller, deps), deps);
  * ```
  */
 export async function holderLicences(

@@ -113,7 +113,7 @@ export function readerAssurance(reader: LicenceReader): z.output<typeof readerAs
  *
  * @example
  * ```ts
- * const { licence, issuer } = await readHeldLicence(id, await licenceReader(subject, acr, deps), deps);
+ * const { licence, issuer } = await readHeldLicence(id, await licenceReader(subject, caller, deps), deps);
  * ```
  */
 export async function readHeldLicence(

@@ -141,7 +141,7 @@ export interface CreatedPresentation {
  * const { token, expiresAt } = await createPresentation(
  *   licenceId,
  *   { disclose: ['vehicleClass'], ttlSeconds: 120 },
- *   { ...(await licenceReader(subject, caller.acr, deps)), actor: caller.accountId },
+ *   { ...(await licenceReader(subject, caller, deps)), actor: caller.accountId },
  *   deps,
  * );
  * const svg = await renderQrSvg(token);

@@ -42,6 +42,8 @@ export interface SharingCaller {
   clientId: string;
   accountId: string | undefined;
   acr: string | undefined;
+  /** When the person signed in (`auth_time`): a sign-in from before a reset reads nothing (review R47). */
+  authTime?: number | undefined;
   grantId: string | undefined;
   /** The token's authorization details (RFC 9396), as the provider granted them. */
   authorizationDetails: unknown;
@@ -88,7 +90,7 @@ export async function sharedLicences(
   }
   const types = new Set(grantedLicenceTypes(details));
   const subject = parseAccountId(caller.accountId);
-  const reader = await licenceReader(subject, caller.acr, deps);
+  const reader = await licenceReader(subject, caller, deps);
   // Acting for an enterprise, the consent page asked for the enterprise's licences: the person's own
   // (the reader's first key) do not go with them (security review L1).
   if (subject.kind === 'entity') reader.holderLookupKeys = reader.holderLookupKeys.slice(1);
