@@ -155,6 +155,11 @@ export async function changeLicenceStatus(
      */
     carried?: boolean;
     /**
+     * The reconciler making a revocation a clerk's request recorded and did not make
+     * ({@link revokeGivenUpReplacement}): refused, it stays recorded, to be made on a later run (R48).
+     */
+    fromRecord?: boolean;
+    /**
      * Change only a licence in this status (a re-issue's revocation, which must not end a suspension
      * made since it read the licence): another status is a 409 `licence_changed`.
      */
@@ -199,7 +204,11 @@ export async function changeLicenceStatus(
   // The mark holds this revocation as asked, and keeps that licence's pointer until it is made: a process
   // gone before it is made leaves it to the reconciler (`revokeGivenUpReplacement`). A revocation refused
   // (a 409 `licence_changed`: the replacement changed meanwhile) is answered as refused, and so is not
-  // made later by the reconciler in the clerk's name either (review R46-2): the mark gives it up.
+  // made later by the reconciler in the clerk's name either (review R46-2): the mark gives it up. Only the
+  // request that recorded it gives it up (review R48): a retry finding it recorded, or the reconciler making
+  // it, refused, leaves it recorded (the clerk's request that recorded it was not refused: it died), and
+  // the reconciler makes it on a later run. Neither the claim (missing where another completer held the
+  // pointer) nor the request id (the reconciler's run carries the clerk's) tells that request apart.
   const givenUp =
     input.status === 'revoked' && current.status !== 'revoked' && !context.carried && !context.replacedBy
       ? await giveUpReissue(current, input, context, deps)
@@ -209,7 +218,8 @@ export async function changeLicenceStatus(
   try {
     revoked = await applyChange(current, input, context, deps);
   } catch (error) {
-    if (error instanceof ServiceError && error.expose) await dropReplacementRevocation(givenUp, deps);
+    if (error instanceof ServiceError && error.expose && givenUp.recorded && !context.fromRecord)
+      await dropReplacementRevocation(givenUp, deps);
     else if (givenUp.claim)
       await deps.pendingWork.release(givenUp.old.id, givenUp.claim).catch(() => undefined);
     throw error;
@@ -301,14 +311,15 @@ async function applyChange(
  * before the replacement's revocation leaves the pointer, and the reconciler revokes the replacement as
  * asked ({@link revokeGivenUpReplacement}); the pointer stays until the replacement is revoked
  * (`completePendingWork`). Answers the old licence and the claim on its pointer, for the caller to
- * complete once the replacement is revoked; a mark written already (a retry) is answered as found.
+ * complete once the replacement is revoked, and whether this call recorded the revocation (`recorded`);
+ * a mark written already with its revocation (a retry, the reconciler) is answered as found.
  */
 async function giveUpReissue(
   replacement: LicenceRecord,
   input: ChangeStatusInput,
   context: { issuerId: string; clientId: string; clerk?: string; requestId?: string },
   deps: ChangeStatusDependencies,
-): Promise<{ old: LicenceRecord; claim: string | undefined } | undefined> {
+): Promise<{ old: LicenceRecord; claim: string | undefined; recorded: boolean } | undefined> {
   if (!replacement.replaces) return undefined;
   for (let turn = 0; ; turn++) {
     const old = await deps.licences.get(replacement.replaces);
@@ -317,7 +328,7 @@ async function giveUpReissue(
     // Marked by an earlier attempt of this revocation: its work is completed once the replacement is revoked.
     // An attempt refused since gave up what it asked (review R46-2): this one records its own again.
     const marked = reissueGivenUp(old, replacement.id);
-    if (marked && old.replacementRevocation) return { old, claim: undefined };
+    if (marked && old.replacementRevocation) return { old, claim: undefined, recorded: false };
     const at = new Date(deps.clock.now()).toISOString();
     const reason = reasonText('revoked', input.reasonCode, input.reason);
     const entry: AuditEntry = {
@@ -359,7 +370,7 @@ async function giveUpReissue(
               }),
         }),
       );
-      return { old: saved, claim };
+      return { old: saved, claim, recorded: true };
     } catch (error) {
       // Changed meanwhile (the re-issue's revocation, or another change): read it again.
       const changed = error instanceof ConflictError && error.code === 'licence_changed';
@@ -376,7 +387,8 @@ async function giveUpReissue(
  * the mark itself kept: the re-issue stays given up (retried, a 409 `replacement_revoked`), and the clerk,
  * having read the replacement again, revokes it or not. Then the mark's own work is completed (its audit
  * entry) and its pointer removed, nothing being owed any more. A failure here (a crash, the table
- * unavailable) leaves the revocation recorded, for the reconciler to make as a request gone would.
+ * unavailable) leaves the revocation recorded, for the reconciler to make as a request gone would. Called
+ * only by the request that recorded it (review R48: see {@link changeLicenceStatus}).
  */
 async function dropReplacementRevocation(
   givenUp: { old: LicenceRecord; claim: string | undefined },
@@ -409,6 +421,8 @@ async function dropReplacementRevocation(
  * revoked yet (the clerk's request died between the mark and the revocation): revokes it as asked, in the
  * clerk's name, with their reason and request id (the entry is the reconciler's to write, its actor the
  * clerk's client). Nothing is done otherwise (no such mark, the replacement revoked already or gone).
+ * Refused (a 409: the replacement changed meanwhile, say suspended by another clerk), the revocation stays
+ * recorded and the error goes to the reconciler, which releases the pointer: a later run makes it (R48).
  *
  * @example
  * ```ts
@@ -437,6 +451,7 @@ export async function revokeGivenUpReplacement(
       clientId: asked.actor,
       ...(asked.clerk ? { clerk: asked.clerk } : {}),
       ...(asked.requestId ? { requestId: asked.requestId } : {}),
+      fromRecord: true,
     },
     deps,
   );

@@ -82,8 +82,15 @@ export async function reconcilePendingWork(
   };
   // 1. Licences' pointers: their work is in the licence, whatever else a pointer holds.
   //    A re-issue the licence's pointer was marked for, left unfinished, is finished first (review R38 M1).
+  //    A failure there (a revocation recorded with a re-issue's give-up refused, review R48) releases the
+  //    pointer, so that the next run tries again rather than waiting out the claim's lease.
   await sweep(deps.pendingWork, async ({ id }, claim) => {
-    await finishUnfinishedReissue(id, deps);
+    try {
+      await finishUnfinishedReissue(id, deps);
+    } catch (error) {
+      await deps.pendingWork.release(id, claim).catch(() => undefined);
+      throw error;
+    }
     return !(await leftPending(id, claim, deps, { reissueSettled: true }));
   });
   // 2. Pointers that carry their entries (put once, never rewritten: as listed), each index its own kinds:

@@ -21,8 +21,11 @@ const faults: { failRevokeOfReissued: boolean; failRevokeOf?: string; refuseRevo
   failRevokeOfReissued: false,
 };
 
+/** The runtime's own licence store, read as stored (`raw`, what no route shows: a recorded revocation). */
+let raw: LicenceStore;
 /** The runtime's own licence store, failing one write on request: the request dies there, as a crash would. */
 function faultyLicences(store: LicenceStore): LicenceStore {
+  raw = store;
   return {
     create: (licence) => store.create(licence),
     get: (id) => store.get(id),
@@ -185,4 +188,51 @@ it('a clerk’s revocation of the replacement refused (409) is not made by the r
     'licence.issued',
     'licence.reissue_given_up',
   ]);
+});
+
+it('a recorded revocation the reconciler is refused (409) stays recorded, and a later run makes it (review R48)', async () => {
+  const old = await issueDrivingLicence(runtime, token);
+  faults.failRevokeOfReissued = true;
+  expect((await reissue(old.id)).status).toBe(500);
+  const [replacement] = (await listAll(runtime, token)).filter(
+    (licence) => (licence as { replaces?: string }).replaces === old.id,
+  );
+  const newId = replacement!.id;
+
+  // The clerk's request dies after the mark: the revocation is recorded, for the reconciler to make.
+  faults.failRevokeOf = newId;
+  const died = await postJson(runtime, `${licencePath(newId)}/status`, token, {
+    status: 'revoked',
+    reasonCode: 'other',
+    reason: '重复签发，作废新证',
+  });
+  expect(died.status).toBe(500);
+  // The reconciler's run is refused: another clerk changed the replacement at the same moment.
+  faults.refuseRevokeOf = newId;
+  await runtime.runSchedule('pending-work-reconciler');
+  expect(await verdictOf(newId)).toBe('valid');
+  // The refusal gave nothing up: the clerk's revocation is still recorded, the re-issue still given up.
+  expect((await raw.get(old.id))?.replacementRevocation).toMatchObject({ reason: '重复签发，作废新证' });
+  await expectProblem(await reissue(old.id), 409, 'replacement_revoked');
+
+  // That other clerk's change was a suspension; a later run revokes the suspended replacement as asked.
+  expect(
+    (
+      await postJson(runtime, `${licencePath(newId)}/status`, token, {
+        status: 'suspended',
+        reason: '核查中',
+      })
+    ).status,
+  ).toBe(200);
+  await runtime.runSchedule('pending-work-reconciler');
+  expect(await read(newId)).toMatchObject({ status: 'revoked', statusReason: '重复签发，作废新证' });
+  expect(await verdictOf(newId)).toBe('revoked');
+  expect(await verdictOf(old.id)).toBe('valid');
+  expect((await auditOf(newId)).map((entry) => entry.action)).toContain('licence.revoked');
+  expect((await auditOf(old.id)).map((entry) => entry.action)).toEqual([
+    'licence.issued',
+    'licence.reissue_given_up',
+  ]);
+  // Nothing is owed any more: the old licence's pointer is gone.
+  expect((await raw.get(old.id))?.pending).toBeUndefined();
 });
