@@ -774,7 +774,9 @@ export const operations: Operations = {
     summary: 'Options to create a passkey (WebAuthn)',
     description:
       'With the wallet’s token of a sign-in at the account’s level made in the last ten minutes ' +
-      '(`acr_values` and `max_age=0`): otherwise 403 `fresh_sign_in_required`.',
+      '(`acr_values` and `max_age=0`): otherwise 403 `fresh_sign_in_required`. 409 `cleanup_owed`: the ' +
+      'clean-up of the account’s last reset or takeover is not finished; prove the phone again, sign in ' +
+      'again, then enrol.',
     tag: 'Holder',
     responses: {
       200: { description: 'For navigator.credentials.create', schema: passkeyCreationOptionsSchema },
@@ -782,7 +784,7 @@ export const operations: Operations = {
     problems: {
       ...passkeyProblems,
       403: [...passkeyProblems[403], 'fresh_sign_in_required'],
-      409: ['too_many_passkeys'],
+      409: ['too_many_passkeys', 'cleanup_owed'],
     },
   },
   'POST /me/passkeys': {
@@ -793,7 +795,8 @@ export const operations: Operations = {
       'alone adds no way in): a wrong one is 403 `wrong_password` (throttled as a sign-in, then 429), and ' +
       'leaves the challenge unspent. Recorded as `passkey.enrolled` in the audit trail. A password reset ' +
       'removes every passkey; one saved while this request was checking refuses it: 409 `account_changed`, ' +
-      'nothing stored (sign in again). 409 `passkey_exists`: this authenticator’s credential is enrolled already.',
+      'nothing stored (sign in again). 409 `passkey_exists`: this authenticator’s credential is enrolled already. ' +
+      '409 `cleanup_owed`: as for the options.',
     tag: 'Holder',
     body: enrolPasskeyInput,
     responses: { 201: { description: 'Enrolled', schema: passkeyViewSchema } },
@@ -801,7 +804,7 @@ export const operations: Operations = {
       ...passkeyProblems,
       400: ['invalid_passkey'],
       403: [...passkeyProblems[403], 'fresh_sign_in_required', 'wrong_password'],
-      409: ['passkey_exists', 'account_changed'],
+      409: ['passkey_exists', 'account_changed', 'cleanup_owed'],
       429: ['too_many_requests'],
     },
   },

@@ -176,6 +176,23 @@ function requireFreshForPasskeys(owner: PasskeyOwner, deps: Pick<PasskeyDependen
   requireFreshSignIn(owner.account, owner.signIn, epochSeconds(deps.clock), 'Managing passkeys');
 }
 
+/**
+ * No passkey is enrolled while the clean-up of a takeover or a reset is owed (`proofCleanup`: it failed
+ * after the save, review R48 F2): the enrolment's write is refused over such an account (R44 F2), and a
+ * plain `account_changed` would send the person round signing in again for ever, as nothing but the next
+ * proof of the account finishes that clean-up (`finishProofCleanup` in phone-proof.ts). Not finished here:
+ * it ends every sign-in of the account, this very one (the wallet's token) with them. A 409 `cleanup_owed`
+ * tells the person what to do: prove the phone again (a password reset by SMS code, or at a counter), sign
+ * in again, and enrol then.
+ */
+function requireNoCleanupOwed(owner: PasskeyOwner): void {
+  if (owner.account.proofCleanup === undefined) return;
+  throw new ConflictError(
+    'The last password reset or takeover of this account is not finished: prove the phone again (reset the password with a code sent to it, or at a counter), sign in again, then enrol the passkey',
+    'cleanup_owed',
+  );
+}
+
 /** The key of a passkey change's audit entry: the credential id digested (it may be 1 KB long). */
 function passkeyAuditKey(accountId: string, change: 'enrolled' | 'removed', credentialId: string): string {
   const digest = createHash('sha256').update(credentialId).digest('base64url').slice(0, 22);
@@ -269,6 +286,7 @@ export async function passkeyRegistrationOptions(
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
   requireLevel3(owner);
   requireFreshForPasskeys(owner, deps);
+  requireNoCleanupOwed(owner);
   const existing = await deps.passkeys.listFor(owner.accountId);
   if (existing.length >= maxPasskeysPerAccount) {
     throw new ConflictError(`At most ${maxPasskeysPerAccount} passkeys per account`, 'too_many_passkeys');
@@ -354,6 +372,7 @@ export async function enrolPasskey(
 ): Promise<PasskeyView> {
   requireLevel3(owner);
   requireFreshForPasskeys(owner, deps);
+  requireNoCleanupOwed(owner);
   await requirePasswordAgain(
     owner.account,
     { password: input.password, source: owner.source },

@@ -118,3 +118,76 @@ describe('a passkey enrolled while a reset cleans up (review R44 F2)', () => {
     expect(signedIn).toBeUndefined();
   });
 });
+
+describe('a passkey enrolled while the clean-up of the owner’s own reset is owed (review R48 F2)', () => {
+  it('is refused as cleanup_owed (not account_changed), and enrolled once a proof finishes the clean-up', async () => {
+    const accounts = new InMemoryAccountStore();
+    const created = await accounts.create(account);
+    const clock = new TestClock();
+    // The owner's reset saved the account (new password, the mark, the clean-up owed); the clean-up then
+    // failed (a withdrawal notice's table throttled, a Lambda timeout): `proofCleanup` stays owed.
+    const resetAt = new Date(clock.now()).toISOString();
+    await accounts.save({
+      ...created,
+      passwordHash: 'fake$2$New-Password-2',
+      proofCleanup: { passkeysBefore: resetAt },
+      signInsEnded: { at: resetAt, version: created.version + 1 },
+    });
+    const store = new InMemoryPasskeyStore(undefined, accounts);
+    const deps = {
+      passkeys: store,
+      clock,
+      passwords: new FakePasswordHasher(),
+      loginAttempts: new InMemoryLoginAttemptStore(),
+      lookupMac: fakeMac,
+      audit: new InMemoryAudit(),
+      pendingAudit: store.pendingAudit,
+      securityNotices: new RecordedSecurityNotices(),
+    };
+    // The owner, signed in afresh with the new password (after the mark), at level 3.
+    const ownerNow = async (): Promise<PasskeyOwner> => ({
+      accountId: account.id,
+      name: account.name,
+      level: 3,
+      account: (await accounts.findById(account.id))!,
+      signIn: { acr: 'urn:elicence:loa:3', authTime: Math.floor(clock.now() / 1000) },
+      source: '198.51.100.7',
+    });
+    const device = new SoftwareAuthenticator(rp.origin);
+    const enrol = async () => {
+      const owner = await ownerNow();
+      const options = await passkeyRegistrationOptions(owner, rp, deps);
+      return enrolPasskey(
+        owner,
+        { name: 'phone', password: 'New-Password-2', response: device.register(options) as never },
+        rp,
+        deps,
+      );
+    };
+
+    // Signing in again never helps: each attempt is told what is owed, and what to do.
+    for (const _attempt of [1, 2]) {
+      clock.advanceSeconds(60);
+      await expect(enrol()).rejects.toMatchObject({
+        code: 'cleanup_owed',
+        message: expect.stringContaining('prove the phone again'),
+      });
+    }
+    expect(await store.listFor(account.id)).toEqual([]);
+
+    // The next proof of the account finishes the clean-up (phone-proof.ts); signed in again, it enrols.
+    await finishProofCleanup(
+      (await accounts.findById(account.id))!,
+      { allPasskeys: false, passkeysBefore: resetAt, signIns: true },
+      {
+        accounts,
+        passkeys: store,
+        signIns: { endAll: async () => undefined },
+        platformConsents: { withdrawAll: async () => 0 },
+      },
+    );
+    clock.advanceSeconds(60);
+    await expect(enrol()).resolves.toMatchObject({ name: 'phone' });
+    expect(await store.listFor(account.id)).toHaveLength(1);
+  });
+});
