@@ -50,7 +50,8 @@ export function failureRecordsOf(text: string): unknown[] {
  * again from the audit table (`replayFailedBatch`) and counted unless already counted (the entries' marks):
  * running it twice, or over a batch that was counted after all, changes nothing. Copies of history are
  * skipped as the consumer skips them (`SUPERVISION_HISTORY_BEFORE`, as of the batch's arrival). Tables from
- * the configuration (`TABLE_NAME`, `AUDIT_TABLE_NAME`), AWS credentials and region from the environment.
+ * the configuration (`TABLE_NAME`, `AUDIT_TABLE_NAME`), AWS credentials from the environment, the region from `AWS_REGION` (required against AWS:
+ * `readCommandLine`).
  * Prints per record `{ batch, read, counted }` as JSON; exits 0 when every record was replayed (then delete
  * the messages), 1 when one was not a failure record, 2 on a usage, configuration or connection error.
  */

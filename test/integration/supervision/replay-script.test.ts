@@ -113,4 +113,23 @@ describe('npm run supervision:replay on what the AWS CLI printed', () => {
     expect(printed.join('\n')).toMatch(/not an on-failure record/);
     expect(code).toBe(1);
   });
+
+  it('against AWS, refuses to start without AWS_REGION rather than reach cn-north-1 (R49 F3)', async () => {
+    const file = join(dir, 'received-region.json');
+    await writeFile(file, receiveMessageAnswer);
+    const said: string[] = [];
+    const error = vi.spyOn(console, 'error').mockImplementation((line: string) => void said.push(line));
+    try {
+      // An operator whose AWS CLI is set up for another region its own way: not read by the scripts.
+      const code = await runReplay([file], {
+        AWS_DEFAULT_REGION: 'cn-northwest-1',
+        AWS_PROFILE: 'elicence-prod',
+        ...tables,
+      });
+      expect(code).toBe(2);
+      expect(said.join('\n')).toMatch(/AWS_REGION: set it to the stack’s region/);
+    } finally {
+      error.mockRestore();
+    }
+  });
 });
