@@ -9,7 +9,7 @@ import { ranAsScript, readCommandLine, sayer } from './cli.js';
  * notices existed their notice phone, where the data model keeps the number by design (the phone
  * confirmed at registration, encrypted), as `backfillNoticePhones` says
  * (shared/identity/notice-phone-backfill.ts; docs/operating.md, "Backfilling notice phones"). The table,
- * the keys and the region come from the environment, as the service's (`TABLE_NAME`, `PII_KEY_ID`,
+ * the keys and the region (`AWS_REGION`, required) come from the environment, as the service's (`TABLE_NAME`, `PII_KEY_ID`,
  * `LOOKUP_MAC_KEY_ID`, …), credentials as the AWS CLI's. Run it once after the deployment that added
  * security notices; again after an interruption or with accounts `changed`: it finds only what is left.
  * Prints counts as JSON (never a number, nor an account id). Exits 0 when every candidate was sealed or

@@ -8,8 +8,8 @@ import { ranAsScript, readCommandLine, sayer } from './cli.js';
  * before the audit table's gsi3 existed their key there, then leaves the mark from which a page of the
  * usage record filtered by kind is one query of gsi3 (docs/usage-record.md "Filtered by kind",
  * docs/operating.md: a deployment step). The table defaults to `AUDIT_TABLE_NAME` (else
- * `<TABLE_NAME>-audit`); AWS credentials and region from the environment, as the AWS CLI's (and
- * `AWS_ENDPOINT_URL_DYNAMODB` for a local one). Run it once the deployment that added gsi3 has finished
+ * `<TABLE_NAME>-audit`); AWS credentials from the environment, as the AWS CLI's, the region from
+ * `AWS_REGION` only (required against AWS; or `AWS_ENDPOINT_URL_DYNAMODB` for a local table). Run it once the deployment that added gsi3 has finished
  * (and the index is ACTIVE); run it again after an interruption: it picks up what is left. Prints counts
  * as JSON (never a lookup key: an entry left alone is named by its table key only). Exits 0 when every
  * usage entry is indexed and the mark is written, 1 when some entries were left alone (listed; no mark:

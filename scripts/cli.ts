@@ -9,8 +9,10 @@ export const sayer =
 /**
  * The start the scripts that reach the tables share: their command line read by `readArgs` (node:util's
  * `parseArgs`; it throws on a usage error) and the configuration loaded from `env` (a configuration the
- * service would refuse, e.g. an audit table named as the service table, throws too). Either failure is
- * said by `say` and answers `undefined`: the script exits 2, a usage or configuration error.
+ * service would refuse, e.g. an audit table named as the service table, throws too; so does a run against
+ * AWS without `AWS_REGION`, for the clients take the configuration's region, never the AWS CLI's
+ * `AWS_DEFAULT_REGION` or profile region). Either failure is said by `say` and answers `undefined`: the
+ * script exits 2, a usage or configuration error.
  *
  * @example
  * ```ts
@@ -25,7 +27,15 @@ export function readCommandLine<T>(
 ): { args: T; config: Config } | undefined {
   try {
     const args = readArgs();
-    return { args, config: loadConfig(env) };
+    const config = loadConfig(env);
+    // Against AWS (no local endpoint), the stack's region must be said: the configuration would otherwise
+    // take cn-north-1, whatever AWS_DEFAULT_REGION or the profile the AWS CLI uses names (R49 F3).
+    if (!config.regionGiven && !config.dynamodbEndpoint) {
+      throw new Error(
+        'AWS_REGION: set it to the stack’s region (the scripts read neither AWS_DEFAULT_REGION nor a profile’s region)',
+      );
+    }
+    return { args, config };
   } catch (error) {
     say((error as Error).message);
     return undefined;

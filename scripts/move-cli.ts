@@ -21,8 +21,8 @@ export interface MoveCommand {
 
 /**
  * The command line the move scripts share (`--table <service table> --<target> <table> [--delete]`):
- * tables default to the configuration's, AWS credentials and region come from the environment as the AWS
- * CLI's. Prints the move as JSON; exits 0 when every item is in the target table, 1 when some differ there
+ * tables default to the configuration's, AWS credentials come from the environment as the AWS CLI's, the
+ * region from `AWS_REGION` only (required against AWS: `readCommandLine`). Prints the move as JSON; exits 0 when every item is in the target table, 1 when some differ there
  * or changed while compared (listed, left in both tables), 2 on a usage, configuration or connection error.
  *
  * @example

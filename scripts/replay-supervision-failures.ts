@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import * as z from 'zod';
 import {
   connectTable,
   dynamoAuditChainStore,
@@ -8,15 +9,49 @@ import {
 import { replayFailedBatch, streamFailureRecord } from '../shared/supervision/replay.js';
 import { ranAsScript, readCommandLine, sayer } from './cli.js';
 
+/** What `aws sqs receive-message --output json` prints (it prints nothing at all when the queue is empty). */
+const receiveMessageAnswer = z.object({
+  Messages: z.array(z.object({ Body: z.string(), ReceiptHandle: z.string() })),
+});
+
+/**
+ * The on-failure records a file holds, as read but not yet checked: the whole answer of
+ * `aws sqs receive-message --output json` (the `Body` of each of its `Messages`), a JSON array of records
+ * or of message bodies (records as JSON strings: `--query 'Messages[].Body'`), or one of these per line.
+ * Throws on text that is not JSON (the script's exit 2).
+ */
+export function failureRecordsOf(text: string): unknown[] {
+  const trimmed = text.trim();
+  if (trimmed === '') return [];
+  let values: unknown[];
+  try {
+    // One JSON value, maybe printed over many lines (the AWS CLI's `--output json`).
+    values = [JSON.parse(trimmed) as unknown];
+  } catch {
+    values = trimmed.split('\n').flatMap((line) => (line.trim() ? [JSON.parse(line) as unknown] : []));
+  }
+  const records = (value: unknown): unknown[] => {
+    if (Array.isArray(value)) return value.flatMap(records);
+    // A message body as the queue holds it: the record, as a JSON string.
+    if (typeof value === 'string') return [JSON.parse(value) as unknown];
+    const messages = receiveMessageAnswer.safeParse(value);
+    if (messages.success) return messages.data.Messages.map((message) => JSON.parse(message.Body) as unknown);
+    return [value];
+  };
+  return values.flatMap(records);
+}
+
 /**
  * `npm run supervision:replay -- <file>…`: counts into the statistics, once, the audit entries of stream
  * batches the supervision consumer gave up (docs/operating.md "Replaying supervision batches"). Each file
- * holds on-failure records of the consumer's dead-letter queue, as `aws sqs receive-message` prints their
- * bodies: one JSON record per line (or one JSON array). For each, the entries of its time window are read
+ * holds on-failure records of the consumer's dead-letter queue (`failureRecordsOf`): the whole answer of
+ * `aws sqs receive-message --output json` (its messages' bodies), a JSON array of records or of their
+ * bodies as strings, or one record per line. For each, the entries of its time window are read
  * again from the audit table (`replayFailedBatch`) and counted unless already counted (the entries' marks):
  * running it twice, or over a batch that was counted after all, changes nothing. Copies of history are
  * skipped as the consumer skips them (`SUPERVISION_HISTORY_BEFORE`, as of the batch's arrival). Tables from
- * the configuration (`TABLE_NAME`, `AUDIT_TABLE_NAME`), AWS credentials and region from the environment.
+ * the configuration (`TABLE_NAME`, `AUDIT_TABLE_NAME`), AWS credentials from the environment, the region from `AWS_REGION` (required against AWS:
+ * `readCommandLine`).
  * Prints per record `{ batch, read, counted }` as JSON; exits 0 when every record was replayed (then delete
  * the messages), 1 when one was not a failure record, 2 on a usage, configuration or connection error.
  */
@@ -40,10 +75,7 @@ export async function runReplay(argv: string[], env: NodeJS.ProcessEnv): Promise
   let refused = 0;
   try {
     for (const file of files) {
-      const text = (await readFile(file, 'utf8')).trim();
-      const records: unknown[] = text.startsWith('[')
-        ? (JSON.parse(text) as unknown[])
-        : text.split('\n').flatMap((line) => (line.trim() ? [JSON.parse(line) as unknown] : []));
+      const records = failureRecordsOf(await readFile(file, 'utf8'));
       for (const record of records) {
         const parsed = streamFailureRecord.safeParse(record);
         if (!parsed.success) {

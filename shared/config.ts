@@ -331,7 +331,14 @@ export interface Config {
   readonly dataDir: string;
   /** Public base URL; the OpenID issuer identifier and the audience of our API's access tokens. */
   readonly issuerUrl: string;
+  /** `AWS_REGION`, `cn-north-1` when unset: the region of DynamoDB and KMS the clients are given. */
   readonly region: string;
+  /**
+   * Whether `AWS_REGION` was set (Lambda always sets it): the operator scripts refuse to reach AWS without
+   * it rather than take the default, for they read neither `AWS_DEFAULT_REGION` nor a profile's region as
+   * the AWS CLI does (R49 F3).
+   */
+  readonly regionGiven: boolean;
   readonly dynamodbEndpoint: string | undefined;
   readonly kmsEndpoint: string | undefined;
   /**
@@ -639,6 +646,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: e.DATA_DIR,
     issuerUrl: (e.ISSUER_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     region: e.AWS_REGION,
+    regionGiven: env.AWS_REGION !== undefined && env.AWS_REGION !== '',
     dynamodbEndpoint: e.AWS_ENDPOINT_URL_DYNAMODB ?? e.AWS_ENDPOINT_URL,
     kmsEndpoint: e.AWS_ENDPOINT_URL_KMS ?? e.AWS_ENDPOINT_URL,
     // Not AWS_ENDPOINT_URL: LocalStack has no list signer, and the local runtime serves it in process.

@@ -171,6 +171,15 @@ const signingKeys: Record<SigningKeyKind, SigningKeySpec> = {
   },
 };
 
+/** Each signing kind's retiring generations, as {@link ServiceKeys} names them. */
+const signingPrevious: Partial<Record<string, `previous${Capitalize<SigningKeyKind>}`>> = {
+  platform: 'previousPlatform',
+  platformRsa: 'previousPlatformRsa',
+  audit: 'previousAudit',
+  presentation: 'previousPresentation',
+  notice: 'previousNotice',
+};
+
 /** The signing key kinds that may retire generations (the audit key never does). */
 type RetiringKind = Exclude<SigningKeyKind, 'audit'>;
 
@@ -424,6 +433,15 @@ export class ServiceKeys extends Construct {
               ? smsJobKeyContext
               : undefined,
       );
+    } // A rotation's step 1 (`<kind>Keys: "2,1"`): CloudFormation updates the role before the new version
+    // is published, and the version still serving (CodeDeploy's canary keeps most calls on it for
+    // minutes) signs with generation 1. So a role that signs with a kind's current generation may sign
+    // with its first previous one too, while it is listed (R49 F1): nothing more than it could already
+    // sign, since that generation is still published and trusted; its retirement (step 2) ends it.
+    const previousOf = signingPrevious[key as SigningKeyKind];
+    if (previousOf && actions.includes('kms:Sign')) {
+      const [first] = this[previousOf];
+      if (first) allowUse(first, role, ['kms:Sign', 'kms:GetPublicKey'], undefined, 'Rollout');
     }
   }
 }
@@ -507,10 +525,12 @@ function allowUse(
   role: iam.IRole,
   actions: string[],
   conditions?: Record<string, Record<string, unknown>>,
+  /** Told apart from the role's other statement on the same key (a retiring generation's `Rollout`). */
+  sidSuffix = '',
 ): void {
   key.addToResourcePolicy(
     new iam.PolicyStatement({
-      sid: `UseBy${role.node.path.replace(/[^A-Za-z0-9]/g, '')}`.slice(0, 100),
+      sid: `UseBy${role.node.path.replace(/[^A-Za-z0-9]/g, '')}`.slice(0, 100 - sidSuffix.length) + sidSuffix,
       principals: [role],
       actions,
       resources: ['*'],

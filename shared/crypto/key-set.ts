@@ -20,10 +20,23 @@ export interface RetiringKeysLeftOut {
 }
 
 /**
+ * Whether a public key's read failed as KMS answers for a generation retired meanwhile: disabled
+ * (`DisabledException`, `KMSInvalidStateException`) or no longer granted (`AccessDeniedException`).
+ */
+export function retiredKeyRead(error: unknown): boolean {
+  const name = (error as { name?: unknown } | undefined)?.name;
+  return (
+    name === 'DisabledException' || name === 'KMSInvalidStateException' || name === 'AccessDeniedException'
+  );
+}
+
+/**
  * The public keys of a signing key and of the generations being retired (`PREVIOUS_KEY_IDS`), the
  * signing one first and a `kid` given twice named once: the one list behind the JWK Sets we publish
  * (notice keys, audit keys, the trust list's presentation keys) and the keys /verify checks against.
- * Without `lenient`, a key that cannot be read rejects the whole with its own error; with it, see
+ * Without `lenient`, a key that cannot be read rejects the whole with its own error, but for a retiring
+ * one KMS says is disabled or no longer granted ({@link retiredKeyRead}: step 2 of a rotation, seen by
+ * the version still serving), left out and logged; with it, see
  * {@link RetiringKeysLeftOut}, and `complete` is false when a retiring key was left out (the answer is
  * then not to be cached).
  *
@@ -59,7 +72,21 @@ export async function signingKeySet(
       });
     });
   } else {
-    keys = await Promise.all(signers.map((signer) => signer.publicJwk()));
+    // A retired generation still listed by the version serving during step 2 of a rotation (disabled, no
+    // longer granted) is left out, logged; any other failure fails the whole (R49 F1).
+    const reads = await Promise.all(
+      signers.map((signer, index) =>
+        signer.publicJwk().catch((error: unknown) => {
+          if (index === 0 || !retiredKeyRead(error)) throw error;
+          logger.warn('a retiring key generation is disabled or no longer granted: left out', {
+            keyId: previous[index - 1]!.keyId ?? `previous #${index}`,
+            error: (error as Error).name,
+          });
+          return undefined;
+        }),
+      ),
+    );
+    keys = reads.filter((jwk): jwk is JWK => jwk !== undefined);
   }
   const complete = keys.length === signers.length;
   const seen = new Set<string>();

@@ -29,6 +29,23 @@ function synthesize(props: ElicenceStackProps = {}): { stack: ElicenceStack; tem
 }
 
 const actionsOf = (statement: Statement) => [statement.Action].flat();
+/**
+ * A retiring generation's key policy: who reads its public key, and who may still sign with it while it is
+ * listed (the roles that sign with the current generation: the version still serving during a rollout
+ * signs with it, R49 F1), each principal's role logical id sorted.
+ */
+const previousKeyUsers = (policy: { Statement: Statement[] }) => {
+  const roleIn = (st: Statement) =>
+    (st.Principal as { AWS: { 'Fn::GetAtt': [string, string] } }).AWS['Fn::GetAtt'][0];
+  const users = policy.Statement.filter((st) => st.Sid?.startsWith('UseBy'));
+  const [readers, signers] = [
+    users.filter((st) => !st.Sid!.endsWith('Rollout')),
+    users.filter((st) => st.Sid!.endsWith('Rollout')),
+  ];
+  for (const st of readers) expect(actionsOf(st)).toEqual(['kms:GetPublicKey']);
+  for (const st of signers) expect(actionsOf(st)).toEqual(['kms:Sign', 'kms:GetPublicKey']);
+  return { readers: readers.map(roleIn).sort(), signers: signers.map(roleIn).sort() };
+};
 
 /**
  * The stack synthesised with `props` (a key rotation), and how its tests read it: its resources, a
@@ -3124,20 +3141,25 @@ describe('ElicenceStack during a platform key rotation (platformKeys: [2, 1])', 
     }
   });
 
-  it('lets oidc and verify read generation 1’s public key, and nobody sign with it', () => {
+  it('lets oidc and verify read generation 1’s public key, and only its signers sign with it (R49 F1)', () => {
     const policy = resources[idOf(previous!)]!.Properties.KeyPolicy as { Statement: Statement[] };
-    const users = policy.Statement.filter((st) => st.Sid?.startsWith('UseBy'));
-    expect(users.map((st) => actionsOf(st))).toEqual([['kms:GetPublicKey'], ['kms:GetPublicKey']]);
-    expect(users.map((st) => JSON.stringify(st.Principal)).sort()).toEqual(
-      (['oidc', 'verify'] as const)
-        .map((name) => JSON.stringify({ AWS: { 'Fn::GetAtt': [roleOf(name), 'Arn'] } }))
-        .sort(),
-    );
+    // The version still serving during step 1's rollout signs with generation 1: its signers keep it.
+    const signers = functionNames.filter((name) => functionGrants[name].platformKey === 'sign');
+    expect(signers.sort()).toEqual(['list-signer', 'oidc']);
+    expect(previousKeyUsers(policy)).toEqual({
+      readers: (['oidc', 'verify'] as const).map(roleOf).sort(),
+      signers: signers.map(roleOf).sort(),
+    });
     const onPrevious = Object.values(resources)
       .filter((r) => r.Type === 'AWS::IAM::Policy')
       .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
       .filter((st) => JSON.stringify(st.Resource) === JSON.stringify(arnOf(previous!)));
-    expect(onPrevious.flatMap(actionsOf)).toEqual(['kms:GetPublicKey', 'kms:GetPublicKey']);
+    expect(onPrevious.map((st) => actionsOf(st).join(' ')).sort()).toEqual([
+      'kms:GetPublicKey',
+      'kms:GetPublicKey',
+      'kms:Sign kms:GetPublicKey',
+      'kms:Sign kms:GetPublicKey',
+    ]);
   });
 
   it('passes cdk-nag', () => {
@@ -3176,7 +3198,7 @@ describe('ElicenceStack after two audit key rotations (auditKeys: [3, 2, 1])', (
     expect(alias?.Properties.TargetKeyId).toEqual(arnOf(rotated.stack.keys.audit));
   });
 
-  it('gives the audit function the signing key and every earlier one, public key only', () => {
+  it('gives the audit function the signing key and every earlier one, public key only (the last one signs too)', () => {
     const fn = Object.values(resources).find(
       (r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties.Role).includes(auditRole()),
     )!;
@@ -3185,15 +3207,14 @@ describe('ElicenceStack after two audit key rotations (auditKeys: [3, 2, 1])', (
     expect(variables.AUDIT_PREVIOUS_KEY_IDS).toEqual({
       'Fn::Join': ['', [arnOf(previous[0]!), ',', arnOf(previous[1]!)]],
     });
-    for (const key of previous) {
+    for (const [index, key] of previous.entries()) {
       const policy = resources[idOf(key)]!.Properties.KeyPolicy as { Statement: Statement[] };
-      const users = policy.Statement.filter((st) => st.Sid?.startsWith('UseBy'));
-      // The audit function publishes them; the daily check verifies checkpoints with them.
-      expect(users.map((st) => actionsOf(st))).toEqual([['kms:GetPublicKey'], ['kms:GetPublicKey']]);
-      expect(users.map((st) => st.Principal)).toEqual([
-        { AWS: { 'Fn::GetAtt': [auditRole(), 'Arn'] } },
-        { AWS: { 'Fn::GetAtt': [idOf(rotated.stack.functions['audit-check'].role), 'Arn'] } },
-      ]);
+      // The audit function publishes them; the daily check verifies checkpoints with them. The version
+      // serving before the rotation signs with generation 2 until the new one is live (R49 F1).
+      expect(previousKeyUsers(policy)).toEqual({
+        readers: [auditRole(), idOf(rotated.stack.functions['audit-check'].role)].sort(),
+        signers: index === 0 ? [auditRole()] : [],
+      });
     }
   });
 
@@ -3241,19 +3262,13 @@ describe('ElicenceStack during a presentation key rotation (presentationKeys: [2
     }
   });
 
-  it('lets the trust list, its signer and verify read generation 1’s public key, and nobody sign with it', () => {
+  it('lets the trust list, its signer and verify read generation 1’s public key, and only me sign with it', () => {
     const policy = resources[idOf(previous!)]!.Properties.KeyPolicy as { Statement: Statement[] };
-    const users = policy.Statement.filter((st) => st.Sid?.startsWith('UseBy'));
-    expect(users.map((st) => actionsOf(st))).toEqual([
-      ['kms:GetPublicKey'],
-      ['kms:GetPublicKey'],
-      ['kms:GetPublicKey'],
-    ]);
-    expect(users.map((st) => JSON.stringify(st.Principal)).sort()).toEqual(
-      (['trust-list', 'list-signer', 'verify'] as const)
-        .map((name) => JSON.stringify({ AWS: { 'Fn::GetAtt': [roleOf(name), 'Arn'] } }))
-        .sort(),
-    );
+    expect(previousKeyUsers(policy)).toEqual({
+      readers: (['trust-list', 'list-signer', 'verify'] as const).map(roleOf).sort(),
+      // The version of me still serving during the rollout signs with generation 1 (R49 F1).
+      signers: [roleOf('me')],
+    });
   });
 
   it('refuses generations that are not distinct numbers', () => {
@@ -3280,11 +3295,11 @@ describe('ElicenceStack during a notice key rotation (noticeKeys: [2, 1])', () =
     expect(variablesOf('notices').NOTICE_PREVIOUS_KEY_IDS).toBeUndefined();
     expect(variablesOf('trust-list').NOTICE_PREVIOUS_KEY_IDS).toEqual(arnOf(previous!));
     const policy = resources[idOf(previous!)]!.Properties.KeyPolicy as { Statement: Statement[] };
-    const users = policy.Statement.filter((st) => st.Sid?.startsWith('UseBy'));
-    expect(users.map((st) => actionsOf(st))).toEqual([['kms:GetPublicKey']]);
-    expect(users.map((st) => JSON.stringify(st.Principal))).toEqual([
-      JSON.stringify({ AWS: { 'Fn::GetAtt': [roleOf('trust-list'), 'Arn'] } }),
-    ]);
+    // The version of notices still serving during the rollout signs with generation 1 (R49 F1).
+    expect(previousKeyUsers(policy)).toEqual({
+      readers: [roleOf('trust-list')],
+      signers: [roleOf('notices')],
+    });
   });
 
   it('refuses generations that are not distinct numbers', () => {
@@ -3318,11 +3333,8 @@ describe('ElicenceStack during an RSA platform key rotation (platformRsaKeys: [2
     expect(variables.PLATFORM_RSA_KEY_ID).toEqual(arnOf(rotating.stack.keys.platformRsa));
     expect(variables.PLATFORM_RSA_PREVIOUS_KEY_IDS).toEqual(arnOf(previous!));
     const policy = resources[idOf(previous!)]!.Properties.KeyPolicy as { Statement: Statement[] };
-    const users = policy.Statement.filter((st) => st.Sid?.startsWith('UseBy'));
-    expect(users.map((st) => actionsOf(st))).toEqual([['kms:GetPublicKey']]);
-    expect(JSON.stringify(users[0]!.Principal)).toBe(
-      JSON.stringify({ AWS: { 'Fn::GetAtt': [roleOf('oidc'), 'Arn'] } }),
-    );
+    // oidc publishes generation 1, and its version still serving during the rollout signs with it (R49 F1).
+    expect(previousKeyUsers(policy)).toEqual({ readers: [roleOf('oidc')], signers: [roleOf('oidc')] });
   });
 
   it('refuses generations that are not distinct numbers', () => {
