@@ -59,6 +59,7 @@ import { epochSeconds } from '../shared/clock.js';
 import { servedOverHttps } from '../shared/web/kit/cookies.js';
 import { CodeIds } from '../shared/sso/code-ids.js';
 import { kmsSigningKey } from '../shared/sso/kms-signing-key.js';
+import { readRetiring } from '../shared/crypto/key-set.js';
 import {
   throttleClientAuthentication,
   type ClientAuthThrottleDependencies,
@@ -142,8 +143,11 @@ async function build(deps: Dependencies): Promise<Built> {
     adapter: deps.adapter,
     signingKey: await signingKey(deps.platformSigner),
     rsaSigningKey: await signingKey(deps.platformRsaSigner),
-    previousKeys: await Promise.all(
-      [...deps.platformPreviousSigners, ...deps.platformRsaPreviousSigners].map(signingKey),
+    // A generation retired meanwhile (step 2 of a rotation, this version still serving) is left out
+    // rather than failing the container's start (R49 F1).
+    previousKeys: await readRetiring(
+      [...deps.platformPreviousSigners, ...deps.platformRsaPreviousSigners],
+      signingKey,
     ),
     clientSecrets: deps.secrets,
     // From the provider's own key: session ids are in the table, which other functions query, and with

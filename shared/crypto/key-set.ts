@@ -31,6 +31,38 @@ export function retiredKeyRead(error: unknown): boolean {
 }
 
 /**
+ * `read` of each key generation being retired, in order, but for one KMS says is disabled or no longer
+ * granted ({@link retiredKeyRead}: step 2 of a rotation, seen by the version still serving while its
+ * rollout runs), left out and logged; any other failure rejects the whole with its own error (R49 F1).
+ *
+ * @example
+ * ```ts
+ * const keys = await readRetiring(deps.platformPreviousSigners, (signer) => signer.publicKey());
+ * ```
+ */
+export async function readRetiring<K extends object, T>(
+  previous: ReadonlyArray<K>,
+  read: (key: K) => Promise<T>,
+): Promise<T[]> {
+  const reads = await Promise.all(
+    previous.map((key, index) =>
+      read(key).then(
+        (value) => ({ value }),
+        (error: unknown) => {
+          if (!retiredKeyRead(error)) throw error;
+          logger.warn('a retiring key generation is disabled or no longer granted: left out', {
+            keyId: (key as { keyId?: string }).keyId ?? `previous #${index + 1}`,
+            error: (error as Error).name,
+          });
+          return undefined;
+        },
+      ),
+    ),
+  );
+  return reads.flatMap((read) => (read ? [read.value] : []));
+}
+
+/**
  * The public keys of a signing key and of the generations being retired (`PREVIOUS_KEY_IDS`), the
  * signing one first and a `kid` given twice named once: the one list behind the JWK Sets we publish
  * (notice keys, audit keys, the trust list's presentation keys) and the keys /verify checks against.
@@ -72,21 +104,11 @@ export async function signingKeySet(
       });
     });
   } else {
-    // A retired generation still listed by the version serving during step 2 of a rotation (disabled, no
-    // longer granted) is left out, logged; any other failure fails the whole (R49 F1).
-    const reads = await Promise.all(
-      signers.map((signer, index) =>
-        signer.publicJwk().catch((error: unknown) => {
-          if (index === 0 || !retiredKeyRead(error)) throw error;
-          logger.warn('a retiring key generation is disabled or no longer granted: left out', {
-            keyId: previous[index - 1]!.keyId ?? `previous #${index}`,
-            error: (error as Error).name,
-          });
-          return undefined;
-        }),
-      ),
-    );
-    keys = reads.filter((jwk): jwk is JWK => jwk !== undefined);
+    const [first, rest] = await Promise.all([
+      signing.publicJwk(),
+      readRetiring(previous, (key) => key.publicJwk()),
+    ]);
+    keys = [first, ...rest];
   }
   const complete = keys.length === signers.length;
   const seen = new Set<string>();

@@ -1,6 +1,6 @@
 import type { JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { signingKeySet, type PublishedKey } from '../../../shared/crypto/key-set.js';
+import { readRetiring, signingKeySet, type PublishedKey } from '../../../shared/crypto/key-set.js';
 
 /**
  * R49 F1, step 2 of a rotation: while its rollout runs, the version still serving lists the generation
@@ -33,5 +33,18 @@ describe('signingKeySet over a generation retired meanwhile', () => {
   it('still fails on any other failure, and on the signing key', async () => {
     await expect(signingKeySet(key('k2'), [failing('ThrottlingException')])).rejects.toThrow(/Throttling/);
     await expect(signingKeySet(failing('DisabledException'), [key('k1')])).rejects.toThrow(/Disabled/);
+  });
+});
+
+describe('readRetiring, as the OpenID provider reads its previous keys at a container start', () => {
+  it('leaves out a generation retired meanwhile, in order, and fails on any other failure', async () => {
+    const read = (key: PublishedKey) => key.publicJwk().then((jwk) => jwk.kid);
+    await expect(readRetiring([key('k1'), failing('DisabledException'), key('k0')], read)).resolves.toEqual([
+      'k1',
+      'k0',
+    ]);
+    await expect(readRetiring([key('k1'), failing('ThrottlingException')], read)).rejects.toThrow(
+      /Throttling/,
+    );
   });
 });
