@@ -30,10 +30,27 @@ export function retiredKeyRead(error: unknown): boolean {
   );
 }
 
+/** Which failures to read a retiring key leave it out of a set, and how each is logged. */
+interface LeaveOut {
+  leaves(error: unknown): boolean;
+  log(keyId: string, error: unknown): void;
+}
+
+/** The default: only a generation KMS says is disabled or no longer granted ({@link retiredKeyRead}). */
+const retiredLeftOut: LeaveOut = {
+  leaves: retiredKeyRead,
+  log: (keyId, error) =>
+    logger.warn('a retiring key generation is disabled or no longer granted: left out', {
+      keyId,
+      error: (error as Error).name,
+    }),
+};
+
 /**
  * `read` of each key generation being retired, in order, but for one KMS says is disabled or no longer
  * granted ({@link retiredKeyRead}: step 2 of a rotation, seen by the version still serving while its
  * rollout runs), left out and logged; any other failure rejects the whole with its own error (R49 F1).
+ * `leaveOut` widens or narrows which failures leave a key out.
  *
  * @example
  * ```ts
@@ -43,17 +60,15 @@ export function retiredKeyRead(error: unknown): boolean {
 export async function readRetiring<K extends object, T>(
   previous: ReadonlyArray<K>,
   read: (key: K) => Promise<T>,
+  leaveOut: LeaveOut = retiredLeftOut,
 ): Promise<T[]> {
   const reads = await Promise.all(
     previous.map((key, index) =>
       read(key).then(
         (value) => ({ value }),
         (error: unknown) => {
-          if (!retiredKeyRead(error)) throw error;
-          logger.warn('a retiring key generation is disabled or no longer granted: left out', {
-            keyId: (key as { keyId?: string }).keyId ?? `previous #${index + 1}`,
-            error: (error as Error).name,
-          });
+          if (!leaveOut.leaves(error)) throw error;
+          leaveOut.log((key as { keyId?: string }).keyId ?? `previous #${index + 1}`, error);
           return undefined;
         },
       ),
@@ -83,33 +98,29 @@ export async function signingKeySet(
   lenient?: RetiringKeysLeftOut,
 ): Promise<{ keys: JWK[]; complete: boolean }> {
   const signers = [signing, ...previous];
-  let keys: JWK[];
-  if (lenient) {
-    const [first, ...rest] = await Promise.allSettled(signers.map((signer) => signer.publicJwk()));
-    if (first!.status === 'rejected') {
-      throw new UnavailableError(lenient.unavailable, 'temporarily_unavailable', { cause: first!.reason });
-    }
-    keys = [first!.value];
-    rest.forEach((read, index) => {
-      if (read.status === 'fulfilled') {
-        keys.push(read.value);
-        return;
-      }
-      logger.error(lenient.leftOut, {
-        keyId: previous[index]!.keyId ?? `previous #${index + 1}`,
-        error: (read.reason as Error)?.name ?? 'Error',
-        ...(lenient.logReason && {
-          reason: String((read.reason as Error)?.message ?? read.reason).slice(0, 200),
-        }),
-      });
-    });
-  } else {
-    const [first, rest] = await Promise.all([
-      signing.publicJwk(),
-      readRetiring(previous, (key) => key.publicJwk()),
-    ]);
-    keys = [first, ...rest];
-  }
+  const [first, rest] = await Promise.all([
+    lenient
+      ? signing.publicJwk().catch((cause: unknown) => {
+          throw new UnavailableError(lenient.unavailable, 'temporarily_unavailable', { cause });
+        })
+      : signing.publicJwk(),
+    readRetiring(
+      previous,
+      (key) => key.publicJwk(),
+      lenient && {
+        leaves: () => true,
+        log: (keyId, error) =>
+          logger.error(lenient.leftOut, {
+            keyId,
+            error: (error as Error)?.name ?? 'Error',
+            ...(lenient.logReason && {
+              reason: String((error as Error)?.message ?? error).slice(0, 200),
+            }),
+          }),
+      },
+    ),
+  ]);
+  const keys = [first, ...rest];
   const complete = keys.length === signers.length;
   const seen = new Set<string>();
   return { keys: keys.filter((jwk) => !seen.has(String(jwk.kid)) && seen.add(String(jwk.kid))), complete };
