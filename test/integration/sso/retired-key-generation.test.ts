@@ -1,22 +1,21 @@
 import { CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, type KeySpec } from '@aws-sdk/client-kms';
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet } from 'jose';
 import { afterAll, afterEach, expect, it, vi } from 'vitest';
-import { kmsSigner } from '../../../shared/adapters/kms/index.js';
-import { signCompactJws } from '../../../shared/crypto/compact-jws.js';
 import { logger } from '../../../shared/logger.js';
-import { securityEventClaims } from '../../../shared/sharing/withdrawal-notices.js';
-import { functionKms } from '../../support/function-kms.js';
 import { emulatorKms } from '../../support/http-api.js';
 import { thumbprintKeys } from '../../support/jwks.js';
 import {
   citizenAnswers,
   discover,
+  getWithToken,
   registerPlatform,
   adminToken,
   signIn,
   verifyNotice,
+  walletPlatform,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
+import { registerNotifiedPlatform, withdrawAuthorization } from '../../support/sharing-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
 
@@ -77,6 +76,16 @@ const platformAt = async (platform: RelyingParty): Promise<RelyingParty> => ({
   ...platform,
   config: await discover(runtime!.baseUrl, platform),
 });
+
+/** The notices JWKS (`/.well-known/notices-jwks.json`) and how it may be cached. */
+async function noticeKeys(baseUrl: string): Promise<JSONWebKeySet & { cacheControl: string | null }> {
+  const response = await fetch(`${baseUrl}/.well-known/notices-jwks.json`);
+  expect(response.status, await response.clone().text()).toBe(200);
+  return {
+    ...((await response.json()) as JSONWebKeySet),
+    cacheControl: response.headers.get('cache-control'),
+  };
+}
 
 const kidsOf = (set: JSONWebKeySet, kty: string) =>
   set.keys.filter((key) => key.kty === kty).map((key) => key.kid);
@@ -157,4 +166,70 @@ it('platform keys (ES256 and RS256), step 2: a cold oidc container of the step-1
   await restart({ PLATFORM_KEY_ID: step1.PLATFORM_KEY_ID, PLATFORM_RSA_KEY_ID: step1.PLATFORM_RSA_KEY_ID });
   expect(await jwks(runtime.baseUrl)).toEqual(retired);
   expect(warn).not.toHaveBeenCalledWith(LEFT_OUT, expect.anything());
+});
+
+it('notice key, step 2: a fresh trust-list container of the step-1 version publishes the notices JWKS without the disabled generation, and a notice delivered then verifies', async () => {
+  await runtime?.close();
+  // No timer: the test runs the delivery rounds itself.
+  const rounds = { NOTICE_INTERVAL_SECONDS: '0', NOTICE_RETRY_SECONDS: '1' };
+  runtime = await startTestRuntime(undefined, rounds);
+  const notice1 = await operator.keyBehind('alias/elicence-notice');
+  const { platform, receiver } = await registerNotifiedPlatform(
+    runtime,
+    await adminToken(runtime),
+    '通知密钥轮换平台',
+    'https://notices.example',
+  );
+  receiver.answer((_, res) => {
+    res.writeHead(202).end();
+  });
+  try {
+    // Step 1: generation 2 signs notices, generation 1 is published beside it.
+    const step1 = {
+      ...rounds,
+      NOTICE_KEY_ID: await operator.createKey('ECC_NIST_P256'),
+      NOTICE_PREVIOUS_KEY_IDS: 'alias/elicence-notice',
+    };
+    await restart(step1);
+    const rotating = await noticeKeys(runtime.baseUrl);
+    expect(rotating.keys).toHaveLength(2);
+    const [notice2Kid] = rotating.keys.map((key) => key.kid);
+
+    // Step 2's rollout: generation 1 disabled, a container of the step-1 version starts.
+    await operator.disable(notice1);
+    const error = vi.spyOn(logger, 'error');
+    await restart(step1);
+    const retired = await noticeKeys(runtime.baseUrl);
+    expect(retired.keys.map((key) => key.kid)).toEqual([notice2Kid]);
+    // Answered, but not cached: the set lacks a key it lists.
+    expect(retired.cacheControl).toBe('no-store');
+    expect(error).toHaveBeenCalledWith(
+      'a retiring notice key cannot be read: left out of the notice key set',
+      { keyId: 'alias/elicence-notice', error: 'DisabledException' },
+    );
+
+    // A notice delivered now (the person withdraws their sign-in) verifies as the platform checks it.
+    const browser = new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/wallet/callback`]);
+    const answers = citizenAnswers(runtime);
+    const { claims } = await signIn(await platformAt(platform), browser, answers, {
+      scope: 'openid profile',
+    });
+    const wallet = await walletPlatform(runtime);
+    const mine = (await signIn(wallet, browser, answers, { scope: 'openid licences' })).tokens.access_token;
+    const listed = (await (await getWithToken(runtime, '/me/authorizations', mine)).json()) as {
+      items: Array<{ id: string; kind: string; client: { id: string } }>;
+    };
+    const grant = listed.items.find(
+      (item) => item.kind === 'sign_in' && item.client.id === platform.clientId,
+    );
+    expect((await withdrawAuthorization(runtime, grant!.id, mine)).status).toBe(204);
+    for (let i = 0; i < 20 && receiver.received.length === 0; i++) await runtime.deliverNotices();
+    const { payload, protectedHeader } = await verifyNotice(runtime.baseUrl, receiver.received[0]!.body, {
+      audience: platform.clientId,
+    });
+    expect(protectedHeader.kid).toBe(notice2Kid);
+    expect(payload.sub).toBe(claims.sub);
+  } finally {
+    await receiver.close();
+  }
 });
