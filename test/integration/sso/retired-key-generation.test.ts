@@ -16,6 +16,9 @@ import {
   type RelyingParty,
 } from '../../support/oidc-flows.js';
 import { registerNotifiedPlatform, withdrawAuthorization } from '../../support/sharing-flows.js';
+import { createNodeVerifier, nodeEs256 } from '../../../packages/verifier/src/node.js';
+import { OfflineTrustStore } from '../../../packages/verifier/src/offline-store.js';
+import { zlibCompression } from '../../../packages/verifier/src/status-list-zlib.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
 
@@ -232,4 +235,76 @@ it('notice key, step 2: a fresh trust-list container of the step-1 version publi
   } finally {
     await receiver.close();
   }
+});
+
+it('presentation key, step 2: the step-1 version started anew names generation 2 alone in its trust list, and /verify and verifier apps accept what it signs', async () => {
+  await runtime?.close();
+  runtime = await startTestRuntime();
+  const presentation1 = await operator.keyBehind('alias/elicence-presentation');
+  const wallet = await registerPlatform(runtime, await adminToken(runtime), {
+    name: 'Wallet',
+    redirectUris: ['https://wallet.example/cb'],
+    scopes: ['openid', 'licences'],
+    firstParty: true,
+  });
+  const answers = citizenAnswers(runtime);
+  /** A presentation of the citizen's first licence, made by the holder API. */
+  const present = async () => {
+    const { tokens } = await signIn(await platformAt(wallet), new UserAgent(runtime!.baseUrl), answers, {
+      scope: 'openid licences',
+    });
+    const { items } = (await (await getWithToken(runtime!, '/me/licences', tokens.access_token)).json()) as {
+      items: Array<{ id: string }>;
+    };
+    const response = await fetch(
+      `${runtime!.baseUrl}/me/licences/${encodeURIComponent(items[0]!.id)}/presentations`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.access_token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ttlSeconds: 600 }),
+      },
+    );
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { token: string }).token;
+  };
+  /** The trust list's presentation keys, and the verdicts of a verifier app (synced from it) and /verify. */
+  const verdicts = async (qr: string) => {
+    const store = new OfflineTrustStore({
+      baseUrl: runtime!.baseUrl,
+      crypto: nodeEs256,
+      compression: zlibCompression,
+    });
+    await store.sync({ cache: 'no-store' });
+    const offline = await createNodeVerifier({ trust: store, status: store }).verify(qr);
+    const online = (await (
+      await fetch(`${runtime!.baseUrl}/verify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ qr }),
+      })
+    ).json()) as { verdict: string };
+    return { keys: (store.presentationKeys() ?? []).map((key) => key.kid), offline: offline.verdict, online };
+  };
+
+  const step1 = {
+    PRESENTATION_KEY_ID: await operator.createKey('ECC_NIST_P256'),
+    PRESENTATION_PREVIOUS_KEY_IDS: 'alias/elicence-presentation',
+  };
+  await restart(step1);
+  const signedStep1 = await present();
+  const rotating = await verdicts(signedStep1);
+  expect(rotating.keys).toHaveLength(2);
+  const [presentation2Kid] = rotating.keys;
+
+  // Step 2's rollout: generation 1 disabled, the step-1 version (trust-list, verify) started anew.
+  await operator.disable(presentation1);
+  const warn = vi.spyOn(logger, 'warn');
+  await restart(step1);
+  const retired = await verdicts(signedStep1);
+  expect(retired).toMatchObject({ keys: [presentation2Kid], offline: 'valid', online: { verdict: 'valid' } });
+  expect(await verdicts(await present())).toMatchObject({ offline: 'valid', online: { verdict: 'valid' } });
+  expect(warn).toHaveBeenCalledWith(LEFT_OUT, {
+    keyId: 'alias/elicence-presentation',
+    error: 'DisabledException',
+  });
 });
