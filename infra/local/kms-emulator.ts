@@ -125,8 +125,11 @@ class Throttle {
  * Operations: CreateKey (ECC_NIST_P256/SIGN_VERIFY, HMAC_256/GENERATE_VERIFY_MAC,
  * SYMMETRIC_DEFAULT/ENCRYPT_DECRYPT), CreateAlias, ListAliases, DescribeKey, GetPublicKey, Sign and
  * Verify (RAW and DIGEST), GenerateMac, VerifyMac, Encrypt, Decrypt, GenerateDataKey,
- * ScheduleKeyDeletion, TagResource, UntagResource, ListResourceTags. Errors are HTTP 400 with an AWS
- * `__type`, as KMS sends them.
+ * ScheduleKeyDeletion, CancelKeyDeletion, DisableKey, EnableKey, TagResource, UntagResource,
+ * ListResourceTags. Errors are HTTP 400 with an AWS `__type`, as KMS sends them. Key states are KMS's: a
+ * disabled key answers every cryptographic operation (GetPublicKey included) `DisabledException`, one
+ * pending deletion `KMSInvalidStateException` (and refuses aliases, tags and state changes but
+ * `CancelKeyDeletion`, which leaves it disabled).
  *
  * @example
  * ```ts

@@ -238,11 +238,24 @@ export function kmsOperations(store: KmsKeyStore): ReadonlyMap<string, Operation
     return key;
   }
 
-  function usableKey(id: string, ctx: RequestContext, usage: KeyUsage, action: string): KeyRecord {
-    const key = findKey(id, ctx);
-    if (key.keyState !== 'Enabled') {
+  /**
+   * A key any operation but a cryptographic one may use (DescribeKey, CreateAlias, tags, Disable/EnableKey,
+   * ScheduleKeyDeletion): KMS refuses a key pending deletion with `KMSInvalidStateException`.
+   */
+  function notPendingDeletion(key: KeyRecord): KeyRecord {
+    if (key.keyState === 'PendingDeletion') {
       throw new KmsFault('KMSInvalidStateException', `${key.arn} is pending deletion.`);
     }
+    return key;
+  }
+
+  /**
+   * A key a cryptographic operation may use: a disabled one is `DisabledException` and one pending deletion
+   * `KMSInvalidStateException`, as KMS answers them ("Key states of AWS KMS keys").
+   */
+  function usableKey(id: string, ctx: RequestContext, usage: KeyUsage, action: string): KeyRecord {
+    const key = notPendingDeletion(findKey(id, ctx));
+    if (key.keyState === 'Disabled') throw new KmsFault('DisabledException', `${key.arn} is disabled.`);
     if (key.keyUsage !== usage) {
       const type = action === 'GetPublicKey' ? 'UnsupportedOperationException' : 'InvalidKeyUsageException';
       throw new KmsFault(type, `${key.arn} key usage is ${key.keyUsage} which is not valid for ${action}.`);
@@ -266,6 +279,17 @@ export function kmsOperations(store: KmsKeyStore): ReadonlyMap<string, Operation
         `Digest is invalid length for algorithm ${signingAlgorithmOf(key)}.`,
       );
     }
+  }
+
+  /**
+   * A key by its id or key ARN, as `DisableKey`, `EnableKey` and `CancelKeyDeletion` take it: KMS does not
+   * resolve an alias there.
+   */
+  function keyById(id: string, ctx: RequestContext): KeyRecord {
+    if (id.startsWith('alias/') || /^arn:[^:]+:kms:[^:]*:[^:]*:alias\//.test(id)) {
+      throw new KmsFault('NotFoundException', `Invalid keyId ${id}`);
+    }
+    return findKey(id, ctx);
   }
 
   /** The public key of a signing key, whichever its kind. */
@@ -368,9 +392,8 @@ export function kmsOperations(store: KmsKeyStore): ReadonlyMap<string, Operation
         if (input.TargetKeyId.startsWith('alias/') || input.TargetKeyId.includes(':alias/')) {
           throw new KmsFault('ValidationException', 'TargetKeyId must be a key id or key ARN, not an alias.');
         }
-        const key = findKey(input.TargetKeyId, ctx);
-        if (key.keyState !== 'Enabled')
-          throw new KmsFault('KMSInvalidStateException', `${key.arn} is pending deletion.`);
+        // A disabled key may be aliased, as in KMS; one pending deletion may not.
+        const key = notPendingDeletion(findKey(input.TargetKeyId, ctx));
         const region = key.arn.split(':')[3] ?? ctx.region;
         if (findAlias(input.AliasName)) {
           throw new KmsFault(
@@ -557,9 +580,8 @@ export function kmsOperations(store: KmsKeyStore): ReadonlyMap<string, Operation
     ScheduleKeyDeletion: operation(
       z.object({ KeyId: keyId, PendingWindowInDays: z.number().int().min(7).max(30).default(30) }),
       async (input, ctx) => {
-        const key = findKey(input.KeyId, ctx);
-        if (key.keyState !== 'Enabled')
-          throw new KmsFault('KMSInvalidStateException', `${key.arn} is pending deletion.`);
+        // An enabled or a disabled key; one already pending deletion is refused.
+        const key = notPendingDeletion(findKey(input.KeyId, ctx));
         key.keyState = 'PendingDeletion';
         key.pendingWindowInDays = input.PendingWindowInDays;
         key.deletionDate = ctx.now + input.PendingWindowInDays * 86_400_000;
@@ -573,10 +595,35 @@ export function kmsOperations(store: KmsKeyStore): ReadonlyMap<string, Operation
       },
     ),
 
+    CancelKeyDeletion: operation(z.object({ KeyId: keyId }), async (input, ctx) => {
+      const key = keyById(input.KeyId, ctx);
+      if (key.keyState !== 'PendingDeletion') {
+        throw new KmsFault('KMSInvalidStateException', `${key.arn} is not pending deletion.`);
+      }
+      // As KMS: a key whose deletion is cancelled is disabled, until `EnableKey`.
+      key.keyState = 'Disabled';
+      delete key.deletionDate;
+      delete key.pendingWindowInDays;
+      await store.persist();
+      return { KeyId: key.arn };
+    }),
+
+    DisableKey: operation(z.object({ KeyId: keyId }), async (input, ctx) => {
+      const key = notPendingDeletion(keyById(input.KeyId, ctx));
+      key.keyState = 'Disabled';
+      await store.persist();
+      return {};
+    }),
+
+    EnableKey: operation(z.object({ KeyId: keyId }), async (input, ctx) => {
+      const key = notPendingDeletion(keyById(input.KeyId, ctx));
+      key.keyState = 'Enabled';
+      await store.persist();
+      return {};
+    }),
+
     TagResource: operation(z.object({ KeyId: keyId, Tags: tags }), async (input, ctx) => {
-      const key = findKey(input.KeyId, ctx);
-      if (key.keyState !== 'Enabled')
-        throw new KmsFault('KMSInvalidStateException', `${key.arn} is pending deletion.`);
+      const key = notPendingDeletion(findKey(input.KeyId, ctx));
       const merged = {
         ...key.tags,
         ...Object.fromEntries(input.Tags.map((tag) => [tag.TagKey, tag.TagValue])),
@@ -591,7 +638,7 @@ export function kmsOperations(store: KmsKeyStore): ReadonlyMap<string, Operation
     UntagResource: operation(
       z.object({ KeyId: keyId, TagKeys: z.array(z.string().min(1).max(128)) }),
       async (input, ctx) => {
-        const key = findKey(input.KeyId, ctx);
+        const key = notPendingDeletion(findKey(input.KeyId, ctx));
         key.tags = Object.fromEntries(
           Object.entries(key.tags).filter(([name]) => !input.TagKeys.includes(name)),
         );

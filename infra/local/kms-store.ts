@@ -21,7 +21,8 @@ const keyRecordSchema = z.object({
   description: z.string(),
   keySpec: z.enum(['ECC_NIST_P256', 'RSA_2048', 'HMAC_256', 'SYMMETRIC_DEFAULT']),
   keyUsage: z.enum(['SIGN_VERIFY', 'GENERATE_VERIFY_MAC', 'ENCRYPT_DECRYPT']),
-  keyState: z.enum(['Enabled', 'PendingDeletion']),
+  /** As KMS: `Disabled` by `DisableKey` or `CancelKeyDeletion`, `Enabled` again by `EnableKey`. */
+  keyState: z.enum(['Enabled', 'Disabled', 'PendingDeletion']),
   /** Epoch milliseconds. */
   creationDate: z.number(),
   deletionDate: z.number().optional(),

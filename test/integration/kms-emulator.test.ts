@@ -11,12 +11,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AlreadyExistsException,
+  CancelKeyDeletionCommand,
   CreateAliasCommand,
   CreateKeyCommand,
   DecryptCommand,
   DescribeKeyCommand,
+  DisableKeyCommand,
+  DisabledException,
+  EnableKeyCommand,
   EncryptCommand,
   GenerateDataKeyCommand,
+  GenerateMacCommand,
   GetPublicKeyCommand,
   InvalidCiphertextException,
   InvalidKeyUsageException,
@@ -27,7 +32,9 @@ import {
   ListAliasesCommand,
   ListResourceTagsCommand,
   NotFoundException,
+  ScheduleKeyDeletionCommand,
   SignCommand,
+  TagResourceCommand,
   UnsupportedOperationException,
   VerifyCommand,
   VerifyMacCommand,
@@ -43,6 +50,7 @@ import { createKmsClient } from '../../shared/adapters/kms/client.js';
 import { KmsKeyManager } from '../../shared/adapters/kms/key-manager.js';
 import { KmsMac } from '../../shared/adapters/kms/mac.js';
 import { KmsRsaSigner, KmsSigner } from '../../shared/adapters/kms/signer.js';
+import { retiredKeyRead } from '../../shared/crypto/key-set.js';
 
 const REGION = 'cn-north-1';
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -514,7 +522,144 @@ describe('MAC and encryption keys', () => {
   });
 });
 
+describe('key states: DisableKey, EnableKey, CancelKeyDeletion', () => {
+  const state = async (keyId: string, target = kms) => {
+    const { KeyMetadata } = await target.send(new DescribeKeyCommand({ KeyId: keyId }));
+    return { KeyState: KeyMetadata?.KeyState, Enabled: KeyMetadata?.Enabled };
+  };
+
+  it('refuses every cryptographic operation on a disabled key with DisabledException, and serves it again once enabled', async () => {
+    const signing = await createKey();
+    const macKey = await createKey('HMAC_256', 'GENERATE_VERIFY_MAC');
+    const symmetric = await createKey('SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT');
+    const message = encoder.encode('rotated');
+    const { Signature } = await kms.send(
+      new SignCommand({ KeyId: signing, Message: message, SigningAlgorithm: 'ECDSA_SHA_256' }),
+    );
+    const { Mac } = await kms.send(
+      new GenerateMacCommand({ KeyId: macKey, Message: message, MacAlgorithm: 'HMAC_SHA_256' }),
+    );
+    const { CiphertextBlob } = await kms.send(new EncryptCommand({ KeyId: symmetric, Plaintext: message }));
+    for (const keyId of [signing, macKey, symmetric]) await kms.send(new DisableKeyCommand({ KeyId: keyId }));
+    // Disabling twice is no error, as in KMS.
+    await kms.send(new DisableKeyCommand({ KeyId: signing }));
+
+    expect(await state(signing)).toEqual({ KeyState: 'Disabled', Enabled: false });
+    const refused = [
+      new GetPublicKeyCommand({ KeyId: signing }),
+      new SignCommand({ KeyId: signing, Message: message, SigningAlgorithm: 'ECDSA_SHA_256' }),
+      new VerifyCommand({
+        KeyId: signing,
+        Message: message,
+        Signature: Signature!,
+        SigningAlgorithm: 'ECDSA_SHA_256',
+      }),
+      new GenerateMacCommand({ KeyId: macKey, Message: message, MacAlgorithm: 'HMAC_SHA_256' }),
+      new VerifyMacCommand({ KeyId: macKey, Message: message, Mac: Mac!, MacAlgorithm: 'HMAC_SHA_256' }),
+      new EncryptCommand({ KeyId: symmetric, Plaintext: message }),
+      new DecryptCommand({ CiphertextBlob: CiphertextBlob! }),
+      new GenerateDataKeyCommand({ KeyId: symmetric, KeySpec: 'AES_256' }),
+    ];
+    for (const command of refused) {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one list of different commands
+      const error = await rejection(kms.send(command as any));
+      expect(error).toBeInstanceOf(DisabledException);
+      expect(error).toMatchObject({ name: 'DisabledException', $metadata: { httpStatusCode: 400 } });
+      expect(error.message).toContain('is disabled');
+    }
+    // A cold container reading a disabled retiring generation: what the key sets leave out (R49).
+    const coldRead = await rejection(new KmsSigner(client(), signing).publicJwk());
+    expect(retiredKeyRead(coldRead)).toBe(true);
+    // Not a cryptographic operation: an alias, tags and the description still work on a disabled key.
+    await kms.send(new CreateAliasCommand({ AliasName: 'alias/disabled-generation', TargetKeyId: signing }));
+    await kms.send(
+      new TagResourceCommand({ KeyId: signing, Tags: [{ TagKey: 'generation', TagValue: '1' }] }),
+    );
+
+    for (const keyId of [signing, macKey, symmetric]) await kms.send(new EnableKeyCommand({ KeyId: keyId }));
+    expect(await state(signing)).toEqual({ KeyState: 'Enabled', Enabled: true });
+    await kms.send(
+      new VerifyCommand({
+        KeyId: signing,
+        Message: message,
+        Signature: Signature!,
+        SigningAlgorithm: 'ECDSA_SHA_256',
+      }),
+    );
+    await kms.send(
+      new VerifyMacCommand({ KeyId: macKey, Message: message, Mac: Mac!, MacAlgorithm: 'HMAC_SHA_256' }),
+    );
+    const { Plaintext } = await kms.send(new DecryptCommand({ CiphertextBlob: CiphertextBlob! }));
+    expect(Buffer.from(Plaintext!).toString()).toBe('rotated');
+  });
+
+  it('takes a key id or ARN, never an alias, and answers NotFoundException for an unknown key', async () => {
+    const keyId = await createKey();
+    const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: keyId }));
+    await kms.send(new DisableKeyCommand({ KeyId: KeyMetadata!.Arn! }));
+    expect((await state(keyId)).KeyState).toBe('Disabled');
+    await kms.send(new CreateAliasCommand({ AliasName: 'alias/by-name-only', TargetKeyId: keyId }));
+    await expect(kms.send(new EnableKeyCommand({ KeyId: 'alias/by-name-only' }))).rejects.toBeInstanceOf(
+      NotFoundException,
+    );
+    await expect(
+      kms.send(new DisableKeyCommand({ KeyId: '00000000-0000-4000-8000-000000000000' })),
+    ).rejects.toBeInstanceOf(NotFoundException);
+  });
+
+  it('keeps a key pending deletion out of reach (KMSInvalidStateException) until its deletion is cancelled, which leaves it disabled', async () => {
+    const keyId = await createKey();
+    await kms.send(new DisableKeyCommand({ KeyId: keyId }));
+    // A disabled key may be scheduled for deletion, as in KMS.
+    await kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }));
+    expect(await state(keyId)).toEqual({ KeyState: 'PendingDeletion', Enabled: false });
+    for (const command of [
+      new GetPublicKeyCommand({ KeyId: keyId }),
+      new EnableKeyCommand({ KeyId: keyId }),
+      new DisableKeyCommand({ KeyId: keyId }),
+    ]) {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one list of different commands
+      await expect(kms.send(command as any)).rejects.toBeInstanceOf(KMSInvalidStateException);
+    }
+
+    await kms.send(new CancelKeyDeletionCommand({ KeyId: keyId }));
+    const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: keyId }));
+    expect(KeyMetadata).toMatchObject({ KeyState: 'Disabled', Enabled: false });
+    expect(KeyMetadata?.DeletionDate).toBeUndefined();
+    await expect(kms.send(new GetPublicKeyCommand({ KeyId: keyId }))).rejects.toBeInstanceOf(
+      DisabledException,
+    );
+    await expect(kms.send(new CancelKeyDeletionCommand({ KeyId: keyId }))).rejects.toBeInstanceOf(
+      KMSInvalidStateException,
+    );
+    await kms.send(new EnableKeyCommand({ KeyId: keyId }));
+    await spkiOf(keyId);
+  });
+});
+
 describe('persistence', () => {
+  it('keeps a disabled key disabled across a restart with the same data directory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kms-emulator-restart-'));
+    try {
+      const first = await startKmsEmulator({ dataDir: dir });
+      const keyId = await createKey('ECC_NIST_P256', 'SIGN_VERIFY', client(first.endpoint));
+      await client(first.endpoint).send(new DisableKeyCommand({ KeyId: keyId }));
+      await first.close();
+
+      const second = await startKmsEmulator({ dataDir: dir });
+      try {
+        const secondClient = client(second.endpoint);
+        await expect(spkiOf(keyId, secondClient)).rejects.toBeInstanceOf(DisabledException);
+        await secondClient.send(new EnableKeyCommand({ KeyId: keyId }));
+        await spkiOf(keyId, secondClient);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps keys across a restart with the same data directory', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kms-emulator-restart-'));
     try {
