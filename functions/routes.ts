@@ -83,10 +83,11 @@ export interface Route {
    */
   endpoint?: ProviderEndpoint;
   /**
-   * This route's own API Gateway throttling (the stage's route settings), below the stage's: for public
-   * routes whose every call writes (an audit entry, an account), so that a flood of them is refused with
-   * 429 on that route before it takes the capacity sign-in and the rest need (docs/security.md,
-   * "Throttling"). Absent: the stage's limits. The local runtime does not throttle.
+   * This route's own API Gateway throttling (the stage's route settings), below the default route
+   * throttle: for public routes whose every call writes (an audit entry, an account), so that a flood of
+   * them is refused with 429 on that route sooner (docs/security.md, "Throttling"). Absent: the default
+   * route throttle (the stack's `throttle`), a bucket of the route's own as well: API Gateway throttles an
+   * HTTP API per route, not per stage (review R50 F2). The local runtime does not throttle.
    */
   throttle?: RouteThrottle;
   /**
@@ -123,7 +124,8 @@ const agent = { agentId: 'agentId' } as const;
  * The throttles of the public routes that write on every call (security review r2, Medium: floods of
  * anonymous verifications). A verification records a usage entry per call, and a static QR code is on
  * every printout; a printable licence's check takes bodies of up to ~1.4 MB; a registration hashes a
- * password with scrypt and writes an account. Each is well below the stage's 200 rps / 400 burst.
+ * password with scrypt and writes an account. Each is well below the default route throttle, 200 rps /
+ * 400 burst, which every other route gets in a bucket of its own.
  */
 const verifyThrottle = { rateLimit: 50, burstLimit: 100 } as const;
 const verifyPdfThrottle = { rateLimit: 10, burstLimit: 20 } as const;

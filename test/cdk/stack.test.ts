@@ -307,7 +307,7 @@ describe('ElicenceStack', () => {
         expect(stage.DependsOn ?? [], `${stageId} after ${key}`).toContain(routeIds[key]);
       }
       expect(() => synthesize({ throttle: { rateLimit: 50, burstLimit: 400 } })).toThrow(
-        /throttle of POST \/verify .* must be below the stage's/,
+        /throttle of POST \/verify .* must be below the default route throttle/,
       );
     });
 
@@ -557,7 +557,7 @@ describe('ElicenceStack', () => {
           NODE_OPTIONS: '--enable-source-maps',
           POWERTOOLS_SERVICE_NAME: 'elicence',
         });
-        template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 180 });
+        template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
       },
     );
 
