@@ -66,7 +66,8 @@ const PER_RUN = 500;
  * an account's change's
  * (`account.registered`, `account.proven`, `account.closed`, `agent.appointed`, `agent.withdrawn`) and
  * a phone proof's (`account.taken_over`, `account.raised`, `account.password_reset`, `account.phone_changed`), once, saved by the change's own write
- * (shared/reconciler/reconcile-pending-work.ts). What fails again is logged (and alarmed, docs/operating.md) and stays
+ * (shared/reconciler/reconcile-pending-work.ts); and the clean-up a takeover's or a reset's pointer still
+ * owes (consents, passkeys and sign-ins from before the reset, shared/identity/owed-cleanup.ts). What fails again is logged (and alarmed, docs/operating.md) and stays
  * for the next run.
  */
 export async function handler(): Promise<{ completed: number; failed: number; skipped: number }> {
