@@ -391,7 +391,7 @@ export const sharingGrants = (c: Needs<'doc'>) => dynamoSharingGrants(c.doc, c.c
 export const platformConsents = (
   c: Needs<'sharingGrants' | 'clientReader' | 'platformSubject'>,
 ): PlatformConsents => ({
-  withdrawAll: (personId, options) =>
+  withdrawAll: (personId, acting, options) =>
     withdrawEveryAuthorization(
       personId,
       {
@@ -400,6 +400,7 @@ export const platformConsents = (
         subjectAt: c.platformSubject,
         clock: c.clock,
       },
+      acting,
       options,
     ),
 });

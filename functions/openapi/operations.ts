@@ -775,8 +775,8 @@ export const operations: Operations = {
     description:
       'With the wallet’s token of a sign-in at the account’s level made in the last ten minutes ' +
       '(`acr_values` and `max_age=0`): otherwise 403 `fresh_sign_in_required`. 409 `cleanup_owed`: the ' +
-      'clean-up of the account’s last reset or takeover is not finished; prove the phone again, sign in ' +
-      'again, then enrol.',
+      'clean-up of the account’s last reset or takeover is not finished yet; the service finishes it by ' +
+      'itself within minutes (try again shortly).',
     tag: 'Holder',
     responses: {
       200: { description: 'For navigator.credentials.create', schema: passkeyCreationOptionsSchema },
