@@ -391,6 +391,9 @@ const table = [
     auth: { scope: 'licences:issue' },
   },
   { method: 'GET', path: '/me/licences', function: 'me', auth: { scope: 'licences' } },
+  // The person's copy of their data (导出我的数据, shared/identity/data-export.ts): one JSON file, from a
+  // first-party app with a fresh sign-in at the account's level.
+  { method: 'GET', path: '/me/export', function: 'me', auth: { scope: 'licences' } },
   // The usage record (用证记录): shares, verifications and presentations of the holder's licences.
   { method: 'GET', path: '/me/usage', function: 'me', auth: { scope: 'licences' } },
   {

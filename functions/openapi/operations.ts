@@ -68,6 +68,7 @@ import { licencePageSchema, licenceViewSchema } from '../../shared/licence/licen
 import { createPresentationInput, presentationAnswerSchema } from '../../shared/licence/presentation.js';
 import { listLicencesQuery, searchLicencesInput } from '../../shared/licence/read-licences.js';
 import { usageQuery, usageSchema } from '../../shared/licence/usage.js';
+import { dataExportSchema } from '../../shared/identity/data-export.js';
 import { statusListMediaType } from '../../shared/licence/status-list-token.js';
 import { issuerMetadataSchema, trustListMediaType } from '../../shared/licence/trust-list.js';
 import { verifyRequest, verifyResponseSchema } from '../../shared/verification/verify-scan.js';
@@ -711,6 +712,34 @@ export const operations: Operations = {
     tag: 'Holder',
     responses: { 200: { description: 'The licences the sign-in’s level opens', schema: heldLicencesSchema } },
     problems: { 403: ['not_a_person', 'first_party_only'] },
+  },
+  'GET /me/export': {
+    operationId: 'exportMyData',
+    summary: 'A copy of all my data, as one JSON file (导出我的数据; PIPL Art. 45)',
+    description:
+      'From a first-party app (the wallet), with a token of a personal sign-in (403 ' +
+      '`personal_sign_in_required` acting for an enterprise) made in the last ten minutes at the account’s ' +
+      'level (`acr_values` and `max_age=0`; otherwise 403 `fresh_sign_in_required`). One document, format ' +
+      '`elicence-data-export/1`, as a download (`Content-Disposition: attachment`, `Cache-Control: no-store`): ' +
+      'the account as `GET /me/account` shows it (masked), the licences with their signed credentials, the ' +
+      'authorizations, the enterprises the person acts for and the appointments naming them, the passkeys’ ' +
+      'names and dates, and the usage record, every page up to 5,000 entries (`truncated` says where it ' +
+      'goes on). Recorded in the usage record as `exported` (`data.exported`) before it is answered. Its ' +
+      'JSON Schema: docs/schemas/data-export-1.schema.json (zod’s own `z.toJSONSchema` of this schema).',
+    tag: 'Holder',
+    responses: {
+      200: {
+        description: 'The document, as an attachment',
+        schema: dataExportSchema,
+        headers: {
+          'Content-Disposition': '`attachment; filename="elicence-data-export-YYYYMMDD.json"`',
+        },
+      },
+    },
+    problems: {
+      403: ['not_a_person', 'first_party_only', 'personal_sign_in_required', 'fresh_sign_in_required'],
+      404: ['account_not_found'],
+    },
   },
   'GET /me/usage': {
     operationId: 'myUsage',
