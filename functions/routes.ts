@@ -537,6 +537,10 @@ const table = [
   { method: 'GET', path: '/wallet/account', function: 'wallet', auth: 'session' },
   { method: 'GET', path: '/wallet/account/close', function: 'wallet', auth: 'session' },
   { method: 'POST', path: '/wallet/account/close', function: 'wallet', auth: 'session' },
+  // A copy of the person's data (导出我的数据): the page, after the fresh sign-in its link asks for, and
+  // its form, which answers the holder API's file as a download.
+  { method: 'GET', path: '/wallet/account/export', function: 'wallet', auth: 'session' },
+  { method: 'POST', path: '/wallet/account/export', function: 'wallet', auth: 'session' },
 
   // The platforms the person let read their licences (已授权的平台), and withdrawing one (a form).
   { method: 'GET', path: '/wallet/authorizations', function: 'wallet', auth: 'session' },
