@@ -144,6 +144,15 @@ const table = [
   },
   // The OpenAPI 3.1 document of every API route (functions/openapi/), built once per container.
   { method: 'GET', path: '/openapi.json', function: 'catalogue', auth: 'public', cors: true },
+  // The JSON Schema of a person's data export (`GET /me/export`, shared/identity/data-export.ts), for
+  // whoever validates a file: as docs/schemas/data-export-1.schema.json commits it.
+  {
+    method: 'GET',
+    path: '/schemas/data-export-1.json',
+    function: 'catalogue',
+    auth: 'public',
+    cors: true,
+  },
   { method: 'GET', path: '/trust-list', function: 'trust-list', auth: 'public', cors: true },
   // The keys withdrawal notices are signed with (shared/sharing/notice-keys.ts): apart from the OpenID JWKS,
   // so that no relying party accepts one for an ID token (review R31 L1). For platforms' servers: no CORS.

@@ -237,9 +237,12 @@ export function exportDataBody(t: Translate): SafeHtml {
     <h1>${t('导出我的数据', 'Export my data')}</h1>
     <p class="lead">
       ${t(
-        '依据《个人信息保护法》第四十五条，您可以获取您的个人信息副本。文件为 JSON 格式，可用公开的 JSON Schema 校验。',
-        'Under Article 45 of the Personal Information Protection Law you may have a copy of your personal information. The file is JSON, and a published JSON Schema validates it.',
+        '依据《个人信息保护法》第四十五条，您可以获取您的个人信息副本。文件为 JSON 格式，可用公开的 JSON Schema 校验：',
+        'Under Article 45 of the Personal Information Protection Law you may have a copy of your personal information. The file is JSON, and a published JSON Schema validates it:',
       )}
+      <a href="/schemas/data-export-1.json" id="account-export-schema"
+        >${t('文件格式说明（JSON Schema）', 'the file’s format (JSON Schema)')}</a
+      >
     </p>
     <h2>${t('文件包含', 'What the file holds')}</h2>
     <ul id="account-export-holds">

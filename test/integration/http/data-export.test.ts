@@ -202,7 +202,11 @@ describe('GET /me/export', () => {
     expect(response.headers.get('cache-control')).toContain('no-store');
     const document = JSON.parse(text) as ExportDocument;
 
-    // Valid against the committed JSON Schema (docs/schemas/data-export-1.schema.json).
+    // Valid against the committed JSON Schema (docs/schemas/data-export-1.schema.json), which the
+    // service serves as it is.
+    const served = await fetch(`${runtime.baseUrl}/schemas/data-export-1.json`);
+    expect(served.headers.get('content-type')).toMatch(/^application\/schema\+json/);
+    expect(await served.json()).toEqual(schema);
     const validate = new Ajv2020({ strict: false }).compile(schema);
     expect(validate(document), JSON.stringify(validate.errors)).toBe(true);
     expect(document.format).toBe('elicence-data-export/1');

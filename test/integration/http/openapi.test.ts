@@ -171,6 +171,11 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     );
     expect(authorizationCode.scopes['offline_access']).toMatch(/prompt=consent/);
     await expectStatus(await call('GET /openapi.json', `/openapi.json${tooLongQuery}`), 414);
+    await expectStatus(await call('GET /schemas/data-export-1.json', '/schemas/data-export-1.json'), 200);
+    await expectStatus(
+      await call('GET /schemas/data-export-1.json', `/schemas/data-export-1.json${tooLongQuery}`),
+      414,
+    );
   });
 
   it('public routes: health, catalogue, trust list, status lists, verify', async () => {
