@@ -120,8 +120,7 @@ export const dataExportSchema = z
       .object({ items: z.array(passkeyViewSchema) })
       .meta({ description: 'Their names and dates: never a key (the private key never left your device)' }),
     usage: z.object({ items: z.array(usageEntrySchema) }).meta({
-      description:
-        'The usage record (用证记录) as `GET /me/usage` shows it, newest first, every page up to 5,000 entries; this export is recorded there after it is made',
+      description: `The usage record (用证记录) as \`GET /me/usage\` shows it, newest first, every page up to ${exportUsageCap.toLocaleString('en')} entries; this export is recorded there after it is made`,
     }),
     truncated: z.array(exportTruncationSchema).meta({
       description: 'The sections cut at their cap, with where they go on; empty when the document is whole',

@@ -3,6 +3,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDependencies, dependencies } from '../../../functions/composition/dependencies.js';
+import { formatAccountId } from '../../../shared/identifiers/account-id.js';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { proveAccountInPerson } from '../../support/assurance.js';
@@ -314,7 +315,7 @@ describe('GET /me/export', () => {
     }
   });
 
-  it('refuses a platform’s token (not first-party) and a sign-in the account’s reset ended', async () => {
+  it('refuses a platform’s token, an enterprise’s sign-in and a sign-in the account’s reset ended', async () => {
     const platformToken = await storedAccessToken(alice.accountId, {
       clientId: platform.clientId,
       scope: 'openid licences',
@@ -323,6 +324,16 @@ describe('GET /me/export', () => {
     const byPlatform = await exportOf(platformToken);
     expect(byPlatform.status).toBe(403);
     expect(((await byPlatform.json()) as { code: string }).code).toBe('first_party_only');
+
+    // A sign-in acting for an enterprise: the file is the person's, not the enterprise's.
+    const asEntity = await walletToken(
+      formatAccountId({ kind: 'entity', entityId: 'ent_export_test', personId: alice.accountId }),
+      'urn:elicence:loa:3',
+      nowSeconds(),
+    );
+    const byEntity = await exportOf(asEntity);
+    expect(byEntity.status).toBe(403);
+    expect(((await byEntity.json()) as { code: string }).code).toBe('personal_sign_in_required');
 
     // Bob's sign-ins ended (a reset's mark) after his token's sign-in: the token exports nothing.
     const before = await walletToken(bob.accountId, 'urn:elicence:loa:3', nowSeconds() - 5);
