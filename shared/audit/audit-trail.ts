@@ -66,7 +66,7 @@ export const auditEntrySchema = z
     }),
     count: z.int().optional().meta({
       description:
-        'For a bulk read (`licences.exported`, `licences.listed`): the licences it answered (a CSV export: its rows)',
+        'For a bulk read (`licences.exported`, `licences.listed`): the licences it answered (a CSV export: its rows); for a person’s export of their data (`data.exported`): the licences in it',
     }),
     filters: z.string().optional().meta({
       description:
@@ -92,7 +92,7 @@ export const auditEntrySchema = z
     }),
     accountId: z.string().optional().meta({
       description:
-        'For `identity.released`: the account whose ID number was released (its opaque internal id, `acc_…`, never a number), so that only that account’s usage record shows it (review R45 F1); absent on entries written before',
+        'For `identity.released`: the account whose ID number was released (its opaque internal id, `acc_…`, never a number), so that only that account’s usage record shows it (review R45 F1); absent on entries written before. For `data.exported`: the account whose data was exported',
     }),
     claimedLicenceId: z.string().optional().meta({
       description:

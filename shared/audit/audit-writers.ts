@@ -91,10 +91,10 @@ export const auditWriters = {
       'account.*',
     ],
   },
-  // The holder's API: presentations, shares read, withdrawals, passkeys.
+  // The holder's API: presentations, shares read, withdrawals, passkeys, a person's export of their data.
   me: {
     shards: [12],
-    actions: ['licence.presented', 'licence.shared', 'authorization.withdrawn', 'passkey.*'],
+    actions: ['licence.presented', 'licence.shared', 'authorization.withdrawn', 'passkey.*', 'data.exported'],
   },
   // People's and entities' accounts: registration, closure, counter proofs, agents.
   accounts: { shards: [13], actions: ['account.*', 'agent.*', 'authorization.withdrawn'] },

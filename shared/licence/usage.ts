@@ -22,6 +22,7 @@ export const usageKinds = [
   'issuer_read',
   'counter_lookup',
   'counter_proof',
+  'exported',
 ] as const;
 export type UsageKind = (typeof usageKinds)[number];
 
@@ -80,6 +81,13 @@ const counterActions = {
   'account.proof_refused': 'counter_proof',
 } as const satisfies Record<string, UsageKind>;
 
+/**
+ * The person's own copy of their data (`GET /me/export`, shared/identity/data-export.ts): about the person,
+ * not a licence, shown as a release of the ID number is (same account at any level, another account of
+ * the number at level 3 only).
+ */
+const exportAction = 'data.exported';
+
 /** The audit action of a kind of entry `?action=` filters by. */
 const auditActionOf = Object.fromEntries(
   Object.entries(usageActions).map(([action, kind]) => [kind, action]),
@@ -87,6 +95,7 @@ const auditActionOf = Object.fromEntries(
 
 /** The kind of a shown entry: one {@link readable} let through. */
 function kindOf(action: string): UsageKind {
+  if (action === exportAction) return 'exported';
   return Object.hasOwn(counterActions, action)
     ? counterActions[action as keyof typeof counterActions]
     : usageActions[action as keyof typeof usageActions];
@@ -98,15 +107,16 @@ const refusedAtCounter = new Set(['account.lookup_refused', 'account.proof_refus
 export const usageEntrySchema = z
   .object({
     at: z.string().meta({ description: 'RFC 3339' }),
-    action: z.enum(usageKinds),
-    licenceId: z
-      .string()
-      .optional()
-      .meta({ description: 'Absent for `released`, `counter_lookup` and `counter_proof` (no licence)' }),
-    licenceType: z
-      .string()
-      .optional()
-      .meta({ description: 'Absent for `released`, `counter_lookup` and `counter_proof` (no licence)' }),
+    action: z.enum(usageKinds).meta({
+      description:
+        '`exported`: you downloaded a copy of your data (`GET /me/export`); the others are uses of your licences or acts about you',
+    }),
+    licenceId: z.string().optional().meta({
+      description: 'Absent for `released`, `counter_lookup`, `counter_proof` and `exported` (no licence)',
+    }),
+    licenceType: z.string().optional().meta({
+      description: 'Absent for `released`, `counter_lookup`, `counter_proof` and `exported` (no licence)',
+    }),
     client: z.object({ id: z.string(), name: z.string() }).optional().meta({
       description:
         'The platform or verifier app; absent for an anonymous verification, a presentation and an issuer’s read',
@@ -232,8 +242,13 @@ export async function usageOf(
         const action = kindOf(entry.action);
         const atCounter = action === 'counter_lookup' || action === 'counter_proof';
         const byIssuer = (action === 'issuer_read' || atCounter) && entry.issuerId !== undefined;
+        // The holder's own acts (a presentation, an export of their data) name nobody.
         const byClient =
-          action !== 'presented' && action !== 'issuer_read' && !atCounter && entry.actor !== 'anonymous';
+          action !== 'presented' &&
+          action !== 'exported' &&
+          action !== 'issuer_read' &&
+          !atCounter &&
+          entry.actor !== 'anonymous';
         return {
           at: entry.at,
           action,
@@ -279,7 +294,7 @@ function genuinelyTheirs(entry: AuditEntry & { seq?: number }, rule: CommitmentR
 function readable(reader: LicenceReader): (entry: AuditEntry) => boolean {
   return (entry) => {
     const own = entry.holderKey !== undefined && entry.holderKey === reader.holderLookupKeys[0];
-    if (entry.action === 'identity.released') {
+    if (entry.action === 'identity.released' || entry.action === exportAction) {
       const sameAccount = entry.accountId !== undefined && entry.accountId === reader.accountId;
       return own && (sameAccount || reader.level >= personRecordLevel);
     }

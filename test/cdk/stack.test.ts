@@ -390,6 +390,8 @@ describe('ElicenceStack', () => {
           'OPTIONS /licence-types',
           'OPTIONS /licence-types/{code}',
           'OPTIONS /openapi.json',
+          // The JSON Schema of a person's data export (docs/accounts.md), public as the OpenAPI document.
+          'OPTIONS /schemas/data-export-1.json',
           'OPTIONS /status-lists/{listId}',
           'OPTIONS /trust-list',
           'OPTIONS /verify',

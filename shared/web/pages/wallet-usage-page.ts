@@ -82,6 +82,8 @@ function usageSentence(t: Translate, entry: WalletUsageEntry): SafeHtml {
           ${type}${printed(t, entry)}`;
     case 'presented':
       return html`${t('您出示了', 'You showed your')} ${type}`;
+    case 'exported':
+      return html`${t('您导出了您的数据副本', 'You downloaded a copy of your data')}`;
     case 'released':
       return html`${client ?? t('某平台', 'a platform')}
       ${t('获取了您的身份证号（经您单独同意）', 'received your resident ID number (with your separate consent)')}`;

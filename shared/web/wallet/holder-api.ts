@@ -61,7 +61,13 @@ export const walletUsageKinds = ['shared', 'verified', 'presented', 'released', 
 export type WalletUsageKind = (typeof walletUsageKinds)[number];
 
 /** Every kind of entry of the usage record: also a counter's lookups and proofs (review R45 F2), not filtered by. */
-export const walletUsageEntryKinds = [...walletUsageKinds, 'counter_lookup', 'counter_proof'] as const;
+export const walletUsageEntryKinds = [
+  ...walletUsageKinds,
+  'counter_lookup',
+  'counter_proof',
+  // The person's own export of their data (`GET /me/export`).
+  'exported',
+] as const;
 
 /** One entry of the usage record as `GET /me/usage` answers it (API.md, 用证记录). */
 export const walletUsageEntry = z.object({

@@ -171,6 +171,11 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     );
     expect(authorizationCode.scopes['offline_access']).toMatch(/prompt=consent/);
     await expectStatus(await call('GET /openapi.json', `/openapi.json${tooLongQuery}`), 414);
+    await expectStatus(await call('GET /schemas/data-export-1.json', '/schemas/data-export-1.json'), 200);
+    await expectStatus(
+      await call('GET /schemas/data-export-1.json', `/schemas/data-export-1.json${tooLongQuery}`),
+      414,
+    );
   });
 
   it('public routes: health, catalogue, trust list, status lists, verify', async () => {
@@ -882,6 +887,11 @@ describe('the answers of every documented route match GET /openapi.json', () => 
       accountId: login.person.id,
       extra: { acr: 'urn:elicence:loa:1', auth_time: Math.floor(Date.now() / 1000) },
     });
+    // A copy of the person's data (GET /me/export): with the fresh sign-in, not the seeded one's token.
+    await expectStatus(await call('GET /me/export', '/me/export', { token: fresh }), 200);
+    await expectStatus(await call('GET /me/export', '/me/export', { token: walletToken }), 403);
+    await expectStatus(await call('GET /me/export', '/me/export', { token: platformToken }), 403);
+    await expectStatus(await call('GET /me/export', '/me/export'), 401);
     await expectStatus(
       await call('DELETE /me/account', '/me/account', { token: fresh, body: { password: 'Not-Sun-2026' } }),
       403,

@@ -235,3 +235,34 @@ describe('usageOf: the usage record as its holder reads it', () => {
     expect(usageQuery.safeParse({ action: 'counter_lookup' }).error?.issues[0]?.path).toEqual(['action']);
   });
 });
+
+describe('usageOf: a person’s export of their data (`data.exported`)', () => {
+  const exported = (accountId: string): AuditEntry => ({
+    at: '2026-12-07T10:00:00.000Z',
+    actor: accountId,
+    action: 'data.exported',
+    holderKey: 'hk_me',
+    accountId,
+    count: 2,
+    requestId: 'req-export',
+  });
+
+  it('is answered as `exported`, naming nobody and no licence, to the account that exported', async () => {
+    const deps = await world([exported('acc_me')]);
+    for (const level of [1, 3] as const) {
+      const reader = { holderLookupKeys: ['hk_me'], level, accountId: 'acc_me' };
+      expect(await usageOf(reader, usageQuery.parse({}), deps)).toEqual({
+        items: [{ at: '2026-12-07T10:00:00.000Z', action: 'exported' }],
+      });
+    }
+  });
+
+  it('is shown to another account of the number at level 3 only, and never under another holder', async () => {
+    const deps = await world([exported('acc_closed_before')]);
+    const at = (level: 1 | 2 | 3, holder = 'hk_me') =>
+      usageOf({ holderLookupKeys: [holder], level, accountId: 'acc_me' }, usageQuery.parse({}), deps);
+    expect((await at(2)).items).toEqual([]);
+    expect((await at(3)).items).toEqual([{ at: '2026-12-07T10:00:00.000Z', action: 'exported' }]);
+    expect((await at(3, 'hk_someone_else')).items).toEqual([]);
+  });
+});
