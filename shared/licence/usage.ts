@@ -26,11 +26,13 @@ export const usageKinds = [
 export type UsageKind = (typeof usageKinds)[number];
 
 /**
- * The kinds `?action=` filters by: each is one audit action, one partition of the index by holder and
- * kind. A counter's kinds gather several actions (a lookup and its refusals; a proof, its phone changes,
- * a takeover and its refusals) and are shown in the whole record only.
+ * The kinds `?action=` filters by: every kind. Most are one audit action, one partition of the index by
+ * holder and kind; a counter's kinds gather several actions (a lookup and its refusals; a proof, its phone
+ * changes, a takeover and its refusals), read one partition each and merged. A counter's kinds are shown
+ * at level 3 only ({@link personRecordLevel}): below it, filtering by one answers an empty page, as the
+ * record leaves out any entry a reader's level does not open, rather than refusing the query.
  */
-export const filterableUsageKinds = ['shared', 'verified', 'presented', 'released', 'issuer_read'] as const;
+export const filterableUsageKinds = usageKinds;
 type FilterableKind = (typeof filterableUsageKinds)[number];
 
 /**
@@ -50,7 +52,7 @@ export const usageQuery = z.strictObject({
   cursor: z.string().min(1).max(512).optional(),
   action: z.enum(filterableUsageKinds).optional().meta({
     description:
-      'Only entries of this kind (`counter_lookup` and `counter_proof` are not filtered by), the newest first however many entries of other kinds are newer. Until the deployment has indexed the entries written before this version (docs/operating.md), a page may hold fewer than `limit` entries, even none, while `cursor` says more may follow',
+      'Only entries of this kind, the newest first however many entries of other kinds are newer. `counter_lookup` and `counter_proof` are shown at assurance level 3 only: below it, they answer an empty page (no `cursor`). Until the deployment has indexed the entries written before this version (docs/operating.md), a page may hold fewer than `limit` entries, even none, while `cursor` says more may follow',
   }),
 });
 export type UsageQuery = z.output<typeof usageQuery>;
@@ -80,10 +82,14 @@ const counterActions = {
   'account.proof_refused': 'counter_proof',
 } as const satisfies Record<string, UsageKind>;
 
-/** The audit action of a kind of entry `?action=` filters by. */
-const auditActionOf = Object.fromEntries(
-  Object.entries(usageActions).map(([action, kind]) => [kind, action]),
-) as Record<FilterableKind, keyof typeof usageActions>;
+/** The audit actions of a kind of entry `?action=` filters by (a counter's kinds gather several). */
+function auditActionsOf(kind: FilterableKind): string[] {
+  return [...Object.entries(usageActions), ...Object.entries(counterActions)]
+    .filter(([, of]) => of === kind)
+    .map(([action]) => action);
+}
+
+const counterKinds: ReadonlySet<UsageKind> = new Set(Object.values(counterActions));
 
 /** The kind of a shown entry: one {@link readable} let through. */
 function kindOf(action: string): UsageKind {
@@ -196,11 +202,18 @@ export async function usageOf(
   query: UsageQuery,
   deps: UsageDependencies,
 ): Promise<UsageAnswer> {
-  const page = await deps.usage.forHolders(reader.holderLookupKeys, {
-    limit: query.limit,
-    ...(query.cursor ? { cursor: query.cursor } : {}),
-    ...(query.action ? { action: auditActionOf[query.action] } : {}),
-  });
+  const atCounter = query.action !== undefined && counterKinds.has(query.action);
+  // A counter's kinds: about the person (their own key only), shown at level 3 only; below it, none is
+  // shown, so none is read (an empty page, no cursor: review R45 F2's leftover).
+  if (atCounter && reader.level < personRecordLevel) return { items: [] };
+  const page = await deps.usage.forHolders(
+    atCounter ? reader.holderLookupKeys.slice(0, 1) : reader.holderLookupKeys,
+    {
+      limit: query.limit,
+      ...(query.cursor ? { cursor: query.cursor } : {}),
+      ...(query.action ? { action: auditActionsOf(query.action) } : {}),
+    },
+  );
   const names = new Map<string, Promise<string>>();
   const nameOf = (clientId: string): Promise<string> => {
     let name = names.get(clientId);

@@ -12,6 +12,7 @@ import {
   type RecordOnce,
 } from '../../shared/audit/audit-trail.js';
 import {
+  actionsOf,
   positionOf,
   usageCursor,
   type UsagePage,
@@ -426,7 +427,10 @@ export class InMemoryAudit implements AuditTrail, LicenceAuditPages, UsageRecord
     const before = page.cursor === undefined ? undefined : positionOf(page.cursor);
     const matching = this.entries
       .filter((entry) => entry.holderKey !== undefined && holderKeys.includes(entry.holderKey))
-      .filter((entry) => page.action === undefined || entry.action === page.action)
+      .filter((entry) => {
+        const actions = actionsOf(page);
+        return actions === undefined || actions.includes(entry.action);
+      })
       .map((entry) => ({ entry, position: this.#positions.get(entry) ?? '' }))
       .filter(({ position }) => before === undefined || position < before)
       .sort((a, b) => (a.position < b.position ? 1 : -1));

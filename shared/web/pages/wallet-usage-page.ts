@@ -24,6 +24,9 @@ const filters: Array<[WalletUsageKind | undefined, string, [string, string]]> = 
   ['presented', 'presented', ['出示', 'Showings']],
   ['released', 'released', ['身份证号', 'ID number']],
   ['issuer_read', 'issuer-read', ['发证机关查阅', 'Issuer reads']],
+  // A counter's lookups and proofs of the person (review R45 F2), shown at level 3 only: below it, none.
+  ['counter_lookup', 'counter-lookup', ['窗口查询', 'Counter lookups']],
+  ['counter_proof', 'counter-proof', ['当面核验', 'Counter proofs']],
 ];
 
 /**

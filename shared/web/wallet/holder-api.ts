@@ -56,12 +56,23 @@ export interface WalletPresentation {
   expiresAt: string;
 }
 
-/** The kinds of entry of the usage record `GET /me/usage?action=` filters by. */
-export const walletUsageKinds = ['shared', 'verified', 'presented', 'released', 'issuer_read'] as const;
+/**
+ * The kinds of entry of the usage record `GET /me/usage?action=` filters by: every kind, a counter's
+ * lookups and proofs too (review R45 F2; shown at level 3 only, an empty page below it).
+ */
+export const walletUsageKinds = [
+  'shared',
+  'verified',
+  'presented',
+  'released',
+  'issuer_read',
+  'counter_lookup',
+  'counter_proof',
+] as const;
 export type WalletUsageKind = (typeof walletUsageKinds)[number];
 
-/** Every kind of entry of the usage record: also a counter's lookups and proofs (review R45 F2), not filtered by. */
-export const walletUsageEntryKinds = [...walletUsageKinds, 'counter_lookup', 'counter_proof'] as const;
+/** Every kind of entry of the usage record (each filtered by: {@link walletUsageKinds}). */
+export const walletUsageEntryKinds = walletUsageKinds;
 
 /** One entry of the usage record as `GET /me/usage` answers it (API.md, 用证记录). */
 export const walletUsageEntry = z.object({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { translator } from '../../../shared/web/kit/i18n.js';
 import { usageBody } from '../../../shared/web/pages/wallet-usage-page.js';
-import { walletUsageEntry } from '../../../shared/web/wallet/holder-api.js';
+import { walletUsageEntry, walletUsageKinds } from '../../../shared/web/wallet/holder-api.js';
 
 const zh = translator('zh');
 const en = translator('en');
@@ -101,5 +101,19 @@ describe('the wallet’s usage page, a counter’s lookup and proof (review R45 
     expect(walletUsageEntry.parse({ at, action: 'counter_lookup', issuer, refused: true })).toMatchObject({
       refused: true,
     });
+  });
+
+  it('links each counter kind as a filter, marked when shown, its older page keeping it (R45 F2’s leftover)', () => {
+    const issuer = { id: 'iss_1', name: '北京市公安局交通管理局' };
+    const body = usageBody(
+      zh,
+      { items: [{ at: '2026-12-05T08:00:00Z', action: 'counter_lookup', issuer }], cursor: 'abc' },
+      { older: false, action: 'counter_lookup' },
+    ).value;
+    expect(hrefOf(body, 'usage-filter-counter-lookup')).toBe('/wallet/usage?action=counter_lookup');
+    expect(hrefOf(body, 'usage-filter-counter-proof')).toBe('/wallet/usage?action=counter_proof');
+    expect(body).toMatch(/id="usage-filter-counter-lookup"\s+aria-current="page"/);
+    expect(hrefOf(body, 'usage-older')).toBe('/wallet/usage?action=counter_lookup&cursor=abc');
+    expect(walletUsageKinds).toContain('counter_proof');
   });
 });
