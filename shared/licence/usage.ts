@@ -22,6 +22,7 @@ export const usageKinds = [
   'issuer_read',
   'counter_lookup',
   'counter_proof',
+  'representative_changed',
 ] as const;
 export type UsageKind = (typeof usageKinds)[number];
 
@@ -82,19 +83,31 @@ const counterActions = {
   'account.proof_refused': 'counter_proof',
 } as const satisfies Record<string, UsageKind>;
 
+/**
+ * The registry's change of an enterprise's legal representative (shared/identity/representative-change.ts),
+ * in the record of the former representative and of the new one: about the person, not a licence.
+ */
+const registryActions = {
+  'entity.representative_changed': 'representative_changed',
+} as const satisfies Record<string, UsageKind>;
+
+/** The entries about the person, shown from their own key only, at level 3 ({@link personRecordLevel}). */
+const personActions = { ...counterActions, ...registryActions };
+
 /** The audit actions of a kind of entry `?action=` filters by (a counter's kinds gather several). */
 function auditActionsOf(kind: FilterableKind): string[] {
-  return [...Object.entries(usageActions), ...Object.entries(counterActions)]
+  return [...Object.entries(usageActions), ...Object.entries(personActions)]
     .filter(([, of]) => of === kind)
     .map(([action]) => action);
 }
 
-const counterKinds: ReadonlySet<UsageKind> = new Set(Object.values(counterActions));
+/** The kinds about the person ({@link personActions}): their own key only, level 3 only. */
+const personKinds: ReadonlySet<UsageKind> = new Set(Object.values(personActions));
 
 /** The kind of a shown entry: one {@link readable} let through. */
 function kindOf(action: string): UsageKind {
-  return Object.hasOwn(counterActions, action)
-    ? counterActions[action as keyof typeof counterActions]
+  return Object.hasOwn(personActions, action)
+    ? personActions[action as keyof typeof personActions]
     : usageActions[action as keyof typeof usageActions];
 }
 
@@ -130,6 +143,14 @@ export const usageEntrySchema = z
     format: z.literal('pdf').optional().meta({
       description:
         'For verifications: `pdf` when a printable licence (the file and its signature) was checked, absent for a scanned QR code',
+    }),
+    entity: z.object({ creditCode: z.string(), name: z.string() }).optional().meta({
+      description:
+        'For `representative_changed`: the enterprise whose legal representative the registry changed',
+    }),
+    role: z.enum(['former', 'new']).optional().meta({
+      description:
+        'For `representative_changed`: whether the person ceased to be its legal representative (`former`) or became it (`new`); never who the other person is',
     }),
   })
   .meta({ title: 'UsageEntry' });
@@ -202,12 +223,12 @@ export async function usageOf(
   query: UsageQuery,
   deps: UsageDependencies,
 ): Promise<UsageAnswer> {
-  const atCounter = query.action !== undefined && counterKinds.has(query.action);
-  // A counter's kinds: about the person (their own key only), shown at level 3 only; below it, none is
-  // shown, so none is read (an empty page, no cursor: review R45 F2's leftover).
-  if (atCounter && reader.level < personRecordLevel) return { items: [] };
+  const aboutPerson = query.action !== undefined && personKinds.has(query.action);
+  // A counter's kinds, a change of representative: about the person (their own key only), shown at level 3
+  // only; below it, none is shown, so none is read (an empty page, no cursor: review R45 F2's leftover).
+  if (aboutPerson && reader.level < personRecordLevel) return { items: [] };
   const page = await deps.usage.forHolders(
-    atCounter ? reader.holderLookupKeys.slice(0, 1) : reader.holderLookupKeys,
+    aboutPerson ? reader.holderLookupKeys.slice(0, 1) : reader.holderLookupKeys,
     {
       limit: query.limit,
       ...(query.cursor ? { cursor: query.cursor } : {}),
@@ -246,7 +267,10 @@ export async function usageOf(
         const atCounter = action === 'counter_lookup' || action === 'counter_proof';
         const byIssuer = (action === 'issuer_read' || atCounter) && entry.issuerId !== undefined;
         const byClient =
-          action !== 'presented' && action !== 'issuer_read' && !atCounter && entry.actor !== 'anonymous';
+          action !== 'presented' &&
+          action !== 'issuer_read' &&
+          !personKinds.has(action) &&
+          entry.actor !== 'anonymous';
         return {
           at: entry.at,
           action,
@@ -258,10 +282,21 @@ export async function usageOf(
           ...(action === 'verified' && entry.verdict !== undefined ? { verdict: entry.verdict } : {}),
           ...(action === 'verified' && entry.format === 'pdf' ? { format: 'pdf' as const } : {}),
           ...(refusedAtCounter.has(entry.action) ? { refused: true as const } : {}),
+          ...(action === 'representative_changed' ? representativeChange(entry) : {}),
         };
       }),
   );
   return { items, ...(page.cursor ? { cursor: page.cursor } : {}) };
+}
+
+/** What a change of representative's entry tells its person: the enterprise, and which side they are on. */
+function representativeChange(entry: AuditEntry): Pick<UsageEntry, 'entity' | 'role'> {
+  return {
+    ...(entry.entityCreditCode !== undefined
+      ? { entity: { creditCode: entry.entityCreditCode, name: entry.entityName ?? entry.entityCreditCode } }
+      : {}),
+    ...(entry.representativeRole !== undefined ? { role: entry.representativeRole } : {}),
+  };
 }
 
 /**
@@ -296,7 +331,7 @@ function readable(reader: LicenceReader): (entry: AuditEntry) => boolean {
       const sameAccount = entry.accountId !== undefined && entry.accountId === reader.accountId;
       return own && (sameAccount || reader.level >= personRecordLevel);
     }
-    if (Object.hasOwn(counterActions, entry.action)) return own && reader.level >= personRecordLevel;
+    if (Object.hasOwn(personActions, entry.action)) return own && reader.level >= personRecordLevel;
     return readableUse(reader, entry);
   };
 }

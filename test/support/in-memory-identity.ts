@@ -278,6 +278,9 @@ export class FakePiiCipher implements PiiCipher {
 }
 
 export class InMemoryRegistry implements PopulationRegistry, EntityRegistry {
+  /** `pendingAudit`: the index a change of representative's trace is kept in (the accounts function's). */
+  constructor(readonly pendingAudit = new InMemoryPendingWork()) {}
+
   readonly people = new Map<string, RegisteredPerson>();
   readonly entities = new Map<string, RegisteredEntity>();
 
@@ -313,6 +316,24 @@ export class InMemoryRegistry implements PopulationRegistry, EntityRegistry {
     };
     this.entities.set(entity.creditCode, recorded);
     return recorded;
+  }
+
+  /** As `DynamoRegistry`: conditional on the record still naming `from`'s representative and term. */
+  async changeRepresentative(
+    from: RegisteredEntity,
+    to: RegisteredEntity,
+    trace: Trace,
+  ): Promise<RegisteredEntity> {
+    const current = this.entities.get(from.creditCode);
+    if (
+      current?.representativeLookupKey !== from.representativeLookupKey ||
+      current.representativeTerm !== from.representativeTerm
+    )
+      throw new ConflictError('The entity was recorded concurrently; record it again', 'registry_conflict');
+    this.entities.set(to.creditCode, to);
+    // All or nothing, as one transaction: the pointer only with the change's write.
+    this.pendingAudit.keepTrace(trace);
+    return to;
   }
 }
 

@@ -58,7 +58,8 @@ export interface WalletPresentation {
 
 /**
  * The kinds of entry of the usage record `GET /me/usage?action=` filters by: every kind, a counter's
- * lookups and proofs too (review R45 F2; shown at level 3 only, an empty page below it).
+ * lookups and proofs too (review R45 F2) and a change of an enterprise's legal representative naming or
+ * no longer naming the person (shown at level 3 only, an empty page below it).
  */
 export const walletUsageKinds = [
   'shared',
@@ -68,6 +69,7 @@ export const walletUsageKinds = [
   'issuer_read',
   'counter_lookup',
   'counter_proof',
+  'representative_changed',
 ] as const;
 export type WalletUsageKind = (typeof walletUsageKinds)[number];
 
@@ -86,6 +88,8 @@ export const walletUsageEntry = z.object({
   verdict: z.string().max(40).optional(),
   format: z.literal('pdf').optional(),
   refused: z.literal(true).optional(),
+  entity: z.object({ creditCode: z.string().max(18), name: z.string().max(200) }).optional(),
+  role: z.enum(['former', 'new']).optional(),
 });
 export type WalletUsageEntry = z.output<typeof walletUsageEntry>;
 

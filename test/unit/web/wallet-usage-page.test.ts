@@ -117,3 +117,39 @@ describe('the wallet’s usage page, a counter’s lookup and proof (review R45 
     expect(walletUsageKinds).toContain('counter_proof');
   });
 });
+
+describe('the wallet’s usage page, a change of an enterprise’s legal representative', () => {
+  it('says which side the person is on, naming the enterprise, never the other person, in both languages', () => {
+    const entity = { creditCode: '91110105MA01DEM078', name: '北京示范科技有限公司' };
+    const at = '2026-12-05T08:00:00Z';
+    const page = (lang: typeof zh) =>
+      usageBody(
+        lang,
+        {
+          items: [
+            { at, action: 'representative_changed' as const, entity, role: 'new' as const },
+            { at, action: 'representative_changed' as const, entity, role: 'former' as const },
+          ],
+        },
+        { older: false, action: 'representative_changed' },
+      ).value;
+    const text = (html: string) => html.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ');
+    expect(text(page(zh))).toContain('登记机关将您登记为 北京示范科技有限公司的法定代表人');
+    expect(text(page(zh))).toContain('登记机关已变更 北京示范科技有限公司的法定代表人，您不再是其法定代表人');
+    expect(text(page(en))).toContain(
+      'The registry recorded you as the legal representative of 北京示范科技有限公司',
+    );
+    expect(text(page(en))).toContain(
+      'The registry recorded another legal representative of 北京示范科技有限公司: you no longer represent it',
+    );
+    expect(hrefOf(page(zh), 'usage-filter-representative-changed')).toBe(
+      '/wallet/usage?action=representative_changed',
+    );
+    expect(walletUsageEntry.parse({ at, action: 'representative_changed', entity, role: 'former' })).toEqual({
+      at,
+      action: 'representative_changed',
+      entity,
+      role: 'former',
+    });
+  });
+});
