@@ -232,6 +232,7 @@ export const registry = (c: Needs<'doc'>): RegistryStore => {
     entitiesRepresentedBy: (lookupKey) => local.entitiesRepresentedBy(lookupKey),
     putPerson: (person) => local.putPerson(person),
     putEntity: (entity) => local.putEntity(entity),
+    changeRepresentative: (from, to, trace) => local.changeRepresentative(from, to, trace),
   };
 };
 /**

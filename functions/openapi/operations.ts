@@ -444,7 +444,10 @@ export const operations: Operations = {
       '`licence_suspended_during_reissue`, with the same header. A re-issue whose replacement (written by ' +
       'this or an earlier attempt) was revoked before the licence was revoked by it is 409 ' +
       '`replacement_revoked` and leaves the licence as it is ' +
-      '(issue a new licence and revoke this one to replace it). A licence written by a re-issue that is not ' +
+      '(issue a new licence and revoke this one to replace it). A re-issue a clerk gave up by revoking its ' +
+      'replacement, that revocation refused since (or not made yet), is 409 `reissue_given_up`: the ' +
+      'replacement is valid, and so is this licence (revoke the replacement to keep this one, or revoke ' +
+      'this one to keep the replacement). A licence written by a re-issue that is not ' +
       'finished is not re-issued in turn: 409 `reissue_pending` (retry the first re-issue).',
     tag: 'Licences',
     responses: {
@@ -465,6 +468,7 @@ export const operations: Operations = {
         'licence_revoked_during_reissue',
         'licence_suspended_during_reissue',
         'replacement_revoked',
+        'reissue_given_up',
         'reissue_pending',
         'licence_revoked',
         'licence_suspended',

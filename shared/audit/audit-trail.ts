@@ -94,6 +94,21 @@ export const auditEntrySchema = z
       description:
         'For `identity.released`: the account whose ID number was released (its opaque internal id, `acc_…`, never a number), so that only that account’s usage record shows it (review R45 F1); absent on entries written before. For `data.exported`: the account whose data was exported',
     }),
+    entityCreditCode: z.string().optional().meta({
+      description:
+        'For `entity.representative_changed`: the enterprise whose legal representative the registry changed (its unified social credit code)',
+    }),
+    entityName: z.string().optional().meta({
+      description: 'For `entity.representative_changed`: the enterprise’s name as the registry records it',
+    }),
+    representativeTerm: z.string().optional().meta({
+      description:
+        'For `entity.representative_changed`: the new representative’s term (opaque; docs/accounts.md), the same on both entries of one change',
+    }),
+    representativeRole: z.enum(['former', 'new']).optional().meta({
+      description:
+        'For `entity.representative_changed`: whose entry this is, one per person (`holderMasked` their masked number, their lookup key stored, never answered): the representative the registry no longer names (`former`), or the one it names now (`new`)',
+    }),
     claimedLicenceId: z.string().optional().meta({
       description:
         'For a verification whose signature failed: the licence id the scan claimed (unverified), what supervision counts forged scans of',

@@ -114,6 +114,12 @@ export const peerAuditPrefix = 'peer-changed#';
  */
 export const agentAuditPrefix = 'agent-changed#';
 
+/**
+ * A change of an enterprise's legal representative recorded from the registry
+ * (`representative-changed#<credit code>#<new term>`: shared/identity/representative-change.ts).
+ */
+export const representativeAuditPrefix = 'representative-changed#';
+
 /** A person's account registered (`account-registered#<account id>`: shared/identity/register-person.ts). */
 export const registrationAuditPrefix = 'account-registered#';
 
@@ -164,14 +170,21 @@ export const grantEndAuditPrefix = 'authorization-ended#';
  * - `operators`: an operator's change of an issuer (created among them), a client (registered among them)
  *   or a peer platform (`admin`);
  * - `accounts`: an account registered, proven in person or closed, an entity's agent appointed or
- *   withdrawn (`accounts`; the local seed's counter proofs and demo clerk as well);
+ *   withdrawn, an enterprise's change of representative recorded from the registry (`accounts`; the local
+ *   seed's counter proofs, demo clerk and registry records as well);
  * - `provider`: an account taken over, its password reset or its proven phone replaced by a phone code, a
  *   consent to share licences, and a grant the provider ended itself (`oidc`, the OpenID provider).
  */
 export const carriedGroups = {
   withdrawals: [carriedAuditPrefix, passkeyAuditPrefix],
   operators: [issuerAuditPrefix, clientAuditPrefix, peerAuditPrefix],
-  accounts: [agentAuditPrefix, registrationAuditPrefix, inPersonProofAuditPrefix, closureAuditPrefix],
+  accounts: [
+    agentAuditPrefix,
+    registrationAuditPrefix,
+    inPersonProofAuditPrefix,
+    closureAuditPrefix,
+    representativeAuditPrefix,
+  ],
   provider: [phoneProofAuditPrefix, grantAuditPrefix, grantEndAuditPrefix],
 } as const satisfies Record<string, readonly string[]>;
 
