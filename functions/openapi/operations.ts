@@ -293,10 +293,13 @@ export const operations: Operations = {
       400: [
         'idempotency_key_required',
         'idempotency_key_invalid',
+        'invalid_id_number',
+        'invalid_credit_code',
         'invalid_fields',
         'unknown_licence_type',
         'holder_kind_mismatch',
         'invalid_validity',
+        'credential_too_large',
       ],
       403: [...issuerClientProblems[403], 'licence_type_not_allowed', 'outside_jurisdiction'],
       409: ['idempotency_key_reused', 'idempotency_key_in_use'],
@@ -380,7 +383,10 @@ export const operations: Operations = {
     tag: 'Licences',
     body: searchLicencesInput,
     responses: { 200: { description: 'One page', schema: licencePageSchema } },
-    problems: { ...issuerClientProblems, 400: ['invalid_cursor'] },
+    problems: {
+      ...issuerClientProblems,
+      400: ['invalid_id_number', 'invalid_credit_code', 'invalid_cursor'],
+    },
   },
   'GET /licences/{id}': {
     operationId: 'getLicence',

@@ -569,6 +569,39 @@ describe('reading and changing licences that are not there, or not one’s own',
     await expectProblem(await getWithToken(runtime, '/licences?status=lost', token), 400, 'invalid_request');
     await expectProblem(await getWithToken(runtime, '/licences?limit=0', token), 400, 'invalid_request');
   });
+
+  it('names the identifier most likely meant: a mistyped ID number is an ID number (review R51 F3)', async () => {
+    const id = newIdNumber();
+    for (const [holder, fieldCode] of [
+      [`${id.slice(0, 17)}Z`, 'invalid_format'], // a Z for an X
+      [id.slice(0, 17), 'invalid_length'], // a character missing
+      [`${id}1`, 'invalid_length'], // one too many
+      [id.slice(0, 15), 'invalid_length'], // a first-generation number
+    ] as const) {
+      const problem = await expectProblem(
+        await searchLicences(runtime, token, { holder }),
+        400,
+        'invalid_id_number',
+      );
+      expect(problem.errors, holder).toEqual([
+        expect.objectContaining({
+          path: 'holder',
+          code: fieldCode,
+          message: expect.stringMatching(/ID number/),
+        }),
+      ]);
+    }
+    // A credit code stays one: a character no credit code has, or a wrong check character.
+    const code = newCreditCode('91', '110105');
+    for (const holder of [`${code.slice(0, 17)}Z`, `${code.slice(0, 17)}${code.endsWith('1') ? '2' : '1'}`]) {
+      const problem = await expectProblem(
+        await searchLicences(runtime, token, { holder }),
+        400,
+        'invalid_credit_code',
+      );
+      expect(problem.errors?.map((e) => e.path)).toEqual(['holder']);
+    }
+  });
 });
 
 describe('a business licence naming its legal representative by ID number', () => {
