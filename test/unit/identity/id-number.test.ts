@@ -9,6 +9,10 @@ import {
   parseIdNumber,
 } from '../../../shared/identifiers/id-number.js';
 import { holderNumber } from '../../../shared/licence/read-licences.js';
+import {
+  creditCodeCheckCharacter,
+  organisationCodeCheckCharacter,
+} from '../../../shared/identifiers/credit-code.js';
 
 const today = new Date('2026-11-22T00:00:00Z');
 
@@ -113,6 +117,15 @@ describe('which identifier a searched holder is (review R51 F3)', () => {
     ['91330100716105852F', 'found'], // digits up to its check character, and a credit code
   ])('%s: %s', (holder, expected) => {
     expect(errorOf(holder)).toBe(expected);
+  });
+
+  it('finds a credit code of digits throughout as a credit code, not a failed ID number', () => {
+    const code = Array.from({ length: 1000 }, (_, n) => {
+      const body = String(10_000_000 + n * 7919).slice(0, 8);
+      const first17 = `91110105${body}${organisationCodeCheckCharacter(body)}`;
+      return `${first17}${creditCodeCheckCharacter(first17)}`;
+    }).find((candidate) => /^\d{18}$/.test(candidate))!;
+    expect(holderNumber(code, now)).toEqual({ creditCode: code });
   });
 
   it('tells the two apart by form', () => {
