@@ -291,14 +291,19 @@ export const operations: Operations = {
   'POST /licences': {
     operationId: 'issueLicence',
     summary: 'Issue a licence',
-    description: 'Idempotent by `Idempotency-Key`: the same key and body answer the same licence (200).',
+    description:
+      'Idempotent by `Idempotency-Key` for 10 days from the key’s first use: within them the same key and ' +
+      'body answer the same licence (200), another body 409 `idempotency_key_reused`. After them the key is ' +
+      'forgotten: the same request issues a second licence (201). See docs/api.md, Idempotency-Key.',
     tag: 'Licences',
     body: issueLicenceInput,
     headers: {
       'Idempotency-Key': {
         schema: idempotencyKey,
         required: true,
-        description: 'A UUID naming this issuance',
+        description:
+          'A UUID naming this issuance, remembered 10 days from its first use: retry with it within them; ' +
+          'after them it names a new request',
       },
     },
     responses: {
@@ -310,10 +315,13 @@ export const operations: Operations = {
       400: [
         'idempotency_key_required',
         'idempotency_key_invalid',
+        'invalid_id_number',
+        'invalid_credit_code',
         'invalid_fields',
         'unknown_licence_type',
         'holder_kind_mismatch',
         'invalid_validity',
+        'credential_too_large',
       ],
       403: [...issuerClientProblems[403], 'licence_type_not_allowed', 'outside_jurisdiction'],
       409: ['idempotency_key_reused', 'idempotency_key_in_use'],
@@ -328,7 +336,8 @@ export const operations: Operations = {
       'refused while issuing (unknown type, bad number, outside the jurisdiction…) once the job reaches it; ' +
       'the others are issued. An item repeating an earlier one (the same type, holder and fields) is reported ' +
       'by its index at once, code `duplicate_item`, and not issued (the first is). ' +
-      'Idempotent by `Idempotency-Key`: the same key and body answer the same job. ' +
+      'Idempotent by `Idempotency-Key`, for good: the job’s id derives from the key and the job is kept, so ' +
+      'the same key and body answer the same job, another body 409 `idempotency_key_reused`, at any time. ' +
       'An issuer may have at most 3 jobs pending or running at once (`BATCH_MAX_OPEN_JOBS_PER_ISSUER`): one ' +
       'more is refused with 429 `too_many_batches` and `Retry-After` until one of them is done (the queue is ' +
       'shared by every agency). See docs/batch-issuance.md.',
@@ -397,7 +406,10 @@ export const operations: Operations = {
     tag: 'Licences',
     body: searchLicencesInput,
     responses: { 200: { description: 'One page', schema: licencePageSchema } },
-    problems: { ...issuerClientProblems, 400: ['invalid_cursor'] },
+    problems: {
+      ...issuerClientProblems,
+      400: ['invalid_id_number', 'invalid_credit_code', 'invalid_cursor'],
+    },
   },
   'GET /licences/{id}': {
     operationId: 'getLicence',
