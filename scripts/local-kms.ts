@@ -7,6 +7,7 @@ import {
   KMSClient,
 } from '@aws-sdk/client-kms';
 import { startKmsEmulator } from '../infra/local/kms-emulator.js';
+import { StoreInUseError } from '../infra/local/store-lock.js';
 import { loadConfig } from '../shared/config.js';
 import { ranAsScript, sayer } from './cli.js';
 
@@ -15,9 +16,11 @@ import { ranAsScript, sayer } from './cli.js';
  * create-key`, `disable-key`, `enable-key` in AWS), made on the local runtime's KMS emulator (its keys under
  * `DATA_DIR`, default `.data`), to rehearse the runbook on this machine (docs/operating.md, "Rehearsing a
  * rotation locally"). Run it while `npm start` is stopped: a running runtime holds the keys in memory and
- * neither sees the change nor keeps it. A key is named by its id or an alias (resolved first, as `aws kms
- * describe-key` would). Prints the key id and its state on stdout; exits 0, 1 when KMS refuses (an unknown
- * key), 2 on a usage or configuration error (an external KMS endpoint: use the AWS CLI there).
+ * would neither see the change nor keep it, so the script refuses while one holds the keys' lock (review
+ * R53 F2). A key is named by its id or an alias (resolved first, as `aws kms describe-key` would). Prints
+ * the key id and its state on stdout; exits 0, 1 when KMS refuses (an unknown key), 2 on a usage or
+ * configuration error (an external KMS endpoint: use the AWS CLI there) or while another process (`npm
+ * start`) uses the keys, named in the message.
  */
 const usage = `npm run local:kms -- <command>
   create-key [ECC_NIST_P256|RSA_2048]   a new signing key (default ECC_NIST_P256); prints its id
@@ -55,7 +58,14 @@ export async function runLocalKms(
     return 2;
   }
 
-  const emulator = await startKmsEmulator({ dataDir });
+  let emulator;
+  try {
+    emulator = await startKmsEmulator({ dataDir, owner: 'npm run local:kms' });
+  } catch (error) {
+    if (!(error instanceof StoreInUseError)) throw error;
+    say(error.message);
+    return 2;
+  }
   const kms = new KMSClient({
     region: env.AWS_REGION ?? 'cn-north-1',
     endpoint: emulator.endpoint,

@@ -25,8 +25,8 @@ export const destructiveKeyActions = [
  * The CloudTrail events of KMS that the watch reports (their `eventName`, the API operation's name): a key
  * that stops working, now or in a few days (`ScheduleKeyDeletion`, `DisableKey`), and a key handed to
  * someone else: a new key policy, a grant, a replica in another Region under its own policy, or a
- * multi-Region key's primary moved (review R50 F1). No function of the service makes any of these calls;
- * AWS services make some on the keys they use (a DynamoDB table's grant, when it is created).
+ * multi-Region key's primary moved (review R50 F1). No function of the service makes any of these calls.
+ * Some are the stack's own routine, left out by {@link expectedKeyEventSources} (review R53 F1).
  */
 export const watchedKeyEvents = [
   'ScheduleKeyDeletion',
@@ -36,6 +36,28 @@ export const watchedKeyEvents = [
   'ReplicateKey',
   'UpdatePrimaryRegion',
 ] as const;
+
+/**
+ * The callers whose calls on one of the stack's own keys are routine, per watched event (CloudTrail's
+ * `userIdentity.invokedBy`, the AWS service that made the call): not reported. Any other caller of these,
+ * and any caller at all on a key outside the stack, is reported (review R53 F1).
+ *
+ * - `PutKeyPolicy` by CloudFormation: a deployment that changes a key's policy (each step of a signing
+ *   key's rotation changes the `UseBy…Rollout` statements; adding or removing a function rewrites every
+ *   key's `FunctionsNeverDestroyThisKey` statement).
+ * - `DisableKey` by CloudFormation: step 2 of a signing key's rotation disables the retired generation
+ *   (`enabled: false` in `ServiceKeys`).
+ * - `CreateGrant` by DynamoDB (a table's grant on its key, at creation) and by AWS Backup (the backups
+ *   role's grants, `kms:GrantIsForAWSResource`, during a backup or copy job).
+ *
+ * `ScheduleKeyDeletion`, `ReplicateKey` and `UpdatePrimaryRegion` have none: the stack retains every key
+ * (CloudFormation never schedules one's deletion) and never replicates one or moves its primary.
+ */
+export const expectedKeyEventSources = {
+  PutKeyPolicy: ['cloudformation.amazonaws.com'],
+  DisableKey: ['cloudformation.amazonaws.com'],
+  CreateGrant: ['dynamodb.amazonaws.com', 'backup.amazonaws.com'],
+} as const satisfies Partial<Record<(typeof watchedKeyEvents)[number], readonly string[]>>;
 
 export interface KeyDeletionGuardProps {
   /** Every KMS key the stack defines. */
@@ -65,8 +87,9 @@ export interface KeyDeletionGuardProps {
  *    by ARN (an explicit Deny wins over the tag-conditioned Allows);
  * 2. the same Deny, for every function role, in each stack key's own key policy, so that a later IAM grant
  *    to a function role cannot undo it;
- * 3. an EventBridge rule on CloudTrail's {@link watchedKeyEvents} of any key of the account (deletions,
- *    disabling, and policy, grant and replica changes), told to the alarm topic: deletion waits at least
+ * 3. EventBridge rules on CloudTrail's {@link watchedKeyEvents} of any key of the account (deletions,
+ *    disabling, and policy, grant and replica changes) but the stack's own routine changes
+ *    ({@link expectedKeyEventSources}), told to the alarm topic: deletion waits at least
  *    7 days, so someone can cancel it, and a policy or grant can be put back. Keys
  *    outside this stack (the issuer keys included: onboarding rollbacks and key rotations schedule theirs)
  *    are reported too; only a dedicated account keeps them out of `admin`'s reach (docs/operating.md).
@@ -77,8 +100,17 @@ export interface KeyDeletionGuardProps {
  * ```
  */
 export class KeyDeletionGuard extends Construct {
-  /** The rule that reports {@link watchedKeyEvents} to the alarm topic. */
+  /**
+   * The rule that reports, from any caller, the {@link watchedKeyEvents} without an expected source
+   * (`ScheduleKeyDeletion`, `ReplicateKey`, `UpdatePrimaryRegion`).
+   */
   readonly watch: events.Rule;
+  /**
+   * Every rule of the watch, {@link watch} first, then `PolicyWatch` (`PutKeyPolicy`, `DisableKey`) and
+   * `GrantWatch` (`CreateGrant`): each reports its events unless made by one of their
+   * {@link expectedKeyEventSources} on a key of the stack.
+   */
+  readonly watches: readonly events.Rule[];
 
   constructor(scope: Construct, id: string, props: KeyDeletionGuardProps) {
     super(scope, id);
@@ -108,17 +140,49 @@ export class KeyDeletionGuard extends Construct {
 
     // Events recorded by CloudTrail reach EventBridge only while a trail with logging enabled records
     // them (Amazon EventBridge User Guide, "AWS service events delivered via AWS CloudTrail").
+    const cloudTrailKmsCalls = (detail: Record<string, unknown>): events.EventPattern => ({
+      source: ['aws.kms'],
+      detailType: ['AWS API Call via CloudTrail'],
+      account: [Stack.of(this).account],
+      detail: { eventSource: ['kms.amazonaws.com'], ...detail },
+    });
+    const expected = expectedKeyEventSources as Partial<Record<string, readonly string[]>>;
+    const unfiltered = watchedKeyEvents.filter((name) => expected[name] === undefined);
     this.watch = new events.Rule(this, 'Watch', {
       description:
-        'Reports KMS keys of this account scheduled for deletion, disabled, re-policied, granted, replicated or moved (CloudTrail)',
-      eventPattern: {
-        source: ['aws.kms'],
-        detailType: ['AWS API Call via CloudTrail'],
-        account: [Stack.of(this).account],
-        detail: { eventSource: ['kms.amazonaws.com'], eventName: [...watchedKeyEvents] },
-      },
+        'Reports KMS keys of this account scheduled for deletion, replicated or moved, by anyone (CloudTrail)',
+      eventPattern: cloudTrailKmsCalls({ eventName: unfiltered }),
     });
-    // EventBridge publishes to the encrypted topic on its own behalf, for this rule alone.
-    props.alarms.notifyOnEvents(this.watch);
+    // Each KMS record names its key in `resources` (`ARN`, whatever identifier the caller gave), and a
+    // call an AWS service made names that service in `userIdentity.invokedBy`, absent on anyone's own
+    // call (AWS CloudTrail User Guide, "CloudTrail userIdentity element"). Reported: a caller that is not
+    // the expected service, no service at all, or a key that is not the stack's.
+    const stackKeyArns = props.keys.map((key) => key.keyArn);
+    const routine = (id: string, names: (keyof typeof expectedKeyEventSources)[]) => {
+      const services = [...expectedKeyEventSources[names[0]!]];
+      for (const name of names) {
+        if (JSON.stringify(expectedKeyEventSources[name]) !== JSON.stringify(services)) {
+          throw new Error(`KeyDeletionGuard: ${name} has other expected sources than ${names[0]}`);
+        }
+      }
+      return new events.Rule(this, id, {
+        description: `Reports ${names.join(', ')} on KMS keys of this account, unless by ${services.join(' or ')} on a key of this stack (CloudTrail)`,
+        eventPattern: cloudTrailKmsCalls({
+          eventName: names,
+          $or: [
+            { userIdentity: { invokedBy: [{ 'anything-but': services }] } },
+            { userIdentity: { invokedBy: [{ exists: false }] } },
+            { resources: { ARN: [{ 'anything-but': stackKeyArns }] } },
+          ],
+        }),
+      });
+    };
+    const filtered = [
+      routine('PolicyWatch', ['PutKeyPolicy', 'DisableKey']),
+      routine('GrantWatch', ['CreateGrant']),
+    ];
+    this.watches = [this.watch, ...filtered];
+    // EventBridge publishes to the encrypted topic on its own behalf, for these rules alone.
+    for (const rule of this.watches) props.alarms.notifyOnEvents(rule);
   }
 }

@@ -20,6 +20,11 @@ export interface KmsEmulatorOptions {
   port?: number;
   /** Default 127.0.0.1: the emulator has no authentication. */
   host?: string;
+  /**
+   * What this emulator serves, named to another process that tries to open the same keys (`npm start`,
+   * `npm run local:kms`): the keys are locked while it runs (`KmsKeyStore`, review R53 F2).
+   */
+  owner?: string;
 }
 
 export interface KmsFaults {
@@ -46,7 +51,7 @@ export interface KmsEmulator {
   stats(): Record<string, number>;
   /** Sets every count of {@link stats} back to zero. */
   resetStats(): void;
-  /** Stops the server (open connections included) and waits for pending writes. */
+  /** Stops the server (open connections included), waits for pending writes and releases the keys' lock. */
   close(): Promise<void>;
 }
 
@@ -140,7 +145,7 @@ class Throttle {
  * ```
  */
 export async function startKmsEmulator(options: KmsEmulatorOptions): Promise<KmsEmulator> {
-  const store = await KmsKeyStore.open(options.dataDir);
+  const store = await KmsKeyStore.open(options.dataDir, options.owner);
   const operations = kmsOperations(store);
   let faults: Required<KmsFaults> = { throttleRate: 0, latencyMs: 0 };
   let throttle = new Throttle(0);
@@ -182,13 +187,18 @@ export async function startKmsEmulator(options: KmsEmulatorOptions): Promise<Kms
   });
   server.keepAliveTimeout = 5_000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    await store.release();
+    throw error;
+  }
   const { address, port } = server.address() as AddressInfo;
   const host = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address;
   const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -215,6 +225,7 @@ export async function startKmsEmulator(options: KmsEmulatorOptions): Promise<Kms
       server.closeAllConnections();
       await closed;
       await store.flushed();
+      await store.release();
     },
   };
 }

@@ -3,6 +3,7 @@ import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
 import { bytesToBigInt } from './kms-ecdsa.js';
+import { acquireStoreLock } from './store-lock.js';
 
 /** The KMS key kinds the emulator implements, each with the one usage it allows. */
 export const KEY_KINDS = {
@@ -66,6 +67,11 @@ export interface EcMaterial {
  * leaves either the old or the new file). Writes are serialised in call order.
  *
  * The file holds private key material in clear: it is a local development store, created owner-only.
+ *
+ * One process at a time: the store holds `<dataDir>/kms/emulator.lock` (its process id and owner) from
+ * {@link KmsKeyStore.open} to {@link KmsKeyStore.release}, and another open of the same directory, in
+ * this process or another, throws `StoreInUseError` naming that process (review R53 F2: a second writer's
+ * changes were overwritten by the first's next write, a new key's material lost).
  */
 export class KmsKeyStore {
   readonly keys = new Map<string, KeyRecord>();
@@ -75,13 +81,29 @@ export class KmsKeyStore {
   private writes: Promise<void> = Promise.resolve();
   private writeCount = 0;
 
-  private constructor(private readonly file: string) {}
+  private constructor(
+    private readonly file: string,
+    /** Removes the lock; the store must not be written after. */
+    readonly release: () => Promise<void>,
+  ) {}
 
-  /** Opens (or creates) the store of `dataDir`; a corrupt file fails loudly rather than losing keys. */
-  static async open(dataDir: string): Promise<KmsKeyStore> {
+  /**
+   * Opens (or creates) the store of `dataDir`, taking its lock for `owner` (what the message of another
+   * open names: `npm start`, `npm run local:kms`); a corrupt file fails loudly rather than losing keys.
+   */
+  static async open(dataDir: string, owner = 'a KMS emulator'): Promise<KmsKeyStore> {
     const dir = join(dataDir, 'kms');
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const store = new KmsKeyStore(join(dir, 'keys.json'));
+    const release = await acquireStoreLock(join(dir, 'emulator.lock'), owner);
+    try {
+      return await KmsKeyStore.load(new KmsKeyStore(join(dir, 'keys.json'), release));
+    } catch (error) {
+      await release();
+      throw error;
+    }
+  }
+
+  private static async load(store: KmsKeyStore): Promise<KmsKeyStore> {
     let text: string | undefined;
     try {
       text = await readFile(store.file, 'utf8');

@@ -171,11 +171,18 @@ export async function startLocalRuntime(
   let dynamo: LocalDynamo | undefined;
   let kms: KmsEmulator | undefined;
   if (embedded) {
-    dynamo = await startLocalDynamo({
-      dataDir: config.dataDir,
-      ...(options.dynamoThread && { thread: options.dynamoThread }),
-    });
-    kms = await startKmsEmulator({ dataDir: config.dataDir });
+    // The KMS emulator first: its lock names the process already running on this DATA_DIR, if any
+    // (review R53 F2), where dynalite's store only says it cannot be opened.
+    kms = await startKmsEmulator({ dataDir: config.dataDir, owner: 'npm start' });
+    try {
+      dynamo = await startLocalDynamo({
+        dataDir: config.dataDir,
+        ...(options.dynamoThread && { thread: options.dynamoThread }),
+      });
+    } catch (error) {
+      await kms.close();
+      throw error;
+    }
     // The SDK's credential chain needs some credentials; the embedded services ignore them.
     env.AWS_ACCESS_KEY_ID ??= 'local';
     env.AWS_SECRET_ACCESS_KEY ??= 'local';

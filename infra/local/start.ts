@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '../../shared/config.js';
 import { PortInUseError, startLocalRuntime } from './runtime.js';
+import { StoreInUseError } from './store-lock.js';
 
 /** `npm start`: the whole service on this machine, no AWS account and no Docker. */
 async function main(): Promise<void> {
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof PortInUseError) {
+  if (error instanceof ConfigError || error instanceof PortInUseError || error instanceof StoreInUseError) {
     console.error(error.message);
   } else {
     console.error('Start-up failed:', error);

@@ -247,7 +247,7 @@ describe('the alarm topic and its key serve this account’s alarms and rules al
       .filter((r) => r.Type === 'AWS::SNS::TopicPolicy')
       .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
       .filter((s) => s.Effect === 'Allow' && JSON.stringify(s.Principal) === service('events.amazonaws.com'));
-    const rules = [synth.stack.keyGuard.watch, ...synth.stack.backups.failedJobRules];
+    const rules = [...synth.stack.keyGuard.watches, ...synth.stack.backups.failedJobRules];
     expect(statements).toHaveLength(rules.length);
     for (const statement of statements) {
       expect(statement.Condition).toEqual({

@@ -3,7 +3,7 @@ import { App, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { functionNames, routeKey, routes, type FunctionName } from '../../functions/routes.js';
-import { destructiveKeyActions } from '../../infra/constructs/key-guard.js';
+import { destructiveKeyActions, expectedKeyEventSources } from '../../infra/constructs/key-guard.js';
 import { loadConfig } from '../../shared/config.js';
 import {
   defaultReservedConcurrency,
@@ -14,6 +14,7 @@ import {
 
 import type { Json, Statement } from '../support/iam-statement.js';
 import { nestedTemplate } from '../support/nested-template.js';
+import { keyArnOf, matchesPattern, resolveTokens } from '../support/event-pattern.js';
 interface Resource {
   Type: string;
   Properties: Json;
@@ -118,27 +119,39 @@ describe('infrastructure review 24', () => {
     });
 
     it('reports any key of the account scheduled for deletion, disabled, re-policied, granted or replicated to the alarm topic', () => {
-      synth.template.hasResourceProperties('AWS::Events::Rule', {
-        EventPattern: {
+      // Review R53 F1: three rules, the stack's routine changes left out of two (see "review R53").
+      const watches = synth.stack.keyGuard.watches;
+      expect(watches.map((rule) => idOf(rule))).toEqual([
+        idOf(synth.stack.keyGuard.watch),
+        expect.stringMatching(/^KeyGuardPolicyWatch/),
+        expect.stringMatching(/^KeyGuardGrantWatch/),
+      ]);
+      const eventNames: string[] = [];
+      for (const rule of watches) {
+        const { Properties } = synth.resources[idOf(rule)]!;
+        expect(Properties.EventPattern).toMatchObject({
           source: ['aws.kms'],
           'detail-type': ['AWS API Call via CloudTrail'],
           account: [{ Ref: 'AWS::AccountId' }],
-          detail: {
-            eventSource: ['kms.amazonaws.com'],
-            // Review R50 F1: a key handed to someone else alarms too (CloudTrail's eventName, the API's name).
-            eventName: [
-              'ScheduleKeyDeletion',
-              'DisableKey',
-              'PutKeyPolicy',
-              'CreateGrant',
-              'ReplicateKey',
-              'UpdatePrimaryRegion',
-            ],
-          },
-        },
-        State: 'ENABLED',
-        Targets: [Match.objectLike({ Arn: { Ref: idOf(synth.stack.alarmNotifications.topic) } })],
-      });
+          detail: { eventSource: ['kms.amazonaws.com'] },
+        });
+        expect(Properties.State).toBe('ENABLED');
+        expect(Properties.Targets).toEqual([
+          expect.objectContaining({ Arn: { Ref: idOf(synth.stack.alarmNotifications.topic) } }),
+        ]);
+        eventNames.push(...(Properties.EventPattern as { detail: { eventName: string[] } }).detail.eventName);
+      }
+      // Review R50 F1: a key handed to someone else alarms too (CloudTrail's eventName, the API's name).
+      expect(eventNames.sort()).toEqual(
+        [
+          'ScheduleKeyDeletion',
+          'DisableKey',
+          'PutKeyPolicy',
+          'CreateGrant',
+          'ReplicateKey',
+          'UpdatePrimaryRegion',
+        ].sort(),
+      );
       // EventBridge may publish to the topic and use its key (the topic is encrypted).
       const topicPolicies = ofType('AWS::SNS::TopicPolicy').flatMap(
         ([, r]) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement,
@@ -322,6 +335,131 @@ describe('infrastructure review 24', () => {
       for (const [id, group] of groups) {
         expect(group.Properties.RetentionInDays, id).toBe(365);
       }
+    });
+  });
+
+  // Review R53, the key watch (session 26): each of these failed before its fix.
+  describe('review R53', () => {
+    const account = '111122223333';
+    /** The watch's rules, their synthesised patterns with the stack's tokens as a deployment has them. */
+    const patterns = () =>
+      synth.stack.keyGuard.watches.map(
+        (rule) => resolveTokens(synth.resources[idOf(rule)]!.Properties.EventPattern, account) as Json,
+      );
+    const reported = (event: Json) => patterns().some((pattern) => matchesPattern(pattern, event));
+    const stackKey = (construct: { node: { defaultChild?: unknown } }) => keyArnOf(idOf(construct), account);
+    const foreignKey = `arn:aws-cn:kms:cn-north-1:${account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    const adminRole = `arn:aws-cn:iam::${account}:role/Elicence-AdminRole`;
+    /** A KMS call as EventBridge receives it from CloudTrail; `invokedBy` the AWS service that made it. */
+    const kmsCall = (eventName: string, keyArn: string, invokedBy?: string, more: Json = {}): Json => ({
+      version: '0',
+      source: 'aws.kms',
+      'detail-type': 'AWS API Call via CloudTrail',
+      account,
+      region: 'cn-north-1',
+      resources: [],
+      detail: {
+        eventVersion: '1.08',
+        userIdentity: {
+          type: 'AssumedRole',
+          arn: invokedBy
+            ? `arn:aws-cn:sts::${account}:assumed-role/cdk-hnb659fds-cfn-exec-role/AWSCloudFormation`
+            : `arn:aws-cn:sts::${account}:assumed-role/Elicence-AdminRole/session`,
+          accountId: account,
+          sessionContext: { sessionIssuer: { type: 'Role', arn: adminRole, accountId: account } },
+          ...(invokedBy && { invokedBy }),
+        },
+        eventSource: 'kms.amazonaws.com',
+        eventName,
+        awsRegion: 'cn-north-1',
+        sourceIPAddress: invokedBy ?? '192.0.2.0',
+        userAgent: invokedBy ?? 'aws-cli/2',
+        requestParameters: { keyId: keyArn.split('/').pop(), ...more },
+        resources: [{ accountId: account, type: 'AWS::KMS::Key', ARN: keyArn }],
+        eventType: 'AwsApiCall',
+      },
+    });
+    const cloudFormation = 'cloudformation.amazonaws.com';
+
+    it('F1: a deployment changing a stack key’s policy, or disabling a retired generation, is not reported', () => {
+      const keys = synth.stack.keys;
+      for (const key of [keys.platform, keys.table, keys.notice, synth.stack.alarmNotifications.key]) {
+        expect(reported(kmsCall('PutKeyPolicy', stackKey(key), cloudFormation)), idOf(key)).toBe(false);
+      }
+      // Step 2 of a rotation: the retired generation's `Enabled: false` is CloudFormation's DisableKey.
+      expect(reported(kmsCall('DisableKey', stackKey(keys.platform), cloudFormation))).toBe(false);
+    });
+
+    it('F1: the same calls by anyone else, or by CloudFormation on a key outside the stack, are reported', () => {
+      const key = stackKey(synth.stack.keys.platform);
+      for (const eventName of ['PutKeyPolicy', 'DisableKey']) {
+        expect(reported(kmsCall(eventName, key)), `${eventName} admin`).toBe(true);
+        expect(reported(kmsCall(eventName, key, 'lambda.amazonaws.com')), `${eventName} other service`).toBe(
+          true,
+        );
+        expect(reported(kmsCall(eventName, foreignKey, cloudFormation)), `${eventName} foreign key`).toBe(
+          true,
+        );
+        expect(reported(kmsCall(eventName, foreignKey)), `${eventName} admin, foreign key`).toBe(true);
+      }
+    });
+
+    it('F1: DynamoDB’s and AWS Backup’s grants on the stack’s keys are not reported; any other grant is', () => {
+      const table = stackKey(synth.stack.keys.table);
+      const grantTo = (principal: string) => ({ granteePrincipal: principal, operations: ['Decrypt'] });
+      expect(
+        reported(
+          kmsCall(
+            'CreateGrant',
+            table,
+            'dynamodb.amazonaws.com',
+            grantTo('dynamodb.cn-north-1.amazonaws.com'),
+          ),
+        ),
+      ).toBe(false);
+      expect(reported(kmsCall('CreateGrant', table, 'backup.amazonaws.com', grantTo(adminRole)))).toBe(false);
+      expect(reported(kmsCall('CreateGrant', table, undefined, grantTo(adminRole)))).toBe(true);
+      expect(reported(kmsCall('CreateGrant', table, cloudFormation, grantTo(adminRole)))).toBe(true);
+      expect(reported(kmsCall('CreateGrant', foreignKey, 'dynamodb.amazonaws.com', grantTo(adminRole)))).toBe(
+        true,
+      );
+    });
+
+    it('F1: deletion, replication and a moved primary are reported whoever calls, CloudFormation included', () => {
+      const key = stackKey(synth.stack.keys.platform);
+      for (const eventName of ['ScheduleKeyDeletion', 'ReplicateKey', 'UpdatePrimaryRegion']) {
+        expect(reported(kmsCall(eventName, key, cloudFormation)), eventName).toBe(true);
+        expect(reported(kmsCall(eventName, key)), eventName).toBe(true);
+      }
+      // Not KMS's, not this account's, not watched: not reported.
+      const other = kmsCall('PutKeyPolicy', key);
+      expect(reported({ ...other, account: '444455556666' })).toBe(false);
+      expect(reported(kmsCall('Sign', key))).toBe(false);
+      expect(reported(kmsCall('EnableKey', key))).toBe(false);
+    });
+
+    it('F1: every stack key is exempt from the routine filter, and each pattern fits PutRule’s 4,096 characters', () => {
+      const keyIds = ofType('AWS::KMS::Key').map(([id]) => id);
+      for (const id of keyIds) {
+        expect(reported(kmsCall('PutKeyPolicy', keyArnOf(id, account), cloudFormation)), id).toBe(false);
+      }
+      // Deployed, each ARN is at most this long (a multi-Region key's id, the longest Region of China).
+      const longest = `arn:aws-cn:kms:cn-northwest-1:${account}:key/mrk-${'0'.repeat(32)}`;
+      for (const pattern of patterns()) {
+        const deployed = JSON.stringify(pattern).replaceAll(
+          new RegExp(`arn:aws-cn:kms:cn-north-1:${account}:key/[A-Za-z0-9]+`, 'g'),
+          longest,
+        );
+        expect(deployed.length).toBeLessThan(4096);
+      }
+    });
+
+    it('F1: the runbook names every expected source of a reported call', () => {
+      const operating = readFileSync('docs/operating.md', 'utf8');
+      for (const source of Object.values(expectedKeyEventSources).flat()) {
+        expect(operating).toContain(source);
+      }
+      expect(operating).toMatch(/review R53/);
     });
   });
 

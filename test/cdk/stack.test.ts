@@ -2638,9 +2638,9 @@ describe('ElicenceStack', () => {
 
   describe('audit checkpoints', () => {
     it('invokes the audit function daily from an EventBridge schedule, and nothing else may', () => {
-      // With the peer refresh, the notice delivery, the pending-work reconciler and the key deletion watch
-      // (test/cdk/guards.test.ts), and the failed backup and copy jobs' (test/cdk/deploy-review.test.ts).
-      template.resourceCountIs('AWS::Events::Rule', 8);
+      // With the peer refresh, the notice delivery, the pending-work reconciler, the key watch's three rules
+      // (test/cdk/guards.test.ts, review R53 F1), and the failed backup and copy jobs' (deploy-review).
+      template.resourceCountIs('AWS::Events::Rule', 10);
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: 'cron(15 0 * * ? *)',
         State: 'ENABLED',

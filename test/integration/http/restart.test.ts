@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRuntime } from '../../../infra/local/runtime.js';
+import { StoreInUseError } from '../../../infra/local/store-lock.js';
 import type { DemoCredentials } from '../../../infra/local/seed.js';
 import { buildDependencies } from '../../../functions/composition/dependencies.js';
 import { loadConfig } from '../../../shared/config.js';
@@ -162,6 +163,15 @@ describe('after a restart on the same data directory', () => {
       body: new URLSearchParams({ token: before.issuerToken }),
     });
     expect(await introspection.json()).toMatchObject({ active: true, scope: 'licences:issue' });
+  });
+});
+
+describe('a second start on the same data directory (review R53 F2)', () => {
+  it('is refused, naming the running process, and leaves the running one serving', async () => {
+    const second = startLocalRuntime(loadConfig({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'SILENT' }));
+    await expect(second).rejects.toThrow(StoreInUseError);
+    await expect(second).rejects.toThrow(`in use by process ${process.pid} (npm start, since `);
+    expect((await fetch(`${runtime!.baseUrl}/healthz`)).status).toBe(200);
   });
 });
 

@@ -1,9 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateAliasCommand, DisabledException, GetPublicKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { startKmsEmulator } from '../../../infra/local/kms-emulator.js';
+import type { KeyRecord } from '../../../infra/local/kms-store.js';
+import { StoreInUseError } from '../../../infra/local/store-lock.js';
 import { runLocalKms } from '../../../scripts/local-kms.js';
 
 /*
@@ -82,4 +85,43 @@ it('exits 1 for an unknown key, and 2 for a usage error or an external KMS', asy
   ).toBe(2);
   expect(errors).toHaveBeenLastCalledWith(expect.stringContaining('external KMS'));
   errors.mockRestore();
+});
+
+/** The state of a key in the keys file, as the next start reads it. */
+const onDisk = async (keyId: string) =>
+  (JSON.parse(await readFile(join(dataDir, 'kms', 'keys.json'), 'utf8')) as { keys: KeyRecord[] }).keys.find(
+    (key) => key.keyId === keyId,
+  )?.keyState;
+
+it('refuses with 2 while a running runtime holds the keys, naming its process; runs once it stopped (review R53 F2)', async () => {
+  const created = await run('create-key');
+  const [keyId] = created.lines[0]!.split(' ');
+  const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  // `npm start`'s emulator on the same DATA_DIR (here in this process: the lock names its pid).
+  const runtime = await startKmsEmulator({ dataDir, owner: 'npm start' });
+  try {
+    expect(await run('disable', keyId!)).toEqual({ code: 2, lines: [] });
+    expect(errors).toHaveBeenLastCalledWith(
+      expect.stringContaining(`in use by process ${process.pid} (npm start, since `),
+    );
+    expect(await run('create-key')).toEqual({ code: 2, lines: [] });
+    // A second runtime on the same keys is refused the same way.
+    await expect(startKmsEmulator({ dataDir, owner: 'npm start' })).rejects.toThrow(StoreInUseError);
+  } finally {
+    await runtime.close();
+  }
+  expect(await onDisk(keyId!)).toBe('Enabled');
+  expect(await run('disable', keyId!)).toEqual({ code: 0, lines: [`${keyId} Disabled`] });
+  expect(await onDisk(keyId!)).toBe('Disabled');
+  errors.mockRestore();
+});
+
+it('takes over the lock of a process that is gone, or of its own pid it does not hold (review R53 F2)', async () => {
+  const lock = join(dataDir, 'kms', 'emulator.lock');
+  const gone = spawnSync(process.execPath, ['-e', '']).pid;
+  for (const pid of [gone, process.pid]) {
+    await writeFile(lock, JSON.stringify({ pid, owner: 'npm start', since: new Date(0).toISOString() }));
+    expect((await run('describe', 'alias/generation-1')).code, String(pid)).toBe(0);
+    await expect(readFile(lock)).rejects.toMatchObject({ code: 'ENOENT' });
+  }
 });
