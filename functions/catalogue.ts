@@ -18,7 +18,8 @@ let document: { issuerUrl: string; body: unknown } | undefined;
 /**
  * `GET /licence-types`: the licence catalogue, each type's fields as JSON Schema (as issued, and as a
  * licence returns them); `GET /licence-types/{code}`: one type, the document a credential's `vct` names;
- * `GET /openapi.json`: the OpenAPI 3.1 document of the API (functions/openapi/). All public and the same
+ * `GET /openapi.json`: the OpenAPI 3.1 document of the API (functions/openapi/); `GET
+ * /schemas/data-export-1.json`: the JSON Schema of a person's data export (`GET /me/export`). All public and the same
  * for everyone until the next deployment, so shared caches may keep them for five minutes.
  */
 export const handler = apiHandler(
@@ -30,6 +31,14 @@ export const handler = apiHandler(
         const type = catalogueView().find((entry) => entry.code === code);
         if (!type) throw new NotFoundError(`No licence type ${code}`, 'licence_type_not_found');
         return json(200, type, cacheable);
+      },
+      'GET /schemas/data-export-1.json': async () => {
+        // Loaded on first use, as the OpenAPI document's operations are.
+        const { dataExportJsonSchema } = await import('../shared/identity/data-export.js');
+        return json(200, dataExportJsonSchema(), {
+          ...cacheable,
+          'content-type': 'application/schema+json; charset=utf-8',
+        });
       },
       'GET /openapi.json': async () => {
         const { issuerUrl } = configuration().config;

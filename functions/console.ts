@@ -1183,9 +1183,13 @@ async function reissue(
             : problem.code === 'replacement_revoked'
               ? // An earlier attempt's replacement was revoked since: this licence is left valid (R38 L1).
                 '此前重新签发生成的新证照已被撤销，此证照保持不变；如需替换，请签发新证照后撤销此证照。'
-              : problem.code === 'reissue_pending'
-                ? '此证照所替换的证照的重新签发尚未完成，请先完成那次重新签发。'
-                : '无法重新签发：证照的状态可能已被更改，请刷新后重试。',
+              : problem.code === 'reissue_given_up'
+                ? // A clerk's revocation of the replacement gave the re-issue up, and was refused (or is
+                  // not made yet): the replacement is valid, not revoked (review R46-2's leftover).
+                  '此前有人撤销重新签发生成的新证照，重新签发因此已放弃，但该撤销未成功（或尚未完成），新证照仍然有效，两张证照目前均有效：如保留此证照，请再次撤销新证照；如保留新证照，请撤销此证照。'
+                : problem.code === 'reissue_pending'
+                  ? '此证照所替换的证照的重新签发尚未完成，请先完成那次重新签发。'
+                  : '无法重新签发：证照的状态可能已被更改，请刷新后重试。',
         `The licence could not be re-issued: ${problem.message}`,
       ),
     );

@@ -1123,14 +1123,27 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // entries, or the audit entries a withdrawal's, an operator's change's, an account's change's or a
   // phone proof's pending work carries (in the query's answer), written once under their keys (a
   // transaction's conditional puts, {@link pendingAuditWrites}).
+  // A takeover's or a reset's clean-up left owed (shared/identity/owed-cleanup.ts), found by the pointer
+  // its save kept: the account (get, versioned put taking its mark off), the consents given before the
+  // reset withdrawn as the provider withdraws them (grants by person, gsi2, get; their tokens deleted, the
+  // grants' conditional deletes and each platform's notice put in one transaction; the pairwise subject
+  // from the lookup key), the passkeys enrolled until it (gsi1, conditional delete), and the sessions and
+  // grants signed in before it (gsi2 by person, get, deletes of `oidc#` items, never a put there).
   // No key: it signs nothing.
   'pending-work-reconciler': {
     table: {
       items: {
-        GetItem: [partitions.licence, partitions.statusList],
+        GetItem: [
+          partitions.licence,
+          partitions.statusList,
+          partitions.account,
+          // A reset's owed clean-up: the person's sessions and grants read for their time, a platform's
+          // registration for its notice.
+          ...sessionBoundTokens,
+        ],
         // A licence's versioned write: the revocation (or the status passed on) that finishes a re-issue an
         // attempt left unfinished (shared/licence/reissue-licence.ts `finishUnfinishedReissue`, review R38 M1).
-        PutItem: [partitions.licence, partitions.statusList],
+        PutItem: [partitions.licence, partitions.statusList, partitions.account, partitions.notices],
         UpdateItem: [
           partitions.licence,
           partitions.pendingWork,
@@ -1139,8 +1152,21 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.pendingAccountAudit,
           partitions.pendingProviderAudit,
         ],
-        DeleteItem: [...pendingWork, ...pendingAudit, ...operatorAudit, ...accountAudit, ...providerAudit],
+        DeleteItem: [
+          ...pendingWork,
+          ...pendingAudit,
+          ...operatorAudit,
+          ...accountAudit,
+          ...providerAudit,
+          // A reset's owed clean-up: the passkeys enrolled until it; the grants, with their codes and
+          // tokens, and the sessions of before it, each by its own delete (never BatchWriteItem, R31 H1).
+          partitions.passkey,
+          partitions.oidcModel('Grant'),
+          ...grantMembers,
+          partitions.oidcModel('Session'),
+        ],
       },
+      queries: ['gsi1', 'gsi2'],
       partitionQueries: [
         ...pendingWork,
         ...pendingAudit,
@@ -1152,6 +1178,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     auditTable: { items: { PutItem: pendingAuditWrites('pending-work-reconciler') } },
     // The security notices the pointers owe, as jobs of the SMS queue (read first: written once).
     batchTable: { items: { GetItem: [partitions.smsJob], PutItem: [partitions.smsJob] } },
+    // The pairwise subject of a platform told of a withdrawal (its salt from the lookup key).
+    lookupMac: true,
   },
   // The console's open sessions (shared/adapters/dynamo/session-registry.ts): registered at sign-in (conditional put),
   // read on every page (get), deleted at sign-out. A CSV export's audit entry (conditional put).

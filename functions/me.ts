@@ -73,6 +73,11 @@ import {
   type authorizationListSchema,
 } from '../shared/sharing/authorizations.js';
 import { sharedLicences, type sharedLicencesSchema } from '../shared/sharing/shared-licences.js';
+import {
+  dataExportFileName,
+  exportPersonalData,
+  type dataExportSchema,
+} from '../shared/identity/data-export.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({
@@ -113,7 +118,7 @@ const served = routesOf('me');
 
 /**
  * The holder's API (a person's token with scope `licences`): my licences, showing one as a QR code, my
- * passkeys, the platforms I let read my licences; and the one route of the platforms themselves,
+ * passkeys, the platforms I let read my licences, a copy of all my data (`GET /me/export`); and the one route of the platforms themselves,
  * `GET /shared/licences` (a platform's token whose grant carries `licence_access`).
  */
 export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
@@ -220,6 +225,24 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
         // What the reader's level opens: `stepUpTo` when some licence types need more (none are listed).
         assurance: readerAssurance(reader),
       } satisfies z.output<typeof heldLicencesSchema>);
+    },
+    // The person's copy of their data (PIPL Art. 45): one file, recorded in their usage record.
+    'GET /me/export': async () => {
+      await firstPartyOnly('Your data is exported from the wallet (我的证照) only');
+      const document = await exportPersonalData(
+        {
+          subject,
+          acr: caller.acr,
+          authTime: caller.authTime,
+          reader,
+          requestId: event.requestContext.requestId,
+        },
+        deps,
+      );
+      return json(200, document satisfies z.output<typeof dataExportSchema>, {
+        'content-disposition': `attachment; filename="${dataExportFileName(document.exportedAt)}"`,
+        'cache-control': 'private, no-store',
+      });
     },
     'GET /me/usage': async () => {
       const query = parseQuery(event, usageQuery);

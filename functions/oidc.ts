@@ -286,6 +286,6 @@ async function serveOidc(event: HttpEvent): Promise<HttpResult> {
     // the trust list, never here (a relying party accepts any key of this set for an ID token).
     return withEdgeHeaders(answer, served.edge.secure());
   } catch (error) {
-    return withEdgeHeaders(errorResult(error, event.requestContext?.requestId), served.edge.secure());
+    return withEdgeHeaders(errorResult(error, event.requestContext?.requestId, event), served.edge.secure());
   }
 }

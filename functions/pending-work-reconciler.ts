@@ -1,6 +1,15 @@
 import { composition } from './composition/dependencies.js';
 import {
   accountAudit,
+  accounts,
+  clientReader,
+  kms,
+  lookupMac,
+  passkeys,
+  platformConsents,
+  platformSubject,
+  sharingGrants,
+  signIns,
   auditOf,
   doc,
   operatorAudit,
@@ -30,6 +39,17 @@ const dependencies = composition({
   // each is completed (shared/identity/security-notices.ts).
   smsJobs,
   securityNotices,
+  // A takeover's or a reset's clean-up left owed (shared/identity/owed-cleanup.ts): the account, its
+  // passkeys, its sign-ins and its consents to platforms (each platform told, its pairwise subject).
+  accounts,
+  passkeys,
+  signIns,
+  sharingGrants,
+  clientReader,
+  kms,
+  lookupMac,
+  platformSubject,
+  platformConsents,
 });
 
 /** Pointers one run takes at most: a run stays well within its timeout; the next takes the rest. */
@@ -46,15 +66,21 @@ const PER_RUN = 500;
  * an account's change's
  * (`account.registered`, `account.proven`, `account.closed`, `agent.appointed`, `agent.withdrawn`) and
  * a phone proof's (`account.taken_over`, `account.raised`, `account.password_reset`, `account.phone_changed`), once, saved by the change's own write
- * (shared/reconciler/reconcile-pending-work.ts). What fails again is logged (and alarmed, docs/operating.md) and stays
+ * (shared/reconciler/reconcile-pending-work.ts); and the clean-up a takeover's or a reset's pointer still
+ * owes (consents, passkeys and sign-ins from before the reset, shared/identity/owed-cleanup.ts). What fails again is logged (and alarmed, docs/operating.md) and stays
  * for the next run.
  */
 export async function handler(): Promise<{ completed: number; failed: number; skipped: number }> {
   const deps = dependencies();
-  const result = await reconcilePendingWork(deps, {
-    minAgeSeconds: deps.config.pendingWorkAgeSeconds,
-    limit: PER_RUN,
-  });
+  const { accounts: store, passkeys: keys, signIns: ends, platformConsents: consents } = deps;
+  const owedCleanups = { accounts: store, passkeys: keys, signIns: ends, platformConsents: consents };
+  const result = await reconcilePendingWork(
+    { ...deps, owedCleanups },
+    {
+      minAgeSeconds: deps.config.pendingWorkAgeSeconds,
+      limit: PER_RUN,
+    },
+  );
   if (result.completed + result.failed + result.skipped > 0) logger.info('pending work reconciled', result);
   return result;
 }

@@ -83,10 +83,11 @@ export interface Route {
    */
   endpoint?: ProviderEndpoint;
   /**
-   * This route's own API Gateway throttling (the stage's route settings), below the stage's: for public
-   * routes whose every call writes (an audit entry, an account), so that a flood of them is refused with
-   * 429 on that route before it takes the capacity sign-in and the rest need (docs/security.md,
-   * "Throttling"). Absent: the stage's limits. The local runtime does not throttle.
+   * This route's own API Gateway throttling (the stage's route settings), below the default route
+   * throttle: for public routes whose every call writes (an audit entry, an account), so that a flood of
+   * them is refused with 429 on that route sooner (docs/security.md, "Throttling"). Absent: the default
+   * route throttle (the stack's `throttle`), a bucket of the route's own as well: API Gateway throttles an
+   * HTTP API per route, not per stage (review R50 F2). The local runtime does not throttle.
    */
   throttle?: RouteThrottle;
   /**
@@ -123,7 +124,8 @@ const agent = { agentId: 'agentId' } as const;
  * The throttles of the public routes that write on every call (security review r2, Medium: floods of
  * anonymous verifications). A verification records a usage entry per call, and a static QR code is on
  * every printout; a printable licence's check takes bodies of up to ~1.4 MB; a registration hashes a
- * password with scrypt and writes an account. Each is well below the stage's 200 rps / 400 burst.
+ * password with scrypt and writes an account. Each is well below the default route throttle, 200 rps /
+ * 400 burst, which every other route gets in a bucket of its own.
  */
 const verifyThrottle = { rateLimit: 50, burstLimit: 100 } as const;
 const verifyPdfThrottle = { rateLimit: 10, burstLimit: 20 } as const;
@@ -144,6 +146,15 @@ const table = [
   },
   // The OpenAPI 3.1 document of every API route (functions/openapi/), built once per container.
   { method: 'GET', path: '/openapi.json', function: 'catalogue', auth: 'public', cors: true },
+  // The JSON Schema of a person's data export (`GET /me/export`, shared/identity/data-export.ts), for
+  // whoever validates a file: as docs/schemas/data-export-1.schema.json commits it.
+  {
+    method: 'GET',
+    path: '/schemas/data-export-1.json',
+    function: 'catalogue',
+    auth: 'public',
+    cors: true,
+  },
   { method: 'GET', path: '/trust-list', function: 'trust-list', auth: 'public', cors: true },
   // The keys withdrawal notices are signed with (shared/sharing/notice-keys.ts): apart from the OpenID JWKS,
   // so that no relying party accepts one for an ID token (review R31 L1). For platforms' servers: no CORS.
@@ -391,6 +402,9 @@ const table = [
     auth: { scope: 'licences:issue' },
   },
   { method: 'GET', path: '/me/licences', function: 'me', auth: { scope: 'licences' } },
+  // The person's copy of their data (导出我的数据, shared/identity/data-export.ts): one JSON file, from a
+  // first-party app with a fresh sign-in at the account's level.
+  { method: 'GET', path: '/me/export', function: 'me', auth: { scope: 'licences' } },
   // The usage record (用证记录): shares, verifications and presentations of the holder's licences.
   { method: 'GET', path: '/me/usage', function: 'me', auth: { scope: 'licences' } },
   {
@@ -534,6 +548,10 @@ const table = [
   { method: 'GET', path: '/wallet/account', function: 'wallet', auth: 'session' },
   { method: 'GET', path: '/wallet/account/close', function: 'wallet', auth: 'session' },
   { method: 'POST', path: '/wallet/account/close', function: 'wallet', auth: 'session' },
+  // A copy of the person's data (导出我的数据): the page, after the fresh sign-in its link asks for, and
+  // its form, which answers the holder API's file as a download.
+  { method: 'GET', path: '/wallet/account/export', function: 'wallet', auth: 'session' },
+  { method: 'POST', path: '/wallet/account/export', function: 'wallet', auth: 'session' },
 
   // The platforms the person let read their licences (已授权的平台), and withdrawing one (a form).
   { method: 'GET', path: '/wallet/authorizations', function: 'wallet', auth: 'session' },

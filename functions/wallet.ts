@@ -76,6 +76,8 @@ import {
   closeAccountLabels,
   closeConfirmBody,
   closedBody,
+  exportDataBody,
+  exportDataHref,
 } from '../shared/web/pages/wallet-account-page.js';
 import { authorizationsBody } from '../shared/web/pages/wallet-authorizations-page.js';
 import {
@@ -423,6 +425,41 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
           }),
           [cookies.clearSession(), cookies.clearPending()],
         );
+      } catch (error) {
+        return ended(error);
+      }
+    },
+
+    // Exporting the person's data (导出我的数据): the page, shown after the fresh sign-in its link asks
+    // for, and its form, which the API refuses unless that sign-in is recent (then: sign in again).
+    'GET /wallet/account/export': async () => {
+      const session = await requireSession();
+      if (!('accessToken' in session)) return session;
+      return htmlPage(
+        200,
+        renderPage({
+          ...context,
+          section: 'wallet',
+          title: t('导出我的数据', 'Export my data'),
+          body: exportDataBody(t),
+        }),
+      );
+    },
+    'POST /wallet/account/export': async () => {
+      // A download of the person's data: never for another site's form, only the page's own.
+      if (!sameOrigin(event, deps.config.issuerUrl)) throw new CrossSiteError();
+      const session = await requireSession();
+      if (!('accessToken' in session)) return session;
+      const accountApi = new AccountApi(deps.config.issuerUrl, session.accessToken);
+      try {
+        try {
+          // Passed on as the API answered it; the wallet neither logs nor keeps it.
+          return await relayDownload(await accountApi.export());
+        } catch (error) {
+          if (error instanceof FreshSignInRequiredError)
+            return redirect(exportDataHref(await accountApi.read()));
+          throw error;
+        }
       } catch (error) {
         return ended(error);
       }

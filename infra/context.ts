@@ -251,7 +251,8 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
     ...(!missing(platformRegion) && { platformRegion: String(platformRegion) }),
     // cdk.json's `"logLevel": "INFO"`: the functions' log level (the lines alarms count print at any level).
     ...(!missing(logLevel) && { logLevel: logLevel as ElicenceStackProps['logLevel'] }),
-    // cdk.json's `"throttle": { "rateLimit": 200, "burstLimit": 400 }`: the stage's throttling.
+    // cdk.json's `"throttle": { "rateLimit": 200, "burstLimit": 400 }`: the default route throttle, each
+    // route's own bucket (the stage's `DefaultRouteSettings`), for the routes without a lower one.
     ...(throttle !== undefined && { throttle: throttle as ElicenceStackProps['throttle'] }),
     // cdk.json's `"smsSpendAlarmUsd": 400`: the month-to-date SMS spend that raises the alarm.
     ...(smsSpendAlarmUsd !== undefined && { smsSpendAlarmUsd: Number(smsSpendAlarmUsd) }),

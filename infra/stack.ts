@@ -276,7 +276,11 @@ export interface ElicenceStackProps
   issuerUrl?: string;
   /** Log level of every function (Powertools and the service's `LOG_LEVEL`). Default `INFO`. */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-  /** Stage-wide API throttling. Default 200 requests per second, bursts of 400. */
+  /**
+   * The API's default route throttle: each route without a lower one of its own gets a bucket of these
+   * limits (the stage's `DefaultRouteSettings`, per route, not one for the stage: review R50 F2). Default
+   * 200 requests per second, bursts of 400.
+   */
   throttle?: { rateLimit: number; burstLimit: number };
   /** An email address told of every alarm (it must confirm the subscription). */
   alarmEmail?: string;
@@ -632,7 +636,9 @@ export class ElicenceStack extends Stack {
           ...spec.environment,
         },
         logLevel,
-        logRetention: logs.RetentionDays.SIX_MONTHS,
+        // A year, as the API's access log: 网络安全法 Art. 21 asks network logs be kept at least six months,
+        // which 180 days fell short of (review R50 F3; docs/operating.md, "Retention").
+        logRetention: logs.RetentionDays.ONE_YEAR,
         callsKms: Object.keys(kmsByKey).length > 0,
         // Audit entries, and the pending work of licence changes (functions/grants.ts): alarmed when unwritten.
         writesAfterChanges:

@@ -232,6 +232,7 @@ export const registry = (c: Needs<'doc'>): RegistryStore => {
     entitiesRepresentedBy: (lookupKey) => local.entitiesRepresentedBy(lookupKey),
     putPerson: (person) => local.putPerson(person),
     putEntity: (entity) => local.putEntity(entity),
+    changeRepresentative: (from, to, trace) => local.changeRepresentative(from, to, trace),
   };
 };
 /**
@@ -391,7 +392,7 @@ export const sharingGrants = (c: Needs<'doc'>) => dynamoSharingGrants(c.doc, c.c
 export const platformConsents = (
   c: Needs<'sharingGrants' | 'clientReader' | 'platformSubject'>,
 ): PlatformConsents => ({
-  withdrawAll: (personId, options) =>
+  withdrawAll: (personId, acting, options) =>
     withdrawEveryAuthorization(
       personId,
       {
@@ -400,6 +401,7 @@ export const platformConsents = (
         subjectAt: c.platformSubject,
         clock: c.clock,
       },
+      acting,
       options,
     ),
 });

@@ -179,7 +179,7 @@ export function openApiDocument(
       };
       can(400, 'invalid_request', 'malformed_json');
       can(413, 'payload_too_large');
-      can(415, 'unsupported_media_type');
+      can(415, 'unsupported_media_type', 'unsupported_charset');
     }
     can(414, 'uri_too_long');
     for (const [status, codes] of Object.entries(operation.problems ?? {}))

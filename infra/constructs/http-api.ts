@@ -62,7 +62,13 @@ class TargetScopedLambdaIntegration extends HttpLambdaIntegration {
 export const routeServerErrorThreshold = 5;
 
 export interface ServiceApiProps {
-  /** Steady-state requests per second and burst for the whole stage (API Gateway's token bucket). */
+  /**
+   * Steady-state requests per second and burst of each route without a throttle of its own: the stage's
+   * default route settings (`DefaultRouteSettings`). Per route, not one bucket for the stage (review R50
+   * F2): the AWS docs call these limits "route-level throttling" ("Throttling requests to your HTTP API"),
+   * and document no stage-wide bucket for HTTP APIs; read from the docs, not measured in AWS. What the
+   * routes take together is bounded by the account's per-Region limit and the functions' concurrency.
+   */
   throttle: { rateLimit: number; burstLimit: number };
   accessLogRetention: logs.RetentionDays;
   /**
@@ -101,13 +107,13 @@ const accessLogFormat = AccessLogFormat.custom(
  */
 const publicWriteReasons: Partial<Record<RouteKey, string>> = {
   'POST /verify':
-    'Public by design (POST /verify): anyone holding a scanned licence or presentation may ask for its verdict, as the QR codes printed on licences invite; anonymous callers get the verdict, licence type, issuer, validity and the holder’s masked name and number. A bearer token, when sent, is validated by the function against the token store (scope licences:verify) and only adds the disclosed fields. The body is bounded (16 KiB), the function only reads and writes an audit entry, and its own route throttle, below the stage’s, bounds it.',
+    'Public by design (POST /verify): anyone holding a scanned licence or presentation may ask for its verdict, as the QR codes printed on licences invite; anonymous callers get the verdict, licence type, issuer, validity and the holder’s masked name and number. A bearer token, when sent, is validated by the function against the token store (scope licences:verify) and only adds the disclosed fields. The body is bounded (16 KiB), the function only reads and writes an audit entry, and its own route throttle, below the default every other route gets, bounds it.',
   'POST /verify/pdf':
-    'Public by design (POST /verify/pdf): a counter clerk who received a printable licence (a PDF and its detached signature) asks whether the file is the one the platform or its issuer signed. The body is bounded (about 1.4 MB: a PDF of at most 1 MiB in base64 and a signature), the function reads the platform keys, the licence record and at most the issuer record the signature names, writes one usage-record entry (as POST /verify does), and its own route throttle, below the stage’s, bounds it.',
+    'Public by design (POST /verify/pdf): a counter clerk who received a printable licence (a PDF and its detached signature) asks whether the file is the one the platform or its issuer signed. The body is bounded (about 1.4 MB: a PDF of at most 1 MiB in base64 and a signature), the function reads the platform keys, the licence record and at most the issuer record the signature names, writes one usage-record entry (as POST /verify does), and its own route throttle, below the default every other route gets, bounds it.',
   'POST /accounts':
-    'Public by design (POST /accounts): self-registration, which by nature precedes any credential. The function checks every field, the population registry, one account per ID number (a conditional write), hashes the password with scrypt, stores the ID number only as a lookup key, masked form and KMS ciphertext, and audits each registration; its own route throttle, below the stage’s, bounds it.',
+    'Public by design (POST /accounts): self-registration, which by nature precedes any credential. The function checks every field, the population registry, one account per ID number (a conditional write), hashes the password with scrypt, stores the ID number only as a lookup key, masked form and KMS ciphertext, and audits each registration; its own route throttle, below the default every other route gets, bounds it.',
   'POST /register':
-    "Public by design (POST /register): the registration form's submission, the same self-registration as POST /accounts with the same checks; in addition the function refuses cross-site posts (Origin and Sec-Fetch-Site must be this site's), and its own route throttle, below the stage’s, bounds it.",
+    "Public by design (POST /register): the registration form's submission, the same self-registration as POST /accounts with the same checks; in addition the function refuses cross-site posts (Origin and Sec-Fetch-Site must be this site's), and its own route throttle, below the default every other route gets, bounds it.",
 };
 
 /**
@@ -137,8 +143,9 @@ function unauthorizedRouteReason(route: Route): string | undefined {
 /**
  * The HTTP API (API Gateway v2): payload format 2.0 to Lambda, the `$default` stage only (a named stage
  * would prefix every path, and the OpenID provider builds its endpoint URLs and cookie paths from the
- * issuer URL without it), access logs, the stage's throttling and the lower throttles of the routes that
- * declare their own (the route table's `throttle`), and a 5xx-rate alarm.
+ * issuer URL without it), access logs, the default throttle of every route (a token bucket per route, not
+ * one for the stage) and the lower throttles of the routes that declare their own (the route table's
+ * `throttle`), and a 5xx-rate alarm.
  *
  * No CORS configuration: API Gateway's applies to every route of the API (it answers every preflight and
  * overrides the functions' own headers), the admin, issuer and holder routes included, which no page of
@@ -160,11 +167,11 @@ export class ServiceApi extends Construct {
   readonly routeServerErrors: logs.MetricFilter;
   /** The routes answering the most 5xx, and the API's error rate: where the on-call looks first. */
   readonly dashboard: cloudwatch.Dashboard;
-  private readonly stageThrottle: ServiceApiProps['throttle'];
+  private readonly defaultRouteThrottle: ServiceApiProps['throttle'];
 
   constructor(scope: Construct, id: string, props: ServiceApiProps) {
     super(scope, id);
-    this.stageThrottle = props.throttle;
+    this.defaultRouteThrottle = props.throttle;
     this.api = new apigw.HttpApi(this, 'Api', {
       apiName: 'elicence',
       description: 'elicence: e-licences and unified identity',
@@ -178,6 +185,7 @@ export class ServiceApi extends Construct {
     this.stage = this.api.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
+      // DefaultRouteSettings: each route's own bucket at these limits, unless it declares lower ones.
       throttle: props.throttle,
       accessLogSettings: {
         destination: new apigw.LogGroupLogDestination(accessLogs),
@@ -245,7 +253,7 @@ export class ServiceApi extends Construct {
       const reason = unauthorizedRouteReason(route);
       if (reason) Validations.of(httpRoute).acknowledge({ id: 'AwsSolutions-APIG4', reason });
       if (route.throttle) {
-        this.checkBelowStage(key, route.throttle);
+        this.checkBelowDefault(key, route.throttle);
         routeSettings[key] = {
           ThrottlingRateLimit: route.throttle.rateLimit,
           ThrottlingBurstLimit: route.throttle.burstLimit,
@@ -263,14 +271,17 @@ export class ServiceApi extends Construct {
   }
 
   /**
-   * A route's own throttle is there to bound it below the stage's: one at or above it would let that
-   * route's flood take as much as before, so synthesis refuses it (say, after the stage's was lowered).
+   * A route's own throttle is there to bound that route below what every other route gets. API Gateway
+   * keeps a bucket per route (the stage's default route settings are each route's, not one shared by the
+   * stage: review R50 F2), so a route's own limits replace the default for it alone, and at or above the
+   * default they would bound it no lower, or raise it: synthesis refuses that (say, after the default was
+   * lowered).
    */
-  private checkBelowStage(key: string, throttle: RouteThrottle): void {
-    const stage = this.stageThrottle;
-    if (throttle.rateLimit >= stage.rateLimit || throttle.burstLimit >= stage.burstLimit) {
+  private checkBelowDefault(key: string, throttle: RouteThrottle): void {
+    const fallback = this.defaultRouteThrottle;
+    if (throttle.rateLimit >= fallback.rateLimit || throttle.burstLimit >= fallback.burstLimit) {
       throw new Error(
-        `The throttle of ${key} (${throttle.rateLimit} rps, burst ${throttle.burstLimit}) must be below the stage's (${stage.rateLimit} rps, burst ${stage.burstLimit})`,
+        `The throttle of ${key} (${throttle.rateLimit} rps, burst ${throttle.burstLimit}) must be below the default route throttle (${fallback.rateLimit} rps, burst ${fallback.burstLimit}), which every route without its own gets`,
       );
     }
   }

@@ -11,6 +11,15 @@ export const issuerKeyTagKeys = ['service', 'role', 'issuer'];
 export const issuerAliasPrefix = 'alias/elicence/issuer/';
 
 const signingActions = ['kms:Sign', 'kms:GetPublicKey'];
+/**
+ * What the onboarding role may do on an issuer key by the key's own policy: name it, read its public key
+ * (the `kid`) and schedule its deletion (a rollback, a rotation's unused key). Never its policy or grants.
+ */
+export const onboardingKeyActions = [
+  'kms:CreateAlias',
+  'kms:GetPublicKey',
+  'kms:ScheduleKeyDeletion',
+] as const;
 const anyKeyArn = `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${Aws.ACCOUNT_ID}:key/*`;
 const issuerAliasArn = `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${Aws.ACCOUNT_ID}:${issuerAliasPrefix}*`;
 
@@ -41,7 +50,8 @@ const issuerTagsInRequest = {
  *
  * **The onboarding role** (`provisioner`, IAM, in a policy of its own):
  * - `kms:CreateKey` only with the request tags `service=elicence`, `role=issuer-signing` (and no tag keys
- *   but `service`, `role`, `issuer`), and only ES256 keys (`kms:KeySpec`, `kms:KeyUsage`);
+ *   but `service`, `role`, `issuer`), only ES256 keys (`kms:KeySpec`, `kms:KeyUsage`), only single-Region
+ *   (`kms:MultiRegion` false) and only with `BypassPolicyLockoutSafetyCheck` (below);
  * - `kms:TagResource` under the same tag conditions (KMS checks it for the tags given to CreateKey). KMS
  *   requires that permission in an IAM policy not restricted to particular keys, and no documented condition
  *   tells a tag given at creation from a later `TagResource`: the role could therefore tag an existing key
@@ -61,12 +71,25 @@ const issuerTagsInRequest = {
  * **The issuer key policy** (JSON given to the admin function as `ISSUER_KEY_POLICY`, attached by CreateKey,
  * fixed for the key's life):
  * - the account root with `kms:*`, which enables IAM policies: the grants above are what decide;
- * - the onboarding and signing roles of today by name, for what each does. KMS may take up to five
- *   minutes before a new key's tags count for authorisation, so without this the tag conditions could
+ * - the onboarding and signing roles of today by name, for what each does: the onboarding role exactly
+ *   {@link onboardingKeyActions}, what `KmsKeyManager` and the onboarding call on a key. KMS may take up to
+ *   five minutes before a new key's tags count for authorisation, so without this the tag conditions could
  *   refuse the onboarding's own CreateAlias, GetPublicKey or rollback, and the first licences of a new
- *   issuer. The onboarding role also gets `kms:PutKeyPolicy`: KMS's lockout safety check refuses CreateKey
- *   unless the new policy lets the caller update it later. That role can already schedule these keys'
- *   deletion, so this adds little power.
+ *   issuer.
+ *
+ * No role of the service may change an issuer key's policy or grants (review R50 F1, Medium): with
+ * `kms:PutKeyPolicy`, which this policy used to give the onboarding role, code running as `admin` could
+ * let another account `kms:Sign` with an issuer's key (licences under the issuer's real `kid`) or lock the
+ * issuer out, unalarmed. KMS's lockout safety check refuses a CreateKey whose policy does not let the
+ * caller update it later, counting the caller's IAM policies through the root statement; the onboarding
+ * role has no `kms:PutKeyPolicy` anywhere, so `KmsKeyManager` sends `BypassPolicyLockoutSafetyCheck`
+ * with the policy, and the CreateKey grant requires it. No lockout follows: the root statement keeps the
+ * key manageable by the account's administrators through IAM. No condition key binds CreateKey's policy
+ * text, so `admin` could still create a key under a policy of its choosing: a new key, which signs for an
+ * issuer only once onboarding or a rotation (audited, `admin`'s own power) registers it. It must be
+ * single-Region (`kms:MultiRegion`), so no replica can share its key material under another policy.
+ * `KeyDeletionGuard` reports every `PutKeyPolicy`, `CreateGrant`, `ReplicateKey` and
+ * `UpdatePrimaryRegion` of any key of the account.
  */
 export class IssuerKeyProvisioning extends Construct {
   /** The key policy for new issuer keys, as a JSON string (with CloudFormation tokens). */
@@ -91,6 +114,9 @@ export class IssuerKeyProvisioning extends Construct {
             'kms:KeySpec': 'ECC_NIST_P256',
             'kms:KeyUsage': 'SIGN_VERIFY',
           },
+          // Single-Region only: a multi-Region key's replica shares its key material under a policy the
+          // replicator chooses. The bypass is what `KmsKeyManager` sends with the fixed policy (see above).
+          Bool: { 'kms:MultiRegion': 'false', 'kms:BypassPolicyLockoutSafetyCheck': 'true' },
         },
       }),
       new iam.PolicyStatement({
@@ -115,12 +141,12 @@ export class IssuerKeyProvisioning extends Construct {
     Validations.of(policy).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'kms:CreateKey has no resource to name; it is allowed only with the issuer tags and only for ECC_NIST_P256 SIGN_VERIFY keys.',
+        'kms:CreateKey has no resource to name; it is allowed only with the issuer tags, only for single-Region ECC_NIST_P256 SIGN_VERIFY keys, and only with the lockout safety check bypassed, as KmsKeyManager sends it: the fixed issuer key policy lets the account (IAM) manage the key and gives the admin role no kms:PutKeyPolicy.',
     });
     Validations.of(policy).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]',
       reason:
-        'Issuer keys are created at onboarding, so no ARN is known in advance: every key statement is conditioned on the issuer tags (aws:RequestTag when tagging at creation, aws:ResourceTag service=elicence and role=issuer-signing otherwise).',
+        'Issuer keys are created at onboarding, so no ARN is known in advance: every key statement is conditioned on the issuer tags (aws:RequestTag when tagging at creation, aws:ResourceTag service=elicence and role=issuer-signing otherwise), and allows only tagging at creation, CreateAlias, GetPublicKey and ScheduleKeyDeletion: never a key policy or grant change (PutKeyPolicy, CreateGrant, ReplicateKey), which KeyDeletionGuard reports on any key of the account.',
     });
     Validations.of(policy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:${issuerAliasPrefix}*]`,
@@ -154,7 +180,7 @@ export class IssuerKeyProvisioning extends Construct {
         new iam.PolicyStatement({
           sid: 'Onboarding',
           principals: [new iam.ArnPrincipal(role.roleArn)],
-          actions: ['kms:CreateAlias', 'kms:GetPublicKey', 'kms:ScheduleKeyDeletion', 'kms:PutKeyPolicy'],
+          actions: [...onboardingKeyActions],
           resources: ['*'],
         }),
         ...(props.signers.length > 0

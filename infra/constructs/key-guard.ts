@@ -21,8 +21,21 @@ export const destructiveKeyActions = [
   'kms:ReplicateKey',
 ] as const;
 
-/** The CloudTrail events of KMS that the watch reports: a key that stops working, now or in a few days. */
-export const watchedKeyEvents = ['ScheduleKeyDeletion', 'DisableKey'] as const;
+/**
+ * The CloudTrail events of KMS that the watch reports (their `eventName`, the API operation's name): a key
+ * that stops working, now or in a few days (`ScheduleKeyDeletion`, `DisableKey`), and a key handed to
+ * someone else: a new key policy, a grant, a replica in another Region under its own policy, or a
+ * multi-Region key's primary moved (review R50 F1). No function of the service makes any of these calls;
+ * AWS services make some on the keys they use (a DynamoDB table's grant, when it is created).
+ */
+export const watchedKeyEvents = [
+  'ScheduleKeyDeletion',
+  'DisableKey',
+  'PutKeyPolicy',
+  'CreateGrant',
+  'ReplicateKey',
+  'UpdatePrimaryRegion',
+] as const;
 
 export interface KeyDeletionGuardProps {
   /** Every KMS key the stack defines. */
@@ -52,8 +65,9 @@ export interface KeyDeletionGuardProps {
  *    by ARN (an explicit Deny wins over the tag-conditioned Allows);
  * 2. the same Deny, for every function role, in each stack key's own key policy, so that a later IAM grant
  *    to a function role cannot undo it;
- * 3. an EventBridge rule on CloudTrail's `ScheduleKeyDeletion` and `DisableKey` events of any key of the
- *    account, told to the alarm topic: deletion waits at least 7 days, so someone can cancel it. Keys
+ * 3. an EventBridge rule on CloudTrail's {@link watchedKeyEvents} of any key of the account (deletions,
+ *    disabling, and policy, grant and replica changes), told to the alarm topic: deletion waits at least
+ *    7 days, so someone can cancel it, and a policy or grant can be put back. Keys
  *    outside this stack (the issuer keys included: onboarding rollbacks and key rotations schedule theirs)
  *    are reported too; only a dedicated account keeps them out of `admin`'s reach (docs/operating.md).
  *
@@ -63,7 +77,7 @@ export interface KeyDeletionGuardProps {
  * ```
  */
 export class KeyDeletionGuard extends Construct {
-  /** The rule that reports scheduled deletions and disabled keys to the alarm topic. */
+  /** The rule that reports {@link watchedKeyEvents} to the alarm topic. */
   readonly watch: events.Rule;
 
   constructor(scope: Construct, id: string, props: KeyDeletionGuardProps) {
@@ -95,7 +109,8 @@ export class KeyDeletionGuard extends Construct {
     // Events recorded by CloudTrail reach EventBridge only while a trail with logging enabled records
     // them (Amazon EventBridge User Guide, "AWS service events delivered via AWS CloudTrail").
     this.watch = new events.Rule(this, 'Watch', {
-      description: 'Reports KMS keys of this account scheduled for deletion or disabled (CloudTrail)',
+      description:
+        'Reports KMS keys of this account scheduled for deletion, disabled, re-policied, granted, replicated or moved (CloudTrail)',
       eventPattern: {
         source: ['aws.kms'],
         detailType: ['AWS API Call via CloudTrail'],

@@ -330,6 +330,8 @@ export function kmsOperations(store: KmsKeyStore): ReadonlyMap<string, Operation
         KeySpec: z.string().optional(),
         CustomerMasterKeySpec: z.string().optional(),
         Policy: z.string().min(1).max(32768).optional(),
+        // Accepted and ignored: the emulator enforces no key policy.
+        BypassPolicyLockoutSafetyCheck: z.boolean().optional(),
         Origin: z.string().optional(),
         MultiRegion: z.boolean().optional(),
         Tags: tags.optional(),

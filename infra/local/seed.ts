@@ -142,6 +142,7 @@ export async function seedDemo(deps: Dependencies, baseUrl: string): Promise<Dem
       representativeMasked: maskIdNumber(citizenId),
     },
     deps,
+    'seed',
   );
   await seedPopulation(deps);
   await ensureCitizenAccount(deps, citizenKey);
@@ -330,6 +331,7 @@ async function ensureDemoClerk(deps: Dependencies, issuer: Issuer): Promise<void
       representativeMasked: maskIdNumber(head),
     },
     deps,
+    'seed',
   );
   const appointer = { lookupKey: headKey, term: registered.representativeTerm };
   await ensureEntityAccount({ creditCode, name: issuer.name }, deps);

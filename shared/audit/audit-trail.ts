@@ -66,7 +66,7 @@ export const auditEntrySchema = z
     }),
     count: z.int().optional().meta({
       description:
-        'For a bulk read (`licences.exported`, `licences.listed`): the licences it answered (a CSV export: its rows)',
+        'For a bulk read (`licences.exported`, `licences.listed`): the licences it answered (a CSV export: its rows); for a person’s export of their data (`data.exported`): the licences in it',
     }),
     filters: z.string().optional().meta({
       description:
@@ -92,7 +92,22 @@ export const auditEntrySchema = z
     }),
     accountId: z.string().optional().meta({
       description:
-        'For `identity.released`: the account whose ID number was released (its opaque internal id, `acc_…`, never a number), so that only that account’s usage record shows it (review R45 F1); absent on entries written before',
+        'For `identity.released`: the account whose ID number was released (its opaque internal id, `acc_…`, never a number), so that only that account’s usage record shows it (review R45 F1); absent on entries written before. For `data.exported`: the account whose data was exported',
+    }),
+    entityCreditCode: z.string().optional().meta({
+      description:
+        'For `entity.representative_changed`: the enterprise whose legal representative the registry changed (its unified social credit code)',
+    }),
+    entityName: z.string().optional().meta({
+      description: 'For `entity.representative_changed`: the enterprise’s name as the registry records it',
+    }),
+    representativeTerm: z.string().optional().meta({
+      description:
+        'For `entity.representative_changed`: the new representative’s term (opaque; docs/accounts.md), the same on both entries of one change',
+    }),
+    representativeRole: z.enum(['former', 'new']).optional().meta({
+      description:
+        'For `entity.representative_changed`: whose entry this is, one per person (`holderMasked` their masked number, their lookup key stored, never answered): the representative the registry no longer names (`former`), or the one it names now (`new`)',
     }),
     claimedLicenceId: z.string().optional().meta({
       description:

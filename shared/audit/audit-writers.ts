@@ -77,6 +77,7 @@ export const auditWriters = {
       'account.*',
       'agent.*',
       'passkey.*',
+      'entity.representative_changed',
     ],
   },
   // The OpenID provider: sign-ins' identity releases, consents and the grants it ends itself, phone proofs
@@ -91,13 +92,17 @@ export const auditWriters = {
       'account.*',
     ],
   },
-  // The holder's API: presentations, shares read, withdrawals, passkeys.
+  // The holder's API: presentations, shares read, withdrawals, passkeys, a person's export of their data.
   me: {
     shards: [12],
-    actions: ['licence.presented', 'licence.shared', 'authorization.withdrawn', 'passkey.*'],
+    actions: ['licence.presented', 'licence.shared', 'authorization.withdrawn', 'passkey.*', 'data.exported'],
   },
-  // People's and entities' accounts: registration, closure, counter proofs, agents.
-  accounts: { shards: [13], actions: ['account.*', 'agent.*', 'authorization.withdrawn'] },
+  // People's and entities' accounts: registration, closure, counter proofs, agents, a change of an
+  // enterprise's legal representative recorded from the registry (shared/identity/representative-change.ts).
+  accounts: {
+    shards: [13],
+    actions: ['account.*', 'agent.*', 'authorization.withdrawn', 'entity.representative_changed'],
+  },
   // Operators: issuers, clients, peers.
   admin: { shards: [14], actions: ['issuer.*', 'client.*', 'peer.*'] },
   // The issuer console: a CSV export.

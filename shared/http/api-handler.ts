@@ -5,7 +5,7 @@ import { isPreflight, preflightAnswer, withCorsHeaders } from './cors.js';
 import { checkRequestLine, withEdgeHeaders, type Edge } from './edge.js';
 import { httpStatusOf } from './error-mapping.js';
 import { problem } from './response.js';
-import type { HttpHandler, HttpResult } from './types.js';
+import type { HttpEvent, HttpHandler, HttpResult } from './types.js';
 
 /** The `title` of each status's problem documents (the OpenAPI document's examples use them too). */
 export const problemTitles: Readonly<Record<number, string>> = {
@@ -47,15 +47,24 @@ export function apiHandler(handle: HttpHandler, edge: Edge): HttpHandler {
         if (crossOrigin && isPreflight(event)) return answer(preflightAnswer(crossOrigin));
         return answer(await handle(event));
       } catch (error) {
-        return answer(errorResult(error, event.requestContext?.requestId));
+        return answer(errorResult(error, event.requestContext?.requestId, event));
       }
     });
 }
 
-export function errorResult(error: unknown, requestId: string | undefined): HttpResult {
+/**
+ * The answer to a request that failed with `error`. `request`: the request it answers, whose token's scheme
+ * (`Authorization: DPoP …`, or a `DPoP` proof sent) names the scheme of a 401's challenge.
+ */
+export function errorResult(
+  error: unknown,
+  requestId: string | undefined,
+  request?: Pick<HttpEvent, 'headers'>,
+): HttpResult {
   if (error instanceof ServiceError && error.expose) {
     const status = httpStatusOf(error);
     logger.info('request refused', { code: error.code, status });
+    const challenge = challengeOf(error, status, request);
     return problem(
       {
         status,
@@ -65,8 +74,8 @@ export function errorResult(error: unknown, requestId: string | undefined): Http
         errors: error.errors,
         requestId,
       },
-      error instanceof AuthenticationError
-        ? { 'www-authenticate': error.challenge }
+      challenge !== undefined
+        ? { 'www-authenticate': challenge }
         : error.retryAfterSeconds !== undefined
           ? { 'retry-after': String(error.retryAfterSeconds) }
           : {},
@@ -129,6 +138,31 @@ function transientFailure(error: unknown): string | undefined {
     return 'dependency throttled the request';
   if (name === 'TimeoutError') return 'dependency did not answer in time';
   return undefined;
+}
+
+/**
+ * The `WWW-Authenticate` challenge of a refusal: an {@link AuthenticationError}'s own, and for every other
+ * 401 one made here, once for all (RFC 7235 §3.1: a 401 carries one), so that a refusal made past
+ * `authenticate` (a token from before the account's last reset, `requireSignInNotEnded`; a withdrawn
+ * grant's) answers as `authenticate`'s do: `invalid_token` with its description (RFC 6750 §3), in the
+ * `DPoP` scheme with the proofs' algorithms when the request used it (RFC 9449 §7.1: a DPoP-bound token is
+ * only ever accepted so sent, as oidc-provider's userinfo picks its scheme), else `Bearer`; a 401 of another
+ * code, the scheme alone. None for another status.
+ */
+function challengeOf(
+  error: ServiceError,
+  status: number,
+  request: Pick<HttpEvent, 'headers'> | undefined,
+): string | undefined {
+  if (error instanceof AuthenticationError) return error.challenge;
+  if (status !== 401) return undefined;
+  const headers = Object.fromEntries(
+    Object.entries(request?.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
+  );
+  const dpop = /^dpop\s/i.test(headers['authorization'] ?? '') || headers['dpop'] !== undefined;
+  const scheme = dpop ? 'DPoP' : 'Bearer';
+  const code = error.code === 'invalid_token' ? 'invalid_token' : 'invalid_request';
+  return new AuthenticationError(code, 401, error.message, scheme).challenge;
 }
 
 /**

@@ -74,10 +74,28 @@ export function zodErrors(error: z.ZodError, input?: unknown, root = '(body)'): 
   });
 }
 
+/** The names of UTF-8 a `charset` parameter may give (WHATWG Encoding's two common labels). */
+const utf8Labels = new Set(['utf-8', 'utf8']);
+
+/** The `charset` parameter of a Content-Type, lower-cased and unquoted; `undefined` when absent. */
+function charsetOf(contentType: string | undefined): string | undefined {
+  for (const parameter of contentType?.split(';').slice(1) ?? []) {
+    const at = parameter.indexOf('=');
+    if (at < 0 || parameter.slice(0, at).trim().toLowerCase() !== 'charset') continue;
+    return parameter
+      .slice(at + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .toLowerCase();
+  }
+  return undefined;
+}
+
 /**
  * Validates a JSON request body against `schema`: the size is bounded before anything is parsed
- * (413), the media type must be JSON (415), the text must be JSON (400 `malformed_json`) and match the
- * schema (400 `invalid_request` with each failing path).
+ * (413), the media type must be JSON (415 `unsupported_media_type`) with no charset but UTF-8's (415
+ * `unsupported_charset`), the bytes must be UTF-8 JSON (400 `malformed_json`) and match the schema (400
+ * `invalid_request` with each failing path).
  *
  * @example
  * ```ts
@@ -101,6 +119,15 @@ export function parseJsonBody<S extends z.ZodType>(
     throw new UnsupportedMediaTypeError(
       `Content-Type must be application/json, not ${contentType ? JSON.stringify(contentType) : 'absent'}`,
       'unsupported_media_type',
+    );
+  }
+  const charset = charsetOf(contentType);
+  if (charset !== undefined && !utf8Labels.has(charset)) {
+    // JSON is UTF-8 (RFC 8259 §8.1): a body declared in another charset (GBK from a legacy back office)
+    // would be decoded as UTF-8 all the same, so it is refused by name rather than half-read.
+    throw new UnsupportedMediaTypeError(
+      `The request body must be UTF-8: charset ${JSON.stringify(charset)} is not accepted (send the JSON as UTF-8, or leave charset out)`,
+      'unsupported_charset',
     );
   }
   let text: string;

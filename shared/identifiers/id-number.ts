@@ -77,6 +77,33 @@ export function parseIdNumber(input: string, today: Date): IdNumber {
 }
 
 /**
+ * Whether `text`, which is no valid ID number, was most likely meant for one (rather than a credit code):
+ * digits up to its 18th character (and throughout when longer), a province's region code first and, at 18
+ * characters, a real birth date from 1880 in characters 7 to 14. A credit code starts with its registering
+ * authority and kind (`91`, `Y1`, …), most of which are no province, and has no date there. Judges
+ * the form only; {@link parseIdNumber} says what is wrong.
+ *
+ * @example
+ * ```ts
+ * meantAsIdNumber('11010519491231002Z'); // true: a Z typed for an X
+ * meantAsIdNumber('91330100716105852Z'); // false: a credit code's 91, no province
+ * ```
+ */
+export function meantAsIdNumber(text: string): boolean {
+  const value = text.trim().toUpperCase();
+  if (!/^\d+$/.test(value.length > 18 ? value : value.slice(0, 17))) return false;
+  if (!provinces.has(Number(value.slice(0, 2)))) return false;
+  if (value.length !== 18) return true;
+  const [year, month, day] = [value.slice(6, 10), value.slice(10, 12), value.slice(12, 14)].map(Number) as [
+    number,
+    number,
+    number,
+  ];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return year >= 1880 && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+/**
  * Whether the holder of `id` is younger than `years` on `today` (by the calendar date in China, UTC+8):
  * born on a date after the same day `years` years before. Someone born on 29 February comes of age on
  * 1 March in a common year.

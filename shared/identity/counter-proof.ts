@@ -490,33 +490,43 @@ export async function proveAtCounter(
   // (`finishProofCleanup`), never before: a save refused by a concurrent change (409 `account_changed`)
   // leaves the account and its consents as they were (review R30 L3); a clean-up that fails after it is
   // owed by the mark, and finished by the account's next proof.
-  const saved = await saveWithTrace(
-    `${inPersonProofAuditPrefix}${account.id}#${account.version + 1}`,
-    entries as [AuditEntry, ...AuditEntry[]],
-    (trace) => deps.accounts.save(proven, trace),
-    { ...deps, pendingAudit: deps.accountAudit },
-    {
-      // A new phone set: the one it replaces is told too (the pointer carries both, sealed as the
-      // account held them: shared/identity/security-notices.ts), unless it is the same number.
-      ...(phone &&
-        account.noticePhone !== undefined &&
-        proven.noticePhone !== undefined && {
-          noticePhones: { previous: account.noticePhone, next: proven.noticePhone },
-        }),
-    },
-  );
-  let done: typeof saved;
+  // The clean-up runs once the entries are written, the pointer the save put kept until it is done: one
+  // that fails is found there and finished by the reconciler (shared/identity/owed-cleanup.ts).
+  const how = { allPasskeys: false, passkeysBefore, signIns: endsSignIns };
+  let cleaned: PersonAccount | undefined;
+  const finishOwed = async (saved: PersonAccount) => {
+    cleaned = await finishProofCleanup(saved, how, deps);
+    return cleaned.proofCleanup === undefined;
+  };
+  let done: PersonAccount;
+  let accountSaved = false;
   try {
-    done = await finishProofCleanup(
-      saved,
-      { allPasskeys: false, passkeysBefore, signIns: endsSignIns },
-      deps,
+    const saved = await saveWithTrace(
+      `${inPersonProofAuditPrefix}${account.id}#${account.version + 1}`,
+      entries as [AuditEntry, ...AuditEntry[]],
+      async (trace) => {
+        const written = await deps.accounts.save(proven, trace);
+        accountSaved = true;
+        return written;
+      },
+      { ...deps, pendingAudit: deps.accountAudit },
+      {
+        // A new phone set: the one it replaces is told too (the pointer carries both, sealed as the
+        // account held them: shared/identity/security-notices.ts), unless it is the same number.
+        ...(phone &&
+          account.noticePhone !== undefined &&
+          proven.noticePhone !== undefined && {
+            noticePhones: { previous: account.noticePhone, next: proven.noticePhone },
+          }),
+        ...(endsSignIns && { owed: finishOwed }),
+      },
     );
+    done = cleaned ?? (await finishProofCleanup(saved, how, deps));
   } finally {
     // Counted once the account's clean-up ran (or is owed), never between the save and it: the count is
     // a limit, not the account's state, and a count that cannot be written must not leave a takeover
-    // half done (review R33 M1).
-    await countDay(clerk, 'proofs', seenToday, deps);
+    // half done (review R33 M1). A save refused (409) counts nothing.
+    if (accountSaved) await countDay(clerk, 'proofs', seenToday, deps);
   }
   logger.info('account proven at a counter', {
     accountId: account.id,

@@ -179,16 +179,15 @@ function requireFreshForPasskeys(owner: PasskeyOwner, deps: Pick<PasskeyDependen
 /**
  * No passkey is enrolled while the clean-up of a takeover or a reset is owed (`proofCleanup`: it failed
  * after the save, review R48 F2): the enrolment's write is refused over such an account (R44 F2), and a
- * plain `account_changed` would send the person round signing in again for ever, as nothing but the next
- * proof of the account finishes that clean-up (`finishProofCleanup` in phone-proof.ts). Not finished here:
- * it ends every sign-in of the account, this very one (the wallet's token) with them. A 409 `cleanup_owed`
- * tells the person what to do: prove the phone again (a password reset by SMS code, or at a counter), sign
- * in again, and enrol then.
+ * plain `account_changed` would send the person round signing in again. Not finished here: the clean-up
+ * removes the passkeys enrolled until the reset, and the reconciler finishes it within minutes, with no
+ * other proof (shared/identity/owed-cleanup.ts), sparing the sign-ins since. A 409 `cleanup_owed` tells
+ * the person so: try again shortly (the wallet's page says it in its own words).
  */
 function requireNoCleanupOwed(owner: PasskeyOwner): void {
   if (owner.account.proofCleanup === undefined) return;
   throw new ConflictError(
-    'The last password reset or takeover of this account is not finished: prove the phone again (reset the password with a code sent to it, or at a counter), sign in again, then enrol the passkey',
+    'The last password reset or takeover of this account is still being cleaned up (its old sign-ins and passkeys removed): this finishes by itself within minutes, try again shortly',
     'cleanup_owed',
   );
 }

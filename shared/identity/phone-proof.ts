@@ -283,6 +283,21 @@ export async function completePhoneProof(
     proven.noticePhone !== account.noticePhone
       ? { previous: account.noticePhone, next: proven.noticePhone }
       : undefined;
+  // A new password ends every other sign-in too: whoever knew the old one is out.
+  const how = {
+    allPasskeys: tookOver,
+    passkeysBefore,
+    signIns: cleanup.signIns,
+    keepSession: options.keepSession,
+  };
+  // The clean-up a takeover or a reset owes runs once its entries are written, and the pointer its save
+  // put stays until it is done: a clean-up that fails (or a process gone before it) is found there by the
+  // reconciler, which finishes it with no other proof (shared/identity/owed-cleanup.ts).
+  let cleaned: PersonAccount | undefined;
+  const finishOwed = async (saved: PersonAccount) => {
+    cleaned = await finishProofCleanup(saved, how, deps);
+    return cleaned.proofCleanup === undefined;
+  };
   // The account and the entries of what changed hands with it, one write (or none: then a retry with a
   // new code does it all again); the entries are written at once, or by the reconciler.
   const saved =
@@ -292,15 +307,10 @@ export async function completePhoneProof(
           entries as [AuditEntry, ...AuditEntry[]],
           (trace) => deps.accounts.save(proven, trace),
           { ...deps, pendingAudit: deps.providerAudit },
-          { ...(noticePhones && { noticePhones }) },
+          { ...(noticePhones && { noticePhones }), ...(cleanup.signIns && { owed: finishOwed }) },
         )
       : await deps.accounts.save(proven);
-  // A new password ends every other sign-in too: whoever knew the old one is out.
-  const done = await finishProofCleanup(
-    saved,
-    { allPasskeys: tookOver, passkeysBefore, signIns: cleanup.signIns, keepSession: options.keepSession },
-    deps,
-  );
+  const done = cleaned ?? (await finishProofCleanup(saved, how, deps));
   logger.info('level 3 proven by sms', { accountId: account.id, purpose: subject.purpose, tookOver });
   return { ok: true, account: done, tookOver };
 }

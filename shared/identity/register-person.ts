@@ -13,6 +13,7 @@ import {
   type FieldError,
 } from '../errors.js';
 import { logger } from '../logger.js';
+import { unreadableText, unreadableTextMessage } from '../unreadable-text.js';
 import {
   registrationAuditPrefix,
   saveWithTrace,
@@ -124,6 +125,8 @@ export function registrationProblems(
       message: 'must not contain control characters or < >',
       code: 'invalid_characters',
     });
+  } else if (unreadableText.test(name)) {
+    errors.push({ path: 'name', message: unreadableTextMessage, code: 'invalid_characters' });
   }
   if (input.consent !== true) {
     errors.push({

@@ -1,4 +1,5 @@
 import type { IdNumber } from '../identifiers/id-number.js';
+import type { Trace } from '../pending-work/pending-work.js';
 
 /** A person as the population registry (人口库) knows them, found by lookup key, never by raw number. */
 export interface RegisteredPerson {
@@ -94,4 +95,12 @@ export interface RegistryStore extends PopulationRegistry, EntityRegistry {
    * record written before terms without one (`''`), so that the seed run again ends nothing.
    */
   putEntity(entity: RegisteredEntityRecord): Promise<RegisteredEntity>;
+  /**
+   * Records a change of representative, `from` (as read) to `to` (its new representative and the new term
+   * the caller drew), and the pointer carrying its audit entries ({@link Trace}: the accounts function's
+   * index), in one all-or-nothing write conditional on the record still being `from` (its representative
+   * and term): there is no change recorded untraced, nor a trace of a change not made. A record changed
+   * since `from` was read is a `ConflictError` (`registry_conflict`), nothing written: read it again.
+   */
+  changeRepresentative(from: RegisteredEntity, to: RegisteredEntity, trace: Trace): Promise<RegisteredEntity>;
 }

@@ -6,8 +6,14 @@ import type { EntityAuthority } from '../identifiers/account-id.js';
  * real owner of an ID number takes its account back (`identity/phone-proof.ts`).
  */
 export interface SignInRevocation {
-  /** `keepSession`: the id of the provider session to spare (the sign-in under way that proved the owner). */
-  endAll(personId: string, options?: { keepSession?: string }): Promise<void>;
+  /**
+   * `keepSession`: the id of the provider session to spare (the sign-in under way that proved the owner).
+   * `signedInBefore` (epoch seconds): only the sign-ins made before that second, a session by its sign-in
+   * (`loginTs`), a grant (with its codes and tokens) by its making (`iat`); one of unknown time ends too.
+   * The reconciler finishing a reset's owed clean-up (shared/identity/owed-cleanup.ts) passes the second
+   * of the reset's mark, so that the owner's sign-ins since are spared.
+   */
+  endAll(personId: string, options?: { keepSession?: string; signedInBefore?: number }): Promise<void>;
 }
 
 /**
@@ -28,5 +34,13 @@ export interface PlatformConsents {
    * entity (review R46: a record written before terms gives its representative the bare `rep` at every
    * such entity, so the basis alone would take the person's grants at their other enterprises too).
    */
-  withdrawAll(personId: string, acting?: EntityAuthority): Promise<number>;
+  withdrawAll(
+    personId: string,
+    acting?: EntityAuthority,
+    /**
+     * `grantedBefore` (epoch seconds): only the consents given before that second (a grant of unknown
+     * time too), so that a reset's clean-up finished later by the reconciler spares the owner's since.
+     */
+    options?: { grantedBefore?: number },
+  ): Promise<number>;
 }

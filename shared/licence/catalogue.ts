@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { acrOf, type AssuranceLevel } from '../identity/assurance.js';
 import { InvalidInputError, issueParams, zodIssueCode, type FieldError } from '../errors.js';
 import { maskIdNumber, parseIdNumber } from '../identifiers/id-number.js';
+import { unreadableText, unreadableTextMessage } from '../unreadable-text.js';
 
 export type HolderKind = 'person' | 'entity';
 
@@ -103,8 +104,9 @@ const disallowedMultiLine = /(?!\n)[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 /**
  * A string of licence data: trimmed, in Unicode NFC (one spelling per text, so the same name is the
  * same bytes in every credential), bounded, and refused with `invalid_characters` when it holds a
- * control or format character or, unless `multiLine`, a line break. A multi-line text has its line
- * breaks as `\n` (a browser's form sends `\r\n`).
+ * control or format character, U+FFFD or a lone surrogate ({@link unreadableText}: a body that was
+ * not UTF-8, review R51 F1) or, unless `multiLine`, a line break. A multi-line text has its line breaks
+ * as `\n` (a browser's form sends `\r\n`).
  *
  * @example
  * ```ts
@@ -125,6 +127,10 @@ export function licenceText(max: number, options: { multiLine?: boolean } = {}) 
       message: options.multiLine
         ? 'must not contain control or format characters (line breaks as \\n only)'
         : 'must not contain control or format characters or line breaks',
+      params: { code: 'invalid_characters' },
+    })
+    .refine((value) => !unreadableText.test(value), {
+      message: unreadableTextMessage,
       params: { code: 'invalid_characters' },
     });
 }

@@ -22,10 +22,23 @@ export interface IdempotencyRecord {
 }
 
 /**
- * Where issuance idempotency is kept (24 hours, or longer when asked). Contract:
+ * How long an `Idempotency-Key` of issuance is remembered: **10 days** from its first use (review R51 F2;
+ * it was 24 hours). An agency's back office retries what it did not see answered when it is up again,
+ * which after a weekend outage is days later, and after China's longest public holidays (the Spring
+ * Festival and National Day weeks, 7 to 8 days off in a row with their adjusted weekends) more than a
+ * week later: within the window such a retry answers the licence issued the first time instead of
+ * issuing a second one to the same holder. The cost is one small item per issuance kept 9 more days
+ * (its request fingerprint and the credential, about 1–2 KB; TTL deletion is free): at 200,000
+ * issuances a day about 4 GB, cents a day. Longer would buy little: a retry weeks later is a new
+ * request (`docs/api.md`), and a batch item, which may be redelivered for weeks, keeps its own 37 days.
+ */
+export const idempotencyRetentionSeconds = 10 * 86_400;
+
+/**
+ * Where issuance idempotency is kept ({@link idempotencyRetentionSeconds}, or longer when asked). Contract:
  * - `acquire` creates the record or takes the lock of an existing one in one conditional write; it
  *   returns the record, or `undefined` when another request holds the lock. A record it creates is kept
- *   24 hours, or until `retainUntil` (epoch seconds) when that is later: a batch item's key must outlive
+ *   {@link idempotencyRetentionSeconds}, or until `retainUntil` (epoch seconds) when that is later: a batch item's key must outlive
  *   every redelivery of its job (shared/licence/batches.ts `batchItemKeyRetentionSeconds`);
  * - `recordAllocation` sets the allocation only if none is set, and returns the one that stands;
  * - `recordCredential` sets the credential only if none is set, and returns the one that stands;

@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import type { Mac } from '../crypto/mac.js';
 import { fieldErrorAt, ForbiddenError, InvalidInputError, NotFoundError } from '../errors.js';
-import { parseCreditCode } from '../identifiers/credit-code.js';
-import { parseIdNumber } from '../identifiers/id-number.js';
+import { parseCreditCode, type CreditCode } from '../identifiers/credit-code.js';
+import { meantAsIdNumber, parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
 import { entityLookupKey, personLookupKey } from '../identifiers/lookup-key.js';
 import type { Issuer } from '../issuers/issuer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
@@ -223,11 +223,39 @@ function byNumber(items: LicenceRecord[], ascending: boolean): LicenceRecord[] {
   });
 }
 
+/**
+ * The holder a search names: an ID number or, failing that, a credit code (one valid as both stays a
+ * person's, as before). When it is neither, the error is that of the one most likely meant
+ * ({@link meantAsIdNumber}): `11010519491231002Z`, a Z typed for an X, is refused as an ID number (review
+ * R51 F3), not for a character "not allowed in a credit code"; `91330100716105852Z` as a credit code.
+ * Some older credit codes are digits throughout: one that is not an ID number is found as a credit code.
+ *
+ * @example
+ * ```ts
+ * holderNumber('11010519491231002Z', now); // throws invalid_id_number: 17 digits followed by a digit or X
+ * holderNumber('91330100716105852F', now); // { creditCode: '91330100716105852F' }
+ * ```
+ */
+export function holderNumber(holder: string, now: Date): { idNumber: IdNumber } | { creditCode: CreditCode } {
+  let idError: unknown;
+  try {
+    return { idNumber: parseIdNumber(holder, now) };
+  } catch (error) {
+    idError = error;
+  }
+  try {
+    return { creditCode: parseCreditCode(holder) };
+  } catch (creditError) {
+    throw meantAsIdNumber(holder) ? idError : creditError;
+  }
+}
+
 async function holderKey(holder: string, now: Date, mac: Mac): Promise<string> {
   try {
-    return /^\d{17}[\dXx]$/.test(holder)
-      ? await personLookupKey(mac, parseIdNumber(holder, now))
-      : await entityLookupKey(mac, parseCreditCode(holder));
+    const number = holderNumber(holder, now);
+    return 'idNumber' in number
+      ? await personLookupKey(mac, number.idNumber)
+      : await entityLookupKey(mac, number.creditCode);
   } catch (error) {
     if (error instanceof InvalidInputError) {
       throw new InvalidInputError(`holder: ${error.message}`, error.code, {

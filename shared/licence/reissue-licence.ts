@@ -69,10 +69,46 @@ export class ReplacementRevokedError extends ConflictError {
     readonly replacedBy: string,
   ) {
     super(
-      `The replacement ${replacedBy} written by an earlier attempt to re-issue ${id} was revoked, or a clerk's revocation of it given up the re-issue, since; ${id} is left as it is`,
+      `The replacement ${replacedBy} written by an earlier attempt to re-issue ${id} was revoked since; ${id} is left as it is`,
       'replacement_revoked',
     );
   }
+}
+
+/**
+ * A re-issue given up by a clerk's revocation of its replacement (the mark, `reissueGivenUp`, review R40
+ * F1) while that replacement is **not** revoked: the revocation was refused after the mark (a 409: the
+ * replacement changed meanwhile, review R46-2), or is still being made (its request running, or died and
+ * left to the reconciler). Apart from {@link ReplacementRevokedError}, whose words say the replacement was
+ * revoked, so that nobody is told a valid licence was revoked. Both licences are valid: the re-issue cannot
+ * run again (the mark stands); revoke the replacement to keep this licence, or revoke this one (for another
+ * reason) to keep the replacement.
+ */
+export class ReissueGivenUpError extends ConflictError {
+  constructor(
+    id: string,
+    readonly replacedBy: string,
+  ) {
+    super(
+      `The re-issue of ${id} was given up by a clerk's revocation of its replacement ${replacedBy}, which is not revoked (that revocation was refused, or is not made yet); both licences are valid: revoke ${replacedBy} to keep ${id}, or revoke ${id} to keep ${replacedBy}`,
+      'reissue_given_up',
+    );
+  }
+}
+
+/**
+ * The refusal of a re-issue whose replacement `replacement` was revoked or whose re-issue a clerk gave up
+ * (`reissueGivenUp`), or undefined when neither: `replacement_revoked` when the replacement is revoked,
+ * `reissue_given_up` when only the mark stands (its revocation refused or not made yet).
+ */
+function givenUpRefusal(
+  old: LicenceRecord,
+  replacementId: string,
+  replacement: LicenceRecord | undefined,
+): ConflictError | undefined {
+  if (replacement?.status === 'revoked') return new ReplacementRevokedError(old.id, replacementId);
+  if (reissueGivenUp(old, replacementId)) return new ReissueGivenUpError(old.id, replacementId);
+  return undefined;
 }
 
 export interface ReissueContext {
@@ -170,8 +206,10 @@ export async function reissueLicence(
   const claimed = old.replacedBy ? await deps.licences.get(old.replacedBy) : undefined;
   if (old.status === 'revoked') {
     if (claimed && revokedBy(old, claimed.id)) throw new LicenceReissuedError(id, claimed.id);
-    // Revoked for another reason after the claim: the replacement must not stay valid.
-    if (claimed) await finishReissue(old.id, claimed, context, deps);
+    // Revoked for another reason after the claim: the replacement must not stay valid. Unless a clerk gave
+    // the re-issue up first (the mark): a given-up re-issue passes nothing on, as a status change does not
+    // (`unfinishedReissue`), so that revoking this licence keeps a replacement left valid (R46-2's leftover).
+    if (claimed && !reissueGivenUp(old, claimed.id)) await finishReissue(old.id, claimed, context, deps);
     throw new ConflictError('A revoked licence cannot be re-issued', 'licence_revoked');
   }
   const issuer = await deps.issuers.findById(context.issuerId);
@@ -179,9 +217,9 @@ export async function reissueLicence(
     throw new ForbiddenError('This client’s issuer is not active and may not issue', 'issuer_inactive');
   }
   // Revoked since an earlier attempt wrote it (a clerk's duplicate): given up, the old one untouched (R38 L1).
-  if (claimed && (claimed.status === 'revoked' || reissueGivenUp(old, claimed.id))) {
-    throw new ReplacementRevokedError(old.id, claimed.id);
-  }
+  // Given up by a clerk whose revocation of it was refused or is not made yet: both valid (R46-2's leftover).
+  const givenUp = claimed && givenUpRefusal(old, claimed.id, claimed);
+  if (givenUp) throw givenUp;
   let licence = claimed;
   let created = false;
   if (!licence) {
@@ -230,6 +268,9 @@ async function finishReissue(
     if (!old) throw new NotFoundError(`No licence ${oldId} of this issuer`, 'licence_not_found');
     const current = await deps.licences.get(replacement.id);
     if (old.status === 'revoked' && !revokedBy(old, replacement.id)) {
+      // Given up by a clerk before it was revoked: nothing passed on (see `reissueLicence`).
+      if (reissueGivenUp(old, replacement.id))
+        throw new ConflictError('A revoked licence cannot be re-issued', 'licence_revoked');
       if (current && current.status !== 'revoked') {
         await changeLicenceStatus(
           replacement.id,
@@ -241,12 +282,8 @@ async function finishReissue(
       throw new ReissueOvertakenError(old.id, replacement.id, 'revoked');
     }
     // Revoked by a clerk since (a duplicate): given up, on every turn, before anything is written (R40 F1).
-    if (
-      !revokedBy(old, replacement.id) &&
-      (reissueGivenUp(old, replacement.id) || current?.status === 'revoked')
-    ) {
-      throw new ReplacementRevokedError(old.id, replacement.id);
-    }
+    const givenUp = revokedBy(old, replacement.id) ? undefined : givenUpRefusal(old, replacement.id, current);
+    if (givenUp) throw givenUp;
     if (old.status === 'suspended' && current && current.status === 'valid') {
       await changeLicenceStatus(replacement.id, carried(old, 'suspended'), context, deps);
     }
@@ -302,7 +339,11 @@ export async function finishUnfinishedReissue(id: string, deps: ChangeStatusDepe
   } catch (error) {
     // Overtaken by a status change (the replacement took it), or given up (the replacement revoked since
     // it was read, R40 F1): either is the end of this re-issue.
-    if (!(error instanceof ReissueOvertakenError) && !(error instanceof ReplacementRevokedError)) throw error;
+    const ended =
+      error instanceof ReissueOvertakenError ||
+      error instanceof ReplacementRevokedError ||
+      error instanceof ReissueGivenUpError;
+    if (!ended) throw error;
   }
 }
 

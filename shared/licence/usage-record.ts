@@ -17,7 +17,7 @@ export interface UsagePage {
  * the entries after the last one answered, each once. A cursor that is not one this port made is an
  * `InvalidInputError` (`invalid_cursor`, naming `cursor`). No key, or an unknown one, is an empty page.
  *
- * With `action` (an audit action, e.g. `licence.shared`), only entries of that action are answered, so that
+ * With `action` (an audit action, e.g. `licence.shared`, or several), only entries of that action are answered, so that
  * a flood of one kind (anonymous verifications of a printed QR code) cannot bury the others: a page holds
  * the newest `limit` entries of that action after the cursor, however many of another kind are newer (the
  * Dynamo adapter reads an index by holder and action). Only while that index is not yet complete (before
@@ -36,11 +36,21 @@ export interface UsageRecord {
   forHolders(holderKeys: readonly string[], page: UsagePageRequest): Promise<UsagePage>;
 }
 
-/** Which page of a usage record: at most `limit` entries, after `cursor`, of `action` only if given. */
+/**
+ * Which page of a usage record: at most `limit` entries, after `cursor`, of `action` only if given: one
+ * audit action, or several (a kind of the record that gathers several, as a counter's proof), the page then
+ * holding the newest `limit` entries of any of them.
+ */
 export interface UsagePageRequest {
   limit: number;
   cursor?: string;
-  action?: string;
+  action?: string | readonly string[];
+}
+
+/** The audit actions a page asks for ({@link UsagePageRequest.action}), as a list; undefined for all. */
+export function actionsOf(page: UsagePageRequest): readonly string[] | undefined {
+  if (page.action === undefined) return undefined;
+  return typeof page.action === 'string' ? [page.action] : [...new Set(page.action)];
 }
 
 /**

@@ -22,15 +22,19 @@ export const usageKinds = [
   'issuer_read',
   'counter_lookup',
   'counter_proof',
+  'exported',
+  'representative_changed',
 ] as const;
 export type UsageKind = (typeof usageKinds)[number];
 
 /**
- * The kinds `?action=` filters by: each is one audit action, one partition of the index by holder and
- * kind. A counter's kinds gather several actions (a lookup and its refusals; a proof, its phone changes,
- * a takeover and its refusals) and are shown in the whole record only.
+ * The kinds `?action=` filters by: every kind. Most are one audit action, one partition of the index by
+ * holder and kind; a counter's kinds gather several actions (a lookup and its refusals; a proof, its phone
+ * changes, a takeover and its refusals), read one partition each and merged. A counter's kinds are shown
+ * at level 3 only ({@link personRecordLevel}): below it, filtering by one answers an empty page, as the
+ * record leaves out any entry a reader's level does not open, rather than refusing the query.
  */
-export const filterableUsageKinds = ['shared', 'verified', 'presented', 'released', 'issuer_read'] as const;
+export const filterableUsageKinds = usageKinds;
 type FilterableKind = (typeof filterableUsageKinds)[number];
 
 /**
@@ -50,7 +54,7 @@ export const usageQuery = z.strictObject({
   cursor: z.string().min(1).max(512).optional(),
   action: z.enum(filterableUsageKinds).optional().meta({
     description:
-      'Only entries of this kind (`counter_lookup` and `counter_proof` are not filtered by), the newest first however many entries of other kinds are newer. Until the deployment has indexed the entries written before this version (docs/operating.md), a page may hold fewer than `limit` entries, even none, while `cursor` says more may follow',
+      'Only entries of this kind, the newest first however many entries of other kinds are newer. `counter_lookup` and `counter_proof` are shown at assurance level 3 only: below it, they answer an empty page (no `cursor`). Until the deployment has indexed the entries written before this version (docs/operating.md), a page may hold fewer than `limit` entries, even none, while `cursor` says more may follow',
   }),
 });
 export type UsageQuery = z.output<typeof usageQuery>;
@@ -80,15 +84,40 @@ const counterActions = {
   'account.proof_refused': 'counter_proof',
 } as const satisfies Record<string, UsageKind>;
 
-/** The audit action of a kind of entry `?action=` filters by. */
-const auditActionOf = Object.fromEntries(
-  Object.entries(usageActions).map(([action, kind]) => [kind, action]),
-) as Record<FilterableKind, keyof typeof usageActions>;
+/**
+ * The person's own copy of their data (`GET /me/export`, shared/identity/data-export.ts): about the person,
+ * not a licence, shown as a release of the ID number is (same account at any level, another account of
+ * the number at level 3 only).
+ */
+const exportAction = 'data.exported';
+
+/**
+ * The registry's change of an enterprise's legal representative (shared/identity/representative-change.ts),
+ * in the record of the former representative and of the new one: about the person, not a licence.
+ */
+const registryActions = {
+  'entity.representative_changed': 'representative_changed',
+} as const satisfies Record<string, UsageKind>;
+
+/** The entries about the person, shown from their own key only, at level 3 ({@link personRecordLevel}). */
+const personActions = { ...counterActions, ...registryActions };
+
+/** The audit actions of a kind of entry `?action=` filters by (a counter's kinds gather several). */
+function auditActionsOf(kind: FilterableKind): string[] {
+  const selfActions: [string, UsageKind][] = [[exportAction, 'exported']];
+  return [...Object.entries(usageActions), ...Object.entries(personActions), ...selfActions]
+    .filter(([, of]) => of === kind)
+    .map(([action]) => action);
+}
+
+/** The kinds about the person ({@link personActions}): their own key only, level 3 only. */
+const personKinds: ReadonlySet<UsageKind> = new Set(Object.values(personActions));
 
 /** The kind of a shown entry: one {@link readable} let through. */
 function kindOf(action: string): UsageKind {
-  return Object.hasOwn(counterActions, action)
-    ? counterActions[action as keyof typeof counterActions]
+  if (action === exportAction) return 'exported';
+  return Object.hasOwn(personActions, action)
+    ? personActions[action as keyof typeof personActions]
     : usageActions[action as keyof typeof usageActions];
 }
 
@@ -98,15 +127,16 @@ const refusedAtCounter = new Set(['account.lookup_refused', 'account.proof_refus
 export const usageEntrySchema = z
   .object({
     at: z.string().meta({ description: 'RFC 3339' }),
-    action: z.enum(usageKinds),
-    licenceId: z
-      .string()
-      .optional()
-      .meta({ description: 'Absent for `released`, `counter_lookup` and `counter_proof` (no licence)' }),
-    licenceType: z
-      .string()
-      .optional()
-      .meta({ description: 'Absent for `released`, `counter_lookup` and `counter_proof` (no licence)' }),
+    action: z.enum(usageKinds).meta({
+      description:
+        '`exported`: you downloaded a copy of your data (`GET /me/export`); the others are uses of your licences or acts about you',
+    }),
+    licenceId: z.string().optional().meta({
+      description: 'Absent for `released`, `counter_lookup`, `counter_proof` and `exported` (no licence)',
+    }),
+    licenceType: z.string().optional().meta({
+      description: 'Absent for `released`, `counter_lookup`, `counter_proof` and `exported` (no licence)',
+    }),
     client: z.object({ id: z.string(), name: z.string() }).optional().meta({
       description:
         'The platform or verifier app; absent for an anonymous verification, a presentation and an issuer’s read',
@@ -124,6 +154,14 @@ export const usageEntrySchema = z
     format: z.literal('pdf').optional().meta({
       description:
         'For verifications: `pdf` when a printable licence (the file and its signature) was checked, absent for a scanned QR code',
+    }),
+    entity: z.object({ creditCode: z.string(), name: z.string() }).optional().meta({
+      description:
+        'For `representative_changed`: the enterprise whose legal representative the registry changed',
+    }),
+    role: z.enum(['former', 'new']).optional().meta({
+      description:
+        'For `representative_changed`: whether the person ceased to be its legal representative (`former`) or became it (`new`); never who the other person is',
     }),
   })
   .meta({ title: 'UsageEntry' });
@@ -196,11 +234,18 @@ export async function usageOf(
   query: UsageQuery,
   deps: UsageDependencies,
 ): Promise<UsageAnswer> {
-  const page = await deps.usage.forHolders(reader.holderLookupKeys, {
-    limit: query.limit,
-    ...(query.cursor ? { cursor: query.cursor } : {}),
-    ...(query.action ? { action: auditActionOf[query.action] } : {}),
-  });
+  const aboutPerson = query.action !== undefined && personKinds.has(query.action);
+  // A counter's kinds, a change of representative: about the person (their own key only), shown at level 3
+  // only; below it, none is shown, so none is read (an empty page, no cursor: review R45 F2's leftover).
+  if (aboutPerson && reader.level < personRecordLevel) return { items: [] };
+  const page = await deps.usage.forHolders(
+    aboutPerson ? reader.holderLookupKeys.slice(0, 1) : reader.holderLookupKeys,
+    {
+      limit: query.limit,
+      ...(query.cursor ? { cursor: query.cursor } : {}),
+      ...(query.action ? { action: auditActionsOf(query.action) } : {}),
+    },
+  );
   const names = new Map<string, Promise<string>>();
   const nameOf = (clientId: string): Promise<string> => {
     let name = names.get(clientId);
@@ -232,8 +277,13 @@ export async function usageOf(
         const action = kindOf(entry.action);
         const atCounter = action === 'counter_lookup' || action === 'counter_proof';
         const byIssuer = (action === 'issuer_read' || atCounter) && entry.issuerId !== undefined;
+        // The holder's own acts (a presentation, an export of their data) name nobody.
         const byClient =
-          action !== 'presented' && action !== 'issuer_read' && !atCounter && entry.actor !== 'anonymous';
+          action !== 'presented' &&
+          action !== 'exported' &&
+          action !== 'issuer_read' &&
+          !personKinds.has(action) &&
+          entry.actor !== 'anonymous';
         return {
           at: entry.at,
           action,
@@ -245,10 +295,21 @@ export async function usageOf(
           ...(action === 'verified' && entry.verdict !== undefined ? { verdict: entry.verdict } : {}),
           ...(action === 'verified' && entry.format === 'pdf' ? { format: 'pdf' as const } : {}),
           ...(refusedAtCounter.has(entry.action) ? { refused: true as const } : {}),
+          ...(action === 'representative_changed' ? representativeChange(entry) : {}),
         };
       }),
   );
   return { items, ...(page.cursor ? { cursor: page.cursor } : {}) };
+}
+
+/** What a change of representative's entry tells its person: the enterprise, and which side they are on. */
+function representativeChange(entry: AuditEntry): Pick<UsageEntry, 'entity' | 'role'> {
+  return {
+    ...(entry.entityCreditCode !== undefined
+      ? { entity: { creditCode: entry.entityCreditCode, name: entry.entityName ?? entry.entityCreditCode } }
+      : {}),
+    ...(entry.representativeRole !== undefined ? { role: entry.representativeRole } : {}),
+  };
 }
 
 /**
@@ -279,11 +340,11 @@ function genuinelyTheirs(entry: AuditEntry & { seq?: number }, rule: CommitmentR
 function readable(reader: LicenceReader): (entry: AuditEntry) => boolean {
   return (entry) => {
     const own = entry.holderKey !== undefined && entry.holderKey === reader.holderLookupKeys[0];
-    if (entry.action === 'identity.released') {
+    if (entry.action === 'identity.released' || entry.action === exportAction) {
       const sameAccount = entry.accountId !== undefined && entry.accountId === reader.accountId;
       return own && (sameAccount || reader.level >= personRecordLevel);
     }
-    if (Object.hasOwn(counterActions, entry.action)) return own && reader.level >= personRecordLevel;
+    if (Object.hasOwn(personActions, entry.action)) return own && reader.level >= personRecordLevel;
     return readableUse(reader, entry);
   };
 }

@@ -114,6 +114,12 @@ export const peerAuditPrefix = 'peer-changed#';
  */
 export const agentAuditPrefix = 'agent-changed#';
 
+/**
+ * A change of an enterprise's legal representative recorded from the registry
+ * (`representative-changed#<credit code>#<new term>`: shared/identity/representative-change.ts).
+ */
+export const representativeAuditPrefix = 'representative-changed#';
+
 /** A person's account registered (`account-registered#<account id>`: shared/identity/register-person.ts). */
 export const registrationAuditPrefix = 'account-registered#';
 
@@ -164,14 +170,21 @@ export const grantEndAuditPrefix = 'authorization-ended#';
  * - `operators`: an operator's change of an issuer (created among them), a client (registered among them)
  *   or a peer platform (`admin`);
  * - `accounts`: an account registered, proven in person or closed, an entity's agent appointed or
- *   withdrawn (`accounts`; the local seed's counter proofs and demo clerk as well);
+ *   withdrawn, an enterprise's change of representative recorded from the registry (`accounts`; the local
+ *   seed's counter proofs, demo clerk and registry records as well);
  * - `provider`: an account taken over, its password reset or its proven phone replaced by a phone code, a
  *   consent to share licences, and a grant the provider ended itself (`oidc`, the OpenID provider).
  */
 export const carriedGroups = {
   withdrawals: [carriedAuditPrefix, passkeyAuditPrefix],
   operators: [issuerAuditPrefix, clientAuditPrefix, peerAuditPrefix],
-  accounts: [agentAuditPrefix, registrationAuditPrefix, inPersonProofAuditPrefix, closureAuditPrefix],
+  accounts: [
+    agentAuditPrefix,
+    registrationAuditPrefix,
+    inPersonProofAuditPrefix,
+    closureAuditPrefix,
+    representativeAuditPrefix,
+  ],
   provider: [phoneProofAuditPrefix, grantAuditPrefix, grantEndAuditPrefix],
 } as const satisfies Record<string, readonly string[]>;
 
@@ -367,6 +380,11 @@ export async function completeCarriedAudit(
   carried: Pick<CarriedAudit, 'id' | 'audit' | 'noticePhones'>,
   claim: string,
   deps: CarriedAuditDependencies,
+  /**
+   * `keep`: the entries and the notice written, the pointer is kept, still claimed, for the work the
+   * change owes besides (a reset's clean-up: {@link saveWithTrace}'s `owed`), which removes it once done.
+   */
+  options: { keep?: boolean } = {},
 ): Promise<void> {
   if (!(await recordPendingAudit(carried.audit, deps, { pendingWorkId: carried.id }))) {
     await deps.pendingAudit.release(carried.id, claim).catch(() => undefined);
@@ -390,6 +408,7 @@ export async function completeCarriedAudit(
       throw new Error(`security notice not recorded: ${carried.id}`, { cause: error });
     }
   }
+  if (options.keep) return;
   await deps.pendingAudit.remove(carried.id, claim);
 }
 
@@ -457,7 +476,18 @@ export async function saveWithTrace<T>(
   entries: AuditEntry | readonly [AuditEntry, ...AuditEntry[]],
   save: (trace: Trace) => Promise<T>,
   deps: CarriedAuditDependencies,
-  options: { discloses?: boolean; noticePhones?: NoticePhones } = {},
+  options: {
+    discloses?: boolean;
+    noticePhones?: NoticePhones;
+    /**
+     * What the change owes after its save (a reset's or a takeover's clean-up: shared/identity/phone-proof.ts
+     * `finishProofCleanup`), run once the entries are written; it answers whether all of it is done. The
+     * pointer is kept until then, so that a clean-up that fails, or a process gone before it, leaves the
+     * pointer the change's own write put: the reconciler finds it there and finishes what is owed
+     * (shared/identity/owed-cleanup.ts). Thrown, it is thrown, the pointer released for the reconciler.
+     */
+    owed?: (saved: T) => Promise<boolean>;
+  } = {},
 ): Promise<T> {
   const list = (Array.isArray(entries) ? entries : [entries]) as readonly [AuditEntry, ...AuditEntry[]];
   const audit = list.map((entry, index) => ({ key: carriedEntryKey(key, index), entry }));
@@ -473,11 +503,23 @@ export async function saveWithTrace<T>(
     at: new Date(deps.clock.now()),
   };
   const saved = await save(trace);
+  // Still held after its entries: the pointer goes once what the change owes is done too.
+  let held = options.owed !== undefined;
   try {
-    await completeCarriedAudit(trace.carried, trace.claim, deps);
+    await completeCarriedAudit(trace.carried, trace.claim, deps, { keep: held });
   } catch (error) {
+    // Released already (the entries not written): the reconciler completes the pointer, and what it owes.
+    held = false;
     logger.error(pendingWorkLogLines.incomplete, { pendingWorkId: key, error: String(error) });
     if (options.discloses) throw error;
+  }
+  if (!options.owed) return saved;
+  let done = false;
+  try {
+    done = await options.owed(saved);
+  } finally {
+    if (held && done) await deps.pendingAudit.remove(key, trace.claim).catch(() => undefined);
+    else if (held) await deps.pendingAudit.release(key, trace.claim).catch(() => undefined);
   }
   return saved;
 }

@@ -1,3 +1,8 @@
+import {
+  accountOwingCleanup,
+  finishOwedCleanup,
+  type OwedCleanupDependencies,
+} from '../identity/owed-cleanup.js';
 import { logger } from '../logger.js';
 import { leftPending, type PendingWorkDependencies } from '../licence/pending-work.js';
 import { finishUnfinishedReissue } from '../licence/reissue-licence.js';
@@ -54,7 +59,15 @@ const indexOf: Record<CarryingKind, keyof CarriedIndexes> = {
  * ```
  */
 export async function reconcilePendingWork(
-  deps: PendingWorkDependencies & CarriedIndexes & { securityNotices?: SecurityNoticeOutbox },
+  deps: PendingWorkDependencies &
+    CarriedIndexes & {
+      securityNotices?: SecurityNoticeOutbox;
+      /**
+       * What finishing a reset's owed clean-up needs (shared/identity/owed-cleanup.ts): without it, a
+       * proof's pointer is completed for its entries alone.
+       */
+      owedCleanups?: OwedCleanupDependencies;
+    },
   options: { minAgeSeconds: number; limit: number },
 ): Promise<{ completed: number; failed: number; skipped: number }> {
   const before = new Date(deps.clock.now() - options.minAgeSeconds * 1000);
@@ -97,18 +110,39 @@ export async function reconcilePendingWork(
   //    withdrawals', operators' changes', the accounts function's changes', the provider's.
   for (const kind of Object.keys(indexOf) as CarryingKind[]) {
     const index = deps[indexOf[kind]];
-    await sweep(index, async ({ id, audit: listed, noticePhones }, claim) => {
+    await sweep(index, async ({ id, since, audit: listed, noticePhones }, claim) => {
       const audit = carriedEntries(id, listed ?? [], carriedGroups[kind], carriedActions[kind]);
       if (!audit) {
         logger.error(pendingWorkLogLines.incomplete, { pendingWorkId: id, reason: `not of ${kind}` });
         await index.release(id, claim).catch(() => undefined);
         return false;
       }
+      // A takeover's or a reset's pointer stays until the clean-up it owes is done (`saveWithTrace`'s
+      // `owed`): finished here once its entries are written, with no other proof of the account.
+      const owing =
+        deps.owedCleanups && (kind === 'provider' || kind === 'accounts')
+          ? accountOwingCleanup(id)
+          : undefined;
       // The phones a change of phone replaced and wrote (sealed): its notice goes to the replaced one too.
-      await completeCarriedAudit({ id, audit, ...(noticePhones && { noticePhones }) }, claim, {
-        ...deps,
-        pendingAudit: index,
-      });
+      await completeCarriedAudit(
+        { id, audit, ...(noticePhones && { noticePhones }) },
+        claim,
+        { ...deps, pendingAudit: index },
+        { keep: owing !== undefined },
+      );
+      if (owing === undefined || !deps.owedCleanups) return true;
+      try {
+        await finishOwedCleanup(owing, since, deps.owedCleanups);
+      } catch (error) {
+        logger.error(pendingWorkLogLines.incomplete, {
+          pendingWorkId: id,
+          reason: 'owed clean-up not finished',
+          error: String(error),
+        });
+        await index.release(id, claim).catch(() => undefined);
+        throw error;
+      }
+      await index.remove(id, claim);
       return true;
     });
   }

@@ -518,8 +518,12 @@ export async function withdrawEveryAuthorization(
   personId: string,
   deps: WithdrawEveryDependencies,
   acting?: EntityAuthority,
+  options: { grantedBefore?: number } = {},
 ): Promise<number> {
-  const listed = await deps.sharingGrants.listOf(personId);
+  const { grantedBefore } = options;
+  const listed = (await deps.sharingGrants.listOf(personId)).filter(
+    (grant) => grantedBefore === undefined || grant.grantedAt < grantedBefore,
+  );
   const chosen =
     acting === undefined
       ? listed

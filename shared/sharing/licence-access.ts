@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { AssuranceLevel } from '../identity/assurance.js';
 import { personalDataProblem } from '../identifiers/personal-data-in-text.js';
 import { findLicenceType, licenceTypes, minAssuranceOf, type LicenceType } from '../licence/catalogue.js';
+import { unreadableText, unreadableTextMessage } from '../unreadable-text.js';
 
 /** The Rich Authorization Request type (RFC 9396) a platform asks with to read a person's licences. */
 export const licenceAccessType = 'licence_access';
@@ -44,7 +45,8 @@ export const licenceAccessDetailSchema = z.strictObject({
     .trim()
     .min(1)
     .max(200)
-    .refine((text) => !/[\p{Cc}\p{Cf}\u2028\u2029]/u.test(text), 'no control or formatting characters'),
+    .refine((text) => !/[\p{Cc}\p{Cf}\u2028\u2029]/u.test(text), 'no control or formatting characters')
+    .refine((text) => !unreadableText.test(text), unreadableTextMessage),
   actions: z.array(z.literal('read')).min(1).max(1).optional(),
   expires_at: z.iso.datetime({ offset: true }).optional(),
 });

@@ -228,10 +228,14 @@ function ownHashHolds(entry: Record<string, unknown>): boolean {
 
 /**
  * Whether supervisors see an entry whole: entries about licences, one (`licence.`) or many (`licences.`:
- * an issuer's exports and holder searches, which name no one); the rest (accounts, sign-ins) redacted.
+ * an issuer's exports and holder searches, which name no one), and a change of an enterprise's legal
+ * representative recorded from the registry (`entity.representative_changed`: public registry facts, each
+ * person masked, as a licence's holder is); the rest (accounts, sign-ins) redacted.
  */
 export const answeredWhole = (entry: { action: string }) =>
-  entry.action.startsWith('licence.') || entry.action.startsWith('licences.');
+  entry.action.startsWith('licence.') ||
+  entry.action.startsWith('licences.') ||
+  entry.action === 'entity.representative_changed';
 
 /** An entry as answered redacted: when, what kind, and its place on its chain, its content only digested. */
 export interface RedactedEntry {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { App, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { functionNames, routes, type FunctionName } from '../../functions/routes.js';
+import { functionNames, routeKey, routes, type FunctionName } from '../../functions/routes.js';
 import { destructiveKeyActions } from '../../infra/constructs/key-guard.js';
 import { loadConfig } from '../../shared/config.js';
 import {
@@ -117,13 +117,24 @@ describe('infrastructure review 24', () => {
       }
     });
 
-    it('reports any key of the account scheduled for deletion or disabled to the alarm topic', () => {
+    it('reports any key of the account scheduled for deletion, disabled, re-policied, granted or replicated to the alarm topic', () => {
       synth.template.hasResourceProperties('AWS::Events::Rule', {
         EventPattern: {
           source: ['aws.kms'],
           'detail-type': ['AWS API Call via CloudTrail'],
           account: [{ Ref: 'AWS::AccountId' }],
-          detail: { eventSource: ['kms.amazonaws.com'], eventName: ['ScheduleKeyDeletion', 'DisableKey'] },
+          detail: {
+            eventSource: ['kms.amazonaws.com'],
+            // Review R50 F1: a key handed to someone else alarms too (CloudTrail's eventName, the API's name).
+            eventName: [
+              'ScheduleKeyDeletion',
+              'DisableKey',
+              'PutKeyPolicy',
+              'CreateGrant',
+              'ReplicateKey',
+              'UpdatePrimaryRegion',
+            ],
+          },
         },
         State: 'ENABLED',
         Targets: [Match.objectLike({ Arn: { Ref: idOf(synth.stack.alarmNotifications.topic) } })],
@@ -218,6 +229,98 @@ describe('infrastructure review 24', () => {
       const routed = new Set(routes.map((route) => route.function));
       for (const name of routed) {
         expect(age, name).toBeGreaterThan(functionOf(name).Properties.Timeout as number);
+      }
+    });
+  });
+
+  // Review R50, the AWS deployment (session 26): each of these failed before its fix.
+  describe('review R50', () => {
+    /** A CloudFormation string (`Fn::Join` of literals and tokens) with each token as `TOKEN`. */
+    const render = (value: unknown): string => {
+      if (typeof value === 'string') return value;
+      const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+      if (!join) return 'TOKEN';
+      return join[1].map((part) => (typeof part === 'string' ? part : 'TOKEN')).join(join[0]);
+    };
+    const issuerKeyPolicy = () => {
+      const variables = (functionOf('admin').Properties.Environment as { Variables: Json }).Variables;
+      return JSON.parse(render(variables.ISSUER_KEY_POLICY)) as { Statement: Statement[] };
+    };
+    /** What would hand a key to someone else, or move it. */
+    const keyHandingActions = [
+      'kms:PutKeyPolicy',
+      'kms:CreateGrant',
+      'kms:ReplicateKey',
+      'kms:UpdatePrimaryRegion',
+    ];
+
+    it('F1: the issuer key policy gives admin exactly CreateAlias, GetPublicKey, ScheduleKeyDeletion', () => {
+      const statements = issuerKeyPolicy().Statement;
+      const onboarding = statements.find((s) => s.Sid === 'Onboarding');
+      expect(onboarding?.Effect).toBe('Allow');
+      expect(actionsOf(onboarding!).sort()).toEqual(
+        ['kms:CreateAlias', 'kms:GetPublicKey', 'kms:ScheduleKeyDeletion'].sort(),
+      );
+      // Only the account (IAM decides) holds a policy or grant change, by its kms:*.
+      for (const statement of statements.filter((s) => s.Sid !== 'EnableIamPolicies')) {
+        for (const action of [...keyHandingActions, 'kms:*']) {
+          expect(actionsOf(statement), `${statement.Sid} ${action}`).not.toContain(action);
+        }
+      }
+    });
+
+    it('F1: no function role is allowed a key policy, grant or replica change by IAM', () => {
+      for (const name of functionNames) {
+        const allowed = roleStatements(name)
+          .filter((s) => s.Effect === 'Allow')
+          .flatMap(actionsOf);
+        for (const action of [...keyHandingActions, 'kms:*']) {
+          expect(allowed, `${name} ${action}`).not.toContain(action);
+        }
+      }
+    });
+
+    it('F1: admin creates issuer keys single-Region only, bypassing the lockout check as KmsKeyManager does', () => {
+      const [create, ...more] = roleStatements('admin').filter((s) => actionsOf(s).includes('kms:CreateKey'));
+      expect(more).toEqual([]);
+      expect(create?.Sid).toBe('CreateIssuerKeys');
+      expect(create?.Condition).toMatchObject({
+        Bool: { 'kms:MultiRegion': 'false', 'kms:BypassPolicyLockoutSafetyCheck': 'true' },
+        StringEquals: { 'kms:KeySpec': 'ECC_NIST_P256', 'kms:KeyUsage': 'SIGN_VERIFY' },
+      });
+    });
+
+    it('F2: the anonymous sign-in writes docs/security.md bounds follow each route’s own bucket', () => {
+      const [[, stage]] = ofType('AWS::ApiGatewayV2::Stage') as [[string, Resource]];
+      type Limits = { ThrottlingRateLimit: number; ThrottlingBurstLimit: number };
+      const defaults = stage.Properties.DefaultRouteSettings as Limits;
+      const own = (stage.Properties.RouteSettings ?? {}) as Record<string, Limits>;
+      const rate = (key: string) => {
+        expect(routes.map(routeKey), key).toContain(key);
+        return (own[key] ?? defaults).ThrottlingRateLimit;
+      };
+      // API Gateway keeps a bucket per route (AWS docs, "Throttling requests to your HTTP API": route-level
+      // throttling); the default route settings are each route's, not one shared by the stage.
+      // A scan-to-login code is stored when the sign-in's QR image is fetched, one per sign-in, kept ~62 min.
+      const image = rate('ANY /interaction/{uid}/{step}');
+      const codes = Math.min(rate('ANY /authorize'), image) * 62 * 60;
+      // A passkey challenge: 5 minutes, on the same route as the QR image.
+      const challenges = image * 5 * 60;
+      const security = readFileSync('docs/security.md', 'utf8').replace(/\s+/g, ' ');
+      expect(security).toContain(`about ${codes.toLocaleString('en-US')} scan-to-login items`);
+      expect(security).toContain(`at most ${challenges.toLocaleString('en-US')} challenges`);
+      for (const doc of ['docs/security.md', 'docs/operating.md', 'docs/api.md']) {
+        const text = readFileSync(doc, 'utf8').replace(/\s+/g, ' ');
+        expect(text, doc).not.toMatch(/throttles the stage at|stage is throttled at|the stage's \(200/);
+      }
+    });
+
+    it('F3: every log group keeps a year, past the six months 网络安全法 Art. 21 asks', () => {
+      const groups = ofType('AWS::Logs::LogGroup');
+      const functionGroups = functionNames.map((name) => idOf(synth.stack.functions[name].logGroup));
+      expect(groups.map(([id]) => id)).toEqual(expect.arrayContaining(functionGroups));
+      for (const [id, group] of groups) {
+        expect(group.Properties.RetentionInDays, id).toBe(365);
       }
     });
   });

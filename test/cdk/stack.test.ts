@@ -307,7 +307,7 @@ describe('ElicenceStack', () => {
         expect(stage.DependsOn ?? [], `${stageId} after ${key}`).toContain(routeIds[key]);
       }
       expect(() => synthesize({ throttle: { rateLimit: 50, burstLimit: 400 } })).toThrow(
-        /throttle of POST \/verify .* must be below the stage's/,
+        /throttle of POST \/verify .* must be below the default route throttle/,
       );
     });
 
@@ -390,6 +390,8 @@ describe('ElicenceStack', () => {
           'OPTIONS /licence-types',
           'OPTIONS /licence-types/{code}',
           'OPTIONS /openapi.json',
+          // The JSON Schema of a person's data export (docs/accounts.md), public as the OpenAPI document.
+          'OPTIONS /schemas/data-export-1.json',
           'OPTIONS /status-lists/{listId}',
           'OPTIONS /trust-list',
           'OPTIONS /verify',
@@ -519,8 +521,15 @@ describe('ElicenceStack', () => {
       peers: [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
       // Withdrawal notices: signed with the notice key (off every route), never the platform key (R31 L1).
       notices: [...service, 'TABLE_NAME', 'NOTICE_KEY_ID'],
-      // The batch table: the security notices the pointers owe.
-      'pending-work-reconciler': [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'BATCH_TABLE_NAME'],
+      // The batch table: the security notices the pointers owe. The lookup key: the pairwise subject of
+      // a platform told of a withdrawal, by a reset's owed clean-up.
+      'pending-work-reconciler': [
+        ...service,
+        'TABLE_NAME',
+        'AUDIT_TABLE_NAME',
+        'BATCH_TABLE_NAME',
+        'LOOKUP_MAC_KEY_ID',
+      ],
       // The daily audit check: the audit table and the audit keys (public keys only, below).
       'audit-check': [...service, 'AUDIT_TABLE_NAME', 'AUDIT_KEY_ID'],
     };
@@ -557,7 +566,7 @@ describe('ElicenceStack', () => {
           NODE_OPTIONS: '--enable-source-maps',
           POWERTOOLS_SERVICE_NAME: 'elicence',
         });
-        template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 180 });
+        template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
       },
     );
 
@@ -614,6 +623,7 @@ describe('ElicenceStack', () => {
         'sms-codes',
         'notices',
         'audit-check',
+        'pending-work-reconciler',
       ] as const;
       for (const name of callKms) {
         alarmTemplate.hasResourceProperties('AWS::Logs::MetricFilter', {
@@ -900,8 +910,9 @@ describe('ElicenceStack', () => {
         peers: [],
         // Withdrawal notices: the notice key, never the platform key, which signs ID tokens (review R31 L1).
         notices: ['kms:GetPublicKey notice', 'kms:Sign notice'],
-        // Signs nothing: the pending work is entries and bits, never a credential.
-        'pending-work-reconciler': [],
+        // Signs nothing: the pending work is entries and bits, never a credential. The lookup key's MAC:
+        // the pairwise subject of a platform told of a withdrawal (a reset's owed clean-up).
+        'pending-work-reconciler': ['kms:GenerateMac lookupMac'],
         // Verifies checkpoints: the audit keys' public keys, never Sign (a checker that could sign could
         // make a broken trail look intact).
         'audit-check': ['kms:GetPublicKey audit'],
@@ -1165,7 +1176,16 @@ describe('ElicenceStack', () => {
       expect(key).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
       const macArn = { 'Fn::GetAtt': [logicalId(stack.keys.lookupMac), 'Arn'] };
       // `sms-codes`: the phone's digest (the carrier registry, a reset's proven phone) and the code's MAC.
-      const users = ['accounts', 'batches', 'licences', 'me', 'oidc', 'sms-codes'] as const;
+      // The reconciler: a platform's pairwise subject, told of a withdrawal by a reset's owed clean-up.
+      const users = [
+        'accounts',
+        'batches',
+        'licences',
+        'me',
+        'oidc',
+        'pending-work-reconciler',
+        'sms-codes',
+      ] as const;
       for (const name of users) {
         expect(grants(name, 'kms:GenerateMac').map((s) => s.Resource)).toContainEqual(macArn);
       }
@@ -1430,8 +1450,9 @@ describe('ElicenceStack', () => {
         // Withdrawal notices: the platform's metadata (get), a notice delivered (delete) or moved on.
         notices: { items: [get, put, del], queries: [] },
         // The pointers (a query of their partitions, below), the licences and their status lists, and
-        // the withdrawals' audit entries the pointers carry.
-        'pending-work-reconciler': { items: [get, put, update, del], queries: [] },
+        // the withdrawals' audit entries the pointers carry. A reset's owed clean-up: the account, its
+        // passkeys (gsi1), its sessions and grants (gsi2).
+        'pending-work-reconciler': { items: [get, put, update, del], queries: ['gsi1', 'gsi2'] },
         'audit-check': { items: [], queries: [] },
       };
       for (const name of functionNames) {
@@ -1903,7 +1924,8 @@ describe('ElicenceStack', () => {
       // Sessions, grants, codes and clients are the OpenID provider's; admin saves issuers' clients only;
       // the holder's API deletes a grant and the tokens under it when the person withdraws a share; closing
       // an account ends every sign-in of it.
-      expect(writers('oidc#')).toEqual(['oidc', 'admin', 'me', 'accounts']);
+      // And the reconciler, finishing a reset's clean-up left owed (deletes only, as closing an account).
+      expect(writers('oidc#')).toEqual(['oidc', 'admin', 'me', 'accounts', 'pending-work-reconciler']);
       expect(functionGrants.me.table?.items.PutItem?.filter((k) => k.startsWith('oidc#'))).toEqual([]);
       // Each by its own DeleteItem, never a BatchWriteItem (which would let it put there too, R31 H1).
       expect(functionGrants.me.table?.items.DeleteItem?.filter((k) => k.startsWith('oidc#'))).toEqual([
@@ -1916,7 +1938,7 @@ describe('ElicenceStack', () => {
         'oidc#BackchannelAuthenticationRequest#*',
         'oidc#PreAuthorizedCode#*',
       ]);
-      for (const name of ['me', 'accounts'] as const) {
+      for (const name of ['me', 'accounts', 'pending-work-reconciler'] as const) {
         expect(
           functionGrants[name].table?.items.PutItem?.filter((k) => k.startsWith('oidc#')),
           name,
@@ -1933,7 +1955,15 @@ describe('ElicenceStack', () => {
       // so does the accounts API, whose closing of an account withdraws the platforms' grants as it does.)
       // The notices function reads a platform's metadata alone (its events endpoint), and no token.
       expect(functionGrants.notices.table?.items.GetItem).toEqual(['oidc#Client#*']);
-      for (const name of readers('oidc#').filter((n) => n !== 'oidc' && n !== 'notices')) {
+      // The reconciler reads no token: a person's sessions and grants (their time), a platform's
+      // registration (a withdrawal's notice), finishing a reset's clean-up left owed.
+      expect(
+        functionGrants['pending-work-reconciler'].table?.items.GetItem?.filter((k) => k.startsWith('oidc#')),
+      ).toEqual(['oidc#Client#*', 'oidc#Session#*', 'oidc#Grant#*']);
+      const others = readers('oidc#').filter(
+        (n) => n !== 'oidc' && n !== 'notices' && n !== 'pending-work-reconciler',
+      );
+      for (const name of others) {
         expect(
           functionGrants[name].table?.items.GetItem?.filter((key) => key.startsWith('oidc#')),
           name,
@@ -1961,7 +1991,8 @@ describe('ElicenceStack', () => {
       // Licences are written by the issuing API and its bulk jobs alone (and their pending-work marker
       // cleared by the reconciler); verification only reads them.
       expect(writers('licence#')).toEqual(['licences', 'batches', 'pending-work-reconciler']);
-      expect(writers('account#')).toEqual(['oidc', 'accounts']);
+      // And the reconciler: a reset's owed clean-up done, its mark taken off (a versioned put).
+      expect(writers('account#')).toEqual(['oidc', 'accounts', 'pending-work-reconciler']);
       // The sign-in's SMS proof of level 3 reads the registry's name again; the SMS sender reads it for
       // the carrier check.
       expect(readers('registry-person#')).toEqual(['oidc', 'accounts', 'sms-codes']);

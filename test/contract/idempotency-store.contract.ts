@@ -6,7 +6,7 @@ import type { Make } from './subject.js';
 
 /**
  * The {@link IdempotencyStore} contract: one holder of a key at a time (its lock lapses after 30 s), the
- * first allocation and credential stand, a released key answers its licence for a day, then starts over.
+ * first allocation and credential stand, a released key answers its licence for 10 days, then starts over.
  */
 export function idempotencyStoreContract(
   name: string,
@@ -87,12 +87,22 @@ export function idempotencyStoreContract(
       expect(await store.acquire(key)).toMatchObject({ requestHash: 'hash-a' });
     });
 
-    it('forgets a record after a day: the key starts over with the new request', async () => {
+    it('remembers a record through a long holiday, 10 days, and forgets it after (review R51 F2)', async () => {
       const key = input();
       const record = (await store.acquire(key))!;
       await store.recordCredential(record, 'jws-one');
       await store.release(record, 'lic-1');
-      subject.clock.advanceSeconds(24 * 60 * 60);
+      // A back office retrying after a weekend outage, or after the Spring Festival week: its licence.
+      subject.clock.advanceSeconds(3 * 86_400);
+      const weekend = (await store.acquire(key))!;
+      expect(weekend).toMatchObject({ requestHash: 'hash-a', licenceId: 'lic-1' });
+      await store.release(weekend, 'lic-1');
+      subject.clock.advanceSeconds(7 * 86_400 - 1);
+      const holiday = (await store.acquire({ ...key, requestHash: 'hash-b' }))!;
+      expect(holiday).toMatchObject({ requestHash: 'hash-a', credential: 'jws-one', licenceId: 'lic-1' });
+      await store.release(holiday, 'lic-1');
+      // 10 days after its first use the key starts over with the new request, whatever it is.
+      subject.clock.advanceSeconds(1);
       const fresh = await store.acquire({ ...key, requestHash: 'hash-b' });
       expect(fresh).toMatchObject({ requestHash: 'hash-b' });
       expect(fresh?.credential).toBeUndefined();
@@ -100,7 +110,7 @@ export function idempotencyStoreContract(
       expect(await store.acquire(key)).toBeUndefined();
     });
 
-    it('keeps a record asked to be retained past the day until then, and forgets it after (batch items)', async () => {
+    it('keeps a record asked to be retained past the 10 days until then, and forgets it after (batch items)', async () => {
       const key = input();
       const retainUntil = Math.floor(subject.clock.now() / 1000) + 40 * 86_400;
       const record = (await store.acquire({ ...key, retainUntil }))!;

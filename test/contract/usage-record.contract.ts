@@ -132,6 +132,42 @@ export function usageRecordContract(
       expect(presented.items).toEqual([]);
     });
 
+    it('answers any of several actions (a kind gathering several), merged newest first, each once', async () => {
+      const person = `hk-${randomUUID()}`;
+      const at = (minute: number) => new Date(Date.UTC(2026, 11, 6, 8, 0, 0) + minute * 60_000).toISOString();
+      const counter = (minute: number, action: string): AuditEntry => ({
+        at: at(minute),
+        actor: 'elicence-console',
+        action,
+        issuerId: 'iss_1',
+        holderKey: person,
+      });
+      const wanted = [
+        counter(1, 'account.proven'),
+        counter(4, 'account.proof_refused'),
+        counter(6, 'account.taken_over'),
+      ];
+      const flood = Array.from({ length: 8 }, (_, i) => entry(at(i), person));
+      for (const one of [...flood, ...wanted, counter(5, 'account.looked_up')])
+        await subject.trail.record(one);
+
+      const actions = ['account.proven', 'account.taken_over', 'account.proof_refused'];
+      const seen: AuditEntry[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await subject.usage.forHolders([person], {
+          limit: 2,
+          action: actions,
+          ...(cursor ? { cursor } : {}),
+        });
+        seen.push(...page.items);
+        cursor = page.cursor;
+        pages += 1;
+      } while (cursor && pages < 40);
+      expect(unlinked(seen)).toEqual([wanted[2], wanted[1], wanted[0]]);
+    });
+
     it.runIf(options.exactByAction)(
       'answers the newest entries of one action on the first page, however many of another are newer',
       async () => {

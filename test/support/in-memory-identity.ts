@@ -12,6 +12,7 @@ import {
   type RecordOnce,
 } from '../../shared/audit/audit-trail.js';
 import {
+  actionsOf,
   positionOf,
   usageCursor,
   type UsagePage,
@@ -277,6 +278,9 @@ export class FakePiiCipher implements PiiCipher {
 }
 
 export class InMemoryRegistry implements PopulationRegistry, EntityRegistry {
+  /** `pendingAudit`: the index a change of representative's trace is kept in (the accounts function's). */
+  constructor(readonly pendingAudit = new InMemoryPendingWork()) {}
+
   readonly people = new Map<string, RegisteredPerson>();
   readonly entities = new Map<string, RegisteredEntity>();
 
@@ -312,6 +316,24 @@ export class InMemoryRegistry implements PopulationRegistry, EntityRegistry {
     };
     this.entities.set(entity.creditCode, recorded);
     return recorded;
+  }
+
+  /** As `DynamoRegistry`: conditional on the record still naming `from`'s representative and term. */
+  async changeRepresentative(
+    from: RegisteredEntity,
+    to: RegisteredEntity,
+    trace: Trace,
+  ): Promise<RegisteredEntity> {
+    const current = this.entities.get(from.creditCode);
+    if (
+      current?.representativeLookupKey !== from.representativeLookupKey ||
+      current.representativeTerm !== from.representativeTerm
+    )
+      throw new ConflictError('The entity was recorded concurrently; record it again', 'registry_conflict');
+    this.entities.set(to.creditCode, to);
+    // All or nothing, as one transaction: the pointer only with the change's write.
+    this.pendingAudit.keepTrace(trace);
+    return to;
   }
 }
 
@@ -426,7 +448,10 @@ export class InMemoryAudit implements AuditTrail, LicenceAuditPages, UsageRecord
     const before = page.cursor === undefined ? undefined : positionOf(page.cursor);
     const matching = this.entries
       .filter((entry) => entry.holderKey !== undefined && holderKeys.includes(entry.holderKey))
-      .filter((entry) => page.action === undefined || entry.action === page.action)
+      .filter((entry) => {
+        const actions = actionsOf(page);
+        return actions === undefined || actions.includes(entry.action);
+      })
       .map((entry) => ({ entry, position: this.#positions.get(entry) ?? '' }))
       .filter(({ position }) => before === undefined || position < before)
       .sort((a, b) => (a.position < b.position ? 1 : -1));

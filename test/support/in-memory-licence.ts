@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { credentialKid } from '../../shared/issuers/credential-key.js';
 import { epochSeconds, type Clock } from '../../shared/clock.js';
 import { ConflictError, InvalidInputError } from '../../shared/errors.js';
-import type { IdempotencyRecord, IdempotencyStore } from '../../shared/licence/idempotency-store.js';
+import {
+  idempotencyRetentionSeconds,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+} from '../../shared/licence/idempotency-store.js';
 import type {
   CarriedAudit,
   PendingPointer,
@@ -156,12 +160,11 @@ function decodeCursor(cursor: string, scope: string): string {
 
 /** Longer than a request may run, as `DynamoIdempotencyStore` locks. */
 const lockSeconds = 30;
-const retentionSeconds = 24 * 60 * 60;
 
 type StoredIdempotency = Omit<IdempotencyRecord, 'key'> & { key: string; expiresAt: number };
 
 /**
- * The {@link IdempotencyStore} contract in memory: a 30 s lock and a 24 h record (or one kept until
+ * The {@link IdempotencyStore} contract in memory: a 30 s lock and a 10-day record (or one kept until
  * `retainUntil`), on the given clock.
  */
 export class InMemoryIdempotencyStore implements IdempotencyStore {
@@ -181,7 +184,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     const current = this.records.get(id);
     if (!current || current.expiresAt <= now) {
       // A new record, or an expired one that stands for nothing any more.
-      const expiresAt = Math.max(now + retentionSeconds, retainUntil ?? 0);
+      const expiresAt = Math.max(now + idempotencyRetentionSeconds, retainUntil ?? 0);
       const fresh = { ...key, lockedUntil: now + lockSeconds, expiresAt };
       this.records.set(id, fresh);
       return withoutExpiry(fresh);

@@ -1,17 +1,20 @@
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { epochSeconds, type Clock } from '../../clock.js';
 import { isConditionalCheckFailed } from './conditional.js';
-import type { IdempotencyRecord, IdempotencyStore } from '../../licence/idempotency-store.js';
+import {
+  idempotencyRetentionSeconds,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+} from '../../licence/idempotency-store.js';
 import { keys } from './keys.js';
 
-const retentionSeconds = 24 * 60 * 60;
 /** Longer than any request may run (the Lambda timeout), so a crashed request's lock frees itself. */
 const lockSeconds = 30;
 
 const key = keys.idempotency;
 
 /**
- * {@link IdempotencyStore} on the single table, one item per issuer and key, expiring after a day (its
+ * {@link IdempotencyStore} on the single table, one item per issuer and key, expiring after 10 days (its
  * `expiresAt`, the table's TTL, also checked on read: TTL deletes late), or at `retainUntil` when later.
  */
 export class DynamoIdempotencyStore implements IdempotencyStore {
@@ -28,7 +31,7 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
     retainUntil?: number;
   }): Promise<IdempotencyRecord | undefined> {
     const now = epochSeconds(this.clock);
-    const expires = Math.max(now + retentionSeconds, input.retainUntil ?? 0);
+    const expires = Math.max(now + idempotencyRetentionSeconds, input.retainUntil ?? 0);
     try {
       // Creates the record, replaces an expired one, or takes the lock of an unlocked one: one write.
       const { Attributes } = await this.doc.send(

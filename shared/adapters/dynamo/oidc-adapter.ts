@@ -1145,10 +1145,12 @@ async function gsi2Members(deps: DynamoAdapterDeps, gsi2pk: string): Promise<Ite
 export async function endSignInsOf(
   deps: DynamoAdapterDeps,
   personId: string,
-  options: { keepSession?: string } = {},
+  options: { keepSession?: string; signedInBefore?: number } = {},
 ): Promise<void> {
   if (!fits(personId)) return;
-  const members = await gsi2Members(deps, indexKeys.oidcAccount(personId));
+  const listed = await gsi2Members(deps, indexKeys.oidcAccount(personId));
+  const members =
+    options.signedInBefore === undefined ? listed : await madeBefore(deps, listed, options.signedInBefore);
   const grantPrefix = `${prefixes.oidc}Grant#`;
   const kept = options.keepSession === undefined ? undefined : oidcItemKey('Session', options.keepSession).pk;
   for (const member of members) {
@@ -1163,6 +1165,25 @@ export async function endSignInsOf(
     deps,
     members.filter((member) => member.pk !== kept),
   );
+}
+
+/**
+ * Of a person's sessions and grants (`members`), those made before `second` (epoch seconds): a session by
+ * its sign-in (`loginTs`), a grant by its making (`iat`), each read again by key (gone or expired: left
+ * out); one of unknown time counts as before (as the reset's mark counts it, review R44).
+ */
+async function madeBefore(deps: DynamoAdapterDeps, members: ItemKey[], second: number): Promise<ItemKey[]> {
+  const sessionPrefix = `${prefixes.oidc}Session#`;
+  const kept = await Promise.all(
+    members.map(async (member) => {
+      const item = await getLive(deps, member);
+      if (!item) return undefined;
+      const payload = item.payload as { loginTs?: unknown; iat?: unknown };
+      const time = member.pk.startsWith(sessionPrefix) ? payload.loginTs : payload.iat;
+      return typeof time === 'number' && time >= second ? undefined : member;
+    }),
+  );
+  return kept.filter((member) => member !== undefined);
 }
 
 /**

@@ -7,7 +7,9 @@ import type {
   RegistryStore,
 } from '../../identity/registry.js';
 import { ConflictError } from '../../errors.js';
+import type { Trace } from '../../pending-work/pending-work.js';
 import { randomId } from '../../random-id.js';
+import { writeWithTrace } from './pending-work.js';
 import { queryAll } from './query-all.js';
 import { indexKeys, keys } from './keys.js';
 
@@ -113,6 +115,50 @@ export class DynamoRegistry implements RegistryStore {
       if (written) return recorded;
     }
     throw new ConflictError('The entity was recorded concurrently; record it again', 'registry_conflict');
+  }
+
+  /**
+   * The change's put, conditional on the item still naming `from`'s representative in `from`'s term (none:
+   * no attribute, a record written before terms), and its audit pointer, in one TransactWriteItems
+   * ({@link writeWithTrace}, the accounts function's index). Refused or contended: `registry_conflict`.
+   */
+  async changeRepresentative(
+    from: RegisteredEntity,
+    to: RegisteredEntity,
+    trace: Trace,
+  ): Promise<RegisteredEntity> {
+    const key = entityKey(to.creditCode);
+    const { representativeTerm, ...rest } = to;
+    const outcome = await writeWithTrace(
+      this.doc,
+      this.tableName,
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            ...key,
+            gsi1pk: representativePartition(to.representativeLookupKey),
+            gsi1sk: to.creditCode,
+            ...rest,
+            ...(representativeTerm === '' ? {} : { representativeTerm }),
+          },
+          ConditionExpression:
+            'representativeLookupKey = :read AND ' +
+            (from.representativeTerm === ''
+              ? 'attribute_not_exists(representativeTerm)'
+              : 'representativeTerm = :term'),
+          ExpressionAttributeValues: {
+            ':read': from.representativeLookupKey,
+            ...(from.representativeTerm === '' ? {} : { ':term': from.representativeTerm }),
+          },
+        },
+      },
+      trace,
+      'accounts',
+    );
+    if (outcome !== 'written')
+      throw new ConflictError('The entity was recorded concurrently; record it again', 'registry_conflict');
+    return to;
   }
 }
 

@@ -1,6 +1,7 @@
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry } from '../../audit/audit-trail.js';
 import {
+  actionsOf,
   positionOf,
   usageCursor,
   type UsagePage,
@@ -35,7 +36,8 @@ interface PartitionRead {
  *
  * Unfiltered, one query of `limit + 1` entries per partition. Filtered by action, the same on gsi3, where
  * every usage entry is also indexed under its holder and action (`audit-holder-action#<key>#<action>`,
- * same sort key): one query per partition, exact however many entries of other kinds are newer.
+ * same sort key): one query per partition (per holder and action: a kind gathering several actions, as a
+ * counter's proof, reads one partition for each), exact however many entries of other kinds are newer.
  *
  * gsi3 holds every entry only once the backfill (scripts/backfill-usage-index.ts) has indexed those
  * written before it existed and left its mark (`audit-usage-index`); the adapter reads the mark (one
@@ -64,8 +66,9 @@ export class DynamoUsageRecord implements UsageRecord {
 
   async forHolders(holderKeys: readonly string[], page: UsagePageRequest): Promise<UsagePage> {
     const before = page.cursor === undefined ? undefined : positionOf(page.cursor);
-    if (page.action !== undefined && (await this.kindIndexed())) {
-      return this.kindPage([...new Set(holderKeys)], page.action, before, page.limit);
+    const actions = actionsOf(page);
+    if (actions !== undefined && (await this.kindIndexed())) {
+      return this.kindPage([...new Set(holderKeys)], actions, before, page.limit);
     }
     const reads = await Promise.all(
       [...new Set(holderKeys)].map((holderKey) => this.readPartition(holderKey, before, page)),
@@ -96,15 +99,19 @@ export class DynamoUsageRecord implements UsageRecord {
     return this.indexed;
   }
 
-  /** A page of one action from gsi3: `limit + 1` entries per holder, merged, the newest `limit` answered. */
+  /**
+   * A page of some actions from gsi3: `limit + 1` entries per holder and action (one partition each: a kind
+   * that gathers several actions reads each), merged, the newest `limit` answered.
+   */
   private async kindPage(
     holderKeys: readonly string[],
-    action: string,
+    actions: readonly string[],
     before: string | undefined,
     limit: number,
   ): Promise<UsagePage> {
+    const partitions = holderKeys.flatMap((holderKey) => actions.map((action) => ({ holderKey, action })));
     const reads = await Promise.all(
-      holderKeys.map(async (holderKey) => {
+      partitions.map(async ({ holderKey, action }) => {
         const answer = await this.doc.send(
           new QueryCommand({
             TableName: this.tableName,
@@ -135,7 +142,8 @@ export class DynamoUsageRecord implements UsageRecord {
     before: string | undefined,
     page: UsagePageRequest,
   ): Promise<PartitionRead> {
-    const filtered = page.action !== undefined;
+    const actions = actionsOf(page);
+    const filtered = actions !== undefined;
     const matches: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     for (let read = 0; read < (filtered ? this.bounds.readsPerPage : 1); read++) {
@@ -144,12 +152,14 @@ export class DynamoUsageRecord implements UsageRecord {
           TableName: this.tableName,
           IndexName: 'gsi2',
           KeyConditionExpression: before ? 'gsi2pk = :pk AND gsi2sk < :before' : 'gsi2pk = :pk',
-          ...(filtered ? { FilterExpression: '#action = :action' } : {}),
+          ...(filtered
+            ? { FilterExpression: `#action IN (${actions.map((_, i) => `:action${i}`).join(', ')})` }
+            : {}),
           ...(filtered ? { ExpressionAttributeNames: { '#action': 'action' } } : {}),
           ExpressionAttributeValues: {
             ':pk': indexKeys.auditHolder(holderKey),
             ...(before ? { ':before': before } : {}),
-            ...(filtered ? { ':action': page.action } : {}),
+            ...Object.fromEntries((actions ?? []).map((action, i) => [`:action${i}`, action])),
           },
           ScanIndexForward: false,
           Limit: filtered ? Math.max(this.bounds.itemsPerRead, page.limit + 1) : page.limit + 1,

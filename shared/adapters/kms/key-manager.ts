@@ -12,8 +12,9 @@ const PENDING_WINDOW_IN_DAYS = 7;
 
 /**
  * {@link KeyManager} on AWS KMS: ES256 signing keys (`ECC_NIST_P256`, `SIGN_VERIFY`), tagged, optionally
- * aliased, with a fixed key policy when one is given (production); without it KMS applies its default
- * policy (the account's IAM decides).
+ * aliased, with a fixed key policy when one is given (production; sent with `BypassPolicyLockoutSafetyCheck`,
+ * since that policy lets the caller not change it); without it KMS applies its default policy (the account's
+ * IAM decides). Always single-Region.
  *
  * @example
  * ```ts
@@ -42,7 +43,10 @@ export class KmsKeyManager implements KeyManager {
         KeyUsage: 'SIGN_VERIFY',
         Description: input.description,
         Tags: Object.entries(input.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
-        ...(this.policy === undefined ? {} : { Policy: this.policy }),
+        // The fixed policy gives the caller no kms:PutKeyPolicy (review R50 F1: nothing of the service may
+        // re-policy an issuer key), which KMS's lockout safety check would refuse; its root statement keeps
+        // the key manageable by the account's IAM, so nothing is locked out (infra/constructs/issuer-keys.ts).
+        ...(this.policy === undefined ? {} : { Policy: this.policy, BypassPolicyLockoutSafetyCheck: true }),
       }),
     );
     const keyId = created.KeyMetadata?.KeyId;

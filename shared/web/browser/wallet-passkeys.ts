@@ -3,7 +3,8 @@
  * has WebAuthn; on a click asks the wallet for registration options, lets the authenticator create a
  * discoverable credential (`@simplewebauthn/browser`), posts its response with the chosen name and the
  * password typed again, and shows the updated list. The wallet relays both calls to the holder API
- * (`/me/passkeys`); a sign-in too old for the change (403 `fresh_sign_in_required`) goes to a fresh one.
+ * (`/me/passkeys`); a sign-in too old for the change (403 `fresh_sign_in_required`) goes to a fresh one,
+ * and a reset's clean-up still owed (409 `cleanup_owed`) is told as such (`data-owed`): it clears by itself.
  *
  * @packageDocumentation
  */
@@ -33,12 +34,15 @@ function start(section: HTMLElement): void {
     const options = await postJson('/wallet/passkeys/options', {});
     if (options.status === 401) return 'ended';
     if (options.status === 403 && (await codeOf(options)) === 'fresh_sign_in_required') return fresh();
+    // The last reset's clean-up is still owed (409 `cleanup_owed`): the reconciler finishes it shortly.
+    if (options.status === 409 && (await codeOf(options)) === 'cleanup_owed') return 'owed';
     if (!options.ok) return 'failed';
     const response = await startRegistration({ optionsJSON: await options.json() });
     const name = nameInput.value.trim();
     const enrolled = await postJson('/wallet/passkeys', { response, password, ...(name ? { name } : {}) });
     if (enrolled.status === 401) return 'ended';
     if (enrolled.status === 429) return 'wrong';
+    if (enrolled.status === 409 && (await codeOf(enrolled)) === 'cleanup_owed') return 'owed';
     if (enrolled.status === 403) {
       const code = await codeOf(enrolled);
       if (code === 'fresh_sign_in_required') return fresh();

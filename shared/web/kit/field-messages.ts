@@ -84,7 +84,11 @@ const messages: Record<string, (t: Translate, params: Params | undefined) => str
         )
       : t('应为以 +86 开头的手机号码', 'Must be a mainland mobile number starting +86.');
   },
-  invalid_characters: (t) => t('不得包含控制字符或 < >', 'Must not contain control characters or < >.'),
+  invalid_characters: (t) =>
+    t(
+      '不得包含控制字符、< > 或乱码（请以 UTF-8 提交）',
+      'Must not contain control characters, < > or garbled text (send it as UTF-8).',
+    ),
   credential_too_large: (t) =>
     t(
       '内容过长，证照二维码容纳不下：请缩短此项（最长的一项）或其他各项',

@@ -14,6 +14,14 @@ export function closeAccountHref(account: Pick<WalletAccount, 'acr'>): string {
 }
 
 /**
+ * Where exporting starts: a personal sign-in made now at the account's level (the API asks for one, as
+ * closing does), back to the export page.
+ */
+export function exportDataHref(account: Pick<WalletAccount, 'acr'>): string {
+  return stepUpHref('/wallet/account/export', { level: levelOfAcr(account.acr) ?? 3, fresh: true });
+}
+
+/**
  * Which phone proved the account (review R28 M1), the one that alone resets its password or steps up: masked,
  * or said in words when none did or it was proven before its mask was kept.
  */
@@ -65,6 +73,18 @@ export function accountBody(t: Translate, account: WalletAccount): SafeHtml {
       <a href="/wallet/passkeys">${t('通行密钥', 'Passkeys')}</a> ·
       <a href="/wallet/authorizations">${t('已授权的平台', 'Authorized platforms')}</a> ·
       <a href="/wallet/usage">${t('用证记录', 'Licence usage')}</a>
+    </p>
+    <h2 id="account-export-heading">${t('导出我的数据', 'Export my data')}</h2>
+    <p>
+      ${t(
+        '下载一份包含您的账号信息、电子证照（含可在别处出示的签名凭证）、授权、企业身份、通行密钥和用证记录的 JSON 文件。下载前需要重新登录确认身份。',
+        'Download one JSON file with your account, your licences (with the signed credentials you can present elsewhere), your authorizations, the enterprises you act for, your passkeys and your usage record. You will be asked to sign in again first.',
+      )}
+    </p>
+    <p>
+      <a class="button secondary" id="account-export-link" href="${exportDataHref(account)}"
+        >${t('导出我的数据…', 'Export my data…')}</a
+      >
     </p>
     <h2 id="account-close-heading">${t('注销账号', 'Close the account')}</h2>
     <p>
@@ -205,4 +225,49 @@ export function closedBody(t: Translate): SafeHtml {
       'account-closed',
     )}
     <p><a href="/">${t('返回首页', 'Back to the home page')}</a></p>`;
+}
+
+/**
+ * `/wallet/account/export` (导出我的数据): what the file holds, who it is for, and the button that
+ * downloads it (a form posted to the same path, which answers the file). Shown after the fresh sign-in
+ * its link asks for.
+ */
+export function exportDataBody(t: Translate): SafeHtml {
+  return html`<p><a href="/wallet/account">← ${t('返回我的账号', 'Back to my account')}</a></p>
+    <h1>${t('导出我的数据', 'Export my data')}</h1>
+    <p class="lead">
+      ${t(
+        '依据《个人信息保护法》第四十五条，您可以获取您的个人信息副本。文件为 JSON 格式，可用公开的 JSON Schema 校验：',
+        'Under Article 45 of the Personal Information Protection Law you may have a copy of your personal information. The file is JSON, and a published JSON Schema validates it:',
+      )}
+      <a href="/schemas/data-export-1.json" id="account-export-schema"
+        >${t('文件格式说明（JSON Schema）', 'the file’s format (JSON Schema)')}</a
+      >
+    </p>
+    <h2>${t('文件包含', 'What the file holds')}</h2>
+    <ul id="account-export-holds">
+      <li>${t('账号信息（身份证号和手机号已脱敏）', 'Your account (the ID number and phone masked)')}</li>
+      <li>
+        ${t('您的电子证照，及其签名凭证：可在其他核验方出示', 'Your licences, with their signed credentials: present them to other verifiers')}
+      </li>
+      <li>
+        ${t('您对各平台的授权（含授权用证）', 'The authorizations you gave platforms (shared licences included)')}
+      </li>
+      <li>
+        ${t('您代表的企业，以及委托您为经办人的记录', 'The enterprises you act for, and your appointments as their agent')}
+      </li>
+      <li>${t('通行密钥的名称和使用时间（不含密钥）', 'Your passkeys’ names and dates (no key)')}</li>
+      <li>${t('用证记录', 'Your usage record')}</li>
+    </ul>
+    ${notice(
+      'info',
+      t(
+        '文件含有您的个人信息，请妥善保管。本次导出会记入您的用证记录。',
+        'The file holds your personal information: keep it safe. This export is recorded in your usage record.',
+      ),
+      'account-export-keep-safe',
+    )}
+    <form method="post" action="/wallet/account/export" id="account-export-form">
+      <button type="submit" id="account-export-submit">${t('下载我的数据', 'Download my data')}</button>
+    </form>`;
 }

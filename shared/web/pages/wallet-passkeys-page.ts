@@ -146,6 +146,7 @@ export function passkeysBody(
       data-ended="${t('登录已结束，请重新登录。', 'Your sign-in has ended: please sign in again.')}"
       data-password="${t('请输入登录密码。', 'Please type your password.')}"
       data-wrong="${t('密码不正确（或错误次数过多），未添加通行密钥。', 'The password is not right (or too many were wrong): no passkey was added.')}"
+      data-owed="${t('您的账号刚重置过密码（或被找回），旧的登录和通行密钥仍在清除中，暂时不能添加通行密钥。清除会在几分钟内自动完成，请稍后再试；如果一直不能添加，请再次用手机验证码重置密码。', 'Your account’s password was just reset (or the account taken back): its old sign-ins and passkeys are still being removed, so no passkey can be added yet. This finishes by itself within a few minutes: please try again shortly. If it keeps failing, reset the password again with a code to your phone.')}"
       data-fresh-href="${passkeysFreshHref}"
       aria-labelledby="passkey-enrol-heading"
     >

@@ -24,6 +24,11 @@ const filters: Array<[WalletUsageKind | undefined, string, [string, string]]> = 
   ['presented', 'presented', ['出示', 'Showings']],
   ['released', 'released', ['身份证号', 'ID number']],
   ['issuer_read', 'issuer-read', ['发证机关查阅', 'Issuer reads']],
+  // A counter's lookups and proofs of the person (review R45 F2), shown at level 3 only: below it, none.
+  ['counter_lookup', 'counter-lookup', ['窗口查询', 'Counter lookups']],
+  ['counter_proof', 'counter-proof', ['当面核验', 'Counter proofs']],
+  // The registry naming the person an enterprise's legal representative, or no longer (level 3 only).
+  ['representative_changed', 'representative-changed', ['法定代表人变更', 'Representative changes']],
 ];
 
 /**
@@ -82,6 +87,8 @@ function usageSentence(t: Translate, entry: WalletUsageEntry): SafeHtml {
           ${type}${printed(t, entry)}`;
     case 'presented':
       return html`${t('您出示了', 'You showed your')} ${type}`;
+    case 'exported':
+      return html`${t('您导出了您的数据副本', 'You downloaded a copy of your data')}`;
     case 'released':
       return html`${client ?? t('某平台', 'a platform')}
       ${t('获取了您的身份证号（经您单独同意）', 'received your resident ID number (with your separate consent)')}`;
@@ -91,6 +98,17 @@ function usageSentence(t: Translate, entry: WalletUsageEntry): SafeHtml {
           >${entry.issuer?.name ?? t('发证机关', 'The issuing agency')}</strong
         >
         ${t('查阅了其签发给您的', 'read the')} ${type}${t('', ' it issued to you')}`;
+    case 'representative_changed': {
+      // The registry's change (变更登记): the enterprise, and which side the person is on, never the other.
+      const entity = html`<strong class="usage-client"
+        >${entry.entity?.name ?? t('某企业', 'an enterprise')}</strong
+      >`;
+      return entry.role === 'new'
+        ? html`${t('登记机关将您登记为', 'The registry recorded you as the legal representative of')}
+          ${entity}${t('的法定代表人', '')}`
+        : html`${t('登记机关已变更', 'The registry recorded another legal representative of')}
+          ${entity}${t('的法定代表人，您不再是其法定代表人', ': you no longer represent it')}`;
+    }
     case 'counter_lookup':
     case 'counter_proof':
       // At an agency's counter (当面核验): the agency, never which of its clerks (review R45 F2).

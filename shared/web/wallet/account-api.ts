@@ -16,8 +16,8 @@ export const walletAccount = z.object({
 export type WalletAccount = z.output<typeof walletAccount>;
 
 /**
- * The API asked for a fresh sign-in at the account's level before closing it, or enrolling or removing a
- * passkey (403 `fresh_sign_in_required`).
+ * The API asked for a fresh sign-in at the account's level before closing it, exporting its data, or
+ * enrolling or removing a passkey (403 `fresh_sign_in_required`).
  */
 export class FreshSignInRequiredError extends Error {
   constructor() {
@@ -59,6 +59,24 @@ export class AccountApi {
     if (response.status !== 200)
       throw new HolderApiUnavailableError(`The holder API answered ${response.status}`);
     return answerOf(response, walletAccount, 'account');
+  }
+
+  /**
+   * A copy of the person's data (`GET /me/export`), as the API answered it, for the wallet to pass on as a
+   * download; throws {@link FreshSignInRequiredError} when the sign-in is too old or acts for an enterprise
+   * (a personal sign-in made now answers both).
+   */
+  async export(): Promise<Response> {
+    const response = await holderApiRequest(this.baseUrl, this.accessToken, 'GET', '/me/export');
+    if (response.status === 200) return response;
+    if (response.status === 401 || response.status === 404) throw new SessionEndedError();
+    if (response.status === 403) {
+      const body = (await response.json().catch(() => ({}))) as { code?: unknown };
+      if (body.code === 'fresh_sign_in_required' || body.code === 'personal_sign_in_required') {
+        throw new FreshSignInRequiredError();
+      }
+    }
+    throw new HolderApiUnavailableError(`The holder API answered ${response.status}`);
   }
 
   /**

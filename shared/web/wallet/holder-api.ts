@@ -56,12 +56,26 @@ export interface WalletPresentation {
   expiresAt: string;
 }
 
-/** The kinds of entry of the usage record `GET /me/usage?action=` filters by. */
-export const walletUsageKinds = ['shared', 'verified', 'presented', 'released', 'issuer_read'] as const;
+/**
+ * The kinds of entry of the usage record `GET /me/usage?action=` filters by: every kind, a counter's
+ * lookups and proofs too (review R45 F2) and a change of an enterprise's legal representative naming or
+ * no longer naming the person (shown at level 3 only, an empty page below it).
+ */
+export const walletUsageKinds = [
+  'shared',
+  'verified',
+  'presented',
+  'released',
+  'issuer_read',
+  'counter_lookup',
+  'counter_proof',
+  'representative_changed',
+] as const;
 export type WalletUsageKind = (typeof walletUsageKinds)[number];
 
-/** Every kind of entry of the usage record: also a counter's lookups and proofs (review R45 F2), not filtered by. */
-export const walletUsageEntryKinds = [...walletUsageKinds, 'counter_lookup', 'counter_proof'] as const;
+/** Every kind of entry of the usage record: the filtered ones ({@link walletUsageKinds}) and the person's own
+ * export of their data (`GET /me/export`), not filtered by. */
+export const walletUsageEntryKinds = [...walletUsageKinds, 'exported'] as const;
 
 /** One entry of the usage record as `GET /me/usage` answers it (API.md, 用证记录). */
 export const walletUsageEntry = z.object({
@@ -75,6 +89,8 @@ export const walletUsageEntry = z.object({
   verdict: z.string().max(40).optional(),
   format: z.literal('pdf').optional(),
   refused: z.literal(true).optional(),
+  entity: z.object({ creditCode: z.string().max(18), name: z.string().max(200) }).optional(),
+  role: z.enum(['former', 'new']).optional(),
 });
 export type WalletUsageEntry = z.output<typeof walletUsageEntry>;
 

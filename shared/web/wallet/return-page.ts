@@ -19,6 +19,7 @@ const returnPages: readonly string[] = [
   '/wallet/usage',
   '/wallet/account',
   '/wallet/account/close',
+  '/wallet/account/export',
   '/wallet/authorizations',
   '/wallet/agents',
   '/wallet/agents/{agentId}/withdraw',

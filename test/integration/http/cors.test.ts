@@ -64,7 +64,7 @@ describe('a browser verifier on another origin', () => {
     expect(refused.headers.get('access-control-expose-headers')).toContain('www-authenticate');
   });
 
-  it('may read the trust list, an issuer, a status list, the catalogue and the OpenAPI document', async () => {
+  it('may read the trust list, an issuer, a status list, the catalogue, the OpenAPI document and the export’s schema', async () => {
     const licence = await issueDrivingLicence(runtime, tokens.issuer);
     const claims = decodeJwt(licence.credential.split('~')[0]!) as {
       status: { status_list: { uri: string } };
@@ -77,6 +77,7 @@ describe('a browser verifier on another origin', () => {
       `/issuers/${runtime.credentials.issuer.id}`,
       '/licence-types',
       '/openapi.json',
+      '/schemas/data-export-1.json',
     ]) {
       const response = await fetch(`${runtime.baseUrl}${path}`, { headers: { origin } });
       expect(response.status, path).toBe(200);

@@ -492,7 +492,7 @@ describe('a counter clerk proves a person in person', () => {
   });
   it('a look and a proof at the counter are in the person’s usage record at level 3, naming the agency, not the clerk (review R45 F2)', async () => {
     const p = await newPerson(runtime, carrier);
-    const usageOf = async () => {
+    const usageOf = async (query = '') => {
       const wallet = await walletPlatform(runtime);
       const { tokens } = await signIn(
         wallet,
@@ -500,7 +500,7 @@ describe('a counter clerk proves a person in person', () => {
         { username: p.idNumber, password: p.password },
         { scope: 'openid licences' },
       );
-      const usage = await getWithToken(runtime, '/me/usage', tokens.access_token);
+      const usage = await getWithToken(runtime, `/me/usage${query}`, tokens.access_token);
       expect(usage.status).toBe(200);
       return (await usage.json()) as { items: Array<Record<string, unknown>> };
     };
@@ -526,8 +526,10 @@ describe('a counter clerk proves a person in person', () => {
       expect(entry).toMatchObject({ holderKey: lookupKey, issuerId: expect.any(String) });
       expect(entry.holderCommitment).toMatch(/^[0-9a-f]{64}$/);
     }
-    // At level 2 (the registry's check only, which anyone knowing the name and number passes), none of it.
+    // At level 2 (the registry's check only, which anyone knowing the name and number passes), none of it,
+    // filtered by kind neither (an empty page: R45 F2's leftover).
     expect((await usageOf()).items).toEqual([]);
+    expect(await usageOf('?action=counter_lookup')).toEqual({ items: [] });
 
     // Proven at the counter, level 3: the person sees who looked them up, and the proof.
     const proved = await postJson(runtime, '/counter/accounts/prove', counterToken, {
@@ -546,6 +548,9 @@ describe('a counter clerk proves a person in person', () => {
       { at: expect.any(String), action: 'counter_lookup', issuer: agency, refused: true },
     ]);
     expect(JSON.stringify(items)).not.toMatch(/窗口|clerk|elicence-console/);
+    // Each counter kind filtered by (R45 F2's leftover): a lookup's actions (refused or not), a proof's.
+    expect((await usageOf('?action=counter_lookup')).items).toEqual(items.slice(1));
+    expect((await usageOf('?action=counter_proof')).items).toEqual(items.slice(0, 1));
   });
 
   it("a clerk past the day's cap is refused until the next China-time day, 429 counter_daily_cap (review R30 L1)", async () => {

@@ -88,7 +88,12 @@ describe('the holder API and a takeover or a reset (review R47 F3)', () => {
       const answer = await getWithToken(runtime, path, before.wallet);
       expect({ path, status: answer.status }).toEqual({ path, status: 401 });
       expect(((await answer.json()) as { code?: string }).code).toBe('invalid_token');
+      // As `authenticate`'s refusals and the provider's userinfo answer it (RFC 6750 §3).
+      expect(answer.headers.get('www-authenticate')).toBe(
+        'Bearer error="invalid_token", error_description="The access token is unknown, revoked or expired"',
+      );
     }
+    expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer .*error="invalid_token"/);
 
     const after = await signedIn(owner);
     expect((await getWithToken(runtime, '/me/licences', after.wallet)).status).toBe(200);

@@ -290,6 +290,83 @@ describe('POST /licences: credit codes, fields and types are checked against the
   });
 });
 
+/**
+ * `body` as JSON with `value`'s bytes in place of the string `@@`: 李测试 in GBK (C0EE B2E2 CAD4), as a
+ * legacy back office sends a holder's name.
+ */
+function withBytes(body: unknown, value = Buffer.from([0xc0, 0xee, 0xb2, 0xe2, 0xca, 0xd4])): Buffer {
+  const [left, right] = JSON.stringify(body).split('@@');
+  return Buffer.concat([Buffer.from(left!), value, Buffer.from(right!)]);
+}
+
+describe('POST /licences: text that is not UTF-8 is refused, never issued with U+FFFD (review R51 F1)', () => {
+  it('refuses a holder name in GBK bytes as 400 malformed_json (the bytes reach the function intact)', async () => {
+    const body = withBytes({ ...drivingLicenceBody(newIdNumber()), holderName: '@@' });
+    for (const contentType of ['application/json', 'application/json; charset=utf-8']) {
+      const response = await postJson(runtime, '/licences', token, body, {
+        'content-type': contentType,
+        'idempotency-key': randomUUID(),
+      });
+      await expectProblem(response, 400, 'malformed_json');
+    }
+  });
+
+  it('refuses a body declared in another charset as 415 unsupported_charset, naming it', async () => {
+    for (const contentType of ['application/json; charset=GBK', 'application/json;CHARSET="gb2312"']) {
+      const response = await postJson(runtime, '/licences', token, drivingLicenceBody(newIdNumber()), {
+        'content-type': contentType,
+        'idempotency-key': randomUUID(),
+      });
+      const problem = await expectProblem(response, 415, 'unsupported_charset');
+      expect(problem.detail?.toLowerCase()).toContain(contentType.includes('GBK') ? 'gbk' : 'gb2312');
+    }
+    // UTF-8 by either name is the charset of JSON.
+    for (const contentType of ['application/json; charset=UTF-8', 'application/json; charset="utf8"']) {
+      const response = await postJson(runtime, '/licences', token, drivingLicenceBody(newIdNumber()), {
+        'content-type': contentType,
+        'idempotency-key': randomUUID(),
+      });
+      expect(response.status, contentType).toBe(201);
+    }
+  });
+
+  it('refuses a lone surrogate or U+FFFD in the holder name or a field (400 invalid_characters, named)', async () => {
+    for (const [holderName, fields, path] of [
+      ['李\ud800', {}, 'holderName'],
+      ['李\udc00测试', {}, 'holderName'],
+      ['李\ufffd\ufffd', {}, 'holderName'],
+      ['测试公司', { address: '北京市\ud83d' }, 'fields.address'],
+    ] as const) {
+      const base = businessLicenceBody(newCreditCode('91', '110105'), newIdNumber()) as {
+        fields: Record<string, unknown>;
+      };
+      const response = await issueLicence(runtime, token, {
+        ...base,
+        holderName,
+        fields: { ...base.fields, ...fields },
+      });
+      const problem = await expectProblem(response, 400);
+      expect(problem.errors, holderName).toContainEqual(
+        expect.objectContaining({ path, code: 'invalid_characters' }),
+      );
+    }
+    // A character outside the BMP (a surrogate pair) is one character, and a name.
+    const response = await issueLicence(runtime, token, {
+      ...drivingLicenceBody(newIdNumber()),
+      holderName: '李𠀋',
+    });
+    expect(response.status).toBe(201);
+  });
+
+  it('refuses a bulk issuance whose item holds GBK bytes, instead of issuing a garbled name', async () => {
+    const body = withBytes({ items: [{ ...drivingLicenceBody(newIdNumber()), holderName: '@@' }] });
+    const response = await postJson(runtime, '/licences/batches', token, body, {
+      'idempotency-key': randomUUID(),
+    });
+    await expectProblem(response, 400, 'malformed_json');
+  });
+});
+
 describe('POST /licences: who may issue', () => {
   const idNumber = newIdNumber();
   const body = drivingLicenceBody(idNumber);
@@ -491,6 +568,39 @@ describe('reading and changing licences that are not there, or not one’s own',
     expect(problem.errors?.map((e) => e.path)).toEqual(['holder']);
     await expectProblem(await getWithToken(runtime, '/licences?status=lost', token), 400, 'invalid_request');
     await expectProblem(await getWithToken(runtime, '/licences?limit=0', token), 400, 'invalid_request');
+  });
+
+  it('names the identifier most likely meant: a mistyped ID number is an ID number (review R51 F3)', async () => {
+    const id = newIdNumber();
+    for (const [holder, fieldCode] of [
+      [`${id.slice(0, 17)}Z`, 'invalid_format'], // a Z for an X
+      [id.slice(0, 17), 'invalid_length'], // a character missing
+      [`${id}1`, 'invalid_length'], // one too many
+      [id.slice(0, 15), 'invalid_length'], // a first-generation number
+    ] as const) {
+      const problem = await expectProblem(
+        await searchLicences(runtime, token, { holder }),
+        400,
+        'invalid_id_number',
+      );
+      expect(problem.errors, holder).toEqual([
+        expect.objectContaining({
+          path: 'holder',
+          code: fieldCode,
+          message: expect.stringMatching(/ID number/),
+        }),
+      ]);
+    }
+    // A credit code stays one: a character no credit code has, or a wrong check character.
+    const code = newCreditCode('91', '110105');
+    for (const holder of [`${code.slice(0, 17)}Z`, `${code.slice(0, 17)}${code.endsWith('1') ? '2' : '1'}`]) {
+      const problem = await expectProblem(
+        await searchLicences(runtime, token, { holder }),
+        400,
+        'invalid_credit_code',
+      );
+      expect(problem.errors?.map((e) => e.path)).toEqual(['holder']);
+    }
   });
 });
 

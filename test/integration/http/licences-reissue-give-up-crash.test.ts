@@ -171,9 +171,11 @@ it('a clerk’s revocation of the replacement refused (409) is not made by the r
   await runtime.runSchedule('pending-work-reconciler');
   expect(await verdictOf(newId)).toBe('valid');
   expect((await auditOf(newId)).map((entry) => entry.action)).not.toContain('licence.revoked');
-  // The re-issue stays given up (the old licence valid, never revoked by it), its mark's entry written once.
+  // The re-issue stays given up (the old licence valid, never revoked by it), its mark's entry written once;
+  // retried, it says so without claiming the replacement was revoked: it is valid (R46-2's leftover).
   expect(await verdictOf(old.id)).toBe('valid');
-  await expectProblem(await reissue(old.id), 409, 'replacement_revoked');
+  const givenUp = await reissue(old.id);
+  await expectProblem(givenUp, 409, 'reissue_given_up');
   expect((await auditOf(old.id)).map((entry) => entry.action)).toEqual([
     'licence.issued',
     'licence.reissue_given_up',
@@ -213,7 +215,8 @@ it('a recorded revocation the reconciler is refused (409) stays recorded, and a 
   expect(await verdictOf(newId)).toBe('valid');
   // The refusal gave nothing up: the clerk's revocation is still recorded, the re-issue still given up.
   expect((await raw.get(old.id))?.replacementRevocation).toMatchObject({ reason: '重复签发，作废新证' });
-  await expectProblem(await reissue(old.id), 409, 'replacement_revoked');
+  // The replacement is not revoked yet: the re-issue says it was given up, not that it was revoked.
+  await expectProblem(await reissue(old.id), 409, 'reissue_given_up');
 
   // That other clerk's change was a suspension; a later run revokes the suspended replacement as asked.
   expect(
@@ -235,4 +238,40 @@ it('a recorded revocation the reconciler is refused (409) stays recorded, and a 
   ]);
   // Nothing is owed any more: the old licence's pointer is gone.
   expect((await raw.get(old.id))?.pending).toBeUndefined();
+});
+
+it('a re-issue given up by a refused revocation: revoking the old licence keeps the valid replacement (R46-2’s leftover)', async () => {
+  const old = await issueDrivingLicence(runtime, token);
+  faults.failRevokeOfReissued = true;
+  expect((await reissue(old.id)).status).toBe(500);
+  const [replacement] = (await listAll(runtime, token)).filter(
+    (licence) => (licence as { replaces?: string }).replaces === old.id,
+  );
+  const newId = replacement!.id;
+  faults.refuseRevokeOf = newId;
+  const refused = await postJson(runtime, `${licencePath(newId)}/status`, token, {
+    status: 'revoked',
+    reasonCode: 'other',
+    reason: '重复签发，作废新证',
+  });
+  await expectProblem(refused, 409, 'licence_changed');
+  const givenUp = await reissue(old.id);
+  await expectProblem(givenUp, 409, 'reissue_given_up');
+
+  // The clerk keeps the replacement: the old licence revoked, nothing passed on to the replacement...
+  expect(
+    (
+      await postJson(runtime, `${licencePath(old.id)}/status`, token, {
+        status: 'revoked',
+        reasonCode: 'other',
+        reason: '保留新证',
+      })
+    ).status,
+  ).toBe(200);
+  expect(await verdictOf(newId)).toBe('valid');
+  // ...not by a retry of the re-issue, nor by the reconciler.
+  await expectProblem(await reissue(old.id), 409, 'licence_revoked');
+  await runtime.runSchedule('pending-work-reconciler');
+  expect(await verdictOf(newId)).toBe('valid');
+  expect(await verdictOf(old.id)).toBe('revoked');
 });

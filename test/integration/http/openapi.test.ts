@@ -7,7 +7,13 @@ import { routeKey, routes } from '../../../functions/routes.js';
 import { walletClientId } from '../../../shared/identifiers/client-ids.js';
 import { issuerBody, newCreditCode } from '../../support/http-api.js';
 import { agencyHeadToken, appointClerk, clerkToken } from '../../support/clerks.js';
-import { drivingLicenceBody, issued, licencePath, newIdNumber } from '../../support/licences.js';
+import {
+  businessLicenceBody,
+  drivingLicenceBody,
+  issued,
+  licencePath,
+  newIdNumber,
+} from '../../support/licences.js';
 import { adminToken, writtenAccessToken } from '../../support/oidc-flows.js';
 import { answerErrors, compileDocument, type DocumentCheck } from '../../support/openapi-responses.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
@@ -171,6 +177,11 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     );
     expect(authorizationCode.scopes['offline_access']).toMatch(/prompt=consent/);
     await expectStatus(await call('GET /openapi.json', `/openapi.json${tooLongQuery}`), 414);
+    await expectStatus(await call('GET /schemas/data-export-1.json', '/schemas/data-export-1.json'), 200);
+    await expectStatus(
+      await call('GET /schemas/data-export-1.json', `/schemas/data-export-1.json${tooLongQuery}`),
+      414,
+    );
   });
 
   it('public routes: health, catalogue, trust list, status lists, verify', async () => {
@@ -232,6 +243,45 @@ describe('the answers of every documented route match GET /openapi.json', () => 
       400,
     );
     await expectStatus(await call('POST /licences', '/licences', { body }), 401);
+    // Each refusal of the holder's number or the licence's size is a code the document lists (review R51
+    // F3): a wrong check character in an ID number or a credit code, and a credential too large for its QR.
+    const wrongLast = (number: string) => `${number.slice(0, 17)}${number.endsWith('1') ? '2' : '1'}`;
+    const business = businessLicenceBody(newCreditCode('91', '110105'), newIdNumber()) as {
+      fields: Record<string, unknown>;
+    };
+    for (const [refused, code] of [
+      [drivingLicenceBody(wrongLast(newIdNumber())), 'invalid_id_number'],
+      [businessLicenceBody(wrongLast(newCreditCode('91', '110105')), newIdNumber()), 'invalid_credit_code'],
+      [
+        {
+          ...business,
+          holderName: '测'.repeat(100),
+          fields: {
+            ...business.fields,
+            businessScope: '测'.repeat(250),
+            address: '测'.repeat(200),
+            legalRepresentativeName: '测'.repeat(50),
+          },
+        },
+        'credential_too_large',
+      ],
+    ] as const) {
+      const response = await call('POST /licences', '/licences', {
+        token: issuerToken,
+        body: refused,
+        headers: { 'idempotency-key': randomUUID() },
+      });
+      expect(((await (await expectStatus(response, 400)).json()) as { code: string }).code).toBe(code);
+    }
+    // A body in another charset: 415, a code every route taking a body lists (review R51 F1).
+    await expectStatus(
+      await call('POST /licences', '/licences', {
+        token: issuerToken,
+        body,
+        headers: { 'idempotency-key': randomUUID(), 'content-type': 'application/json; charset=GBK' },
+      }),
+      415,
+    );
 
     await expectStatus(await call('GET /licences', '/licences?limit=1', { token: issuerToken }), 200);
     await expectStatus(await call('GET /licences', '/licences?limit=0', { token: issuerToken }), 400);
@@ -253,6 +303,16 @@ describe('the answers of every documented route match GET /openapi.json', () => 
       await call('POST /licences/search', '/licences/search', { token: issuerToken, body: { limit: 0 } }),
       400,
     );
+    for (const holder of [
+      `${newIdNumber().slice(0, 17)}Z`,
+      wrongLast(newIdNumber()),
+      `${newCreditCode('91', '110105').slice(0, 17)}Z`,
+    ]) {
+      await expectStatus(
+        await call('POST /licences/search', '/licences/search', { token: issuerToken, body: { holder } }),
+        400,
+      );
+    }
     // Whom the caller acts as (a clerk's token is in test/integration/http/clerk-tokens.test.ts).
     await expectStatus(await call('GET /issuer', '/issuer', { token: issuerToken }), 200);
     await expectStatus(await call('GET /issuer', '/issuer', { token: admin }), 403);
@@ -882,6 +942,11 @@ describe('the answers of every documented route match GET /openapi.json', () => 
       accountId: login.person.id,
       extra: { acr: 'urn:elicence:loa:1', auth_time: Math.floor(Date.now() / 1000) },
     });
+    // A copy of the person's data (GET /me/export): with the fresh sign-in, not the seeded one's token.
+    await expectStatus(await call('GET /me/export', '/me/export', { token: fresh }), 200);
+    await expectStatus(await call('GET /me/export', '/me/export', { token: walletToken }), 403);
+    await expectStatus(await call('GET /me/export', '/me/export', { token: platformToken }), 403);
+    await expectStatus(await call('GET /me/export', '/me/export'), 401);
     await expectStatus(
       await call('DELETE /me/account', '/me/account', { token: fresh, body: { password: 'Not-Sun-2026' } }),
       403,

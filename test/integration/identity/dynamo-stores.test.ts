@@ -6,6 +6,7 @@ import { DynamoAccountStore } from '../../../shared/adapters/dynamo/account-stor
 import { DynamoEntityStore } from '../../../shared/adapters/dynamo/entity-store.js';
 import { DynamoLoginAttemptStore } from '../../../shared/adapters/dynamo/login-attempt-store.js';
 import { keys } from '../../../shared/adapters/dynamo/keys.js';
+import { DynamoPendingWork } from '../../../shared/adapters/dynamo/pending-work.js';
 import { DynamoRegistry } from '../../../shared/adapters/dynamo/registry.js';
 import { standsOn } from '../../../shared/identifiers/account-id.js';
 import type { AgentAppointment } from '../../../shared/identity/entity-account.js';
@@ -226,6 +227,43 @@ describe('identity stores on DynamoDB (dynalite)', () => {
       expect(second.representativeTerm).not.toBe(first.representativeTerm);
       expect(await registry.entitiesRepresentedBy('rep-1')).toEqual([]);
       expect(await registry.entitiesRepresentedBy('rep-2')).toEqual([second]);
+    });
+
+    it('record a change of representative with its audit pointer, all or nothing, only over the record read', async () => {
+      const registry = new DynamoRegistry(doc, tableName);
+      const pending = new DynamoPendingWork(doc, tableName, 'accounts');
+      const creditCode = newCreditCode();
+      const entity = { creditCode, name: 'E', representativeLookupKey: 'rep-x', representativeMasked: 'm' };
+      const from = await registry.putEntity(entity);
+      const trace = (term: string) => ({
+        carried: {
+          id: `representative-changed#${creditCode}#${term}`,
+          owner: 'seed',
+          since: '2026-12-07T00:00:00.000Z',
+          audit: [
+            {
+              key: `representative-changed#${creditCode}#${term}`,
+              entry: { at: 'x', actor: 'seed', action: 'entity.representative_changed' },
+            },
+          ],
+        },
+        claim: randomId('c'),
+        at: new Date(),
+      });
+      const to = { ...entity, representativeLookupKey: 'rep-y', representativeTerm: 'rt_next' };
+      expect(await registry.changeRepresentative(from, to, trace('rt_next'))).toEqual(to);
+      expect(await registry.findEntity(creditCode)).toEqual(to);
+      expect((await pending.carried(`representative-changed#${creditCode}#`)).map((one) => one.id)).toEqual([
+        `representative-changed#${creditCode}#rt_next`,
+      ]);
+      // Over a record changed since it was read: refused, nothing written, neither the record nor a pointer.
+      await expect(
+        registry.changeRepresentative(from, { ...to, representativeTerm: 'rt_stale' }, trace('rt_stale')),
+      ).rejects.toMatchObject({ code: 'registry_conflict' });
+      expect(await registry.findEntity(creditCode)).toEqual(to);
+      expect((await pending.carried(`representative-changed#${creditCode}#`)).map((one) => one.id)).toEqual([
+        `representative-changed#${creditCode}#rt_next`,
+      ]);
     });
 
     it('keep a record written before terms standing for its representative, the seed run again included, until a change gives it one', async () => {

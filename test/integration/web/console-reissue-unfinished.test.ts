@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { licences as licenceStoreFactory } from '../../../functions/composition/factories.js';
+import { ConflictError } from '../../../shared/errors.js';
 import type { LicenceStore } from '../../../shared/licence/licence-store.js';
 import { onboardIssuer, postJson } from '../../support/http-api.js';
 import { listAll } from '../../support/licences.js';
@@ -14,11 +15,11 @@ import { changeStatus, issueDrivingLicence } from '../verify/helpers.js';
 
 /**
  * What a clerk sees at the issuer console when a re-issue was left unfinished (security reviews R38 and
- * R40): the API's `409 reissue_pending` and `409 replacement_revoked`, each said in the page's own words
+ * R40): the API's `409 reissue_pending`, `409 replacement_revoked` and `409 reissue_given_up`, each said in the page's own words
  * (the API's detail is English, for developers), on the licence's page.
  */
 
-const faults = { failRevokeOfReissued: false };
+const faults: { failRevokeOfReissued: boolean; refuseRevokeOf?: string } = { failRevokeOfReissued: false };
 
 /** The runtime's own licence store, failing the re-issue's revocation of the old licence once on request. */
 function faultyLicences(store: LicenceStore): LicenceStore {
@@ -29,6 +30,11 @@ function faultyLicences(store: LicenceStore): LicenceStore {
       if (faults.failRevokeOfReissued && licence.status === 'revoked' && licence.replacedBy) {
         faults.failRevokeOfReissued = false;
         throw new Error('injected: died between writing the new licence and revoking the old');
+      }
+      if (faults.refuseRevokeOf === licence.id && licence.status === 'revoked') {
+        faults.refuseRevokeOf = undefined;
+        // Another clerk changed the licence between this request's read and its write.
+        throw new ConflictError('The licence changed meanwhile; read it again and retry', 'licence_changed');
       }
       return store.save(licence);
     },
@@ -111,6 +117,25 @@ describe('the console’s words for a re-issue left unfinished', () => {
     expect(html).toContain(
       '此前重新签发生成的新证照已被撤销，此证照保持不变；如需替换，请签发新证照后撤销此证照。',
     );
+    expect(html).toContain('<span class="badge valid">');
+  });
+
+  it('retrying a re-issue whose new licence’s revocation was refused (reissue_given_up): the new licence is said valid, not revoked', async () => {
+    const { oldId, newId } = await halfDoneReissue();
+    faults.refuseRevokeOf = newId;
+    const revoked = await postJson(runtime, `/licences/${encodeURIComponent(newId)}/status`, token, {
+      status: 'revoked',
+      reasonCode: 'other',
+      reason: '重复签发，作废新证',
+    });
+    expect(revoked.status).toBe(409);
+    const refused = await ua.request(`${pagePath(oldId)}/reissue`, { form: { confirm: 'yes' } });
+    expect(refused.status).toBe(409);
+    const html = await refused.text();
+    expect(html).toContain(
+      '此前有人撤销重新签发生成的新证照，重新签发因此已放弃，但该撤销未成功（或尚未完成），新证照仍然有效，两张证照目前均有效：如保留此证照，请再次撤销新证照；如保留新证照，请撤销此证照。',
+    );
+    expect(html).not.toContain('新证照已被撤销');
     expect(html).toContain('<span class="badge valid">');
   });
 });

@@ -80,4 +80,46 @@ describe('the wallet’s account page', () => {
     const after = await ua.request('/wallet');
     expect(await after.text()).not.toContain(person.name);
   });
+
+  it('exports the data after a fresh sign-in, and refuses another site’s post, exporting nothing', async () => {
+    const person = { idNumber: newIdNumber(), name: '冯导出', password: 'Feng-Export-2026' };
+    const registered = await postJson(runtime, '/accounts', undefined, { ...person, consent: true });
+    expect(registered.status, await registered.clone().text()).toBe(201);
+    const answers = { username: person.idNumber, password: person.password };
+    const ua = new UserAgent(runtime.baseUrl);
+    expect((await runFlow(ua, '/wallet/login', answers)).page?.url.pathname).toBe('/wallet');
+
+    const html = (await ua.navigate('/wallet/account')).page?.html ?? '';
+    const exportHref = /id="account-export-link" href="([^"]+)"/.exec(html)?.[1]?.replaceAll('&amp;', '&');
+    expect(exportHref).toBe('/wallet/login?acr=1&fresh=1&returnTo=%2Fwallet%2Faccount%2Fexport');
+    const fresh = await runFlow(ua, exportHref!, answers);
+    expect(fresh.steps).toContain('login');
+    expect(fresh.page?.url.pathname).toBe('/wallet/account/export');
+    expect(fresh.page?.html).toContain('id="account-export-form"');
+
+    // Another site's form posting to the page: refused before the API is asked, nothing recorded.
+    const crossSite = await ua.request('/wallet/account/export', {
+      method: 'POST',
+      headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+    });
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.headers.get('content-disposition')).toBeNull();
+    const exportsRecorded = async () => {
+      const usage = await ua.navigate('/wallet/usage');
+      return (usage.page?.html.match(/usage-entry usage-exported/g) ?? []).length;
+    };
+    expect(await exportsRecorded()).toBe(0);
+
+    // The page's own form: the file, as an attachment, and the export in the usage record.
+    const own = await ua.request('/wallet/account/export', {
+      method: 'POST',
+      headers: { origin: runtime.baseUrl, 'sec-fetch-site': 'same-origin' },
+    });
+    expect(own.status).toBe(200);
+    expect(own.headers.get('content-disposition')).toMatch(/^attachment; filename="elicence-data-export-/);
+    expect(own.headers.get('cache-control')).toContain('no-store');
+    const document = (await own.json()) as { format: string; account: { name: string } };
+    expect(document).toMatchObject({ format: 'elicence-data-export/1', account: { name: person.name } });
+    expect(await exportsRecorded()).toBe(1);
+  });
 });

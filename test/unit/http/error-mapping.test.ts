@@ -22,6 +22,7 @@ import { errorKindOfStatus, httpStatusOf, statusOfKind } from '../../../shared/h
 import { InvalidCreditCodeError } from '../../../shared/identifiers/credit-code.js';
 import { InvalidIdNumberError } from '../../../shared/identifiers/id-number.js';
 import { InvalidLicenceIdError } from '../../../shared/identifiers/licence-id.js';
+import { requireSignInNotEnded } from '../../../shared/identity/person-account.js';
 import { InvalidFieldsError } from '../../../shared/licence/catalogue.js';
 import { InsufficientAssuranceError } from '../../../shared/licence/licence-reader.js';
 import { QrCapacityError } from '../../../shared/licence/qr.js';
@@ -87,7 +88,8 @@ describe('the one mapping of error kinds to HTTP statuses', () => {
     expect(answered).toBe(status);
     expect(headers['content-type']).toBe('application/problem+json; charset=utf-8');
     expect(headers).not.toHaveProperty('retry-after');
-    expect(headers).not.toHaveProperty('www-authenticate');
+    // Every 401 tells how to authenticate (RFC 7235 §3.1), the scheme alone for a code of no token's.
+    expect(headers['www-authenticate']).toBe(status === 401 ? 'Bearer' : undefined);
     expect(body).toEqual({
       type: `urn:elicence:problem:${error.code}`,
       title,
@@ -145,6 +147,40 @@ describe('the one mapping of error kinds to HTTP statuses', () => {
     expect([status, headers['www-authenticate']]).toEqual([c.status, c.challenge]);
     expect(body).toMatchObject({ status: c.status, code: c.code, detail: 'Expired' });
   });
+
+  it.each([
+    {
+      sent: 'Bearer',
+      headers: { authorization: 'Bearer wallet-token' },
+      challenge:
+        'Bearer error="invalid_token", error_description="The access token is unknown, revoked or expired"',
+    },
+    // A DPoP-bound token is accepted only sent so: the challenge in its scheme, with the proofs' algorithms.
+    {
+      sent: 'DPoP',
+      headers: { Authorization: 'DPoP wallet-token', DPoP: 'eyJ.proof.sig' },
+      challenge:
+        'DPoP error="invalid_token", error_description="The access token is unknown, revoked or expired", algs="ES256 Ed25519 EdDSA"',
+    },
+  ])(
+    'answers a token refused past authenticate (a sign-in the last reset ended) with a $sent challenge',
+    ({ headers, challenge }) => {
+      const ended = (() => {
+        try {
+          requireSignInNotEnded(
+            { signInsEnded: { at: '2026-05-28T20:26:41.500Z', version: 7 } },
+            1_780_000_000,
+          );
+        } catch (error) {
+          return error;
+        }
+        throw new Error('not refused');
+      })();
+      const result = errorResult(ended, requestId, { headers });
+      expect([result.statusCode, result.headers?.['www-authenticate']]).toEqual([401, challenge]);
+      expect(JSON.parse(String(result.body))).toMatchObject({ status: 401, code: 'invalid_token' });
+    },
+  );
 
   const generic = 'The service could not complete the request; quote the request id when reporting it';
 

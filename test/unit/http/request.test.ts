@@ -79,6 +79,17 @@ describe('parsing a JSON request body', () => {
     expect(parseJsonBody(event(text, 'application/json'), schema).name).toMatch(/^\[\{/);
   });
 
+  it('refuses a body declared in another charset with 415 unsupported_charset, naming it (review R51 F1)', () => {
+    for (const contentType of ['application/json; charset=GBK', 'application/json; Charset="GB18030"']) {
+      const error = refusal(event('{"name":"ab"}', contentType));
+      expect([httpStatusOf(error), error.code], contentType).toEqual([415, 'unsupported_charset']);
+      expect(error.message.toLowerCase()).toContain(contentType.includes('GBK') ? '"gbk"' : '"gb18030"');
+    }
+    for (const contentType of ['application/json;charset=UTF-8', 'application/json; charset="utf8"']) {
+      expect(parseJsonBody(event('{"name":"ab"}', contentType), schema), contentType).toEqual({ name: 'ab' });
+    }
+  });
+
   it('refuses bytes that are not UTF-8', () => {
     const error = refusal(
       event(Buffer.from([0x7b, 0xff, 0x7d]).toString('base64'), 'application/json', true),

@@ -170,7 +170,7 @@ describe('a passkey enrolled while the clean-up of the owner’s own reset is ow
       clock.advanceSeconds(60);
       await expect(enrol()).rejects.toMatchObject({
         code: 'cleanup_owed',
-        message: expect.stringContaining('prove the phone again'),
+        message: expect.stringContaining('finishes by itself within minutes'),
       });
     }
     expect(await store.listFor(account.id)).toEqual([]);

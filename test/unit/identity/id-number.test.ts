@@ -5,8 +5,14 @@ import {
   idNumberCheckCharacter,
   InvalidIdNumberError,
   maskIdNumber,
+  meantAsIdNumber,
   parseIdNumber,
 } from '../../../shared/identifiers/id-number.js';
+import { holderNumber } from '../../../shared/licence/read-licences.js';
+import {
+  creditCodeCheckCharacter,
+  organisationCodeCheckCharacter,
+} from '../../../shared/identifiers/credit-code.js';
 
 const today = new Date('2026-11-22T00:00:00Z');
 
@@ -85,5 +91,48 @@ describe('resident ID number (GB 11643)', () => {
         }
       }),
     );
+  });
+});
+
+describe('which identifier a searched holder is (review R51 F3)', () => {
+  const now = new Date('2026-12-07T00:00:00Z');
+  const errorOf = (holder: string) => {
+    try {
+      holderNumber(holder, now);
+    } catch (error) {
+      return (error as ServiceError).code;
+    }
+    return 'found';
+  };
+
+  it.each([
+    ['11010519491231002Z', 'invalid_id_number'], // a Z for an X
+    ['11010519491231002', 'invalid_id_number'], // the check character missing
+    ['110105194912310021', 'invalid_id_number'], // a wrong check character
+    ['110105491231002', 'invalid_id_number'], // a first-generation number
+    ['91330100716105852Z', 'invalid_credit_code'], // a credit code's authority and kind, no province
+    ['9133010071610585', 'invalid_credit_code'],
+    ['91330100MA2B3C4D5Z', 'invalid_credit_code'],
+    ['11010519491231002X', 'found'],
+    ['91330100716105852F', 'found'], // digits up to its check character, and a credit code
+  ])('%s: %s', (holder, expected) => {
+    expect(errorOf(holder)).toBe(expected);
+  });
+
+  it('finds a credit code of digits throughout as a credit code, not a failed ID number', () => {
+    const code = Array.from({ length: 1000 }, (_, n) => {
+      const body = String(10_000_000 + n * 7919).slice(0, 8);
+      const first17 = `91110105${body}${organisationCodeCheckCharacter(body)}`;
+      return `${first17}${creditCodeCheckCharacter(first17)}`;
+    }).find((candidate) => /^\d{18}$/.test(candidate))!;
+    expect(holderNumber(code, now)).toEqual({ creditCode: code });
+  });
+
+  it('tells the two apart by form', () => {
+    expect(meantAsIdNumber('11010519491231002Z')).toBe(true);
+    expect(meantAsIdNumber('11010599991231002Z')).toBe(true); // year 9999: a date, impossible later
+    expect(meantAsIdNumber('11010500001331002Z')).toBe(false); // no date: a credit code's 11 and region
+    expect(meantAsIdNumber('91330100716105852Z')).toBe(false);
+    expect(meantAsIdNumber('Y1330100716105852Z')).toBe(false);
   });
 });

@@ -3,8 +3,14 @@ import { formatAccountId } from '../../../shared/identifiers/account-id.js';
 import type { AgentAppointment } from '../../../shared/identity/entity-account.js';
 import type { PersonAccount } from '../../../shared/identity/person-account.js';
 import { recordRegisteredEntity } from '../../../shared/identity/representative-change.js';
+import { usageOf, usageQuery } from '../../../shared/licence/usage.js';
 import { withdrawEveryAuthorization, type StoredGrant } from '../../../shared/sharing/authorizations.js';
-import { InMemoryEntityStore, InMemoryRegistry, TestClock } from '../../support/in-memory-identity.js';
+import {
+  InMemoryAudit,
+  InMemoryEntityStore,
+  InMemoryRegistry,
+  TestClock,
+} from '../../support/in-memory-identity.js';
 import { InMemorySharingGrants } from '../../support/in-memory-sharing.js';
 
 /**
@@ -28,9 +34,13 @@ function world() {
         ? { client_id: clientId, events_uri: 'https://platform.example/events' }
         : undefined,
   };
+  const audit = new InMemoryAudit();
   const deps = {
     registry,
     entities,
+    audit,
+    accountAudit: registry.pendingAudit,
+    clock,
     accounts: {
       /** Only the id is read. */
       findByLookupKey: async (key: string) => {
@@ -47,7 +57,7 @@ function world() {
         ),
     },
   };
-  return { registry, entities, grants, deps };
+  return { registry, entities, grants, audit, deps };
 }
 
 /** A platform's sign-in of `personId` acting for `entityId` under `basis`. */
@@ -118,5 +128,111 @@ describe('a change of representative at one enterprise (review R46-1)', () => {
     // ...and the platform is told of the changed enterprise's grants only.
     const told = (await grants.notices.due(Date.now() + 60_000, 100)).flatMap((notice) => notice.grantIds);
     expect(told.sort()).toEqual(['g_agent_changing', 'g_changing']);
+  });
+});
+
+describe('a change of representative is traced (entity.representative_changed)', () => {
+  const creditCode = '91110105MA01DEM078';
+  const record = (representativeLookupKey: string, representativeMasked: string) => ({
+    creditCode,
+    name: '北京示范科技有限公司',
+    representativeLookupKey,
+    representativeMasked,
+  });
+  const former = record(formerKey, '110105********0019');
+  const successor = record('lk-new-representative', '110105********0027');
+  const changes = (audit: InMemoryAudit) =>
+    audit.entries.filter((entry) => entry.action === 'entity.representative_changed');
+
+  it('records one entry per person once per change, not on a first record nor a rewrite, with no number', async () => {
+    const { audit, registry, deps } = world();
+    await recordRegisteredEntity(former, deps, 'seed');
+    await recordRegisteredEntity(former, deps, 'seed');
+    expect(changes(audit)).toEqual([]);
+
+    const recorded = await recordRegisteredEntity(successor, deps, 'registry-feed');
+    // Written again with the same representative (the seed's next run, a renamed entity): no new entry.
+    await recordRegisteredEntity(successor, deps, 'registry-feed');
+    await recordRegisteredEntity({ ...successor, name: '北京示范科技股份有限公司' }, deps, 'registry-feed');
+
+    const change = {
+      actor: 'registry-feed',
+      action: 'entity.representative_changed',
+      entityCreditCode: creditCode,
+      entityName: '北京示范科技有限公司',
+      representativeTerm: recorded.representativeTerm,
+    };
+    expect(recorded.representativeTerm).not.toBe('');
+    expect(changes(audit)).toEqual([
+      expect.objectContaining({
+        ...change,
+        representativeRole: 'former',
+        holderKey: formerKey,
+        holderMasked: '110105********0019',
+      }),
+      expect.objectContaining({
+        ...change,
+        representativeRole: 'new',
+        holderKey: 'lk-new-representative',
+        holderMasked: '110105********0027',
+      }),
+    ]);
+    // Masked numbers and lookup keys only: no 18-character ID number anywhere in the entries.
+    expect(JSON.stringify(changes(audit))).not.toMatch(/\d{17}[\dX]/);
+    // Written with the change and completed: no pointer left for the reconciler.
+    expect(registry.pendingAudit.pointers.size).toBe(0);
+
+    // A second change (the former named again) is another change, in another term: traced again.
+    const back = await recordRegisteredEntity(former, deps, 'registry-feed');
+    expect(back.representativeTerm).not.toBe(recorded.representativeTerm);
+    expect(changes(audit).map((entry) => [entry.representativeRole, entry.holderKey])).toEqual([
+      ['former', formerKey],
+      ['new', 'lk-new-representative'],
+      ['former', 'lk-new-representative'],
+      ['new', formerKey],
+    ]);
+  });
+
+  it('leaves the entries saved with the change when the trail fails, for the reconciler', async () => {
+    const { audit, registry, deps } = world();
+    await recordRegisteredEntity(former, deps);
+    audit.record = async () => {
+      throw new Error('audit table unavailable');
+    };
+    const recorded = await recordRegisteredEntity(successor, deps);
+    // The change stands, and its entries are carried by its pointer until written.
+    expect((await registry.findEntity(creditCode))?.representativeLookupKey).toBe('lk-new-representative');
+    const [pointer] = [...registry.pendingAudit.pointers.values()];
+    expect(pointer?.carried?.id).toBe(`representative-changed#${creditCode}#${recorded.representativeTerm}`);
+    expect(pointer?.carried?.audit.map((one) => one.entry.representativeRole)).toEqual(['former', 'new']);
+  });
+
+  it('shows in the usage record of the former and of the new representative, at level 3 only', async () => {
+    const { audit, deps } = world();
+    await recordRegisteredEntity(former, deps);
+    await recordRegisteredEntity(successor, deps);
+    const usageDeps = {
+      usage: audit,
+      clients: { find: async () => undefined },
+      issuers: { findById: async () => undefined },
+    };
+    const entity = { creditCode, name: '北京示范科技有限公司' };
+    const shown = async (key: string, level: 1 | 2 | 3, action?: string) =>
+      (
+        await usageOf(
+          { holderLookupKeys: [key], level },
+          usageQuery.parse(action ? { action } : {}),
+          usageDeps,
+        )
+      ).items;
+    expect(await shown(formerKey, 3)).toEqual([
+      { at: expect.any(String), action: 'representative_changed', entity, role: 'former' },
+    ]);
+    expect(await shown('lk-new-representative', 3, 'representative_changed')).toEqual([
+      { at: expect.any(String), action: 'representative_changed', entity, role: 'new' },
+    ]);
+    // An account that merely registered the number: none of it.
+    expect(await shown(formerKey, 2)).toEqual([]);
+    expect(await shown('lk-new-representative', 1, 'representative_changed')).toEqual([]);
   });
 });

@@ -231,7 +231,79 @@ describe('usageOf: the usage record as its holder reads it', () => {
     expect(JSON.stringify(page)).not.toMatch(/clerk-ref-1|elicence-console|1239/);
     // An account that merely registered the number: none of it.
     expect((await usageOf({ ...reader, level: 2 }, usageQuery.parse({}), deps)).items).toEqual([]);
-    // Not a kind `?action=` filters by: 400 naming `action`.
-    expect(usageQuery.safeParse({ action: 'counter_lookup' }).error?.issues[0]?.path).toEqual(['action']);
+  });
+
+  it('filters by a counter’s kinds at level 3, each gathering its actions; below it an empty page (R45 F2’s leftover)', async () => {
+    const atCounter = (at: string, action: string, holderKey = 'hk_me'): AuditEntry => ({
+      at,
+      actor: 'elicence-console',
+      clerk: 'clerk-ref-1',
+      issuerId: 'iss_1',
+      action,
+      holderKey,
+    });
+    const deps = await world([
+      atCounter('2026-12-05T01:00:00.000Z', 'account.lookup_refused'),
+      atCounter('2026-12-05T02:00:00.000Z', 'account.looked_up'),
+      atCounter('2026-12-05T03:00:00.000Z', 'account.proven'),
+      use('2026-12-05T03:30:00.000Z', {}),
+      atCounter('2026-12-05T04:00:00.000Z', 'account.taken_over'),
+      atCounter('2026-12-05T04:30:00.000Z', 'account.proof_refused'),
+      // The entity's key, which the reader also stands for: never a counter's entry of theirs.
+      atCounter('2026-12-05T05:00:00.000Z', 'account.looked_up', 'hk_entity'),
+    ]);
+    const me: { holderLookupKeys: string[]; level: 1 | 2 | 3 } = {
+      holderLookupKeys: ['hk_me', 'hk_entity'],
+      level: 3,
+    };
+    const kinds = async (action: string, who = me, extra: Record<string, unknown> = {}) =>
+      usageOf(who, usageQuery.parse({ action, ...extra }), deps);
+    expect((await kinds('counter_lookup')).items.map((entry) => [entry.at, entry.refused])).toEqual([
+      ['2026-12-05T02:00:00.000Z', undefined],
+      ['2026-12-05T01:00:00.000Z', true],
+    ]);
+    // A proof's actions (a proof, a takeover, a refusal) together, newest first, paged across them.
+    const first = await kinds('counter_proof', me, { limit: 2 });
+    expect(first.items.map((entry) => [entry.action, entry.at, entry.refused])).toEqual([
+      ['counter_proof', '2026-12-05T04:30:00.000Z', true],
+      ['counter_proof', '2026-12-05T04:00:00.000Z', undefined],
+    ]);
+    const next = await kinds('counter_proof', me, { limit: 2, cursor: first.cursor });
+    expect(next.items.map((entry) => entry.at)).toEqual(['2026-12-05T03:00:00.000Z']);
+    expect(next.cursor).toBeUndefined();
+    // Below level 3 none is shown: the filter answers an empty page, no cursor (not a 400: the query is valid).
+    expect(await kinds('counter_lookup', { ...me, level: 2 })).toEqual({ items: [] });
+    expect(await kinds('counter_proof', { ...me, level: 1 })).toEqual({ items: [] });
+  });
+});
+
+describe('usageOf: a person’s export of their data (`data.exported`)', () => {
+  const exported = (accountId: string): AuditEntry => ({
+    at: '2026-12-07T10:00:00.000Z',
+    actor: accountId,
+    action: 'data.exported',
+    holderKey: 'hk_me',
+    accountId,
+    count: 2,
+    requestId: 'req-export',
+  });
+
+  it('is answered as `exported`, naming nobody and no licence, to the account that exported', async () => {
+    const deps = await world([exported('acc_me')]);
+    for (const level of [1, 3] as const) {
+      const reader = { holderLookupKeys: ['hk_me'], level, accountId: 'acc_me' };
+      expect(await usageOf(reader, usageQuery.parse({}), deps)).toEqual({
+        items: [{ at: '2026-12-07T10:00:00.000Z', action: 'exported' }],
+      });
+    }
+  });
+
+  it('is shown to another account of the number at level 3 only, and never under another holder', async () => {
+    const deps = await world([exported('acc_closed_before')]);
+    const at = (level: 1 | 2 | 3, holder = 'hk_me') =>
+      usageOf({ holderLookupKeys: [holder], level, accountId: 'acc_me' }, usageQuery.parse({}), deps);
+    expect((await at(2)).items).toEqual([]);
+    expect((await at(3)).items).toEqual([{ at: '2026-12-07T10:00:00.000Z', action: 'exported' }]);
+    expect((await at(3, 'hk_someone_else')).items).toEqual([]);
   });
 });

@@ -27,6 +27,8 @@ const passkeyHandlers = {
   // The printable licence and its signature (docs/printable-licence.md).
   'GET /me/licences/{id}/pdf': ok('pdf'),
   'GET /me/licences/{id}/pdf.jws': ok('pdf.jws'),
+  // The person's copy of their data.
+  'GET /me/export': ok('export'),
 } as const;
 const event = (key: string) => ({ routeKey: key }) as HttpEvent;
 

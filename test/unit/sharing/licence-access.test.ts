@@ -49,6 +49,9 @@ describe('a licence_access detail', () => {
     ['a purpose with a bidi override', detail({ purpose: '办理\u202e记登辆车' }), 'purpose'],
     ['a purpose of two lines', detail({ purpose: '办理车辆登记\n本次不读取证照' }), 'purpose'],
     ['a purpose with a zero-width space', detail({ purpose: '办理\u200b车辆登记' }), 'purpose'],
+    // Review R51 F1: what a body that was not UTF-8 decodes to, and a lone surrogate.
+    ['a purpose holding U+FFFD', detail({ purpose: '办理\ufffd\ufffd登记' }), 'purpose'],
+    ['a purpose holding a lone surrogate', detail({ purpose: '办理\ud800登记' }), 'purpose'],
     ['a write action', detail({ actions: ['read', 'write'] }), 'actions'],
     ['an expiry in the past', detail({ expires_at: '2026-02-01T00:00:00Z' }), 'expires_at'],
     ['an expiry beyond 90 days', detail({ expires_at: '2026-07-01T00:00:00Z' }), 'expires_at'],

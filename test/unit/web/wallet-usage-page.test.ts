@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { translator } from '../../../shared/web/kit/i18n.js';
 import { usageBody } from '../../../shared/web/pages/wallet-usage-page.js';
-import { walletUsageEntry } from '../../../shared/web/wallet/holder-api.js';
+import { walletUsageEntry, walletUsageKinds } from '../../../shared/web/wallet/holder-api.js';
 
 const zh = translator('zh');
 const en = translator('en');
@@ -100,6 +100,56 @@ describe('the wallet’s usage page, a counter’s lookup and proof (review R45 
     // The wallet reads such entries as `GET /me/usage` answers them (an unknown kind would fail the page).
     expect(walletUsageEntry.parse({ at, action: 'counter_lookup', issuer, refused: true })).toMatchObject({
       refused: true,
+    });
+  });
+
+  it('links each counter kind as a filter, marked when shown, its older page keeping it (R45 F2’s leftover)', () => {
+    const issuer = { id: 'iss_1', name: '北京市公安局交通管理局' };
+    const body = usageBody(
+      zh,
+      { items: [{ at: '2026-12-05T08:00:00Z', action: 'counter_lookup', issuer }], cursor: 'abc' },
+      { older: false, action: 'counter_lookup' },
+    ).value;
+    expect(hrefOf(body, 'usage-filter-counter-lookup')).toBe('/wallet/usage?action=counter_lookup');
+    expect(hrefOf(body, 'usage-filter-counter-proof')).toBe('/wallet/usage?action=counter_proof');
+    expect(body).toMatch(/id="usage-filter-counter-lookup"\s+aria-current="page"/);
+    expect(hrefOf(body, 'usage-older')).toBe('/wallet/usage?action=counter_lookup&cursor=abc');
+    expect(walletUsageKinds).toContain('counter_proof');
+  });
+});
+
+describe('the wallet’s usage page, a change of an enterprise’s legal representative', () => {
+  it('says which side the person is on, naming the enterprise, never the other person, in both languages', () => {
+    const entity = { creditCode: '91110105MA01DEM078', name: '北京示范科技有限公司' };
+    const at = '2026-12-05T08:00:00Z';
+    const page = (lang: typeof zh) =>
+      usageBody(
+        lang,
+        {
+          items: [
+            { at, action: 'representative_changed' as const, entity, role: 'new' as const },
+            { at, action: 'representative_changed' as const, entity, role: 'former' as const },
+          ],
+        },
+        { older: false, action: 'representative_changed' },
+      ).value;
+    const text = (html: string) => html.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ');
+    expect(text(page(zh))).toContain('登记机关将您登记为 北京示范科技有限公司的法定代表人');
+    expect(text(page(zh))).toContain('登记机关已变更 北京示范科技有限公司的法定代表人，您不再是其法定代表人');
+    expect(text(page(en))).toContain(
+      'The registry recorded you as the legal representative of 北京示范科技有限公司',
+    );
+    expect(text(page(en))).toContain(
+      'The registry recorded another legal representative of 北京示范科技有限公司: you no longer represent it',
+    );
+    expect(hrefOf(page(zh), 'usage-filter-representative-changed')).toBe(
+      '/wallet/usage?action=representative_changed',
+    );
+    expect(walletUsageEntry.parse({ at, action: 'representative_changed', entity, role: 'former' })).toEqual({
+      at,
+      action: 'representative_changed',
+      entity,
+      role: 'former',
     });
   });
 });

@@ -1,0 +1,102 @@
+import { ConflictError } from '../errors.js';
+import { logger } from '../logger.js';
+import { inPersonProofAuditPrefix, phoneProofAuditPrefix } from '../pending-work/pending-work.js';
+import type { AccountStore } from './account-store.js';
+import type { PasskeyStore } from './passkeys.js';
+import type { PersonAccount } from './person-account.js';
+import type { PlatformConsents, SignInRevocation } from './sign-in-revocation.js';
+
+/** What finishing an owed clean-up needs: the account, its passkeys, sign-ins and consents. */
+export interface OwedCleanupDependencies {
+  accounts: Pick<AccountStore, 'findById' | 'save'>;
+  passkeys: Pick<PasskeyStore, 'listFor' | 'remove'>;
+  signIns: SignInRevocation;
+  platformConsents: PlatformConsents;
+}
+
+/**
+ * The account whose clean-up the pointer `pointerId` may owe: a phone proof's
+ * (`phone-proof#<account id>#<version>`, shared/identity/phone-proof.ts) or a counter's
+ * (`in-person-proof#<account id>#<version>`, shared/identity/counter-proof.ts), whose own save put it and
+ * which keeps it until the clean-up is done; undefined for any other pointer.
+ *
+ * @example
+ * ```ts
+ * accountOwingCleanup('phone-proof#acc_1#4'); // 'acc_1'
+ * ```
+ */
+export function accountOwingCleanup(pointerId: string): string | undefined {
+  const prefix = [phoneProofAuditPrefix, inPersonProofAuditPrefix].find((group) =>
+    pointerId.startsWith(group),
+  );
+  if (!prefix) return undefined;
+  const accountId = pointerId.slice(prefix.length).split('#')[0] ?? '';
+  return /^acc_[A-Za-z0-9_-]{1,64}$/.test(accountId) ? accountId : undefined;
+}
+
+/** What {@link finishOwedCleanup} found and did. */
+export type OwedCleanupOutcome = 'finished' | 'nothing_owed' | 'owed_by_a_newer_proof';
+
+/**
+ * Finishes the clean-up a takeover or a reset left owed (`PersonAccount.proofCleanup`: it failed after the
+ * account's save, or its process was gone), for the reconciler, with no other proof of the account: the
+ * platforms' consents given before the reset withdrawn (each platform told), the passkeys enrolled until
+ * it removed (`passkeysBefore`), the sign-ins made before it ended (sessions, grants, codes, tokens), then
+ * the mark taken off. Bounded by the account's mark as read now (`signInsEnded.at`, its second; an older
+ * account without one by `passkeysBefore`, else `since`, the proof's time): what the owner signed in to, or
+ * consented to, since is spared, a sign-in in the mark's second too (as the mark counts it, review R44).
+ * Idempotent: what is gone is gone; asked again, nothing is owed. A newer takeover or reset saved meanwhile
+ * (its own mark) is not undone: the sign-ins ended here were all made before it, and the mark is taken off
+ * only while it is the one this run worked by (a versioned write, read again once on a conflict); else the
+ * newer proof's own pointer owes the rest (`owed_by_a_newer_proof`). An account gone or closing owes
+ * nothing here (its closure ends everything). Anything that fails is thrown: the mark stays, and so does
+ * the pointer, for the next run.
+ *
+ * @example
+ * ```ts
+ * const accountId = accountOwingCleanup(pointer.id);
+ * if (accountId) await finishOwedCleanup(accountId, pointer.since, deps);
+ * ```
+ */
+export async function finishOwedCleanup(
+  accountId: string,
+  since: string,
+  deps: OwedCleanupDependencies,
+): Promise<OwedCleanupOutcome> {
+  const account = await deps.accounts.findById(accountId);
+  if (!account?.proofCleanup) return 'nothing_owed';
+  const mark = markOf(account);
+  const endedAt = account.signInsEnded?.at ?? account.proofCleanup.passkeysBefore ?? since;
+  const second = Math.floor(Date.parse(endedAt) / 1000);
+  if (!Number.isFinite(second)) throw new Error(`owed clean-up of ${accountId}: no time to end sign-ins by`);
+  await deps.platformConsents.withdrawAll(account.id, undefined, { grantedBefore: second });
+  const { passkeysBefore } = account.proofCleanup;
+  if (passkeysBefore !== undefined) {
+    const held = (await deps.passkeys.listFor(account.id)).filter(
+      (passkey) => passkey.createdAt <= passkeysBefore,
+    );
+    await Promise.all(held.map((passkey) => deps.passkeys.remove(account.id, passkey.id)));
+  }
+  await deps.signIns.endAll(account.id, { signedInBefore: second });
+  const unmarked = ({ proofCleanup: _done, ...rest }: PersonAccount): PersonAccount => rest;
+  try {
+    await deps.accounts.save(unmarked(account));
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    const now = await deps.accounts.findById(accountId);
+    if (!now?.proofCleanup) return 'finished';
+    if (markOf(now) !== mark) return 'owed_by_a_newer_proof';
+    await deps.accounts.save(unmarked(now));
+  }
+  logger.info('owed clean-up of a reset finished', { accountId });
+  return 'finished';
+}
+
+/** The mark a clean-up is owed by: its passkeys' bound and the reset's `signInsEnded`. */
+function markOf(account: PersonAccount): string {
+  return JSON.stringify([
+    account.proofCleanup?.passkeysBefore ?? null,
+    account.signInsEnded?.at ?? null,
+    account.signInsEnded?.version ?? null,
+  ]);
+}

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { exportPersonalData, exportUsageCap } from '../../../shared/identity/data-export.js';
+import { parseAccountId } from '../../../shared/identifiers/account-id.js';
+import {
+  FailingAudit,
+  InMemoryAccountStore,
+  InMemoryAudit,
+  InMemoryEntityStore,
+  InMemoryIssuers,
+  InMemoryLicences,
+  InMemoryRegistry,
+  TestClock,
+} from '../../support/in-memory-identity.js';
+import { fakeMac, InMemoryClientStore } from '../../support/in-memory.js';
+import { InMemoryPasskeyStore } from '../../support/in-memory-passkeys.js';
+import { InMemoryClientNames, InMemorySharingGrants } from '../../support/in-memory-sharing.js';
+
+const lookupKey = 'lk-exporting-person';
+
+/** A level-3 person and what `exportPersonalData` reads, in memory; `audit` the usage record too. */
+async function world(audit = new InMemoryAudit()) {
+  const clock = new TestClock();
+  const deps = {
+    accounts: new InMemoryAccountStore(),
+    entities: new InMemoryEntityStore(),
+    registry: new InMemoryRegistry(),
+    lookupMac: fakeMac,
+    clock,
+    licences: new InMemoryLicences(),
+    issuers: new InMemoryIssuers(),
+    passkeys: new InMemoryPasskeyStore(),
+    usage: audit,
+    audit,
+    clientReader: new InMemoryClientStore(),
+    sharingGrants: new InMemorySharingGrants(clock),
+    clientNames: new InMemoryClientNames(),
+    config: { issuerUrl: 'https://id.example.gov.cn' },
+  };
+  await deps.accounts.create({
+    id: 'acc_exporting',
+    lookupKey,
+    masked: '310104********0011',
+    idNumberEncrypted: 'sealed',
+    name: '王导出',
+    passwordHash: 'fake$2$password',
+    assurance: 'in-person-verified',
+    createdAt: '2026-01-01T00:00:00Z',
+    version: 1,
+  });
+  const request = {
+    subject: parseAccountId('acc_exporting'),
+    acr: 'urn:elicence:loa:3',
+    authTime: Math.floor(clock.now() / 1000),
+    reader: { holderLookupKeys: [lookupKey], level: 3 as const, accountId: 'acc_exporting' },
+  };
+  return { deps, request, audit };
+}
+
+/** `count` anonymous verifications in the person's usage record, a millisecond apart. */
+async function verifications(audit: InMemoryAudit, count: number) {
+  for (let i = 0; i < count; i++) {
+    await audit.record({
+      at: new Date(Date.parse('2026-02-01T00:00:00Z') + i).toISOString(),
+      actor: 'anonymous',
+      action: 'licence.verified',
+      licenceId: '1.2.156.3005.2.003.11110000000021135M.0001.1.3',
+      licenceType: 'driving-licence',
+      holderKey: lookupKey,
+      verdict: 'valid',
+    });
+  }
+}
+
+describe('exportPersonalData: the usage record, every page up to the cap', () => {
+  it('reads every page of a record longer than one page', async () => {
+    const { deps, request, audit } = await world();
+    await verifications(audit, 250);
+    const document = await exportPersonalData(request, deps);
+    expect(document.usage.items).toHaveLength(250);
+    expect(document.truncated).toEqual([]);
+  });
+
+  it('cuts at the cap and says so, with the cursor the record goes on from', async () => {
+    const { deps, request, audit } = await world();
+    await verifications(audit, exportUsageCap + 3);
+    const document = await exportPersonalData(request, deps);
+    expect(document.usage.items).toHaveLength(exportUsageCap);
+    expect(document.truncated).toEqual([
+      { section: 'usage', included: exportUsageCap, cursor: expect.any(String) },
+    ]);
+    // The cursor continues where the file stops: the three oldest entries.
+    const rest = await audit.forHolders([lookupKey], { limit: 100, cursor: document.truncated[0]!.cursor });
+    expect(rest.items).toHaveLength(3);
+  });
+
+  it('answers nothing when its audit entry cannot be written', async () => {
+    const audit = new FailingAudit();
+    const { deps, request } = await world(audit);
+    audit.failures = 1;
+    await expect(exportPersonalData(request, deps)).rejects.toThrow();
+  });
+});
