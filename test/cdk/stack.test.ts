@@ -1885,6 +1885,7 @@ describe('ElicenceStack', () => {
         'audit-once#account-registered#*',
         'audit-once#in-person-proof#*',
         'audit-once#account-closed#*',
+        'audit-once#representative-changed#*',
       ]);
       expect(onceGrants('admin')).toEqual([
         'audit-once#issuer-changed#*',
