@@ -585,6 +585,8 @@ async function trailPage(
     session.accessToken,
     licenceId,
     trail,
+    fetch,
+    dependencies().clock.now(),
   );
   const next = trail.cursor
     ? `/supervision/trail?${new URLSearchParams({ licence: licenceId, cursor: trail.cursor }).toString()}`

@@ -3,6 +3,7 @@ import { indexAttributes, type Projection } from '../shared/adapters/dynamo/proj
 import type { IndexName } from '../shared/adapters/dynamo/table.js';
 import type { FunctionName } from './routes.js';
 import { auditWriters, type AuditWriterName } from '../shared/audit/audit-writers.js';
+import { carriedGroups } from '../shared/pending-work/pending-work.js';
 
 /**
  * The item-level DynamoDB actions a function may be granted (the document client's commands). A
@@ -376,18 +377,33 @@ const chainWrites = (writer: AuditWriterName) => [
   partitions.auditChain,
 ];
 /**
- * The audit puts of a licence change's pending work: its chained entry (in the writer's shards, a chain's
- * registration `audit-chain#` first, {@link chainWrites}) and, in the same TransactWriteItems, its key's
- * mark (`audit-once#`), which makes a second write of the entry a no-op
- * (shared/adapters/dynamo/audit-trail.ts).
+ * The once-marks (`audit-once#`) each writer puts: those of its own changes' entries alone, never another
+ * function's. A mark is what says "written already": one planted under another change's predictable key
+ * (`audit-once#<licence id>#<next version>#0`, `audit-once#issuer-changed#<issuer>#<n>`) would have that
+ * entry taken as written, its pending work removed, and nothing on the trail (review R26 for `oidc`,
+ * review R52 for the others: `me` and `accounts` face the internet). Licences' marks are under the
+ * licence id's root ({@link partitions.licenceOnce}); a carried change's under its group
+ * (`carriedGroups` of shared/pending-work/pending-work.ts, the groups of the index the function's pointers
+ * are in). The reconciler completes every index's pointers and licences' pending work: every group.
  */
-const pendingAuditWrites = (writer: AuditWriterName) => [...chainWrites(writer), partitions.auditOnce];
+const onceMarks = {
+  admin: carriedGroups.operators.map((group) => partitions.onceOf(group)),
+  licences: [partitions.licenceOnce],
+  batches: [partitions.licenceOnce],
+  me: carriedGroups.withdrawals.map((group) => partitions.onceOf(group)),
+  accounts: carriedGroups.accounts.map((group) => partitions.onceOf(group)),
+  'pending-work-reconciler': [
+    partitions.licenceOnce,
+    ...Object.values(carriedGroups).flatMap((groups) => groups.map((group) => partitions.onceOf(group))),
+  ],
+} as const satisfies Partial<Record<AuditWriterName, readonly string[]>>;
 /**
- * {@link pendingAuditWrites} for the internet-facing `oidc`: the marks of its own entries alone (a
- * takeover's or a password reset's, `audit-once#phone-proof#`; a consent's,
- * `audit-once#authorization-granted#`; a grant's end, `audit-once#authorization-ended#`), never another function's: a mark planted
- * under another change's key would have that entry taken as written and never written (review R26).
+ * The audit puts of a change's pending work: its chained entry (in the writer's shards, a chain's
+ * registration `audit-chain#` first, {@link chainWrites}) and, in the same TransactWriteItems, its key's
+ * mark (`audit-once#`, the writer's own: {@link onceMarks}), which makes a second write of the entry a
+ * no-op (shared/adapters/dynamo/audit-trail.ts).
  */
+const pendingAuditWrites = (writer: keyof typeof onceMarks) => [...chainWrites(writer), ...onceMarks[writer]];
 const providerAuditWrites = [
   ...chainWrites('oidc'),
   partitions.phoneProofOnce,

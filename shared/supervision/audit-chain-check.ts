@@ -58,6 +58,8 @@ export interface AuditCheckResult {
  *    checked);
  * 3a. every licence entry on its licence's list at its place (the store's `listed`, from the item's own
  *    index keys: an entry taken off its list leaves its chain intact);
+ * 3c. every chained entry about a holder in its holder's usage record and in its record of that kind, at
+ *    its place (the store's `unfiled`, from the item's own index keys; review R52);
  * 3b. every entry of a chain of `auditAttributionSince` or later held to the actions of the function
  *    whose shard its chain is in, and every entry to its chain's shard (shared/audit/audit-writers.ts);
  * 4. every chain recomputed, every signed head reached, every chain of a closed day named by the
@@ -116,6 +118,17 @@ export async function checkAuditChains(
     answered.forEach((entry, i) => {
       if (page.listed[i] === false) {
         unlisted.push(offListFault(entry as Record<string, unknown>, 'the stored item shows'));
+      }
+      // 3c. Every holder's entry in its holder's usage records (whole, and of its kind), from the item's
+      // own index keys: an entry taken off either leaves its chain intact (review R52).
+      const unfiled = page.unfiled?.[i];
+      if (unfiled) {
+        const { chain, seq } = page.items[i] as { chain?: unknown; seq?: unknown };
+        unlisted.push({
+          chain: String(chain),
+          seq: Number(seq),
+          problem: `the entry is not in its holder’s ${unfiled} at its place (its index keys were removed or changed, as the stored item shows): GET /me/usage does not show it`,
+        });
       }
     });
     entries.push(...answered);

@@ -52,6 +52,13 @@ export interface AuditPage {
    * (`misattributedEntries` of shared/audit/audit-writers.ts holds it to its chain's shard, R31 M1).
    */
   shards?: Array<number | null>;
+  /**
+   * One per item, in order, when the store knows it: for a chained entry about a holder (`holderKey`),
+   * which of its holder's records its own index keys leave it out of, at its place: `usage record` (the
+   * holder's whole record, gsi2 on DynamoDB) or `usage record by kind` (the record of its action, gsi3);
+   * `null` when it is in both, or is about no holder. No hash shows an entry taken off either (review R52).
+   */
+  unfiled?: Array<'usage record' | 'usage record by kind' | null>;
   /** Opaque; absent on the last page. */
   cursor?: string;
 }
@@ -59,8 +66,10 @@ export interface AuditPage {
 /**
  * What supervision reads of the audit trail's chains, and where checkpoints are kept.
  *
- * Contract: `chainsOf(day)` lists the chains registered on `day`; `headOf` answers a chain's last entry
- * (`undefined` for a chain with none); `entries` answers the entries of the days `from`..`to` (UTC days of
+ * Contract: `chainsOf(day)` lists the chains registered on `day`, each in the shard its id's writer names
+ * (`shardOfWriter`), never as a registration's other attributes say (review R52); `headOf` answers a
+ * chain's last entry (`undefined` for a chain with none; a last entry with no valid `seq` and `hash` is an
+ * `UnprocessableError` `audit_chain_head_corrupt`, never a head nor a chain skipped); `entries` answers the entries of the days `from`..`to` (UTC days of
  * their partitions), each once across pages, a chain's entries in `seq` order, optionally only those of
  * one issuer, each page reading a bounded part of the range (a page may hold fewer than `limit` entries,
  * even none, while `cursor` says more may follow); a cursor this port did not make is an `InvalidInputError` (`invalid_cursor`);

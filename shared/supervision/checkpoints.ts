@@ -243,6 +243,10 @@ export async function signCheckpoint(
     )
   )
     .flat()
+    // A chain with no head has no entry: its registration landed and its first entry's write did not. The
+    // store reads a chain where its writer's id puts it (never where its registration says, which any
+    // writer may overwrite: review R52), so a chain with entries always has a head here, and a head it
+    // cannot read is an error that signs nothing (fail closed).
     .filter((head): head is ChainHead => head !== undefined)
     .sort((a, b) => (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : 0));
   // 3. Only the earliest closing checkpoint of each closed day is read whole (its heads): the one the

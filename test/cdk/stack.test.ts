@@ -1868,6 +1868,32 @@ describe('ElicenceStack', () => {
           'audit-once#authorization-ended#*',
         ],
       });
+      // Every other writer of once-marks, its own changes' marks alone (R52): licences' under the licence
+      // id's root, a carried change's under its group.
+      const onceGrants = (name: FunctionName) =>
+        (leadingKeyGrants(name, stack.auditTrail.table)['dynamodb:PutItem'] ?? []).filter((key: string) =>
+          key.startsWith('audit-once#'),
+        );
+      expect(onceGrants('licences')).toEqual(['audit-once#1.2.156.3005.2.*']);
+      expect(onceGrants('batches')).toEqual(['audit-once#1.2.156.3005.2.*']);
+      expect(onceGrants('me')).toEqual([
+        'audit-once#authorization-withdrawn#*',
+        'audit-once#passkey-changed#*',
+      ]);
+      expect(onceGrants('accounts')).toEqual([
+        'audit-once#agent-changed#*',
+        'audit-once#account-registered#*',
+        'audit-once#in-person-proof#*',
+        'audit-once#account-closed#*',
+        'audit-once#representative-changed#*',
+      ]);
+      expect(onceGrants('admin')).toEqual([
+        'audit-once#issuer-changed#*',
+        'audit-once#client-changed#*',
+        'audit-once#peer-changed#*',
+      ]);
+      // No function is granted every mark.
+      for (const name of functionNames) expect(onceGrants(name), name).not.toContain('audit-once#*');
     });
 
     it('names key prefixes, never a bare wildcard, and keeps the sensitive partitions to their owners', () => {

@@ -516,7 +516,7 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     await reconciler.remove(id, (await reconciler.claim(id, now))!);
   });
 
-  it('lets oidc mark its own entries written once, and never plant another function’s mark (review R26)', async () => {
+  it('lets each writer mark its own entries written once, and never plant another function’s mark (reviews R26, R52)', async () => {
     // Its own: a takeover's two entries, each written once under its key (the mark `audit-once#phone-proof#…`).
     // oidc's own trail: its chains in its own shards (R31 M1), the only day partitions it may put in.
     const trail = new DynamoAuditTrail(clientsOf('oidc').doc, auditTableName, undefined, undefined, {
@@ -572,15 +572,44 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
       ).rejects.toThrow(LocalAccessDenied);
     }
     // The functions that write those changes' entries still may.
+    const licenceMark = '1.2.156.3005.2.001.91330100716105852F.42.001.D#2#0';
     for (const [name, key] of [
       ['accounts', 'account-closed#acc_victim'],
       ['pending-work-reconciler', 'account-closed#acc_victim'],
       ['admin', 'issuer-changed#iss_x#2'],
-      ['licences', 'lic_x#2#0'],
+      ['licences', licenceMark],
+      ['me', 'authorization-withdrawn#g_x#p#0'],
     ] as const) {
       await clientsOf(name).doc.send(
         new PutCommand({ TableName: auditTableName, Item: { ...keys.auditOnce(key), writtenAt: at } }),
       );
+    }
+    // And no other function's (review R52: `me` and `accounts` face the internet too): a licence's next
+    // change, an issuer's, a closure, a withdrawal, each refused to every writer but its own and the
+    // reconciler, alone or in a transaction.
+    for (const [name, key] of [
+      ['me', licenceMark],
+      ['me', 'issuer-changed#iss_x#3'],
+      ['me', 'account-closed#acc_victim'],
+      ['accounts', licenceMark],
+      ['accounts', 'authorization-withdrawn#g_x#p#0'],
+      ['admin', licenceMark],
+      ['licences', 'issuer-changed#iss_x#3'],
+      ['batches', 'account-closed#acc_victim'],
+    ] as const) {
+      const item = { ...keys.auditOnce(key), writtenAt: at };
+      await expect(
+        clientsOf(name).doc.send(new PutCommand({ TableName: auditTableName, Item: item })),
+        `${name} ${key}`,
+      ).rejects.toThrow(
+        `Function ${name} is not granted dynamodb:PutItem on partition key audit-once#${key}`,
+      );
+      await expect(
+        clientsOf(name).doc.send(
+          new TransactWriteCommand({ TransactItems: [{ Put: { TableName: auditTableName, Item: item } }] }),
+        ),
+        `${name} ${key}`,
+      ).rejects.toThrow(LocalAccessDenied);
     }
   });
 

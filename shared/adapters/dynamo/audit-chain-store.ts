@@ -14,7 +14,7 @@ import type { ChainHead } from '../../supervision/audit-chain.js';
 import { chainIdPattern } from '../../supervision/audit-chain.js';
 import { daysFrom } from '../../supervision/checkpoints.js';
 import { listPlace } from '../../audit/audit-trail.js';
-import { auditShards, entryOf, licenceListPlace } from './audit-trail.js';
+import { auditShards, entryOf, licenceListPlace, shardOfWriter } from './audit-trail.js';
 import { isConditionalCheckFailed, putNew } from './conditional.js';
 import { fixedPartitions, indexKeys, keys, prefixes, sortPrefixes } from './keys.js';
 import { queryAll } from './query-all.js';
@@ -134,7 +134,7 @@ function decodeCursor(cursor: string, range: { from: string; to: string }): Posi
  */
 function pageOf(
   items: Record<string, unknown>[],
-): Pick<AuditPage, 'items' | 'positions' | 'listed' | 'shards'> {
+): Pick<AuditPage, 'items' | 'positions' | 'listed' | 'shards' | 'unfiled'> {
   const positions = items.map(licenceListPlace);
   return {
     items: items.map(entryOf),
@@ -147,7 +147,28 @@ function pageOf(
           listPlace(item.gsi1sk) === positions[i],
     ),
     shards: items.map(shardOfItem),
+    unfiled: items.map(unfiledIn),
   };
+}
+
+/**
+ * Which of its holder's records a chained entry's own index keys leave it out of (`AuditPage.unfiled`):
+ * the whole record (gsi2, `audit-holder#<key>`) or the record of its kind (gsi3,
+ * `audit-holder-action#<key>#<action>`), each at the entry's place (`<at>#<writer>#<seq>`); `null` when it is
+ * in both, for an entry about no holder, and for one older than the chains (none of the days a check reads).
+ */
+function unfiledIn(item: Record<string, unknown>): 'usage record' | 'usage record by kind' | null {
+  const writer = typeof item.chain === 'string' ? chainIdPattern.exec(item.chain)?.[2] : undefined;
+  if (typeof item.holderKey !== 'string' || writer === undefined) return null;
+  const place = indexKeys.auditChainedPosition(String(item.at), writer, Number(item.seq));
+  if (item.gsi2pk !== indexKeys.auditHolder(item.holderKey) || item.gsi2sk !== place) return 'usage record';
+  if (
+    item.gsi3pk !== indexKeys.auditHolderAction(item.holderKey, String(item.action)) ||
+    item.gsi3sk !== place
+  ) {
+    return 'usage record by kind';
+  }
+  return null;
 }
 
 /** The shard of the day partition an item was read from (`audit#<day>#<shard>`). */
@@ -169,6 +190,14 @@ export class DynamoAuditChainStore implements AuditChainStore {
     private readonly tableName: string,
   ) {}
 
+  /**
+   * The chains registered on `day`, each as the registration's key names it (its sort key, the chain id)
+   * and in the shard that id's writer names (`shardOfWriter`), never as the item's attributes say: every
+   * writer may put in the registry (IAM cannot bound it to its own chains), so one overwriting another's
+   * registration with another `chain` or `shard` would have the closing checkpoint look for its head where
+   * it is not, and leave the chain out (review R52). A registration whose key is not a chain of `day` holds
+   * no entry anyone reads as a chain's: left out.
+   */
   async chainsOf(day: string): Promise<RegisteredChain[]> {
     const items = await queryAll(this.doc, {
       TableName: this.tableName,
@@ -177,10 +206,18 @@ export class DynamoAuditChainStore implements AuditChainStore {
       // A checkpoint signs what the table holds now: every chain registered so far.
       ConsistentRead: true,
     });
-    return items.map((item) => ({ chain: String(item.chain), shard: Number(item.shard) }));
+    return items.flatMap((item) => {
+      const [, chainDay, writer] = chainIdPattern.exec(String(item.sk)) ?? [];
+      return chainDay === day && writer ? [{ chain: String(item.sk), shard: shardOfWriter(writer) }] : [];
+    });
   }
 
-  async headOf({ chain, shard }: RegisteredChain): Promise<ChainHead | undefined> {
+  /**
+   * The chain's last entry, in the shard its writer's id names (whatever `shard` says). A last entry whose
+   * `seq` or `hash` is not one (rewritten) is an `UnprocessableError` `audit_chain_head_corrupt`: never a
+   * head signed from it, nor the chain left out (fail closed, review R52).
+   */
+  async headOf({ chain }: RegisteredChain): Promise<ChainHead | undefined> {
     const [, day, writer] = chainIdPattern.exec(chain) ?? [];
     if (!day || !writer) return undefined;
     const { Items } = await this.doc.send(
@@ -188,7 +225,7 @@ export class DynamoAuditChainStore implements AuditChainStore {
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :chain)',
         ExpressionAttributeValues: {
-          ':pk': keys.auditChained(day, shard, writer, 1).pk,
+          ':pk': keys.auditChained(day, shardOfWriter(writer), writer, 1).pk,
           ':chain': `${sortPrefixes.auditChain}${writer}#`,
         },
         ScanIndexForward: false,
@@ -197,7 +234,19 @@ export class DynamoAuditChainStore implements AuditChainStore {
       }),
     );
     const head = Items?.[0];
-    return head ? { chain, seq: Number(head.seq), hash: String(head.hash) } : undefined;
+    if (!head) return undefined;
+    if (
+      !Number.isSafeInteger(head.seq) ||
+      (head.seq as number) < 1 ||
+      typeof head.hash !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(head.hash)
+    ) {
+      throw new UnprocessableError(
+        `audit chain ${chain}: its last entry holds no valid seq and hash (rewritten); no head is signed from it`,
+        'audit_chain_head_corrupt',
+      );
+    }
+    return { chain, seq: head.seq as number, hash: head.hash };
   }
 
   async entries(query: {

@@ -1,3 +1,4 @@
+import { licenceIdRoot } from '../../../packages/verifier/src/licence-id.js';
 import type { ThrottleKind } from '../../identity/login-throttle.js';
 import type { ItemKey } from './conditional.js';
 
@@ -601,4 +602,18 @@ export const leadingKeys = {
    * `grantEndAuditPrefix` of shared/pending-work/pending-work.ts), for the same reason.
    */
   grantEndOnce: anyUnder(`${prefixes.auditOnce}authorization-ended#` as const),
+  /**
+   * The once-marks of one group of changes that carry their own entries (`audit-once#<group>*`, a group of
+   * `carriedGroups` in shared/pending-work/pending-work.ts, e.g. `audit-once#account-closed#*`): each
+   * writer is granted the marks of its own changes alone, so that none can plant the mark of another
+   * function's entry, which would have that entry taken as written and never written (review R52, as
+   * R26 did for `oidc`).
+   */
+  onceOf: <G extends string>(group: G) => anyUnder(`${prefixes.auditOnce}${group}` as const),
+  /**
+   * The once-marks of licences' changes (`audit-once#<licence id>#<version>#<n>`): a licence id starts
+   * with the service's root (`1.2.156.3005.2.`, shared/identifiers/licence-id.ts), so
+   * `audit-once#1.2.156.3005.2.*` names them and no group of another function's (review R52).
+   */
+  licenceOnce: anyUnder(`${prefixes.auditOnce}${licenceIdRoot}.` as const),
 } as const;

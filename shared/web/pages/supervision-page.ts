@@ -361,25 +361,35 @@ export function supervisionTrailBody(t: Translate, input: TrailInput): SafeHtml 
             <p>${t('第一处问题：', 'The first bad entry: ')}<code>${result.chain}</code> #${result.seq}</p>
             <p>${result.problem}</p>
           </section>`
-        : result.kind === 'unverifiable'
+        : result.kind === 'unverifiable' && result.unclosedDay !== undefined
           ? html`<section class="card trail-result" role="status" aria-labelledby="trail-result-title">
               <h2 id="trail-result-title">${t('无法验证', 'Cannot be checked')}</h2>
               <p>
                 ${t(
-                  '服务正在更新，接口未返回本页起点的记录，本页无法证明完整（未发现问题）。请几分钟后刷新。',
-                  'The service is being updated and the API did not answer the entry this page starts after: this page cannot be proven intact (nothing wrong was found). Reload it in a few minutes.',
+                  `${result.unclosedDay} 没有收盘检查点（当天结束后签名、列出这一天的检查点），当天的链可能被整段截断或改写而不被发现：无法证明完整（未发现问题）。请签名该日的检查点后再查看。`,
+                  `${result.unclosedDay} has no closing checkpoint (one signed after the day ended that names it), so its chains could have been cut or rewritten whole unseen: the trail cannot be proven intact (nothing wrong was found). Sign that day's checkpoint, then look again.`,
                 )}
               </p>
             </section>`
-          : html`<section class="card trail-result" role="status" aria-labelledby="trail-result-title">
-              <h2 id="trail-result-title">${t('无法验证', 'Cannot be checked')}</h2>
-              <p>
-                ${t(
-                  '本证照的记录都写于哈希链启用之前，没有可重新计算的链。',
-                  'Every entry of this licence was written before chains existed: there is no chain to recompute.',
-                )}
-              </p>
-            </section>`;
+          : result.kind === 'unverifiable'
+            ? html`<section class="card trail-result" role="status" aria-labelledby="trail-result-title">
+                <h2 id="trail-result-title">${t('无法验证', 'Cannot be checked')}</h2>
+                <p>
+                  ${t(
+                    '服务正在更新，接口未返回本页起点的记录，本页无法证明完整（未发现问题）。请几分钟后刷新。',
+                    'The service is being updated and the API did not answer the entry this page starts after: this page cannot be proven intact (nothing wrong was found). Reload it in a few minutes.',
+                  )}
+                </p>
+              </section>`
+            : html`<section class="card trail-result" role="status" aria-labelledby="trail-result-title">
+                <h2 id="trail-result-title">${t('无法验证', 'Cannot be checked')}</h2>
+                <p>
+                  ${t(
+                    '本证照的记录都写于哈希链启用之前，没有可重新计算的链。',
+                    'Every entry of this licence was written before chains existed: there is no chain to recompute.',
+                  )}
+                </p>
+              </section>`;
 
   return html`${supervisionBar(t, input.clientId)}
     <h1>${t('证照审计链', 'A licence’s audit trail')}</h1>

@@ -1,4 +1,4 @@
-import { chainIdPattern, entryHash } from '../../supervision/audit-chain.js';
+import { chainIdPattern, closesDay, closingTime, entryHash } from '../../supervision/audit-chain.js';
 import { verifyAuditTrail } from '../../supervision/audit-chain-verify.js';
 import type { TrailPage } from './supervision-api.js';
 
@@ -19,9 +19,11 @@ export type TrailResult =
   /**
    * Nothing found wrong, but the page cannot be shown intact: the API did not answer the entry the page
    * starts after (`after.entry`, an older release during a deploy), so an entry taken off the list at
-   * that place could not be told from one that is there.
+   * that place could not be told from one that is there; or (`unclosedDay`) a past day the entries are on
+   * has no closing checkpoint (none signed after the day ended names it), so its chains could have been
+   * cut or rewritten whole unseen, as `npm run audit:verify` reports it (review R52).
    */
-  | { kind: 'unverifiable'; problem: string };
+  | { kind: 'unverifiable'; problem: string; unclosedDay?: string };
 
 /** At most this many days of chains are recomputed for one page view; the command checks any range. */
 export const maxTrailDays = 10;
@@ -61,6 +63,8 @@ export async function checkLicenceTrail(
   licenceId: string,
   page: TrailPage,
   fetchImpl: typeof fetch = fetch,
+  /** Now (epoch ms): which days have ended, and so need a closing checkpoint. */
+  now: number = Date.now(),
 ): Promise<LicenceTrailCheck> {
   const entries = page.items;
   const chained = entries.filter((entry) => entry.chain !== undefined);
@@ -113,6 +117,8 @@ export async function checkLicenceTrail(
 
   const heads = new Map<string, number>();
   let checkpointAt: number | undefined;
+  /** The newest past day checked that no checkpoint closes: the page is then unverifiable, never intact. */
+  let unclosedDay: string | undefined;
   for (const day of daysChecked) {
     const report = await verifyAuditTrail({
       base,
@@ -120,6 +126,8 @@ export async function checkLicenceTrail(
       from: day,
       to: day,
       fetch: fetchImpl,
+      // Today, not yet ended, may be unsigned (its entries are counted as such); a past day must be
+      // closed, as `npm run audit:verify` holds it, which is checked below (unverifiable, not broken).
       allowUnsigned: true,
       // This page's own entries are held to its stretch of the list below, not every list of the day.
       licenceLists: false,
@@ -163,12 +171,28 @@ export async function checkLicenceTrail(
       for (const head of checkpoint.chains)
         heads.set(head.chain, Math.max(heads.get(head.chain) ?? 0, head.seq));
     }
+    if (
+      unclosedDay === undefined &&
+      closingTime(day) <= now &&
+      !report.checkpoints.some(
+        (checkpoint) => checkpoint.days.includes(day) && closesDay(checkpoint.iat, day),
+      )
+    ) {
+      unclosedDay = day;
+    }
   }
   if (anchorUnknown) {
     return outcome({
       kind: 'unverifiable',
       problem:
         'the API did not answer the entry this page starts after (a release before it, during a deploy): reload the page in a few minutes',
+    });
+  }
+  if (unclosedDay !== undefined) {
+    return outcome({
+      kind: 'unverifiable',
+      unclosedDay,
+      problem: `no closing checkpoint for ${unclosedDay}: no verified checkpoint signed after the day ended names it, so its chains could have been cut or rewritten whole unseen`,
     });
   }
   const checkedDays = new Set(daysChecked);

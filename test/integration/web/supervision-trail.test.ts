@@ -337,6 +337,40 @@ describe('the supervision console’s trail page of a long trail', () => {
     }
   });
 
+  it('shows a page whose entries are on a past day no checkpoint closed as not verifiable, never intact (review R52)', async () => {
+    // As `npm run audit:verify` holds it: a day that has ended needs a checkpoint signed after it ended
+    // that names it, or its chains could have been cut or rewritten whole unseen. The licence's entries
+    // were written today; seen two days on, with no checkpoint signed since, their day is such a day.
+    const token = await clientCredentialsToken(runtime, runtime.credentials.supervisor, 'supervision');
+    const api = new SupervisionApi(runtime.baseUrl, token);
+    const page = await api.auditOfLicence(licenceId);
+    const today = await checkLicenceTrail(runtime.baseUrl, token, licenceId, page);
+    expect(today.result.kind).toBe('intact');
+    const later = await checkLicenceTrail(
+      runtime.baseUrl,
+      token,
+      licenceId,
+      page,
+      fetch,
+      Date.now() + 2 * 86_400_000,
+    );
+    expect(later.result).toMatchObject({ kind: 'unverifiable', unclosedDay: later.daysChecked[0] });
+    const body = String(
+      supervisionTrailBody((zh) => zh, {
+        clientId: 'supervisor',
+        licenceId,
+        entries: [],
+        result: later.result,
+        unchained: 0,
+        daysChecked: later.daysChecked,
+        daysSkipped: 0,
+      }),
+    );
+    expect(body).toContain('无法验证');
+    expect(body).toContain(`${later.daysChecked[0]} 没有收盘检查点`);
+    expect(body).not.toContain('审计链完整');
+  });
+
   it('shows a page whose API answered no after.entry (the release before, during a deploy) as not verifiable, never intact', async () => {
     // Version skew (docs/operating.md): a canary's console may ask a supervision API of the release
     // before `after.entry`. The page parses and is checked, but an entry taken off the list at its

@@ -291,6 +291,28 @@ describe('the IAM LeadingKeys patterns, from the same prefixes', () => {
     for (const other of ['authorization-withdrawn#g_1#1', `${grantAuditPrefix}g_1`, 'authorization-ended']) {
       expect(stringLike(leadingKeys.grantEndOnce, keys.auditOnce(other).pk), other).toBe(false);
     }
+    // Licences' marks (review R52): under the licence id's root, every key of a licence change and no other
+    // change's; a group's marks its own alone.
+    expect(leadingKeys.licenceOnce).toBe('audit-once#1.2.156.3005.2.*');
+    const licence = '1.2.156.3005.2.001.91330100716105852F.42.001.D';
+    for (const own of [`${licence}#2#0`, `${licence}#licence.revoked#2026-03-01T00:00:00.000Z`]) {
+      expect(stringLike(leadingKeys.licenceOnce, keys.auditOnce(own).pk), own).toBe(true);
+    }
+    for (const other of [
+      'account-closed#acc_1',
+      'issuer-changed#iss_1#2',
+      'lic_1#2#0',
+      'phone-proof#acc_1#4',
+    ]) {
+      expect(stringLike(leadingKeys.licenceOnce, keys.auditOnce(other).pk), other).toBe(false);
+    }
+    expect(leadingKeys.onceOf('account-closed#')).toBe('audit-once#account-closed#*');
+    expect(stringLike(leadingKeys.onceOf('account-closed#'), keys.auditOnce('account-closed#acc_1').pk)).toBe(
+      true,
+    );
+    expect(stringLike(leadingKeys.onceOf('account-closed#'), keys.auditOnce(`${licence}#2#0`).pk)).toBe(
+      false,
+    );
     expect(stringLike(leadingKeys.oidcModel('AccessToken'), keys.oidc('AccessToken', 'h').pk)).toBe(true);
     expect(stringLike(leadingKeys.oidcModel('Client'), keys.oidc('ClientCredentials', 'h').pk)).toBe(false);
     // A spilled interaction's state is apart from every `oidc#` grant (`oidc#*` included), and they from it.

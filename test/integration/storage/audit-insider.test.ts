@@ -1,0 +1,266 @@
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { functionGrants } from '../../../functions/grants.js';
+import type { FunctionName } from '../../../functions/routes.js';
+import { dynamoRefusal } from '../../../infra/local/grant-guard.js';
+import { DynamoAuditChainStore } from '../../../shared/adapters/dynamo/audit-chain-store.js';
+import { DynamoAuditTrail, newWriterId } from '../../../shared/adapters/dynamo/audit-trail.js';
+import { keys } from '../../../shared/adapters/dynamo/keys.js';
+import { auditTable } from '../../../shared/adapters/dynamo/table.js';
+import { DynamoUsageRecord } from '../../../shared/adapters/dynamo/usage-record.js';
+import { auditWriters } from '../../../shared/audit/audit-writers.js';
+import { pendingAudit } from '../../../shared/licence/pending-work.js';
+import { checkAuditChains } from '../../../shared/supervision/audit-chain-check.js';
+import { signCheckpoint } from '../../../shared/supervision/checkpoints.js';
+import { useDynamo } from '../../contract/subject.js';
+import { LocalSigner } from '../../support/local-signer.js';
+
+const dynamo = useDynamo();
+
+/** A licence id as the service makes them (shared/identifiers/licence-id.ts). */
+const licenceId = '1.2.156.3005.2.001.91330100716105852F.42.001.D';
+const config = { issuerUrl: 'https://id.example', auditHolderCommitmentsSince: undefined };
+
+/**
+ * Review R52 (session 26): the audit trail against an insider holding one function's AWS role. Each
+ * `it` is an attack the review reproduced, against the same grants the stack deploys (functions/grants.ts,
+ * through the local grant guard) and the trail's own DynamoDB adapters.
+ */
+describe('review R52: the audit trail against an insider', () => {
+  it('R52-1: no writer may plant the once-mark of another function’s change (a revocation, an issuer’s key change)', () => {
+    const tables = { table: 'service', auditTable: 'audit', batchTable: 'batches' };
+    const mayPlant = (name: FunctionName, key: string) =>
+      dynamoRefusal(
+        functionGrants[name],
+        'PutItem',
+        { TableName: 'audit', Item: { ...keys.auditOnce(key), expiresAt: 4102444800 } },
+        'pk',
+        tables,
+      ) === undefined;
+    // The next revocation of a licence, an issuer's next key change, a closure, a withdrawal of a share.
+    const revocation = `${licenceId}#2#0`;
+    const issuerChange = 'issuer-changed#iss_1#8';
+    const closure = 'account-closed#acc_victim';
+    const withdrawal = 'authorization-withdrawn#g_1#p#0';
+    const owners: Record<string, FunctionName[]> = {
+      [revocation]: ['licences', 'batches', 'pending-work-reconciler'],
+      [issuerChange]: ['admin', 'pending-work-reconciler'],
+      [closure]: ['accounts', 'pending-work-reconciler'],
+      [withdrawal]: ['me', 'pending-work-reconciler'],
+    };
+    const writers: FunctionName[] = [
+      'me',
+      'accounts',
+      'oidc',
+      'admin',
+      'licences',
+      'batches',
+      'verify',
+      'console',
+      'sms-codes',
+      'pending-work-reconciler',
+    ];
+    for (const [key, own] of Object.entries(owners)) {
+      for (const name of writers) expect(mayPlant(name, key), `${name} ${key}`).toBe(own.includes(name));
+    }
+    // A licence mark is one under the licence id's root: a key of any other shape is no function's but
+    // the reconciler's own groups.
+    expect(mayPlant('licences', 'lic-a#2#0')).toBe(false);
+  });
+
+  it('R52-1: a revocation whose mark `me` tried to plant first still reaches the trail', async () => {
+    const { doc, tableName } = await dynamo.newTable();
+    const tables = { table: 'service', auditTable: tableName, batchTable: 'batches' };
+    let now = Date.parse('2026-03-01T09:00:00Z');
+    const clock = { now: () => now };
+    const licences = new DynamoAuditTrail(doc, tableName, clock, newWriterId, {
+      name: 'licences',
+      ...auditWriters.licences,
+    });
+    const issued = {
+      at: '2026-03-01T09:00:00.000Z',
+      actor: 'cl_iss',
+      action: 'licence.issued',
+      licenceId,
+      issuerId: 'iss_1',
+    };
+    const [first] = pendingAudit(licenceId, 1, [issued]);
+    await licences.record(first!.entry, { key: first!.key, writtenAt: issued.at });
+    // The holder API's role plants the marks of the licence's next changes: refused, as IAM refuses it.
+    for (const key of [`${licenceId}#2#0`, `${licenceId}#3#0`, 'issuer-changed#iss_1#8']) {
+      const put = { TableName: tableName, Item: { ...keys.auditOnce(key), expiresAt: 4102444800 } };
+      for (const name of ['me', 'accounts'] as const) {
+        expect(dynamoRefusal(functionGrants[name], 'PutItem', put, 'pk', tables), `${name} ${key}`).toMatch(
+          /audit-once#/,
+        );
+      }
+    }
+    now = Date.parse('2026-03-01T14:00:00Z');
+    const revoked = { ...issued, at: '2026-03-01T14:00:00.000Z', action: 'licence.revoked' };
+    const [second] = pendingAudit(licenceId, 2, [revoked]);
+    await licences.record(second!.entry, { key: second!.key, writtenAt: revoked.at });
+    const auditChains = new DynamoAuditChainStore(doc, tableName);
+    const page = await auditChains.entries({ from: '2026-03-01', to: '2026-03-01', limit: 100 });
+    expect(page.items.map((entry) => entry.action)).toEqual(['licence.issued', 'licence.revoked']);
+  });
+
+  it('R52-2: a chain’s registration overwritten by another writer still has the chain signed by the closing checkpoint', async () => {
+    const { doc, tableName } = await dynamo.newTable();
+    let now = Date.parse('2026-03-01T10:00:00Z');
+    const clock = { now: () => now };
+    const auditChains = new DynamoAuditChainStore(doc, tableName);
+    const deps = {
+      auditChains,
+      auditSigner: new LocalSigner(),
+      auditPreviousSigners: [],
+      clock,
+      iss: 'https://id.example',
+    };
+    const licences = new DynamoAuditTrail(doc, tableName, clock, newWriterId, {
+      name: 'licences',
+      ...auditWriters.licences,
+    });
+    await licences.record({
+      at: '2026-03-01T10:00:00.000Z',
+      actor: 'cl_iss',
+      action: 'licence.revoked',
+      licenceId,
+      issuerId: 'iss_1',
+    });
+    const { Items: registered = [] } = await doc.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'audit-chain#2026-03-01' },
+      }),
+    );
+    const chain = String(registered[0]!.sk);
+    const head = await auditChains.headOf({ chain, shard: Number(registered[0]!.shard) });
+    expect(head?.seq).toBe(1);
+    // 23:00: the anonymous `verify` function's role overwrites that registration (a plain put, which IAM
+    // allows on the registry), naming one of its own shards and another chain.
+    const overwrite = {
+      TableName: tableName,
+      Item: {
+        ...keys.auditChainRegistry('2026-03-01', chain),
+        chain: '2026-03-01.aaaaaaaaaaaa',
+        shard: 0,
+        startedAt: '2026-03-01T10:00:00.000Z',
+      },
+    };
+    const tables = { table: 'service', auditTable: tableName, batchTable: 'batches' };
+    expect(dynamoRefusal(functionGrants.verify, 'PutItem', overwrite, 'pk', tables)).toBeUndefined();
+    now = Date.parse('2026-03-01T23:00:00Z');
+    await doc.send(new PutCommand(overwrite));
+    // The registry answers the chain its key names, in the shard its writer's id names.
+    expect(await auditChains.chainsOf('2026-03-01')).toEqual([
+      { chain, shard: Number(registered[0]!.shard) },
+    ]);
+    // 00:15: the day's closing checkpoint signs the licences function's chain, and the day checks intact.
+    now = Date.parse('2026-03-02T00:15:00Z');
+    const closing = await signCheckpoint({}, deps);
+    expect(closing.chains).toContainEqual(head);
+    now = Date.parse('2026-03-02T00:45:00Z');
+    const check = await checkAuditChains({ ...deps, config });
+    expect(check.faults).toEqual([]);
+  });
+
+  it('R52-2: a chain whose last entry holds no valid seq signs nothing, never a head read from it', async () => {
+    const { doc, tableName } = await dynamo.newTable();
+    let now = Date.parse('2026-03-01T10:00:00Z');
+    const clock = { now: () => now };
+    const auditChains = new DynamoAuditChainStore(doc, tableName);
+    const deps = { auditChains, auditSigner: new LocalSigner(), clock, iss: 'https://id.example' };
+    const licences = new DynamoAuditTrail(doc, tableName, clock, newWriterId, {
+      name: 'licences',
+      ...auditWriters.licences,
+    });
+    await licences.record({
+      at: '2026-03-01T10:00:00.000Z',
+      actor: 'cl_iss',
+      action: 'licence.revoked',
+      licenceId,
+      issuerId: 'iss_1',
+    });
+    const [{ chain, shard }] = (await auditChains.chainsOf('2026-03-01')) as [
+      { chain: string; shard: number },
+    ];
+    const { Items: [entry] = [] } = await doc.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `audit#2026-03-01#${shard}` },
+      }),
+    );
+    const { seq: _seq, ...rewritten } = entry!;
+    await doc.send(new PutCommand({ TableName: tableName, Item: rewritten }));
+    now = Date.parse('2026-03-02T00:15:00Z');
+    await expect(signCheckpoint({}, deps)).rejects.toMatchObject({ code: 'audit_chain_head_corrupt' });
+    await expect(auditChains.headOf({ chain, shard })).rejects.toThrow(chain);
+  });
+
+  it('R52-3: an entry stripped of its index by kind is a fault of the daily check', async () => {
+    const { doc, tableName } = await dynamo.newTable(auditTable);
+    let now = Date.parse('2026-03-01T10:00:00Z');
+    const clock = { now: () => now };
+    await doc.send(new PutCommand({ TableName: tableName, Item: { ...keys.auditUsageIndex() } }));
+    const me = new DynamoAuditTrail(doc, tableName, clock, newWriterId, { name: 'me', ...auditWriters.me });
+    await me.record({
+      at: '2026-03-01T10:00:00.000Z',
+      actor: 'cl_bank',
+      action: 'licence.shared',
+      licenceId,
+      issuerId: 'iss_1',
+      holderKey: 'hk-1',
+    } as never);
+    const usage = new DynamoUsageRecord(doc, tableName);
+    const shares = () => usage.forHolders(['hk-1'], { limit: 20, action: 'licence.shared' });
+    expect((await shares()).items).toHaveLength(1);
+    const auditChains = new DynamoAuditChainStore(doc, tableName);
+    const deps = {
+      auditChains,
+      auditSigner: new LocalSigner(),
+      auditPreviousSigners: [],
+      clock,
+      iss: 'https://id.example',
+    };
+    now = Date.parse('2026-03-02T00:15:00Z');
+    await signCheckpoint({}, deps);
+    now = Date.parse('2026-03-02T00:45:00Z');
+    expect((await checkAuditChains({ ...deps, config })).faults).toEqual([]);
+
+    // The insider with `me`'s role puts the entry back without its keys of the index by kind (a put in
+    // its own shard, which IAM allows): the share is gone from the holder's 授权 tab.
+    const { Items: [registration] = [] } = await doc.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'audit-chain#2026-03-01' },
+      }),
+    );
+    const { Items: [item] = [] } = await doc.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `audit#2026-03-01#${Number(registration!.shard)}` },
+      }),
+    );
+    const { gsi3pk: _pk, gsi3sk: _sk, ...stripped } = item!;
+    const put = { TableName: tableName, Item: stripped };
+    const tables = { table: 'service', auditTable: tableName, batchTable: 'batches' };
+    expect(dynamoRefusal(functionGrants.me, 'PutItem', put, 'pk', tables)).toBeUndefined();
+    await doc.send(new PutCommand(put));
+    expect((await shares()).items).toHaveLength(0);
+
+    // The daily check says so: the entry, and which index it is missing from.
+    const check = await checkAuditChains({ ...deps, config });
+    expect(check.ok).toBe(false);
+    expect(check.faults).toEqual([
+      {
+        chain: String(item!.chain),
+        seq: 1,
+        problem: expect.stringContaining('not in its holder’s usage record by kind') as unknown as string,
+      },
+    ]);
+  });
+});
