@@ -9,7 +9,7 @@ import type { PlatformConsents, SignInRevocation } from './sign-in-revocation.js
 /** What finishing an owed clean-up needs: the account, its passkeys, sign-ins and consents. */
 export interface OwedCleanupDependencies {
   accounts: Pick<AccountStore, 'findById' | 'save'>;
-  passkeys: Pick<PasskeyStore, 'listFor' | 'remove'>;
+  passkeys: Pick<PasskeyStore, 'enrolmentsOf' | 'remove'>;
   signIns: SignInRevocation;
   platformConsents: PlatformConsents;
 }
@@ -79,7 +79,7 @@ export async function finishOwedCleanup(
   await deps.platformConsents.withdrawAll(account.id, undefined, { grantedBefore: bound });
   const { passkeysBefore } = account.proofCleanup;
   if (passkeysBefore !== undefined) {
-    const held = (await deps.passkeys.listFor(account.id)).filter(
+    const held = (await deps.passkeys.enrolmentsOf(account.id)).filter(
       (passkey) => passkey.createdAt <= passkeysBefore,
     );
     await Promise.all(held.map((passkey) => deps.passkeys.remove(account.id, passkey.id)));
