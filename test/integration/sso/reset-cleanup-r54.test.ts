@@ -1,9 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDependencies } from '../../../functions/composition/dependencies.js';
-import { platformConsents as platformConsentsFactory } from '../../../functions/composition/factories.js';
+import {
+  accounts as accountsFactory,
+  platformConsents as platformConsentsFactory,
+} from '../../../functions/composition/factories.js';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
+import type { AccountStore } from '../../../shared/identity/account-store.js';
 import type { PlatformConsents } from '../../../shared/identity/sign-in-revocation.js';
 import { phoneDigest } from '../../../shared/identity/sms-codes.js';
 import { newIdNumber } from '../../support/in-memory-identity.js';
@@ -31,7 +35,7 @@ import { UserAgent } from '../../support/user-agent.js';
  *   the reset (the session keeps its grant for the platform), which the reconciler then withdrew: the
  *   owner's fresh sign-in ended.
  */
-const faults = { failWithdrawal: false };
+const faults = { failWithdrawal: false, failUnmarking: 0 };
 
 /** The runtime's own consents, failing the next withdrawal on request: the reset's clean-up dies there. */
 function faultyConsents(consents: PlatformConsents): PlatformConsents {
@@ -44,6 +48,23 @@ function faultyConsents(consents: PlatformConsents): PlatformConsents {
       return consents.withdrawAll(personId, acting, options);
     },
   };
+}
+
+/** The runtime's own accounts, failing the next saves that take a clean-up's mark off, on request. */
+function faultyAccounts(accounts: AccountStore): AccountStore {
+  return new Proxy(accounts, {
+    get(target, property, receiver) {
+      if (property !== 'save') return Reflect.get(target, property, receiver) as unknown;
+      const save: AccountStore['save'] = (account, ...rest) => {
+        if (faults.failUnmarking > 0 && account.proofCleanup === undefined && account.signInsEnded) {
+          faults.failUnmarking -= 1;
+          return Promise.reject(new Error('injected: the account’s write failed'));
+        }
+        return target.save(account, ...rest);
+      };
+      return save;
+    },
+  });
 }
 
 let runtime: TestRuntime;
@@ -59,6 +80,7 @@ beforeAll(async () => {
     {
       carrier: (operator) => carrier.using(operator.lookupMac),
       platformConsents: (operator) => faultyConsents(platformConsentsFactory(operator)),
+      accounts: (operator) => faultyAccounts(accountsFactory(operator)),
     },
   );
   platform = await demoPlatform(runtime);
@@ -159,6 +181,26 @@ describe('review R54: the reconciler finishing a reset’s owed clean-up', () =>
       return;
     }
     throw new Error('the intruder’s sign-in and the reset never fell in one second');
+  });
+
+  it('R54-1: a reset whose mark could not be taken off signs no one in, whom the reconciler would sign out', async () => {
+    const { owner, accountOf } = await ownerOf('r54c', '+8613900071543');
+    const page = await resetPage(owner);
+    // The clean-up done, the two writes taking its mark off fail: the reconciler does it again, ending
+    // every sign-in of the mark's second, so the reset's own would be ended too.
+    faults.failUnmarking = 2;
+    const reset = await page.submit('owner-new-pass-r54c');
+    const failed = faults.failUnmarking;
+    faults.failUnmarking = 0;
+    expect(failed).toBe(0);
+    expect(reset.status).toBe(500);
+    expect((await accountOf())!.proofCleanup).toBeDefined();
+    await runtime.runSchedule('pending-work-reconciler');
+    expect((await accountOf())!.proofCleanup).toBeUndefined();
+    // The password is the new one: the owner signs in with it, and that sign-in stands.
+    const after = await signedIn({ idNumber: owner.idNumber, password: 'owner-new-pass-r54c' });
+    await runtime.runSchedule('pending-work-reconciler');
+    expect((await userinfo(after.platform)).status).toBe(200);
   });
 
   it('R54-2: the owner signing in again in the same browser keeps that sign-in past the reconciler', async () => {
