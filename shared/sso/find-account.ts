@@ -9,6 +9,18 @@ import { signInEndedBy, type SignInsEnded } from '../identity/person-account.js'
 import { logger } from '../logger.js';
 import { forgetResumedSignIn, signInOf } from './sign-in-results.js';
 
+/** The mark of each account the lookup answered (the person's, an entity's acting person's too). */
+const marks = new WeakMap<object, SignInsEnded>();
+
+/**
+ * When a takeover or a reset last ended the sign-ins of the person behind `account` (an account the
+ * lookup below answered: `ctx.oidc.account`), as that lookup read it: no read more. The provider's grant
+ * loading continues no grant made before it (provider.ts, `existingOrFirstPartyGrant`, review R54-2).
+ */
+export function signInsEndedOf(account: object | undefined): SignInsEnded | undefined {
+  return account === undefined ? undefined : marks.get(account);
+}
+
 /**
  * The provider's account lookup. A person's account answers `name` and, under scope `idcard` (granted
  * only when the person ticked it on the consent page) and at the userinfo endpoint only, `id_number`
@@ -34,18 +46,6 @@ import { forgetResumedSignIn, signInOf } from './sign-in-results.js';
  * the clean-up cannot reach: it lives in the browser's interaction cookie) by the account version its check
  * read, a session, code or token by its sign-in time (sign-in-results.ts, `signInOf`).
  */
-/** The mark of each account the lookup answered (the person's, an entity's acting person's too). */
-const marks = new WeakMap<object, SignInsEnded>();
-
-/**
- * When a takeover or a reset last ended the sign-ins of the person behind `account` (an account the
- * lookup below answered: `ctx.oidc.account`), as that lookup read it: no read more. The provider's grant
- * loading continues no grant made before it (provider.ts, `existingOrFirstPartyGrant`, review R54-2).
- */
-export function signInsEndedOf(account: object | undefined): SignInsEnded | undefined {
-  return account === undefined ? undefined : marks.get(account);
-}
-
 export function accountFinder(
   directory: IdentityDirectory,
   pairwise: (internalId: string, sectorIdentifier: string) => string,
