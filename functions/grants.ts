@@ -1166,7 +1166,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.oidcModel('Session'),
         ],
       },
-      queries: ['gsi1', 'gsi2'],
+      // The indexes for keys and times alone, never a session's or token's payload (review R54-3): an
+      // account of the first layout's lookup key and a passkey's id and time (gsi1), a person's sessions
+      // and grants and a grant's codes and tokens by their keys (gsi2), each then read by key.
+      queries: [restricted('gsi1', 'accountById', 'passkeyEnrolments'), restricted('gsi2', 'keys')],
       partitionQueries: [
         ...pendingWork,
         ...pendingAudit,

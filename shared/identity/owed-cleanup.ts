@@ -9,7 +9,7 @@ import type { PlatformConsents, SignInRevocation } from './sign-in-revocation.js
 /** What finishing an owed clean-up needs: the account, its passkeys, sign-ins and consents. */
 export interface OwedCleanupDependencies {
   accounts: Pick<AccountStore, 'findById' | 'save'>;
-  passkeys: Pick<PasskeyStore, 'listFor' | 'remove'>;
+  passkeys: Pick<PasskeyStore, 'enrolmentsOf' | 'remove'>;
   signIns: SignInRevocation;
   platformConsents: PlatformConsents;
 }
@@ -42,9 +42,11 @@ export type OwedCleanupOutcome = 'finished' | 'nothing_owed' | 'owed_by_a_newer_
  * account's save, or its process was gone), for the reconciler, with no other proof of the account: the
  * platforms' consents given before the reset withdrawn (each platform told), the passkeys enrolled until
  * it removed (`passkeysBefore`), the sign-ins made before it ended (sessions, grants, codes, tokens), then
- * the mark taken off. Bounded by the account's mark as read now (`signInsEnded.at`, its second; an older
- * account without one by `passkeysBefore`, else `since`, the proof's time): what the owner signed in to, or
- * consented to, since is spared, a sign-in in the mark's second too (as the mark counts it, review R44).
+ * the mark taken off. Bounded by the account's mark as read now (`signInsEnded.at`; an older account
+ * without one by `passkeysBefore`, else `since`, the proof's time), its second included: what the owner
+ * signed in to, or consented to, in a later second is spared; one of the mark's second is ended, though the
+ * mark itself counts it as after (review R44), as the reset's own clean-up would have ended it (review
+ * R54-1: an intruder's sign-in just before the reset, in its second, outlived the reconciler).
  * Idempotent: what is gone is gone; asked again, nothing is owed. A newer takeover or reset saved meanwhile
  * (its own mark) is not undone: the sign-ins ended here were all made before it, and the mark is taken off
  * only while it is the one this run worked by (a versioned write, read again once on a conflict); else the
@@ -67,17 +69,22 @@ export async function finishOwedCleanup(
   if (!account?.proofCleanup) return 'nothing_owed';
   const mark = markOf(account);
   const endedAt = account.signInsEnded?.at ?? account.proofCleanup.passkeysBefore ?? since;
-  const second = Math.floor(Date.parse(endedAt) / 1000);
-  if (!Number.isFinite(second)) throw new Error(`owed clean-up of ${accountId}: no time to end sign-ins by`);
-  await deps.platformConsents.withdrawAll(account.id, undefined, { grantedBefore: second });
+  // The mark's second included (review R54-1): it counts a sign-in of that second as after the mark only
+  // because the reset's own clean-up ends every sign-in, whatever its time. That clean-up having failed, a
+  // sign-in of the mark's second may be one made just before it (whoever knew the old password); the
+  // owner's since are of a later second (the reset's own sign-in is never made over an owed clean-up:
+  // phone-interactions.ts).
+  const bound = Math.floor(Date.parse(endedAt) / 1000) + 1;
+  if (!Number.isFinite(bound)) throw new Error(`owed clean-up of ${accountId}: no time to end sign-ins by`);
+  await deps.platformConsents.withdrawAll(account.id, undefined, { grantedBefore: bound });
   const { passkeysBefore } = account.proofCleanup;
   if (passkeysBefore !== undefined) {
-    const held = (await deps.passkeys.listFor(account.id)).filter(
+    const held = (await deps.passkeys.enrolmentsOf(account.id)).filter(
       (passkey) => passkey.createdAt <= passkeysBefore,
     );
     await Promise.all(held.map((passkey) => deps.passkeys.remove(account.id, passkey.id)));
   }
-  await deps.signIns.endAll(account.id, { signedInBefore: second });
+  await deps.signIns.endAll(account.id, { signedInBefore: bound });
   const unmarked = ({ proofCleanup: _done, ...rest }: PersonAccount): PersonAccount => rest;
   try {
     await deps.accounts.save(unmarked(account));

@@ -101,6 +101,11 @@ export interface PasskeyStore {
   add(passkey: StoredPasskey, trace?: Trace, account?: { version: number }): Promise<void>;
   find(credentialId: string): Promise<StoredPasskey | undefined>;
   listFor(accountId: string): Promise<StoredPasskey[]>;
+  /**
+   * The passkeys of an account as a clean-up removes them: each one's credential id and enrolment time
+   * only (the reconciler, which may read no more of the index it lists them by: review R54-3).
+   */
+  enrolmentsOf(accountId: string): Promise<Array<Pick<StoredPasskey, 'id' | 'createdAt'>>>;
   remove(accountId: string, credentialId: string, trace?: Trace): Promise<boolean>;
   recordUse(
     credentialId: string,

@@ -11,7 +11,8 @@ export interface SignInRevocation {
    * `signedInBefore` (epoch seconds): only the sign-ins made before that second, a session by its sign-in
    * (`loginTs`), a grant (with its codes and tokens) by its making (`iat`); one of unknown time ends too.
    * The reconciler finishing a reset's owed clean-up (shared/identity/owed-cleanup.ts) passes the second
-   * of the reset's mark, so that the owner's sign-ins since are spared.
+   * after the reset's mark (the mark's own second ended too, review R54-1), so that the owner's sign-ins
+   * since are spared.
    */
   endAll(personId: string, options?: { keepSession?: string; signedInBefore?: number }): Promise<void>;
 }

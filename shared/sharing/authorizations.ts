@@ -336,6 +336,7 @@ async function endAuthorization(
   ending: readonly SharingGrant[],
   deps: { sharingGrants: SharingGrants } & NoticeQueueing,
   pending?: (deleted: readonly string[], part: number, parts: number) => CarriedAudit,
+  signedInBefore?: number,
 ): Promise<WithdrawnGrants> {
   const share = grant.details.length > 0;
   const whole = await withdrawalNotice(
@@ -346,6 +347,7 @@ async function endAuthorization(
       grantIds: ending.map((other) => other.id),
       licenceTypes: share ? grantedLicenceTypes(grant.details) : [],
       scopes: scopesOf(ending),
+      ...(signedInBefore !== undefined && { signedInBefore }),
     },
     deps,
   );
@@ -540,6 +542,9 @@ export async function withdrawEveryAuthorization(
           );
         });
   const groups = authorizationGroups(await platformGrants(chosen, deps));
-  for (const group of groups) await endAuthorization(group[0]!, group, deps);
+  // Bounded (a reset's clean-up finished by the reconciler), a platform's sign-ins notice says so: the
+  // person may have signed in there again since, which is spared, and the platform ends only its sessions
+  // of before (review R54-2, docs/integrating.md).
+  for (const group of groups) await endAuthorization(group[0]!, group, deps, undefined, grantedBefore);
   return groups.length;
 }

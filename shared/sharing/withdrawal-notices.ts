@@ -35,6 +35,13 @@ export interface WithdrawalNotice {
   scopes: string[];
   /** Epoch seconds. */
   withdrawnAt: number;
+  /**
+   * A sign-in's withdrawal that ends only the sign-ins made before this second (epoch seconds): the
+   * reconciler finishing a reset's clean-up left owed (shared/identity/owed-cleanup.ts), which spares the
+   * person's sign-ins since (review R54-2). The platform keeps its sessions of the person signed in at or
+   * after it (the SET's `signed_in_before`, docs/integrating.md). Absent: every session of the `sub` ends.
+   */
+  signedInBefore?: number;
 }
 
 /** A queued notice with its delivery state. */
@@ -88,6 +95,8 @@ export interface Withdrawal {
   grantIds: string[];
   licenceTypes: string[];
   scopes: string[];
+  /** A sign-in's withdrawal of the grants made before this second only ({@link WithdrawalNotice.signedInBefore}). */
+  signedInBefore?: number;
 }
 
 /**
@@ -130,6 +139,8 @@ export async function withdrawalNotice(
     licenceTypes: withdrawal.licenceTypes,
     scopes: withdrawal.scopes,
     withdrawnAt: Math.floor(deps.clock.now() / 1000),
+    ...(withdrawal.event === 'sign-in-withdrawn' &&
+      withdrawal.signedInBefore !== undefined && { signedInBefore: withdrawal.signedInBefore }),
   };
 }
 
@@ -163,7 +174,12 @@ export function securityEventClaims(notice: WithdrawalNotice, issuerUrl: string,
       ? // The share's scopes too: its access token read the ID number (`idcard`) and the name
         // (`profile`) at userinfo, for the platform to delete with the licences (review R43 M2).
         { share_id: notice.grantIds[0], licence_types: notice.licenceTypes, scopes: notice.scopes }
-      : { grant_ids: notice.grantIds, scopes: notice.scopes };
+      : {
+          grant_ids: notice.grantIds,
+          scopes: notice.scopes,
+          // Only the sessions signed in before it end (review R54-2): the person signed in again since.
+          ...(notice.signedInBefore !== undefined && { signed_in_before: notice.signedInBefore }),
+        };
   return {
     iss: issuerUrl,
     aud: notice.clientId,

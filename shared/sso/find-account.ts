@@ -5,9 +5,21 @@ import type { IdentityDirectory } from '../identity/identity-directory.js';
 import { levelOfAcr } from '../identity/assurance.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
-import { signInEndedBy } from '../identity/person-account.js';
+import { signInEndedBy, type SignInsEnded } from '../identity/person-account.js';
 import { logger } from '../logger.js';
 import { forgetResumedSignIn, signInOf } from './sign-in-results.js';
+
+/** The mark of each account the lookup answered (the person's, an entity's acting person's too). */
+const marks = new WeakMap<object, SignInsEnded>();
+
+/**
+ * When a takeover or a reset last ended the sign-ins of the person behind `account` (an account the
+ * lookup below answered: `ctx.oidc.account`), as that lookup read it: no read more. The provider's grant
+ * loading continues no grant made before it (provider.ts, `existingOrFirstPartyGrant`, review R54-2).
+ */
+export function signInsEndedOf(account: object | undefined): SignInsEnded | undefined {
+  return account === undefined ? undefined : marks.get(account);
+}
 
 /**
  * The provider's account lookup. A person's account answers `name` and, under scope `idcard` (granted
@@ -78,8 +90,12 @@ export function accountFinder(
       return undefined;
     }
 
+    const marked = <T extends Account>(account: T): T => {
+      if (person.signInsEnded) marks.set(account, person.signInsEnded);
+      return account;
+    };
     if (subject.kind === 'person') {
-      return {
+      return marked({
         accountId,
         claims: async (use, scope) => ({
           sub: accountId,
@@ -100,7 +116,7 @@ export function accountFinder(
             ? { id_number: await release(subject.personId, ctx.oidc.client?.clientId ?? 'unknown') }
             : {}),
         }),
-      };
+      });
     }
 
     const entity = await directory.findEntity(subject.entityId);
@@ -113,7 +129,7 @@ export function accountFinder(
     const right = entity && (await directory.signInAs(subject.personId, entity.creditCode, at));
     if (!entity || !right || right.stepUp || !standsOn(subject, right)) return undefined;
     const sector = ctx.oidc.client ? sectorOf(ctx.oidc.client) : undefined;
-    return {
+    return marked({
       accountId,
       claims: async () => ({
         sub: accountId,
@@ -122,7 +138,7 @@ export function accountFinder(
         credit_code: entity.creditCode,
         ...(sector ? { act: { sub: pairwise(subject.personId, sector) } } : {}),
       }),
-    };
+    });
   };
 }
 

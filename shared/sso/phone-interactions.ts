@@ -274,6 +274,12 @@ export function phoneInteractions(
         }
         return show(400, fields, wrongOrExpiredCode(view.t));
       }
+      // Its clean-up done but its mark not taken off (the account's write failed twice), the reconciler
+      // does it again, ending every sign-in of the mark's second (review R54-1): a sign-in made now would
+      // fall there, and be ended. Answered as a clean-up that failed: the password is changed, and the
+      // owner signs in with it (in a later second).
+      if (outcome.account.proofCleanup !== undefined)
+        throw new Error('the reset’s clean-up is still owed: no sign-in made over it');
       const acr = acrOf(assuranceLevelOf(outcome.account));
       return finish(ctx, { accountId: outcome.account.id, acr, amr: ['sms'] }, outcome.account);
     },

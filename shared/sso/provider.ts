@@ -19,7 +19,8 @@ import type { PhoneProofDependencies } from '../identity/phone-proof.js';
 import { stepUpReason, unmetResult } from './phone-interactions.js';
 import { entityAwaitingStepUp } from './entity-step-up.js';
 import { entitySignInLevel } from '../identity/entities.js';
-import { accountFinder } from './find-account.js';
+import { accountFinder, signInsEndedOf } from './find-account.js';
+import { signInEndedBy } from '../identity/person-account.js';
 import type { IdentityDirectory } from '../identity/identity-directory.js';
 import { interactionRoutes } from './interactions.js';
 import { providerPageHeaders } from './provider-page-headers.js';
@@ -876,7 +877,12 @@ async function existingOrFirstPartyGrant(ctx: KoaContextWithOIDC) {
   }
   const grantId = consented ?? session.grantIdFor(client.clientId);
   const found = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
-  const existing = isShareGrant(found) ? undefined : found;
+  // Never a grant made before a takeover or a reset ended the account's sign-ins (review R54-2): the
+  // session keeps its grant for the platform across a new sign-in, and a clean-up left owed ends that grant
+  // later (its time before the mark), the owner's sign-in made since with it. Taken for none: a new grant.
+  // The mark as the account lookup read it (`signInsEndedOf`), no read more.
+  const ended = found !== undefined && signInEndedBy({ ts: found.iat }, signInsEndedOf(oidc.account));
+  const existing = isShareGrant(found) || ended ? undefined : found;
   if (client['first_party'] !== true) return existing;
 
   const grant =

@@ -1631,6 +1631,13 @@ describe('ElicenceStack', () => {
         // The wallet: a person of the first layout by id, its lookup key alone (R31 L3; it read every
         // attribute of gsi1 before).
         wallet: [{ index: 'gsi1', attributes: [...keys('gsi1'), 'lookupKey'] }],
+        // The reconciler finishing a reset's owed clean-up (review R54-3: it could read every session's and
+        // token's payload through either index): a person of the first layout's lookup key, a passkey's id
+        // and time; a person's sessions and grants, a grant's codes and tokens, by their keys alone.
+        'pending-work-reconciler': [
+          { index: 'gsi1', attributes: [...keys('gsi1'), 'lookupKey', 'id', 'createdAt'] },
+          { index: 'gsi2', attributes: keys('gsi2') },
+        ],
       };
       for (const name of functionNames) {
         const queries = indexQueries(name);
@@ -1648,9 +1655,9 @@ describe('ElicenceStack', () => {
         ...['holder', 'fields', 'credential', 'history', 'payload', 'lookupKey', 'personLookupKey'],
         ...['masked', 'passwordHash', 'idNumberEncrypted', 'phone', 'provenPhone', 'clientId'],
       ];
-      // (The wallet's list names the lookup key of an account of the first layout: what it reads of it,
-      // the whole index before; the anonymous functions' lists name none.)
-      const { wallet: _wallet, ...others } = restricted;
+      // (The wallet's and the reconciler's lists name the lookup key of an account of the first layout:
+      // what they read of it, the whole index before; the anonymous functions' lists name none.)
+      const { wallet: _wallet, 'pending-work-reconciler': _reconciler, ...others } = restricted;
       const lists = Object.values(others).flat() as Array<{ index: string; attributes: string[] }>;
       for (const { index, attributes } of lists) {
         for (const attribute of sensitive) expect(attributes).not.toContain(attribute);
@@ -1961,6 +1968,13 @@ describe('ElicenceStack', () => {
       expect(
         functionGrants['pending-work-reconciler'].table?.items.GetItem?.filter((k) => k.startsWith('oidc#')),
       ).toEqual(['oidc#Client#*', 'oidc#Session#*', 'oidc#Grant#*']);
+      // Nor through an index (review R54-3): both project every attribute, so its queries are restricted,
+      // to the keys of a person's sessions and grants (gsi2), and a first-layout account's lookup key and a
+      // passkey's id and time (gsi1). The local grant guard holds the integration tests to it.
+      expect(functionGrants['pending-work-reconciler'].table?.queries).toEqual([
+        { index: 'gsi1', attributes: ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'lookupKey', 'id', 'createdAt'] },
+        { index: 'gsi2', attributes: ['pk', 'sk', 'gsi2pk', 'gsi2sk'] },
+      ]);
       const others = readers('oidc#').filter(
         (n) => n !== 'oidc' && n !== 'notices' && n !== 'pending-work-reconciler',
       );

@@ -70,6 +70,12 @@ export function passkeyStoreContract(
       expect(await store.find('unknown')).toBeUndefined();
       expect((await store.listFor(first.accountId)).map((p) => p.id)).toEqual([first.id, second.id]);
       expect(await store.listFor(randomId('acc'))).toEqual([]);
+      // As a clean-up removes them (review R54-3): each one's id and time, nothing more.
+      expect(await store.enrolmentsOf(first.accountId)).toEqual([
+        { id: first.id, createdAt: first.createdAt },
+        { id: second.id, createdAt: second.createdAt },
+      ]);
+      expect(await store.enrolmentsOf(randomId('acc'))).toEqual([]);
     });
 
     it('refuses a credential id already stored, also for another account', async () => {

@@ -49,6 +49,10 @@ export class InMemoryPasskeyStore implements PasskeyStore {
       .map((passkey) => structuredClone(passkey));
   }
 
+  async enrolmentsOf(accountId: string): Promise<Array<Pick<StoredPasskey, 'id' | 'createdAt'>>> {
+    return (await this.listFor(accountId)).map(({ id, createdAt }) => ({ id, createdAt }));
+  }
+
   async remove(accountId: string, credentialId: string, trace?: Trace): Promise<boolean> {
     if (this.passkeys.get(credentialId)?.accountId !== accountId) return false;
     this.passkeys.delete(credentialId);

@@ -1120,6 +1120,9 @@ async function gsi2Members(deps: DynamoAdapterDeps, gsi2pk: string): Promise<Ite
         IndexName: 'gsi2',
         KeyConditionExpression: 'gsi2pk = :pk',
         ExpressionAttributeValues: { ':pk': gsi2pk },
+        // The keys alone, asked for as such: all the reconciler may ask the index for (review R54-3,
+        // projections.ts `keys`).
+        Select: 'SPECIFIC_ATTRIBUTES',
         ProjectionExpression: 'pk, sk',
         ExclusiveStartKey: startKey,
       }),

@@ -4,6 +4,7 @@ import type { Trace } from '../../pending-work/pending-work.js';
 import { getItem, isTransactionConflict, putNew, writeAllOrNothing, writeIf } from './conditional.js';
 import { writeWithTrace } from './pending-work.js';
 import { indexKeys, keys } from './keys.js';
+import { projectionOf } from './projections.js';
 import { queryAll } from './query-all.js';
 import { isExpired } from './table.js';
 import type { PasskeyChallenge, PasskeyStore, StoredPasskey } from '../../identity/passkeys.js';
@@ -109,6 +110,20 @@ export class DynamoPasskeyStore implements PasskeyStore {
       ExpressionAttributeValues: { ':pk': indexKeys.passkeysOf(accountId) },
     });
     return items.map(toPasskey);
+  }
+
+  async enrolmentsOf(accountId: string): Promise<Array<Pick<StoredPasskey, 'id' | 'createdAt'>>> {
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': indexKeys.passkeysOf(accountId) },
+      // Their id and time alone: all the reconciler may ask the index for (review R54-3).
+      ...projectionOf('passkeyEnrolments'),
+    });
+    return (items as Array<{ id?: unknown; createdAt?: unknown }>).flatMap(({ id, createdAt }) =>
+      typeof id === 'string' && typeof createdAt === 'string' ? [{ id, createdAt }] : [],
+    );
   }
 
   async remove(accountId: string, credentialId: string, trace?: Trace): Promise<boolean> {

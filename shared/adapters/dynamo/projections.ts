@@ -54,6 +54,17 @@ export const projections = {
    * itself is read by key (account-store.ts `findLegacyById`): the wallet's whole use of the index (R31 L3).
    */
   accountById: ['lookupKey'],
+  /**
+   * The passkeys of an account (gsi1 `passkeys-of#`): each one's credential id and enrolment time, what
+   * the reconciler removes a reset's passkeys by (passkey-store.ts `enrolmentsOf`, review R54-3).
+   */
+  passkeyEnrolments: ['id', 'createdAt'],
+  /**
+   * The keys alone (gsi2 `oidc-account#`, `oidc-grant#`: a person's sessions and grants, a grant's codes
+   * and tokens, oidc-adapter.ts `gsi2Members`), each item then read by key if at all: the reconciler's
+   * whole use of gsi2, never a payload through it (review R54-3).
+   */
+  keys: [],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Projection = keyof typeof projections;

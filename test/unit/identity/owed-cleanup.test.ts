@@ -82,11 +82,11 @@ describe('finishing a reset’s owed clean-up (the reconciler)', () => {
     expect(accountOwingCleanup('phone-proof#not-an-account#6')).toBeUndefined();
   });
 
-  it('ends what came before the reset’s second only, then takes the mark off; asked again, nothing', async () => {
+  it('ends what came before the reset and in its second (review R54-1), then takes the mark off; asked again, nothing', async () => {
     const w = await world();
     await expect(finishOwedCleanup('acc_owed1', resetAt, w.deps)).resolves.toBe('finished');
-    expect(w.withdrawn).toEqual([{ personId: 'acc_owed1', grantedBefore: markSecond }]);
-    expect(w.ended).toEqual([{ personId: 'acc_owed1', signedInBefore: markSecond }]);
+    expect(w.withdrawn).toEqual([{ personId: 'acc_owed1', grantedBefore: markSecond + 1 }]);
+    expect(w.ended).toEqual([{ personId: 'acc_owed1', signedInBefore: markSecond + 1 }]);
     expect((await w.passkeys.listFor('acc_owed1')).map((p) => p.id)).toEqual(['owners-since']);
     const after = (await w.accounts.findById('acc_owed1'))!;
     expect(after.proofCleanup).toBeUndefined();
@@ -110,8 +110,9 @@ describe('finishing a reset’s owed clean-up (the reconciler)', () => {
       });
     };
     await expect(finishOwedCleanup('acc_owed1', resetAt, w.deps)).resolves.toBe('owed_by_a_newer_proof');
-    // Ended by the older mark's second, not the newer's: the sign-ins between are the newer proof's.
-    expect(w.ended).toEqual([{ personId: 'acc_owed1', signedInBefore: markSecond }]);
+    // Ended by the older mark's second (included), not the newer's: the sign-ins between are the newer
+    // proof's.
+    expect(w.ended).toEqual([{ personId: 'acc_owed1', signedInBefore: markSecond + 1 }]);
     expect((await w.accounts.findById('acc_owed1'))!.proofCleanup).toEqual({ passkeysBefore: newerAt });
   });
 
