@@ -400,7 +400,8 @@ export const operations: Operations = {
     summary: 'Search the licences the caller’s issuer issued, by holder among the rest',
     description:
       'The filters and paging of `GET /licences` in a JSON body, with `holder` (an ID number or credit ' +
-      'code, in full) and `holderName`: no holder’s number or name in a URL. Send the answer’s `cursor` ' +
+      'code, in full; one valid as both is searched as both, `holderKind` says which) and `holderName`: ' +
+      'no holder’s number or name in a URL. Send the answer’s `cursor` ' +
       'back with the same filters for the next page. A search by `holder` or `holderName` is recorded in ' +
       'the audit trail (by the filter’s name only) and each licence it answers in its holder’s usage record.',
     tag: 'Licences',
@@ -408,7 +409,7 @@ export const operations: Operations = {
     responses: { 200: { description: 'One page', schema: licencePageSchema } },
     problems: {
       ...issuerClientProblems,
-      400: ['invalid_id_number', 'invalid_credit_code', 'invalid_cursor'],
+      400: ['invalid_id_number', 'invalid_credit_code', 'invalid_cursor', 'ambiguous_holder'],
     },
   },
   'GET /licences/{id}': {
