@@ -1040,7 +1040,11 @@ async function changeStatus(
         problem.code === 'reissue_pending'
           ? // Its suspension was passed on to the replacement of an unfinished re-issue (R38 M1).
             '此证照的重新签发尚未完成，暂扣已同步至新证照：请先再次提交重新签发，再恢复新证照。'
-          : '无法变更状态：证照的状态可能已被更改，请刷新后重试。',
+          : problem.code === 'replacement_revocation_pending'
+            ? // A clerk's revocation of this licence's replacement is recorded: revoking this one too
+              // would leave the holder none once it is made (review R56-1).
+              '此前有人撤销了此证照重新签发生成的新证照，该撤销已记录，系统将在稍后自动完成；在此之前不能撤销此证照（否则两张证照都将被撤销），请待新证照撤销后再试。'
+            : '无法变更状态：证照的状态可能已被更改，请刷新后重试。',
         `The status could not be changed: ${problem.message}`,
       ),
     );
@@ -1184,12 +1188,15 @@ async function reissue(
               ? // An earlier attempt's replacement was revoked since: this licence is left valid (R38 L1).
                 '此前重新签发生成的新证照已被撤销，此证照保持不变；如需替换，请签发新证照后撤销此证照。'
               : problem.code === 'reissue_given_up'
-                ? // A clerk's revocation of the replacement gave the re-issue up, and was refused (or is
-                  // not made yet): the replacement is valid, not revoked (review R46-2's leftover).
-                  '此前有人撤销重新签发生成的新证照，重新签发因此已放弃，但该撤销未成功（或尚未完成），新证照仍然有效，两张证照目前均有效：如保留此证照，请再次撤销新证照；如保留新证照，请撤销此证照。'
-                : problem.code === 'reissue_pending'
-                  ? '此证照所替换的证照的重新签发尚未完成，请先完成那次重新签发。'
-                  : '无法重新签发：证照的状态可能已被更改，请刷新后重试。',
+                ? // A clerk's revocation of the replacement gave the re-issue up, and was refused: the
+                  // replacement is not revoked (valid, or suspended since: review R56-1), nor owed.
+                  '此前有人撤销重新签发生成的新证照，重新签发因此已放弃，但该撤销未成功，新证照未被撤销（有效或已暂扣，以新证照页面为准）：如保留此证照，请再次撤销新证照；如保留新证照，请撤销此证照。'
+                : problem.code === 'replacement_revocation_pending'
+                  ? // That revocation is recorded, and the reconciler makes it: nothing to choose (R56-1).
+                    '此前有人撤销重新签发生成的新证照，重新签发因此已放弃；该撤销已记录，系统将在稍后自动完成。此证照保持不变，无需再撤销任何证照。'
+                  : problem.code === 'reissue_pending'
+                    ? '此证照所替换的证照的重新签发尚未完成，请先完成那次重新签发。'
+                    : '无法重新签发：证照的状态可能已被更改，请刷新后重试。',
         `The licence could not be re-issued: ${problem.message}`,
       ),
     );

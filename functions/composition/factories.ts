@@ -231,7 +231,7 @@ export const registry = (c: Needs<'doc'>): RegistryStore => {
     findEntity: (creditCode) => local.findEntity(creditCode),
     entitiesRepresentedBy: (lookupKey) => local.entitiesRepresentedBy(lookupKey),
     putPerson: (person) => local.putPerson(person),
-    putEntity: (entity) => local.putEntity(entity),
+    putEntity: (entity, expected) => local.putEntity(entity, expected),
     changeRepresentative: (from, to, trace) => local.changeRepresentative(from, to, trace),
   };
 };

@@ -400,7 +400,8 @@ export const operations: Operations = {
     summary: 'Search the licences the caller’s issuer issued, by holder among the rest',
     description:
       'The filters and paging of `GET /licences` in a JSON body, with `holder` (an ID number or credit ' +
-      'code, in full) and `holderName`: no holder’s number or name in a URL. Send the answer’s `cursor` ' +
+      'code, in full; one valid as both is searched as both, `holderKind` says which) and `holderName`: ' +
+      'no holder’s number or name in a URL. Send the answer’s `cursor` ' +
       'back with the same filters for the next page. A search by `holder` or `holderName` is recorded in ' +
       'the audit trail (by the filter’s name only) and each licence it answers in its holder’s usage record.',
     tag: 'Licences',
@@ -408,7 +409,7 @@ export const operations: Operations = {
     responses: { 200: { description: 'One page', schema: licencePageSchema } },
     problems: {
       ...issuerClientProblems,
-      400: ['invalid_id_number', 'invalid_credit_code', 'invalid_cursor'],
+      400: ['invalid_id_number', 'invalid_credit_code', 'invalid_cursor', 'ambiguous_holder'],
     },
   },
   'GET /licences/{id}': {
@@ -437,8 +438,14 @@ export const operations: Operations = {
       'A licence whose re-issue is unfinished (its replacement written, the licence not yet revoked by ' +
       'it: the re-issue failed half-way) passes a suspension or revocation on to its replacement first, so ' +
       'no valid licence is left behind; reinstating it is refused with 409 `reissue_pending` while its ' +
-      'replacement stands: retry the re-issue to finish it, then reinstate the replacement.',
-    problems: { ...issuerClientProblems, 409: ['licence_revoked', 'reissue_pending', 'conflict'] },
+      'replacement stands: retry the re-issue to finish it, then reinstate the replacement. Revoking a ' +
+      'licence whose re-issue a clerk gave up, while their revocation of its replacement is recorded and ' +
+      'not made yet, is refused with 409 `replacement_revocation_pending` (made, it would leave the holder ' +
+      'no licence): retry once the replacement is revoked.',
+    problems: {
+      ...issuerClientProblems,
+      409: ['licence_revoked', 'reissue_pending', 'replacement_revocation_pending', 'conflict'],
+    },
   },
   'POST /licences/{id}/reissue': {
     operationId: 'reissueLicence',
@@ -457,9 +464,12 @@ export const operations: Operations = {
       'this or an earlier attempt) was revoked before the licence was revoked by it is 409 ' +
       '`replacement_revoked` and leaves the licence as it is ' +
       '(issue a new licence and revoke this one to replace it). A re-issue a clerk gave up by revoking its ' +
-      'replacement, that revocation refused since (or not made yet), is 409 `reissue_given_up`: the ' +
-      'replacement is valid, and so is this licence (revoke the replacement to keep this one, or revoke ' +
-      'this one to keep the replacement). A licence written by a re-issue that is not ' +
+      'replacement, that revocation refused since, is 409 `reissue_given_up`: the ' +
+      'replacement is not revoked (its status and this one’s are in the detail: revoke the replacement to ' +
+      'keep this one, or revoke this one to keep the replacement). A re-issue a clerk gave up whose ' +
+      'revocation of the replacement is recorded and not made yet is 409 `replacement_revocation_pending`: ' +
+      'the revocation is made shortly (by the reconciler), this licence stays as it is, nothing to choose. ' +
+      'A licence written by a re-issue that is not ' +
       'finished is not re-issued in turn: 409 `reissue_pending` (retry the first re-issue).',
     tag: 'Licences',
     responses: {
@@ -481,6 +491,7 @@ export const operations: Operations = {
         'licence_suspended_during_reissue',
         'replacement_revoked',
         'reissue_given_up',
+        'replacement_revocation_pending',
         'reissue_pending',
         'licence_revoked',
         'licence_suspended',

@@ -80,6 +80,11 @@ export interface EntityRegistry {
   entitiesRepresentedBy(representativeLookupKey: string): Promise<RegisteredEntity[]>;
 }
 
+/** The representative a caller read before recording an entity (`undefined`: no record then). */
+export interface ExpectedRepresentative {
+  representativeLookupKey: string | undefined;
+}
+
 /**
  * Both registries kept by the service itself, in its own storage: the local stand-in for the national
  * databases, read as {@link PopulationRegistry} and {@link EntityRegistry} and filled by the demo seed.
@@ -93,8 +98,14 @@ export interface RegistryStore extends PopulationRegistry, EntityRegistry {
    * as the representative: there is no moment at which the new representative is recorded and the
    * former one's term still stands. Recording the same representative again keeps the term, and keeps a
    * record written before terms without one (`''`), so that the seed run again ends nothing.
+   *
+   * With `expected` (what the caller read: the representative recorded, `undefined` for no record), the
+   * write is refused (a `ConflictError` `registry_conflict`, nothing written) unless the entity still
+   * names that representative (or is still unrecorded) when written: a change of representative made
+   * between the caller's read and this write is not undone untraced by a new term drawn here (review
+   * R56-2); the caller reads again and records the change through its traced path.
    */
-  putEntity(entity: RegisteredEntityRecord): Promise<RegisteredEntity>;
+  putEntity(entity: RegisteredEntityRecord, expected?: ExpectedRepresentative): Promise<RegisteredEntity>;
   /**
    * Records a change of representative, `from` (as read) to `to` (its new representative and the new term
    * the caller drew), and the pointer carrying its audit entries ({@link Trace}: the accounts function's

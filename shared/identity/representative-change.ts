@@ -65,8 +65,17 @@ export async function recordRegisteredEntity(
 ): Promise<RegisteredEntity> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const before = await deps.registry.findEntity(entity.creditCode);
-    if (before === undefined || before.representativeLookupKey === entity.representativeLookupKey)
-      return deps.registry.putEntity(entity);
+    try {
+      // No change as read: written only if still so (review R56-2), else read again, and a change made
+      // meanwhile is recorded as one, traced, not overwritten by a term the store would draw.
+      if (before === undefined || before.representativeLookupKey === entity.representativeLookupKey)
+        return await deps.registry.putEntity(entity, {
+          representativeLookupKey: before?.representativeLookupKey,
+        });
+    } catch (error) {
+      if (error instanceof ConflictError && error.code === 'registry_conflict') continue;
+      throw error;
+    }
     await withdrawTermGrants(before, deps);
     const changed: RegisteredEntity = { ...entity, representativeTerm: randomId('rt') };
     try {

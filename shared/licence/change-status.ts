@@ -125,6 +125,31 @@ export class ReissuePendingError extends ConflictError {
 }
 
 /**
+ * A clerk's revocation of the replacement of a given-up re-issue (`replacementRevocation`, recorded with
+ * the mark) not made yet: the reconciler makes it shortly, whatever the old licence's status
+ * ({@link revokeGivenUpReplacement}). Answered to a re-issue of the old licence (there is nothing to
+ * choose: the old licence stays as it is), and to a revocation of the old licence, which is refused until
+ * the replacement is revoked: made now, the reconciler would then revoke the replacement too and leave the
+ * holder no licence (review R56-1). `replacementStatus` is the replacement's status as read.
+ */
+export class ReplacementRevocationPendingError extends ConflictError {
+  constructor(
+    id: string,
+    readonly replacedBy: string,
+    readonly replacementStatus: string,
+    revoking = false,
+  ) {
+    super(
+      `A clerk's revocation of ${replacedBy} (now ${replacementStatus}), the replacement of an unfinished re-issue of ${id}, is recorded and will be made shortly; ${id} is left as it is` +
+        (revoking
+          ? `: it cannot be revoked until ${replacedBy} is, or the holder would be left with no licence; retry once ${replacedBy} is revoked`
+          : ''),
+      'replacement_revocation_pending',
+    );
+  }
+}
+
+/**
  * Suspends (暂扣), reinstates, or revokes (吊销/撤销) a licence of the caller's issuer. Revocation is
  * final. The licence record changes in one conditional write under its `version`, with the history entry
  * and, as pending work, the audit entry and the status list's new value in the same write (a pointer to
@@ -209,6 +234,8 @@ export async function changeLicenceStatus(
   // it, refused, leaves it recorded (the clerk's request that recorded it was not refused: it died), and
   // the reconciler makes it on a later run. Neither the claim (missing where another completer held the
   // pointer) nor the request id (the reconciler's run carries the clerk's) tells that request apart.
+  if (input.status === 'revoked' && current.status !== 'revoked')
+    await refuseWhileRevocationOwed(current, deps);
   const givenUp =
     input.status === 'revoked' && current.status !== 'revoked' && !context.carried && !context.replacedBy
       ? await giveUpReissue(current, input, context, deps)
@@ -228,6 +255,25 @@ export async function changeLicenceStatus(
   // here is logged where it failed and left to the reconciler: the revocation asked for stands.
   await completeChange(givenUp.old, givenUp.claim, deps).catch(() => undefined);
   return revoked;
+}
+
+/**
+ * Refuses the revocation of `licence` while a clerk's revocation of the replacement of its given-up
+ * re-issue is recorded and not made (review R56-1): the reconciler makes that one whatever this licence's
+ * status, so revoking this one too would leave the holder none. Refused, not made and the recorded one
+ * dropped: the request that recorded it may still be running and revoke the replacement a moment later, and
+ * a reconciler's run may have read it already. This read is the one the write is conditional on (the
+ * licence's version): a revocation recorded after it makes the write fail, and the retry reads it.
+ */
+async function refuseWhileRevocationOwed(
+  licence: LicenceRecord,
+  deps: ChangeStatusDependencies,
+): Promise<void> {
+  const replacementId = licence.reissueGivenUp;
+  if (!licence.replacementRevocation || !replacementId || licence.replacedBy !== replacementId) return;
+  const replacement = await deps.licences.get(replacementId);
+  if (!replacement || replacement.status === 'revoked' || replacement.issuerId !== licence.issuerId) return;
+  throw new ReplacementRevocationPendingError(licence.id, replacementId, replacement.status, true);
 }
 
 /** The change itself, once what it passes on or gives up is done (see {@link changeLicenceStatus}). */

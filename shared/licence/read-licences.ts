@@ -26,6 +26,14 @@ const searchFilters = {
     .max(32)
     .optional()
     .meta({ description: 'The holder’s ID number or unified social credit code, in full' }),
+  holderKind: z
+    .enum(['person', 'entity'])
+    .optional()
+    .meta({
+      description:
+        'With `holder`: read it as an ID number (`person`) or a credit code (`entity`) only, its errors ' +
+        'those of that kind. Without it, a number valid as both is searched as both (review R56-3)',
+    }),
   status: z.enum(['valid', 'suspended', 'revoked', 'expired']).optional(),
   type: z.string().trim().min(1).max(64).optional().meta({ description: 'A licence type code' }),
   holderName: z
@@ -70,7 +78,9 @@ const searchFilters = {
 export const holderFilters = ['holder', 'holderName'] as const;
 
 /** `GET /licences`: every filter but the holder's (refused before this parses, naming the route to use). */
-export const listLicencesQuery = z.strictObject(searchFilters).omit({ holder: true, holderName: true });
+export const listLicencesQuery = z
+  .strictObject(searchFilters)
+  .omit({ holder: true, holderName: true, holderKind: true });
 
 /**
  * `POST /licences/search` (JSON): the filters of `GET /licences`, `holder` and `holderName`, with the same paging
@@ -165,9 +175,15 @@ export async function listIssuedLicences(
       errors: [{ path: 'issuedTo', message: 'before issuedFrom', code: 'before_start' }],
     });
   }
-  const holderLookupKey = query.holder ? await holderKey(query.holder, now, deps.lookupMac) : undefined;
-  const filter: LicenceFilter = {
-    ...(holderLookupKey ? { holderLookupKey } : {}),
+  if (query.holderKind && !query.holder) {
+    throw new InvalidInputError('holderKind: only with holder', 'invalid_query', {
+      errors: [{ path: 'holderKind', message: 'only with holder', code: 'invalid_value' }],
+    });
+  }
+  const holderKeys = query.holder
+    ? await holderLookupKeys(query.holder, query.holderKind, now, deps.lookupMac)
+    : [];
+  const base: LicenceFilter = {
     ...(query.status ? { status: query.status } : {}),
     ...(query.type ? { type: query.type } : {}),
     ...(query.holderName ? { holderName: query.holderName } : {}),
@@ -177,6 +193,8 @@ export async function listIssuedLicences(
     ...(query.keyWithdrawn === 'true' ? { signedBy: withdrawnCredentialKids(issuer) } : {}),
     now,
   };
+  const holderLookupKey = await holderToSearch(holderKeys, issuerId, base, deps.licences);
+  const filter: LicenceFilter = { ...base, ...(holderLookupKey ? { holderLookupKey } : {}) };
   const ascending = !query.sort.startsWith('-');
   if (filter.signedBy?.length === 0) {
     // No key of this issuer was ever withdrawn: nothing to read.
@@ -224,38 +242,59 @@ function byNumber(items: LicenceRecord[], ascending: boolean): LicenceRecord[] {
 }
 
 /**
- * The holder a search names: an ID number or, failing that, a credit code (one valid as both stays a
- * person's, as before). When it is neither, the error is that of the one most likely meant
- * ({@link meantAsIdNumber}): `11010519491231002Z`, a Z typed for an X, is refused as an ID number (review
- * R51 F3), not for a character "not allowed in a credit code"; `91330100716105852Z` as a credit code.
- * Some older credit codes are digits throughout: one that is not an ID number is found as a credit code.
+ * The holder a search names: an ID number or, failing that, a credit code. When it is neither, the error is
+ * that of the one most likely meant ({@link meantAsIdNumber}): `11010519491231002Z`, a Z typed for an X,
+ * is refused as an ID number (review R51 F3), not for a character "not allowed in a credit code";
+ * `91330100716105852Z` as a credit code. Some older credit codes are digits throughout: one that is not an
+ * ID number is found as a credit code. A string valid as both (`121101199001017391`: a public
+ * institution's `12`, a region, then what reads as a birth date) is both, the ID number first (review
+ * R56-3). `kind` reads it as that kind only, with that kind's errors.
  *
  * @example
  * ```ts
- * holderNumber('11010519491231002Z', now); // throws invalid_id_number: 17 digits followed by a digit or X
- * holderNumber('91330100716105852F', now); // { creditCode: '91330100716105852F' }
+ * holderNumbers('11010519491231002Z', now); // throws invalid_id_number: 17 digits followed by a digit or X
+ * holderNumbers('91330100716105852F', now); // [{ creditCode: '91330100716105852F' }]
+ * holderNumbers('121101199001017391', now); // [{ idNumber: … }, { creditCode: … }]
  * ```
  */
-export function holderNumber(holder: string, now: Date): { idNumber: IdNumber } | { creditCode: CreditCode } {
+export function holderNumbers(
+  holder: string,
+  now: Date,
+  kind?: 'person' | 'entity',
+): Array<{ idNumber: IdNumber } | { creditCode: CreditCode }> {
+  if (kind === 'person') return [{ idNumber: parseIdNumber(holder, now) }];
+  if (kind === 'entity') return [{ creditCode: parseCreditCode(holder) }];
+  let idNumber: IdNumber | undefined;
   let idError: unknown;
   try {
-    return { idNumber: parseIdNumber(holder, now) };
+    idNumber = parseIdNumber(holder, now);
   } catch (error) {
     idError = error;
   }
+  let creditCode: CreditCode;
   try {
-    return { creditCode: parseCreditCode(holder) };
+    creditCode = parseCreditCode(holder);
   } catch (creditError) {
+    if (idNumber) return [{ idNumber }];
     throw meantAsIdNumber(holder) ? idError : creditError;
   }
+  return idNumber ? [{ idNumber }, { creditCode }] : [{ creditCode }];
 }
 
-async function holderKey(holder: string, now: Date, mac: Mac): Promise<string> {
+async function holderLookupKeys(
+  holder: string,
+  kind: 'person' | 'entity' | undefined,
+  now: Date,
+  mac: Mac,
+): Promise<string[]> {
   try {
-    const number = holderNumber(holder, now);
-    return 'idNumber' in number
-      ? await personLookupKey(mac, number.idNumber)
-      : await entityLookupKey(mac, number.creditCode);
+    return await Promise.all(
+      holderNumbers(holder, now, kind).map((number) =>
+        'idNumber' in number
+          ? personLookupKey(mac, number.idNumber)
+          : entityLookupKey(mac, number.creditCode),
+      ),
+    );
   } catch (error) {
     if (error instanceof InvalidInputError) {
       throw new InvalidInputError(`holder: ${error.message}`, error.code, {
@@ -264,4 +303,41 @@ async function holderKey(holder: string, now: Date, mac: Mac): Promise<string> {
     }
     throw error;
   }
+}
+
+/**
+ * The one holder key a search reads (an index partition, so that its pages and cursor are those of one
+ * holder): the only one, or, for a number valid as both an ID number and a credit code (review R56-3), the
+ * one under which this issuer has licences matching the other filters (counted to 1 each: a holder's own
+ * index entries), the person's when neither has. Both having some (a person and an enterprise whose numbers
+ * coincide, each holding this issuer's licences) is a 400 `ambiguous_holder` naming `holderKind`, to say
+ * which: never one of them silently.
+ */
+async function holderToSearch(
+  keys: string[],
+  issuerId: string,
+  filter: LicenceFilter,
+  licences: Pick<LicenceStore, 'countByIssuer'>,
+): Promise<string | undefined> {
+  if (keys.length < 2) return keys[0];
+  const counts = await Promise.all(
+    keys.map((holderLookupKey) => licences.countByIssuer(issuerId, { ...filter, holderLookupKey }, 1)),
+  );
+  const found = keys.filter((_, i) => counts[i]!.count > 0);
+  if (found.length > 1) {
+    throw new InvalidInputError(
+      'holder: both an ID number and a credit code, each holding licences of this issuer: say which with holderKind',
+      'ambiguous_holder',
+      {
+        errors: [
+          {
+            path: 'holderKind',
+            message: 'required: holder is both an ID number and a credit code',
+            code: 'required',
+          },
+        ],
+      },
+    );
+  }
+  return found[0] ?? keys[0];
 }

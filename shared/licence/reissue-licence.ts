@@ -15,6 +15,7 @@ import {
   carriedStatus,
   changeLicenceStatus,
   ReissuePendingError,
+  ReplacementRevocationPendingError,
   reissueGivenUp,
   revokeGivenUpReplacement,
   revokedBy,
@@ -77,20 +78,23 @@ export class ReplacementRevokedError extends ConflictError {
 
 /**
  * A re-issue given up by a clerk's revocation of its replacement (the mark, `reissueGivenUp`, review R40
- * F1) while that replacement is **not** revoked: the revocation was refused after the mark (a 409: the
- * replacement changed meanwhile, review R46-2), or is still being made (its request running, or died and
- * left to the reconciler). Apart from {@link ReplacementRevokedError}, whose words say the replacement was
- * revoked, so that nobody is told a valid licence was revoked. Both licences are valid: the re-issue cannot
- * run again (the mark stands); revoke the replacement to keep this licence, or revoke this one (for another
- * reason) to keep the replacement.
+ * F1) while that replacement is **not** revoked and no revocation of it is owed: the revocation was
+ * refused after the mark (a 409: the replacement changed meanwhile, review R46-2), and so given up. Apart
+ * from {@link ReplacementRevokedError}, whose words say the replacement was revoked, so that nobody is
+ * told a licence was revoked that was not; and from {@link ReplacementRevocationPendingError}, when the
+ * revocation is recorded and the reconciler will make it (review R56-1). The message states each licence's
+ * status as read (the replacement may be suspended, not valid): the re-issue cannot run again (the mark
+ * stands); revoke the replacement to keep this licence, or revoke this one (for another reason) to keep
+ * the replacement.
  */
 export class ReissueGivenUpError extends ConflictError {
   constructor(
     id: string,
     readonly replacedBy: string,
+    status: { old: string; replacement: string | undefined },
   ) {
     super(
-      `The re-issue of ${id} was given up by a clerk's revocation of its replacement ${replacedBy}, which is not revoked (that revocation was refused, or is not made yet); both licences are valid: revoke ${replacedBy} to keep ${id}, or revoke ${id} to keep ${replacedBy}`,
+      `The re-issue of ${id} was given up by a clerk's revocation of its replacement ${replacedBy}, which was refused; ${id} is ${status.old}${status.replacement ? ` and ${replacedBy} is ${status.replacement}` : ''}: revoke ${replacedBy} to keep ${id}, or revoke ${id} to keep ${replacedBy}`,
       'reissue_given_up',
     );
   }
@@ -99,7 +103,9 @@ export class ReissueGivenUpError extends ConflictError {
 /**
  * The refusal of a re-issue whose replacement `replacement` was revoked or whose re-issue a clerk gave up
  * (`reissueGivenUp`), or undefined when neither: `replacement_revoked` when the replacement is revoked,
- * `reissue_given_up` when only the mark stands (its revocation refused or not made yet).
+ * `replacement_revocation_pending` when a clerk's revocation of it is recorded and not made yet (the
+ * reconciler makes it, whatever the old licence's status: review R56-1), `reissue_given_up` when only the
+ * mark stands (its revocation refused).
  */
 function givenUpRefusal(
   old: LicenceRecord,
@@ -107,8 +113,13 @@ function givenUpRefusal(
   replacement: LicenceRecord | undefined,
 ): ConflictError | undefined {
   if (replacement?.status === 'revoked') return new ReplacementRevokedError(old.id, replacementId);
-  if (reissueGivenUp(old, replacementId)) return new ReissueGivenUpError(old.id, replacementId);
-  return undefined;
+  if (!reissueGivenUp(old, replacementId)) return undefined;
+  if (old.replacementRevocation && replacement)
+    return new ReplacementRevocationPendingError(old.id, replacementId, replacement.status);
+  return new ReissueGivenUpError(old.id, replacementId, {
+    old: old.status,
+    replacement: replacement?.status,
+  });
 }
 
 export interface ReissueContext {
@@ -342,7 +353,8 @@ export async function finishUnfinishedReissue(id: string, deps: ChangeStatusDepe
     const ended =
       error instanceof ReissueOvertakenError ||
       error instanceof ReplacementRevokedError ||
-      error instanceof ReissueGivenUpError;
+      error instanceof ReissueGivenUpError ||
+      error instanceof ReplacementRevocationPendingError;
     if (!ended) throw error;
   }
 }

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { ConflictError } from '../../shared/errors.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type {
   EntityRegistry,
+  ExpectedRepresentative,
   PopulationRegistry,
   RegisteredEntity,
   RegisteredEntityRecord,
@@ -14,7 +16,7 @@ import type { Make } from './subject.js';
 export interface SeededRegistry {
   registry: PopulationRegistry & EntityRegistry;
   putPerson(person: RegisteredPerson): Promise<void>;
-  putEntity(entity: RegisteredEntityRecord): Promise<RegisteredEntity>;
+  putEntity(entity: RegisteredEntityRecord, expected?: ExpectedRepresentative): Promise<RegisteredEntity>;
   /** Records `entity` as it was stored before representative terms: with none. */
   putEntityBeforeTerms(entity: RegisteredEntityRecord): Promise<void>;
 }
@@ -110,6 +112,32 @@ export function registryContract(name: string, make: Make<SeededRegistry>): void
       expect(back.representativeTerm).not.toBe('');
       expect(back.representativeTerm).not.toBe(changed.representativeTerm);
       expect(await subject.registry.findEntity(creditCode)).toEqual(back);
+    });
+    it('refuses a write expecting a representative the entity no longer names, writing nothing (review R56-2)', async () => {
+      const [first, second] = [`lk-${randomUUID()}`, `lk-${randomUUID()}`];
+      const creditCode = newCreditCode();
+      const record = (representativeLookupKey: string): RegisteredEntityRecord => ({
+        creditCode,
+        name: '北京测试科技有限公司',
+        representativeLookupKey,
+        representativeMasked: '110105********1234',
+      });
+      // Two first records racing: the second finds the first's, not the nothing it read.
+      const named = await subject.putEntity(record(first), { representativeLookupKey: undefined });
+      await expect(
+        subject.putEntity(record(second), { representativeLookupKey: undefined }),
+      ).rejects.toSatisfy((error) => error instanceof ConflictError && error.code === 'registry_conflict');
+      // A rewrite of `second` read as unchanged, the entity naming `first` by its write: no term drawn.
+      await expect(subject.putEntity(record(second), { representativeLookupKey: second })).rejects.toSatisfy(
+        (error) => error instanceof ConflictError && error.code === 'registry_conflict',
+      );
+      expect(await subject.registry.findEntity(creditCode)).toEqual(named);
+      // Still as read: written, its term kept.
+      const renamed = await subject.putEntity(
+        { ...record(first), name: '北京测试科技股份有限公司' },
+        { representativeLookupKey: first },
+      );
+      expect(renamed.representativeTerm).toBe(named.representativeTerm);
     });
   });
 }

@@ -12,7 +12,7 @@ registryContract('InMemoryRegistry', async () => {
   return {
     registry,
     putPerson: (person) => registry.putPerson(person),
-    putEntity: (entity) => registry.putEntity(entity),
+    putEntity: (entity, expected) => registry.putEntity(entity, expected),
     putEntityBeforeTerms: async (entity) => {
       registry.entities.set(entity.creditCode, { ...entity, representativeTerm: '' });
     },
@@ -26,7 +26,7 @@ registryContract('DynamoRegistry on dynalite', async () => {
   return {
     registry,
     putPerson: (person) => registry.putPerson(person),
-    putEntity: (entity) => registry.putEntity(entity),
+    putEntity: (entity, expected) => registry.putEntity(entity, expected),
     // Written, then its term removed: the item as stored before terms.
     putEntityBeforeTerms: async (entity) => {
       await registry.putEntity(entity);

@@ -41,6 +41,7 @@ import type { PersonAccount } from '../../shared/identity/person-account.js';
 import type { PiiCipher } from '../../shared/identity/pii-cipher.js';
 import type {
   EntityRegistry,
+  ExpectedRepresentative,
   PopulationRegistry,
   RegisteredEntity,
   RegisteredEntityRecord,
@@ -305,8 +306,13 @@ export class InMemoryRegistry implements PopulationRegistry, EntityRegistry {
    * As `DynamoRegistry`: a new representative starts a new term, the same one keeps the one recorded (none,
    * `''`, on a record written before terms).
    */
-  async putEntity(entity: RegisteredEntityRecord): Promise<RegisteredEntity> {
+  async putEntity(
+    entity: RegisteredEntityRecord,
+    expected?: ExpectedRepresentative,
+  ): Promise<RegisteredEntity> {
     const current = this.entities.get(entity.creditCode);
+    if (expected && current?.representativeLookupKey !== expected.representativeLookupKey)
+      throw new ConflictError('The entity was recorded concurrently; record it again', 'registry_conflict');
     const recorded: RegisteredEntity = {
       ...entity,
       representativeTerm:

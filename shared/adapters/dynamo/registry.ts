@@ -1,6 +1,7 @@
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getItem, writeIf } from './conditional.js';
 import type {
+  ExpectedRepresentative,
   RegisteredEntity,
   RegisteredEntityRecord,
   RegisteredPerson,
@@ -65,10 +66,15 @@ export class DynamoRegistry implements RegistryStore {
    * attribute): its representative's sessions (bare `rep`) and the appointments they made then stand on;
    * a change of representative gives it a term, for good. A lost race reads again.
    */
-  async putEntity(entity: RegisteredEntityRecord): Promise<RegisteredEntity> {
+  async putEntity(
+    entity: RegisteredEntityRecord,
+    expected?: ExpectedRepresentative,
+  ): Promise<RegisteredEntity> {
     const key = entityKey(entity.creditCode);
     for (let attempt = 0; attempt < 3; attempt++) {
       const current = await getItem(this.doc, this.tableName, key, 0);
+      // Changed since the caller read it (review R56-2): theirs to read again, nothing written here.
+      if (expected && current?.representativeLookupKey !== expected.representativeLookupKey) break;
       const kept =
         current?.representativeLookupKey === entity.representativeLookupKey
           ? typeof current.representativeTerm === 'string'

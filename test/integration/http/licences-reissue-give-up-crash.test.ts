@@ -215,8 +215,8 @@ it('a recorded revocation the reconciler is refused (409) stays recorded, and a 
   expect(await verdictOf(newId)).toBe('valid');
   // The refusal gave nothing up: the clerk's revocation is still recorded, the re-issue still given up.
   expect((await raw.get(old.id))?.replacementRevocation).toMatchObject({ reason: '重复签发，作废新证' });
-  // The replacement is not revoked yet: the re-issue says it was given up, not that it was revoked.
-  await expectProblem(await reissue(old.id), 409, 'reissue_given_up');
+  // The replacement is not revoked yet, and its revocation is owed: the re-issue says so (review R56-1).
+  await expectProblem(await reissue(old.id), 409, 'replacement_revocation_pending');
 
   // That other clerk's change was a suspension; a later run revokes the suspended replacement as asked.
   expect(
@@ -274,4 +274,69 @@ it('a re-issue given up by a refused revocation: revoking the old licence keeps 
   await runtime.runSchedule('pending-work-reconciler');
   expect(await verdictOf(newId)).toBe('valid');
   expect(await verdictOf(old.id)).toBe('revoked');
+});
+
+it('a recorded revocation of the replacement: the re-issue says it will be made, and revoking the old licence is refused until it is (review R56-1)', async () => {
+  const old = await issueDrivingLicence(runtime, token);
+  faults.failRevokeOfReissued = true;
+  expect((await reissue(old.id)).status).toBe(500);
+  const [replacement] = (await listAll(runtime, token)).filter(
+    (licence) => (licence as { replaces?: string }).replaces === old.id,
+  );
+  const newId = replacement!.id;
+  // Clerk X's revocation of the replacement dies after the mark: recorded, for the reconciler to make.
+  faults.failRevokeOf = newId;
+  const died = await postJson(runtime, `${licencePath(newId)}/status`, token, {
+    status: 'revoked',
+    reasonCode: 'other',
+    reason: '重复签发，作废新证',
+  });
+  expect(died.status).toBe(500);
+
+  // Clerk Y retries the re-issue: told the replacement's revocation will be made, not to choose one.
+  const retried = await reissue(old.id);
+  const problem = await expectProblem(retried, 409, 'replacement_revocation_pending');
+  expect(problem.detail).not.toMatch(/revoke .* to keep/);
+  // Revoking the old licence now would leave the holder none once the reconciler revokes the replacement.
+  const revokeOld = () =>
+    postJson(runtime, `${licencePath(old.id)}/status`, token, {
+      status: 'revoked',
+      reasonCode: 'other',
+      reason: '保留新证',
+    });
+  await expectProblem(await revokeOld(), 409, 'replacement_revocation_pending');
+  expect(await verdictOf(old.id)).toBe('valid');
+
+  // The reconciler makes clerk X's revocation: the holder keeps exactly one valid licence, the old one.
+  await runtime.runSchedule('pending-work-reconciler');
+  expect(await verdictOf(newId)).toBe('revoked');
+  expect(await verdictOf(old.id)).toBe('valid');
+  await expectProblem(await reissue(old.id), 409, 'replacement_revoked');
+  // Then the old licence can be revoked as any other (the clerk's choice, told what it does).
+  expect((await revokeOld()).status).toBe(200);
+});
+
+it('a re-issue given up by a refused revocation of a replacement suspended since: the answer says suspended, not valid (review R56-1)', async () => {
+  const old = await issueDrivingLicence(runtime, token);
+  faults.failRevokeOfReissued = true;
+  expect((await reissue(old.id)).status).toBe(500);
+  const [replacement] = (await listAll(runtime, token)).filter(
+    (licence) => (licence as { replaces?: string }).replaces === old.id,
+  );
+  const newId = replacement!.id;
+  faults.refuseRevokeOf = newId;
+  const refused = await postJson(runtime, `${licencePath(newId)}/status`, token, {
+    status: 'revoked',
+    reasonCode: 'other',
+    reason: '重复签发，作废新证',
+  });
+  await expectProblem(refused, 409, 'licence_changed');
+  const suspended = await postJson(runtime, `${licencePath(newId)}/status`, token, {
+    status: 'suspended',
+    reason: '核查中',
+  });
+  expect(suspended.status).toBe(200);
+  const problem = await expectProblem(await reissue(old.id), 409, 'reissue_given_up');
+  expect(problem.detail).toContain(`${newId} is suspended`);
+  expect(problem.detail).not.toMatch(/both licences are valid/);
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IssuerApi } from '../../../shared/web/console/issuer-api.js';
 import { expectProblem } from '../../support/http-api.js';
 import {
+  businessLicenceBody,
   drivingLicenceBody,
   expectJson,
   getWithToken,
@@ -130,5 +131,53 @@ describe('the search by holder', () => {
     // Without a holder's filter it lists by GET, as before.
     await api.list({ status: 'valid', limit: 5 });
     expect(urls.at(-1)).toMatch(/\/licences\?status=valid&limit=5$/);
+  });
+});
+
+describe('a holder’s number valid as both an ID number and a credit code (review R56-3)', () => {
+  // A public institution's `12`, a Beijing region, then what reads as a birth date (1990-01-01): valid as
+  // both, with both check characters right.
+  const both = '121101199001017391';
+  const items = async (filters: Record<string, string | number | boolean>) =>
+    (await expectJson<{ items: LicenceJson[] }>(await searchLicences(runtime, token, filters), 200)).items;
+
+  it('finds the entity’s licences (it was read as an ID number only), and says which kind each holder is', async () => {
+    const licence = await issued(runtime, token, businessLicenceBody(both, newIdNumber()));
+    const found = await items({ holder: both });
+    expect(found.map((item) => item.id)).toEqual([licence.id]);
+    expect(found[0]!.holder.kind).toBe('entity');
+    // Said as a credit code, the same; said as an ID number, that person's (none).
+    expect((await items({ holder: both, holderKind: 'entity' })).map((item) => item.id)).toEqual([
+      licence.id,
+    ]);
+    expect(await items({ holder: both, holderKind: 'person' })).toEqual([]);
+  });
+
+  it('asks which (400 ambiguous_holder naming holderKind) when a person and an entity under it both hold licences', async () => {
+    const driving = await issued(runtime, token, drivingLicenceBody(both));
+    const problem = await expectProblem(
+      await searchLicences(runtime, token, { holder: both }),
+      400,
+      'ambiguous_holder',
+    );
+    expect(problem.errors?.map((error) => error.path)).toEqual(['holderKind']);
+    expect(JSON.stringify(problem)).not.toContain(both);
+    const person = await items({ holder: both, holderKind: 'person' });
+    expect(person.map((item) => item.id)).toEqual([driving.id]);
+    expect(person[0]!.holder.kind).toBe('person');
+  });
+
+  it('reads the holder as the kind said: an ID number typo that is a credit code is refused as an ID number', async () => {
+    // A wrong ID check character, which happens to make a valid credit code.
+    const typo = '121101199001000319';
+    expect(await items({ holder: typo })).toEqual([]);
+    const refused = await expectProblem(
+      await searchLicences(runtime, token, { holder: typo, holderKind: 'person' }),
+      400,
+      'invalid_id_number',
+    );
+    expect(refused.errors?.map((error) => error.path)).toEqual(['holder']);
+    const alone = await expectProblem(await searchLicences(runtime, token, { holderKind: 'person' }), 400);
+    expect(alone.errors?.map((error) => error.path)).toEqual(['holderKind']);
   });
 });

@@ -15,11 +15,14 @@ import { changeStatus, issueDrivingLicence } from '../verify/helpers.js';
 
 /**
  * What a clerk sees at the issuer console when a re-issue was left unfinished (security reviews R38 and
- * R40): the API's `409 reissue_pending`, `409 replacement_revoked` and `409 reissue_given_up`, each said in the page's own words
+ * R40): the API's `409 reissue_pending`, `409 replacement_revoked`, `409 reissue_given_up` and `409 replacement_revocation_pending`
+ * (review R56-1), each said in the page's own words
  * (the API's detail is English, for developers), on the licence's page.
  */
 
-const faults: { failRevokeOfReissued: boolean; refuseRevokeOf?: string } = { failRevokeOfReissued: false };
+const faults: { failRevokeOfReissued: boolean; refuseRevokeOf?: string; failRevokeOf?: string } = {
+  failRevokeOfReissued: false,
+};
 
 /** The runtime's own licence store, failing the re-issue's revocation of the old licence once on request. */
 function faultyLicences(store: LicenceStore): LicenceStore {
@@ -30,6 +33,10 @@ function faultyLicences(store: LicenceStore): LicenceStore {
       if (faults.failRevokeOfReissued && licence.status === 'revoked' && licence.replacedBy) {
         faults.failRevokeOfReissued = false;
         throw new Error('injected: died between writing the new licence and revoking the old');
+      }
+      if (faults.failRevokeOf === licence.id && licence.status === 'revoked') {
+        faults.failRevokeOf = undefined;
+        throw new Error('injected: died between the mark and the replacement’s revocation');
       }
       if (faults.refuseRevokeOf === licence.id && licence.status === 'revoked') {
         faults.refuseRevokeOf = undefined;
@@ -133,9 +140,38 @@ describe('the console’s words for a re-issue left unfinished', () => {
     expect(refused.status).toBe(409);
     const html = await refused.text();
     expect(html).toContain(
-      '此前有人撤销重新签发生成的新证照，重新签发因此已放弃，但该撤销未成功（或尚未完成），新证照仍然有效，两张证照目前均有效：如保留此证照，请再次撤销新证照；如保留新证照，请撤销此证照。',
+      '此前有人撤销重新签发生成的新证照，重新签发因此已放弃，但该撤销未成功，新证照未被撤销（有效或已暂扣，以新证照页面为准）：如保留此证照，请再次撤销新证照；如保留新证照，请撤销此证照。',
     );
     expect(html).not.toContain('新证照已被撤销');
+    expect(html).not.toContain('两张证照目前均有效');
     expect(html).toContain('<span class="badge valid">');
+  });
+
+  it('a new licence’s revocation recorded and not made yet (replacement_revocation_pending): no advice to revoke this one, and its revocation refused (review R56-1)', async () => {
+    const { oldId, newId } = await halfDoneReissue();
+    faults.failRevokeOf = newId;
+    const died = await postJson(runtime, `/licences/${encodeURIComponent(newId)}/status`, token, {
+      status: 'revoked',
+      reasonCode: 'other',
+      reason: '重复签发，作废新证',
+    });
+    expect(died.status).toBe(500);
+    const refused = await ua.request(`${pagePath(oldId)}/reissue`, { form: { confirm: 'yes' } });
+    expect(refused.status).toBe(409);
+    const html = await refused.text();
+    expect(html).toContain(
+      '此前有人撤销重新签发生成的新证照，重新签发因此已放弃；该撤销已记录，系统将在稍后自动完成。此证照保持不变，无需再撤销任何证照。',
+    );
+    expect(html).not.toContain('请撤销此证照');
+    const revoke = await ua.request(`${pagePath(oldId)}/status`, {
+      form: { status: 'revoked', reasonCode: 'other', reason: '保留新证', confirm: 'yes' },
+    });
+    expect(revoke.status).toBe(409);
+    const page = await revoke.text();
+    expect(page).toContain(
+      '此前有人撤销了此证照重新签发生成的新证照，该撤销已记录，系统将在稍后自动完成；在此之前不能撤销此证照（否则两张证照都将被撤销），请待新证照撤销后再试。',
+    );
+    // The old licence is still valid: the holder keeps it once the new one is revoked.
+    expect(page).toContain('<span class="badge valid">');
   });
 });

@@ -8,7 +8,7 @@ import {
   meantAsIdNumber,
   parseIdNumber,
 } from '../../../shared/identifiers/id-number.js';
-import { holderNumber } from '../../../shared/licence/read-licences.js';
+import { holderNumbers } from '../../../shared/licence/read-licences.js';
 import {
   creditCodeCheckCharacter,
   organisationCodeCheckCharacter,
@@ -98,7 +98,7 @@ describe('which identifier a searched holder is (review R51 F3)', () => {
   const now = new Date('2026-12-07T00:00:00Z');
   const errorOf = (holder: string) => {
     try {
-      holderNumber(holder, now);
+      holderNumbers(holder, now);
     } catch (error) {
       return (error as ServiceError).code;
     }
@@ -125,7 +125,19 @@ describe('which identifier a searched holder is (review R51 F3)', () => {
       const first17 = `91110105${body}${organisationCodeCheckCharacter(body)}`;
       return `${first17}${creditCodeCheckCharacter(first17)}`;
     }).find((candidate) => /^\d{18}$/.test(candidate))!;
-    expect(holderNumber(code, now)).toEqual({ creditCode: code });
+    expect(holderNumbers(code, now)).toEqual([{ creditCode: code }]);
+  });
+
+  it('reads a number valid as both as both, the ID number first, or as the kind said (review R56-3)', () => {
+    const both = '121101199001017391';
+    expect(holderNumbers(both, now)).toEqual([{ idNumber: both }, { creditCode: both }]);
+    expect(holderNumbers(both, now, 'entity')).toEqual([{ creditCode: both }]);
+    expect(holderNumbers(both, now, 'person')).toEqual([{ idNumber: both }]);
+    // A wrong ID check character that makes a credit code: found as one, refused as an ID number when said.
+    expect(holderNumbers('121101199001000319', now)).toEqual([{ creditCode: '121101199001000319' }]);
+    expect(() => holderNumbers('121101199001000319', now, 'person')).toThrow(
+      expect.objectContaining({ code: 'invalid_id_number' }),
+    );
   });
 
   it('tells the two apart by form', () => {

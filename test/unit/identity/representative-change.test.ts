@@ -144,6 +144,42 @@ describe('a change of representative is traced (entity.representative_changed)',
   const changes = (audit: InMemoryAudit) =>
     audit.entries.filter((entry) => entry.action === 'entity.representative_changed');
 
+  it('traces a change made between a rewrite’s read and its write: the rewrite reads again, never draws an untraced term (review R56-2)', async () => {
+    const { audit, registry, deps } = world();
+    await recordRegisteredEntity(former, deps, 'seed');
+    await recordRegisteredEntity(successor, deps, 'feed');
+    const third = record('lk-third-representative', '110105********0035');
+    // One recorder rewrites `successor` (no change, as it reads); another records `third` before its write.
+    let raced = false;
+    const racing = {
+      ...deps,
+      registry: {
+        findEntity: async (code: string) => {
+          const read = await registry.findEntity(code);
+          if (!raced) {
+            raced = true;
+            await recordRegisteredEntity(third, deps, 'feed');
+          }
+          return read;
+        },
+        putEntity: registry.putEntity.bind(registry),
+        changeRepresentative: registry.changeRepresentative.bind(registry),
+      },
+    };
+    const recorded = await recordRegisteredEntity(successor, racing, 'feed');
+    expect(await registry.findEntity(creditCode)).toEqual(recorded);
+    // Every change of representative is traced, third -> successor included, each under its own term.
+    expect(changes(audit).map((entry) => `${entry.representativeRole}:${entry.holderKey}`)).toEqual([
+      `former:${formerKey}`,
+      'new:lk-new-representative',
+      'former:lk-new-representative',
+      'new:lk-third-representative',
+      'former:lk-third-representative',
+      'new:lk-new-representative',
+    ]);
+    expect(changes(audit).at(-1)?.representativeTerm).toBe(recorded.representativeTerm);
+  });
+
   it('records one entry per person once per change, not on a first record nor a rewrite, with no number', async () => {
     const { audit, registry, deps } = world();
     await recordRegisteredEntity(former, deps, 'seed');
