@@ -60,8 +60,9 @@ export const exportUsagePageReads = 50;
  * record is added (review R55 F2). Lambda answers at most 6 MB (6,291,456 bytes, headers and envelope
  * included), and the wallet relays the file base64-encoded (`POST /wallet/account/export`), 4/3 of it:
  * 3,500,000 bytes become 4,666,668, which leaves over 1.5 MB for headers and for the one page of at most
- * 100 entries (each a few hundred bytes: a purpose is at most 200 characters) that the budget lets in
- * whatever the sections before the usage record already take. `me` answers the JSON itself, 3.5 MB.
+ * 100 entries that the budget lets in whatever the sections before the usage record already take (about
+ * 110 KB: an entry with a 200-character purpose and a 100-character platform name is 1.1 KB). `me`
+ * answers the JSON itself, 3.5 MB.
  */
 export const exportByteBudget = 3_500_000;
 /** Room kept for the `truncated` entry itself (a cursor is at most 400 characters). */

@@ -6,6 +6,7 @@ import {
   exportUsagePageReads,
 } from '../../../shared/identity/data-export.js';
 import { parseAccountId } from '../../../shared/identifiers/account-id.js';
+import type { Assurance } from '../../../shared/identity/person-account.js';
 import {
   FailingAudit,
   InMemoryAccountStore,
@@ -23,7 +24,7 @@ import { InMemoryClientNames, InMemorySharingGrants } from '../../support/in-mem
 const lookupKey = 'lk-exporting-person';
 
 /** A level-3 person and what `exportPersonalData` reads, in memory; `audit` the usage record too. */
-async function world(audit = new InMemoryAudit(), assurance = 'in-person-verified') {
+async function world(audit = new InMemoryAudit(), assurance: Assurance = 'in-person-verified') {
   const clock = new TestClock();
   const deps = {
     accounts: new InMemoryAccountStore(),
