@@ -122,10 +122,12 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     webAssets: true,
     environment: { WEB_ASSETS_DIR: '/var/task/web-assets' },
   },
+  // 15 s: it relays `GET /me/export` (me: 10 s) waiting up to 12 s for it, then base64-encodes the file
+  // (review R55 F2); within API Gateway's 29 s and PENDING_WORK_AGE_SECONDS (test/cdk/guards.test.ts).
   wallet: {
     description: 'elicence wallet pages',
     memorySize: 512,
-    timeout: Duration.seconds(10),
+    timeout: Duration.seconds(15),
     config: true,
   },
   'demo-platform': {

@@ -48,6 +48,25 @@ export const dataExportFormat = 'elicence-data-export/1';
  * goes on (`GET /me/usage?cursor=`).
  */
 export const exportUsageCap = 5000;
+/**
+ * How many pages of the usage record one export reads at most, whatever they hold (review R55 F1): entries
+ * the reader's level does not open are read but not shown, so a level-2 account whose record holds tens of
+ * thousands of verifications it cannot see would otherwise read page after empty page until `me`'s 10 s
+ * timeout, and never export. 50 reads of 100 entries take a few seconds; past them, `truncated`.
+ */
+export const exportUsagePageReads = 50;
+/**
+ * How large the whole document may grow, in UTF-8 bytes of its JSON, before no further page of the usage
+ * record is added (review R55 F2). Lambda answers at most 6 MB (6,291,456 bytes, headers and envelope
+ * included), and the wallet relays the file base64-encoded (`POST /wallet/account/export`), 4/3 of it:
+ * 3,500,000 bytes become 4,666,668, which leaves over 1.5 MB for headers and for the one page of at most
+ * 100 entries that the budget lets in whatever the sections before the usage record already take (about
+ * 110 KB: an entry with a 200-character purpose and a 100-character platform name is 1.1 KB). `me`
+ * answers the JSON itself, 3.5 MB.
+ */
+export const exportByteBudget = 3_500_000;
+/** Room kept for the `truncated` entry itself (a cursor is at most 400 characters). */
+const truncationReserve = 600;
 const usagePageSize = 100;
 
 /** An appointment naming the person as an enterprise's agent (经办人), as recorded. */
@@ -69,7 +88,7 @@ export const exportedAppointmentSchema = z
 /** A part of the document cut at its cap, and where the rest is read. */
 export const exportTruncationSchema = z
   .object({
-    section: z.literal('usage'),
+    section: z.literal('usage').meta({ description: 'The section cut' }),
     included: z.int().nonnegative().meta({ description: 'How many entries the document holds' }),
     cursor: z.string().meta({
       description: 'Pass it to `GET /me/usage?cursor=` (the wallet’s 用证记录) for the entries after these',
@@ -120,7 +139,7 @@ export const dataExportSchema = z
       .object({ items: z.array(passkeyViewSchema) })
       .meta({ description: 'Their names and dates: never a key (the private key never left your device)' }),
     usage: z.object({ items: z.array(usageEntrySchema) }).meta({
-      description: `The usage record (用证记录) as \`GET /me/usage\` shows it, newest first, every page up to ${exportUsageCap.toLocaleString('en')} entries; this export is recorded there after it is made`,
+      description: `The usage record (用证记录) as \`GET /me/usage\` shows it, newest first, every page up to ${exportUsageCap.toLocaleString('en')} entries, ${exportUsagePageReads} pages read or ${(exportByteBudget / 1e6).toLocaleString('en')} MB of document; this export is recorded there after it is made`,
     }),
     truncated: z.array(exportTruncationSchema).meta({
       description: 'The sections cut at their cap, with where they go on; empty when the document is whole',
@@ -130,15 +149,52 @@ export const dataExportSchema = z
 export type DataExport = z.output<typeof dataExportSchema>;
 
 /**
- * The document's JSON Schema (draft 2020-12), as zod 4 generates it from {@link dataExportSchema}:
- * committed at docs/schemas/data-export-1.schema.json (`npx tsx scripts/data-export-schema.ts` writes it;
- * a test checks it is current), so that a person or an integrator validates a file without our code.
+ * The document's JSON Schema (draft 2020-12), as zod 4 generates it from {@link dataExportSchema}, opened
+ * for additions (review R55 F3): committed at docs/schemas/data-export-1.schema.json (`npx tsx
+ * scripts/data-export-schema.ts` writes it; a test checks it is current), so that a person or an
+ * integrator validates a file without our code. A reader of `elicence-data-export/1` can rely on every
+ * field the schema requires being there, of its type, in every later file of that version; later files
+ * may add fields, kinds of usage entry and other closed lists' values, so the schema allows other
+ * properties and gives a list's values as the known ones (`description`), not as an `enum`. Only the
+ * format's own name stays a constant: a change a /1 reader could not read is `elicence-data-export/2`.
  */
 export function dataExportJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(dataExportSchema, { target: 'draft-2020-12', io: 'output' }) as Record<
+  const generated = z.toJSONSchema(dataExportSchema, { target: 'draft-2020-12', io: 'output' }) as Record<
     string,
     unknown
   >;
+  const opened = openForAdditions(generated) as Record<string, unknown>;
+  // The format's name, as generated: the one constant.
+  (opened.properties as Record<string, unknown>).format = (
+    generated.properties as Record<string, unknown>
+  ).format;
+  return opened;
+}
+
+/** A JSON Schema with no closed object and no closed list of string values, at every depth. */
+function openForAdditions(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(openForAdditions);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const opened: Record<string, unknown> = {};
+  const known: string[] = [];
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'additionalProperties' && value === false) continue;
+    if (key === 'enum' && Array.isArray(value) && value.every((item) => typeof item === 'string')) {
+      known.push(...(value as string[]));
+      continue;
+    }
+    if (key === 'const' && typeof value === 'string') {
+      known.push(value);
+      continue;
+    }
+    opened[key] = openForAdditions(value);
+  }
+  if (known.length > 0) {
+    const values = `Known values: ${known.map((value) => `\`${value}\``).join(', ')}; a later file of this version may hold others`;
+    const description = typeof opened.description === 'string' ? `${opened.description}. ${values}` : values;
+    opened.description = description;
+  }
+  return opened;
 }
 
 export type DataExportDependencies = HolderDependencies &
@@ -176,7 +232,9 @@ function recordedStatus(appointment: AgentAppointment, now: Date): 'active' | 'w
  *    `invalid_token`), and one that is not fresh at the account's level (403 `fresh_sign_in_required`, as
  *    closing the account: a token left in a browser copies nothing out).
  * 2. Reads each section through the reader the holder API already uses for it, the person's own key
- *    only; the usage record page by page up to {@link exportUsageCap}, saying in `truncated` where it goes on.
+ *    only; the usage record page by page up to {@link exportUsageCap} entries, {@link exportUsagePageReads}
+ *    pages read and {@link exportByteBudget} bytes for the whole document, saying in `truncated` where it
+ *    goes on.
  * 3. Records `data.exported` (the person's account as actor, their lookup key as holder, so that it is in
  *    their usage record; `count` the licences in it) before answering: an export that could not be
  *    recorded is not made. The document itself is never logged or stored.
@@ -218,18 +276,6 @@ export async function exportPersonalData(
     issuers: deps.issuers,
     commitmentsSince: deps.config.auditHolderCommitmentsSince,
   };
-  const usage: DataExport['usage']['items'] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await usageOf(
-      reader,
-      { limit: Math.min(usagePageSize, exportUsageCap - usage.length), ...(cursor ? { cursor } : {}) },
-      usageDeps,
-    );
-    usage.push(...page.items);
-    cursor = page.cursor;
-  } while (cursor !== undefined && usage.length < exportUsageCap);
-
   const document: DataExport = {
     format: dataExportFormat,
     exportedAt: now.toISOString(),
@@ -256,11 +302,34 @@ export async function exportPersonalData(
         })),
     },
     passkeys: { items: passkeys.map(passkeyView) },
-    usage: { items: usage },
-    truncated: cursor === undefined ? [] : [{ section: 'usage' as const, included: usage.length, cursor }],
+    usage: { items: [] },
+    truncated: [],
   };
 
-  // 3. Recorded in the person's usage record before it is answered.
+  // The usage record, page by page, within the entries, the page reads and the bytes it may take: a page
+  // that would take the document past its byte budget is left out whole (the first is always in), so
+  // that the cursor of `truncated` is where it starts.
+  const usage = document.usage.items;
+  let bytes = utf8Length(document) + truncationReserve;
+  let cursor: string | undefined;
+  let reads = 0;
+  do {
+    const page = await usageOf(
+      reader,
+      { limit: Math.min(usagePageSize, exportUsageCap - usage.length), ...(cursor ? { cursor } : {}) },
+      usageDeps,
+    );
+    reads += 1;
+    // Each entry's JSON and the comma before it.
+    const pageBytes = page.items.reduce((sum, item) => sum + utf8Length(item) + 1, 0);
+    if (cursor !== undefined && bytes + pageBytes > exportByteBudget) break;
+    usage.push(...page.items);
+    bytes += pageBytes;
+    cursor = page.cursor;
+  } while (cursor !== undefined && usage.length < exportUsageCap && reads < exportUsagePageReads);
+  if (cursor !== undefined) document.truncated.push({ section: 'usage', included: usage.length, cursor });
+
+  // 3. Recorded in the person's usage record once the document is built and sized, before it is answered.
   await deps.audit.record({
     at: now.toISOString(),
     actor: person.id,
@@ -278,6 +347,11 @@ export async function exportPersonalData(
     truncated: document.truncated.length > 0,
   });
   return document;
+}
+
+/** How many bytes a value's JSON takes, as UTF-8 (what `json()` answers). */
+function utf8Length(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value), 'utf8');
 }
 
 /** The file's name: the day it was exported (UTC). */

@@ -39,11 +39,11 @@ export class ApiUnreachableError extends Error {
   }
 }
 
-const timeoutMs = 10_000;
+const defaultTimeoutMs = 10_000;
 
 /**
  * One call of our public API as a backend-for-frontend makes it: the caller's bearer token, JSON in,
- * no redirects followed (a redirect would carry the token elsewhere), a 10 s timeout. The answer is
+ * no redirects followed (a redirect would carry the token elsewhere), a 10 s timeout (`timeoutMs`). The answer is
  * returned as it is; the caller maps statuses to what its pages say.
  *
  * @example
@@ -57,7 +57,12 @@ export async function apiRequest(
   accessToken: string,
   method: string,
   path: string,
-  options: { json?: unknown; headers?: Record<string, string>; fetch?: typeof fetch } = {},
+  options: {
+    json?: unknown;
+    headers?: Record<string, string>;
+    fetch?: typeof fetch;
+    timeoutMs?: number;
+  } = {},
 ): Promise<Response> {
   const { json } = options;
   try {
@@ -71,7 +76,7 @@ export async function apiRequest(
       },
       ...(json === undefined ? {} : { body: JSON.stringify(json) }),
       redirect: 'error',
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: AbortSignal.timeout(options.timeoutMs ?? defaultTimeoutMs),
     });
   } catch (error) {
     throw new ApiUnreachableError(method, path, { cause: error });

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { functionNames, routeKey, routes, type FunctionName } from '../../functions/routes.js';
 import { destructiveKeyActions, expectedKeyEventSources } from '../../infra/constructs/key-guard.js';
 import { loadConfig } from '../../shared/config.js';
+import { exportRelayTimeoutMs } from '../../shared/web/wallet/account-api.js';
 import {
   defaultReservedConcurrency,
   defaultSmsSpendAlarmUsd,
@@ -228,6 +229,14 @@ describe('infrastructure review 24', () => {
       for (const name of routed) {
         expect(functionOf(name).Properties.Timeout, name).toBeLessThanOrEqual(29);
       }
+    });
+
+    it('lets the wallet relay an export `me` finished: its wait past me’s timeout, its own past that (R55 F2)', () => {
+      const me = functionOf('me').Properties.Timeout as number;
+      const wallet = functionOf('wallet').Properties.Timeout as number;
+      expect(exportRelayTimeoutMs).toBeGreaterThan(me * 1000);
+      // A second or more left to base64-encode the file and answer it.
+      expect(wallet * 1000).toBeGreaterThanOrEqual(exportRelayTimeoutMs + 1000);
     });
 
     it('lets the reconciler take a pointer only once the request that last marked it has ended', () => {

@@ -38,6 +38,13 @@ export class ClosurePasswordRefusedError extends Error {
 }
 
 /**
+ * How long the wallet waits for `GET /me/export` (review R55 F2): past `me`'s own 10 s timeout, so that an
+ * export `me` finishes (and has recorded) reaches the person; the wallet function's timeout is longer
+ * still (infra/stack.ts, test/cdk/guards.test.ts).
+ */
+export const exportRelayTimeoutMs = 12_000;
+
+/**
  * The wallet's client of the holder API's account routes (`/me/account`), with the person's access token,
  * as any first-party app of theirs would call them.
  *
@@ -67,7 +74,9 @@ export class AccountApi {
    * (a personal sign-in made now answers both).
    */
   async export(): Promise<Response> {
-    const response = await holderApiRequest(this.baseUrl, this.accessToken, 'GET', '/me/export');
+    const response = await holderApiRequest(this.baseUrl, this.accessToken, 'GET', '/me/export', {
+      timeoutMs: exportRelayTimeoutMs,
+    });
     if (response.status === 200) return response;
     if (response.status === 401 || response.status === 404) throw new SessionEndedError();
     if (response.status === 403) {

@@ -57,9 +57,10 @@ export interface WalletPresentation {
 }
 
 /**
- * The kinds of entry of the usage record `GET /me/usage?action=` filters by: every kind, a counter's
- * lookups and proofs too (review R45 F2) and a change of an enterprise's legal representative naming or
- * no longer naming the person (shown at level 3 only, an empty page below it).
+ * The kinds of entry of the usage record the wallet's page offers to filter by (`GET /me/usage?action=`):
+ * every kind but the person's own exports (`exported`, which the API filters by too), a counter's lookups
+ * and proofs too (review R45 F2) and a change of an enterprise's legal representative naming or no longer
+ * naming the person (shown at level 3 only, an empty page below it).
  */
 export const walletUsageKinds = [
   'shared',
@@ -73,8 +74,9 @@ export const walletUsageKinds = [
 ] as const;
 export type WalletUsageKind = (typeof walletUsageKinds)[number];
 
-/** Every kind of entry of the usage record: the filtered ones ({@link walletUsageKinds}) and the person's own
- * export of their data (`GET /me/export`), not filtered by. */
+/** Every kind of entry of the usage record: the ones the wallet's page filters by ({@link walletUsageKinds})
+ * and the person's own export of their data (`GET /me/export`), which the API filters by too
+ * (`?action=exported`) but the page does not offer. */
 export const walletUsageEntryKinds = [...walletUsageKinds, 'exported'] as const;
 
 /** One entry of the usage record as `GET /me/usage` answers it (API.md, 用证记录). */

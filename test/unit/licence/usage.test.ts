@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../../shared/audit/audit-trail.js';
-import { usageOf, usageQuery } from '../../../shared/licence/usage.js';
+import { filterableUsageKinds, usageOf, usageQuery } from '../../../shared/licence/usage.js';
 import { holderCommitmentOf, link } from '../../../shared/supervision/audit-chain.js';
 import type { Issuer } from '../../../shared/issuers/issuer.js';
 import { InMemoryClientStore, InMemoryIssuerStore } from '../../support/in-memory.js';
@@ -305,5 +306,28 @@ describe('usageOf: a person’s export of their data (`data.exported`)', () => {
     expect((await at(2)).items).toEqual([]);
     expect((await at(3)).items).toEqual([{ at: '2026-12-07T10:00:00.000Z', action: 'exported' }]);
     expect((await at(3, 'hk_someone_else')).items).toEqual([]);
+  });
+
+  // Review R55 F4 (session 26): docs/usage-record.md said `exported` was not a kind `?action=` filters by.
+  it('is a kind `?action=` filters by, shown by the same rule, as docs/usage-record.md lists', async () => {
+    const deps = await world([
+      exported('acc_closed_before'),
+      { ...exported('acc_me'), at: '2026-12-08T10:00:00.000Z' },
+      { ...exported('acc_me'), at: '2026-12-09T10:00:00.000Z', holderKey: 'hk_someone_else' },
+    ]);
+    const only = (level: 1 | 3) =>
+      usageOf(
+        { holderLookupKeys: ['hk_me', 'hk_someone_else'], level, accountId: 'acc_me' },
+        usageQuery.parse({ action: 'exported' }),
+        deps,
+      );
+    expect((await only(1)).items.map((item) => item.at)).toEqual(['2026-12-08T10:00:00.000Z']);
+    expect((await only(3)).items.map((item) => item.at)).toEqual([
+      '2026-12-08T10:00:00.000Z',
+      '2026-12-07T10:00:00.000Z',
+    ]);
+    const page = readFileSync(new URL('../../../docs/usage-record.md', import.meta.url), 'utf8');
+    const listed = /`action=([a-z_|]+)`/.exec(page)?.[1]?.split('|');
+    expect(listed?.sort()).toEqual([...filterableUsageKinds].sort());
   });
 });
