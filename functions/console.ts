@@ -1193,7 +1193,9 @@ async function reissue(
                   '此前有人撤销重新签发生成的新证照，重新签发因此已放弃，但该撤销未成功，新证照未被撤销（有效或已暂扣，以新证照页面为准）：如保留此证照，请再次撤销新证照；如保留新证照，请撤销此证照。'
                 : problem.code === 'replacement_revocation_pending'
                   ? // That revocation is recorded, and the reconciler makes it: nothing to choose (R56-1).
-                    '此前有人撤销重新签发生成的新证照，重新签发因此已放弃；该撤销已记录，系统将在稍后自动完成。此证照保持不变，无需再撤销任何证照。'
+                    // Answered on the old licence's page and on the new one's (re-issuing it is refused
+                    // too, review R58): the words fit either, as the code does not say which this is.
+                    '此前有人撤销重新签发生成的新证照，重新签发因此已放弃；该撤销已记录，系统将在稍后自动完成，原证照保持不变。在此之前该新证照不能重新签发，也无需再撤销任何证照。'
                   : problem.code === 'reissue_pending'
                     ? '此证照所替换的证照的重新签发尚未完成，请先完成那次重新签发。'
                     : '无法重新签发：证照的状态可能已被更改，请刷新后重试。',

@@ -469,7 +469,8 @@ export const operations: Operations = {
       'replacement is not revoked (its status and this one’s are in the detail: revoke the replacement to ' +
       'keep this one, or revoke this one to keep the replacement). A re-issue a clerk gave up whose ' +
       'revocation of the replacement is recorded and not made yet is 409 `replacement_revocation_pending`: ' +
-      'the revocation is made shortly (by the reconciler), this licence stays as it is, nothing to choose. ' +
+      'the revocation is made shortly (by the reconciler), this licence stays as it is, nothing to choose; ' +
+      're-issuing that replacement meanwhile is refused alike (its own replacement would stay valid). ' +
       'A licence written by a re-issue that is not ' +
       'finished is not re-issued in turn: 409 `reissue_pending` (retry the first re-issue).',
     tag: 'Licences',

@@ -130,20 +130,25 @@ export class ReissuePendingError extends ConflictError {
  * ({@link revokeGivenUpReplacement}). Answered to a re-issue of the old licence (there is nothing to
  * choose: the old licence stays as it is), and to a revocation of the old licence, which is refused until
  * the replacement is revoked: made now, the reconciler would then revoke the replacement too and leave the
- * holder no licence (review R56-1). `replacementStatus` is the replacement's status as read.
+ * holder no licence (review R56-1). And to a re-issue of the replacement itself (`refused: 'reissue'`,
+ * review R58): re-issued, it would be revoked `reissued` and its own replacement left valid beside the old
+ * licence (the reconciler, finding it revoked, makes nothing). `replacementStatus` is the replacement's
+ * status as read.
  */
 export class ReplacementRevocationPendingError extends ConflictError {
   constructor(
     id: string,
     readonly replacedBy: string,
     readonly replacementStatus: string,
-    revoking = false,
+    refused?: 'revoke' | 'reissue',
   ) {
     super(
       `A clerk's revocation of ${replacedBy} (now ${replacementStatus}), the replacement of an unfinished re-issue of ${id}, is recorded and will be made shortly; ${id} is left as it is` +
-        (revoking
+        (refused === 'revoke'
           ? `: it cannot be revoked until ${replacedBy} is, or the holder would be left with no licence; retry once ${replacedBy} is revoked`
-          : ''),
+          : refused === 'reissue'
+            ? `: ${replacedBy} is not re-issued, or its replacement would be left valid beside ${id}`
+            : ''),
       'replacement_revocation_pending',
     );
   }
@@ -273,7 +278,7 @@ async function refuseWhileRevocationOwed(
   if (!licence.replacementRevocation || !replacementId || licence.replacedBy !== replacementId) return;
   const replacement = await deps.licences.get(replacementId);
   if (!replacement || replacement.status === 'revoked' || replacement.issuerId !== licence.issuerId) return;
-  throw new ReplacementRevocationPendingError(licence.id, replacementId, replacement.status, true);
+  throw new ReplacementRevocationPendingError(licence.id, replacementId, replacement.status, 'revoke');
 }
 
 /** The change itself, once what it passes on or gives up is done (see {@link changeLicenceStatus}). */

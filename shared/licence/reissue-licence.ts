@@ -251,12 +251,43 @@ export async function reissueLicence(
 async function refuseWhileReplacing(licence: LicenceRecord, deps: ChangeStatusDependencies): Promise<void> {
   if (!licence.replaces) return;
   const replaced = await deps.licences.get(licence.replaces);
-  if (!replaced || replaced.issuerId !== licence.issuerId || unfinishedReissue(replaced) !== licence.id)
-    return;
+  if (!replaced || replaced.issuerId !== licence.issuerId) return;
+  const owed = revocationOwed(replaced, licence);
+  if (owed) throw owed;
+  if (unfinishedReissue(replaced) !== licence.id) return;
   throw new ReissuePendingError(
     `Licence ${licence.id} is the replacement of ${replaced.id}, whose re-issue is not finished: retry POST /licences/${replaced.id}/reissue first`,
     licence.id,
   );
+}
+
+/**
+ * The refusal of a re-issue of `licence`, the replacement of `replaced`'s re-issue, while a clerk's
+ * revocation of `licence` is recorded on `replaced` with the give-up mark and not made (review R58): the
+ * reconciler makes it only while `licence` is not revoked (`revokeGivenUpReplacement`), so a re-issue
+ * revoking it `reissued` first would leave its own replacement valid beside `replaced`, which stays valid.
+ * A suspension or reinstatement of `licence` meanwhile is no such case: the reconciler revokes it from
+ * either status. Undefined when nothing is owed.
+ */
+function revocationOwed(
+  replaced: LicenceRecord,
+  licence: LicenceRecord,
+): ReplacementRevocationPendingError | undefined {
+  if (licence.status === 'revoked' || replaced.issuerId !== licence.issuerId) return undefined;
+  if (!replaced.replacementRevocation || replaced.replacedBy !== licence.id) return undefined;
+  if (!reissueGivenUp(replaced, licence.id)) return undefined;
+  return new ReplacementRevocationPendingError(replaced.id, licence.id, licence.status, 'reissue');
+}
+
+/** {@link revocationOwed} for `licence` as read, reading the licence it replaces (if any). */
+async function refuseWhileRevocationOwed(
+  licence: LicenceRecord,
+  deps: ChangeStatusDependencies,
+): Promise<void> {
+  if (!licence.replaces || licence.status === 'revoked') return;
+  const replaced = await deps.licences.get(licence.replaces);
+  const owed = replaced && revocationOwed(replaced, licence);
+  if (owed) throw owed;
 }
 
 /**
@@ -295,6 +326,13 @@ async function finishReissue(
     // Revoked by a clerk since (a duplicate): given up, on every turn, before anything is written (R40 F1).
     const givenUp = revokedBy(old, replacement.id) ? undefined : givenUpRefusal(old, replacement.id, current);
     if (givenUp) throw givenUp;
+    // The old licence is itself a replacement whose revocation a clerk asked and the reconciler owes (R58):
+    // revoked here, the reconciler would make nothing, and this replacement would stay valid beside the
+    // licence that one replaced. On every turn: the retry of an attempt that wrote this replacement (the
+    // `claimed` path), an attempt that read before the revocation was recorded, and the reconciler's run.
+    // Left unrevoked, the old licence's re-issue is unfinished, so the owed revocation passes on to this
+    // replacement (`changeLicenceStatus`).
+    if (old.status !== 'revoked') await refuseWhileRevocationOwed(old, deps);
     if (old.status === 'suspended' && current && current.status === 'valid') {
       await changeLicenceStatus(replacement.id, carried(old, 'suspended'), context, deps);
     }
@@ -349,7 +387,10 @@ export async function finishUnfinishedReissue(id: string, deps: ChangeStatusDepe
     await finishReissue(old.id, replacement, { issuerId: old.issuerId, clientId: reconcilerActor }, deps);
   } catch (error) {
     // Overtaken by a status change (the replacement took it), or given up (the replacement revoked since
-    // it was read, R40 F1): either is the end of this re-issue.
+    // it was read, R40 F1): either is the end of this re-issue. `ReplacementRevocationPendingError` is
+    // reachable: a clerk's revocation of the replacement marking the old licence after the read above (the
+    // next turn of `finishReissue` reads the mark, the revocation not yet made), or the old licence being a
+    // replacement whose own revocation is owed (R58), which the pointer of the licence it replaces makes.
     const ended =
       error instanceof ReissueOvertakenError ||
       error instanceof ReplacementRevokedError ||

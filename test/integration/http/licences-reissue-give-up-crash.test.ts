@@ -340,3 +340,69 @@ it('a re-issue given up by a refused revocation of a replacement suspended since
   expect(problem.detail).toContain(`${newId} is suspended`);
   expect(problem.detail).not.toMatch(/both licences are valid/);
 });
+
+it('a recorded revocation of the replacement: re-issuing the replacement is refused until it is made, leaving one valid licence (review R58)', async () => {
+  const old = await issueDrivingLicence(runtime, token);
+  faults.failRevokeOfReissued = true;
+  expect((await reissue(old.id)).status).toBe(500);
+  const [replacement] = (await listAll(runtime, token)).filter(
+    (licence) => (licence as { replaces?: string }).replaces === old.id,
+  );
+  const newId = replacement!.id;
+  // Clerk X's revocation of the replacement (a duplicate) dies after the mark: recorded, not made.
+  faults.failRevokeOf = newId;
+  const died = await postJson(runtime, `${licencePath(newId)}/status`, token, {
+    status: 'revoked',
+    reasonCode: 'other',
+    reason: '重复签发，作废新证',
+  });
+  expect(died.status).toBe(500);
+
+  // Clerk Y re-issues the replacement (its QR code leaked, say) before the reconciler runs: refused, as
+  // its revocation will be made; re-issued, its own replacement would be left valid beside the old one.
+  const problem = await expectProblem(await reissue(newId), 409, 'replacement_revocation_pending');
+  expect(problem.detail).toContain(`${newId} is not re-issued`);
+  const issued = (await listAll(runtime, token)).filter(
+    (licence) => (licence as { replaces?: string }).replaces === newId,
+  );
+  expect(issued).toEqual([]);
+
+  // The reconciler makes clerk X's revocation: exactly one valid licence, the old one.
+  await runtime.runSchedule('pending-work-reconciler');
+  expect(await verdictOf(newId)).toBe('revoked');
+  expect(await verdictOf(old.id)).toBe('valid');
+  const holders = (await listAll(runtime, token)).filter(
+    (licence) =>
+      licence.id === old.id || licence.id === newId || (licence as { replaces?: string }).replaces === newId,
+  );
+  expect(holders.filter((licence) => licence.status === 'valid').map((licence) => licence.id)).toEqual([
+    old.id,
+  ]);
+  await expectProblem(await reissue(newId), 409, 'licence_revoked');
+});
+
+it('a recorded revocation of the replacement: suspending the replacement meanwhile does not stop it (review R58)', async () => {
+  const old = await issueDrivingLicence(runtime, token);
+  faults.failRevokeOfReissued = true;
+  expect((await reissue(old.id)).status).toBe(500);
+  const [replacement] = (await listAll(runtime, token)).filter(
+    (licence) => (licence as { replaces?: string }).replaces === old.id,
+  );
+  const newId = replacement!.id;
+  faults.failRevokeOf = newId;
+  const died = await postJson(runtime, `${licencePath(newId)}/status`, token, {
+    status: 'revoked',
+    reasonCode: 'other',
+    reason: '重复签发，作废新证',
+  });
+  expect(died.status).toBe(500);
+  // Another clerk suspends it, then reinstates it: the revocation owed is made from either status.
+  const change = (status: 'suspended' | 'valid') =>
+    postJson(runtime, `${licencePath(newId)}/status`, token, { status, reason: '核查中' });
+  expect((await change('suspended')).status).toBe(200);
+  expect((await change('valid')).status).toBe(200);
+  expect((await change('suspended')).status).toBe(200);
+  await runtime.runSchedule('pending-work-reconciler');
+  expect(await verdictOf(newId)).toBe('revoked');
+  expect(await verdictOf(old.id)).toBe('valid');
+});

@@ -159,10 +159,15 @@ describe('the console’s words for a re-issue left unfinished', () => {
     const refused = await ua.request(`${pagePath(oldId)}/reissue`, { form: { confirm: 'yes' } });
     expect(refused.status).toBe(409);
     const html = await refused.text();
-    expect(html).toContain(
-      '此前有人撤销重新签发生成的新证照，重新签发因此已放弃；该撤销已记录，系统将在稍后自动完成。此证照保持不变，无需再撤销任何证照。',
-    );
+    const pending =
+      '此前有人撤销重新签发生成的新证照，重新签发因此已放弃；该撤销已记录，系统将在稍后自动完成，原证照保持不变。在此之前该新证照不能重新签发，也无需再撤销任何证照。';
+    expect(html).toContain(pending);
     expect(html).not.toContain('请撤销此证照');
+    // Re-issuing the new licence, whose revocation is owed, is refused alike, in words that fit its page
+    // (it is the one to be revoked: review R58).
+    const again = await ua.request(`${pagePath(newId)}/reissue`, { form: { confirm: 'yes' } });
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain(pending);
     const revoke = await ua.request(`${pagePath(oldId)}/status`, {
       form: { status: 'revoked', reasonCode: 'other', reason: '保留新证', confirm: 'yes' },
     });

@@ -446,6 +446,46 @@ describe('reissueLicence', () => {
       expect(await pointers()).toEqual([]);
     });
 
+    it('a re-issue of the replacement is refused once a clerk’s revocation of it is recorded after its claim, and the reconciler leaves one valid licence (review R58)', async () => {
+      failRevokeOfOld = true;
+      await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
+      const [replacement] = replacements();
+      const replacementId = replacement!.id;
+      // A clerk's earlier revocation of the replacement was refused (R46-2): the re-issue given up, nothing owed.
+      const given = await world.licences.get(old.id);
+      await world.licences.save({ ...given!, reissueGivenUp: replacementId });
+      // Clerk Y re-issues the replacement. Clerk X revokes it again, having read it before Y's claim (so
+      // nothing to pass on): X's mark records the revocation on the old licence after Y wrote its
+      // replacement, and X's request dies before revoking it.
+      afterReplacementWritten = async () => {
+        const held = await world.pendingWork.mark(old.id, new Date(world.clock.now()));
+        const current = await world.licences.get(old.id);
+        await world.licences.save({
+          ...current!,
+          replacementRevocation: {
+            at: new Date(world.clock.now()).toISOString(),
+            actor: 'cl_console',
+            reasonCode: 'other',
+            reason: '重复签发',
+          },
+        });
+        if (held) await world.pendingWork.release(old.id, held);
+      };
+      await expect(reissueLicence(replacementId, context, deps())).rejects.toMatchObject({
+        code: 'replacement_revocation_pending',
+      });
+      // Its retry (the `claimed` path) is refused alike.
+      await expect(reissueLicence(replacementId, context, deps())).rejects.toMatchObject({
+        code: 'replacement_revocation_pending',
+      });
+      const second = [...world.licences.byId.values()].find((licence) => licence.replaces === replacementId);
+
+      await reconcile();
+      expect(await world.licences.get(old.id)).toMatchObject({ status: 'valid' });
+      expect(await world.licences.get(replacementId)).toMatchObject({ status: 'revoked' });
+      expect(await world.licences.get(second!.id)).toMatchObject({ status: 'revoked' });
+    });
+
     it('drops the pointer of a claim whose licence was never written, the old licence untouched', async () => {
       failCreates = 1;
       await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
