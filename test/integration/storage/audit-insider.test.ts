@@ -43,7 +43,8 @@ describe('review R52: the audit trail against an insider', () => {
     const closure = 'account-closed#acc_victim';
     const withdrawal = 'authorization-withdrawn#g_1#p#0';
     const owners: Record<string, FunctionName[]> = {
-      [revocation]: ['licences', 'batches', 'pending-work-reconciler'],
+      // `batches` issues and changes no licence: an issuance's mark alone (review R57 F1, below).
+      [revocation]: ['licences', 'pending-work-reconciler'],
       [issuerChange]: ['admin', 'pending-work-reconciler'],
       [closure]: ['accounts', 'pending-work-reconciler'],
       [withdrawal]: ['me', 'pending-work-reconciler'],
@@ -262,5 +263,66 @@ describe('review R52: the audit trail against an insider', () => {
         problem: expect.stringContaining('not in its holder’s usage record by kind') as unknown as string,
       },
     ]);
+  });
+});
+
+/**
+ * Review R57 (session 26): the once-marks and the chains' registry once more, against the same grants
+ * (functions/grants.ts through the local grant guard) and the trail's own DynamoDB adapters.
+ */
+describe('review R57: the once-marks once more', () => {
+  it('F1: `batches` may plant no mark of a licence’s later change, and the revocation reaches the trail', async () => {
+    const { doc, tableName } = await dynamo.newTable();
+    const tables = { table: 'service', auditTable: tableName, batchTable: 'batches' };
+    let now = Date.parse('2026-03-01T09:00:00Z');
+    const clock = { now: () => now };
+    const licences = new DynamoAuditTrail(doc, tableName, clock, newWriterId, {
+      name: 'licences',
+      ...auditWriters.licences,
+    });
+    const markOf = (key: string) => ({
+      TableName: tableName,
+      Item: { ...keys.auditOnce(key), expiresAt: 4102444800 },
+    });
+    // `batches` issues: the mark of a licence's issuance is its own.
+    expect(dynamoRefusal(functionGrants.batches, 'PutItem', markOf(`${licenceId}#1#0`), 'pk', tables)).toBe(
+      undefined,
+    );
+    const issued = {
+      at: '2026-03-01T09:00:00.000Z',
+      actor: 'cl_iss',
+      action: 'licence.issued',
+      licenceId,
+      issuerId: 'iss_1',
+    };
+    const [first] = pendingAudit(licenceId, 1, [issued]);
+    await licences.record(first!.entry, { key: first!.key, writtenAt: issued.at });
+    // Its role reads the licence's version and plants the mark of the next change: refused, alone and in
+    // a transaction.
+    for (const key of [`${licenceId}#2#0`, `${licenceId}#3#0`, `${licenceId}#2#1`]) {
+      expect(dynamoRefusal(functionGrants.batches, 'PutItem', markOf(key), 'pk', tables), key).toMatch(
+        /audit-once#/,
+      );
+      expect(
+        dynamoRefusal(
+          functionGrants.batches,
+          'TransactWriteItems',
+          { TransactItems: [{ Put: markOf(key) }] },
+          'pk',
+          tables,
+        ),
+        key,
+      ).toMatch(/audit-once#/);
+    }
+    now = Date.parse('2026-03-01T14:00:00Z');
+    const revoked = { ...issued, at: '2026-03-01T14:00:00.000Z', action: 'licence.revoked' };
+    const [second] = pendingAudit(licenceId, 2, [revoked]);
+    await licences.record(second!.entry, { key: second!.key, writtenAt: revoked.at });
+    const page = await new DynamoAuditChainStore(doc, tableName).entries({
+      from: '2026-03-01',
+      to: '2026-03-01',
+      limit: 100,
+    });
+    expect(page.items.map((entry) => entry.action)).toEqual(['licence.issued', 'licence.revoked']);
   });
 });
