@@ -1,10 +1,10 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { functionGrants } from '../../../functions/grants.js';
 import type { FunctionName } from '../../../functions/routes.js';
 import { dynamoRefusal } from '../../../infra/local/grant-guard.js';
 import { DynamoAuditChainStore } from '../../../shared/adapters/dynamo/audit-chain-store.js';
-import { DynamoAuditTrail, newWriterId } from '../../../shared/adapters/dynamo/audit-trail.js';
+import { DynamoAuditTrail, newWriterId, shardOfWriter } from '../../../shared/adapters/dynamo/audit-trail.js';
 import { keys } from '../../../shared/adapters/dynamo/keys.js';
 import { auditTable } from '../../../shared/adapters/dynamo/table.js';
 import { DynamoUsageRecord } from '../../../shared/adapters/dynamo/usage-record.js';
@@ -166,7 +166,7 @@ describe('review R52: the audit trail against an insider', () => {
     expect(check.faults).toEqual([]);
   });
 
-  it('R52-2: a chain whose last entry holds no valid seq signs nothing, never a head read from it', async () => {
+  it('R52-2: a chain whose last entry holds no valid seq has no head read from it (signed as corrupt since R57 F2)', async () => {
     const { doc, tableName } = await dynamo.newTable();
     let now = Date.parse('2026-03-01T10:00:00Z');
     const clock = { now: () => now };
@@ -196,7 +196,8 @@ describe('review R52: the audit trail against an insider', () => {
     const { seq: _seq, ...rewritten } = entry!;
     await doc.send(new PutCommand({ TableName: tableName, Item: rewritten }));
     now = Date.parse('2026-03-02T00:15:00Z');
-    await expect(signCheckpoint({}, deps)).rejects.toMatchObject({ code: 'audit_chain_head_corrupt' });
+    const signed = await signCheckpoint({}, deps);
+    expect(signed.chains).toEqual([{ chain, seq: 0, hash: '0'.repeat(64) }]);
     await expect(auditChains.headOf({ chain, shard })).rejects.toThrow(chain);
   });
 
@@ -324,5 +325,67 @@ describe('review R57: the once-marks once more', () => {
       limit: 100,
     });
     expect(page.items.map((entry) => entry.action)).toEqual(['licence.issued', 'licence.revoked']);
+  });
+
+  it('F2: a writer’s fabricated chain with a corrupt head no longer keeps the day’s other chains unsigned', async () => {
+    const { doc, tableName } = await dynamo.newTable();
+    let now = Date.parse('2026-03-01T10:00:00Z');
+    const clock = { now: () => now };
+    const auditChains = new DynamoAuditChainStore(doc, tableName);
+    const deps = {
+      auditChains,
+      auditSigner: new LocalSigner(),
+      auditPreviousSigners: [],
+      clock,
+      iss: 'https://id.example',
+    };
+    const licences = new DynamoAuditTrail(doc, tableName, clock, newWriterId, {
+      name: 'licences',
+      ...auditWriters.licences,
+    });
+    await licences.record({
+      at: '2026-03-01T10:00:00.000Z',
+      actor: 'cl_iss',
+      action: 'licence.revoked',
+      licenceId,
+      issuerId: 'iss_1',
+    });
+    const [real] = (await auditChains.chainsOf('2026-03-01')) as [{ chain: string; shard: number }];
+    const realHead = await auditChains.headOf(real);
+    // The anonymous `verify` function's role: a writer id of its own shards, registered, one item with no
+    // seq or hash; IAM allows both puts.
+    let writer = newWriterId();
+    const verifyShards: readonly number[] = auditWriters.verify.shards;
+    while (!verifyShards.includes(shardOfWriter(writer))) writer = newWriterId();
+    const bogus = `2026-03-01.${writer}`;
+    const tables = { table: 'service', auditTable: tableName, batchTable: 'batches' };
+    const junk = {
+      TableName: tableName,
+      Item: { ...keys.auditChained('2026-03-01', shardOfWriter(writer), writer, 1), chain: bogus },
+    };
+    for (const put of [
+      { TableName: tableName, Item: { ...keys.auditChainRegistry('2026-03-01', bogus) } },
+      junk,
+    ]) {
+      expect(dynamoRefusal(functionGrants.verify, 'PutItem', put, 'pk', tables)).toBeUndefined();
+      await doc.send(new PutCommand(put));
+    }
+    // 00:15: the closing checkpoint signs the licences function's chain, and the bogus one as corrupt.
+    now = Date.parse('2026-03-02T00:15:00Z');
+    const closing = await signCheckpoint({}, deps);
+    expect(closing.chains).toContainEqual(realHead);
+    expect(closing.chains).toContainEqual({ chain: bogus, seq: 0, hash: '0'.repeat(64) });
+    // The daily check reports it (the rest is intact).
+    now = Date.parse('2026-03-02T00:45:00Z');
+    const check = await checkAuditChains({ ...deps, config });
+    expect(check.faults.map((fault) => fault.chain)).toEqual([bogus]);
+    // Deleting the junk afterwards does not drop the chain silently: the day was closed with it.
+    await doc.send(new DeleteCommand({ TableName: tableName, Key: { pk: junk.Item.pk, sk: junk.Item.sk } }));
+    await expect(signCheckpoint({ from: '2026-03-01', to: '2026-03-01' }, deps)).rejects.toMatchObject({
+      code: 'audit_day_closed',
+    });
+    expect((await checkAuditChains({ ...deps, config })).faults).toContainEqual(
+      expect.objectContaining({ chain: bogus, problem: expect.stringContaining('signed it as corrupt') }),
+    );
   });
 });
