@@ -106,7 +106,7 @@ export interface KeyDeletionGuardProps {
  *
  * @example
  * ```ts
- * new KeyDeletionGuard(this, 'KeyGuard', { keys, provisioner: admin.role, functionRoles, alarms });
+ * new KeyDeletionGuard(this, 'KeyGuard', { keys, provisioner, functionRoles, alarms, deployRoleArn, tableNames, backupRoleArn });
  * ```
  */
 export class KeyDeletionGuard extends Construct {
