@@ -382,14 +382,16 @@ const chainWrites = (writer: AuditWriterName) => [
  * (`audit-once#<licence id>#<next version>#0`, `audit-once#issuer-changed#<issuer>#<n>`) would have that
  * entry taken as written, its pending work removed, and nothing on the trail (review R26 for `oidc`,
  * review R52 for the others: `me` and `accounts` face the internet). Licences' marks are under the
- * licence id's root ({@link partitions.licenceOnce}); a carried change's under its group
+ * licence id's root ({@link partitions.licenceOnce}), `batches`' those of issuances alone
+ * ({@link partitions.licenceIssuedOnce}, review R57 F1); a carried change's under its group
  * (`carriedGroups` of shared/pending-work/pending-work.ts, the groups of the index the function's pointers
  * are in). The reconciler completes every index's pointers and licences' pending work: every group.
  */
 const onceMarks = {
   admin: carriedGroups.operators.map((group) => partitions.onceOf(group)),
   licences: [partitions.licenceOnce],
-  batches: [partitions.licenceOnce],
+  // Issuances alone (`audit-once#<licence id>#1#0`): `batches` changes no licence (review R57 F1).
+  batches: [partitions.licenceIssuedOnce],
   me: carriedGroups.withdrawals.map((group) => partitions.onceOf(group)),
   accounts: carriedGroups.accounts.map((group) => partitions.onceOf(group)),
   'pending-work-reconciler': [

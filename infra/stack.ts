@@ -1,5 +1,15 @@
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, Stack, Validations, type App, type StackProps } from 'aws-cdk-lib';
+import {
+  CfnOutput,
+  DefaultStackSynthesizer,
+  Duration,
+  Fn,
+  Stack,
+  Validations,
+  type App,
+  type StackProps,
+} from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
@@ -831,6 +841,12 @@ export class ElicenceStack extends Stack {
       provisioner: provisioner.role,
       functionRoles: functionNames.map((name) => functions[name].role),
       alarms: this.alarmNotifications,
+      deployRoleArn: deployRoleArnOf(this),
+      tableNames: this.node
+        .findAll()
+        .filter((construct): construct is dynamodb.Table => construct instanceof dynamodb.Table)
+        .map((table) => table.tableName),
+      backupRoleArn: this.backups.role.roleArn,
     });
     // Backup and DR copy jobs that failed, expired or were aborted (SRE review R31 M4): told like an alarm.
     for (const rule of this.backups.failedJobRules) this.alarmNotifications.notifyOnEvents(rule);
@@ -962,4 +978,19 @@ export function addComplianceChecks(app: App): void {
 /** Whether `day` (`YYYY-MM-DD`) names a day of the calendar (not `2027-02-30`). */
 function isValidDay(day: string): boolean {
   return new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day;
+}
+
+/**
+ * The role CloudFormation deploys `stack` with: the CDK bootstrap's `cfn-exec-role` (`npx cdk bootstrap`,
+ * docs/operating.md), whose calls through CloudFormation the key watch takes for the deployment's (review
+ * R57 F3). Another synthesizer is refused rather than guessed.
+ */
+function deployRoleArnOf(stack: Stack): string {
+  const synthesizer = stack.synthesizer;
+  if (!(synthesizer instanceof DefaultStackSynthesizer)) {
+    throw new Error(
+      'ElicenceStack: the key watch needs the default synthesizer’s CloudFormation execution role',
+    );
+  }
+  return Fn.sub(synthesizer.cloudFormationExecutionRoleArn);
 }

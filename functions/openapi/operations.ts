@@ -715,11 +715,11 @@ export const operations: Operations = {
     summary:
       'Sign a checkpoint of the heads of the chains of some UTC days now (yesterday and today by default)',
     description:
-      'At most one on demand per interval (60 s unless configured) across the platform, whoever asks: sooner is refused with 429 `too_many_requests` and `Retry-After` (seconds until the next may be signed), before anything is signed or read. The daily scheduled checkpoint is not counted. A `from` or `to` after today (UTC) is refused with 400 naming the field, before the limit: no chain of a later day exists yet. A day already closed (a checkpoint signed after it ended names it) is signed again only with the heads its closing checkpoint signed: if its chains changed since, 409 `audit_day_closed` names the day and a chain, and nothing is signed. A chain whose last entry holds no valid `seq` and `hash` (rewritten) is 422 `audit_chain_head_corrupt`, naming the chain: nothing is signed (never a head read from it, nor the chain left out).',
+      'At most one on demand per interval (60 s unless configured) across the platform, whoever asks: sooner is refused with 429 `too_many_requests` and `Retry-After` (seconds until the next may be signed), before anything is signed or read. The daily scheduled checkpoint is not counted. A `from` or `to` after today (UTC) is refused with 400 naming the field, before the limit: no chain of a later day exists yet. A day already closed (a checkpoint signed after it ended names it) is signed again only with the heads its closing checkpoint signed: if its chains changed since, 409 `audit_day_closed` names the day and a chain, and nothing is signed. A chain whose last entry holds no valid `seq` and `hash` (rewritten) is signed as corrupt, head `{ seq: 0, hash: 64 zeros }` (never a head read from it, nor the chain left out), and the other chains as they are: the daily check reports it.',
     tag: 'Supervision',
     body: checkpointInput,
     responses: { 201: { description: 'Signed and stored', schema: checkpointSchema } },
-    problems: { 409: ['audit_day_closed'], 422: ['audit_chain_head_corrupt'], 429: ['too_many_requests'] },
+    problems: { 409: ['audit_day_closed'], 429: ['too_many_requests'] },
   },
 
   'GET /supervision/stats': {

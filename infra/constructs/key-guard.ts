@@ -38,9 +38,10 @@ export const watchedKeyEvents = [
 ] as const;
 
 /**
- * The callers whose calls on one of the stack's own keys are routine, per watched event (CloudTrail's
- * `userIdentity.invokedBy`, the AWS service that made the call): not reported. Any other caller of these,
- * and any caller at all on a key outside the stack, is reported (review R53 F1).
+ * The callers whose calls are routine, per watched event (CloudTrail's `userIdentity.invokedBy`, the AWS
+ * service that made the call), each bound further: CloudFormation under the stack's deploy role, DynamoDB
+ * for a table of the stack, AWS Backup under the stack's backups role (review R57 F3, F4): not reported.
+ * Any other caller of these is reported (review R53 F1).
  *
  * - `PutKeyPolicy` by CloudFormation: a deployment that changes a key's policy (each step of a signing
  *   key's rotation changes the `UseBy…Rollout` statements; adding or removing a function rewrites every
@@ -71,6 +72,15 @@ export interface KeyDeletionGuardProps {
   functionRoles: readonly iam.IRole[];
   /** Where the watch reports: the alarm topic (`AlarmNotifications.notifyOnEvents`). */
   alarms: AlarmNotifications;
+  /**
+   * The role CloudFormation deploys the stack with (the CDK bootstrap's `cfn-exec-role`): its calls through
+   * CloudFormation are the deployment's (review R57 F3).
+   */
+  deployRoleArn: string;
+  /** The names of the stack's tables: DynamoDB's grant for one of them is routine (review R57 F4). */
+  tableNames: readonly string[];
+  /** The role AWS Backup runs the stack's backup and copy jobs with (`TableBackups.role`). */
+  backupRoleArn: string;
 }
 
 /**
@@ -96,7 +106,7 @@ export interface KeyDeletionGuardProps {
  *
  * @example
  * ```ts
- * new KeyDeletionGuard(this, 'KeyGuard', { keys, provisioner: admin.role, functionRoles, alarms });
+ * new KeyDeletionGuard(this, 'KeyGuard', { keys, provisioner, functionRoles, alarms, deployRoleArn, tableNames, backupRoleArn });
  * ```
  */
 export class KeyDeletionGuard extends Construct {
@@ -108,7 +118,7 @@ export class KeyDeletionGuard extends Construct {
   /**
    * Every rule of the watch, {@link watch} first, then `PolicyWatch` (`PutKeyPolicy`, `DisableKey`) and
    * `GrantWatch` (`CreateGrant`): each reports its events unless made by one of their
-   * {@link expectedKeyEventSources} on a key of the stack.
+   * {@link expectedKeyEventSources} as the stack's routine (review R57 F3, F4).
    */
   readonly watches: readonly events.Rule[];
 
@@ -153,33 +163,56 @@ export class KeyDeletionGuard extends Construct {
         'Reports KMS keys of this account scheduled for deletion, replicated or moved, by anyone (CloudTrail)',
       eventPattern: cloudTrailKmsCalls({ eventName: unfiltered }),
     });
-    // Each KMS record names its key in `resources` (`ARN`, whatever identifier the caller gave), and a
-    // call an AWS service made names that service in `userIdentity.invokedBy`, absent on anyone's own
-    // call (AWS CloudTrail User Guide, "CloudTrail userIdentity element"). Reported: a caller that is not
-    // the expected service, no service at all, or a key that is not the stack's.
-    const stackKeyArns = props.keys.map((key) => key.keyArn);
-    const routine = (id: string, names: (keyof typeof expectedKeyEventSources)[]) => {
-      const services = [...expectedKeyEventSources[names[0]!]];
-      for (const name of names) {
-        if (JSON.stringify(expectedKeyEventSources[name]) !== JSON.stringify(services)) {
-          throw new Error(`KeyDeletionGuard: ${name} has other expected sources than ${names[0]}`);
-        }
-      }
-      return new events.Rule(this, id, {
-        description: `Reports ${names.join(', ')} on KMS keys of this account, unless by ${services.join(' or ')} on a key of this stack (CloudTrail)`,
-        eventPattern: cloudTrailKmsCalls({
-          eventName: names,
-          $or: [
-            { userIdentity: { invokedBy: [{ 'anything-but': services }] } },
-            { userIdentity: { invokedBy: [{ exists: false }] } },
-            { resources: { ARN: [{ 'anything-but': stackKeyArns }] } },
-          ],
-        }),
+    // A call an AWS service made names that service in `userIdentity.invokedBy`, absent on anyone's own
+    // call, and the role whose session made it in `userIdentity.sessionContext.sessionIssuer.arn` (AWS
+    // CloudTrail User Guide, "CloudTrail userIdentity element"): CloudFormation's calls under the stack's
+    // deploy role, AWS Backup's under the backups role. The keys are not listed (review R57 F3): every
+    // rotation adds one and the stack keeps them all, and with their ARNs (about 90 characters each) the
+    // patterns passed EventBridge's 2,048 characters in three or four rotations; the routine is told by
+    // who made the call, and a DynamoDB grant by the table it is for (F4).
+    const notIssuer = (arn: string) => [
+      { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': [arn] }] } } } },
+      { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ exists: false }] } } } },
+    ];
+    const by = (service: string, more: Record<string, unknown>) => ({
+      ...more,
+      userIdentity: { ...(more.userIdentity as object | undefined), invokedBy: [service] },
+    });
+    const otherCaller = (services: readonly string[]) => [
+      { userIdentity: { invokedBy: [{ 'anything-but': [...services] }] } },
+      { userIdentity: { invokedBy: [{ exists: false }] } },
+    ];
+    const rule = (
+      id: string,
+      names: (keyof typeof expectedKeyEventSources)[],
+      unless: string,
+      $or: object[],
+    ) =>
+      new events.Rule(this, id, {
+        description: `Reports ${names.join(', ')} on KMS keys of this account, unless ${unless} (CloudTrail)`,
+        eventPattern: cloudTrailKmsCalls({ eventName: names, $or }),
       });
-    };
+    const [cloudFormation] = expectedKeyEventSources.PutKeyPolicy;
+    const [dynamoDb, awsBackup] = expectedKeyEventSources.CreateGrant;
+    const tableName = (names: unknown[]) => ({
+      requestParameters: { constraints: { encryptionContextSubset: { 'aws:dynamodb:tableName': names } } },
+    });
     const filtered = [
-      routine('PolicyWatch', ['PutKeyPolicy', 'DisableKey']),
-      routine('GrantWatch', ['CreateGrant']),
+      rule('PolicyWatch', ['PutKeyPolicy', 'DisableKey'], 'by CloudFormation deploying this stack', [
+        ...otherCaller([cloudFormation]),
+        ...notIssuer(props.deployRoleArn).map((branch) => by(cloudFormation, branch)),
+      ]),
+      rule(
+        'GrantWatch',
+        ['CreateGrant'],
+        'by DynamoDB for a table of this stack, or by AWS Backup with its backups role',
+        [
+          ...otherCaller([dynamoDb, awsBackup]),
+          by(dynamoDb, tableName([{ 'anything-but': [...props.tableNames] }])),
+          by(dynamoDb, tableName([{ exists: false }])),
+          ...notIssuer(props.backupRoleArn).map((branch) => by(awsBackup, branch)),
+        ],
+      ),
     ];
     this.watches = [this.watch, ...filtered];
     // EventBridge publishes to the encrypted topic on its own behalf, for these rules alone.

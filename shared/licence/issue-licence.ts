@@ -356,7 +356,9 @@ export async function issueChecked(
     const created = await writeMarked(id, claim, deps, () => deps.licences.create(licence));
     await deps.idempotency.release(record, id);
     // Issued: what remains is the audit entry, left pending (and logged) if it cannot be written now.
-    const completed = await completeChange(created, claim, deps).catch((error: unknown) => {
+    const completed = await completeChange(created, claim, deps, {
+      throughVersion: issuedVersion,
+    }).catch((error: unknown) => {
       logger.error(pendingWorkLogLines.incomplete, { licenceId: id, error: String(error) });
       return withoutPending(created);
     });
@@ -367,12 +369,18 @@ export async function issueChecked(
   }
 }
 
+/** The version a licence is created at (`LicenceStore.create`): its issuance's entry is `<id>#1#0`. */
+const issuedVersion = 1;
+
 /**
  * The work an earlier attempt left on a licence (its audit entry), finished by a retry: the licence is
  * issued whatever happens here, so a failure is logged (the reconciler finishes it) rather than answered.
+ * Only the issuance's own (version 1): a licence changed since (a revocation, its entry still pending) is
+ * left to the change's function or the reconciler, as the `batches` function, whose redelivered item
+ * lands here, may put the marks of issuance entries alone (review R57 F1).
  */
 async function finishQuietly(licence: LicenceRecord, deps: IssueLicenceDependencies): Promise<LicenceRecord> {
-  return finishPendingWork(licence, deps).catch((error: unknown) => {
+  return finishPendingWork(licence, deps, { throughVersion: issuedVersion }).catch((error: unknown) => {
     logger.error(pendingWorkLogLines.incomplete, { licenceId: licence.id, error: String(error) });
     return withoutPending(licence);
   });

@@ -65,6 +65,19 @@ function pendingAuditOf(licence: LicenceRecord): PendingAuditEntry[] {
   );
 }
 
+/** How far {@link completePendingWork} goes. */
+export interface CompleteOptions {
+  /** The reconciler has just settled the licence's unfinished re-issue: its pointer need not stay. */
+  reissueSettled?: boolean;
+  /**
+   * The last version whose work this completer may finish: a record found (or read again) at a later
+   * version, a later change's work carried with it, is left whole and its claim released, the pointer
+   * kept for the reconciler. The issuance (version 1) passes 1: the `batches` function may put the marks
+   * of issuance entries alone (`audit-once#<licence id>#1#0`), never a later change's (review R57 F1).
+   */
+  throughVersion?: number;
+}
+
 /**
  * Completes a licence's pending work under `claim` (from `mark` or `claim`), in this order:
  *
@@ -88,13 +101,19 @@ export async function completePendingWork(
   licence: LicenceRecord,
   claim: string,
   deps: PendingWorkDependencies,
-  options: { reissueSettled?: boolean } = {},
+  options: CompleteOptions = {},
 ): Promise<LicenceRecord> {
   let current = licence;
   try {
     for (;;) {
       const pending = current.pending;
       if (!pending) break;
+      // A later change than the completer may finish (`throughVersion`): left, pointer and all, to its own
+      // function or the reconciler, which are granted its entries' marks (review R57 F1).
+      if (options.throughVersion !== undefined && current.version > options.throughVersion) {
+        await deps.pendingWork.release(current.id, claim).catch(() => undefined);
+        return withoutPending(current);
+      }
       // Both parts are tried whatever the other's outcome: each one done is one fewer left behind.
       let listFailure: { error: unknown } | undefined;
       if (pending.statusList) {
@@ -172,11 +191,15 @@ export async function replacementRevocationOwed(
 export async function finishPendingWork(
   licence: LicenceRecord,
   deps: PendingWorkDependencies,
+  options: Pick<CompleteOptions, 'throughVersion'> = {},
 ): Promise<LicenceRecord> {
   if (!licence.pending) return licence;
+  if (options.throughVersion !== undefined && licence.version > options.throughVersion) {
+    return withoutPending(licence);
+  }
   const claim = await deps.pendingWork.claim(licence.id, new Date(deps.clock.now()));
   if (!claim) return withoutPending(licence);
-  return completePendingWork(licence, claim, deps);
+  return completePendingWork(licence, claim, deps, options);
 }
 
 /**
@@ -222,9 +245,10 @@ export async function completeChange(
   saved: LicenceRecord,
   claim: string | undefined,
   deps: PendingWorkDependencies,
+  options: Pick<CompleteOptions, 'throughVersion'> = {},
 ): Promise<LicenceRecord> {
   const held = claim ?? (await deps.pendingWork.claim(saved.id, new Date(deps.clock.now())));
-  if (held) return completePendingWork(saved, held, deps);
+  if (held) return completePendingWork(saved, held, deps, options);
   return withoutPending(saved.pending?.statusList ? await applyStatus(saved, deps) : saved);
 }
 

@@ -31,6 +31,18 @@ export interface ChainHead {
   hash: string;
 }
 
+/**
+ * The head a checkpoint signs for a chain whose last entry holds no valid `seq` and `hash` (rewritten):
+ * `seq` 0, which no entry has, and a hash of zeros. Signed as a fault, so that the other chains of the day
+ * are signed (one writer's role could otherwise keep every chain unsigned, review R57 F2), no later
+ * checkpoint can drop the chain silently (a closed day's heads must stay the same), and the daily check
+ * reports it.
+ */
+export const corruptHead = (chain: string): ChainHead => ({ chain, seq: 0, hash: '0'.repeat(64) });
+
+/** Whether a signed head is {@link corruptHead}'s: the chain was found corrupt when it was signed. */
+export const isCorruptHead = (head: ChainHead): boolean => head.seq === 0;
+
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** A chain id: `YYYY-MM-DD.` then the writer id (lowercase base32). */
@@ -232,10 +244,16 @@ function ownHashHolds(entry: Record<string, unknown>): boolean {
  * representative recorded from the registry (`entity.representative_changed`: public registry facts, each
  * person masked, as a licence's holder is); the rest (accounts, sign-ins) redacted.
  */
-export const answeredWhole = (entry: { action: string }) =>
-  entry.action.startsWith('licence.') ||
-  entry.action.startsWith('licences.') ||
-  entry.action === 'entity.representative_changed';
+export const answeredWhole = (entry: { action: string }) => {
+  // An item written with no action at all (a writer's junk, review R57 F2) is answered redacted.
+  const action: unknown = entry.action;
+  return (
+    typeof action === 'string' &&
+    (action.startsWith('licence.') ||
+      action.startsWith('licences.') ||
+      action === 'entity.representative_changed')
+  );
+};
 
 /** An entry as answered redacted: when, what kind, and its place on its chain, its content only digested. */
 export interface RedactedEntry {
@@ -480,6 +498,16 @@ export function checkTrail(
     const day = chainIdPattern.exec(head.chain)?.[1];
     if (days && day && (day < days.from || day > days.to)) continue;
     if (faulty.has(head.chain)) continue;
+    if (isCorruptHead(head)) {
+      // Found corrupt when signed (review R57 F2): a fault whatever the chain holds now.
+      faults.push({
+        chain: head.chain,
+        seq: 0,
+        problem:
+          'the checkpoint found this chain’s last entry without a valid seq and hash (rewritten) and signed it as corrupt',
+      });
+      continue;
+    }
     const mine = reached.get(head.chain);
     if (!mine) {
       faults.push({

@@ -9,8 +9,13 @@ import { signCompactJws } from '../crypto/compact-jws.js';
 import { es256PublicJwkSchema, signingKeySet } from '../crypto/key-set.js';
 import type { Signer } from '../crypto/signer.js';
 import { randomId } from '../random-id.js';
-import type { AuditChainStore, NewCheckpoint, StoredCheckpoint } from './audit-chain-store.js';
-import { chainIdPattern, closesDay, closingTime, type ChainHead } from './audit-chain.js';
+import type {
+  AuditChainStore,
+  NewCheckpoint,
+  RegisteredChain,
+  StoredCheckpoint,
+} from './audit-chain-store.js';
+import { chainIdPattern, closesDay, closingTime, corruptHead, type ChainHead } from './audit-chain.js';
 
 /** The JWS `typ` of an audit checkpoint. */
 export const checkpointTokenType = 'audit-checkpoint+jwt';
@@ -238,15 +243,15 @@ export async function signCheckpoint(
     await Promise.all(
       days.map(async (d) => {
         const registered = await deps.auditChains.chainsOf(d);
-        return Promise.all(registered.map((chain) => deps.auditChains.headOf(chain)));
+        return Promise.all(registered.map((chain) => headOrFault(chain, deps.auditChains)));
       }),
     )
   )
     .flat()
     // A chain with no head has no entry: its registration landed and its first entry's write did not. The
     // store reads a chain where its writer's id puts it (never where its registration says, which any
-    // writer may overwrite: review R52), so a chain with entries always has a head here, and a head it
-    // cannot read is an error that signs nothing (fail closed).
+    // writer may overwrite: review R52), so a chain with entries always has a head here; one whose last
+    // entry is corrupt is signed as such (`corruptHead`, review R57 F2), never left out.
     .filter((head): head is ChainHead => head !== undefined)
     .sort((a, b) => (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : 0));
   // 3. Only the earliest closing checkpoint of each closed day is read whole (its heads): the one the
@@ -320,8 +325,25 @@ export async function signCheckpoint(
   return { ...checkpoint, chains };
 }
 
+/**
+ * The chain's head, or {@link corruptHead} when its last entry holds no valid `seq` and `hash`
+ * (`audit_chain_head_corrupt`, logged): the other chains are signed all the same (review R57 F2: any
+ * writer's role may register a chain of its own and leave such an entry in it).
+ */
+async function headOrFault(chain: RegisteredChain, store: AuditChainStore): Promise<ChainHead | undefined> {
+  try {
+    return await store.headOf(chain);
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'audit_chain_head_corrupt') throw error;
+    logger.error(auditCheckpointLogLines.corruptChain, { chain: chain.chain });
+    return corruptHead(chain.chain);
+  }
+}
+
 /** The lines the audit function logs of checkpoints: the stack counts `signed` (a day without one alarms). */
 export const auditCheckpointLogLines = {
+  /** A chain's last entry corrupt: signed as such (`corruptHead`), a fault of the daily check. */
+  corruptChain: 'audit checkpoint: a chain’s last entry is corrupt, signed as a fault',
   /** The daily scheduled checkpoint signed and stored. */
   signed: 'audit checkpoint signed',
   /** A checkpoint refused: a closed day's chains no longer end at its closing heads. */

@@ -15,7 +15,7 @@ import {
 
 import type { Json, Statement } from '../support/iam-statement.js';
 import { nestedTemplate } from '../support/nested-template.js';
-import { keyArnOf, matchesPattern, resolveTokens } from '../support/event-pattern.js';
+import { keyArnOf, matchesPattern, resolveTokens, roleArnOf } from '../support/event-pattern.js';
 interface Resource {
   Type: string;
   Properties: Json;
@@ -351,16 +351,33 @@ describe('infrastructure review 24', () => {
   describe('review R53', () => {
     const account = '111122223333';
     /** The watch's rules, their synthesised patterns with the stack's tokens as a deployment has them. */
+    const types = () => Object.fromEntries(Object.entries(synth.resources).map(([id, r]) => [id, r.Type]));
     const patterns = () =>
       synth.stack.keyGuard.watches.map(
-        (rule) => resolveTokens(synth.resources[idOf(rule)]!.Properties.EventPattern, account) as Json,
+        (rule) =>
+          resolveTokens(synth.resources[idOf(rule)]!.Properties.EventPattern, account, types()) as Json,
       );
     const reported = (event: Json) => patterns().some((pattern) => matchesPattern(pattern, event));
     const stackKey = (construct: { node: { defaultChild?: unknown } }) => keyArnOf(idOf(construct), account);
     const foreignKey = `arn:aws-cn:kms:cn-north-1:${account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
     const adminRole = `arn:aws-cn:iam::${account}:role/Elicence-AdminRole`;
+    /** The CDK bootstrap's CloudFormation execution role, as `Fn::Sub` resolves it (review R57 F3). */
+    const deployRole = `arn:aws-cn:iam::${account}:role/cdk-hnb659fds-cfn-exec-role-${account}-cn-north-1`;
+    /** The role each service's call is made with: CloudFormation the deploy role, AWS Backup the backups'. */
+    const roleOf = (invokedBy?: string) =>
+      invokedBy === 'cloudformation.amazonaws.com'
+        ? deployRole
+        : invokedBy === 'backup.amazonaws.com'
+          ? roleArnOf(idOf(synth.stack.backups.role), account)
+          : adminRole;
     /** A KMS call as EventBridge receives it from CloudTrail; `invokedBy` the AWS service that made it. */
-    const kmsCall = (eventName: string, keyArn: string, invokedBy?: string, more: Json = {}): Json => ({
+    const kmsCall = (
+      eventName: string,
+      keyArn: string,
+      invokedBy?: string,
+      more: Json = {},
+      sessionIssuer = roleOf(invokedBy),
+    ): Json => ({
       version: '0',
       source: 'aws.kms',
       'detail-type': 'AWS API Call via CloudTrail',
@@ -375,7 +392,7 @@ describe('infrastructure review 24', () => {
             ? `arn:aws-cn:sts::${account}:assumed-role/cdk-hnb659fds-cfn-exec-role/AWSCloudFormation`
             : `arn:aws-cn:sts::${account}:assumed-role/Elicence-AdminRole/session`,
           accountId: account,
-          sessionContext: { sessionIssuer: { type: 'Role', arn: adminRole, accountId: account } },
+          sessionContext: { sessionIssuer: { type: 'Role', arn: sessionIssuer, accountId: account } },
           ...(invokedBy && { invokedBy }),
         },
         eventSource: 'kms.amazonaws.com',
@@ -406,16 +423,25 @@ describe('infrastructure review 24', () => {
         expect(reported(kmsCall(eventName, key, 'lambda.amazonaws.com')), `${eventName} other service`).toBe(
           true,
         );
-        expect(reported(kmsCall(eventName, foreignKey, cloudFormation)), `${eventName} foreign key`).toBe(
-          true,
-        );
+        // Review R57 F3: CloudFormation not deploying this stack (another role), on any key.
+        for (const keyArn of [key, foreignKey]) {
+          expect(
+            reported(kmsCall(eventName, keyArn, cloudFormation, {}, adminRole)),
+            `${eventName} cfn`,
+          ).toBe(true);
+        }
         expect(reported(kmsCall(eventName, foreignKey)), `${eventName} admin, foreign key`).toBe(true);
       }
     });
 
     it('F1: DynamoDB’s and AWS Backup’s grants on the stack’s keys are not reported; any other grant is', () => {
       const table = stackKey(synth.stack.keys.table);
-      const grantTo = (principal: string) => ({ granteePrincipal: principal, operations: ['Decrypt'] });
+      // DynamoDB's grant names its table (review R57 F4): the service table's here.
+      const grantTo = (principal: string, tableName = idOf(synth.stack.data.table)) => ({
+        granteePrincipal: principal,
+        operations: ['Decrypt'],
+        constraints: { encryptionContextSubset: { 'aws:dynamodb:tableName': tableName } },
+      });
       expect(
         reported(
           kmsCall(
@@ -429,9 +455,9 @@ describe('infrastructure review 24', () => {
       expect(reported(kmsCall('CreateGrant', table, 'backup.amazonaws.com', grantTo(adminRole)))).toBe(false);
       expect(reported(kmsCall('CreateGrant', table, undefined, grantTo(adminRole)))).toBe(true);
       expect(reported(kmsCall('CreateGrant', table, cloudFormation, grantTo(adminRole)))).toBe(true);
-      expect(reported(kmsCall('CreateGrant', foreignKey, 'dynamodb.amazonaws.com', grantTo(adminRole)))).toBe(
-        true,
-      );
+      expect(
+        reported(kmsCall('CreateGrant', foreignKey, 'dynamodb.amazonaws.com', grantTo(adminRole, 'other'))),
+      ).toBe(true);
     });
 
     it('F1: deletion, replication and a moved primary are reported whoever calls, CloudFormation included', () => {
@@ -447,19 +473,10 @@ describe('infrastructure review 24', () => {
       expect(reported(kmsCall('EnableKey', key))).toBe(false);
     });
 
-    it('F1: every stack key is exempt from the routine filter, and each pattern fits PutRule’s 4,096 characters', () => {
+    it('F1: every stack key is exempt from the routine filter', () => {
       const keyIds = ofType('AWS::KMS::Key').map(([id]) => id);
       for (const id of keyIds) {
         expect(reported(kmsCall('PutKeyPolicy', keyArnOf(id, account), cloudFormation)), id).toBe(false);
-      }
-      // Deployed, each ARN is at most this long (a multi-Region key's id, the longest Region of China).
-      const longest = `arn:aws-cn:kms:cn-northwest-1:${account}:key/mrk-${'0'.repeat(32)}`;
-      for (const pattern of patterns()) {
-        const deployed = JSON.stringify(pattern).replaceAll(
-          new RegExp(`arn:aws-cn:kms:cn-north-1:${account}:key/[A-Za-z0-9]+`, 'g'),
-          longest,
-        );
-        expect(deployed.length).toBeLessThan(4096);
       }
     });
 
@@ -469,6 +486,92 @@ describe('infrastructure review 24', () => {
         expect(operating).toContain(source);
       }
       expect(operating).toMatch(/review R53/);
+    });
+  });
+
+  describe('review R57', () => {
+    const account = '111122223333';
+    const types = () => Object.fromEntries(Object.entries(synth.resources).map(([id, r]) => [id, r.Type]));
+    const deployed = (built = synth) =>
+      built.stack.keyGuard.watches.map((rule) => {
+        const id = built.stack.getLogicalId(rule.node.defaultChild as CfnElement);
+        return resolveTokens(built.resources[id]!.Properties.EventPattern, account, types()) as Json;
+      });
+    const reported = (event: Json) => deployed().some((pattern) => matchesPattern(pattern, event));
+    const grant = (
+      tableName: string | undefined,
+      sessionIssuer: string,
+      invokedBy = 'dynamodb.amazonaws.com',
+    ) => ({
+      version: '0',
+      source: 'aws.kms',
+      'detail-type': 'AWS API Call via CloudTrail',
+      account,
+      region: 'cn-north-1',
+      resources: [],
+      detail: {
+        userIdentity: {
+          type: 'AssumedRole',
+          arn: `arn:aws-cn:sts::${account}:assumed-role/SomeOperator/alice`,
+          sessionContext: { sessionIssuer: { type: 'Role', arn: sessionIssuer, accountId: account } },
+          invokedBy,
+        },
+        eventSource: 'kms.amazonaws.com',
+        eventName: 'CreateGrant',
+        sourceIPAddress: invokedBy,
+        requestParameters: {
+          keyId: keyArnOf(idOf(synth.stack.keys.table), account),
+          granteePrincipal: 'dynamodb.cn-north-1.amazonaws.com.cn',
+          operations: ['Decrypt', 'Encrypt', 'GenerateDataKey', 'CreateGrant', 'RetireGrant'],
+          ...(tableName !== undefined && {
+            constraints: {
+              encryptionContextSubset: {
+                'aws:dynamodb:tableName': tableName,
+                'aws:dynamodb:subscriberId': account,
+              },
+            },
+          }),
+        },
+        resources: [
+          { accountId: account, type: 'AWS::KMS::Key', ARN: keyArnOf(idOf(synth.stack.keys.table), account) },
+        ],
+      },
+    });
+    const operator = `arn:aws-cn:iam::${account}:role/SomeOperator`;
+
+    it('F3: no key ARN is listed, so each pattern stays under EventBridge’s 2,048 characters however many rotations', () => {
+      // Deployed: the longest values each token can take (account, Region, generated names).
+      for (const pattern of deployed()) {
+        const text = JSON.stringify(pattern);
+        expect(text).not.toMatch(/:kms:/);
+        const longest = text
+          .replaceAll('cn-north-1', 'cn-northwest-1')
+          .replace(/"(Elicence[A-Za-z0-9]*)"/g, (_match, id: string) => `"${id}${'X'.repeat(64)}"`);
+        expect(longest.length, text).toBeLessThan(2048);
+      }
+      // Ten more generations of every signing key: the same patterns.
+      const rotated = synthesize({
+        platformKeys: ['11', '10'],
+        retiredPlatformKeys: ['9', '8', '7', '6', '5', '4', '3', '2', '1'],
+      });
+      expect(Object.keys(rotated.template.findResources('AWS::KMS::Key')).length).toBe(
+        ofType('AWS::KMS::Key').length + 10,
+      );
+      expect(deployed(rotated).map((p) => JSON.stringify(p).length)).toEqual(
+        deployed().map((p) => JSON.stringify(p).length),
+      );
+    });
+
+    it('F4: DynamoDB’s grant for a table outside the stack (a restored copy) on a stack key is reported', () => {
+      expect(reported(grant('restored-copy-of-service-table', operator))).toBe(true);
+      expect(reported(grant(undefined, operator))).toBe(true);
+      for (const table of [synth.stack.data, synth.stack.auditTrail, synth.stack.batchJobs]) {
+        expect(reported(grant(idOf(table.table), operator)), idOf(table.table)).toBe(false);
+      }
+      // AWS Backup's grant with another role than the stack's backups role is reported too.
+      const backups = roleArnOf(idOf(synth.stack.backups.role), account);
+      expect(reported(grant(undefined, backups, 'backup.amazonaws.com'))).toBe(false);
+      expect(reported(grant(undefined, operator, 'backup.amazonaws.com'))).toBe(true);
     });
   });
 

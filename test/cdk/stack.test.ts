@@ -1876,13 +1876,13 @@ describe('ElicenceStack', () => {
         ],
       });
       // Every other writer of once-marks, its own changes' marks alone (R52): licences' under the licence
-      // id's root, a carried change's under its group.
+      // id's root (batches' of issuances alone, R57 F1), a carried change's under its group.
       const onceGrants = (name: FunctionName) =>
         (leadingKeyGrants(name, stack.auditTrail.table)['dynamodb:PutItem'] ?? []).filter((key: string) =>
           key.startsWith('audit-once#'),
         );
       expect(onceGrants('licences')).toEqual(['audit-once#1.2.156.3005.2.*']);
-      expect(onceGrants('batches')).toEqual(['audit-once#1.2.156.3005.2.*']);
+      expect(onceGrants('batches')).toEqual(['audit-once#1.2.156.3005.2.*#1#0']);
       expect(onceGrants('me')).toEqual([
         'audit-once#authorization-withdrawn#*',
         'audit-once#passkey-changed#*',

@@ -616,4 +616,13 @@ export const leadingKeys = {
    * `audit-once#1.2.156.3005.2.*` names them and no group of another function's (review R52).
    */
   licenceOnce: anyUnder(`${prefixes.auditOnce}${licenceIdRoot}.` as const),
+  /**
+   * The once-marks of licences' issuance alone (`audit-once#<licence id>#1#0`: the entry of version 1, the
+   * one a licence is created at, `pendingAudit` of shared/licence/pending-work.ts), for the `batches`
+   * function, which issues and changes no licence: with {@link leadingKeys.licenceOnce} it could plant the
+   * mark of a licence's next revocation, which the `licences` function would then take as written (review
+   * R57 F1). IAM's `StringLike` takes `*` anywhere; a key ends `#1#0` only for an issuance, as a licence id
+   * holds no `#`.
+   */
+  licenceIssuedOnce: `${prefixes.auditOnce}${licenceIdRoot}.*#1#0` as const,
 } as const;

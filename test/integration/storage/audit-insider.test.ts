@@ -1,10 +1,10 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { functionGrants } from '../../../functions/grants.js';
 import type { FunctionName } from '../../../functions/routes.js';
 import { dynamoRefusal } from '../../../infra/local/grant-guard.js';
 import { DynamoAuditChainStore } from '../../../shared/adapters/dynamo/audit-chain-store.js';
-import { DynamoAuditTrail, newWriterId } from '../../../shared/adapters/dynamo/audit-trail.js';
+import { DynamoAuditTrail, newWriterId, shardOfWriter } from '../../../shared/adapters/dynamo/audit-trail.js';
 import { keys } from '../../../shared/adapters/dynamo/keys.js';
 import { auditTable } from '../../../shared/adapters/dynamo/table.js';
 import { DynamoUsageRecord } from '../../../shared/adapters/dynamo/usage-record.js';
@@ -43,7 +43,8 @@ describe('review R52: the audit trail against an insider', () => {
     const closure = 'account-closed#acc_victim';
     const withdrawal = 'authorization-withdrawn#g_1#p#0';
     const owners: Record<string, FunctionName[]> = {
-      [revocation]: ['licences', 'batches', 'pending-work-reconciler'],
+      // `batches` issues and changes no licence: an issuance's mark alone (review R57 F1, below).
+      [revocation]: ['licences', 'pending-work-reconciler'],
       [issuerChange]: ['admin', 'pending-work-reconciler'],
       [closure]: ['accounts', 'pending-work-reconciler'],
       [withdrawal]: ['me', 'pending-work-reconciler'],
@@ -165,7 +166,7 @@ describe('review R52: the audit trail against an insider', () => {
     expect(check.faults).toEqual([]);
   });
 
-  it('R52-2: a chain whose last entry holds no valid seq signs nothing, never a head read from it', async () => {
+  it('R52-2: a chain whose last entry holds no valid seq has no head read from it (signed as corrupt since R57 F2)', async () => {
     const { doc, tableName } = await dynamo.newTable();
     let now = Date.parse('2026-03-01T10:00:00Z');
     const clock = { now: () => now };
@@ -195,7 +196,8 @@ describe('review R52: the audit trail against an insider', () => {
     const { seq: _seq, ...rewritten } = entry!;
     await doc.send(new PutCommand({ TableName: tableName, Item: rewritten }));
     now = Date.parse('2026-03-02T00:15:00Z');
-    await expect(signCheckpoint({}, deps)).rejects.toMatchObject({ code: 'audit_chain_head_corrupt' });
+    const signed = await signCheckpoint({}, deps);
+    expect(signed.chains).toEqual([{ chain, seq: 0, hash: '0'.repeat(64) }]);
     await expect(auditChains.headOf({ chain, shard })).rejects.toThrow(chain);
   });
 
@@ -262,5 +264,128 @@ describe('review R52: the audit trail against an insider', () => {
         problem: expect.stringContaining('not in its holder’s usage record by kind') as unknown as string,
       },
     ]);
+  });
+});
+
+/**
+ * Review R57 (session 26): the once-marks and the chains' registry once more, against the same grants
+ * (functions/grants.ts through the local grant guard) and the trail's own DynamoDB adapters.
+ */
+describe('review R57: the once-marks once more', () => {
+  it('F1: `batches` may plant no mark of a licence’s later change, and the revocation reaches the trail', async () => {
+    const { doc, tableName } = await dynamo.newTable();
+    const tables = { table: 'service', auditTable: tableName, batchTable: 'batches' };
+    let now = Date.parse('2026-03-01T09:00:00Z');
+    const clock = { now: () => now };
+    const licences = new DynamoAuditTrail(doc, tableName, clock, newWriterId, {
+      name: 'licences',
+      ...auditWriters.licences,
+    });
+    const markOf = (key: string) => ({
+      TableName: tableName,
+      Item: { ...keys.auditOnce(key), expiresAt: 4102444800 },
+    });
+    // `batches` issues: the mark of a licence's issuance is its own.
+    expect(dynamoRefusal(functionGrants.batches, 'PutItem', markOf(`${licenceId}#1#0`), 'pk', tables)).toBe(
+      undefined,
+    );
+    const issued = {
+      at: '2026-03-01T09:00:00.000Z',
+      actor: 'cl_iss',
+      action: 'licence.issued',
+      licenceId,
+      issuerId: 'iss_1',
+    };
+    const [first] = pendingAudit(licenceId, 1, [issued]);
+    await licences.record(first!.entry, { key: first!.key, writtenAt: issued.at });
+    // Its role reads the licence's version and plants the mark of the next change: refused, alone and in
+    // a transaction.
+    for (const key of [`${licenceId}#2#0`, `${licenceId}#3#0`, `${licenceId}#2#1`]) {
+      expect(dynamoRefusal(functionGrants.batches, 'PutItem', markOf(key), 'pk', tables), key).toMatch(
+        /audit-once#/,
+      );
+      expect(
+        dynamoRefusal(
+          functionGrants.batches,
+          'TransactWriteItems',
+          { TransactItems: [{ Put: markOf(key) }] },
+          'pk',
+          tables,
+        ),
+        key,
+      ).toMatch(/audit-once#/);
+    }
+    now = Date.parse('2026-03-01T14:00:00Z');
+    const revoked = { ...issued, at: '2026-03-01T14:00:00.000Z', action: 'licence.revoked' };
+    const [second] = pendingAudit(licenceId, 2, [revoked]);
+    await licences.record(second!.entry, { key: second!.key, writtenAt: revoked.at });
+    const page = await new DynamoAuditChainStore(doc, tableName).entries({
+      from: '2026-03-01',
+      to: '2026-03-01',
+      limit: 100,
+    });
+    expect(page.items.map((entry) => entry.action)).toEqual(['licence.issued', 'licence.revoked']);
+  });
+
+  it('F2: a writer’s fabricated chain with a corrupt head no longer keeps the day’s other chains unsigned', async () => {
+    const { doc, tableName } = await dynamo.newTable();
+    let now = Date.parse('2026-03-01T10:00:00Z');
+    const clock = { now: () => now };
+    const auditChains = new DynamoAuditChainStore(doc, tableName);
+    const deps = {
+      auditChains,
+      auditSigner: new LocalSigner(),
+      auditPreviousSigners: [],
+      clock,
+      iss: 'https://id.example',
+    };
+    const licences = new DynamoAuditTrail(doc, tableName, clock, newWriterId, {
+      name: 'licences',
+      ...auditWriters.licences,
+    });
+    await licences.record({
+      at: '2026-03-01T10:00:00.000Z',
+      actor: 'cl_iss',
+      action: 'licence.revoked',
+      licenceId,
+      issuerId: 'iss_1',
+    });
+    const [real] = (await auditChains.chainsOf('2026-03-01')) as [{ chain: string; shard: number }];
+    const realHead = await auditChains.headOf(real);
+    // The anonymous `verify` function's role: a writer id of its own shards, registered, one item with no
+    // seq or hash; IAM allows both puts.
+    let writer = newWriterId();
+    const verifyShards: readonly number[] = auditWriters.verify.shards;
+    while (!verifyShards.includes(shardOfWriter(writer))) writer = newWriterId();
+    const bogus = `2026-03-01.${writer}`;
+    const tables = { table: 'service', auditTable: tableName, batchTable: 'batches' };
+    const junk = {
+      TableName: tableName,
+      Item: { ...keys.auditChained('2026-03-01', shardOfWriter(writer), writer, 1), chain: bogus },
+    };
+    for (const put of [
+      { TableName: tableName, Item: { ...keys.auditChainRegistry('2026-03-01', bogus) } },
+      junk,
+    ]) {
+      expect(dynamoRefusal(functionGrants.verify, 'PutItem', put, 'pk', tables)).toBeUndefined();
+      await doc.send(new PutCommand(put));
+    }
+    // 00:15: the closing checkpoint signs the licences function's chain, and the bogus one as corrupt.
+    now = Date.parse('2026-03-02T00:15:00Z');
+    const closing = await signCheckpoint({}, deps);
+    expect(closing.chains).toContainEqual(realHead);
+    expect(closing.chains).toContainEqual({ chain: bogus, seq: 0, hash: '0'.repeat(64) });
+    // The daily check reports it (the rest is intact).
+    now = Date.parse('2026-03-02T00:45:00Z');
+    const check = await checkAuditChains({ ...deps, config });
+    expect(check.faults.map((fault) => fault.chain)).toEqual([bogus]);
+    // Deleting the junk afterwards does not drop the chain silently: the day was closed with it.
+    await doc.send(new DeleteCommand({ TableName: tableName, Key: { pk: junk.Item.pk, sk: junk.Item.sk } }));
+    await expect(signCheckpoint({ from: '2026-03-01', to: '2026-03-01' }, deps)).rejects.toMatchObject({
+      code: 'audit_day_closed',
+    });
+    expect((await checkAuditChains({ ...deps, config })).faults).toContainEqual(
+      expect.objectContaining({ chain: bogus, problem: expect.stringContaining('signed it as corrupt') }),
+    );
   });
 });

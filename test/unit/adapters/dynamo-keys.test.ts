@@ -306,6 +306,20 @@ describe('the IAM LeadingKeys patterns, from the same prefixes', () => {
     ]) {
       expect(stringLike(leadingKeys.licenceOnce, keys.auditOnce(other).pk), other).toBe(false);
     }
+    // An issuance's alone, for `batches` (review R57 F1): version 1's entry, no later change's.
+    expect(leadingKeys.licenceIssuedOnce).toBe('audit-once#1.2.156.3005.2.*#1#0');
+    expect(stringLike(leadingKeys.licenceIssuedOnce, keys.auditOnce(`${licence}#1#0`).pk)).toBe(true);
+    for (const other of [
+      `${licence}#2#0`,
+      `${licence}#11#0`,
+      `${licence}#1#1`,
+      `${licence}#21#0`,
+      `${licence}#licence.revoked#2026-03-01T00:00:00.000Z`,
+      'lic_1#1#0',
+      'account-closed#acc_1#1#0',
+    ]) {
+      expect(stringLike(leadingKeys.licenceIssuedOnce, keys.auditOnce(other).pk), other).toBe(false);
+    }
     expect(leadingKeys.onceOf('account-closed#')).toBe('audit-once#account-closed#*');
     expect(stringLike(leadingKeys.onceOf('account-closed#'), keys.auditOnce('account-closed#acc_1').pk)).toBe(
       true,

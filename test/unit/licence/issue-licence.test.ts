@@ -8,7 +8,9 @@ import {
   issueLicenceInput,
   type IssueLicenceInput,
 } from '../../../shared/licence/issue-licence.js';
+import { changeLicenceStatus } from '../../../shared/licence/change-status.js';
 import type { LicenceRecord } from '../../../shared/licence/licence.js';
+import { finishPendingWork } from '../../../shared/licence/pending-work.js';
 import { newCreditCode } from '../../support/in-memory-identity.js';
 import { issuerUrl, licenceWorld, type LicenceWorld } from '../../support/licence-world.js';
 import { businessLicenceBody, drivingLicenceBody, newIdNumber } from '../../support/licences.js';
@@ -196,5 +198,36 @@ describe('issueLicence', () => {
     expect(licence.fields.legalRepresentativeIdMasked).toBe(
       `${representative.slice(0, 6)}********${representative.slice(14)}`,
     );
+  });
+
+  it('review R57 F1: a replayed issuance (a redelivered batch item) finishes the issuance’s work alone, never a later change’s', async () => {
+    const input = drivingLicence();
+    const key = randomUUID();
+    const { licence } = await issue(input, context(key));
+    // The issuer revokes it; the revocation's entry cannot be written now and is left pending.
+    const record = world.audit.record.bind(world.audit);
+    world.audit.record = () => Promise.reject(new Error('the audit table is unavailable'));
+    world.clock.advanceSeconds(60);
+    await changeLicenceStatus(
+      licence.id,
+      { status: 'revoked', reason: '吊销' },
+      { issuerId: issuer.id, clientId: 'cl_issuer', requestId: 'req-2' },
+      world.statusDeps,
+    );
+    world.audit.record = record;
+    expect((await world.licences.get(licence.id))?.pending?.audit).toHaveLength(1);
+
+    // The batch item is delivered again: the issuance is answered, the revocation's entry (its mark one
+    // `batches` may not put) is left, pointer and all, to the licences function or the reconciler.
+    world.clock.advanceSeconds(60);
+    const replay = await issue(input, context(key));
+    expect(replay).toMatchObject({ created: false, licence: { id: licence.id, status: 'revoked' } });
+    expect(world.audit.entries.map((entry) => entry.action)).toEqual(['licence.issued']);
+    expect((await world.licences.get(licence.id))?.pending?.audit).toHaveLength(1);
+    expect(world.pendingWork.pointers.has(licence.id)).toBe(true);
+
+    // The reconciler's completion (every licence mark) writes it.
+    await finishPendingWork((await world.licences.get(licence.id))!, world.statusDeps);
+    expect(world.audit.entries.map((entry) => entry.action)).toEqual(['licence.issued', 'licence.revoked']);
   });
 });
