@@ -34,7 +34,7 @@ export const handler = apiHandler(
       },
       'GET /schemas/data-export-1.json': async () => {
         // Loaded on first use, as the OpenAPI document's operations are.
-        const { dataExportJsonSchema } = await import('../shared/identity/data-export.js');
+        const { dataExportJsonSchema } = await import('../shared/personal-data/data-export.js');
         return json(200, dataExportJsonSchema(), {
           ...cacheable,
           'content-type': 'application/schema+json; charset=utf-8',

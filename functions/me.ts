@@ -77,7 +77,7 @@ import {
   dataExportFileName,
   exportPersonalData,
   type dataExportSchema,
-} from '../shared/identity/data-export.js';
+} from '../shared/personal-data/data-export.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({

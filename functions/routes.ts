@@ -146,7 +146,7 @@ const table = [
   },
   // The OpenAPI 3.1 document of every API route (functions/openapi/), built once per container.
   { method: 'GET', path: '/openapi.json', function: 'catalogue', auth: 'public', cors: true },
-  // The JSON Schema of a person's data export (`GET /me/export`, shared/identity/data-export.ts), for
+  // The JSON Schema of a person's data export (`GET /me/export`, shared/personal-data/data-export.ts), for
   // whoever validates a file: as docs/schemas/data-export-1.schema.json commits it.
   {
     method: 'GET',
@@ -402,7 +402,7 @@ const table = [
     auth: { scope: 'licences:issue' },
   },
   { method: 'GET', path: '/me/licences', function: 'me', auth: { scope: 'licences' } },
-  // The person's copy of their data (导出我的数据, shared/identity/data-export.ts): one JSON file, from a
+  // The person's copy of their data (导出我的数据, shared/personal-data/data-export.ts): one JSON file, from a
   // first-party app with a fresh sign-in at the account's level.
   { method: 'GET', path: '/me/export', function: 'me', auth: { scope: 'licences' } },
   // The usage record (用证记录): shares, verifications and presentations of the holder's licences.

@@ -68,7 +68,7 @@ import { licencePageSchema, licenceViewSchema } from '../../shared/licence/licen
 import { createPresentationInput, presentationAnswerSchema } from '../../shared/licence/presentation.js';
 import { listLicencesQuery, searchLicencesInput } from '../../shared/licence/read-licences.js';
 import { usageQuery, usageSchema } from '../../shared/licence/usage.js';
-import { dataExportSchema } from '../../shared/identity/data-export.js';
+import { dataExportSchema } from '../../shared/personal-data/data-export.js';
 import { statusListMediaType } from '../../shared/licence/status-list-token.js';
 import { issuerMetadataSchema, trustListMediaType } from '../../shared/licence/trust-list.js';
 import { verifyRequest, verifyResponseSchema } from '../../shared/verification/verify-scan.js';

@@ -85,7 +85,7 @@ const counterActions = {
 } as const satisfies Record<string, UsageKind>;
 
 /**
- * The person's own copy of their data (`GET /me/export`, shared/identity/data-export.ts): about the person,
+ * The person's own copy of their data (`GET /me/export`, shared/personal-data/data-export.ts): about the person,
  * not a licence, shown as a release of the ID number is (same account at any level, another account of
  * the number at level 3 only).
  */

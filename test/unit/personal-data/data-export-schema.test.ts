@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { dataExportJsonSchema, dataExportSchema } from '../../../shared/identity/data-export.js';
+import { dataExportJsonSchema, dataExportSchema } from '../../../shared/personal-data/data-export.js';
 
 const committed = new URL('../../../docs/schemas/data-export-1.schema.json', import.meta.url);
 

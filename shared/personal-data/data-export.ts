@@ -23,20 +23,20 @@ import {
   listAuthorizations,
   type AuthorizationDependencies,
 } from '../sharing/authorizations.js';
-import { assuranceLevelOf } from './assurance.js';
-import { accountHoldings, accountHoldingsSchema } from './close-account.js';
+import { assuranceLevelOf } from '../identity/assurance.js';
+import { accountHoldings, accountHoldingsSchema } from '../identity/close-account.js';
 import {
   agentScopes,
   appointmentInForce,
   authorityView,
   authorityViewSchema,
   type AgentAppointment,
-} from './entity-account.js';
-import { entitiesFor } from './entities.js';
-import { requireFreshSignIn } from './fresh-sign-in.js';
-import { passkeyView, passkeyViewSchema, type PasskeyStore } from './passkeys.js';
-import { requireSignInNotEnded } from './person-account.js';
-import { findPersonById } from './verify-password.js';
+} from '../identity/entity-account.js';
+import { entitiesFor } from '../identity/entities.js';
+import { requireFreshSignIn } from '../identity/fresh-sign-in.js';
+import { passkeyView, passkeyViewSchema, type PasskeyStore } from '../identity/passkeys.js';
+import { requireSignInNotEnded } from '../identity/person-account.js';
+import { findPersonById } from '../identity/verify-password.js';
 
 /** The document's format and version: a reader checks it before reading the rest. */
 export const dataExportFormat = 'elicence-data-export/1';

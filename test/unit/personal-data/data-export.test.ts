@@ -4,7 +4,7 @@ import {
   exportPersonalData,
   exportUsageCap,
   exportUsagePageReads,
-} from '../../../shared/identity/data-export.js';
+} from '../../../shared/personal-data/data-export.js';
 import { parseAccountId } from '../../../shared/identifiers/account-id.js';
 import type { Assurance } from '../../../shared/identity/person-account.js';
 import {
