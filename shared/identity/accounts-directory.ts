@@ -37,7 +37,6 @@ const toPerson = (account: PersonAccount): DirectoryPerson => ({
   accountAcr: acrOf(assuranceLevelOf(account)),
   version: account.version,
   ...(account.signInsEnded && { signInsEnded: account.signInsEnded }),
-  ...(account.proofCleanup !== undefined && { cleanupOwed: true as const }),
   ...(account.proofCleanup?.passkeysBefore !== undefined && {
     passkeysOwedBefore: account.proofCleanup.passkeysBefore,
   }),

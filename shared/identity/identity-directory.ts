@@ -17,12 +17,6 @@ export interface DirectoryPerson {
   /** When a takeover or a reset last ended the account's sign-ins (review R44). */
   signInsEnded?: SignInsEnded;
   /**
-   * Whether the clean-up of the takeover or reset that wrote `signInsEnded` is still owed
-   * (`PersonAccount.proofCleanup`): the reconciler will end every grant and sign-in up to the end of the
-   * mark's second (owed-cleanup.ts), so the provider continues no grant of that second (review R58 L1).
-   */
-  cleanupOwed?: true;
-  /**
    * With a takeover's or a reset's clean-up still owed (`PersonAccount.proofCleanup`), the time before
    * which its passkeys were enrolled: they sign no one in meanwhile (`passkeyEndedBy`, review R47).
    */

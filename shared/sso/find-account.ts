@@ -9,33 +9,16 @@ import { signInEndedBy, type SignInsEnded } from '../identity/person-account.js'
 import { logger } from '../logger.js';
 import { forgetResumedSignIn, signInOf } from './sign-in-results.js';
 
-/**
- * The mark of each account the lookup answered (the person's, an entity's acting person's too), and
- * whether its clean-up is still owed.
- */
-const marks = new WeakMap<object, { ended: SignInsEnded; owed: boolean }>();
+/** The mark of each account the lookup answered (the person's, an entity's acting person's too). */
+const marks = new WeakMap<object, SignInsEnded>();
 
 /**
- * Whether a grant made at `iat` (epoch seconds) was made before a takeover or a reset last ended the
- * sign-ins of the person behind `account` (an account the lookup below answered: `ctx.oidc.account`), as
- * that lookup read it: no read more. The provider's grant loading continues no such grant
- * (provider.ts, `existingOrFirstPartyGrant`, review R54-2). A grant of the mark's own second counts as
- * before it while the clean-up is owed (review R58 L1): the reconciler then ends every grant up to the
- * end of that second (`finishOwedCleanup`'s bound), and a grant continued would take the owner's new
- * sign-in down with it. Once the clean-up is done, one of that second outlived it, so was made after
- * the save (the owner's, by the reset): it is continued, as R44's rule takes a sign-in of that second.
- *
- * @example
- * ```ts
- * grantEndedFor(ctx.oidc.account, grant.iat); // true: a new grant is made
- * ```
+ * When a takeover or a reset last ended the sign-ins of the person behind `account` (an account the
+ * lookup below answered: `ctx.oidc.account`), as that lookup read it: no read more. The provider's grant
+ * loading continues no grant made before it (provider.ts, `existingOrFirstPartyGrant`, review R54-2).
  */
-export function grantEndedFor(account: object | undefined, iat: number | undefined): boolean {
-  const mark = account === undefined ? undefined : marks.get(account);
-  if (!mark) return false;
-  if (iat === undefined) return true;
-  const second = Math.floor(Date.parse(mark.ended.at) / 1000);
-  return mark.owed ? iat <= second : iat < second;
+export function signInsEndedOf(account: object | undefined): SignInsEnded | undefined {
+  return account === undefined ? undefined : marks.get(account);
 }
 
 /**
@@ -108,9 +91,7 @@ export function accountFinder(
     }
 
     const marked = <T extends Account>(account: T): T => {
-      if (person.signInsEnded) {
-        marks.set(account, { ended: person.signInsEnded, owed: person.cleanupOwed === true });
-      }
+      if (person.signInsEnded) marks.set(account, person.signInsEnded);
       return account;
     };
     if (subject.kind === 'person') {

@@ -19,7 +19,8 @@ import type { PhoneProofDependencies } from '../identity/phone-proof.js';
 import { stepUpReason, unmetResult } from './phone-interactions.js';
 import { entityAwaitingStepUp } from './entity-step-up.js';
 import { entitySignInLevel } from '../identity/entities.js';
-import { accountFinder, grantEndedFor } from './find-account.js';
+import { accountFinder, signInsEndedOf } from './find-account.js';
+import { signInEndedBy } from '../identity/person-account.js';
 import type { IdentityDirectory } from '../identity/identity-directory.js';
 import { interactionRoutes } from './interactions.js';
 import { providerPageHeaders } from './provider-page-headers.js';
@@ -878,9 +879,9 @@ async function existingOrFirstPartyGrant(ctx: KoaContextWithOIDC) {
   const found = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
   // Never a grant made before a takeover or a reset ended the account's sign-ins (review R54-2): the
   // session keeps its grant for the platform across a new sign-in, and a clean-up left owed ends that grant
-  // later (its time before the mark, or in its second: review R58 L1), the owner's sign-in made since with
-  // it. Taken for none: a new grant. The mark as the account lookup read it (`grantEndedFor`), no read more.
-  const ended = found !== undefined && grantEndedFor(oidc.account, found.iat);
+  // later (its time before the mark), the owner's sign-in made since with it. Taken for none: a new grant.
+  // The mark as the account lookup read it (`signInsEndedOf`), no read more.
+  const ended = found !== undefined && signInEndedBy({ ts: found.iat }, signInsEndedOf(oidc.account));
   const existing = isShareGrant(found) || ended ? undefined : found;
   if (client['first_party'] !== true) return existing;
 

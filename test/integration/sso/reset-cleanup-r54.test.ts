@@ -19,8 +19,6 @@ import {
   demoPlatform,
   exchange,
   runFlow,
-  signIn,
-  walletPlatform,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
@@ -233,48 +231,5 @@ describe('review R54: the reconciler finishing a reset’s owed clean-up', () =>
     expect((await userinfo(before.platform)).status).toBe(401);
     const silent = await runFlow(before.ua, (await authorizationRequest(platform)).url, {});
     expect(silent.callback).toBeDefined();
-  });
-
-  it('review R58 L1: a grant made in the mark’s second is not continued while the clean-up is owed', async () => {
-    const { owner, accountId, accountOf } = await ownerOf('r58l1', '+8613900071544');
-    const wallet = await walletPlatform(runtime);
-    // Until the wallet's grant (signed in already, a second before) and the reset fall in one second.
-    for (let attempt = 0; attempt < 8; attempt++) {
-      const ua = browser();
-      await callbackOf(ua, (await authorizationRequest(platform, { scope: 'openid profile' })).url, {
-        username: owner.idNumber,
-        password: owner.password,
-      });
-      await sleep(1100);
-      const page = await resetPage(owner);
-      while (Date.now() % 1000 > 20) await sleep(2);
-      await walletToken(runtime, ua);
-      faults.failWithdrawal = true;
-      const password = `owner-new-pass-r58l1-${attempt}`;
-      const reset = await page.submit(password);
-      faults.failWithdrawal = false;
-      owner.password = password;
-      expect(reset.status).toBe(500);
-      const markSecond = Math.floor(Date.parse((await accountOf())!.signInsEnded!.at) / 1000);
-      const grants = await withDeps((deps) => deps.sharingGrants.listOf(accountId));
-      if (!grants.some((grant) => grant.grantedAt === markSecond)) {
-        await runtime.runSchedule('pending-work-reconciler');
-        continue;
-      }
-      await sleep(1100);
-      // The owner, in that browser, signs in to the wallet again with the new password: the session's
-      // grant for the wallet, of the mark's second, is not continued, so the reconciler spares the sign-in.
-      const { tokens } = await signIn(
-        wallet,
-        ua,
-        { username: owner.idNumber, password },
-        { scope: 'openid licences' },
-      );
-      await runtime.runSchedule('pending-work-reconciler');
-      expect((await accountOf())!.proofCleanup).toBeUndefined();
-      expect((await getWithToken(runtime, '/me/licences', tokens.access_token)).status).toBe(200);
-      return;
-    }
-    throw new Error('the wallet’s grant and the reset never fell in one second');
   });
 });
