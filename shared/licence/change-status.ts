@@ -277,8 +277,24 @@ async function refuseWhileRevocationOwed(
   const replacementId = licence.reissueGivenUp;
   if (!licence.replacementRevocation || !replacementId || licence.replacedBy !== replacementId) return;
   const replacement = await deps.licences.get(replacementId);
-  if (!replacement || replacement.status === 'revoked' || replacement.issuerId !== licence.issuerId) return;
+  if (!replacement || !replacementRevocationOwed(licence, replacement)) return;
   throw new ReplacementRevocationPendingError(licence.id, replacementId, replacement.status, 'revoke');
+}
+
+/**
+ * Whether a clerk's revocation of `replacement`, recorded with the give-up mark on `replaced`
+ * (`replacementRevocation`), is still to be made: the one condition behind `replacement_revocation_pending`,
+ * whether the old licence is the one being revoked (above) or its replacement the one being re-issued
+ * (reissue-licence.ts, review R58).
+ */
+export function replacementRevocationOwed(replaced: LicenceRecord, replacement: LicenceRecord): boolean {
+  return (
+    Boolean(replaced.replacementRevocation) &&
+    replaced.replacedBy === replacement.id &&
+    reissueGivenUp(replaced, replacement.id) &&
+    replacement.status !== 'revoked' &&
+    replacement.issuerId === replaced.issuerId
+  );
 }
 
 /** The change itself, once what it passes on or gives up is done (see {@link changeLicenceStatus}). */

@@ -17,6 +17,7 @@ import {
   ReissuePendingError,
   ReplacementRevocationPendingError,
   reissueGivenUp,
+  replacementRevocationOwed,
   revokeGivenUpReplacement,
   revokedBy,
   unfinishedReissue,
@@ -273,9 +274,7 @@ function revocationOwed(
   replaced: LicenceRecord,
   licence: LicenceRecord,
 ): ReplacementRevocationPendingError | undefined {
-  if (licence.status === 'revoked' || replaced.issuerId !== licence.issuerId) return undefined;
-  if (!replaced.replacementRevocation || replaced.replacedBy !== licence.id) return undefined;
-  if (!reissueGivenUp(replaced, licence.id)) return undefined;
+  if (!replacementRevocationOwed(replaced, licence)) return undefined;
   return new ReplacementRevocationPendingError(replaced.id, licence.id, licence.status, 'reissue');
 }
 
