@@ -65,7 +65,8 @@ async function readHolder(file: string): Promise<StoreLockHolder | undefined> {
  * the lock another opener had just taken over, and both would hold it; a lock renamed aside that is not
  * the stale one is linked back and refuses this opener.
  *
- * @returns the release, which removes the file; calling it again does nothing.
+ * @returns the release, which removes the file while it is still this lock's; calling it again does
+ *   nothing.
  */
 export async function acquireStoreLock(path: string, owner: string): Promise<() => Promise<void>> {
   const file = resolve(path);
@@ -84,8 +85,27 @@ export async function acquireStoreLock(path: string, owner: string): Promise<() 
     if (released) return;
     released = true;
     held.delete(file);
-    await rm(file, { force: true });
+    await releaseLock(file, me);
   };
+}
+
+/**
+ * Removes the lock file only while it is still `me`'s (review R59 L3): a lock taken over meanwhile (this
+ * process paused past another's stale check, or the file deleted by hand and taken by another process) is
+ * that process's, and removing it by name would let a third in beside it. Renamed aside first and checked
+ * there, as a stale takeover does: a lock not ours is linked back.
+ */
+async function releaseLock(file: string, me: StoreLockHolder): Promise<void> {
+  if (!sameHolder(await readHolder(file), me)) return;
+  const aside = `${file}.${process.pid}.${randomUUID()}.released`;
+  try {
+    await rename(file, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  if (!sameHolder(await readHolder(aside), me)) await link(aside, file).catch(() => undefined);
+  await rm(aside, { force: true });
 }
 
 async function takeLock(file: string, me: StoreLockHolder): Promise<void> {

@@ -46,4 +46,15 @@ describe('review R57 F5: the local store lock', () => {
     await expect(acquireStoreLock(file, 'B')).rejects.toBeInstanceOf(StoreInUseError);
     await release();
   });
+
+  it('review R59 L3: a release leaves a lock another process has taken over since', async () => {
+    const file = await lockFile(false);
+    const release = await acquireStoreLock(file, 'A');
+    // Another process's lock in its place (this one paused past that process's stale check).
+    const other = { pid: process.ppid, owner: 'npm start', since: new Date().toISOString() };
+    await writeFile(file, JSON.stringify(other));
+    await release();
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(other);
+    expect(await readdir(join(file, '..'))).toEqual(['emulator.lock']);
+  });
 });
