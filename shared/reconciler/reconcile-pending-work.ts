@@ -97,6 +97,11 @@ export async function reconcilePendingWork(
   //    A re-issue the licence's pointer was marked for, left unfinished, is finished first (review R38 M1).
   //    A failure there (a revocation recorded with a re-issue's give-up refused, review R48) releases the
   //    pointer, so that the next run tries again rather than waiting out the claim's lease.
+  //    When `finishUnfinishedReissue` ends B's own unfinished re-issue (to C) on R58's
+  //    `ReplacementRevocationPendingError` and B's pointer is then removed, that is right only because A's
+  //    pointer stays while B's revocation is owed (recorded on A, `replacementRevocation`), and that
+  //    revocation, B's re-issue being unfinished, passes on to C (review R59 L2): removing B's pointer
+  //    loses nothing only while both hold.
   await sweep(deps.pendingWork, async ({ id }, claim) => {
     try {
       await finishUnfinishedReissue(id, deps);
