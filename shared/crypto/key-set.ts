@@ -109,8 +109,10 @@ export async function signingKeySet(
       (key) => key.publicJwk(),
       lenient && {
         leaves: () => true,
+        // A generation KMS says is disabled or no longer granted is step 2 of a planned rotation (its
+        // rollout's expected lines: WARN, as `retiredLeftOut` logs it); any other failure is an ERROR.
         log: (keyId, error) =>
-          logger.error(lenient.leftOut, {
+          (retiredKeyRead(error) ? logger.warn : logger.error).call(logger, lenient.leftOut, {
             keyId,
             error: (error as Error)?.name ?? 'Error',
             ...(lenient.logReason && {

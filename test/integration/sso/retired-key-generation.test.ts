@@ -201,14 +201,20 @@ it('notice key, step 2: a fresh trust-list container of the step-1 version publi
     // Step 2's rollout: generation 1 disabled, a container of the step-1 version starts.
     await operator.disable(notice1);
     const error = vi.spyOn(logger, 'error');
+    const warn = vi.spyOn(logger, 'warn');
     await restart(step1);
     const retired = await noticeKeys(runtime.baseUrl);
     expect(retired.keys.map((key) => key.kid)).toEqual([notice2Kid]);
     // Answered, but not cached: the set lacks a key it lists.
     expect(retired.cacheControl).toBe('no-store');
-    expect(error).toHaveBeenCalledWith(
+    // Step 2's planned disable: WARN, not an ERROR that would page the on-call for every rotation.
+    expect(warn).toHaveBeenCalledWith(
       'a retiring notice key cannot be read: left out of the notice key set',
       { keyId: 'alias/elicence-notice', error: 'DisabledException' },
+    );
+    expect(error).not.toHaveBeenCalledWith(
+      'a retiring notice key cannot be read: left out of the notice key set',
+      expect.anything(),
     );
 
     // A notice delivered now (the person withdraws their sign-in) verifies as the platform checks it.
