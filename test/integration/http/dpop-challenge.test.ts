@@ -95,7 +95,7 @@ describe('a DPoP-bound token refused over HTTP', () => {
     app.config[client.customFetch] = (url, options) => {
       const headers = new Headers(options.headers);
       captured = { authorization: headers.get('authorization')!, dpop: headers.get('dpop')! };
-      return fetch(url, options);
+      return fetch(url, { method: options.method, headers });
     };
     try {
       await client.fetchProtectedResource(
