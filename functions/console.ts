@@ -727,8 +727,11 @@ async function listPage(
           },
         ),
   ]);
+  // A number that is both a person's ID number and an enterprise's credit code, each holding this issuer's
+  // licences: the API asks which (400 `ambiguous_holder`), and so does the page, as a question.
+  const askHolderKind = 'error' in listed && listed.error?.code === 'ambiguous_holder';
   const errors = {
-    ...('error' in listed && listed.error ? searchErrors(listed.error, context) : {}),
+    ...('error' in listed && listed.error && !askHolderKind ? searchErrors(listed.error, context) : {}),
     ...Object.fromEntries(
       dayFilters.filter((f) => invalid[f] !== undefined).map((f) => [f, dayFilterError(t, f)]),
     ),
@@ -743,16 +746,18 @@ async function listPage(
       'page' in listed
         ? { ...listed.page, ...(!listed.page.total && search.total && { total: search.total }) }
         : { items: [] },
-    ...('error' in listed
-      ? {
-          notice: {
-            kind: 'error' as const,
-            text: t('查询条件有误，请按提示更正。', 'The search is not valid: see the fields below.'),
-          },
-          errors,
-          typed: invalid,
-        }
-      : {}),
+    ...(askHolderKind
+      ? { askHolderKind }
+      : 'error' in listed
+        ? {
+            notice: {
+              kind: 'error' as const,
+              text: t('查询条件有误，请按提示更正。', 'The search is not valid: see the fields below.'),
+            },
+            errors,
+            typed: invalid,
+          }
+        : {}),
   });
   return page(context, 'error' in listed ? 400 : 200, t('发证机关控制台', 'Issuer console'), body);
 }

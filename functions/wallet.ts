@@ -78,6 +78,7 @@ import {
   closedBody,
   exportDataBody,
   exportDataHref,
+  exportDataScripts,
 } from '../shared/web/pages/wallet-account-page.js';
 import { authorizationsBody } from '../shared/web/pages/wallet-authorizations-page.js';
 import {
@@ -442,6 +443,7 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
           section: 'wallet',
           title: t('导出我的数据', 'Export my data'),
           body: exportDataBody(t),
+          scripts: exportDataScripts,
         }),
       );
     },

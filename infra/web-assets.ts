@@ -11,6 +11,7 @@ export const webAssetEntries: Readonly<Record<string, string>> = {
   'verifier.js': 'shared/web/browser/verifier.ts',
   'wallet.js': 'shared/web/browser/wallet.ts',
   'wallet-passkeys.js': 'shared/web/browser/wallet-passkeys.ts',
+  'wallet-export.js': 'shared/web/browser/wallet-export.ts',
   'passkey-sign-in.js': 'shared/web/browser/passkey-sign-in.ts',
   'sms-countdown.js': 'shared/web/browser/sms-countdown.ts',
   'sw.js': 'shared/web/browser/service-worker.ts',

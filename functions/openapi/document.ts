@@ -5,6 +5,7 @@ import { parameterRules } from '../../shared/http/edge.js';
 import { problemDocumentSchema } from '../../shared/http/response.js';
 import { problemTitles as titles } from '../../shared/http/api-handler.js';
 import { apiScopes, identityScopes } from '../../shared/sso/scopes.js';
+import { dpopSigningAlgs } from '../../shared/http/dpop.js';
 
 type Json = Record<string, unknown>;
 
@@ -85,6 +86,21 @@ export interface DocumentOptions {
   /** The document's version (the API's). */
   version?: string;
 }
+
+/**
+ * The `WWW-Authenticate` header every 401 answer carries (RFC 7235 §3.1, RFC 6750 §3, RFC 9449 §7.1),
+ * once for every operation that can answer 401: `components.headers.WwwAuthenticate`.
+ */
+const wwwAuthenticateRef = '#/components/headers/WwwAuthenticate';
+const wwwAuthenticateHeader = {
+  description:
+    'The challenge of the refusal: in the `DPoP` scheme when the request used it or the token is bound to a ' +
+    'DPoP key, with the algorithms a proof may use (`DPoP error="invalid_dpop_proof", error_description="…", ' +
+    `algs="${dpopSigningAlgs.join(' ')}"\`), else in the \`Bearer\` scheme (\`Bearer error="invalid_token", ` +
+    'error_description="…"`); the scheme alone (`Bearer`, `DPoP`) when no token was sent',
+  required: true,
+  schema: { type: 'string' },
+} as const;
 
 /**
  * The OpenAPI 3.1 document of the API: every documented route of `routes` with its operation, its path
@@ -216,6 +232,8 @@ export function openApiDocument(
       const title = titles[status] ?? 'Refused';
       answers[String(status)] = {
         description: `${title}: \`code\` is one of ${list.map((c) => `\`${c}\``).join(', ')}`,
+        // Every 401 carries its challenge (RFC 7235 §3.1; shared/http/api-handler.ts `challengeOf`).
+        ...(status === 401 ? { headers: { 'WWW-Authenticate': { $ref: wwwAuthenticateRef } } } : {}),
         content: {
           'application/problem+json': {
             schema: problem,
@@ -278,6 +296,7 @@ export function openApiDocument(
     paths,
     components: {
       schemas: { ...requests.schemas(), ...responses.schemas() },
+      headers: { WwwAuthenticate: wwwAuthenticateHeader },
       securitySchemes: {
         oauth2: {
           type: 'oauth2',

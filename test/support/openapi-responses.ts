@@ -9,9 +9,22 @@ interface MediaType {
 interface OpenApiLike {
   paths: Record<
     string,
-    Record<string, { responses: Record<string, { content?: Record<string, MediaType> }> }>
+    Record<
+      string,
+      {
+        responses: Record<
+          string,
+          { content?: Record<string, MediaType>; headers?: Record<string, DocumentedHeader> }
+        >;
+      }
+    >
   >;
-  components: { schemas: Record<string, unknown> };
+  components: { schemas: Record<string, unknown>; headers?: Record<string, DocumentedHeader> };
+}
+/** A response header as documented, or a reference to one of `components.headers`. */
+interface DocumentedHeader {
+  $ref?: string;
+  required?: boolean;
 }
 
 /** What {@link compileDocument} checks values with: each returns the errors, `[]` when it validates. */
@@ -21,12 +34,13 @@ export interface DocumentCheck {
   /**
    * A real answer against the document: its status must be documented for the route (`default` only
    * for 5xx), its media type too, and its body must validate against that media type's schema; a
-   * problem's `code` must be one the document lists (an example of) for that status.
+   * problem's `code` must be one the document lists (an example of) for that status. With `headers`, each
+   * header the document says the answer carries (`required`) must be there.
    */
   response(
     method: string,
     path: string,
-    answer: { status: number; contentType: string | null; body: string },
+    answer: { status: number; contentType: string | null; body: string; headers?: Headers },
   ): string[];
 }
 
@@ -65,12 +79,21 @@ export function compileDocument(document: unknown): DocumentCheck {
 
   return {
     schema: (name, value) => errorsOf(compile({ $ref: `#/components/schemas/${name}` }), value),
-    response: (method, path, { status, contentType, body }) => {
+    response: (method, path, { status, contentType, body, headers }) => {
       const operation = doc.paths[path]?.[method.toLowerCase()];
       if (!operation) return [`${method} ${path} is not in the document`];
       const documented =
         operation.responses[String(status)] ?? (status >= 500 ? operation.responses.default : undefined);
       if (!documented) return [`${method} ${path} answered ${status}, which the document does not list`];
+      const missing = Object.entries(documented.headers ?? {})
+        .filter(([name, header]) => {
+          const resolved = header.$ref
+            ? doc.components.headers?.[header.$ref.replace('#/components/headers/', '')]
+            : header;
+          return resolved?.required === true && headers !== undefined && !headers.has(name);
+        })
+        .map(([name]) => `${status} came without ${name}, which the document says it carries`);
+      if (missing.length > 0) return missing;
       const mediaType = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
       if (!documented.content)
         return body === '' ? [] : [`${status} has no body in the document, but one came`];
@@ -113,7 +136,17 @@ export async function answerErrors(
   const contentType = response.headers.get('content-type');
   const body = contentType?.startsWith('image/png') ? '' : await response.clone().text();
   if (contentType?.startsWith('image/png')) {
-    return check.response(method, path, { status: response.status, contentType, body: 'png' });
+    return check.response(method, path, {
+      status: response.status,
+      contentType,
+      body: 'png',
+      headers: response.headers,
+    });
   }
-  return check.response(method, path, { status: response.status, contentType, body });
+  return check.response(method, path, {
+    status: response.status,
+    contentType,
+    body,
+    headers: response.headers,
+  });
 }

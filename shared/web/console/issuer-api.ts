@@ -51,6 +51,8 @@ export type LicencePage = z.output<typeof licencePage>;
 export interface ListQuery {
   status?: string;
   holder?: string;
+  /** With `holder`: read it as an ID number (`person`) or a credit code (`entity`) only. */
+  holderKind?: string;
   holderName?: string;
   number?: string;
   type?: string;

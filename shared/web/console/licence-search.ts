@@ -28,6 +28,9 @@ export const consoleSearch = z.object({
   status: optional(z.enum(['valid', 'suspended', 'revoked', 'expired'])),
   type: optional(z.string().trim().max(64)),
   holder: optional(z.string().trim().max(32)),
+  // How to read `holder`: an ID number (`person`) or a credit code (`entity`); blank, the API decides, and
+  // asks (400 `ambiguous_holder`) when a number valid as both is held by a person and an enterprise alike.
+  holderKind: optional(z.enum(['person', 'entity'])),
   holderName: optional(z.string().trim().max(50)),
   number: optional(z.string().trim().max(100)),
   // Typed days (text inputs, any browser locale): one unreadable is refused, naming its field
@@ -98,13 +101,25 @@ export function totalField(total: { count: number; capped: boolean }): string {
   return `${total.count}${total.capped ? '+' : ''}`;
 }
 
-/** The filters of a search (without its paging), to carry in hidden fields or test for emptiness. */
+/**
+ * The filters of a search (without its paging), to carry in hidden fields or test for emptiness; the
+ * holder's kind only with a holder (the API refuses it alone).
+ */
 export function searchFilters(search: ConsoleSearch): Record<string, string> {
   const { status, type, holder, holderName, number, issuedFrom, issuedTo, keyWithdrawn } = search;
+  const holderKind = holder ? search.holderKind : undefined;
   return Object.fromEntries(
-    Object.entries({ status, type, holder, holderName, number, issuedFrom, issuedTo, keyWithdrawn }).filter(
-      (entry): entry is [string, string] => entry[1] !== undefined,
-    ),
+    Object.entries({
+      status,
+      type,
+      holder,
+      holderKind,
+      holderName,
+      number,
+      issuedFrom,
+      issuedTo,
+      keyWithdrawn,
+    }).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
 }
 

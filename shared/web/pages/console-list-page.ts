@@ -28,6 +28,11 @@ export interface ConsoleListInput {
   errors?: Partial<Record<'holder' | 'issuedTo' | 'issuedFrom', string>>;
   /** Day fields typed unreadable, shown again as typed (with their error) to correct. */
   typed?: Partial<Record<DayFilter, string>>;
+  /**
+   * The API asked which holder the number is (400 `ambiguous_holder`): a person and an enterprise under
+   * the same number both hold this issuer's licences. The page asks the clerk, with a button for each.
+   */
+  askHolderKind?: boolean;
 }
 
 /** A day field's name as the page labels it: the legend and the field's own label. */
@@ -63,6 +68,7 @@ export function consoleListBody(t: Translate, input: ConsoleListInput): SafeHtml
   return html`${consoleBar(t, input.who)}
     <h1>${t('已签发证照', 'Issued licences')}</h1>
     ${input.notice ? notice(input.notice.kind, input.notice.text) : ''}
+    ${input.askHolderKind ? holderKindQuestion(t, search) : ''}
     <p><a class="button" href="/console/licences/new">${t('签发新证照', 'Issue a licence')}</a></p>
     <form
       method="post"
@@ -91,6 +97,7 @@ export function consoleListBody(t: Translate, input: ConsoleListInput): SafeHtml
         mono: true,
         error: errors.holder,
       })}
+      ${holderKindField(t, search, input.askHolderKind === true)}
       <div class="field">
         <label for="filter-type">${t('证照类型', 'Licence type')}</label>
         <select id="filter-type" name="type">
@@ -342,6 +349,93 @@ function pageForm(
     )}
     <button type="submit" class="secondary">${to.label}</button>
   </form>`;
+}
+
+const holderKinds = ['person', 'entity'] as const;
+
+/** A holder kind as the search names it: the kind of holder and the number it reads. */
+const holderKindLabel = (t: Translate, kind: (typeof holderKinds)[number]): string =>
+  kind === 'person'
+    ? t('自然人（按身份证号码）', 'A person (as a resident ID number)')
+    : t('法人或其他组织（按统一社会信用代码）', 'An entity (as a unified social credit code)');
+
+/**
+ * 证件类型: how the number is read. Left at 自动识别, the API reads it as whichever kind it can be; when it
+ * asks which ({@link holderKindQuestion}), the field says so too.
+ */
+function holderKindField(t: Translate, search: ConsoleSearch, asked: boolean): SafeHtml {
+  const describedBy = ['filter-holder-kind-hint', asked ? 'filter-holder-kind-error' : undefined]
+    .filter(Boolean)
+    .join(' ');
+  return html`<div class="field">
+    <label for="filter-holder-kind">${t('证件类型', 'Kind of number')}</label>
+    <select
+      id="filter-holder-kind"
+      name="holderKind"
+      aria-describedby="${describedBy}"
+      ${attr('aria-invalid', asked ? 'true' : undefined)}
+    >
+      <option value="">${t('自动识别', 'Either (detect)')}</option>
+      ${holderKinds.map(
+        (kind) =>
+          html`<option
+            value="${kind}"
+            ${attr('selected', search.holderKind === kind ? 'selected' : undefined)}
+          >
+            ${holderKindLabel(t, kind)}
+          </option>`,
+      )}
+    </select>
+    <span class="hint" id="filter-holder-kind-hint"
+      >${t(
+        '同一号码既可能是身份证号码，也可能是统一社会信用代码时，可指定按哪一种查询。',
+        'When a number could be both a resident ID number and a credit code, say which to search by.',
+      )}</span
+    >
+    ${
+      asked
+        ? html`<p class="field-error" id="filter-holder-kind-error">
+            ${t('请选择按哪一种证件查询。', 'Choose which kind of number to search by.')}
+          </p>`
+        : ''
+    }
+  </div>`;
+}
+
+/**
+ * The API's question when a number is both a person's ID number and an enterprise's credit code, each
+ * holding this issuer's licences: asked in words, with a button for each answer (a posted form carrying
+ * the search, so the number stays out of the URL), never a bare refusal.
+ */
+function holderKindQuestion(t: Translate, search: ConsoleSearch): SafeHtml {
+  const filters = searchFilters({ ...search, holderKind: undefined });
+  return html`<div class="notice info" role="status" id="holder-kind-question">
+    <p>
+      <strong>${t('您要查询哪一方的证照？', 'Whose licences do you mean?')}</strong>
+      ${t(
+        '该号码既是某位自然人的身份证号码，也是某个法人或其他组织的统一社会信用代码，两者都持有本机关签发的证照。请选择要查询的一方：',
+        'This number is both a person’s resident ID number and an entity’s unified social credit code, and both hold licences of this issuer. Choose whose to search:',
+      )}
+    </p>
+    ${holderKinds.map(
+      (kind) =>
+        html`<form method="post" action="/console" class="inline">
+          ${Object.entries({ ...filters, holderKind: kind, sort: search.sort }).map(
+            ([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`,
+          )}
+          <button type="submit" class="secondary" id="holder-kind-${kind}">
+            ${
+              kind === 'person'
+                ? t('查询自然人的证照（按身份证号码）', 'A person’s licences (as a resident ID number)')
+                : t(
+                    '查询法人或其他组织的证照（按统一社会信用代码）',
+                    'An entity’s licences (as a unified social credit code)',
+                  )
+            }
+          </button>
+        </form>`,
+    )}
+  </div>`;
 }
 
 function textField(

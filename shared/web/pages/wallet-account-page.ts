@@ -269,5 +269,28 @@ export function exportDataBody(t: Translate): SafeHtml {
     )}
     <form method="post" action="/wallet/account/export" id="account-export-form">
       <button type="submit" id="account-export-submit">${t('下载我的数据', 'Download my data')}</button>
-    </form>`;
+    </form>
+    <div class="notice warn" role="alert" id="account-export-cut" tabindex="-1" hidden>
+      <p>
+        <strong>${t('文件不完整：', 'The file is not complete:')}</strong>
+        ${t(
+          '您的用证记录太多，无法全部放入一个文件。已下载的文件包含上面列出的全部其他内容，以及最近的',
+          'your usage record is too long for one file. The file you downloaded holds everything else listed above, and your newest',
+        )}
+        <span id="account-export-included"></span>
+        ${t('条用证记录。', 'usage entries.')}
+      </p>
+      <p>
+        ${t('更早的用证记录不在文件中：请', 'The older entries are not in the file:')}
+        <a id="account-export-rest" href="/wallet/usage"
+          >${t('在“用证记录”中从文件结束处接着查看', 'read them in your usage record, from where the file stops')}</a
+        >${t('，可逐页翻阅。', ', page by page.')}
+      </p>
+    </div>`;
 }
+
+/**
+ * The export page's script (`shared/web/browser/wallet-export.ts`): it downloads the file itself, so
+ * that it can show `#account-export-cut` when the file says it was cut at its budget.
+ */
+export const exportDataScripts = ['wallet-export.js'] as const;

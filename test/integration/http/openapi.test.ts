@@ -1106,5 +1106,24 @@ describe('the answers of every documented route match GET /openapi.json', () => 
         body: JSON.stringify(unlisted),
       }),
     ).toEqual(['409 teapot is not a code the document lists for POST /admin/issuers']);
+    // A 401 without its challenge (every 401 carries one: the document says so).
+    const unauthenticated = {
+      type: 'urn:elicence:problem:invalid_token',
+      title: 'Unauthorized',
+      status: 401,
+      detail: 'x',
+      code: 'invalid_token',
+    };
+    const answer401 = (headers: Headers) =>
+      check.response('GET', '/me/licences', {
+        status: 401,
+        contentType: 'application/problem+json',
+        body: JSON.stringify(unauthenticated),
+        headers,
+      });
+    expect(answer401(new Headers())).toEqual([
+      '401 came without WWW-Authenticate, which the document says it carries',
+    ]);
+    expect(answer401(new Headers({ 'www-authenticate': 'Bearer error="invalid_token"' }))).toEqual([]);
   });
 });

@@ -23,6 +23,7 @@ const document = openApiDocument(routes, operations, { issuerUrl }) as {
   components: {
     schemas: Record<string, { examples?: unknown[] }>;
     securitySchemes: Record<string, unknown>;
+    headers?: Record<string, { required?: boolean; description?: string }>;
   };
 };
 
@@ -118,6 +119,37 @@ describe('the OpenAPI document', () => {
       { bearer: ['licences:issue'] },
       { dpop: ['licences:issue'] },
     ]);
+  });
+
+  it('lists the WWW-Authenticate header, one shared component, on every 401 answer', () => {
+    const answers401 = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.entries(methods)
+        .filter(([, operation]) => operation.responses['401'] !== undefined)
+        .map(([method, operation]) => ({
+          route: `${method.toUpperCase()} ${path}`,
+          headers: (operation.responses['401'] as { headers?: unknown }).headers,
+        })),
+    );
+    // Every route behind a scope can answer 401: dozens, none left without the header.
+    expect(answers401.length).toBeGreaterThan(30);
+    for (const { route, headers } of answers401) {
+      expect({ route, headers }).toEqual({
+        route,
+        headers: { 'WWW-Authenticate': { $ref: '#/components/headers/WwwAuthenticate' } },
+      });
+    }
+    const header = document.components.headers?.['WwwAuthenticate'];
+    expect(header).toMatchObject({ required: true, schema: { type: 'string' } });
+    expect(header?.description).toContain('algs="ES256 Ed25519 EdDSA"');
+    // No other answer claims it.
+    const others = Object.values(document.paths).flatMap((methods) =>
+      Object.values(methods).flatMap((operation) =>
+        Object.entries(operation.responses).filter(
+          ([status, answer]) => status !== '401' && JSON.stringify(answer).includes('WwwAuthenticate'),
+        ),
+      ),
+    );
+    expect(others).toEqual([]);
   });
 
   it('takes its request schemas from the zod schemas the functions validate with', () => {
