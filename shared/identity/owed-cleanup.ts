@@ -44,9 +44,11 @@ export type OwedCleanupOutcome = 'finished' | 'nothing_owed' | 'owed_by_a_newer_
  * it removed (`passkeysBefore`), the sign-ins made before it ended (sessions, grants, codes, tokens), then
  * the mark taken off. Bounded by the account's mark as read now (`signInsEnded.at`; an older account
  * without one by `passkeysBefore`, else `since`, the proof's time), its second included: what the owner
- * signed in to, or consented to, in a later second is spared; one of the mark's second is ended, though the
- * mark itself counts it as after (review R44), as the reset's own clean-up would have ended it (review
- * R54-1: an intruder's sign-in just before the reset, in its second, outlived the reconciler).
+ * signed in to, or consented to, in a later second is spared; a session of the mark's second is ended,
+ * though the mark itself counts it as after (review R44), as the reset's own clean-up would have ended it
+ * (review R54-1: an intruder's sign-in just before the reset, in its second, outlived the reconciler). A
+ * grant (a consent, a sign-in's grant) by the millisecond it was made against the mark's, as the provider
+ * continues it (`grantEndedBy`, review R58 L1): one made after the mark is spared, in its second too.
  * Idempotent: what is gone is gone; asked again, nothing is owed. A newer takeover or reset saved meanwhile
  * (its own mark) is not undone: the sign-ins ended here were all made before it, and the mark is taken off
  * only while it is the one this run worked by (a versioned write, read again once on a conflict); else the
@@ -76,7 +78,15 @@ export async function finishOwedCleanup(
   // phone-interactions.ts).
   const bound = Math.floor(Date.parse(endedAt) / 1000) + 1;
   if (!Number.isFinite(bound)) throw new Error(`owed clean-up of ${accountId}: no time to end sign-ins by`);
-  await deps.platformConsents.withdrawAll(account.id, undefined, { grantedBefore: bound });
+  // Grants by the provider's own rule (`grantEndedBy`, review R58 L1): by the millisecond each was made
+  // against the mark's, not by the bound's second. The provider continues a grant made after the mark, in
+  // its second too (the owner's sign-in right after the reset: a fresh grant is made after the mark, so
+  // the provider could not refuse the grants of that second without going round); ending it here
+  // withdrew what the provider had just continued. One made before the mark, in its second too (an
+  // intruder's, just before the reset: R54-1), the provider continues no more than this ends it. Sessions
+  // stay bounded by the second (they have no millisecond), the platforms' notice too.
+  const grantsEndedBy = { at: endedAt };
+  await deps.platformConsents.withdrawAll(account.id, undefined, { grantedBefore: bound, grantsEndedBy });
   const { passkeysBefore } = account.proofCleanup;
   if (passkeysBefore !== undefined) {
     const held = (await deps.passkeys.enrolmentsOf(account.id)).filter(
@@ -84,7 +94,7 @@ export async function finishOwedCleanup(
     );
     await Promise.all(held.map((passkey) => deps.passkeys.remove(account.id, passkey.id)));
   }
-  await deps.signIns.endAll(account.id, { signedInBefore: bound });
+  await deps.signIns.endAll(account.id, { signedInBefore: bound, grantsEndedBy });
   const unmarked = ({ proofCleanup: _done, ...rest }: PersonAccount): PersonAccount => rest;
   try {
     await deps.accounts.save(unmarked(account));

@@ -122,6 +122,45 @@ export function signInEndedBy(signIn: SignInMoment, ended: SignInsEnded | undefi
 }
 
 /**
+ * What a provider grant is known by where it is checked against a mark: `madeAt` (epoch milliseconds,
+ * stamped at its first save: shared/sso/provider.ts, `grantsKeepTheirMillisecond`), and `iat` (epoch
+ * seconds, the provider's own), all a grant saved before `madeAt` was kept has.
+ */
+export interface GrantMoment {
+  iat?: number;
+  madeAt?: number;
+}
+
+/**
+ * Whether a provider grant was made before a takeover or a reset ended the account's sign-ins (`ended`,
+ * or just its time), so is continued by no one: the provider makes a new one (review R54-2), and the
+ * reconciler finishing the reset's owed clean-up ends it (shared/identity/owed-cleanup.ts). The one rule
+ * both sides go by (review R58 L1: by whole seconds, the provider continued a grant of the mark's own
+ * second that the reconciler then ended, the owner's sign-in made just after the reset among them).
+ *
+ * By the millisecond it was made, against the mark's own (`ended.at`): a grant made after the mark is
+ * never refused nor ended, whatever its second, so a sign-in made right after the reset keeps its grant,
+ * and the provider never takes for none a grant it has just made (a fresh grant is made after the mark).
+ * One made before it, in its second too, is ended: an intruder's, just before the reset. A grant without
+ * `madeAt` (saved before it was kept) by its second, the mark's own included, as the reconciler's bound
+ * always took it: no fresh grant lacks `madeAt`, so taking such a one for none cannot make the provider go
+ * round. A grant of unknown time counts as before.
+ *
+ * @example
+ * ```ts
+ * grantEndedBy({ iat: 1_780_000_001, madeAt: 1_780_000_001_400 }, { at: '2026-05-28T20:26:41.500Z' }); // true
+ * grantEndedBy({ iat: 1_780_000_001, madeAt: 1_780_000_001_600 }, { at: '2026-05-28T20:26:41.500Z' }); // false
+ * ```
+ */
+export function grantEndedBy(grant: GrantMoment, ended: { at: string } | undefined): boolean {
+  if (!ended) return false;
+  const at = Date.parse(ended.at);
+  if (typeof grant.madeAt === 'number') return grant.madeAt < at;
+  if (typeof grant.iat !== 'number') return true;
+  return grant.iat <= Math.floor(at / 1000);
+}
+
+/**
  * Refuses the token of a sign-in made before a takeover or a reset ended the account's sign-ins
  * (`signInEndedBy` by its `auth_time`, review R47 F3): 401 `invalid_token`, as the provider's userinfo
  * answers it. For the service's own API, which checks a token against its store (and its session when

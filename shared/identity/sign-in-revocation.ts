@@ -12,9 +12,14 @@ export interface SignInRevocation {
    * (`loginTs`), a grant (with its codes and tokens) by its making (`iat`); one of unknown time ends too.
    * The reconciler finishing a reset's owed clean-up (shared/identity/owed-cleanup.ts) passes the second
    * after the reset's mark (the mark's own second ended too, review R54-1), so that the owner's sign-ins
-   * since are spared.
+   * since are spared. `grantsEndedBy` (the mark), with it: a grant is then ended by `grantEndedBy`
+   * (person-account.ts, by the millisecond it was made), the rule by which the provider continues none
+   * (review R58 L1), not by `signedInBefore`.
    */
-  endAll(personId: string, options?: { keepSession?: string; signedInBefore?: number }): Promise<void>;
+  endAll(
+    personId: string,
+    options?: { keepSession?: string; signedInBefore?: number; grantsEndedBy?: { at: string } },
+  ): Promise<void>;
 }
 
 /**
@@ -40,8 +45,10 @@ export interface PlatformConsents {
     acting?: EntityAuthority,
     /**
      * `grantedBefore` (epoch seconds): only the consents given before that second (a grant of unknown
-     * time too), so that a reset's clean-up finished later by the reconciler spares the owner's since.
+     * time too), so that a reset's clean-up finished later by the reconciler spares the owner's since;
+     * with `grantsEndedBy` (the reset's mark), only those `grantEndedBy` ends (person-account.ts, by the
+     * millisecond each was made: review R58 L1), `grantedBefore` then bounding the platforms' notice only.
      */
-    options?: { grantedBefore?: number },
+    options?: { grantedBefore?: number; grantsEndedBy?: { at: string } },
   ): Promise<number>;
 }

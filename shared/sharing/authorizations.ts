@@ -11,6 +11,7 @@ import {
   type PendingWorkIndex,
 } from '../pending-work/pending-work.js';
 import { parseAccountId, type EntityAuthority } from '../identifiers/account-id.js';
+import { grantEndedBy } from '../identity/person-account.js';
 import { builtInClientIds } from '../clients/built-in-clients.js';
 import { isFirstPartyClient, type FirstPartyDependencies } from '../clients/first-party.js';
 import { grantedLicenceTypes, licenceAccessDetails, type LicenceAccessDetail } from './licence-access.js';
@@ -40,6 +41,11 @@ export interface SharingGrant {
   /** The approved `licence_access` details: none for a sign-in grant. */
   details: LicenceAccessDetail[];
   grantedAt: number;
+  /**
+   * The millisecond it was made (epoch ms; absent on a grant saved before it was kept): what a reset's
+   * mark is compared with (`grantEndedBy`, shared/identity/person-account.ts, review R58 L1).
+   */
+  madeAt?: number;
   expiresAt?: number;
 }
 
@@ -140,6 +146,7 @@ export interface StoredGrant {
   rejected?: unknown;
   rar?: unknown;
   iat?: unknown;
+  madeAt?: unknown;
   exp?: unknown;
 }
 
@@ -170,6 +177,7 @@ export function sharingGrantOf(
     scopes: openidScopes(stored.openid).filter((scope) => !rejected.has(scope)),
     details: licenceAccessDetails(stored.rar),
     grantedAt: typeof stored.iat === 'number' ? stored.iat : 0,
+    ...(typeof stored.madeAt === 'number' && { madeAt: stored.madeAt }),
     ...(typeof stored.exp === 'number' ? { expiresAt: stored.exp } : {}),
   };
 }
@@ -520,12 +528,19 @@ export async function withdrawEveryAuthorization(
   personId: string,
   deps: WithdrawEveryDependencies,
   acting?: EntityAuthority,
-  options: { grantedBefore?: number } = {},
+  options: { grantedBefore?: number; grantsEndedBy?: { at: string } } = {},
 ): Promise<number> {
-  const { grantedBefore } = options;
-  const listed = (await deps.sharingGrants.listOf(personId)).filter(
-    (grant) => grantedBefore === undefined || grant.grantedAt < grantedBefore,
-  );
+  const { grantedBefore, grantsEndedBy } = options;
+  // Given the reset's mark, by the provider's own rule (review R58 L1): the grants it would continue,
+  // those made after the mark (by the millisecond), are spared, whatever their second.
+  const ended = (grant: SharingGrant) =>
+    grantsEndedBy !== undefined
+      ? grantEndedBy(
+          { iat: grant.grantedAt, ...(grant.madeAt !== undefined && { madeAt: grant.madeAt }) },
+          grantsEndedBy,
+        )
+      : grantedBefore === undefined || grant.grantedAt < grantedBefore;
+  const listed = (await deps.sharingGrants.listOf(personId)).filter(ended);
   const chosen =
     acting === undefined
       ? listed

@@ -1,3 +1,4 @@
+import { logger } from '../logger.js';
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { parseAccountId } from '../identifiers/account-id.js';
@@ -22,6 +23,7 @@ import {
   noProvenPhone,
   notProvenPhone,
   resetCodeRequested,
+  passwordChangedPage,
   resetPage,
   smsCountdownPolicy,
   stepUpNotProvenPhone,
@@ -276,10 +278,15 @@ export function phoneInteractions(
       }
       // Its clean-up done but its mark not taken off (the account's write failed twice), the reconciler
       // does it again, ending every sign-in of the mark's second (review R54-1): a sign-in made now would
-      // fall there, and be ended. Answered as a clean-up that failed: the password is changed, and the
-      // owner signs in with it (in a later second).
-      if (outcome.account.proofCleanup !== undefined)
-        throw new Error('the reset’s clean-up is still owed: no sign-in made over it');
+      // fall there, and be ended. So no sign-in is made; but the password IS changed, which the page says
+      // (200, not an error that leaves the person guessing), sending them to sign in with it (in a later
+      // second: theirs is spared). The owed clean-up is the reconciler's, as its pointer says.
+      if (outcome.account.proofCleanup !== undefined) {
+        logger.warn('password reset: the clean-up still owed, the person sent to sign in', {
+          accountId: outcome.account.id,
+        });
+        return send(200, passwordChangedPage(view, { uid: details.uid }));
+      }
       const acr = acrOf(assuranceLevelOf(outcome.account));
       return finish(ctx, { accountId: outcome.account.id, acr, amr: ['sms'] }, outcome.account);
     },

@@ -20,7 +20,7 @@ import { stepUpReason, unmetResult } from './phone-interactions.js';
 import { entityAwaitingStepUp } from './entity-step-up.js';
 import { entitySignInLevel } from '../identity/entities.js';
 import { accountFinder, signInsEndedOf } from './find-account.js';
-import { signInEndedBy } from '../identity/person-account.js';
+import { grantEndedBy } from '../identity/person-account.js';
 import type { IdentityDirectory } from '../identity/identity-directory.js';
 import { interactionRoutes } from './interactions.js';
 import { providerPageHeaders } from './provider-page-headers.js';
@@ -431,6 +431,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   staleNoncesJudgedByTheirIat(provider, dpopNonceRequired, deps.clock);
   includeSidForEveryClient(provider);
   sessionIdsNamingTheirUid(provider);
+  grantsKeepTheirMillisecond(provider, deps.clock);
   interactionsKeepTheSignInTime(provider);
   sharesLeaveTheSignInGrant(provider);
   if (deps.codeIds) codeIdsNamingTheirReads(provider, deps.codeIds);
@@ -571,6 +572,37 @@ function sharesLeaveTheSignInGrant(provider: Provider): void {
     else pointer.grantId = kept.grantId;
     if (kept.persistsLogout === undefined) delete pointer.persistsLogout;
     else pointer.persistsLogout = kept.persistsLogout;
+  });
+}
+
+/**
+ * A grant keeps the millisecond it was made (`madeAt`, epoch milliseconds on the service's clock, the
+ * clock that stamps a reset's mark), in its own payload: the provider's `iat` is whole seconds, and a
+ * grant of the mark's own second could not be told to be before or after it, so the provider continued
+ * it while the reconciler's owed clean-up ended it (review R58 L1). Both now compare `madeAt` with the
+ * mark's time (`grantEndedBy`, person-account.ts). Stamped at a grant's first save only (a grant found is
+ * saved again with the `madeAt` it was found with); nothing read or written but these few bytes.
+ */
+function grantsKeepTheirMillisecond(provider: Provider, clock: Clock): void {
+  interface GrantLike {
+    iat?: number;
+    madeAt?: number;
+  }
+  const Grant = provider.Grant as unknown as { readonly IN_PAYLOAD: string[] };
+  const inPayload = Grant.IN_PAYLOAD;
+  Object.defineProperty(Grant, 'IN_PAYLOAD', {
+    get: () => [...inPayload, 'madeAt'],
+    configurable: true,
+  });
+  const prototype = provider.Grant.prototype as unknown as { save(this: GrantLike): Promise<string> };
+  const save = prototype.save;
+  Object.defineProperty(prototype, 'save', {
+    value(this: GrantLike) {
+      if (this.iat === undefined && this.madeAt === undefined) this.madeAt = clock.now();
+      return save.call(this);
+    },
+    configurable: true,
+    writable: true,
   });
 }
 
@@ -880,8 +912,10 @@ async function existingOrFirstPartyGrant(ctx: KoaContextWithOIDC) {
   // Never a grant made before a takeover or a reset ended the account's sign-ins (review R54-2): the
   // session keeps its grant for the platform across a new sign-in, and a clean-up left owed ends that grant
   // later (its time before the mark), the owner's sign-in made since with it. Taken for none: a new grant.
-  // The mark as the account lookup read it (`signInsEndedOf`), no read more.
-  const ended = found !== undefined && signInEndedBy({ ts: found.iat }, signInsEndedOf(oidc.account));
+  // By the grant's millisecond (`madeAt`), as the reconciler ends grants (`grantEndedBy`, review R58 L1):
+  // one of the mark's own second is continued when made after it, never when made before it. The mark as
+  // the account lookup read it (`signInsEndedOf`), no read more.
+  const ended = found !== undefined && grantEndedBy(found, signInsEndedOf(oidc.account));
   const existing = isShareGrant(found) || ended ? undefined : found;
   if (client['first_party'] !== true) return existing;
 

@@ -28,6 +28,7 @@ import type { CodeReadHints } from '../../sso/code-ids.js';
 import type { InteractionCookieJar } from '../../sso/interaction-cookies.js';
 import { traceOfDelete, traceOfPut } from '../../sso/traced-grant.js';
 import { canonicalJson } from '../../canonical-json.js';
+import { grantEndedBy } from '../../identity/person-account.js';
 import { indexKeys, keys, prefixes, sortKeys } from './keys.js';
 import { writeWithTrace } from './pending-work.js';
 import type { Trace } from '../../pending-work/pending-work.js';
@@ -1148,12 +1149,14 @@ async function gsi2Members(deps: DynamoAdapterDeps, gsi2pk: string): Promise<Ite
 export async function endSignInsOf(
   deps: DynamoAdapterDeps,
   personId: string,
-  options: { keepSession?: string; signedInBefore?: number } = {},
+  options: { keepSession?: string; signedInBefore?: number; grantsEndedBy?: { at: string } } = {},
 ): Promise<void> {
   if (!fits(personId)) return;
   const listed = await gsi2Members(deps, indexKeys.oidcAccount(personId));
   const members =
-    options.signedInBefore === undefined ? listed : await madeBefore(deps, listed, options.signedInBefore);
+    options.signedInBefore === undefined
+      ? listed
+      : await madeBefore(deps, listed, options.signedInBefore, options.grantsEndedBy);
   const grantPrefix = `${prefixes.oidc}Grant#`;
   const kept = options.keepSession === undefined ? undefined : oidcItemKey('Session', options.keepSession).pk;
   for (const member of members) {
@@ -1173,16 +1176,30 @@ export async function endSignInsOf(
 /**
  * Of a person's sessions and grants (`members`), those made before `second` (epoch seconds): a session by
  * its sign-in (`loginTs`), a grant by its making (`iat`), each read again by key (gone or expired: left
- * out); one of unknown time counts as before (as the reset's mark counts it, review R44).
+ * out); one of unknown time counts as before (as the reset's mark counts it, review R44). Given the mark
+ * (`grantsEndedBy`), a grant by `grantEndedBy` instead, the provider's own rule (review R58 L1).
  */
-async function madeBefore(deps: DynamoAdapterDeps, members: ItemKey[], second: number): Promise<ItemKey[]> {
+async function madeBefore(
+  deps: DynamoAdapterDeps,
+  members: ItemKey[],
+  second: number,
+  grantsEndedBy?: { at: string },
+): Promise<ItemKey[]> {
   const sessionPrefix = `${prefixes.oidc}Session#`;
   const kept = await Promise.all(
     members.map(async (member) => {
       const item = await getLive(deps, member);
       if (!item) return undefined;
-      const payload = item.payload as { loginTs?: unknown; iat?: unknown };
-      const time = member.pk.startsWith(sessionPrefix) ? payload.loginTs : payload.iat;
+      const payload = item.payload as { loginTs?: unknown; iat?: unknown; madeAt?: unknown };
+      const session = member.pk.startsWith(sessionPrefix);
+      if (!session && grantsEndedBy) {
+        const moment = {
+          ...(typeof payload.iat === 'number' && { iat: payload.iat }),
+          ...(typeof payload.madeAt === 'number' && { madeAt: payload.madeAt }),
+        };
+        return grantEndedBy(moment, grantsEndedBy) ? member : undefined;
+      }
+      const time = session ? payload.loginTs : payload.iat;
       return typeof time === 'number' && time >= second ? undefined : member;
     }),
   );

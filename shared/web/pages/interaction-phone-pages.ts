@@ -365,3 +365,32 @@ export function resetPage(
     smsCountdownScripts(input.message?.resendAfterSeconds),
   );
 }
+
+/**
+ * The answer to a reset that changed the password but could not take its clean-up's mark off (the
+ * account's write failed twice: shared/identity/phone-proof.ts, `cleanedUp`): the password IS changed, so
+ * the page says so and sends the person to sign in with it, rather than an error page that leaves them
+ * guessing whether it was. No sign-in is made here: the reconciler finishes the owed clean-up, ending
+ * every sign-in of the mark's second (review R54-1), so one made now would be ended; the person's own,
+ * a moment later, is spared.
+ */
+export function passwordChangedPage(view: PageView, input: { uid: string }): string {
+  const { t } = view;
+  return page(
+    view,
+    t('密码已重设', 'Password changed'),
+    html`<h1>${t('密码已重设', 'Password changed')}</h1>
+      <div class="notice" role="status" id="form-notice">
+        ${t('您的新密码已生效。请使用新密码登录。', 'Your new password is set. Sign in with it.')}
+      </div>
+      <p id="reset-ends">
+        ${t(
+          '其他设备和浏览器上的登录将退出，您对各平台的授权将被撤回，这可能需要几分钟完成。',
+          'Your sign-ins on other devices and browsers end and your authorizations of platforms are withdrawn; this may take a few minutes to complete.',
+        )}
+      </p>
+      <a class="button" id="sign-in" href="/interaction/${input.uid}"
+        >${t('使用新密码登录', 'Sign in with the new password')}</a
+      >`,
+  );
+}

@@ -193,7 +193,12 @@ describe('review R54: the reconciler finishing a reset’s owed clean-up', () =>
     const failed = faults.failUnmarking;
     faults.failUnmarking = 0;
     expect(failed).toBe(0);
-    expect(reset.status).toBe(500);
+    // The password is changed: the page says so and sends the owner to sign in with it (no error page
+    // leaving them guessing), but signs no one in itself (no redirect to the platform).
+    expect(reset.status).toBe(200);
+    const answer = await reset.text();
+    expect(answer).toContain('您的新密码已生效。请使用新密码登录。');
+    expect(answer).toMatch(/<a class="button" id="sign-in" href="\/interaction\/[^"]+"\s*>\s*使用新密码登录/);
     expect((await accountOf())!.proofCleanup).toBeDefined();
     await runtime.runSchedule('pending-work-reconciler');
     expect((await accountOf())!.proofCleanup).toBeUndefined();

@@ -53,8 +53,13 @@ async function world() {
   const passkeys = new InMemoryPasskeyStore();
   await passkeys.add(passkey('before', '2026-12-07T09:00:00.000Z'));
   await passkeys.add(passkey('owners-since', '2026-12-07T10:05:00.000Z'));
-  const ended: Array<{ personId: string; signedInBefore?: number; keepSession?: string }> = [];
-  const withdrawn: Array<{ personId: string; grantedBefore?: number }> = [];
+  const ended: Array<{
+    personId: string;
+    signedInBefore?: number;
+    keepSession?: string;
+    grantsEndedBy?: { at: string };
+  }> = [];
+  const withdrawn: Array<{ personId: string; grantedBefore?: number; grantsEndedBy?: { at: string } }> = [];
   const deps: OwedCleanupDependencies & { onEnd?: () => Promise<void> } = {
     accounts,
     passkeys,
@@ -85,8 +90,10 @@ describe('finishing a reset’s owed clean-up (the reconciler)', () => {
   it('ends what came before the reset and in its second (review R54-1), then takes the mark off; asked again, nothing', async () => {
     const w = await world();
     await expect(finishOwedCleanup('acc_owed1', resetAt, w.deps)).resolves.toBe('finished');
-    expect(w.withdrawn).toEqual([{ personId: 'acc_owed1', grantedBefore: markSecond + 1 }]);
-    expect(w.ended).toEqual([{ personId: 'acc_owed1', signedInBefore: markSecond + 1 }]);
+    // Grants by the millisecond of the mark, the provider's rule (review R58 L1); sessions by its second.
+    const grantsEndedBy = { at: resetAt };
+    expect(w.withdrawn).toEqual([{ personId: 'acc_owed1', grantedBefore: markSecond + 1, grantsEndedBy }]);
+    expect(w.ended).toEqual([{ personId: 'acc_owed1', signedInBefore: markSecond + 1, grantsEndedBy }]);
     expect((await w.passkeys.listFor('acc_owed1')).map((p) => p.id)).toEqual(['owners-since']);
     const after = (await w.accounts.findById('acc_owed1'))!;
     expect(after.proofCleanup).toBeUndefined();
@@ -112,7 +119,9 @@ describe('finishing a reset’s owed clean-up (the reconciler)', () => {
     await expect(finishOwedCleanup('acc_owed1', resetAt, w.deps)).resolves.toBe('owed_by_a_newer_proof');
     // Ended by the older mark's second (included), not the newer's: the sign-ins between are the newer
     // proof's.
-    expect(w.ended).toEqual([{ personId: 'acc_owed1', signedInBefore: markSecond + 1 }]);
+    expect(w.ended).toEqual([
+      { personId: 'acc_owed1', signedInBefore: markSecond + 1, grantsEndedBy: { at: resetAt } },
+    ]);
     expect((await w.accounts.findById('acc_owed1'))!.proofCleanup).toEqual({ passkeysBefore: newerAt });
   });
 

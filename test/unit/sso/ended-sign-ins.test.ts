@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { DirectoryPerson, IdentityDirectory } from '../../../shared/identity/identity-directory.js';
-import { signInEndedBy } from '../../../shared/identity/person-account.js';
+import { grantEndedBy, signInEndedBy } from '../../../shared/identity/person-account.js';
 import { accountFinder } from '../../../shared/sso/find-account.js';
 import { InMemoryAudit, TestClock } from '../../support/in-memory-identity.js';
 
@@ -93,5 +93,23 @@ describe('sign-ins made before the account’s sign-ins were ended', () => {
       ),
     ).toMatchObject({ accountId: 'acc_owner' });
     expect(signInEndedBy({ ts: 1 }, undefined)).toBe(false);
+  });
+});
+
+describe('grants made before the account’s sign-ins were ended (review R58 L1)', () => {
+  const mark = { at: '2026-05-28T20:26:41.500Z', version: 7 };
+  const second = Math.floor(Date.parse(mark.at) / 1000);
+
+  it('takes a grant of the mark’s own second by the millisecond it was made', () => {
+    expect(grantEndedBy({ iat: second, madeAt: Date.parse(mark.at) - 1 }, mark)).toBe(true);
+    expect(grantEndedBy({ iat: second, madeAt: Date.parse(mark.at) }, mark)).toBe(false);
+    expect(grantEndedBy({ iat: second, madeAt: Date.parse(mark.at) + 300 }, mark)).toBe(false);
+  });
+
+  it('takes one kept without its millisecond by its second, the mark’s own included; none without a mark', () => {
+    expect(grantEndedBy({ iat: second }, mark)).toBe(true);
+    expect(grantEndedBy({ iat: second + 1 }, mark)).toBe(false);
+    expect(grantEndedBy({}, mark)).toBe(true);
+    expect(grantEndedBy({ iat: second - 5 }, undefined)).toBe(false);
   });
 });
