@@ -871,7 +871,8 @@ export const operations: Operations = {
       'leaves the challenge unspent. Recorded as `passkey.enrolled` in the audit trail. A password reset ' +
       'removes every passkey; one saved while this request was checking refuses it: 409 `account_changed`, ' +
       'nothing stored (sign in again). 409 `passkey_exists`: this authenticator’s credential is enrolled already. ' +
-      '409 `cleanup_owed`: as for the options.',
+      '409 `cleanup_owed`: as for the options. 409 `too_many_passkeys`: the account has 10 passkeys ' +
+      'already, counted again at enrolment (options asked while there was room do not add an 11th).',
     tag: 'Holder',
     body: enrolPasskeyInput,
     responses: { 201: { description: 'Enrolled', schema: passkeyViewSchema } },
@@ -879,7 +880,7 @@ export const operations: Operations = {
       ...passkeyProblems,
       400: ['invalid_passkey'],
       403: [...passkeyProblems[403], 'fresh_sign_in_required', 'wrong_password'],
-      409: ['passkey_exists', 'account_changed', 'cleanup_owed'],
+      409: ['passkey_exists', 'account_changed', 'cleanup_owed', 'too_many_passkeys'],
       429: ['too_many_requests'],
     },
   },

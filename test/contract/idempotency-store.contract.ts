@@ -110,6 +110,58 @@ export function idempotencyStoreContract(
       expect(await store.acquire(key)).toBeUndefined();
     });
 
+    it('lets only one of the requests racing for an expired key hold it, with its own hash alone (review R61 F1)', async () => {
+      const key = input();
+      const first = (await store.acquire(key))!;
+      const allocation = {
+        serial: 0,
+        listId: 'iss_contract.0',
+        idx: 0,
+        issuedAt: '2026-01-01T00:00:00.000Z',
+      };
+      await store.recordAllocation(first, allocation);
+      await store.recordCredential(first, 'jws-a');
+      await store.release(first, 'lic-a');
+      subject.clock.advanceSeconds(10 * 86_400 + 1);
+      const hashes = ['hash-w', 'hash-x', 'hash-y', 'hash-z'];
+      const held = (
+        await Promise.all(hashes.map((requestHash) => store.acquire({ ...key, requestHash })))
+      ).filter((record) => record !== undefined);
+      expect(held).toHaveLength(1);
+      const [winner] = held;
+      expect(hashes).toContain(winner!.requestHash);
+      expect(winner).not.toHaveProperty('allocation');
+      expect(winner).not.toHaveProperty('credential');
+      expect(winner).not.toHaveProperty('licenceId');
+      // What the winner records stands, and the loser's retry sees the winner's request, not its own.
+      const slot = { ...allocation, serial: 7, idx: 7 };
+      expect(await store.recordAllocation(winner!, slot)).toEqual(slot);
+      await store.release(winner!, 'lic-b');
+      const loserHash = hashes.find((hash) => hash !== winner!.requestHash)!;
+      expect(await store.acquire({ ...key, requestHash: loserHash })).toMatchObject({
+        requestHash: winner!.requestHash,
+        allocation: slot,
+        licenceId: 'lic-b',
+      });
+    });
+
+    it('leaves an expired key to the request holding it until its lock lapses (review R61 F1)', async () => {
+      const key = input();
+      await store.acquire(key);
+      subject.clock.advanceSeconds(10 * 86_400 - 10);
+      // Released, then taken again seconds before the record expires: this request still holds it after.
+      const retry = (await store.acquire(key))!;
+      await store.release(retry);
+      const holder = (await store.acquire(key))!;
+      await store.recordCredential(holder, 'jws-holder');
+      subject.clock.advanceSeconds(20);
+      expect(await store.acquire({ ...key, requestHash: 'hash-b' })).toBeUndefined();
+      subject.clock.advanceSeconds(20);
+      const fresh = await store.acquire({ ...key, requestHash: 'hash-b' });
+      expect(fresh).toMatchObject({ requestHash: 'hash-b' });
+      expect(fresh?.credential).toBeUndefined();
+    });
+
     it('keeps a record asked to be retained past the 10 days until then, and forgets it after (batch items)', async () => {
       const key = input();
       const retainUntil = Math.floor(subject.clock.now() / 1000) + 40 * 86_400;

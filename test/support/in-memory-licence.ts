@@ -182,8 +182,9 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     const { retainUntil, ...key } = input;
     const id = `${input.issuerId}#${input.key}`;
     const current = this.records.get(id);
-    if (!current || current.expiresAt <= now) {
-      // A new record, or an expired one that stands for nothing any more.
+    if (!current || (current.expiresAt <= now && current.lockedUntil < now)) {
+      // A new record, or an expired one that stands for nothing any more and nobody holds (an expired
+      // record still locked is its holder's until the lock lapses, as on the table: review R61 F1).
       const expiresAt = Math.max(now + idempotencyRetentionSeconds, retainUntil ?? 0);
       const fresh = { ...key, lockedUntil: now + lockSeconds, expiresAt };
       this.records.set(id, fresh);

@@ -32,32 +32,66 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
   }): Promise<IdempotencyRecord | undefined> {
     const now = epochSeconds(this.clock);
     const expires = Math.max(now + idempotencyRetentionSeconds, input.retainUntil ?? 0);
+    // Two conditional writes, each race-proof alone (review R61 F1). The first starts the key over: it
+    // creates the record, or takes over one that has expired and whose lock has lapsed, writing the new
+    // request's hash, expiry and lock and removing what the old one recorded, all in the one write. Its
+    // condition (absent, or expired and unlocked) is false once any takeover has written its fresh expiry
+    // and lock, so of two requests racing for an expired record exactly one wins; the other goes on to
+    // the second write, which fails on the winner's lock. (It once kept the old expiry here and reset the
+    // record in a later unconditional write: a second request in between took the still-expired record
+    // too, and both held the key.) An expired record still locked is left to its holder until the lock
+    // lapses: a 409 to retry, rather than wiping what the holder is recording.
+    const fresh = await this.#write({
+      input,
+      update:
+        'SET lockedUntil = :lock, issuerId = :issuer, idempotencyKey = :key, requestHash = :hash, ' +
+        'expiresAt = :expires REMOVE allocation, credential, licenceId',
+      condition: 'attribute_not_exists(pk) OR (expiresAt <= :now AND lockedUntil < :now)',
+      values: {
+        ':issuer': input.issuerId,
+        ':key': input.key,
+        ':hash': input.requestHash,
+        ':expires': expires,
+      },
+      now,
+    });
+    if (fresh) return fresh;
+    // The second takes the lock of a live record nobody holds, keeping what it recorded.
+    return this.#write({
+      input,
+      update: 'SET lockedUntil = :lock',
+      condition: 'attribute_exists(pk) AND lockedUntil < :now AND expiresAt > :now',
+      values: {},
+      now,
+    });
+  }
+
+  /** One conditional update taking the key's lock; the record it leaves, or `undefined` when refused. */
+  async #write({
+    input,
+    update,
+    condition,
+    values,
+    now,
+  }: {
+    input: { issuerId: string; key: string };
+    update: string;
+    condition: string;
+    values: Record<string, unknown>;
+    now: number;
+  }): Promise<IdempotencyRecord | undefined> {
     try {
-      // Creates the record, replaces an expired one, or takes the lock of an unlocked one: one write.
       const { Attributes } = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key(input.issuerId, input.key),
-          UpdateExpression:
-            'SET lockedUntil = :lock, issuerId = :issuer, idempotencyKey = :key, ' +
-            'requestHash = if_not_exists(requestHash, :hash), expiresAt = if_not_exists(expiresAt, :expires)',
-          ConditionExpression: 'attribute_not_exists(pk) OR lockedUntil < :now OR expiresAt <= :now',
-          ExpressionAttributeValues: {
-            ':lock': now + lockSeconds,
-            ':issuer': input.issuerId,
-            ':key': input.key,
-            ':hash': input.requestHash,
-            ':expires': expires,
-            ':now': now,
-          },
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: { ':lock': now + lockSeconds, ':now': now, ...values },
           ReturnValues: 'ALL_NEW',
         }),
       );
       const item = Attributes as Record<string, unknown>;
-      if (typeof item.expiresAt === 'number' && item.expiresAt <= now) {
-        // An expired record whose lock we just took: it stands for nothing any more.
-        return this.#reset(input, now, expires);
-      }
       return {
         issuerId: input.issuerId,
         key: input.key,
@@ -71,26 +105,6 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
       if (isConditionalCheckFailed(error)) return undefined;
       throw error;
     }
-  }
-
-  async #reset(
-    {
-      retainUntil: _retainUntil,
-      ...input
-    }: { issuerId: string; key: string; requestHash: string; retainUntil?: number },
-    now: number,
-    expires: number,
-  ) {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: key(input.issuerId, input.key),
-        UpdateExpression:
-          'SET requestHash = :hash, expiresAt = :expires REMOVE allocation, credential, licenceId',
-        ExpressionAttributeValues: { ':hash': input.requestHash, ':expires': expires },
-      }),
-    );
-    return { ...input, lockedUntil: now + lockSeconds };
   }
 
   async recordAllocation(

@@ -183,6 +183,33 @@ describe('passkeys (use cases, with a software authenticator)', () => {
     });
   });
 
+  it('bounds them at enrolment too: options asked while there was room, answered after (review R61 F3)', async () => {
+    const devices = Array.from(
+      { length: maxPasskeysPerAccount + 2 },
+      () => new SoftwareAuthenticator(rp.origin),
+    );
+    // Every ceremony started while the account has no passkey, so every one passes the count of the options.
+    const options = [];
+    for (const _ of devices) options.push(await passkeyRegistrationOptions(owner, rp, deps));
+    const outcomes = [];
+    for (const [i, device] of devices.entries()) {
+      outcomes.push(
+        await enrolPasskey(
+          owner,
+          { name: `k${i}`, password, response: device.register(options[i]!) as never },
+          rp,
+          deps,
+        ).then(
+          () => 'enrolled',
+          (error: unknown) => (error as { code?: string }).code,
+        ),
+      );
+    }
+    expect(outcomes.filter((outcome) => outcome === 'enrolled')).toHaveLength(maxPasskeysPerAccount);
+    expect(outcomes.slice(maxPasskeysPerAccount)).toEqual(['too_many_passkeys', 'too_many_passkeys']);
+    expect(await listPasskeys(owner, deps)).toHaveLength(maxPasskeysPerAccount);
+  });
+
   it('refuses a replayed assertion (the challenge is single-use), also within the same sign-in', async () => {
     // No counter to catch it: only the challenge being spent refuses the replay.
     authenticator.counts = false;
