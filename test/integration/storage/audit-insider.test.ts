@@ -31,6 +31,10 @@ async function auditTableAt(start: string, declaration?: Parameters<typeof dynam
   let now = Date.parse(start);
   const clock = { now: () => now };
   const auditChains = new DynamoAuditChainStore(doc, tableName);
+  const licences = new DynamoAuditTrail(doc, tableName, clock, newWriterId, {
+    name: 'licences',
+    ...auditWriters.licences,
+  });
   return {
     doc,
     tableName,
@@ -39,10 +43,7 @@ async function auditTableAt(start: string, declaration?: Parameters<typeof dynam
       now = Date.parse(at);
     },
     tables: { table: 'service', auditTable: tableName, batchTable: 'batches' },
-    licences: new DynamoAuditTrail(doc, tableName, clock, newWriterId, {
-      name: 'licences',
-      ...auditWriters.licences,
-    }),
+    licences,
     auditChains,
     deps: {
       auditChains,
@@ -50,6 +51,11 @@ async function auditTableAt(start: string, declaration?: Parameters<typeof dynam
       auditPreviousSigners: [],
       clock,
       iss: 'https://id.example',
+    },
+    /** The licence's change `version` recorded by the `licences` trail, with its once-mark. */
+    recordChange: async (version: number, entry: typeof issued) => {
+      const [pending] = pendingAudit(licenceId, version, [entry]);
+      await licences.record(pending!.entry, { key: pending!.key, writtenAt: entry.at });
     },
     /** The items stored under the partition key `pk`. */
     itemsOf: async (pk: string) =>
@@ -132,9 +138,9 @@ describe('review R52: the audit trail against an insider', () => {
   });
 
   it('R52-1: a revocation whose mark `me` tried to plant first still reaches the trail', async () => {
-    const { tableName, tables, setNow, licences, auditChains } = await auditTableAt('2026-03-01T09:00:00Z');
-    const [first] = pendingAudit(licenceId, 1, [issued]);
-    await licences.record(first!.entry, { key: first!.key, writtenAt: issued.at });
+    const { tableName, tables, setNow, recordChange, auditChains } =
+      await auditTableAt('2026-03-01T09:00:00Z');
+    await recordChange(1, issued);
     // The holder API's role plants the marks of the licence's next changes: refused, as IAM refuses it.
     for (const key of [`${licenceId}#2#0`, `${licenceId}#3#0`, 'issuer-changed#iss_1#8']) {
       const put = { TableName: tableName, Item: { ...keys.auditOnce(key), expiresAt: 4102444800 } };
@@ -145,9 +151,7 @@ describe('review R52: the audit trail against an insider', () => {
       }
     }
     setNow('2026-03-01T14:00:00Z');
-    const revoked = { ...issued, at: '2026-03-01T14:00:00.000Z', action: 'licence.revoked' };
-    const [second] = pendingAudit(licenceId, 2, [revoked]);
-    await licences.record(second!.entry, { key: second!.key, writtenAt: revoked.at });
+    await recordChange(2, { ...issued, at: '2026-03-01T14:00:00.000Z', action: 'licence.revoked' });
     const page = await auditChains.entries({ from: '2026-03-01', to: '2026-03-01', limit: 100 });
     expect(page.items.map((entry) => entry.action)).toEqual(['licence.issued', 'licence.revoked']);
   });
@@ -255,7 +259,8 @@ describe('review R52: the audit trail against an insider', () => {
  */
 describe('review R57: the once-marks once more', () => {
   it('F1: `batches` may plant no mark of a licence’s later change, and the revocation reaches the trail', async () => {
-    const { tableName, tables, setNow, licences, auditChains } = await auditTableAt('2026-03-01T09:00:00Z');
+    const { tableName, tables, setNow, recordChange, auditChains } =
+      await auditTableAt('2026-03-01T09:00:00Z');
     const markOf = (key: string) => ({
       TableName: tableName,
       Item: { ...keys.auditOnce(key), expiresAt: 4102444800 },
@@ -264,8 +269,7 @@ describe('review R57: the once-marks once more', () => {
     expect(dynamoRefusal(functionGrants.batches, 'PutItem', markOf(`${licenceId}#1#0`), 'pk', tables)).toBe(
       undefined,
     );
-    const [first] = pendingAudit(licenceId, 1, [issued]);
-    await licences.record(first!.entry, { key: first!.key, writtenAt: issued.at });
+    await recordChange(1, issued);
     // Its role reads the licence's version and plants the mark of the next change: refused, alone and in
     // a transaction.
     for (const key of [`${licenceId}#2#0`, `${licenceId}#3#0`, `${licenceId}#2#1`]) {
@@ -284,9 +288,7 @@ describe('review R57: the once-marks once more', () => {
       ).toMatch(/audit-once#/);
     }
     setNow('2026-03-01T14:00:00Z');
-    const revoked = { ...issued, at: '2026-03-01T14:00:00.000Z', action: 'licence.revoked' };
-    const [second] = pendingAudit(licenceId, 2, [revoked]);
-    await licences.record(second!.entry, { key: second!.key, writtenAt: revoked.at });
+    await recordChange(2, { ...issued, at: '2026-03-01T14:00:00.000Z', action: 'licence.revoked' });
     const page = await auditChains.entries({ from: '2026-03-01', to: '2026-03-01', limit: 100 });
     expect(page.items.map((entry) => entry.action)).toEqual(['licence.issued', 'licence.revoked']);
   });
