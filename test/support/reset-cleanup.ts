@@ -1,4 +1,4 @@
-import { buildDependencies } from '../../functions/composition/dependencies.js';
+import type { buildDependencies } from '../../functions/composition/dependencies.js';
 import {
   accounts as accountsFactory,
   platformConsents as platformConsentsFactory,
@@ -17,23 +17,9 @@ import {
   runFlow,
   type RelyingParty,
 } from './oidc-flows.js';
-import { startTestRuntime, type TestRuntime } from './runtime.js';
+import { startTestRuntime, withRuntimeDeps, type TestRuntime } from './runtime.js';
 import { openAccount, putInRegistry, uidOf, walletToken } from './sharing-flows.js';
 import { UserAgent } from './user-agent.js';
-
-/** The runtime's dependencies, built afresh for `work` and released after it. */
-export async function withRuntimeDeps<T>(
-  runtime: TestRuntime,
-  work: (deps: ReturnType<typeof buildDependencies>) => Promise<T>,
-): Promise<T> {
-  const deps = buildDependencies(runtime.config);
-  try {
-    return await work(deps);
-  } finally {
-    deps.doc.destroy();
-    deps.kms.destroy();
-  }
-}
 
 /** What the runtime of {@link failingCleanupRuntime} fails next, on request. */
 export interface CleanupFaults {
