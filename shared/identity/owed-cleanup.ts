@@ -1,18 +1,10 @@
 import { ConflictError } from '../errors.js';
 import { logger } from '../logger.js';
 import { inPersonProofAuditPrefix, phoneProofAuditPrefix } from '../pending-work/pending-work.js';
-import type { AccountStore } from './account-store.js';
-import type { PasskeyStore } from './passkeys.js';
-import type { PersonAccount } from './person-account.js';
-import type { PlatformConsents, SignInRevocation } from './sign-in-revocation.js';
+import { cleanUpAfterProof, type ProofCleanupDependencies } from './proof-cleanup.js';
 
 /** What finishing an owed clean-up needs: the account, its passkeys, sign-ins and consents. */
-export interface OwedCleanupDependencies {
-  accounts: Pick<AccountStore, 'findById' | 'save'>;
-  passkeys: Pick<PasskeyStore, 'enrolmentsOf' | 'remove'>;
-  signIns: SignInRevocation;
-  platformConsents: PlatformConsents;
-}
+export type OwedCleanupDependencies = ProofCleanupDependencies;
 
 /**
  * The account whose clean-up the pointer `pointerId` may owe: a phone proof's
@@ -39,7 +31,8 @@ export type OwedCleanupOutcome = 'finished' | 'nothing_owed' | 'owed_by_a_newer_
 
 /**
  * Finishes the clean-up a takeover or a reset left owed (`PersonAccount.proofCleanup`: it failed after the
- * account's save, or its process was gone), for the reconciler, with no other proof of the account: the
+ * account's save, or its process was gone), for the reconciler, with no other proof of the account, by the
+ * proof's own clean-up ({@link cleanUpAfterProof}, shared/identity/proof-cleanup.ts) bounded as follows: the
  * platforms' consents given before the reset withdrawn (each platform told), the passkeys enrolled until
  * it removed (`passkeysBefore`), the sign-ins made before it ended (sessions, grants, codes, tokens), then
  * the mark taken off. Bounded by the account's mark as read now (`signInsEnded.at`; an older account
@@ -69,7 +62,6 @@ export async function finishOwedCleanup(
 ): Promise<OwedCleanupOutcome> {
   const account = await deps.accounts.findById(accountId);
   if (!account?.proofCleanup) return 'nothing_owed';
-  const mark = markOf(account);
   const endedAt = account.signInsEnded?.at ?? account.proofCleanup.passkeysBefore ?? since;
   // The mark's second included (review R54-1): it counts a sign-in of that second as after the mark only
   // because the reset's own clean-up ends every sign-in, whatever its time. That clean-up having failed, a
@@ -85,35 +77,22 @@ export async function finishOwedCleanup(
   // withdrew what the provider had just continued. One made before the mark, in its second too (an
   // intruder's, just before the reset: R54-1), the provider continues no more than this ends it. Sessions
   // stay bounded by the second (they have no millisecond), the platforms' notice too.
-  const grantsEndedBy = { at: endedAt };
-  await deps.platformConsents.withdrawAll(account.id, undefined, { grantedBefore: bound, grantsEndedBy });
-  const { passkeysBefore } = account.proofCleanup;
-  if (passkeysBefore !== undefined) {
-    const held = (await deps.passkeys.enrolmentsOf(account.id)).filter(
-      (passkey) => passkey.createdAt <= passkeysBefore,
-    );
-    await Promise.all(held.map((passkey) => deps.passkeys.remove(account.id, passkey.id)));
-  }
-  await deps.signIns.endAll(account.id, { signedInBefore: bound, grantsEndedBy });
-  const unmarked = ({ proofCleanup: _done, ...rest }: PersonAccount): PersonAccount => rest;
-  try {
-    await deps.accounts.save(unmarked(account));
-  } catch (error) {
-    if (!(error instanceof ConflictError)) throw error;
-    const now = await deps.accounts.findById(accountId);
-    if (!now?.proofCleanup) return 'finished';
-    if (markOf(now) !== mark) return 'owed_by_a_newer_proof';
-    await deps.accounts.save(unmarked(now));
-  }
+  const done = await cleanUpAfterProof(
+    account,
+    {
+      allPasskeys: false,
+      passkeysBefore: account.proofCleanup.passkeysBefore,
+      signIns: true,
+      grantedBefore: bound,
+      signedInBefore: bound,
+      grantsEndedBy: { at: endedAt },
+      // The mark's write read again once on a conflict only: any other failure leaves it, and the pointer.
+      retryMarkAfter: (error) => error instanceof ConflictError,
+    },
+    deps,
+  );
+  if (done.mark === 'newer_proof') return 'owed_by_a_newer_proof';
+  if (done.mark === 'not_written') throw done.error;
   logger.info('owed clean-up of a reset finished', { accountId });
   return 'finished';
-}
-
-/** The mark a clean-up is owed by: its passkeys' bound and the reset's `signInsEnded`. */
-function markOf(account: PersonAccount): string {
-  return JSON.stringify([
-    account.proofCleanup?.passkeysBefore ?? null,
-    account.signInsEnded?.at ?? null,
-    account.signInsEnded?.version ?? null,
-  ]);
 }

@@ -9,6 +9,7 @@ import type { PasskeyStore } from './passkeys.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { PiiCipher } from './pii-cipher.js';
 import type { PersonAccount } from './person-account.js';
+import { finishProofCleanup } from './proof-cleanup.js';
 import type { PopulationRegistry, RegisteredPerson } from './registry.js';
 import { personIdNumber } from './verify-password.js';
 import type { PlatformConsents, SignInRevocation } from './sign-in-revocation.js';
@@ -315,94 +316,12 @@ export async function completePhoneProof(
   return { ok: true, account: done, tookOver };
 }
 
-/**
- * What a takeover or a reset owes once its account is saved, with its `proofCleanup` mark (the phone's
- * proof here, a counter's takeover in `counter-proof.ts`): with `signIns`, the platforms' consents
- * withdrawn first (`PlatformConsents.withdrawAll`, each platform told), then the passkeys removed (every
- * one, or with `passkeysBefore` those enrolled until then), then, with `signIns`, every sign-in ended (but
- * `keepSession`) and the mark taken off ({@link cleanedUp}). Passkeys before sign-ins: a passkey sign-in in
- * between would otherwise outlive the ending. All of it after the account's save, which may still be
- * refused (a concurrent change): a refused save leaves nothing half done (review R30 L3); a step that
- * fails after it leaves the mark, and the account's next proof does the clean-up again.
- */
-export async function finishProofCleanup(
-  saved: PersonAccount,
-  how: { allPasskeys: boolean; passkeysBefore: string | undefined; signIns: boolean; keepSession?: string },
-  deps: Pick<PhoneProofDependencies, 'accounts' | 'passkeys' | 'signIns' | 'platformConsents'>,
-): Promise<PersonAccount> {
-  if (how.signIns) await deps.platformConsents.withdrawAll(saved.id);
-  if (how.allPasskeys) await removePasskeys(saved.id, deps.passkeys);
-  else if (how.passkeysBefore !== undefined)
-    await removePasskeys(saved.id, deps.passkeys, how.passkeysBefore);
-  if (!how.signIns) return saved;
-  await deps.signIns.endAll(saved.id, { keepSession: how.keepSession });
-  return cleanedUp(saved, deps);
-}
-
-/**
- * The account with its owed clean-up done: `proofCleanup` taken off (one more versioned write, after a
- * takeover or a reset only). A mark left behind makes the next proof, maybe weeks later, end the owner's
- * sign-ins and shares again (review R29 M1), so a write that fails (a concurrent change of the account,
- * the table) is tried once more over the account read again, while it still holds this same mark. Not
- * written then either, it stays owed, and the next proof does the clean-up once more (the passkeys
- * enrolled until the takeover, none of the owner's since; the sign-ins but that proof's own, the
- * platforms told); the proof is answered all the same.
- */
-async function cleanedUp(
-  account: PersonAccount,
-  deps: Pick<PhoneProofDependencies, 'accounts'>,
-): Promise<PersonAccount> {
-  const unmarked = ({ proofCleanup: _done, ...rest }: PersonAccount): PersonAccount => rest;
-  try {
-    return await deps.accounts.save(unmarked(account));
-  } catch (first) {
-    try {
-      const now = await deps.accounts.findByLookupKey(account.lookupKey);
-      const sameMark =
-        now?.id === account.id &&
-        now.proofCleanup?.passkeysBefore === account.proofCleanup?.passkeysBefore &&
-        now.proofCleanup !== undefined;
-      if (sameMark) return await deps.accounts.save(unmarked(now));
-      if (now?.id === account.id && now.proofCleanup === undefined) return now;
-    } catch (error) {
-      logger.warn('phone proof clean-up done, its mark not cleared', {
-        accountId: account.id,
-        error: String(error),
-      });
-      return account;
-    }
-    logger.warn('phone proof clean-up done, its mark not cleared', {
-      accountId: account.id,
-      error: String(first),
-    });
-    return account;
-  }
-}
-
 /** The registry's record of the account's person, asked by the ID number (the HTTP registries need it). */
 async function registryPerson(
   account: PersonAccount,
   deps: Pick<PhoneProofDependencies, 'registry' | 'pii'>,
 ): Promise<RegisteredPerson | undefined> {
   return deps.registry.findPerson(account.lookupKey, await personIdNumber(account, deps));
-}
-
-/**
- * Removes every passkey of an account taken over (none of them was enrolled by the real owner) or whose
- * password was reset (any may be an intruder's). With `enrolledUntil` (RFC 3339, a reset's, or a
- * takeover's clean-up finished later), only those enrolled until then.
- */
-async function removePasskeys(
-  accountId: string,
-  passkeys: PasskeyStore,
-  enrolledUntil?: string,
-): Promise<void> {
-  const held = (await passkeys.listFor(accountId)).filter(
-    (passkey) => enrolledUntil === undefined || passkey.createdAt <= enrolledUntil,
-  );
-  await Promise.all(held.map((passkey) => passkeys.remove(accountId, passkey.id)));
-  if (held.length > 0)
-    logger.info('passkeys of a taken-over account removed', { accountId, count: held.length });
 }
 
 /**

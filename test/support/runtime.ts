@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../shared/config.js';
+import { buildDependencies } from '../../functions/composition/dependencies.js';
 import { startLocalRuntime, type LocalRuntime, type Replacements } from '../../infra/local/runtime.js';
 
 export interface TestRuntime extends LocalRuntime {
@@ -77,4 +78,18 @@ export async function clientCredentialsToken(
     throw new Error(`token request failed: ${response.status} ${JSON.stringify(body)}`);
   }
   return body.access_token;
+}
+
+/** The runtime's dependencies, built afresh for `work` and released after it. */
+export async function withRuntimeDeps<T>(
+  runtime: TestRuntime,
+  work: (deps: ReturnType<typeof buildDependencies>) => Promise<T>,
+): Promise<T> {
+  const deps = buildDependencies(runtime.config);
+  try {
+    return await work(deps);
+  } finally {
+    deps.doc.destroy();
+    deps.kms.destroy();
+  }
 }

@@ -4,10 +4,13 @@ import { buildDependencies } from '../../functions/composition/dependencies.js';
 import { maskIdNumber, parseIdNumber } from '../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../shared/identifiers/lookup-key.js';
 import { startFakeHttpServer, type FakeHttpServer } from './fake-http-server.js';
-import { postJson } from './http-api.js';
+import { onboardIssuer, postJson } from './http-api.js';
 import { newIdNumber } from './in-memory-identity.js';
 import { outbox, type CarrierOfNumbers } from './in-memory-sms.js';
 import {
+  adminToken,
+  authorizationRequest,
+  exchange,
   registerPlatform,
   runFlow,
   signIn,
@@ -16,7 +19,7 @@ import {
   type FlowOutcome,
   type RelyingParty,
 } from './oidc-flows.js';
-import { startTestRuntime, type TestRuntime } from './runtime.js';
+import { clientCredentialsToken, startTestRuntime, type TestRuntime } from './runtime.js';
 import { parseForm, UserAgent } from './user-agent.js';
 
 /** A person the registries know (population, carrier) with an account: level 2 by password. */
@@ -114,6 +117,61 @@ export function registerSharingPlatform(
     authorizationDetailsTypes: ['licence_access'],
     ...(eventsUri === undefined ? {} : { eventsUri }),
   });
+}
+
+/**
+ * A runtime whose carrier knows the phones `carrier` is given ({@link startRuntimeWithCarrier}), with the
+ * admin's token, a driving-licence issuer's token to issue with (`licences:issue`) and a sharing platform
+ * (`name`, `origin`, `scopes`: {@link registerSharingPlatform}): the people and their licences are the
+ * test's own. The runtime is closed again if the rest fails.
+ */
+export async function startSharingRuntime(
+  carrier: CarrierOfNumbers,
+  sharing: { name: string; origin: string; scopes: string[] },
+): Promise<{ runtime: TestRuntime; admin: string; drivingIssuer: string; platform: RelyingParty }> {
+  const runtime = await startRuntimeWithCarrier(carrier);
+  try {
+    const admin = await adminToken(runtime);
+    const driving = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
+    const drivingIssuer = await clientCredentialsToken(runtime, driving, 'licences:issue');
+    const platform = await registerSharingPlatform(
+      runtime,
+      admin,
+      sharing.name,
+      sharing.origin,
+      sharing.scopes,
+    );
+    return { runtime, admin, drivingIssuer, platform };
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+}
+
+/** Signs `person` in to `platform` with `scope` and prompt=consent, stopping at the consent page. */
+export async function toConsent(platform: RelyingParty, ua: UserAgent, person: TestPerson, scope: string) {
+  const request = await authorizationRequest(platform, { scope, prompt: 'consent' });
+  const outcome = await runFlow(ua, request.url, {
+    username: person.idNumber,
+    password: person.password,
+    consent: false,
+  });
+  expect(outcome.stoppedAt, outcome.page?.html.slice(0, 300) ?? outcome.callback?.href).toBe('consent');
+  return { request, page: outcome.page! };
+}
+
+/** Approves the consent page {@link toConsent} stopped at, ticking the ID number's own box or not, and exchanges the code. */
+export async function approveConsent(
+  platform: RelyingParty,
+  ua: UserAgent,
+  at: Awaited<ReturnType<typeof toConsent>>,
+  idNumber: boolean,
+) {
+  const form = parseForm(at.page.html)!;
+  const fields = { ...form.fields, ...(idNumber ? { idcard: 'yes' } : {}) };
+  const outcome = await ua.navigate(new URL(form.action, at.page.url), { form: fields });
+  expect(outcome.leftTo, outcome.page?.html.slice(0, 300)).toBeDefined();
+  return exchange(platform, at.request, outcome.leftTo!);
 }
 
 /**

@@ -8,27 +8,19 @@ import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { proveAccountInPerson } from '../../support/assurance.js';
 import { auditEntriesOf } from '../../support/audit-entries.js';
-import { onboardIssuer, postJson } from '../../support/http-api.js';
+import { postJson } from '../../support/http-api.js';
 import { CarrierOfNumbers } from '../../support/in-memory-sms.js';
 import { drivingLicenceBody, issued } from '../../support/licences.js';
+import { getWithToken, storedAccessToken, type RelyingParty } from '../../support/oidc-flows.js';
+import type { TestRuntime } from '../../support/runtime.js';
 import {
-  adminToken,
-  authorizationRequest,
-  exchange,
-  getWithToken,
-  runFlow,
-  storedAccessToken,
-  type RelyingParty,
-} from '../../support/oidc-flows.js';
-import { clientCredentialsToken, type TestRuntime } from '../../support/runtime.js';
-import {
+  approveConsent,
   newPerson,
-  registerSharingPlatform,
   sharingBrowser,
-  startRuntimeWithCarrier,
+  startSharingRuntime,
+  toConsent,
   type TestPerson,
 } from '../../support/sharing-flows.js';
-import { parseForm } from '../../support/user-agent.js';
 
 /*
  * `GET /me/export` (导出我的数据, PIPL Art. 45; GB/T 35273 §8) over real HTTP: two people, each with a
@@ -39,7 +31,6 @@ import { parseForm } from '../../support/user-agent.js';
  */
 
 let runtime: TestRuntime;
-let admin: string;
 let drivingIssuer: string;
 let platform: RelyingParty;
 const carrier = new CarrierOfNumbers();
@@ -94,18 +85,8 @@ async function seed(tag: string): Promise<Seeded> {
 
   // A platform's sign-in, the ID number released to it at userinfo (in the usage record as `released`).
   const ua = sharingBrowser(runtime);
-  const request = await authorizationRequest(platform, { scope: 'openid profile idcard', prompt: 'consent' });
-  const outcome = await runFlow(ua, request.url, {
-    username: person.idNumber,
-    password: person.password,
-    consent: false,
-  });
-  expect(outcome.stoppedAt).toBe('consent');
-  const form = parseForm(outcome.page!.html)!;
-  const approved = await ua.navigate(new URL(form.action, outcome.page!.url), {
-    form: { ...form.fields, idcard: 'yes' },
-  });
-  const tokens = await exchange(platform, request, approved.leftTo!);
+  const atConsent = await toConsent(platform, ua, person, 'openid profile idcard');
+  const tokens = await approveConsent(platform, ua, atConsent, true);
   await client.fetchUserInfo(platform.config, tokens.access_token, tokens.claims()!.sub);
 
   // A verification of the licence, and a share with its purpose (as the sharing route writes it).
@@ -165,15 +146,11 @@ let alice: Seeded;
 let bob: Seeded;
 
 beforeAll(async () => {
-  runtime = await startRuntimeWithCarrier(carrier);
-  admin = await adminToken(runtime);
-  const driving = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
-  drivingIssuer = await clientCredentialsToken(runtime, driving, 'licences:issue');
-  platform = await registerSharingPlatform(runtime, admin, platformName, 'https://export.example', [
-    'openid',
-    'profile',
-    'idcard',
-  ]);
+  ({ runtime, drivingIssuer, platform } = await startSharingRuntime(carrier, {
+    name: platformName,
+    origin: 'https://export.example',
+    scopes: ['openid', 'profile', 'idcard'],
+  }));
   alice = await seed('alice');
   bob = await seed('bob');
 });

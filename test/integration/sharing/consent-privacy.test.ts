@@ -5,11 +5,10 @@ import { registerClient, registerClientInput } from '../../../shared/clients/reg
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { auditEntriesOf } from '../../support/audit-entries.js';
-import { onboardIssuer, postJson } from '../../support/http-api.js';
+import { postJson } from '../../support/http-api.js';
 import { CarrierOfNumbers } from '../../support/in-memory-sms.js';
 import { drivingLicenceBody, issued, licencePath, newIdNumber } from '../../support/licences.js';
 import {
-  adminToken,
   authorizationRequest,
   callbackOf,
   discover,
@@ -22,21 +21,22 @@ import {
   walletPlatform,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
-import { clientCredentialsToken, type TestRuntime } from '../../support/runtime.js';
+import type { TestRuntime } from '../../support/runtime.js';
 import {
+  approveConsent,
   licenceAccess,
   newPerson,
   openAccount,
   putInRegistry,
-  registerSharingPlatform,
   sharingBrowser,
-  startRuntimeWithCarrier,
+  startSharingRuntime,
   steppedUpToConsent,
+  toConsent as toConsentAt,
   walletToken,
   withdrawAuthorization,
   type TestPerson,
 } from '../../support/sharing-flows.js';
-import { parseForm, type UserAgent } from '../../support/user-agent.js';
+import type { UserAgent } from '../../support/user-agent.js';
 
 /**
  * The privacy review R9 (PIPL, GB/T 35273) over real HTTP, openid-client as the platform:
@@ -59,37 +59,19 @@ const browser = () => sharingBrowser(runtime);
 const personToken = (ua: UserAgent) => walletToken(runtime, ua);
 
 /** Signs `person` in to the platform with `scope` and prompt=consent, stopping at the consent page. */
-async function toConsent(ua: UserAgent, person: TestPerson, scope: string) {
-  const request = await authorizationRequest(platform, { scope, prompt: 'consent' });
-  const outcome = await runFlow(ua, request.url, {
-    username: person.idNumber,
-    password: person.password,
-    consent: false,
-  });
-  expect(outcome.stoppedAt, outcome.page?.html.slice(0, 300) ?? outcome.callback?.href).toBe('consent');
-  return { request, page: outcome.page! };
-}
+const toConsent = (ua: UserAgent, person: TestPerson, scope: string) =>
+  toConsentAt(platform, ua, person, scope);
 
 /** Approves the consent page, ticking the ID number's own box or not, and exchanges the code. */
-async function approve(ua: UserAgent, at: Awaited<ReturnType<typeof toConsent>>, idNumber: boolean) {
-  const form = parseForm(at.page.html)!;
-  const fields = { ...form.fields, ...(idNumber ? { idcard: 'yes' } : {}) };
-  const outcome = await ua.navigate(new URL(form.action, at.page.url), { form: fields });
-  expect(outcome.leftTo, outcome.page?.html.slice(0, 300)).toBeDefined();
-  return exchange(platform, at.request, outcome.leftTo!);
-}
+const approve = (ua: UserAgent, at: Awaited<ReturnType<typeof toConsent>>, idNumber: boolean) =>
+  approveConsent(platform, ua, at, idNumber);
 
 beforeAll(async () => {
-  runtime = await startRuntimeWithCarrier(carrier);
-  admin = await adminToken(runtime);
-  const driving = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
-  drivingIssuer = await clientCredentialsToken(runtime, driving, 'licences:issue');
-  platform = await registerSharingPlatform(runtime, admin, platformName, 'https://privacy.example', [
-    'openid',
-    'profile',
-    'idcard',
-    'offline_access',
-  ]);
+  ({ runtime, admin, drivingIssuer, platform } = await startSharingRuntime(carrier, {
+    name: platformName,
+    origin: 'https://privacy.example',
+    scopes: ['openid', 'profile', 'idcard', 'offline_access'],
+  }));
 });
 afterAll(() => runtime?.close());
 

@@ -1,6 +1,6 @@
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDependencies } from '../../../functions/composition/dependencies.js';
+import type { buildDependencies } from '../../../functions/composition/dependencies.js';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { phoneDigest } from '../../../shared/identity/sms-codes.js';
@@ -19,7 +19,7 @@ import {
   type RelyingParty,
 } from '../../support/oidc-flows.js';
 import { newPerson, startRuntimeWithCarrier, uidOf, walletToken } from '../../support/sharing-flows.js';
-import type { TestRuntime } from '../../support/runtime.js';
+import { withRuntimeDeps, type TestRuntime } from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
 
 /**
@@ -50,15 +50,8 @@ beforeAll(async () => {
 });
 afterAll(() => runtime?.close());
 
-async function withDeps<T>(use: (deps: ReturnType<typeof buildDependencies>) => Promise<T>): Promise<T> {
-  const deps = buildDependencies(runtime.config);
-  try {
-    return await use(deps);
-  } finally {
-    deps.doc.destroy();
-    deps.kms.destroy();
-  }
-}
+const withDeps = <T>(use: (deps: ReturnType<typeof buildDependencies>) => Promise<T>): Promise<T> =>
+  withRuntimeDeps(runtime, use);
 
 async function accountOf(idNumber: string) {
   return withDeps(async (deps) => {

@@ -1,29 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDependencies } from '../../../functions/composition/dependencies.js';
-import {
-  accounts as accountsFactory,
-  platformConsents as platformConsentsFactory,
-} from '../../../functions/composition/factories.js';
-import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
-import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
-import type { AccountStore } from '../../../shared/identity/account-store.js';
-import type { PlatformConsents } from '../../../shared/identity/sign-in-revocation.js';
-import { phoneDigest } from '../../../shared/identity/sms-codes.js';
 import { newIdNumber } from '../../support/in-memory-identity.js';
-import { CarrierOfNumbers, outbox } from '../../support/in-memory-sms.js';
 import { getWithToken } from '../../support/licences.js';
 import {
   authorizationRequest,
   callbackOf,
-  demoPlatform,
   exchange,
   runFlow,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
-import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { openAccount, putInRegistry, uidOf, walletToken } from '../../support/sharing-flows.js';
-import { UserAgent } from '../../support/user-agent.js';
+import { failingCleanupRuntime } from '../../support/reset-cleanup.js';
+import type { TestRuntime } from '../../support/runtime.js';
 
 /**
  * Review R54: the reconciler finishing a reset's owed clean-up (shared/identity/owed-cleanup.ts).
@@ -35,118 +22,21 @@ import { UserAgent } from '../../support/user-agent.js';
  *   the reset (the session keeps its grant for the platform), which the reconciler then withdrew: the
  *   owner's fresh sign-in ended.
  */
-const faults = { failWithdrawal: false, failUnmarking: 0 };
-
-/** The runtime's own consents, failing the next withdrawal on request: the reset's clean-up dies there. */
-function faultyConsents(consents: PlatformConsents): PlatformConsents {
-  return {
-    withdrawAll: (personId, acting, options) => {
-      if (faults.failWithdrawal) {
-        faults.failWithdrawal = false;
-        return Promise.reject(new Error('injected: the clean-up failed after the reset’s save'));
-      }
-      return consents.withdrawAll(personId, acting, options);
-    },
-  };
-}
-
-/** The runtime's own accounts, failing the next saves that take a clean-up's mark off, on request. */
-function faultyAccounts(accounts: AccountStore): AccountStore {
-  return new Proxy(accounts, {
-    get(target, property, receiver) {
-      if (property !== 'save') return Reflect.get(target, property, receiver) as unknown;
-      const save: AccountStore['save'] = (account, ...rest) => {
-        if (faults.failUnmarking > 0 && account.proofCleanup === undefined && account.signInsEnded) {
-          faults.failUnmarking -= 1;
-          return Promise.reject(new Error('injected: the account’s write failed'));
-        }
-        return target.save(account, ...rest);
-      };
-      return save;
-    },
-  });
-}
+const cleanup = failingCleanupRuntime();
+const { faults, withDeps, signedIn, resetPage, userinfo } = cleanup;
 
 let runtime: TestRuntime;
 let platform: RelyingParty;
-const carrier = new CarrierOfNumbers();
-const browser = () =>
-  new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/demo/callback`, `${runtime.baseUrl}/wallet/callback`]);
 
 beforeAll(async () => {
-  runtime = await startTestRuntime(
-    undefined,
-    { PENDING_WORK_AGE_SECONDS: '0' },
-    {
-      carrier: (operator) => carrier.using(operator.lookupMac),
-      platformConsents: (operator) => faultyConsents(platformConsentsFactory(operator)),
-      accounts: (operator) => faultyAccounts(accountsFactory(operator)),
-    },
-  );
-  platform = await demoPlatform(runtime);
+  ({ runtime, platform } = await cleanup.start());
 });
 afterAll(() => runtime?.close());
-
-async function withDeps<T>(work: (deps: ReturnType<typeof buildDependencies>) => Promise<T>): Promise<T> {
-  const deps = buildDependencies(runtime.config);
-  try {
-    return await work(deps);
-  } finally {
-    deps.doc.destroy();
-    deps.kms.destroy();
-  }
-}
-
-/** A sign-in by password at the demo platform: its tokens, and the wallet's token of the same session. */
-async function signedIn(person: { idNumber: string; password: string }) {
-  const ua = browser();
-  const request = await authorizationRequest(platform, { scope: 'openid profile' });
-  const { callback } = await callbackOf(ua, request.url, {
-    username: person.idNumber,
-    password: person.password,
-  });
-  const platformTokens = await exchange(platform, request, callback);
-  return { ua, platform: platformTokens.access_token, wallet: await walletToken(runtime, ua) };
-}
-
-/** The owner's reset page open and its code sent: where to post, and what. */
-async function resetPage(owner: { idNumber: string; phone: string }) {
-  const ua = browser();
-  const atLogin = await runFlow(ua, (await authorizationRequest(platform)).url, {});
-  const url = new URL(`/interaction/${uidOf(atLogin.page!.html)}/reset`, runtime.baseUrl);
-  const fields = { idNumber: owner.idNumber, phone: owner.phone };
-  await ua.navigate(url, { form: { ...fields, send: '1' } });
-  const code = (await outbox(runtime)).filter((m) => m.to === owner.phone).at(-1)?.code;
-  return {
-    submit: (password: string) => ua.request(url.pathname, { form: { ...fields, code: code!, password } }),
-  };
-}
-
-async function userinfo(token: string) {
-  const discovery = await fetch(`${runtime.baseUrl}/.well-known/openid-configuration`);
-  const { userinfo_endpoint: endpoint } = (await discovery.json()) as { userinfo_endpoint: string };
-  return fetch(endpoint, { headers: { authorization: `Bearer ${token}` } });
-}
 
 /** An owner at level 3 with a proven phone: their reset is by a code to it. */
 async function ownerOf(tag: string, phone: string) {
   const owner = { idNumber: newIdNumber(), name: '测试' + tag, phone, password: 'owner-old-pass-' + tag };
-  await putInRegistry(runtime, owner.idNumber, owner.name);
-  carrier.add(owner);
-  await openAccount(runtime, owner);
-  const lookupKey = await withDeps(async (deps) =>
-    personLookupKey(deps.lookupMac, parseIdNumber(owner.idNumber, new Date())),
-  );
-  const accountOf = () => withDeps((deps) => deps.accounts.findByLookupKey(lookupKey));
-  const { id: accountId } = (await accountOf())!;
-  await withDeps(async (deps) =>
-    deps.accounts.save({
-      ...(await deps.accounts.findById(accountId))!,
-      assurance: 'in-person-verified',
-      provenPhone: await phoneDigest(deps.lookupMac, owner.phone),
-    }),
-  );
-  return { owner, accountId, accountOf };
+  return { owner, ...(await cleanup.provenOwner(owner)) };
 }
 
 describe('review R54: the reconciler finishing a reset’s owed clean-up', () => {

@@ -1,28 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDependencies } from '../../../functions/composition/dependencies.js';
-import { platformConsents as platformConsentsFactory } from '../../../functions/composition/factories.js';
-import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
-import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { userHandleOf } from '../../../shared/identity/passkeys.js';
-import type { PlatformConsents } from '../../../shared/identity/sign-in-revocation.js';
-import { phoneDigest } from '../../../shared/identity/sms-codes.js';
 import { postJson } from '../../support/http-api.js';
 import { newIdNumber } from '../../support/in-memory-identity.js';
-import { CarrierOfNumbers, outbox } from '../../support/in-memory-sms.js';
 import { getWithToken } from '../../support/licences.js';
-import {
-  authorizationRequest,
-  callbackOf,
-  demoPlatform,
-  exchange,
-  runFlow,
-  type RelyingParty,
-} from '../../support/oidc-flows.js';
-import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { openAccount, putInRegistry, uidOf, walletToken } from '../../support/sharing-flows.js';
+import { authorizationRequest, runFlow, type RelyingParty } from '../../support/oidc-flows.js';
+import { failingCleanupRuntime } from '../../support/reset-cleanup.js';
+import type { TestRuntime } from '../../support/runtime.js';
 import { SoftwareAuthenticator } from '../../support/software-authenticator.js';
-import { UserAgent } from '../../support/user-agent.js';
 
 /**
  * A reset (or a takeover) saves the account with its clean-up owed (`proofCleanup`) and the mark that
@@ -33,78 +18,16 @@ import { UserAgent } from '../../support/user-agent.js';
  * done, and the reconciler finishes it from there: the old sign-ins, consents and passkeys go, enrolment
  * works again, and what the owner signed in to after the reset stays.
  */
-const faults = { failWithdrawal: false };
-
-/** The runtime's own consents, failing the next withdrawal on request: the reset's clean-up dies there. */
-function faultyConsents(consents: PlatformConsents): PlatformConsents {
-  return {
-    withdrawAll: (personId, acting, options) => {
-      if (faults.failWithdrawal) {
-        faults.failWithdrawal = false;
-        return Promise.reject(new Error('injected: the clean-up failed after the reset’s save'));
-      }
-      return consents.withdrawAll(personId, acting, options);
-    },
-  };
-}
+const cleanup = failingCleanupRuntime();
+const { faults, withDeps, signedIn, resetPage, userinfo } = cleanup;
 
 let runtime: TestRuntime;
 let platform: RelyingParty;
-const carrier = new CarrierOfNumbers();
-const browser = () =>
-  new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/demo/callback`, `${runtime.baseUrl}/wallet/callback`]);
 
 beforeAll(async () => {
-  runtime = await startTestRuntime(
-    undefined,
-    { PENDING_WORK_AGE_SECONDS: '0' },
-    {
-      carrier: (operator) => carrier.using(operator.lookupMac),
-      platformConsents: (operator) => faultyConsents(platformConsentsFactory(operator)),
-    },
-  );
-  platform = await demoPlatform(runtime);
+  ({ runtime, platform } = await cleanup.start());
 });
 afterAll(() => runtime?.close());
-
-async function withDeps<T>(work: (deps: ReturnType<typeof buildDependencies>) => Promise<T>): Promise<T> {
-  const deps = buildDependencies(runtime.config);
-  try {
-    return await work(deps);
-  } finally {
-    deps.doc.destroy();
-    deps.kms.destroy();
-  }
-}
-
-/** A sign-in by password at the demo platform: its tokens, and the wallet's token of the same session. */
-async function signedIn(person: { idNumber: string; password: string }) {
-  const ua = browser();
-  const request = await authorizationRequest(platform, { scope: 'openid profile' });
-  const { callback } = await callbackOf(ua, request.url, {
-    username: person.idNumber,
-    password: person.password,
-  });
-  const platformTokens = await exchange(platform, request, callback);
-  return { ua, platform: platformTokens.access_token, wallet: await walletToken(runtime, ua) };
-}
-
-/** The owner resets the password by a code to their phone, on a sign-in page: the page's status. */
-async function resetByPhone(owner: { idNumber: string; phone: string }, password: string) {
-  const ua = browser();
-  const atLogin = await runFlow(ua, (await authorizationRequest(platform)).url, {});
-  const reset = new URL(`/interaction/${uidOf(atLogin.page!.html)}/reset`, runtime.baseUrl);
-  const fields = { idNumber: owner.idNumber, phone: owner.phone };
-  await ua.navigate(reset, { form: { ...fields, send: '1' } });
-  const code = (await outbox(runtime)).filter((m) => m.to === owner.phone).at(-1)?.code;
-  return ua.request(reset.pathname, { form: { ...fields, code: code!, password } });
-}
-
-async function userinfo(token: string) {
-  const discovery = await fetch(`${runtime.baseUrl}/.well-known/openid-configuration`);
-  const { userinfo_endpoint: endpoint } = (await discovery.json()) as { userinfo_endpoint: string };
-  return fetch(endpoint, { headers: { authorization: `Bearer ${token}` } });
-}
 
 describe('a reset whose clean-up failed, finished by the reconciler', () => {
   it('ends what came before the reset, lets the owner enrol again, and spares the sign-in since', async () => {
@@ -114,23 +37,9 @@ describe('a reset whose clean-up failed, finished by the reconciler', () => {
       phone: '+8613900071077',
       password: 'owner-old-pass-7',
     };
-    await putInRegistry(runtime, owner.idNumber, owner.name);
-    carrier.add(owner);
-    await openAccount(runtime, owner);
-    const lookupKey = await withDeps(async (deps) =>
-      personLookupKey(deps.lookupMac, parseIdNumber(owner.idNumber, new Date())),
-    );
-    const accountOf = () => withDeps((deps) => deps.accounts.findByLookupKey(lookupKey));
-    const { id: accountId } = (await accountOf())!;
     // Proven at a counter with this phone (level 3: a password sign-in reaches it), so that the phone
     // resets the password (no takeover) and a sign-in by the new password may manage passkeys.
-    await withDeps(async (deps) =>
-      deps.accounts.save({
-        ...(await deps.accounts.findById(accountId))!,
-        assurance: 'in-person-verified',
-        provenPhone: await phoneDigest(deps.lookupMac, owner.phone),
-      }),
-    );
+    const { accountId, accountOf } = await cleanup.provenOwner(owner);
 
     // Before the reset: a sign-in (a platform's grant, the wallet's), and a passkey someone enrolled.
     const old = await signedIn(owner);
@@ -155,7 +64,7 @@ describe('a reset whose clean-up failed, finished by the reconciler', () => {
     // The reset, a later second: saved (the new password signs in), its clean-up failed at its first step.
     await sleep(1100);
     faults.failWithdrawal = true;
-    const reset = await resetByPhone(owner, 'owner-new-pass-7');
+    const reset = await (await resetPage(owner)).submit('owner-new-pass-7');
     expect(reset.status).toBe(500);
     const saved = (await accountOf())!;
     expect(saved.proofCleanup).toBeDefined();

@@ -22,6 +22,74 @@ const licenceId = '1.2.156.3005.2.001.91330100716105852F.42.001.D';
 const config = { issuerUrl: 'https://id.example', auditHolderCommitmentsSince: undefined };
 
 /**
+ * A fresh audit table (of `declaration`, else the default), as an insider finds it: its clock at `start`
+ * (moved by `setNow`), the tables the grant guard names, the `licences` function's trail, the chains'
+ * store, and what the day's checkpoint and check are signed and run with.
+ */
+async function auditTableAt(start: string, declaration?: Parameters<typeof dynamo.newTable>[0]) {
+  const { doc, tableName } = await dynamo.newTable(declaration);
+  let now = Date.parse(start);
+  const clock = { now: () => now };
+  const auditChains = new DynamoAuditChainStore(doc, tableName);
+  const licences = new DynamoAuditTrail(doc, tableName, clock, newWriterId, {
+    name: 'licences',
+    ...auditWriters.licences,
+  });
+  return {
+    doc,
+    tableName,
+    clock,
+    setNow: (at: string) => {
+      now = Date.parse(at);
+    },
+    tables: { table: 'service', auditTable: tableName, batchTable: 'batches' },
+    licences,
+    auditChains,
+    deps: {
+      auditChains,
+      auditSigner: new LocalSigner(),
+      auditPreviousSigners: [],
+      clock,
+      iss: 'https://id.example',
+    },
+    /** The licence's change `version` recorded by the `licences` trail, with its once-mark. */
+    recordChange: async (version: number, entry: typeof issued) => {
+      const [pending] = pendingAudit(licenceId, version, [entry]);
+      await licences.record(pending!.entry, { key: pending!.key, writtenAt: entry.at });
+    },
+    /** The items stored under the partition key `pk`. */
+    itemsOf: async (pk: string) =>
+      (
+        await doc.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': pk },
+          }),
+        )
+      ).Items ?? [],
+  };
+}
+
+/** A licence's issuance at 09:00, as its first change records it. */
+const issued = {
+  at: '2026-03-01T09:00:00.000Z',
+  actor: 'cl_iss',
+  action: 'licence.issued',
+  licenceId,
+  issuerId: 'iss_1',
+};
+
+/** A licence's revocation at 10:00, recorded without a once-mark. */
+const revokedAtTen = {
+  at: '2026-03-01T10:00:00.000Z',
+  actor: 'cl_iss',
+  action: 'licence.revoked',
+  licenceId,
+  issuerId: 'iss_1',
+};
+
+/**
  * Review R52 (session 26): the audit trail against an insider holding one function's AWS role. Each
  * `it` is an attack the review reproduced, against the same grants the stack deploys (functions/grants.ts,
  * through the local grant guard) and the trail's own DynamoDB adapters.
@@ -70,23 +138,9 @@ describe('review R52: the audit trail against an insider', () => {
   });
 
   it('R52-1: a revocation whose mark `me` tried to plant first still reaches the trail', async () => {
-    const { doc, tableName } = await dynamo.newTable();
-    const tables = { table: 'service', auditTable: tableName, batchTable: 'batches' };
-    let now = Date.parse('2026-03-01T09:00:00Z');
-    const clock = { now: () => now };
-    const licences = new DynamoAuditTrail(doc, tableName, clock, newWriterId, {
-      name: 'licences',
-      ...auditWriters.licences,
-    });
-    const issued = {
-      at: '2026-03-01T09:00:00.000Z',
-      actor: 'cl_iss',
-      action: 'licence.issued',
-      licenceId,
-      issuerId: 'iss_1',
-    };
-    const [first] = pendingAudit(licenceId, 1, [issued]);
-    await licences.record(first!.entry, { key: first!.key, writtenAt: issued.at });
+    const { tableName, tables, setNow, recordChange, auditChains } =
+      await auditTableAt('2026-03-01T09:00:00Z');
+    await recordChange(1, issued);
     // The holder API's role plants the marks of the licence's next changes: refused, as IAM refuses it.
     for (const key of [`${licenceId}#2#0`, `${licenceId}#3#0`, 'issuer-changed#iss_1#8']) {
       const put = { TableName: tableName, Item: { ...keys.auditOnce(key), expiresAt: 4102444800 } };
@@ -96,45 +150,17 @@ describe('review R52: the audit trail against an insider', () => {
         );
       }
     }
-    now = Date.parse('2026-03-01T14:00:00Z');
-    const revoked = { ...issued, at: '2026-03-01T14:00:00.000Z', action: 'licence.revoked' };
-    const [second] = pendingAudit(licenceId, 2, [revoked]);
-    await licences.record(second!.entry, { key: second!.key, writtenAt: revoked.at });
-    const auditChains = new DynamoAuditChainStore(doc, tableName);
+    setNow('2026-03-01T14:00:00Z');
+    await recordChange(2, { ...issued, at: '2026-03-01T14:00:00.000Z', action: 'licence.revoked' });
     const page = await auditChains.entries({ from: '2026-03-01', to: '2026-03-01', limit: 100 });
     expect(page.items.map((entry) => entry.action)).toEqual(['licence.issued', 'licence.revoked']);
   });
 
   it('R52-2: a chain’s registration overwritten by another writer still has the chain signed by the closing checkpoint', async () => {
-    const { doc, tableName } = await dynamo.newTable();
-    let now = Date.parse('2026-03-01T10:00:00Z');
-    const clock = { now: () => now };
-    const auditChains = new DynamoAuditChainStore(doc, tableName);
-    const deps = {
-      auditChains,
-      auditSigner: new LocalSigner(),
-      auditPreviousSigners: [],
-      clock,
-      iss: 'https://id.example',
-    };
-    const licences = new DynamoAuditTrail(doc, tableName, clock, newWriterId, {
-      name: 'licences',
-      ...auditWriters.licences,
-    });
-    await licences.record({
-      at: '2026-03-01T10:00:00.000Z',
-      actor: 'cl_iss',
-      action: 'licence.revoked',
-      licenceId,
-      issuerId: 'iss_1',
-    });
-    const { Items: registered = [] } = await doc.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': 'audit-chain#2026-03-01' },
-      }),
-    );
+    const { doc, tableName, tables, setNow, licences, auditChains, deps, itemsOf } =
+      await auditTableAt('2026-03-01T10:00:00Z');
+    await licences.record(revokedAtTen);
+    const registered = await itemsOf('audit-chain#2026-03-01');
     const chain = String(registered[0]!.sk);
     const head = await auditChains.headOf({ chain, shard: Number(registered[0]!.shard) });
     expect(head?.seq).toBe(1);
@@ -149,62 +175,43 @@ describe('review R52: the audit trail against an insider', () => {
         startedAt: '2026-03-01T10:00:00.000Z',
       },
     };
-    const tables = { table: 'service', auditTable: tableName, batchTable: 'batches' };
     expect(dynamoRefusal(functionGrants.verify, 'PutItem', overwrite, 'pk', tables)).toBeUndefined();
-    now = Date.parse('2026-03-01T23:00:00Z');
+    setNow('2026-03-01T23:00:00Z');
     await doc.send(new PutCommand(overwrite));
     // The registry answers the chain its key names, in the shard its writer's id names.
     expect(await auditChains.chainsOf('2026-03-01')).toEqual([
       { chain, shard: Number(registered[0]!.shard) },
     ]);
     // 00:15: the day's closing checkpoint signs the licences function's chain, and the day checks intact.
-    now = Date.parse('2026-03-02T00:15:00Z');
+    setNow('2026-03-02T00:15:00Z');
     const closing = await signCheckpoint({}, deps);
     expect(closing.chains).toContainEqual(head);
-    now = Date.parse('2026-03-02T00:45:00Z');
+    setNow('2026-03-02T00:45:00Z');
     const check = await checkAuditChains({ ...deps, config });
     expect(check.faults).toEqual([]);
   });
 
   it('R52-2: a chain whose last entry holds no valid seq has no head read from it (signed as corrupt since R57 F2)', async () => {
-    const { doc, tableName } = await dynamo.newTable();
-    let now = Date.parse('2026-03-01T10:00:00Z');
-    const clock = { now: () => now };
-    const auditChains = new DynamoAuditChainStore(doc, tableName);
-    const deps = { auditChains, auditSigner: new LocalSigner(), clock, iss: 'https://id.example' };
-    const licences = new DynamoAuditTrail(doc, tableName, clock, newWriterId, {
-      name: 'licences',
-      ...auditWriters.licences,
-    });
-    await licences.record({
-      at: '2026-03-01T10:00:00.000Z',
-      actor: 'cl_iss',
-      action: 'licence.revoked',
-      licenceId,
-      issuerId: 'iss_1',
-    });
+    const { doc, tableName, setNow, licences, auditChains, deps, itemsOf } =
+      await auditTableAt('2026-03-01T10:00:00Z');
+    await licences.record(revokedAtTen);
     const [{ chain, shard }] = (await auditChains.chainsOf('2026-03-01')) as [
       { chain: string; shard: number },
     ];
-    const { Items: [entry] = [] } = await doc.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `audit#2026-03-01#${shard}` },
-      }),
-    );
+    const [entry] = await itemsOf(`audit#2026-03-01#${shard}`);
     const { seq: _seq, ...rewritten } = entry!;
     await doc.send(new PutCommand({ TableName: tableName, Item: rewritten }));
-    now = Date.parse('2026-03-02T00:15:00Z');
+    setNow('2026-03-02T00:15:00Z');
     const signed = await signCheckpoint({}, deps);
     expect(signed.chains).toEqual([{ chain, seq: 0, hash: '0'.repeat(64) }]);
     await expect(auditChains.headOf({ chain, shard })).rejects.toThrow(chain);
   });
 
   it('R52-3: an entry stripped of its index by kind is a fault of the daily check', async () => {
-    const { doc, tableName } = await dynamo.newTable(auditTable);
-    let now = Date.parse('2026-03-01T10:00:00Z');
-    const clock = { now: () => now };
+    const { doc, tableName, clock, tables, setNow, deps, itemsOf } = await auditTableAt(
+      '2026-03-01T10:00:00Z',
+      auditTable,
+    );
     await doc.send(new PutCommand({ TableName: tableName, Item: { ...keys.auditUsageIndex() } }));
     const me = new DynamoAuditTrail(doc, tableName, clock, newWriterId, { name: 'me', ...auditWriters.me });
     await me.record({
@@ -218,38 +225,17 @@ describe('review R52: the audit trail against an insider', () => {
     const usage = new DynamoUsageRecord(doc, tableName);
     const shares = () => usage.forHolders(['hk-1'], { limit: 20, action: 'licence.shared' });
     expect((await shares()).items).toHaveLength(1);
-    const auditChains = new DynamoAuditChainStore(doc, tableName);
-    const deps = {
-      auditChains,
-      auditSigner: new LocalSigner(),
-      auditPreviousSigners: [],
-      clock,
-      iss: 'https://id.example',
-    };
-    now = Date.parse('2026-03-02T00:15:00Z');
+    setNow('2026-03-02T00:15:00Z');
     await signCheckpoint({}, deps);
-    now = Date.parse('2026-03-02T00:45:00Z');
+    setNow('2026-03-02T00:45:00Z');
     expect((await checkAuditChains({ ...deps, config })).faults).toEqual([]);
 
     // The insider with `me`'s role puts the entry back without its keys of the index by kind (a put in
     // its own shard, which IAM allows): the share is gone from the holder's 授权 tab.
-    const { Items: [registration] = [] } = await doc.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': 'audit-chain#2026-03-01' },
-      }),
-    );
-    const { Items: [item] = [] } = await doc.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `audit#2026-03-01#${Number(registration!.shard)}` },
-      }),
-    );
+    const [registration] = await itemsOf('audit-chain#2026-03-01');
+    const [item] = await itemsOf(`audit#2026-03-01#${Number(registration!.shard)}`);
     const { gsi3pk: _pk, gsi3sk: _sk, ...stripped } = item!;
     const put = { TableName: tableName, Item: stripped };
-    const tables = { table: 'service', auditTable: tableName, batchTable: 'batches' };
     expect(dynamoRefusal(functionGrants.me, 'PutItem', put, 'pk', tables)).toBeUndefined();
     await doc.send(new PutCommand(put));
     expect((await shares()).items).toHaveLength(0);
@@ -273,14 +259,8 @@ describe('review R52: the audit trail against an insider', () => {
  */
 describe('review R57: the once-marks once more', () => {
   it('F1: `batches` may plant no mark of a licence’s later change, and the revocation reaches the trail', async () => {
-    const { doc, tableName } = await dynamo.newTable();
-    const tables = { table: 'service', auditTable: tableName, batchTable: 'batches' };
-    let now = Date.parse('2026-03-01T09:00:00Z');
-    const clock = { now: () => now };
-    const licences = new DynamoAuditTrail(doc, tableName, clock, newWriterId, {
-      name: 'licences',
-      ...auditWriters.licences,
-    });
+    const { tableName, tables, setNow, recordChange, auditChains } =
+      await auditTableAt('2026-03-01T09:00:00Z');
     const markOf = (key: string) => ({
       TableName: tableName,
       Item: { ...keys.auditOnce(key), expiresAt: 4102444800 },
@@ -289,15 +269,7 @@ describe('review R57: the once-marks once more', () => {
     expect(dynamoRefusal(functionGrants.batches, 'PutItem', markOf(`${licenceId}#1#0`), 'pk', tables)).toBe(
       undefined,
     );
-    const issued = {
-      at: '2026-03-01T09:00:00.000Z',
-      actor: 'cl_iss',
-      action: 'licence.issued',
-      licenceId,
-      issuerId: 'iss_1',
-    };
-    const [first] = pendingAudit(licenceId, 1, [issued]);
-    await licences.record(first!.entry, { key: first!.key, writtenAt: issued.at });
+    await recordChange(1, issued);
     // Its role reads the licence's version and plants the mark of the next change: refused, alone and in
     // a transaction.
     for (const key of [`${licenceId}#2#0`, `${licenceId}#3#0`, `${licenceId}#2#1`]) {
@@ -315,41 +287,16 @@ describe('review R57: the once-marks once more', () => {
         key,
       ).toMatch(/audit-once#/);
     }
-    now = Date.parse('2026-03-01T14:00:00Z');
-    const revoked = { ...issued, at: '2026-03-01T14:00:00.000Z', action: 'licence.revoked' };
-    const [second] = pendingAudit(licenceId, 2, [revoked]);
-    await licences.record(second!.entry, { key: second!.key, writtenAt: revoked.at });
-    const page = await new DynamoAuditChainStore(doc, tableName).entries({
-      from: '2026-03-01',
-      to: '2026-03-01',
-      limit: 100,
-    });
+    setNow('2026-03-01T14:00:00Z');
+    await recordChange(2, { ...issued, at: '2026-03-01T14:00:00.000Z', action: 'licence.revoked' });
+    const page = await auditChains.entries({ from: '2026-03-01', to: '2026-03-01', limit: 100 });
     expect(page.items.map((entry) => entry.action)).toEqual(['licence.issued', 'licence.revoked']);
   });
 
   it('F2: a writer’s fabricated chain with a corrupt head no longer keeps the day’s other chains unsigned', async () => {
-    const { doc, tableName } = await dynamo.newTable();
-    let now = Date.parse('2026-03-01T10:00:00Z');
-    const clock = { now: () => now };
-    const auditChains = new DynamoAuditChainStore(doc, tableName);
-    const deps = {
-      auditChains,
-      auditSigner: new LocalSigner(),
-      auditPreviousSigners: [],
-      clock,
-      iss: 'https://id.example',
-    };
-    const licences = new DynamoAuditTrail(doc, tableName, clock, newWriterId, {
-      name: 'licences',
-      ...auditWriters.licences,
-    });
-    await licences.record({
-      at: '2026-03-01T10:00:00.000Z',
-      actor: 'cl_iss',
-      action: 'licence.revoked',
-      licenceId,
-      issuerId: 'iss_1',
-    });
+    const { doc, tableName, tables, setNow, licences, auditChains, deps } =
+      await auditTableAt('2026-03-01T10:00:00Z');
+    await licences.record(revokedAtTen);
     const [real] = (await auditChains.chainsOf('2026-03-01')) as [{ chain: string; shard: number }];
     const realHead = await auditChains.headOf(real);
     // The anonymous `verify` function's role: a writer id of its own shards, registered, one item with no
@@ -358,7 +305,6 @@ describe('review R57: the once-marks once more', () => {
     const verifyShards: readonly number[] = auditWriters.verify.shards;
     while (!verifyShards.includes(shardOfWriter(writer))) writer = newWriterId();
     const bogus = `2026-03-01.${writer}`;
-    const tables = { table: 'service', auditTable: tableName, batchTable: 'batches' };
     const junk = {
       TableName: tableName,
       Item: { ...keys.auditChained('2026-03-01', shardOfWriter(writer), writer, 1), chain: bogus },
@@ -371,12 +317,12 @@ describe('review R57: the once-marks once more', () => {
       await doc.send(new PutCommand(put));
     }
     // 00:15: the closing checkpoint signs the licences function's chain, and the bogus one as corrupt.
-    now = Date.parse('2026-03-02T00:15:00Z');
+    setNow('2026-03-02T00:15:00Z');
     const closing = await signCheckpoint({}, deps);
     expect(closing.chains).toContainEqual(realHead);
     expect(closing.chains).toContainEqual({ chain: bogus, seq: 0, hash: '0'.repeat(64) });
     // The daily check reports it (the rest is intact).
-    now = Date.parse('2026-03-02T00:45:00Z');
+    setNow('2026-03-02T00:45:00Z');
     const check = await checkAuditChains({ ...deps, config });
     expect(check.faults.map((fault) => fault.chain)).toEqual([bogus]);
     // Deleting the junk afterwards does not drop the chain silently: the day was closed with it.

@@ -8,7 +8,7 @@ import {
   verifyPasskeySignIn,
   type PasskeyOwner,
 } from '../../../shared/identity/passkeys.js';
-import { finishProofCleanup } from '../../../shared/identity/phone-proof.js';
+import { finishProofCleanup } from '../../../shared/identity/proof-cleanup.js';
 import type { PersonAccount } from '../../../shared/identity/person-account.js';
 import { ConflictError } from '../../../shared/errors.js';
 import { fakeMac } from '../../support/in-memory.js';
