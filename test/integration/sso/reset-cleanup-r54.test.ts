@@ -41,10 +41,11 @@ async function ownerOf(tag: string, phone: string) {
 
 describe('review R54: the reconciler finishing a reset’s owed clean-up', () => {
   it('R54-1: ends an intruder’s sign-in made in the mark’s second, just before the reset', async () => {
-    const { owner, accountId, accountOf } = await ownerOf('r54a', '+8613900071541');
     // Until the intruder's sign-in and the reset fall in one second (the reset page is ready ahead: the
-    // owner is typing the code), each try changing the password again.
+    // owner is typing the code), each try with an owner of its own: a second reset of one owner within
+    // the SMS interval (60 s) sends no new code, and would submit the spent one (400).
     for (let attempt = 0; attempt < 8; attempt++) {
+      const { owner, accountId, accountOf } = await ownerOf(`r54a${attempt}`, `+86139000715${60 + attempt}`);
       const page = await resetPage(owner);
       while (Date.now() % 1000 > 20) await sleep(2);
       const intruder = await signedIn(owner);
@@ -52,7 +53,6 @@ describe('review R54: the reconciler finishing a reset’s owed clean-up', () =>
       const password = `owner-new-pass-r54a-${attempt}`;
       const reset = await page.submit(password);
       faults.failWithdrawal = false;
-      owner.password = password;
       expect(reset.status).toBe(500);
       const saved = (await accountOf())!;
       expect(saved.proofCleanup).toBeDefined();
