@@ -423,6 +423,30 @@ describe('the issuer console over HTTP', () => {
     expect(page).not.toContain('\uFFFD');
   });
 
+  it('names an issue form’s field that is not UTF-8 next to the others as typed, issuing nothing (session 27)', async () => {
+    const ua = await signedIn();
+    const hidden = await issueForm(ua, 'driving-licence');
+    const fields = {
+      ...hidden,
+      holderNumber: runtime.credentials.citizen.idNumber,
+      ...drivingFields,
+      'fields.archiveNumber': '110100777781',
+      step: 'confirm',
+    };
+    // 李测试 in GBK, escaped as a browser switched to GBK sends it.
+    const body = `${new URLSearchParams(fields).toString()}&holderName=%C0%EE%B2%E2%CA%D4`;
+    const refused = await ua.request('/console/licences', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
+    expect(refused.status).toBe(400);
+    const html = await refused.text();
+    expect(html).toMatch(/id="field-holderName-error">[^<]*乱码/);
+    expect(html).toContain(`value="${runtime.credentials.citizen.idNumber}"`);
+    expect(html).toContain('value="110100777781"');
+    expect(html).not.toContain('核对证照信息');
+  });
+
   it('refuses a reason holding control characters, as the API does (session 27)', async () => {
     const ua = await signedIn();
     const issued = await ua.request('/console/licences', {
