@@ -28,7 +28,15 @@ import {
   issuers,
   clerkReference,
 } from './composition/factories.js';
-import { ForbiddenError, InvalidInputError, ServiceError, TooManyRequestsError } from '../shared/errors.js';
+import {
+  ForbiddenError,
+  InvalidInputError,
+  ServiceError,
+  TooManyRequestsError,
+  UnsupportedMediaTypeError,
+} from '../shared/errors.js';
+import { decodeFormBody } from '../shared/http/form-body.js';
+import { fieldErrorText } from '../shared/web/kit/field-messages.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { httpStatusOf } from '../shared/http/error-mapping.js';
 import { authenticateBearer, authenticatePerson } from '../shared/http/authenticate.js';
@@ -315,6 +323,19 @@ async function signedInPerson(
   return { ...person, acr: caller.acr };
 }
 
+/** The registration form's inputs, where a refusal of one may point. */
+const registerFields = [
+  'idNumber',
+  'name',
+  'phone',
+  'code',
+  'password',
+  'passwordConfirm',
+  'consent',
+] as const;
+const isFormField = (path: string): path is (typeof registerFields)[number] =>
+  (registerFields as readonly string[]).includes(path);
+
 /**
  * `GET /register` shows the form; `POST /register` (urlencoded) registers and shows the outcome. A page
  * of the site like the others: the visitor's language (a `?lang=` choice remembered in the cookie, so
@@ -350,13 +371,40 @@ const registerPage = webHandler(
         errors: [{ message: t('请从本站注册页面提交。', 'Please submit from this site’s own page.') }],
       });
     }
-    const form = new URLSearchParams(bytes.toString('utf8'));
+    // UTF-8 only, strictly (shared/http/form-body.ts): a declared GBK is refused, and a field whose bytes
+    // are not UTF-8 is named, the others kept as typed, rather than read as `���` (session 27).
+    let decoded;
+    try {
+      decoded = decodeFormBody(bytes, header(event, 'content-type'));
+    } catch (error) {
+      if (!(error instanceof UnsupportedMediaTypeError)) throw error;
+      return page(415, {
+        errors: [
+          {
+            message: t(
+              '表单须以 UTF-8 编码提交，请从本站注册页面提交。',
+              'The form must be sent as UTF-8: please submit it from this site’s page.',
+            ),
+          },
+        ],
+      });
+    }
+    const form = new URLSearchParams(decoded.pairs.map(([name, value]) => [name, value]));
     const values = {
       idNumber: (form.get('idNumber') ?? '').slice(0, 64),
       name: (form.get('name') ?? '').slice(0, 200),
       phone: (form.get('phone') ?? '').slice(0, 64),
     };
     const password = (form.get('password') ?? '').slice(0, 1024);
+    if (decoded.unreadable.length > 0) {
+      return page(400, {
+        values,
+        errors: decoded.unreadable.map((refused) => ({
+          ...(isFormField(refused.path) ? { field: refused.path } : {}),
+          message: fieldErrorText(t, refused),
+        })),
+      });
+    }
     if (!form.has('send') && password !== (form.get('passwordConfirm') ?? '')) {
       return page(400, {
         values,

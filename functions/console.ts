@@ -53,7 +53,16 @@ import { covers, holderDivision } from '../shared/issuers/jurisdiction.js';
 import { schemaFields, type FormValues } from '../shared/web/console/schema-form.js';
 import { servedOverHttps } from '../shared/web/kit/cookies.js';
 import { SealedCookie } from '../shared/web/kit/sealed-cookie.js';
-import { CrossSiteError, formFields, requireOwnFileFetch, sameOrigin } from '../shared/web/kit/form.js';
+import {
+  CrossSiteError,
+  formFields,
+  postedForm,
+  requireOwnFileFetch,
+  sameOrigin,
+  unreadableForm,
+  type PostedForm,
+} from '../shared/web/kit/form.js';
+import { printableText } from '../shared/printable-text.js';
 import { html, htmlPage, notice, redirect, renderPage } from '../shared/web/kit/layout.js';
 import {
   chooseTypeBody,
@@ -120,7 +129,8 @@ const signInForm = z.strictObject({
 const statusForm = z.strictObject({
   status: z.enum(['suspended', 'valid', 'revoked']),
   reasonCode: z.string().max(64).optional(),
-  reason: z.string().trim().max(500).optional(),
+  // The API's rule (printable text, shared/printable-text.ts), empty allowed: a preset needs no words.
+  reason: printableText(500, { multiLine: true, min: 0 }).optional(),
   confirm: z.literal('yes').optional(),
 });
 
@@ -860,8 +870,9 @@ async function issue(
   api: IssuerApi,
 ): Promise<HttpResult> {
   const { t } = context;
-  const posted = readForm(event);
-  const values: FormValues = singleValues(posted);
+  ensureSameOrigin(event);
+  const posted = postedForm(event);
+  const values: FormValues = singleValues(posted.fields);
   const offer = await typesOffered(api, session);
   const type = offer.types.find((entry) => entry.code === values.type);
   if (!type) {
@@ -881,6 +892,15 @@ async function issue(
     );
   }
   const model = issueFormModel(type, t);
+  // A field of the form that was not UTF-8 text is named on it again (below); any other such field (the
+  // type, the key, one the form does not have) refuses the post.
+  refuseUnreadableOutside(posted, [
+    'holderNumber',
+    'holderName',
+    'validFrom',
+    'validUntil',
+    ...schemaFields(model.fields).map((f) => f.name),
+  ]);
   const form = (status: number, errors: Record<string, string>, idempotencyKey: string, message?: string) =>
     page(
       context,
@@ -916,8 +936,12 @@ async function issue(
   // is another request, so it gets a fresh key.
   if (step === 'edit') return form(200, {}, randomUUID());
   const parsed = parseIssueForm(model, values, t);
+  // A field that was not UTF-8 text (a GBK name) is named next to the others as typed (session 27).
+  const unreadable = Object.fromEntries(posted.unreadable.map((e) => [e.path, fieldErrorText(t, e)]));
   // Nothing was issued under a refused form's key, so the corrected form gets a fresh one.
-  if ('errors' in parsed) return form(400, parsed.errors, randomUUID());
+  if ('errors' in parsed || Object.keys(unreadable).length > 0) {
+    return form(400, { ...('errors' in parsed ? parsed.errors : {}), ...unreadable }, randomUUID());
+  }
   // A regional type for a holder outside the jurisdiction is refused before the review, not after it
   // (the API refuses it all the same, outside_jurisdiction).
   if (type.regional && offer.jurisdiction) {
@@ -1004,23 +1028,31 @@ async function changeStatus(
   id: string,
 ): Promise<HttpResult> {
   const { t } = context;
-  const posted = readForm(event);
+  // A field that is not UTF-8 text (a GBK reason) is named on the form again, the rest kept as typed.
+  const { fields: posted, unreadable } = readPostedForm(event, ['reason', 'reasonCode', 'confirm']);
   const parsed = statusForm.safeParse(posted);
   const status = statusForm.shape.status.safeParse(posted.status);
   if (!status.success) throw new InvalidInputError('Unknown status', 'invalid_form');
   const reason = typeof posted.reason === 'string' ? posted.reason.trim() : '';
   const reasonCode = typeof posted.reasonCode === 'string' ? posted.reasonCode : '';
   const errors: NonNullable<LicencePageInput['action']>['errors'] = {};
+  for (const refused of unreadable) {
+    if (refused.path === 'reason' || refused.path === 'reasonCode' || refused.path === 'confirm')
+      errors[refused.path] = fieldErrorText(t, refused);
+  }
   if (!parsed.success) {
-    for (const { path } of zodErrors(parsed.error)) {
-      if (path === 'reason')
-        errors.reason = t('补充说明最多 500 字。', 'The details may be at most 500 characters.');
+    for (const refused of zodErrors(parsed.error)) {
+      if (refused.path === 'reason' && !errors.reason)
+        errors.reason =
+          refused.code === 'too_long'
+            ? t('补充说明最多 500 字。', 'The details may be at most 500 characters.')
+            : fieldErrorText(t, refused);
     }
   }
   // The same rules as the API's (which checks them again): a preset of this status, and text for "other".
   if (!statusReason(status.data, reasonCode)) {
     errors.reasonCode = t('请从列表中选择原因。', 'Choose a reason from the list.');
-  } else if (reasonCode === 'other' && !reason) {
+  } else if (reasonCode === 'other' && !reason && !errors.reason) {
     errors.reason = t('选择“其他”时请填写具体原因。', 'Give the reason in words when choosing “Other”.');
   }
   // The reason goes into the audit chain for good and before supervisors: no ID number or mobile in it.
@@ -1082,7 +1114,8 @@ async function counter(
 ): Promise<HttpResult> {
   const { t } = context;
   const title = t('当面核验', 'Prove in person');
-  const parsed = counterForm.safeParse(singleValues(readForm(event)));
+  const posted = readPostedForm(event, ['idNumber', 'name', 'phone', 'password', 'code']);
+  const parsed = counterForm.safeParse(singleValues(posted.fields));
   if (!parsed.success) throw new InvalidInputError('The counter form is not one of ours', 'invalid_form');
   const form = parsed.data;
   const values = {
@@ -1095,6 +1128,14 @@ async function counter(
     status: number,
     more: Omit<CounterPageInput, 'who' | 'values' | 'errors'> & { errors?: Record<string, string> },
   ) => page(context, status, title, counterBody(t, { who: whoOf(session), values, errors: {}, ...more }));
+  // A field that was not UTF-8 text (a GBK name): the form again, that field named, nothing looked up.
+  if (posted.unreadable.length > 0) {
+    return show(400, {
+      errors: Object.fromEntries(
+        posted.unreadable.map((e) => [e.path, counterFieldMessage(t, e.path, e.code)]),
+      ),
+    });
+  }
   const required: Record<string, string> = {};
   if (!form.idNumber) required.idNumber = counterFieldMessage(t, 'idNumber', 'required');
   if (!form.name) required.name = counterFieldMessage(t, 'name', 'required');
@@ -1395,8 +1436,29 @@ function singleValues(fields: Record<string, string | string[]>): Record<string,
   );
 }
 
-/** The posted fields of a form from this site (refused from another site before anything is read). */
+/**
+ * The posted fields of a form from this site (refused from another site before anything is read); a
+ * field that is not UTF-8 text is refused (400, named), the form not shown again.
+ */
 function readForm(event: HttpEvent): Record<string, string | string[]> {
   ensureSameOrigin(event);
   return formFields(event);
+}
+
+/**
+ * {@link readForm} for a form its page shows again: the fields that were not UTF-8 text apart, for the
+ * page to name next to the rest as typed, as long as each is one of `shown` (the fields the page can
+ * mark); any other such field refuses the form (400, named).
+ */
+function readPostedForm(event: HttpEvent, shown: readonly string[]): PostedForm {
+  ensureSameOrigin(event);
+  const form = postedForm(event);
+  refuseUnreadableOutside(form, shown);
+  return form;
+}
+
+/** Refuses (400, named) the fields of `form` that were not UTF-8 text and that are not among `shown`. */
+function refuseUnreadableOutside(form: PostedForm, shown: readonly string[]): void {
+  const elsewhere = form.unreadable.filter((refused) => !shown.includes(refused.path));
+  if (elsewhere.length > 0) throw unreadableForm(elsewhere, {});
 }

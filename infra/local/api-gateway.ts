@@ -7,7 +7,13 @@ import type { RouteMatch } from './route-matcher.js';
 /** API Gateway's own limit on a request payload; our handlers bound their bodies far lower. */
 export const apiGatewayMaxBodyBytes = 10 * 1024 * 1024;
 
-const textTypes = /^(text\/|application\/([a-z0-9.+-]*\+)?(json|xml|x-www-form-urlencoded|javascript))/i;
+/**
+ * The media types whose body API Gateway (HTTP API, payload 2.0) hands over as a string: text/*, JSON,
+ * XML and JavaScript. Every other body, a form's `application/x-www-form-urlencoded` among them and one
+ * with no Content-Type, arrives base64-encoded with `isBase64Encoded: true` (session 27: the local
+ * gateway passed forms as strings, so no local test exercised the base64 path every deployed form takes).
+ */
+const textTypes = /^(text\/|application\/([a-z0-9.+-]*\+)?(json|xml|javascript))/i;
 
 /**
  * Builds the HTTP API payload-format 2.0 event that API Gateway would hand the function: lower-cased
@@ -56,9 +62,11 @@ export function toApiGatewayEvent(
   // only that a binary request's body is base64-encoded (`isBase64Encoded: true`), without saying which
   // types are binary or what becomes of a text type's invalid bytes; reports measured against real
   // HTTP APIs find text/*, application/json, application/xml and application/javascript passed as
-  // strings and everything else base64-encoded. Whatever the real gateway does with such bytes, the
-  // functions refuse the result: strict UTF-8 decoding of a base64 body, and U+FFFD or a lone surrogate
-  // in any text they keep or sign (`shared/unreadable-text.ts`).
+  // strings and everything else, application/x-www-form-urlencoded included, base64-encoded
+  // ({@link textTypes}). Whatever the real gateway does with such bytes, the functions refuse the result:
+  // strict UTF-8 decoding of a base64 body (JSON: shared/http/request.ts; forms, field by field:
+  // shared/http/form-body.ts), and U+FFFD or a lone surrogate in any text they keep or sign
+  // (`shared/unreadable-text.ts`).
   const isText = body.length === 0 || (textTypes.test(contentType) && isUtf8(body));
   const now = Date.now();
   const method = request.method ?? 'GET';

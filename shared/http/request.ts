@@ -92,6 +92,24 @@ function charsetOf(contentType: string | undefined): string | undefined {
 }
 
 /**
+ * Refuses (415 `unsupported_charset`, naming it) a body whose Content-Type declares a charset other than
+ * UTF-8's; none declared is UTF-8. One rule for JSON and form bodies alike (docs/api.md, "Text").
+ *
+ * @example
+ * ```ts
+ * requireUtf8Charset('application/x-www-form-urlencoded; charset=GBK', 'form'); // throws 415
+ * ```
+ */
+export function requireUtf8Charset(contentType: string | undefined, what: 'JSON' | 'form'): void {
+  const charset = charsetOf(contentType);
+  if (charset === undefined || utf8Labels.has(charset)) return;
+  throw new UnsupportedMediaTypeError(
+    `The request body must be UTF-8: charset ${JSON.stringify(charset)} is not accepted (send the ${what} as UTF-8, or leave charset out)`,
+    'unsupported_charset',
+  );
+}
+
+/**
  * Validates a JSON request body against `schema`: the size is bounded before anything is parsed
  * (413), the media type must be JSON (415 `unsupported_media_type`) with no charset but UTF-8's (415
  * `unsupported_charset`), the bytes must be UTF-8 JSON (400 `malformed_json`) and match the schema (400
@@ -121,15 +139,9 @@ export function parseJsonBody<S extends z.ZodType>(
       'unsupported_media_type',
     );
   }
-  const charset = charsetOf(contentType);
-  if (charset !== undefined && !utf8Labels.has(charset)) {
-    // JSON is UTF-8 (RFC 8259 §8.1): a body declared in another charset (GBK from a legacy back office)
-    // would be decoded as UTF-8 all the same, so it is refused by name rather than half-read.
-    throw new UnsupportedMediaTypeError(
-      `The request body must be UTF-8: charset ${JSON.stringify(charset)} is not accepted (send the JSON as UTF-8, or leave charset out)`,
-      'unsupported_charset',
-    );
-  }
+  // JSON is UTF-8 (RFC 8259 §8.1): a body declared in another charset (GBK from a legacy back office)
+  // would be decoded as UTF-8 all the same, so it is refused by name rather than half-read.
+  requireUtf8Charset(contentType, 'JSON');
   let text: string;
   let value: unknown;
   try {

@@ -5,11 +5,12 @@ import { saveIssuerChange, type IssuerChangeDependencies } from './issuer-audit.
 import { issuerKeyHistory } from './issuer-keys.js';
 import { rotationLockMs } from './rotate-issuer-key.js';
 import { refusePersonalData } from '../identifiers/personal-data-in-text.js';
+import { printableText } from '../printable-text.js';
 
 export const withdrawIssuerKeyInput = z.strictObject({
-  reason: z.string().trim().min(1).max(500).superRefine(refusePersonalData).meta({
+  reason: printableText(500, { multiLine: true }).superRefine(refusePersonalData).meta({
     description:
-      'Why (the incident), for the audit trail (kept for good): text holding a resident ID number or a mobile number is refused (`personal_data_in_text`)',
+      'Why (the incident), for the audit trail (kept for good): text holding a resident ID number or a mobile number is refused (`personal_data_in_text`), and so is a control or format character, U+FFFD or a lone surrogate (`invalid_characters`)',
   }),
 });
 export type WithdrawIssuerKeyInput = z.output<typeof withdrawIssuerKeyInput>;

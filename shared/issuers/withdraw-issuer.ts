@@ -4,11 +4,12 @@ import type { Issuer } from './issuer.js';
 import { saveIssuerChange, type IssuerChangeDependencies } from './issuer-audit.js';
 import type { ClientStore } from '../clients/client-store.js';
 import { refusePersonalData } from '../identifiers/personal-data-in-text.js';
+import { printableText } from '../printable-text.js';
 
 export const withdrawIssuerInput = z.strictObject({
-  reason: z.string().trim().min(1).max(500).superRefine(refusePersonalData).meta({
+  reason: printableText(500, { multiLine: true }).superRefine(refusePersonalData).meta({
     description:
-      'Why, for the audit trail (kept for good): text holding a resident ID number or a mobile number is refused (`personal_data_in_text`)',
+      'Why, for the audit trail (kept for good): text holding a resident ID number or a mobile number is refused (`personal_data_in_text`), and so is a control or format character, U+FFFD or a lone surrogate (`invalid_characters`)',
   }),
 });
 export type WithdrawIssuerInput = z.output<typeof withdrawIssuerInput>;

@@ -14,6 +14,7 @@ import {
 import { reasonText, statusReason, statusReasonCodes } from './status-reasons.js';
 import { actedBy } from './issuer-actor.js';
 import { refusePersonalData } from '../identifiers/personal-data-in-text.js';
+import { printableText } from '../printable-text.js';
 
 /**
  * A status change: the status, and why: a preset `reasonCode` of that status (`statusReasons`), a free
@@ -26,9 +27,9 @@ export const changeStatusInput = z
     reasonCode: z.enum(statusReasonCodes).optional().meta({
       description: 'A preset reason of the target status (see docs/console.md); `other` needs `reason`',
     }),
-    reason: z.string().trim().min(1).max(500).superRefine(refusePersonalData).optional().meta({
+    reason: printableText(500, { multiLine: true }).superRefine(refusePersonalData).optional().meta({
       description:
-        'Free text: required without `reasonCode` or with `other`; a note to a preset otherwise. Kept in the audit chain and shown to supervisors: text holding a resident ID number or a mobile number is refused (`personal_data_in_text`)',
+        'Free text: required without `reasonCode` or with `other`; a note to a preset otherwise. Kept in the audit chain and shown to supervisors: text holding a resident ID number or a mobile number is refused (`personal_data_in_text`), and so is a control or format character, U+FFFD or a lone surrogate (`invalid_characters`)',
     }),
   })
   .superRefine((input, context) => {

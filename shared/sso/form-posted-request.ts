@@ -1,6 +1,7 @@
 import { InvalidInputError, TooLargeError, UnsupportedMediaTypeError } from '../errors.js';
 import { maxQueryLength, routePath } from '../http/edge.js';
 import { bodyBytes, header } from '../http/request.js';
+import { decodeFormBody } from '../http/form-body.js';
 import type { HttpEvent, HttpResult } from '../http/types.js';
 
 /**
@@ -25,9 +26,11 @@ import type { HttpEvent, HttpResult } from '../http/types.js';
  *
  * @returns the 303, or `undefined` for any other request (the provider serves it).
  * @throws InvalidInputError (400 `invalid_request`) for a POST with a query string too, a body that is not
- *   form encoding, or an `id_token_hint` that names no client or another than `client_id`;
+ *   form encoding (a broken escape at `(body)`, a field that is not UTF-8 text `invalid_characters` at its
+ *   name), or an `id_token_hint` that names no client or another than `client_id`;
  *   TooLargeError (413) for a form longer than the query a GET may have ({@link maxQueryLength});
- *   UnsupportedMediaTypeError (415) for any other content type.
+ *   UnsupportedMediaTypeError (415) for any other content type, or a charset other than UTF-8
+ *   (`unsupported_charset`).
  *
  * @example
  * ```ts
@@ -80,9 +83,18 @@ export function formPostedAsGet(
     );
   }
 
-  // 5. Form encoding, strictly: UTF-8, each escape a whole one (URLSearchParams would keep `%zz` as text
-  //    and turn broken UTF-8 into U+FFFD, a request other than the one sent).
-  const pairs = formPairs(bytes);
+  // 5. Form encoding, strictly: UTF-8 (a declared charset other than UTF-8's is refused, 415), each
+  //    escape a whole one (URLSearchParams would keep `%zz` as text and turn broken UTF-8 into U+FFFD, a
+  //    request other than the one sent), a field that is not UTF-8 text named (`invalid_characters`).
+  const { pairs: decoded, unreadable } = decodeFormBody(bytes, contentType, { strictEscapes: true });
+  if (unreadable.length > 0) {
+    throw new InvalidInputError(
+      `The request body is not UTF-8 text at ${unreadable.map((e) => e.path).join(', ')}`,
+      'invalid_request',
+      { errors: [...unreadable] },
+    );
+  }
+  const pairs = decoded.map(([name, value]): [string, string] => [name, value]);
 
   // 6. A logout's ID token becomes the client it names, kept out of the URL. An authorization request's
   //    hints of who is signing in (an ID number in `login_hint`, an ID token, a request object) would be
@@ -129,38 +141,6 @@ function tooLong(): TooLargeError {
     `A form-posted request is limited to ${maxQueryLength} characters, as the query of the GET it becomes is`,
     'payload_too_large',
   );
-}
-
-function malformed(message: string): InvalidInputError {
-  return new InvalidInputError(`The request body is not form encoding: ${message}`, 'invalid_request', {
-    errors: [{ path: '(body)', message, code: 'invalid_format' }],
-  });
-}
-
-/** `application/x-www-form-urlencoded` (WHATWG URL §5.1) decoded, refusing what is not that encoding. */
-function formPairs(bytes: Buffer): [string, string][] {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw malformed('not UTF-8');
-  }
-  const decode = (part: string) => {
-    try {
-      return decodeURIComponent(part.replace(/\+/g, ' '));
-    } catch {
-      throw malformed(`a broken percent-escape in ${JSON.stringify(part.slice(0, 40))}`);
-    }
-  };
-  return text
-    .split('&')
-    .filter((sequence) => sequence !== '')
-    .map((sequence) => {
-      const eq = sequence.indexOf('=');
-      return eq < 0
-        ? [decode(sequence), '']
-        : [decode(sequence.slice(0, eq)), decode(sequence.slice(eq + 1))];
-    });
 }
 
 /** A logout's parameters with its `id_token_hint` replaced by the `client_id` the token is for (`aud`). */

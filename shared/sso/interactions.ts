@@ -2,6 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import type Provider from 'oidc-provider';
 import { errors, type InteractionResults, type KoaContextWithOIDC } from 'oidc-provider';
 import { logger } from '../logger.js';
+import { UnsupportedMediaTypeError, type FieldError } from '../errors.js';
+import { decodeFormBody } from '../http/form-body.js';
+import type { Translate } from '../web/kit/i18n.js';
 import { clientDisplayName } from '../identifiers/client-ids.js';
 import { basisOf, formatAccountId, parseAccountId, standsOn } from '../identifiers/account-id.js';
 import type { IdentityDirectory, SignInAt } from '../identity/identity-directory.js';
@@ -50,13 +53,35 @@ const maxFormBytes = 16 * 1024;
 const route =
   /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|entity|personal|confirm|abort|scan|qr|stepup|reset|unmet))?$/;
 
-async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
-  let body = '';
+/** What a person is told of a form that held bytes other than UTF-8 text (a browser set to GBK). */
+const unreadableMessage = (t: Translate) =>
+  t(
+    '提交的内容含有乱码（不是 UTF-8 编码的文字），请重新输入后提交。',
+    'The form held garbled text (not UTF-8): type it again and submit.',
+  );
+
+/** The request's body, bounded (the bytes whole: a character split across two chunks stays one). */
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
-    body += chunk.toString('utf8');
-    if (body.length > maxFormBytes) throw new errors.InvalidRequest('form too large');
+    chunks.push(chunk);
+    length += chunk.length;
+    if (length > maxFormBytes) throw new errors.InvalidRequest('form too large');
   }
-  return new URLSearchParams(body);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * A page's form post, decoded as UTF-8 strictly (shared/http/form-body.ts): `unreadable` names each field
+ * whose bytes were not UTF-8 (left out of `form`), never read as `���`. A declared charset other than
+ * UTF-8 throws 415 `unsupported_charset`.
+ */
+async function readForm(
+  req: IncomingMessage,
+): Promise<{ form: URLSearchParams; unreadable: readonly FieldError[] }> {
+  const { pairs, unreadable } = decodeFormBody(await readBody(req), req.headers['content-type']);
+  return { form: new URLSearchParams(pairs.map(([name, value]) => [name, value])), unreadable };
 }
 
 /**
@@ -144,7 +169,8 @@ export function interactionRoutes(
       }
       // The consent page refuses with a submit button of its form (POST), the sign-in page with a link.
       if (ctx.method === 'POST' && action === 'abort') {
-        await readForm(ctx.req);
+        // Nothing of the form is read: drained only.
+        await readBody(ctx.req);
         return await provider.interactionFinished(
           ctx.req,
           ctx.res,
@@ -161,7 +187,8 @@ export function interactionRoutes(
       ) {
         return send(405, errorPage(view, 'method_not_allowed', undefined));
       }
-      const form = await readForm(ctx.req);
+      const { form, unreadable } = await readForm(ctx.req);
+      if (unreadable.length > 0) return await unreadableFields(view, details, action, form, unreadable, send);
       // The waiting page's last step: sign in as the person named, or "not me" (scan-login.ts).
       if (action === 'scan' && scanLogin) return await scanLogin.complete(ctx, provider, view, form, send);
       if (action === 'login') return await login(ctx, view, details, form, send);
@@ -184,9 +211,47 @@ export function interactionRoutes(
       if (error instanceof errors.OIDCProviderError) {
         return send(error.statusCode ?? 400, errorPage(view, error.error, error.error_description));
       }
+      // A form declared in another charset than UTF-8 (415 unsupported_charset): said on a page.
+      if (error instanceof UnsupportedMediaTypeError) {
+        return send(415, errorPage(view, error.code, error.message));
+      }
       throw error;
     }
   };
+
+  /**
+   * A form with fields that were not UTF-8 text (400, each named `invalid_characters`), before anything
+   * is checked or counted: the sign-in page again with the ID number kept when it was readable (no
+   * password is checked, so nothing is read from the tables), any other step's form an error page
+   * naming the fields.
+   */
+  async function unreadableFields(
+    view: PageView,
+    interactionDetails: () => Promise<InteractionDetails>,
+    action: string,
+    form: URLSearchParams,
+    unreadable: readonly FieldError[],
+    send: Send,
+  ) {
+    const named = unreadable.map((e) => e.path).join(', ');
+    logger.info('interaction form refused', { code: 'invalid_characters', fields: named });
+    if (action === 'login') {
+      const details = await interactionDetails();
+      if (details.prompt.name === 'login') {
+        return send(
+          400,
+          loginPage(view, {
+            uid: details.uid,
+            clientName: await clientName(details.params.client_id, view),
+            username: (form.get('username') ?? '').trim().slice(0, 32),
+            error: unreadableMessage(view.t),
+          }),
+          { scripts: 'self-and-fetch' },
+        );
+      }
+    }
+    return send(400, errorPage(view, 'invalid_characters', `${named}: ${unreadableMessage(view.t)}`));
+  }
 
   /** The client's name for `view`'s page: the service's own in the page's language, others as registered. */
   async function clientName(clientId: unknown, view: PageView): Promise<string> {

@@ -128,4 +128,10 @@ const pageMessages: Partial<Record<string, (t: Translate) => string>> = {
   route_not_found: (t) => t('页面不存在。', 'There is no such page.'),
   licence_not_found: (t) => t('没有找到这张证照。', 'There is no such licence.'),
   uri_too_long: (t) => t('网址过长。', 'The address is too long.'),
+  // A form declared in another charset than UTF-8 (a script posting GBK): our pages post UTF-8.
+  unsupported_charset: (t) =>
+    t(
+      '表单须以 UTF-8 编码提交（请从本站页面提交，或将 charset 改为 UTF-8）。',
+      'The form must be sent as UTF-8: submit it from this site’s page, or send charset=UTF-8.',
+    ),
 };

@@ -1,5 +1,12 @@
 import type * as z from 'zod';
-import { ForbiddenError, InvalidInputError, TooLargeError, UnsupportedMediaTypeError } from '../../errors.js';
+import {
+  ForbiddenError,
+  InvalidInputError,
+  TooLargeError,
+  UnsupportedMediaTypeError,
+  type FieldError,
+} from '../../errors.js';
+import { decodeFormBody } from '../../http/form-body.js';
 import { bodyBytes, header, maxBodyBytes, zodErrors } from '../../http/request.js';
 import type { HttpEvent } from '../../http/types.js';
 import type { Translate } from './i18n.js';
@@ -106,8 +113,9 @@ export class CrossSiteError extends ForbiddenError {
 /**
  * Reads an `application/x-www-form-urlencoded` post from this site into `schema` (fields as strings;
  * a repeated field keeps its last value unless the schema asks for an array under `name[]`): 403 when
- * it comes from another site, 413 when too large, 415 for another media type, 400 naming each bad field
- * by its label in `labels` (the form's own, {@link FieldLabels}).
+ * it comes from another site, 413 when too large, 415 for another media type or a charset other than
+ * UTF-8 (`unsupported_charset`), 400 naming each bad field by its label in `labels` (the form's own,
+ * {@link FieldLabels}), a field that is not UTF-8 text as `invalid_characters`.
  *
  * @example
  * ```ts
@@ -121,7 +129,7 @@ export function parseForm<S extends z.ZodType>(
   labels: FieldLabels,
 ): z.output<S> {
   if (!sameOrigin(event, baseUrl)) throw new CrossSiteError();
-  const fields = formFields(event);
+  const fields = formFields(event, labels);
   const parsed = schema.safeParse(fields);
   if (!parsed.success) {
     const errors = zodErrors(parsed.error, fields);
@@ -130,18 +138,31 @@ export function parseForm<S extends z.ZodType>(
   return parsed.data;
 }
 
-/** The raw fields of a urlencoded post (bounded), before any schema. */
-export function formFields(event: HttpEvent): Record<string, string | string[]> {
+/** A form post's fields, and those refused as not UTF-8 text (left out of `fields`). */
+export interface PostedForm {
+  readonly fields: Record<string, string | string[]>;
+  /** One `invalid_characters` error per field whose bytes were not UTF-8 (shared/http/form-body.ts). */
+  readonly unreadable: readonly FieldError[];
+}
+
+/**
+ * The raw fields of a urlencoded post (bounded), before any schema, with the fields that were not
+ * UTF-8 text apart: a page that shows its form again keeps what was typed and names the field to correct.
+ * 413 when too large, 415 for another media type or charset.
+ */
+export function postedForm(event: HttpEvent): PostedForm {
   const bytes = bodyBytes(event);
   if (bytes.length > maxBodyBytes) {
     throw new TooLargeError(`The form exceeds ${maxBodyBytes} bytes`, 'payload_too_large');
   }
-  const mediaType = header(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
+  const contentType = header(event, 'content-type');
+  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
   if (bytes.length > 0 && mediaType !== 'application/x-www-form-urlencoded') {
     throw new UnsupportedMediaTypeError('Submit the form as urlencoded data', 'unsupported_media_type');
   }
+  const { pairs, unreadable } = decodeFormBody(bytes, contentType);
   const fields: Record<string, string | string[]> = {};
-  for (const [name, value] of new URLSearchParams(bytes.toString('utf8'))) {
+  for (const [name, value] of pairs) {
     if (name.endsWith('[]')) {
       const list = fields[name.slice(0, -2)];
       fields[name.slice(0, -2)] = Array.isArray(list) ? [...list, value] : [value];
@@ -149,5 +170,24 @@ export function formFields(event: HttpEvent): Record<string, string | string[]> 
       fields[name] = value;
     }
   }
+  return { fields, unreadable };
+}
+
+/**
+ * The raw fields of a urlencoded post ({@link postedForm}); a field that is not UTF-8 text is refused
+ * (400 `invalid_form`, the field named by its label in `labels` with `invalid_characters`).
+ */
+export function formFields(event: HttpEvent, labels: FieldLabels = {}): Record<string, string | string[]> {
+  const { fields, unreadable } = postedForm(event);
+  if (unreadable.length > 0) throw unreadableForm(unreadable, labels);
   return fields;
+}
+
+/** The refusal of a form's fields that were not UTF-8 text (400 `invalid_form`, each `invalid_characters`). */
+export function unreadableForm(unreadable: readonly FieldError[], labels: FieldLabels): FormRefusal {
+  return new FormRefusal(
+    `Not UTF-8 text: ${unreadable.map((e) => e.path).join(', ')}`,
+    [...unreadable],
+    labels,
+  );
 }

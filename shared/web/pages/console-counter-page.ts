@@ -50,6 +50,10 @@ export const counterLabels = {
  */
 export function counterFieldMessage(t: Translate, path: string, code: string | undefined): string {
   const label = path in counterLabels ? counterLabels[path as keyof typeof counterLabels](t) : path;
+  // Bytes that were not UTF-8 (a GBK name from a browser set to another encoding), whichever field.
+  if (code === 'invalid_characters') {
+    return `${label}：${t('含有乱码或控制字符，请重新输入。', 'holds garbled text or control characters: type it again.')}`;
+  }
   const why: Record<string, () => string> = {
     idNumber: () => t('请输入正确的18位居民身份证号。', 'enter a valid 18-character resident ID number.'),
     name: () =>

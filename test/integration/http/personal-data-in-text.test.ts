@@ -99,6 +99,31 @@ describe('a status change’s reason (POST /licences/{id}/status)', () => {
     expect(stored).not.toContain('当面申请暂扣');
   });
 
+  it.each([
+    ['U+FFFD (a GBK reason decoded as UTF-8 on the way)', '记满\uFFFD\uFFFD分'],
+    ['a lone surrogate', '记满\ud800分'],
+    ['a right-to-left override', '记满\u202E分21'],
+    ['an escape character', '记满\u001b[2J分'],
+  ])(
+    'refuses a reason holding %s with invalid_characters, changing nothing (session 27)',
+    async (_case, reason) => {
+      const response = await postJson(runtime, `${licencePath(licence.id)}/status`, issuerToken, {
+        status: 'suspended',
+        reasonCode: 'other',
+        reason,
+      });
+      const problem = await expectProblem(response, 400);
+      expect(problem.errors).toEqual([
+        expect.objectContaining({ path: 'reason', code: 'invalid_characters' }),
+      ]);
+      const read = await expectJson<LicenceJson>(
+        await getWithToken(runtime, licencePath(licence.id), issuerToken),
+        200,
+      );
+      expect(read.status).toBe('valid');
+    },
+  );
+
   it('takes a reason with other numbers in it (an archive number, a count, a date)', async () => {
     const response = await postJson(runtime, `${licencePath(licence.id)}/status`, issuerToken, {
       status: 'suspended',

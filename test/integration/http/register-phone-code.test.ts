@@ -264,3 +264,36 @@ describe('the /register page with a phone', () => {
     expect(scriptSources(wrong)).toEqual({ script: undefined, connect: undefined });
   });
 });
+
+describe('the /register page with text that is not UTF-8 (session 27)', () => {
+  // 李测试密码 in GBK, as a browser whose page encoding was switched to GBK escapes it: read lossily it
+  // was five U+FFFD, the same password as any other five GBK characters.
+  const gbkPassword = 'Ab1-%C0%EE%B2%E2%CA%D4%C3%DC%C2%EB';
+
+  it('names a password sent in GBK bytes rather than register one of U+FFFD, keeping what was typed', async () => {
+    const person = registryPeople[7]!;
+    const body =
+      `consent=yes&idNumber=${person.idNumber}&name=${encodeURIComponent(person.name)}` +
+      `&password=${gbkPassword}&passwordConfirm=${gbkPassword}`;
+    const post = (contentType: string) =>
+      fetch(`${runtime.baseUrl}/register`, {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body,
+      });
+    const refused = await post('application/x-www-form-urlencoded');
+    const html = await refused.text();
+    expect(refused.status, html).toBe(400);
+    expect(html).toContain(`value="${person.idNumber}"`);
+    expect(html).toContain(`value="${person.name}"`);
+    expect(html).toMatch(/id="password"[^>]*aria-invalid="true"/s);
+    expect(html).toContain('乱码');
+    expect(await storedAccount(person.idNumber)).toBeUndefined();
+
+    // Declared GBK (a script): refused by name, never half-read.
+    const declared = await post('application/x-www-form-urlencoded; charset=GBK');
+    expect(declared.status).toBe(415);
+    expect(await declared.text()).toContain('UTF-8');
+    expect(await storedAccount(person.idNumber)).toBeUndefined();
+  });
+});

@@ -93,11 +93,21 @@ describe('POST /authorize', () => {
     // fetch labels a string body text/plain.
     expect(none.status).toBe(415);
 
-    for (const body of ['client_id=%zz', 'state=%E4%B8', 'scope=%']) {
+    for (const body of ['client_id=%zz', 'scope=%']) {
       const broken = await post('/authorize', body);
       expect(broken.status, body).toBe(400);
       expect(await broken.json()).toMatchObject({ code: 'invalid_request', errors: [{ path: '(body)' }] });
     }
+    // A field that is not UTF-8 is named (session 27); a charset other than UTF-8 is refused by name.
+    const notUtf8 = await post('/authorize', 'client_id=x&state=%E4%B8');
+    expect(notUtf8.status).toBe(400);
+    expect(await notUtf8.json()).toMatchObject({
+      code: 'invalid_request',
+      errors: [{ path: 'state', code: 'invalid_characters' }],
+    });
+    const gbk = await post('/authorize', 'client_id=x', 'application/x-www-form-urlencoded; charset=GBK');
+    expect(gbk.status).toBe(415);
+    expect(await gbk.json()).toMatchObject({ code: 'unsupported_charset' });
   });
 
   it('refuses a POST with both a query string and a body, rather than merge them (400)', async () => {

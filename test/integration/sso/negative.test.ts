@@ -18,6 +18,7 @@ import {
 } from '../../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
+import { uidOf } from '../../support/sharing-flows.js';
 
 /**
  * The negative checks of RFC 9700 (OAuth 2.0 Security BCP) and the OpenID Connect Basic OP test plan:
@@ -189,5 +190,32 @@ describe('authorization parameters', () => {
     const response = responseParameters(outcome.callback!);
     expect(response.get('error')).toBe('unsupported_response_type');
     expect(response.has('access_token')).toBe(false);
+  });
+});
+
+describe('a sign-in form that is not UTF-8 (session 27)', () => {
+  it('names the garbled password on the sign-in page, the ID number kept, and checks no password', async () => {
+    const browser = new UserAgent(runtime.baseUrl);
+    const request = await authorizationRequest(platform);
+    const uid = uidOf((await runFlow(browser, request.url, {})).page!.html);
+    const form = 'application/x-www-form-urlencoded';
+    // 李测试密码 in GBK, as a browser switched to GBK escapes it: read lossily, five U+FFFD, the same
+    // password as any other five GBK characters.
+    const body = `username=${citizen().idNumber}&password=%C0%EE%B2%E2%CA%D4%C3%DC%C2%EB`;
+    const garbled = await browser.request(`/interaction/${uid}/login`, {
+      headers: { 'content-type': form },
+      body,
+    });
+    expect(garbled.status).toBe(400);
+    const html = await garbled.text();
+    expect(html).toContain('乱码');
+    expect(html).toMatch(new RegExp(`id="username"[^>]*value="${citizen().idNumber}"`, 's'));
+
+    const declared = await browser.request(`/interaction/${uid}/login`, {
+      headers: { 'content-type': `${form}; charset=GBK` },
+      body,
+    });
+    expect(declared.status).toBe(415);
+    expect(await declared.text()).toContain('unsupported_charset');
   });
 });

@@ -378,6 +378,100 @@ describe('the issuer console over HTTP', () => {
     expect(page).not.toContain('5551');
   });
 
+  it('names a reason that is not UTF-8 (a browser set to GBK) on the form, the rest kept, and changes nothing (session 27)', async () => {
+    const ua = await signedIn();
+    const issued = await ua.request('/console/licences', {
+      form: {
+        ...(await issueForm(ua, 'driving-licence')),
+        holderNumber: runtime.credentials.citizen.idNumber,
+        holderName: '王小明',
+        ...drivingFields,
+        'fields.archiveNumber': '110100777779',
+        step: 'confirm',
+      },
+    });
+    const path = issued.headers.get('location')!.split('?')[0]!;
+    const form = 'application/x-www-form-urlencoded';
+    // 记满12分 in GBK, as a browser whose page encoding was switched to GBK escapes it.
+    const gbk = await ua.request(`${path}/status`, {
+      headers: { 'content-type': form },
+      body: 'status=suspended&reasonCode=investigation&reason=%BC%C7%C2%FA12%B7%D6',
+    });
+    expect(gbk.status).toBe(400);
+    const html = await gbk.text();
+    expect(html).toMatch(/id="reason-suspended"[^>]*aria-invalid="true"/s);
+    expect(html).toMatch(/id="reason-suspended-error">[^<]*乱码/);
+    expect(html).toMatch(/value="investigation"\s*selected/);
+    expect(html).toContain('badge valid');
+    // A stray byte, too, whatever the reason code.
+    const stray = await ua.request(`${path}/status`, {
+      headers: { 'content-type': form },
+      body: 'status=suspended&reasonCode=other&reason=%FF%FE',
+    });
+    expect(stray.status).toBe(400);
+    expect(await stray.text()).toMatch(/id="reason-suspended"[^>]*aria-invalid="true"/s);
+    // Declared GBK (a back-office script): refused by name, on a page, as the JSON edge refuses it.
+    const declared = await ua.request(`${path}/status`, {
+      headers: { 'content-type': `${form}; charset=GBK` },
+      body: 'status=suspended&reasonCode=investigation&reason=%BC%C7%C2%FA12%B7%D6',
+    });
+    expect(declared.status).toBe(415);
+    expect(declared.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await declared.text()).toContain('UTF-8');
+    const page = await (await ua.request(path)).text();
+    expect(page).toContain('badge valid');
+    expect(page).not.toContain('\uFFFD');
+  });
+
+  it('names an issue form’s field that is not UTF-8 next to the others as typed, issuing nothing (session 27)', async () => {
+    const ua = await signedIn();
+    const hidden = await issueForm(ua, 'driving-licence');
+    const fields = {
+      ...hidden,
+      holderNumber: runtime.credentials.citizen.idNumber,
+      ...drivingFields,
+      'fields.archiveNumber': '110100777781',
+      step: 'confirm',
+    };
+    // 李测试 in GBK, escaped as a browser switched to GBK sends it.
+    const body = `${new URLSearchParams(fields).toString()}&holderName=%C0%EE%B2%E2%CA%D4`;
+    const refused = await ua.request('/console/licences', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
+    expect(refused.status).toBe(400);
+    const html = await refused.text();
+    expect(html).toMatch(/id="field-holderName-error">[^<]*乱码/);
+    expect(html).toContain(`value="${runtime.credentials.citizen.idNumber}"`);
+    expect(html).toContain('value="110100777781"');
+    expect(html).not.toContain('核对证照信息');
+  });
+
+  it('refuses a reason holding control characters, as the API does (session 27)', async () => {
+    const ua = await signedIn();
+    const issued = await ua.request('/console/licences', {
+      form: {
+        ...(await issueForm(ua, 'driving-licence')),
+        holderNumber: runtime.credentials.citizen.idNumber,
+        holderName: '王小明',
+        ...drivingFields,
+        'fields.archiveNumber': '110100777780',
+        step: 'confirm',
+      },
+    });
+    const path = issued.headers.get('location')!.split('?')[0]!;
+    const refused = await ua.request(`${path}/status`, {
+      form: { status: 'suspended', reasonCode: 'other', reason: '记满\u202E分21' },
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toMatch(/id="reason-suspended"[^>]*aria-invalid="true"/s);
+    // A textarea's line break is text.
+    const multiLine = await ua.request(`${path}/status`, {
+      form: { status: 'suspended', reasonCode: 'other', reason: '记满 12 分\r\n待复核' },
+    });
+    expect(multiLine.status).toBe(303);
+  });
+
   it('re-issues a licence whose key was withdrawn from its page, landing on the new licence', async () => {
     const admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
     const agency = await onboardIssuer(runtime, admin, {
