@@ -50,7 +50,10 @@ export const issueLicenceInput = z.strictObject({
   holderName: licenceText(100),
   fields: z.record(z.string(), z.unknown()),
   validFrom: timestamp.optional(),
-  validUntil: timestamp.optional(),
+  validUntil: timestamp.optional().meta({
+    description:
+      'The exclusive end: stored as the end of the Beijing day it falls in (to end on day E, send E+1 at 00:00:00+08:00); absent: the type’s default in calendar years (docs/api.md, Validity)',
+  }),
 });
 export type IssueLicenceInput = z.output<typeof issueLicenceInput>;
 
