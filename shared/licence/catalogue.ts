@@ -40,8 +40,8 @@ export interface LicenceType {
   readonly fields: z.ZodType<Record<string, unknown>>;
   /**
    * Validity from `validFrom` when the issuer gives no `validUntil`, in calendar years counted on the
-   * Beijing date (`validity-dates.ts`: five years from 2026-03-05 is valid through 2031-03-05, as the
-   * Civil Code counts a period); `null` means no expiry.
+   * Beijing date (`shared/validity-dates.ts`: five years from 2026-03-05 is valid through 2031-03-05,
+   * as the Civil Code counts a period); `null` means no expiry.
    */
   readonly defaultValidityYears: number | null;
   readonly sensitiveFields: readonly SensitiveField[];

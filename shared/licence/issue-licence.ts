@@ -37,7 +37,7 @@ import {
   withoutPending,
 } from './pending-work.js';
 import { pendingWorkLogLines, type PendingWorkIndex } from '../pending-work/pending-work.js';
-import { defaultValidUntil, validUntilOf } from './validity-dates.js';
+import { defaultValidUntil, validUntilOf } from '../validity-dates.js';
 
 const timestamp = z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString());
 
@@ -617,8 +617,8 @@ function withPath<T>(path: string, parse: () => T): T {
 /**
  * The validity of a licence issued at `now`: `validFrom` defaults to now, `validUntil` to the type's
  * default after it, unless given, or `null` (none). A licence is valid through the end of its last
- * Beijing day (`validity-dates.ts`, review R60 F1): the default counts calendar years on the Beijing date
- * of `validFrom`, and a given end is stored as the end of the Beijing day it falls in.
+ * Beijing day (`shared/validity-dates.ts`, review R60 F1): the default counts calendar years on the
+ * Beijing date of `validFrom`, and a given end is stored as the end of the Beijing day it falls in.
  */
 function validity(input: { validFrom?: string; validUntil?: string | null }, type: LicenceType, now: Date) {
   const validFrom = input.validFrom ?? now.toISOString();

@@ -14,7 +14,7 @@ import { pdfFontFile } from './pdf-font.js';
 import type { PdfSignatureCache } from './pdf-signature-cache.js';
 import { licencePdfQuery, pdfLayouts, type PdfLayout } from './pdf-layouts.js';
 import { effectiveStatus, type LicenceRecord, type LicenceStatus } from './licence.js';
-import { lastValidDay } from './validity-dates.js';
+import { lastValidDay } from '../validity-dates.js';
 import { isSensitiveFieldName, withoutSensitiveFields } from '../identifiers/sensitive-field-names.js';
 
 export { pdfFontFile };

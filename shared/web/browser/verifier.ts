@@ -10,7 +10,7 @@ import type { VerificationResult } from '@elicence/verifier';
 import { cameraAvailable, scanWithCamera, type CameraScan } from './verifier-camera.js';
 import { decodeImageFile } from './verifier-qr.js';
 import { TrustData } from './verifier-trust.js';
-import { lastValidDay } from '../../licence/validity-dates.js';
+import { lastValidDay } from '../../validity-dates.js';
 import {
   dataFreshnessLine,
   fieldRows,

@@ -2,7 +2,7 @@ import { dayHint, readDay } from '../kit/day-input.js';
 import { fieldErrorText, type CodedFieldError } from '../kit/field-messages.js';
 import type { Translate } from '../kit/i18n.js';
 import type { IssueRequest, LicenceTypeEntry } from './issuer-api.js';
-import { validUntilAfter } from '../../licence/validity-dates.js';
+import { validUntilAfter } from '../../validity-dates.js';
 import {
   parseField,
   parseSchemaFields,
@@ -27,7 +27,8 @@ export interface IssueFormModel {
 /**
  * Licences take effect and end on calendar days in China: a day typed in the form is read in Beijing
  * time (UTC+8, no daylight saving), from the start of `validFrom` to the end of `validUntil`, sent as
- * the API takes an end: the exclusive instant, 00:00 of the next day (`validity-dates.ts`, review R60 F1).
+ * the API takes an end: the exclusive instant, 00:00 of the next day (`shared/validity-dates.ts`,
+ * review R60 F1).
  */
 const chinaOffset = '+08:00';
 

@@ -1,6 +1,6 @@
 import { html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
-import { lastValidDay } from '../../licence/validity-dates.js';
+import { lastValidDay } from '../../validity-dates.js';
 import type { LicenceStatus, LicenceTypeEntry } from './issuer-api.js';
 
 /**

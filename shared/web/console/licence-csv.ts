@@ -1,6 +1,6 @@
 import type { Translate } from '../kit/i18n.js';
 import type { Licence, LicenceTypeEntry } from './issuer-api.js';
-import { lastValidDay } from '../../licence/validity-dates.js';
+import { lastValidDay } from '../../validity-dates.js';
 import { chinaDate, statusLabel, typeName } from './labels.js';
 
 /** Excel reads a CSV file as UTF-8 (and so Chinese correctly) only when it starts with this mark. */

@@ -2,7 +2,7 @@ import { html, notice, type SafeHtml } from '../kit/layout.js';
 import type { Translate } from '../kit/i18n.js';
 import type { WalletLicence } from '../wallet/holder-api.js';
 import { calendarDate } from '../kit/china-time.js';
-import { lastValidDay } from '../../licence/validity-dates.js';
+import { lastValidDay } from '../../validity-dates.js';
 import {
   langOfTranslate,
   licenceNumber,

@@ -2,7 +2,7 @@ import { attr, html, notice, type SafeHtml } from '../kit/layout.js';
 import type { Lang, Translate } from '../kit/i18n.js';
 import type { WalletLicence, WalletPresentation } from '../wallet/holder-api.js';
 import { calendarDate, clockTime } from '../kit/china-time.js';
-import { lastValidDay } from '../../licence/validity-dates.js';
+import { lastValidDay } from '../../validity-dates.js';
 import { licenceTypeName, shownFields, statusBadge, statusWarning } from '../wallet/licence-format.js';
 import { countdown } from '../browser/wallet-timer.js';
 import { licenceHref } from './wallet-home-page.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idNumberCheckCharacter } from '../../../shared/identifiers/id-number.js';
-import { beijingDate, lastValidDay } from '../../../shared/licence/validity-dates.js';
+import { beijingDate, lastValidDay } from '../../../shared/validity-dates.js';
 import { parseIssueForm, issueFormModel } from '../../../shared/web/console/issue-form.js';
 import { postJson } from '../../support/http-api.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';

@@ -24,7 +24,7 @@ import {
   searchLicences,
 } from '../../support/licences.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { beijingDate, lastValidDay } from '../../../shared/licence/validity-dates.js';
+import { beijingDate, lastValidDay } from '../../../shared/validity-dates.js';
 
 // jsqr is CommonJS with an `exports.default`: under NodeNext the default import is `module.exports`.
 const decodeQr = jsqr.default;

@@ -15,7 +15,7 @@ import {
   lastValidDay,
   validUntilAfter,
   validUntilOf,
-} from '../../../shared/licence/validity-dates.js';
+} from '../../../shared/validity-dates.js';
 import { verifyScan } from '../../../shared/verification/verify-scan.js';
 import { validity as consoleValidity } from '../../../shared/web/console/labels.js';
 import { licenceCsvLine } from '../../../shared/web/console/licence-csv.js';
