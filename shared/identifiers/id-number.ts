@@ -2,11 +2,40 @@ import { InvalidInputError, type FieldError, type FieldErrorCode } from '../erro
 
 const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const checkCharacters = '10X98765432';
-/** Province-level prefixes of GB/T 2260 region codes (including Taiwan, Hong Kong and Macao). */
+/**
+ * Province-level prefixes of mainland GB/T 2260 region codes: the first two digits of a resident ID
+ * number's region, and the acceptance province of a foreigner's permanent residence ID card. Taiwan's
+ * GB/T 2260 code 71 is not here: no ID number is issued under it (a Taiwan resident's residence permit
+ * is 830000, below).
+ */
 const provinces = new Set([
   11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61,
-  62, 63, 64, 65, 71, 81, 82,
+  62, 63, 64, 65,
 ]);
+
+/**
+ * The region codes of the residence permits for Hong Kong, Macao and Taiwan residents (港澳台居民居住证,
+ * 2018): a number of the same form as a resident's, its region always one of these three.
+ */
+const residencePermitRegions = new Set(['810000', '820000', '830000']);
+
+/**
+ * Whether the first six characters of an 18-character number are a region an ID number can have: a
+ * mainland province's, a residence permit's, or, for a foreigner's permanent residence ID card (外国人
+ * 永久居留身份证, 2023 edition: `9`, the acceptance province, a three-digit nationality code), a `9` and
+ * a province.
+ */
+function isIdRegion(first6: string): boolean {
+  if (residencePermitRegions.has(first6)) return true;
+  if (first6.startsWith('9'))
+    return provinces.has(Number(first6.slice(1, 3))) && /^\d{3}$/.test(first6.slice(3));
+  return /^\d{6}$/.test(first6) && provinces.has(Number(first6.slice(0, 2)));
+}
+
+/** Today's date in China (UTC+8, no daylight saving), `YYYYMMDD`: the day a birth date is compared with. */
+function chinaToday(today: Date): string {
+  return new Date(today.getTime() + 8 * 3_600_000).toISOString().slice(0, 10).replaceAll('-', '');
+}
 
 export type IdNumber = string & { readonly __brand: 'IdNumber' };
 
@@ -31,8 +60,11 @@ export function idNumberCheckCharacter(first17: string): string {
 
 /**
  * Parses a resident ID number (公民身份号码, GB 11643): a six-digit region code, a real calendar birth
- * date not in the future, a three-digit sequence, and the ISO 7064 MOD 11-2 check character (`x` is
- * accepted and normalised to `X`). Each error names the rule that failed.
+ * date not after today's date in China, a three-digit sequence, and the ISO 7064 MOD 11-2 check
+ * character (`x` is accepted and normalised to `X`). Each error names the rule that failed. Numbers of
+ * the same form that serve as one (review R60 F2) are ID numbers too: the residence permits of Hong Kong,
+ * Macao and Taiwan residents (810000, 820000, 830000) and the 2023 foreigner's permanent residence ID
+ * card (`9`, a province, a nationality code, then birth date, sequence and check as a resident's).
  *
  * @example
  * ```ts
@@ -48,7 +80,7 @@ export function parseIdNumber(input: string, today: Date): IdNumber {
   if (!/^\d{17}[\dX]$/.test(id)) {
     throw new InvalidIdNumberError('ID number must be 17 digits followed by a digit or X');
   }
-  if (!provinces.has(Number(id.slice(0, 2)))) {
+  if (!isIdRegion(id.slice(0, 6))) {
     throw new InvalidIdNumberError(`region code ${id.slice(0, 6)} is not a region`, 'invalid_region', {
       region: id.slice(0, 6),
     });
@@ -63,7 +95,8 @@ export function parseIdNumber(input: string, today: Date): IdNumber {
       birthDate: birth,
     });
   }
-  if (year < 1880 || date.getTime() > today.getTime()) {
+  // Born on a day after today's in China: a number is issued on its holder's birth day there (review R60 F3).
+  if (year < 1880 || birth > chinaToday(today)) {
     throw new InvalidIdNumberError(`birth date ${birth} is not a possible birth date`, 'invalid_birth_date', {
       birthDate: birth,
     });
@@ -79,9 +112,10 @@ export function parseIdNumber(input: string, today: Date): IdNumber {
 /**
  * Whether `text`, which is no valid ID number, was most likely meant for one (rather than a credit code):
  * digits up to its 18th character (and throughout when longer), a province's region code first and, at 18
- * characters, a real birth date from 1880 in characters 7 to 14. A credit code starts with its registering
- * authority and kind (`91`, `Y1`, …), most of which are no province, and has no date there. Judges
- * the form only; {@link parseIdNumber} says what is wrong.
+ * characters, a real birth date from 1880 in characters 7 to 14 (a foreigner's permanent residence
+ * number, `9` first, only in full: 18 characters, a province after the 9 and such a date). A credit code
+ * starts with its registering authority and kind (`91`, `Y1`, …), most of which are no province, and has
+ * no date there. Judges the form only; {@link parseIdNumber} says what is wrong.
  *
  * @example
  * ```ts
@@ -92,8 +126,15 @@ export function parseIdNumber(input: string, today: Date): IdNumber {
 export function meantAsIdNumber(text: string): boolean {
   const value = text.trim().toUpperCase();
   if (!/^\d+$/.test(value.length > 18 ? value : value.slice(0, 17))) return false;
-  if (!provinces.has(Number(value.slice(0, 2)))) return false;
-  if (value.length !== 18) return true;
+  // A credit code often starts with 9 (its authority, 9 for the market regulator): a 9 is taken for a
+  // foreigner's permanent residence number only in full, with its province and a birth date.
+  if (value.startsWith('9')) {
+    if (value.length !== 18 || !isIdRegion(value.slice(0, 6))) return false;
+  } else {
+    const first2 = Number(value.slice(0, 2));
+    if (!provinces.has(first2) && ![81, 82, 83].includes(first2)) return false;
+    if (value.length !== 18) return true;
+  }
   const [year, month, day] = [value.slice(6, 10), value.slice(10, 12), value.slice(12, 14)].map(Number) as [
     number,
     number,

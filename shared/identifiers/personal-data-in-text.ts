@@ -30,7 +30,9 @@ const longest = 18;
  * or bank number holds no match), and is:
  *
  * - an ID number (GB 11643): 17 digits and a check character (`X` or `x` too) that
- *   {@link parseIdNumber} accepts: a province, a possible birth date, the right ISO 7064 MOD 11-2 check.
+ *   {@link parseIdNumber} accepts: a province, a possible birth date, the right ISO 7064 MOD 11-2 check
+ *   (a Hong Kong, Macao or Taiwan resident's residence permit, `81`/`82`/`83…`, and a foreigner's
+ *   permanent residence number, `9…`, too: review R60 F2).
  *   A wrong check character passes: it is no one's number (so an 18-digit file number that happens to
  *   start with a region and a date is refused only one time in eleven). Old 15-digit numbers are not
  *   looked for: with no check character, any 15 digits starting with a province and a date would pass

@@ -39,10 +39,11 @@ export interface LicenceType {
   /** What the issuer sends as `fields`: a strict object, so unknown fields are refused. */
   readonly fields: z.ZodType<Record<string, unknown>>;
   /**
-   * Validity from `validFrom` when the issuer gives no `validUntil`, in days (a number of years,
-   * counting their leap days at most); `null` means no expiry.
+   * Validity from `validFrom` when the issuer gives no `validUntil`, in calendar years counted on the
+   * Beijing date (`shared/validity-dates.ts`: five years from 2026-03-05 is valid through 2031-03-05,
+   * as the Civil Code counts a period); `null` means no expiry.
    */
-  readonly defaultValidityDays: number | null;
+  readonly defaultValidityYears: number | null;
   readonly sensitiveFields: readonly SensitiveField[];
   /**
    * The assurance level a person needs to read or show licences of this type (`licence-reader.ts`);
@@ -246,7 +247,7 @@ export const licenceTypes: readonly LicenceType[] = [
       businessScope: scopeText('经营范围', 'Business scope'),
       address: text(200, '住所', 'Registered address'),
     }),
-    defaultValidityDays: null,
+    defaultValidityYears: null,
     // 营业执照: registered by the market regulator of the division in the credit code.
     regional: true,
     sensitiveFields: [
@@ -269,7 +270,7 @@ export const licenceTypes: readonly LicenceType[] = [
       address: text(200, '生产经营场所', 'Place of production and operation'),
       principalName: personName('负责人', 'Person in charge').optional(),
     }),
-    defaultValidityDays: 1826,
+    defaultValidityYears: 5,
     regional: true,
     sensitiveFields: [],
   },
@@ -288,7 +289,7 @@ export const licenceTypes: readonly LicenceType[] = [
       ),
     }),
     // 《机动车驾驶证申领和使用规定》: a first licence is valid for six years; renewals are new versions.
-    defaultValidityDays: 2192,
+    defaultValidityYears: 6,
     regional: false,
     sensitiveFields: [],
   },
@@ -313,7 +314,7 @@ export const licenceTypes: readonly LicenceType[] = [
       ),
       bank: text(100, '开户银行', 'Bank').optional(),
     }),
-    defaultValidityDays: 3653,
+    defaultValidityYears: 10,
     regional: false,
     sensitiveFields: [],
   },
@@ -337,7 +338,7 @@ export const licenceTypes: readonly LicenceType[] = [
         { zh: '16 位数字', en: 'Sixteen digits' },
       ),
     }),
-    defaultValidityDays: null,
+    defaultValidityYears: null,
     regional: false,
     sensitiveFields: [],
   },
@@ -367,7 +368,7 @@ export const licenceTypes: readonly LicenceType[] = [
         { zh: '最多 30 位，由数字和大写字母组成', en: 'Up to 30 characters of 0-9A-Z' },
       ),
     }),
-    defaultValidityDays: null,
+    defaultValidityYears: null,
     regional: false,
     sensitiveFields: [],
   },
@@ -383,7 +384,7 @@ export const licenceTypes: readonly LicenceType[] = [
       registrationAuthority: text(100, '登记机关', 'Registration authority'),
       certificateNumber: text(50, '结婚证字号', 'Certificate number'),
     }),
-    defaultValidityDays: null,
+    defaultValidityYears: null,
     regional: false,
     sensitiveFields: [
       { field: 'spouseIdNumber', maskedAs: 'spouseIdMasked', lookupKeyAs: 'spouseLookupKey' },
@@ -411,7 +412,7 @@ export const licenceTypes: readonly LicenceType[] = [
       rightType: text(100, '权利类型', 'Type of right'),
       landUseEndsOn: date('土地使用期限至', 'Land use ends on').optional(),
     }),
-    defaultValidityDays: null,
+    defaultValidityYears: null,
     regional: false,
     sensitiveFields: [],
   },
@@ -452,7 +453,15 @@ export const licenceTypeViewSchema = z
       description:
         'JSON Schema (draft 2020-12) of `fields` as a `Licence` returns them (and a credential signs them): each third person’s ID number replaced by its masked form',
     }),
-    defaultValidityDays: z.int().nullable(),
+    defaultValidityYears: z.int().nullable().meta({
+      description:
+        'Validity when the issuer gives no `validUntil`, in calendar years from the Beijing date of `validFrom`, through the same month and day (the last of the month where there is none); `null`: no expiry',
+    }),
+    defaultValidityDays: z.int().nullable().meta({
+      deprecated: true,
+      description:
+        'Deprecated: `defaultValidityYears` × 365.25, rounded (the end is counted in calendar years, not days)',
+    }),
     minAssurance: z.string().meta({
       description:
         'The `acr` a person needs to read or show licences of this type, e.g. `urn:elicence:loa:3`',
@@ -473,6 +482,7 @@ export const licenceTypeViewSchema = z
           properties: { cardNumber: { type: 'string' } },
           required: ['cardNumber'],
         },
+        defaultValidityYears: 10,
         defaultValidityDays: 3653,
         minAssurance: 'urn:elicence:loa:3',
         regional: false,
@@ -502,7 +512,9 @@ export function licenceTypeView(type: LicenceType): LicenceTypeView {
     holderKind: type.holderKind,
     fields,
     licenceFields: returnedFieldsSchema(type, fields),
-    defaultValidityDays: type.defaultValidityDays,
+    defaultValidityYears: type.defaultValidityYears,
+    defaultValidityDays:
+      type.defaultValidityYears === null ? null : Math.round(type.defaultValidityYears * 365.25),
     minAssurance: acrOf(minAssuranceOf(type)),
     regional: type.regional,
   };

@@ -37,6 +37,7 @@ import {
   withoutPending,
 } from './pending-work.js';
 import { pendingWorkLogLines, type PendingWorkIndex } from '../pending-work/pending-work.js';
+import { defaultValidUntil, validUntilOf } from '../validity-dates.js';
 
 const timestamp = z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString());
 
@@ -49,7 +50,10 @@ export const issueLicenceInput = z.strictObject({
   holderName: licenceText(100),
   fields: z.record(z.string(), z.unknown()),
   validFrom: timestamp.optional(),
-  validUntil: timestamp.optional(),
+  validUntil: timestamp.optional().meta({
+    description:
+      'The exclusive end: stored as the end of the Beijing day it falls in (to end on day E, send E+1 at 00:00:00+08:00); absent: the type’s default in calendar years (docs/api.md, Validity)',
+  }),
 });
 export type IssueLicenceInput = z.output<typeof issueLicenceInput>;
 
@@ -211,7 +215,7 @@ export interface CheckedIssuance {
   fields(): Record<string, unknown>;
   /**
    * `validUntil: null`: none, whatever the type's default (a re-issue keeps a licence without an end
-   * date as it was, rather than ending it `defaultValidityDays` after its old start).
+   * date as it was, rather than ending it `defaultValidityYears` after its old start).
    */
   validity: { validFrom?: string; validUntil?: string | null };
   /** A re-issue: the licence this one replaces, written on the record and its `issued` entry. */
@@ -612,21 +616,24 @@ function withPath<T>(path: string, parse: () => T): T {
 
 /**
  * The validity of a licence issued at `now`: `validFrom` defaults to now, `validUntil` to the type's
- * default after it, unless given, or `null` (none).
+ * default after it, unless given, or `null` (none). A licence is valid through the end of its last
+ * Beijing day (`shared/validity-dates.ts`, review R60 F1): the default counts calendar years on the
+ * Beijing date of `validFrom`, and a given end is stored as the end of the Beijing day it falls in.
  */
 function validity(input: { validFrom?: string; validUntil?: string | null }, type: LicenceType, now: Date) {
   const validFrom = input.validFrom ?? now.toISOString();
-  const validUntil =
-    input.validUntil === null
-      ? undefined
-      : (input.validUntil ??
-        (type.defaultValidityDays === null
-          ? undefined
-          : new Date(Date.parse(validFrom) + type.defaultValidityDays * 86_400_000).toISOString()));
-  if (validUntil && validUntil <= validFrom) {
+  if (input.validUntil && input.validUntil <= validFrom) {
     throw new InvalidInputError('validUntil must be after validFrom', 'invalid_validity', {
       errors: [{ path: 'validUntil', message: 'must be after validFrom', code: 'before_start' }],
     });
   }
+  const validUntil =
+    input.validUntil === null
+      ? undefined
+      : input.validUntil
+        ? validUntilOf(input.validUntil)
+        : type.defaultValidityYears === null
+          ? undefined
+          : defaultValidUntil(validFrom, type.defaultValidityYears);
   return { validFrom, validUntil };
 }

@@ -14,6 +14,7 @@ import { pdfFontFile } from './pdf-font.js';
 import type { PdfSignatureCache } from './pdf-signature-cache.js';
 import { licencePdfQuery, pdfLayouts, type PdfLayout } from './pdf-layouts.js';
 import { effectiveStatus, type LicenceRecord, type LicenceStatus } from './licence.js';
+import { lastValidDay } from '../validity-dates.js';
 import { isSensitiveFieldName, withoutSensitiveFields } from '../identifiers/sensitive-field-names.js';
 
 export { pdfFontFile };
@@ -175,7 +176,10 @@ function printedContent(input: PrintableLicence, typeName: string): PrintedConte
     dates: {
       issued: chineseDate(licence.issuedAt),
       validFrom: chineseDate(licence.validFrom),
-      validUntil: licence.validUntil ? chineseDate(licence.validUntil) : '长期',
+      // The last valid day, the day before `validUntil`'s 00:00 (review R60 F1).
+      validUntil: licence.validUntil
+        ? chineseDate(lastValidDay(licence.validUntil) ?? licence.validUntil)
+        : '长期',
     },
     ...(input.status === 'valid' ? {} : { banner: bannerOf(input) }),
   };

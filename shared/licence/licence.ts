@@ -162,7 +162,10 @@ export const licenceViewSchema = z
     statusReason: z.string().optional(),
     issuedAt: z.string().meta({ description: 'RFC 3339' }),
     validFrom: z.string().meta({ description: 'RFC 3339' }),
-    validUntil: z.string().optional().meta({ description: 'RFC 3339; absent for no expiry' }),
+    validUntil: z.string().optional().meta({
+      description:
+        'RFC 3339: the exclusive end, 00:00 Beijing time of the day after the last valid day (docs/api.md, Validity); absent for no expiry',
+    }),
     credential: z.string().meta({ description: 'The signed credential (JWS), as its QR code carries it' }),
     // A holder learns here, before asking, that its PDF is no longer signed (`…/pdf.jws` answers 409
     // `key_withdrawn`), and a wallet says so beside the licence instead of offering the link.

@@ -502,7 +502,9 @@ async function issueReplacement(
       requestHash,
       holder: async () => old.holder,
       fields: () => old.fields,
-      // Verbatim: a licence without an end date stays without one, whatever the type's default now.
+      // Verbatim: a licence without an end date stays without one, whatever the type's default now. An
+      // end stored before review R60 at 23:59:59 Beijing time is stored as 00:00 the next day: the same
+      // last day, now valid to its end.
       validity: { validFrom: old.validFrom, validUntil: old.validUntil ?? null },
       replaces: old.id,
       beforeWrite: claim,

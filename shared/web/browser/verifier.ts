@@ -10,6 +10,7 @@ import type { VerificationResult } from '@elicence/verifier';
 import { cameraAvailable, scanWithCamera, type CameraScan } from './verifier-camera.js';
 import { decodeImageFile } from './verifier-qr.js';
 import { TrustData } from './verifier-trust.js';
+import { lastValidDay } from '../../validity-dates.js';
 import {
   dataFreshnessLine,
   fieldRows,
@@ -120,8 +121,10 @@ function renderVerdict(
   if (issuer) rows.push([say('issuer'), issuer.name]);
   if (licence) {
     const from = formatTime(licence.validFrom, lang, { dateOnly: true });
-    const until = licence.validUntil
-      ? formatTime(licence.validUntil, lang, { dateOnly: true })
+    // The last valid day, the day before `validUntil`'s 00:00 Beijing time (review R60 F1).
+    const lastDay = lastValidDay(licence.validUntil);
+    const until = lastDay
+      ? formatTime(`${lastDay}T12:00:00+08:00`, lang, { dateOnly: true })
       : say('noExpiry');
     rows.push([say('validity'), `${from} – ${until}`]);
     rows.push([say('licenceId'), licence.id]);

@@ -2,6 +2,7 @@ import { dayHint, readDay } from '../kit/day-input.js';
 import { fieldErrorText, type CodedFieldError } from '../kit/field-messages.js';
 import type { Translate } from '../kit/i18n.js';
 import type { IssueRequest, LicenceTypeEntry } from './issuer-api.js';
+import { validUntilAfter } from '../../validity-dates.js';
 import {
   parseField,
   parseSchemaFields,
@@ -25,7 +26,9 @@ export interface IssueFormModel {
 
 /**
  * Licences take effect and end on calendar days in China: a day typed in the form is read in Beijing
- * time (UTC+8, no daylight saving), from the start of `validFrom` to the end of `validUntil`.
+ * time (UTC+8, no daylight saving), from the start of `validFrom` to the end of `validUntil`, sent as
+ * the API takes an end: the exclusive instant, 00:00 of the next day (`shared/validity-dates.ts`,
+ * review R60 F1).
  */
 const chinaOffset = '+08:00';
 
@@ -42,11 +45,11 @@ const chinaOffset = '+08:00';
 export function issueFormModel(type: LicenceTypeEntry, t: Translate): IssueFormModel {
   const person = type.holderKind === 'person';
   const validity =
-    type.defaultValidityDays === null || type.defaultValidityDays === undefined
+    type.defaultValidityYears === null || type.defaultValidityYears === undefined
       ? t('留空则长期有效。', 'Leave blank for no expiry.')
       : t(
-          `留空则按此类证照的默认有效期（${type.defaultValidityDays} 天）。`,
-          `Leave blank for this type’s default validity (${type.defaultValidityDays} days).`,
+          `留空则按此类证照的默认有效期（${type.defaultValidityYears} 年，至届满当年的同月同日）。`,
+          `Leave blank for this type’s default validity (${type.defaultValidityYears} years, through the same day of the last year).`,
         );
   // The validity's days are typed as text (day-input.ts): their hints say the format too.
   const withFormat = (hint: string) => `${hint}${t('', ' ')}${dayHint(t)}`;
@@ -151,7 +154,7 @@ export function parseIssueForm(
       holderName,
       fields: fields.value,
       ...(validFrom ? { validFrom: `${validFrom}T00:00:00${chinaOffset}` } : {}),
-      ...(validUntil ? { validUntil: `${validUntil}T23:59:59${chinaOffset}` } : {}),
+      ...(validUntil ? { validUntil: validUntilAfter(validUntil) } : {}),
     },
   };
 }

@@ -73,7 +73,7 @@ export const licenceTypeSchema = z.object({
   nameEn: z.string().optional(),
   holderKind: z.enum(['person', 'entity']),
   fields: z.record(z.string(), z.unknown()),
-  defaultValidityDays: z.number().nullable().optional(),
+  defaultValidityYears: z.number().nullable().optional(),
   regional: z.boolean().optional(),
 });
 export type LicenceTypeEntry = z.output<typeof licenceTypeSchema>;

@@ -1,5 +1,6 @@
 import { html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
+import { lastValidDay } from '../../validity-dates.js';
 import type { LicenceStatus, LicenceTypeEntry } from './issuer-api.js';
 
 /**
@@ -80,7 +81,8 @@ export function validity(
   t: Translate,
 ): { text: string; cell: SafeHtml } {
   const from = chinaDate(validFrom) ?? validFrom;
-  const until = chinaDate(validUntil);
+  // The last valid day, the day before `validUntil`'s 00:00 (review R60 F1).
+  const until = lastValidDay(validUntil);
   const sentence = until
     ? t('{from} 至 {until}', '{from} to {until}')
     : t('{from} 起长期有效', 'From {from}, no expiry');

@@ -1,5 +1,6 @@
 import type { Translate } from '../kit/i18n.js';
 import type { Licence, LicenceTypeEntry } from './issuer-api.js';
+import { lastValidDay } from '../../validity-dates.js';
 import { chinaDate, statusLabel, typeName } from './labels.js';
 
 /** Excel reads a CSV file as UTF-8 (and so Chinese correctly) only when it starts with this mark. */
@@ -90,7 +91,7 @@ export function licenceCsvLine(licence: Licence, types: readonly LicenceTypeEntr
     licence.statusReason ?? '',
     chinaDate(licence.issuedAt) ?? licence.issuedAt,
     chinaDate(licence.validFrom) ?? licence.validFrom,
-    chinaDate(licence.validUntil) ?? t('长期', 'No expiry'),
+    lastValidDay(licence.validUntil) ?? t('长期', 'No expiry'),
   ]);
 }
 

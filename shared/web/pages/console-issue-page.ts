@@ -202,11 +202,11 @@ export function issueReviewBody(t: Translate, input: IssueReviewInput): SafeHtml
   const validFrom = values.validFrom ? values.validFrom : t('签发即生效', 'From its issuance');
   const validUntil = values.validUntil
     ? values.validUntil
-    : type.defaultValidityDays === null || type.defaultValidityDays === undefined
+    : type.defaultValidityYears === null || type.defaultValidityYears === undefined
       ? t('长期有效', 'No expiry')
       : t(
-          `按默认有效期（${type.defaultValidityDays} 天）`,
-          `The type’s default (${type.defaultValidityDays} days)`,
+          `按默认有效期（${type.defaultValidityYears} 年）`,
+          `The type’s default (${type.defaultValidityYears} years)`,
         );
   const shown = schemaFields(model.fields).filter((field) => (values[field.name] ?? '') !== '');
   return html`${consoleBar(t, input.who)}

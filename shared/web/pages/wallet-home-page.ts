@@ -2,6 +2,7 @@ import { html, notice, type SafeHtml } from '../kit/layout.js';
 import type { Translate } from '../kit/i18n.js';
 import type { WalletLicence } from '../wallet/holder-api.js';
 import { calendarDate } from '../kit/china-time.js';
+import { lastValidDay } from '../../validity-dates.js';
 import {
   langOfTranslate,
   licenceNumber,
@@ -281,7 +282,7 @@ export function validity(t: Translate, licence: Pick<WalletLicence, 'validFrom' 
   const from = html`<time datetime="${licence.validFrom}">${calendarDate(licence.validFrom)}</time>`;
   return licence.validUntil
     ? html`${from} ${t('至', 'to')}
-        <time datetime="${licence.validUntil}">${calendarDate(licence.validUntil)}</time>`
+        <time datetime="${lastValidDay(licence.validUntil)}">${lastValidDay(licence.validUntil)}</time>`
     : html`${t('自', 'From')} ${from} ${t('起长期有效', 'with no expiry')}`;
 }
 

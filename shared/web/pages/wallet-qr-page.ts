@@ -2,6 +2,7 @@ import { attr, html, notice, type SafeHtml } from '../kit/layout.js';
 import type { Lang, Translate } from '../kit/i18n.js';
 import type { WalletLicence, WalletPresentation } from '../wallet/holder-api.js';
 import { calendarDate, clockTime } from '../kit/china-time.js';
+import { lastValidDay } from '../../validity-dates.js';
 import { licenceTypeName, shownFields, statusBadge, statusWarning } from '../wallet/licence-format.js';
 import { countdown } from '../browser/wallet-timer.js';
 import { licenceHref } from './wallet-home-page.js';
@@ -117,7 +118,7 @@ export function qrBody(t: Translate, lang: Lang, input: QrPageInput): SafeHtml {
         <dt>${t('有效期', 'Valid')}</dt>
         <dd>
           ${calendarDate(licence.validFrom)}
-          ${licence.validUntil ? html`${t('至', 'to')} ${calendarDate(licence.validUntil)}` : t('起长期有效', 'onwards')}
+          ${licence.validUntil ? html`${t('至', 'to')} ${lastValidDay(licence.validUntil)}` : t('起长期有效', 'onwards')}
         </dd>
         ${chosen.map(
           (field) =>

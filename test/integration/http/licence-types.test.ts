@@ -8,6 +8,7 @@ interface LicenceTypeEntry {
   nameEn: string;
   holderKind: string;
   fields: Record<string, unknown>;
+  defaultValidityYears: number | null;
   defaultValidityDays: number | null;
 }
 
@@ -58,7 +59,10 @@ describe('GET /licence-types', () => {
           properties: expect.any(Object),
           additionalProperties: false,
         }),
-        defaultValidityDays: entry.defaultValidityDays === null ? null : expect.any(Number),
+        defaultValidityYears: entry.defaultValidityYears === null ? null : expect.any(Number),
+        // Deprecated since review R60: the years in days, as before.
+        defaultValidityDays:
+          entry.defaultValidityYears === null ? null : Math.round(entry.defaultValidityYears * 365.25),
         minAssurance: 'urn:elicence:loa:3',
         regional: expect.any(Boolean),
       });

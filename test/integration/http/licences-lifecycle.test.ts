@@ -24,6 +24,7 @@ import {
   searchLicences,
 } from '../../support/licences.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { beijingDate, lastValidDay } from '../../../shared/validity-dates.js';
 
 // jsqr is CommonJS with an `exports.default`: under NodeNext the default import is `module.exports`.
 const decodeQr = jsqr.default;
@@ -88,8 +89,12 @@ describe('a driving licence from issuance to revocation', () => {
       issuerCreditCode: licence.issuer.creditCode,
       version: 1,
     });
-    // Six years by default (《机动车驾驶证申领和使用规定》), counted from validFrom.
-    expect(Date.parse(licence.validUntil!) - Date.parse(licence.validFrom)).toBe(2192 * 86_400_000);
+    // Six years by default (《机动车驾驶证申领和使用规定》), counted on the calendar from validFrom's
+    // Beijing date, valid through the same day six years on: validUntil is 00:00 Beijing the day after.
+    const from = beijingDate(Date.parse(licence.validFrom));
+    const lastDay = `${Number(from.slice(0, 4)) + 6}${from.slice(4)}`.replace(/-02-29$/, '-02-28');
+    expect(lastValidDay(licence.validUntil)).toBe(lastDay);
+    expect(licence.validUntil).toMatch(/T16:00:00\.000Z$/);
     expect(Date.parse(licence.validFrom)).toBeLessThanOrEqual(Date.parse(licence.issuedAt));
   });
 

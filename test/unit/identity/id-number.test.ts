@@ -8,6 +8,8 @@ import {
   meantAsIdNumber,
   parseIdNumber,
 } from '../../../shared/identifiers/id-number.js';
+import { holderDivision } from '../../../shared/issuers/jurisdiction.js';
+import { findPersonalData } from '../../../shared/identifiers/personal-data-in-text.js';
 import { holderNumbers } from '../../../shared/licence/read-licences.js';
 import {
   creditCodeCheckCharacter,
@@ -19,7 +21,7 @@ const today = new Date('2026-11-22T00:00:00Z');
 /** Valid resident ID numbers: a real province, a real date before today, any sequence, the right check. */
 const validIdNumber = fc
   .record({
-    province: fc.constantFrom('11', '31', '44', '51', '65', '81'),
+    province: fc.constantFrom('11', '31', '44', '51', '65'),
     rest: fc.integer({ min: 0, max: 9999 }),
     birth: fc.date({
       min: new Date('1900-01-01T00:00:00Z'),
@@ -90,6 +92,72 @@ describe('resident ID number (GB 11643)', () => {
           expect(error).toBeInstanceOf(ServiceError);
         }
       }),
+    );
+  });
+});
+
+describe('the numbers that serve as resident ID numbers (review R60 F2)', () => {
+  const withCheck = (first17: string) => first17 + idNumberCheckCharacter(first17);
+
+  it.each([
+    ['81000019900101001', 'a Hong Kong resident’s residence permit'],
+    ['82000019900101001', 'a Macao resident’s residence permit'],
+    ['83000019900101001', 'a Taiwan resident’s residence permit'],
+    ['93184019900101001', 'a foreigner’s permanent residence ID (2023): 9, Shanghai, USA (840)'],
+    ['91139220000229001', 'a foreigner’s permanent residence ID: 9, Beijing, Japan (392), born 29 Feb'],
+  ])('accepts %s, %s', (first17) => {
+    expect(parseIdNumber(withCheck(first17), today)).toBe(withCheck(first17));
+  });
+
+  it.each([
+    ['71000019900101001', '710000'], // Taiwan's GB/T 2260 code: no number is issued under it
+    ['81010119900101001', '810101'], // a residence permit's region is 810000 exactly
+    ['83000119900101001', '830001'],
+    ['98184019900101001', '981840'], // 9 and no province (81 is no acceptance province)
+    ['90084019900101001', '900840'],
+  ])('refuses %s: region %s', (first17, region) => {
+    expect(() => parseIdNumber(withCheck(first17), today)).toThrow(
+      expect.objectContaining({
+        code: 'invalid_id_number',
+        fieldCode: 'invalid_region',
+        fieldParams: { region },
+      }),
+    );
+  });
+
+  it('finds a Taiwan resident’s or a foreigner’s number in free text, as a resident’s', () => {
+    for (const first17 of ['83000019900101001', '93184019900101001']) {
+      expect(findPersonalData(`持证人证件号 ${withCheck(first17)}，已核实`, today)).toBe('id_number');
+      expect(meantAsIdNumber(`${first17}Z`)).toBe(true);
+    }
+    // A credit code's 9 is no foreigner's number short of 18 characters with a date in them.
+    expect(meantAsIdNumber('9133010071610585')).toBe(false);
+    expect(meantAsIdNumber('91330100716105852Z')).toBe(false);
+  });
+});
+
+describe('the division a holder’s ID number places them in', () => {
+  it('is the first six digits, or a foreigner’s acceptance province', () => {
+    expect(holderDivision({ idNumber: '110105199003071239' })).toBe('110105');
+    expect(holderDivision({ idNumber: '931840199001010012' })).toBe('310000');
+  });
+});
+
+describe('not born after today in China (review R60 F3)', () => {
+  const born = (day: string) => {
+    const first17 = `110105${day}001`;
+    return first17 + idNumberCheckCharacter(first17);
+  };
+
+  it('accepts a number born today in Beijing, also before 08:00 there (the previous day in UTC)', () => {
+    const newborn = born('20261208');
+    expect(parseIdNumber(newborn, new Date('2026-12-08T00:00:00+08:00'))).toBe(newborn);
+    expect(parseIdNumber(newborn, new Date('2026-12-08T07:59:59+08:00'))).toBe(newborn);
+  });
+
+  it('refuses one born tomorrow in Beijing, even when it is tomorrow already in some time zone', () => {
+    expect(() => parseIdNumber(born('20261209'), new Date('2026-12-08T23:59:59+08:00'))).toThrow(
+      'birth date 20261209 is not a possible birth date',
     );
   });
 });

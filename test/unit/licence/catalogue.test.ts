@@ -94,7 +94,7 @@ describe('the licence catalogue', () => {
       expect(t.typeCode).toMatch(/^\d{3}$/);
       expect(t.name.zh).toMatch(/\p{Script=Han}/u);
       expect(t.name.en).toMatch(/^[A-Z][a-z ]+$/);
-      expect(t.defaultValidityDays === null || t.defaultValidityDays > 0).toBe(true);
+      expect(t.defaultValidityYears === null || t.defaultValidityYears > 0).toBe(true);
       expect(findLicenceTypeByTypeCode(t.typeCode)).toBe(t);
     }
   });
@@ -108,8 +108,8 @@ describe('the licence catalogue', () => {
       'degree-certificate': 'person',
       'marriage-certificate': 'person',
     });
-    expect(type('degree-certificate').defaultValidityDays).toBeNull();
-    expect(type('marriage-certificate').defaultValidityDays).toBeNull();
+    expect(type('degree-certificate').defaultValidityYears).toBeNull();
+    expect(type('marriage-certificate').defaultValidityYears).toBeNull();
   });
 
   it('finds nothing for an unknown code', () => {
@@ -126,6 +126,7 @@ describe('the licence catalogue', () => {
         [
           'code',
           'defaultValidityDays',
+          'defaultValidityYears',
           'fields',
           'holderKind',
           'licenceFields',

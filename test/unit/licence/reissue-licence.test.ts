@@ -192,7 +192,7 @@ describe('reissueLicence', () => {
   });
 
   it('keeps a stored licence without an end date without one, whatever the type’s default', async () => {
-    expect(findLicenceType('driving-licence')?.defaultValidityDays).toEqual(expect.any(Number));
+    expect(findLicenceType('driving-licence')?.defaultValidityYears).toEqual(expect.any(Number));
     const stored = await world.licences.get(old.id);
     const { validUntil: _dropped, ...withoutEnd } = stored!;
     await world.licences.save(withoutEnd);

@@ -351,7 +351,7 @@ describe('the form generated from a licence type’s JSON Schema', () => {
       const validity = requestOf({ ...base, validFrom: '2026年1月2日', validUntil: '20260302' });
       expect(validity.request).toMatchObject({
         validFrom: '2026-01-02T00:00:00+08:00',
-        validUntil: '2026-03-02T23:59:59+08:00',
+        validUntil: '2026-03-02T16:00:00.000Z', // 00:00 Beijing on 03-03: valid through 03-02 (R60 F1)
       });
       expect(validity.values).toMatchObject({ validFrom: '2026-01-02', validUntil: '2026-03-02' });
     });
@@ -369,7 +369,7 @@ describe('the form generated from a licence type’s JSON Schema', () => {
       // 2026/3/10 is after 2026-03-09, though "2026/3/10" < "2026-03-09" as typed text.
       expect(
         requestOf({ ...base, validFrom: '2026-03-09', validUntil: '2026/3/10' }).request.validUntil,
-      ).toBe('2026-03-10T23:59:59+08:00');
+      ).toBe('2026-03-10T16:00:00.000Z');
       expect(
         parseIssueForm(driving, { ...base, validFrom: '2026/3/10', validUntil: '2026-03-09' }, t),
       ).toEqual({ errors: { validUntil: '有效期至不能早于生效日期。' } });
