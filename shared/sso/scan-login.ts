@@ -149,6 +149,7 @@ export class ScanLoginInteractions {
         url: this.urlOf(code),
         qrSrc: `/interaction/${step.uid}/qr`,
         expiresIn: this.#scan.lifetimeSeconds,
+        lifetimeSeconds: this.#scan.lifetimeSeconds,
       });
     } catch (error) {
       logger.error('scan-to-login code not made', error instanceof Error ? error : String(error));
@@ -463,6 +464,7 @@ export class ScanLoginInteractions {
       url,
       qrSrc: `data:image/svg+xml;base64,${Buffer.from(svg, 'utf8').toString('base64')}`,
       expiresIn: Math.max(0, expiresAt - epochSeconds(this.deps.clock)),
+      lifetimeSeconds: this.#scan.lifetimeSeconds,
     };
   }
 }

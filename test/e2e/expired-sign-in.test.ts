@@ -79,7 +79,9 @@ describe('an expired or already used sign-in page (review R62-1)', () => {
     await page.locator('#password').fill('whatever');
     await Promise.all([page.waitForNavigation(), page.locator('form.card button[type=submit]').click()]);
     expect(await page.locator('h1').textContent()).toBe('This sign-in page has expired');
-    expect(await page.getByRole('link', { name: 'Sign in again' }).getAttribute('href')).toBe('/wallet/login');
+    expect(await page.getByRole('link', { name: 'Sign in again' }).getAttribute('href')).toBe(
+      '/wallet/login',
+    );
     await context.close();
   });
 });

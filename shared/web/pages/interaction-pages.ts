@@ -2,6 +2,7 @@ import type { Translate } from '../kit/i18n.js';
 import { attr } from '../kit/html.js';
 import { html, page, registerLink, SafeHtml, type PageView } from './interaction-html.js';
 import { passkeySection, passkeySignInScripts } from './passkey-sign-in-page.js';
+import { scanLoginTimerScripts } from './scan-login-pages.js';
 import { idNumberChoice, idNumberScope, scopeDescriptions } from './consent-words.js';
 
 function errorBox(message: string | undefined) {
@@ -70,7 +71,7 @@ export function loginPage(
       <p>
         <small><a href="/interaction/${input.uid}/reset">${t('忘记密码', 'Forgot your password?')}</a></small>
       </p>`,
-    passkeySignInScripts,
+    input.scan ? [...passkeySignInScripts, ...scanLoginTimerScripts] : passkeySignInScripts,
   );
 }
 
@@ -251,9 +252,9 @@ export function errorPage(
   options: { expired?: boolean } = {},
 ): string {
   const { t } = view;
-  const technical = html`<code lang="en">${error}</code>${description
-      ? html`: <span lang="en">${description}</span>`
-      : html``}`;
+  const technical = html`<code lang="en">${error}</code>${
+      description ? html`: <span lang="en">${description}</span>` : html``
+    }`;
   if (options.expired) {
     return page(
       view,
