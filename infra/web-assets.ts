@@ -14,6 +14,7 @@ export const webAssetEntries: Readonly<Record<string, string>> = {
   'wallet-export.js': 'shared/web/browser/wallet-export.ts',
   'passkey-sign-in.js': 'shared/web/browser/passkey-sign-in.ts',
   'sms-countdown.js': 'shared/web/browser/sms-countdown.ts',
+  'scan-login-timer.js': 'shared/web/browser/scan-login-timer.ts',
   'sw.js': 'shared/web/browser/service-worker.ts',
 };
 

@@ -34,7 +34,7 @@ import { comparableName, type PersonAccount } from './person-account.js';
 import type { CarrierRegistry, PopulationRegistry, RegisteredPerson } from './registry.js';
 import type { PlatformConsents, SignInRevocation } from './sign-in-revocation.js';
 import type { SmsCodeStore } from './sms-code-store.js';
-import { checkSmsCode, phoneDigest } from './sms-codes.js';
+import { checkSmsCode, normalisePhone, phoneDigest } from './sms-codes.js';
 
 /**
  * A person proven at a service counter (当面核验) by an appointed clerk of an issuing agency, in the issuer
@@ -644,7 +644,8 @@ async function newProvenPhone(
   deps: Pick<CounterProofDependencies, 'carrier' | 'lookupMac'>,
 ): Promise<{ digest: string; masked: string; phone: PhoneNumber } | undefined> {
   if (input.provenPhone !== 'set') return undefined;
-  const parsed = phoneNumber.safeParse(input.phone ?? '');
+  // As the clerk types it: eleven digits, or with +86; kept as +86… (review R62-3).
+  const parsed = phoneNumber.safeParse(normalisePhone(input.phone ?? '') ?? input.phone ?? '');
   if (!parsed.success) {
     throw invalid([
       {
@@ -652,7 +653,7 @@ async function newProvenPhone(
         message:
           input.phone === undefined || input.phone === ''
             ? 'is required to set a new proven phone'
-            : 'must be a mainland mobile number in E.164 form, such as +8613912345678',
+            : 'must be an 11-digit mainland mobile number, such as 13912345678',
         code: input.phone === undefined || input.phone === '' ? 'phone_required' : 'invalid',
       },
     ]);

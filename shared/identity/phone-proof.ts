@@ -294,9 +294,25 @@ export async function completePhoneProof(
   // The clean-up a takeover or a reset owes runs once its entries are written, and the pointer its save
   // put stays until it is done: a clean-up that fails (or a process gone before it) is found there by the
   // reconciler, which finishes it with no other proof (shared/identity/owed-cleanup.ts).
+  // A reset's clean-up that fails after its save (a consent's withdrawal, say) leaves the new password in
+  // force: the proof is answered as done, the account still marked (`proofCleanup`), the clean-up the
+  // reconciler's (its pointer released), so that the person is told their password changed, not shown an
+  // error (review R62). A step-up's failure is still thrown.
   let cleaned: PersonAccount | undefined;
+  const cleanUp = async (saved: PersonAccount): Promise<PersonAccount> => {
+    if (!reset) return finishProofCleanup(saved, how, deps);
+    try {
+      return await finishProofCleanup(saved, how, deps);
+    } catch (error) {
+      logger.warn('password reset saved, its clean-up failed: owed to the reconciler', {
+        accountId: saved.id,
+        error: String(error),
+      });
+      return saved;
+    }
+  };
   const finishOwed = async (saved: PersonAccount) => {
-    cleaned = await finishProofCleanup(saved, how, deps);
+    cleaned = await cleanUp(saved);
     return cleaned.proofCleanup === undefined;
   };
   // The account and the entries of what changed hands with it, one write (or none: then a retry with a
@@ -311,7 +327,7 @@ export async function completePhoneProof(
           { ...(noticePhones && { noticePhones }), ...(cleanup.signIns && { owed: finishOwed }) },
         )
       : await deps.accounts.save(proven);
-  const done = cleaned ?? (await finishProofCleanup(saved, how, deps));
+  const done = cleaned ?? (await cleanUp(saved));
   logger.info('level 3 proven by sms', { accountId: account.id, purpose: subject.purpose, tookOver });
   return { ok: true, account: done, tookOver };
 }

@@ -37,6 +37,7 @@ import {
 import type { PiiCipher } from './pii-cipher.js';
 import type { CarrierRegistry, PopulationRegistry } from './registry.js';
 import { sealNoticePhone } from './security-notices.js';
+import { normalisePhone } from './sms-codes.js';
 import { maskPhone, phoneNumber, type PhoneNumber } from '../identifiers/phone.js';
 
 /**
@@ -139,14 +140,15 @@ export function registrationProblems(
   if (password) errors.push({ path: 'password', ...password });
   let phone: PhoneNumber | undefined;
   if (input.phone !== undefined) {
-    const parsed = phoneNumber.safeParse(input.phone);
+    // As people type it: eleven digits (`13912345678`), or with +86; kept as +86… (review R62-3).
+    const parsed = phoneNumber.safeParse(normalisePhone(input.phone) ?? input.phone);
     if (parsed.success) phone = parsed.data;
     else {
       errors.push({
         path: 'phone',
-        message: parsed.error.issues[0]?.message ?? 'is not a mobile number',
+        message: 'must be an 11-digit mainland mobile number, such as 13912345678',
         code: 'invalid_phone',
-        params: { example: '+8613912345678' },
+        params: { example: '13912345678' },
       });
     }
   }

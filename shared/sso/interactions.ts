@@ -209,7 +209,12 @@ export function interactionRoutes(
       return await confirm(ctx, form);
     } catch (error) {
       if (error instanceof errors.OIDCProviderError) {
-        return send(error.statusCode ?? 400, errorPage(view, error.error, error.error_description));
+        return send(
+          error.statusCode ?? 400,
+          errorPage(view, error.error, error.error_description, {
+            expired: error instanceof errors.SessionNotFound,
+          }),
+        );
       }
       // A form declared in another charset than UTF-8 (415 unsupported_charset): said on a page.
       if (error instanceof UnsupportedMediaTypeError) {

@@ -30,7 +30,12 @@ import { ScanLoginInteractions } from './scan-login.js';
 import { passkeyInteractionRoutes } from './passkey-interaction.js';
 import type { PasskeyDependencies } from '../identity/passkeys.js';
 import { pageHeaders, pageLang, pageView, withLang, type PageView } from '../web/pages/interaction-html.js';
-import { errorPage, loggedOutPage, logoutPage } from '../web/pages/interaction-pages.js';
+import {
+  errorPage,
+  interactionLifeSeconds,
+  loggedOutPage,
+  logoutPage,
+} from '../web/pages/interaction-pages.js';
 import { idNumberScope } from '../web/pages/consent-words.js';
 import { pairwiseSubjects, sectorOf } from './pairwise.js';
 import { allScopes, apiScopes, identityScopes, machineScopes } from './scopes.js';
@@ -373,7 +378,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       AccessToken: (ctx) => withinGrant(ctx, deps.accessTokenTtlSeconds),
       AuthorizationCode: 60,
       IdToken: 600,
-      Interaction: 3600,
+      Interaction: interactionLifeSeconds,
       Session: 8 * 3600,
       RefreshToken: (ctx) => withinGrant(ctx, 30 * 86_400),
     },
@@ -396,7 +401,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
         : undefined;
     },
     // A person's browser gets a page; a program gets the OAuth error JSON.
-    renderError: (ctx, out) => {
+    renderError: (ctx, out, error) => {
       if (ctx.accepts('html', 'json') === 'html') {
         ctx.set(pageHeaders());
         // A GET shows the same error again in the other language; a form post cannot be repeated by a
@@ -418,6 +423,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
           ),
           String(out.error),
           out.error_description ? String(out.error_description) : undefined,
+          // A sign-in resumed after its interaction ended (`/auth/{uid}`: expired, used, another browser).
+          { expired: error instanceof errors.SessionNotFound },
         );
       } else {
         ctx.type = 'application/json; charset=utf-8';

@@ -21,7 +21,7 @@ import { logger } from '../logger.js';
 import { approximateAddress, userAgentSummary } from '../web/kit/browser-summary.js';
 import { cookieName, serializeCookie, servedOverHttps } from '../web/kit/cookies.js';
 import type { SafeHtml } from '../web/kit/html.js';
-import type { PageView } from '../web/pages/interaction-html.js';
+import type { PageScripts, PageView } from '../web/pages/interaction-html.js';
 import {
   scanCompleteLabels,
   scanLoginSection,
@@ -149,6 +149,7 @@ export class ScanLoginInteractions {
         url: this.urlOf(code),
         qrSrc: `/interaction/${step.uid}/qr`,
         expiresIn: this.#scan.lifetimeSeconds,
+        lifetimeSeconds: this.#scan.lifetimeSeconds,
       });
     } catch (error) {
       logger.error('scan-to-login code not made', error instanceof Error ? error : String(error));
@@ -208,7 +209,7 @@ export class ScanLoginInteractions {
     ctx: KoaContextWithOIDC,
     provider: Provider,
     view: PageView,
-    send: (status: number, body: string) => void,
+    send: (status: number, body: string, options?: { scripts?: PageScripts }) => void,
   ): Promise<void> {
     const { details, held } = await this.#signInStep(ctx, provider);
     try {
@@ -221,7 +222,12 @@ export class ScanLoginInteractions {
         outcome = await this.#scan.peek(own);
       }
       if (outcome.state === 'pending') {
-        return send(200, scanWaitingPage(view, await this.#shown(details.uid, held.code, outcome.expiresAt)));
+        return send(
+          200,
+          scanWaitingPage(view, await this.#shown(details.uid, held.code, outcome.expiresAt)),
+          // The code's countdown (review R62-4).
+          { scripts: 'self' },
+        );
       }
       await this.#refuseStale(details, outcome, own);
       return send(200, await this.#whoPage(provider, view, details, held.code, outcome.personId, false));
@@ -247,7 +253,7 @@ export class ScanLoginInteractions {
     provider: Provider,
     view: PageView,
     form: URLSearchParams,
-    send: (status: number, body: string) => void,
+    send: (status: number, body: string, options?: { scripts?: PageScripts }) => void,
   ): Promise<void> {
     // As the wallet's forms (`sameOrigin`, web/kit/form.ts): where the browser sends Sec-Fetch-Site, it
     // decides (under `Referrer-Policy: no-referrer` a form post's Origin is "null"); otherwise an Origin
@@ -279,7 +285,9 @@ export class ScanLoginInteractions {
       }
       const looked = await this.#scan.peek(own);
       if (looked.state === 'pending') {
-        return send(200, scanWaitingPage(view, await this.#shown(details.uid, held.code, looked.expiresAt)));
+        return send(200, scanWaitingPage(view, await this.#shown(details.uid, held.code, looked.expiresAt)), {
+          scripts: 'self',
+        });
       }
       await this.#refuseStale(details, looked, own);
       const tag = this.#shownTag(details.uid, held.code, looked.personId);
@@ -463,6 +471,7 @@ export class ScanLoginInteractions {
       url,
       qrSrc: `data:image/svg+xml;base64,${Buffer.from(svg, 'utf8').toString('base64')}`,
       expiresIn: Math.max(0, expiresAt - epochSeconds(this.deps.clock)),
+      lifetimeSeconds: this.#scan.lifetimeSeconds,
     };
   }
 }

@@ -387,4 +387,24 @@ describe('the verifier page in a browser', () => {
     expect((await verdict(page)).code).toBe('valid');
     await context.close();
   });
+
+  it('verifies what a scanner gun types followed by Enter; Shift+Enter is a new line (review R62-5)', async () => {
+    const { page, context, errors } = await newPage(browser, runtime.baseUrl);
+    await openVerifier(page);
+    const box = page.getByLabel('粘贴二维码内容');
+    await box.focus();
+    // Shift+Enter: a new line in the box, nothing verified.
+    await page.keyboard.insertText('first line');
+    await page.keyboard.press('Shift+Enter');
+    await expect(box.inputValue()).resolves.toBe('first line\n');
+    await expect(page.locator('#verdict[data-verdict]').count()).resolves.toBe(0);
+    // The gun: the code's text, then Enter, and the verdict with no click.
+    await box.fill('');
+    await page.keyboard.insertText(other.credential);
+    await page.keyboard.press('Enter');
+    expect((await verdict(page)).code).toBe('valid');
+    await expect(box.inputValue()).resolves.toBe(other.credential);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
 });

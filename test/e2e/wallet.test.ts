@@ -149,6 +149,51 @@ describe('the wallet in a browser', () => {
     await context.close();
   });
 
+  it('keeps the screen awake while the QR code shows, and asks again when the page is seen again', async () => {
+    const { page, errors, context } = await newPage(browser, runtime.baseUrl, {
+      viewport: phone,
+      mobile: true,
+    });
+    // The screen wake locks the page asks for, recorded (a headless browser has no screen to keep on).
+    await context.addInitScript(() => {
+      const asked: string[] = [];
+      Object.assign(window, { wakeLocksAsked: asked });
+      Object.defineProperty(Navigator.prototype, 'wakeLock', {
+        configurable: true,
+        get: () => ({
+          request: (type: string) => {
+            asked.push(type);
+            return Promise.resolve({ released: false, release: () => Promise.resolve() });
+          },
+        }),
+      });
+    });
+    const asked = () =>
+      page.evaluate(() => (window as unknown as { wakeLocksAsked: string[] }).wakeLocksAsked);
+    await page.goto('/wallet');
+    await page.getByRole('link', { name: '登录', exact: true }).click();
+    await signInOnLoginPage(page, runtime.credentials.citizen);
+    await page.waitForURL('**/wallet');
+    errors.length = 0; // the provider's pages' favicon 404, as above
+    expect(await asked()).toEqual([]);
+    await page.locator('article.licence-card a').first().click();
+    await page.getByRole('button', { name: '出示二维码' }).click();
+    await page.locator('#presentation-qr img').waitFor();
+    await expect.poll(asked).toEqual(['screen']);
+    // Hidden (the browser lets the lock go), then seen again: asked again.
+    await page.evaluate(() => {
+      const show = (state: string) => {
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+        document.dispatchEvent(new Event('visibilitychange'));
+      };
+      show('hidden');
+      show('visible');
+    });
+    await expect.poll(asked).toEqual(['screen', 'screen']);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('keeps the ID number and says what is wrong after a wrong password', async () => {
     const { page, context } = await newPage(browser, runtime.baseUrl);
     await page.goto('/wallet');

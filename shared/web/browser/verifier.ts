@@ -278,6 +278,13 @@ function start(): void {
     void verify(text, 'paste');
   });
   pasteText.addEventListener('input', () => pasteText.removeAttribute('aria-invalid'));
+  // A scanner gun (a keyboard wedge) types the code, then Enter: Enter verifies, Shift+Enter is a new line,
+  // and an IME's Enter (choosing a word) stays the IME's (review R62-5). The submit trims what came before.
+  pasteText.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
+    event.preventDefault();
+    pasteForm.requestSubmit();
+  });
 
   // Photo.
   fileInput.addEventListener('change', async () => {

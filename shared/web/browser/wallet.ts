@@ -151,5 +151,24 @@ function start(root: HTMLElement): void {
   });
 }
 
+/**
+ * Keeps the screen on while the code is shown (a phone held out to a verifier dims, then locks, and the
+ * code is gone mid-scan): a screen wake lock, asked for again each time the page is seen again (the
+ * browser lets it go when the page is hidden). Where unsupported or refused (battery saver, no permission),
+ * nothing is said: the screen merely dims as before.
+ */
+function keepScreenAwake(): void {
+  if (!('wakeLock' in navigator)) return;
+  const ask = () => {
+    if (document.visibilityState !== 'visible') return;
+    navigator.wakeLock.request('screen').catch(() => undefined);
+  };
+  ask();
+  document.addEventListener('visibilitychange', ask);
+}
+
 const root = document.getElementById('wallet-qr');
-if (root) start(root);
+if (root) {
+  start(root);
+  keepScreenAwake();
+}

@@ -78,11 +78,8 @@ const messages: Record<string, (t: Translate, params: Params | undefined) => str
   invalid_phone: (t, p) => {
     const example = param(p, 'example');
     return example
-      ? t(
-          `应为以 +86 开头的手机号码，例如 ${example}`,
-          `Must be a mainland mobile number starting +86, such as ${example}.`,
-        )
-      : t('应为以 +86 开头的手机号码', 'Must be a mainland mobile number starting +86.');
+      ? t(`应为 11 位手机号，例如 ${example}`, `Must be an 11-digit mobile number, such as ${example}.`)
+      : t('应为 11 位手机号', 'Must be an 11-digit mobile number.');
   },
   invalid_characters: (t) =>
     t(

@@ -2,6 +2,7 @@ import { assuranceName } from './assurance-words.js';
 import type { CounterAccount, CounterProof } from '../console/issuer-api.js';
 import { html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
+import { errorSummary } from '../kit/error-summary.js';
 import { notice } from '../kit/layout.js';
 import { fieldErrorsOf, labelledInput } from '../kit/labelled-input.js';
 import { consoleBar, type ConsoleWho } from './console-common.js';
@@ -71,8 +72,8 @@ export function counterFieldMessage(t: Translate, path: string, code: string | u
       code === 'phone_required'
         ? t('设置新手机号时请填写。', 'is required to set a new proven phone.')
         : t(
-            '须为运营商登记在本人名下的大陆手机号（如 +8613912345678）。',
-            'must be a mainland mobile number registered to the person with its carrier (such as +8613912345678).',
+            '须为运营商登记在本人名下的 11 位手机号（如 13912345678）。',
+            'must be an 11-digit mobile number registered to the person with its carrier (such as 13912345678).',
           ),
     password: () =>
       code === 'required'
@@ -187,6 +188,14 @@ export function counterBody(t: Translate, input: CounterPageInput): SafeHtml {
       )}
     </p>
     ${input.error ? notice('error', input.error, 'counter-error') : html``}
+    ${errorSummary(
+      t,
+      'counter-error-summary',
+      Object.entries(errors).map(([field, message]) => ({
+        target: field === 'provenPhone' ? 'provenPhone-keep' : field,
+        message,
+      })),
+    )}
     ${proof ? doneNotice(t, proof) : html``}
     ${
       account && !proof
@@ -196,7 +205,13 @@ export function counterBody(t: Translate, input: CounterPageInput): SafeHtml {
               <input type="hidden" name="idNumber" value="${values.idNumber ?? ''}" />
               <input type="hidden" name="name" value="${values.name ?? ''}" />
               <label class="choice">
-                <input type="checkbox" name="checkedIdCard" value="yes" ${invalid(errors, 'checkedIdCard')} />
+                <input
+                  type="checkbox"
+                  id="checkedIdCard"
+                  name="checkedIdCard"
+                  value="yes"
+                  ${invalid(errors, 'checkedIdCard')}
+                />
                 ${t('我已当面核对本人与其居民身份证。', 'I compared the person with their resident ID card.')}
               </label>
               ${fieldError(errors, 'checkedIdCard')}
@@ -213,6 +228,7 @@ export function counterBody(t: Translate, input: CounterPageInput): SafeHtml {
                     html`<label class="choice">
                       <input
                         type="radio"
+                        id="provenPhone-${value}"
                         name="provenPhone"
                         value="${value}"
                         ${choice === value ? html`checked` : html``}
@@ -229,11 +245,11 @@ export function counterBody(t: Translate, input: CounterPageInput): SafeHtml {
                 {
                   value: values.phone ?? '',
                   hint: t(
-                    '本人的号码，须为运营商登记在其名下的号码，例如 +8613912345678。',
-                    'The person’s own number, registered to them with its carrier, such as +8613912345678.',
+                    '本人的 11 位手机号，须为运营商登记在其名下的号码，例如 13912345678。',
+                    'The person’s own 11-digit mobile number, registered to them with its carrier, such as 13912345678.',
                   ),
                   optional: true,
-                  attributes: { inputmode: 'tel', maxlength: 20, autocomplete: 'off' },
+                  attributes: { inputmode: 'tel', maxlength: 20, autocomplete: 'tel-national' },
                 },
               )}
               ${counterInput(

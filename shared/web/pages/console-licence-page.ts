@@ -4,6 +4,7 @@ import { statusReason, statusReasons, type StatusReason } from '../../licence/st
 import { schemaFormModel, schemaFields, type SchemaNode } from '../console/schema-form.js';
 import { attr, html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
+import { errorSummary, type SummaryItem } from '../kit/error-summary.js';
 import { notice } from '../kit/layout.js';
 import { consoleBar, type ConsoleWho } from './console-common.js';
 import { isSensitiveFieldName, withoutSensitiveFields } from '../../identifiers/sensitive-field-names.js';
@@ -93,6 +94,7 @@ export function licenceBody(t: Translate, input: LicencePageInput): SafeHtml {
   return html`${consoleBar(t, input.who)}
     <h1>${typeName(licence.type, input.types, t)} ${statusBadge(licence.status, t)}</h1>
     ${input.notice ? notice(input.notice.kind, input.notice.text) : ''}
+    ${errorSummary(t, 'action-error-summary', refusedItems(t, input))}
     <div class="console-licence">
       <section class="card" aria-labelledby="licence-facts">
         <h2 id="licence-facts">${t('证照信息', 'Licence')}</h2>
@@ -159,6 +161,31 @@ function linkRow(label: string, id: string, licenceId: string): SafeHtml {
     <dd class="mono">
       <a id="${id}" href="/console/licences/${encodeURIComponent(licenceId)}">${licenceId}</a>
     </dd>`;
+}
+
+/**
+ * The refused fields of a status change or a re-issue, for the summary at the top of the page: the forms
+ * are far down it, where their errors alone were neither seen nor announced (review R62-2).
+ */
+function refusedItems(t: Translate, input: LicencePageInput): SummaryItem[] {
+  const items: SummaryItem[] = [];
+  const reissueError = input.reissue?.errors.confirm;
+  if (reissueError)
+    items.push({ target: 'confirm-reissue', message: `${t('重新签发', 'Re-issue')} · ${reissueError}` });
+  const action = input.action;
+  if (action) {
+    const heading = actionWords(t)[action.status].heading;
+    const fields = [
+      ['reasonCode', `reason-code-${action.status}`],
+      ['reason', `reason-${action.status}`],
+      ['confirm', `confirm-${action.status}`],
+    ] as const;
+    for (const [field, target] of fields) {
+      const message = action.errors[field];
+      if (message) items.push({ target, message: `${heading} · ${message}` });
+    }
+  }
+  return items;
 }
 
 /**

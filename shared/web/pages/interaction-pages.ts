@@ -2,6 +2,7 @@ import type { Translate } from '../kit/i18n.js';
 import { attr } from '../kit/html.js';
 import { html, page, registerLink, SafeHtml, type PageView } from './interaction-html.js';
 import { passkeySection, passkeySignInScripts } from './passkey-sign-in-page.js';
+import { scanLoginTimerScripts } from './scan-login-pages.js';
 import { idNumberChoice, idNumberScope, scopeDescriptions } from './consent-words.js';
 
 function errorBox(message: string | undefined) {
@@ -58,11 +59,19 @@ export function loginPage(
         <button type="submit">${t('登录', 'Sign in')}</button>
         <a class="button secondary" href="/interaction/${input.uid}/abort">${t('取消', 'Cancel')}</a>
       </form>
+      <p id="login-valid">
+        <small
+          >${t(
+            `此登录页面 ${interactionLifeSeconds / 60} 分钟内有效，过期请回到原来的网站重新登录。`,
+            `This sign-in page is valid for ${interactionLifeSeconds / 60} minutes; after that, go back to the site you came from and sign in again.`,
+          )}</small
+        >
+      </p>
       ${passkeySection(view, input.uid)} ${input.scan ?? html``} ${registerLink(t)}
       <p>
         <small><a href="/interaction/${input.uid}/reset">${t('忘记密码', 'Forgot your password?')}</a></small>
       </p>`,
-    passkeySignInScripts,
+    input.scan ? [...passkeySignInScripts, ...scanLoginTimerScripts] : passkeySignInScripts,
   );
 }
 
@@ -223,15 +232,55 @@ export function consentPage(
   );
 }
 
-export function errorPage(view: PageView, error: string, description: string | undefined): string {
+/**
+ * How long a sign-in's pages (login, consent, choice of entity) stay valid: the provider's `Interaction`
+ * lifetime (shared/sso/provider.ts), said on the sign-in page.
+ */
+export const interactionLifeSeconds = 3600;
+
+/**
+ * The provider's error on a page. An expired or already used sign-in page (`SessionNotFound`: its cookie
+ * gone, its interaction ended or timed out, the Back button after signing in) is said in plain words with a
+ * way forward (review R62-1): sign in again, the raw error only under 技术信息, in English (`lang="en"`).
+ * The link leads to the wallet's sign-in, never to a URL of the request: a platform has no registered home
+ * page to return to, and the request's own URL is not checked once its interaction is gone.
+ */
+export function errorPage(
+  view: PageView,
+  error: string,
+  description: string | undefined,
+  options: { expired?: boolean } = {},
+): string {
   const { t } = view;
+  const technical = html`<code lang="en">${error}</code>${
+      description ? html`: <span lang="en">${description}</span>` : html``
+    }`;
+  if (options.expired) {
+    return page(
+      view,
+      t('登录页面已过期', 'This sign-in page has expired'),
+      html`<h1>${t('登录页面已过期', 'This sign-in page has expired')}</h1>
+        <p class="notice error" role="alert" id="expired-notice">
+          ${t(
+            '登录页面已过期或已使用，请回到原来的网站重新登录。',
+            'This sign-in page has expired or was already used: go back to the site you came from and sign in again.',
+          )}
+        </p>
+        <p>
+          <a class="button" id="sign-in-again" href="/wallet/login">${t('重新登录', 'Sign in again')}</a>
+          <a class="button secondary" href="/">${t('返回首页', 'Home')}</a>
+        </p>
+        <details id="technical">
+          <summary>${t('技术信息', 'Technical details')}</summary>
+          <p>${technical}</p>
+        </details>`,
+    );
+  }
   return page(
     view,
     t('出错了', 'Something went wrong'),
     html`<h1>${t('出错了', 'Something went wrong')}</h1>
-      <p class="notice error" role="alert">
-        <code>${error}</code>${description ? html`: ${description}` : html``}
-      </p>
+      <p class="notice error" role="alert">${technical}</p>
       <p><a href="/">${t('返回首页', 'Home')}</a></p>`,
   );
 }

@@ -79,11 +79,11 @@ const inputs: Record<
   },
   phone: {
     type: 'tel',
-    attributes: { autocomplete: 'tel', inputmode: 'tel', maxlength: 20 },
+    attributes: { autocomplete: 'tel-national', inputmode: 'tel', maxlength: 20 },
     hint: (t) =>
       t(
-        '以 +86 开头，例如 +8613912345678；须为本人实名登记的号码',
-        'Starting +86, such as +8613912345678; it must be registered to you under your real name',
+        '11 位手机号，例如 13912345678；须为本人实名登记的号码',
+        'An 11-digit mobile number, such as 13912345678; it must be registered to you under your real name',
       ),
     optional: true,
   },

@@ -24,32 +24,58 @@ export interface ShownScanCode {
   url: string;
   qrSrc: string;
   expiresIn: number;
+  /** How long a code lives (`SCAN_LOGIN_SECONDS`), as the page says it. */
+  lifetimeSeconds: number;
 }
 
+/** The browser script of the pages that show a code: its countdown and, at its end, 刷新二维码 (R62-4). */
+export const scanLoginTimerScripts = ['scan-login-timer.js'] as const;
+
+/**
+ * The code's QR image and link, and how long it lasts. The box carries the seconds left and the words of
+ * its countdown (`shared/web/browser/scan-login-timer.ts`), which at the end replaces the code with
+ * 二维码已过期 and 刷新二维码 (a GET of the sign-in step, which shows a new code).
+ */
 function qrImage(t: Translate, code: ShownScanCode): SafeHtml {
   const src = code.qrSrc;
-  return html`<img
-      class="qr"
-      id="scan-login-qr"
-      src="${src}"
-      width="220"
-      height="220"
-      alt="${t('扫码登录二维码', 'Scan-to-login QR code')}"
-    />
-    <p>
-      <small
-        >${t('或在已登录的设备上打开：', 'Or open on a signed-in device:')}
-        <a id="scan-login-link" class="mono" href="${code.url}">${code.url}</a></small
-      >
-    </p>
-    <p>
+  return html`<div
+    id="scan-login-code-box"
+    data-expires-in="${code.expiresIn}"
+    data-timer-label="${t('二维码剩余 {s} 秒', 'The code expires in {s} s')}"
+    data-soon-announce="${t('二维码将在 {s} 秒后过期。', 'The code expires in {s} seconds.')}"
+    data-expired-text="${t('二维码已过期', 'The code has expired')}"
+    data-expired-announce="${t(
+      '二维码已过期。请点“刷新二维码”获取新的二维码。',
+      'The code has expired. Choose “Refresh the code” for a new one.',
+    )}"
+    data-refresh-label="${t('刷新二维码', 'Refresh the code')}"
+    data-refresh-href="/interaction/${code.uid}"
+  >
+    <div id="scan-login-code">
+      <img
+        class="qr"
+        id="scan-login-qr"
+        src="${src}"
+        width="220"
+        height="220"
+        alt="${t('扫码登录二维码', 'Scan-to-login QR code')}"
+      />
+      <p>
+        <small
+          >${t('或在已登录的设备上打开：', 'Or open on a signed-in device:')}
+          <a id="scan-login-link" class="mono" href="${code.url}">${code.url}</a></small
+        >
+      </p>
+    </div>
+    <p id="scan-login-life">
       <small
         >${t(
-          `二维码 ${code.expiresIn} 秒内有效，只能使用一次。`,
-          `The code is valid for ${code.expiresIn} seconds, once.`,
+          `二维码有效期 ${code.lifetimeSeconds} 秒，只能使用一次。`,
+          `The code is valid for ${code.lifetimeSeconds} seconds, once.`,
         )}</small
       >
-    </p>`;
+    </p>
+  </div>`;
 }
 
 /** The sign-in page's scan-to-login section: after the password form, so that form stays the first. */
@@ -96,6 +122,7 @@ export function scanWaitingPage(view: PageView, code: ShownScanCode): string {
         >
         <a class="button secondary" href="/interaction/${code.uid}/abort">${t('取消', 'Cancel')}</a>
       </p>`,
+    scanLoginTimerScripts,
   );
 }
 
@@ -109,8 +136,8 @@ export function scanProblemMessage(t: Translate, problem: ScanLoginProblem): str
       );
     case 'expired':
       return t(
-        '这个扫码登录二维码已过期（有效期 120 秒），请刷新登录页获取新的二维码。',
-        'This scan-to-login code has expired (it lasts 120 seconds): reload the sign-in page for a new one.',
+        '这个扫码登录二维码已过期，请刷新登录页获取新的二维码。',
+        'This scan-to-login code has expired: reload the sign-in page for a new one.',
       );
     case 'used':
       return t(

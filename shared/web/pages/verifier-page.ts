@@ -110,8 +110,8 @@ export function verifierBody(t: Translate, lang: Lang): SafeHtml {
             <label for="qr-text">${t('粘贴二维码内容', 'Paste the QR text')}</label>
             <p class="hint" id="qr-text-hint">
               ${t(
-                '扫码枪或其他应用读到的文字，或以 # 携带二维码内容的链接。',
-                'The text a scanner or another app read, or a link carrying the code after #.',
+                '扫码枪或其他应用读到的文字，或以 # 携带二维码内容的链接。按回车键核验（Shift+回车换行）。',
+                'The text a scanner or another app read, or a link carrying the code after #. Enter verifies (Shift+Enter for a new line).',
               )}
             </p>
             <textarea

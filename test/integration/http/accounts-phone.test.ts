@@ -118,7 +118,7 @@ describe('POST /accounts with a phone', () => {
 
   it('refuses a malformed phone with 400 naming the field, and registers nothing', async () => {
     const person = registryPeople[13]!;
-    for (const phone of ['18657204138', '+86 1865720413', 12345, '+8612657204138']) {
+    for (const phone of ['1865720413', '+86 1865720413', 12345, '+8612657204138']) {
       const problem = await expectProblem(
         await register({ ...person, phone, password: 'Hu-Bin-2026!' }),
         400,
@@ -161,7 +161,9 @@ describe('the /register page with a phone', () => {
     expect(html).toContain('<label for="phone">手机号码（选填）</label>');
     const input = html.match(/<input\s+id="phone"[^>]*>/)?.[0] ?? '';
     expect(input).toMatch(/type="tel"/);
-    expect(input).toMatch(/autocomplete="tel"/);
+    // An ordinary 11-digit number, as people type it (review R62-3).
+    expect(input).toMatch(/autocomplete="tel-national"/);
+    expect(html).toContain('11 位手机号，例如 13912345678');
     expect(input).not.toMatch(/\brequired\b/);
   });
 
@@ -192,15 +194,34 @@ describe('the /register page with a phone', () => {
     const person = registryPeople[18]!;
     const response = await postForm({
       ...person,
-      phone: '15509328716',
+      phone: '1550932871',
       password: 'Ayi-2026-ok',
       passwordConfirm: 'Ayi-2026-ok',
     });
     expect(response.status).toBe(400);
     const html = await response.text();
-    expect(html).toContain('手机号码（选填）：应为以 +86 开头的手机号码，例如 +8613912345678');
+    expect(html).toContain('手机号码（选填）：应为 11 位手机号，例如 13912345678');
+    expect(html).not.toContain('E.164');
     expect(html).toContain('href="#phone"');
-    expect(html).toContain('value="15509328716"');
+    expect(html).toContain('value="1550932871"');
     expect(await storedAccount(person.idNumber)).toBeUndefined();
+  });
+
+  it('takes an ordinary 11-digit mobile number, without +86, and keeps it as +86… (review R62-3)', async () => {
+    const person = registryPeople[19]!;
+    const national = person.phone.replace(/^\+86/, '');
+    const sent = await postForm({ ...person, phone: national, send: '1' });
+    expect(sent.status, await sent.text()).toBe(200);
+    const code = (await outbox(runtime)).filter((m) => m.to === person.phone).at(-1)?.code;
+    expect(code).toEqual(expect.any(String));
+    const registered = await postForm({
+      ...person,
+      phone: national,
+      code: code ?? '',
+      password: 'Lao-Ren-2026',
+      passwordConfirm: 'Lao-Ren-2026',
+    });
+    expect(registered.status, await registered.text()).toBe(201);
+    expect((await storedAccount(person.idNumber))?.phone?.confirmedAt).toEqual(expect.any(String));
   });
 });

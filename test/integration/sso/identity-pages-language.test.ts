@@ -55,7 +55,7 @@ function langSwitch(html: string): string | undefined {
 }
 
 describe('the sign-in page', () => {
-  it('is in Simplified Chinese by default, in the site layout without navigation, inline style or script (only the passkey file)', async () => {
+  it('is in Simplified Chinese by default, in the site layout without navigation, inline style or script (only the passkey and scan-code timer files)', async () => {
     const { ua, page } = await loginPage();
     const { headers, html } = await get(ua, page.url);
     expect(html).toMatch(/<html lang="zh-CN">/);
@@ -65,7 +65,10 @@ describe('the sign-in page', () => {
     expect(html).not.toContain('Resident ID number');
     expect(html).toContain('<link rel="stylesheet" href="/assets/app.css" />');
     expect(html).not.toMatch(/<style|\sstyle=|<nav/);
-    expect(html.match(/<script[^>]*>/g)).toEqual(['<script type="module" src="/assets/passkey-sign-in.js">']);
+    expect(html.match(/<script[^>]*>/g)).toEqual([
+      '<script type="module" src="/assets/passkey-sign-in.js">',
+      '<script type="module" src="/assets/scan-login-timer.js">',
+    ]);
     expect(langSwitch(html)).toBe(`${page.url.pathname}?lang=en`);
     expect(headers.get('content-security-policy')).toBe(
       `default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' ${platformOrigin}; frame-ancestors 'none'; base-uri 'none'; script-src 'self'; connect-src 'self'`,

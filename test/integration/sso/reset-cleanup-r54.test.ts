@@ -53,7 +53,10 @@ describe('review R54: the reconciler finishing a reset’s owed clean-up', () =>
       const password = `owner-new-pass-r54a-${attempt}`;
       const reset = await page.submit(password);
       faults.failWithdrawal = false;
-      expect(reset.status).toBe(500);
+      expect(reset.status).toBe(200);
+      // The new password saved, the page says so (not an error), and signs no one in (review R62).
+      expect(reset.headers.get('location')).toBeNull();
+      expect(await reset.text()).toContain('您的新密码已生效。请使用新密码登录。');
       const saved = (await accountOf())!;
       expect(saved.proofCleanup).toBeDefined();
       const markSecond = Math.floor(Date.parse(saved.signInsEnded!.at) / 1000);
@@ -106,7 +109,10 @@ describe('review R54: the reconciler finishing a reset’s owed clean-up', () =>
     faults.failWithdrawal = true;
     const reset = await page.submit('owner-new-pass-r54b');
     faults.failWithdrawal = false;
-    expect(reset.status).toBe(500);
+    expect(reset.status).toBe(200);
+    // The new password saved, the page says so (not an error), and signs no one in (review R62).
+    expect(reset.headers.get('location')).toBeNull();
+    expect(await reset.text()).toContain('您的新密码已生效。请使用新密码登录。');
     const markSecond = Math.floor(Date.parse((await accountOf())!.signInsEnded!.at) / 1000);
     await sleep(1100);
     // The owner, in the browser they had used before, signs in with the new password.

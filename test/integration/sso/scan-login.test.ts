@@ -84,7 +84,10 @@ describe('scan-to-login', () => {
     // A new code's QR image is fetched from the interaction's own path, which stores the code then.
     expect(shown.html).toMatch(/<img[^>]*id="scan-login-qr"[^>]*src="\/interaction\/[^"/]+\/qr"/);
     // No inline script: the only script is the passkey button's file, which scan-to-login does not need.
-    expect(shown.html).not.toMatch(/<script(?![^>]*\ssrc="\/assets\/passkey-sign-in\.js")/);
+    // No script but the passkey button's and the code's countdown (review R62-4), none inline.
+    expect(shown.html).not.toMatch(
+      /<script(?![^>]*\ssrc="\/assets\/(?:passkey-sign-in|scan-login-timer)\.js")/,
+    );
     // The password form stays the page's first form.
     expect(/<form[^>]*action="([^"]+)"/.exec(shown.html)?.[1]).toBe(`/interaction/${shown.uid}/login`);
     // The code, the browser's binding, and the service's MAC over both and this sign-in.
@@ -150,7 +153,10 @@ describe('scan-to-login', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual((waitSeconds - 1) * 1000);
     expect(waiting.page?.status).toBe(200);
     expect(waiting.page?.html).toContain(`href="/interaction/${shown.uid}/scan"`);
-    expect(waiting.page?.html).not.toMatch(/<script|http-equiv="refresh"/);
+    // It never reloads itself: its one script is the code's countdown (review R62-4).
+    expect(waiting.page?.html).not.toMatch(
+      /<script(?![^>]*\ssrc="\/assets\/scan-login-timer\.js")|http-equiv="refresh"/,
+    );
 
     // The wallet's page names the platform and the browser; opening it confirms nothing.
     const opened = await wallet.request(pathOf(shown.link));
