@@ -1130,7 +1130,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // reset withdrawn as the provider withdraws them (grants by person, gsi2, get; their tokens deleted, the
   // grants' conditional deletes and each platform's notice put in one transaction; the pairwise subject
   // from the lookup key), the passkeys enrolled until it (gsi1, conditional delete), and the sessions and
-  // grants signed in before it (gsi2 by person, get, deletes of `oidc#` items, never a put there).
+  // grants signed in before it (gsi2 by person, get, deletes of `oidc#` items, never a put there), and
+  // under a grant made after it, the codes and tokens of such a sign-in (gsi2 by grant with each one's
+  // `authTime`, delete; no token read: review R63 F1).
   // No key: it signs nothing.
   'pending-work-reconciler': {
     table: {
@@ -1170,8 +1172,12 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
       },
       // The indexes for keys and times alone, never a session's or token's payload (review R54-3): an
       // account of the first layout's lookup key and a passkey's id and time (gsi1), a person's sessions
-      // and grants and a grant's codes and tokens by their keys (gsi2), each then read by key.
-      queries: [restricted('gsi1', 'accountById', 'passkeyEnrolments'), restricted('gsi2', 'keys')],
+      // and grants by their keys, each then read by key, and a grant's codes and tokens by their keys and
+      // the time of the sign-in behind each (gsi2, `authTime`: review R63 F1).
+      queries: [
+        restricted('gsi1', 'accountById', 'passkeyEnrolments'),
+        restricted('gsi2', 'keys', 'grantMemberTimes'),
+      ],
       partitionQueries: [
         ...pendingWork,
         ...pendingAudit,

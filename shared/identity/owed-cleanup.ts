@@ -76,7 +76,9 @@ export async function finishOwedCleanup(
   // the provider could not refuse the grants of that second without going round); ending it here
   // withdrew what the provider had just continued. One made before the mark, in its second too (an
   // intruder's, just before the reset: R54-1), the provider continues no more than this ends it. Sessions
-  // stay bounded by the second (they have no millisecond), the platforms' notice too.
+  // stay bounded by the second (they have no millisecond), the platforms' notice too, and so do the codes
+  // and tokens under a grant spared, by the sign-in behind each (review R63 F1: a session of the mark's
+  // second got a grant after the mark, and a refresh token of it, which outlived the session).
   const done = await cleanUpAfterProof(
     account,
     {

@@ -14,7 +14,9 @@ export interface SignInRevocation {
    * after the reset's mark (the mark's own second ended too, review R54-1), so that the owner's sign-ins
    * since are spared. `grantsEndedBy` (the mark), with it: a grant is then ended by `grantEndedBy`
    * (person-account.ts, by the millisecond it was made), the rule by which the provider continues none
-   * (review R58 L1), not by `signedInBefore`.
+   * (review R58 L1), not by `signedInBefore`. Under a grant so spared, the codes and tokens of a sign-in
+   * before `signedInBefore` end all the same, by the sign-in behind each (`authTime`, an access token's
+   * `auth_time`; one of unknown time too): a session the bound ends leaves no token (review R63 F1).
    */
   endAll(
     personId: string,

@@ -1633,10 +1633,11 @@ describe('ElicenceStack', () => {
         wallet: [{ index: 'gsi1', attributes: [...keys('gsi1'), 'lookupKey'] }],
         // The reconciler finishing a reset's owed clean-up (review R54-3: it could read every session's and
         // token's payload through either index): a person of the first layout's lookup key, a passkey's id
-        // and time; a person's sessions and grants, a grant's codes and tokens, by their keys alone.
+        // and time; a person's sessions and grants by their keys alone, a grant's codes and tokens by their
+        // keys and the time of the sign-in behind each (review R63 F1).
         'pending-work-reconciler': [
           { index: 'gsi1', attributes: [...keys('gsi1'), 'lookupKey', 'id', 'createdAt'] },
-          { index: 'gsi2', attributes: keys('gsi2') },
+          { index: 'gsi2', attributes: [...keys('gsi2'), 'authTime'] },
         ],
       };
       for (const name of functionNames) {
@@ -1969,11 +1970,12 @@ describe('ElicenceStack', () => {
         functionGrants['pending-work-reconciler'].table?.items.GetItem?.filter((k) => k.startsWith('oidc#')),
       ).toEqual(['oidc#Client#*', 'oidc#Session#*', 'oidc#Grant#*']);
       // Nor through an index (review R54-3): both project every attribute, so its queries are restricted,
-      // to the keys of a person's sessions and grants (gsi2), and a first-layout account's lookup key and a
-      // passkey's id and time (gsi1). The local grant guard holds the integration tests to it.
+      // to the keys of a person's sessions and grants and of a grant's codes and tokens with the time of
+      // the sign-in behind each (gsi2, `authTime`: review R63 F1), and a first-layout account's lookup key
+      // and a passkey's id and time (gsi1). The local grant guard holds the integration tests to it.
       expect(functionGrants['pending-work-reconciler'].table?.queries).toEqual([
         { index: 'gsi1', attributes: ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'lookupKey', 'id', 'createdAt'] },
-        { index: 'gsi2', attributes: ['pk', 'sk', 'gsi2pk', 'gsi2sk'] },
+        { index: 'gsi2', attributes: ['pk', 'sk', 'gsi2pk', 'gsi2sk', 'authTime'] },
       ]);
       const others = readers('oidc#').filter(
         (n) => n !== 'oidc' && n !== 'notices' && n !== 'pending-work-reconciler',

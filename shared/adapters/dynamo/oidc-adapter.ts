@@ -31,6 +31,7 @@ import { canonicalJson } from '../../canonical-json.js';
 import { grantEndedBy } from '../../identity/person-account.js';
 import { indexKeys, keys, prefixes, sortKeys } from './keys.js';
 import { writeWithTrace } from './pending-work.js';
+import { projectionOf } from './projections.js';
 import type { Trace } from '../../pending-work/pending-work.js';
 
 /** What the adapter needs: the table, the time, and the key that seals authorization requests. */
@@ -128,6 +129,18 @@ const BATCH_ATTEMPTS = 8;
 
 /** The opaque-token models a resource server accepts as bearer access tokens. */
 export type AccessTokenModel = 'AccessToken' | 'ClientCredentials';
+
+/**
+ * When the sign-in behind a code or token was made (epoch seconds): a code's or a refresh token's
+ * `authTime`, an access token's `auth_time` (provider.ts `extraTokenClaims`, which a refresh keeps), as
+ * an attribute of its item beside the payload, so that the reconciler can end those of a sign-in before a
+ * reset through gsi2 without reading a token (review R63 F1, {@link ofSignInsBefore}).
+ */
+function signInTimeOf(payload: AdapterPayload): { authTime?: number } {
+  const held = payload as { authTime?: unknown; extra?: { auth_time?: unknown } };
+  const time = typeof held.authTime === 'number' ? held.authTime : held.extra?.auth_time;
+  return typeof time === 'number' && Number.isFinite(time) ? { authTime: time } : {};
+}
 
 interface OidcItem extends ItemKey {
   /** The provider's payload; for a sealed model `{ sealed, consumed? }`. */
@@ -853,6 +866,7 @@ class DynamoAdapter implements Adapter {
         grantId && {
           gsi2pk: indexKeys.oidcGrant(grantId),
           gsi2sk: indexKeys.oidcGrantMember(this.model, key),
+          ...signInTimeOf(stored),
         }),
       ...(person && {
         gsi2pk: indexKeys.oidcAccount(person),
@@ -1139,7 +1153,10 @@ async function gsi2Members(deps: DynamoAdapterDeps, gsi2pk: string): Promise<Ite
  * every code, refresh and access token of it, and each of their provider sessions but `keepSession` (the
  * session id, as the session cookie holds it). Found through gsi2 (`oidc-account#<personId>`); the index
  * is eventually consistent, so a grant saved a moment ago may be missed: callers change what the sign-in
- * rests on (the password, the account's state) first.
+ * rests on (the password, the account's state) first. With `signedInBefore` (the reconciler finishing a
+ * reset's owed clean-up), only what came before that second ({@link madeBefore}); a grant it spares (made
+ * after the mark) keeps only the codes and tokens of sign-ins of that second or later, by the sign-in
+ * behind each ({@link ofSignInsBefore}, review R63 F1).
  *
  * @example
  * ```ts
@@ -1159,13 +1176,15 @@ export async function endSignInsOf(
       : await madeBefore(deps, listed, options.signedInBefore, options.grantsEndedBy);
   const grantPrefix = `${prefixes.oidc}Grant#`;
   const kept = options.keepSession === undefined ? undefined : oidcItemKey('Session', options.keepSession).pk;
-  for (const member of members) {
-    if (member.pk.startsWith(grantPrefix)) {
-      await batchDelete(
-        deps,
-        await gsi2Members(deps, indexKeys.oidcGrant(member.pk.slice(grantPrefix.length))),
-      );
-    }
+  const ended = new Set(members.map((member) => member.pk));
+  for (const member of listed) {
+    if (!member.pk.startsWith(grantPrefix)) continue;
+    const grantId = member.pk.slice(grantPrefix.length);
+    if (ended.has(member.pk)) await batchDelete(deps, await gsi2Members(deps, indexKeys.oidcGrant(grantId)));
+    // A grant spared (made after the mark) keeps only the codes and tokens of sign-ins it spares too
+    // (review R63 F1).
+    else if (options.signedInBefore !== undefined)
+      await batchDelete(deps, await ofSignInsBefore(deps, grantId, options.signedInBefore));
   }
   await batchDelete(
     deps,
@@ -1204,6 +1223,42 @@ async function madeBefore(
     }),
   );
   return kept.filter((member) => member !== undefined);
+}
+
+/**
+ * Of a grant's codes and tokens, those of a sign-in made before `second` (epoch seconds): by the sign-in
+ * behind each (its item's `authTime`, {@link signInTimeOf}: a code's or a refresh token's, an access
+ * token's `auth_time`, which a refresh keeps), not by its own making. Found through gsi2
+ * (`oidc-grant#<grantId>`) with that time alone (projections.ts `grantMemberTimes`), no token read; one
+ * without it (stored before it was kept) counts as before, as the provider refuses it once the account
+ * has a mark (`signInEndedBy`, a sign-in of unknown time). Review R63 F1: a session of a reset's own
+ * second, which the reconciler ends, could get a grant made after the mark, which it spares, and a
+ * refresh token of that grant, which then outlived the session and the reset.
+ */
+async function ofSignInsBefore(deps: DynamoAdapterDeps, grantId: string, second: number): Promise<ItemKey[]> {
+  const found: ItemKey[] = [];
+  // The keys too: a projection names its own attributes only (projections.ts `indexAttributes`).
+  const times = projectionOf('grantMemberTimes');
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.doc.send(
+      new QueryCommand({
+        TableName: deps.tableName,
+        IndexName: 'gsi2',
+        KeyConditionExpression: 'gsi2pk = :pk',
+        ExpressionAttributeValues: { ':pk': indexKeys.oidcGrant(grantId) },
+        ...times,
+        ProjectionExpression: `pk, sk, ${times.ProjectionExpression}`,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of (page.Items ?? []) as Array<ItemKey & { authTime?: unknown }>) {
+      if (typeof item.authTime === 'number' && item.authTime >= second) continue;
+      found.push({ pk: item.pk, sk: item.sk });
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return found;
 }
 
 /**

@@ -65,6 +65,12 @@ export const projections = {
    * whole use of gsi2, never a payload through it (review R54-3).
    */
   keys: [],
+  /**
+   * A grant's codes and tokens (gsi2 `oidc-grant#`): with their keys, when the sign-in behind each was
+   * made (`authTime`, epoch seconds, stored beside the payload: oidc-adapter.ts), what the reconciler
+   * ends those of a grant it spares by (review R63 F1), never reading a token.
+   */
+  grantMemberTimes: ['authTime'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Projection = keyof typeof projections;
