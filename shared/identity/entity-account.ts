@@ -217,7 +217,10 @@ export const authorityViewSchema = z
     name: z.string(),
     role: z.enum(['legal_representative', 'agent']),
     scope: z.array(z.enum(agentScopes)),
-    expiresAt: z.string().optional().meta({ description: 'For an agent: when the appointment lapses, as an agent’s `expiresAt`' }),
+    expiresAt: z
+      .string()
+      .optional()
+      .meta({ description: 'For an agent: when the appointment lapses, as an agent’s `expiresAt`' }),
   })
   .meta({
     title: 'EntityAuthority',
