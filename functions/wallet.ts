@@ -96,6 +96,7 @@ import {
 import { AgentsApi, AgentsRefusedError } from '../shared/web/wallet/agents-api.js';
 import { agentScopes, type AgentScope } from '../shared/identity/entity-account.js';
 import { calendarDate } from '../shared/web/kit/china-time.js';
+import { validUntilAfter } from '../shared/validity-dates.js';
 import { licenceTypeName } from '../shared/web/wallet/licence-format.js';
 import { sessionFromSignIn, WalletCookies, type WalletSession } from '../shared/web/wallet/session.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
@@ -857,8 +858,9 @@ async function agents(event: HttpEvent, context: PageContext): Promise<HttpResul
         idNumber: form.idNumber.trim(),
         name: form.name.trim(),
         scope: form.scope as AgentScope[],
-        // The end of the chosen day in China, the licences' own time zone.
-        expiresAt: `${expiresOn}T23:59:59+08:00`,
+        // Through the whole of the chosen day in China, as a licence (shared/validity-dates.ts): the
+        // exclusive end, 00:00 Beijing time of the next day.
+        expiresAt: validUntilAfter(expiresOn),
       });
     } catch (error) {
       if (!(error instanceof AgentsRefusedError) || error.status === 403) throw error;

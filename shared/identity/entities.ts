@@ -19,6 +19,7 @@ import {
   type Trace,
 } from '../pending-work/pending-work.js';
 import { randomId } from '../random-id.js';
+import { validUntilOf } from '../validity-dates.js';
 import { parseCreditCode, type CreditCode } from '../identifiers/credit-code.js';
 import {
   agentScopes,
@@ -354,7 +355,20 @@ export const appointAgentInput = z.strictObject({
     .min(1)
     .max(agentScopes.length * 2)
     .transform((scope) => [...new Set(scope)]),
-  expiresAt: z.iso.datetime({ offset: true }).transform((value) => new Date(value)),
+  /**
+   * The appointment's last day, as any instant in it: it lapses at the end of the Beijing day it falls in
+   * (00:00 Beijing time of the next day, as a licence's `validUntil`: shared/validity-dates.ts), so
+   * `2027-03-05T23:59:59+08:00`, `2027-03-05T12:00:00+08:00` and `2027-03-06T00:00:00+08:00` all appoint
+   * through 2027-03-05 and are stored as `2027-03-05T16:00:00.000Z`.
+   */
+  expiresAt: z.iso
+    .datetime({ offset: true })
+    .transform((value) => new Date(validUntilOf(value)))
+    .meta({
+      description:
+        'RFC 3339, any instant of the last day of the appointment: it lapses at the end of that day in ' +
+        'Beijing time (00:00+08:00 of the next day, the instant answered as `expiresAt`)',
+    }),
 });
 export type AppointAgentInput = z.output<typeof appointAgentInput>;
 

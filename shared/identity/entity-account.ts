@@ -143,7 +143,12 @@ export const agentViewSchema = z
     agentId: z.string(),
     masked: z.string().meta({ description: 'The agent’s masked ID number' }),
     scope: z.array(z.enum(agentScopes)),
-    expiresAt: z.string().meta({ description: 'RFC 3339' }),
+    expiresAt: z.string().meta({
+      description:
+        'RFC 3339: the instant the appointment lapses, exclusive; 00:00 Beijing time of the day after its ' +
+        'last day (an appointment made before review R60 may end at 23:59:59 of that day): its last day is ' +
+        'the Beijing date of this instant less one millisecond',
+    }),
     status: z.enum(['active', 'withdrawn', 'expired', 'superseded']).meta({
       description:
         '`superseded`: made by a former legal representative (the business registry names another one ' +
@@ -160,7 +165,7 @@ export const agentViewSchema = z
         agentId: 'agt_Qm3x9Lp0',
         masked: '110105********0011',
         scope: ['licences'],
-        expiresAt: '2026-12-31T00:00:00.000Z',
+        expiresAt: '2026-12-31T16:00:00.000Z',
         status: 'active',
         appointedAt: '2026-03-01T09:30:00.000Z',
       },
@@ -212,7 +217,10 @@ export const authorityViewSchema = z
     name: z.string(),
     role: z.enum(['legal_representative', 'agent']),
     scope: z.array(z.enum(agentScopes)),
-    expiresAt: z.string().optional().meta({ description: 'For an agent: when the appointment lapses' }),
+    expiresAt: z
+      .string()
+      .optional()
+      .meta({ description: 'For an agent: when the appointment lapses, as an agent’s `expiresAt`' }),
   })
   .meta({
     title: 'EntityAuthority',

@@ -11,6 +11,7 @@ import {
 } from '../console/schema-form.js';
 import { attr, html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
+import { errorSummary } from '../kit/error-summary.js';
 import { notice } from '../kit/layout.js';
 import { consoleBar, type ConsoleWho } from './console-common.js';
 
@@ -125,16 +126,14 @@ export function issueFormBody(t: Translate, input: IssueFormInput): SafeHtml {
     <h1>${t('签发', 'Issue')}${t('：', ': ')}${t(type.name, type.nameEn ?? type.name)}</h1>
     <p><a href="/console/licences/new">${t('换一种证照类型', 'Choose another type')}</a></p>
     ${general ? notice('error', general, 'issue-error') : ''}
-    ${
-      fieldErrors.length > 0
-        ? html`<div class="notice error" role="alert" id="issue-error-summary">
-            <p>${t('请更正以下各项：', 'Please correct the following:')}</p>
-            <ul>
-              ${fieldErrors.map(([name, message]) => html`<li><a href="#${fieldId(name)}">${labelOf(input, name)}</a>${t('：', ': ')}${message}</li>`)}
-            </ul>
-          </div>`
-        : ''
-    }
+    ${errorSummary(
+      t,
+      'issue-error-summary',
+      fieldErrors.map(([name, message]) => ({
+        target: fieldId(name),
+        message: `${labelOf(input, name)}${t('：', ': ')}${message}`,
+      })),
+    )}
     <form method="post" action="/console/licences" class="card console-issue" id="issue-form" novalidate>
       <input type="hidden" name="type" value="${type.code}" />
       <input type="hidden" name="idempotencyKey" value="${input.idempotencyKey}" />

@@ -47,7 +47,9 @@ export function sharingConsentPage(view: PageView, input: SharingConsentInput): 
   const seconds = accessSeconds(input.details, input.now);
   const until = new Date(input.now.getTime() + seconds * 1000);
   const days = Math.max(1, Math.round(seconds / 86_400));
-  const untilText = until.toLocaleDateString(view.lang === 'en' ? 'en-GB' : 'zh-CN', {
+  // The last day it covers, by the licences' rule (shared/validity-dates.ts): an end at 00:00 Beijing
+  // time is the end of the day before.
+  const untilText = new Date(until.getTime() - 1).toLocaleDateString(view.lang === 'en' ? 'en-GB' : 'zh-CN', {
     year: 'numeric',
     month: 'long',
     day: 'numeric',

@@ -2,6 +2,7 @@ import type { AgentScope } from '../../identity/entity-account.js';
 import { agentScopes } from '../../identity/entity-account.js';
 import type { ProblemDocument } from '../api-request.js';
 import { calendarDate } from '../kit/china-time.js';
+import { lastValidDay } from '../../validity-dates.js';
 import { dayError, dayHint, dayInputProperties, readDay } from '../kit/day-input.js';
 import { labelledFieldError, type CodedFieldError } from '../kit/field-messages.js';
 import type { FieldLabels } from '../kit/form.js';
@@ -79,6 +80,16 @@ function scopeNames(t: Translate, scopes: readonly AgentScope[]): string {
 /** A timestamp as its calendar day, machine-readable in `datetime`. */
 function day(at: string): SafeHtml {
   return html`<time datetime="${at}">${calendarDate(at)}</time>`;
+}
+
+/**
+ * An appointment's last day from the instant it lapses (exclusive), as a licence's
+ * ({@link lastValidDay}): `2027-03-05` for `2027-03-05T16:00:00.000Z` (00:00 Beijing on 03-06), and the
+ * same for one stored before review R60 at 23:59:59 Beijing time.
+ */
+function lastDay(expiresAt: string): SafeHtml {
+  const last = lastValidDay(expiresAt) ?? expiresAt;
+  return html`<time datetime="${last}">${last}</time>`;
 }
 
 const statusWords = {
@@ -294,7 +305,7 @@ function agentCard(t: Translate, agent: WalletAgent, i: number): SafeHtml {
         <dt>${t('委托日期', 'Appointed')}</dt>
         <dd>${day(agent.appointedAt)}</dd>
         <dt>${withdrawnAt ? t('撤销日期', 'Withdrawn') : t('有效期至', 'Until')}</dt>
-        <dd>${day(withdrawnAt ?? agent.expiresAt)}</dd>
+        <dd>${withdrawnAt ? day(withdrawnAt) : lastDay(agent.expiresAt)}</dd>
       </dl>
       ${
         withdrawable(agent)
@@ -341,7 +352,7 @@ export function withdrawConfirmBody(
       <dt>${t('委托事项', 'May')}</dt>
       <dd>${scopeNames(t, agent.scope)}</dd>
       <dt>${t('有效期至', 'Until')}</dt>
-      <dd>${day(agent.expiresAt)}</dd>
+      <dd>${lastDay(agent.expiresAt)}</dd>
       ${
         agent.status === 'superseded'
           ? html`<dt>${t('状态', 'Status')}</dt>
@@ -430,7 +441,7 @@ export function agentsNotRepresentativeBody(
                         <dt>${t('委托事项', 'May')}</dt>
                         <dd>${scopeNames(t, authority.scope)}</dd>
                         <dt>${t('有效期至', 'Until')}</dt>
-                        <dd>${authority.expiresAt ? day(authority.expiresAt) : ''}</dd>
+                        <dd>${authority.expiresAt ? lastDay(authority.expiresAt) : ''}</dd>
                       </dl>
                     </article>
                   </li>`,

@@ -1,10 +1,17 @@
 import { clientDisplayName } from '../../identifiers/client-ids.js';
 import { calendarDate } from '../kit/china-time.js';
+import { lastValidDay } from '../../validity-dates.js';
 import type { Translate } from '../kit/i18n.js';
 import { html, notice, type SafeHtml } from '../kit/layout.js';
 import type { WalletAuthorization } from '../wallet/authorizations-api.js';
 import { licenceTypeName } from '../wallet/licence-format.js';
 import { idNumberHeld, idNumberScope, scopeDescriptions } from './consent-words.js';
+
+/**
+ * The last day of an authorization ending at `expiresAt` (exclusive), by the licences' rule
+ * ({@link lastValidDay}): a share ending at 00:00 Beijing time covers none of that day.
+ */
+const lastDay = (expiresAt: string) => lastValidDay(expiresAt) ?? expiresAt;
 
 /**
  * What a platform holds from the person's sign-in, in words: the consent page's (`scopeDescriptions`),
@@ -90,7 +97,9 @@ export function authorizationsBody(
                       <dd>
                         ${
                           item.expiresAt
-                            ? html`<time datetime="${item.expiresAt}">${calendarDate(item.expiresAt)}</time>`
+                            ? html`<time datetime="${lastDay(item.expiresAt)}"
+                                >${lastDay(item.expiresAt)}</time
+                              >`
                             : t('撤回为止', 'Until withdrawn')
                         }
                       </dd>

@@ -1,3 +1,4 @@
+import { validUntilOf } from '../../../shared/validity-dates.js';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../../infra/local/demo-data.js';
@@ -82,13 +83,16 @@ describe('entities a person acts for, and their agents', () => {
   it('lets the representative appoint an agent, who then acts for the entity within scope and expiry', async () => {
     const agent = await registeredPerson(5);
     expect(await myEntities(agent.token)).toEqual([]);
-    const expiresAt = new Date(Date.now() + 30 * 86_400_000).toISOString();
+    const sent = new Date(Date.now() + 30 * 86_400_000).toISOString();
+    // Through the whole of that day in Beijing time, as a licence's `validUntil` (review R60).
+    const expiresAt = validUntilOf(sent);
+    expect(expiresAt).toMatch(/T16:00:00\.000Z$/);
 
     const response = await postJson(runtime, agentsPath(), citizenToken, {
       idNumber: agent.idNumber,
       name: agent.name,
       scope: ['licences'],
-      expiresAt,
+      expiresAt: sent,
     });
     const text = await response.text();
     expect(response.status, text).toBe(201);

@@ -201,11 +201,34 @@ describe('entities, representatives and agents', () => {
       expect(deps.audit.entries.map((e) => e.action)).toEqual(['agent.appointed']);
     });
 
-    it('lapse at their expiry', async () => {
+    it('lapse at the end of their last day (Beijing time)', async () => {
+      // From 16:00 Beijing time on 03-01, a day ahead is 03-02: the appointment lapses at 00:00 on 03-03.
       await appointAgent(rep, registered, appointInput(agent.idNumber, 1), deps);
-      clock.advanceSeconds(86_400);
+      clock.advanceSeconds(86_400 + 8 * 3_600 - 1);
+      expect(await canActFor(agent, registered, now(), deps)).toMatchObject({ role: 'agent' });
+      clock.advanceSeconds(1);
       expect(await canActFor(agent, registered, now(), deps)).toBeUndefined();
       expect(await entitiesFor(agent, now(), deps)).toEqual([]);
+    });
+
+    it('last through the whole of their last day in Beijing time, whatever instant of it is sent (review R60, as licences)', async () => {
+      // 2026-03-01T08:00Z is 16:00 Beijing time on 03-01; the last day is 2026-03-05.
+      const through = (expiresAt: string) =>
+        appointAgentInput.parse({
+          idNumber: agent.idNumber,
+          name: registryName,
+          scope: ['licences'],
+          expiresAt,
+        });
+      expect(through('2026-03-05T23:59:59+08:00').expiresAt.toISOString()).toBe('2026-03-05T16:00:00.000Z');
+      expect(through('2026-03-05T12:00:00+08:00').expiresAt.toISOString()).toBe('2026-03-05T16:00:00.000Z');
+      expect(through('2026-03-06T00:00:00+08:00').expiresAt.toISOString()).toBe('2026-03-05T16:00:00.000Z');
+      const appointment = await appointAgent(rep, registered, through('2026-03-05T23:59:59+08:00'), deps);
+      expect(appointment.validUntil).toBe('2026-03-05T16:00:00.000Z');
+      clock.advanceSeconds((Date.parse('2026-03-05T23:59:59.500+08:00') - clock.now()) / 1000);
+      expect(await canActFor(agent, registered, now(), deps)).toMatchObject({ role: 'agent' });
+      clock.advanceSeconds(0.5);
+      expect(await canActFor(agent, registered, now(), deps)).toBeUndefined();
     });
 
     it('are withdrawn by the representative, and then may not act; withdrawing twice is harmless', async () => {

@@ -57,6 +57,30 @@ describe('the wallet’s agents page: refusals named by field', () => {
     ]);
   });
 
+  it('shows an appointment’s last day, as a licence’s: the day before the exclusive end, or the day of one stored at 23:59:59 (review R60)', () => {
+    const agent = (agentId: string, expiresAt: string) => ({
+      agentId,
+      masked: '110102********0316',
+      scope: ['licences:issue' as const],
+      expiresAt,
+      status: 'active' as const,
+      appointedAt: '2026-12-06T04:00:00.000Z',
+    });
+    const body = agentsBody(zh, {
+      entity: { name: '示范', creditCode: '91110105MA01DEM078' },
+      agents: [agent('agt_new', '2027-12-06T16:00:00.000Z'), agent('agt_old', '2027-12-06T15:59:59.000Z')],
+      defaultExpiry: '2027-12-06',
+      latestExpiry: '2029-12-05',
+    }).toString();
+    const untilDays = [
+      ...body.matchAll(/<dt>有效期至<\/dt>\s*<dd><time datetime="([^"]*)">([^<]*)<\/time>/g),
+    ].map((match) => [match[1], match[2]]);
+    expect(untilDays).toEqual([
+      ['2027-12-06', '2027-12-06'],
+      ['2027-12-06', '2027-12-06'],
+    ]);
+  });
+
   it('lists agents by masked number only, and escapes what the API answers', () => {
     const body = agentsBody(zh, {
       entity: { name: '<b>示范</b>', creditCode: '91110105MA01DEM078' },
