@@ -67,7 +67,10 @@ export function validUntilAfter(day: string): string {
  * ```
  */
 export function validUntilOf(instant: string): string {
-  return validUntilAfter(beijingDate(Date.parse(instant) - 1));
+  // By arithmetic, not through the date's text: an end in Beijing's year 10000 (`9999-12-31T23:59:59Z`)
+  // has a six-digit year, which `YYYY-MM-DD` text cannot hold (review R64-1).
+  const day = Math.floor((Date.parse(instant) - 1 + beijingOffsetMs) / dayMs);
+  return new Date((day + 1) * dayMs - beijingOffsetMs).toISOString();
 }
 
 /**
@@ -82,13 +85,21 @@ export function validUntilOf(instant: string): string {
  * ```
  */
 export function defaultValidUntil(validFrom: string, years: number): string {
-  const [year, month, day] = beijingDate(Date.parse(validFrom)).split('-').map(Number) as [
-    number,
-    number,
-    number,
-  ];
-  const endYear = year + years;
-  const monthLength = new Date(Date.UTC(endYear, month, 0)).getUTCDate();
-  const last = `${String(endYear).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(Math.min(day, monthLength)).padStart(2, '0')}`;
-  return validUntilAfter(last);
+  const start = new Date(Date.parse(validFrom) + beijingOffsetMs);
+  const endYear = start.getUTCFullYear() + years;
+  const month = start.getUTCMonth();
+  // `setUTCFullYear`, not `Date.UTC`: the latter reads a year below 100 as 19xx. Past 9999 it still counts
+  // (the caller refuses such an end, review R64-1) rather than making text no parser reads.
+  const last = new Date(0);
+  last.setUTCFullYear(endYear, month + 1, 0);
+  last.setUTCFullYear(endYear, month, Math.min(start.getUTCDate(), last.getUTCDate()));
+  return new Date(last.getTime() + dayMs - beijingOffsetMs).toISOString();
 }
+
+/**
+ * The latest `validUntil` the service stores: the end of 9999-12-31 in Beijing time, the last day a
+ * four-digit year prints. An end given later (`9999-12-31T23:59:59Z`, a "no expiry" stand-in some back
+ * offices send, 07:59:59 on 10000-01-01 in Beijing) is stored as this; a type's default that would end
+ * later is refused (review R64-1).
+ */
+export const latestValidUntil = '9999-12-31T16:00:00.000Z';

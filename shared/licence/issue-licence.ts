@@ -37,9 +37,30 @@ import {
   withoutPending,
 } from './pending-work.js';
 import { pendingWorkLogLines, type PendingWorkIndex } from '../pending-work/pending-work.js';
-import { defaultValidUntil, validUntilOf } from '../validity-dates.js';
+import { defaultValidUntil, latestValidUntil, validUntilOf } from '../validity-dates.js';
 
-const timestamp = z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString());
+/**
+ * An RFC 3339 instant with its offset, stored in UTC (`toISOString`), between 0000-01-01T00:00:00Z and
+ * `latest` (an ISO instant, as said in the refusal's `params.maximum`). Bounded so that it keeps a
+ * four-digit year in UTC: `9999-12-31T23:00:00-08:00` is 10000-01-01 in UTC, which `toISOString` writes
+ * `+010000-…` (no `YYYY-MM-DD` reader reads it, and as text it sorts before every other date), review R64-1.
+ */
+function timestamp(latest: string) {
+  const [earliestMs, latestMs] = [Date.parse('0000-01-01T00:00:00Z'), Date.parse(latest)];
+  return z.iso
+    .datetime({ offset: true })
+    .refine((value) => Date.parse(value) >= earliestMs, {
+      message: 'must be on or after 0000-01-01T00:00:00Z',
+      params: { code: 'too_small', fieldParams: { minimum: '0000-01-01T00:00:00Z' } },
+      abort: true,
+    })
+    .refine((value) => Date.parse(value) <= latestMs, {
+      message: `must be no later than ${latest}`,
+      params: { code: 'too_big', fieldParams: { maximum: latest } },
+      abort: true,
+    })
+    .transform((value) => new Date(value).toISOString());
+}
 
 export const issueLicenceInput = z.strictObject({
   type: z.string().min(1).max(64),
@@ -49,8 +70,10 @@ export const issueLicenceInput = z.strictObject({
   ]),
   holderName: licenceText(100),
   fields: z.record(z.string(), z.unknown()),
-  validFrom: timestamp.optional(),
-  validUntil: timestamp.optional().meta({
+  // A start on a day a four-digit year prints in Beijing time, the day the licence shows it starts.
+  validFrom: timestamp('9999-12-31T23:59:59.999+08:00').optional(),
+  // `9999-12-31T23:59:59Z` is taken (a "no expiry" stand-in): stored as the end of 9999-12-31 in Beijing.
+  validUntil: timestamp('9999-12-31T23:59:59.999Z').optional().meta({
     description:
       'The exclusive end: stored as the end of the Beijing day it falls in (to end on day E, send E+1 at 00:00:00+08:00); absent: the type’s default in calendar years (docs/api.md, Validity)',
   }),
@@ -622,18 +645,42 @@ function withPath<T>(path: string, parse: () => T): T {
  */
 function validity(input: { validFrom?: string; validUntil?: string | null }, type: LicenceType, now: Date) {
   const validFrom = input.validFrom ?? now.toISOString();
-  if (input.validUntil && input.validUntil <= validFrom) {
+  // As instants, not as text: `+010000-…` sorts before `9999-…` (review R64-1).
+  if (input.validUntil && Date.parse(input.validUntil) <= Date.parse(validFrom)) {
     throw new InvalidInputError('validUntil must be after validFrom', 'invalid_validity', {
       errors: [{ path: 'validUntil', message: 'must be after validFrom', code: 'before_start' }],
     });
   }
-  const validUntil =
-    input.validUntil === null
-      ? undefined
-      : input.validUntil
-        ? validUntilOf(input.validUntil)
-        : type.defaultValidityYears === null
-          ? undefined
-          : defaultValidUntil(validFrom, type.defaultValidityYears);
+  if (input.validUntil === null) return { validFrom, validUntil: undefined };
+  // A given end is stored as the end of its Beijing day, at the latest the end of 9999-12-31.
+  if (input.validUntil)
+    return { validFrom, validUntil: earliest(validUntilOf(input.validUntil), latestValidUntil) };
+  const years = type.defaultValidityYears;
+  if (years === null) return { validFrom, validUntil: undefined };
+  const validUntil = defaultValidUntil(validFrom, years);
+  if (Date.parse(validUntil) > Date.parse(latestValidUntil)) {
+    // Refused, not stored in a year no page prints, nor thrown as a fault (which a batch's chunk would
+    // retry for ever, review R64-1).
+    const latestStart = `${String(9999 - years).padStart(4, '0')}-12-31`;
+    throw new InvalidInputError(
+      `validFrom: the ${type.code}'s default validity of ${years} years would end after 9999-12-31; give validUntil`,
+      'invalid_validity',
+      {
+        errors: [
+          {
+            path: 'validFrom',
+            message: `must be on or before ${latestStart} (Beijing time) for the type's default validity of ${years} years, or give validUntil`,
+            code: 'too_big',
+            params: { maximum: latestStart },
+          },
+        ],
+      },
+    );
+  }
   return { validFrom, validUntil };
+}
+
+/** The earlier of two ISO instants. */
+function earliest(a: string, b: string): string {
+  return Date.parse(a) <= Date.parse(b) ? a : b;
 }

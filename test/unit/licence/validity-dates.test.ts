@@ -10,6 +10,7 @@ import { findLicenceType } from '../../../shared/licence/catalogue.js';
 import { issueLicence, issueLicenceInput } from '../../../shared/licence/issue-licence.js';
 import { effectiveStatus, type LicenceRecord } from '../../../shared/licence/licence.js';
 import { renderLicencePdf } from '../../../shared/licence/licence-pdf.js';
+import { reissueLicence } from '../../../shared/licence/reissue-licence.js';
 import {
   defaultValidUntil,
   lastValidDay,
@@ -163,5 +164,36 @@ describe('a licence is valid through the whole of its printed last day (review R
     } finally {
       await rm(work, { recursive: true, force: true });
     }
+  });
+});
+
+describe('review R64-1: an end past 9999 stored before', () => {
+  it('a licence stored ending at +010000-01-01T16:00:00.000Z (9999-12-31T23:59:59Z as sent) re-issues through 9999-12-31', async () => {
+    const world = licenceWorld();
+    const issuer = await world.addIssuer();
+    const { licence } = await issueLicence(
+      issueLicenceInput.parse(drivingLicenceBody(newIdNumber())),
+      { issuerId: issuer.id, clientId: 'cl_issuer', idempotencyKey: randomUUID() },
+      world.issueDeps,
+    );
+    // As the service stored a "no expiry" stand-in before R64: compared as text, before its start.
+    await world.licences.save({ ...licence, validUntil: '+010000-01-01T16:00:00.000Z' });
+    const { licence: replacement } = await reissueLicence(
+      licence.id,
+      { issuerId: issuer.id, clientId: 'cl_issuer' },
+      { ...world.issueDeps, ...world.statusDeps },
+    );
+    expect(replacement.validFrom).toBe(licence.validFrom);
+    expect(replacement.validUntil).toBe('9999-12-31T16:00:00.000Z');
+    expect(lastValidDay(replacement.validUntil)).toBe('9999-12-31');
+  });
+
+  it('counts a default from a start in any year, and says the end of 9999-12-31 as a four-digit year', () => {
+    expect(defaultValidUntil('9993-12-30T16:00:00Z', 6)).toBe('9999-12-31T16:00:00.000Z');
+    expect(Date.parse(defaultValidUntil('9995-01-01T00:00:00+08:00', 6))).toBe(
+      Date.parse('+010001-01-01T16:00:00.000Z'),
+    ); // refused by the issuance, not thrown here
+    expect(lastValidDay(defaultValidUntil('0010-03-05T00:00:00+08:00', 5))).toBe('0015-03-05');
+    expect(validUntilOf('9999-12-31T15:59:59Z')).toBe('9999-12-31T16:00:00.000Z');
   });
 });
