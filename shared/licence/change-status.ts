@@ -11,7 +11,7 @@ import {
   writeMarked,
   type PendingWorkDependencies,
 } from './pending-work.js';
-import { reasonText, statusReason, statusReasonCodes } from './status-reasons.js';
+import { reasonText, statusReason, statusReasonCodes, type StatusReasonCode } from './status-reasons.js';
 import { actedBy } from './issuer-actor.js';
 import { refusePersonalData } from '../identifiers/personal-data-in-text.js';
 import { printableText } from '../printable-text.js';
@@ -506,11 +506,14 @@ export async function revokeGivenUpReplacement(
   if (!asked || !replacementId || licence.replacedBy !== replacementId) return;
   const replacement = await deps.licences.get(replacementId);
   if (!replacement || replacement.status === 'revoked' || replacement.issuerId !== licence.issuerId) return;
-  const input = changeStatusInput.parse({
+  // The clerk's request as recorded, not parsed again: it passed the input's rules of its day, and a rule
+  // added since (printable text, session 27: a tab, a zero-width space) must not make the revocation fail
+  // on every reconciler run, never made (review R64-2).
+  const input: ChangeStatusInput = {
     status: 'revoked',
-    ...(asked.reasonCode ? { reasonCode: asked.reasonCode } : {}),
+    ...(asked.reasonCode ? { reasonCode: asked.reasonCode as StatusReasonCode } : {}),
     ...(asked.reason ? { reason: asked.reason } : {}),
-  });
+  };
   await changeLicenceStatus(
     replacementId,
     input,

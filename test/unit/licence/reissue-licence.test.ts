@@ -408,6 +408,54 @@ describe('reissueLicence', () => {
       expect(await world.licences.get(old.id)).toMatchObject({ status: 'valid' });
     });
 
+    it('a revocation recorded before the printable-text rule, its reason holding a tab, is carried out by the reconciler (review R64-2)', async () => {
+      failRevokeOfOld = true;
+      await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
+      const [replacement] = replacements();
+      const crashing = {
+        ...world.statusDeps,
+        licences: {
+          ...world.statusDeps.licences,
+          get: (id: string) => world.licences.get(id),
+          save: (licence: LicenceRecord) =>
+            licence.id === replacement!.id && licence.status === 'revoked'
+              ? Promise.reject(new Error('injected: died before revoking the replacement'))
+              : world.licences.save(licence),
+          clearPending: world.licences.clearPending.bind(world.licences),
+        },
+      };
+      await expect(
+        changeLicenceStatus(
+          replacement!.id,
+          { status: 'revoked', reasonCode: 'other', reason: '重复签发' },
+          { issuerId: context.issuerId, clientId: 'cl_console', clerk: 'clerk-ref-1', requestId: 'req-tab' },
+          crashing,
+        ),
+      ).rejects.toThrow('injected');
+      // As a clerk's reason was recorded before session 27's rule refused a tab (or a zero-width space).
+      const marked = await world.licences.get(old.id);
+      const reason = '重复签发\t见档案\u200b';
+      await world.licences.save({
+        ...marked!,
+        replacementRevocation: { ...marked!.replacementRevocation!, reason },
+      });
+
+      await reconcile();
+      const revoked = await world.licences.get(replacement!.id);
+      expect(revoked).toMatchObject({ status: 'revoked' });
+      expect(revoked!.history.at(-1)).toMatchObject({
+        action: 'revoked',
+        actor: 'cl_console',
+        clerk: 'clerk-ref-1',
+        reasonCode: 'other',
+        reason,
+        requestId: 'req-tab',
+      });
+      expect(await world.licences.get(old.id)).toMatchObject({ status: 'valid' });
+      await reconcile();
+      expect(await pointers()).toEqual([]);
+    });
+
     it('the clerk retrying that revocation finishes it at once: revoked once, the give-up recorded once', async () => {
       failRevokeOfOld = true;
       await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
