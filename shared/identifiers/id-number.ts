@@ -160,7 +160,20 @@ export function isYoungerThan(id: IdNumber, years: number, today: Date): boolean
   return id.slice(6, 14) > threshold;
 }
 
-/** The display form: region code and check character only, e.g. `110105********002X`. */
+/**
+ * The display form, as signed into credentials (`hol.m`) and shown by every page and verifier: the region
+ * code and the last four characters, e.g. `110105********002X`. A foreigner's permanent residence number
+ * (`9`, the accepting province, a three-digit nationality code, …) keeps only `9` and the province,
+ * `931***********0012`: its next three digits would tell every verifier the holder's nationality
+ * (review R64-3). The province is what its division needs (`holderDivision`); 18 characters either way.
+ *
+ * @example
+ * ```ts
+ * maskIdNumber(parseIdNumber('11010519491231002X', today)); // '110105********002X'
+ * maskIdNumber(parseIdNumber('931840199001010012', today)); // '931***********0012'
+ * ```
+ */
 export function maskIdNumber(id: IdNumber): string {
-  return `${id.slice(0, 6)}********${id.slice(14)}`;
+  const kept = id.startsWith('9') ? 3 : 6;
+  return `${id.slice(0, kept)}${'*'.repeat(14 - kept)}${id.slice(14)}`;
 }

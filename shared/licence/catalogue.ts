@@ -520,12 +520,18 @@ export function licenceTypeView(type: LicenceType): LicenceTypeView {
   };
 }
 
-/** A masked resident ID number as `maskIdNumber` writes it: region, eight stars, the last four. */
+/**
+ * A masked resident ID number as `maskIdNumber` writes it: region, eight stars, the last four; a
+ * foreigner's permanent residence number `9` and its province, eleven stars, the last four (review R64-3;
+ * licences signed before keep `9` and five digits).
+ */
 const maskedIdNumberSchema = {
   type: 'string',
-  pattern: '^\\d{6}\\*{8}\\d{3}[\\dX]$',
-  description: '遮盖后的公民身份号码：地址码、8 个星号、末 4 位',
-  'x-description-en': 'Masked resident ID number: the region code, eight stars, the last four characters',
+  pattern: '^(?:\\d{6}\\*{8}|9\\d{2}\\*{11})\\d{3}[\\dX]$',
+  description:
+    '遮盖后的公民身份号码：地址码、8 个星号、末 4 位（外国人永久居留身份证号码：9 和省份代码、11 个星号、末 4 位）',
+  'x-description-en':
+    'Masked resident ID number: the region code, eight stars, the last four characters (a foreigner’s permanent residence number: 9 and the province code, eleven stars, the last four)',
 };
 
 /**

@@ -13,6 +13,7 @@ import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { signCompactJws } from '../../../shared/crypto/compact-jws.js';
+import { idNumberCheckCharacter } from '../../../shared/identifiers/id-number.js';
 import { catalogueAnnotationKeywords } from '../../../shared/licence/catalogue.js';
 import { licenceCredentialType } from '../../../packages/verifier/src/claims.js';
 import { readPresentationEnvelope } from '../../../packages/verifier/src/presentation-format.js';
@@ -132,6 +133,7 @@ describe('iss and vct are URLs that answer', () => {
 
 describe('every returned licence validates against its type’s published licenceFields', () => {
   const representative = newIdNumber();
+  const foreignerIdNumber = '93184019900101002' + idNumberCheckCharacter('93184019900101002');
   const bodies = (creditCode: () => string): Record<string, Record<string, unknown>> => ({
     'business-licence': businessLicenceBody(creditCode(), representative),
     'production-operation-permit': {
@@ -176,7 +178,8 @@ describe('every returned licence validates against its type’s published licenc
       holderName: '孙测试',
       fields: {
         spouseName: '周测试',
-        spouseIdNumber: newIdNumber(),
+        // A foreigner's permanent residence number: its masked form too fits the schema (review R64-3).
+        spouseIdNumber: foreignerIdNumber,
         registeredOn: '2019-05-20',
         registrationAuthority: '北京市海淀区民政局',
         certificateNumber: 'J110108-2019-001234',

@@ -59,6 +59,13 @@ describe('resident ID number (GB 11643)', () => {
     expect(maskIdNumber(parseIdNumber('11010519491231002X', today))).toBe('110105********002X');
   });
 
+  it('masks a foreigner’s permanent residence number to 9 and its province: no nationality (review R64-3)', () => {
+    const first17 = '91139220000229001'; // 9, Beijing, Japan (392)
+    const id = parseIdNumber(first17 + idNumberCheckCharacter(first17), today);
+    expect(maskIdNumber(id)).toBe(`911***********${id.slice(14)}`);
+    expect(maskIdNumber(id)).toHaveLength(18);
+  });
+
   it('accepts every generated valid number', () => {
     fc.assert(
       fc.property(validIdNumber, (id) => {
