@@ -46,15 +46,16 @@ import { defaultValidUntil, latestValidUntil, validUntilOf } from '../validity-d
  * `+010000-…` (no `YYYY-MM-DD` reader reads it, and as text it sorts before every other date), review R64-1.
  */
 function timestamp(latest: string) {
+  // Each bound passes text that is no instant (NaN): that is the format's refusal, said once.
   const [earliestMs, latestMs] = [Date.parse('0000-01-01T00:00:00Z'), Date.parse(latest)];
   return z.iso
     .datetime({ offset: true })
-    .refine((value) => Date.parse(value) >= earliestMs, {
+    .refine((value) => !(Date.parse(value) < earliestMs), {
       message: 'must be on or after 0000-01-01T00:00:00Z',
       params: { code: 'too_small', fieldParams: { minimum: '0000-01-01T00:00:00Z' } },
       abort: true,
     })
-    .refine((value) => Date.parse(value) <= latestMs, {
+    .refine((value) => !(Date.parse(value) > latestMs), {
       message: `must be no later than ${latest}`,
       params: { code: 'too_big', fieldParams: { maximum: latest } },
       abort: true,
