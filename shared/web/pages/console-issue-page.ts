@@ -9,6 +9,7 @@ import {
   type FieldErrors,
   type FormValues,
 } from '../console/schema-form.js';
+import { maskIdNumber, type IdNumber } from '../../identifiers/id-number.js';
 import { attr, html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
 import { errorSummary } from '../kit/error-summary.js';
@@ -255,7 +256,8 @@ export function issueReviewBody(t: Translate, input: IssueReviewInput): SafeHtml
  * eight stars, last four), anything else its first and last four.
  */
 function maskNumber(number: string): string {
-  if (/^\d{17}[\dXx]$/.test(number)) return `${number.slice(0, 6)}********${number.slice(14)}`;
+  // An ID number as every licence shows it (a foreigner's without its nationality: review R64-3).
+  if (/^\d{17}[\dXx]$/.test(number)) return maskIdNumber(number.toUpperCase() as IdNumber);
   return number.length <= 8
     ? '*'.repeat(number.length)
     : `${number.slice(0, 4)}${'*'.repeat(number.length - 8)}${number.slice(-4)}`;

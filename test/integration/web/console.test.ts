@@ -10,6 +10,7 @@ import {
 } from '../../support/runtime.js';
 import { newCreditCode, onboardIssuer } from '../../support/http-api.js';
 import { parseForm, UserAgent } from '../../support/user-agent.js';
+import { idNumberCheckCharacter } from '../../../shared/identifiers/id-number.js';
 
 /** A licence of the demo issuer's driving-licence type, as the generated form posts it. */
 const drivingFields = {
@@ -244,6 +245,29 @@ describe('the issuer console over HTTP', () => {
     });
     expect(forbidden.status).toBe(403);
     expect(await forbidden.text()).toContain('本机关无权签发此类证照');
+  });
+
+  it('masks a foreigner’s permanent residence number on the review without its nationality (review R64-3)', async () => {
+    const ua = await signedIn();
+    const hidden = await issueForm(ua, 'driving-licence');
+    const first17 = '93184019900101002'; // 9, Shanghai (31), USA (840), born 1990-01-01
+    const idNumber = first17 + idNumberCheckCharacter(first17);
+    const review = await ua.request('/console/licences', {
+      form: {
+        ...hidden,
+        holderNumber: idNumber,
+        holderName: '史密斯',
+        validFrom: '',
+        validUntil: '',
+        ...drivingFields,
+      },
+    });
+    expect(review.status).toBe(200);
+    const reviewHtml = await review.text();
+    expect(reviewHtml).toContain('核对证照信息');
+    expect(reviewHtml).toMatch(
+      new RegExp(`id="review-holder-number">\\s*931\\*{11}${idNumber.slice(14)}\\s*<`),
+    );
   });
 
   it('refuses a regional type for a holder outside the jurisdiction at the review, in the page’s language', async () => {
