@@ -1156,7 +1156,9 @@ async function gsi2Members(deps: DynamoAdapterDeps, gsi2pk: string): Promise<Ite
  * rests on (the password, the account's state) first. With `signedInBefore` (the reconciler finishing a
  * reset's owed clean-up), only what came before that second ({@link madeBefore}); a grant it spares (made
  * after the mark) keeps only the codes and tokens of sign-ins of that second or later, by the sign-in
- * behind each ({@link ofSignInsBefore}, review R63 F1).
+ * behind each ({@link ofSignInsBefore}, review R63 F1). The sessions end first (review R65 F1); with
+ * `signedInBefore`, passes until one ends nothing new, else it throws ({@link endSignInsPass}, review R65
+ * F2).
  *
  * @example
  * ```ts
@@ -1169,7 +1171,47 @@ export async function endSignInsOf(
   options: { keepSession?: string; signedInBefore?: number; grantsEndedBy?: { at: string } } = {},
 ): Promise<void> {
   if (!fits(personId)) return;
-  const listed = await gsi2Members(deps, indexKeys.oidcAccount(personId));
+  // Without a bound every grant ends with the whole of it (a token under a grant gone is refused), so one
+  // pass. With one (the reconciler), passes until one ends nothing new (review R65 F2).
+  const passes = options.signedInBefore === undefined ? 1 : SIGN_IN_SWEEP_PASSES;
+  const done = new Set<string>();
+  for (let pass = 1; pass <= passes; pass += 1) {
+    if (!(await endSignInsPass(deps, personId, options, done))) return;
+  }
+  if (passes > 1)
+    // Fail closed: the caller's mark stays (and the reconciler's pointer), so the next run sweeps again.
+    throw new Error(`ending the sign-ins of ${personId}: still more to end after ${passes} passes`);
+}
+
+/**
+ * How many passes {@link endSignInsOf} makes with a bound before it gives up (throws). Each rotation or
+ * exchange needs the item it replaces, which the next pass deletes, so the chain ends within two passes
+ * but against an intruder racing every pass.
+ */
+const SIGN_IN_SWEEP_PASSES = 5;
+
+/**
+ * One pass of {@link endSignInsOf}: the sessions first (review R65 F1: a session ended mints no new grant
+ * or token; swept after the grants, a grant made from it meanwhile was never swept), then each grant's
+ * codes and tokens, then the grants. Skips, and adds to, `done` (the keys deleted by earlier passes, `pk
+ * sk`); answers whether it deleted any key not deleted before.
+ *
+ * Review R65 F2: a refresh token rotated (or a code redeemed) between a grant's listing and its delete
+ * left its successor, of the same sign-in, under a grant spared. A later pass lists the person's grants
+ * and their members again and finds it, until a pass finds nothing new; the caller's mark stays until then
+ * (the reconciler takes it off after). What this does not cover: gsi2 is eventually consistent, so an item
+ * written within the index's lag before the last pass may be missing from it, and, the mark then taken
+ * off, outlive the clean-up; each pass reads what the index shows, nothing more.
+ */
+async function endSignInsPass(
+  deps: DynamoAdapterDeps,
+  personId: string,
+  options: { keepSession?: string; signedInBefore?: number; grantsEndedBy?: { at: string } },
+  done: Set<string>,
+): Promise<boolean> {
+  const keyOf = (key: ItemKey) => `${key.pk} ${key.sk}`;
+  const fresh = (keys: ItemKey[]) => keys.filter((key) => !done.has(keyOf(key)));
+  const listed = fresh(await gsi2Members(deps, indexKeys.oidcAccount(personId)));
   const members =
     options.signedInBefore === undefined
       ? listed
@@ -1177,19 +1219,26 @@ export async function endSignInsOf(
   const grantPrefix = `${prefixes.oidc}Grant#`;
   const kept = options.keepSession === undefined ? undefined : oidcItemKey('Session', options.keepSession).pk;
   const ended = new Set(members.map((member) => member.pk));
+  let endedAny = false;
+  const end = async (keys: ItemKey[]) => {
+    const todo = fresh(keys);
+    await batchDelete(deps, todo);
+    for (const key of todo) done.add(keyOf(key));
+    if (todo.length > 0) endedAny = true;
+  };
+  // Sessions first (review R65 F1).
+  await end(members.filter((member) => !member.pk.startsWith(grantPrefix) && member.pk !== kept));
   for (const member of listed) {
     if (!member.pk.startsWith(grantPrefix)) continue;
     const grantId = member.pk.slice(grantPrefix.length);
-    if (ended.has(member.pk)) await batchDelete(deps, await gsi2Members(deps, indexKeys.oidcGrant(grantId)));
+    if (ended.has(member.pk)) await end(await gsi2Members(deps, indexKeys.oidcGrant(grantId)));
     // A grant spared (made after the mark) keeps only the codes and tokens of sign-ins it spares too
     // (review R63 F1).
     else if (options.signedInBefore !== undefined)
-      await batchDelete(deps, await ofSignInsBefore(deps, grantId, options.signedInBefore));
+      await end(await ofSignInsBefore(deps, grantId, options.signedInBefore));
   }
-  await batchDelete(
-    deps,
-    members.filter((member) => member.pk !== kept),
-  );
+  await end(members.filter((member) => member.pk.startsWith(grantPrefix) && member.pk !== kept));
+  return endedAny;
 }
 
 /**
