@@ -710,6 +710,27 @@ describe('oidc-provider DynamoDB adapter', () => {
       expect(await adapter('Session').findByUid!(sessionUid)).toBeUndefined();
     });
 
+    it('at resume, a session ended meanwhile is not written back with the grant and code (review R66-1)', async () => {
+      const sessionUid = uid();
+      const id = `${sessionUid}.${tokenId()}`;
+      await adapter('Session').upsert(id, { jti: id, uid: sessionUid, kind: 'Session' }, 600);
+      await adapter('Session').find(id);
+      await doc.send(new DeleteCommand({ TableName: tableName, Key: oidcItemKey('Session', id) }));
+      const renewed = `${sessionUid}.${tokenId()}`;
+      const grant = tokenId();
+      // The end of a sign-in: the puts held and written together as the request ends; not failed.
+      await withRequestReads(() =>
+        providerContext.run({ oidc: { route: 'resume' } }, async () => {
+          await adapter('Session').destroy(id);
+          await adapter('Grant').upsert(grant, { jti: grant, kind: 'Grant', accountId: 'acc_r66' }, 600);
+          await adapter('Session').upsert(renewed, { jti: renewed, uid: sessionUid, kind: 'Session' }, 600);
+        }),
+      );
+      expect(await adapter('Session').findByUid!(sessionUid)).toBeUndefined();
+      // Nothing of that sign-in was written: its grant (and code) make no tokens.
+      expect(await adapter('Grant').find(grant)).toBeUndefined();
+    });
+
     it("a session stored under the provider's own id (before ids named the uid) is still found both ways", async () => {
       const sessionUid = uid();
       const id = tokenId();
