@@ -5,6 +5,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
@@ -19,7 +20,13 @@ import providerContext from 'oidc-provider/lib/helpers/als.js';
 import { AsyncSlot } from '../../async-context.js';
 import { epochSeconds, type Clock } from '../../clock.js';
 import { ConflictError } from '../../errors.js';
-import { isConditionalCheckFailed, writeIf, type ItemKey } from './conditional.js';
+import {
+  isConditionalCheckFailed,
+  isTransactionConditionFailed,
+  writeIf,
+  type ItemKey,
+} from './conditional.js';
+import { logger } from '../../logger.js';
 import { isExpired } from './table.js';
 import type { PayloadSealer } from '../../sso/sealed-payloads.js';
 import { parseAccountId } from '../../identifiers/account-id.js';
@@ -470,6 +477,8 @@ interface RequestScope {
 interface PendingWrite {
   deps: DynamoAdapterDeps;
   item: Record<string, unknown> & ItemKey;
+  /** Its condition: a session read from the store is put only while it is still there (review R66-1). */
+  condition?: string;
   /** What the adapter does once the item is written (remember a session, say). */
   written(): void;
 }
@@ -579,16 +588,53 @@ async function flushHeldWrites(scope: RequestScope): Promise<void> {
     byTable.set(write.deps.tableName, [...(byTable.get(write.deps.tableName) ?? []), write]);
   for (const writes of byTable.values()) {
     const { deps } = writes[0]!;
-    if (writes.length === 1) {
-      await deps.doc.send(new PutCommand({ TableName: deps.tableName, Item: writes[0]!.item }));
-    } else {
-      await batchWrite(
-        deps,
-        writes.map(({ item }) => ({ PutRequest: { Item: item } })),
-      );
+    const conditional = writes.some((write) => write.condition);
+    try {
+      if (writes.length === 1) {
+        await deps.doc.send(
+          new PutCommand({
+            TableName: deps.tableName,
+            Item: writes[0]!.item,
+            ...(writes[0]!.condition && { ConditionExpression: writes[0]!.condition }),
+          }),
+        );
+      } else if (conditional) {
+        // A batch takes no condition: one transaction instead, the same one call (review R66-1).
+        await deps.doc.send(
+          new TransactWriteCommand({
+            TransactItems: writes.map(({ item, condition }) => ({
+              Put: {
+                TableName: deps.tableName,
+                Item: item,
+                ...(condition && { ConditionExpression: condition }),
+              },
+            })),
+          }),
+        );
+      } else {
+        await batchWrite(
+          deps,
+          writes.map(({ item }) => ({ PutRequest: { Item: item } })),
+        );
+      }
+    } catch (error) {
+      // The session was ended meanwhile (the reconciler, a logout): nothing of this request is written.
+      if (!isConditionalCheckFailed(error) && !isTransactionConditionFailed(error)) throw error;
+      sessionEndedMeanwhile(writes);
+      continue;
     }
+    for (const write of writes) write.written();
   }
-  for (const write of held) write.written();
+}
+
+/**
+ * A session the request read was deleted before its save (review R66-1): it is not written back, and the
+ * request is not failed; the next request finds no session and signs in again.
+ */
+function sessionEndedMeanwhile(writes: Array<Pick<PendingWrite, 'deps' | 'item'>>): void {
+  for (const { deps, item } of writes)
+    if (item.pk.startsWith(`${prefixes.oidc}Session#`)) sessionMemo(deps).delete(item.pk);
+  logger.info('session ended while a request used it: not saved again');
 }
 
 function requestContext(): object | undefined {
@@ -876,6 +922,11 @@ class DynamoAdapter implements Adapter {
     const written = () => {
       if (this.model === 'Session') rememberSession(this.deps, itemKey.pk, stored, expiresAt);
     };
+    // A session this container read (or wrote) is saved only while it is still there: one deleted
+    // meanwhile (the reconciler ending the sign-ins of a reset) is never written back by a request that
+    // loaded it before (review R66-1). A brand-new session (never read) is put as it is.
+    const condition =
+      this.model === 'Session' && sessionMemo(this.deps).has(itemKey.pk) ? 'attribute_exists(pk)' : undefined;
     // A save whose change leaves a trace (a consent to share: shared/sso/traced-grant.ts): the put and the
     // pointer that carries its audit entry, one transaction, never held.
     const trace = traceOfPut(this.model, id);
@@ -896,11 +947,28 @@ class DynamoAdapter implements Adapter {
     }
     const scope = heldPut(this.model);
     if (scope) {
-      scope.writes.set(readKey(this.deps.tableName, itemKey), { deps: this.deps, item, written });
+      scope.writes.set(readKey(this.deps.tableName, itemKey), {
+        deps: this.deps,
+        item,
+        ...(condition && { condition }),
+        written,
+      });
       return;
     }
     await flushHeld();
-    await this.deps.doc.send(new PutCommand({ TableName: this.deps.tableName, Item: item }));
+    try {
+      await this.deps.doc.send(
+        new PutCommand({
+          TableName: this.deps.tableName,
+          Item: item,
+          ...(condition && { ConditionExpression: condition }),
+        }),
+      );
+    } catch (error) {
+      if (!condition || !isConditionalCheckFailed(error)) throw error;
+      sessionEndedMeanwhile([{ deps: this.deps, item }]);
+      return;
+    }
     if (this.model === 'Client') forgetClient(this.deps, id);
     written();
   }
@@ -1082,6 +1150,10 @@ class DynamoAdapter implements Adapter {
         );
       } catch (error) {
         if (!isConditionalCheckFailed(error)) throw error;
+        // Not this id's any more, or gone (ended meanwhile): a save renewing its id (the provider's
+        // `resetIdentifier` at `resume` destroys the old id, then saves) must not bring it back (review
+        // R66-1): remembered as read, so that save is conditional on the item being there.
+        rememberSession(this.deps, key.pk, {});
       }
       return;
     }
@@ -1194,7 +1266,8 @@ const SIGN_IN_SWEEP_PASSES = 5;
  * One pass of {@link endSignInsOf}: the sessions first (review R65 F1: a session ended mints no new grant
  * or token; swept after the grants, a grant made from it meanwhile was never swept), then each grant's
  * codes and tokens, then the grants. Skips, and adds to, `done` (the keys deleted by earlier passes, `pk
- * sk`); answers whether it deleted any key not deleted before.
+ * sk`), but for one listed again and live when read by key (written back after its delete, review
+ * R66-1), deleted again; answers whether it deleted any key not deleted before or written back since.
  *
  * Review R65 F2: a refresh token rotated (or a code redeemed) between a grant's listing and its delete
  * left its successor, of the same sign-in, under a grant spared. A later pass lists the person's grants
@@ -1211,7 +1284,18 @@ async function endSignInsPass(
 ): Promise<boolean> {
   const keyOf = (key: ItemKey) => `${key.pk} ${key.sk}`;
   const fresh = (keys: ItemKey[]) => keys.filter((key) => !done.has(keyOf(key)));
-  const listed = fresh(await gsi2Members(deps, indexKeys.oidcAccount(personId)));
+  // A key deleted by an earlier pass that the index lists again: a stale entry, or the item written back
+  // (a request in flight saving what it loaded before the delete, review R66-1). Read by key, consistent:
+  // one live again is deleted again, and counts as new (so the passes do not stop on it).
+  const listing = async (keys: ItemKey[]) => {
+    const again = keys.filter((key) => done.has(keyOf(key)));
+    const live = await Promise.all(again.map((key) => getLive(deps, key)));
+    again.forEach((key, index) => {
+      if (live[index]) done.delete(keyOf(key));
+    });
+    return fresh(keys);
+  };
+  const listed = await listing(await gsi2Members(deps, indexKeys.oidcAccount(personId)));
   const members =
     options.signedInBefore === undefined
       ? listed
@@ -1231,11 +1315,11 @@ async function endSignInsPass(
   for (const member of listed) {
     if (!member.pk.startsWith(grantPrefix)) continue;
     const grantId = member.pk.slice(grantPrefix.length);
-    if (ended.has(member.pk)) await end(await gsi2Members(deps, indexKeys.oidcGrant(grantId)));
+    if (ended.has(member.pk)) await end(await listing(await gsi2Members(deps, indexKeys.oidcGrant(grantId))));
     // A grant spared (made after the mark) keeps only the codes and tokens of sign-ins it spares too
     // (review R63 F1).
     else if (options.signedInBefore !== undefined)
-      await end(await ofSignInsBefore(deps, grantId, options.signedInBefore));
+      await end(await listing(await ofSignInsBefore(deps, grantId, options.signedInBefore)));
   }
   await end(members.filter((member) => member.pk.startsWith(grantPrefix) && member.pk !== kept));
   return endedAny;

@@ -1,5 +1,6 @@
 import {
   DeleteCommand,
+  GetCommand,
   PutCommand,
   ScanCommand,
   TransactWriteCommand,
@@ -16,6 +17,7 @@ import {
   clientStillRegistered,
   createDynamoAdapter,
   findAccessToken,
+  oidcItemKey,
   withRequestReads,
   type DynamoAdapterDeps,
 } from '../../../shared/adapters/dynamo/oidc-adapter.js';
@@ -470,6 +472,20 @@ describe('oidc-provider DynamoDB adapter', () => {
       expect(await adapter('Session').findByUid(uid)).toBeUndefined();
     });
 
+    it('never writes back a session deleted after it was read (review R66-1): the save ends quietly', async () => {
+      const id = tokenId();
+      const payload: AdapterPayload = { jti: id, kind: 'Session', uid: tokenId(), accountId: 'acc-r66' };
+      await adapter('Session').upsert(id, payload, 600);
+      expect(await adapter('Session').find(id)).toEqual(payload);
+      // The reconciler ends the session while a request that loaded it is under way.
+      await doc.send(new DeleteCommand({ TableName: tableName, Key: oidcItemKey('Session', id) }));
+      // The request ends and the provider saves the session it loaded: not written, not failed.
+      await expect(
+        adapter('Session').upsert(id, { ...payload, authorizations: { rp: { sid: 'x' } } }, 600),
+      ).resolves.toBeUndefined();
+      expect(await adapter('Session').find(id)).toBeUndefined();
+    });
+
     it('finds a DeviceCode by user code, with the jti the provider needs to save it again', async () => {
       const id = tokenId();
       const payload: AdapterPayload = { jti: id, kind: 'DeviceCode', userCode: 'BCDFGHJK', clientId: 'tv' };
@@ -680,6 +696,41 @@ describe('oidc-provider DynamoDB adapter', () => {
       expect(await adapter('Session').findByUid!(sessionUid)).toMatchObject({ jti: renewed });
     });
 
+    it('a session renewed at sign-in after it was ended is not written back under its new id (review R66-1)', async () => {
+      const sessionUid = uid();
+      const id = `${sessionUid}.${tokenId()}`;
+      await adapter('Session').upsert(id, { jti: id, uid: sessionUid, kind: 'Session' }, 600);
+      expect(await adapter('Session').find(id)).toMatchObject({ uid: sessionUid });
+      await doc.send(new DeleteCommand({ TableName: tableName, Key: oidcItemKey('Session', id) }));
+      // The provider's resetIdentifier at resume: the old id destroyed, the session saved under a new one.
+      const renewed = `${sessionUid}.${tokenId()}`;
+      await adapter('Session').destroy(id);
+      await adapter('Session').upsert(renewed, { jti: renewed, uid: sessionUid, kind: 'Session' }, 600);
+      expect(await adapter('Session').find(renewed)).toBeUndefined();
+      expect(await adapter('Session').findByUid!(sessionUid)).toBeUndefined();
+    });
+
+    it('at resume, a session ended meanwhile is not written back with the grant and code (review R66-1)', async () => {
+      const sessionUid = uid();
+      const id = `${sessionUid}.${tokenId()}`;
+      await adapter('Session').upsert(id, { jti: id, uid: sessionUid, kind: 'Session' }, 600);
+      await adapter('Session').find(id);
+      await doc.send(new DeleteCommand({ TableName: tableName, Key: oidcItemKey('Session', id) }));
+      const renewed = `${sessionUid}.${tokenId()}`;
+      const grant = tokenId();
+      // The end of a sign-in: the puts held and written together as the request ends; not failed.
+      await withRequestReads(() =>
+        providerContext.run({ oidc: { route: 'resume' } }, async () => {
+          await adapter('Session').destroy(id);
+          await adapter('Grant').upsert(grant, { jti: grant, kind: 'Grant', accountId: 'acc_r66' }, 600);
+          await adapter('Session').upsert(renewed, { jti: renewed, uid: sessionUid, kind: 'Session' }, 600);
+        }),
+      );
+      expect(await adapter('Session').findByUid!(sessionUid)).toBeUndefined();
+      // Nothing of that sign-in was written: its grant (and code) make no tokens.
+      expect(await adapter('Grant').find(grant)).toBeUndefined();
+    });
+
     it("a session stored under the provider's own id (before ids named the uid) is still found both ways", async () => {
       const sessionUid = uid();
       const id = tokenId();
@@ -701,16 +752,21 @@ describe('oidc-provider DynamoDB adapter', () => {
       clock.advanceSeconds(60);
       await adapter('Session').upsert(id, { ...stored, exp: 2 }, 3600);
       expect(await adapter('Session').find(id)).toBeUndefined();
-      // A change is written.
+      // Nor does a change (review R66-1): a session read from the store is saved only while it is there.
+      await adapter('Session').upsert(id, { ...stored, accountId: 'acc_2' }, 3600);
+      expect(await adapter('Session').find(id)).toBeUndefined();
+      // A change to a session still there is written.
+      await adapter('Session').upsert(id, stored, 3600);
+      expect(await adapter('Session').find(id)).toMatchObject({ accountId: 'acc_1' });
       await adapter('Session').upsert(id, { ...stored, accountId: 'acc_2' }, 3600);
       expect(await adapter('Session').find(id)).toMatchObject({ accountId: 'acc_2' });
       // Unchanged but a tenth of its lifetime older: written again, so a used session stays alive.
+      const key = { pk: `oidc#Session#${sessionUid}`, sk: 'oidc' };
+      const before = (await doc.send(new GetCommand({ TableName: tableName, Key: key }))).Item?.expiresAt;
       clock.advanceSeconds(400);
-      await doc.send(
-        new DeleteCommand({ TableName: tableName, Key: { pk: `oidc#Session#${sessionUid}`, sk: 'oidc' } }),
-      );
       await adapter('Session').upsert(id, { ...stored, accountId: 'acc_2' }, 3600);
-      expect(await adapter('Session').find(id)).toMatchObject({ accountId: 'acc_2' });
+      const after = (await doc.send(new GetCommand({ TableName: tableName, Key: key }))).Item?.expiresAt;
+      expect(after).toBe((before as number) + 400);
     });
   });
 
