@@ -558,9 +558,16 @@ describe('proving level 3 by phone, and the real owner winning', () => {
       w.deps.passkeys.listFor = listFor;
       throw new Error('injected: the passkeys could not be listed');
     };
-    await expect(
-      completePhoneProof(reset, lastCodeSent(), { newPassword: 'owner-pass-1', keepSession: 's1' }, w.deps),
-    ).rejects.toThrow('injected');
+    // The new password in force, the proof answered as done (review R62: "password changed", not an
+    // error), the account still marked: the clean-up owed.
+    const failed = await completePhoneProof(
+      reset,
+      lastCodeSent(),
+      { newPassword: 'owner-pass-1', keepSession: 's1' },
+      w.deps,
+    );
+    expect(failed).toMatchObject({ ok: true, tookOver: true });
+    expect(failed.ok && failed.account.proofCleanup).toBeDefined();
     expect((await w.deps.accounts.findByLookupKey(lookupKey))?.assurance).toBe('possession-verified');
     expect(w.deps.signIns.ended).toEqual([]);
     // The owner enrols a passkey meanwhile (at level 3 now): it is theirs, and stays.
