@@ -23,7 +23,7 @@ describe('refused console forms say so at the top (review R62-2)', () => {
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
     const summary = page.locator('#action-error-summary');
     expect(await summary.getAttribute('role')).toBe('alert');
-    expect(await focused(page)).toBe('action-error-summary');
+    await expect.poll(() => focused(page)).toBe('action-error-summary'); // autofocus is applied at the next frame, not at load
     expect(await summary.isVisible()).toBe(true);
     const box = await summary.boundingBox();
     expect(box!.y).toBeLessThan(900);
@@ -47,7 +47,7 @@ describe('refused console forms say so at the top (review R62-2)', () => {
     await page.goto('/console/counter');
     await page.locator('#idNumber').fill(citizen.idNumber);
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
-    expect(await focused(page)).toBe('counter-error-summary');
+    await expect.poll(() => focused(page)).toBe('counter-error-summary'); // autofocus is applied at the next frame, not at load
     expect(await page.locator('#counter-error-summary').getAttribute('role')).toBe('alert');
     const link = page.locator('#counter-error-summary a');
     expect(await link.getAttribute('href')).toBe('#name');
@@ -70,7 +70,7 @@ describe('refused console forms say so at the top (review R62-2)', () => {
     await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: '下一步：核对' }).click()]);
     const summary = page.locator('#issue-error-summary');
     expect(await summary.getAttribute('role')).toBe('alert');
-    expect(await focused(page)).toBe('issue-error-summary');
+    await expect.poll(() => focused(page)).toBe('issue-error-summary'); // autofocus is applied at the next frame, not at load
     const links = summary.getByRole('link');
     expect(await links.evaluateAll((all) => all.map((a) => a.getAttribute('href')))).toEqual([
       '#field-holderName',
