@@ -60,18 +60,15 @@ function faultyAccounts(accounts: AccountStore, faults: CleanupFaults): AccountS
 }
 
 /**
- * The local runtime of the tests of a reset whose clean-up fails after the account's save (the reconciler
- * finishing it, the mark refusing what came before meanwhile), and their flows. Its reconciler takes
- * pending work at once (`PENDING_WORK_AGE_SECONDS` 0); its carrier knows the phones `carrier` is given;
- * `faults` fails the clean-up's consents or its mark's write on request. `start()` in `beforeAll`, then
- * the runtime's `close()` in `afterAll`.
+ * A runtime for the tests of a reset's mark and its clean-up, started by `startRuntime` with the demo
+ * platform (`start()` in `beforeAll`, then the runtime's `close()` in `afterAll`), and what every one of
+ * them does with it: a browser that stops at the demo platform's and the wallet's callbacks, the
+ * runtime's dependencies for a piece of work, the provider's userinfo and a person's account id.
  */
-export function failingCleanupRuntime() {
-  const faults: CleanupFaults = { failWithdrawal: false, failUnmarking: 0 };
-  const carrier = new CarrierOfNumbers();
+export function resetTestRuntime(startRuntime: () => Promise<TestRuntime>) {
   let started: { runtime: TestRuntime; platform: RelyingParty } | undefined;
   const current = () => {
-    if (!started) throw new Error('the reset clean-up runtime is not started');
+    if (!started) throw new Error('the reset test runtime is not started');
     return started;
   };
   const browser = () => {
@@ -81,21 +78,12 @@ export function failingCleanupRuntime() {
   const withDeps = <T>(work: (deps: ReturnType<typeof buildDependencies>) => Promise<T>): Promise<T> =>
     withRuntimeDeps(current().runtime, work);
   return {
-    faults,
-    carrier,
+    current,
     browser,
     withDeps,
 
     async start(): Promise<{ runtime: TestRuntime; platform: RelyingParty }> {
-      const runtime = await startTestRuntime(
-        undefined,
-        { PENDING_WORK_AGE_SECONDS: '0' },
-        {
-          carrier: (operator) => carrier.using(operator.lookupMac),
-          platformConsents: (operator) => faultyConsents(platformConsentsFactory(operator), faults),
-          accounts: (operator) => faultyAccounts(accountsFactory(operator), faults),
-        },
-      );
+      const runtime = await startRuntime();
       try {
         started = { runtime, platform: await demoPlatform(runtime) };
       } catch (error) {
@@ -104,6 +92,53 @@ export function failingCleanupRuntime() {
       }
       return started;
     },
+
+    /** The provider's userinfo, asked with `token`. */
+    async userinfo(token: string) {
+      const discovery = await fetch(`${current().runtime.baseUrl}/.well-known/openid-configuration`);
+      const { userinfo_endpoint: endpoint } = (await discovery.json()) as { userinfo_endpoint: string };
+      return fetch(endpoint, { headers: { authorization: `Bearer ${token}` } });
+    },
+
+    /** The id of the account of the person numbered `idNumber`. */
+    accountIdOf(idNumber: string): Promise<string> {
+      return withDeps(async (deps) => {
+        const key = await personLookupKey(deps.lookupMac, parseIdNumber(idNumber, new Date()));
+        return (await deps.accounts.findByLookupKey(key))!.id;
+      });
+    },
+  };
+}
+
+/**
+ * The local runtime of the tests of a reset whose clean-up fails after the account's save (the reconciler
+ * finishing it, the mark refusing what came before meanwhile), and their flows. Its reconciler takes
+ * pending work at once (`PENDING_WORK_AGE_SECONDS` 0); its carrier knows the phones `carrier` is given;
+ * `faults` fails the clean-up's consents or its mark's write on request. `start()` in `beforeAll`, then
+ * the runtime's `close()` in `afterAll`.
+ */
+export function failingCleanupRuntime() {
+  const faults: CleanupFaults = { failWithdrawal: false, failUnmarking: 0 };
+  const carrier = new CarrierOfNumbers();
+  const base = resetTestRuntime(() =>
+    startTestRuntime(
+      undefined,
+      { PENDING_WORK_AGE_SECONDS: '0' },
+      {
+        carrier: (operator) => carrier.using(operator.lookupMac),
+        platformConsents: (operator) => faultyConsents(platformConsentsFactory(operator), faults),
+        accounts: (operator) => faultyAccounts(accountsFactory(operator), faults),
+      },
+    ),
+  );
+  const { current, browser, withDeps } = base;
+  return {
+    faults,
+    carrier,
+    browser,
+    withDeps,
+    start: base.start,
+    userinfo: base.userinfo,
 
     /** A sign-in by password at the demo platform: its tokens, and the wallet's token of the same session. */
     async signedIn(person: { idNumber: string; password: string }) {
@@ -131,13 +166,6 @@ export function failingCleanupRuntime() {
         submit: (password: string) =>
           ua.request(url.pathname, { form: { ...fields, code: code!, password } }),
       };
-    },
-
-    /** The provider's userinfo, asked with `token`. */
-    async userinfo(token: string) {
-      const discovery = await fetch(`${current().runtime.baseUrl}/.well-known/openid-configuration`);
-      const { userinfo_endpoint: endpoint } = (await discovery.json()) as { userinfo_endpoint: string };
-      return fetch(endpoint, { headers: { authorization: `Bearer ${token}` } });
     },
 
     /**

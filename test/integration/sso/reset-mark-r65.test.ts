@@ -1,26 +1,7 @@
 import * as client from 'openid-client';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDependencies } from '../../../functions/composition/dependencies.js';
-import { finishOwedCleanup } from '../../../shared/identity/owed-cleanup.js';
-import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
-import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
-import { newIdNumber } from '../../support/in-memory-identity.js';
-import { CarrierOfNumbers } from '../../support/in-memory-sms.js';
-import {
-  adminToken,
-  authorizationRequest,
-  callbackOf,
-  demoPlatform,
-  exchange,
-  registerPlatform,
-  runFlow,
-  sessionOf,
-  type RelyingParty,
-} from '../../support/oidc-flows.js';
+import { resetMarkRuntime, type Command } from '../../support/reset-mark.js';
 import type { TestRuntime } from '../../support/runtime.js';
-import { openAccount, putInRegistry, startRuntimeWithCarrier } from '../../support/sharing-flows.js';
-import { UserAgent } from '../../support/user-agent.js';
 
 /**
  * Review R65: the reconciler's ending of the sign-ins of a reset whose clean-up was owed (`endSignInsOf`
@@ -31,131 +12,17 @@ import { UserAgent } from '../../support/user-agent.js';
  * sign-in) under the spared grant.
  * It now ends the sessions first, then sweeps the grants again and again until a pass finds nothing more.
  */
+const marks = resetMarkRuntime();
+const { withDeps, userinfo, intruderThenOwedReset, offlinePlatform, offlineTokens } = marks;
+const { reconcile, reconcileWhile, refreshWith, silentSignIn } = marks;
 let runtime: TestRuntime;
-let platform: RelyingParty;
-const carrier = new CarrierOfNumbers();
-const browser = () => new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/demo/callback`]);
 
 beforeAll(async () => {
-  runtime = await startRuntimeWithCarrier(carrier);
-  platform = await demoPlatform(runtime);
+  ({ runtime } = await marks.start());
 });
 afterAll(() => runtime?.close());
 
-async function withDeps<T>(work: (deps: ReturnType<typeof buildDependencies>) => Promise<T>): Promise<T> {
-  const deps = buildDependencies(runtime.config);
-  try {
-    return await work(deps);
-  } finally {
-    deps.doc.destroy();
-    deps.kms.destroy();
-  }
-}
-
-async function userinfo(token: string) {
-  const discovery = await fetch(`${runtime.baseUrl}/.well-known/openid-configuration`);
-  const { userinfo_endpoint: endpoint } = (await discovery.json()) as { userinfo_endpoint: string };
-  return fetch(endpoint, { headers: { authorization: `Bearer ${token}` } });
-}
-
-/**
- * An intruder who knows the password signs in at the demo platform in some second; the owner's reset
- * marks the account at the end of that second, and its clean-up fails after the save (owed). Answers the
- * intruder's browser, the account and the mark.
- */
-async function intruderThenOwedReset(tag: string) {
-  const person = { idNumber: newIdNumber(), name: '测试' + tag, password: 'old-pass-' + tag };
-  await putInRegistry(runtime, person.idNumber, person.name);
-  await openAccount(runtime, person);
-  const intruder = browser();
-  const first = await authorizationRequest(platform, { scope: 'openid profile' });
-  await callbackOf(intruder, first.url, { username: person.idNumber, password: person.password });
-  const loginTs = (await sessionOf(runtime, intruder)).payload.loginTs as number;
-  const at = new Date(loginTs * 1000 + 999);
-  const accountId = await withDeps(async (deps) => {
-    const key = await personLookupKey(deps.lookupMac, parseIdNumber(person.idNumber, new Date()));
-    const account = (await deps.accounts.findByLookupKey(key))!;
-    await deps.accounts.save({
-      ...account,
-      proofCleanup: {},
-      signInsEnded: { at: at.toISOString(), version: account.version + 1 },
-    });
-    return account.id;
-  });
-  // The intruder comes back after the mark, before the reconciler runs.
-  await sleep(1100);
-  return { intruder, accountId, at };
-}
-
-type Command = {
-  input?: { ExpressionAttributeValues?: Record<string, unknown>; ProjectionExpression?: string };
-};
-
-/**
- * The reconciler finishing the owed clean-up, as its run does (functions/pending-work-reconciler.ts), with
- * the intruder acting (`during`) right after each of its DynamoDB calls `at` picks has answered.
- */
-function reconcileWhile(
-  accountId: string,
-  mark: Date,
-  at: (command: Command) => boolean,
-  during: () => Promise<void>,
-) {
-  return withDeps((deps) => {
-    const send = deps.doc.send.bind(deps.doc) as (command: unknown) => Promise<unknown>;
-    (deps.doc as unknown as { send: typeof send }).send = async (command) => {
-      const answer = await send(command);
-      if (at(command as Command)) await during();
-      return answer;
-    };
-    return finishOwedCleanup(accountId, mark.toISOString(), {
-      accounts: deps.accounts,
-      passkeys: deps.passkeys,
-      signIns: deps.signIns,
-      platformConsents: deps.platformConsents,
-    });
-  });
-}
-
 const partitionOf = (command: Command) => command.input?.ExpressionAttributeValues?.[':pk'];
-
-async function offlinePlatform(name: string) {
-  return registerPlatform(runtime, await adminToken(runtime), {
-    name,
-    redirectUris: [`${runtime.baseUrl}/demo/callback`],
-    scopes: ['openid', 'profile', 'offline_access'],
-  });
-}
-
-/** The reconciler finishing the owed clean-up, undisturbed. */
-function reconcile(accountId: string, mark: Date) {
-  return reconcileWhile(
-    accountId,
-    mark,
-    () => false,
-    async () => {},
-  );
-}
-
-/** The intruder's browser gets a refresh token at `rp` (consent asked: a grant made now). */
-async function offlineTokens(intruder: UserAgent, rp: RelyingParty) {
-  const request = await authorizationRequest(rp, {
-    scope: 'openid profile offline_access',
-    prompt: 'consent',
-  });
-  const flow = await runFlow(intruder, request.url, { consent: true });
-  expect(flow.stoppedAt).toBeUndefined();
-  const tokens = await exchange(rp, request, flow.callback!);
-  expect(tokens.refresh_token).toBeDefined();
-  return tokens;
-}
-
-async function refreshWith(rp: RelyingParty, refreshToken: string) {
-  return client.refreshTokenGrant(rp.config, refreshToken).then(
-    (answer) => answer.access_token,
-    (error: unknown) => (error as { error?: string }).error,
-  );
-}
 
 describe('review R65: no refresh token of the mark’s second outlives the reconciler, raced as it runs', () => {
   it('F1: a grant and refresh token got from the session after the reconciler listed the grants', async () => {
@@ -177,8 +44,7 @@ describe('review R65: no refresh token of the mark’s second outlives the recon
     expect(tokens).toBeDefined();
     expect(await refreshWith(rp, tokens!.refresh_token!)).toBe('invalid_grant');
     expect((await userinfo(tokens!.access_token)).status).toBe(401);
-    const silent = await authorizationRequest(rp, { scope: 'openid profile', prompt: 'none' });
-    const again = await runFlow(intruder, silent.url);
+    const again = await silentSignIn(intruder, rp);
     expect(again.callback?.searchParams.get('error')).toBe('login_required');
   });
 

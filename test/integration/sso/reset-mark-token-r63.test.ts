@@ -1,26 +1,7 @@
-import * as client from 'openid-client';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDependencies } from '../../../functions/composition/dependencies.js';
-import { finishOwedCleanup } from '../../../shared/identity/owed-cleanup.js';
-import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
-import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
-import { newIdNumber } from '../../support/in-memory-identity.js';
-import { CarrierOfNumbers } from '../../support/in-memory-sms.js';
-import {
-  adminToken,
-  authorizationRequest,
-  callbackOf,
-  demoPlatform,
-  exchange,
-  registerPlatform,
-  runFlow,
-  sessionOf,
-  type RelyingParty,
-} from '../../support/oidc-flows.js';
+import type { RelyingParty } from '../../support/oidc-flows.js';
+import { resetMarkRuntime } from '../../support/reset-mark.js';
 import type { TestRuntime } from '../../support/runtime.js';
-import { openAccount, putInRegistry, startRuntimeWithCarrier } from '../../support/sharing-flows.js';
-import { UserAgent } from '../../support/user-agent.js';
 
 /**
  * Review R63 F1: while a reset's clean-up is owed (it failed after the save), a session of the mark's own
@@ -31,73 +12,15 @@ import { UserAgent } from '../../support/user-agent.js';
  * grant, never the new grant's tokens. It now ends codes and tokens by the sign-in behind them (their
  * `authTime`, an access token's `auth_time`), as it ends sessions: the mark's second included.
  */
+const marks = resetMarkRuntime();
+const { userinfo, intruderThenOwedReset, offlineTokens, reconcile, refreshWith, silentSignIn } = marks;
 let runtime: TestRuntime;
 let platform: RelyingParty;
-const carrier = new CarrierOfNumbers();
-const browser = () => new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/demo/callback`]);
 
 beforeAll(async () => {
-  runtime = await startRuntimeWithCarrier(carrier);
-  platform = await demoPlatform(runtime);
+  ({ runtime, platform } = await marks.start());
 });
 afterAll(() => runtime?.close());
-
-async function withDeps<T>(work: (deps: ReturnType<typeof buildDependencies>) => Promise<T>): Promise<T> {
-  const deps = buildDependencies(runtime.config);
-  try {
-    return await work(deps);
-  } finally {
-    deps.doc.destroy();
-    deps.kms.destroy();
-  }
-}
-
-async function userinfo(token: string) {
-  const discovery = await fetch(`${runtime.baseUrl}/.well-known/openid-configuration`);
-  const { userinfo_endpoint: endpoint } = (await discovery.json()) as { userinfo_endpoint: string };
-  return fetch(endpoint, { headers: { authorization: `Bearer ${token}` } });
-}
-
-/**
- * An intruder who knows the password signs in at the demo platform in some second; the owner's reset
- * marks the account at the end of that second, and its clean-up fails after the save (owed). Answers the
- * intruder's browser, the account and the mark.
- */
-async function intruderThenOwedReset(tag: string) {
-  const person = { idNumber: newIdNumber(), name: '测试' + tag, password: 'old-pass-' + tag };
-  await putInRegistry(runtime, person.idNumber, person.name);
-  await openAccount(runtime, person);
-  const intruder = browser();
-  const first = await authorizationRequest(platform, { scope: 'openid profile' });
-  await callbackOf(intruder, first.url, { username: person.idNumber, password: person.password });
-  const loginTs = (await sessionOf(runtime, intruder)).payload.loginTs as number;
-  const at = new Date(loginTs * 1000 + 999);
-  const accountId = await withDeps(async (deps) => {
-    const key = await personLookupKey(deps.lookupMac, parseIdNumber(person.idNumber, new Date()));
-    const account = (await deps.accounts.findByLookupKey(key))!;
-    await deps.accounts.save({
-      ...account,
-      proofCleanup: {},
-      signInsEnded: { at: at.toISOString(), version: account.version + 1 },
-    });
-    return account.id;
-  });
-  // The intruder comes back after the mark, before the reconciler runs.
-  await sleep(1100);
-  return { intruder, accountId, at };
-}
-
-/** The reconciler finishing the owed clean-up, as its run does (functions/pending-work-reconciler.ts). */
-function reconcile(accountId: string, at: Date) {
-  return withDeps((deps) =>
-    finishOwedCleanup(accountId, at.toISOString(), {
-      accounts: deps.accounts,
-      passkeys: deps.passkeys,
-      signIns: deps.signIns,
-      platformConsents: deps.platformConsents,
-    }),
-  );
-}
 
 /**
  * The intruder, from the session of the mark's second, asks `rp` for a refresh token (consent asked, so a
@@ -105,27 +28,15 @@ function reconcile(accountId: string, at: Date) {
  */
 async function intruderShutOutAt(rp: RelyingParty, tag: string) {
   const { intruder, accountId, at } = await intruderThenOwedReset(tag);
-  const request = await authorizationRequest(rp, {
-    scope: 'openid profile offline_access',
-    prompt: 'consent',
-  });
-  const flow = await runFlow(intruder, request.url, { consent: true });
-  expect(flow.stoppedAt).toBeUndefined();
-  const tokens = await exchange(rp, request, flow.callback!);
-  expect(tokens.refresh_token).toBeDefined();
+  const tokens = await offlineTokens(intruder, rp);
   expect((await userinfo(tokens.access_token)).status).toBe(200);
 
   expect(await reconcile(accountId, at)).toBe('finished');
 
   expect((await userinfo(tokens.access_token)).status).toBe(401);
-  const refreshed = await client.refreshTokenGrant(rp.config, tokens.refresh_token!).then(
-    (answer) => answer.access_token,
-    (error: unknown) => (error as { error?: string }).error,
-  );
-  expect(refreshed).toBe('invalid_grant');
+  expect(await refreshWith(rp, tokens.refresh_token!)).toBe('invalid_grant');
   // Nor does the browser sign in again: its session, of the mark's second, is ended.
-  const silent = await authorizationRequest(rp, { scope: 'openid profile', prompt: 'none' });
-  const again = await runFlow(intruder, silent.url);
+  const again = await silentSignIn(intruder, rp);
   expect(again.callback?.searchParams.get('error')).toBe('login_required');
 }
 
@@ -135,11 +46,7 @@ describe('review R63 F1: a sign-in of the mark’s second gets no token that out
   });
 
   it('at another platform, where it had no grant before the reset', async () => {
-    const other = await registerPlatform(runtime, await adminToken(runtime), {
-      name: 'other r63',
-      redirectUris: [`${runtime.baseUrl}/demo/callback`],
-      scopes: ['openid', 'profile', 'offline_access'],
-    });
+    const other = await marks.offlinePlatform('other r63');
     await intruderShutOutAt(other, 'r63b');
   });
 });

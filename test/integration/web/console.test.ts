@@ -50,6 +50,24 @@ describe('the issuer console over HTTP', () => {
     return { type: form!.fields.type!, idempotencyKey: form!.fields.idempotencyKey! };
   }
 
+  /**
+   * The path of a driving licence the console issued to the demo citizen (its form posted and confirmed at
+   * once), its archive number `archiveNumber`.
+   */
+  async function issuedLicence(ua: UserAgent, archiveNumber: string): Promise<string> {
+    const issued = await ua.request('/console/licences', {
+      form: {
+        ...(await issueForm(ua, 'driving-licence')),
+        holderNumber: runtime.credentials.citizen.idNumber,
+        holderName: '王小明',
+        ...drivingFields,
+        'fields.archiveNumber': archiveNumber,
+        step: 'confirm',
+      },
+    });
+    return issued.headers.get('location')!.split('?')[0]!;
+  }
+
   it('refuses wrong credentials with a 401 page that keeps the client id, never the secret', async () => {
     const ua = new UserAgent(runtime.baseUrl);
     const clientId = runtime.credentials.issuer.clientId;
@@ -304,17 +322,7 @@ describe('the issuer console over HTTP', () => {
 
   it('asks for a reason and, to revoke, a confirmation; then revokes for good', async () => {
     const ua = await signedIn();
-    const issued = await ua.request('/console/licences', {
-      form: {
-        ...(await issueForm(ua, 'driving-licence')),
-        holderNumber: runtime.credentials.citizen.idNumber,
-        holderName: '王小明',
-        ...drivingFields,
-        'fields.archiveNumber': '110100777777',
-        step: 'confirm',
-      },
-    });
-    const path = issued.headers.get('location')!.split('?')[0]!;
+    const path = await issuedLicence(ua, '110100777777');
 
     const noReason = await ua.request(`${path}/status`, {
       form: { status: 'suspended', reasonCode: '', reason: ' ' },
@@ -371,17 +379,7 @@ describe('the issuer console over HTTP', () => {
 
   it('refuses a reason holding an ID number or a mobile number, saying so in the page’s language', async () => {
     const ua = await signedIn();
-    const issued = await ua.request('/console/licences', {
-      form: {
-        ...(await issueForm(ua, 'driving-licence')),
-        holderNumber: runtime.credentials.citizen.idNumber,
-        holderName: '王小明',
-        ...drivingFields,
-        'fields.archiveNumber': '110100777778',
-        step: 'confirm',
-      },
-    });
-    const path = issued.headers.get('location')!.split('?')[0]!;
+    const path = await issuedLicence(ua, '110100777778');
 
     const withIdNumber = await ua.request(`${path}/status`, {
       form: { status: 'suspended', reasonCode: 'other', reason: '持证人 440304198512310011 申请暂扣' },
@@ -404,17 +402,7 @@ describe('the issuer console over HTTP', () => {
 
   it('names a reason that is not UTF-8 (a browser set to GBK) on the form, the rest kept, and changes nothing (session 27)', async () => {
     const ua = await signedIn();
-    const issued = await ua.request('/console/licences', {
-      form: {
-        ...(await issueForm(ua, 'driving-licence')),
-        holderNumber: runtime.credentials.citizen.idNumber,
-        holderName: '王小明',
-        ...drivingFields,
-        'fields.archiveNumber': '110100777779',
-        step: 'confirm',
-      },
-    });
-    const path = issued.headers.get('location')!.split('?')[0]!;
+    const path = await issuedLicence(ua, '110100777779');
     const form = 'application/x-www-form-urlencoded';
     // 记满12分 in GBK, as a browser whose page encoding was switched to GBK escapes it.
     const gbk = await ua.request(`${path}/status`, {
@@ -473,17 +461,7 @@ describe('the issuer console over HTTP', () => {
 
   it('refuses a reason holding control characters, as the API does (session 27)', async () => {
     const ua = await signedIn();
-    const issued = await ua.request('/console/licences', {
-      form: {
-        ...(await issueForm(ua, 'driving-licence')),
-        holderNumber: runtime.credentials.citizen.idNumber,
-        holderName: '王小明',
-        ...drivingFields,
-        'fields.archiveNumber': '110100777780',
-        step: 'confirm',
-      },
-    });
-    const path = issued.headers.get('location')!.split('?')[0]!;
+    const path = await issuedLicence(ua, '110100777780');
     const refused = await ua.request(`${path}/status`, {
       form: { status: 'suspended', reasonCode: 'other', reason: '记满\u202E分21' },
     });

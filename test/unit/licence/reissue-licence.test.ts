@@ -64,6 +64,13 @@ describe('reissueLicence', () => {
   });
   const replacements = () =>
     [...world.licences.byId.values()].filter((licence) => licence.replaces === old.id);
+  /** A re-issue that died at its revocation of the old licence, its replacement written: the replacement. */
+  const diedBeforeRevokingOld = async () => {
+    failRevokeOfOld = true;
+    await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
+    const [replacement] = replacements();
+    return replacement;
+  };
 
   beforeEach(async () => {
     world = licenceWorld();
@@ -219,11 +226,45 @@ describe('reissueLicence', () => {
       return reconcilePendingWork(world.statusDeps, { minAgeSeconds: 60, limit: 10 });
     };
     const pointers = () => world.pendingWork.olderThan(new Date(world.clock.now() + 1), 10);
+    /**
+     * The status change's dependencies of a clerk's request that writes its mark on the old licence, then
+     * dies before revoking the replacement `replacementId`: every time, or with `once` the first time only.
+     */
+    const dyingBeforeRevoking = (replacementId: string, { once = false } = {}) => {
+      let crash = true;
+      return {
+        ...world.statusDeps,
+        licences: {
+          ...world.statusDeps.licences,
+          get: (id: string) => world.licences.get(id),
+          save: (licence: LicenceRecord) => {
+            if (crash && licence.id === replacementId && licence.status === 'revoked') {
+              crash = !once;
+              return Promise.reject(new Error('injected: died before revoking the replacement'));
+            }
+            return world.licences.save(licence);
+          },
+          clearPending: world.licences.clearPending.bind(world.licences),
+        },
+      };
+    };
+    /** A clerk's revocation of the replacement at the console (`clerk-ref-1`), dead after its mark on the old licence. */
+    const clerkRevocationDiedAfterMark = (
+      replacementId: string,
+      change: Parameters<typeof changeLicenceStatus>[1],
+      requestId: string,
+    ) =>
+      expect(
+        changeLicenceStatus(
+          replacementId,
+          change,
+          { issuerId: context.issuerId, clientId: 'cl_console', clerk: 'clerk-ref-1', requestId },
+          dyingBeforeRevoking(replacementId),
+        ),
+      ).rejects.toThrow('injected');
 
     it('revokes the old licence (reissued) when the attempt died after writing the replacement', async () => {
-      failRevokeOfOld = true;
-      await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
-      const [replacement] = replacements();
+      const replacement = await diedBeforeRevokingOld();
       expect(await world.licences.get(old.id)).toMatchObject({
         status: 'valid',
         replacedBy: replacement!.id,
@@ -264,9 +305,7 @@ describe('reissueLicence', () => {
     });
 
     it('leaves the old licence valid when the replacement was revoked since (R38 L1), and drops the pointer', async () => {
-      failRevokeOfOld = true;
-      await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
-      const [replacement] = replacements();
+      const replacement = await diedBeforeRevokingOld();
       await changeLicenceStatus(
         replacement!.id,
         { status: 'revoked', reasonCode: 'holder-ceased' },
@@ -283,9 +322,7 @@ describe('reissueLicence', () => {
     });
 
     it('leaves the old licence valid when a clerk revokes the replacement after the reconciler read it (R40 F1)', async () => {
-      failRevokeOfOld = true;
-      await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
-      const [replacement] = replacements();
+      const replacement = await diedBeforeRevokingOld();
       let revokeOnRead = true;
       const racing = {
         ...world.statusDeps,
@@ -318,9 +355,7 @@ describe('reissueLicence', () => {
     });
 
     it('records the give-up in the trail: one licence.reissue_given_up on the old licence, naming the clerk and the replacement', async () => {
-      failRevokeOfOld = true;
-      await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
-      const [replacement] = replacements();
+      const replacement = await diedBeforeRevokingOld();
       await changeLicenceStatus(
         replacement!.id,
         { status: 'revoked', reasonCode: 'holder-ceased', reason: '重复签发' },
@@ -349,30 +384,13 @@ describe('reissueLicence', () => {
     });
 
     it('a clerk’s revocation of the replacement that died after the mark: the reconciler revokes it as asked', async () => {
-      failRevokeOfOld = true;
-      await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
-      const [replacement] = replacements();
+      const replacement = await diedBeforeRevokingOld();
       // The clerk's request writes the mark on the old licence, then dies before revoking the replacement.
-      const crashing = {
-        ...world.statusDeps,
-        licences: {
-          ...world.statusDeps.licences,
-          get: (id: string) => world.licences.get(id),
-          save: (licence: LicenceRecord) =>
-            licence.id === replacement!.id && licence.status === 'revoked'
-              ? Promise.reject(new Error('injected: died before revoking the replacement'))
-              : world.licences.save(licence),
-          clearPending: world.licences.clearPending.bind(world.licences),
-        },
-      };
-      await expect(
-        changeLicenceStatus(
-          replacement!.id,
-          { status: 'revoked', reasonCode: 'holder-ceased', reason: '重复签发' },
-          { issuerId: context.issuerId, clientId: 'cl_console', clerk: 'clerk-ref-1', requestId: 'req-dup' },
-          crashing,
-        ),
-      ).rejects.toThrow('injected');
+      await clerkRevocationDiedAfterMark(
+        replacement!.id,
+        { status: 'revoked', reasonCode: 'holder-ceased', reason: '重复签发' },
+        'req-dup',
+      );
       expect(await world.licences.get(old.id)).toMatchObject({
         status: 'valid',
         reissueGivenUp: replacement!.id,
@@ -409,29 +427,12 @@ describe('reissueLicence', () => {
     });
 
     it('a revocation recorded before the printable-text rule, its reason holding a tab, is carried out by the reconciler (review R64-2)', async () => {
-      failRevokeOfOld = true;
-      await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
-      const [replacement] = replacements();
-      const crashing = {
-        ...world.statusDeps,
-        licences: {
-          ...world.statusDeps.licences,
-          get: (id: string) => world.licences.get(id),
-          save: (licence: LicenceRecord) =>
-            licence.id === replacement!.id && licence.status === 'revoked'
-              ? Promise.reject(new Error('injected: died before revoking the replacement'))
-              : world.licences.save(licence),
-          clearPending: world.licences.clearPending.bind(world.licences),
-        },
-      };
-      await expect(
-        changeLicenceStatus(
-          replacement!.id,
-          { status: 'revoked', reasonCode: 'other', reason: '重复签发' },
-          { issuerId: context.issuerId, clientId: 'cl_console', clerk: 'clerk-ref-1', requestId: 'req-tab' },
-          crashing,
-        ),
-      ).rejects.toThrow('injected');
+      const replacement = await diedBeforeRevokingOld();
+      await clerkRevocationDiedAfterMark(
+        replacement!.id,
+        { status: 'revoked', reasonCode: 'other', reason: '重复签发' },
+        'req-tab',
+      );
       // As a clerk's reason was recorded before session 27's rule refused a tab (or a zero-width space).
       const marked = await world.licences.get(old.id);
       const reason = '重复签发\t见档案\u200b';
@@ -457,25 +458,8 @@ describe('reissueLicence', () => {
     });
 
     it('the clerk retrying that revocation finishes it at once: revoked once, the give-up recorded once', async () => {
-      failRevokeOfOld = true;
-      await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
-      const [replacement] = replacements();
-      let crash = true;
-      const crashing = {
-        ...world.statusDeps,
-        licences: {
-          ...world.statusDeps.licences,
-          get: (id: string) => world.licences.get(id),
-          save: (licence: LicenceRecord) => {
-            if (crash && licence.id === replacement!.id && licence.status === 'revoked') {
-              crash = false;
-              return Promise.reject(new Error('injected: died before revoking the replacement'));
-            }
-            return world.licences.save(licence);
-          },
-          clearPending: world.licences.clearPending.bind(world.licences),
-        },
-      };
+      const replacement = await diedBeforeRevokingOld();
+      const crashing = dyingBeforeRevoking(replacement!.id, { once: true });
       const revoke = () =>
         changeLicenceStatus(
           replacement!.id,
@@ -495,9 +479,7 @@ describe('reissueLicence', () => {
     });
 
     it('a re-issue of the replacement is refused once a clerk’s revocation of it is recorded after its claim, and the reconciler leaves one valid licence (review R58)', async () => {
-      failRevokeOfOld = true;
-      await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
-      const [replacement] = replacements();
+      const replacement = await diedBeforeRevokingOld();
       const replacementId = replacement!.id;
       // A clerk's earlier revocation of the replacement was refused (R46-2): the re-issue given up, nothing owed.
       const given = await world.licences.get(old.id);
@@ -544,9 +526,7 @@ describe('reissueLicence', () => {
   });
 
   it('a revocation of the old licence reaches the licence standing in for a replacement re-issued before R38', async () => {
-    failRevokeOfOld = true;
-    await expect(reissueLicence(old.id, context, deps())).rejects.toThrow('injected');
-    const [replacement] = replacements();
+    const replacement = await diedBeforeRevokingOld();
     // Stored before R38 refused it: the replacement re-issued in turn while its own re-issue was unfinished.
     const { replaces: _replaces, ...unlinked } = (await world.licences.get(replacement!.id))!;
     await world.licences.save(unlinked);
