@@ -69,6 +69,15 @@ const messages: Record<string, (t: Translate, params: Params | undefined) => str
       ? t(`出生日期 ${birth} 不是有效的出生日期`, `The birth date ${birth} is not a possible birth date.`)
       : t('出生日期不正确', 'The birth date is not possible.');
   },
+  invalid_nationality: (t, p) => {
+    const code = param(p, 'nationality');
+    return code
+      ? t(
+          `国籍代码 ${code} 不是有效的外国国籍代码`,
+          `The nationality code ${code} is not a foreign country's code.`,
+        )
+      : t('国籍代码不正确', 'The nationality code is not a country’s.');
+  },
   invalid_check_character: (t, p) => {
     const expected = param(p, 'expected');
     return expected
