@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idNumberCheckCharacter } from '../../../shared/identifiers/id-number.js';
-import { expectProblem } from '../../support/http-api.js';
+import { expectProblem, postJson } from '../../support/http-api.js';
 import {
   drivingLicenceBody,
   expectJson,
@@ -112,4 +112,29 @@ describe('a foreigner’s permanent residence number’s nationality code', () =
       expect(JSON.stringify(problem)).not.toContain(idNumber);
     },
   );
+});
+
+describe('POST /accounts with a 2017 card', () => {
+  const register = (idNumber: string, name: string) =>
+    postJson(runtime, '/accounts', undefined, { idNumber, name, password: 'Maple-Leaf-2026', consent: true });
+
+  it('registers the holder (self-asserted, masked), and refuses a child on the card’s birth date', async () => {
+    const idNumber = card2017();
+    const created = await expectJson<Record<string, unknown>>(await register(idNumber, 'SMITH JOHN'), 201);
+    expect(created).toEqual({
+      masked: `***44********${idNumber.slice(13)}`,
+      name: 'SMITH JOHN',
+      assurance: 'self-asserted',
+    });
+    // Born 2015-03-01 (`150301`, read 2015: the card was last issued in 2023): under 14.
+    const first14 = `DEU3101150301${randomInt(0, 10)}`;
+    const problem = await expectProblem(
+      await register(first14 + icaoCheckDigit(first14), 'MUELLER ANNA'),
+      400,
+      'guardian_required',
+    );
+    expect(problem.errors).toEqual([
+      expect.objectContaining({ path: 'idNumber', code: 'guardian_required' }),
+    ]);
+  });
 });
