@@ -172,7 +172,7 @@ export function parseIdNumber(input: string, today: Date): IdNumber {
       throw new InvalidIdNumberError(
         `ID number of a 2017 foreigner’s permanent residence card (letters first) must be 15 characters, not ${id.length}`,
         'invalid_length',
-        { length: id.length },
+        { length: id.length, expected: 15 },
       );
     return parseForeign2017(id, today);
   }

@@ -53,9 +53,11 @@ const messages: Record<string, (t: Translate, params: Params | undefined) => str
   unknown_field: (t) => t('不是此表单的项目。', 'Not a field of this form.'),
   invalid_length: (t, p) => {
     const length = param(p, 'length');
+    // 15 for a 2017 foreigner's permanent residence card's number (letters first), else 18.
+    const expected = param(p, 'expected') ?? '18';
     return length
-      ? t(`应为 18 位，现为 ${length} 位`, `Must be 18 characters, not ${length}.`)
-      : t('应为 18 位', 'Must be 18 characters.');
+      ? t(`应为 ${expected} 位，现为 ${length} 位`, `Must be ${expected} characters, not ${length}.`)
+      : t(`应为 ${expected} 位`, `Must be ${expected} characters.`);
   },
   invalid_region: (t, p) => {
     const region = param(p, 'region');
