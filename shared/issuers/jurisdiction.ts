@@ -39,7 +39,8 @@ export function covers(jurisdiction: string, division: string): boolean {
 export function holderDivision(holder: { idNumber: string } | { creditCode: string }): string {
   if (!('idNumber' in holder)) return holder.creditCode.slice(2, 8);
   const id = holder.idNumber;
-  if (/^[A-Z]{3}/.test(id)) return `${id.slice(3, 5)}0000`;
+  // In full (`CAN44…`) or masked (`***44…`, as a re-issue reads the stored holder).
+  if (/^(?:[A-Z]{3}|\*{3})\d{2}/.test(id)) return `${id.slice(3, 5)}0000`;
   return id.startsWith('9') ? `${id.slice(1, 3)}0000` : id.slice(0, 6);
 }
 

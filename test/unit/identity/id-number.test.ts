@@ -303,6 +303,8 @@ describe('2017 foreigner’s permanent residence card (15 characters)', () => {
   it('places the holder in the accepting province for regional licences', () => {
     expect(holderDivision({ idNumber: parseIdNumber(canada, today) })).toBe('440000');
     expect(holderDivision({ idNumber: parseIdNumber(child, today) })).toBe('310000');
+    // A re-issue reads the stored, masked number.
+    expect(holderDivision({ idNumber: maskIdNumber(parseIdNumber(canada, today)) })).toBe('440000');
   });
 
   it('is taken for an ID number, not a credit code, when searched for', () => {
