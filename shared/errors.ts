@@ -56,12 +56,14 @@ export const fieldErrorCodes = [
   'invalid_value',
   /** A field the object does not have. */
   'unknown_field',
-  /** An ID number or credit code of the wrong length (`params.length` characters were given). */
+  /** An ID number or credit code of the wrong length (`params.length` characters were given; an ID number is 18, or 15 for a 2017 foreigner's card). */
   'invalid_length',
   /** An ID number's or credit code's region code (`params.region`) is not a region. */
   'invalid_region',
   /** An ID number's birth date (`params.birthDate`) is not a date, or not a possible one. */
   'invalid_birth_date',
+  /** A foreigner's permanent residence number's nationality (`params.nationality`) is no assigned ISO 3166-1 code of a country other than China. */
+  'invalid_nationality',
   /** An ID number's or credit code's check character is wrong (`params.expected` is the right one). */
   'invalid_check_character',
   /** Not a mainland mobile number in E.164 form (`params.example` shows one). */

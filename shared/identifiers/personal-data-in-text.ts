@@ -17,6 +17,9 @@ const separator = /^[\s.\-\u2010-\u2015\u2212]{1,3}$/u;
  */
 const digitRun = /[0-9]+[Xx]?/g;
 
+/** A 2017 foreigner's card's number as typed: letters and digits not part of a longer such run. */
+const foreign2017InText = /(?<![A-Za-z0-9])[A-Za-z]{3}\d{12}(?![A-Za-z0-9])/g;
+
 /** The longest a number we look for is, in digits: an ID number's 18 (`0086` and a mobile are 15). */
 const longest = 18;
 
@@ -32,7 +35,8 @@ const longest = 18;
  * - an ID number (GB 11643): 17 digits and a check character (`X` or `x` too) that
  *   {@link parseIdNumber} accepts: a province, a possible birth date, the right ISO 7064 MOD 11-2 check
  *   (a Hong Kong, Macao or Taiwan resident's residence permit, `81`/`82`/`83…`, and a foreigner's
- *   permanent residence number, `9…`, too: review R60 F2).
+ *   permanent residence number, `9…`, too: review R60 F2); and a 2017 foreigner's card's number (three
+ *   letters and twelve digits, whole, that {@link parseIdNumber} accepts; written without spaces).
  *   A wrong check character passes: it is no one's number (so an 18-digit file number that happens to
  *   start with a region and a date is refused only one time in eleven). Old 15-digit numbers are not
  *   looked for: with no check character, any 15 digits starting with a province and a date would pass
@@ -56,6 +60,9 @@ export function findPersonalData(text: string, today: Date = new Date()): Person
     end: match.index + match[0].length,
     text: match[0],
   }));
+  // A 2017 foreigner's permanent residence card's number: three letters and twelve digits, whole (not
+  // inside a longer run of letters and digits), and parsing (an assigned nationality, a province, a date).
+  for (const match of normal.matchAll(foreign2017InText)) if (isIdNumber(match[0], today)) return 'id_number';
   let found: PersonalDataKind | undefined;
   for (let first = 0; first < groups.length; first++) {
     let joined = '';

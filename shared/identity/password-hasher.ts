@@ -61,7 +61,7 @@ export function passwordRuleBroken(
     };
   }
   if (password.trim().length === 0) return { message: 'must not be only spaces', code: 'required' };
-  if (idNumber && password.toUpperCase().includes(idNumber.slice(0, 17))) {
+  if (idNumber && password.toUpperCase().includes(idNumber.slice(0, -1))) {
     return { message: 'must not contain the ID number', code: 'contains_id_number' };
   }
   return undefined;

@@ -33,11 +33,15 @@ export function covers(jurisdiction: string, division: string): boolean {
  * The division a holder's number places them in: an enterprise's unified social credit code carries the
  * registering authority's division in characters 3–8 (GB 32100); a resident ID number carries the
  * division of first registration in its first six digits (GB 11643); a foreigner's permanent residence
- * number (`9…`) the province that accepted it, in its second and third digits.
+ * number (`9…`) the province that accepted it, in its second and third digits; the 2017 card's number
+ * (three letters, then the accepting place) that province in its fourth and fifth characters.
  */
 export function holderDivision(holder: { idNumber: string } | { creditCode: string }): string {
   if (!('idNumber' in holder)) return holder.creditCode.slice(2, 8);
-  return holder.idNumber.startsWith('9') ? `${holder.idNumber.slice(1, 3)}0000` : holder.idNumber.slice(0, 6);
+  const id = holder.idNumber;
+  // In full (`CAN44…`) or masked (`***44…`, as a re-issue reads the stored holder).
+  if (/^(?:[A-Z]{3}|\*{3})\d{2}/.test(id)) return `${id.slice(3, 5)}0000`;
+  return id.startsWith('9') ? `${id.slice(1, 3)}0000` : id.slice(0, 6);
 }
 
 /** Whether `issuer` may issue a regional licence to a holder in `division`. */

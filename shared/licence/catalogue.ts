@@ -171,7 +171,10 @@ const personName = (zh: string, en: string) => text(50, zh, en);
 const idNumber = (zh: string, en: string) =>
   z
     .string()
-    .regex(/^\d{17}[\dXx]$/, 'must be 17 digits followed by a digit or X')
+    .regex(
+      /^(?:\d{17}[\dXx]|[A-Za-z]{3}\d{12})$/,
+      'must be 17 digits followed by a digit or X (or 3 letters and 12 digits, a 2017 foreigner’s card)',
+    )
     .transform((value, context) => {
       try {
         return parseIdNumber(value, new Date());
@@ -190,8 +193,8 @@ const idNumber = (zh: string, en: string) =>
       ...titled(
         { zh, en },
         {
-          zh: '公民身份号码（18 位）；仅以遮盖形式存储和签发',
-          en: 'Resident ID number (18 characters); stored and signed only in masked form',
+          zh: '公民身份号码（18 位；2017 版外国人永久居留证 15 位）；仅以遮盖形式存储和签发',
+          en: 'Resident ID number (18 characters; 15 on a 2017 foreigner’s permanent residence card); stored and signed only in masked form',
         },
       ),
       writeOnly: true,
@@ -523,15 +526,16 @@ export function licenceTypeView(type: LicenceType): LicenceTypeView {
 /**
  * A masked resident ID number as `maskIdNumber` writes it: region, eight stars, the last four; a
  * foreigner's permanent residence number `9` and its province, eleven stars, the last four (review R64-3;
- * licences signed before keep `9` and five digits).
+ * licences signed before keep `9` and five digits); a 2017 card's 15-character number three stars, its
+ * province, eight stars, the last two.
  */
 const maskedIdNumberSchema = {
   type: 'string',
-  pattern: '^(?:\\d{6}\\*{8}|9\\d{2}\\*{11})\\d{3}[\\dX]$',
+  pattern: '^(?:(?:\\d{6}\\*{8}|9\\d{2}\\*{11})\\d{3}[\\dX]|\\*{3}\\d{2}\\*{8}\\d{2})$',
   description:
-    '遮盖后的公民身份号码：地址码、8 个星号、末 4 位（外国人永久居留身份证号码：9 和省份代码、11 个星号、末 4 位）',
+    '遮盖后的公民身份号码：地址码、8 个星号、末 4 位（外国人永久居留身份证号码：9 和省份代码、11 个星号、末 4 位；2017 版 15 位号码：3 个星号、省份代码、8 个星号、末 2 位）',
   'x-description-en':
-    'Masked resident ID number: the region code, eight stars, the last four characters (a foreigner’s permanent residence number: 9 and the province code, eleven stars, the last four)',
+    'Masked resident ID number: the region code, eight stars, the last four characters (a foreigner’s permanent residence number: 9 and the province code, eleven stars, the last four; a 2017 card’s 15-character number: three stars, the province code, eight stars, the last two)',
 };
 
 /**

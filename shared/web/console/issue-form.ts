@@ -63,12 +63,15 @@ export function issueFormModel(type: LicenceTypeEntry, t: Translate): IssueFormM
         ? t('持证人公民身份号码', 'Holder’s resident ID number')
         : t('统一社会信用代码', 'Unified social credit code'),
       hint: person
-        ? t('18 位，末位可为 X；只以掩码形式保存。', '18 characters, the last may be X; stored masked only.')
+        ? t(
+            '18 位，末位可为 X（2017 版外国人永久居留证：15 位，3 个字母加 12 位数字）；只以掩码形式保存。',
+            '18 characters, the last may be X (a 2017 foreigner’s permanent residence card: 15, three letters and 12 digits); stored masked only.',
+          )
         : t('18 位字母数字。', '18 letters and digits.'),
       required: true,
-      minLength: 18,
+      minLength: person ? 15 : 18,
       maxLength: 18,
-      pattern: person ? '^\\d{17}[\\dXx]$' : '^[0-9A-HJ-NPQRTUWXY]{18}$',
+      pattern: person ? '^(?:\\d{17}[\\dXx]|[A-Za-z]{3}\\d{12})$' : '^[0-9A-HJ-NPQRTUWXY]{18}$',
       writeOnly: true,
     },
     holderName: {

@@ -53,9 +53,11 @@ const messages: Record<string, (t: Translate, params: Params | undefined) => str
   unknown_field: (t) => t('不是此表单的项目。', 'Not a field of this form.'),
   invalid_length: (t, p) => {
     const length = param(p, 'length');
+    // 15 for a 2017 foreigner's permanent residence card's number (letters first), else 18.
+    const expected = param(p, 'expected') ?? '18';
     return length
-      ? t(`应为 18 位，现为 ${length} 位`, `Must be 18 characters, not ${length}.`)
-      : t('应为 18 位', 'Must be 18 characters.');
+      ? t(`应为 ${expected} 位，现为 ${length} 位`, `Must be ${expected} characters, not ${length}.`)
+      : t(`应为 ${expected} 位`, `Must be ${expected} characters.`);
   },
   invalid_region: (t, p) => {
     const region = param(p, 'region');
@@ -68,6 +70,15 @@ const messages: Record<string, (t: Translate, params: Params | undefined) => str
     return birth
       ? t(`出生日期 ${birth} 不是有效的出生日期`, `The birth date ${birth} is not a possible birth date.`)
       : t('出生日期不正确', 'The birth date is not possible.');
+  },
+  invalid_nationality: (t, p) => {
+    const code = param(p, 'nationality');
+    return code
+      ? t(
+          `国籍代码 ${code} 不是有效的外国国籍代码`,
+          `The nationality code ${code} is not a foreign country's code.`,
+        )
+      : t('国籍代码不正确', 'The nationality code is not a country’s.');
   },
   invalid_check_character: (t, p) => {
     const expected = param(p, 'expected');

@@ -257,7 +257,8 @@ export function issueReviewBody(t: Translate, input: IssueReviewInput): SafeHtml
  */
 function maskNumber(number: string): string {
   // An ID number as every licence shows it (a foreigner's without its nationality: review R64-3).
-  if (/^\d{17}[\dXx]$/.test(number)) return maskIdNumber(number.toUpperCase() as IdNumber);
+  if (/^(?:\d{17}[\dXx]|[A-Za-z]{3}\d{12})$/.test(number))
+    return maskIdNumber(number.toUpperCase() as IdNumber);
   return number.length <= 8
     ? '*'.repeat(number.length)
     : `${number.slice(0, 4)}${'*'.repeat(number.length - 8)}${number.slice(-4)}`;

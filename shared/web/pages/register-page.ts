@@ -66,11 +66,15 @@ const inputs: Record<
       autocomplete: 'username',
       autocapitalize: 'characters',
       spellcheck: 'false',
-      minlength: 18,
+      minlength: 15,
       maxlength: 18,
-      pattern: '[0-9]{17}[0-9Xx]',
+      pattern: '[0-9]{17}[0-9Xx]|[A-Za-z]{3}[0-9]{12}',
     },
-    hint: (t) => t('18 位，末位可为 X', '18 characters; the last may be X'),
+    hint: (t) =>
+      t(
+        '18 位，末位可为 X（2017 版外国人永久居留证 15 位）',
+        '18 characters; the last may be X (15 on a 2017 foreigner’s permanent residence card)',
+      ),
   },
   name: {
     type: 'text',

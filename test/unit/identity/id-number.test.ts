@@ -2,12 +2,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ServiceError } from '../../../shared/errors.js';
 import {
+  idNumberBirthDate,
   idNumberCheckCharacter,
   InvalidIdNumberError,
+  isYoungerThan,
   maskIdNumber,
   meantAsIdNumber,
   parseIdNumber,
 } from '../../../shared/identifiers/id-number.js';
+import { iso3166 } from '../../../shared/identifiers/nationality-codes.js';
 import { holderDivision } from '../../../shared/issuers/jurisdiction.js';
 import { findPersonalData } from '../../../shared/identifiers/personal-data-in-text.js';
 import { holderNumbers } from '../../../shared/licence/read-licences.js';
@@ -221,5 +224,124 @@ describe('which identifier a searched holder is (review R51 F3)', () => {
     expect(meantAsIdNumber('11010500001331002Z')).toBe(false); // no date: a credit code's 11 and region
     expect(meantAsIdNumber('91330100716105852Z')).toBe(false);
     expect(meantAsIdNumber('Y1330100716105852Z')).toBe(false);
+  });
+});
+
+/**
+ * The ICAO 9303 check digit (weights 7, 3, 1; A = 10 … Z = 35), the one public statement of the 2017
+ * card's last digit (howardli/CredentialKit) and what the published sample `KAZ110090123105` satisfies.
+ * The service does not verify it (see foreign2017 in id-number.ts); the made-up numbers here carry it.
+ */
+function icaoCheckDigit(text: string): string {
+  let sum = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    sum += (c >= 65 ? c - 55 : c - 48) * ([7, 3, 1][i % 3] ?? 0);
+  }
+  return String(sum % 10);
+}
+const card2017 = (first14: string) => first14 + icaoCheckDigit(first14);
+
+describe('2017 foreigner’s permanent residence card (15 characters)', () => {
+  const canada = card2017('CAN4401850615' + '1'); // Canada, Guangdong, born 1985-06-15
+  const child = card2017('DEU3101150301' + '2'); // Germany, Shanghai, born 2015-03-01
+
+  it('the published sample’s last digit is the ICAO 9303 check digit of the first 14', () => {
+    expect(icaoCheckDigit('KAZ11009012310')).toBe('5');
+  });
+
+  it('accepts letters, place, YYMMDD and two digits; lower case normalised to capitals', () => {
+    expect(parseIdNumber(canada, today)).toBe(canada);
+    expect(parseIdNumber(` ${canada.toLowerCase()} `, today)).toBe(canada);
+    expect(parseIdNumber(child, today)).toBe(child);
+  });
+
+  it.each([
+    ['CAN44018506151', 'invalid_length', 'must be 15 characters, not 14'],
+    ['CAN4401850615123', 'invalid_length', 'must be 15 characters, not 16'],
+    ['CA1440185061511', 'invalid_format', 'must be 3 letters followed by 12 digits'],
+    ['CAN44018506151X', 'invalid_format', 'must be 3 letters followed by 12 digits'],
+    ['ZZX440185061510', 'invalid_nationality', 'nationality code ZZX is not an assigned ISO 3166-1 code'],
+    ['XXA440185061510', 'invalid_nationality', 'nationality code XXA is not'],
+    ['ANT440185061510', 'invalid_nationality', 'nationality code ANT is not'],
+    ['CHN440185061510', 'invalid_nationality', 'of a country other than China'],
+    ['CAN990185061510', 'invalid_region', 'region code 9901 is not a region'],
+    ['CAN710185061510', 'invalid_region', 'region code 7101 is not a region'],
+    ['CAN440185023010', 'invalid_birth_date', 'birth date 850230 is not a date'],
+    ['CAN440101022910', 'invalid_birth_date', 'birth date 010229 is not a date'],
+  ])('refuses %s (%s): %s', (input, code, message) => {
+    expect(() => parseIdNumber(input, today)).toThrow(message);
+    try {
+      parseIdNumber(input, today);
+    } catch (error) {
+      expect((error as ServiceError).fieldCode).toBe(code);
+      // The message never repeats the whole number.
+      expect((error as Error).message).not.toContain(input);
+    }
+  });
+
+  it('reads the birth date 20YY up to 23 (the last year the card was issued), else 19YY', () => {
+    expect(idNumberBirthDate(parseIdNumber(canada, today))).toBe('19850615');
+    expect(idNumberBirthDate(parseIdNumber(child, today))).toBe('20150301');
+    expect(idNumberBirthDate(parseIdNumber(card2017('USA1100231130' + '1'), today))).toBe('20231130');
+    expect(idNumberBirthDate(parseIdNumber(card2017('USA1100240101' + '1'), today))).toBe('19240101');
+    expect(parseIdNumber(card2017('USA1100000229' + '1'), today)).toMatch(/^USA/); // 2000 was a leap year
+  });
+
+  it('tells a child from an adult for the age rules (self-registration from 14)', () => {
+    expect(isYoungerThan(parseIdNumber(child, today), 14, today)).toBe(true);
+    expect(isYoungerThan(parseIdNumber(canada, today), 14, today)).toBe(false);
+  });
+
+  it('masks to three stars, the province, eight stars and the last two: no nationality, no birth day', () => {
+    const masked = maskIdNumber(parseIdNumber(canada, today));
+    expect(masked).toBe(`***44********${canada.slice(13)}`);
+    expect(masked).toHaveLength(15);
+    expect(masked).not.toMatch(/[A-Z]/);
+  });
+
+  it('places the holder in the accepting province for regional licences', () => {
+    expect(holderDivision({ idNumber: parseIdNumber(canada, today) })).toBe('440000');
+    expect(holderDivision({ idNumber: parseIdNumber(child, today) })).toBe('310000');
+    // A re-issue reads the stored, masked number.
+    expect(holderDivision({ idNumber: maskIdNumber(parseIdNumber(canada, today)) })).toBe('440000');
+  });
+
+  it('is taken for an ID number, not a credit code, when searched for', () => {
+    expect(meantAsIdNumber(canada)).toBe(true);
+    expect(holderNumbers(canada.toLowerCase(), today)).toEqual([{ idNumber: canada }]);
+  });
+});
+
+describe('nationality codes (ISO 3166-1)', () => {
+  it('holds the 249 officially assigned codes, alpha-3 and numeric each distinct', () => {
+    const alpha3 = Object.keys(iso3166);
+    const numeric = Object.values(iso3166);
+    expect(alpha3).toHaveLength(249);
+    expect(new Set(numeric).size).toBe(249);
+    expect(alpha3.every((code) => /^[A-Z]{3}$/.test(code))).toBe(true);
+    expect(numeric.every((code) => /^\d{3}$/.test(code))).toBe(true);
+    expect(iso3166).toMatchObject({ CHN: '156', USA: '840', KAZ: '398', SAU: '682', SSD: '728' });
+  });
+
+  it.each([
+    ['999', 'unassigned'],
+    ['000', 'unassigned'],
+    ['530', 'the Netherlands Antilles, deleted 2010'],
+    ['156', 'China’s own'],
+  ])('a 2023 card’s nationality %s (%s) is refused', (code) => {
+    const first17 = `931${code}19900101002`;
+    const id = first17 + idNumberCheckCharacter(first17);
+    expect(() => parseIdNumber(id, today)).toThrow(`nationality code ${code} is not`);
+    try {
+      parseIdNumber(id, today);
+    } catch (error) {
+      expect((error as ServiceError).fieldCode).toBe('invalid_nationality');
+    }
+  });
+
+  it('a 2023 card with an assigned foreign code still parses (Saudi Arabia, 682)', () => {
+    const first17 = '93268219850101001';
+    expect(parseIdNumber(first17 + idNumberCheckCharacter(first17), today)).toMatch(/^932682/);
   });
 });

@@ -99,6 +99,12 @@ describe('password rules', () => {
     expect(passwordProblem(password, '110105199003071239')).toBe(problem);
   });
 
+  it('refuses a password holding a 2017 foreigner’s card’s number but its last digit, in any case', () => {
+    // Made up: Canada, Guangdong, born 1985-06-15.
+    expect(passwordProblem('pw-can44018506151-9', 'CAN440185061510')).toBe('must not contain the ID number');
+    expect(passwordProblem('pw-CAN4401850615-9', 'CAN440185061510')).toBeUndefined();
+  });
+
   it('counts characters, not bytes: eight Chinese characters are enough, 128 emoji not too many', () => {
     expect(passwordProblem('天地玄黄宇宙洪荒')).toBeUndefined();
     expect(passwordProblem('🔑'.repeat(128))).toBeUndefined();

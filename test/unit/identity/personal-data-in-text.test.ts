@@ -65,6 +65,24 @@ describe('findPersonalData: resident ID numbers', () => {
   });
 });
 
+describe('findPersonalData: a 2017 foreigner’s permanent residence card’s number', () => {
+  // Made up: Canada, Guangdong, born 1985-06-15, sequence 1, the ICAO 9303 check digit.
+  const card = 'CAN440185061510';
+
+  it('finds one in Chinese text, in upper or lower case, or in full-width characters', () => {
+    expect(findPersonalData(`持证人永居证号${card}，已核实`, today)).toBe('id_number');
+    expect(findPersonalData(`number ${card.toLowerCase()}.`, today)).toBe('id_number');
+    expect(findPersonalData(`永居证 ＣＡＮ４４０１８５０６１５１０`, today)).toBe('id_number');
+  });
+
+  it('lets through the same shape that is no one’s number, or part of a longer code', () => {
+    expect(findPersonalData('型号 ZZX440185061510', today)).toBeUndefined(); // no country ZZX
+    expect(findPersonalData('批次 CAN990185061510', today)).toBeUndefined(); // no province 99
+    expect(findPersonalData('编号 XCAN440185061510', today)).toBeUndefined();
+    expect(findPersonalData('编号 CAN4401850615109', today)).toBeUndefined();
+  });
+});
+
 describe('findPersonalData: mobile numbers', () => {
   it('finds an eleven-digit mobile number in Chinese text', () => {
     expect(find('请联系持证人13800138000核实')).toBe('mobile');

@@ -22,12 +22,17 @@ describe('the registration page', () => {
       expect(html).toMatch(new RegExp(`<input\\s+id="${field}"\\s+name="${field}"`));
     }
     expect(html).toContain('<label for="idNumber">公民身份号码</label>');
-    expect(html).toMatch(/id="idNumber"[^>]*autocomplete="username"[^>]*pattern="\[0-9\]\{17\}\[0-9Xx\]"/);
+    // A resident's 18 characters, or a 2017 foreigner's permanent residence card's 15 (3 letters, 12 digits).
+    expect(html).toMatch(
+      /id="idNumber"[^>]*autocomplete="username"[^>]*minlength="15"[^>]*pattern="\[0-9\]\{17\}\[0-9Xx\]\|\[A-Za-z\]\{3\}\[0-9\]\{12\}"/,
+    );
     expect(html).toMatch(
       /id="password"[^>]*type="password"[^>]*autocomplete="new-password"[^>]*minlength="8"/,
     );
     expect(html).toMatch(/id="passwordConfirm"[^>]*autocomplete="new-password"/);
-    expect(html).toContain('<span class="hint" id="idNumber-hint">18 位，末位可为 X</span>');
+    expect(html).toContain(
+      '<span class="hint" id="idNumber-hint">18 位，末位可为 X（2017 版外国人永久居留证 15 位）</span>',
+    );
     // Every attribute apart from the next one.
     expect(html).not.toMatch(/="[^"]*"[a-z]/);
     expect(html).not.toMatch(/Resident ID number|Register/);

@@ -36,6 +36,15 @@ describe('field error messages', () => {
     );
     expect(fieldErrorText(zh, { code: 'invalid_check_character', params: { expected: 'X' } })).toBe(
       '校验码应为 X',
+    ); // A 2017 foreigner's permanent residence card's number is 15 characters; every other ID number 18.
+    expect(fieldErrorText(en, { code: 'invalid_length', params: { length: 17 } })).toBe(
+      'Must be 18 characters, not 17.',
+    );
+    expect(fieldErrorText(zh, { code: 'invalid_length', params: { length: 16, expected: 15 } })).toBe(
+      '应为 15 位，现为 16 位',
+    );
+    expect(fieldErrorText(en, { code: 'invalid_nationality', params: { nationality: 'ZZX' } })).toBe(
+      "The nationality code ZZX is not a foreign country's code.",
     );
   });
 

@@ -282,6 +282,13 @@ describe('the form generated from a licence type’s JSON Schema', () => {
       },
       values: expect.objectContaining({ validFrom: '2026-01-01', 'fields.firstIssuedOn': '2015-03-01' }),
     });
+    // A 2017 foreigner's permanent residence card's number (15: three letters, twelve digits), as typed.
+    const foreigner = parseIssueForm(
+      model,
+      { ...validSubmissions['driving-licence'], holderNumber: 'can440185061510', holderName: 'SMITH JOHN' },
+      t,
+    );
+    expect(foreigner).toMatchObject({ request: { holder: { idNumber: 'CAN440185061510' } } });
     const entity = issueFormModel(findLicenceTypeView('business-licence'), t);
     const refused = parseIssueForm(
       entity,
