@@ -6,7 +6,8 @@
  * added 2011; Netherlands Antilles ANT/530 deleted 2010-12-15 and not here). Only officially assigned
  * codes: no exceptionally, transitionally or indeterminately reserved ones (no ANT, XKX, EUE), and no
  * user-assigned ones (AAA–AAZ, QMA–QZZ, XAA–XZZ, ZZA–ZZZ; ICAO's stateless XXA/XXB/XXC are of these).
- * Written out once, 2026-12-08; checked by a test that both columns hold 249 distinct codes.
+ * Written out once, 2026-12-08; checked by a test that both columns hold 249 distinct codes, and entry for
+ * entry against Debian's iso-codes 4.15.0 (/usr/share/iso-codes/json/iso_3166-1.json): the same 249 pairs.
  */
 export const iso3166: Readonly<Record<string, string>> = {
   ABW: '533',
