@@ -113,3 +113,37 @@ describe('the withdrawal form refused by its schema', () => {
     expect(html).toContain('<a href="#withdraw-confirm">确认撤销：请勾选后再撤销。</a>');
   });
 });
+
+describe('the password forms refused by their schema: the page again, the password never echoed', () => {
+  const garbled = 'password=%C0%EE-secret-tail';
+
+  it('closing the account: the confirmation again, the password named at its field', async () => {
+    const ua = await headInWallet();
+    const answered = await post(ua, '/wallet/account/close', `${garbled}&confirm=yes`);
+    expect(answered.status).toBe(400);
+    const html = await answered.text();
+    expect(html).toContain('<h1>注销账号</h1>');
+    expect(html).toContain('id="account-close-form"');
+    const summary = /<div[^>]*id="account-close-error-summary"[^>]*>/.exec(html)?.[0];
+    expect(summary).toContain('autofocus');
+    expect(html).toContain(
+      '<a href="#account-close-password">请再次输入登录密码以确认是您本人：不得包含控制字符、&lt; &gt; 或乱码（请以 UTF-8 提交）</a>',
+    );
+    expect(html).toContain('id="account-close-password-error"');
+    expect(inputOf(html, 'account-close-password')).toContain('aria-invalid="true"');
+    expect(inputOf(html, 'account-close-password')).not.toContain('value=');
+    expect(html).not.toContain('secret-tail');
+  });
+
+  it('removing a passkey: the passkeys page again, the password named at its field', async () => {
+    const ua = await headInWallet();
+    const answered = await post(ua, '/wallet/passkeys/pk-none/remove', `password=${'x'.repeat(1025)}`);
+    expect(answered.status).toBe(400);
+    const html = await answered.text();
+    expect(html).toContain('<h1>通行密钥</h1>');
+    const summary = /<div[^>]*id="passkeys-error-summary"[^>]*>/.exec(html)?.[0];
+    expect(summary).toContain('autofocus');
+    expect(html).toContain('登录密码：最多 1024 个字符。');
+    expect(html).not.toContain('x'.repeat(1025));
+  });
+});
