@@ -228,8 +228,9 @@ export function interactionRoutes(
   /**
    * A form with fields that were not UTF-8 text (400, each named `invalid_characters`), before anything
    * is checked or counted: the sign-in page again with the ID number kept when it was readable (no
-   * password is checked, so nothing is read from the tables), any other step's form an error page
-   * naming the fields.
+   * password is checked, so nothing is read from the tables), the SMS steps' forms again (the phone and
+   * ID number kept, never the code or password; nothing sent or counted), the entity chooser again; the
+   * steps where nothing is typed (consent, scan-to-login) an error page naming the fields.
    */
   async function unreadableFields(
     ctx: KoaContextWithOIDC,

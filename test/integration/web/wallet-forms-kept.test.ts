@@ -147,3 +147,22 @@ describe('the password forms refused by their schema: the page again, the passwo
     expect(html).not.toContain('x'.repeat(1025));
   });
 });
+
+describe('the sign-in’s entity choice with a field that is not UTF-8 text', () => {
+  it('gets the chooser again, the choice refused, not a bare error page', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    const atChooser = await runFlow(ua, '/wallet/login?as=entity', {
+      username: head.idNumber,
+      password: head.password,
+    });
+    expect(atChooser.stoppedAt).toBe('entity');
+    const action = /action="(\/interaction\/[^"]+\/entity)"/.exec(atChooser.page!.html)?.[1];
+    expect(action).toBeDefined();
+    const answered = await post(ua, action!, 'entity=%C0%EE');
+    expect(answered.status).toBe(403);
+    const html = await answered.text();
+    expect(html).toContain(`action="${action}"`);
+    expect(html).toContain('role="alert"');
+    expect(html).not.toContain('invalid_characters');
+  });
+});
