@@ -86,12 +86,14 @@ import {
   agentsNotRepresentativeBody,
   agentsStepUpBody,
   appointFieldLabels,
+  appointFields,
   appointRefusal,
   readAppointForm,
   withdrawable,
   withdrawConfirmBody,
   withdrawLabels,
   type AgentsPageState,
+  type AppointField,
 } from '../shared/web/pages/wallet-agents-page.js';
 import { AgentsApi, AgentsRefusedError } from '../shared/web/wallet/agents-api.js';
 import { agentScopes, type AgentScope } from '../shared/identity/entity-account.js';
@@ -101,7 +103,7 @@ import { licenceTypeName } from '../shared/web/wallet/licence-format.js';
 import { sessionFromSignIn, WalletCookies, type WalletSession } from '../shared/web/wallet/session.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 import { servedOverHttps } from '../shared/web/kit/cookies.js';
-import { parseForm } from '../shared/web/kit/form.js';
+import { parseForm, shownRefusal, type ShownRefusal } from '../shared/web/kit/form.js';
 import { stepUpHref, wantedAcr } from '../shared/web/wallet/step-up.js';
 import { ScanLogins, recentEnough, scanLoginProblemOf } from '../shared/identity/scan-login.js';
 import { approverOf } from '../shared/web/wallet/scan-login-approver.js';
@@ -336,10 +338,32 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
     },
 
     'POST /wallet/passkeys/{id}/remove': async () => {
-      const { password } = parseForm(event, deps.config.issuerUrl, removePasskeyForm, removePasskeyLabels);
+      let password: string | undefined;
+      let refused: ShownRefusal | undefined;
+      try {
+        ({ password } = parseForm(event, deps.config.issuerUrl, removePasskeyForm, removePasskeyLabels));
+      } catch (error) {
+        refused = shownRefusal(error, event, t);
+      }
       const session = await requireSession();
       if (!('accessToken' in session)) return session;
       try {
+        // Refused by its schema (a password too long, not UTF-8 text): the page again, said at the field.
+        if (refused) {
+          const passkeys = await passkeysApi(session).list();
+          const message = refused.errors.map((e) => e.message).join(t('；', '; '));
+          const passkeyId = event.pathParameters?.id ?? '';
+          return htmlPage(
+            400,
+            renderPage({
+              ...context,
+              section: 'wallet',
+              title: t('通行密钥', 'Passkeys'),
+              body: passkeysBody(t, { passkeys, refused: { passkeyId, message } }),
+              scripts: walletPasskeyScripts,
+            }),
+          );
+        }
         await passkeysApi(session).remove(event.pathParameters?.id ?? '', password ?? '');
         return redirect('/wallet/passkeys?removed=1');
       } catch (error) {
@@ -382,16 +406,26 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
       }
     },
     'POST /wallet/account/close': async () => {
-      const { confirm, password } = parseForm(
-        event,
-        deps.config.issuerUrl,
-        closeAccountForm,
-        closeAccountLabels,
-      );
+      let posted: z.output<typeof closeAccountForm> = {};
+      let refused: ShownRefusal | undefined;
+      try {
+        posted = parseForm(event, deps.config.issuerUrl, closeAccountForm, closeAccountLabels);
+      } catch (error) {
+        refused = shownRefusal(error, event, t);
+      }
+      const { confirm, password } = posted;
       const session = await requireSession();
       if (!('accessToken' in session)) return session;
       const accountApi = new AccountApi(deps.config.issuerUrl, session.accessToken);
       try {
+        // Refused by its schema (a password too long, not UTF-8 text): the page again, said at the field.
+        if (refused) {
+          const body = closeConfirmBody(t, await accountApi.read(), { refused: refused.errors });
+          return htmlPage(
+            400,
+            renderPage({ ...context, section: 'wallet', title: t('注销账号', 'Close the account'), body }),
+          );
+        }
         if (confirm !== 'yes') {
           const body = closeConfirmBody(t, await accountApi.read(), { unconfirmed: true });
           return htmlPage(
@@ -765,6 +799,29 @@ const appointForm = z.strictObject({
 /** The withdrawal's form: the box ticked (`confirm=yes`); absent is asked again, not refused. */
 const withdrawForm = z.strictObject({ confirm: z.literal('yes').optional() });
 
+/**
+ * The appointment form again after its schema refused it: the name, scopes and day as posted (never the
+ * ID number, which is typed again), each refused field's message at it.
+ */
+function appointRefused(refused: ShownRefusal): Pick<AgentsPageState, 'values' | 'errors'> {
+  const text = (name: string) => {
+    const value = refused.fields[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const scope = refused.fields.scope;
+  return {
+    values: {
+      ...(text('name') === undefined ? {} : { name: text('name') }),
+      ...(scope === undefined ? {} : { scope: Array.isArray(scope) ? scope : [scope] }),
+      ...(text('expiresAt') === undefined ? {} : { expiresAt: text('expiresAt') }),
+    },
+    errors: refused.errors.map(({ field, message }) => ({
+      ...((appointFields as readonly string[]).includes(field) ? { field: field as AppointField } : {}),
+      message,
+    })),
+  };
+}
+
 /** A day's date `days` from `now` in China (`YYYY-MM-DD`), for the form's default and bounds. */
 const chinaDate = (now: number, days = 0) => calendarDate(new Date(now + days * 86_400_000).toISOString());
 
@@ -788,11 +845,18 @@ async function agents(event: HttpEvent, context: PageContext): Promise<HttpResul
     'POST /wallet/agents/{agentId}/withdraw',
   );
   const appointing = method === 'POST' && !withdrawing;
-  const posted = appointing
-    ? parseForm(event, deps.config.issuerUrl, appointForm, appointFieldLabels)
-    : method === 'POST'
-      ? parseForm(event, deps.config.issuerUrl, withdrawForm, withdrawLabels)
-      : undefined;
+  // A form its schema refuses (a name too long, a field not UTF-8 text) is shown again, not an error page.
+  let refused: ShownRefusal | undefined;
+  let posted: z.output<typeof appointForm> | z.output<typeof withdrawForm> | undefined;
+  try {
+    posted = appointing
+      ? parseForm(event, deps.config.issuerUrl, appointForm, appointFieldLabels)
+      : method === 'POST'
+        ? parseForm(event, deps.config.issuerUrl, withdrawForm, withdrawLabels)
+        : undefined;
+  } catch (error) {
+    refused = shownRefusal(error, event, t);
+  }
   const show = (status: number, body: SafeHtml, pageTitle = t('经办人', 'Agents')) =>
     htmlPage(status, renderPage({ ...context, section: 'wallet', title: pageTitle, body }));
   const found = await cookies.session(event, now);
@@ -834,7 +898,7 @@ async function agents(event: HttpEvent, context: PageContext): Promise<HttpResul
       if (!agent) return redirect('/wallet/agents');
       const confirmTitle = t('撤销委托', 'Withdraw the appointment');
       if (method === 'GET') return show(200, withdrawConfirmBody(t, agent), confirmTitle);
-      if ((posted as z.output<typeof withdrawForm>).confirm !== 'yes') {
+      if (refused || (posted as z.output<typeof withdrawForm>).confirm !== 'yes') {
         return show(
           400,
           withdrawConfirmBody(t, agent, { unconfirmed: true }),
@@ -848,6 +912,7 @@ async function agents(event: HttpEvent, context: PageContext): Promise<HttpResul
       const query = new URLSearchParams(event.rawQueryString ?? '');
       return await page(200, { appointed: query.has('appointed'), withdrawn: query.has('withdrawn') });
     }
+    if (refused) return await page(400, appointRefused(refused));
     const form = posted as z.output<typeof appointForm>;
     const { errors, expiresOn } = readAppointForm(t, form);
     // A day typed unreadable is shown again as typed, to correct; a readable one as it was read.

@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Mac } from '../crypto/mac.js';
 import { routePath } from '../http/edge.js';
-import { header } from '../http/request.js';
+import { decodeFormBody } from '../http/form-body.js';
+import { bodyBytes, header } from '../http/request.js';
+import { InvalidInputError } from '../errors.js';
 import type { HttpEvent, HttpResult } from '../http/types.js';
 import { logger } from '../logger.js';
 import {
@@ -138,7 +140,10 @@ export async function throttleClientAuthentication(
 /**
  * The client id a request presents, as oidc-provider reads it: from HTTP Basic (RFC 6749 §2.3.1, each
  * part form-urlencoded), else the form's `client_id` (client_secret_post, a public client, a client
- * assertion's sender). Undefined when there is none or it cannot be read.
+ * assertion's sender). Undefined when there is none or the header cannot be read.
+ *
+ * @throws InvalidInputError (400 `invalid_request`) for a form that is not UTF-8 form encoding (a broken
+ *   escape, a field whose bytes are not UTF-8): read strictly (shared/http/form-body.ts), never lossily.
  */
 export function presentedClientId(event: HttpEvent): string | undefined {
   const authorization = header(event, 'authorization');
@@ -164,12 +169,29 @@ function exchangedCode(event: HttpEvent): string | undefined {
   return form.get('code') || undefined;
 }
 
-/** The request's urlencoded form, or undefined when it has none. */
-function formOf(event: HttpEvent): URLSearchParams | undefined {
-  const mediaType = header(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
+/**
+ * The request's urlencoded form, or undefined when it has none. Read strictly, as every form of ours is
+ * (shared/http/form-body.ts): `URLSearchParams` made U+FFFD of every byte that is not UTF-8, so that
+ * `client_id=a%FF` and `client_id=a%FE` shared one counter, a bucket other byte strings could fill or
+ * dodge. A body that is no UTF-8 form encoding (a broken escape, a field that is not UTF-8 text) names no
+ * client: it is refused (400 `invalid_request`) before any counter is read or the provider sees it.
+ */
+function formOf(event: HttpEvent): Map<string, string> | undefined {
+  const contentType = header(event, 'content-type');
+  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/x-www-form-urlencoded' || !event.body) return undefined;
-  const body = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  return new URLSearchParams(body);
+  const { pairs, unreadable } = decodeFormBody(bodyBytes(event), contentType, { strictEscapes: true });
+  if (unreadable.length > 0) {
+    throw new InvalidInputError(
+      `The request body is not UTF-8 text at ${unreadable.map((e) => e.path).join(', ')}`,
+      'invalid_request',
+      { errors: [...unreadable] },
+    );
+  }
+  // The first of a name sent twice, as URLSearchParams.get read it (the provider refuses a repeat).
+  const form = new Map<string, string>();
+  for (const [name, value] of pairs) if (!form.has(name)) form.set(name, value);
+  return form;
 }
 
 /** A client id as a counter key: as it is when short and plain, else its SHA-256 (bounded key size). */

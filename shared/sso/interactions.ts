@@ -188,7 +188,8 @@ export function interactionRoutes(
         return send(405, errorPage(view, 'method_not_allowed', undefined));
       }
       const { form, unreadable } = await readForm(ctx.req);
-      if (unreadable.length > 0) return await unreadableFields(view, details, action, form, unreadable, send);
+      if (unreadable.length > 0)
+        return await unreadableFields(ctx, view, details, action, form, unreadable, send);
       // The waiting page's last step: sign in as the person named, or "not me" (scan-login.ts).
       if (action === 'scan' && scanLogin) return await scanLogin.complete(ctx, provider, view, form, send);
       if (action === 'login') return await login(ctx, view, details, form, send);
@@ -227,10 +228,12 @@ export function interactionRoutes(
   /**
    * A form with fields that were not UTF-8 text (400, each named `invalid_characters`), before anything
    * is checked or counted: the sign-in page again with the ID number kept when it was readable (no
-   * password is checked, so nothing is read from the tables), any other step's form an error page
-   * naming the fields.
+   * password is checked, so nothing is read from the tables), the SMS steps' forms again (the phone and
+   * ID number kept, never the code or password; nothing sent or counted), the entity chooser again; the
+   * steps where nothing is typed (consent, scan-to-login) an error page naming the fields.
    */
   async function unreadableFields(
+    ctx: KoaContextWithOIDC,
     view: PageView,
     interactionDetails: () => Promise<InteractionDetails>,
     action: string,
@@ -255,7 +258,21 @@ export function interactionRoutes(
         );
       }
     }
-    return send(400, errorPage(view, 'invalid_characters', `${named}: ${unreadableMessage(view.t)}`));
+    // The SMS steps' forms again, with what was readable kept (never the code or password) and the
+    // field to type again named at the top and at the field; the entity choice's page again, the choice
+    // refused (nothing typed to keep).
+    const paths = unreadable.map((e) => e.path);
+    const text = unreadableMessage(view.t);
+    if (action === 'stepup') {
+      const found = await interactionDetails();
+      const name = await clientName(found.params.client_id, view);
+      return phone.stepUp(ctx, view, found, name, form, send, { paths, text });
+    }
+    if (action === 'reset') {
+      return phone.reset(ctx, view, await interactionDetails(), form, send, { paths, text });
+    }
+    if (action === 'entity') return chooseEntity(ctx, view, interactionDetails, new URLSearchParams(), send);
+    return send(400, errorPage(view, 'invalid_characters', `${named}: ${text}`));
   }
 
   /** The client's name for `view`'s page: the service's own in the page's language, others as registered. */

@@ -7,7 +7,7 @@ import { personLookupKey } from '../identifiers/lookup-key.js';
 import { acrOf, assuranceLevelOf } from '../identity/assurance.js';
 import { idNumberEncryptionContext, type PersonAccount } from '../identity/person-account.js';
 import { passwordRuleBroken } from '../identity/password-hasher.js';
-import { labelledFieldError } from '../web/kit/field-messages.js';
+import { fieldErrorText } from '../web/kit/field-messages.js';
 import {
   completePhoneProof,
   requestPhoneProof,
@@ -20,6 +20,8 @@ import {
   codeRequested,
   codeThrottled,
   fieldProblem,
+  invalidPhone,
+  unreadableField,
   noProvenPhone,
   notProvenPhone,
   resetCodeRequested,
@@ -120,6 +122,8 @@ export function phoneInteractions(
       clientName: string,
       form: URLSearchParams | undefined,
       send: Send,
+      /** The form's fields that were not UTF-8 text, and what the page says of them. */
+      unreadable?: { paths: readonly string[]; text: string },
     ) {
       if (!isStepUp(details) || !details.session) throw new errors.InvalidRequest('not a step-up step');
       const purpose = await continuation?.purpose(details);
@@ -137,13 +141,11 @@ export function phoneInteractions(
         );
       if (!form) return show(200, undefined);
       const typedPhone = (form.get('phone') ?? '').slice(0, 32);
+      // Before anything is read, sent or counted: the form again, what was readable kept.
+      if (unreadable) return show(400, typedPhone, unreadableField(unreadable.paths, unreadable.text));
       const phone = normalisePhone(typedPhone);
       if (!phone) {
-        return show(
-          400,
-          typedPhone,
-          fieldProblem(view.t('请输入正确的手机号（phone）。', 'Enter a valid mobile number (phone).')),
-        );
+        return show(400, typedPhone, invalidPhone(view.t));
       }
       const { accountId, cookie } = details.session;
       const account = await proofs.accounts.findById(parseAccountId(accountId).personId);
@@ -196,6 +198,8 @@ export function phoneInteractions(
       details: InteractionDetails,
       form: URLSearchParams | undefined,
       send: Send,
+      /** The form's fields that were not UTF-8 text, and what the page says of them. */
+      unreadable?: { paths: readonly string[]; text: string },
     ) {
       if (details.prompt.name !== 'login') throw new errors.InvalidRequest('not a sign-in step');
       const show = (status: number, fields: { idNumber?: string; phone?: string }, message?: PageMessage) =>
@@ -204,6 +208,8 @@ export function phoneInteractions(
       const typedId = (form.get('idNumber') ?? '').trim().slice(0, 32);
       const typedPhone = (form.get('phone') ?? '').slice(0, 32);
       const fields = { idNumber: typedId, phone: typedPhone };
+      // Before anything is read, sent or counted: the form again, what was readable kept.
+      if (unreadable) return show(400, fields, unreadableField(unreadable.paths, unreadable.text));
       let idNumber;
       try {
         idNumber = parseIdNumber(typedId, new Date(proofs.clock.now()));
@@ -212,17 +218,14 @@ export function phoneInteractions(
           400,
           fields,
           fieldProblem(
-            view.t('请输入正确的身份证号（idNumber）。', 'Enter a valid resident ID number (idNumber).'),
+            'idNumber',
+            view.t('请输入正确的 18 位居民身份证号。', 'Enter a valid 18-character resident ID number.'),
           ),
         );
       }
       const phone = normalisePhone(typedPhone);
       if (!phone) {
-        return show(
-          400,
-          fields,
-          fieldProblem(view.t('请输入正确的手机号（phone）。', 'Enter a valid mobile number (phone).')),
-        );
+        return show(400, fields, invalidPhone(view.t));
       }
       const lookupKey = await personLookupKey(proofs.lookupMac, idNumber);
       const subject = { purpose: 'reset' as const, lookupKey, phone };
@@ -239,11 +242,7 @@ export function phoneInteractions(
       const problem = passwordRuleBroken(password, idNumber);
       if (problem)
         // The rule said from its code in the page's language, not the English message.
-        return show(
-          400,
-          fields,
-          fieldProblem(labelledFieldError(view.t, view.t('新密码', 'New password'), problem)),
-        );
+        return show(400, fields, fieldProblem('password', fieldErrorText(view.t, problem)));
       const outcome = await completePhoneProof(
         subject,
         form.get('code') ?? '',
@@ -267,6 +266,7 @@ export function phoneInteractions(
             404,
             fields,
             fieldProblem(
+              'idNumber',
               view.t(
                 '该身份证号尚未注册账号，请先注册。',
                 'No account has this ID number yet: register first.',

@@ -62,6 +62,32 @@ describe('the SMS pages in a browser', () => {
     expect(checked).toEqual(Object.fromEntries(Object.keys(checked).map((k) => [k, []])));
   });
 
+  it('a wrong code: the page again, its error summary focused, the phone kept and the code not', async () => {
+    const { page, context } = await newPage(browser, runtime.baseUrl);
+    const platform = await demoPlatform(runtime);
+    const request = await authorizationRequest(platform, { acr_values: 'urn:elicence:loa:3' });
+    await page.goto(request.url.href);
+    await signInOnLoginPage(page, person);
+    await page.getByLabel('手机号').fill('139 1234 0001');
+    await page.getByLabel('短信验证码').fill('999999');
+    const [answer] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/stepup')),
+      page.getByRole('button', { name: '验证', exact: true }).click(),
+    ]);
+    expect(answer.status()).toBe(400);
+    await page.locator('#form-error').waitFor();
+    // autofocus is applied at the next rendering frame, not at load: polled.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id ?? '')).toBe('form-error');
+    expect(await page.locator('#form-error a[href="#code"]').textContent()).toContain(
+      '短信验证码：验证码不正确或已失效',
+    );
+    expect(await page.locator('#code-error').textContent()).toContain('验证码不正确或已失效');
+    await expect(page.getByLabel('手机号').inputValue()).resolves.toBe('139 1234 0001');
+    await expect(page.getByLabel('短信验证码').inputValue()).resolves.toBe('');
+    await expect(page.getByLabel('短信验证码').getAttribute('aria-invalid')).resolves.toBe('true');
+    await context.close();
+  });
+
   it('the reset page, linked from the sign-in page, passes axe', async () => {
     const { page, context } = await newPage(browser, runtime.baseUrl);
     const checked: Record<string, string[]> = {};

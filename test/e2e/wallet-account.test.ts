@@ -50,7 +50,7 @@ describe('closing the account from the wallet in a browser', () => {
     expect(checked).toEqual(Object.fromEntries(Object.keys(checked).map((k) => [k, []])));
   });
 
-  it('names a refused field of the closing form by the label the page shows, not the name it posts', async () => {
+  it('shows a refused closing form again, naming the field by the label the page shows, not the name it posts', async () => {
     const { runtime } = suite;
     const person = { idNumber: newIdNumber(), name: '韩标签', password: 'Han-Label-2026' };
     expect((await postJson(runtime, '/accounts', undefined, { ...person, consent: true })).status).toBe(201);
@@ -68,11 +68,17 @@ describe('closing the account from the wallet in a browser', () => {
     await password.fill('x'.repeat(1100));
     await page.locator('#account-close-confirm').check();
     await page.locator('#account-close-submit').click();
-    const refusal = page.locator('.notice.error');
-    await refusal.waitFor();
-    const words = (await refusal.textContent())!.trim();
-    expect(words).toBe(`请求未被接受：${label}：最多 1024 个字符。`);
+    // The confirmation again (session 28), not an error page: the summary at the top names the field by
+    // its label and links to it, the message again at the field, the password not echoed.
+    const summary = page.locator('#account-close-error-summary');
+    await summary.waitFor();
+    const words = (await summary.locator('a[href="#account-close-password"]').textContent())!.trim();
+    expect(words).toBe(`${label}：最多 1024 个字符。`);
     expect(words).not.toMatch(/password|body/);
+    await expect(page.locator('#account-close-password-error').textContent()).resolves.toContain(
+      '最多 1024 个字符。',
+    );
+    await expect(password.inputValue()).resolves.toBe('');
     // Nothing was closed: the account is still there (registering the number again is refused).
     await context.close();
     const again = await postJson(runtime, '/accounts', undefined, { ...person, consent: true });

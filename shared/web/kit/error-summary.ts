@@ -3,8 +3,11 @@ import type { Translate } from './i18n.js';
 
 /** One refused field in an {@link errorSummary}: where its input is, and the message (its label in it). */
 export interface SummaryItem {
-  /** The id of the field's input (or its first choice), which the item links to. */
-  target: string;
+  /**
+   * The id of the field's input (or its first choice), which the item links to; none for a refusal of
+   * the whole form (the API's, naming no field), listed without a link.
+   */
+  target?: string | undefined;
   message: string;
 }
 
@@ -31,7 +34,11 @@ export function errorSummary(t: Translate, id: string, items: readonly SummaryIt
   >
     <p id="${id}-title">${t('请更正以下各项：', 'Please correct the following:')}</p>
     <ul>
-      ${items.map((item) => html`<li><a href="#${item.target}">${item.message}</a></li>`)}
+      ${items.map((item) =>
+        item.target === undefined
+          ? html`<li>${item.message}</li>`
+          : html`<li><a href="#${item.target}">${item.message}</a></li>`,
+      )}
     </ul>
   </div>`;
 }

@@ -9,6 +9,7 @@ import {
 import { decodeFormBody } from '../../http/form-body.js';
 import { bodyBytes, header, maxBodyBytes, zodErrors } from '../../http/request.js';
 import type { HttpEvent } from '../../http/types.js';
+import { fieldErrorText, labelledFieldError } from './field-messages.js';
 import type { Translate } from './i18n.js';
 
 /**
@@ -136,6 +137,36 @@ export function parseForm<S extends z.ZodType>(
     throw new FormRefusal(`Please correct: ${errors.map((e) => e.path).join(', ')}`, errors, labels);
   }
   return parsed.data;
+}
+
+/** A {@link FormRefusal} as its page shows it again: the fields as posted, and each refused one's message. */
+export interface ShownRefusal {
+  /** The readable fields as posted (the page keeps what it may of them: never a password or a code). */
+  readonly fields: Record<string, string | string[]>;
+  /** Each refused field (its posted name, `scope` for `scope.0`) and its message, labelled as the form shows it. */
+  readonly errors: readonly { field: string; message: string }[];
+}
+
+/**
+ * The refusal of a form by its schema ({@link parseForm}), for its page to show the form again (400)
+ * with what was typed and each message at its field, rather than an error page; any other error (another
+ * site's post, 413, 415) is thrown again.
+ *
+ * @example
+ * ```ts
+ * try { form = parseForm(event, baseUrl, schema, labels); } catch (error) { refused = shownRefusal(error, event, t); }
+ * ```
+ */
+export function shownRefusal(error: unknown, event: HttpEvent, t: Translate): ShownRefusal {
+  if (!(error instanceof FormRefusal)) throw error;
+  return {
+    fields: postedForm(event).fields,
+    errors: error.errors.map((e) => {
+      const field = e.path.split('.')[0] ?? e.path;
+      const label = fieldLabelOf(error.labels, e.path, t);
+      return { field, message: label ? labelledFieldError(t, label, e) : fieldErrorText(t, e) };
+    }),
+  };
 }
 
 /** A form post's fields, and those refused as not UTF-8 text (left out of `fields`). */

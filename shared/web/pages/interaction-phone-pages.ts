@@ -1,13 +1,48 @@
 import type { SendLimit } from '../../identity/sms-codes.js';
+import { errorSummary } from '../kit/error-summary.js';
+import { attr } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
+import { fieldErrorsOf } from '../kit/labelled-input.js';
+import { labelledFieldError } from '../kit/field-messages.js';
 import { html, page, registerLink, type PageScripts, type PageView } from './interaction-html.js';
 
-/** A notice (role status) or an error (role alert) above a form. */
-function notice(message: { text: string; error?: boolean } | undefined) {
+/** The fields of the SMS pages' forms, by the name (and id) they post. */
+export type PhoneField = 'idNumber' | 'phone' | 'code' | 'password';
+
+/** Each field's label, as the form shows it and as its error (and the summary) names it. */
+const phoneFieldLabels: Record<PhoneField, (t: Translate) => string> = {
+  idNumber: (t) => t('身份证号', 'Resident ID number'),
+  phone: (t) => t('手机号', 'Mobile number'),
+  code: (t) => t('短信验证码', 'Code from the text message'),
+  password: (t) => t('新密码', 'New password'),
+};
+
+/**
+ * A notice (role status) or an error (role alert) above a form. An error of one field is the forms'
+ * error summary (shared/web/kit/error-summary.ts: focused when the page loads, its item a link to the
+ * field, whose own message sits at it: {@link fieldError}); `id="form-error"` either way.
+ */
+function notice(t: Translate, message: PageMessage | undefined) {
   if (!message) return html``;
+  if (message.error && message.field) {
+    const label = phoneFieldLabels[message.field](t);
+    return errorSummary(t, 'form-error', [
+      { target: message.field, message: labelledFieldError(t, label, message.text) },
+    ]);
+  }
   return message.error
     ? html`<div class="notice error" role="alert" id="form-error">${message.text}</div>`
     : html`<div class="notice" role="status" id="form-notice">${message.text}</div>`;
+}
+
+/** The message at `field` when the page's error is its own, and the input's attributes that point to it. */
+function fieldError(message: PageMessage | undefined, field: PhoneField) {
+  const own = message?.error === true && message.field === field;
+  return {
+    message: fieldErrorsOf(field, own ? [message.text] : []),
+    attributes: html`${attr('aria-invalid', own ? 'true' : undefined)}
+    ${attr('aria-describedby', own ? `${field}-error` : undefined)}`,
+  };
 }
 
 /**
@@ -17,6 +52,11 @@ function notice(message: { text: string; error?: boolean } | undefined) {
 export type PageMessage = {
   text: string;
   error?: boolean;
+  /**
+   * The field an error is about: the page lists it in its error summary, says it at the field, and
+   * keeps what was typed in the others (never a code or a password).
+   */
+  field?: PhoneField;
   resendAfterSeconds?: number;
   /** The limit that refused a send, when one did: the button names it ({@link sendCodeButton}). */
   sendLimit?: SendLimit;
@@ -158,6 +198,7 @@ export function sendCodeButton(
 export const wrongOrExpiredCode = (t: Translate): PageMessage => ({
   text: t('验证码不正确或已失效，请重新获取。', 'The code is wrong or has expired; ask for a new one.'),
   error: true,
+  field: 'code',
 });
 
 /**
@@ -202,6 +243,7 @@ export const notProvenPhone = (t: Translate): PageMessage => ({
     'This account was proven by another mobile number: reset codes go to that number only. Use it; if you no longer have it, bring your ID card to a service counter.',
   ),
   error: true,
+  field: 'phone',
 });
 
 /**
@@ -221,6 +263,7 @@ export const stepUpNotProvenPhone = (t: Translate, provenPhoneMasked: string | u
           `Your account was proven by the mobile number ${provenPhoneMasked}: ask for the code with that number. If you no longer have it, bring your ID card to a service counter to change it.`,
         ),
   error: true,
+  field: 'phone',
 });
 
 /**
@@ -236,10 +279,31 @@ export const noProvenPhone = (t: Translate): PageMessage => ({
   error: true,
 });
 
-export const fieldProblem = (text: string): PageMessage => ({ text, error: true });
+/** An error of one field (`field`), said in the page's words: summarised at the top, and at the field. */
+export const fieldProblem = (field: PhoneField, text: string): PageMessage => ({ text, error: true, field });
 
+/** A mobile number that is none (not 11 digits starting 1, with or without +86). */
+export const invalidPhone = (t: Translate): PageMessage =>
+  fieldProblem('phone', t('请输入正确的 11 位手机号。', 'Enter a valid 11-digit mobile number.'));
+
+/**
+ * The first field of `paths` (a form's fields that were not UTF-8 text) that the SMS pages show, said
+ * there with `text`; a general error when none is theirs.
+ */
+export const unreadableField = (paths: readonly string[], text: string): PageMessage => {
+  const field = paths.find((path): path is PhoneField => Object.hasOwn(phoneFieldLabels, path));
+  return field ? fieldProblem(field, text) : { text, error: true };
+};
+
+/**
+ * The phone and code inputs. The phone comes back as typed; the code never does (a code, like a
+ * password, is not echoed into a page that may be cached, shared or read over a shoulder).
+ */
 function phoneAndCode(t: Translate, phone: string | undefined, message: PageMessage | undefined) {
-  return html`<label for="phone">${t('手机号', 'Mobile number')}</label>
+  const phoneError = fieldError(message, 'phone');
+  const codeError = fieldError(message, 'code');
+  return html`<label for="phone">${phoneFieldLabels.phone(t)}</label>
+    ${phoneError.message}
     <input
       type="tel"
       id="phone"
@@ -248,9 +312,11 @@ function phoneAndCode(t: Translate, phone: string | undefined, message: PageMess
       inputmode="tel"
       maxlength="20"
       value="${phone ?? ''}"
+      ${phoneError.attributes}
     />
     ${sendCodeButton(t, message ?? {})}
-    <label for="code">${t('短信验证码', 'Code from the text message')}</label>
+    <label for="code">${phoneFieldLabels.code(t)}</label>
+    ${codeError.message}
     <input
       type="text"
       id="code"
@@ -259,6 +325,7 @@ function phoneAndCode(t: Translate, phone: string | undefined, message: PageMess
       inputmode="numeric"
       pattern="[0-9]{6}"
       maxlength="6"
+      ${codeError.attributes}
     />`;
 }
 
@@ -299,7 +366,7 @@ export function stepUpPage(
           ' Enter the mobile number registered to you with its carrier and ask for a code.',
         )}
       </p>
-      ${notice(input.message)}
+      ${notice(t, input.message)}
       <form class="card" method="post" action="/interaction/${input.uid}/stepup" novalidate>
         ${phoneAndCode(t, input.phone, input.message)}
         <button type="submit">${t('验证', 'Confirm')}</button>
@@ -322,6 +389,8 @@ export function resetPage(
   input: { uid: string; idNumber?: string; phone?: string; message?: PageMessage },
 ): string {
   const { t } = view;
+  const idNumberError = fieldError(input.message, 'idNumber');
+  const passwordError = fieldError(input.message, 'password');
   return page(
     view,
     t('找回密码', 'Reset your password'),
@@ -344,9 +413,10 @@ export function resetPage(
           'Resetting the password signs you out everywhere else, removes every passkey you added, and withdraws your authorizations to platforms.',
         )}
       </p>
-      ${notice(input.message)}
+      ${notice(t, input.message)}
       <form class="card" method="post" action="/interaction/${input.uid}/reset" novalidate>
-        <label for="idNumber">${t('身份证号', 'Resident ID number')}</label>
+        <label for="idNumber">${phoneFieldLabels.idNumber(t)}</label>
+        ${idNumberError.message}
         <input
           type="text"
           id="idNumber"
@@ -354,10 +424,19 @@ export function resetPage(
           autocomplete="username"
           maxlength="18"
           value="${input.idNumber ?? ''}"
+          ${idNumberError.attributes}
         />
         ${phoneAndCode(t, input.phone, input.message)}
-        <label for="password">${t('新密码', 'New password')}</label>
-        <input type="password" id="password" name="password" autocomplete="new-password" maxlength="128" />
+        <label for="password">${phoneFieldLabels.password(t)}</label>
+        ${passwordError.message}
+        <input
+          type="password"
+          id="password"
+          name="password"
+          autocomplete="new-password"
+          maxlength="128"
+          ${passwordError.attributes}
+        />
         <button type="submit">${t('重设密码并登录', 'Reset and sign in')}</button>
         <a class="button secondary" href="/interaction/${input.uid}">${t('返回登录', 'Back to sign-in')}</a>
       </form>

@@ -2,8 +2,11 @@ import * as z from 'zod';
 import { levelOfAcr } from '../../identity/assurance.js';
 import { assuranceName } from './assurance-words.js';
 import { calendarDate } from '../kit/china-time.js';
-import type { FieldLabels } from '../kit/form.js';
+import { errorSummary } from '../kit/error-summary.js';
+import type { FieldLabels, ShownRefusal } from '../kit/form.js';
+import { attr } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
+import { fieldErrorsOf } from '../kit/labelled-input.js';
 import { html, notice, type SafeHtml } from '../kit/layout.js';
 import type { WalletAccount } from '../wallet/account-api.js';
 import { stepUpHref } from '../wallet/step-up.js';
@@ -108,10 +111,30 @@ export function accountBody(t: Translate, account: WalletAccount): SafeHtml {
 export function closeConfirmBody(
   t: Translate,
   account: WalletAccount,
-  options: { unconfirmed?: boolean; wrongPassword?: boolean; retryAfterSeconds?: number } = {},
+  options: {
+    unconfirmed?: boolean;
+    wrongPassword?: boolean;
+    retryAfterSeconds?: number;
+    /** The form as its schema refused it: each field's message (nothing typed is kept: a password). */
+    refused?: ShownRefusal['errors'];
+  } = {},
 ): SafeHtml {
+  const refused = options.refused ?? [];
+  const inputId = (field: string) =>
+    field === 'confirm' ? 'account-close-confirm' : 'account-close-password';
+  const messagesOf = (field: string) => refused.filter((e) => e.field === field).map((e) => e.message);
+  const passwordErrors = messagesOf('password');
+  const confirmErrors = messagesOf('confirm');
   return html`<p><a href="/wallet/account">← ${t('返回我的账号', 'Back to my account')}</a></p>
     <h1>${t('注销账号', 'Close the account')}</h1>
+    ${errorSummary(
+      t,
+      'account-close-error-summary',
+      refused.map((e) => ({
+        target: e.field === 'confirm' || e.field === 'password' ? inputId(e.field) : undefined,
+        message: e.message,
+      })),
+    )}
     ${
       options.unconfirmed
         ? notice(
@@ -176,6 +199,7 @@ export function closeConfirmBody(
     <form method="post" action="/wallet/account/close" id="account-close-form">
       <p>
         <label for="account-close-password">${closeAccountLabels.password(t)}</label>
+        ${fieldErrorsOf('account-close-password', passwordErrors)}
         <input
           type="password"
           name="password"
@@ -183,11 +207,22 @@ export function closeConfirmBody(
           autocomplete="current-password"
           required
           maxlength="1024"
+          ${attr('aria-invalid', passwordErrors.length > 0 ? 'true' : undefined)}
+          ${attr('aria-describedby', passwordErrors.length > 0 ? 'account-close-password-error' : undefined)}
         />
       </p>
       <p>
+        ${fieldErrorsOf('account-close-confirm', confirmErrors)}
         <label>
-          <input type="checkbox" name="confirm" value="yes" required id="account-close-confirm" />
+          <input
+            type="checkbox"
+            name="confirm"
+            value="yes"
+            required
+            id="account-close-confirm"
+            ${attr('aria-invalid', confirmErrors.length > 0 ? 'true' : undefined)}
+            ${attr('aria-describedby', confirmErrors.length > 0 ? 'account-close-confirm-error' : undefined)}
+          />
           ${closeAccountLabels.confirm(t)}
         </label>
       </p>

@@ -1,3 +1,4 @@
+import { errorSummary } from '../kit/error-summary.js';
 import type { AgentScope } from '../../identity/entity-account.js';
 import { agentScopes } from '../../identity/entity-account.js';
 import type { ProblemDocument } from '../api-request.js';
@@ -192,21 +193,15 @@ export function agentsBody(t: Translate, state: AgentsPageState): SafeHtml {
   const errorsOf = (field: AppointField) => errors.filter((e) => e.field === field).map((e) => e.message);
   const values = state.values ?? {};
   const ticked = values.scope ?? ['licences:issue'];
-  const summary =
-    errors.length === 0
-      ? html``
-      : html`<div class="notice error" role="alert" aria-labelledby="agents-error-title" id="error-summary">
-          <h2 id="agents-error-title">${t('请更正以下问题', 'Please correct the following')}</h2>
-          <ul>
-            ${errors.map((e) =>
-              e.field
-                ? html`<li>
-                    <a href="#${e.field === 'scope' ? 'scope-licences-issue' : e.field}">${e.message}</a>
-                  </li>`
-                : html`<li>${e.message}</li>`,
-            )}
-          </ul>
-        </div>`;
+  // The forms' error summary (shared/web/kit/error-summary.ts): focused when the page loads.
+  const summary = errorSummary(
+    t,
+    'error-summary',
+    errors.map((e) => ({
+      target: e.field === 'scope' ? 'scope-licences-issue' : e.field,
+      message: e.message,
+    })),
+  );
   return html`${back(t)}
     <h1>${title(t)}</h1>
     <p class="lead">
@@ -339,11 +334,12 @@ export function withdrawConfirmBody(
     <h1>${t('撤销委托', 'Withdraw the appointment')}</h1>
     ${
       options.unconfirmed
-        ? html`<div class="notice error" role="alert" id="error-summary">
-            <a href="#withdraw-confirm"
-              >${t('确认撤销：请勾选后再撤销。', 'Confirm: tick the box before withdrawing.')}</a
-            >
-          </div>`
+        ? errorSummary(t, 'error-summary', [
+            {
+              target: 'withdraw-confirm',
+              message: t('确认撤销：请勾选后再撤销。', 'Confirm: tick the box before withdrawing.'),
+            },
+          ])
         : html``
     }
     <dl class="fields">

@@ -1,7 +1,10 @@
 import * as z from 'zod';
 import { calendarDate } from '../kit/china-time.js';
+import { errorSummary } from '../kit/error-summary.js';
 import type { FieldLabels } from '../kit/form.js';
+import { attr } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
+import { fieldErrorsOf } from '../kit/labelled-input.js';
 import { html, notice, type SafeHtml } from '../kit/layout.js';
 import type { WalletPasskey } from '../wallet/passkeys-api.js';
 import { stepUpHref } from '../wallet/step-up.js';
@@ -41,6 +44,8 @@ export function passkeysBody(
     added?: boolean;
     removed?: boolean;
     wrongPassword?: boolean;
+    /** A remove form its schema refused: which passkey's, and the password's message (never the password). */
+    refused?: { passkeyId: string; message: string };
   },
 ): SafeHtml {
   const heading = html`<p><a href="/wallet">← ${t('返回我的证照', 'Back to my licences')}</a></p>
@@ -68,7 +73,19 @@ export function passkeysBody(
       </p>`;
   }
   const passkeys = input.passkeys;
+  const refusedAt = input.refused ? passkeys.findIndex((p) => p.id === input.refused?.passkeyId) : -1;
+  const refusedMessages = (i: number) => (i === refusedAt && input.refused ? [input.refused.message] : []);
   return html`${heading}
+    ${
+      input.refused
+        ? errorSummary(t, 'passkeys-error-summary', [
+            {
+              target: refusedAt >= 0 ? `passkey-remove-password-${refusedAt}` : undefined,
+              message: input.refused.message,
+            },
+          ])
+        : html``
+    }
     ${input.added ? notice('success', t('已添加通行密钥。', 'The passkey was added.'), 'passkeys-added') : html``}
     ${input.removed ? notice('success', t('已删除通行密钥。', 'The passkey was removed.'), 'passkeys-removed') : html``}
     ${
@@ -119,6 +136,7 @@ export function passkeysBody(
                       class="inline"
                     >
                       <label for="passkey-remove-password-${i}">${removePasskeyLabels.password(t)}</label>
+                      ${fieldErrorsOf(`passkey-remove-password-${i}`, refusedMessages(i))}
                       <input
                         type="password"
                         name="password"
@@ -126,7 +144,8 @@ export function passkeysBody(
                         autocomplete="current-password"
                         required
                         maxlength="1024"
-                        aria-describedby="passkey-${i}"
+                        aria-describedby="passkey-${i}${refusedMessages(i).length > 0 ? ` passkey-remove-password-${i}-error` : ''}"
+                        ${attr('aria-invalid', refusedMessages(i).length > 0 ? 'true' : undefined)}
                       />
                       <button type="submit" class="secondary" aria-describedby="passkey-${i}">
                         ${t('删除', 'Remove')}

@@ -35,6 +35,34 @@ describe('the client id a token request presents, read as the provider reads it'
   });
 });
 
+describe('a form’s client_id read strictly, as every form body is (shared/http/form-body.ts)', () => {
+  it('refuses a client_id that is not UTF-8, or a broken escape, rather than read both as the same U+FFFD', () => {
+    // Lossily, `%FF` and `%FE` were both U+FFFD: two byte strings sharing one counter.
+    for (const body of [
+      'client_id=demo%FF',
+      'client_id=demo%FE',
+      'client_id=demo%zz',
+      'grant_type=%C0&client_id=a',
+    ]) {
+      expect(() => presentedClientId(event(form, body)), body).toThrow(
+        expect.objectContaining({ code: 'invalid_request' }),
+      );
+    }
+    expect(() =>
+      presentedClientId(event(form, Buffer.from('client_id=demo%FF').toString('base64'), true)),
+    ).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+  });
+
+  it('keeps a UTF-8 client_id, escaped or not, and refuses a charset other than UTF-8', () => {
+    expect(presentedClientId(event(form, 'client_id=%E5%B9%B3%E5%8F%B0'))).toBe('平台');
+    expect(() =>
+      presentedClientId(
+        event({ 'content-type': 'application/x-www-form-urlencoded; charset=gbk' }, 'client_id=a'),
+      ),
+    ).toThrow(expect.objectContaining({ code: 'unsupported_charset' }));
+  });
+});
+
 describe('the endpoints the throttle counts (review R35 F2)', () => {
   const routes = {
     token: '/token',
