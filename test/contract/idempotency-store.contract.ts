@@ -165,15 +165,20 @@ export function idempotencyStoreContract(
     it('refuses the writes of a holder whose lapsed lock another request took, leaving its record as it was', async () => {
       const key = input();
       const stale = (await store.acquire(key))!;
-      const allocation = { serial: 3, listId: 'iss_contract.0', idx: 3, issuedAt: '2026-01-01T00:00:00.000Z' };
+      const allocation = {
+        serial: 3,
+        listId: 'iss_contract.0',
+        idx: 3,
+        issuedAt: '2026-01-01T00:00:00.000Z',
+      };
       await store.recordAllocation(stale, allocation);
       // The first holder stalls past its lock (a slow KMS call); a retry of the same request takes the key.
       subject.clock.advanceSeconds(31);
       const current = (await store.acquire(key))!;
       expect(current.lockToken).not.toBe(stale.lockToken);
-      await expect(store.recordAllocation(stale, { ...allocation, serial: 9, idx: 9 })).rejects.toBeInstanceOf(
-        IdempotencyLockLostError,
-      );
+      await expect(
+        store.recordAllocation(stale, { ...allocation, serial: 9, idx: 9 }),
+      ).rejects.toBeInstanceOf(IdempotencyLockLostError);
       await expect(store.recordCredential(stale, 'jws-stale')).rejects.toMatchObject({
         code: 'idempotency_key_taken_over',
       });
@@ -201,7 +206,9 @@ export function idempotencyStoreContract(
       expect(other).toMatchObject({ requestHash: 'hash-b' });
       const slot = { serial: 1, listId: 'iss_contract.0', idx: 1, issuedAt: '2026-01-01T00:00:00.000Z' };
       await expect(store.recordAllocation(stale, slot)).rejects.toBeInstanceOf(IdempotencyLockLostError);
-      await expect(store.recordCredential(stale, 'jws-of-x')).rejects.toBeInstanceOf(IdempotencyLockLostError);
+      await expect(store.recordCredential(stale, 'jws-of-x')).rejects.toBeInstanceOf(
+        IdempotencyLockLostError,
+      );
       await expect(store.release(stale, 'lic-of-x')).rejects.toBeInstanceOf(IdempotencyLockLostError);
       // Nothing of the stale holder's landed in the other request's record.
       const own = { ...slot, serial: 2, idx: 2 };

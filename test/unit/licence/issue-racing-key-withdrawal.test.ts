@@ -33,19 +33,14 @@ describe('an issuance racing the withdrawal of the key it signs with (review R61
   async function rotateWithdrawing(): Promise<void> {
     const keys = new InMemoryKeyManager();
     await keys.createSigningKey(); // `key-1` is the world's own issuer key: the rotation's is `key-2`
-    await rotateIssuerKey(
-      issuer.id,
-      { previousKey: 'withdraw' },
-      operator,
-      {
-        issuers: world.issuers,
-        operatorAudit: world.issuers.pendingAudit,
-        keys,
-        signerFor: (keyId) => keys.signers.get(keyId)!,
-        audit: world.audit,
-        clock: world.clock,
-      },
-    );
+    await rotateIssuerKey(issuer.id, { previousKey: 'withdraw' }, operator, {
+      issuers: world.issuers,
+      operatorAudit: world.issuers.pendingAudit,
+      keys,
+      signerFor: (keyId) => keys.signers.get(keyId)!,
+      audit: world.audit,
+      clock: world.clock,
+    });
     // The new key signs the issuances after it.
     world.signers.set('key-2', keys.signers.get('key-2')!);
   }
@@ -167,7 +162,11 @@ describe('an issuance racing the withdrawal of the key it signs with (review R61
     expect(replaced).toMatchObject({ status: 'revoked', replacedBy: expect.any(String) });
     expect(await withdrawnListed()).toContain(replaced.replacedBy);
     await expect(
-      reissueLicence(old.id, { issuerId: issuer.id, clientId: 'cl_issuer' }, world.statusDeps),
+      reissueLicence(
+        old.id,
+        { issuerId: issuer.id, clientId: 'cl_issuer' },
+        { ...world.statusDeps, ...world.issueDeps },
+      ),
     ).rejects.toMatchObject({ code: expect.stringMatching(/issuer_key_withdrawn|licence_reissued/) });
   });
 });

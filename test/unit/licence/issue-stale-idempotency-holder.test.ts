@@ -64,9 +64,10 @@ describe('an issuance whose Idempotency-Key another request took over while it s
     expect(other?.licence.holder.masked).toBe(claims(other!.licence).hol.m);
     // No licence carries another's credential, and Y's key still answers Y's licence.
     const stored = await Promise.all(
-      [other!.licence.id, ...(stale instanceof Error ? [] : [(stale as { licence: LicenceRecord }).licence.id])].map(
-        (id) => world.licences.get(id),
-      ),
+      [
+        other!.licence.id,
+        ...(stale instanceof Error ? [] : [(stale as { licence: LicenceRecord }).licence.id]),
+      ].map((id) => world.licences.get(id)),
     );
     for (const licence of stored) expect(claims(licence!).jti).toBe(licence!.id);
     const again = await issue(y);
