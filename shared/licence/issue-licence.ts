@@ -404,7 +404,8 @@ export async function issueChecked(
       logger.error(pendingWorkLogLines.incomplete, { licenceId: id, error: String(error) });
       return withoutPending(created);
     });
-    if (!current || !credentialStillVerifies(completed, current)) throw new IssuerKeyWithdrawnError(completed.id);
+    if (!current || !credentialStillVerifies(completed, current))
+      throw new IssuerKeyWithdrawnError(completed.id);
     return { licence: completed, issuer, created: true };
   } catch (error) {
     // A lost fence (`IdempotencyLockLostError`) fails closed: nothing more is written under the key, and
@@ -477,7 +478,9 @@ export class IssuerKeyWithdrawnError extends ConflictError {
  * withdrawal marks every other: by the same rule on read.
  */
 export function credentialStillVerifies(licence: LicenceRecord, issuer: Issuer): boolean {
-  return issuer.status === 'active' && credentialKeyPublished(licence.credential, issuerPublishedKeys(issuer));
+  return (
+    issuer.status === 'active' && credentialKeyPublished(licence.credential, issuerPublishedKeys(issuer))
+  );
 }
 
 /** Refuses to answer (409 `issuer_key_withdrawn`) a licence whose key `issuer`, as read, no longer publishes. */
