@@ -1005,6 +1005,27 @@ async function issue(
           randomUUID(),
           t('表单内容已更改，请再提交一次。', 'The form changed since it was first sent; submit it again.'),
         );
+      case 'idempotency_key_taken_over':
+        // Another submission of this form took its key over: resent with it, it gets that one's answer.
+        return form(
+          409,
+          {},
+          key.data,
+          t(
+            '这份表单已由另一次提交处理，请再提交一次查看结果。',
+            'Another submission of this form took it over; submit it again to see the outcome.',
+          ),
+        );
+      case 'issuer_key_withdrawn':
+        return form(
+          409,
+          {},
+          randomUUID(),
+          t(
+            '签发过程中本机关的签名密钥被撤销，这份证照无法验证。请在“密钥已撤销”的证照中重新签发它。',
+            `The issuer's signing key was withdrawn while the licence was issued, so it does not verify. ${error.message}`,
+          ),
+        );
       default: {
         const errors = apiFieldErrors(error.errors, names, t);
         if (error.status === 400 && Object.keys(errors).length > 0) return form(400, errors, randomUUID());

@@ -295,7 +295,12 @@ export const operations: Operations = {
     description:
       'Idempotent by `Idempotency-Key` for 10 days from the key’s first use: within them the same key and ' +
       'body answer the same licence (200), another body 409 `idempotency_key_reused`. After them the key is ' +
-      'forgotten: the same request issues a second licence (201). See docs/api.md, Idempotency-Key.',
+      'forgotten: the same request issues a second licence (201). See docs/api.md, Idempotency-Key. ' +
+      'A request that held its key past the key’s 30 s lock while another took the key over is 409 ' +
+      '`idempotency_key_taken_over` (nothing more recorded by it; retry to get the outcome under the key). ' +
+      'A licence whose signing key (or issuer) was withdrawn while it was issued is written but answered ' +
+      '409 `issuer_key_withdrawn`, naming it, on every retry too: it is listed by `GET /licences?keyWithdrawn=true`; ' +
+      're-issue it (`POST /licences/{id}/reissue`).',
     tag: 'Licences',
     body: issueLicenceInput,
     headers: {
@@ -325,7 +330,12 @@ export const operations: Operations = {
         'credential_too_large',
       ],
       403: [...issuerClientProblems[403], 'licence_type_not_allowed', 'outside_jurisdiction'],
-      409: ['idempotency_key_reused', 'idempotency_key_in_use'],
+      409: [
+        'idempotency_key_reused',
+        'idempotency_key_in_use',
+        'idempotency_key_taken_over',
+        'issuer_key_withdrawn',
+      ],
     },
   },
   'POST /licences/batches': {
@@ -472,7 +482,10 @@ export const operations: Operations = {
       'the revocation is made shortly (by the reconciler), this licence stays as it is, nothing to choose; ' +
       're-issuing that replacement meanwhile is refused alike (its own replacement would stay valid). ' +
       'A licence written by a re-issue that is not ' +
-      'finished is not re-issued in turn: 409 `reissue_pending` (retry the first re-issue).',
+      'finished is not re-issued in turn: 409 `reissue_pending` (retry the first re-issue). A replacement ' +
+      'whose signing key was withdrawn while it was written (or since an earlier attempt wrote it) finishes ' +
+      'the re-issue and is answered 409 `issuer_key_withdrawn`, naming the replacement: re-issue that one in ' +
+      'turn. `idempotency_key_taken_over` as for `POST /licences`.',
     tag: 'Licences',
     responses: {
       201: { ...licenceAnswer, description: 'The new licence', headers: location },
@@ -501,6 +514,8 @@ export const operations: Operations = {
         'licence_changed',
         'credential_too_large',
         'idempotency_key_in_use',
+        'idempotency_key_taken_over',
+        'issuer_key_withdrawn',
       ],
     },
   },

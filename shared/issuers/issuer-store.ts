@@ -20,6 +20,11 @@ export interface IssuerStore {
   saveWithAudit(issuer: Issuer, trace: Trace): Promise<Issuer>;
   release(issuer: Issuer): Promise<void>;
   findById(id: string): Promise<Issuer | undefined>;
+  /**
+   * The issuer item itself, read strongly consistent: it sees every write answered before it. Issuance
+   * relies on that to read the issuer again after writing its licence (review R61 F2,
+   * shared/licence/issue-licence.ts `credentialStillVerifies`); `findById` goes through an index first.
+   */
   findByCreditCode(creditCode: string): Promise<Issuer | undefined>;
   /**
    * Every issuer, withdrawn ones included (for the trust list), as listed: the members of

@@ -633,8 +633,14 @@ async function processChunk(
         );
         licenceIds[position] = licence.id;
       } catch (error) {
-        // Retryable conflicts (another run holds the item) and faults are the queue's to retry.
-        if (!(error instanceof ServiceError) || !error.expose || error.code === 'idempotency_key_in_use') {
+        // Retryable conflicts (another run holds the item, or took it over from this one, stalled past its
+        // lock) and faults are the queue's to retry.
+        if (
+          !(error instanceof ServiceError) ||
+          !error.expose ||
+          error.code === 'idempotency_key_in_use' ||
+          error.code === 'idempotency_key_taken_over'
+        ) {
           fault ??= { error };
           return;
         }

@@ -1,3 +1,5 @@
+import { ConflictError } from '../errors.js';
+
 /** What the issuance of one `Idempotency-Key` has reached so far. */
 export interface IdempotencyRecord {
   issuerId: string;
@@ -19,6 +21,30 @@ export interface IdempotencyRecord {
   licenceId?: string;
   /** While a request holds the key, others with the same key wait (409) instead of racing it. */
   lockedUntil: number;
+  /**
+   * The holder's fence: a random token written by the `acquire` that returned this record, new at every
+   * acquisition. `recordAllocation`, `recordCredential` and `release` write only while the stored record
+   * still carries it (review of session 28): a holder that outlived its lock (a KMS call stalled past
+   * 30 s) and whose key another request took over meanwhile is refused ({@link IdempotencyLockLostError})
+   * instead of writing into the other request's record.
+   */
+  lockToken: string;
+}
+
+/**
+ * A write refused because the record is no longer this holder's: its lock lapsed and another request
+ * acquired the key (a new `lockToken`), or took an expired record over. Nothing was written. The use case
+ * fails closed on it: this request records nothing more under the key (409 `idempotency_key_taken_over`).
+ */
+export class IdempotencyLockLostError extends ConflictError {
+  constructor() {
+    super(
+      'This request held its Idempotency-Key past its lock and another request with the key took it over; ' +
+        'nothing more was recorded by this one: retry to get the outcome under the key',
+      'idempotency_key_taken_over',
+    );
+    this.name = 'IdempotencyLockLostError';
+  }
 }
 
 /**
@@ -42,7 +68,11 @@ export const idempotencyRetentionSeconds = 10 * 86_400;
  *   every redelivery of its job (shared/licence/batches.ts `batchItemKeyRetentionSeconds`);
  * - `recordAllocation` sets the allocation only if none is set, and returns the one that stands;
  * - `recordCredential` sets the credential only if none is set, and returns the one that stands;
- * - `release` records the licence id (if given) and frees the lock.
+ * - `release` records the licence id (if given) and frees the lock;
+ * - each of those three is fenced by the record's `lockToken`: it writes only if the stored record still
+ *   carries the token of the `acquire` that returned `record`, else writes nothing and throws
+ *   {@link IdempotencyLockLostError}. Only the token is compared, not the lock's time: a holder slower
+ *   than its lock whose key nobody took over still owns it.
  */
 export interface IdempotencyStore {
   acquire(input: {

@@ -22,7 +22,12 @@ import {
   validateFields,
   type LicenceType,
 } from './catalogue.js';
-import type { IdempotencyRecord, IdempotencyStore } from './idempotency-store.js';
+import {
+  IdempotencyLockLostError,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+} from './idempotency-store.js';
+import { credentialKeyPublished, credentialKid, issuerPublishedKeys } from '../issuers/credential-key.js';
 import type { Holder, LicenceRecord } from './licence.js';
 import { formatLicenceId } from '../identifiers/licence-id.js';
 import type { LicenceStore } from './licence-store.js';
@@ -294,8 +299,12 @@ export async function issueChecked(
       const done = await deps.licences.get(record.licenceId);
       if (done) {
         await request.beforeWrite?.(done.id);
-        await deps.idempotency.release(record);
-        return { licence: await finishQuietly(done, deps), issuer, created: false };
+        await releaseHeld(record, undefined, deps);
+        const finished = await finishQuietly(done, deps);
+        // Never answered with a credential its issuer's trust list no longer publishes: the retry of an
+        // issuance refused by the check below is refused the same way (the issuer as read in step 1).
+        refuseUnpublished(finished, issuer);
+        return { licence: finished, issuer, created: false };
       }
     }
     const holder = await request.holder();
@@ -313,8 +322,10 @@ export async function issueChecked(
     await request.beforeWrite?.(id);
     const existing = await deps.licences.get(id);
     if (existing) {
-      await deps.idempotency.release(record, id);
-      return { licence: await finishQuietly(existing, deps), issuer, created: false };
+      await releaseHeld(record, id, deps);
+      const finished = await finishQuietly(existing, deps);
+      refuseUnpublished(finished, issuer);
+      return { licence: finished, issuer, created: false };
     }
 
     const statusUri = `${deps.issuerUrl}/status-lists/${encodeURIComponent(allocation.listId)}`;
@@ -382,7 +393,10 @@ export async function issueChecked(
     };
     const claim = await deps.pendingWork.mark(id, now);
     const created = await writeMarked(id, claim, deps, () => deps.licences.create(licence));
-    await deps.idempotency.release(record, id);
+    // Review R61 F2, store-then-check: the issuer read again, strongly consistent, now that the licence is
+    // written (one GetItem, on issuance alone; see `credentialStillVerifies`).
+    const current = await deps.issuers.findByCreditCode(issuer.creditCode);
+    await releaseHeld(record, id, deps);
     // Issued: what remains is the audit entry, left pending (and logged) if it cannot be written now.
     const completed = await completeChange(created, claim, deps, {
       throughVersion: issuedVersion,
@@ -390,10 +404,93 @@ export async function issueChecked(
       logger.error(pendingWorkLogLines.incomplete, { licenceId: id, error: String(error) });
       return withoutPending(created);
     });
+    if (!current || !credentialStillVerifies(completed, current))
+      throw new IssuerKeyWithdrawnError(completed.id);
     return { licence: completed, issuer, created: true };
   } catch (error) {
+    // A lost fence (`IdempotencyLockLostError`) fails closed: nothing more is written under the key, and
+    // this release, fenced too, frees nothing that is another request's.
     await deps.idempotency.release(record).catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * Frees the key this request holds, naming its licence: once the licence stands (written, or found), a
+ * lost fence there is not a refusal. It means the lock lapsed and another request took the key since: a
+ * retry of the same body, which finds or writes this very licence, or a request starting an expired key
+ * over, whose record must not name this licence. Either way the record is left to the other request
+ * (nothing written) and this licence is answered; `recordAllocation` and `recordCredential`, before the
+ * write, fail closed instead (409 `idempotency_key_taken_over`).
+ */
+async function releaseHeld(
+  record: IdempotencyRecord,
+  licenceId: string | undefined,
+  deps: IssueLicenceDependencies,
+): Promise<void> {
+  try {
+    await deps.idempotency.release(record, licenceId);
+  } catch (error) {
+    if (!(error instanceof IdempotencyLockLostError)) throw error;
+    logger.warn('idempotency key taken over before its release; the licence stands', {
+      issuerId: record.issuerId,
+      licenceId,
+    });
+  }
+}
+
+/**
+ * An issuance answered 409 instead of 201 because the key that signed its licence was withdrawn (or its
+ * issuer was) while it ran (review R61 F2). The licence is written, exactly like those the key signed
+ * before its withdrawal: its credential verifies `unknown_issuer`, and `GET /licences?keyWithdrawn=true`
+ * lists it for re-issue (`POST /licences/{id}/reissue`, under the issuer's current key).
+ */
+export class IssuerKeyWithdrawnError extends ConflictError {
+  constructor(readonly licenceId: string) {
+    super(
+      `The key that signed licence ${licenceId} was withdrawn while it was issued: its credential does not ` +
+        `verify. Re-issue it under the current key: POST /licences/${licenceId}/reissue`,
+      'issuer_key_withdrawn',
+    );
+    this.name = 'IssuerKeyWithdrawnError';
+  }
+}
+
+/**
+ * Whether `licence`'s credential still verifies against `issuer` as read: an active issuer whose trust
+ * list publishes the key that signed it (one of its keys not withdrawn, or a batch key certified by one:
+ * `credentialKeyPublished`, the rule `GET /licences?keyWithdrawn=true` and the PDF refusal read).
+ *
+ * Why the check after the write closes the race of an issuance with a key's withdrawal (review R61 F2),
+ * with no write on the issuer's item (which every concurrent issuance would contend on): a withdrawal
+ * (`withdrawIssuerKey`, a rotation with `previousKey: "withdraw"`, `withdrawIssuer`) is one conditional
+ * write of the issuer item and writes nothing to licences: the licences of a withdrawn key are found
+ * afterwards by reading, with the issuer, which licences its withdrawn keys signed (the compromise
+ * runbook's `GET /licences?keyWithdrawn=true`, after the withdrawal answered). The issuance writes its
+ * licence, then reads the issuer item with a strongly consistent read. Of the two writes one is first:
+ * - the withdrawal's: the issuance's read, after its own write and after the withdrawal's, sees the key
+ *   withdrawn, and the answer is this 409 rather than a 201 with a credential that does not verify;
+ * - the licence's: then every read after the withdrawal (the runbook's listing) finds the licence with
+ *   those the key signed before, and it is re-issued with them; the issuance's own read may or may not
+ *   see the withdrawal, and answers 201 or 409 accordingly, both true.
+ * No order lets an issuance answer 201 for a licence that the withdrawal's listing cannot find. What a
+ * withdrawal "does" to the licence is nothing written, so a licence refused here is marked as the
+ * withdrawal marks every other: by the same rule on read.
+ */
+export function credentialStillVerifies(licence: LicenceRecord, issuer: Issuer): boolean {
+  return (
+    issuer.status === 'active' && credentialKeyPublished(licence.credential, issuerPublishedKeys(issuer))
+  );
+}
+
+/** Refuses to answer (409 `issuer_key_withdrawn`) a licence whose key `issuer`, as read, no longer publishes. */
+function refuseUnpublished(licence: LicenceRecord, issuer: Issuer): void {
+  if (!credentialStillVerifies(licence, issuer)) {
+    logger.warn('issuance refused: its licence was signed by a key since withdrawn', {
+      licenceId: licence.id,
+      kid: credentialKid(licence.credential),
+    });
+    throw new IssuerKeyWithdrawnError(licence.id);
   }
 }
 

@@ -24,7 +24,13 @@ import {
   type ChangeStatusDependencies,
   type ChangeStatusInput,
 } from './change-status.js';
-import { assertCredentialFits, issueChecked, type IssueLicenceDependencies } from './issue-licence.js';
+import {
+  assertCredentialFits,
+  credentialStillVerifies,
+  issueChecked,
+  IssuerKeyWithdrawnError,
+  type IssueLicenceDependencies,
+} from './issue-licence.js';
 import { effectiveStatus, type LicenceRecord } from './licence.js';
 
 /** A re-issue refused because the licence was re-issued already: `replacedBy` is the licence in its place. */
@@ -234,12 +240,32 @@ export async function reissueLicence(
   if (givenUp) throw givenUp;
   let licence = claimed;
   let created = false;
+  let refused: IssuerKeyWithdrawnError | undefined;
   if (!licence) {
     refuseUnlessValid(old, new Date(deps.clock.now()));
     await refuseWhileReplacing(old, deps);
-    ({ licence, created } = await issueReplacement(old, { ...issuer, keyId: issuer.keyId }, context, deps));
+    ({ licence, created } = await issueReplacement(
+      old,
+      { ...issuer, keyId: issuer.keyId },
+      context,
+      deps,
+    ).catch(async (error: unknown) => {
+      // Written, but its key withdrawn meanwhile (review R61 F2): the re-issue is finished as the
+      // reconciler would finish it (the old licence revoked `reissued`), and then refused below.
+      const written = error instanceof IssuerKeyWithdrawnError && (await deps.licences.get(error.licenceId));
+      if (!written) throw error;
+      refused = error as IssuerKeyWithdrawnError;
+      return { licence: written, created: true };
+    }));
   }
   const finished = await finishReissue(old.id, licence, context, deps);
+  // Answered only with a credential the trust list publishes: a replacement whose key was withdrawn while
+  // it was issued (`issueChecked`'s check after its write), or since an earlier attempt wrote it (the
+  // issuer as read above), is listed for re-issue in turn, and the answer is a 409.
+  if (refused) throw refused;
+  if (!credentialStillVerifies(finished.replacement, issuer)) {
+    throw new IssuerKeyWithdrawnError(finished.replacement.id);
+  }
   // The replacement as read after the old licence's revocation, not as the attempt first found it.
   return { licence: finished.replacement, replaced: finished.replaced, issuer, created };
 }

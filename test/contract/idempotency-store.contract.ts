@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { IdempotencyStore } from '../../shared/licence/idempotency-store.js';
+import { IdempotencyLockLostError, type IdempotencyStore } from '../../shared/licence/idempotency-store.js';
 import type { TestClock } from '../support/in-memory-identity.js';
 import type { Make } from './subject.js';
 
@@ -160,6 +160,76 @@ export function idempotencyStoreContract(
       const fresh = await store.acquire({ ...key, requestHash: 'hash-b' });
       expect(fresh).toMatchObject({ requestHash: 'hash-b' });
       expect(fresh?.credential).toBeUndefined();
+    });
+
+    it('refuses the writes of a holder whose lapsed lock another request took, leaving its record as it was', async () => {
+      const key = input();
+      const stale = (await store.acquire(key))!;
+      const allocation = {
+        serial: 3,
+        listId: 'iss_contract.0',
+        idx: 3,
+        issuedAt: '2026-01-01T00:00:00.000Z',
+      };
+      await store.recordAllocation(stale, allocation);
+      // The first holder stalls past its lock (a slow KMS call); a retry of the same request takes the key.
+      subject.clock.advanceSeconds(31);
+      const current = (await store.acquire(key))!;
+      expect(current.lockToken).not.toBe(stale.lockToken);
+      await expect(
+        store.recordAllocation(stale, { ...allocation, serial: 9, idx: 9 }),
+      ).rejects.toBeInstanceOf(IdempotencyLockLostError);
+      await expect(store.recordCredential(stale, 'jws-stale')).rejects.toMatchObject({
+        code: 'idempotency_key_taken_over',
+      });
+      await expect(store.release(stale, 'lic-stale')).rejects.toBeInstanceOf(IdempotencyLockLostError);
+      // The stale release freed nothing: the key is still the current holder's.
+      expect(await store.acquire(key)).toBeUndefined();
+      expect(await store.recordCredential(current, 'jws-current')).toBe('jws-current');
+      await store.release(current, 'lic-current');
+      expect(await store.acquire(key)).toMatchObject({
+        allocation,
+        credential: 'jws-current',
+        licenceId: 'lic-current',
+      });
+    });
+
+    it('refuses the writes of a holder of an expired key another request started over', async () => {
+      const key = input();
+      const first = (await store.acquire(key))!;
+      await store.release(first);
+      subject.clock.advanceSeconds(10 * 86_400 - 10);
+      const stale = (await store.acquire(key))!;
+      // Stalled past its lock and the record's expiry: another request starts the key over.
+      subject.clock.advanceSeconds(31);
+      const other = (await store.acquire({ ...key, requestHash: 'hash-b' }))!;
+      expect(other).toMatchObject({ requestHash: 'hash-b' });
+      const slot = { serial: 1, listId: 'iss_contract.0', idx: 1, issuedAt: '2026-01-01T00:00:00.000Z' };
+      await expect(store.recordAllocation(stale, slot)).rejects.toBeInstanceOf(IdempotencyLockLostError);
+      await expect(store.recordCredential(stale, 'jws-of-x')).rejects.toBeInstanceOf(
+        IdempotencyLockLostError,
+      );
+      await expect(store.release(stale, 'lic-of-x')).rejects.toBeInstanceOf(IdempotencyLockLostError);
+      // Nothing of the stale holder's landed in the other request's record.
+      const own = { ...slot, serial: 2, idx: 2 };
+      expect(await store.recordAllocation(other, own)).toEqual(own);
+      expect(await store.recordCredential(other, 'jws-of-y')).toBe('jws-of-y');
+      await store.release(other, 'lic-of-y');
+      expect(await store.acquire({ ...key, requestHash: 'hash-b' })).toMatchObject({
+        requestHash: 'hash-b',
+        allocation: own,
+        credential: 'jws-of-y',
+        licenceId: 'lic-of-y',
+      });
+    });
+
+    it('lets a holder slower than its lock write while nobody took the key', async () => {
+      const key = input();
+      const slow = (await store.acquire(key))!;
+      subject.clock.advanceSeconds(45);
+      expect(await store.recordCredential(slow, 'jws-slow')).toBe('jws-slow');
+      await store.release(slow, 'lic-slow');
+      expect(await store.acquire(key)).toMatchObject({ credential: 'jws-slow', licenceId: 'lic-slow' });
     });
 
     it('keeps a record asked to be retained past the 10 days until then, and forgets it after (batch items)', async () => {

@@ -4,6 +4,7 @@ import { epochSeconds, type Clock } from '../../shared/clock.js';
 import { ConflictError, InvalidInputError } from '../../shared/errors.js';
 import {
   idempotencyRetentionSeconds,
+  IdempotencyLockLostError,
   type IdempotencyRecord,
   type IdempotencyStore,
 } from '../../shared/licence/idempotency-store.js';
@@ -186,12 +187,13 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       // A new record, or an expired one that stands for nothing any more and nobody holds (an expired
       // record still locked is its holder's until the lock lapses, as on the table: review R61 F1).
       const expiresAt = Math.max(now + idempotencyRetentionSeconds, retainUntil ?? 0);
-      const fresh = { ...key, lockedUntil: now + lockSeconds, expiresAt };
+      const fresh = { ...key, lockedUntil: now + lockSeconds, lockToken: randomUUID(), expiresAt };
       this.records.set(id, fresh);
       return withoutExpiry(fresh);
     }
     if (current.lockedUntil >= now) return undefined;
     current.lockedUntil = now + lockSeconds;
+    current.lockToken = randomUUID();
     return withoutExpiry(current);
   }
 
@@ -216,9 +218,11 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     if (licenceId) stored.licenceId = licenceId;
   }
 
+  /** The holder's stored record, fenced by its token as on the table. */
   #stored(record: IdempotencyRecord): StoredIdempotency {
     const stored = this.records.get(`${record.issuerId}#${record.key}`);
     if (!stored) throw new Error(`no idempotency record ${record.issuerId}/${record.key}`);
+    if (stored.lockToken !== record.lockToken) throw new IdempotencyLockLostError();
     return stored;
   }
 }

@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { epochSeconds, type Clock } from '../../clock.js';
 import { isConditionalCheckFailed } from './conditional.js';
 import {
+  IdempotencyLockLostError,
   idempotencyRetentionSeconds,
   type IdempotencyRecord,
   type IdempotencyStore,
@@ -44,7 +46,7 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
     const fresh = await this.#write({
       input,
       update:
-        'SET lockedUntil = :lock, issuerId = :issuer, idempotencyKey = :key, requestHash = :hash, ' +
+        'SET lockedUntil = :lock, lockToken = :token, issuerId = :issuer, idempotencyKey = :key, requestHash = :hash, ' +
         'expiresAt = :expires REMOVE allocation, credential, licenceId',
       condition: 'attribute_not_exists(pk) OR (expiresAt <= :now AND lockedUntil < :now)',
       values: {
@@ -59,7 +61,7 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
     // The second takes the lock of a live record nobody holds, keeping what it recorded.
     return this.#write({
       input,
-      update: 'SET lockedUntil = :lock',
+      update: 'SET lockedUntil = :lock, lockToken = :token',
       condition: 'attribute_exists(pk) AND lockedUntil < :now AND expiresAt > :now',
       values: {},
       now,
@@ -87,7 +89,13 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
           Key: key(input.issuerId, input.key),
           UpdateExpression: update,
           ConditionExpression: condition,
-          ExpressionAttributeValues: { ':lock': now + lockSeconds, ':now': now, ...values },
+          // A new holder's token at every acquisition: the fence of its later writes.
+          ExpressionAttributeValues: {
+            ':lock': now + lockSeconds,
+            ':token': randomUUID(),
+            ':now': now,
+            ...values,
+          },
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -97,6 +105,7 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
         key: input.key,
         requestHash: String(item.requestHash),
         lockedUntil: Number(item.lockedUntil),
+        lockToken: String(item.lockToken),
         ...(item.allocation ? { allocation: item.allocation as IdempotencyRecord['allocation'] } : {}),
         ...(typeof item.credential === 'string' ? { credential: item.credential } : {}),
         ...(typeof item.licenceId === 'string' ? { licenceId: item.licenceId } : {}),
@@ -111,41 +120,53 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
     record: IdempotencyRecord,
     allocation: NonNullable<IdempotencyRecord['allocation']>,
   ): Promise<NonNullable<IdempotencyRecord['allocation']>> {
-    const { Attributes } = await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: key(record.issuerId, record.key),
-        UpdateExpression: 'SET allocation = if_not_exists(allocation, :allocation)',
-        ExpressionAttributeValues: { ':allocation': allocation },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return (Attributes as { allocation: NonNullable<IdempotencyRecord['allocation']> }).allocation;
+    const item = await this.#fenced(record, 'SET allocation = if_not_exists(allocation, :allocation)', {
+      ':allocation': allocation,
+    });
+    return item.allocation as NonNullable<IdempotencyRecord['allocation']>;
   }
 
   async recordCredential(record: IdempotencyRecord, credential: string): Promise<string> {
-    const { Attributes } = await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: key(record.issuerId, record.key),
-        UpdateExpression: 'SET credential = if_not_exists(credential, :credential)',
-        ExpressionAttributeValues: { ':credential': credential },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return String((Attributes as { credential: string }).credential);
+    const item = await this.#fenced(record, 'SET credential = if_not_exists(credential, :credential)', {
+      ':credential': credential,
+    });
+    return String(item.credential);
   }
 
   async release(record: IdempotencyRecord, licenceId?: string): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: key(record.issuerId, record.key),
-        UpdateExpression: licenceId
-          ? 'SET lockedUntil = :zero, licenceId = :licence'
-          : 'SET lockedUntil = :zero',
-        ExpressionAttributeValues: { ':zero': 0, ...(licenceId ? { ':licence': licenceId } : {}) },
-      }),
+    await this.#fenced(
+      record,
+      licenceId ? 'SET lockedUntil = :zero, licenceId = :licence' : 'SET lockedUntil = :zero',
+      { ':zero': 0, ...(licenceId ? { ':licence': licenceId } : {}) },
     );
+  }
+
+  /**
+   * One update of the holder's record, on condition that it still carries the holder's `lockToken`: a
+   * holder that outlived its lock and whose key another request acquired since (a new token) writes
+   * nothing and gets {@link IdempotencyLockLostError}. Once unconditional, such a late write landed in
+   * the other request's record: its allocation, credential or licence id under that request's hash.
+   */
+  async #fenced(
+    record: IdempotencyRecord,
+    update: string,
+    values: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    try {
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(record.issuerId, record.key),
+          UpdateExpression: update,
+          ConditionExpression: 'lockToken = :token',
+          ExpressionAttributeValues: { ':token': record.lockToken, ...values },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes as Record<string, unknown>;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw new IdempotencyLockLostError();
+      throw error;
+    }
   }
 }

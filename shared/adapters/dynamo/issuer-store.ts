@@ -93,7 +93,8 @@ export class DynamoIssuerStore implements IssuerStore {
   }
 
   async findByCreditCode(creditCode: string): Promise<Issuer | undefined> {
-    const item = await getItem(this.doc, this.tableName, key(creditCode), 0);
+    // Strongly consistent (getItem's default): issuance's check after its write depends on it (R61 F2).
+    const item = await getItem(this.doc, this.tableName, key(creditCode), 0, { consistentRead: true });
     return item && fromItem(item);
   }
 

@@ -2,6 +2,8 @@ import { decodeProtectedHeader } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Signer } from '../../../shared/crypto/signer.js';
 import { loadConfig } from '../../../shared/config.js';
+import { credentialKeyPublished, issuerPublishedKeys } from '../../../shared/issuers/credential-key.js';
+import { rotateIssuerKey } from '../../../shared/issuers/rotate-issuer-key.js';
 import { BATCH_KEYS_MAX_BYTES, BatchSigners } from '../../../shared/licence/batch-signer.js';
 import {
   BATCH_CHUNK_MAX_ITEM_BYTES,
@@ -20,6 +22,7 @@ import {
 } from '../../../shared/licence/batches.js';
 import { maxScopeLength } from '../../../shared/licence/catalogue.js';
 import { newCreditCode } from '../../support/http-api.js';
+import { InMemoryKeyManager } from '../../support/in-memory.js';
 import { InMemoryBatchStore, InMemoryEnvelopeSealer } from '../../support/in-memory-batches.js';
 import { businessLicenceBody, drivingLicenceBody, newIdNumber } from '../../support/licences.js';
 import { issuerUrl, licenceWorld, type LicenceWorld } from '../../support/licence-world.js';
@@ -552,5 +555,46 @@ describe('runBatch', () => {
     await runBatch((await submitted(5)).id, shared);
     expect(kmsSignatures).toBe(2);
     expect((await world.issuers.findById(issuerId))?.batchKeys).toHaveLength(1);
+  });
+});
+
+describe('a batch racing the withdrawal of the key that certified its batch key (review R61 F2)', () => {
+  it('reports the items written after the withdrawal as refused issuer_key_withdrawn, not issued', async () => {
+    const job = await submitted(3);
+    let writes = 0;
+    const create = world.licences.create.bind(world.licences);
+    world.licences.create = async (licence) => {
+      writes += 1;
+      if (writes === 2) {
+        // Between the second item's read of its issuer and its write: a rotation withdrawing the key.
+        const keys = new InMemoryKeyManager();
+        await keys.createSigningKey(); // `key-1` is the issuer's: the rotation's is `key-2`
+        await rotateIssuerKey(
+          issuerId,
+          { previousKey: 'withdraw' },
+          { clientId: 'demo-admin' },
+          {
+            issuers: world.issuers,
+            operatorAudit: world.issuers.pendingAudit,
+            keys,
+            signerFor: (keyId) => keys.signers.get(keyId)!,
+            audit: world.audit,
+            clock: world.clock,
+          },
+        );
+        world.signers.set('key-2', keys.signers.get('key-2')!);
+      }
+      return create(licence);
+    };
+    const done = await runBatch(job.id, { ...deps(), concurrency: 1 });
+    // The first item, written before the withdrawal, is issued (and listed for re-issue with the key's
+    // others); the second, written after it, is refused; the third is signed by the new key.
+    expect(done).toMatchObject({ issued: 2, failed: 1 });
+    expect(done?.errors).toEqual([expect.objectContaining({ index: 1, code: 'issuer_key_withdrawn' })]);
+    const issuer = (await world.issuers.findById(issuerId))!;
+    const issued = await batchLicences(job.id, issuerId, {}, { batches, licences: world.licences });
+    expect(
+      issued.items.map((licence) => credentialKeyPublished(licence.credential, issuerPublishedKeys(issuer))),
+    ).toEqual([false, true]);
   });
 });
