@@ -18,6 +18,7 @@ import { acrValuesSupported, levelOfAcr, requiredLevel } from '../identity/assur
 import type { PhoneProofDependencies } from '../identity/phone-proof.js';
 import { stepUpReason, unmetResult } from './phone-interactions.js';
 import { entityAwaitingStepUp } from './entity-step-up.js';
+import { maxAgeAtResume } from './max-age-at-resume.js';
 import { entitySignInLevel } from '../identity/entities.js';
 import { accountFinder, signInsEndedOf } from './find-account.js';
 import { grantEndedBy } from '../identity/person-account.js';
@@ -307,18 +308,17 @@ export function createProvider(deps: ProviderDependencies): Provider {
         nonceSecret: Buffer.from(deps.dpopNonceSecret),
         requireNonce: dpopNonceRequired,
       },
-      // The claims parameter only to ask for a level (an essential `acr`): any other claim asked through
-      // it would be granted on the consent page beyond the client's scopes (the `id_number` of a platform
-      // not entitled to `idcard`), so a request that asks for one is refused.
+      // The claims parameter asks for a level (an essential `acr`) and the sign-in's time (`auth_time`);
+      // what else it asks for is dropped, not refused (OpenID Connect Core §5.5: a claim the OP does not
+      // return is ignored; review R69 F2). A claim asked through it would be granted on the consent page
+      // beyond the client's scopes (the `id_number` of a platform not entitled to `idcard`, or without the
+      // person's separate box), and a profile claim asked in the ID token would put it there (privacy
+      // review L3): claims come with the scopes, at userinfo, whatever this parameter says.
       claimsParameter: {
         enabled: true,
-        assertClaimsParameter: (_ctx, claims) => {
-          for (const [where, asked] of Object.entries(claims ?? {})) {
-            const names = asked && typeof asked === 'object' ? Object.keys(asked) : [];
-            if (where !== 'id_token' || names.some((name) => name !== 'acr')) {
-              throw new errors.InvalidRequest('the claims parameter may ask only for acr in the id_token');
-            }
-          }
+        assertClaimsParameter: (ctx, claims) => {
+          const kept = claimsParameterKept(claims);
+          if (kept !== undefined && ctx.oidc.params) ctx.oidc.params.claims = JSON.stringify(kept);
         },
       },
       backchannelLogout: { enabled: true },
@@ -728,6 +728,31 @@ export function dpopNonceRequired(ctx: KoaContextWithOIDC): boolean {
 }
 
 /**
+ * The members of a claims parameter that {@link createProvider} keeps: per place (`id_token`, `userinfo`),
+ * the claims the `openid` scope gives and the consent never grants one by one (`sub`, `acr`, `amr`,
+ * `auth_time`), as asked. `undefined` when nothing is dropped.
+ */
+export function claimsParameterKept(claims: unknown): Record<string, Record<string, unknown>> | undefined {
+  if (!claims || typeof claims !== 'object') return undefined;
+  let dropped = false;
+  const kept: Record<string, Record<string, unknown>> = {};
+  for (const [where, asked] of Object.entries(claims)) {
+    if (where !== 'id_token' && where !== 'userinfo') {
+      dropped = true;
+      continue;
+    }
+    const members = Object.entries(asked && typeof asked === 'object' ? asked : {});
+    const allowed = members.filter(([name]) => claimsParameterMembers.has(name));
+    if (allowed.length < members.length) dropped = true;
+    kept[where] = Object.fromEntries(allowed);
+  }
+  return dropped ? kept : undefined;
+}
+
+/** The claims a claims parameter may ask for: {@link claimsParameterKept}. */
+const claimsParameterMembers: ReadonlySet<string> = new Set(['sub', 'acr', 'amr', 'auth_time']);
+
+/**
  * The provider's policy plus one prompt: acting for an entity (scope `entity`) and personal use are
  * sessions of their own, so a request whose mode differs from the session's asks the person to choose
  * an entity, or to return to personal use. With `prompt=none` that is `interaction_required`.
@@ -747,6 +772,8 @@ function interactionPolicyWithEntityChoice() {
         (ctx) => Boolean(ctx.oidc.session?.accountId) && !ctx.oidc.account,
       ),
     );
+  // `max_age` judged at the resume too, by the login result's own time (max-age-at-resume.ts, review R69 F1).
+  policy.get('login')?.checks.add(maxAgeAtResume());
   // Levels are ordered: a platform's `acr_values`, an essential `acr` claim or the client's `min_acr`
   // name a minimum, met by that level or a higher one. The provider's own checks want the session's
   // `acr` to be one of the values asked for exactly, which would send a level-3 session asked for level 2
