@@ -3,8 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { finishOwedCleanup } from '../../../shared/identity/owed-cleanup.js';
-import { authorizationRequest, runFlow, sessionOf, type RelyingParty } from '../../support/oidc-flows.js';
+import {
+  authorizationRequest,
+  runFlow,
+  sessionOf,
+  signIn,
+  walletPlatform,
+  type RelyingParty,
+} from '../../support/oidc-flows.js';
 import { asReconciler } from '../../support/reset-mark.js';
+import { UserAgent } from '../../support/user-agent.js';
+import { approverOf } from '../../../shared/web/wallet/scan-login-approver.js';
 import { withRuntimeDeps, type TestRuntime } from '../../support/runtime.js';
 import {
   answerScan,
@@ -68,5 +77,52 @@ describe('review R67-1: a scan-to-login confirmed by a wallet sign-in of the mar
     const silent = await runFlow(shown.browser, again.url);
     expect(silent.callback?.searchParams.get('code') ?? null).toBeNull();
     expect(silent.callback?.searchParams.get('error')).toBe('login_required');
+  });
+
+  it('a wallet approving as the reconciler finishes: its session is read after the account', async () => {
+    const person = runtime.credentials.citizen;
+    // The intruder's wallet sign-in (its access token, bound to its session) in second S.
+    const wallet = new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/wallet/callback`]);
+    const answers = { username: person.idNumber, password: person.password };
+    const accessToken = (
+      await signIn(await walletPlatform(runtime), wallet, answers, { scope: 'openid licences' })
+    ).tokens.access_token;
+    const loginTs = (await sessionOf(runtime, wallet)).payload.loginTs as number;
+    const at = new Date(loginTs * 1000 + 999);
+    const accountId = await withRuntimeDeps(runtime, async (deps) => {
+      const key = await personLookupKey(deps.lookupMac, parseIdNumber(person.idNumber, new Date()));
+      const account = (await deps.accounts.findByLookupKey(key))!;
+      await deps.accounts.save({
+        ...account,
+        proofCleanup: {},
+        signInsEnded: { at: at.toISOString(), version: account.version + 1 },
+      });
+      return account.id;
+    });
+    await sleep(1100);
+    // The reconciler runs to its end just before the approval reads the account (after its token).
+    const approver = await withRuntimeDeps(runtime, (deps) => {
+      let ran = false;
+      const accounts = new Proxy(deps.accounts, {
+        get(target, property, receiver) {
+          if (property !== 'findById') return Reflect.get(target, property, receiver) as unknown;
+          return async (id: string) => {
+            if (!ran) {
+              ran = true;
+              expect(
+                await withRuntimeDeps(runtime, (reconciler) => {
+                  asReconciler(reconciler.doc, runtime);
+                  return finishOwedCleanup(accountId, at.toISOString(), reconciler);
+                }),
+              ).toBe('finished');
+            }
+            return target.findById(id);
+          };
+        },
+      });
+      const session = { accessToken, accessTokenExpiresAt: 0, idToken: 'x', sub: 'x' };
+      return approverOf(session, { accessTokens: deps.accessTokens, accounts, clock: deps.clock });
+    });
+    expect(approver).toBeUndefined();
   });
 });
