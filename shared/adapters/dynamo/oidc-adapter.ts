@@ -545,8 +545,9 @@ export function withRequestReads<T>(
 
 /**
  * Models whose puts the provider's `resume` (the end of a sign-in) makes one after another, none read
- * back in the request nor conditional: the grant, the code, the session. Held and written together as
- * one BatchWriteItem when the request ends, before its answer leaves (two round trips fewer per sign-in).
+ * back in the request: the grant, the code, the session. Held and written together as one BatchWriteItem
+ * when the request ends, before its answer leaves (two round trips fewer per sign-in); one transaction
+ * instead when the session's put is conditional (review R66-1; its id renewed, review R67-2).
  */
 const HELD_MODELS: ReadonlySet<string> = new Set(['Grant', 'AuthorizationCode', 'Session']);
 
