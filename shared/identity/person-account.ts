@@ -122,6 +122,27 @@ export function signInEndedBy(signIn: SignInMoment, ended: SignInsEnded | undefi
 }
 
 /**
+ * Whether the clean-up a takeover or a reset still owes (`proofCleanup`) is going to end the sign-in made
+ * at `ts` (epoch seconds): the reconciler finishing it ends the sign-ins of the mark's own second too
+ * (review R54-1), which {@link signInEndedBy} counts as after the mark; with no mark, every sign-in. What is
+ * made from such a sign-in where that clean-up does not reach, and may be used after it ran (a
+ * scan-to-login's approval, a session in another browser: review R67-1), must be refused meanwhile.
+ *
+ * @example
+ * ```ts
+ * endedByOwedCleanup(1_780_000_001, { proofCleanup: {}, signInsEnded: { at: '2026-05-28T20:26:41.999Z', version: 4 } }); // true
+ * ```
+ */
+export function endedByOwedCleanup(
+  ts: number,
+  account: Pick<PersonAccount, 'proofCleanup' | 'signInsEnded'>,
+): boolean {
+  if (!account.proofCleanup) return false;
+  if (!account.signInsEnded) return true;
+  return ts <= Math.floor(Date.parse(account.signInsEnded.at) / 1000);
+}
+
+/**
  * What a provider grant is known by where it is checked against a mark: `madeAt` (epoch milliseconds,
  * stamped at its first save: shared/sso/provider.ts, `grantsKeepTheirMillisecond`), and `iat` (epoch
  * seconds, the provider's own), all a grant saved before `madeAt` was kept has.

@@ -1,6 +1,10 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as client from 'openid-client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
+import { functionGrants } from '../../functions/grants.js';
+import { guardGrants } from '../../infra/local/grant-guard.js';
+import { table } from '../../shared/adapters/dynamo/table.js';
 import { finishOwedCleanup } from '../../shared/identity/owed-cleanup.js';
 import { newIdNumber } from './in-memory-identity.js';
 import { CarrierOfNumbers } from './in-memory-sms.js';
@@ -16,12 +20,35 @@ import {
 } from './oidc-flows.js';
 import { resetTestRuntime } from './reset-cleanup.js';
 import { openAccount, putInRegistry, startRuntimeWithCarrier } from './sharing-flows.js';
+import type { TestRuntime } from './runtime.js';
 import type { UserAgent } from './user-agent.js';
 
 /** A DynamoDB command the reconciler sends, as much of it as a test picks one by. */
 export type Command = {
   input?: { ExpressionAttributeValues?: Record<string, unknown>; ProjectionExpression?: string };
 };
+
+/**
+ * Gives `doc` the reconciler's own IAM grant (`functionGrants['pending-work-reconciler']`, through the
+ * local grant guard): a DynamoDB call AWS would refuse the reconciler fails here too (review R67-3).
+ */
+export function asReconciler(doc: DynamoDBDocumentClient, runtime: TestRuntime): void {
+  const { config } = runtime;
+  guardGrants(
+    { doc },
+    {
+      functionName: 'pending-work-reconciler',
+      grants: functionGrants['pending-work-reconciler'],
+      keyRoles: new Map(),
+      partitionKey: table.partitionKey,
+      tables: {
+        table: config.tableName,
+        auditTable: config.auditTableName,
+        batchTable: config.batchTableName,
+      },
+    },
+  );
+}
 
 /**
  * The local runtime of the tests of a reset's mark (`signInsEnded`) whose clean-up is owed: the test
@@ -63,7 +90,9 @@ export function resetMarkRuntime() {
 
   /**
    * The reconciler finishing the owed clean-up, as its run does (functions/pending-work-reconciler.ts), with
-   * the intruder acting (`during`) right after each of its DynamoDB calls `at` picks has answered.
+   * the intruder acting (`during`) right after each of its DynamoDB calls `at` picks has answered. With the
+   * reconciler's own IAM grant (`functionGrants['pending-work-reconciler']`, the local grant guard): a call
+   * AWS would refuse it fails the run here too (review R67-3).
    */
   function reconcileWhile(
     accountId: string,
@@ -72,6 +101,7 @@ export function resetMarkRuntime() {
     during: () => Promise<void>,
   ) {
     return withDeps((deps) => {
+      asReconciler(deps.doc, current().runtime);
       const send = deps.doc.send.bind(deps.doc) as (command: unknown) => Promise<unknown>;
       (deps.doc as unknown as { send: typeof send }).send = async (command) => {
         const answer = await send(command);

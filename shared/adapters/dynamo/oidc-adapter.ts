@@ -466,6 +466,11 @@ interface RequestScope {
   /** Puts held for one BatchWriteItem at the end of the request, by key (the last put of a key wins). */
   writes: Map<string, PendingWrite>;
   /**
+   * Sessions whose id `resume` renews (by key: the old id), not deleted but put again under the same key
+   * on condition that they still hold the old id, with the request's grant and code (review R67-2).
+   */
+  renewals: Map<string, { deps: DynamoAdapterDeps; id: string }>;
+  /**
    * Where the provider's interactions live in this request: in the browser's cookies, sealed
    * ({@link InteractionCookieJar}), when the `oidc` function passes its jar; nowhere otherwise.
    */
@@ -478,9 +483,16 @@ interface PendingWrite {
   deps: DynamoAdapterDeps;
   item: Record<string, unknown> & ItemKey;
   /** Its condition: a session read from the store is put only while it is still there (review R66-1). */
-  condition?: string;
+  condition?: PutCondition;
   /** What the adapter does once the item is written (remember a session, say). */
   written(): void;
+}
+
+/** The condition of a put, as the put (or a transaction's Put) takes it. */
+interface PutCondition {
+  ConditionExpression: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
 }
 
 const requestScope = new AsyncSlot<RequestScope>('oidc request scope');
@@ -510,6 +522,7 @@ export function withRequestReads<T>(
   const scope: RequestScope = {
     reads: new Map(),
     writes: new Map(),
+    renewals: new Map(),
     ...(options.interactions && { interactions: options.interactions }),
     closed: false,
   };
@@ -521,6 +534,7 @@ export function withRequestReads<T>(
       // No answer to hold back: what the request held is not written (nothing will name it).
       scope.closed = true;
       scope.writes.clear();
+      scope.renewals.clear();
       throw error;
     }
     await flushHeldWrites(scope);
@@ -531,8 +545,9 @@ export function withRequestReads<T>(
 
 /**
  * Models whose puts the provider's `resume` (the end of a sign-in) makes one after another, none read
- * back in the request nor conditional: the grant, the code, the session. Held and written together as
- * one BatchWriteItem when the request ends, before its answer leaves (two round trips fewer per sign-in).
+ * back in the request: the grant, the code, the session. Held and written together as one BatchWriteItem
+ * when the request ends, before its answer leaves (two round trips fewer per sign-in); one transaction
+ * instead when the session's put is conditional (review R66-1; its id renewed, review R67-2).
  */
 const HELD_MODELS: ReadonlySet<string> = new Set(['Grant', 'AuthorizationCode', 'Session']);
 
@@ -562,6 +577,14 @@ const USED_INTERACTION = 'InteractionUsed';
  */
 const USED_INTERACTION_MARGIN_SECONDS = 300;
 
+/** The renewal of the session under `key` that this request's `resume` holds, taken (see `destroy`). */
+function takeRenewal(deps: DynamoAdapterDeps, key: ItemKey): { id: string } | undefined {
+  const renewals = requestScope.getStore()?.renewals;
+  const renewal = renewals?.get(readKey(deps.tableName, key));
+  if (renewal) renewals!.delete(readKey(deps.tableName, key));
+  return renewal;
+}
+
 /** Whether a put of `model` is held for the end of the request under way. */
 function heldPut(model: string): RequestScope | undefined {
   const scope = requestScope.getStore();
@@ -576,7 +599,7 @@ function heldPut(model: string): RequestScope | undefined {
  */
 async function flushHeld(): Promise<void> {
   const scope = requestScope.getStore();
-  if (scope && scope.writes.size > 0) await flushHeldWrites(scope);
+  if (scope && (scope.writes.size > 0 || scope.renewals.size > 0)) await flushHeldWrites(scope);
 }
 
 async function flushHeldWrites(scope: RequestScope): Promise<void> {
@@ -595,7 +618,7 @@ async function flushHeldWrites(scope: RequestScope): Promise<void> {
           new PutCommand({
             TableName: deps.tableName,
             Item: writes[0]!.item,
-            ...(writes[0]!.condition && { ConditionExpression: writes[0]!.condition }),
+            ...writes[0]!.condition,
           }),
         );
       } else if (conditional) {
@@ -603,11 +626,7 @@ async function flushHeldWrites(scope: RequestScope): Promise<void> {
         await deps.doc.send(
           new TransactWriteCommand({
             TransactItems: writes.map(({ item, condition }) => ({
-              Put: {
-                TableName: deps.tableName,
-                Item: item,
-                ...(condition && { ConditionExpression: condition }),
-              },
+              Put: { TableName: deps.tableName, Item: item, ...condition },
             })),
           }),
         );
@@ -624,6 +643,35 @@ async function flushHeldWrites(scope: RequestScope): Promise<void> {
       continue;
     }
     for (const write of writes) write.written();
+  }
+  // A renewal no save followed (the provider always saves the renewed session at once): the old id ended.
+  const renewed = [...scope.renewals.values()];
+  scope.renewals.clear();
+  for (const { deps, id } of renewed) await endSessionId(deps, id);
+}
+
+/**
+ * Deletes the session whose id (naming its uid) is `id`: keyed by uid, only while this id is its current
+ * id (never one renewed since).
+ */
+async function endSessionId(deps: DynamoAdapterDeps, id: string): Promise<void> {
+  const key = oidcItemKey('Session', id);
+  try {
+    await deps.doc.send(
+      new DeleteCommand({
+        TableName: deps.tableName,
+        Key: key,
+        ConditionExpression: '#payload.#jti = :id',
+        ExpressionAttributeNames: { '#payload': 'payload', '#jti': 'jti' },
+        ExpressionAttributeValues: { ':id': id },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
+    // Not this id's any more, or gone (ended meanwhile): a save renewing its id (the provider's
+    // `resetIdentifier` at logout destroys the old id, then saves) must not bring it back (review R66-1):
+    // remembered as read, so that save is conditional on the item being there.
+    rememberSession(deps, key.pk, {});
   }
 }
 
@@ -896,7 +944,14 @@ class DynamoAdapter implements Adapter {
     }
     const expiresAt =
       typeof expiresIn === 'number' && expiresIn > 0 ? epochSeconds(this.deps.clock) + expiresIn : undefined;
-    if (this.model === 'Session' && this.unchangedSession(itemKey.pk, stored, expiresAt, expiresIn)) return;
+    // The session `resume` renews (see `destroy`): put only while it still holds the old id (review R67-2).
+    const renewal = this.model === 'Session' ? takeRenewal(this.deps, itemKey) : undefined;
+    if (
+      this.model === 'Session' &&
+      !renewal &&
+      this.unchangedSession(itemKey.pk, stored, expiresAt, expiresIn)
+    )
+      return;
     const item = {
       ...itemKey,
       ...(BEARER_MODELS.has(this.model) && { model: this.model }),
@@ -925,8 +980,15 @@ class DynamoAdapter implements Adapter {
     // A session this container read (or wrote) is saved only while it is still there: one deleted
     // meanwhile (the reconciler ending the sign-ins of a reset) is never written back by a request that
     // loaded it before (review R66-1). A brand-new session (never read) is put as it is.
-    const condition =
-      this.model === 'Session' && sessionMemo(this.deps).has(itemKey.pk) ? 'attribute_exists(pk)' : undefined;
+    const condition: PutCondition | undefined = renewal
+      ? {
+          ConditionExpression: '#payload.#jti = :renewed',
+          ExpressionAttributeNames: { '#payload': 'payload', '#jti': 'jti' },
+          ExpressionAttributeValues: { ':renewed': renewal.id },
+        }
+      : this.model === 'Session' && sessionMemo(this.deps).has(itemKey.pk)
+        ? { ConditionExpression: 'attribute_exists(pk)' }
+        : undefined;
     // A save whose change leaves a trace (a consent to share: shared/sso/traced-grant.ts): the put and the
     // pointer that carries its audit entry, one transaction, never held.
     const trace = traceOfPut(this.model, id);
@@ -957,13 +1019,7 @@ class DynamoAdapter implements Adapter {
     }
     await flushHeld();
     try {
-      await this.deps.doc.send(
-        new PutCommand({
-          TableName: this.deps.tableName,
-          Item: item,
-          ...(condition && { ConditionExpression: condition }),
-        }),
-      );
+      await this.deps.doc.send(new PutCommand({ TableName: this.deps.tableName, Item: item, ...condition }));
     } catch (error) {
       if (!condition || !isConditionalCheckFailed(error)) throw error;
       sessionEndedMeanwhile([{ deps: this.deps, item }]);
@@ -1124,6 +1180,20 @@ class DynamoAdapter implements Adapter {
 
   async destroy(id: string): Promise<void> {
     if (!fits(storageKey(this.model, id))) return;
+    if (this.model === 'Session' && uidOfSessionId(id)) {
+      // At `resume` the provider renews the session's id: it destroys the old id, then saves the session
+      // under the new one, the same key (the uid). Not deleted here, nor the request's held grant and code
+      // written first: the renewed session's put is held with them, on condition that the item still
+      // holds the old id, one transaction (review R67-2). A session ended meanwhile (the reconciler) gets
+      // none of them written: no code that redeems, no refresh token that outlives its clean-up.
+      const scope = heldPut(this.model);
+      if (scope) {
+        const key = oidcItemKey(this.model, id);
+        sessionMemo(this.deps).delete(key.pk);
+        scope.renewals.set(readKey(this.deps.tableName, key), { deps: this.deps, id });
+        return;
+      }
+    }
     await flushHeld();
     const jar = interactionJar(this.model);
     if (jar === null) throw noInteractionJar();
@@ -1135,28 +1205,7 @@ class DynamoAdapter implements Adapter {
     // transaction. Gone already (another end took it, with its own trace): `ended_already`, nothing written.
     const trace = traceOfDelete(this.model, id);
     if (trace) return this.endWithTrace(id, trace);
-    if (this.model === 'Session' && uidOfSessionId(id)) {
-      // Keyed by uid: only the session this id is the current id of (never one renewed since).
-      const key = oidcItemKey(this.model, id);
-      try {
-        await this.deps.doc.send(
-          new DeleteCommand({
-            TableName: this.deps.tableName,
-            Key: key,
-            ConditionExpression: '#payload.#jti = :id',
-            ExpressionAttributeNames: { '#payload': 'payload', '#jti': 'jti' },
-            ExpressionAttributeValues: { ':id': id },
-          }),
-        );
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
-        // Not this id's any more, or gone (ended meanwhile): a save renewing its id (the provider's
-        // `resetIdentifier` at `resume` destroys the old id, then saves) must not bring it back (review
-        // R66-1): remembered as read, so that save is conditional on the item being there.
-        rememberSession(this.deps, key.pk, {});
-      }
-      return;
-    }
+    if (this.model === 'Session' && uidOfSessionId(id)) return endSessionId(this.deps, id);
     const legacy = legacyBearerKey(this.model, id);
     await Promise.all(
       [oidcItemKey(this.model, id), ...(legacy ? [legacy] : [])].map((Key) =>
@@ -1266,8 +1315,8 @@ const SIGN_IN_SWEEP_PASSES = 5;
  * One pass of {@link endSignInsOf}: the sessions first (review R65 F1: a session ended mints no new grant
  * or token; swept after the grants, a grant made from it meanwhile was never swept), then each grant's
  * codes and tokens, then the grants. Skips, and adds to, `done` (the keys deleted by earlier passes, `pk
- * sk`), but for one listed again and live when read by key (written back after its delete, review
- * R66-1), deleted again; answers whether it deleted any key not deleted before or written back since.
+ * sk`), but for a session or grant listed again and live when read by key (written back after its delete,
+ * review R66-1), deleted again; answers whether it deleted any key not deleted before or written back since.
  *
  * Review R65 F2: a refresh token rotated (or a code redeemed) between a grant's listing and its delete
  * left its successor, of the same sign-in, under a grant spared. A later pass lists the person's grants
@@ -1284,9 +1333,12 @@ async function endSignInsPass(
 ): Promise<boolean> {
   const keyOf = (key: ItemKey) => `${key.pk} ${key.sk}`;
   const fresh = (keys: ItemKey[]) => keys.filter((key) => !done.has(keyOf(key)));
-  // A key deleted by an earlier pass that the index lists again: a stale entry, or the item written back
-  // (a request in flight saving what it loaded before the delete, review R66-1). Read by key, consistent:
-  // one live again is deleted again, and counts as new (so the passes do not stop on it).
+  // A session or grant deleted by an earlier pass that the index lists again: a stale entry, or the item
+  // written back (a request in flight saving what it loaded before the delete, review R66-1; a grant is
+  // re-saved unconditionally). Read by key, consistent: one live again is deleted again, and counts as new
+  // (so the passes do not stop on it). Not a grant's codes and tokens (review R67-3): none is ever written
+  // again under its key (each save of one is of a new random id; `consume` updates only an item still
+  // there), and the reconciler may not read them (its grant has no GetItem on a token, review R63 F1).
   const listing = async (keys: ItemKey[]) => {
     const again = keys.filter((key) => done.has(keyOf(key)));
     const live = await Promise.all(again.map((key) => getLive(deps, key)));
@@ -1315,11 +1367,11 @@ async function endSignInsPass(
   for (const member of listed) {
     if (!member.pk.startsWith(grantPrefix)) continue;
     const grantId = member.pk.slice(grantPrefix.length);
-    if (ended.has(member.pk)) await end(await listing(await gsi2Members(deps, indexKeys.oidcGrant(grantId))));
+    if (ended.has(member.pk)) await end(await gsi2Members(deps, indexKeys.oidcGrant(grantId)));
     // A grant spared (made after the mark) keeps only the codes and tokens of sign-ins it spares too
     // (review R63 F1).
     else if (options.signedInBefore !== undefined)
-      await end(await listing(await ofSignInsBefore(deps, grantId, options.signedInBefore)));
+      await end(await ofSignInsBefore(deps, grantId, options.signedInBefore));
   }
   await end(members.filter((member) => member.pk.startsWith(grantPrefix) && member.pk !== kept));
   return endedAny;

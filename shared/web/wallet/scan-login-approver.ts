@@ -4,7 +4,7 @@ import { parseAccountId } from '../../identifiers/account-id.js';
 import { walletClientId } from '../../identifiers/client-ids.js';
 import type { AccountStore } from '../../identity/account-store.js';
 import { signedInLevel, type AssuranceLevel } from '../../identity/assurance.js';
-import { signInEndedBy } from '../../identity/person-account.js';
+import { endedByOwedCleanup, signInEndedBy } from '../../identity/person-account.js';
 import type { WalletSession } from './session.js';
 
 /** What finding the approver reads: the token store (as the API does), the accounts and the clock. */
@@ -55,8 +55,7 @@ export async function approverOf(
     typeof authTime !== 'number' ||
     record.clientId !== walletClientId ||
     record.exp === undefined ||
-    record.exp <= epochSeconds(deps.clock) ||
-    !(await sessionStillHolds(record))
+    record.exp <= epochSeconds(deps.clock)
   )
     return undefined;
   const subject = parseAccountId(record.accountId);
@@ -64,7 +63,14 @@ export async function approverOf(
   if (!account) return undefined;
   // A wallet sign-in made before a takeover or a reset ended the account's sign-ins approves nothing
   // (review R47 F2), though its token outlived the clean-up (one that failed after the account's save).
-  if (signInEndedBy({ ts: authTime }, account.signInsEnded)) return undefined;
+  // Nor, while that clean-up is owed, one of the mark's own second, which it is going to end (review
+  // R67-1): the approval would become a session in the other browser, of that second, maybe only after
+  // the reconciler ran, and then nothing would end it.
+  if (signInEndedBy({ ts: authTime }, account.signInsEnded) || endedByOwedCleanup(authTime, account))
+    return undefined;
+  // The session the token is bound to, read after the account: the reconciler ends it before it takes
+  // the owed clean-up off, so an account read without it is never taken with a session it has ended.
+  if (!(await sessionStillHolds(record))) return undefined;
   return {
     personId: account.id,
     name: account.name,
