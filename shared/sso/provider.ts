@@ -18,7 +18,6 @@ import { acrValuesSupported, levelOfAcr, requiredLevel } from '../identity/assur
 import type { PhoneProofDependencies } from '../identity/phone-proof.js';
 import { stepUpReason, unmetResult } from './phone-interactions.js';
 import { entityAwaitingStepUp } from './entity-step-up.js';
-import { maxAgeAtResume } from './max-age-at-resume.js';
 import { entitySignInLevel } from '../identity/entities.js';
 import { accountFinder, signInsEndedOf } from './find-account.js';
 import { grantEndedBy } from '../identity/person-account.js';
@@ -772,8 +771,6 @@ function interactionPolicyWithEntityChoice() {
         (ctx) => Boolean(ctx.oidc.session?.accountId) && !ctx.oidc.account,
       ),
     );
-  // `max_age` judged at the resume too, by the login result's own time (max-age-at-resume.ts, review R69 F1).
-  policy.get('login')?.checks.add(maxAgeAtResume());
   // Levels are ordered: a platform's `acr_values`, an essential `acr` claim or the client's `min_acr`
   // name a minimum, met by that level or a higher one. The provider's own checks want the session's
   // `acr` to be one of the values asked for exactly, which would send a level-3 session asked for level 2
