@@ -37,6 +37,7 @@ import {
   ApiProblem,
   IssuerApi,
   TokenRejectedError,
+  type Licence,
 } from '../shared/web/console/issuer-api.js';
 import { pageRelyingParty, pendingLogin, type RelyingParty } from '../shared/web/relying-party.js';
 import { pendingLoginSeconds } from '../shared/web/wallet/session.js';
@@ -428,7 +429,7 @@ async function route(
     'POST /console/counter': () => counter(event, context, session, api),
     'GET /console/licences/{id}': () => {
       const done = event.queryStringParameters?.done;
-      return licencePage(context, session, api, id, 200, doneNotice(done, context));
+      return licencePage(context, session, api, id, 200, (licence) => doneNotice(done, licence, context));
     },
     'POST /console/licences/{id}/status': () => changeStatus(event, context, session, api, id),
     'POST /console/licences/{id}/reissue': () => reissue(event, context, session, api, id),
@@ -1017,13 +1018,19 @@ async function issue(
           ),
         );
       case 'issuer_key_withdrawn':
+        // The licence WAS written (review R70 F2): its page, saying so and offering its re-issue, never
+        // this form again, whose next submission would issue a second licence. A withdrawn issuer ends
+        // the session there instead (the API refuses its clerks: `issuer_inactive`).
+        if (error.licenceId) {
+          return redirect(`/console/licences/${encodeURIComponent(error.licenceId)}?done=key_withdrawn`);
+        }
         return form(
           409,
           {},
-          randomUUID(),
+          key.data,
           t(
-            '签发过程中本机关的签名密钥被撤销，这份证照无法验证。请在“密钥已撤销”的证照中重新签发它。',
-            `The issuer's signing key was withdrawn while the licence was issued, so it does not verify. ${error.message}`,
+            '证照已写入，但签发过程中本机关的签名密钥被撤销，此证照无法通过核验。请勿再次提交（那会签发第二份证照）：请在证照列表中找到它并重新签发。',
+            'The licence was written, but this issuer’s signing key was withdrawn while it was issued, so it does not verify. Do not submit again (that would issue a second licence): find it in the list of licences and re-issue it.',
           ),
         );
       default: {
@@ -1243,6 +1250,11 @@ async function reissue(
   try {
     renewed = await api.reissue(id);
   } catch (error) {
+    // The re-issue finished (this licence revoked as replaced) but its replacement's key was withdrawn
+    // as it was signed (review R70 F3): the replacement's page, which offers re-issuing it in turn.
+    if (error instanceof ApiProblem && error.code === 'issuer_key_withdrawn' && error.licenceId) {
+      return redirect(`/console/licences/${encodeURIComponent(error.licenceId)}?done=reissued_key_withdrawn`);
+    }
     return apiRefusalPage(error, context, session, api, id, (problem) =>
       t(
         problem.code === 'licence_reissued'
@@ -1265,7 +1277,9 @@ async function reissue(
                     '此前有人撤销重新签发生成的新证照，重新签发因此已放弃；该撤销已记录，系统将在稍后自动完成，原证照保持不变。在此之前该新证照不能重新签发，也无需再撤销任何证照。'
                   : problem.code === 'reissue_pending'
                     ? '此证照所替换的证照的重新签发尚未完成，请先完成那次重新签发。'
-                    : '无法重新签发：证照的状态可能已被更改，请刷新后重试。',
+                    : problem.code === 'issuer_key_withdrawn'
+                      ? '重新签发已完成，此证照已吊销；但新证照签发时本机关的签名密钥被撤销，新证照无法通过核验：请打开新证照（见“已重新签发为”）再次重新签发。'
+                      : '无法重新签发：证照的状态可能已被更改，请刷新后重试。',
         `The licence could not be re-issued: ${problem.message}`,
       ),
     );
@@ -1296,12 +1310,14 @@ async function licencePage(
   api: IssuerApi,
   id: string,
   statusCode: number,
-  notice?: LicencePageInput['notice'],
+  /** What the page says above the licence, or how to say it of the licence as read. */
+  said?: LicencePageInput['notice'] | ((licence: Licence) => LicencePageInput['notice']),
   action?: LicencePageInput['action'],
   reissued?: LicencePageInput['reissue'],
 ): Promise<HttpResult> {
   const { t } = context;
   const [licence, types] = await Promise.all([api.get(id), api.licenceTypes()]);
+  const notice = typeof said === 'function' ? said(licence) : said;
   // The QR code drawn here from the credential the licence read carried: one view of the page is one
   // read in the holder's usage record (GET /licences/{id}/qr.svg would record a second). A licence
   // without its QR code is still worth showing.
@@ -1329,8 +1345,37 @@ async function licencePage(
   );
 }
 
-function doneNotice(done: string | undefined, { t }: PageContext): LicencePageInput['notice'] {
+function doneNotice(
+  done: string | undefined,
+  licence: Licence,
+  { t }: PageContext,
+): LicencePageInput['notice'] {
+  // Said of a licence whose key is withdrawn and that is still to be re-issued: a link followed later
+  // (the licence re-issued since, or revoked) says nothing of it.
+  const toReissue = licence.keyWithdrawn === true && licence.status === 'valid';
   switch (done) {
+    case 'key_withdrawn':
+      // Review R70 F2: the issue form was answered 409 issuer_key_withdrawn, this licence written all the same.
+      return toReissue
+        ? {
+            kind: 'error',
+            text: t(
+              '证照已写入（即此证照），但签发过程中本机关的签名密钥被撤销，此证照无法通过核验。请勿再次提交签发表单（那会签发第二份证照），请在下方“重新签发”此证照。',
+              'The licence was written (this one), but this issuer’s signing key was withdrawn while it was issued, so it does not verify. Do not submit the issue form again (that would issue a second licence): re-issue this licence below.',
+            ),
+          }
+        : undefined;
+    case 'reissued_key_withdrawn':
+      // Review R70 F3: the re-issue finished, and wrote this licence under a key withdrawn meanwhile.
+      return toReissue
+        ? {
+            kind: 'error',
+            text: t(
+              '重新签发已完成，原证照已吊销；但新证照（即此证照）签发时本机关的签名密钥被撤销，它无法通过核验。请在下方再次“重新签发”此证照。',
+              'The re-issue finished and the old licence is revoked, but this issuer’s signing key was withdrawn while the new licence (this one) was signed, so it does not verify: re-issue this licence again below.',
+            ),
+          }
+        : undefined;
     case 'issued':
       return { kind: 'success', text: t('证照已签发。', 'The licence was issued.') };
     case 'reissued':

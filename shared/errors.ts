@@ -137,6 +137,12 @@ export interface ServiceErrorOptions {
    * needs, a dependency busy): when the client may try again, answered as `Retry-After` (seconds).
    */
   retryAfterSeconds?: number;
+  /**
+   * The licence a refusal is about when the request wrote one all the same (409 `issuer_key_withdrawn`:
+   * written, but its key was withdrawn meanwhile): the problem's `licenceId` member, so that a client
+   * re-issues that licence rather than issue another.
+   */
+  licenceId?: string;
 }
 
 /** Kinds that are faults of ours or of a dependency, whose messages must not leave the service. */
@@ -160,11 +166,13 @@ export abstract class ServiceError extends Error {
   readonly fieldParams?: FieldError['params'];
   /** See {@link ServiceErrorOptions.retryAfterSeconds}. */
   readonly retryAfterSeconds?: number;
+  /** See {@link ServiceErrorOptions.licenceId}. */
+  readonly licenceId?: string;
 
   constructor(
     readonly code: string,
     message: string,
-    { errors = [], cause, fieldCode, fieldParams, retryAfterSeconds }: ServiceErrorOptions = {},
+    { errors = [], cause, fieldCode, fieldParams, retryAfterSeconds, licenceId }: ServiceErrorOptions = {},
   ) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'ServiceError';
@@ -172,6 +180,7 @@ export abstract class ServiceError extends Error {
     if (fieldCode) this.fieldCode = fieldCode;
     if (fieldParams) this.fieldParams = fieldParams;
     if (retryAfterSeconds !== undefined) this.retryAfterSeconds = retryAfterSeconds;
+    if (licenceId !== undefined) this.licenceId = licenceId;
   }
 
   /** Whether the message may leave the service: a refusal of the request, not a fault. */

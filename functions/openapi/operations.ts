@@ -299,8 +299,9 @@ export const operations: Operations = {
       'A request that held its key past the key’s 30 s lock while another took the key over is 409 ' +
       '`idempotency_key_taken_over` (nothing more recorded by it; retry to get the outcome under the key). ' +
       'A licence whose signing key (or issuer) was withdrawn while it was issued is written but answered ' +
-      '409 `issuer_key_withdrawn`, naming it, on every retry too: it is listed by `GET /licences?keyWithdrawn=true`; ' +
-      're-issue it (`POST /licences/{id}/reissue`).',
+      '409 `issuer_key_withdrawn`, naming it (the problem’s `licenceId`), on every retry too: it is listed by ' +
+      '`GET /licences?keyWithdrawn=true`; re-issue it (`POST /licences/{id}/reissue`), never send it again under ' +
+      'a new key (a second licence).',
     tag: 'Licences',
     body: issueLicenceInput,
     headers: {
@@ -484,7 +485,7 @@ export const operations: Operations = {
       'A licence written by a re-issue that is not ' +
       'finished is not re-issued in turn: 409 `reissue_pending` (retry the first re-issue). A replacement ' +
       'whose signing key was withdrawn while it was written (or since an earlier attempt wrote it) finishes ' +
-      'the re-issue and is answered 409 `issuer_key_withdrawn`, naming the replacement: re-issue that one in ' +
+      'the re-issue and is answered 409 `issuer_key_withdrawn`, naming the replacement (`licenceId`): re-issue that one in ' +
       'turn. `idempotency_key_taken_over` as for `POST /licences`.',
     tag: 'Licences',
     responses: {

@@ -72,6 +72,7 @@ export function errorResult(
         title: problemTitles[status] ?? 'Error',
         detail: error.message,
         errors: error.errors,
+        ...(error.licenceId !== undefined && { licenceId: error.licenceId }),
         requestId,
       },
       challenge !== undefined

@@ -25,6 +25,7 @@ export interface Problem {
   title: string;
   detail: string;
   errors?: readonly FieldError[];
+  licenceId?: string;
   requestId?: string;
 }
 
@@ -58,6 +59,10 @@ export const problemDocumentSchema = z
       )
       .optional()
       .meta({ description: 'One entry per failing input, named by its path (`fields.vehicleClass`)' }),
+    licenceId: z.string().optional().meta({
+      description:
+        'The licence the refused request wrote all the same (409 `issuer_key_withdrawn`): re-issue it (`POST /licences/{id}/reissue`), do not send the request again',
+    }),
     requestId: z.string().optional().meta({ description: 'Quote it when reporting a problem' }),
   })
   .meta({
@@ -103,6 +108,7 @@ export function problem(p: Problem, headers: Record<string, string> = {}): HttpR
             })),
           }
         : {}),
+      ...(p.licenceId ? { licenceId: p.licenceId } : {}),
       ...(p.requestId ? { requestId: p.requestId } : {}),
     } satisfies ProblemDocument),
   };

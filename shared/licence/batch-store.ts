@@ -5,6 +5,11 @@ export interface BatchItemError {
   index: number;
   code: string;
   detail: string;
+  /**
+   * The licence the item wrote all the same (`issuer_key_withdrawn`: its key was withdrawn as it was
+   * issued): to be re-issued (`POST /licences/{id}/reissue`), never submitted again (a second licence).
+   */
+  licenceId?: string;
 }
 
 /** A bulk issuance job (存量证照电子化): who asked, how far it got, what was refused. */

@@ -64,7 +64,15 @@ export const submitBatchInput = z.strictObject({
 });
 export type SubmitBatchInput = z.output<typeof submitBatchInput>;
 
-const itemErrorSchema = z.object({ index: z.int(), code: z.string(), detail: z.string() });
+const itemErrorSchema = z.object({
+  index: z.int(),
+  code: z.string(),
+  detail: z.string(),
+  licenceId: z.string().optional().meta({
+    description:
+      'The licence the item wrote all the same (`issuer_key_withdrawn`): re-issue it, do not submit the item again',
+  }),
+});
 
 /** What `POST /licences/batches` and `GET /licences/batches/{id}` answer. */
 export const batchViewSchema = z
@@ -348,6 +356,9 @@ export function itemErrorDetail(errors: readonly FieldError[]): string {
  */
 function refusalDetail(error: ServiceError): string {
   if (error.errors.length > 0) return itemErrorDetail(error.errors);
+  if (error.code === 'issuer_key_withdrawn') {
+    return 'The licence was written (licenceId) but its signing key was withdrawn as it was issued, so it does not verify: re-issue it, do not submit the item again';
+  }
   return detailOf(error.message.replace(/[0-9A-Z]{15,}[0-9A-Za-z]*/g, '…'));
 }
 
@@ -644,7 +655,13 @@ async function processChunk(
           fault ??= { error };
           return;
         }
-        errors.push({ index, code: error.code, detail: refusalDetail(error) });
+        errors.push({
+          index,
+          code: error.code,
+          detail: refusalDetail(error),
+          // Written, but its key was withdrawn meanwhile: the licence to re-issue, not an item to resend.
+          ...(error.licenceId !== undefined && { licenceId: error.licenceId }),
+        });
       }
     }
   };

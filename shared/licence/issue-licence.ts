@@ -446,11 +446,15 @@ async function releaseHeld(
  * lists it for re-issue (`POST /licences/{id}/reissue`, under the issuer's current key).
  */
 export class IssuerKeyWithdrawnError extends ConflictError {
-  constructor(readonly licenceId: string) {
+  declare readonly licenceId: string;
+
+  constructor(licenceId: string) {
     super(
       `The key that signed licence ${licenceId} was withdrawn while it was issued: its credential does not ` +
         `verify. Re-issue it under the current key: POST /licences/${licenceId}/reissue`,
       'issuer_key_withdrawn',
+      // Named in the problem too (`licenceId`), for a client to act on without reading the detail.
+      { licenceId },
     );
     this.name = 'IssuerKeyWithdrawnError';
   }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Mac } from '../crypto/mac.js';
 import { routePath } from '../http/edge.js';
-import { decodeFormBody } from '../http/form-body.js';
+import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import { bodyBytes, header } from '../http/request.js';
 import { InvalidInputError } from '../errors.js';
 import type { HttpEvent, HttpResult } from '../http/types.js';
@@ -97,7 +97,16 @@ export async function throttleClientAuthentication(
   if (event.requestContext.http.method !== 'POST' || !authenticatesClient) {
     return serve(event);
   }
-  const clientId = presentedClientId(event);
+  let form: ParsedUrlQuery | undefined;
+  let clientId: string | undefined;
+  try {
+    form = providerForm(event);
+    clientId = presentedClientId(event, form);
+  } catch (error) {
+    // A body the provider cannot read, or would read lossily: refused as it refuses one (RFC 6749 §5.2).
+    if (error instanceof InvalidInputError) return invalidRequest(error.message);
+    throw error;
+  }
   // No client named: the provider refuses it (invalid_request) without looking any secret up.
   if (clientId === undefined) return serve(event);
 
@@ -116,7 +125,7 @@ export async function throttleClientAuthentication(
   // not claimed before as for passwords, whose parallel guesses must be serialised (issue 16: the
   // token endpoint made four table calls per request for this).
   // A code exchange: the counter is read with the code and what the code names, in one round trip.
-  const code = endpointPath === routes.token ? exchangedCode(event) : undefined;
+  const code = endpointPath === routes.token ? exchangedCode(form) : undefined;
   if (code !== undefined && deps.codeExchange) {
     const { codeIds, reads } = deps.codeExchange;
     const hints = codeIds.hintsOf(code);
@@ -142,10 +151,14 @@ export async function throttleClientAuthentication(
  * part form-urlencoded), else the form's `client_id` (client_secret_post, a public client, a client
  * assertion's sender). Undefined when there is none or the header cannot be read.
  *
- * @throws InvalidInputError (400 `invalid_request`) for a form that is not UTF-8 form encoding (a broken
- *   escape, a field whose bytes are not UTF-8): read strictly (shared/http/form-body.ts), never lossily.
+ * @param form the request's form as the provider reads it ({@link providerForm}), read here when not given.
+ * @throws InvalidInputError (`invalid_request`) for a body the provider cannot decode, or a `client_id`
+ *   it would read lossily (see {@link providerForm}).
  */
-export function presentedClientId(event: HttpEvent): string | undefined {
+export function presentedClientId(
+  event: HttpEvent,
+  form: ParsedUrlQuery | undefined = providerForm(event),
+): string | undefined {
   const authorization = header(event, 'authorization');
   const basic = /^basic\s+([A-Za-z0-9+/=]+)$/i.exec(authorization?.trim() ?? '');
   if (basic?.[1]) {
@@ -159,39 +172,94 @@ export function presentedClientId(event: HttpEvent): string | undefined {
       }
     }
   }
-  return formOf(event)?.get('client_id') || undefined;
+  const clientId = first(form?.client_id);
+  if (clientId?.includes(replacementCharacter)) {
+    // Every byte string that is not UTF-8 is one U+FFFD to the provider (`a%FF`, `a%FE`, a raw 0xFF):
+    // kept, they would share one counter that any of them could fill. No client's id holds U+FFFD.
+    throw new InvalidInputError(
+      'client_id is not UTF-8 text (percent-escapes are UTF-8 bytes whatever the charset)',
+      'invalid_request',
+    );
+  }
+  return clientId || undefined;
 }
 
+const replacementCharacter = '\uFFFD';
+
+/** The first of a name sent more than once, as `URLSearchParams.get` read it; the provider refuses a repeat. */
+const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
 /** The code of an authorization-code grant in the request's form, or undefined. */
-function exchangedCode(event: HttpEvent): string | undefined {
-  const form = formOf(event);
-  if (form?.get('grant_type') !== 'authorization_code') return undefined;
-  return form.get('code') || undefined;
+function exchangedCode(form: ParsedUrlQuery | undefined): string | undefined {
+  if (first(form?.grant_type) !== 'authorization_code') return undefined;
+  return first(form?.code) || undefined;
 }
 
 /**
- * The request's urlencoded form, or undefined when it has none. Read strictly, as every form of ours is
- * (shared/http/form-body.ts): `URLSearchParams` made U+FFFD of every byte that is not UTF-8, so that
- * `client_id=a%FF` and `client_id=a%FE` shared one counter, a bucket other byte strings could fill or
- * dodge. A body that is no UTF-8 form encoding (a broken escape, a field that is not UTF-8 text) names no
- * client: it is refused (400 `invalid_request`) before any counter is read or the provider sees it.
+ * The request's urlencoded form exactly as oidc-provider reads it (its `selective_body.js`, Koa's
+ * `ctx.charset`), so that the counter is the client id the provider authenticates: the body decoded by
+ * `TextDecoder` in the declared `charset` (any the WHATWG Encoding standard knows: `ISO-8859-1`, which
+ * Apache HttpClient 4.x declares by default, `US-ASCII`, `GBK`…; UTF-8 when none is declared), then
+ * `querystring.parse`, whose percent-escapes are UTF-8 bytes and a `%` that is no escape a `%`.
+ * Undefined when the request has no urlencoded body (the provider reads none either).
+ *
+ * The provider reads lossily: a byte string that is not UTF-8 is U+FFFD. {@link presentedClientId}
+ * refuses a `client_id` holding one, where h-forms28's strict reader refused every charset but UTF-8
+ * (415), which shut out Java back offices (review R70 F1).
+ *
+ * @throws InvalidInputError (`invalid_request`) for a charset nobody can decode, which the provider
+ *   refuses alike (`failed to parse the request body`).
  */
-function formOf(event: HttpEvent): Map<string, string> | undefined {
+function providerForm(event: HttpEvent): ParsedUrlQuery | undefined {
   const contentType = header(event, 'content-type');
   const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/x-www-form-urlencoded' || !event.body) return undefined;
-  const { pairs, unreadable } = decodeFormBody(bodyBytes(event), contentType, { strictEscapes: true });
-  if (unreadable.length > 0) {
-    throw new InvalidInputError(
-      `The request body is not UTF-8 text at ${unreadable.map((e) => e.path).join(', ')}`,
-      'invalid_request',
-      { errors: [...unreadable] },
-    );
+  const bytes = bodyBytes(event);
+  const charset = koaCharset(contentType);
+  let text: string;
+  if (charset) {
+    try {
+      text = new TextDecoder(charset).decode(bytes);
+    } catch {
+      throw new InvalidInputError(
+        `The request body's charset ${JSON.stringify(charset.slice(0, 40))} is not one the service decodes`,
+        'invalid_request',
+      );
+    }
+  } else {
+    text = bytes.toString();
   }
-  // The first of a name sent twice, as URLSearchParams.get read it (the provider refuses a repeat).
-  const form = new Map<string, string>();
-  for (const [name, value] of pairs) if (!form.has(name)) form.set(name, value);
-  return form;
+  return parseQuery(text);
+}
+
+// The `content-type` package's grammar (RFC 7231 §3.1.1.1), which Koa's `ctx.charset` parses with.
+const mediaTypePattern = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const parameterPattern =
+  // eslint-disable-next-line no-control-regex
+  /; *([!#$%&'*+.^_`|~0-9A-Za-z-]+) *= *("(?:[\u000b\u0020\u0021\u0023-\u005b\u005d-\u007e\u0080-\u00ff]|\\[\u000b\u0020-\u00ff])*"|[!#$%&'*+.^_`|~0-9A-Za-z-]+) */y;
+// eslint-disable-next-line no-control-regex
+const quotedPairPattern = /\\([\u000b\u0020-\u00ff])/g;
+
+/**
+ * The `charset` parameter as Koa's `ctx.charset` reads it (the `content-type` package's parse), or ''
+ * when there is none or the header does not parse (the provider then decodes the bytes as UTF-8).
+ */
+export function koaCharset(contentType: string | undefined): string {
+  if (!contentType) return '';
+  let index = contentType.indexOf(';');
+  const type = (index === -1 ? contentType : contentType.slice(0, index)).trim();
+  if (!mediaTypePattern.test(type) || index === -1) return '';
+  let charset = '';
+  while (index < contentType.length) {
+    parameterPattern.lastIndex = index;
+    const match = parameterPattern.exec(contentType);
+    if (!match) return '';
+    index += match[0].length;
+    let value = match[2]!;
+    if (value.startsWith('"')) value = value.slice(1, -1).replace(quotedPairPattern, '$1');
+    if (match[1]!.toLowerCase() === 'charset') charset = value;
+  }
+  return charset;
 }
 
 /** A client id as a counter key: as it is when short and plain, else its SHA-256 (bounded key size). */
@@ -214,6 +282,15 @@ function isInvalidClient(result: HttpResult): boolean {
     // Not the provider's JSON: a 401 of these endpoints is a failed client authentication all the same.
     return true;
   }
+}
+
+/** RFC 6749 §5.2's `invalid_request`, as the provider answers a request it cannot read. */
+function invalidRequest(description: string): HttpResult {
+  return {
+    statusCode: 400,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+    body: JSON.stringify({ error: 'invalid_request', error_description: description }),
+  };
 }
 
 function throttled(retryAfterSeconds: number): HttpResult {

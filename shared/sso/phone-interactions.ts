@@ -219,7 +219,10 @@ export function phoneInteractions(
           fields,
           fieldProblem(
             'idNumber',
-            view.t('请输入正确的 18 位居民身份证号。', 'Enter a valid 18-character resident ID number.'),
+            view.t(
+              '请输入正确的身份证号：18 位，末位可为 X（2017 版外国人永久居留证 15 位）。',
+              'Enter a valid ID number: 18 characters, the last may be X (15 on a 2017 foreigner’s permanent residence card).',
+            ),
           ),
         );
       }

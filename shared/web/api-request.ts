@@ -28,6 +28,8 @@ export const problemDocument = z.object({
     )
     .max(100)
     .optional(),
+  /** The licence a refused request wrote all the same (409 `issuer_key_withdrawn`). */
+  licenceId: z.string().max(200).optional().catch(undefined),
 });
 export type ProblemDocument = z.output<typeof problemDocument>;
 

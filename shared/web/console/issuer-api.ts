@@ -157,6 +157,7 @@ export class ApiProblem extends ServiceError {
   ) {
     super(problem.code ?? 'api_error', problem.detail ?? problem.title ?? `HTTP ${status}`, {
       errors: problem.errors ?? [],
+      ...(problem.licenceId !== undefined && { licenceId: problem.licenceId }),
     });
     this.kind = errorKindOfStatus(status);
     this.name = 'ApiProblem';

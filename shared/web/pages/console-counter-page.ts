@@ -56,7 +56,11 @@ export function counterFieldMessage(t: Translate, path: string, code: string | u
     return `${label}：${t('含有乱码或控制字符，请重新输入。', 'holds garbled text or control characters: type it again.')}`;
   }
   const why: Record<string, () => string> = {
-    idNumber: () => t('请输入正确的18位居民身份证号。', 'enter a valid 18-character resident ID number.'),
+    idNumber: () =>
+      t(
+        '号码有误，应为 18 位，末位可为 X（2017 版外国人永久居留证 15 位）。',
+        'not a valid number: 18 characters, the last may be X (15 on a 2017 foreigner’s permanent residence card).',
+      ),
     name: () =>
       code === 'registry_mismatch'
         ? t('与人口库中该身份证号的姓名不符。', 'does not match the population registry for this ID number.')

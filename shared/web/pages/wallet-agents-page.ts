@@ -231,8 +231,8 @@ export function agentsBody(t: Translate, state: AgentsPageState): SafeHtml {
         maxlength: 18,
         spellcheck: 'false',
         hint: t(
-          '18 位居民身份证号码。为保护个人信息，提交后页面不再显示完整号码。',
-          'The 18-character resident ID number. To protect it, the page never shows the full number again.',
+          '身份证号码：18 位，末位可为 X（2017 版外国人永久居留证 15 位）。为保护个人信息，提交后页面不再显示完整号码。',
+          'The ID number: 18 characters, the last may be X (15 on a 2017 foreigner’s permanent residence card). To protect it, the page never shows the full number again.',
         ),
       })}
       ${textField(t, 'name', values.name, errorsOf('name'), {

@@ -858,4 +858,14 @@ describe('password reset, and the real owner winning', () => {
     });
     expect(again.status).toBe(409);
   });
+
+  it('a reset for a number that is no ID number says what one is, the 2017 foreigner’s card too (review R70 F4)', async () => {
+    const ua = browser();
+    const reset = await resetIn(ua);
+    const refused = await ua.request(reset, { form: { idNumber: '12345', phone: '13800000000', send: '1' } });
+    expect(refused.status).toBe(400);
+    const html = await refused.text();
+    expect(html).toContain('请输入正确的身份证号：18 位，末位可为 X（2017 版外国人永久居留证 15 位）。');
+    expect(html).not.toContain('18 位居民身份证号');
+  });
 });

@@ -76,7 +76,9 @@ describe('the counter page of the issuer console', () => {
       form: { step: 'find', idNumber: '110105199003071238', name: person.name },
     });
     expect(badNumber.status).toBe(400);
-    expect(await badNumber.text()).toContain('身份证号：请输入正确的18位居民身份证号。');
+    expect(await badNumber.text()).toContain(
+      '身份证号：号码有误，应为 18 位，末位可为 X（2017 版外国人永久居留证 15 位）。',
+    );
 
     const found = await counter.request('/console/counter', {
       form: { step: 'find', idNumber: person.idNumber, name: person.name },

@@ -69,6 +69,9 @@ describe('the appointment form refused by its schema', () => {
     const html = await answered.text();
     expect(html).toContain('<h1>经办人</h1>');
     expect(html).toContain('action="/wallet/agents"');
+    // The ID number's hint says the 15-character 2017 foreigner's card too (review R70 F4).
+    expect(html).toContain('身份证号码：18 位，末位可为 X（2017 版外国人永久居留证 15 位）。');
+    expect(html).not.toContain('18 位居民身份证号码');
     expectSummaryFocused(html);
     expect(html).toContain('<a href="#name">姓名：最多 100 个字符。</a>');
     expect(html).toMatch(/<p class="field-error" id="name-error">\s*姓名：最多 100 个字符。/);

@@ -591,6 +591,12 @@ describe('a batch racing the withdrawal of the key that certified its batch key 
     // others); the second, written after it, is refused; the third is signed by the new key.
     expect(done).toMatchObject({ issued: 2, failed: 1 });
     expect(done?.errors).toEqual([expect.objectContaining({ index: 1, code: 'issuer_key_withdrawn' })]);
+    // The item's licence WAS written (review R70 F2): the error names it, to be re-issued, not resubmitted
+    // (a resubmitted item is a second licence).
+    const refused = done!.errors[0]!;
+    expect(refused.licenceId).toBeTypeOf('string');
+    expect(await world.licences.get(refused.licenceId!)).toBeDefined();
+    expect(refused.detail).toMatch(/written.*re-issue it, do not submit the item again/);
     const issuer = (await world.issuers.findById(issuerId))!;
     const issued = await batchLicences(job.id, issuerId, {}, { batches, licences: world.licences });
     expect(

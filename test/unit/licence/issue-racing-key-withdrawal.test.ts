@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { errorResult } from '../../../shared/http/api-handler.js';
 import { credentialKeyPublished, issuerPublishedKeys } from '../../../shared/issuers/credential-key.js';
 import { rotateIssuerKey } from '../../../shared/issuers/rotate-issuer-key.js';
 import { withdrawIssuer } from '../../../shared/issuers/withdraw-issuer.js';
@@ -93,6 +94,13 @@ describe('an issuance racing the withdrawal of the key it signs with (review R61
     expect(refusal).toMatchObject({ kind: 'conflict', code: 'issuer_key_withdrawn' });
     const written = await world.licences.get((refusal as IssuerKeyWithdrawnError).licenceId);
     expect(String((refusal as Error).message)).toContain(written!.id);
+    // The problem names it in a member of its own (review R70 F2): a client re-issues it, sends nothing again.
+    const answered = errorResult(refusal, 'req-1');
+    expect(answered.statusCode).toBe(409);
+    expect(JSON.parse(String(answered.body))).toMatchObject({
+      code: 'issuer_key_withdrawn',
+      licenceId: written!.id,
+    });
     // The licence is left as the withdrawal leaves every licence its key signed: not published, and
     // listed by the compromise runbook's first step for re-issue.
     const after = (await world.issuers.findById(issuer.id))!;

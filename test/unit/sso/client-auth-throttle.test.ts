@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { HttpEvent } from '../../../shared/http/types.js';
 import { createHash } from 'node:crypto';
-import { presentedClientId, throttleClientAuthentication } from '../../../shared/sso/client-auth-throttle.js';
+import {
+  koaCharset,
+  presentedClientId,
+  throttleClientAuthentication,
+} from '../../../shared/sso/client-auth-throttle.js';
 import type { RelayedAddresses } from '../../../shared/web/kit/relayed-address.js';
 import { InMemoryLoginAttemptStore } from '../../support/in-memory-identity.js';
 
@@ -35,31 +39,55 @@ describe('the client id a token request presents, read as the provider reads it'
   });
 });
 
-describe('a form’s client_id read strictly, as every form body is (shared/http/form-body.ts)', () => {
-  it('refuses a client_id that is not UTF-8, or a broken escape, rather than read both as the same U+FFFD', () => {
-    // Lossily, `%FF` and `%FE` were both U+FFFD: two byte strings sharing one counter.
-    for (const body of [
-      'client_id=demo%FF',
-      'client_id=demo%FE',
-      'client_id=demo%zz',
-      'grant_type=%C0&client_id=a',
-    ]) {
+describe('a form’s client_id read as oidc-provider reads it, in any charset it decodes (review R70 F1)', () => {
+  const declared = (charset: string) => ({
+    'content-type': `application/x-www-form-urlencoded; charset=${charset}`,
+  });
+
+  it('refuses a client_id the provider would read lossily, rather than count every stray byte as one U+FFFD', () => {
+    // Lossily, `%FF`, `%FE` and a raw 0xFF are all `demo\uFFFD`: byte strings sharing one counter.
+    for (const body of ['client_id=demo%FF', 'client_id=demo%FE', 'client_id=demo%EF%BF%BD']) {
       expect(() => presentedClientId(event(form, body)), body).toThrow(
         expect.objectContaining({ code: 'invalid_request' }),
       );
     }
-    expect(() =>
-      presentedClientId(event(form, Buffer.from('client_id=demo%FF').toString('base64'), true)),
-    ).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+    const raw = Buffer.from('client_id=demo\xff', 'latin1').toString('base64');
+    expect(() => presentedClientId(event(form, raw, true))).toThrow(
+      expect.objectContaining({ code: 'invalid_request' }),
+    );
+    // Escapes are UTF-8 whatever the charset: `%E9` is no é under ISO-8859-1 either.
+    expect(() => presentedClientId(event(declared('ISO-8859-1'), 'client_id=caf%E9'))).toThrow(
+      expect.objectContaining({ code: 'invalid_request' }),
+    );
   });
 
-  it('keeps a UTF-8 client_id, escaped or not, and refuses a charset other than UTF-8', () => {
+  it('reads the rest as the provider does: raw bytes in the declared charset, a broken escape as it is', () => {
     expect(presentedClientId(event(form, 'client_id=%E5%B9%B3%E5%8F%B0'))).toBe('平台');
-    expect(() =>
-      presentedClientId(
-        event({ 'content-type': 'application/x-www-form-urlencoded; charset=gbk' }, 'client_id=a'),
-      ),
-    ).toThrow(expect.objectContaining({ code: 'unsupported_charset' }));
+    expect(presentedClientId(event(form, 'client_id=demo%zz'))).toBe('demo%zz');
+    expect(presentedClientId(event(form, 'grant_type=%C0&client_id=a'))).toBe('a');
+    const latin1 = Buffer.from('client_id=caf\xe9', 'latin1').toString('base64');
+    expect(presentedClientId(event(declared('ISO-8859-1'), latin1, true))).toBe('café');
+    expect(presentedClientId(event(declared('"iso-8859-1"'), latin1, true))).toBe('café');
+    const gbk = Buffer.from([...Buffer.from('client_id='), 0xc6, 0xbd, 0xcc, 0xa8]).toString('base64');
+    expect(presentedClientId(event(declared('GBK'), gbk, true))).toBe('平台');
+    for (const charset of ['UTF-8', 'utf8', 'US-ASCII', 'ISO-8859-1', 'windows-1252', 'GB18030']) {
+      expect(presentedClientId(event(declared(charset), 'client_id=demo')), charset).toBe('demo');
+    }
+  });
+
+  it('refuses, as the provider does, a charset nobody decodes', () => {
+    expect(() => presentedClientId(event(declared('x-no-such-charset'), 'client_id=demo'))).toThrow(
+      expect.objectContaining({ code: 'invalid_request' }),
+    );
+  });
+
+  it('reads the charset as Koa does: a header that does not parse is UTF-8', () => {
+    expect(koaCharset('application/x-www-form-urlencoded; charset=ISO-8859-1')).toBe('ISO-8859-1');
+    expect(koaCharset('application/x-www-form-urlencoded;CHARSET="gbk"')).toBe('gbk');
+    expect(koaCharset('application/x-www-form-urlencoded')).toBe('');
+    expect(koaCharset('application/x-www-form-urlencoded; charset')).toBe('');
+    expect(koaCharset('application/x-www-form-urlencoded; charset=gbk; q')).toBe('');
+    expect(koaCharset('application/x-www-form-urlencoded; a=b; charset=gbk')).toBe('gbk');
   });
 });
 
@@ -101,5 +129,31 @@ describe('the endpoints the throttle counts (review R35 F2)', () => {
     }
     expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
     expect(statuses.at(-1)).toBe(429);
+  });
+
+  it('counts a client the provider reads as the same under any charset on one counter, and refuses unreadable bodies in OAuth’s format', async () => {
+    const shared = deps();
+    const post = (contentType: string, body: string) =>
+      throttleClientAuthentication(
+        {
+          ...tokenRequest('/token', 'ANY /token'),
+          headers: { 'content-type': contentType },
+          body,
+        } as unknown as HttpEvent,
+        invalidClient,
+        shared,
+        routes,
+      );
+    for (let guess = 0; guess < 6; guess++) {
+      await post('application/x-www-form-urlencoded', 'client_id=demo&client_secret=wrong');
+    }
+    const latin1 = await post(
+      'application/x-www-form-urlencoded; charset=ISO-8859-1',
+      'client_id=demo&client_secret=right',
+    );
+    expect(latin1.statusCode).toBe(429);
+    const unreadable = await post('application/x-www-form-urlencoded', 'client_id=demo%FF&client_secret=x');
+    expect(unreadable.statusCode).toBe(400);
+    expect(JSON.parse(String(unreadable.body))).toMatchObject({ error: 'invalid_request' });
   });
 });
