@@ -107,6 +107,11 @@ export const fieldErrorCodes = [
    * number or a mobile number (`params.kind`: `id_number` or `mobile`); the number is never echoed.
    */
   'personal_data_in_text',
+  /**
+   * A name (a person's, or a licence's holder's) holds six or more digits in a row: no name does, and the
+   * digits may be an ID number's or a phone's (review R72); the digits are never echoed.
+   */
+  'digits_in_name',
   /** A reason not named by a more precise code: the page says the value is not accepted. */
   'invalid',
 ] as const;
@@ -574,6 +579,28 @@ export function zodIssueCode(issue: ZodIssueLike, input?: unknown): Pick<FieldEr
       return { code: 'invalid' };
   }
 }
+
+/**
+ * The path of a member an object does not have: its key where that is a plain word (`holder.nickname`,
+ * `client_secret`: ASCII letters and underscores, as every member of ours is named), else `(unknown field)` in its place. A key the caller
+ * made up may be an ID number or a phone (`{"440305199108085175": …}`): it is never echoed in an answer,
+ * a log or a batch job's errors (review R72-2). The one rule for every route, `POST /licences/batches`
+ * included.
+ *
+ * @example
+ * ```ts
+ * unknownMemberPath(['fields'], 'gpa'); // 'fields.gpa'
+ * unknownMemberPath(['fields'], '440305199108085175'); // 'fields.(unknown field)'
+ * unknownMemberPath([], '13977391234'); // '(unknown field)'
+ * ```
+ */
+export function unknownMemberPath(parent: readonly PropertyKey[], key: PropertyKey): string {
+  const shown = typeof key === 'string' && /^[A-Za-z][A-Za-z_]{0,63}$/.test(key) ? key : unknownMember;
+  return [...parent.map(String), shown].join('.');
+}
+
+/** What {@link unknownMemberPath} writes for a key it does not echo. */
+export const unknownMember = '(unknown field)';
 
 /** The value at a zod issue's path in the parsed input, or undefined where there is none. */
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {

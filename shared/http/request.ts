@@ -6,6 +6,7 @@ import {
   UnsupportedMediaTypeError,
   invalidRequest,
   zodIssueCode,
+  unknownMemberPath,
   type FieldError,
 } from '../errors.js';
 import type { HttpEvent } from './types.js';
@@ -57,7 +58,8 @@ export function bodyBytes(event: HttpEvent): Buffer {
  * Turns zod issues into the `errors: [{ path, message, code }]` of our problem documents. A union's issue
  * is said in its branches' terms ({@link explainUnionIssues}: `holder.idNumber: invalid_type`, not
  * `holder: invalid_value`). An unknown member is named at its own path (`text`, `holder.nickname`), one
- * entry per member, as docs/api.md promises of `path`; `root` names the whole input (`(body)`, `(query)`)
+ * entry per member, as docs/api.md promises of `path`, its key echoed only when it is a plain word
+ * (`(unknown field)` in its place otherwise: {@link unknownMemberPath}, review R72-2); `root` names the whole input (`(body)`, `(query)`)
  * for an issue about it alone.
  */
 export function zodErrors(error: z.ZodError, input?: unknown, root = '(body)'): FieldError[] {
@@ -65,13 +67,21 @@ export function zodErrors(error: z.ZodError, input?: unknown, root = '(body)'): 
     const at = (path: readonly PropertyKey[] = []) => (path.length > 0 ? path.map(String).join('.') : root);
     if (issue.code === 'unrecognized_keys') {
       return (issue.keys ?? []).map((key) => ({
-        path: at([...(issue.path ?? []), key]),
+        path: unknownMemberPath(issue.path ?? [], key),
         message: 'unknown field',
         ...zodIssueCode(issue, input),
       }));
     }
     return [{ path: at(issue.path), message: issue.message ?? '', ...zodIssueCode(issue, input) }];
   });
+}
+
+/**
+ * A media type to repeat in a refusal: only letters and `/ + . -` (`text/plain`, `multipart/form-data`),
+ * never a header's other text, which may be anything (review R72-2).
+ */
+function plainMediaType(mediaType: string | undefined): string | undefined {
+  return mediaType && /^[a-z]+\/[a-z][a-z+.-]{0,60}$/.test(mediaType) ? JSON.stringify(mediaType) : undefined;
 }
 
 /** The names of UTF-8 a `charset` parameter may give (WHATWG Encoding's two common labels). */
@@ -104,7 +114,8 @@ export function requireUtf8Charset(contentType: string | undefined, what: 'JSON'
   const charset = charsetOf(contentType);
   if (charset === undefined || utf8Labels.has(charset)) return;
   throw new UnsupportedMediaTypeError(
-    `The request body must be UTF-8: charset ${JSON.stringify(charset)} is not accepted (send the ${what} as UTF-8, or leave charset out)`,
+    // The declared charset is not echoed: a header is the caller's text (review R72-2).
+    `The request body must be UTF-8: the declared charset is not accepted (send the ${what} as UTF-8, or leave charset out, or declare charset=utf-8)`,
     'unsupported_charset',
   );
 }
@@ -135,7 +146,7 @@ export function parseJsonBody<S extends z.ZodType>(
   const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/json' && !mediaType?.endsWith('+json')) {
     throw new UnsupportedMediaTypeError(
-      `Content-Type must be application/json, not ${contentType ? JSON.stringify(contentType) : 'absent'}`,
+      `Content-Type must be application/json, not ${plainMediaType(mediaType) ?? (contentType ? 'the type sent' : 'absent')}`,
       'unsupported_media_type',
     );
   }

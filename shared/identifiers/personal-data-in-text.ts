@@ -142,3 +142,48 @@ export function personalDataProblem(
     ? undefined
     : { message: messages[kind], code: 'personal_data_in_text', params: { kind } };
 }
+
+/**
+ * Six digits in a row: no person's name holds them (an ID number's region, a phone's first half, a
+ * postcode), so a name field refuses any such run outright (review R72), beside {@link findPersonalData}.
+ * Only names: an address has house numbers and six-digit postcodes, a scope or a number field digits of
+ * its own, and those keep only the ID number and mobile check.
+ */
+const digitRunInName = /[0-9]{6}/;
+
+const digitsInNameMessage = 'must not contain six or more digits in a row: a name holds no number';
+
+/**
+ * The check of a person's (or entity's) name typed by someone: {@link personalDataProblem}, then a run of
+ * six or more digits (`digits_in_name`). The message never holds the number.
+ *
+ * @example
+ * ```ts
+ * nameProblem('110105199003071239'); // { code: 'personal_data_in_text', params: { kind: 'id_number' }, … }
+ * nameProblem('王小明 440305'); // { code: 'digits_in_name', … }
+ * nameProblem('王小明'); // undefined
+ * ```
+ */
+export function nameProblem(
+  name: string,
+):
+  | { message: string; code: 'personal_data_in_text'; params: { kind: PersonalDataKind } }
+  | { message: string; code: 'digits_in_name' }
+  | undefined {
+  const personal = personalDataProblem(name);
+  if (personal) return personal;
+  return digitRunInName.test(name.normalize('NFKC'))
+    ? { message: digitsInNameMessage, code: 'digits_in_name' }
+    : undefined;
+}
+
+/** {@link nameProblem} as a zod refinement, as {@link refusePersonalData} is for free text. */
+export function refusePersonalDataInName(name: string, context: z.RefinementCtx): void {
+  const problem = nameProblem(name);
+  if (problem === undefined) return;
+  context.addIssue({
+    code: 'custom',
+    message: problem.message,
+    params: { code: problem.code, ...('params' in problem ? { fieldParams: problem.params } : {}) },
+  });
+}

@@ -20,6 +20,7 @@ import {
 } from '../pending-work/pending-work.js';
 import { randomId } from '../random-id.js';
 import { validUntilOf } from '../validity-dates.js';
+import { refusePersonalDataInName } from '../identifiers/personal-data-in-text.js';
 import { parseCreditCode, type CreditCode } from '../identifiers/credit-code.js';
 import {
   agentScopes,
@@ -349,7 +350,7 @@ export const appointAgentInput = z.strictObject({
    * The agent's name as the population registry has it: required (review R28 L5), checked there, so that a
    * mistyped number hands the entity to no stranger.
    */
-  name: z.string().trim().min(1).max(100),
+  name: z.string().trim().min(1).max(100).superRefine(refusePersonalDataInName),
   scope: z
     .array(z.enum(agentScopes))
     .min(1)

@@ -14,6 +14,7 @@ import {
 } from '../errors.js';
 import { logger } from '../logger.js';
 import { unreadableText, unreadableTextMessage } from '../unreadable-text.js';
+import { nameProblem } from '../identifiers/personal-data-in-text.js';
 import {
   registrationAuditPrefix,
   saveWithTrace,
@@ -128,6 +129,11 @@ export function registrationProblems(
     });
   } else if (unreadableText.test(name)) {
     errors.push({ path: 'name', message: unreadableTextMessage, code: 'invalid_characters' });
+  } else {
+    // An ID number, a phone or six digits in a row typed as the name would be kept in clear and given to
+    // every platform as `name` (review R72-1); the message never holds it.
+    const problem = nameProblem(name);
+    if (problem) errors.push({ path: 'name', ...problem });
   }
   if (input.consent !== true) {
     errors.push({

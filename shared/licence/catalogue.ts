@@ -1,6 +1,13 @@
 import * as z from 'zod';
 import { acrOf, type AssuranceLevel } from '../identity/assurance.js';
-import { InvalidInputError, issueParams, zodIssueCode, type FieldError } from '../errors.js';
+import {
+  InvalidInputError,
+  issueParams,
+  unknownMemberPath,
+  zodIssueCode,
+  type FieldError,
+} from '../errors.js';
+import { refusePersonalData, refusePersonalDataInName } from '../identifiers/personal-data-in-text.js';
 import { maskIdNumber, parseIdNumber } from '../identifiers/id-number.js';
 import { unreadableText, unreadableTextMessage } from '../unreadable-text.js';
 
@@ -109,13 +116,19 @@ const disallowedMultiLine = /(?!\n)[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
  * not UTF-8, review R51 F1) or, unless `multiLine`, a line break. A multi-line text has its line breaks
  * as `\n` (a browser's form sends `\r\n`).
  *
+ * Every licence text is signed into a credential any QR reader decodes, so a resident ID number or a
+ * mobile number in it is refused (`personal_data_in_text`, never echoed: review R72-1); a third person's
+ * number has its own field, masked before anything is stored or signed. A `name` (a holder's, a legal
+ * representative's, a spouse's) also refuses any six digits in a row (`digits_in_name`): no name holds
+ * them. Other texts keep theirs (an address's house number and postcode, a permit's number).
+ *
  * @example
  * ```ts
  * licenceText(100).parse('王小明'); // '王小明'
  * licenceText(100).safeParse('王\u202E明').success; // false
  * ```
  */
-export function licenceText(max: number, options: { multiLine?: boolean } = {}) {
+export function licenceText(max: number, options: { multiLine?: boolean; name?: boolean } = {}) {
   const disallowed = options.multiLine ? disallowedMultiLine : disallowedSingleLine;
   return z
     .string()
@@ -133,7 +146,8 @@ export function licenceText(max: number, options: { multiLine?: boolean } = {}) 
     .refine((value) => !unreadableText.test(value), {
       message: unreadableTextMessage,
       params: { code: 'invalid_characters' },
-    });
+    })
+    .superRefine(options.name ? refusePersonalDataInName : refusePersonalData);
 }
 
 /**
@@ -161,7 +175,7 @@ const date = (zh: string, en: string) =>
     .meta(titled({ zh, en }, { zh: '年-月-日，例如 2024-03-01', en: 'Year-month-day, e.g. 2024-03-01' }));
 const code = (pattern: RegExp, title: Words, hint: Words) =>
   z.string().trim().regex(pattern).meta(titled(title, hint));
-const personName = (zh: string, en: string) => text(50, zh, en);
+const personName = (zh: string, en: string) => licenceText(50, { name: true }).meta(titled({ zh, en }));
 
 /**
  * A resident ID number, checked in full (region, birth date, check digit) and normalised to upper case.
@@ -601,7 +615,8 @@ export function validateFields(type: LicenceType, fields: unknown): Record<strin
   const errors = parsed.error.issues.flatMap((issue): FieldError[] =>
     issue.code === 'unrecognized_keys'
       ? issue.keys.map((key) => ({
-          path: fieldPath([...issue.path, key]),
+          // A key the issuer made up is echoed only when it is a plain word (review R72-2).
+          path: unknownMemberPath(['fields', ...issue.path], key),
           message: `Unknown field for ${type.code}`,
           code: 'unknown_field',
         }))

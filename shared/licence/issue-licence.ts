@@ -17,6 +17,7 @@ import { logger } from '../logger.js';
 import {
   findLicenceType,
   licenceText,
+  licenceTypes,
   protectSensitiveFields,
   publicFields,
   validateFields,
@@ -74,7 +75,8 @@ export const issueLicenceInput = z.strictObject({
     z.strictObject({ idNumber: z.string().max(32) }),
     z.strictObject({ creditCode: z.string().max(32) }),
   ]),
-  holderName: licenceText(100),
+  // A person's or an entity's name: no ID number, phone or six digits in a row (review R72-1).
+  holderName: licenceText(100, { name: true }),
   fields: z.record(z.string(), z.unknown()),
   // A start on a day a four-digit year prints in Beijing time, the day the licence shows it starts.
   validFrom: timestamp('9999-12-31T23:59:59.999+08:00').optional(),
@@ -167,11 +169,20 @@ export async function issueLicence(
   }
   const type = findLicenceType(input.type);
   if (!type) {
-    throw new InvalidInputError(`Unknown licence type ${input.type}`, 'unknown_licence_type', {
-      errors: [
-        { path: 'type', message: 'not in the catalogue (GET /licence-types)', code: 'unknown_licence_type' },
-      ],
-    });
+    // The type is not echoed: it is the caller's text (review R72-2); the catalogue's codes are.
+    throw new InvalidInputError(
+      `Unknown licence type: the catalogue's types are ${licenceTypes.map((known) => known.code).join(', ')} (GET /licence-types)`,
+      'unknown_licence_type',
+      {
+        errors: [
+          {
+            path: 'type',
+            message: 'not in the catalogue (GET /licence-types)',
+            code: 'unknown_licence_type',
+          },
+        ],
+      },
+    );
   }
   if (!issuer.licenceTypes.includes(type.code)) {
     throw new ForbiddenError(`This issuer may not issue ${type.code}`, 'licence_type_not_allowed');

@@ -115,6 +115,11 @@ const messages: Record<string, (t: Translate, params: Params | undefined) => str
       `Must not contain ${what}: this text is kept and shown to others. Remove the number and submit again.`,
     );
   },
+  digits_in_name: (t) =>
+    t(
+      '姓名或名称中不得有连续 6 位以上数字：请勿填写身份证号码、手机号码等号码。',
+      'A name must not contain six or more digits in a row: do not type an ID or phone number here.',
+    ),
   contains_id_number: (t) => t('不得包含身份证号码', 'Must not contain your ID number.'),
   registry_mismatch: (t) => t('与人口信息登记不符。', 'Does not match the population registry.'),
   consent_required: (t) =>

@@ -198,6 +198,24 @@ describe('entities a person acts for, and their agents', () => {
       'invalid_request',
     );
     expect(nameless.errors?.map((e) => e.path)).toEqual(['name']);
+    // The agent's number typed as the name too: refused at the field, the number not echoed (review R72-1).
+    const numbered = await postJson(runtime, agentsPath(), citizenToken, {
+      idNumber: registryPeople[7]!.idNumber,
+      name: registryPeople[7]!.idNumber,
+      scope: ['licences'],
+      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+    });
+    const numberedText = await numbered.clone().text();
+    expect(numberedText).not.toContain(registryPeople[7]!.idNumber);
+    const refusedName = await expectProblem(numbered, 400, 'invalid_request');
+    expect(refusedName.errors).toEqual([
+      {
+        path: 'name',
+        message: expect.any(String),
+        code: 'personal_data_in_text',
+        params: { kind: 'id_number' },
+      },
+    ]);
     await expectProblem(
       await postJson(runtime, '/me/entities/91110105MA01DEM070/agents', citizenToken, {
         idNumber: registryPeople[7]!.idNumber,

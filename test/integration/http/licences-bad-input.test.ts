@@ -311,14 +311,15 @@ describe('POST /licences: text that is not UTF-8 is refused, never issued with U
     }
   });
 
-  it('refuses a body declared in another charset as 415 unsupported_charset, naming it', async () => {
+  it('refuses a body declared in another charset as 415 unsupported_charset, naming UTF-8, not it (R72-2)', async () => {
     for (const contentType of ['application/json; charset=GBK', 'application/json;CHARSET="gb2312"']) {
       const response = await postJson(runtime, '/licences', token, drivingLicenceBody(newIdNumber()), {
         'content-type': contentType,
         'idempotency-key': randomUUID(),
       });
       const problem = await expectProblem(response, 415, 'unsupported_charset');
-      expect(problem.detail?.toLowerCase()).toContain(contentType.includes('GBK') ? 'gbk' : 'gb2312');
+      expect(problem.detail?.toLowerCase()).not.toContain(contentType.includes('GBK') ? 'gbk' : 'gb2312');
+      expect(problem.detail).toContain('UTF-8');
     }
     // UTF-8 by either name is the charset of JSON.
     for (const contentType of ['application/json; charset=UTF-8', 'application/json; charset="utf8"']) {

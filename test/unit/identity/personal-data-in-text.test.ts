@@ -2,9 +2,12 @@ import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
 import {
   findPersonalData,
+  nameProblem,
   personalDataProblem,
   refusePersonalData,
 } from '../../../shared/identifiers/personal-data-in-text.js';
+import { unknownMemberPath } from '../../../shared/errors.js';
+import { licenceText } from '../../../shared/licence/catalogue.js';
 import { zodErrors } from '../../../shared/http/request.js';
 
 /** Synthetic numbers that pass GB 11643's rules (the demo citizen's, and two more). */
@@ -173,5 +176,51 @@ describe('refusePersonalData, the zod refinement', () => {
       params: { kind: 'mobile' },
     });
     expect(personalDataProblem('交通违法记满12分')).toBeUndefined();
+  });
+});
+
+describe('a name, and every licence text (review R72)', () => {
+  it('refuses an ID number or a phone in a name, and six digits in a row, never echoing them', () => {
+    expect(nameProblem('110105199003071239')).toMatchObject({
+      code: 'personal_data_in_text',
+      params: { kind: 'id_number' },
+    });
+    expect(nameProblem('王１３８００１３８０００')).toMatchObject({ code: 'personal_data_in_text' });
+    expect(nameProblem('王小明 440305')).toEqual({
+      message: expect.not.stringMatching(/\d{6}/),
+      code: 'digits_in_name',
+    });
+    // Full-width digits count as digits.
+    expect(nameProblem('王小明４４０３０５')).toMatchObject({ code: 'digits_in_name' });
+    expect(nameProblem('王小明')).toBeUndefined();
+    expect(nameProblem('王小明2')).toBeUndefined();
+    expect(nameProblem('Ahmad bin 12345')).toBeUndefined();
+  });
+
+  it('checks every licence text for numbers, and a name for six digits; an address keeps its postcode', () => {
+    expect(licenceText(200).safeParse('北京市海淀区测试路88号 邮编100080').success).toBe(true);
+    const phone = licenceText(200).safeParse('联系电话 139-7739-1234');
+    expect(zodErrors(phone.error!, undefined)).toEqual([
+      {
+        path: '(body)',
+        message: expect.any(String),
+        code: 'personal_data_in_text',
+        params: { kind: 'mobile' },
+      },
+    ]);
+    const digits = licenceText(50, { name: true }).safeParse('王小明 100080');
+    expect(zodErrors(digits.error!, undefined)).toEqual([
+      { path: '(body)', message: expect.any(String), code: 'digits_in_name' },
+    ]);
+    expect(licenceText(50, { name: true }).parse('王小明')).toBe('王小明');
+  });
+
+  it('echoes an unknown key only when it is a plain word', () => {
+    expect(unknownMemberPath(['holder'], 'nickname')).toBe('holder.nickname');
+    expect(unknownMemberPath([], 'client_secret')).toBe('client_secret');
+    expect(unknownMemberPath(['fields'], '440305199108085175')).toBe('fields.(unknown field)');
+    expect(unknownMemberPath([], '13977391234')).toBe('(unknown field)');
+    expect(unknownMemberPath([], '王小明')).toBe('(unknown field)');
+    expect(unknownMemberPath([], 'field2')).toBe('(unknown field)');
   });
 });
