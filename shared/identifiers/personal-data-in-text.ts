@@ -66,6 +66,7 @@ export function findPersonalData(text: string, today: Date = new Date()): Person
   let found: PersonalDataKind | undefined;
   for (let first = 0; first < groups.length; first++) {
     let joined = '';
+    const lengths: number[] = [];
     for (let last = first; last < groups.length; last++) {
       const group = groups[last]!;
       if (last > first) {
@@ -74,13 +75,33 @@ export function findPersonalData(text: string, today: Date = new Date()): Person
         if (/x$/i.test(previous.text) || !separator.test(normal.slice(previous.end, group.start))) break;
       }
       joined += group.text;
+      lengths.push(group.text.replace(/x$/i, '').length);
       if (joined.length > longest) break;
       if (joined.length === 18 && isIdNumber(joined, today)) return 'id_number';
-      if (isMobile(joined)) found = 'mobile';
+      if (isMobile(joined) && groupedAsAPhone(lengths)) found = 'mobile';
     }
   }
   return found;
 }
+
+/**
+ * Whether digit groups of these lengths are a mobile number as people write one: whole (`13800138000`,
+ * `8613800138000`), 3-4-4 (`138 0013 8000`) or 3-8 (`138-00138000`), each after an optional `86`/`0086`
+ * group (`+86 138…`). Not any grouping: a date range's pieces join into eleven digits too
+ * (`1998.1.15-2028.1.14` is `1998|1|15|2028`, `19981152028`), and a licence's text quotes validity
+ * periods (review R74-1). An ID number's 18 digits carry a check character, so they are joined across any
+ * grouping.
+ */
+function groupedAsAPhone(lengths: number[]): boolean {
+  return phoneShapes.has(lengths.join('-'));
+}
+
+/** The digit groups' lengths of {@link groupedAsAPhone}; {@link isMobile} checks the digits themselves. */
+const phoneShapes = new Set(
+  ['11', '3-4-4', '3-8']
+    .flatMap((national) => [national, `2-${national}`, `4-${national}`])
+    .concat(['13', '15']),
+);
 
 function isIdNumber(candidate: string, today: Date): boolean {
   try {

@@ -9,6 +9,7 @@ import { ConflictError, fieldErrorAt, ForbiddenError, InvalidInputError } from '
 import { parseCreditCode, type CreditCode } from '../identifiers/credit-code.js';
 import { maskIdNumber, parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
 import { entityLookupKey, personLookupKey } from '../identifiers/lookup-key.js';
+import { nameProblem } from '../identifiers/personal-data-in-text.js';
 import type { Issuer } from '../issuers/issuer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
 import { holderDivision, inJurisdiction, jurisdictionOf } from '../issuers/jurisdiction.js';
@@ -69,23 +70,38 @@ function timestamp(latest: string) {
     .transform((value) => new Date(value).toISOString());
 }
 
-export const issueLicenceInput = z.strictObject({
-  type: z.string().min(1).max(64),
-  holder: z.union([
-    z.strictObject({ idNumber: z.string().max(32) }),
-    z.strictObject({ creditCode: z.string().max(32) }),
-  ]),
-  // A person's or an entity's name: no ID number, phone or six digits in a row (review R72-1).
-  holderName: licenceText(100, { name: true }),
-  fields: z.record(z.string(), z.unknown()),
-  // A start on a day a four-digit year prints in Beijing time, the day the licence shows it starts.
-  validFrom: timestamp('9999-12-31T23:59:59.999+08:00').optional(),
-  // `9999-12-31T23:59:59Z` is taken (a "no expiry" stand-in): stored as the end of 9999-12-31 in Beijing.
-  validUntil: timestamp('9999-12-31T23:59:59.999Z').optional().meta({
-    description:
-      'The exclusive end: stored as the end of the Beijing day it falls in (to end on day E, send E+1 at 00:00:00+08:00); absent: the type’s default in calendar years (docs/api.md, Validity)',
-  }),
-});
+export const issueLicenceInput = z
+  .strictObject({
+    type: z.string().min(1).max(64),
+    holder: z.union([
+      z.strictObject({ idNumber: z.string().max(32) }),
+      z.strictObject({ creditCode: z.string().max(32) }),
+    ]),
+    // No ID number or phone (review R72-1); a person's name no six digits in a row either, below.
+    holderName: licenceText(100),
+    fields: z.record(z.string(), z.unknown()),
+    // A start on a day a four-digit year prints in Beijing time, the day the licence shows it starts.
+    validFrom: timestamp('9999-12-31T23:59:59.999+08:00').optional(),
+    // `9999-12-31T23:59:59Z` is taken (a "no expiry" stand-in): stored as the end of 9999-12-31 in Beijing.
+    validUntil: timestamp('9999-12-31T23:59:59.999Z').optional().meta({
+      description:
+        'The exclusive end: stored as the end of the Beijing day it falls in (to end on day E, send E+1 at 00:00:00+08:00); absent: the type’s default in calendar years (docs/api.md, Validity)',
+    }),
+  })
+  .superRefine((input, context) => {
+    // A person's name holds no six digits in a row (review R72-1); an entity's registered name may
+    // (`杭州123456网络科技有限公司`, review R74-2), so only the ID number and phone check applies to it.
+    if (!('idNumber' in input.holder)) return;
+    const problem = nameProblem(input.holderName);
+    if (problem?.code === 'digits_in_name') {
+      context.addIssue({
+        code: 'custom',
+        path: ['holderName'],
+        message: problem.message,
+        params: { code: problem.code },
+      });
+    }
+  });
 export type IssueLicenceInput = z.output<typeof issueLicenceInput>;
 
 /** RFC 9562 UUIDs, the form API.md asks for; any other key is a 400. */

@@ -121,6 +121,19 @@ describe('a licence’s holder name and text fields (POST /licences)', () => {
     expect(licence.fields).toMatchObject({ address: '北京市海淀区测试路88号 邮编100080' });
   });
 
+  it('issues an older firm’s licence quoting a 1990s period, under a registered name with digits (review R74)', async () => {
+    const representative = newIdNumber('310104');
+    const body = businessLicenceBody(runtime.credentials.entity.creditCode, representative);
+    const fields = body.fields as Record<string, unknown>;
+    const licence = await issued(runtime, issuerToken, {
+      ...body,
+      // R74-2: six digits in a row refuse a person's name, not a firm's registered one.
+      holderName: '杭州123456网络科技有限公司',
+      fields: { ...fields, businessScope: '食品经营（许可证JY13301060012345，有效期1998.1.15-2028.1.14）' },
+    });
+    expect(licence.fields).toMatchObject({ businessScope: expect.stringContaining('1998.1.15-2028.1.14') });
+  });
+
   it('refuses a batch item with a number in a name or text, by index and field, the number nowhere in the job', async () => {
     const holder = newIdNumber('440305');
     const other = newIdNumber('110105');

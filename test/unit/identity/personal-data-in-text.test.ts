@@ -119,6 +119,18 @@ describe('findPersonalData: mobile numbers', () => {
     expect(find('座机 010-6512-3456')).toBeUndefined();
   });
 
+  it('lets through a validity period whose pieces join into a mobile-like eleven digits (review R74-1)', () => {
+    // `1998|1|15|2028` is `19981152028`: eleven digits starting 199, but no one writes a phone 4-1-2-4.
+    expect(find('营业期限 1998.12.1-2028.11.30')).toBeUndefined();
+    expect(find('有效期限：1999.3.18-2029.3.17')).toBeUndefined();
+    expect(find('食品经营许可证JY13301060012345，有效期1998.1.15-2028.1.14')).toBeUndefined();
+    // The groupings people do write a phone in are still found.
+    expect(find('电话 138 0013 8000')).toBe('mobile');
+    expect(find('电话 138-00138000')).toBe('mobile');
+    expect(find('电话 86 13800138000')).toBe('mobile');
+    expect(find('电话 0086 138 0013 8000')).toBe('mobile');
+  });
+
   it('does not flag a mobile number inside a longer run of digits', () => {
     expect(find('流水号 12345678913800138000')).toBeUndefined();
     expect(find('流水号 1380013800012345')).toBeUndefined();
