@@ -52,6 +52,12 @@ describe('registering through the /register form', () => {
     await expect(page.locator('#error-summary a[href="#passwordConfirm"]').textContent()).resolves.toBe(
       '两次输入的密码不一致。',
     );
+    // The kit's summary (shared/web/kit/error-summary.ts), focused as the page loads, no script needed.
+    await expect(
+      page
+        .locator('#error-summary')
+        .evaluate((el) => el === document.activeElement && el.hasAttribute('autofocus')),
+    ).resolves.toBe(true);
     await expect(page.title()).resolves.toMatch(/^错误：/);
     // The number and name are kept; the passwords are not.
     await expect(page.getByLabel('公民身份号码').inputValue()).resolves.toBe(person.idNumber);

@@ -32,7 +32,13 @@ describe('closing the account from the wallet in a browser', () => {
     await page.getByLabel(/请再次输入登录密码/).fill('Not-Han-2026');
     await page.locator('#account-close-confirm').check();
     await page.locator('#account-close-submit').click();
-    await page.locator('#account-close-wrong-password').waitFor();
+    // The kit's summary, focused as the page loads, its item a link to the password field.
+    const summary = page.locator('#account-close-error-summary');
+    await summary.waitFor();
+    await expect(summary.evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+    await expect(summary.locator('a[href="#account-close-password"]').textContent()).resolves.toBe(
+      '密码不正确，账号未注销。',
+    );
     checked['wrong password'] = await axeViolations(page);
 
     await page.getByLabel(/请再次输入登录密码/).fill(person.password);

@@ -1,6 +1,7 @@
 import { attr, html, type SafeHtml } from '../kit/html.js';
 import { translator, type Lang, type Translate } from '../kit/i18n.js';
 import { fieldErrorText, labelledFieldError, type CodedFieldError } from '../kit/field-messages.js';
+import { errorSummary } from '../kit/error-summary.js';
 import { renderPage } from '../kit/layout.js';
 import { labelledInput } from '../kit/labelled-input.js';
 import {
@@ -166,17 +167,12 @@ export function renderRegisterPage(lang: Lang, state: RegisterPageState = {}): s
   const t = translator(lang);
   const errors = state.errors ?? [];
   const errorsOf = (name: ErrorField) => errors.filter((e) => e.field === name).map((e) => e.message);
-  const summary =
-    errors.length === 0
-      ? ''
-      : html`<div class="notice error" role="alert" aria-labelledby="summary-title" id="error-summary">
-          <h2 id="summary-title">${t('请更正以下问题', 'Please correct the following')}</h2>
-          <ul>
-            ${errors.map((e) =>
-              e.field ? html`<li><a href="#${e.field}">${e.message}</a></li>` : html`<li>${e.message}</li>`,
-            )}
-          </ul>
-        </div>`;
+  // The kit's summary (focused on load, no script), each item a link to its field's input (ids as fields).
+  const summary = errorSummary(
+    t,
+    'error-summary',
+    errors.map((e) => ({ target: e.field, message: e.message })),
+  );
   const registered = state.registered;
   const resendAfter = countdownOf(state);
   const content = registered

@@ -127,37 +127,35 @@ export function closeConfirmBody(
   const confirmErrors = messagesOf('confirm');
   return html`<p><a href="/wallet/account">← ${t('返回我的账号', 'Back to my account')}</a></p>
     <h1>${t('注销账号', 'Close the account')}</h1>
-    ${errorSummary(
-      t,
-      'account-close-error-summary',
-      refused.map((e) => ({
+    ${errorSummary(t, 'account-close-error-summary', [
+      ...refused.map((e) => ({
         target: e.field === 'confirm' || e.field === 'password' ? inputId(e.field) : undefined,
         message: e.message,
       })),
-    )}
-    ${
-      options.unconfirmed
-        ? notice(
-            'error',
-            t('请勾选确认后再注销。', 'Please tick the box to confirm before closing.'),
-            'account-close-unconfirmed',
-          )
-        : html``
-    }
-    ${
-      options.wrongPassword
-        ? notice(
-            'error',
-            options.retryAfterSeconds
-              ? t(
-                  `密码错误次数过多，请 ${options.retryAfterSeconds} 秒后再试。`,
-                  `Too many wrong passwords: try again in ${options.retryAfterSeconds} seconds.`,
-                )
-              : t('密码不正确，账号未注销。', 'The password is not right: the account was not closed.'),
-            'account-close-wrong-password',
-          )
-        : html``
-    }
+      // The answers of the service to a well-formed form, in the same focused summary (the kit's), each a
+      // link to the field to change.
+      ...(options.unconfirmed
+        ? [
+            {
+              target: inputId('confirm'),
+              message: t('请勾选确认后再注销。', 'Please tick the box to confirm before closing.'),
+            },
+          ]
+        : []),
+      ...(options.wrongPassword
+        ? [
+            {
+              target: inputId('password'),
+              message: options.retryAfterSeconds
+                ? t(
+                    `密码错误次数过多，请 ${options.retryAfterSeconds} 秒后再试。`,
+                    `Too many wrong passwords: try again in ${options.retryAfterSeconds} seconds.`,
+                  )
+                : t('密码不正确，账号未注销。', 'The password is not right: the account was not closed.'),
+            },
+          ]
+        : []),
+    ])}
     ${holdings(t, account)}
     <h2>${t('将被删除', 'What goes')}</h2>
     <ul id="account-close-goes">

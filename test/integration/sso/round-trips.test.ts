@@ -7,13 +7,14 @@ import {
   exchange,
   getWithToken,
   registerPlatform,
+  runFlow,
   signIn,
   walletPlatform,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
 import { licenceAccess } from '../../support/sharing-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { UserAgent } from '../../support/user-agent.js';
+import { parseForm, UserAgent } from '../../support/user-agent.js';
 
 /**
  * DynamoDB calls per sign-in, as the embedded DynamoDB counts them (`runtime.dynamo.stats()`): counts, not
@@ -190,5 +191,47 @@ describe('DynamoDB calls per withdrawal (DELETE /me/authorizations/{id}, warm co
       DeleteItem: 3,
     });
     expect(calls, by).toBe(12);
+  });
+});
+
+describe('DynamoDB calls per consent resume (a browser already signed in, warm containers)', () => {
+  let thirdParty: RelyingParty;
+  let signedIn: UserAgent;
+
+  beforeAll(async () => {
+    thirdParty = await registerPlatform(runtime, await adminToken(runtime), {
+      name: '往返同意 Round trips',
+      redirectUris: ['https://round-trips.example/consent'],
+      scopes: ['openid', 'profile'],
+    });
+    signedIn = new UserAgent(runtime.baseUrl);
+    await flow(signedIn, citizenAnswers(runtime)); // a provider session, and warm containers
+    // Its consent page once (not answered): the client's first consent is the one counted below, no grant
+    // of it to read (a second consent reads the grant the first made: one GetItem more).
+    await consentPage();
+  });
+
+  /** authorize with the session cookie, up to the consent page (not answered). */
+  async function consentPage() {
+    const request = await authorizationRequest(thirdParty, { scope: 'openid profile', prompt: 'consent' });
+    const outcome = await runFlow(signedIn, request.url, { consent: false });
+    expect(outcome.stoppedAt).toBe('consent');
+    return outcome.page!;
+  }
+
+  // The consent answer and its resume in a browser with a provider session, 7 (9 before the session was
+  // renewed inside the resume's transaction): the answer (Session GetItem; the new Grant, PutItem); the
+  // resume (Session GetItem; the interaction marked used, a conditional PutItem; account GetItem; the
+  // Grant GetItem; then the code, the grant and the session, its put conditional on the one held, in one
+  // TransactWriteItems before the answer). Nothing of the consent page before it, nor the token after.
+  it('the consent answer and its resume make 7', async () => {
+    const page = await consentPage();
+    const form = parseForm(page.html)!;
+    const { result, calls, by } = await counted(() =>
+      signedIn.navigate(new URL(form.action, page.url), { form: form.fields }),
+    );
+    expect(result.leftTo?.href).toContain('https://round-trips.example/consent');
+    expect(JSON.parse(by)).toEqual({ GetItem: 4, PutItem: 2, TransactWriteItems: 1 });
+    expect(calls, by).toBe(7);
   });
 });

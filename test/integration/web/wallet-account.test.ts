@@ -54,7 +54,11 @@ describe('the wallet’s account page', () => {
     // Not ticked: asked again, nothing closed.
     const unticked = await ua.navigate(new URL('/wallet/account/close', runtime.baseUrl), { form: {} });
     expect(unticked.page?.status).toBe(400);
-    expect(unticked.page?.html).toContain('account-close-unconfirmed');
+    // The kit's summary (focused when the page loads), its item a link to the box to tick.
+    expect(/<div[^>]*id="account-close-error-summary"[^>]*>/.exec(unticked.page?.html ?? '')?.[0]).toContain(
+      'autofocus',
+    );
+    expect(unticked.page?.html).toContain('<a href="#account-close-confirm">请勾选确认后再注销。</a>');
     const signIn = () => dependencies().directory.checkPassword({ ...person, source: '192.0.2.84' });
     expect((await signIn()).ok).toBe(true);
 
@@ -66,7 +70,10 @@ describe('the wallet’s account page', () => {
     for (const form of refusedForms) {
       const refused = await ua.navigate(new URL('/wallet/account/close', runtime.baseUrl), { form });
       expect(refused.page?.status).toBe(403);
-      expect(refused.page?.html).toContain('id="account-close-wrong-password"');
+      expect(/<div[^>]*id="account-close-error-summary"[^>]*>/.exec(refused.page?.html ?? '')?.[0]).toContain(
+        'autofocus',
+      );
+      expect(refused.page?.html).toContain('<a href="#account-close-password">密码不正确，账号未注销。</a>');
       expect((await signIn()).ok).toBe(true);
     }
 

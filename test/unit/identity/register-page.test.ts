@@ -76,7 +76,10 @@ describe('the registration page', () => {
     expect(html).toMatch(/<input\s+id="password"[^>]*aria-invalid="true"/);
     expect(html).not.toMatch(/<input\s+id="password"[^>]*value=/);
     expect(html).not.toMatch(/<input\s+id="name"[^>]*aria-invalid/);
-    expect(html).toMatch(/class="notice error" role="alert"/);
+    // The kit's summary: an alert, focused as the page loads (autofocus on a tabindex="-1" container).
+    const summary = /<div[^>]*id="error-summary"[^>]*>/.exec(html)?.[0];
+    expect(summary).toMatch(/class="notice error"\s+role="alert"/);
+    expect(summary).toMatch(/tabindex="-1"\s+autofocus/);
     expect(html).toContain('<li><a href="#idNumber">公民身份号码：校验码应为 9</a></li>');
     expect(html).toContain('<li><a href="#password">密码：应为 8 至 128 个字符</a></li>');
     expect(html).toMatch(/<p class="field-error" id="idNumber-error">\s*公民身份号码：校验码应为 9\s*<\/p>/);
