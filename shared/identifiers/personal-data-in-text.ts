@@ -78,25 +78,20 @@ export function findPersonalData(text: string, today: Date = new Date()): Person
       lengths.push(group.text.replace(/x$/i, '').length);
       if (joined.length > longest) break;
       if (joined.length === 18 && isIdNumber(joined, today)) return 'id_number';
-      if (isMobile(joined) && groupedAsAPhone(lengths)) found = 'mobile';
+      if (isMobile(joined) && phoneShapes.has(lengths.join('-'))) found = 'mobile';
     }
   }
   return found;
 }
 
 /**
- * Whether digit groups of these lengths are a mobile number as people write one: whole (`13800138000`,
+ * The lengths of digit groups a mobile number is written in (joined by `-`): whole (`13800138000`,
  * `8613800138000`), 3-4-4 (`138 0013 8000`) or 3-8 (`138-00138000`), each after an optional `86`/`0086`
  * group (`+86 138…`). Not any grouping: a date range's pieces join into eleven digits too
  * (`1998.1.15-2028.1.14` is `1998|1|15|2028`, `19981152028`), and a licence's text quotes validity
  * periods (review R74-1). An ID number's 18 digits carry a check character, so they are joined across any
  * grouping.
  */
-function groupedAsAPhone(lengths: number[]): boolean {
-  return phoneShapes.has(lengths.join('-'));
-}
-
-/** The digit groups' lengths of {@link groupedAsAPhone}; {@link isMobile} checks the digits themselves. */
 const phoneShapes = new Set(
   ['11', '3-4-4', '3-8']
     .flatMap((national) => [national, `2-${national}`, `4-${national}`])
@@ -191,8 +186,11 @@ export function nameProblem(
   | { message: string; code: 'personal_data_in_text'; params: { kind: PersonalDataKind } }
   | { message: string; code: 'digits_in_name' }
   | undefined {
-  const personal = personalDataProblem(name);
-  if (personal) return personal;
+  return personalDataProblem(name) ?? digitsInNameProblem(name);
+}
+
+/** The six-digit half of {@link nameProblem}. */
+function digitsInNameProblem(name: string): { message: string; code: 'digits_in_name' } | undefined {
   return digitRunInName.test(name.normalize('NFKC'))
     ? { message: digitsInNameMessage, code: 'digits_in_name' }
     : undefined;

@@ -51,3 +51,16 @@ export function fieldErrorsOf(id: string, errors: readonly string[]): SafeHtml {
         ${errors.map((e, i) => (i > 0 ? html`<br />${e}` : e))}
       </p>`;
 }
+
+/**
+ * The attributes of an input whose errors {@link fieldErrorsOf} shows: `aria-invalid` and an
+ * `aria-describedby` naming them, while it has errors; nothing otherwise.
+ *
+ * @example
+ * ```ts
+ * html`<input id="code" name="code" ${fieldErrorAttributes('code', errors)} />`;
+ * ```
+ */
+export function fieldErrorAttributes(id: string, errors: readonly string[]): SafeHtml {
+  return errors.length === 0 ? html`` : html`aria-invalid="true" aria-describedby="${id}-error"`;
+}

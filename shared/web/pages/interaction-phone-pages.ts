@@ -1,8 +1,7 @@
 import type { SendLimit } from '../../identity/sms-codes.js';
 import { errorSummary } from '../kit/error-summary.js';
-import { attr } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
-import { fieldErrorsOf } from '../kit/labelled-input.js';
+import { fieldErrorAttributes, fieldErrorsOf } from '../kit/labelled-input.js';
 import { labelledFieldError } from '../kit/field-messages.js';
 import { html, page, registerLink, type PageScripts, type PageView } from './interaction-html.js';
 
@@ -37,12 +36,8 @@ function notice(t: Translate, message: PageMessage | undefined) {
 
 /** The message at `field` when the page's error is its own, and the input's attributes that point to it. */
 function fieldError(message: PageMessage | undefined, field: PhoneField) {
-  const own = message?.error === true && message.field === field;
-  return {
-    message: fieldErrorsOf(field, own ? [message.text] : []),
-    attributes: html`${attr('aria-invalid', own ? 'true' : undefined)}
-    ${attr('aria-describedby', own ? `${field}-error` : undefined)}`,
-  };
+  const errors = message?.error === true && message.field === field ? [message.text] : [];
+  return { message: fieldErrorsOf(field, errors), attributes: fieldErrorAttributes(field, errors) };
 }
 
 /**

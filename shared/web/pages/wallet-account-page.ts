@@ -4,9 +4,8 @@ import { assuranceName } from './assurance-words.js';
 import { calendarDate } from '../kit/china-time.js';
 import { errorSummary } from '../kit/error-summary.js';
 import type { FieldLabels, ShownRefusal } from '../kit/form.js';
-import { attr } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
-import { fieldErrorsOf } from '../kit/labelled-input.js';
+import { fieldErrorAttributes, fieldErrorsOf } from '../kit/labelled-input.js';
 import { html, notice, type SafeHtml } from '../kit/layout.js';
 import type { WalletAccount } from '../wallet/account-api.js';
 import { stepUpHref } from '../wallet/step-up.js';
@@ -205,8 +204,7 @@ export function closeConfirmBody(
           autocomplete="current-password"
           required
           maxlength="1024"
-          ${attr('aria-invalid', passwordErrors.length > 0 ? 'true' : undefined)}
-          ${attr('aria-describedby', passwordErrors.length > 0 ? 'account-close-password-error' : undefined)}
+          ${fieldErrorAttributes('account-close-password', passwordErrors)}
         />
       </p>
       <p>
@@ -218,8 +216,7 @@ export function closeConfirmBody(
             value="yes"
             required
             id="account-close-confirm"
-            ${attr('aria-invalid', confirmErrors.length > 0 ? 'true' : undefined)}
-            ${attr('aria-describedby', confirmErrors.length > 0 ? 'account-close-confirm-error' : undefined)}
+            ${fieldErrorAttributes('account-close-confirm', confirmErrors)}
           />
           ${closeAccountLabels.confirm(t)}
         </label>
